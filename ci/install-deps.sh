@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Flashstor needs to build and test; idempotent and quiet
+# when everything is present. Usage: ci/install-deps.sh [build|test|image|bench|all]
+set -euo pipefail
+
+build_pkgs=(build-essential cmake pkg-config clang-format libisal-dev libssl-dev libsystemd-dev
+  libseccomp-dev libcap-dev liburing-dev libcjson-dev libcmocka-dev libpugixml-dev libaudit-dev
+  binutils)
+test_pkgs=(curl python3 python3-pytest python3-boto3 awscli s3cmd rclone prometheus systemd openssl
+  selinux-policy-dev checkpolicy semodule-utils clang libclang-rt-14-dev iproute2 procps
+  e2fsprogs)
+bench_pkgs=(nginx-light wrk)
+image_pkgs=(mmdebstrap qemu-system-x86 qemu-utils squashfs-tools cryptsetup-bin fdisk dosfstools
+  mtools e2fsprogs dpkg-dev fakeroot)
+
+want=()
+case "${1:-test}" in
+build) want=("${build_pkgs[@]}") ;;
+test) want=("${build_pkgs[@]}" "${test_pkgs[@]}") ;;
+bench) want=("${build_pkgs[@]}" "${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
+image) want=("${build_pkgs[@]}" "${image_pkgs[@]}") ;;
+all) want=("${build_pkgs[@]}" "${test_pkgs[@]}" "${bench_pkgs[@]}" "${image_pkgs[@]}") ;;
+*) echo "usage: $0 [build|test|bench|image|all]" >&2; exit 2 ;;
+esac
+
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "flashstor: missing packages: ${missing[*]} (run as root or install them)" >&2
+  exit 1
+fi
+echo "flashstor: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# nginx-light must not start a system nginx on port 80 during install.
+printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

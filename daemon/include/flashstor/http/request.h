@@ -1,0 +1,40 @@
+// An HTTP/1.1 request head as parsed into a connection's arena: every view points into the
+// connection's read buffer or arena, valid until the arena is reset after the response.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string_view>
+
+namespace flashstor::http {
+
+enum class Method : uint8_t { kGet, kHead, kPut, kPost, kDelete, kOptions, kOther };
+
+struct Header {
+  std::string_view name;   // as sent (case preserved)
+  std::string_view value;  // leading/trailing whitespace trimmed
+};
+
+struct Request {
+  Method method = Method::kOther;
+  std::string_view method_name;
+  std::string_view target;  // raw request-target
+  std::string_view path;    // raw (still percent-encoded) part before '?'
+  std::string_view query;   // raw part after '?', without it; empty if none
+  int minor_version = 1;
+  std::span<const Header> headers;
+
+  // Derived while parsing.
+  std::optional<uint64_t> content_length;
+  bool chunked = false;          // Transfer-Encoding: chunked
+  bool expect_continue = false;  // Expect: 100-continue
+  bool keep_alive = true;        // HTTP/1.1 default, "Connection: close" clears it
+  std::string_view host;
+
+  // Case-insensitive lookup of the first header with that name; empty if absent.
+  std::string_view header(std::string_view name) const;
+  bool has_header(std::string_view name) const;
+};
+
+}  // namespace flashstor::http

@@ -1,0 +1,36 @@
+// Percent-encoding and query strings, as S3 and SigV4 define them (RFC 3986 unreserved set).
+#pragma once
+
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "flashstor/common/status.h"
+#include "flashstor/mem/arena.h"
+
+namespace flashstor::http {
+
+struct QueryParam {
+  std::string_view name;   // decoded
+  std::string_view value;  // decoded; empty when absent ("?uploads")
+  std::string_view raw_name;
+  std::string_view raw_value;
+  bool has_value = false;  // "a=" vs "a"
+};
+
+// Decodes %XX (and '+' as space only when plus_is_space). Fails on malformed escapes.
+Result<std::string_view> PercentDecode(std::string_view in, mem::Arena& arena,
+                                       bool plus_is_space = false);
+// Parses a raw query string into decoded parameters in arena order of appearance.
+// At most max_params, else kInvalidArgument.
+Result<std::span<const QueryParam>> ParseQuery(std::string_view raw, mem::Arena& arena,
+                                               size_t max_params = 64);
+// Finds a parameter by decoded name.
+const QueryParam* FindParam(std::span<const QueryParam> params, std::string_view name);
+
+// SigV4 / S3 URI encoding: unreserved chars kept, everything else %XX uppercase.
+// encode_slash=false keeps '/'.
+void UriEncode(std::string_view in, bool encode_slash, std::string& out);
+std::string UriEncode(std::string_view in, bool encode_slash);
+
+}  // namespace flashstor::http

@@ -1,0 +1,178 @@
+// ObjectLayer: the storage engine as the S3 layer sees it (MinIO's object-api-interface).
+// Buckets, objects, listing and multipart; implementations route keys to erasure sets, take
+// namespace locks and read/write metadata with quorum. Every method is thread-safe and may
+// block on disk: call from worker threads only. Errors use object codes (kNoSuchKey, ...).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "flashstor/common/data_stream.h"
+#include "flashstor/common/status.h"
+#include "flashstor/hash/hashing_source.h"
+
+namespace flashstor::object {
+
+using Metadata = std::vector<std::pair<std::string, std::string>>;  // lowercase names
+
+struct BucketInfo {
+  std::string name;
+  int64_t created_ns = 0;  // CLOCK_REALTIME
+};
+
+struct PartInfo {
+  int number = 0;
+  std::string etag;  // hex, no quotes
+  uint64_t size = 0;
+  int64_t mod_time_ns = 0;
+  std::string checksum_b64;  // of the part, when the upload has a checksum algorithm
+};
+
+struct ObjectInfo {
+  std::string bucket;
+  std::string key;
+  std::string etag;  // hex MD5, or "<hex>-N" for multipart; no quotes
+  std::string version_id;  // empty: unversioned ("null")
+  uint64_t size = 0;
+  int64_t mod_time_ns = 0;
+  std::string content_type;
+  std::string storage_class = "STANDARD";
+  // Stored request headers returned on GET/HEAD: x-amz-meta-*, content-encoding,
+  // content-disposition, content-language, cache-control, expires (lowercase names).
+  Metadata metadata;
+  hash::ChecksumAlgo checksum_algo = hash::ChecksumAlgo::kNone;
+  std::string checksum_b64;  // whole object, or composite "<b64>-N" for multipart
+  std::vector<PartInfo> parts;  // for multipart objects (size per part), empty otherwise
+};
+
+struct PutOptions {
+  std::string content_type;
+  std::string storage_class = "STANDARD";
+  Metadata metadata;
+  int64_t mod_time_ns = 0;  // 0: now
+};
+
+// Pull-based reader of one object's bytes (or a range of them).
+class ObjectReader : public DataSource {
+ public:
+  virtual const ObjectInfo& info() const = 0;
+  // Restricts reading to [offset, offset + length). Call before the first read();
+  // offset + length <= info().size (the caller validated the range).
+  virtual void set_range(uint64_t offset, uint64_t length) = 0;
+};
+
+struct ListOptions {
+  std::string prefix;
+  std::string delimiter;  // "" or a delimiter string (usually "/")
+  std::string start_after;  // exclusive: V1 marker, V2 start-after / continuation token
+  int max_keys = 1000;   // 0..1000
+};
+
+struct ListResult {
+  std::vector<ObjectInfo> objects;  // sorted by key (UTF-8 byte order)
+  std::vector<std::string> common_prefixes;
+  bool truncated = false;
+  std::string next_marker;  // last key or prefix returned, when truncated
+};
+
+struct MultipartUpload {
+  std::string key;
+  std::string upload_id;
+  int64_t initiated_ns = 0;
+  std::string storage_class = "STANDARD";
+  hash::ChecksumAlgo checksum_algo = hash::ChecksumAlgo::kNone;
+};
+
+struct ListUploadsOptions {
+  std::string prefix, delimiter, key_marker, upload_id_marker;
+  int max_uploads = 1000;
+};
+
+struct ListUploadsResult {
+  std::vector<MultipartUpload> uploads;
+  std::vector<std::string> common_prefixes;
+  bool truncated = false;
+  std::string next_key_marker, next_upload_id_marker;
+};
+
+struct ListPartsResult {
+  MultipartUpload upload;
+  std::vector<PartInfo> parts;
+  bool truncated = false;
+  int next_part_number_marker = 0;
+};
+
+struct CompletePart {
+  int number = 0;
+  std::string etag;  // as the client sent it (quotes stripped by the caller)
+  std::string checksum_b64;
+};
+
+struct HealResult {
+  std::string bucket, key;
+  int shards_healed = 0;  // shard files rewritten
+  int drives_missing = 0;
+  Status status;
+};
+
+class ObjectLayer {
+ public:
+  virtual ~ObjectLayer() = default;
+
+  // Buckets. make_bucket: kBucketExists if present. delete_bucket: kBucketNotEmpty.
+  virtual Status make_bucket(std::string_view bucket) = 0;
+  virtual Result<BucketInfo> get_bucket_info(std::string_view bucket) = 0;
+  virtual Result<std::vector<BucketInfo>> list_buckets() = 0;
+  virtual Status delete_bucket(std::string_view bucket) = 0;
+
+  // Streams body to EOF (body verifies its digests at EOF), commits atomically with write
+  // quorum. size is the announced length or -1 when unknown. ETag = body.md5_hex().
+  virtual Result<ObjectInfo> put_object(std::string_view bucket, std::string_view key,
+                                        hash::HashingSource& body, int64_t size,
+                                        const PutOptions& options) = 0;
+  // Metadata only (HEAD). kNoSuchKey / kNoSuchBucket.
+  virtual Result<ObjectInfo> get_object_info(std::string_view bucket, std::string_view key) = 0;
+  // Opens the object for reading; info() is already loaded.
+  virtual Result<std::unique_ptr<ObjectReader>> open_object(std::string_view bucket,
+                                                            std::string_view key) = 0;
+  // Removes an object; deleting a missing key is not an error (S3 semantics).
+  virtual Status delete_object(std::string_view bucket, std::string_view key) = 0;
+  // Replaces stored metadata without rewriting data (copy onto itself with REPLACE).
+  virtual Result<ObjectInfo> update_object_metadata(std::string_view bucket,
+                                                    std::string_view key,
+                                                    const PutOptions& options) = 0;
+
+  virtual Result<ListResult> list_objects(std::string_view bucket,
+                                          const ListOptions& options) = 0;
+
+  // Multipart.
+  virtual Result<std::string> new_multipart_upload(std::string_view bucket, std::string_view key,
+                                                   const PutOptions& options,
+                                                   hash::ChecksumAlgo checksum_algo) = 0;
+  virtual Result<PartInfo> put_object_part(std::string_view bucket, std::string_view key,
+                                           std::string_view upload_id, int part_number,
+                                           hash::HashingSource& body, int64_t size) = 0;
+  virtual Result<ListPartsResult> list_parts(std::string_view bucket, std::string_view key,
+                                             std::string_view upload_id, int part_marker,
+                                             int max_parts) = 0;
+  // Checks the part list (ascending, known parts, ETags match, all but last >= 5 MiB) and
+  // stitches the parts into the object without copying data. ETag "<md5 of md5s>-N".
+  virtual Result<ObjectInfo> complete_multipart_upload(std::string_view bucket,
+                                                       std::string_view key,
+                                                       std::string_view upload_id,
+                                                       const std::vector<CompletePart>& parts) = 0;
+  virtual Status abort_multipart_upload(std::string_view bucket, std::string_view key,
+                                        std::string_view upload_id) = 0;
+  virtual Result<ListUploadsResult> list_multipart_uploads(std::string_view bucket,
+                                                           const ListUploadsOptions& options) = 0;
+
+  // Healing (erasure engine): rebuilds missing or corrupt shards and metadata.
+  virtual HealResult heal_object(std::string_view bucket, std::string_view key) = 0;
+};
+
+}  // namespace flashstor::object
