@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Flashstor needs to build and test; idempotent and quiet
-# when everything is present. Usage: ci/install-deps.sh [build|test|image|bench|all]
+# when everything is present. Usage: ci/install-deps.sh [build|test|bench|fuzz|image|all]
 set -euo pipefail
 
 build_pkgs=(build-essential cmake pkg-config clang-format libisal-dev libssl-dev libsystemd-dev
   libseccomp-dev libcap-dev liburing-dev libcjson-dev libcmocka-dev libpugixml-dev libaudit-dev
-  binutils)
+  binutils libcrcutil-dev)
 test_pkgs=(curl python3 python3-pytest python3-boto3 awscli s3cmd rclone prometheus systemd openssl
   selinux-policy-dev checkpolicy semodule-utils clang libclang-rt-14-dev iproute2 procps
   e2fsprogs)
 bench_pkgs=(nginx-light wrk)
+fuzz_pkgs=(clang-16 libclang-rt-16-dev)
 image_pkgs=(mmdebstrap qemu-system-x86 qemu-utils squashfs-tools cryptsetup-bin fdisk dosfstools
-  mtools e2fsprogs dpkg-dev fakeroot)
+  mtools e2fsprogs dpkg-dev fakeroot ovmf diffoscope-minimal selinux-policy-dev zstd xz-utils curl iproute2)
 
 want=()
 case "${1:-test}" in
@@ -19,7 +20,8 @@ build) want=("${build_pkgs[@]}") ;;
 test) want=("${build_pkgs[@]}" "${test_pkgs[@]}") ;;
 bench) want=("${build_pkgs[@]}" "${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
 image) want=("${build_pkgs[@]}" "${image_pkgs[@]}") ;;
-all) want=("${build_pkgs[@]}" "${test_pkgs[@]}" "${bench_pkgs[@]}" "${image_pkgs[@]}") ;;
+fuzz) want=("${build_pkgs[@]}" "${fuzz_pkgs[@]}") ;;
+all) want=("${build_pkgs[@]}" "${test_pkgs[@]}" "${bench_pkgs[@]}" "${fuzz_pkgs[@]}" "${image_pkgs[@]}") ;;
 *) echo "usage: $0 [build|test|bench|image|all]" >&2; exit 2 ;;
 esac
 

@@ -22,6 +22,24 @@ if(FLASHSTOR_SANITIZE)
   list(APPEND FLASHSTOR_HARDEN_LINK -fsanitize=address,undefined)
 endif()
 
+if(FLASHSTOR_FUZZ)
+  # clang-16 + libstdc++ 12: <expected> is gated on __cpp_concepts >= 202002, which clang 16
+  # implements but does not advertise; the fuzz build is instrumented everywhere.
+  set(FLASHSTOR_WARNINGS -Wall -Wno-unused-parameter)
+  list(APPEND FLASHSTOR_HARDEN_COMPILE -U__cpp_concepts -D__cpp_concepts=202002L
+       -fsanitize=fuzzer-no-link,address,undefined)
+  list(APPEND FLASHSTOR_HARDEN_LINK -fsanitize=address,undefined)
+endif()
+
 add_compile_options(${FLASHSTOR_WARNINGS} ${FLASHSTOR_HARDEN_COMPILE})
 add_link_options(${FLASHSTOR_HARDEN_LINK})
 set(CMAKE_POSITION_INDEPENDENT_CODE ON)
+
+# CET: -fcf-protection=full marks our objects IBT+SHSTK, but Debian bookworm's glibc start
+# files (Scrt1.o, crti.o, crtn.o, libc_nonshared.a) carry no .note.gnu.property, so ld drops
+# the marking from the output. Their code is a few assembly stubs that never switch stacks or
+# take indirect jumps into our code, so we mark the linked binary ourselves; the check lives in
+# hardening/check-binary.sh (appliance owner).
+if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64)$")
+  add_link_options(-Wl,-z,ibt -Wl,-z,shstk)
+endif()

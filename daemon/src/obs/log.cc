@@ -1,25 +1,26 @@
-// Log sink selection and formatting: journald native fields or stderr lines.
+// Log sink selection: journald native fields under systemd, stderr lines otherwise. The
+// formatting (obs/log_format.h) uses stack buffers, so a log call does not allocate.
 #include "flashstor/obs/log.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
-#include <mutex>
-#include <string>
+#include <span>
 
 #define SD_JOURNAL_SUPPRESS_LOCATION
 #include <systemd/sd-journal.h>
+
+#include "flashstor/obs/log_format.h"
 
 namespace flashstor::obs {
 namespace {
 
 std::atomic<int> g_min_level{static_cast<int>(Level::kInfo)};
 std::atomic<bool> g_journal{false};
-std::mutex g_stderr_mu;
 
 // JOURNAL_STREAM is "dev:inode" of the stream journald gave us; only trust it when it is
 // still our stderr (a child may inherit the variable with another stderr).
@@ -33,60 +34,29 @@ bool StderrIsJournal() {
   return st.st_dev == dev && st.st_ino == ino;
 }
 
-const char* LevelName(Level level) {
-  switch (level) {
-    case Level::kCritical:
-      return "CRIT";
-    case Level::kError:
-      return "ERROR";
-    case Level::kWarning:
-      return "WARN";
-    case Level::kNotice:
-      return "NOTICE";
-    case Level::kInfo:
-      return "INFO";
-    case Level::kDebug:
-      return "DEBUG";
+void LogJournal(Level level, std::string_view message, std::span<const Field> fields) {
+  JournalEntry entry(level, message, fields);
+  const std::span<const iovec> iov = entry.iov();
+  if (sd_journal_sendv(iov.data(), static_cast<int>(iov.size())) < 0) {
+    // journald went away (restart, shutdown): fall back to stderr for this line.
+    char line[4096];
+    const size_t n = FormatStderrLine(level, message, fields, line);
+    (void)!write(STDERR_FILENO, line, n);
   }
-  return "INFO";
 }
 
-void LogJournal(Level level, std::string_view message, std::initializer_list<Field> fields) {
-  // MESSAGE, PRIORITY, SYSLOG_IDENTIFIER plus at most 16 caller fields.
-  constexpr size_t kMaxFields = 16;
-  std::string lines[kMaxFields + 3];
-  iovec iov[kMaxFields + 3];
-  size_t n = 0;
-  lines[n++] = "MESSAGE=" + std::string(message);
-  lines[n++] = "PRIORITY=" + std::to_string(static_cast<int>(level));
-  lines[n++] = "SYSLOG_IDENTIFIER=flashstor";
-  for (const Field& f : fields) {
-    if (n == kMaxFields + 3) break;
-    lines[n].reserve(f.key.size() + 1 + f.value.size());
-    lines[n].append(f.key).append("=").append(f.value);
-    ++n;
+void LogStderr(Level level, std::string_view message, std::span<const Field> fields) {
+  // One write() per line: POSIX keeps writes to the same pipe/file from interleaving up to
+  // PIPE_BUF, and O_APPEND files keep whole writes together, so no mutex is needed.
+  char line[4096];
+  const size_t n = FormatStderrLine(level, message, fields, line);
+  size_t off = 0;
+  while (off < n) {
+    const ssize_t w = write(STDERR_FILENO, line + off, n - off);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return;
+    off += static_cast<size_t>(w);
   }
-  for (size_t i = 0; i < n; ++i) iov[i] = {lines[i].data(), lines[i].size()};
-  sd_journal_sendv(iov, static_cast<int>(n));
-}
-
-void LogStderr(Level level, std::string_view message, std::initializer_list<Field> fields) {
-  std::string line;
-  line.reserve(128);
-  line.append(LevelName(level)).append(" ").append(message);
-  for (const Field& f : fields) {
-    line.append(" ").append(f.key).append("=");
-    bool quote = f.value.find_first_of(" \t\"") != std::string_view::npos || f.value.empty();
-    if (quote) line.push_back('"');
-    for (char c : f.value) {
-      if (c == '"' || c == '\\') line.push_back('\\');
-      line.push_back(c == '\n' ? ' ' : c);
-    }
-    if (quote) line.push_back('"');
-  }
-  line.push_back('\n');
-  std::lock_guard<std::mutex> lock(g_stderr_mu);
-  (void)!write(STDERR_FILENO, line.data(), line.size());
 }
 
 }  // namespace
@@ -96,14 +66,17 @@ void LogInit(Level min_level, bool force_journal) {
   g_journal.store(force_journal || StderrIsJournal());
 }
 
-bool LogEnabled(Level level) { return static_cast<int>(level) <= g_min_level.load(); }
+bool LogEnabled(Level level) {
+  return static_cast<int>(level) <= g_min_level.load(std::memory_order_relaxed);
+}
 
 void Log(Level level, std::string_view message, std::initializer_list<Field> fields) {
   if (!LogEnabled(level)) return;
+  const std::span<const Field> span(fields.begin(), fields.size());
   if (g_journal.load(std::memory_order_relaxed)) {
-    LogJournal(level, message, fields);
+    LogJournal(level, message, span);
   } else {
-    LogStderr(level, message, fields);
+    LogStderr(level, message, span);
   }
 }
 

@@ -52,16 +52,22 @@ class SigV4Verifier {
   ~SigV4Verifier();
 
   // Verifies a request signed in the Authorization header or by presigned query parameters.
-  // A request carrying neither yields AuthContext{anonymous=true}. Errors: kAccessDenied,
-  // kSignatureMismatch, kInvalidAccessKeyId, kRequestTimeTooSkewed, kAuthorizationHeaderMalformed,
-  // kInvalidRequest (e.g. bad x-amz-content-sha256 value), kExpiredToken (presign expired).
-  // Thread-safe. `now` is seconds since the epoch.
-  Result<AuthContext> verify(const http::Request& request,
-                             std::span<const http::QueryParam> query, std::time_t now) const;
+  // A request carrying neither yields AuthContext{anonymous=true}. Errors: kAccessDenied
+  // (presign expired: "Request has expired"; not yet valid; bad date; host not signed; bad
+  // session token), kSignatureMismatch, kInvalidAccessKeyId, kRequestTimeTooSkewed,
+  // kAuthorizationHeaderMalformed (malformed header/query, wrong region or service, bad
+  // X-Amz-Expires), kInvalidRequest (bad x-amz-content-sha256 value, SigV2, both mechanisms).
+  // kExpiredToken is reserved for expired STS session tokens.
+  // A header-signed request without x-amz-content-sha256 is treated as signing the empty
+  // payload hash (as MinIO does): payload kSha256 with the empty-body digest.
+  // Thread-safe. `now` is seconds since the epoch. VerifyOptions::region empty = any region.
+  Result<AuthContext> verify(const http::Request& request, std::span<const http::QueryParam> query,
+                             std::time_t now) const;
 
   // Observer that checks each aws-chunked chunk signature (chained from the seed) and the
   // trailer signature, and records trailers (e.g. x-amz-checksum-crc32) for later checks.
-  // For kStreamingUnsignedTrailer it only collects trailers.
+  // For kStreamingUnsignedTrailer it only collects trailers. nullptr for non-streaming payload
+  // kinds. Not thread-safe (one per request body); errors are final (later calls repeat them).
   static std::unique_ptr<class ChunkVerifier> MakeChunkVerifier(const AuthContext& ctx);
 
  private:
@@ -78,7 +84,6 @@ class ChunkVerifier : public http::AwsChunkObserver {
 // Helpers exposed for tests and the load generator (which signs requests).
 std::string HexSha256(std::span<const char> data);
 std::array<unsigned char, 32> DeriveSigningKey(std::string_view secret, std::string_view date,
-                                               std::string_view region,
-                                               std::string_view service);
+                                               std::string_view region, std::string_view service);
 
 }  // namespace flashstor::auth

@@ -107,11 +107,24 @@ Status StatusFromErrno(int err, std::string_view message);
 // Name of a code for logs ("kNoSuchKey" -> "NoSuchKey").
 std::string_view CodeName(Code code);
 
+namespace internal {
+// What FS_RETURN_IF_ERROR returns: converts to Status or to any Result<T>, so the macro works
+// in both kinds of function.
+struct ErrorReturn {
+  Status status;
+  operator Status() const { return status; }  // NOLINT: implicit by design
+  template <typename T>
+  operator std::expected<T, Status>() const {  // NOLINT
+    return std::unexpected<Status>(status);
+  }
+};
+}  // namespace internal
+
 }  // namespace flashstor
 
-// Propagates a non-ok Status out of the current function.
-#define FS_RETURN_IF_ERROR(expr)             \
-  do {                                       \
-    ::flashstor::Status fs_status_ = (expr); \
-    if (!fs_status_.ok()) return fs_status_; \
+// Propagates a non-ok Status out of the current function (returning Status or Result<T>).
+#define FS_RETURN_IF_ERROR(expr)                                               \
+  do {                                                                         \
+    ::flashstor::Status fs_status_ = (expr);                                   \
+    if (!fs_status_.ok()) return ::flashstor::internal::ErrorReturn{fs_status_}; \
   } while (0)

@@ -5,7 +5,6 @@
 
 #include <cstdint>
 #include <span>
-#include <string>
 #include <string_view>
 
 #include "flashstor/common/data_stream.h"
@@ -53,18 +52,33 @@ class ContentLengthBody final : public DataSource {
 };
 
 // Transfer-Encoding: chunked (RFC 9112 §7.1): chunk extensions ignored, trailers discarded,
-// chunk-size lines bounded (4 KiB); malformed framing is kInvalidRequest, early EOF
-// kIncompleteBody. Consumes exactly through the final CRLF.
+// chunk-size lines bounded (4 KiB), trailer section bounded (16 KiB), CRLF line endings only;
+// malformed framing is kInvalidRequest, early EOF kIncompleteBody, more than max_bytes of data
+// kTooLarge. Consumes exactly through the final CRLF (a byte-wise state machine, so framing may
+// arrive split anywhere). Errors are final.
 class ChunkedBody final : public DataSource {
  public:
-  explicit ChunkedBody(ConnectionInput& in) : in_(in) {}
+  static constexpr size_t kMaxSizeLine = 4 * 1024;
+  static constexpr size_t kMaxTrailerBytes = 16 * 1024;
+
+  explicit ChunkedBody(ConnectionInput& in, uint64_t max_bytes = UINT64_MAX)
+      : in_(in), max_bytes_(max_bytes) {}
   Result<size_t> read(std::span<char> out) override;
+  bool done() const { return done_; }
 
  private:
+  Status step(char c);
+  Status step_size(char c);
+
   ConnectionInput& in_;
+  uint64_t max_bytes_;
+  uint64_t total_ = 0;
   uint64_t chunk_left_ = 0;
+  size_t line_bytes_ = 0;
+  size_t trailer_bytes_ = 0;
   int phase_ = 0;
   bool done_ = false;
+  Status error_;
 };
 
 // Observer of the aws-chunked framing (SigV4 streaming payloads): auth/ implements it to
@@ -83,23 +97,48 @@ class AwsChunkObserver {
 };
 
 // Content-Encoding: aws-chunked, layered over the entity body (ContentLengthBody or
-// ChunkedBody), so it reads through a DataSource and keeps its own small line buffer. `decoded_length` from x-amz-decoded-content-length (checked:
-// more or fewer data bytes is an error). Bounded chunk header lines (4 KiB) and trailers
-// (16 KiB). The observer sees every chunk before its bytes count as delivered at the end.
+// ChunkedBody), so it reads through a DataSource and keeps its own small line buffer.
+// Frames: `hex-size[;chunk-signature=<64 hex>]\r\n<data>\r\n` ..., the final
+// `0[;chunk-signature=...]\r\n`, then trailer lines `name:value\r\n` (x-amz-trailer-signature
+// last) and an empty line `\r\n`. Without trailers the stream may also end right after the
+// final chunk's header line (AWS SDKs differ). `decoded_length` from
+// x-amz-decoded-content-length (checked: more or fewer data bytes is an error). Bounded chunk
+// header lines (4 KiB) and trailers (16 KiB). Call order: on_chunk_begin, on_chunk_data...,
+// on_chunk_end (before the chunk's last bytes are returned, so a bad signature fails the read
+// that would complete the chunk), then on_trailer... and on_trailers_end exactly once before
+// read() returns 0. Bytes after the final frame are an error. Malformed framing is
+// kInvalidRequest, early EOF kIncompleteBody, observer errors are passed through. Errors are
+// final.
 class AwsChunkedBody final : public DataSource {
  public:
+  static constexpr size_t kMaxLine = 4 * 1024;
+  static constexpr size_t kMaxTrailerBytes = 16 * 1024;
+
   AwsChunkedBody(DataSource& in, AwsChunkObserver& observer, uint64_t decoded_length);
   Result<size_t> read(std::span<char> out) override;
 
  private:
+  Result<size_t> read_data(std::span<char> out);
+  Result<std::string_view> next_line(bool eof_ok);
+  Status on_header_line(std::string_view line);
+  Status on_trailer_line(std::string_view line);
+  Status finish();
+  Status set_error(Status s);
+
   DataSource& in_;
   AwsChunkObserver& observer_;
   uint64_t decoded_length_;
   uint64_t delivered_ = 0;
   uint64_t chunk_left_ = 0;
+  size_t trailer_bytes_ = 0;
   int phase_ = 0;
   bool done_ = false;
-  std::string line_;
+  bool saw_trailer_signature_ = false;
+  Status error_;
+  size_t begin_ = 0;
+  size_t end_ = 0;
+  char trailer_signature_[64] = {};
+  char buf_[kMaxLine];
 };
 
 }  // namespace flashstor::http

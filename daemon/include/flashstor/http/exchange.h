@@ -24,8 +24,8 @@ class Exchange {
   virtual DataSource& body() = 0;
   virtual ResponseWriter& response() = 0;
   virtual std::string_view remote_address() const = 0;  // "ip:port"
-  virtual bool secure() const = 0;                        // arrived over TLS
-  virtual uint64_t request_start_ns() const = 0;          // CLOCK_MONOTONIC at head receipt
+  virtual bool secure() const = 0;                      // arrived over TLS
+  virtual uint64_t request_start_ns() const = 0;        // CLOCK_MONOTONIC at head receipt
 };
 
 class Handler {

@@ -22,8 +22,8 @@ enum class ParseState : uint8_t { kIncomplete, kComplete, kError };
 
 struct ParseOutcome {
   ParseState state = ParseState::kIncomplete;
-  size_t head_bytes = 0;  // on kComplete: bytes of the head, body starts here
-  int http_status = 0;    // on kError: 400, 414, 431, 501 or 505
+  size_t head_bytes = 0;    // on kComplete: bytes of the head, body starts here
+  int http_status = 0;      // on kError: 400, 413, 414, 431, 501 or 505
   std::string_view reason;  // on kError: static text for logs
 };
 
@@ -31,17 +31,34 @@ class RequestParser {
  public:
   explicit RequestParser(const Limits& limits) : limits_(limits) {}
 
-  // buf holds every byte received so far for this request (it only grows between calls).
-  // Fills *out on kComplete; header arrays come from arena. Returns kError as soon as a limit
-  // is exceeded, even before the head is complete.
+  // buf holds every byte received so far for this request (it only grows between calls; it
+  // may move, only offsets are remembered). Each call scans only the new bytes for the end of
+  // the head, then parses the whole head once. Fills *out on kComplete (views into buf,
+  // header array from arena.allocate_scoped); *out is untouched otherwise. Returns kError as
+  // soon as a limit is exceeded, even before the head is complete. Empty lines before the
+  // request line are skipped (RFC 9112 §2.2) and counted in head_bytes. Line endings must be
+  // CRLF: a bare LF anywhere in the head is rejected with 400 (no smuggling by disagreement).
+  // After kComplete or kError, call reset() before parsing anything else.
   ParseOutcome parse(std::string_view buf, mem::Arena& arena, Request* out);
 
   // Forget progress; call before parsing the next request on the connection.
-  void reset() { scanned_ = 0; }
+  void reset() {
+    scanned_ = 0;
+    start_ = 0;
+    line_start_ = 0;
+    request_line_end_ = 0;
+    lines_ = 0;
+  }
 
  private:
+  ParseOutcome scan(std::string_view buf);
+
   const Limits& limits_;
-  size_t scanned_ = 0;  // bytes already searched for the end of the head
+  size_t scanned_ = 0;           // bytes already searched for the end of the head
+  size_t start_ = 0;             // first byte of the request line (after empty lines)
+  size_t line_start_ = 0;        // first byte of the line being scanned
+  size_t request_line_end_ = 0;  // one past the request line's LF; 0 until seen
+  size_t lines_ = 0;             // complete lines seen, request line included
 };
 
 }  // namespace flashstor::http

@@ -1,5 +1,6 @@
 // ResponseWriter: builds a status line and headers in the arena and sends them together with
-// the first body bytes in one writev. Always adds Content-Length (or chunked when unknown).
+// the body in one writev. Adds Date, Server, Content-Length (except 1xx/204/304) and
+// Connection: close when the connection will not be kept alive.
 #pragma once
 
 #include <sys/uio.h>
@@ -14,51 +15,71 @@
 
 namespace flashstor::http {
 
+// Used by one worker thread at a time. After a transport error keep_alive() is false.
 class ResponseWriter {
  public:
   ResponseWriter(Transport& transport, mem::Arena& arena) : transport_(transport), arena_(arena) {}
 
+  // Codes outside 100..599 become 500.
   void set_status(int code);
   int status() const { return status_; }
-  // Copies name and value into the arena. Callers never add Content-Length, Connection or
-  // Date: the writer owns those. Bounded to 64 headers; extra ones are dropped and counted.
+  // Copies name and value into the arena. Callers never add Content-Length, Connection, Date,
+  // Server or Transfer-Encoding: the writer owns those. Bounded to 64 headers and 8 KiB per
+  // field; extra, oversized, reserved or malformed ones (name not a token, CR/LF/NUL in the
+  // value: no response splitting) are dropped and counted.
   void add_header(std::string_view name, std::string_view value);
+  size_t dropped_headers() const { return dropped_; }
   // For HEAD: the head (with the real Content-Length) is sent, no body bytes.
   void set_head_only(bool v) { head_only_ = v; }
   void set_keep_alive(bool v) { keep_alive_ = v; }
   bool keep_alive() const { return keep_alive_; }
 
-  // Sends head + body in one writev (Content-Length = body.size()).
+  // Sends head + body in one writev (Content-Length = body.size()). Once per response:
+  // kInternal if a head was already sent; kInvalidArgument for a body with 204/304.
   Status send(std::string_view body);
-  // Streaming: head with Content-Length = length, then write() exactly length bytes.
+  // Streaming: sends the head with Content-Length = length, then write() exactly length bytes.
+  // write() sends straight from data (no copy); writing past length is kInternal and sends
+  // nothing. With set_head_only(true) write() sends nothing and succeeds.
   Status begin(uint64_t length);
   Status write(std::span<const char> data);
+  // True once send() or begin() was called (even if the transport then failed).
   bool head_sent() const { return head_sent_; }
   uint64_t body_bytes_sent() const { return body_sent_; }
+  // Every announced body byte went out (always true for HEAD): else the connection must close.
+  bool complete() const { return head_sent_ && (head_only_ || body_sent_ == body_length_); }
 
-  // Interim "100 Continue" (before any final head).
+  // Interim "100 Continue" (before any final head); sent at most once, later calls no-op.
+  // kInternal once a final head was sent.
   Status send_continue();
 
  private:
   Status send_head(uint64_t length, std::span<const char> first_body);
+  Status transmit(std::span<const iovec> iov);
 
   struct Field {
     std::string_view name, value;
   };
   static constexpr size_t kMaxHeaders = 64;
+  static constexpr size_t kMaxFieldBytes = 8 * 1024;
   Transport& transport_;
   mem::Arena& arena_;
   Field fields_[kMaxHeaders];
   size_t nfields_ = 0;
+  size_t dropped_ = 0;
   int status_ = 200;
   bool head_only_ = false;
   bool keep_alive_ = true;
   bool head_sent_ = false;
+  bool continue_sent_ = false;
   uint64_t body_sent_ = 0;
   uint64_t body_length_ = 0;
 };
 
-// Reason phrase for a status code ("OK", "Partial Content", ...).
+// Reason phrase for a status code ("OK", "Partial Content", ...); "Unknown" for others.
 std::string_view ReasonPhrase(int code);
+
+// IMF-fixdate (RFC 9110 §5.6.7), "Sun, 06 Nov 1994 08:49:37 GMT", for Date/Last-Modified.
+inline constexpr size_t kHttpDateLength = 29;
+void FormatHttpDate(int64_t unix_seconds, std::span<char, kHttpDateLength> out);
 
 }  // namespace flashstor::http

@@ -7,6 +7,7 @@
 
 namespace flashstor::mem {
 
+// Not thread-safe: one owner (the connection, then the worker serving it) at a time.
 class Arena {
  public:
   static constexpr size_t kBlockSize = 64 * 1024;
@@ -16,36 +17,57 @@ class Arena {
   Arena(const Arena&) = delete;
   Arena& operator=(const Arena&) = delete;
 
-  // Returns n bytes aligned to align, or nullptr when n > kBlockSize (callers bound their
-  // sizes; nothing client-controlled may exceed a block). Never throws.
+  // Returns n bytes aligned to align (a power of two), or nullptr when n > kBlockSize (callers
+  // bound their sizes; nothing client-controlled may exceed a block), when align is not a
+  // power of two or when the system is out of memory. Any n <= kBlockSize with
+  // align <= alignof(std::max_align_t) succeeds unless memory is exhausted. Never throws.
+  // Tracked: in FLASHSTOR_ARENA_DEBUG builds the owner must release() it before reset().
   void* allocate(size_t n, size_t align = alignof(std::max_align_t));
   template <typename T>
   T* allocate_array(size_t count) {
+    if (count > kBlockSize / sizeof(T)) return nullptr;
     return static_cast<T*>(allocate(sizeof(T) * count, alignof(T)));
   }
-  // Copies s into the arena; returns an empty view when it does not fit.
+  // Same as allocate() for memory that lives until reset() by design (request heads, header
+  // arrays, decoded strings): never released, so never counted by the leak check.
+  void* allocate_scoped(size_t n, size_t align = alignof(std::max_align_t));
+  template <typename T>
+  T* allocate_scoped_array(size_t count) {
+    if (count > kBlockSize / sizeof(T)) return nullptr;
+    return static_cast<T*>(allocate_scoped(sizeof(T) * count, alignof(T)));
+  }
+  // Copies s into the arena (scoped, like allocate_scoped); returns an empty view when it does
+  // not fit (s.size() > kBlockSize) or memory is exhausted.
   std::string_view copy(std::string_view s);
 
-  // Rewinds to the first block; all earlier allocations become invalid. O(1).
+  // Rewinds to the first block; all earlier allocations become invalid. O(1). Debug builds
+  // report (stderr) tracked allocations never released and add them to leaks().
   void reset();
 
   size_t bytes_reserved() const;  // blocks held (kBlockSize each) + bookkeeping
-  size_t bytes_used() const;      // bytes handed out since the last reset
+  size_t bytes_used() const;      // bytes handed out since the last reset (with padding)
   size_t blocks() const;
 
-  // Debug builds (NDEBUG unset) count live allocations; leak_check() reports how many were
-  // handed out since reset() without the owner calling release(). Release builds: no-ops.
+  // Leak tracking, active when arena.cc is built with FLASHSTOR_ARENA_DEBUG (CMake option of
+  // the same name, ON by default with FLASHSTOR_SANITIZE). release(p) tells the arena that the
+  // owner of a tracked allocation is done with it; outstanding() is the count of tracked
+  // allocations since reset() not released; leaks() the total reported by reset() so far.
+  // Without FLASHSTOR_ARENA_DEBUG all three are no-ops returning 0.
   void release(void* p);
   size_t outstanding() const;
+  size_t leaks() const { return leaks_; }
+  static bool debug_enabled();
 
  private:
   struct Block;
+  void* bump(size_t n, size_t align);
   Block* first_ = nullptr;
   Block* current_ = nullptr;
   size_t offset_ = 0;
   size_t used_ = 0;
   size_t blocks_ = 0;
   size_t outstanding_ = 0;
+  size_t leaks_ = 0;
 };
 
 }  // namespace flashstor::mem

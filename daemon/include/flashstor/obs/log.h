@@ -8,10 +8,17 @@
 namespace flashstor::obs {
 
 // syslog priorities, as journald's PRIORITY= field expects.
-enum class Level : int { kCritical = 2, kError = 3, kWarning = 4, kNotice = 5, kInfo = 6, kDebug = 7 };
+enum class Level : int {
+  kCritical = 2,
+  kError = 3,
+  kWarning = 4,
+  kNotice = 5,
+  kInfo = 6,
+  kDebug = 7
+};
 
 struct Field {
-  std::string_view key;    // journald field name: uppercase, e.g. "S3_OPERATION"
+  std::string_view key;  // journald field name: uppercase, e.g. "S3_OPERATION"
   std::string_view value;
 };
 

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# `make image-test`: builds the appliance image twice from clean (must be bit-identical), boots
+# it under qemu through five scenarios, and prints the figures (sizes, build and boot times,
+# security score, package count). Scratch space: $FLASHSTOR_IMAGE_WORK (/var/tmp/flashstor-image).
+set -uo pipefail
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+FS_STEP=image-test
+# shellcheck source=../image/lib/common.sh
+. "$REPO/image/lib/common.sh"
+START=$(date +%s)
+W="$FS_WORK/image-test"
+mkdir -p "$W"
+"$REPO/ci/install-deps.sh" image || exit 1
+fs_require_file "$FS_BIN" "the daemon binary; build it with: make build"
+
+echo "== reproducibility (two clean builds)"
+repro_rc=0
+"$REPO/tests/appliance/image_repro.sh" "$W/repro" | tee "$W/repro.out" || repro_rc=1
+IMAGE="$W/repro/a/out/flashstor.raw"
+MANIFEST="$W/repro/a/out/flashstor.manifest"
+[ -f "$IMAGE" ] || { echo "image-test: 0 passed, 1 failed"; exit 1; }
+
+boot_rc=0
+FLASHSTOR_TEST_WORK="$W/boot" "$REPO/tests/appliance/image_boot.sh" "$IMAGE" | tee "$W/boot.out" ||
+  boot_rc=1
+
+echo "== figures"
+get() { sed -n "s/^$1=//p" "$2" | head -n1; }
+raw=$(stat -c %s "$IMAGE")
+alloc=$(du -B1 "$IMAGE" | cut -f1)
+zstd -q -T2 -19 -f "$IMAGE" -o "$W/image.raw.zst"
+xz -T2 -6 -c "$IMAGE" >"$W/image.raw.xz"
+F="$W/boot/figures.env"
+printf '  %-34s %s\n' \
+  "image (raw, sparse / allocated)" "$(fs_human_size "$raw") / $(fs_human_size "$alloc")" \
+  "image compressed (zstd -19 / xz -6)" "$(fs_human_size "$(stat -c %s "$W/image.raw.zst")") / $(fs_human_size "$(stat -c %s "$W/image.raw.xz")")" \
+  "root squashfs" "$(fs_human_size "$(get root_squashfs_bytes "$MANIFEST")")" \
+  "build time (deb+image, one build)" "$(grep -oE 'build a in [0-9]+ s' "$W/repro.out" | grep -oE '[0-9]+ s')" \
+  "  of which rootfs (mmdebstrap)" "$(get rootfs_seconds "$MANIFEST") s" \
+  "packages in the image" "$(get packages "$MANIFEST")" \
+  "boot to READY=1 (guest, TCG)" "$(get ready_seconds "$F") s after kernel start" \
+  "first boot to report (host wall)" "$(get first_boot_report_seconds "$F") s" \
+  "systemd-analyze time" "$(get boot_time "$F")" \
+  "systemd-analyze security flashstor" "$(get security "$F")" \
+  "tampered root refused after" "$(get tamper_refusal_seconds "$F") s"
+for s in first_boot second_boot invalid_config missing_disk tampered_root; do
+  printf '  %-34s %s s\n' "scenario $s" "$(get "scenario_${s}_seconds" "$F")"
+done
+total=$(($(date +%s) - START))
+printf '  %-34s %d min %d s\n' "image-test total" $((total / 60)) $((total % 60))
+
+passed=$(cat "$W/repro.out" "$W/boot.out" | grep -c '^  ok ')
+failed=$(cat "$W/repro.out" "$W/boot.out" | grep -c '^  FAIL ')
+echo "image-test: $passed passed, $failed failed"
+[ $repro_rc -eq 0 ] && [ $boot_rc -eq 0 ] && [ "$failed" -eq 0 ]

@@ -1,0 +1,73 @@
+// The appliance configuration: one JSON file (/etc/flashstor/config.json) parsed with cJSON
+// into Config. Start-up code only; errors name the field and the reason.
+#pragma once
+
+#include <cstdint>
+#include <expected>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace flashstor::config {
+
+// Bounds on what a config file may hold (the file is operator input, still bounded).
+inline constexpr size_t kMaxConfigBytes = 1 << 20;
+inline constexpr size_t kMaxListeners = 16;
+inline constexpr size_t kMaxDrives = 4096;  // after ellipsis expansion
+inline constexpr int kMaxParity = 8;
+
+struct Listener {
+  std::string address;  // "host:port", "[v6]:port" or ":port" (all interfaces); port 0..65535
+  bool tls = false;
+};
+
+enum class MetricsAccess { kSigned, kPublic };
+
+// Values equal syslog priorities, so static_cast<obs::Level>(level) is valid.
+enum class LogLevel : int { kError = 3, kWarning = 4, kNotice = 5, kInfo = 6, kDebug = 7 };
+
+struct AuditConfig {
+  std::string file;      // absolute path of the JSON audit log; empty = no file
+  bool journald = true;  // also send audit records to journald
+};
+
+struct Config {
+  std::string root_user;            // 3..128 chars of [A-Za-z0-9._@-]
+  std::string root_password;        // 8..256 printable ASCII, no spaces; never log it
+  std::vector<std::string> drives;  // expanded; absolute paths or http(s)://host:port/path
+  std::vector<Listener> listen;     // default {":9000", tls=false}
+  std::string certs_dir;            // absolute; required when any listener has tls
+  std::string domain;               // optional virtual-host-style domain
+  std::string region = "us-east-1";
+  std::optional<int> parity;  // 0..kMaxParity and at most drives/2; unset = layout default
+  std::string run_user;       // optional; FLASHSTORE_RUN_USER overrides (sys/privileges.h)
+  std::string run_group;
+  MetricsAccess metrics_access = MetricsAccess::kSigned;
+  AuditConfig audit;
+  LogLevel log_level = LogLevel::kInfo;
+};
+
+// A validation failure: field is a JSON path such as "drives[2]" or "audit.file" ("config"
+// for whole-file problems); reason says what is wrong. Neither ever holds a secret value.
+struct ConfigError {
+  std::string field;
+  std::string reason;
+  std::string ToString() const { return field + ": " + reason; }
+};
+
+using ConfigResult = std::expected<Config, ConfigError>;
+
+// Parses and validates JSON text. Unknown and duplicate fields are errors.
+ConfigResult ParseConfig(std::string_view text);
+
+// Reads path (regular file, at most kMaxConfigBytes) and parses it. The file holds
+// root_password, so a world-readable or world-writable file is refused (error, not warning:
+// the appliance installs it 0600 and a leaked password cannot be taken back).
+ConfigResult LoadConfig(const std::string& path);
+
+// Stable text for a value of the enums above ("signed", "info").
+std::string_view MetricsAccessName(MetricsAccess access);
+std::string_view LogLevelName(LogLevel level);
+
+}  // namespace flashstor::config

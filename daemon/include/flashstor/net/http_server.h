@@ -1,0 +1,74 @@
+// HttpServer: accepts connections on listening sockets, receives request heads on epoll event
+// loops (with header deadlines and idle timeouts), and hands each complete head to a request
+// worker that runs the http::Handler with blocking, deadline-bounded I/O. Connections return
+// to their loop for keep-alive afterwards.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "flashstor/common/status.h"
+#include "flashstor/http/exchange.h"
+#include "flashstor/net/server_options.h"
+
+namespace flashstor::tls {
+class TlsContext;
+}
+
+namespace flashstor::net {
+
+struct ServerStats {
+  uint64_t accepted = 0;
+  uint64_t active = 0;           // open connections
+  uint64_t rejected = 0;         // over max_connections
+  uint64_t head_timeouts = 0;    // slowloris / header deadline
+  uint64_t idle_closed = 0;      // keep-alive idle timeout
+  uint64_t early_errors = 0;     // 400/414/431/... answered by the loop
+  uint64_t requests = 0;         // dispatched to workers
+  uint64_t arena_bytes = 0;      // bytes reserved by connection arenas
+  uint64_t busy_workers = 0;
+};
+
+class HttpServer {
+ public:
+  // Body of an error answered before any handler runs (status is 400, 408, 413, 414, 431,
+  // 501, 505 or 503); returns {content_type, body}.
+  using ErrorBodyFn = std::function<std::pair<std::string, std::string>(int status)>;
+
+  HttpServer(const ServerOptions& options, http::Handler& handler);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  void set_error_body(ErrorBodyFn fn);
+  // Called on each event loop at least once a second (watchdog liveness).
+  void set_tick_hook(std::function<void(int loop_index)> fn);
+  // TLS context for listeners added with tls=true; must outlive the server.
+  void set_tls(tls::TlsContext* context);
+
+  // Binds and listens on "host:port" (port 0 picks a free one; *bound_port receives it).
+  Status listen(std::string_view address, bool tls, int* bound_port);
+  // Takes over a socket that is already listening (socket activation).
+  Status adopt_listener(int fd, bool tls);
+
+  Status start();
+  // Stops accepting, lets running requests finish (up to grace_ms), closes everything.
+  void stop(int grace_ms = 5000);
+
+  int event_loops() const;
+  int workers() const;
+  ServerStats stats() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Parses "host:port" / "[v6]:port" / ":port" into a bound, listening, non-blocking socket.
+Result<int> BindListener(std::string_view address, int backlog);
+int LocalPort(int fd);
+
+}  // namespace flashstor::net

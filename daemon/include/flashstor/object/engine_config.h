@@ -1,0 +1,35 @@
+// EngineConfig (tunables of the erasure engine) and EngineStats (counters for metrics).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace flashstor::object {
+
+struct EngineConfig {
+  int parity = -1;                         // parity shards per set; -1: by set size
+  uint64_t block_size = 1u << 20;          // bytes encoded at once (1 MiB)
+  uint64_t inline_threshold = 128u << 10;  // objects below this live inside %m.json (<= block)
+  size_t heal_queue_capacity = 10000;      // bounded; overflow is counted, not queued
+  double scan_objects_per_second = 50;     // background scanner rate; 0 disables the scanner
+  int io_threads = 0;                      // worker pool size; 0: 2 per drive, 4..64
+  bool background = true;                  // start the heal and scanner threads
+};
+
+// Snapshot of the engine's counters (monotonic unless noted).
+struct EngineStats {
+  uint64_t objects_scanned = 0;      // objects the scanner verified
+  uint64_t bytes_verified = 0;       // shard bytes whose bitrot digest was checked by heal/scan
+  uint64_t shards_healed = 0;        // shard files / metadata rewritten
+  uint64_t objects_healed = 0;       // heal_object calls that repaired something
+  uint64_t heal_queue_length = 0;    // current (gauge)
+  uint64_t heal_queue_overflow = 0;  // entries dropped because the queue was full
+  uint64_t heal_queue_processed = 0;
+  uint64_t scan_cycles = 0;         // complete passes over all objects
+  uint64_t scan_cycle_objects = 0;  // objects seen so far in the current pass (coverage)
+  uint64_t last_cycle_objects = 0;  // objects in the last complete pass
+  uint64_t drives_total = 0;        // gauge
+  uint64_t drives_online = 0;       // gauge (at start-up / last probe)
+};
+
+}  // namespace flashstor::object

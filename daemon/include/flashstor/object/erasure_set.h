@@ -1,0 +1,175 @@
+// ErasureSet: one erasure set of 1..16 drives; does the real work of the object layer for
+// the keys routed to it (ErasureSets routes by CRC32 of the key and merges listings).
+//
+// Design
+// - Objects: k data + m parity shards (m from the set's default or the storage class).
+//   Shard index per drive = distribution[d], the identity rotated by CRC32(key) so parity
+//   spreads over drives. Each part's shard file (part.N) is a sequence of blocks, each a
+//   12-byte bitrot digest followed by ceil(block_bytes / k) bytes of the shard.
+// - On-disk: <bucket>/<KeyToPath(key)>/%m.json and <...>/%d.<uuid>/part.N. Objects smaller
+//   than the inline threshold carry their shard after a NUL inside %m.json (no data dir).
+// - PUT: the body is read a block at a time and encoded; shards are written in parallel (the
+//   engine's WorkerPool) to .flashstor.sys/tmp/<uuid>/%d.<uuid>/part.1 while the next block is
+//   read. At EOF (the HashingSource verified its digests) the files are fsynced, then, under
+//   the key's write lock, every drive renames the data dir into the object dir and atomically
+//   replaces %m.json. Success needs the write quorum (k, k + 1 when k == m); otherwise the
+//   committed drives are rolled back (old %m.json restored, new data dir moved back) and
+//   kWriteQuorum is returned. Old data dirs are removed only after a successful commit, so a
+//   crash at any point leaves either the old or the new object readable, never a mix.
+// - GET: %m.json from every drive, grouped by (mod_time, etag, data_dir); the largest group
+//   with >= k members wins (kNoSuchKey when a read quorum says "not found", else
+//   kReadQuorum). Data shards are opened under the read lock (data dirs are immutable and an
+//   open fd survives a concurrent overwrite's unlink); blocks are read from k drives, every
+//   shard block's digest verified, failures switch to other drives and reconstruct.
+//   Drives that disagree or fail are queued for healing.
+// - Multipart: .flashstor.sys/multipart/<sha256(bucket/key)>/<upload id>/{upload.json,
+//   part.N.json, data/part.N}; complete renames data/ into the object as its data dir.
+// - Heal: verify every shard block on every drive, rebuild what is missing or corrupt into
+//   tmp, then commit only on the damaged drives under the write lock if the object did not
+//   change meanwhile.
+// Thread-safe; every method blocks on drives and must run on a worker thread.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "flashstor/object/engine_config.h"
+#include "flashstor/object/entry_stream.h"
+#include "flashstor/object/heal_queue.h"
+#include "flashstor/object/namespace_lock.h"
+#include "flashstor/object/object_layer.h"
+#include "flashstor/object/object_metadata.h"
+#include "flashstor/object/worker_pool.h"
+#include "flashstor/storage/storage_api.h"
+
+namespace flashstor::object {
+
+inline constexpr uint64_t kMaxObjectSize = 5ull << 40;  // 5 TiB
+inline constexpr uint64_t kMaxPartSize = 5ull << 30;    // 5 GiB
+inline constexpr uint64_t kMinPartSize = 5ull << 20;    // 5 MiB (all parts but the last)
+inline constexpr int kMaxPartNumber = 10000;
+
+namespace internal {
+struct WrittenData;
+struct PartQuorum;
+}  // namespace internal
+
+struct EngineCounters {
+  std::atomic<uint64_t> objects_scanned{0};
+  std::atomic<uint64_t> bytes_verified{0};
+  std::atomic<uint64_t> shards_healed{0};
+  std::atomic<uint64_t> objects_healed{0};
+  std::atomic<uint64_t> heal_processed{0};
+  std::atomic<uint64_t> scan_cycles{0};
+  std::atomic<uint64_t> scan_cycle_objects{0};
+  std::atomic<uint64_t> last_cycle_objects{0};
+};
+
+// Shared engine services a set uses (owned by ErasureSets).
+struct EngineContext {
+  EngineConfig config;
+  WorkerPool* pool = nullptr;
+  NamespaceLock* locks = nullptr;
+  HealQueue* heal_queue = nullptr;
+  EngineCounters* counters = nullptr;
+};
+
+class ErasureSet {
+ public:
+  // drives in slot order; null entries are offline drives.
+  ErasureSet(int index, std::vector<std::shared_ptr<storage::StorageApi>> drives,
+             int default_parity, const EngineContext& ctx);
+
+  int index() const { return index_; }
+  int drive_count() const { return static_cast<int>(drives_.size()); }
+  int default_parity() const { return default_parity_; }
+  int read_quorum() const { return drive_count() - default_parity_; }
+  int bucket_write_quorum() const;
+  const std::vector<storage::StorageApi*>& drives() const { return raw_; }
+
+  // Buckets on this set's drives. make_bucket sets *existed when a quorum already had it.
+  Status make_bucket(std::string_view bucket, bool* existed);
+  Status check_bucket(std::string_view bucket);  // Ok, kNoSuchBucket, kReadQuorum
+  Status delete_bucket(std::string_view bucket);
+  // Creates the bucket's volume on drives that lack it when a quorum has it.
+  int heal_bucket(std::string_view bucket);
+
+  Result<ObjectInfo> put_object(std::string_view bucket, std::string_view key,
+                                hash::HashingSource& body, int64_t size, const PutOptions& opt);
+  Result<ObjectInfo> get_object_info(std::string_view bucket, std::string_view key);
+  Result<std::unique_ptr<ObjectReader>> open_object(std::string_view bucket, std::string_view key);
+  Status delete_object(std::string_view bucket, std::string_view key);
+  Result<ObjectInfo> update_object_metadata(std::string_view bucket, std::string_view key,
+                                            const PutOptions& opt);
+
+  Result<std::string> new_multipart_upload(std::string_view bucket, std::string_view key,
+                                           const PutOptions& opt, hash::ChecksumAlgo algo);
+  Result<PartInfo> put_object_part(std::string_view bucket, std::string_view key,
+                                   std::string_view upload_id, int part_number,
+                                   hash::HashingSource& body, int64_t size);
+  Result<ListPartsResult> list_parts(std::string_view bucket, std::string_view key,
+                                     std::string_view upload_id, int part_marker, int max_parts);
+  Result<ObjectInfo> complete_multipart_upload(std::string_view bucket, std::string_view key,
+                                               std::string_view upload_id,
+                                               const std::vector<CompletePart>& parts);
+  Status abort_multipart_upload(std::string_view bucket, std::string_view key,
+                                std::string_view upload_id);
+  // This set's uploads in bucket with key >= key_marker (upload id > upload_id_marker when
+  // key == key_marker) and key starting with prefix, sorted by (key, initiated, id); at
+  // most limit (+1 so the caller can tell truncation).
+  Result<std::vector<MultipartUpload>> list_uploads(std::string_view bucket,
+                                                    std::string_view prefix,
+                                                    std::string_view key_marker,
+                                                    std::string_view upload_id_marker,
+                                                    size_t limit);
+
+  // Sorted merge of the drives' walks (see list_merge.h).
+  Result<std::unique_ptr<EntryStream>> walk(std::string_view bucket,
+                                            const storage::WalkOptions& options);
+
+  HealResult heal_object(std::string_view bucket, std::string_view key);
+
+  // Implementation details shared by this set's source files.
+  struct MetaQuorum;
+  struct CommitPlan;
+
+ private:
+  ErasureInfo new_erasure(std::string_view key, std::string_view storage_class) const;
+  Result<MetaQuorum> read_meta(std::string_view bucket, std::string_view key, bool queue_heal);
+  Status commit(const CommitPlan& plan);
+  Result<internal::WrittenData> write_data(hash::HashingSource& body, int64_t size,
+                                           uint64_t max_size, const ErasureInfo& erasure,
+                                           const std::string& tmp_key, const std::string& data_dir,
+                                           int part_number, bool allow_inline);
+  // Removes a kSysVolume directory (temp data, an upload) on every drive.
+  void cleanup_tmp(const std::string& tmp_key);
+  Status delete_unlocked(std::string_view bucket, std::string_view key);
+  // heal_object's steps (erasure_set_heal.cc).
+  std::vector<bool> verify_shards(const MetaQuorum& q, std::string_view bucket,
+                                  std::string_view key);
+  // Removes data dirs no metadata refers to (a crash between rename and metadata write).
+  void remove_orphans(const ObjectMeta& meta, std::string_view bucket, std::string_view key);
+  Result<int> rebuild_shards(const MetaQuorum& q, const std::vector<bool>& bad,
+                             std::string_view bucket, std::string_view key);
+  void queue_heal(std::string_view bucket, std::string_view key);
+  Result<std::string> upload_key(std::string_view bucket, std::string_view key,
+                                 std::string_view upload_id) const;
+  Result<UploadMeta> read_upload(const std::string& ukey);
+  Result<std::vector<internal::PartQuorum>> read_parts(const std::string& ukey,
+                                                       const UploadMeta& upload, int part_marker,
+                                                       size_t limit);
+  Status commit_part(const std::string& ukey, const std::string& tmp_key,
+                     const std::string& tmp_file, const PartMeta& part, const UploadMeta& upload,
+                     const std::vector<bool>& wrote);
+
+  int index_;
+  std::vector<std::shared_ptr<storage::StorageApi>> drives_;
+  std::vector<storage::StorageApi*> raw_;
+  int default_parity_;
+  EngineContext ctx_;
+};
+
+}  // namespace flashstor::object

@@ -1,0 +1,107 @@
+// ErasureSets: the ObjectLayer implementation. Routes each key to its set (CRC32 % sets),
+// keeps buckets on every drive of every set, merges listings across sets, and owns the
+// engine's shared services (worker pool, namespace locks, heal queue, background heal and
+// scanner threads). OpenEngine is the factory main() calls.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <span>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "flashstor/object/engine_config.h"
+#include "flashstor/object/erasure_set.h"
+#include "flashstor/object/object_layer.h"
+#include "flashstor/storage/storage_api.h"
+
+namespace flashstor::object {
+
+class Scanner;
+
+class ErasureSets final : public ObjectLayer {
+ public:
+  // drives: set_count * set_size drives in slot order (null: offline). Does not start the
+  // background threads (see start_background).
+  ErasureSets(std::vector<std::shared_ptr<storage::StorageApi>> drives, int set_count, int parity,
+              const EngineConfig& config);
+  ~ErasureSets() override;  // stops and joins the background threads
+
+  // Starts the heal-queue drainer and (if the rate > 0) the scanner. full_scan_now: run one
+  // unthrottled scan pass first (a wiped drive was re-formatted and must be refilled).
+  void start_background(bool full_scan_now);
+  void stop_background();
+
+  EngineStats stats() const;
+  int set_count() const { return static_cast<int>(sets_.size()); }
+  ErasureSet& set(int i) { return *sets_[static_cast<size_t>(i)]; }
+  ErasureSet& set_for(std::string_view key);
+  HealQueue& heal_queue() { return heal_queue_; }
+  // One scan pass over every bucket and object (verify + heal); returns objects scanned.
+  uint64_t scan_once(double objects_per_second);
+
+  Status make_bucket(std::string_view bucket) override;
+  Result<BucketInfo> get_bucket_info(std::string_view bucket) override;
+  Result<std::vector<BucketInfo>> list_buckets() override;
+  Status delete_bucket(std::string_view bucket) override;
+
+  Result<ObjectInfo> put_object(std::string_view bucket, std::string_view key,
+                                hash::HashingSource& body, int64_t size,
+                                const PutOptions& options) override;
+  Result<ObjectInfo> get_object_info(std::string_view bucket, std::string_view key) override;
+  Result<std::unique_ptr<ObjectReader>> open_object(std::string_view bucket,
+                                                    std::string_view key) override;
+  Status delete_object(std::string_view bucket, std::string_view key) override;
+  Result<ObjectInfo> update_object_metadata(std::string_view bucket, std::string_view key,
+                                            const PutOptions& options) override;
+  Result<ListResult> list_objects(std::string_view bucket, const ListOptions& options) override;
+
+  Result<std::string> new_multipart_upload(std::string_view bucket, std::string_view key,
+                                           const PutOptions& options,
+                                           hash::ChecksumAlgo checksum_algo) override;
+  Result<PartInfo> put_object_part(std::string_view bucket, std::string_view key,
+                                   std::string_view upload_id, int part_number,
+                                   hash::HashingSource& body, int64_t size) override;
+  Result<ListPartsResult> list_parts(std::string_view bucket, std::string_view key,
+                                     std::string_view upload_id, int part_marker,
+                                     int max_parts) override;
+  Result<ObjectInfo> complete_multipart_upload(std::string_view bucket, std::string_view key,
+                                               std::string_view upload_id,
+                                               const std::vector<CompletePart>& parts) override;
+  Status abort_multipart_upload(std::string_view bucket, std::string_view key,
+                                std::string_view upload_id) override;
+  Result<ListUploadsResult> list_multipart_uploads(std::string_view bucket,
+                                                   const ListUploadsOptions& options) override;
+
+  HealResult heal_object(std::string_view bucket, std::string_view key) override;
+
+ private:
+  Status check_names(std::string_view bucket, std::string_view key);
+  void heal_loop();
+  void scan_loop();
+  bool sleep_for(double seconds);  // false when stopping
+
+  EngineConfig config_;
+  std::vector<std::shared_ptr<storage::StorageApi>> drives_;
+  std::unique_ptr<WorkerPool> pool_;
+  NamespaceLock locks_;
+  HealQueue heal_queue_;
+  EngineCounters counters_;
+  std::vector<std::unique_ptr<ErasureSet>> sets_;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> full_scan_{false};
+  std::mutex stop_mu_;
+  std::condition_variable stop_cv_;
+  std::thread heal_thread_;
+  std::thread scan_thread_;
+};
+
+// Opens the drives (LocalDisk), loads or creates their format records (storage/format.h),
+// builds the sets, cleans temp files and starts the background threads. Logs the layout
+// and every offline drive. Errors name the offending drive in the log (and *detail).
+Result<std::unique_ptr<ErasureSets>> OpenEngine(std::span<const std::string> drive_paths,
+                                                const EngineConfig& config,
+                                                std::string* detail = nullptr);
+
+}  // namespace flashstor::object

@@ -1,0 +1,29 @@
+// Listing: merges the sorted walks of a set's drives (dedupe, newest metadata wins), merges
+// sets' streams (k-way), and cuts one page (delimiter, start_after, max_keys, truncation)
+// while holding only that page in memory.
+#pragma once
+
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "flashstor/object/entry_stream.h"
+#include "flashstor/object/object_layer.h"
+#include "flashstor/storage/storage_api.h"
+
+namespace flashstor::object {
+
+// One stream from the walks of one set's drives. An object counts when its metadata header
+// decodes on any drive; the newest by mod_time is reported. A walker that fails is dropped
+// (the other drives still list); the stream fails only when every walker has failed.
+std::unique_ptr<EntryStream> MergeDriveWalks(std::vector<std::unique_ptr<storage::Walker>> walks);
+
+// k-way merge of sorted streams with distinct object keys (sets); equal prefixes collapse.
+std::unique_ptr<EntryStream> MergeStreams(std::vector<std::unique_ptr<EntryStream>> streams);
+
+// One page from a stream that was walked with options.prefix / start_after (recursive unless
+// the delimiter is "/"). Other delimiters are applied here over the recursive walk.
+Result<ListResult> BuildListPage(EntryStream& stream, std::string_view bucket,
+                                 const ListOptions& options);
+
+}  // namespace flashstor::object

@@ -1,0 +1,68 @@
+// NamespaceLock: per-resource (bucket/key, upload id) reader/writer locks within the process,
+// in a sharded table so unrelated keys never contend on one mutex. Entries exist only while
+// held or awaited. Lock waits are bounded by a timeout (kTimeout), so a stuck holder cannot
+// pile up requests forever. A cluster-wide lock will wrap this later.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "flashstor/common/status.h"
+
+namespace flashstor::object {
+
+class NamespaceLock {
+ public:
+  static constexpr std::chrono::milliseconds kDefaultTimeout{30000};
+
+  // Releases the lock it holds on destruction. Movable.
+  class Guard {
+   public:
+    Guard() = default;
+    Guard(Guard&& other) noexcept;
+    Guard& operator=(Guard&& other) noexcept;
+    ~Guard() { release(); }
+    void release();
+    bool held() const { return owner_ != nullptr; }
+
+   private:
+    friend class NamespaceLock;
+    Guard(NamespaceLock* owner, std::string resource, bool write)
+        : owner_(owner), resource_(std::move(resource)), write_(write) {}
+    NamespaceLock* owner_ = nullptr;
+    std::string resource_;
+    bool write_ = false;
+  };
+
+  // Shared (read) or exclusive (write) lock on resource; kTimeout after timeout.
+  Result<Guard> lock(std::string_view resource, bool write,
+                     std::chrono::milliseconds timeout = kDefaultTimeout);
+
+  // Number of resources currently held or awaited (for tests).
+  size_t active() const;
+
+ private:
+  struct Entry {
+    int readers = 0;
+    bool writer = false;
+    int waiters = 0;
+  };
+  struct Shard {
+    mutable std::mutex mu;
+    std::condition_variable cv;
+    std::unordered_map<std::string, Entry> entries;
+  };
+  static constexpr size_t kShards = 64;
+
+  Shard& shard_for(std::string_view resource);
+  void unlock(const std::string& resource, bool write);
+
+  Shard shards_[kShards];
+};
+
+}  // namespace flashstor::object

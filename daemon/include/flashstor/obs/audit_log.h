@@ -1,0 +1,88 @@
+// AuditLog: asynchronous JSON audit trail. Each worker pushes RequestRecords into its own
+// lock-free SPSC ring; one writer thread drains every ring into the sinks (file, journald).
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "flashstor/common/status.h"
+#include "flashstor/obs/audit_entry.h"
+#include "flashstor/obs/audit_sink.h"
+#include "flashstor/obs/request_record.h"
+#include "flashstor/obs/rotating_file_sink.h"
+#include "flashstor/obs/spsc_ring.h"
+
+namespace flashstor::obs {
+
+// 1024 entries of ~1.8 KiB: ~1.9 MiB per worker, about a second of a busy worker's requests
+// while the writer sleeps at most kMaxIdleSleep between drains.
+inline constexpr size_t kAuditRingCapacity = 1024;
+inline constexpr size_t kMaxAuditProducers = 256;
+
+// The producer end owned by one worker thread. Only that thread may call record().
+class AuditProducer {
+ public:
+  // Copies rec into the ring (wall-clock stamped now). Never blocks or allocates: when the ring
+  // is full the record is dropped, counted, and false returned.
+  bool record(const RequestRecord& rec);
+  uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
+
+ private:
+  friend class AuditLog;
+  SpscRing<AuditEntry, kAuditRingCapacity> ring_;
+  std::atomic<uint64_t> dropped_{0};
+};
+
+struct AuditOptions {
+  RotatingFileOptions file;  // file.path empty: no file sink
+  bool journal = false;      // also send records to journald
+};
+
+class AuditLog {
+ public:
+  // Builds the sinks the options name (none is allowed: records are then drained and counted
+  // only). Errors: the file sink could not be opened.
+  static Result<std::unique_ptr<AuditLog>> Create(const AuditOptions& options);
+  // For tests and custom wiring: takes ownership of the given sinks.
+  explicit AuditLog(std::vector<std::unique_ptr<AuditSink>> sinks);
+  ~AuditLog();  // Stop()s
+  AuditLog(const AuditLog&) = delete;
+  AuditLog& operator=(const AuditLog&) = delete;
+
+  // Start-up only, from each worker (thread-safe). The pointer stays valid for the AuditLog's
+  // lifetime. nullptr once kMaxAuditProducers are registered. Allocates the ring (~1.9 MiB).
+  AuditProducer* register_producer();
+
+  // Starts the writer thread. kInvalidArgument if already started.
+  Status Start();
+  // Stops the writer after draining every ring and flushing and closing the sinks. Producers
+  // must have stopped pushing. Idempotent.
+  void Stop();
+
+  uint64_t dropped() const;  // records lost because a ring was full
+  uint64_t written() const { return written_.load(std::memory_order_relaxed); }
+  uint64_t sink_errors() const { return sink_errors_.load(std::memory_order_relaxed); }
+
+  static constexpr std::chrono::milliseconds kMaxIdleSleep{20};
+
+ private:
+  void run();
+  size_t drain_once();  // writer thread: one pass over all rings; returns records handled
+
+  std::vector<std::unique_ptr<AuditSink>> sinks_;
+  std::array<std::unique_ptr<AuditProducer>, kMaxAuditProducers> producers_;
+  std::atomic<size_t> producer_count_{0};
+  std::mutex register_mu_;
+  std::thread writer_;
+  std::atomic<bool> running_{false};
+  std::atomic<uint64_t> written_{0};
+  std::atomic<uint64_t> sink_errors_{0};
+  std::string line_;  // writer-thread scratch, capacity reused
+};
+
+}  // namespace flashstor::obs

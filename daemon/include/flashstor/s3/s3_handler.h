@@ -1,0 +1,78 @@
+// S3Handler: the http::Handler of the S3 API. Per request: trace id, admin paths, bucket/key,
+// SigV4 authentication, body wrapping (SHA-256 / aws-chunked / trailers), routing, the
+// operation, the error document, and a RequestSummary for audit log and metrics.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "flashstor/auth/sigv4.h"
+#include "flashstor/http/exchange.h"
+#include "flashstor/object/object_layer.h"
+
+namespace flashstor::s3 {
+
+struct S3Config {
+  std::string region = "us-east-1";
+  // Virtual-hosted style: requests for Host "<bucket>.<domain>[:port]". Empty: path-style only.
+  std::string domain;
+  std::string owner_id = "02d6176db174dc93cb1b899f7c6078f08654445fe8cf1b6ce98d8855f66bdbf4";
+  std::string owner_display_name = "flashstor";
+  std::string host_id = "flashstor";  // x-amz-id-2 (a node identifier, not secret)
+  // AWS's legacy us-east-1 behaviour: re-creating a bucket you own answers 200, not 409.
+  bool us_east_1_recreate_ok = true;
+};
+
+// What happened in one request; views valid only during on_request(). Never holds secrets.
+struct RequestSummary {
+  std::string_view trace_id;
+  std::string_view operation;  // "PutObject"; "Admin" for admin paths
+  std::string_view bucket;
+  std::string_view key;
+  int http_status = 0;
+  std::string_view error_code;  // S3 error code, empty on success
+  uint64_t bytes_in = 0;        // request body bytes read
+  uint64_t bytes_out = 0;       // response body bytes sent
+  std::string_view access_key;  // access key id, empty when anonymous
+  std::string_view remote_address;
+  std::string_view user_agent;
+  uint64_t duration_ns = 0;
+};
+
+class RequestObserver {
+ public:
+  virtual ~RequestObserver() = default;
+  // Called on the worker thread after each response; must not block for long.
+  virtual void on_request(const RequestSummary& summary) = 0;
+};
+
+class S3Handler final : public http::Handler {
+ public:
+  // References must outlive the handler. Thread-safe: one handler serves every worker.
+  S3Handler(object::ObjectLayer& layer, const auth::SigV4Verifier& verifier, S3Config config);
+  ~S3Handler() override;
+
+  // Serves "/metrics", "/health/live", "/health/ready" and "/flashstor/admin/..." (may be
+  // null: those paths are then S3 paths). Set before serving.
+  void set_admin_handler(http::Handler* admin) { admin_ = admin; }
+  void set_observer(RequestObserver* observer) { observer_ = observer; }
+  const S3Config& config() const { return config_; }
+
+  void serve(http::Exchange& exchange) override;
+
+  // True for the paths set_admin_handler() takes (raw request path).
+  static bool IsAdminPath(std::string_view path);
+  // 16 uppercase hex chars, unique per process and thread (counter mixed with start time).
+  static std::array<char, 16> NewTraceId();
+
+ private:
+  object::ObjectLayer& layer_;
+  const auth::SigV4Verifier& verifier_;
+  S3Config config_;
+  http::Handler* admin_ = nullptr;
+  RequestObserver* observer_ = nullptr;
+};
+
+}  // namespace flashstor::s3

@@ -1,0 +1,31 @@
+// AdminHandler: the server's own endpoints beside S3: /metrics (Prometheus, public or signed),
+// /health/live, /health/ready, and POST /flashstor/admin/heal (root only).
+#pragma once
+
+#include "flashstor/auth/sigv4.h"
+#include "flashstor/http/exchange.h"
+#include "flashstor/object/object_layer.h"
+#include "flashstor/obs/health.h"
+
+namespace flashstor::server {
+
+class AdminHandler final : public http::Handler {
+ public:
+  AdminHandler(const auth::SigV4Verifier& verifier, object::ObjectLayer& layer,
+               obs::Health& health, bool metrics_public)
+      : verifier_(verifier), layer_(layer), health_(health), metrics_public_(metrics_public) {}
+
+  void serve(http::Exchange& exchange) override;
+
+ private:
+  // Signed-request check; sends the 403 itself and returns false when denied.
+  bool authorize(http::Exchange& exchange, bool require_root);
+  void serve_heal(http::Exchange& exchange);
+
+  const auth::SigV4Verifier& verifier_;
+  object::ObjectLayer& layer_;
+  obs::Health& health_;
+  bool metrics_public_;
+};
+
+}  // namespace flashstor::server

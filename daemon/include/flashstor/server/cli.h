@@ -1,0 +1,43 @@
+// Command-line interface of the flashstor binary: subcommands, flags and their help texts.
+// Parsing is pure (no side effects) so it is unit-tested; unknown flags are errors.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "flashstor/common/status.h"
+
+namespace flashstor::server {
+
+struct ServerArgs {
+  std::vector<std::string> addresses;  // plain HTTP listen addresses ("host:port")
+  std::vector<std::string> tls_addresses;
+  std::string config_file;
+  std::string certs_dir;
+  std::string domain;
+  std::string region;
+  std::vector<std::string> drives;  // after {a...b} expansion
+  std::optional<int> parity;
+  int workers = 0;
+  int event_loops = 0;
+  bool allow_root = false;
+  std::string log_level;
+};
+
+enum class Command { kHelp, kVersion, kServer, kServerHelp, kConfigCheck, kAdminHeal };
+
+struct CliResult {
+  Command command = Command::kHelp;
+  ServerArgs server;
+  std::string config_path;               // config check
+  std::vector<std::string> heal_targets;  // admin heal: endpoint and bucket[/key]
+};
+
+// Parses argv (without argv[0]); the error message says what was wrong and how to get help.
+std::expected<CliResult, std::string> ParseCommandLine(const std::vector<std::string>& args);
+
+const char* MainHelp();
+const char* ServerHelp();
+
+}  // namespace flashstor::server

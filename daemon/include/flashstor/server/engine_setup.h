@@ -1,0 +1,30 @@
+// Engine set-up for the daemon: opens the erasure-coded engine over the configured drives and
+// exports its counters and the HTTP server's state as Prometheus gauges.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "flashstor/config/config.h"
+#include "flashstor/net/http_server.h"
+#include "flashstor/object/erasure_sets.h"
+
+namespace flashstor::server {
+
+struct Engine {
+  std::unique_ptr<object::ErasureSets> sets;
+  object::ObjectLayer* layer = nullptr;
+
+  // Readiness: more than half of the drives answered at start-up or the last probe (each set
+  // then has its write quorum in the default layouts).
+  bool write_quorum_available() const;
+  void shutdown();
+};
+
+// Errors are one line naming the drive or setting at fault.
+std::expected<std::unique_ptr<Engine>, std::string> OpenEngine(const config::Config& cfg);
+
+// Gauges for connections, arena bytes, workers, drives, healing and scanning.
+void RegisterServerMetrics(const net::HttpServer& http, const Engine& engine);
+
+}  // namespace flashstor::server

@@ -1,0 +1,76 @@
+// LocalDisk: StorageApi on a local directory (one drive). Every path is resolved relative to
+// the drive root's directory fd, whose identity (st_dev, st_ino) is checked on errors so a
+// vanished or replaced drive reports kDiskNotFound instead of writing to the wrong place.
+#pragma once
+
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+
+#include "flashstor/storage/storage_api.h"
+
+namespace flashstor::storage {
+
+class LocalDisk final : public StorageApi {
+ public:
+  // Opens the drive directory (kDiskNotFound when missing or not a directory), creates
+  // kSysVolume and its tmp directory, and empties tmp (leftovers of a crash).
+  static Result<std::unique_ptr<LocalDisk>> Open(const std::string& path);
+  ~LocalDisk() override;
+  LocalDisk(const LocalDisk&) = delete;
+  LocalDisk& operator=(const LocalDisk&) = delete;
+
+  const std::string& endpoint() const override { return path_; }
+  Result<DiskInfo> disk_info() override;
+
+  Status make_volume(std::string_view volume) override;
+  Result<std::vector<VolumeInfo>> list_volumes() override;
+  Result<VolumeInfo> stat_volume(std::string_view volume) override;
+  Status delete_volume(std::string_view volume, bool force) override;
+
+  Result<std::string> read_all(std::string_view volume, std::string_view key,
+                               std::string_view file) override;
+  Status write_all(std::string_view volume, std::string_view key, std::string_view file,
+                   std::string_view data) override;
+
+  Result<std::unique_ptr<FileWriter>> create_file(std::string_view volume, std::string_view key,
+                                                  std::string_view file) override;
+  Result<std::unique_ptr<FileReader>> open_file(std::string_view volume, std::string_view key,
+                                                std::string_view file) override;
+
+  Status rename(std::string_view src_volume, std::string_view src_key, std::string_view src_file,
+                std::string_view dst_volume, std::string_view dst_key,
+                std::string_view dst_file) override;
+  Status delete_path(std::string_view volume, std::string_view key, std::string_view file,
+                     bool recursive) override;
+  Result<FileStat> stat(std::string_view volume, std::string_view key,
+                        std::string_view file) override;
+  Result<std::vector<std::string>> list_dir(std::string_view volume, std::string_view key,
+                                            std::string_view file, size_t limit) override;
+  Result<std::unique_ptr<Walker>> walk(std::string_view volume,
+                                       const WalkOptions& options) override;
+
+  // For the walker: maps errno of an operation on volume to a Status (kDiskNotFound when the
+  // root is gone, kVolumeNotFound when the volume is).
+  Status error(int err, std::string_view message, std::string_view volume) const;
+  int root_fd() const { return root_fd_; }
+
+ private:
+  LocalDisk(std::string path, int root_fd, dev_t dev, ino_t ino);
+  bool root_gone() const;
+  // volume/KeyToPath(key)/file, validated.
+  Result<std::string> path_of(std::string_view volume, std::string_view key,
+                              std::string_view file) const;
+  Result<std::string> read_file(const std::string& rel, std::string_view volume, bool header);
+
+  std::string path_;
+  int root_fd_;
+  dev_t dev_;
+  ino_t ino_;
+};
+
+// Checks a volume name: 1..255 bytes, no '/', NUL, not "." or "..".
+bool IsValidVolumeName(std::string_view volume);
+
+}  // namespace flashstor::storage

@@ -1,0 +1,166 @@
+// StorageApi: the per-drive interface (MinIO's StorageAPI, the seed's "vtable"). LocalDisk
+// implements it on a directory; a RemoteDisk will implement it over HTTP to a peer.
+//
+// Design
+// - Blocking, Status-returning calls, made only from worker threads (never an event loop).
+//   Implementations are thread-safe. No raw fds or pointers to drive state cross the
+//   interface: files are handled through FileWriter / FileReader objects.
+// - Addressing is (volume, key, file). volume is a bucket or the system volume kSysVolume;
+//   key is a user object key ("" = the volume root), escaped on disk by KeyToPath (key_path.h);
+//   file is an internal relative name inside the key's directory ("%m.json",
+//   "%d.<uuid>/part.1", "" = the key directory itself). Internal names start with '%' (but
+//   never "%e", the escape prefix) so they cannot collide with a key component.
+// - Durability: write_all is atomic (temp file in kSysVolume/tmp + fsync + rename + fsync of
+//   the parent). FileWriter::close fsyncs the file and its directory. rename fsyncs both
+//   parents. Newly created directories are fsynced into their parents.
+// - Metadata files (%m.json) are a JSON header optionally followed by a NUL byte and a binary
+//   payload (inline shard data). walk() returns only the header.
+// - Errors: kDiskNotFound (the drive's root vanished or was replaced), kVolumeNotFound,
+//   kFileNotFound, kVolumeExists, kVolumeNotEmpty, kDiskFull, kPermissionDenied, kFaultyDisk,
+//   kKeyTooLong / kInvalidObjectName (bad key), kTooLarge (read_all beyond kMaxReadAllBytes).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "flashstor/common/status.h"
+
+namespace flashstor::storage {
+
+// The system volume: format.json at its root; keys "tmp/..." (temporary files, emptied at
+// start-up), "multipart/<sha256 hex>/<upload id>", "buckets" (bucket records).
+inline constexpr std::string_view kSysVolume = ".flashstor.sys";
+inline constexpr std::string_view kTmpKey = "tmp";
+inline constexpr std::string_view kMultipartKey = "multipart";
+inline constexpr std::string_view kBucketsKey = "buckets";
+inline constexpr std::string_view kFormatFile = "format.json";
+// Inside an object's directory.
+inline constexpr std::string_view kMetaFile = "%m.json";
+inline constexpr std::string_view kDataDirPrefix = "%d.";
+// Upper bound of one read_all (metadata with inline data and up to 10,000 parts).
+inline constexpr size_t kMaxReadAllBytes = 32u << 20;
+
+struct DiskInfo {
+  std::string endpoint;
+  uint64_t total_bytes = 0;
+  uint64_t free_bytes = 0;
+  uint64_t total_inodes = 0;
+  uint64_t free_inodes = 0;
+};
+
+struct VolumeInfo {
+  std::string name;
+  int64_t created_ns = 0;  // directory ctime (CLOCK_REALTIME)
+};
+
+struct FileStat {
+  uint64_t size = 0;
+  int64_t mod_time_ns = 0;
+  bool is_dir = false;
+};
+
+// Streaming writer of one new file. Not thread-safe (one owner).
+class FileWriter {
+ public:
+  // Destroying a writer without a successful close() removes the partial file.
+  virtual ~FileWriter() = default;
+  // Appends all of data or fails.
+  virtual Status write(std::span<const uint8_t> data) = 0;
+  // fsync of the file and its directory, then close. The file is durable after Ok.
+  virtual Status close() = 0;
+};
+
+// Positional reader of one file. read_at is thread-safe.
+class FileReader {
+ public:
+  virtual ~FileReader() = default;
+  virtual uint64_t size() const = 0;
+  // Reads up to out.size() bytes at offset; fewer only at end of file.
+  virtual Result<size_t> read_at(std::span<uint8_t> out, uint64_t offset) = 0;
+};
+
+struct WalkOptions {
+  std::string prefix;         // only keys starting with prefix
+  std::string start_after;    // only keys (and prefixes) greater than this, byte order
+  bool recursive = true;      // false: delimiter "/": return "x/" prefixes without descending
+  bool read_metadata = true;  // fill WalkEntry::metadata with the %m.json header
+};
+
+struct WalkEntry {
+  std::string key;         // decoded; a prefix ends with '/'
+  bool is_prefix = false;  // a common prefix (only when !recursive)
+  std::string metadata;    // %m.json header (before the first NUL), objects only
+};
+
+// A sorted stream of a volume's objects. Keys come in ascending UTF-8 byte order; an object
+// whose directory also holds other keys appears as "x" and (non-recursive) as prefix "x/".
+// Holds one directory listing per depth level, never all keys. Not thread-safe.
+class Walker {
+ public:
+  virtual ~Walker() = default;
+  // Fills entry and returns true, or returns false at the end. Errors are final.
+  virtual Result<bool> next(WalkEntry& entry) = 0;
+};
+
+class StorageApi {
+ public:
+  virtual ~StorageApi() = default;
+
+  // The drive's path or URL, for logs.
+  virtual const std::string& endpoint() const = 0;
+  // Capacity; kDiskNotFound when the drive is gone. Also the cheap health probe.
+  virtual Result<DiskInfo> disk_info() = 0;
+
+  // Volumes (buckets and kSysVolume). Names: 1..255 bytes, no '/', not "." or "..".
+  virtual Status make_volume(std::string_view volume) = 0;  // kVolumeExists
+  virtual Result<std::vector<VolumeInfo>> list_volumes() = 0;
+  virtual Result<VolumeInfo> stat_volume(std::string_view volume) = 0;  // kVolumeNotFound
+  // kVolumeNotEmpty when it holds anything, unless force (then removed recursively).
+  virtual Status delete_volume(std::string_view volume, bool force) = 0;
+
+  // Whole small files (metadata). read_all: kFileNotFound / kVolumeNotFound / kTooLarge.
+  virtual Result<std::string> read_all(std::string_view volume, std::string_view key,
+                                       std::string_view file) = 0;
+  // Atomic and durable replacement of the file; creates missing parent directories.
+  virtual Status write_all(std::string_view volume, std::string_view key, std::string_view file,
+                           std::string_view data) = 0;
+
+  // Shard files. create_file creates parents and replaces an existing file.
+  virtual Result<std::unique_ptr<FileWriter>> create_file(std::string_view volume,
+                                                          std::string_view key,
+                                                          std::string_view file) = 0;
+  virtual Result<std::unique_ptr<FileReader>> open_file(std::string_view volume,
+                                                        std::string_view key,
+                                                        std::string_view file) = 0;
+
+  // Renames a file or directory (commits a temp data dir into an object's directory).
+  // Creates the destination's parents; replaces a destination file or empty directory;
+  // kVolumeNotEmpty for a non-empty destination directory. Durable on Ok.
+  virtual Status rename(std::string_view src_volume, std::string_view src_key,
+                        std::string_view src_file, std::string_view dst_volume,
+                        std::string_view dst_key, std::string_view dst_file) = 0;
+
+  // Removes a file, or a directory (recursively when recursive, else only if empty), then
+  // removes the now empty parent directories up to the volume (kSysVolume's top-level
+  // directories are kept). Missing: kFileNotFound.
+  virtual Status delete_path(std::string_view volume, std::string_view key, std::string_view file,
+                             bool recursive) = 0;
+
+  virtual Result<FileStat> stat(std::string_view volume, std::string_view key,
+                                std::string_view file) = 0;
+
+  // Raw on-disk names in a directory (unsorted; directories end with '/'), at most limit.
+  virtual Result<std::vector<std::string>> list_dir(std::string_view volume, std::string_view key,
+                                                    std::string_view file, size_t limit) = 0;
+
+  // Sorted streaming walk of a volume's objects (see Walker). kVolumeNotFound.
+  virtual Result<std::unique_ptr<Walker>> walk(std::string_view volume,
+                                               const WalkOptions& options) = 0;
+};
+
+}  // namespace flashstor::storage

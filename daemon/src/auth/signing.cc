@@ -1,0 +1,99 @@
+// SHA-256 / HMAC-SHA256 through OpenSSL, hex encoding and the SigV4 signing-key derivation.
+#include "signing.h"
+
+#include <algorithm>
+
+#include <openssl/crypto.h>
+#include <openssl/hmac.h>
+
+#include "flashstor/auth/sigv4.h"
+
+namespace flashstor::auth {
+
+Sha256::Sha256() : ctx_(EVP_MD_CTX_new()) {
+  reset();
+}
+
+Sha256::~Sha256() {
+  EVP_MD_CTX_free(ctx_);
+}
+
+void Sha256::reset() {
+  if (ctx_ != nullptr && EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr) != 1) {
+    EVP_MD_CTX_free(ctx_);
+    ctx_ = nullptr;
+  }
+}
+
+void Sha256::update(std::string_view data) {
+  if (ctx_ != nullptr && !data.empty()) EVP_DigestUpdate(ctx_, data.data(), data.size());
+}
+
+Digest Sha256::finish() {
+  Digest out{};
+  unsigned int len = 0;
+  if (ctx_ != nullptr) EVP_DigestFinal_ex(ctx_, out.data(), &len);
+  reset();
+  return out;
+}
+
+Digest Sha256Of(std::string_view data) {
+  Digest out{};
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), out.data(), &len, EVP_sha256(), nullptr);
+  return out;
+}
+
+Digest HmacSha256(std::span<const unsigned char> key, std::string_view data) {
+  Digest out{};
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(data.data()), data.size(), out.data(), &len);
+  return out;
+}
+
+HexDigest ToHex(const Digest& d) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  HexDigest out{};
+  for (size_t i = 0; i < d.size(); ++i) {
+    out[2 * i] = kHex[d[i] >> 4];
+    out[2 * i + 1] = kHex[d[i] & 0xf];
+  }
+  return out;
+}
+
+bool SignatureEquals(const HexDigest& expected, std::string_view provided) {
+  if (provided.size() != expected.size()) return false;
+  return CRYPTO_memcmp(expected.data(), provided.data(), expected.size()) == 0;
+}
+
+std::string HexSha256(std::span<const char> data) {
+  HexDigest hex = ToHex(Sha256Of({data.data(), data.size()}));
+  return std::string(hex.data(), hex.size());
+}
+
+std::array<unsigned char, 32> DeriveSigningKey(std::string_view secret, std::string_view date,
+                                               std::string_view region, std::string_view service) {
+  // "AWS4" + secret is the first HMAC key; built in a small stack buffer when it fits so the
+  // secret is not copied to the heap, and wiped afterwards.
+  std::array<unsigned char, 4 + 256> first{};
+  std::string heap_key;
+  std::span<const unsigned char> k0;
+  if (secret.size() <= first.size() - 4) {
+    std::copy_n("AWS4", 4, first.begin());
+    std::copy(secret.begin(), secret.end(), first.begin() + 4);
+    k0 = {first.data(), 4 + secret.size()};
+  } else {
+    heap_key.reserve(4 + secret.size());
+    heap_key.append("AWS4").append(secret);
+    k0 = {reinterpret_cast<const unsigned char*>(heap_key.data()), heap_key.size()};
+  }
+  Digest k_date = HmacSha256(k0, date);
+  OPENSSL_cleanse(first.data(), first.size());
+  if (!heap_key.empty()) OPENSSL_cleanse(heap_key.data(), heap_key.size());
+  Digest k_region = HmacSha256(k_date, region);
+  Digest k_service = HmacSha256(k_region, service);
+  return HmacSha256(k_service, "aws4_request");
+}
+
+}  // namespace flashstor::auth

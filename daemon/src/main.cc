@@ -1,0 +1,38 @@
+// flashstor: entry point. Wiring only: parse the command line, dispatch to a subcommand.
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "flashstor/config/config_check.h"
+#include "flashstor/server/cli.h"
+#include "flashstor/server/server.h"
+#include "flashstor/server/version.h"
+
+int main(int argc, char** argv) {
+  using flashstor::server::Command;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  auto parsed = flashstor::server::ParseCommandLine(args);
+  if (!parsed) {
+    std::fprintf(stderr, "flashstor: %s\n", parsed.error().c_str());
+    return 2;
+  }
+  switch (parsed->command) {
+    case Command::kHelp:
+      std::fputs(flashstor::server::MainHelp(), stdout);
+      return 0;
+    case Command::kServerHelp:
+      std::fputs(flashstor::server::ServerHelp(), stdout);
+      return 0;
+    case Command::kVersion:
+      std::printf("flashstor %s\n", flashstor::server::kVersion);
+      return 0;
+    case Command::kConfigCheck:
+      return flashstor::config::RunConfigCheck(parsed->config_path.c_str());
+    case Command::kAdminHeal:
+      std::fprintf(stderr, "flashstor: admin heal needs a running server; see README\n");
+      return 2;
+    case Command::kServer:
+      return flashstor::server::RunServer(parsed->server);
+  }
+  return 2;
+}

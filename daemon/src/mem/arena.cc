@@ -1,0 +1,119 @@
+// Arena: bump allocation over a singly linked chain of 64 KiB blocks that reset() rewinds
+// without freeing, plus the optional (FLASHSTOR_ARENA_DEBUG) leak accounting.
+#include "flashstor/mem/arena.h"
+
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <new>
+
+namespace flashstor::mem {
+
+struct Arena::Block {
+  Block* next = nullptr;
+  alignas(std::max_align_t) char data[kBlockSize];
+};
+
+#ifdef FLASHSTOR_ARENA_DEBUG
+constexpr bool kArenaDebug = true;
+#else
+constexpr bool kArenaDebug = false;
+#endif
+
+Arena::Arena() = default;
+
+Arena::~Arena() {
+  Block* b = first_;
+  while (b != nullptr) {
+    Block* next = b->next;
+    delete b;
+    b = next;
+  }
+}
+
+bool Arena::debug_enabled() {
+  return kArenaDebug;
+}
+
+void* Arena::bump(size_t n, size_t align) {
+  if (n > kBlockSize || align == 0 || (align & (align - 1)) != 0) return nullptr;
+  for (;;) {
+    if (current_ != nullptr) {
+      uintptr_t base = reinterpret_cast<uintptr_t>(current_->data);
+      uintptr_t at = (base + offset_ + (align - 1)) & ~(uintptr_t{align} - 1);
+      size_t start = at - base;
+      if (start <= kBlockSize && n <= kBlockSize - start) {
+        used_ += start + n - offset_;
+        offset_ = start + n;
+        return current_->data + start;
+      }
+      // A fresh block starts max_align_t-aligned: a larger alignment may never fit.
+      if (offset_ == 0) return nullptr;
+    }
+    Block* next = current_ == nullptr ? first_ : current_->next;
+    if (next == nullptr) {
+      next = new (std::nothrow) Block;
+      if (next == nullptr) return nullptr;
+      ++blocks_;
+      if (first_ == nullptr) {
+        first_ = next;
+      } else {
+        current_->next = next;
+      }
+    }
+    // Padding left at the end of the previous block counts as used.
+    if (current_ != nullptr) used_ += kBlockSize - offset_;
+    current_ = next;
+    offset_ = 0;
+  }
+}
+
+void* Arena::allocate(size_t n, size_t align) {
+  void* p = bump(n, align);
+  if (kArenaDebug && p != nullptr) ++outstanding_;
+  return p;
+}
+
+void* Arena::allocate_scoped(size_t n, size_t align) {
+  return bump(n, align);
+}
+
+std::string_view Arena::copy(std::string_view s) {
+  if (s.empty()) return {};
+  char* p = static_cast<char*>(bump(s.size(), 1));
+  if (p == nullptr) return {};
+  std::memcpy(p, s.data(), s.size());
+  return {p, s.size()};
+}
+
+void Arena::reset() {
+  if (kArenaDebug && outstanding_ != 0) {
+    std::fprintf(stderr, "flashstor arena %p: %zu allocation(s) not released before reset\n",
+                 static_cast<void*>(this), outstanding_);
+    leaks_ += outstanding_;
+  }
+  outstanding_ = 0;
+  current_ = first_;
+  offset_ = 0;
+  used_ = 0;
+}
+
+size_t Arena::bytes_reserved() const {
+  return blocks_ * sizeof(Block) + sizeof(Arena);
+}
+size_t Arena::bytes_used() const {
+  return used_;
+}
+size_t Arena::blocks() const {
+  return blocks_;
+}
+
+void Arena::release(void* p) {
+  if (kArenaDebug && p != nullptr && outstanding_ != 0) --outstanding_;
+}
+
+size_t Arena::outstanding() const {
+  return outstanding_;
+}
+
+}  // namespace flashstor::mem

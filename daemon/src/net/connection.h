@@ -1,0 +1,88 @@
+// Connection: the state of one client connection as it moves between its event loop (waiting
+// for a request head) and a request worker (streaming a body and response). Internal to net/.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+#include "flashstor/http/parser.h"
+#include "flashstor/http/request.h"
+#include "flashstor/mem/arena.h"
+
+namespace flashstor::tls {
+class TlsConnection;
+}
+
+namespace flashstor::net {
+
+struct LoopContext;
+
+// Bytes of the arena's first block used as the receive buffer for heads (and the start of a
+// body). Heads are bounded below this by http::Limits::max_head_bytes.
+inline constexpr size_t kReceiveBuffer = 32 * 1024;
+
+enum class ConnState : uint8_t { kIdle, kReadingHead, kHandshake, kDispatched, kLingering };
+
+// What an epoll registration points at: a listening socket or a connection.
+struct PollTag {
+  enum Kind : uint8_t { kListener, kConnection } kind;
+};
+
+struct ListenerTag : PollTag {
+  int fd = -1;
+  bool tls = false;
+};
+
+struct Connection : PollTag {
+  explicit Connection(const http::Limits& limits) : PollTag{kConnection}, parser(limits) {}
+
+  int fd = -1;
+  LoopContext* loop = nullptr;
+  ConnState state = ConnState::kIdle;
+  bool tls = false;
+  tls::TlsConnection* tls_conn = nullptr;  // owned; set for TLS connections after accept
+
+  mem::Arena arena;
+  char* buf = nullptr;  // kReceiveBuffer bytes from arena; nullptr until the first read
+  size_t len = 0;       // bytes received into buf
+  http::RequestParser parser;
+  http::Request request;
+  size_t head_bytes = 0;
+  uint64_t head_start_ns = 0;
+  int served = 0;
+
+  // Intrusive FIFO timer list membership (deadlines are monotonic per list).
+  int64_t deadline_ms = 0;
+  Connection* prev = nullptr;
+  Connection* next = nullptr;
+  struct TimerList* list = nullptr;
+
+  char remote[64] = {};
+};
+
+// FIFO of connections sharing one timeout, so the earliest deadline is always at the head.
+struct TimerList {
+  Connection* head = nullptr;
+  Connection* tail = nullptr;
+
+  void push(Connection* c, int64_t deadline) {
+    unlink(c);
+    c->deadline_ms = deadline;
+    c->list = this;
+    c->prev = tail;
+    c->next = nullptr;
+    if (tail) tail->next = c; else head = c;
+    tail = c;
+  }
+  static void unlink(Connection* c) {
+    TimerList* l = c->list;
+    if (l == nullptr) return;
+    if (c->prev) c->prev->next = c->next; else l->head = c->next;
+    if (c->next) c->next->prev = c->prev; else l->tail = c->prev;
+    c->prev = c->next = nullptr;
+    c->list = nullptr;
+  }
+};
+
+}  // namespace flashstor::net

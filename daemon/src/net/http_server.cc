@@ -1,0 +1,394 @@
+// HttpServer: event loops that accept connections and receive request heads, timer lists for
+// header deadlines, idle keep-alive and lingering close, and the hand-off to request workers.
+#include "flashstor/net/http_server.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <thread>
+#include <unordered_set>
+
+#include "connection.h"
+#include "early_response.h"
+#include "flashstor/net/event_loop.h"
+#include "flashstor/obs/log.h"
+#include "flashstor/tls/tls_context.h"
+#include "request_worker.h"
+
+namespace flashstor::net {
+
+constexpr uint32_t kReadEvents = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT;
+constexpr int kLingerMs = 2000;
+
+struct LoopContext {
+  std::unique_ptr<EventLoop> loop;
+  std::thread thread;
+  TimerList idle, reading, lingering;
+  std::unordered_set<Connection*> conns;
+};
+
+struct HttpServer::Impl {
+  Impl(const ServerOptions& o, http::Handler& h) : options(o), handler(h) {}
+
+  ServerOptions options;
+  http::Handler& handler;
+  HttpServer::ErrorBodyFn error_body;
+  std::function<void(int)> tick_hook;
+  tls::TlsContext* tls = nullptr;
+  std::vector<std::unique_ptr<ListenerTag>> listeners;
+  std::vector<std::unique_ptr<LoopContext>> loops;
+  std::unique_ptr<RequestPool> pool;
+  std::atomic<bool> stopping{false};
+
+  std::atomic<uint64_t> accepted{0}, active{0}, rejected{0}, head_timeouts{0}, idle_closed{0},
+      early_errors{0}, requests{0}, arena_blocks{0};
+
+  void on_ready(LoopContext& lc, void* data, uint32_t events);
+  void on_tick(LoopContext& lc, int64_t now);
+  void accept_all(LoopContext& lc, ListenerTag& l);
+  void on_readable(LoopContext& lc, Connection* c, uint32_t events);
+  void try_parse(LoopContext& lc, Connection* c);
+  void reject(LoopContext& lc, Connection* c, int status);
+  void linger(LoopContext& lc, Connection* c);
+  void close_conn(LoopContext& lc, Connection* c);
+  void rearm(LoopContext& lc, Connection* c);
+  static constexpr ssize_t kClosed = -1, kWantRead = -2, kWantWrite = -3;
+  ssize_t receive(Connection* c);
+  void on_done(Connection* c, bool keep);
+};
+
+void HttpServer::Impl::on_ready(LoopContext& lc, void* data, uint32_t events) {
+  auto* tag = static_cast<PollTag*>(data);
+  if (tag->kind == PollTag::kListener) {
+    accept_all(lc, *static_cast<ListenerTag*>(tag));
+  } else {
+    on_readable(lc, static_cast<Connection*>(tag), events);
+  }
+}
+
+void HttpServer::Impl::accept_all(LoopContext& lc, ListenerTag& l) {
+  for (int i = 0; i < 64 && !stopping.load(std::memory_order_relaxed); ++i) {
+    sockaddr_storage ss{};
+    socklen_t sl = sizeof(ss);
+    int fd = accept4(l.fd, reinterpret_cast<sockaddr*>(&ss), &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EMFILE || errno == ENFILE) {
+        obs::Log(obs::Level::kWarning, "accept: out of file descriptors");
+      }
+      return;
+    }
+    if (active.load() >= static_cast<uint64_t>(options.max_connections)) {
+      ++rejected;
+      ::close(fd);
+      continue;
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    auto* c = new Connection(options.limits);
+    c->fd = fd;
+    c->loop = &lc;
+    c->tls = l.tls;
+    char host[INET6_ADDRSTRLEN] = "?";
+    int port = 0;
+    if (ss.ss_family == AF_INET) {
+      auto* sin = reinterpret_cast<sockaddr_in*>(&ss);
+      inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
+      port = ntohs(sin->sin_port);
+    } else if (ss.ss_family == AF_INET6) {
+      auto* sin6 = reinterpret_cast<sockaddr_in6*>(&ss);
+      inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
+      port = ntohs(sin6->sin6_port);
+    }
+    std::snprintf(c->remote, sizeof(c->remote), "%s:%d", host, port);
+    if (l.tls) {
+      Result<tls::TlsConnection> session =
+          tls != nullptr ? tls->accept(fd) : Err(Code::kInternal, "no TLS context");
+      if (!session) {
+        ::close(fd);
+        delete c;
+        continue;
+      }
+      c->tls_conn = new tls::TlsConnection(std::move(*session));
+    }
+    lc.conns.insert(c);
+    ++accepted;
+    ++active;
+    // A fresh connection must deliver its first head within the header deadline.
+    c->state = ConnState::kIdle;
+    lc.reading.push(c, MonotonicMs() + options.header_timeout_ms);
+    if (!lc.loop->add(fd, kReadEvents, c).ok()) close_conn(lc, c);
+  }
+}
+
+// Reads what the connection has into its buffer: bytes read, or one of the k* codes.
+ssize_t HttpServer::Impl::receive(Connection* c) {
+  std::span<char> room(c->buf + c->len, kReceiveBuffer - c->len);
+  if (c->tls_conn != nullptr) {
+    tls::TlsIo io = c->tls_conn->read(room);
+    switch (io.status) {
+      case tls::TlsIoStatus::kOk:
+        return static_cast<ssize_t>(io.bytes);
+      case tls::TlsIoStatus::kWantRead:
+        return kWantRead;
+      case tls::TlsIoStatus::kWantWrite:
+        return kWantWrite;
+      default:
+        return kClosed;
+    }
+  }
+  ssize_t n = ::recv(c->fd, room.data(), room.size(), 0);
+  if (n > 0) return n;
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return kWantRead;
+  return kClosed;
+}
+
+void HttpServer::Impl::rearm(LoopContext& lc, Connection* c) {
+  // Decrypted bytes may wait inside OpenSSL where epoll cannot see them.
+  if (c->tls_conn != nullptr && c->tls_conn->pending() > 0 &&
+      (c->state == ConnState::kIdle || c->state == ConnState::kReadingHead)) {
+    return on_readable(lc, c, EPOLLIN);
+  }
+  if (!lc.loop->mod(c->fd, kReadEvents, c).ok()) close_conn(lc, c);
+}
+
+void HttpServer::Impl::on_readable(LoopContext& lc, Connection* c, uint32_t events) {
+  if (c->state == ConnState::kLingering) {
+    char scratch[4096];
+    ssize_t n;
+    while ((n = ::recv(c->fd, scratch, sizeof(scratch), 0)) > 0) {
+    }
+    if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
+      close_conn(lc, c);
+    } else {
+      rearm(lc, c);
+    }
+    return;
+  }
+  if (c->buf == nullptr) {
+    c->buf = static_cast<char*>(c->arena.allocate_scoped(kReceiveBuffer));
+    ++arena_blocks;
+    if (c->buf == nullptr) return close_conn(lc, c);
+  }
+  ssize_t n = receive(c);
+  if (n == kClosed) return close_conn(lc, c);
+  if (n == kWantWrite) {
+    if (!lc.loop->mod(c->fd, EPOLLOUT | EPOLLRDHUP | EPOLLONESHOT, c).ok()) close_conn(lc, c);
+    return;
+  }
+  if (n == kWantRead) return rearm(lc, c);
+  (void)events;
+  if (c->state == ConnState::kIdle) {
+    c->state = ConnState::kReadingHead;
+    c->head_start_ns = MonotonicNs();
+    if (c->served > 0) lc.reading.push(c, MonotonicMs() + options.header_timeout_ms);
+  }
+  c->len += static_cast<size_t>(n);
+  try_parse(lc, c);
+}
+
+void HttpServer::Impl::try_parse(LoopContext& lc, Connection* c) {
+  http::ParseOutcome out = c->parser.parse(std::string_view(c->buf, c->len), c->arena, &c->request);
+  switch (out.state) {
+    case http::ParseState::kIncomplete:
+      if (c->len >= kReceiveBuffer) return reject(lc, c, 431);
+      return rearm(lc, c);
+    case http::ParseState::kError:
+      obs::Log(obs::Level::kInfo, "rejected malformed request",
+               {{"HTTP_STATUS", std::to_string(out.http_status)},
+                {"REASON", out.reason},
+                {"REMOTE_ADDR", c->remote}});
+      return reject(lc, c, out.http_status);
+    case http::ParseState::kComplete:
+      break;
+  }
+  c->head_bytes = out.head_bytes;
+  TimerList::unlink(c);
+  c->state = ConnState::kDispatched;
+  ++requests;
+  pool->submit(c);
+}
+
+void HttpServer::Impl::reject(LoopContext& lc, Connection* c, int status) {
+  ++early_errors;
+  auto [type, body] = error_body ? error_body(status) : std::pair<std::string, std::string>{};
+  SendEarlyResponse(c->fd, c->tls_conn, status, type, body);
+  linger(lc, c);
+}
+
+// Half-close and read what the client still sends for a short while, so the error response
+// is not destroyed by a reset when we close with unread input.
+void HttpServer::Impl::linger(LoopContext& lc, Connection* c) {
+  ::shutdown(c->fd, SHUT_WR);
+  c->state = ConnState::kLingering;
+  lc.lingering.push(c, MonotonicMs() + kLingerMs);
+  rearm(lc, c);
+}
+
+void HttpServer::Impl::close_conn(LoopContext& lc, Connection* c) {
+  lc.loop->del(c->fd);
+  TimerList::unlink(c);
+  delete c->tls_conn;
+  ::close(c->fd);
+  lc.conns.erase(c);
+  if (c->buf != nullptr) --arena_blocks;
+  --active;
+  delete c;
+}
+
+void HttpServer::Impl::on_tick(LoopContext& lc, int64_t now) {
+  while (lc.reading.head && lc.reading.head->deadline_ms <= now) {
+    Connection* c = lc.reading.head;
+    TimerList::unlink(c);
+    if (c->len == 0) {
+      ++idle_closed;
+      close_conn(lc, c);
+    } else {
+      ++head_timeouts;
+      obs::Log(obs::Level::kInfo, "request head not received in time",
+               {{"REMOTE_ADDR", c->remote}, {"HTTP_STATUS", "408"}});
+      reject(lc, c, 408);
+    }
+  }
+  while (lc.idle.head && lc.idle.head->deadline_ms <= now) {
+    ++idle_closed;
+    close_conn(lc, lc.idle.head);
+  }
+  while (lc.lingering.head && lc.lingering.head->deadline_ms <= now) {
+    close_conn(lc, lc.lingering.head);
+  }
+  if (stopping.load()) {
+    // Close every connection that is waiting for a request; running ones finish first.
+    std::vector<Connection*> waiting;
+    for (Connection* c : lc.conns) {
+      if (c->state == ConnState::kIdle) waiting.push_back(c);
+    }
+    for (Connection* c : waiting) close_conn(lc, c);
+  }
+  if (tick_hook) tick_hook(lc.loop->index());
+}
+
+void HttpServer::Impl::on_done(Connection* c, bool keep) {
+  LoopContext& lc = *c->loop;
+  lc.loop->post([this, &lc, c, keep] {
+    if (!keep || stopping.load()) return close_conn(lc, c);
+    ++c->served;
+    if (c->len > 0) {
+      // Pipelined bytes of the next request are already buffered.
+      c->state = ConnState::kReadingHead;
+      c->head_start_ns = MonotonicNs();
+      lc.reading.push(c, MonotonicMs() + options.header_timeout_ms);
+      return try_parse(lc, c);
+    }
+    c->state = ConnState::kIdle;
+    lc.idle.push(c, MonotonicMs() + options.idle_timeout_ms);
+    rearm(lc, c);
+  });
+}
+
+HttpServer::HttpServer(const ServerOptions& options, http::Handler& handler)
+    : impl_(std::make_unique<Impl>(options, handler)) {
+  unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  if (impl_->options.event_loops <= 0) impl_->options.event_loops = static_cast<int>(2 * cores);
+  if (impl_->options.workers <= 0) {
+    impl_->options.workers = static_cast<int>(std::max(16u, 8 * cores));
+  }
+}
+
+HttpServer::~HttpServer() { stop(0); }
+
+void HttpServer::set_error_body(ErrorBodyFn fn) { impl_->error_body = std::move(fn); }
+void HttpServer::set_tick_hook(std::function<void(int)> fn) { impl_->tick_hook = std::move(fn); }
+void HttpServer::set_tls(tls::TlsContext* context) { impl_->tls = context; }
+int HttpServer::event_loops() const { return impl_->options.event_loops; }
+int HttpServer::workers() const { return impl_->options.workers; }
+
+Status HttpServer::listen(std::string_view address, bool tls, int* bound_port) {
+  Result<int> fd = BindListener(address, 4096);
+  if (!fd) return fd.error();
+  if (bound_port) *bound_port = LocalPort(*fd);
+  return adopt_listener(*fd, tls);
+}
+
+Status HttpServer::adopt_listener(int fd, bool tls) {
+  auto tag = std::make_unique<ListenerTag>();
+  tag->kind = PollTag::kListener;
+  tag->fd = fd;
+  tag->tls = tls;
+  impl_->listeners.push_back(std::move(tag));
+  return Status::Ok();
+}
+
+Status HttpServer::start() {
+  Impl& s = *impl_;
+  s.pool = std::make_unique<RequestPool>(s.options.workers, s.handler, s.options,
+                                         [&s](Connection* c, bool keep) { s.on_done(c, keep); });
+  for (int i = 0; i < s.options.event_loops; ++i) {
+    auto lc = std::make_unique<LoopContext>();
+    LoopContext* raw = lc.get();
+    lc->loop = std::make_unique<EventLoop>(
+        i, [&s, raw](void* data, uint32_t ev) { s.on_ready(*raw, data, ev); },
+        [&s, raw](int64_t now) { s.on_tick(*raw, now); });
+    FS_RETURN_IF_ERROR(lc->loop->init());
+    for (auto& l : s.listeners) {
+      FS_RETURN_IF_ERROR(lc->loop->add(l->fd, EPOLLIN | EPOLLEXCLUSIVE, l.get()));
+    }
+    s.loops.push_back(std::move(lc));
+  }
+  for (auto& lc : s.loops) {
+    LoopContext* raw = lc.get();
+    lc->thread = std::thread([raw] { raw->loop->run(); });
+  }
+  return Status::Ok();
+}
+
+void HttpServer::stop(int grace_ms) {
+  Impl& s = *impl_;
+  if (s.stopping.exchange(true)) return;
+  for (auto& lc : s.loops) {
+    for (auto& l : s.listeners) lc->loop->del(l->fd);
+  }
+  for (auto& l : s.listeners) ::close(l->fd);
+  if (s.pool) {
+    s.pool->set_stopping();
+    int64_t until = MonotonicMs() + grace_ms;
+    while (s.pool->busy() > 0 && MonotonicMs() < until) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+  for (auto& lc : s.loops) lc->loop->stop();
+  for (auto& lc : s.loops) {
+    if (lc->thread.joinable()) lc->thread.join();
+  }
+  if (s.pool) s.pool->shutdown();
+  for (auto& lc : s.loops) {
+    for (Connection* c : lc->conns) {
+      delete c->tls_conn;
+      ::close(c->fd);
+      delete c;
+    }
+    lc->conns.clear();
+  }
+}
+
+ServerStats HttpServer::stats() const {
+  const Impl& s = *impl_;
+  ServerStats st;
+  st.accepted = s.accepted.load();
+  st.active = s.active.load();
+  st.rejected = s.rejected.load();
+  st.head_timeouts = s.head_timeouts.load();
+  st.idle_closed = s.idle_closed.load();
+  st.early_errors = s.early_errors.load();
+  st.requests = s.requests.load();
+  st.arena_bytes = s.arena_blocks.load() * mem::Arena::kBlockSize;
+  st.busy_workers = s.pool ? s.pool->busy() : 0;
+  return st;
+}
+
+}  // namespace flashstor::net

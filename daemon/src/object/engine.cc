@@ -1,0 +1,171 @@
+// Engine start-up and background work: OpenEngine (drives -> formats -> sets), the heal
+// queue drainer, the rate-limited scanner, and the stats snapshot.
+#include <cmath>
+
+#include "flashstor/object/erasure_sets.h"
+#include "flashstor/object/list_merge.h"
+#include "flashstor/object/set_layout.h"
+#include "flashstor/obs/log.h"
+#include "flashstor/storage/format.h"
+#include "flashstor/storage/local_disk.h"
+
+namespace flashstor::object {
+
+ErasureSets::~ErasureSets() {
+  stop_background();
+  heal_queue_.close();
+}
+
+void ErasureSets::start_background(bool full_scan_now) {
+  full_scan_ = full_scan_now;
+  heal_thread_ = std::thread([this] { heal_loop(); });
+  if (config_.scan_objects_per_second > 0 || full_scan_now) {
+    scan_thread_ = std::thread([this] { scan_loop(); });
+  }
+}
+
+void ErasureSets::stop_background() {
+  {
+    std::lock_guard<std::mutex> lock(stop_mu_);
+    stop_ = true;
+  }
+  stop_cv_.notify_all();
+  if (heal_thread_.joinable()) heal_thread_.join();
+  if (scan_thread_.joinable()) scan_thread_.join();
+}
+
+bool ErasureSets::sleep_for(double seconds) {
+  std::unique_lock<std::mutex> lock(stop_mu_);
+  auto d = std::chrono::duration<double>(seconds);
+  return !stop_cv_.wait_for(lock, std::chrono::duration_cast<std::chrono::nanoseconds>(d),
+                            [this] { return stop_.load(); });
+}
+
+void ErasureSets::heal_loop() {
+  while (!stop_) {
+    auto task = heal_queue_.pop(std::chrono::milliseconds(200));
+    if (!task) continue;
+    heal_object(task->bucket, task->key);
+    ++counters_.heal_processed;
+  }
+}
+
+uint64_t ErasureSets::scan_once(double objects_per_second) {
+  counters_.scan_cycle_objects = 0;
+  uint64_t scanned = 0;
+  auto buckets = list_buckets();
+  if (!buckets) return 0;
+  for (const BucketInfo& b : *buckets) {
+    for (auto& set : sets_) set->heal_bucket(b.name);
+    for (auto& set : sets_) {
+      storage::WalkOptions opt;
+      auto stream = set->walk(b.name, opt);
+      if (!stream) continue;
+      ListEntry e;
+      while (!stop_) {
+        auto more = (*stream)->next(e);
+        if (!more || !*more) break;
+        set->heal_object(b.name, e.key);
+        ++scanned;
+        ++counters_.objects_scanned;
+        ++counters_.scan_cycle_objects;
+        if (objects_per_second > 0 && !sleep_for(1.0 / objects_per_second)) return scanned;
+      }
+    }
+  }
+  if (!stop_) {
+    ++counters_.scan_cycles;
+    counters_.last_cycle_objects = scanned;
+  }
+  return scanned;
+}
+
+void ErasureSets::scan_loop() {
+  if (full_scan_.exchange(false)) {
+    obs::Log(obs::Level::kNotice, "healing re-formatted drives: full scan started");
+    scan_once(0);
+  }
+  if (config_.scan_objects_per_second <= 0) return;
+  while (!stop_) {
+    scan_once(config_.scan_objects_per_second);
+    if (!sleep_for(60)) return;  // pause between passes
+  }
+}
+
+EngineStats ErasureSets::stats() const {
+  EngineStats s;
+  s.objects_scanned = counters_.objects_scanned;
+  s.bytes_verified = counters_.bytes_verified;
+  s.shards_healed = counters_.shards_healed;
+  s.objects_healed = counters_.objects_healed;
+  s.heal_queue_length = heal_queue_.size();
+  s.heal_queue_overflow = heal_queue_.overflow();
+  s.heal_queue_processed = counters_.heal_processed;
+  s.scan_cycles = counters_.scan_cycles;
+  s.scan_cycle_objects = counters_.scan_cycle_objects;
+  s.last_cycle_objects = counters_.last_cycle_objects;
+  s.drives_total = drives_.size();
+  for (const auto& d : drives_) s.drives_online += d != nullptr;
+  return s;
+}
+
+Result<std::unique_ptr<ErasureSets>> OpenEngine(std::span<const std::string> drive_paths,
+                                                const EngineConfig& config, std::string* detail) {
+  auto layout = ComputeSetLayout(static_cast<int>(drive_paths.size()));
+  if (!layout) {
+    if (detail != nullptr) *detail = "drive count must be 1 or divisible into sets of 2..16";
+    obs::Log(obs::Level::kCritical, "invalid drive count",
+             {{"DRIVES", std::to_string(drive_paths.size())}});
+    return std::unexpected(layout.error());
+  }
+  std::vector<std::shared_ptr<storage::StorageApi>> drives;
+  for (const std::string& path : drive_paths) {
+    auto disk = storage::LocalDisk::Open(path);
+    if (!disk) {
+      obs::Log(obs::Level::kWarning, "drive offline",
+               {{"DRIVE", path}, {"ERROR", CodeName(disk.error().code())}});
+      drives.push_back(nullptr);
+      continue;
+    }
+    drives.push_back(std::move(*disk));
+  }
+  int parity = config.parity >= 0 ? config.parity : DefaultParity(layout->set_size);
+  if (parity > layout->set_size / 2) {
+    if (detail != nullptr) *detail = "parity must be at most half the set size";
+    return Err(Code::kInvalidArgument, "parity too large");
+  }
+  std::string why;
+  auto formatted =
+      storage::LoadFormats(drives, {layout->set_count, layout->set_size, config.parity}, &why);
+  if (!formatted) {
+    obs::Log(obs::Level::kCritical, "cannot start: drive formats", {{"DETAIL", why}});
+    if (detail != nullptr) *detail = why;
+    return std::unexpected(formatted.error());
+  }
+  if (config.parity < 0 && formatted->reference.parity >= 0) parity = formatted->reference.parity;
+  for (size_t slot : formatted->reformatted) {
+    obs::Log(obs::Level::kNotice, "re-formatted wiped drive; it will be healed",
+             {{"DRIVE", formatted->slots[slot]->endpoint()}, {"SLOT", std::to_string(slot)}});
+  }
+  for (size_t slot = 0; slot < formatted->slots.size(); ++slot) {
+    if (formatted->slots[slot] == nullptr) {
+      obs::Log(obs::Level::kWarning, "drive slot offline: objects stay readable within parity",
+               {{"SLOT", std::to_string(slot)},
+                {"DRIVE_ID",
+                 formatted->reference.sets[slot / layout->set_size][slot % layout->set_size]}});
+    }
+  }
+  auto engine = std::make_unique<ErasureSets>(formatted->slots, layout->set_count, parity, config);
+  const int online = static_cast<int>(engine->stats().drives_online);
+  obs::Log(obs::Level::kInfo, "erasure engine started",
+           {{"SETS", std::to_string(layout->set_count)},
+            {"SET_SIZE", std::to_string(layout->set_size)},
+            {"DATA", std::to_string(layout->set_size - parity)},
+            {"PARITY", std::to_string(parity)},
+            {"DRIVES_ONLINE", std::to_string(online)},
+            {"DEPLOYMENT_ID", formatted->reference.deployment_id}});
+  if (config.background) engine->start_background(!formatted->reformatted.empty());
+  return engine;
+}
+
+}  // namespace flashstor::object

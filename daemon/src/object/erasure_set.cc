@@ -1,0 +1,233 @@
+// ErasureSet core: construction, erasure parameters for new objects, quorum metadata reads,
+// the per-drive commit with rollback, and small shared helpers.
+#include "flashstor/object/erasure_set.h"
+
+#include <time.h>
+
+#include <map>
+#include <tuple>
+
+#include "erasure_set_internal.h"
+#include "flashstor/object/set_layout.h"
+#include "flashstor/storage/key_path.h"
+#include "shard_io.h"
+
+namespace flashstor::object {
+namespace internal {
+
+int64_t NowNs() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+Status ReduceErrors(const std::vector<Status>& errors, int quorum, Code quorum_code) {
+  std::map<Code, int> counts;
+  for (const Status& s : errors) ++counts[s.code()];
+  if (counts[Code::kOk] >= quorum) return Status::Ok();
+  Code best = Code::kOk;
+  int best_count = 0;
+  for (auto [code, count] : counts) {
+    if (code != Code::kOk && count > best_count) std::tie(best, best_count) = std::tie(code, count);
+  }
+  if (best_count >= quorum) return Status(best, "drives agree on this error");
+  return Status(quorum_code, "quorum not reached");
+}
+
+Status ToObjectStatus(const Status& s) {
+  switch (s.code()) {
+    case Code::kVolumeNotFound:
+      return Status(Code::kNoSuchBucket, s.message());
+    case Code::kFileNotFound:
+      return Status(Code::kNoSuchKey, s.message());
+    case Code::kFileNameTooLong:
+      return Status(Code::kKeyTooLong, s.message());
+    default:
+      return s;
+  }
+}
+
+bool IsValidBucketName(std::string_view b) {
+  if (b.size() < 3 || b.size() > 63) return false;
+  auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+  if (!alnum(b.front()) || !alnum(b.back())) return false;
+  for (size_t i = 0; i < b.size(); ++i) {
+    char c = b[i];
+    if (!alnum(c) && c != '-' && c != '.') return false;
+    if (c == '.' && (b[i - 1] == '.' || b[i - 1] == '-' || b[i + 1] == '-')) return false;
+  }
+  return true;
+}
+
+std::string ObjectResource(std::string_view bucket, std::string_view key) {
+  std::string r(bucket);
+  r.push_back('/');
+  r.append(key);
+  return r;
+}
+
+}  // namespace internal
+
+using internal::NowNs;
+
+ErasureSet::ErasureSet(int index, std::vector<std::shared_ptr<storage::StorageApi>> drives,
+                       int default_parity, const EngineContext& ctx)
+    : index_(index), drives_(std::move(drives)), default_parity_(default_parity), ctx_(ctx) {
+  for (const auto& d : drives_) raw_.push_back(d.get());
+}
+
+int ErasureSet::bucket_write_quorum() const {
+  return WriteQuorum(drive_count() - default_parity_, default_parity_);
+}
+
+ErasureInfo ErasureSet::new_erasure(std::string_view key, std::string_view storage_class) const {
+  const int n = drive_count();
+  ErasureInfo e;
+  e.parity = ParityForClass(storage_class, n, default_parity_);
+  e.data = n - e.parity;
+  e.block_size = ctx_.config.block_size;
+  // Rotate shard indices by the key's hash so parity (and load) spreads over the drives.
+  int shift = SetForKey(key, n);
+  for (int d = 0; d < n; ++d) e.distribution.push_back(1 + (d + shift) % n);
+  return e;
+}
+
+void ErasureSet::queue_heal(std::string_view bucket, std::string_view key) {
+  if (ctx_.heal_queue != nullptr) ctx_.heal_queue->push(bucket, key);
+}
+
+void ErasureSet::cleanup_tmp(const std::string& tmp_key) {
+  ctx_.pool->run(raw_.size(), [&](size_t d) {
+    if (raw_[d] != nullptr) raw_[d]->delete_path(storage::kSysVolume, tmp_key, "", true);
+  });
+}
+
+Result<ErasureSet::MetaQuorum> ErasureSet::read_meta(std::string_view bucket, std::string_view key,
+                                                     bool queue) {
+  const size_t n = raw_.size();
+  MetaQuorum q;
+  q.per_drive.resize(n);
+  q.in_quorum.assign(n, false);
+  q.errors.assign(n, Status(Code::kDiskNotFound, "drive offline"));
+  ctx_.pool->run(n, [&](size_t d) {
+    if (raw_[d] == nullptr) return;
+    auto raw = raw_[d]->read_all(bucket, key, storage::kMetaFile);
+    if (!raw) {
+      q.errors[d] = raw.error();
+      return;
+    }
+    auto meta = DecodeObjectMeta(*raw);
+    if (meta && meta->erasure.distribution.size() == n &&
+        meta->erasure.index == meta->erasure.distribution[d]) {
+      q.per_drive[d] = std::move(*meta);
+      q.errors[d] = Status::Ok();
+    } else {
+      q.errors[d] = Status(Code::kCorrupt, "metadata corrupt");
+    }
+  });
+  // Group identical versions; the biggest group with at least k members wins.
+  int best = -1, best_count = 0, not_found = 0, no_bucket = 0;
+  std::vector<int> group_of(n, -1);
+  for (size_t d = 0; d < n; ++d) {
+    if (q.errors[d] == Code::kFileNotFound) ++not_found;
+    if (q.errors[d] == Code::kVolumeNotFound) ++no_bucket;
+    if (!q.per_drive[d]) continue;
+    const ObjectMeta& m = *q.per_drive[d];
+    int count = 0;
+    for (size_t e = 0; e < n; ++e) {
+      if (!q.per_drive[e]) continue;
+      const ObjectMeta& o = *q.per_drive[e];
+      if (o.mod_time_ns == m.mod_time_ns && o.etag == m.etag && o.data_dir == m.data_dir) ++count;
+    }
+    if (count < m.erasure.data) continue;
+    if (count > best_count ||
+        (count == best_count &&
+         m.mod_time_ns > q.per_drive[static_cast<size_t>(best)]->mod_time_ns)) {
+      best = static_cast<int>(d);
+      best_count = count;
+    }
+  }
+  if (best < 0) {
+    if (no_bucket >= read_quorum()) return Err(Code::kNoSuchBucket, "bucket not found");
+    if (not_found + no_bucket >= read_quorum()) return Err(Code::kNoSuchKey, "object not found");
+    return Err(Code::kReadQuorum, "object metadata has no read quorum");
+  }
+  q.meta = *q.per_drive[static_cast<size_t>(best)];
+  q.meta.inline_data.clear();
+  bool degraded = false;
+  for (size_t d = 0; d < n; ++d) {
+    const auto& o = q.per_drive[d];
+    q.in_quorum[d] = o && o->mod_time_ns == q.meta.mod_time_ns && o->etag == q.meta.etag &&
+                     o->data_dir == q.meta.data_dir;
+    q.members += q.in_quorum[d];
+    degraded |= raw_[d] != nullptr && !q.in_quorum[d] && q.errors[d] != Code::kDiskNotFound;
+  }
+  if (queue && degraded) queue_heal(bucket, key);
+  return q;
+}
+
+Status ErasureSet::commit(const CommitPlan& plan) {
+  const size_t n = raw_.size();
+  const std::string new_dir = plan.data_dir.empty() ? "" : internal::DataDirName(plan.data_dir);
+  std::vector<Status> result(n, Status(Code::kDiskNotFound, "not taking part"));
+  std::vector<std::optional<std::string>> old(n);  // previous %m.json, for rollback
+  std::vector<std::string> old_dir(n);
+  ctx_.pool->run(n, [&](size_t d) {
+    storage::StorageApi* drive = raw_[d];
+    if (drive == nullptr || !plan.participate[d]) return;
+    auto prev = drive->read_all(plan.bucket, plan.key, storage::kMetaFile);
+    if (!prev && prev.error() != Code::kFileNotFound) {
+      result[d] = prev.error();
+      return;
+    }
+    if (prev) {
+      if (auto m = DecodeObjectMeta(*prev); m && !m->data_dir.empty()) {
+        old_dir[d] = internal::DataDirName(m->data_dir);
+      }
+      old[d] = std::move(*prev);
+    }
+    bool moved = false;
+    if (!plan.src_file.empty()) {
+      result[d] = drive->rename(plan.src_volume, plan.src_key, plan.src_file, plan.bucket, plan.key,
+                                new_dir);
+      if (!result[d].ok()) return;
+      moved = true;
+    }
+    result[d] = drive->write_all(plan.bucket, plan.key, storage::kMetaFile, plan.meta[d]);
+    if (!result[d].ok() && moved) {
+      drive->rename(plan.bucket, plan.key, new_dir, plan.src_volume, plan.src_key, plan.src_file);
+    }
+  });
+  Status reduced = internal::ReduceErrors(result, plan.write_quorum, Code::kWriteQuorum);
+  if (reduced.ok()) {
+    std::atomic<bool> incomplete{false};
+    ctx_.pool->run(n, [&](size_t d) {
+      if (!result[d].ok()) {
+        if (raw_[d] != nullptr) incomplete = true;
+        return;
+      }
+      if (plan.remove_old_data && !old_dir[d].empty() && old_dir[d] != new_dir) {
+        raw_[d]->delete_path(plan.bucket, plan.key, old_dir[d], true);
+      }
+    });
+    if (incomplete) queue_heal(plan.bucket, plan.key);
+    return Status::Ok();
+  }
+  // Roll back the drives that committed, so the previous version stays the quorum's.
+  ctx_.pool->run(n, [&](size_t d) {
+    if (!result[d].ok()) return;
+    storage::StorageApi* drive = raw_[d];
+    if (!plan.src_file.empty()) {
+      drive->rename(plan.bucket, plan.key, new_dir, plan.src_volume, plan.src_key, plan.src_file);
+    }
+    if (old[d]) {
+      drive->write_all(plan.bucket, plan.key, storage::kMetaFile, *old[d]);
+    } else {
+      drive->delete_path(plan.bucket, plan.key, storage::kMetaFile, false);  // prunes dirs
+    }
+  });
+  if (reduced == Code::kWriteQuorum) return reduced;
+  return internal::ToObjectStatus(reduced);
+}
+
+}  // namespace flashstor::object

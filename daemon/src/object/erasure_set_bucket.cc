@@ -1,0 +1,64 @@
+// ErasureSet buckets: a bucket is a volume on every drive of the set; existence and
+// creation are decided by quorum, missing volumes are re-created by heal_bucket.
+#include <atomic>
+
+#include "erasure_set_internal.h"
+
+namespace flashstor::object {
+
+Status ErasureSet::make_bucket(std::string_view bucket, bool* existed) {
+  const size_t n = raw_.size();
+  std::vector<Status> result(n, Status(Code::kDiskNotFound, "drive offline"));
+  ctx_.pool->run(n, [&](size_t d) {
+    if (raw_[d] != nullptr) result[d] = raw_[d]->make_volume(bucket);
+  });
+  int created = 0, exists = 0;
+  for (const Status& s : result) {
+    created += s.ok();
+    exists += s == Code::kVolumeExists;
+  }
+  const int quorum = bucket_write_quorum();
+  if (existed != nullptr) *existed = exists >= quorum;
+  if (created + exists >= quorum) return Status::Ok();
+  // Undo a minority creation so a failed make_bucket leaves no half-bucket behind.
+  ctx_.pool->run(n, [&](size_t d) {
+    if (result[d].ok()) raw_[d]->delete_volume(bucket, false);
+  });
+  return Status(Code::kWriteQuorum, "bucket not created on a quorum of drives");
+}
+
+Status ErasureSet::check_bucket(std::string_view bucket) {
+  const size_t n = raw_.size();
+  std::vector<Status> result(n, Status(Code::kDiskNotFound, "drive offline"));
+  ctx_.pool->run(n, [&](size_t d) {
+    if (raw_[d] == nullptr) return;
+    auto v = raw_[d]->stat_volume(bucket);
+    result[d] = v ? Status::Ok() : v.error();
+  });
+  Status s = internal::ReduceErrors(result, read_quorum(), Code::kReadQuorum);
+  return s.ok() ? s : internal::ToObjectStatus(s);
+}
+
+Status ErasureSet::delete_bucket(std::string_view bucket) {
+  const size_t n = raw_.size();
+  std::vector<Status> result(n, Status(Code::kDiskNotFound, "drive offline"));
+  ctx_.pool->run(n, [&](size_t d) {
+    if (raw_[d] == nullptr) return;
+    // The caller checked that no object is left; what remains are empty directories.
+    result[d] = raw_[d]->delete_volume(bucket, true);
+    if (result[d] == Code::kVolumeNotFound) result[d] = Status::Ok();
+  });
+  Status s = internal::ReduceErrors(result, bucket_write_quorum(), Code::kWriteQuorum);
+  return s.ok() ? s : internal::ToObjectStatus(s);
+}
+
+int ErasureSet::heal_bucket(std::string_view bucket) {
+  if (!check_bucket(bucket).ok()) return 0;
+  std::atomic<int> healed{0};
+  ctx_.pool->run(raw_.size(), [&](size_t d) {
+    if (raw_[d] != nullptr && raw_[d]->make_volume(bucket).ok()) ++healed;
+  });
+  return healed.load();
+}
+
+}  // namespace flashstor::object

@@ -1,0 +1,212 @@
+// ErasureSet::heal_object: verify every shard block on every drive, rebuild missing or
+// corrupt shards (and metadata) into tmp, and commit them on the damaged drives only, under
+// the write lock and only if the object is still the version that was verified.
+#include "erasure_set_internal.h"
+#include "flashstor/storage/uuid.h"
+#include "shard_io.h"
+
+namespace flashstor::object {
+namespace {
+
+bool SameVersion(const ObjectMeta& a, const ObjectMeta& b) {
+  return a.mod_time_ns == b.mod_time_ns && a.etag == b.etag && a.data_dir == b.data_dir;
+}
+
+}  // namespace
+
+std::vector<bool> ErasureSet::verify_shards(const MetaQuorum& q, std::string_view bucket,
+                                            std::string_view key) {
+  const size_t n = raw_.size();
+  const ObjectMeta& meta = q.meta;
+  std::vector<bool> bad(n, false);
+  for (size_t d = 0; d < n; ++d) bad[d] = raw_[d] != nullptr && !q.in_quorum[d];
+  auto codec = erasure::ErasureCodec::Create(meta.erasure.data, meta.erasure.parity);
+  if (!codec) return bad;
+  std::vector<internal::ShardSlot> slots(n);
+  for (size_t d = 0; d < n; ++d) {
+    if (!q.in_quorum[d]) continue;
+    auto& slot = slots[static_cast<size_t>(meta.erasure.distribution[d] - 1)];
+    slot.drive = raw_[d];
+    slot.drive_index = static_cast<int>(d);
+    if (meta.inlined) slot.inline_data = q.per_drive[d]->inline_data;
+  }
+  const internal::ObjectLocation loc{std::string(bucket), std::string(key), meta.data_dir};
+  const internal::Geometry geo{meta.erasure.block_size, meta.erasure.data};
+  std::vector<std::vector<uint8_t>> shards;
+  std::vector<char> good;
+  for (const PartMeta& part : meta.parts) {
+    for (auto& slot : slots) slot.file.reset();
+    for (uint64_t b = 0; b < geo.blocks(part.size); ++b) {
+      internal::ReadShards(*ctx_.pool, **codec, slots, loc, geo, part, b, shards, good, true);
+      for (size_t j = 0; j < good.size(); ++j) {
+        if (good[j]) ctx_.counters->bytes_verified += shards[j].size();
+      }
+    }
+    // Inline shards must also have exactly the expected length (no trailing garbage).
+    if (meta.inlined) {
+      for (auto& slot : slots) {
+        if (slot.drive != nullptr && slot.inline_data.size() != geo.file_size(part.size)) {
+          slot.failed = true;
+        }
+      }
+    }
+  }
+  for (const auto& slot : slots) {
+    if (slot.drive != nullptr && slot.failed) bad[static_cast<size_t>(slot.drive_index)] = true;
+  }
+  return bad;
+}
+
+Result<int> ErasureSet::rebuild_shards(const MetaQuorum& q, const std::vector<bool>& bad,
+                                       std::string_view bucket, std::string_view key) {
+  const size_t n = raw_.size();
+  const ObjectMeta& meta = q.meta;
+  auto codec = erasure::ErasureCodec::Create(meta.erasure.data, meta.erasure.parity);
+  if (!codec) return std::unexpected(codec.error());
+  std::vector<internal::ShardSlot> slots(n);
+  for (size_t d = 0; d < n; ++d) {
+    if (!q.in_quorum[d] || bad[d]) continue;
+    auto& slot = slots[static_cast<size_t>(meta.erasure.distribution[d] - 1)];
+    slot.drive = raw_[d];
+    slot.drive_index = static_cast<int>(d);
+    if (meta.inlined) slot.inline_data = q.per_drive[d]->inline_data;
+  }
+  const internal::ObjectLocation loc{std::string(bucket), std::string(key), meta.data_dir};
+  const internal::Geometry geo{meta.erasure.block_size, meta.erasure.data};
+  const std::string tmp_key = std::string(storage::kTmpKey) + "/" + storage::NewUuid();
+  std::vector<bool> ok = bad;
+  std::vector<std::string> inline_out(n);
+  std::vector<std::vector<uint8_t>> shards;
+  for (const PartMeta& part : meta.parts) {
+    std::unique_ptr<internal::ShardWriters> writers;
+    if (!meta.inlined) {
+      std::string file =
+          internal::DataDirName(meta.data_dir) + "/" + internal::PartFile(part.number);
+      writers = std::make_unique<internal::ShardWriters>(*ctx_.pool, raw_, ok, storage::kSysVolume,
+                                                         tmp_key, file);
+    }
+    for (auto& slot : slots) slot.file.reset();
+    for (uint64_t b = 0; b < geo.blocks(part.size); ++b) {
+      Status s = internal::ReadStripe(*ctx_.pool, **codec, slots, loc, geo, part, b, shards);
+      if (!s.ok()) {
+        cleanup_tmp(tmp_key);
+        return std::unexpected(s);
+      }
+      if (writers) {
+        writers->start_write(shards, meta.erasure.distribution);
+        writers->wait();
+        continue;
+      }
+      for (size_t d = 0; d < n; ++d) {
+        const auto& buf = shards[static_cast<size_t>(meta.erasure.distribution[d] - 1)];
+        if (ok[d]) inline_out[d].append(buf.begin(), buf.end());
+      }
+    }
+    if (writers) {
+      writers->close_all();
+      for (size_t d = 0; d < n; ++d) ok[d] = ok[d] && writers->ok(d);
+    }
+  }
+  // Commit on the healed drives, if the object is still the version we rebuilt.
+  int healed = 0;
+  {
+    auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), true);
+    auto now =
+        lock ? read_meta(bucket, key, false) : Result<MetaQuorum>(std::unexpected(lock.error()));
+    if (!now || !SameVersion(now->meta, meta)) {
+      cleanup_tmp(tmp_key);
+      return Err(Code::kCancelled, "object changed while healing");
+    }
+    std::vector<char> done(n, 0);
+    const std::string dir = meta.inlined ? "" : internal::DataDirName(meta.data_dir);
+    ctx_.pool->run(n, [&](size_t d) {
+      if (!ok[d]) return;
+      storage::StorageApi* drive = raw_[d];
+      std::string stale;
+      if (auto old = drive->read_all(bucket, key, storage::kMetaFile); old) {
+        if (auto m = DecodeObjectMeta(*old); m && !m->data_dir.empty()) {
+          stale = internal::DataDirName(m->data_dir);
+        }
+      }
+      ObjectMeta m = meta;
+      m.erasure.index = meta.erasure.distribution[d];
+      if (meta.inlined) m.inline_data = inline_out[d];
+      if (!dir.empty()) {
+        drive->delete_path(bucket, key, dir, true);  // partial or corrupt copy
+        if (!drive->rename(storage::kSysVolume, tmp_key, dir, bucket, key, dir).ok()) return;
+      }
+      if (!drive->write_all(bucket, key, storage::kMetaFile, EncodeObjectMeta(m)).ok()) return;
+      if (!stale.empty() && stale != dir) drive->delete_path(bucket, key, stale, true);
+      done[d] = 1;
+    });
+    for (char c : done) healed += c;
+  }
+  cleanup_tmp(tmp_key);
+  return healed;
+}
+
+void ErasureSet::remove_orphans(const ObjectMeta& meta, std::string_view bucket,
+                                std::string_view key) {
+  // Every commit runs under the write lock, so while we hold it no data dir is in flight.
+  auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), true);
+  if (!lock) return;
+  auto now = read_meta(bucket, key, false);
+  if (!now || !SameVersion(now->meta, meta) || now->members != drive_count()) return;
+  const std::string keep = meta.inlined ? "" : internal::DataDirName(meta.data_dir) + "/";
+  ctx_.pool->run(raw_.size(), [&](size_t d) {
+    if (raw_[d] == nullptr) return;
+    auto names = raw_[d]->list_dir(bucket, key, "", 4096);
+    if (!names) return;
+    for (const std::string& name : *names) {
+      if (!name.starts_with(storage::kDataDirPrefix) || name == keep || name.back() != '/') {
+        continue;
+      }
+      raw_[d]->delete_path(bucket, key, std::string_view(name).substr(0, name.size() - 1), true);
+    }
+  });
+}
+
+HealResult ErasureSet::heal_object(std::string_view bucket, std::string_view key) {
+  HealResult r{std::string(bucket), std::string(key), 0, 0, Status::Ok()};
+  for (auto* d : raw_) r.drives_missing += d == nullptr;
+  auto q = read_meta(bucket, key, false);
+  if (!q) {
+    if (q.error() != Code::kNoSuchKey) {
+      r.status = q.error();
+      return r;
+    }
+    // A quorum says the object does not exist: remove leftovers (a delete or a failed write
+    // that missed some drives) so they can never resurface.
+    auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), true);
+    if (!lock) {
+      r.status = lock.error();
+      return r;
+    }
+    auto again = read_meta(bucket, key, false);
+    r.status = again ? Status::Ok() : again.error();
+    if (!again && again.error() == Code::kNoSuchKey) {
+      Status cleaned = delete_unlocked(bucket, key);
+      r.status = cleaned.ok() ? Status(Code::kNoSuchKey, "object not found") : cleaned;
+    }
+    return r;
+  }
+  std::vector<bool> bad = verify_shards(*q, bucket, key);
+  int bad_count = 0;
+  for (bool b : bad) bad_count += b;
+  if (bad_count == 0) {
+    remove_orphans(q->meta, bucket, key);
+    return r;
+  }
+  auto healed = rebuild_shards(*q, bad, bucket, key);
+  if (!healed) {
+    r.status = healed.error();
+    return r;
+  }
+  r.shards_healed = *healed * static_cast<int>(q->meta.parts.size());
+  ctx_.counters->shards_healed += static_cast<uint64_t>(r.shards_healed);
+  if (*healed > 0) ++ctx_.counters->objects_healed;
+  if (*healed < bad_count) r.status = Status(Code::kWriteQuorum, "some drives could not be healed");
+  return r;
+}
+
+}  // namespace flashstor::object

@@ -1,0 +1,75 @@
+// Private structures and helpers shared by ErasureSet's source files.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "flashstor/object/erasure_set.h"
+
+// Like FS_RETURN_IF_ERROR, for functions returning Result<T>.
+#define FS_RETURN_UNEXPECTED_IF_ERROR(expr)                   \
+  do {                                                        \
+    ::flashstor::Status fs_status_ = (expr);                  \
+    if (!fs_status_.ok()) return std::unexpected(fs_status_); \
+  } while (0)
+
+namespace flashstor::object {
+
+struct ErasureSet::MetaQuorum {
+  ObjectMeta meta;                                   // the winning version (a member's copy)
+  std::vector<std::optional<ObjectMeta>> per_drive;  // decoded, with inline data
+  std::vector<bool> in_quorum;                       // drive agrees with the winner
+  std::vector<Status> errors;                        // per drive: Ok, kFileNotFound, ...
+  int members = 0;
+};
+
+struct ErasureSet::CommitPlan {
+  std::string bucket;
+  std::string key;
+  std::vector<bool> participate;  // drives taking part
+  std::vector<std::string> meta;  // encoded %m.json per drive
+  // Data dir to move into the object directory as %d.<data_dir>; empty src_file: none.
+  std::string src_volume, src_key, src_file;
+  std::string data_dir;
+  int write_quorum = 1;
+  bool remove_old_data = true;  // delete replaced data dirs after success
+};
+
+namespace internal {
+
+struct WrittenData {
+  uint64_t size = 0;
+  bool inlined = false;
+  std::vector<std::string> inline_shards;  // by shard index, when inlined
+  std::vector<bool> wrote;                 // per drive: holds a complete, fsynced shard file
+};
+
+// One part of an upload as the drives report it.
+struct PartQuorum {
+  PartMeta meta;
+  std::vector<bool> on_drive;  // drive holds this exact part
+};
+
+// Files of an upload directory (kSysVolume, "multipart/<sha256>/<upload id>").
+inline constexpr std::string_view kUploadFile = "upload.json";
+inline constexpr std::string_view kUploadDataDir = "data";
+std::string PartMetaFile(int part_number);  // "part.N.json"
+
+int64_t NowNs();
+
+// Ok when at least quorum drives succeeded; else the most frequent error if it reached
+// quorum (e.g. kVolumeNotFound); else quorum_code.
+Status ReduceErrors(const std::vector<Status>& errors, int quorum, Code quorum_code);
+
+// Maps drive-level codes to object-level ones (kVolumeNotFound -> kNoSuchBucket, ...).
+Status ToObjectStatus(const Status& s);
+
+// S3 bucket naming rules (3..63 chars, lowercase, digits, '.', '-').
+bool IsValidBucketName(std::string_view bucket);
+
+// Resource names for the namespace lock.
+std::string ObjectResource(std::string_view bucket, std::string_view key);
+
+}  // namespace internal
+}  // namespace flashstor::object

@@ -1,0 +1,36 @@
+// ErasureSet::walk: opens a sorted walk on every online drive of the set and merges them.
+#include "erasure_set_internal.h"
+#include "flashstor/object/list_merge.h"
+
+namespace flashstor::object {
+
+Result<std::unique_ptr<EntryStream>> ErasureSet::walk(std::string_view bucket,
+                                                      const storage::WalkOptions& options) {
+  const size_t n = raw_.size();
+  std::vector<std::unique_ptr<storage::Walker>> walks(n);
+  std::vector<Status> errors(n, Status(Code::kDiskNotFound, "drive offline"));
+  ctx_.pool->run(n, [&](size_t d) {
+    if (raw_[d] == nullptr) return;
+    auto w = raw_[d]->walk(bucket, options);
+    if (w) {
+      walks[d] = std::move(*w);
+      errors[d] = Status::Ok();
+    } else {
+      errors[d] = w.error();
+    }
+  });
+  // Any drive can contribute (an object counts when any drive lists it), but the bucket
+  // must exist on a read quorum.
+  Status s = internal::ReduceErrors(errors, 1, Code::kReadQuorum);
+  int no_bucket = 0;
+  for (const Status& e : errors) no_bucket += e == Code::kVolumeNotFound;
+  if (no_bucket >= read_quorum()) return Err(Code::kNoSuchBucket, "bucket not found");
+  if (!s.ok()) return std::unexpected(internal::ToObjectStatus(s));
+  std::vector<std::unique_ptr<storage::Walker>> live;
+  for (auto& w : walks) {
+    if (w) live.push_back(std::move(w));
+  }
+  return MergeDriveWalks(std::move(live));
+}
+
+}  // namespace flashstor::object

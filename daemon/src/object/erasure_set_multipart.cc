@@ -1,0 +1,341 @@
+// ErasureSet multipart uploads: create, upload parts (erasure-coded like objects, committed
+// into the upload's data/ directory), list parts and uploads, abort. Completion lives in
+// multipart_complete.cc.
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <set>
+
+#include "erasure_set_internal.h"
+#include "flashstor/object/set_layout.h"
+#include "flashstor/storage/key_path.h"
+#include "flashstor/storage/uuid.h"
+#include "shard_io.h"
+
+namespace flashstor::object {
+
+using internal::PartQuorum;
+
+namespace internal {
+
+std::string PartMetaFile(int part_number) {
+  return "part." + std::to_string(part_number) + ".json";
+}
+
+}  // namespace internal
+
+namespace {
+
+std::string Sha256Hex(std::string_view data) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr);
+  return hash::HexEncode({digest, len});
+}
+
+// "part.N.json" -> N, else 0.
+int ParsePartMetaName(std::string_view name) {
+  if (!name.starts_with("part.") || !name.ends_with(".json")) return 0;
+  std::string_view digits = name.substr(5, name.size() - 10);
+  if (digits.empty() || digits.size() > 5) return 0;
+  int n = 0;
+  for (char c : digits) {
+    if (c < '0' || c > '9') return 0;
+    n = n * 10 + (c - '0');
+  }
+  return n >= 1 && n <= kMaxPartNumber ? n : 0;
+}
+
+}  // namespace
+
+Result<std::string> ErasureSet::upload_key(std::string_view bucket, std::string_view key,
+                                           std::string_view upload_id) const {
+  if (Status s = storage::ValidateObjectKey(key); !s.ok()) return std::unexpected(s);
+  if (!upload_id.empty() && !storage::IsUuid(upload_id)) {
+    return Err(Code::kNoSuchUpload, "malformed upload id");
+  }
+  std::string path = std::string(bucket) + "/" + std::string(key);
+  std::string out = std::string(storage::kMultipartKey) + "/" + Sha256Hex(path);
+  if (!upload_id.empty()) out.append("/").append(upload_id);
+  return out;
+}
+
+Result<UploadMeta> ErasureSet::read_upload(const std::string& ukey) {
+  const size_t n = raw_.size();
+  std::vector<std::optional<UploadMeta>> metas(n);
+  std::vector<Status> errors(n, Status(Code::kDiskNotFound, "drive offline"));
+  ctx_.pool->run(n, [&](size_t d) {
+    if (raw_[d] == nullptr) return;
+    auto raw = raw_[d]->read_all(storage::kSysVolume, ukey, internal::kUploadFile);
+    if (!raw) {
+      errors[d] = raw.error();
+      return;
+    }
+    auto u = DecodeUploadMeta(*raw);
+    errors[d] = u ? Status::Ok() : u.error();
+    if (u) metas[d] = std::move(*u);
+  });
+  int found = 0, missing = 0;
+  const UploadMeta* any = nullptr;
+  for (size_t d = 0; d < n; ++d) {
+    if (metas[d]) {
+      ++found;
+      any = &*metas[d];
+    }
+    missing += errors[d] == Code::kFileNotFound;
+  }
+  if (any != nullptr && found >= any->erasure.data) return *any;
+  if (missing >= read_quorum() ||
+      (any == nullptr && missing > 0 && found == 0 && missing + found == static_cast<int>(n))) {
+    return Err(Code::kNoSuchUpload, "upload not found");
+  }
+  return Err(Code::kReadQuorum, "upload metadata has no read quorum");
+}
+
+Result<std::string> ErasureSet::new_multipart_upload(std::string_view bucket, std::string_view key,
+                                                     const PutOptions& opt,
+                                                     hash::ChecksumAlgo algo) {
+  if (Status s = check_bucket(bucket); !s.ok()) return std::unexpected(s);
+  UploadMeta u;
+  u.bucket = bucket;
+  u.key = key;
+  u.upload_id = storage::NewUuid();
+  u.initiated_ns = internal::NowNs();
+  u.content_type = opt.content_type;
+  u.storage_class = opt.storage_class;
+  u.metadata = opt.metadata;
+  u.checksum_algo = algo;
+  u.erasure = new_erasure(key, opt.storage_class);
+  auto ukey = upload_key(bucket, key, u.upload_id);
+  if (!ukey) return std::unexpected(ukey.error());
+  const std::string encoded = EncodeUploadMeta(u);
+  std::vector<Status> result(raw_.size(), Status(Code::kDiskNotFound, "drive offline"));
+  ctx_.pool->run(raw_.size(), [&](size_t d) {
+    if (raw_[d] != nullptr) {
+      result[d] = raw_[d]->write_all(storage::kSysVolume, *ukey, internal::kUploadFile, encoded);
+    }
+  });
+  int quorum = WriteQuorum(u.erasure.data, u.erasure.parity);
+  if (Status s = internal::ReduceErrors(result, quorum, Code::kWriteQuorum); !s.ok()) {
+    cleanup_tmp(*ukey);  // removes the partial upload directory
+    return Err(Code::kWriteQuorum, "upload not created on a quorum of drives");
+  }
+  return u.upload_id;
+}
+
+Status ErasureSet::commit_part(const std::string& ukey, const std::string& tmp_key,
+                               const std::string& tmp_file, const PartMeta& part,
+                               const UploadMeta& upload, const std::vector<bool>& wrote) {
+  const std::string encoded = EncodePartMeta(part);
+  const std::string dst =
+      std::string(internal::kUploadDataDir) + "/" + internal::PartFile(part.number);
+  std::vector<Status> result(raw_.size(), Status(Code::kDiskNotFound, "drive offline"));
+  ctx_.pool->run(raw_.size(), [&](size_t d) {
+    if (raw_[d] == nullptr || !wrote[d]) return;
+    result[d] =
+        raw_[d]->rename(storage::kSysVolume, tmp_key, tmp_file, storage::kSysVolume, ukey, dst);
+    if (result[d].ok()) {
+      result[d] = raw_[d]->write_all(storage::kSysVolume, ukey, internal::PartMetaFile(part.number),
+                                     encoded);
+    }
+  });
+  return internal::ReduceErrors(result, WriteQuorum(upload.erasure.data, upload.erasure.parity),
+                                Code::kWriteQuorum);
+}
+
+Result<PartInfo> ErasureSet::put_object_part(std::string_view bucket, std::string_view key,
+                                             std::string_view upload_id, int part_number,
+                                             hash::HashingSource& body, int64_t size) {
+  if (part_number < 1 || part_number > kMaxPartNumber) {
+    return Err(Code::kInvalidArgument, "part number must be 1..10000");
+  }
+  if (size > static_cast<int64_t>(kMaxPartSize))
+    return Err(Code::kEntityTooLarge, "part too large");
+  auto ukey = upload_key(bucket, key, upload_id);
+  if (!ukey) return std::unexpected(ukey.error());
+  auto upload = read_upload(*ukey);
+  if (!upload) return std::unexpected(upload.error());
+  if (upload->bucket != bucket || upload->key != key) return Err(Code::kNoSuchUpload, "mismatch");
+  const std::string uuid = storage::NewUuid();
+  const std::string tmp_key = std::string(storage::kTmpKey) + "/" + uuid;
+  auto data =
+      write_data(body, size, kMaxPartSize, upload->erasure, tmp_key, uuid, part_number, false);
+  if (!data) {
+    cleanup_tmp(tmp_key);
+    return std::unexpected(data.error());
+  }
+  PartMeta part{part_number, data->size, data->size, body.md5_hex(), internal::NowNs(), ""};
+  if (upload->checksum_algo != hash::ChecksumAlgo::kNone &&
+      body.checksum_algo() == upload->checksum_algo) {
+    part.checksum_b64 = body.checksum_b64();
+  }
+  Status s;
+  {
+    auto lock = ctx_.locks->lock(*ukey, true);
+    if (!lock) {
+      s = lock.error();
+    } else if (auto again = read_upload(*ukey); !again) {
+      s = again.error();  // completed or aborted meanwhile
+    } else {
+      std::string tmp_file = internal::DataDirName(uuid) + "/" + internal::PartFile(part_number);
+      s = commit_part(*ukey, tmp_key, tmp_file, part, *upload, data->wrote);
+    }
+  }
+  cleanup_tmp(tmp_key);
+  if (!s.ok()) return std::unexpected(s);
+  return PartInfo{part.number, part.etag, part.size, part.mod_time_ns, part.checksum_b64};
+}
+
+Result<std::vector<PartQuorum>> ErasureSet::read_parts(const std::string& ukey,
+                                                       const UploadMeta& upload, int part_marker,
+                                                       size_t limit) {
+  const size_t n = raw_.size();
+  std::vector<std::set<int>> listed(n);
+  ctx_.pool->run(n, [&](size_t d) {
+    if (raw_[d] == nullptr) return;
+    auto names = raw_[d]->list_dir(storage::kSysVolume, ukey, "", 3 * kMaxPartNumber);
+    if (!names) return;
+    for (const auto& name : *names) {
+      if (int p = ParsePartMetaName(name); p > part_marker) listed[d].insert(p);
+    }
+  });
+  std::set<int> numbers;
+  for (const auto& s : listed) numbers.insert(s.begin(), s.end());
+  std::vector<PartQuorum> out;
+  std::vector<int> batch;
+  auto flush = [&] {
+    std::vector<std::vector<std::optional<PartMeta>>> metas(
+        batch.size(), std::vector<std::optional<PartMeta>>(n));
+    ctx_.pool->run(n, [&](size_t d) {
+      for (size_t i = 0; i < batch.size(); ++i) {
+        if (!listed[d].contains(batch[i])) continue;
+        auto raw = raw_[d]->read_all(storage::kSysVolume, ukey, internal::PartMetaFile(batch[i]));
+        if (!raw) continue;
+        if (auto p = DecodePartMeta(*raw); p && p->number == batch[i]) metas[i][d] = *p;
+      }
+    });
+    for (size_t i = 0; i < batch.size() && out.size() < limit; ++i) {
+      // The version a quorum (k) agrees on; a part still being overwritten may have none.
+      for (size_t d = 0; d < n; ++d) {
+        if (!metas[i][d]) continue;
+        PartQuorum q{*metas[i][d], std::vector<bool>(n, false)};
+        int count = 0;
+        for (size_t e = 0; e < n; ++e) {
+          const auto& o = metas[i][e];
+          q.on_drive[e] = o && o->etag == q.meta.etag && o->size == q.meta.size &&
+                          o->mod_time_ns == q.meta.mod_time_ns;
+          count += q.on_drive[e];
+        }
+        if (count >= upload.erasure.data) {
+          out.push_back(std::move(q));
+          break;
+        }
+      }
+    }
+    batch.clear();
+  };
+  for (int number : numbers) {
+    if (out.size() >= limit) break;
+    batch.push_back(number);
+    if (batch.size() == 64) flush();
+  }
+  if (!batch.empty() && out.size() < limit) flush();
+  return out;
+}
+
+Result<ListPartsResult> ErasureSet::list_parts(std::string_view bucket, std::string_view key,
+                                               std::string_view upload_id, int part_marker,
+                                               int max_parts) {
+  max_parts = std::clamp(max_parts, 0, 1000);
+  auto ukey = upload_key(bucket, key, upload_id);
+  if (!ukey) return std::unexpected(ukey.error());
+  auto upload = read_upload(*ukey);
+  if (!upload) return std::unexpected(upload.error());
+  if (upload->bucket != bucket || upload->key != key) return Err(Code::kNoSuchUpload, "mismatch");
+  auto parts =
+      read_parts(*ukey, *upload, std::max(0, part_marker), static_cast<size_t>(max_parts) + 1);
+  if (!parts) return std::unexpected(parts.error());
+  ListPartsResult r;
+  r.upload = {upload->key, upload->upload_id, upload->initiated_ns, upload->storage_class,
+              upload->checksum_algo};
+  for (const PartQuorum& p : *parts) {
+    if (r.parts.size() == static_cast<size_t>(max_parts)) {
+      r.truncated = true;
+      break;
+    }
+    r.parts.push_back(
+        {p.meta.number, p.meta.etag, p.meta.size, p.meta.mod_time_ns, p.meta.checksum_b64});
+  }
+  if (r.truncated && !r.parts.empty()) r.next_part_number_marker = r.parts.back().number;
+  return r;
+}
+
+Status ErasureSet::abort_multipart_upload(std::string_view bucket, std::string_view key,
+                                          std::string_view upload_id) {
+  auto ukey = upload_key(bucket, key, upload_id);
+  if (!ukey) return ukey.error();
+  auto lock = ctx_.locks->lock(*ukey, true);
+  if (!lock) return lock.error();
+  auto upload = read_upload(*ukey);
+  if (!upload) return upload.error();
+  std::vector<Status> result(raw_.size(), Status(Code::kDiskNotFound, "drive offline"));
+  ctx_.pool->run(raw_.size(), [&](size_t d) {
+    if (raw_[d] == nullptr) return;
+    result[d] = raw_[d]->delete_path(storage::kSysVolume, *ukey, "", true);
+    if (result[d] == Code::kFileNotFound) result[d] = Status::Ok();
+  });
+  return internal::ReduceErrors(result, bucket_write_quorum(), Code::kWriteQuorum);
+}
+
+Result<std::vector<MultipartUpload>> ErasureSet::list_uploads(std::string_view bucket,
+                                                              std::string_view prefix,
+                                                              std::string_view key_marker,
+                                                              std::string_view upload_id_marker,
+                                                              size_t limit) {
+  // Union of upload directories over the drives; each read from the first drive holding it.
+  const size_t n = raw_.size();
+  std::vector<std::set<std::string>> found(n);
+  const std::string root(storage::kMultipartKey);
+  ctx_.pool->run(n, [&](size_t d) {
+    if (raw_[d] == nullptr) return;
+    auto hashes = raw_[d]->list_dir(storage::kSysVolume, root, "", 1u << 20);
+    if (!hashes) return;
+    for (std::string h : *hashes) {
+      if (h.empty() || h.back() != '/') continue;
+      h.pop_back();
+      auto ids = raw_[d]->list_dir(storage::kSysVolume, root + "/" + h, "", 1u << 20);
+      if (!ids) continue;
+      for (std::string id : *ids) {
+        if (!id.empty() && id.back() == '/') id.pop_back();
+        if (storage::IsUuid(id)) found[d].insert(root + "/" + h + "/" + id);
+      }
+    }
+  });
+  std::set<std::string> all;
+  for (const auto& s : found) all.insert(s.begin(), s.end());
+  std::vector<MultipartUpload> out;
+  for (const std::string& ukey : all) {
+    for (size_t d = 0; d < n; ++d) {
+      if (!found[d].contains(ukey)) continue;
+      auto raw = raw_[d]->read_all(storage::kSysVolume, ukey, internal::kUploadFile);
+      if (!raw) continue;
+      auto u = DecodeUploadMeta(*raw);
+      if (!u) continue;
+      bool after = u->key > key_marker || (u->key == key_marker && !upload_id_marker.empty() &&
+                                           u->upload_id > upload_id_marker);
+      if (u->bucket == bucket && u->key.starts_with(prefix) && (key_marker.empty() || after)) {
+        out.push_back({u->key, u->upload_id, u->initiated_ns, u->storage_class, u->checksum_algo});
+      }
+      break;
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const MultipartUpload& a, const MultipartUpload& b) {
+    return std::tie(a.key, a.upload_id) < std::tie(b.key, b.upload_id);
+  });
+  if (out.size() > limit) out.resize(limit);
+  return out;
+}
+
+}  // namespace flashstor::object

@@ -1,0 +1,62 @@
+// ErasureSet reads: HEAD (quorum metadata) and GET (opens the data shards under the read
+// lock, then hands out a streaming reader that needs no lock).
+#include "erasure_set_internal.h"
+#include "flashstor/storage/key_path.h"
+#include "object_reader.h"
+
+namespace flashstor::object {
+
+Result<ObjectInfo> ErasureSet::get_object_info(std::string_view bucket, std::string_view key) {
+  if (Status s = storage::ValidateObjectKey(key); !s.ok()) return std::unexpected(s);
+  auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), false);
+  if (!lock) return std::unexpected(lock.error());
+  auto q = read_meta(bucket, key, true);
+  if (!q) return std::unexpected(q.error());
+  return ToObjectInfo(q->meta, bucket, key);
+}
+
+Result<std::unique_ptr<ObjectReader>> ErasureSet::open_object(std::string_view bucket,
+                                                              std::string_view key) {
+  if (Status s = storage::ValidateObjectKey(key); !s.ok()) return std::unexpected(s);
+  auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), false);
+  if (!lock) return std::unexpected(lock.error());
+  auto q = read_meta(bucket, key, true);
+  if (!q) return std::unexpected(q.error());
+  const ObjectMeta& meta = q->meta;
+  auto codec = erasure::ErasureCodec::Create(meta.erasure.data, meta.erasure.parity);
+  if (!codec) return std::unexpected(codec.error());
+  const size_t n = raw_.size();
+  std::vector<internal::ShardSlot> slots(n);
+  for (size_t d = 0; d < n; ++d) {
+    if (!q->in_quorum[d]) continue;
+    auto& slot = slots[static_cast<size_t>(meta.erasure.distribution[d] - 1)];
+    slot.drive = raw_[d];
+    slot.drive_index = static_cast<int>(d);
+    if (meta.inlined) slot.inline_data = std::move(q->per_drive[d]->inline_data);
+  }
+  internal::ObjectLocation loc{std::string(bucket), std::string(key), meta.data_dir};
+  if (!meta.inlined && meta.size > 0) {
+    // Open the data shards of the first part now, under the lock: a concurrent overwrite may
+    // unlink this data dir right after we release it, and open files stay readable.
+    const int part = meta.parts.front().number;
+    const std::string file = internal::DataDirName(meta.data_dir) + "/" + internal::PartFile(part);
+    ctx_.pool->run(static_cast<size_t>(meta.erasure.data), [&](size_t j) {
+      auto& slot = slots[j];
+      if (slot.drive == nullptr) return;
+      auto f = slot.drive->open_file(bucket, key, file);
+      if (f) {
+        slot.file = std::move(*f);
+        slot.open_part = part;
+      }
+    });
+  }
+  lock->release();
+  ObjectInfo info = ToObjectInfo(meta, bucket, key);
+  std::string b(bucket), k(key);
+  auto on_degraded = [this, b, k] { queue_heal(b, k); };
+  return std::unique_ptr<ObjectReader>(std::make_unique<internal::ErasureObjectReader>(
+      std::move(info), meta, std::move(slots), std::move(loc), *ctx_.pool, std::move(*codec),
+      std::move(on_degraded)));
+}
+
+}  // namespace flashstor::object

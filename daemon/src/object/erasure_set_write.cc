@@ -1,0 +1,199 @@
+// ErasureSet writes: streaming erasure-coded PUT (block by block, shards written in parallel
+// while the next block is read), metadata replacement and delete.
+#include "erasure_set_internal.h"
+#include "flashstor/object/set_layout.h"
+#include "flashstor/storage/key_path.h"
+#include "flashstor/storage/uuid.h"
+#include "shard_io.h"
+
+namespace flashstor::object {
+
+using internal::WrittenData;
+
+Result<WrittenData> ErasureSet::write_data(hash::HashingSource& body, int64_t size,
+                                           uint64_t max_size, const ErasureInfo& erasure,
+                                           const std::string& tmp_key, const std::string& data_dir,
+                                           int part_number, bool allow_inline) {
+  auto codec = erasure::ErasureCodec::Create(erasure.data, erasure.parity);
+  if (!codec) return std::unexpected(codec.error());
+  const size_t n = raw_.size();
+  const int quorum = WriteQuorum(erasure.data, erasure.parity);
+  const size_t block = static_cast<size_t>(erasure.block_size);
+  WrittenData out;
+  std::vector<uint8_t> buf(block);
+  std::vector<std::vector<uint8_t>> shards;
+  auto first = ReadFull(body, {reinterpret_cast<char*>(buf.data()), block});
+  if (!first) return std::unexpected(first.error());
+  size_t len = *first;
+  out.size = len;
+  if (allow_inline && len < block && len < ctx_.config.inline_threshold) {
+    // The whole body fits: ReadFull stopped at EOF, so the body's digests are verified.
+    out.inlined = true;
+    out.inline_shards.assign(n, std::string());
+    if (len > 0) {
+      FS_RETURN_UNEXPECTED_IF_ERROR(internal::EncodeBlock(**codec, {buf.data(), len}, shards));
+      for (size_t j = 0; j < n; ++j)
+        out.inline_shards[j].assign(shards[j].begin(), shards[j].end());
+    }
+    for (size_t d = 0; d < n; ++d) out.wrote.push_back(raw_[d] != nullptr);
+  } else {
+    std::vector<bool> use(n);
+    for (size_t d = 0; d < n; ++d) use[d] = raw_[d] != nullptr;
+    std::string file = internal::DataDirName(data_dir) + "/" + internal::PartFile(part_number);
+    internal::ShardWriters writers(*ctx_.pool, raw_, use, storage::kSysVolume, tmp_key, file);
+    if (writers.alive() < quorum) return Err(Code::kWriteQuorum, "too few drives writable");
+    bool eof = len < block;
+    while (len > 0) {
+      FS_RETURN_UNEXPECTED_IF_ERROR(internal::EncodeBlock(**codec, {buf.data(), len}, shards));
+      writers.start_write(shards, erasure.distribution);
+      // Read the next block while the drives write this one (shards are separate buffers).
+      Result<size_t> next = size_t{0};
+      if (!eof) next = ReadFull(body, {reinterpret_cast<char*>(buf.data()), block});
+      writers.wait();
+      if (!next) return std::unexpected(next.error());
+      if (writers.alive() < quorum) return Err(Code::kWriteQuorum, "too many drives failed");
+      len = *next;
+      eof = eof || len < block;
+      out.size += len;
+      if (out.size > max_size) return Err(Code::kEntityTooLarge, "object too large");
+    }
+    writers.close_all();
+    if (writers.alive() < quorum) return Err(Code::kWriteQuorum, "too many drives failed");
+    for (size_t d = 0; d < n; ++d) out.wrote.push_back(writers.ok(d));
+  }
+  if (out.size > max_size) return Err(Code::kEntityTooLarge, "object too large");
+  if (size >= 0 && out.size != static_cast<uint64_t>(size)) {
+    return Err(Code::kIncompleteBody, "body length differs from the announced size");
+  }
+  return out;
+}
+
+Result<ObjectInfo> ErasureSet::put_object(std::string_view bucket, std::string_view key,
+                                          hash::HashingSource& body, int64_t size,
+                                          const PutOptions& opt) {
+  if (Status s = storage::ValidateObjectKey(key); !s.ok()) return std::unexpected(s);
+  if (size > static_cast<int64_t>(kMaxObjectSize)) return Err(Code::kEntityTooLarge, "too large");
+  if (Status s = check_bucket(bucket); !s.ok()) return std::unexpected(s);
+  ObjectMeta meta;
+  meta.erasure = new_erasure(key, opt.storage_class);
+  const std::string uuid = storage::NewUuid();
+  const std::string tmp_key = std::string(storage::kTmpKey) + "/" + uuid;
+  auto data = write_data(body, size, kMaxObjectSize, meta.erasure, tmp_key, uuid, 1, true);
+  if (!data) {
+    cleanup_tmp(tmp_key);
+    return std::unexpected(data.error());
+  }
+  meta.mod_time_ns = opt.mod_time_ns != 0 ? opt.mod_time_ns : internal::NowNs();
+  meta.size = data->size;
+  meta.etag = body.md5_hex();
+  meta.content_type = opt.content_type;
+  meta.storage_class = opt.storage_class;
+  meta.metadata = opt.metadata;
+  meta.checksum_algo = body.checksum_algo();
+  meta.checksum_b64 = body.checksum_b64();
+  meta.parts.push_back({1, data->size, data->size, meta.etag, meta.mod_time_ns, ""});
+  meta.inlined = data->inlined;
+  if (!data->inlined) meta.data_dir = uuid;
+
+  CommitPlan plan;
+  plan.bucket = bucket;
+  plan.key = key;
+  plan.participate = data->wrote;
+  plan.write_quorum = WriteQuorum(meta.erasure.data, meta.erasure.parity);
+  plan.data_dir = meta.data_dir;
+  if (!data->inlined) {
+    plan.src_volume = storage::kSysVolume;
+    plan.src_key = tmp_key;
+    plan.src_file = internal::DataDirName(uuid);
+  }
+  for (size_t d = 0; d < raw_.size(); ++d) {
+    ObjectMeta m = meta;
+    m.erasure.index = meta.erasure.distribution[d];
+    if (data->inlined)
+      m.inline_data = data->inline_shards[static_cast<size_t>(m.erasure.index - 1)];
+    plan.meta.push_back(EncodeObjectMeta(m));
+  }
+  Status committed;
+  {
+    auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), true);
+    if (!lock) {
+      committed = lock.error();
+    } else {
+      committed = commit(plan);
+    }
+  }
+  if (!data->inlined) cleanup_tmp(tmp_key);
+  if (!committed.ok()) return std::unexpected(committed);
+  return ToObjectInfo(meta, bucket, key);
+}
+
+Result<ObjectInfo> ErasureSet::update_object_metadata(std::string_view bucket, std::string_view key,
+                                                      const PutOptions& opt) {
+  if (Status s = storage::ValidateObjectKey(key); !s.ok()) return std::unexpected(s);
+  auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), true);
+  if (!lock) return std::unexpected(lock.error());
+  auto q = read_meta(bucket, key, true);
+  if (!q) return std::unexpected(q.error());
+  const int64_t now = opt.mod_time_ns != 0 ? opt.mod_time_ns : internal::NowNs();
+  CommitPlan plan;
+  plan.bucket = bucket;
+  plan.key = key;
+  plan.participate = q->in_quorum;
+  plan.write_quorum = WriteQuorum(q->meta.erasure.data, q->meta.erasure.parity);
+  plan.data_dir = q->meta.data_dir;
+  plan.remove_old_data = false;
+  plan.meta.resize(raw_.size());
+  for (size_t d = 0; d < raw_.size(); ++d) {
+    if (!q->in_quorum[d]) continue;
+    ObjectMeta m = *q->per_drive[d];
+    m.mod_time_ns = now;
+    m.content_type = opt.content_type;
+    m.metadata = opt.metadata;
+    // The storage class names the redundancy the data was written with; keep it.
+    plan.meta[d] = EncodeObjectMeta(m);
+  }
+  if (Status s = commit(plan); !s.ok()) return std::unexpected(s);
+  ObjectMeta m = q->meta;
+  m.mod_time_ns = now;
+  m.content_type = opt.content_type;
+  m.metadata = opt.metadata;
+  return ToObjectInfo(m, bucket, key);
+}
+
+Status ErasureSet::delete_object(std::string_view bucket, std::string_view key) {
+  FS_RETURN_IF_ERROR(storage::ValidateObjectKey(key));
+  auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), true);
+  if (!lock) return lock.error();
+  return delete_unlocked(bucket, key);
+}
+
+Status ErasureSet::delete_unlocked(std::string_view bucket, std::string_view key) {
+  const size_t n = raw_.size();
+  std::vector<Status> result(n, Status(Code::kDiskNotFound, "drive offline"));
+  ctx_.pool->run(n, [&](size_t d) {
+    storage::StorageApi* drive = raw_[d];
+    if (drive == nullptr) return;
+    auto raw = drive->read_all(bucket, key, storage::kMetaFile);
+    if (!raw) {
+      result[d] = raw.error() == Code::kFileNotFound ? Status::Ok() : raw.error();
+      return;
+    }
+    auto meta = DecodeObjectMeta(*raw);
+    // Metadata first: once it is gone the object is invisible on this drive.
+    result[d] = drive->delete_path(bucket, key, storage::kMetaFile, false);
+    if (result[d] == Code::kFileNotFound) result[d] = Status::Ok();
+    if (result[d].ok() && meta && !meta->data_dir.empty()) {
+      drive->delete_path(bucket, key, internal::DataDirName(meta->data_dir), true);
+    }
+  });
+  Status s = internal::ReduceErrors(result, bucket_write_quorum(), Code::kWriteQuorum);
+  if (s.ok()) {
+    for (size_t d = 0; d < n; ++d) {
+      if (raw_[d] != nullptr && !result[d].ok()) queue_heal(bucket, key);
+    }
+    return s;
+  }
+  return internal::ToObjectStatus(s);
+}
+
+}  // namespace flashstor::object

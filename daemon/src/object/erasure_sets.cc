@@ -1,0 +1,279 @@
+// ErasureSets: key routing, buckets across all sets, cross-set listing and upload listing.
+#include "flashstor/object/erasure_sets.h"
+
+#include <algorithm>
+#include <map>
+
+#include "erasure_set_internal.h"
+#include "flashstor/object/list_merge.h"
+#include "flashstor/object/set_layout.h"
+#include "flashstor/storage/key_path.h"
+
+namespace flashstor::object {
+namespace {
+
+std::string BucketRecordFile(std::string_view bucket) {
+  return std::string(bucket) + ".json";
+}
+
+int DefaultThreads(size_t drives) {
+  return static_cast<int>(std::clamp<size_t>(2 * drives, 4, 64));
+}
+
+}  // namespace
+
+ErasureSets::ErasureSets(std::vector<std::shared_ptr<storage::StorageApi>> drives, int set_count,
+                         int parity, const EngineConfig& config)
+    : config_(config),
+      drives_(std::move(drives)),
+      pool_(std::make_unique<WorkerPool>(config.io_threads > 0 ? config.io_threads
+                                                               : DefaultThreads(drives_.size()))),
+      heal_queue_(config.heal_queue_capacity) {
+  config_.inline_threshold = std::min(config_.inline_threshold, config_.block_size);
+  EngineContext ctx{config_, pool_.get(), &locks_, &heal_queue_, &counters_};
+  const size_t size = drives_.size() / static_cast<size_t>(set_count);
+  for (int s = 0; s < set_count; ++s) {
+    auto first = drives_.begin() + static_cast<std::ptrdiff_t>(s * size);
+    std::vector<std::shared_ptr<storage::StorageApi>> set_drives(
+        first, first + static_cast<std::ptrdiff_t>(size));
+    sets_.push_back(std::make_unique<ErasureSet>(s, std::move(set_drives), parity, ctx));
+  }
+}
+
+ErasureSet& ErasureSets::set_for(std::string_view key) {
+  return *sets_[static_cast<size_t>(SetForKey(key, set_count()))];
+}
+
+Status ErasureSets::check_names(std::string_view bucket, std::string_view key) {
+  if (!internal::IsValidBucketName(bucket)) return Status(Code::kInvalidBucketName, "bad bucket");
+  return storage::ValidateObjectKey(key);
+}
+
+Status ErasureSets::make_bucket(std::string_view bucket) {
+  if (!internal::IsValidBucketName(bucket)) return Status(Code::kInvalidBucketName, "bad bucket");
+  bool all_existed = true;
+  for (auto& set : sets_) {
+    bool existed = false;
+    FS_RETURN_IF_ERROR(set->make_bucket(bucket, &existed));
+    all_existed = all_existed && existed;
+  }
+  if (all_existed) return Status(Code::kBucketExists, "bucket exists");
+  std::string record = "{\"created\":\"" + std::to_string(internal::NowNs()) + "\"}";
+  pool_->run(drives_.size(), [&](size_t d) {
+    if (drives_[d] != nullptr) {
+      drives_[d]->write_all(storage::kSysVolume, storage::kBucketsKey, BucketRecordFile(bucket),
+                            record);
+    }
+  });
+  return Status::Ok();
+}
+
+Result<BucketInfo> ErasureSets::get_bucket_info(std::string_view bucket) {
+  if (!internal::IsValidBucketName(bucket)) return Err(Code::kInvalidBucketName, "bad bucket");
+  if (Status s = sets_[0]->check_bucket(bucket); !s.ok()) return std::unexpected(s);
+  BucketInfo info{std::string(bucket), 0};
+  for (auto* drive : sets_[0]->drives()) {
+    if (drive == nullptr) continue;
+    auto raw = drive->read_all(storage::kSysVolume, storage::kBucketsKey, BucketRecordFile(bucket));
+    size_t pos = raw ? raw->find("\"created\":\"") : std::string::npos;
+    if (pos != std::string::npos) {
+      info.created_ns = std::strtoll(raw->c_str() + pos + 11, nullptr, 10);
+      if (info.created_ns > 0) return info;
+    }
+    if (auto v = drive->stat_volume(bucket); v && info.created_ns == 0) {
+      info.created_ns = v->created_ns;
+    }
+  }
+  return info;
+}
+
+Result<std::vector<BucketInfo>> ErasureSets::list_buckets() {
+  ErasureSet& set = *sets_[0];
+  std::map<std::string, int> votes;
+  std::mutex mu;
+  pool_->run(set.drives().size(), [&](size_t d) {
+    if (set.drives()[d] == nullptr) return;
+    auto vols = set.drives()[d]->list_volumes();
+    if (!vols) return;
+    std::lock_guard<std::mutex> lock(mu);
+    for (const auto& v : *vols) ++votes[v.name];
+  });
+  std::vector<BucketInfo> out;
+  for (const auto& [name, count] : votes) {
+    if (count < set.read_quorum() || !internal::IsValidBucketName(name)) continue;
+    auto info = get_bucket_info(name);
+    if (info) out.push_back(std::move(*info));
+  }
+  return out;
+}
+
+Status ErasureSets::delete_bucket(std::string_view bucket) {
+  if (!internal::IsValidBucketName(bucket)) return Status(Code::kInvalidBucketName, "bad bucket");
+  FS_RETURN_IF_ERROR(sets_[0]->check_bucket(bucket));
+  // S3: only objects keep a bucket alive; in-progress uploads are aborted with it.
+  for (auto& set : sets_) {
+    storage::WalkOptions opt;
+    opt.read_metadata = true;
+    auto stream = set->walk(bucket, opt);
+    if (!stream) {
+      if (stream.error() == Code::kNoSuchBucket) continue;
+      return stream.error();
+    }
+    ListEntry e;
+    auto more = (*stream)->next(e);
+    if (!more) return more.error();
+    if (*more) return Status(Code::kBucketNotEmpty, "bucket not empty");
+  }
+  ListUploadsOptions uo;
+  uo.max_uploads = 1000;
+  while (true) {
+    auto uploads = list_multipart_uploads(bucket, uo);
+    if (!uploads || uploads->uploads.empty()) break;
+    for (const auto& u : uploads->uploads) abort_multipart_upload(bucket, u.key, u.upload_id);
+    if (!uploads->truncated) break;
+  }
+  for (auto& set : sets_) FS_RETURN_IF_ERROR(set->delete_bucket(bucket));
+  pool_->run(drives_.size(), [&](size_t d) {
+    if (drives_[d] != nullptr) {
+      drives_[d]->delete_path(storage::kSysVolume, storage::kBucketsKey, BucketRecordFile(bucket),
+                              false);
+    }
+  });
+  return Status::Ok();
+}
+
+Result<ObjectInfo> ErasureSets::put_object(std::string_view bucket, std::string_view key,
+                                           hash::HashingSource& body, int64_t size,
+                                           const PutOptions& options) {
+  if (Status s = check_names(bucket, key); !s.ok()) return std::unexpected(s);
+  return set_for(key).put_object(bucket, key, body, size, options);
+}
+
+Result<ObjectInfo> ErasureSets::get_object_info(std::string_view bucket, std::string_view key) {
+  if (Status s = check_names(bucket, key); !s.ok()) return std::unexpected(s);
+  return set_for(key).get_object_info(bucket, key);
+}
+
+Result<std::unique_ptr<ObjectReader>> ErasureSets::open_object(std::string_view bucket,
+                                                               std::string_view key) {
+  if (Status s = check_names(bucket, key); !s.ok()) return std::unexpected(s);
+  return set_for(key).open_object(bucket, key);
+}
+
+Status ErasureSets::delete_object(std::string_view bucket, std::string_view key) {
+  FS_RETURN_IF_ERROR(check_names(bucket, key));
+  return set_for(key).delete_object(bucket, key);
+}
+
+Result<ObjectInfo> ErasureSets::update_object_metadata(std::string_view bucket,
+                                                       std::string_view key,
+                                                       const PutOptions& options) {
+  if (Status s = check_names(bucket, key); !s.ok()) return std::unexpected(s);
+  return set_for(key).update_object_metadata(bucket, key, options);
+}
+
+Result<ListResult> ErasureSets::list_objects(std::string_view bucket, const ListOptions& options) {
+  if (!internal::IsValidBucketName(bucket)) return Err(Code::kInvalidBucketName, "bad bucket");
+  storage::WalkOptions walk;
+  walk.prefix = options.prefix;
+  walk.start_after = options.start_after;
+  walk.recursive = options.delimiter != "/";
+  std::vector<std::unique_ptr<EntryStream>> streams;
+  for (auto& set : sets_) {
+    auto s = set->walk(bucket, walk);
+    if (!s) return std::unexpected(s.error());
+    streams.push_back(std::move(*s));
+  }
+  auto merged = MergeStreams(std::move(streams));
+  return BuildListPage(*merged, bucket, options);
+}
+
+Result<std::string> ErasureSets::new_multipart_upload(std::string_view bucket, std::string_view key,
+                                                      const PutOptions& options,
+                                                      hash::ChecksumAlgo checksum_algo) {
+  if (Status s = check_names(bucket, key); !s.ok()) return std::unexpected(s);
+  return set_for(key).new_multipart_upload(bucket, key, options, checksum_algo);
+}
+
+Result<PartInfo> ErasureSets::put_object_part(std::string_view bucket, std::string_view key,
+                                              std::string_view upload_id, int part_number,
+                                              hash::HashingSource& body, int64_t size) {
+  if (Status s = check_names(bucket, key); !s.ok()) return std::unexpected(s);
+  return set_for(key).put_object_part(bucket, key, upload_id, part_number, body, size);
+}
+
+Result<ListPartsResult> ErasureSets::list_parts(std::string_view bucket, std::string_view key,
+                                                std::string_view upload_id, int part_marker,
+                                                int max_parts) {
+  if (Status s = check_names(bucket, key); !s.ok()) return std::unexpected(s);
+  return set_for(key).list_parts(bucket, key, upload_id, part_marker, max_parts);
+}
+
+Result<ObjectInfo> ErasureSets::complete_multipart_upload(std::string_view bucket,
+                                                          std::string_view key,
+                                                          std::string_view upload_id,
+                                                          const std::vector<CompletePart>& parts) {
+  if (Status s = check_names(bucket, key); !s.ok()) return std::unexpected(s);
+  return set_for(key).complete_multipart_upload(bucket, key, upload_id, parts);
+}
+
+Status ErasureSets::abort_multipart_upload(std::string_view bucket, std::string_view key,
+                                           std::string_view upload_id) {
+  FS_RETURN_IF_ERROR(check_names(bucket, key));
+  return set_for(key).abort_multipart_upload(bucket, key, upload_id);
+}
+
+Result<ListUploadsResult> ErasureSets::list_multipart_uploads(std::string_view bucket,
+                                                              const ListUploadsOptions& opt) {
+  if (!internal::IsValidBucketName(bucket)) return Err(Code::kInvalidBucketName, "bad bucket");
+  if (Status s = sets_[0]->check_bucket(bucket); !s.ok()) return std::unexpected(s);
+  const int max = std::clamp(opt.max_uploads, 0, 1000);
+  std::vector<MultipartUpload> all;
+  for (auto& set : sets_) {
+    auto u = set->list_uploads(bucket, opt.prefix, opt.key_marker, opt.upload_id_marker,
+                               static_cast<size_t>(max) + 1);
+    if (!u) return std::unexpected(u.error());
+    all.insert(all.end(), u->begin(), u->end());
+  }
+  std::sort(all.begin(), all.end(), [](const MultipartUpload& a, const MultipartUpload& b) {
+    return std::tie(a.key, a.upload_id) < std::tie(b.key, b.upload_id);
+  });
+  ListUploadsResult r;
+  int count = 0;
+  for (auto& u : all) {
+    std::string cp;
+    if (!opt.delimiter.empty()) {
+      size_t pos = u.key.find(opt.delimiter, opt.prefix.size());
+      if (pos != std::string::npos) cp = u.key.substr(0, pos + opt.delimiter.size());
+    }
+    if (!cp.empty() &&
+        ((!r.common_prefixes.empty() && r.common_prefixes.back() == cp) || cp <= opt.key_marker)) {
+      continue;
+    }
+    if (count == max) {
+      r.truncated = true;
+      break;
+    }
+    ++count;
+    if (!cp.empty()) {
+      r.common_prefixes.push_back(cp);
+      r.next_key_marker = cp;
+      r.next_upload_id_marker.clear();
+    } else {
+      r.next_key_marker = u.key;
+      r.next_upload_id_marker = u.upload_id;
+      r.uploads.push_back(std::move(u));
+    }
+  }
+  if (!r.truncated) r.next_key_marker.clear(), r.next_upload_id_marker.clear();
+  return r;
+}
+
+HealResult ErasureSets::heal_object(std::string_view bucket, std::string_view key) {
+  if (Status s = check_names(bucket, key); !s.ok()) {
+    return HealResult{std::string(bucket), std::string(key), 0, 0, s};
+  }
+  return set_for(key).heal_object(bucket, key);
+}
+
+}  // namespace flashstor::object

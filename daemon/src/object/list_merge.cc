@@ -1,0 +1,189 @@
+// Listing merges and page building: drive walks -> set stream -> merged sets -> one page.
+#include "flashstor/object/list_merge.h"
+
+#include <algorithm>
+#include <optional>
+
+namespace flashstor::object {
+namespace {
+
+class DriveMerge final : public EntryStream {
+ public:
+  explicit DriveMerge(std::vector<std::unique_ptr<storage::Walker>> walks)
+      : walks_(std::move(walks)), heads_(walks_.size()) {}
+
+  Result<bool> next(ListEntry& out) override {
+    if (!started_) {
+      started_ = true;
+      for (size_t i = 0; i < walks_.size(); ++i) advance(i);
+    }
+    while (true) {
+      const std::string* min = nullptr;
+      for (const auto& h : heads_) {
+        if (h && (min == nullptr || h->key < *min)) min = &h->key;
+      }
+      if (min == nullptr) {
+        if (failed_ == walks_.size() && !walks_.empty()) return std::unexpected(error_);
+        return false;
+      }
+      std::string key = *min;
+      bool found = false;
+      for (size_t i = 0; i < heads_.size(); ++i) {
+        if (!heads_[i] || heads_[i]->key != key) continue;
+        if (heads_[i]->is_prefix) {
+          found = true;
+          out.is_prefix = true;
+        } else if (auto m = DecodeObjectMeta(heads_[i]->metadata);
+                   m && (!found || m->mod_time_ns > out.meta.mod_time_ns)) {
+          found = true;
+          out.is_prefix = false;
+          out.meta = std::move(*m);
+        }
+        advance(i);
+      }
+      if (found) {
+        out.key = std::move(key);
+        return true;
+      }
+    }
+  }
+
+ private:
+  void advance(size_t i) {
+    if (!walks_[i]) {
+      heads_[i].reset();
+      return;
+    }
+    if (!heads_[i]) heads_[i].emplace();
+    auto more = walks_[i]->next(*heads_[i]);
+    if (!more || !*more) {
+      if (!more) {
+        ++failed_;
+        error_ = more.error();
+      }
+      heads_[i].reset();
+      walks_[i].reset();
+    }
+  }
+
+  std::vector<std::unique_ptr<storage::Walker>> walks_;
+  std::vector<std::optional<storage::WalkEntry>> heads_;
+  bool started_ = false;
+  size_t failed_ = 0;
+  Status error_;
+};
+
+class StreamMerge final : public EntryStream {
+ public:
+  explicit StreamMerge(std::vector<std::unique_ptr<EntryStream>> streams)
+      : streams_(std::move(streams)), heads_(streams_.size()) {}
+
+  Result<bool> next(ListEntry& out) override {
+    if (!started_) {
+      started_ = true;
+      for (size_t i = 0; i < streams_.size(); ++i) {
+        if (Status s = advance(i); !s.ok()) return std::unexpected(s);
+      }
+    }
+    int best = -1;
+    for (size_t i = 0; i < heads_.size(); ++i) {
+      if (heads_[i] && (best < 0 || heads_[i]->key < heads_[static_cast<size_t>(best)]->key)) {
+        best = static_cast<int>(i);
+      }
+    }
+    if (best < 0) return false;
+    out = std::move(*heads_[static_cast<size_t>(best)]);
+    for (size_t i = 0; i < heads_.size(); ++i) {
+      bool same = static_cast<int>(i) == best || (heads_[i] && heads_[i]->key == out.key);
+      if (!same) continue;
+      if (Status s = advance(i); !s.ok()) return std::unexpected(s);
+    }
+    return true;
+  }
+
+ private:
+  Status advance(size_t i) {
+    if (!heads_[i]) heads_[i].emplace();
+    auto more = streams_[i]->next(*heads_[i]);
+    if (!more) return more.error();
+    if (!*more) heads_[i].reset();
+    return Status::Ok();
+  }
+
+  std::vector<std::unique_ptr<EntryStream>> streams_;
+  std::vector<std::optional<ListEntry>> heads_;
+  bool started_ = false;
+};
+
+// Applies a non-"/" delimiter over a recursive stream: keys with the delimiter after the
+// prefix roll up into one common prefix each.
+class PageSource {
+ public:
+  PageSource(EntryStream& stream, const ListOptions& opt) : stream_(stream), opt_(opt) {
+    custom_ = !opt.delimiter.empty() && opt.delimiter != "/";
+  }
+
+  Result<bool> next(ListEntry& e) {
+    while (true) {
+      auto more = stream_.next(e);
+      if (!more || !*more) return more;
+      if (!custom_ || e.is_prefix) return true;
+      size_t pos = e.key.find(opt_.delimiter, opt_.prefix.size());
+      if (pos == std::string::npos) return true;
+      std::string cp = e.key.substr(0, pos + opt_.delimiter.size());
+      if (cp == last_prefix_ || cp <= opt_.start_after) continue;
+      last_prefix_ = cp;
+      e.key = std::move(cp);
+      e.is_prefix = true;
+      return true;
+    }
+  }
+
+ private:
+  EntryStream& stream_;
+  const ListOptions& opt_;
+  bool custom_ = false;
+  std::string last_prefix_;
+};
+
+}  // namespace
+
+std::unique_ptr<EntryStream> MergeDriveWalks(std::vector<std::unique_ptr<storage::Walker>> walks) {
+  return std::make_unique<DriveMerge>(std::move(walks));
+}
+
+std::unique_ptr<EntryStream> MergeStreams(std::vector<std::unique_ptr<EntryStream>> streams) {
+  return std::make_unique<StreamMerge>(std::move(streams));
+}
+
+Result<ListResult> BuildListPage(EntryStream& stream, std::string_view bucket,
+                                 const ListOptions& options) {
+  ListResult result;
+  const int max_keys = std::clamp(options.max_keys, 0, 1000);
+  if (max_keys == 0) return result;
+  PageSource source(stream, options);
+  ListEntry e;
+  int count = 0;
+  std::string last;
+  while (true) {
+    auto more = source.next(e);
+    if (!more) return std::unexpected(more.error());
+    if (!*more) break;
+    if (count == max_keys) {
+      result.truncated = true;
+      result.next_marker = last;
+      break;
+    }
+    last = e.key;
+    if (e.is_prefix) {
+      result.common_prefixes.push_back(std::move(e.key));
+    } else {
+      result.objects.push_back(ToObjectInfo(e.meta, bucket, e.key));
+      result.objects.back().parts.clear();  // a listing never needs the part table
+    }
+    ++count;
+  }
+  return result;
+}
+
+}  // namespace flashstor::object

@@ -1,0 +1,168 @@
+// CompleteMultipartUpload: validates the client's part list against the parts a quorum of
+// drives holds, then moves the upload's data/ directory into the object as its data dir
+// (a rename per drive, no data copy) and writes the object metadata with the part list.
+#include <openssl/evp.h>
+
+#include <map>
+
+#include "erasure_set_internal.h"
+#include "flashstor/object/set_layout.h"
+#include "flashstor/storage/key_path.h"
+#include "flashstor/storage/uuid.h"
+#include "shard_io.h"
+
+namespace flashstor::object {
+namespace {
+
+std::string StripQuotes(std::string_view s) {
+  if (s.size() >= 2 && s.front() == '"' && s.back() == '"') s = s.substr(1, s.size() - 2);
+  return std::string(s);
+}
+
+bool HexToBytes(std::string_view hex, std::string& out) {
+  if (hex.size() % 2 != 0) return false;
+  auto val = [](char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  for (size_t i = 0; i < hex.size(); i += 2) {
+    int hi = val(hex[i]), lo = val(hex[i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    out.push_back(static_cast<char>(hi << 4 | lo));
+  }
+  return true;
+}
+
+// Multipart ETag: hex(md5(concatenated binary part MD5s)) + "-N".
+Result<std::string> MultipartEtag(const std::vector<PartMeta>& parts) {
+  std::string concat;
+  for (const PartMeta& p : parts) {
+    if (!HexToBytes(p.etag, concat)) return Err(Code::kInternal, "stored part etag malformed");
+  }
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(concat.data(), concat.size(), digest, &len, EVP_md5(), nullptr);
+  return hash::HexEncode({digest, len}) + "-" + std::to_string(parts.size());
+}
+
+// Composite checksum: base64(checksum of the concatenated raw part checksums) + "-N".
+Result<std::string> CompositeChecksum(hash::ChecksumAlgo algo, const std::vector<PartMeta>& parts) {
+  hash::Checksum sum(algo);
+  for (const PartMeta& p : parts) {
+    auto raw = hash::Base64Decode(p.checksum_b64);
+    if (!raw || raw->empty()) return Err(Code::kInvalidPart, "part has no checksum");
+    sum.update(*raw);
+  }
+  return sum.final_b64() + "-" + std::to_string(parts.size());
+}
+
+}  // namespace
+
+Result<ObjectInfo> ErasureSet::complete_multipart_upload(std::string_view bucket,
+                                                         std::string_view key,
+                                                         std::string_view upload_id,
+                                                         const std::vector<CompletePart>& want) {
+  if (want.empty()) return Err(Code::kMalformedXml, "no parts");
+  if (want.size() > static_cast<size_t>(kMaxPartNumber)) return Err(Code::kInvalidPart, "too many");
+  for (size_t i = 0; i < want.size(); ++i) {
+    if (want[i].number < 1 || want[i].number > kMaxPartNumber) {
+      return Err(Code::kInvalidPart, "bad part number");
+    }
+    if (i > 0 && want[i].number <= want[i - 1].number) {
+      return Err(Code::kInvalidPartOrder, "parts not in ascending order");
+    }
+  }
+  auto ukey = upload_key(bucket, key, upload_id);
+  if (!ukey) return std::unexpected(ukey.error());
+  auto upload_lock = ctx_.locks->lock(*ukey, true);
+  if (!upload_lock) return std::unexpected(upload_lock.error());
+  auto upload = read_upload(*ukey);
+  if (!upload) return std::unexpected(upload.error());
+  if (upload->bucket != bucket || upload->key != key) return Err(Code::kNoSuchUpload, "mismatch");
+  auto have = read_parts(*ukey, *upload, 0, kMaxPartNumber);
+  if (!have) return std::unexpected(have.error());
+  std::map<int, const internal::PartQuorum*> by_number;
+  for (const auto& p : *have) by_number[p.meta.number] = &p;
+
+  const size_t n = raw_.size();
+  std::vector<PartMeta> chosen;
+  std::vector<bool> participate(n, true);
+  uint64_t total = 0;
+  for (size_t i = 0; i < want.size(); ++i) {
+    auto it = by_number.find(want[i].number);
+    if (it == by_number.end()) return Err(Code::kInvalidPart, "part not uploaded");
+    const internal::PartQuorum& p = *it->second;
+    if (StripQuotes(want[i].etag) != p.meta.etag) return Err(Code::kInvalidPart, "etag mismatch");
+    if (!want[i].checksum_b64.empty() && want[i].checksum_b64 != p.meta.checksum_b64) {
+      return Err(Code::kInvalidPart, "checksum mismatch");
+    }
+    if (i + 1 < want.size() && p.meta.size < kMinPartSize) {
+      return Err(Code::kEntityTooSmall, "part smaller than 5 MiB");
+    }
+    for (size_t d = 0; d < n; ++d) participate[d] = participate[d] && p.on_drive[d];
+    chosen.push_back(p.meta);
+    total += p.meta.size;
+  }
+  if (total > kMaxObjectSize) return Err(Code::kEntityTooLarge, "object too large");
+
+  ObjectMeta meta;
+  meta.erasure = upload->erasure;
+  meta.mod_time_ns = internal::NowNs();
+  meta.size = total;
+  auto etag = MultipartEtag(chosen);
+  if (!etag) return std::unexpected(etag.error());
+  meta.etag = *etag;
+  meta.content_type = upload->content_type;
+  meta.storage_class = upload->storage_class;
+  meta.metadata = upload->metadata;
+  meta.checksum_algo = upload->checksum_algo;
+  if (upload->checksum_algo != hash::ChecksumAlgo::kNone) {
+    auto sum = CompositeChecksum(upload->checksum_algo, chosen);
+    if (!sum) return std::unexpected(sum.error());
+    meta.checksum_b64 = *sum;
+  }
+  meta.parts = chosen;
+  meta.data_dir = storage::NewUuid();
+
+  // Parts uploaded but not listed do not belong in the object.
+  std::map<std::string, bool> keep;
+  for (const PartMeta& p : chosen) keep[internal::PartFile(p.number)] = true;
+  ctx_.pool->run(n, [&](size_t d) {
+    if (raw_[d] == nullptr || !participate[d]) return;
+    auto names =
+        raw_[d]->list_dir(storage::kSysVolume, *ukey, internal::kUploadDataDir, 3 * kMaxPartNumber);
+    if (!names) return;
+    for (const auto& name : *names) {
+      if (!keep.contains(name)) {
+        raw_[d]->delete_path(storage::kSysVolume, *ukey,
+                             std::string(internal::kUploadDataDir) + "/" + name, true);
+      }
+    }
+  });
+
+  CommitPlan plan;
+  plan.bucket = bucket;
+  plan.key = key;
+  plan.participate = participate;
+  plan.write_quorum = WriteQuorum(meta.erasure.data, meta.erasure.parity);
+  plan.data_dir = meta.data_dir;
+  plan.src_volume = storage::kSysVolume;
+  plan.src_key = *ukey;
+  plan.src_file = internal::kUploadDataDir;
+  for (size_t d = 0; d < n; ++d) {
+    ObjectMeta m = meta;
+    m.erasure.index = meta.erasure.distribution[d];
+    plan.meta.push_back(EncodeObjectMeta(m));
+  }
+  {
+    auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), true);
+    if (!lock) return std::unexpected(lock.error());
+    if (Status s = commit(plan); !s.ok()) return std::unexpected(s);
+  }
+  cleanup_tmp(*ukey);  // the upload directory, on every drive
+  return ToObjectInfo(meta, bucket, key);
+}
+
+}  // namespace flashstor::object

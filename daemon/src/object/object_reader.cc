@@ -1,0 +1,80 @@
+// ErasureObjectReader: maps object offsets to (part, block), decodes blocks through
+// ReadBlock and serves reads from the decoded block.
+#include "object_reader.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace flashstor::object::internal {
+
+ErasureObjectReader::ErasureObjectReader(ObjectInfo info, ObjectMeta meta,
+                                         std::vector<ShardSlot> slots, ObjectLocation loc,
+                                         WorkerPool& pool,
+                                         std::shared_ptr<const erasure::ErasureCodec> codec,
+                                         std::function<void()> on_degraded)
+    : info_(std::move(info)),
+      meta_(std::move(meta)),
+      slots_(std::move(slots)),
+      loc_(std::move(loc)),
+      pool_(pool),
+      codec_(std::move(codec)),
+      on_degraded_(std::move(on_degraded)),
+      geo_{meta_.erasure.block_size, meta_.erasure.data},
+      end_(meta_.size) {
+  uint64_t start = 0;
+  for (const PartMeta& p : meta_.parts) {
+    part_starts_.push_back(start);
+    start += p.size;
+  }
+}
+
+ErasureObjectReader::~ErasureObjectReader() = default;
+
+void ErasureObjectReader::set_range(uint64_t offset, uint64_t length) {
+  pos_ = std::min(offset, meta_.size);
+  end_ = std::min(meta_.size, pos_ + length);
+}
+
+Status ErasureObjectReader::load_block(uint64_t pos) {
+  auto it = std::upper_bound(part_starts_.begin(), part_starts_.end(), pos);
+  size_t p = static_cast<size_t>(it - part_starts_.begin()) - 1;
+  // Skip empty parts (only a 0-byte last part can be empty; pos < size excludes it).
+  while (p + 1 < meta_.parts.size() && meta_.parts[p].size == 0) ++p;
+  const PartMeta& part = meta_.parts[p];
+  uint64_t b = (pos - part_starts_[p]) / geo_.block_size;
+  size_t len = geo_.block_bytes(part.size, b);
+  block_.resize(static_cast<size_t>(geo_.block_size));
+  bool had_failures = false;
+  for (const auto& s : slots_) had_failures |= s.failed;
+  Status s = ReadBlock(pool_, *codec_, slots_, loc_, geo_, part, b, shards_, {block_.data(), len});
+  bool failures = false;
+  for (const auto& slot : slots_) failures |= slot.failed;
+  if (failures && !had_failures && on_degraded_) on_degraded_();
+  if (!s.ok()) return s;
+  block_start_ = part_starts_[p] + b * geo_.block_size;
+  block_len_ = len;
+  block_valid_ = true;
+  return Status::Ok();
+}
+
+Result<size_t> ErasureObjectReader::read(std::span<char> out) {
+  if (!error_.ok()) return std::unexpected(error_);
+  size_t done = 0;
+  while (done < out.size() && pos_ < end_) {
+    if (!block_valid_ || pos_ < block_start_ || pos_ >= block_start_ + block_len_) {
+      if (Status s = load_block(pos_); !s.ok()) {
+        error_ = s;
+        if (done > 0) break;  // hand out what we have; the error comes next call
+        return std::unexpected(s);
+      }
+    }
+    size_t in_block = static_cast<size_t>(pos_ - block_start_);
+    size_t n = std::min<uint64_t>({out.size() - done, block_len_ - in_block, end_ - pos_});
+    std::memcpy(out.data() + done, block_.data() + in_block, n);
+    done += n;
+    pos_ += n;
+  }
+  return done;
+}
+
+}  // namespace flashstor::object::internal

@@ -1,0 +1,51 @@
+// ErasureObjectReader: the pull-based ObjectReader of one erasure-coded object. Decodes one
+// block at a time into a recycled buffer (memory: one block plus one stripe of shards),
+// reading only the blocks that cover the requested range.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "flashstor/object/object_layer.h"
+#include "flashstor/object/object_metadata.h"
+#include "shard_io.h"
+
+namespace flashstor::object::internal {
+
+class ErasureObjectReader final : public ObjectReader {
+ public:
+  // slots are indexed by shard index. on_degraded runs once when a shard failed.
+  ErasureObjectReader(ObjectInfo info, ObjectMeta meta, std::vector<ShardSlot> slots,
+                      ObjectLocation loc, WorkerPool& pool,
+                      std::shared_ptr<const erasure::ErasureCodec> codec,
+                      std::function<void()> on_degraded);
+  ~ErasureObjectReader() override;
+
+  const ObjectInfo& info() const override { return info_; }
+  void set_range(uint64_t offset, uint64_t length) override;
+  Result<size_t> read(std::span<char> out) override;
+
+ private:
+  Status load_block(uint64_t pos);
+
+  ObjectInfo info_;
+  ObjectMeta meta_;
+  std::vector<ShardSlot> slots_;
+  ObjectLocation loc_;
+  WorkerPool& pool_;
+  std::shared_ptr<const erasure::ErasureCodec> codec_;
+  std::function<void()> on_degraded_;
+  Geometry geo_;
+  std::vector<uint64_t> part_starts_;
+  uint64_t pos_ = 0;
+  uint64_t end_ = 0;
+  std::vector<uint8_t> block_;
+  uint64_t block_start_ = 0;
+  size_t block_len_ = 0;
+  bool block_valid_ = false;
+  std::vector<std::vector<uint8_t>> shards_;
+  Status error_;
+};
+
+}  // namespace flashstor::object::internal

@@ -1,0 +1,82 @@
+// ListObjects (V1) and ListObjectsV2: query validation (max-keys, encoding-type, opaque
+// continuation tokens = base64 of the last key) and the ObjectLayer listing.
+#include <string>
+
+#include "flashstor/s3/headers.h"
+#include "flashstor/s3/xml_writer.h"
+#include "op_context.h"
+
+namespace flashstor::s3 {
+namespace {
+
+constexpr int kMaxListKeys = 1000;
+
+// Common list parameters; fills options and params.
+ApiError ReadListParams(const OpContext& ctx, object::ListOptions& options,
+                        ListObjectsParams& params) {
+  params.bucket = ctx.res.bucket;
+  params.prefix = ctx.param_value("prefix");
+  params.delimiter = ctx.param_value("delimiter");
+  params.max_keys = kMaxListKeys;
+  if (const http::QueryParam* p = ctx.param("max-keys"); p != nullptr) {
+    std::optional<int64_t> n = ParseDecimal(p->value, INT64_MAX);
+    if (!n || *n > INT32_MAX) {
+      return ApiError(Code::kInvalidArgument,
+                      "Argument maxKeys must be an integer between 0 and 2147483647");
+    }
+    params.max_keys = static_cast<int>(std::min<int64_t>(*n, kMaxListKeys));
+  }
+  if (const http::QueryParam* p = ctx.param("encoding-type"); p != nullptr) {
+    if (!IEquals(p->value, "url")) {
+      return ApiError(Code::kInvalidArgument, "Invalid Encoding Method specified in Request");
+    }
+    params.url_encode = true;
+  }
+  options.prefix = std::string(params.prefix);
+  options.delimiter = std::string(params.delimiter);
+  options.max_keys = params.max_keys;
+  return {};
+}
+
+std::string EncodeToken(std::string_view marker) {
+  return hash::Base64Encode(std::span<const unsigned char>(
+      reinterpret_cast<const unsigned char*>(marker.data()), marker.size()));
+}
+
+}  // namespace
+
+ApiError ListObjectsV1(OpContext& ctx) {
+  object::ListOptions options;
+  ListObjectsParams params;
+  FS_S3_RETURN_IF_ERROR(ReadListParams(ctx, options, params));
+  params.marker = ctx.param_value("marker");
+  options.start_after = std::string(params.marker);
+  Result<object::ListResult> result = ctx.layer.list_objects(ctx.res.bucket, options);
+  if (!result) return result.error();
+  return SendXml(ctx, 200, ListObjectsV1Xml(params, *result, ctx.owner()));
+}
+
+ApiError ListObjectsV2(OpContext& ctx) {
+  object::ListOptions options;
+  ListObjectsParams params;
+  FS_S3_RETURN_IF_ERROR(ReadListParams(ctx, options, params));
+  params.start_after = ctx.param_value("start-after");
+  params.fetch_owner = ctx.param_value("fetch-owner") == "true";
+  options.start_after = std::string(params.start_after);
+  if (const http::QueryParam* p = ctx.param("continuation-token"); p != nullptr) {
+    std::optional<std::string> marker = hash::Base64Decode(p->value);
+    if (p->value.empty() || !marker || marker->size() > kMaxKeyLength) {
+      return ApiError(Code::kInvalidArgument, "The continuation token provided is incorrect");
+    }
+    params.continuation_token = p->value;
+    options.start_after = std::move(*marker);  // the token wins over start-after
+  }
+  Result<object::ListResult> result = ctx.layer.list_objects(ctx.res.bucket, options);
+  if (!result) return result.error();
+  std::string next;
+  if (result->truncated) next = EncodeToken(result->next_marker);
+  params.next_continuation_token = next;
+  return SendXml(ctx, 200, ListObjectsV2Xml(params, *result, ctx.owner()));
+}
+
+}  // namespace flashstor::s3

@@ -1,0 +1,107 @@
+// CopyObject and the copy-source handling UploadPartCopy shares: x-amz-copy-source parsing,
+// x-amz-copy-source-if-* conditions, metadata directive, copy onto itself.
+#include <memory>
+#include <string>
+
+#include "flashstor/s3/headers.h"
+#include "flashstor/s3/xml_writer.h"
+#include "op_context.h"
+
+namespace flashstor::s3 {
+namespace {
+
+constexpr std::string_view kIllegalSelfCopy =
+    "This copy request is illegal because it is trying to copy an object to itself without "
+    "changing the object's metadata, storage class, website redirect location or encryption "
+    "attributes.";
+
+// "[/]bucket/key[?versionId=null]", percent-encoded; the decoded views live in the arena.
+ApiError ParseCopySource(OpContext& ctx, std::string_view& bucket, std::string_view& key) {
+  std::string_view src = ctx.header("x-amz-copy-source");
+  if (size_t q = src.find('?'); q != std::string_view::npos) {
+    std::string_view qs = src.substr(q + 1);
+    if (!qs.starts_with("versionId=")) {
+      return ApiError(Code::kInvalidArgument, "Invalid copy source: unknown query parameter");
+    }
+    std::string_view version = qs.substr(10);
+    // Unversioned buckets: only the "null" version exists.
+    if (!version.empty() && version != "null") return Code::kNoSuchVersion;
+    src = src.substr(0, q);
+  }
+  Result<std::string_view> decoded = http::PercentDecode(src, ctx.ex.arena());
+  if (!decoded) return ApiError(Code::kInvalidArgument, "Invalid copy source encoding.");
+  std::string_view path = *decoded;
+  if (path.starts_with('/')) path.remove_prefix(1);
+  size_t slash = path.find('/');
+  if (slash == std::string_view::npos || slash == 0 || slash + 1 == path.size()) {
+    return ApiError(Code::kInvalidArgument,
+                    "Copy Source must mention the source bucket and key: sourcebucket/sourcekey");
+  }
+  bucket = path.substr(0, slash);
+  key = path.substr(slash + 1);
+  if (key.size() > kMaxKeyLength) return Code::kKeyTooLong;
+  return {};
+}
+
+}  // namespace
+
+ApiError OpenCopySource(OpContext& ctx, std::unique_ptr<object::ObjectReader>& out) {
+  std::string_view bucket, key;
+  FS_S3_RETURN_IF_ERROR(ParseCopySource(ctx, bucket, key));
+  Result<std::unique_ptr<object::ObjectReader>> reader = ctx.layer.open_object(bucket, key);
+  if (!reader) return reader.error();
+  const object::ObjectInfo& info = (*reader)->info();
+  Code cond = EvaluateConditions(ReadCopySourceConditions(ctx.req), info.etag, info.mod_time_ns,
+                                 /*copy=*/true);
+  if (cond != Code::kOk) return cond;
+  out = std::move(*reader);
+  return {};
+}
+
+ApiError CopyObject(OpContext& ctx) {
+  std::unique_ptr<object::ObjectReader> reader;
+  FS_S3_RETURN_IF_ERROR(OpenCopySource(ctx, reader));
+  const object::ObjectInfo& src = reader->info();
+  std::string_view directive = ctx.header("x-amz-metadata-directive");
+  if (!directive.empty() && directive != "COPY" && directive != "REPLACE") {
+    return ApiError(Code::kInvalidArgument, "Unknown metadata directive.");
+  }
+  const bool replace = directive == "REPLACE";
+  const bool self = src.bucket == ctx.res.bucket && src.key == ctx.res.key;
+  if (self && !replace && !ctx.req.has_header("x-amz-storage-class")) {
+    return ApiError(Code::kInvalidRequest, kIllegalSelfCopy);
+  }
+  if (src.size > kMaxSinglePutSize) {
+    return ApiError(Code::kInvalidRequest,
+                    "The specified copy source is larger than the maximum allowable size for a "
+                    "copy source: 5368709120");
+  }
+  object::PutOptions options;
+  if (replace) {
+    FS_S3_RETURN_IF_ERROR(CollectPutOptions(ctx.req, options));
+  } else {
+    options.content_type = src.content_type;
+    options.metadata = src.metadata;
+    options.storage_class = src.storage_class;
+    std::string_view sc = ctx.header("x-amz-storage-class");
+    if (!sc.empty()) {
+      if (sc != "STANDARD" && sc != "REDUCED_REDUNDANCY") return ErrorId::kInvalidStorageClass;
+      options.storage_class = std::string(sc);
+    }
+  }
+  Result<object::ObjectInfo> info;
+  if (self) {
+    info = ctx.layer.update_object_metadata(ctx.res.bucket, ctx.res.key, options);
+  } else {
+    hash::Expectations expect;
+    expect.checksum_algo = src.checksum_algo;  // keep the source's checksum kind
+    hash::HashingSource body(*reader, std::move(expect));
+    info = ctx.layer.put_object(ctx.res.bucket, ctx.res.key, body, static_cast<int64_t>(src.size),
+                                options);
+  }
+  if (!info) return info.error();
+  AddChecksumHeader(ctx, info->checksum_algo, info->checksum_b64);
+  return SendXml(ctx, 200, CopyResultXml(info->etag, info->mod_time_ns, /*part=*/false));
+}
+
+}  // namespace flashstor::s3

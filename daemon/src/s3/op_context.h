@@ -1,0 +1,105 @@
+// OpContext: what every S3 operation handler receives (request, resource, auth, wrapped body,
+// object layer), the handler signature, and the small response helpers they share.
+#pragma once
+
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "flashstor/auth/sigv4.h"
+#include "flashstor/hash/hashing_source.h"
+#include "flashstor/http/exchange.h"
+#include "flashstor/http/uri.h"
+#include "flashstor/object/object_layer.h"
+#include "flashstor/s3/error_table.h"
+#include "flashstor/s3/resource.h"
+#include "flashstor/s3/s3_handler.h"
+#include "flashstor/s3/xml_writer.h"
+
+namespace flashstor::s3 {
+
+struct OpContext {
+  http::Exchange& ex;
+  const http::Request& req;
+  std::span<const http::QueryParam> query;
+  Resource res;
+  const auth::AuthContext& auth;
+  object::ObjectLayer& layer;
+  const S3Config& config;
+  DataSource& body;          // entity bytes: aws-chunked decoded, trailers captured
+  int64_t body_length = -1;  // decoded length; -1 when unknown (chunked without length)
+  // What every consumer of the body must verify: x-amz-content-sha256 and, for
+  // aws-chunked uploads with x-amz-trailer, the trailing checksum.
+  hash::Expectations base_expect;
+  std::string_view trace_id;
+
+  std::string_view header(std::string_view name) const { return req.header(name); }
+  const http::QueryParam* param(std::string_view name) const {
+    return http::FindParam(query, name);
+  }
+  std::string_view param_value(std::string_view name) const {
+    const http::QueryParam* p = param(name);
+    return p != nullptr ? p->value : std::string_view();
+  }
+  Owner owner() const { return {config.owner_id, config.owner_display_name}; }
+  http::ResponseWriter& response() { return ex.response(); }
+};
+
+using OpHandler = ApiError (*)(OpContext&);
+
+// Fails with kEntityTooLarge once more than `max` bytes came through (bodies without a
+// Content-Length must not grow past the object size limit before anything commits).
+class LimitedSource final : public DataSource {
+ public:
+  LimitedSource(DataSource& inner, uint64_t max) : inner_(inner), max_(max) {}
+  Result<size_t> read(std::span<char> out) override {
+    Result<size_t> n = inner_.read(out);
+    if (n && (seen_ += *n) > max_) return Err(Code::kEntityTooLarge);
+    return n;
+  }
+
+ private:
+  DataSource& inner_;
+  uint64_t max_;
+  uint64_t seen_ = 0;
+};
+
+// Response helpers: status + Content-Type: application/xml + body in one send.
+ApiError SendXml(OpContext& ctx, int status, std::string_view xml);
+ApiError SendEmpty(OpContext& ctx, int status);
+// Body checks of PutObject/UploadPart: Content-MD5, x-amz-checksum-*, x-amz-sdk-checksum-
+// algorithm, on top of ctx.base_expect. Errors: kInvalidDigest, kInvalidRequest.
+ApiError BuildPutExpectations(const OpContext& ctx, hash::Expectations& out);
+// Adds x-amz-checksum-<algo> to the response when algo is set.
+void AddChecksumHeader(OpContext& ctx, hash::ChecksumAlgo algo, std::string_view b64);
+// Parses x-amz-copy-source ("[/]bucket/key[?versionId=null]", percent-encoded), opens the
+// source and checks x-amz-copy-source-if-* against it (kPreconditionFailed).
+ApiError OpenCopySource(OpContext& ctx, std::unique_ptr<object::ObjectReader>& out);
+
+// Operations, one family per file.
+ApiError ListBuckets(OpContext& ctx);
+ApiError CreateBucket(OpContext& ctx);
+ApiError HeadBucket(OpContext& ctx);
+ApiError DeleteBucket(OpContext& ctx);
+ApiError GetBucketLocation(OpContext& ctx);
+ApiError GetBucketVersioning(OpContext& ctx);
+ApiError GetBucketAcl(OpContext& ctx);
+ApiError GetBucketPolicy(OpContext& ctx);
+ApiError ListObjectsV1(OpContext& ctx);
+ApiError ListObjectsV2(OpContext& ctx);
+ApiError ListMultipartUploads(OpContext& ctx);
+ApiError DeleteObjects(OpContext& ctx);
+ApiError PutObject(OpContext& ctx);
+ApiError CopyObject(OpContext& ctx);
+ApiError GetObject(OpContext& ctx);  // GET and HEAD
+ApiError DeleteObject(OpContext& ctx);
+ApiError GetObjectAcl(OpContext& ctx);
+ApiError CreateMultipartUpload(OpContext& ctx);
+ApiError UploadPart(OpContext& ctx);
+ApiError UploadPartCopy(OpContext& ctx);
+ApiError CompleteMultipartUpload(OpContext& ctx);
+ApiError AbortMultipartUpload(OpContext& ctx);
+ApiError ListParts(OpContext& ctx);
+
+}  // namespace flashstor::s3

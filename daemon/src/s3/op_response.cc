@@ -1,0 +1,25 @@
+// Response helpers every S3 operation shares: XML and empty responses, checksum headers.
+#include <string>
+
+#include "op_context.h"
+
+namespace flashstor::s3 {
+
+ApiError SendXml(OpContext& ctx, int status, std::string_view xml) {
+  http::ResponseWriter& resp = ctx.response();
+  resp.set_status(status);
+  resp.add_header("Content-Type", "application/xml");
+  return resp.send(xml);
+}
+
+ApiError SendEmpty(OpContext& ctx, int status) {
+  ctx.response().set_status(status);
+  return ctx.response().send({});
+}
+
+void AddChecksumHeader(OpContext& ctx, hash::ChecksumAlgo algo, std::string_view b64) {
+  if (algo == hash::ChecksumAlgo::kNone || b64.empty()) return;
+  ctx.response().add_header(hash::ChecksumHeader(algo), b64);
+}
+
+}  // namespace flashstor::s3

@@ -1,0 +1,266 @@
+// S3Handler: trace id, admin paths, resource + query parsing, SigV4, body wrapping
+// (aws-chunked decoding, trailer capture, byte counting), route dispatch, error documents and
+// the per-request summary.
+#include "flashstor/s3/s3_handler.h"
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <ctime>
+#include <memory>
+#include <optional>
+
+#include "flashstor/obs/log.h"
+#include "flashstor/s3/headers.h"
+#include "flashstor/s3/router.h"
+#include "op_context.h"
+
+namespace flashstor::s3 {
+namespace {
+
+// Counts the raw entity bytes the request body delivered (for the summary).
+class CountingSource final : public DataSource {
+ public:
+  explicit CountingSource(DataSource& inner) : inner_(inner) {}
+  Result<size_t> read(std::span<char> out) override {
+    Result<size_t> n = inner_.read(out);
+    if (n) count_ += *n;
+    return n;
+  }
+  uint64_t count() const { return count_; }
+
+ private:
+  DataSource& inner_;
+  uint64_t count_ = 0;
+};
+
+// Copies one trailer (e.g. x-amz-checksum-crc32) out of the chunk verifier when the
+// aws-chunked stream ends, so HashingSource can check it through late_checksum_b64.
+class TrailerCapture final : public DataSource {
+ public:
+  TrailerCapture(DataSource& inner, const auth::ChunkVerifier& verifier, std::string name)
+      : inner_(inner), verifier_(verifier), name_(std::move(name)) {}
+  Result<size_t> read(std::span<char> out) override {
+    Result<size_t> n = inner_.read(out);
+    if (n && *n == 0) value_ = std::string(verifier_.trailer(name_));
+    return n;
+  }
+  const std::string* value() const { return &value_; }
+
+ private:
+  DataSource& inner_;
+  const auth::ChunkVerifier& verifier_;
+  std::string name_;
+  std::string value_;
+};
+
+constexpr std::array<OpHandler, static_cast<size_t>(OpId::kCount)> MakeDispatch() {
+  std::array<OpHandler, static_cast<size_t>(OpId::kCount)> t{};
+  auto set = [&t](OpId op, OpHandler h) { t[static_cast<size_t>(op)] = h; };
+  set(OpId::kListBuckets, ListBuckets);
+  set(OpId::kCreateBucket, CreateBucket);
+  set(OpId::kHeadBucket, HeadBucket);
+  set(OpId::kDeleteBucket, DeleteBucket);
+  set(OpId::kGetBucketLocation, GetBucketLocation);
+  set(OpId::kGetBucketVersioning, GetBucketVersioning);
+  set(OpId::kGetBucketAcl, GetBucketAcl);
+  set(OpId::kGetBucketPolicy, GetBucketPolicy);
+  set(OpId::kListObjectsV1, ListObjectsV1);
+  set(OpId::kListObjectsV2, ListObjectsV2);
+  set(OpId::kListMultipartUploads, ListMultipartUploads);
+  set(OpId::kDeleteObjects, DeleteObjects);
+  set(OpId::kPutObject, PutObject);
+  set(OpId::kCopyObject, CopyObject);
+  set(OpId::kGetObject, GetObject);
+  set(OpId::kHeadObject, GetObject);
+  set(OpId::kDeleteObject, DeleteObject);
+  set(OpId::kGetObjectAcl, GetObjectAcl);
+  set(OpId::kCreateMultipartUpload, CreateMultipartUpload);
+  set(OpId::kUploadPart, UploadPart);
+  set(OpId::kUploadPartCopy, UploadPartCopy);
+  set(OpId::kCompleteMultipartUpload, CompleteMultipartUpload);
+  set(OpId::kAbortMultipartUpload, AbortMultipartUpload);
+  set(OpId::kListParts, ListParts);
+  return t;
+}
+constexpr auto kDispatch = MakeDispatch();
+
+uint64_t MonotonicNs() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000u + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+bool IsStreaming(auth::PayloadKind p) {
+  return p == auth::PayloadKind::kStreamingSigned ||
+         p == auth::PayloadKind::kStreamingSignedTrailer ||
+         p == auth::PayloadKind::kStreamingUnsignedTrailer;
+}
+
+// Everything one request owns on the worker's stack.
+struct RequestState {
+  std::array<char, 16> trace{};
+  std::string_view trace_id;
+  std::string_view op_name = "Unknown";
+  Resource res;
+  std::span<const http::QueryParam> query;
+  auth::AuthContext auth;
+  std::optional<CountingSource> counter;
+  std::unique_ptr<auth::ChunkVerifier> chunk_verifier;
+  std::optional<http::AwsChunkedBody> chunked;
+  std::optional<TrailerCapture> trailer;
+  DataSource* body = nullptr;
+  int64_t body_length = -1;
+  hash::Expectations expect;
+};
+
+// Layers the body decoders the payload kind asks for; sets state.body and body_length.
+ApiError WrapBody(http::Exchange& ex, RequestState& st) {
+  const http::Request& req = ex.request();
+  st.counter.emplace(ex.body());
+  st.body = &*st.counter;
+  if (req.content_length) st.body_length = static_cast<int64_t>(*req.content_length);
+  if (st.auth.payload == auth::PayloadKind::kSha256) {
+    st.expect.sha256_hex = st.auth.payload_sha256_hex;
+  }
+  if (!IsStreaming(st.auth.payload)) return {};
+  std::optional<int64_t> decoded =
+      ParseDecimal(req.header("x-amz-decoded-content-length"), INT64_MAX);
+  if (!decoded) return Code::kMissingContentLength;
+  st.chunk_verifier = auth::SigV4Verifier::MakeChunkVerifier(st.auth);
+  if (st.chunk_verifier == nullptr) return Code::kInternal;
+  st.chunked.emplace(*st.body, *st.chunk_verifier, static_cast<uint64_t>(*decoded));
+  st.body = &*st.chunked;
+  st.body_length = *decoded;
+  std::string trailer = Lower(req.header("x-amz-trailer"));
+  if (!trailer.empty()) {
+    std::string_view name = trailer;
+    if (!name.starts_with("x-amz-checksum-")) return Code::kInvalidRequest;
+    std::optional<hash::ChecksumAlgo> algo = hash::ParseChecksumAlgo(name.substr(15));
+    if (!algo) return ApiError(Code::kInvalidRequest, "The value of x-amz-trailer is invalid.");
+    st.trailer.emplace(*st.body, *st.chunk_verifier, trailer);
+    st.body = &*st.trailer;
+    st.expect.checksum_algo = *algo;
+    st.expect.late_checksum_b64 = st.trailer->value();
+  }
+  return {};
+}
+
+ApiError Run(http::Exchange& ex, RequestState& st, object::ObjectLayer& layer,
+             const auth::SigV4Verifier& verifier, const S3Config& config) {
+  const http::Request& req = ex.request();
+  Result<std::span<const http::QueryParam>> query = http::ParseQuery(req.query, ex.arena());
+  if (!query) return ApiError(Code::kInvalidArgument, "The query string is malformed.");
+  st.query = *query;
+  FS_S3_RETURN_IF_ERROR(ParseResource(req.path, req.host, config.domain, ex.arena(), st.res));
+  RouteMatch route = Route(req.method, st.res.kind, st.query, req.has_header("x-amz-copy-source"));
+  st.op_name = route.name;
+
+  Result<auth::AuthContext> auth = verifier.verify(req, st.query, std::time(nullptr));
+  if (!auth) return auth.error();
+  st.auth = std::move(*auth);
+  // No bucket policies yet: every operation needs a signature.
+  if (st.auth.anonymous) return Code::kAccessDenied;
+  if (!route.error.ok()) return route.error;
+  FS_S3_RETURN_IF_ERROR(WrapBody(ex, st));
+
+  OpContext ctx{ex,     req,      st.query,       st.res,    st.auth,    layer,
+                config, *st.body, st.body_length, st.expect, st.trace_id};
+  return kDispatch[static_cast<size_t>(route.entry->op)](ctx);
+}
+
+void SendError(http::Exchange& ex, const RequestState& st, const ApiError& err,
+               const S3Config& config) {
+  http::ResponseWriter& resp = ex.response();
+  const ErrorInfo& info = err.info();
+  if (info.http_status >= 500 && info.http_status != 501) {
+    obs::Log(obs::Level::kError, "s3 request failed",
+             {{"TRACE_ID", st.trace_id},
+              {"S3_OPERATION", st.op_name},
+              {"S3_ERROR", info.code},
+              {"DETAIL", err.detail()}});
+  }
+  if (resp.head_sent()) {
+    // Failed mid-body: the client sees a short response; never reuse the connection.
+    resp.set_keep_alive(false);
+    return;
+  }
+  resp.set_status(info.http_status);
+  if (info.http_status == 304) {
+    (void)resp.send({});
+    return;
+  }
+  resp.add_header("Content-Type", "application/xml");
+  ErrorContext ectx{ex.request().path, st.res.bucket, st.res.key, st.trace_id, config.host_id};
+  (void)resp.send(ErrorXml(err, ectx));
+}
+
+}  // namespace
+
+S3Handler::S3Handler(object::ObjectLayer& layer, const auth::SigV4Verifier& verifier,
+                     S3Config config)
+    : layer_(layer), verifier_(verifier), config_(std::move(config)) {}
+
+S3Handler::~S3Handler() = default;
+
+bool S3Handler::IsAdminPath(std::string_view path) {
+  return path == "/metrics" || path == "/health/live" || path == "/health/ready" ||
+         path.starts_with("/flashstor/admin/");
+}
+
+std::array<char, 16> S3Handler::NewTraceId() {
+  // A per-thread counter mixed with the thread's start time and a per-thread serial;
+  // splitmix64 scrambles it so ids do not look sequential. No syscalls, no locks.
+  static std::atomic<uint64_t> thread_serial{0};
+  thread_local uint64_t base =
+      static_cast<uint64_t>(std::chrono::system_clock::now().time_since_epoch().count()) ^
+      (thread_serial.fetch_add(1, std::memory_order_relaxed) << 48);
+  thread_local uint64_t counter = 0;
+  uint64_t z = base + 0x9E3779B97F4A7C15ull * ++counter;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  z ^= z >> 31;
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::array<char, 16> out;
+  for (int i = 15; i >= 0; --i, z >>= 4) out[static_cast<size_t>(i)] = kHex[z & 0xF];
+  return out;
+}
+
+void S3Handler::serve(http::Exchange& ex) {
+  RequestState st;
+  st.trace = NewTraceId();
+  st.trace_id = std::string_view(st.trace.data(), st.trace.size());
+  const http::Request& req = ex.request();
+  http::ResponseWriter& resp = ex.response();
+  resp.add_header("x-amz-request-id", st.trace_id);
+  resp.add_header("x-amz-id-2", config_.host_id);
+  if (req.method == http::Method::kHead) resp.set_head_only(true);
+
+  ApiError err;
+  if (admin_ != nullptr && IsAdminPath(req.path)) {
+    st.op_name = "Admin";
+    admin_->serve(ex);
+  } else {
+    err = Run(ex, st, layer_, verifier_, config_);
+  }
+  if (!err.ok()) SendError(ex, st, err, config_);
+
+  if (observer_ == nullptr) return;
+  RequestSummary s;
+  s.trace_id = st.trace_id;
+  s.operation = st.op_name;
+  s.bucket = st.res.bucket;
+  s.key = st.res.key;
+  s.http_status = resp.status();
+  if (!err.ok()) s.error_code = err.info().code;
+  s.bytes_in = st.counter ? st.counter->count() : 0;
+  s.bytes_out = resp.body_bytes_sent();
+  if (!st.auth.anonymous) s.access_key = st.auth.access_key;
+  s.remote_address = ex.remote_address();
+  s.user_agent = req.header("user-agent");
+  uint64_t now = MonotonicNs();
+  s.duration_ns = now > ex.request_start_ns() ? now - ex.request_start_ns() : 0;
+  observer_->on_request(s);
+}
+
+}  // namespace flashstor::s3

@@ -1,0 +1,134 @@
+// Parses the XML request bodies of S3 (pugixml, bounded input, element names matched without
+// namespace prefixes) and reads bodies into bounded buffers.
+#include "flashstor/s3/xml_reader.h"
+
+#include <pugixml.hpp>
+
+#include <cstring>
+
+#include "flashstor/s3/headers.h"
+
+namespace flashstor::s3 {
+namespace {
+
+// Local name of an element ("s3:Part" -> "Part").
+std::string_view LocalName(const pugi::xml_node& n) {
+  std::string_view name = n.name();
+  size_t colon = name.find(':');
+  return colon == std::string_view::npos ? name : name.substr(colon + 1);
+}
+
+pugi::xml_node Child(const pugi::xml_node& parent, std::string_view name) {
+  for (pugi::xml_node c = parent.first_child(); c; c = c.next_sibling()) {
+    if (c.type() == pugi::node_element && LocalName(c) == name) return c;
+  }
+  return {};
+}
+
+std::string_view Text(const pugi::xml_node& n) {
+  return n.text().get();
+}
+
+bool Load(pugi::xml_document& doc, std::string_view xml) {
+  // parse_default skips DOCTYPE declarations without expanding anything; only the five
+  // predefined and numeric entities are decoded.
+  pugi::xml_parse_result r =
+      doc.load_buffer(xml.data(), xml.size(), pugi::parse_default | pugi::parse_ws_pcdata_single,
+                      pugi::encoding_utf8);
+  return static_cast<bool>(r);
+}
+
+pugi::xml_node Root(const pugi::xml_document& doc, std::string_view name) {
+  pugi::xml_node root = doc.document_element();
+  if (!root || LocalName(root) != name) return {};
+  return root;
+}
+
+std::string_view TrimWs(std::string_view s) {
+  while (!s.empty() && std::strchr(" \t\r\n", s.front()) != nullptr) s.remove_prefix(1);
+  while (!s.empty() && std::strchr(" \t\r\n", s.back()) != nullptr) s.remove_suffix(1);
+  return s;
+}
+
+}  // namespace
+
+ApiError ReadBoundedBody(DataSource& src, size_t max_bytes, std::string& out) {
+  out.clear();
+  char buf[16 * 1024];
+  for (;;) {
+    Result<size_t> n = src.read(buf);
+    if (!n) return n.error();
+    if (*n == 0) return {};
+    if (out.size() + *n > max_bytes) return ErrorId::kMaxMessageLengthExceeded;
+    out.append(buf, *n);
+  }
+}
+
+Result<std::vector<object::CompletePart>> ParseCompleteMultipartUpload(std::string_view xml) {
+  pugi::xml_document doc;
+  if (!Load(doc, xml)) return Err(Code::kMalformedXml);
+  pugi::xml_node root = Root(doc, "CompleteMultipartUpload");
+  if (!root) return Err(Code::kMalformedXml);
+  std::vector<object::CompletePart> parts;
+  for (pugi::xml_node n = root.first_child(); n; n = n.next_sibling()) {
+    if (n.type() != pugi::node_element || LocalName(n) != "Part") continue;
+    if (parts.size() >= static_cast<size_t>(kMaxParts)) return Err(Code::kMalformedXml);
+    std::optional<int64_t> number = ParseDecimal(TrimWs(Text(Child(n, "PartNumber"))), kMaxParts);
+    if (!number || *number < 1) return Err(Code::kMalformedXml);
+    std::string_view etag = UnquoteEtag(TrimWs(Text(Child(n, "ETag"))));
+    if (etag.empty()) return Err(Code::kMalformedXml);
+    object::CompletePart part;
+    part.number = static_cast<int>(*number);
+    part.etag = std::string(etag);
+    for (pugi::xml_node c = n.first_child(); c; c = c.next_sibling()) {
+      std::string_view name = LocalName(c);
+      if (c.type() == pugi::node_element && name.substr(0, 8) == "Checksum") {
+        part.checksum_b64 = std::string(TrimWs(Text(c)));
+      }
+    }
+    if (!parts.empty() && part.number <= parts.back().number) {
+      return Err(Code::kInvalidPartOrder);
+    }
+    parts.push_back(std::move(part));
+  }
+  if (parts.empty()) return Err(Code::kMalformedXml);
+  return parts;
+}
+
+Result<DeleteRequest> ParseDeleteObjects(std::string_view xml) {
+  pugi::xml_document doc;
+  if (!Load(doc, xml)) return Err(Code::kMalformedXml);
+  pugi::xml_node root = Root(doc, "Delete");
+  if (!root) return Err(Code::kMalformedXml);
+  DeleteRequest req;
+  for (pugi::xml_node n = root.first_child(); n; n = n.next_sibling()) {
+    if (n.type() != pugi::node_element) continue;
+    std::string_view name = LocalName(n);
+    if (name == "Quiet") {
+      std::string_view v = TrimWs(Text(n));
+      if (v != "true" && v != "false") return Err(Code::kMalformedXml);
+      req.quiet = v == "true";
+    } else if (name == "Object") {
+      if (req.objects.size() >= kMaxDeleteKeys) return Err(Code::kMalformedXml);
+      pugi::xml_node key = Child(n, "Key");
+      if (!key) return Err(Code::kMalformedXml);
+      // Keys are taken verbatim: leading/trailing spaces are part of the key.
+      std::string_view k = Text(key);
+      if (k.empty() || k.size() > kMaxKeyLength) return Err(Code::kMalformedXml);
+      req.objects.push_back({std::string(k), std::string(TrimWs(Text(Child(n, "VersionId"))))});
+    }
+  }
+  if (req.objects.empty()) return Err(Code::kMalformedXml);
+  return req;
+}
+
+Result<std::string> ParseCreateBucketConfiguration(std::string_view xml) {
+  if (TrimWs(xml).empty()) return std::string();
+  pugi::xml_document doc;
+  if (!Load(doc, xml)) return Err(Code::kMalformedXml);
+  pugi::xml_node root = Root(doc, "CreateBucketConfiguration");
+  if (!root) return Err(Code::kMalformedXml);
+  return std::string(TrimWs(Text(Child(root, "LocationConstraint"))));
+}
+
+}  // namespace flashstor::s3

@@ -1,0 +1,165 @@
+// Command-line parsing for `flashstor` and its subcommands.
+#include "flashstor/server/cli.h"
+
+#include <charconv>
+#include <string_view>
+
+#include "flashstor/config/ellipsis.h"
+
+namespace flashstor::server {
+namespace {
+
+std::expected<int, std::string> ParseInt(std::string_view flag, std::string_view text, int lo,
+                                         int hi) {
+  int v = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || p != text.data() + text.size() || v < lo || v > hi) {
+    return std::unexpected(std::string(flag) + ": expected a number from " + std::to_string(lo) +
+                           " to " + std::to_string(hi) + ", got '" + std::string(text) + "'");
+  }
+  return v;
+}
+
+std::expected<CliResult, std::string> ParseServer(const std::vector<std::string>& args,
+                                                  size_t i) {
+  CliResult r;
+  r.command = Command::kServer;
+  ServerArgs& s = r.server;
+  for (; i < args.size(); ++i) {
+    std::string_view a = args[i];
+    if (a == "--help" || a == "-h") {
+      r.command = Command::kServerHelp;
+      return r;
+    }
+    if (a == "--allow-root") {
+      s.allow_root = true;
+      continue;
+    }
+    if (a.starts_with("--")) {
+      std::string flag(a);
+      std::string value;
+      if (size_t eq = flag.find('='); eq != std::string::npos) {
+        value = flag.substr(eq + 1);
+        flag.resize(eq);
+      } else {
+        if (i + 1 >= args.size()) return std::unexpected(flag + " needs a value");
+        value = args[++i];
+      }
+      if (flag == "--address") {
+        s.addresses.push_back(value);
+      } else if (flag == "--tls-address") {
+        s.tls_addresses.push_back(value);
+      } else if (flag == "--config") {
+        s.config_file = value;
+      } else if (flag == "--certs-dir") {
+        s.certs_dir = value;
+      } else if (flag == "--domain") {
+        s.domain = value;
+      } else if (flag == "--region") {
+        s.region = value;
+      } else if (flag == "--log-level") {
+        s.log_level = value;
+      } else if (flag == "--parity") {
+        auto v = ParseInt(flag, value, 0, 8);
+        if (!v) return std::unexpected(v.error());
+        s.parity = *v;
+      } else if (flag == "--workers") {
+        auto v = ParseInt(flag, value, 1, 4096);
+        if (!v) return std::unexpected(v.error());
+        s.workers = *v;
+      } else if (flag == "--event-loops") {
+        auto v = ParseInt(flag, value, 1, 256);
+        if (!v) return std::unexpected(v.error());
+        s.event_loops = *v;
+      } else {
+        return std::unexpected("unknown flag " + flag + " (see 'flashstor server --help')");
+      }
+      continue;
+    }
+    if (a.starts_with("-")) {
+      return std::unexpected("unknown flag " + std::string(a) +
+                             " (see 'flashstor server --help')");
+    }
+    auto expanded = config::ExpandEllipsis(a);
+    if (!expanded) return std::unexpected("'" + std::string(a) + "': " + expanded.error());
+    for (std::string& d : *expanded) s.drives.push_back(std::move(d));
+  }
+  return r;
+}
+
+}  // namespace
+
+std::expected<CliResult, std::string> ParseCommandLine(const std::vector<std::string>& args) {
+  CliResult r;
+  if (args.empty()) return r;
+  std::string_view cmd = args[0];
+  if (cmd == "--help" || cmd == "-h" || cmd == "help") return r;
+  if (cmd == "--version" || cmd == "version") {
+    r.command = Command::kVersion;
+    return r;
+  }
+  if (cmd == "server") return ParseServer(args, 1);
+  if (cmd == "config") {
+    if (args.size() == 3 && args[1] == "check") {
+      r.command = Command::kConfigCheck;
+      r.config_path = args[2];
+      return r;
+    }
+    return std::unexpected(std::string("usage: flashstor config check FILE"));
+  }
+  if (cmd == "admin") {
+    if (args.size() >= 3 && args[1] == "heal") {
+      r.command = Command::kAdminHeal;
+      r.heal_targets.assign(args.begin() + 2, args.end());
+      return r;
+    }
+    return std::unexpected(std::string("usage: flashstor admin heal DRIVE... [--bucket B [--key K]]"));
+  }
+  return std::unexpected("unknown command '" + std::string(cmd) + "' (see 'flashstor --help')");
+}
+
+const char* MainHelp() {
+  return R"(flashstor: an S3-compatible, erasure-coded object store.
+
+Usage:
+  flashstor server [FLAGS] DRIVE...      serve S3 on the given drive folders
+  flashstor config check FILE            validate a JSON configuration file
+  flashstor admin heal [FLAGS] DRIVE...  heal objects on stopped drives (see --help)
+  flashstor --version                    print the version
+  flashstor --help                       this text
+
+Run 'flashstor server --help' for server flags. Credentials come from the environment:
+  FLASHSTOR_ROOT_USER       root access key (3 to 128 characters)
+  FLASHSTOR_ROOT_PASSWORD   root secret key (8 to 128 characters)
+)";
+}
+
+const char* ServerHelp() {
+  return R"(Usage: flashstor server [FLAGS] DRIVE...
+
+DRIVE is a directory; {FIRST...LAST} expands, e.g. /data/disk{1...4}. Drives are grouped
+into erasure sets; each object is spread over one set with Reed-Solomon parity.
+
+Flags:
+  --address HOST:PORT      plain HTTP listen address (repeatable; default 0.0.0.0:9000;
+                           port 0 picks a free port, printed at start-up)
+  --tls-address HOST:PORT  HTTPS listen address (repeatable; needs --certs-dir)
+  --certs-dir DIR          TLS material: DIR/public.crt, DIR/private.key, DIR/<host>/ for SNI
+  --config FILE            JSON configuration (see rootfs-overlay/etc/flashstor/)
+  --domain DOMAIN          enable virtual-hosted-style requests (bucket.DOMAIN)
+  --region REGION          region for SigV4 and GetBucketLocation (default us-east-1)
+  --parity N               parity shards per erasure set (default by set size)
+  --workers N              request worker threads (default max(16, 8 x cores))
+  --event-loops N          epoll event loops (default 2 x cores)
+  --log-level LEVEL        debug, info, notice, warning, error (default info)
+  --allow-root             keep serving as root when no run user is configured
+  -h, --help               this text
+
+Environment:
+  FLASHSTOR_ROOT_USER, FLASHSTOR_ROOT_PASSWORD   root credentials (required)
+  FLASHSTORE_RUN_USER, FLASHSTORE_RUN_GROUP      user/group to switch to when started as root
+Under systemd, listening sockets named "http" and "https" are taken from socket activation.
+)";
+}
+
+}  // namespace flashstor::server

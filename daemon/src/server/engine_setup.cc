@@ -1,0 +1,110 @@
+// OpenEngine and RegisterServerMetrics: the glue between configuration, the object engine and
+// the metrics registry.
+#include "flashstor/server/engine_setup.h"
+
+#include <filesystem>
+
+#include "flashstor/obs/log.h"
+#include "flashstor/obs/metrics.h"
+#include "flashstor/obs/process_metrics.h"
+
+namespace flashstor::server {
+
+bool Engine::write_quorum_available() const {
+  object::EngineStats st = sets->stats();
+  return st.drives_online * 2 > st.drives_total;
+}
+
+void Engine::shutdown() {
+  if (sets) sets->stop_background();
+}
+
+namespace {
+
+// A brand-new deployment (no drive carries a format record yet) may name drive folders that do
+// not exist: create them, as a first `make run` expects. Once any drive is formatted, a missing
+// folder is an offline drive (perhaps an unmounted disk) and must not silently become a folder
+// on the root file system.
+void CreateDrivesOfNewDeployment(const std::vector<std::string>& drives) {
+  std::error_code ec;
+  for (const std::string& d : drives) {
+    if (std::filesystem::exists(std::filesystem::path(d) / ".flashstor.sys" / "format.json", ec)) {
+      return;
+    }
+  }
+  for (const std::string& d : drives) {
+    if (!std::filesystem::exists(d, ec)) {
+      std::filesystem::create_directories(d, ec);
+      if (!ec) obs::Log(obs::Level::kNotice, "created drive folder", {{"DRIVE", d}});
+    }
+  }
+}
+
+}  // namespace
+
+std::expected<std::unique_ptr<Engine>, std::string> OpenEngine(const config::Config& cfg) {
+  CreateDrivesOfNewDeployment(cfg.drives);
+  object::EngineConfig ec;
+  if (cfg.parity) ec.parity = *cfg.parity;
+  std::string detail;
+  auto opened = object::OpenEngine(cfg.drives, ec, &detail);
+  if (!opened) {
+    std::string msg(CodeName(opened.error().code()));
+    if (!opened.error().message().empty()) msg.append(": ").append(opened.error().message());
+    if (!detail.empty()) msg.append(" (").append(detail).append(")");
+    return std::unexpected(msg);
+  }
+  auto engine = std::make_unique<Engine>();
+  engine->sets = std::move(*opened);
+  engine->layer = engine->sets.get();
+  return engine;
+}
+
+void RegisterServerMetrics(const net::HttpServer& http, const Engine& engine) {
+  obs::MetricsRegistry& r = obs::DefaultRegistry();
+  obs::RegisterProcessMetrics(r);
+  r.gauge_fn("flashstor_http_connections", "Open client connections.", {},
+             [&http] { return static_cast<double>(http.stats().active); });
+  r.gauge_fn("flashstor_http_connections_accepted", "Connections accepted since start.", {},
+             [&http] { return static_cast<double>(http.stats().accepted); });
+  r.gauge_fn("flashstor_http_header_timeouts", "Connections cut off by the header deadline.",
+             {}, [&http] { return static_cast<double>(http.stats().head_timeouts); });
+  r.gauge_fn("flashstor_http_early_errors", "Requests rejected before any handler ran.", {},
+             [&http] { return static_cast<double>(http.stats().early_errors); });
+  r.gauge_fn("flashstor_arena_bytes", "Bytes held by connection arenas.", {},
+             [&http] { return static_cast<double>(http.stats().arena_bytes); });
+  r.gauge_fn("flashstor_workers_busy", "Request workers busy or queued.", {},
+             [&http] { return static_cast<double>(http.stats().busy_workers); });
+  r.gauge_fn("flashstor_workers", "Request worker threads.", {},
+             [&http] { return static_cast<double>(http.workers()); });
+  const object::ErasureSets& sets = *engine.sets;
+  auto stat = [&sets](uint64_t object::EngineStats::*field) {
+    return [&sets, field] { return static_cast<double>(sets.stats().*field); };
+  };
+  r.gauge_fn("flashstor_drives_total", "Drives in the deployment.", {},
+             stat(&object::EngineStats::drives_total));
+  r.gauge_fn("flashstor_drives_online", "Drives online.", {},
+             stat(&object::EngineStats::drives_online));
+  r.gauge_fn("flashstor_heal_queue_length", "Objects waiting to be healed.", {},
+             stat(&object::EngineStats::heal_queue_length));
+  r.gauge_fn("flashstor_heal_queue_overflow", "Heal requests dropped (the scanner finds them).",
+             {}, stat(&object::EngineStats::heal_queue_overflow));
+  r.gauge_fn("flashstor_heal_shards_healed", "Shard files and metadata rewritten by healing.",
+             {}, stat(&object::EngineStats::shards_healed));
+  r.gauge_fn("flashstor_scanner_objects_scanned", "Objects verified by the bitrot scanner.", {},
+             stat(&object::EngineStats::objects_scanned));
+  r.gauge_fn("flashstor_scanner_bytes_verified", "Shard bytes whose bitrot digest was checked.",
+             {}, stat(&object::EngineStats::bytes_verified));
+  r.gauge_fn("flashstor_scanner_cycles", "Completed bitrot scan passes.", {},
+             stat(&object::EngineStats::scan_cycles));
+  r.gauge_fn("flashstor_bitrot_scan_coverage_ratio",
+             "Fraction of the last pass's objects verified in the current pass.", {}, [&sets] {
+               object::EngineStats st = sets.stats();
+               if (st.last_cycle_objects == 0) return st.scan_cycles > 0 ? 1.0 : 0.0;
+               double c = static_cast<double>(st.scan_cycle_objects) /
+                          static_cast<double>(st.last_cycle_objects);
+               return c > 1.0 ? 1.0 : c;
+             });
+}
+
+}  // namespace flashstor::server

@@ -1,0 +1,194 @@
+// RunServer: start-up in the order the appliance needs (privileged steps first, then drop to
+// the run user, seccomp, and only then storage and serving), and the signal loop.
+#include "flashstor/server/server.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "flashstor/auth/sigv4.h"
+#include "flashstor/iam/static_credentials.h"
+#include "flashstor/net/http_server.h"
+#include "flashstor/obs/audit_log.h"
+#include "flashstor/obs/health.h"
+#include "flashstor/obs/log.h"
+#include "flashstor/obs/metrics.h"
+#include "flashstor/obs/request_metrics.h"
+#include "flashstor/s3/error_table.h"
+#include "flashstor/s3/s3_handler.h"
+#include "flashstor/server/admin_handler.h"
+#include "flashstor/server/early_errors.h"
+#include "flashstor/server/engine_setup.h"
+#include "flashstor/server/listeners.h"
+#include "flashstor/server/request_observer.h"
+#include "flashstor/server/settings.h"
+#include "flashstor/sys/audit_events.h"
+#include "flashstor/sys/privileges.h"
+#include "flashstor/sys/seccomp.h"
+#include "flashstor/sys/systemd.h"
+#include "flashstor/sys/watchdog_monitor.h"
+#include "flashstor/tls/tls_context.h"
+
+namespace flashstor::server {
+namespace {
+
+int Fail(std::string_view what, std::string_view why) {
+  obs::Log(obs::Level::kCritical, "start-up failed", {{"STEP", what}, {"REASON", why}});
+  std::fprintf(stderr, "flashstor: %.*s: %.*s\n", static_cast<int>(what.size()), what.data(),
+               static_cast<int>(why.size()), why.data());
+  return 1;
+}
+
+std::string Describe(const Status& s) {
+  std::string out(CodeName(s.code()));
+  if (!s.message().empty()) out.append(": ").append(s.message());
+  if (s.sys_errno() != 0) out.append(" (").append(std::strerror(s.sys_errno())).append(")");
+  return out;
+}
+
+// Signals are handled synchronously by the main thread; workers inherit the blocked mask.
+sigset_t BlockSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  return set;
+}
+
+}  // namespace
+
+int RunServer(const ServerArgs& args) {
+  auto settings = ResolveSettings(args);
+  obs::LogInit(settings ? static_cast<obs::Level>(settings->log_level) : obs::Level::kInfo);
+  if (!settings) return Fail("configuration", settings.error());
+  config::Config& cfg = *settings;
+  sigset_t signals = BlockSignals();
+
+  Result<auth::Credential> root = iam::LoadRootCredential(cfg.root_user, cfg.root_password);
+  if (!root) return Fail("root credentials", Describe(root.error()));
+
+  // Privileged steps: sockets (or socket activation) and TLS material.
+  std::unique_ptr<tls::TlsContext> tls;
+  if (!cfg.certs_dir.empty()) {
+    auto loaded = tls::TlsContext::Load(cfg.certs_dir);
+    if (!loaded) return Fail("TLS certificates in " + cfg.certs_dir, Describe(loaded.error()));
+    tls = std::move(*loaded);
+  }
+  Result<std::vector<BoundListener>> listeners = OpenListeners(cfg.listen, tls != nullptr);
+  if (!listeners) return Fail("listeners", Describe(listeners.error()));
+  for (std::string& d : cfg.drives) d = std::filesystem::absolute(d).lexically_normal().string();
+
+  sys::AuditInit();  // needs AF_NETLINK and CAP_AUDIT_WRITE: before the drop and seccomp
+  sys::PrivilegeOptions priv{cfg.run_user, cfg.run_group, args.allow_root};
+  if (Status s = sys::DropPrivileges(priv); !s.ok()) return Fail("privilege drop", Describe(s));
+  if (Status s = sys::InstallSeccompFilter(); !s.ok()) return Fail("seccomp", Describe(s));
+  if (auto st = sys::ReadPrivilegeState()) {
+    std::string state = sys::FormatPrivilegeState(*st);
+    obs::Log(obs::Level::kNotice, "confined", {{"PRIVILEGES", state}});
+    sys::LogSecurityEvent(sys::SecurityEvent::kPrivilegeDrop, state, true);
+  }
+
+  (void)sys::NotifyStatus("loading drives");
+  auto opened = OpenEngine(cfg);
+  if (!opened) return Fail("storage", opened.error());
+  std::unique_ptr<Engine> engine = std::move(*opened);
+  object::ObjectLayer& layer = *engine->layer;
+
+  auto credentials = iam::StaticCredentials::Create(*root);
+  if (!credentials) return Fail("credentials", Describe(credentials.error()));
+  auth::VerifyOptions verify_opts;
+  verify_opts.region = cfg.region;
+  auth::SigV4Verifier verifier(**credentials, verify_opts);
+
+  std::unique_ptr<obs::AuditLog> audit;
+  if (!cfg.audit.file.empty() || cfg.audit.journald) {
+    obs::AuditOptions ao;
+    ao.file.path = cfg.audit.file;
+    ao.journal = cfg.audit.journald && std::getenv("JOURNAL_STREAM") != nullptr;
+    auto created = obs::AuditLog::Create(ao);
+    if (!created) return Fail("audit log", Describe(created.error()));
+    audit = std::move(*created);
+    (void)audit->Start();
+  }
+  obs::RequestMetrics request_metrics(obs::DefaultRegistry());
+  RequestObserver observer(audit.get(), request_metrics);
+  obs::Health health;
+  health.set_readiness_check([&engine] { return engine->write_quorum_available(); });
+  AdminHandler admin(verifier, layer, health, cfg.metrics_access == config::MetricsAccess::kPublic);
+
+  s3::S3Config s3cfg;
+  s3cfg.region = cfg.region;
+  s3cfg.domain = cfg.domain;
+  s3::S3Handler handler(layer, verifier, s3cfg);
+  handler.set_admin_handler(&admin);
+  handler.set_observer(&observer);
+
+  net::ServerOptions options;
+  options.workers = args.workers;
+  options.event_loops = args.event_loops;
+  net::HttpServer http(options, handler);
+  http.set_tls(tls.get());
+  http.set_error_body([](int status) { return EarlyErrorBody(status); });
+  std::vector<int> health_ids;
+  std::vector<size_t> watchdog_ids;
+  sys::WatchdogMonitor watchdog;
+  for (int i = 0; i < http.event_loops(); ++i) {
+    health_ids.push_back(health.register_loop());
+    auto id = watchdog.register_loop("event-loop-" + std::to_string(i));
+    if (!id) return Fail("watchdog", Describe(id.error()));
+    watchdog_ids.push_back(*id);
+  }
+  http.set_tick_hook([&](int loop) {
+    health.tick(health_ids[static_cast<size_t>(loop)]);
+    watchdog.tick(watchdog_ids[static_cast<size_t>(loop)]);
+  });
+  for (const BoundListener& l : *listeners) {
+    if (Status s = http.adopt_listener(l.fd, l.tls); !s.ok()) return Fail("listen", Describe(s));
+  }
+  RegisterServerMetrics(http, *engine);
+  if (Status s = http.start(); !s.ok()) return Fail("event loops", Describe(s));
+  auto interval = sys::WatchdogInterval();
+  if (interval && interval->count() > 0) (void)watchdog.start(*interval);
+
+  for (const BoundListener& l : *listeners) {
+    std::printf("API: %s://%s\n", l.tls ? "https" : "http", l.display.c_str());
+    obs::Log(obs::Level::kNotice, "serving S3", {{"ENDPOINT", l.display}, {"TLS", l.tls ? "yes" : "no"}});
+  }
+  std::fflush(stdout);
+  (void)sys::NotifyReady("serving S3");
+  sys::LogSecurityEvent(sys::SecurityEvent::kServiceStart, "serving S3", true);
+
+  for (;;) {
+    int sig = 0;
+    if (sigwait(&signals, &sig) != 0) continue;
+    if (sig == SIGHUP) {
+      if (tls) {
+        Status s = tls->Reload();
+        obs::Log(s.ok() ? obs::Level::kNotice : obs::Level::kError, "TLS reload",
+                 {{"RESULT", s.ok() ? "ok" : Describe(s)}});
+      }
+      continue;
+    }
+    break;
+  }
+  obs::Log(obs::Level::kNotice, "shutting down");
+  (void)sys::NotifyStopping();
+  sys::LogSecurityEvent(sys::SecurityEvent::kServiceStop, "orderly shutdown", true);
+  health.set_draining(true);
+  watchdog.stop();
+  http.stop(10'000);
+  engine->shutdown();
+  if (audit) audit->Stop();
+  return 0;
+}
+
+}  // namespace flashstor::server

@@ -1,0 +1,47 @@
+// ResolveSettings: config file first, then command-line overrides, then defaults.
+#include "flashstor/server/settings.h"
+
+namespace flashstor::server {
+
+std::expected<config::Config, std::string> ResolveSettings(const ServerArgs& args) {
+  config::Config cfg;
+  if (!args.config_file.empty()) {
+    config::ConfigResult loaded = config::LoadConfig(args.config_file);
+    if (!loaded) return std::unexpected(args.config_file + ": " + loaded.error().ToString());
+    cfg = std::move(*loaded);
+  }
+  if (!args.drives.empty()) cfg.drives = args.drives;
+  if (!args.addresses.empty() || !args.tls_addresses.empty()) {
+    cfg.listen.clear();
+    for (const std::string& a : args.addresses) cfg.listen.push_back({a, false});
+    for (const std::string& a : args.tls_addresses) cfg.listen.push_back({a, true});
+  }
+  if (cfg.listen.empty()) cfg.listen.push_back({"0.0.0.0:9000", false});
+  if (!args.certs_dir.empty()) cfg.certs_dir = args.certs_dir;
+  if (!args.domain.empty()) cfg.domain = args.domain;
+  if (!args.region.empty()) cfg.region = args.region;
+  if (args.parity) cfg.parity = args.parity;
+  if (!args.log_level.empty()) {
+    static constexpr std::pair<std::string_view, config::LogLevel> kLevels[] = {
+        {"error", config::LogLevel::kError},   {"warning", config::LogLevel::kWarning},
+        {"notice", config::LogLevel::kNotice}, {"info", config::LogLevel::kInfo},
+        {"debug", config::LogLevel::kDebug}};
+    bool found = false;
+    for (const auto& [name, level] : kLevels) {
+      if (args.log_level == name) {
+        cfg.log_level = level;
+        found = true;
+      }
+    }
+    if (!found) return std::unexpected("--log-level: expected error, warning, notice, info or debug");
+  }
+  if (cfg.drives.empty()) return std::unexpected(std::string("no drives given (see 'flashstor server --help')"));
+  for (const config::Listener& l : cfg.listen) {
+    if (l.tls && cfg.certs_dir.empty()) {
+      return std::unexpected("listener " + l.address + ": TLS needs --certs-dir");
+    }
+  }
+  return cfg;
+}
+
+}  // namespace flashstor::server

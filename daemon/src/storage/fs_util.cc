@@ -1,0 +1,133 @@
+// POSIX helpers for LocalDisk: mkdir -p with directory fsyncs, recursive removal, pruning.
+#include "fs_util.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+namespace flashstor::storage::fs {
+namespace {
+
+constexpr mode_t kDirMode = 0750;
+
+int OpenDir(int root_fd, std::string_view dir) {
+  std::string d = dir.empty() ? std::string(".") : std::string(dir);
+  return openat(root_fd, d.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+// Removes everything inside the open directory dfd (which it closes).
+int EmptyDir(int dfd) {
+  DIR* d = fdopendir(dfd);
+  if (d == nullptr) {
+    int err = errno;
+    close(dfd);
+    return err;
+  }
+  int result = 0;
+  while (dirent* e = readdir(d)) {
+    std::string_view name = e->d_name;
+    if (name == "." || name == "..") continue;
+    if (unlinkat(dirfd(d), e->d_name, 0) == 0) continue;
+    if (errno != EISDIR && errno != EPERM) {
+      if (errno != ENOENT) result = errno;
+      continue;
+    }
+    int sub = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+    if (sub < 0) {
+      result = errno;
+      continue;
+    }
+    if (int err = EmptyDir(sub); err != 0) result = err;
+    if (unlinkat(dirfd(d), e->d_name, AT_REMOVEDIR) != 0 && errno != ENOENT) result = errno;
+  }
+  closedir(d);
+  return result;
+}
+
+}  // namespace
+
+std::string_view Dirname(std::string_view path) {
+  size_t slash = path.rfind('/');
+  return slash == std::string_view::npos ? std::string_view() : path.substr(0, slash);
+}
+
+std::string_view Basename(std::string_view path) {
+  size_t slash = path.rfind('/');
+  return slash == std::string_view::npos ? path : path.substr(slash + 1);
+}
+
+size_t Depth(std::string_view path) {
+  if (path.empty()) return 0;
+  size_t n = 1;
+  for (char c : path) n += c == '/';
+  return n;
+}
+
+int FsyncDir(int root_fd, std::string_view dir) {
+  int fd = OpenDir(root_fd, dir);
+  if (fd < 0) return errno;
+  int err = fsync(fd) == 0 ? 0 : errno;
+  close(fd);
+  return err;
+}
+
+int MkdirAll(int root_fd, std::string_view dir) {
+  if (dir.empty()) return 0;
+  std::string d(dir);
+  if (mkdirat(root_fd, d.c_str(), kDirMode) == 0) return FsyncDir(root_fd, Dirname(dir));
+  if (errno == EEXIST) return 0;
+  if (errno != ENOENT) return errno;
+  if (int err = MkdirAll(root_fd, Dirname(dir)); err != 0) return err;
+  if (mkdirat(root_fd, d.c_str(), kDirMode) != 0 && errno != EEXIST) return errno;
+  return FsyncDir(root_fd, Dirname(dir));
+}
+
+int RemoveTree(int root_fd, std::string_view path) {
+  std::string p(path);
+  if (unlinkat(root_fd, p.c_str(), 0) == 0) return 0;
+  if (errno != EISDIR && errno != EPERM) return errno;
+  int dfd = openat(root_fd, p.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+  if (dfd < 0) return errno;
+  if (int err = EmptyDir(dfd); err != 0) return err;
+  if (unlinkat(root_fd, p.c_str(), AT_REMOVEDIR) != 0) return errno;
+  return 0;
+}
+
+void PruneEmptyDirs(int root_fd, std::string_view dir, size_t keep_depth) {
+  while (Depth(dir) > keep_depth) {
+    std::string d(dir);
+    if (unlinkat(root_fd, d.c_str(), AT_REMOVEDIR) != 0) return;
+    dir = Dirname(dir);
+  }
+}
+
+int WriteFull(int fd, std::span<const uint8_t> data) {
+  while (!data.empty()) {
+    ssize_t n = write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno;
+    }
+    data = data.subspan(static_cast<size_t>(n));
+  }
+  return 0;
+}
+
+int64_t PreadFull(int fd, std::span<uint8_t> out, uint64_t offset) {
+  size_t done = 0;
+  while (done < out.size()) {
+    ssize_t n = pread(fd, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return -errno;
+    }
+    if (n == 0) break;
+    done += static_cast<size_t>(n);
+  }
+  return static_cast<int64_t>(done);
+}
+
+}  // namespace flashstor::storage::fs

@@ -1,0 +1,35 @@
+// Small POSIX helpers for LocalDisk, all relative to a directory fd (the drive root) so a
+// replaced mount point is never followed. Return 0 or a positive errno.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace flashstor::storage::fs {
+
+// Parent of a relative path ("a/b/c" -> "a/b", "a" -> "").
+std::string_view Dirname(std::string_view path);
+// Last component ("a/b/c" -> "c").
+std::string_view Basename(std::string_view path);
+
+// fsync of directory dir ("" = the root itself).
+int FsyncDir(int root_fd, std::string_view dir);
+// mkdir -p of dir below root; each newly created directory is fsynced into its parent.
+int MkdirAll(int root_fd, std::string_view dir);
+// Removes path (file or directory tree) below root. ENOENT when missing.
+int RemoveTree(int root_fd, std::string_view path);
+// Removes the empty directories dir, its parent, ... while more than keep_depth components
+// remain; stops quietly at the first non-empty one.
+void PruneEmptyDirs(int root_fd, std::string_view dir, size_t keep_depth);
+// Number of '/'-separated components.
+size_t Depth(std::string_view path);
+
+// write(2) until done; 0 or errno.
+int WriteFull(int fd, std::span<const uint8_t> data);
+// pread(2) until out is full or EOF; returns bytes read or -errno.
+int64_t PreadFull(int fd, std::span<uint8_t> out, uint64_t offset);
+
+}  // namespace flashstor::storage::fs

@@ -1,0 +1,192 @@
+// LocalDisk file contents: atomic whole-file metadata writes, bounded reads, and the
+// streaming shard FileWriter / positional FileReader.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "flashstor/storage/local_disk.h"
+#include "flashstor/storage/uuid.h"
+#include "fs_util.h"
+
+namespace flashstor::storage {
+namespace {
+
+constexpr mode_t kFileMode = 0640;
+constexpr size_t kHeaderChunk = 4096;
+
+std::span<const uint8_t> Bytes(std::string_view s) {
+  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
+}
+
+class LocalFileWriter final : public FileWriter {
+ public:
+  LocalFileWriter(int fd, int dir_fd, std::string name)
+      : fd_(fd), dir_fd_(dir_fd), name_(std::move(name)) {}
+  ~LocalFileWriter() override {
+    if (fd_ >= 0) {
+      ::close(fd_);
+      unlinkat(dir_fd_, name_.c_str(), 0);
+    }
+    ::close(dir_fd_);
+  }
+
+  Status write(std::span<const uint8_t> data) override {
+    if (fd_ < 0) return Status(Code::kInternal, "write after close");
+    if (int err = fs::WriteFull(fd_, data); err != 0) return StatusFromErrno(err, "write failed");
+    return Status::Ok();
+  }
+
+  Status close() override {
+    if (fd_ < 0) return Status(Code::kInternal, "double close");
+    int err = fsync(fd_) == 0 ? 0 : errno;
+    if (err == 0 && fsync(dir_fd_) != 0) err = errno;
+    if (err != 0) return StatusFromErrno(err, "fsync failed");  // destructor removes the file
+    ::close(fd_);
+    fd_ = -1;
+    return Status::Ok();
+  }
+
+ private:
+  int fd_;
+  int dir_fd_;
+  std::string name_;
+};
+
+class LocalFileReader final : public FileReader {
+ public:
+  LocalFileReader(int fd, uint64_t size) : fd_(fd), size_(size) {}
+  ~LocalFileReader() override { close(fd_); }
+  uint64_t size() const override { return size_; }
+  Result<size_t> read_at(std::span<uint8_t> out, uint64_t offset) override {
+    int64_t n = fs::PreadFull(fd_, out, offset);
+    if (n < 0) return std::unexpected(StatusFromErrno(static_cast<int>(-n), "read failed"));
+    return static_cast<size_t>(n);
+  }
+
+ private:
+  int fd_;
+  uint64_t size_;
+};
+
+}  // namespace
+
+Result<std::string> LocalDisk::read_file(const std::string& rel, std::string_view volume,
+                                         bool header) {
+  int fd = openat(root_fd_, rel.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return std::unexpected(error(errno, "open failed", volume));
+  struct stat st {};
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    int err = S_ISDIR(st.st_mode) ? ENOENT : errno;
+    close(fd);
+    return std::unexpected(error(err, "not a file", volume));
+  }
+  uint64_t size = static_cast<uint64_t>(st.st_size);
+  if (size > kMaxReadAllBytes && !header) {
+    close(fd);
+    return Err(Code::kTooLarge, "file larger than read_all limit");
+  }
+  std::string out;
+  uint64_t want = header ? std::min<uint64_t>(size, kHeaderChunk) : size;
+  while (true) {
+    size_t old = out.size();
+    out.resize(old + want);
+    int64_t n = fs::PreadFull(fd, {reinterpret_cast<uint8_t*>(out.data()) + old, want}, old);
+    if (n < 0) {
+      close(fd);
+      return std::unexpected(error(static_cast<int>(-n), "read failed", volume));
+    }
+    out.resize(old + static_cast<size_t>(n));
+    if (!header || static_cast<uint64_t>(n) < want) break;
+    if (size_t nul = out.find('\0', old); nul != std::string::npos) break;
+    if (out.size() >= kMaxReadAllBytes) break;
+    want = kHeaderChunk;
+  }
+  close(fd);
+  if (header) {
+    if (size_t nul = out.find('\0'); nul != std::string::npos) out.resize(nul);
+  }
+  return out;
+}
+
+Result<std::string> LocalDisk::read_all(std::string_view volume, std::string_view key,
+                                        std::string_view file) {
+  Result<std::string> rel = path_of(volume, key, file);
+  if (!rel) return std::unexpected(rel.error());
+  return read_file(*rel, volume, false);
+}
+
+Status LocalDisk::write_all(std::string_view volume, std::string_view key, std::string_view file,
+                            std::string_view data) {
+  Result<std::string> rel = path_of(volume, key, file);
+  if (!rel) return rel.error();
+  if (file.empty()) return Status(Code::kInvalidArgument, "write_all needs a file name");
+  std::string tmp = std::string(kSysVolume) + "/" + std::string(kTmpKey) + "/" + NewUuid() + ".w";
+  int fd = openat(root_fd_, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, kFileMode);
+  if (fd < 0 && errno == ENOENT) {
+    fs::MkdirAll(root_fd_, fs::Dirname(tmp));
+    fd = openat(root_fd_, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, kFileMode);
+  }
+  if (fd < 0) return error(errno, "cannot create temp file", "");
+  int err = fs::WriteFull(fd, Bytes(data));
+  if (err == 0 && fsync(fd) != 0) err = errno;
+  close(fd);
+  for (int attempt = 0; err == 0 && attempt < 4; ++attempt) {
+    if (err = fs::MkdirAll(root_fd_, fs::Dirname(*rel)); err != 0) break;
+    err = renameat(root_fd_, tmp.c_str(), root_fd_, rel->c_str()) == 0 ? 0 : errno;
+    if (err != ENOENT) break;  // ENOENT: parent pruned concurrently, retry
+  }
+  if (err != 0) {
+    unlinkat(root_fd_, tmp.c_str(), 0);
+    return error(err, "write_all failed", volume);
+  }
+  if (err = fs::FsyncDir(root_fd_, fs::Dirname(*rel)); err != 0) {
+    return error(err, "fsync failed", volume);
+  }
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<FileWriter>> LocalDisk::create_file(std::string_view volume,
+                                                           std::string_view key,
+                                                           std::string_view file) {
+  Result<std::string> rel = path_of(volume, key, file);
+  if (!rel) return std::unexpected(rel.error());
+  if (file.empty()) return Err(Code::kInvalidArgument, "create_file needs a file name");
+  std::string dir(fs::Dirname(*rel));
+  std::string name(fs::Basename(*rel));
+  int dir_fd = -1;
+  int err = 0;
+  for (int attempt = 0; attempt < 4 && dir_fd < 0; ++attempt) {
+    if (err = fs::MkdirAll(root_fd_, dir); err != 0) break;
+    dir_fd = openat(root_fd_, dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    err = dir_fd < 0 ? errno : 0;
+  }
+  if (dir_fd < 0) return std::unexpected(error(err, "cannot create parent", volume));
+  int fd = openat(dir_fd, name.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+                  kFileMode);
+  if (fd < 0) {
+    err = errno;
+    close(dir_fd);
+    return std::unexpected(error(err, "cannot create file", volume));
+  }
+  return std::make_unique<LocalFileWriter>(fd, dir_fd, std::move(name));
+}
+
+Result<std::unique_ptr<FileReader>> LocalDisk::open_file(std::string_view volume,
+                                                         std::string_view key,
+                                                         std::string_view file) {
+  Result<std::string> rel = path_of(volume, key, file);
+  if (!rel) return std::unexpected(rel.error());
+  int fd = openat(root_fd_, rel->c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return std::unexpected(error(errno, "open failed", volume));
+  struct stat st {};
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    close(fd);
+    return Err(Code::kFileNotFound, "not a regular file");
+  }
+  return std::make_unique<LocalFileReader>(fd, static_cast<uint64_t>(st.st_size));
+}
+
+}  // namespace flashstor::storage

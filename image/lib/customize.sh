@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# mmdebstrap customize hook: installs the project .deb, lays image/files/ and rootfs-overlay/
+# over the root, enables units, rebuilds the initramfs and removes everything non-reproducible.
+# Usage (by build-image.sh): customize.sh ROOTDIR DEB
+set -euo pipefail
+FS_STEP=customize
+# shellcheck source=common.sh
+. "$(dirname "$0")/common.sh"
+ROOT=$1
+DEB=$2
+SDE=$(fs_source_date_epoch)
+in_root() { chroot "$ROOT" env -i PATH=/usr/sbin:/usr/bin SOURCE_DATE_EPOCH="$SDE" "$@"; }
+
+# 1. The project package (its Depends must already be satisfied by the locked set).
+cp "$DEB" "$ROOT/tmp/flashstor.deb"
+in_root dpkg -i /tmp/flashstor.deb >/dev/null ||
+  fs_die "dpkg -i flashstor.deb failed: its Depends are not in image/packages.lock (run image/lock-refresh.sh)"
+rm -f "$ROOT/tmp/flashstor.deb"
+
+# 2. Overlays: image-specific files first, then the product's rootfs-overlay/ (wins on conflict).
+overlay() {
+  [ -d "$1" ] || return 0
+  cp -R --no-dereference --preserve=mode,timestamps "$1/." "$ROOT/"
+}
+overlay "$FS_IMAGE_DIR/files"
+overlay "$FS_REPO/rootfs-overlay"
+[ -n "$(ls -A "$FS_REPO/rootfs-overlay" 2>/dev/null)" ] ||
+  fs_log "note: rootfs-overlay/ is empty; the image carries no product config overlay"
+chmod -R u+rwX,go+rX,go-w "$ROOT/etc/systemd" "$ROOT/usr/lib/flashstor"
+
+# 3. Units: everything the .deb or image/files ship with an [Install] section, plus networkd.
+mapfile -t units < <(
+  {
+    dpkg-deb --contents "$DEB" | awk '{print $6}' | grep -E '^\./usr/lib/systemd/system/[^/]+$'
+    (cd "$FS_IMAGE_DIR/files" && find ./usr/lib/systemd/system -maxdepth 1 -type f)
+  } | xargs -rn1 basename | sort -u |
+    while read -r u; do grep -qs '^\[Install\]' "$ROOT/usr/lib/systemd/system/$u" && echo "$u"; done
+)
+fs_log "enabling: ${units[*]} systemd-networkd.service"
+in_root systemctl enable --quiet "${units[@]}" systemd-networkd.service
+in_root systemctl set-default multi-user.target >/dev/null 2>&1
+# Nothing may write the read-only root at boot; these would fail or race on it.
+in_root systemctl mask --quiet systemd-firstboot.service apt-daily.timer apt-daily-upgrade.timer \
+  e2scrub_all.timer e2scrub_reap.service 2>/dev/null || true
+
+# 4. Directories the units expect, created now because / is read-only at boot: the tmpfiles.d
+#    entries of the package, data drive mount points (a missing drive stays a read-only empty
+#    folder) and the writable layer of /etc/flashstor (files/usr/lib/systemd/system/etc-flashstor.mount).
+in_root systemd-tmpfiles --create /usr/lib/tmpfiles.d/flashstor.conf >/dev/null 2>&1 ||
+  fs_die "systemd-tmpfiles --create flashstor.conf failed in the image root"
+for n in $(seq 1 16); do install -d -m 0755 "$ROOT/srv/flashstor/disk$n"; done
+install -d -m 0700 "$ROOT/efi"
+install -d -m 0700 "$ROOT/var/lib/flashstor-etc" "$ROOT/var/lib/flashstor-etc/upper" \
+  "$ROOT/var/lib/flashstor-etc/work"
+# Single-node appliance: no cluster peers, so the daemon gets no network of its own.
+if [ -f "$ROOT/usr/share/flashstor/dropins/single-node.conf" ]; then
+  install -D -m 0644 "$ROOT/usr/share/flashstor/dropins/single-node.conf" \
+    "$ROOT/usr/lib/systemd/system/flashstor.service.d/20-single-node.conf"
+fi
+
+# 5. Initramfs with the verity hook (the kernel's postinst ran before cryptsetup-bin existed).
+in_root update-initramfs -u -k all >/dev/null 2>&1 || fs_die "update-initramfs failed"
+initrd=$(ls "$ROOT"/boot/initrd.img-* | head -n1)
+contents=$(in_root lsinitramfs "/boot/${initrd##*/}")
+for need in sbin/veritysetup scripts/local-top/flashstor-verity dm-verity.ko squashfs.ko; do
+  grep -q "$need" <<<"$contents" ||
+    fs_die "initramfs lacks $need (image/files/usr/share/initramfs-tools/)"
+done
+
+# 6. Identity and reproducibility: no machine id, no logs, caches or random seeds.
+: >"$ROOT/etc/machine-id"
+ln -sf /etc/machine-id "$ROOT/var/lib/dbus/machine-id"
+# Log files go, the folders packages own (e.g. /var/log/audit) stay.
+find "$ROOT/var/log" -type f -delete
+rm -rf "$ROOT"/var/cache/apt/* "$ROOT"/var/lib/apt/lists/* \
+  "$ROOT"/var/cache/ldconfig/aux-cache "$ROOT"/var/lib/systemd/random-seed \
+  "$ROOT"/var/cache/debconf/*-old "$ROOT"/var/lib/dpkg/*-old "$ROOT"/etc/*- \
+  "$ROOT"/etc/ssh/ssh_host_* "$ROOT"/tmp/* "$ROOT"/var/tmp/*
+install -d -m 2755 "$ROOT/var/log/journal"
+# Size: documentation, manuals and translations (dpkg path-exclude keeps most out already).
+find "$ROOT/usr/share/doc" -mindepth 2 ! -name copyright ! -type d -delete 2>/dev/null || true
+rm -rf "$ROOT"/usr/share/man/* "$ROOT"/usr/share/info/* "$ROOT"/usr/share/lintian
+find "$ROOT/usr/share/locale" -mindepth 1 -maxdepth 1 ! -name locale.alias -exec rm -rf {} + 2>/dev/null || true

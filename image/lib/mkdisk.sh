@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# Assembles the bootable disk from a finished root tree: squashfs root + dm-verity hash tree
+# (slot A), an empty slot B of the same size, an ESP with systemd-boot and a unified kernel image
+# carrying the root hash, and an ext4 /var, in a GPT whose every id is fixed. All reproducible.
+# Usage: mkdisk.sh ROOTDIR WORKDIR IMAGE
+set -euo pipefail
+FS_STEP=disk
+# shellcheck source=common.sh
+. "$(dirname "$0")/common.sh"
+ROOT=$1
+WORK=$2
+IMG=$3
+SDE=$(fs_source_date_epoch)
+VERSION=$(fs_version)
+ESP_MIB=${FLASHSTOR_ESP_MIB:-64}
+SLOT_MIB=${FLASHSTOR_SLOT_MIB:-256}
+VERITY_MIB=${FLASHSTOR_VERITY_MIB:-16}
+VAR_MIB=${FLASHSTOR_VAR_MIB:-256}
+# GPT partition types (Discoverable Partitions Specification, x86-64).
+T_ESP=C12A7328-F81F-11D2-BA4B-00A0C93EC93B
+T_ROOT=4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709
+T_VERITY=2C7357ED-EBD2-46D9-AEC1-23D437EC2BF5
+T_VAR=4D21B016-B534-45C2-A9FB-5C16E091FD2D
+
+# 1. Split the tree: kernel+initrd go to the ESP, /var to its own partition, the rest is root.
+#    The package database stays with the root (/usr/lib/sysimage/dpkg) so each A/B slot
+#    carries the database of the packages it holds.
+rm -rf "$WORK/boot" "$WORK/var"
+mv "$ROOT/boot" "$WORK/boot" && install -d -m 0755 "$ROOT/boot"
+install -d "$ROOT/usr/lib/sysimage"
+mv "$ROOT/var/lib/dpkg" "$ROOT/usr/lib/sysimage/dpkg"
+ln -s /usr/lib/sysimage/dpkg "$ROOT/var/lib/dpkg"
+mv "$ROOT/var" "$WORK/var" && install -d -m 0755 "$ROOT/var"
+find "$ROOT" "$WORK/var" -exec touch -h -d "@$SDE" {} +
+
+# 2. Root filesystem: squashfs (zstd), fixed times; mksquashfs 4.5 output is reproducible.
+env -u SOURCE_DATE_EPOCH mksquashfs "$ROOT" "$WORK/root.squashfs" -noappend -quiet -no-progress -comp zstd \
+  -Xcompression-level 15 -b 256K -all-time "$SDE" -mkfs-time "$SDE" -xattrs >/dev/null
+root_bytes=$(stat -c %s "$WORK/root.squashfs")
+[ "$root_bytes" -le $((SLOT_MIB << 20)) ] ||
+  fs_die "root.squashfs is $(fs_human_size "$root_bytes"), larger than the ${SLOT_MIB} MiB slot (FLASHSTOR_SLOT_MIB)"
+
+# 3. dm-verity: salt and uuid derived from the content, so the hash is fixed for a given tree.
+salt=$(sha256sum "$WORK/root.squashfs" | cut -c1-64)
+vuuid=$(fs_uuid_of_hex "$(fs_hex_id verity "$salt")")
+veritysetup format "$WORK/root.squashfs" "$WORK/root.verity" --data-block-size=4096 \
+  --hash-block-size=4096 --salt="$salt" --uuid="$vuuid" >"$WORK/verity.txt"
+roothash=$(awk '/^Root hash:/ {print $3}' "$WORK/verity.txt")
+[ ${#roothash} -eq 64 ] || fs_die "veritysetup printed no root hash"
+[ "$(stat -c %s "$WORK/root.verity")" -le $((VERITY_MIB << 20)) ] || fs_die "hash tree exceeds ${VERITY_MIB} MiB"
+# As systemd-repart does: the root hash names the slot's partitions (first/last 128 bits).
+uuid_root_a=$(fs_uuid_of_hex "${roothash:0:32}")
+uuid_verity_a=$(fs_uuid_of_hex "${roothash:32:32}")
+uuid_root_b=$(fs_uuid_of_hex "$(fs_hex_id root-b slot)")
+uuid_verity_b=$(fs_uuid_of_hex "$(fs_hex_id verity-b slot)")
+uuid_esp=$(fs_uuid_of_hex "$(fs_hex_id esp part)")
+uuid_var=$(fs_uuid_of_hex "$(fs_hex_id var part)")
+disk_guid=$(fs_uuid_of_hex "$(fs_hex_id disk "$roothash")")
+
+# 4. Unified kernel image: systemd-stub + os-release + command line + kernel + initramfs.
+kernel=$(ls "$WORK"/boot/vmlinuz-* | head -n1)
+initrd=$(ls "$WORK"/boot/initrd.img-* | head -n1)
+cmdline="flashstor.roothash=$roothash flashstor.verity_data=$uuid_root_a"
+cmdline+=" flashstor.verity_hash=$uuid_verity_a root=/dev/mapper/root rootfstype=squashfs ro"
+cmdline+=" console=ttyS0,115200 panic=10 systemd.gpt_auto=0 quiet"
+printf '%s' "$cmdline" >"$WORK/cmdline.txt"
+{
+  grep -v '^IMAGE_' "$ROOT/usr/lib/os-release"
+  echo "IMAGE_ID=flashstor"
+  echo "IMAGE_VERSION=$VERSION"
+} >"$WORK/os-release"
+linux_size=$(stat -c %s "$kernel")
+initrd_vma=$(((0x2000000 + linux_size + 0x200000) & ~0xfffff))
+uki="$WORK/flashstor-$VERSION.efi"
+objcopy --add-section .osrel="$WORK/os-release" --change-section-vma .osrel=0x20000 \
+  --add-section .cmdline="$WORK/cmdline.txt" --change-section-vma .cmdline=0x30000 \
+  --add-section .linux="$kernel" --change-section-vma .linux=0x2000000 \
+  --add-section .initrd="$initrd" --change-section-vma .initrd="$initrd_vma" \
+  "$ROOT/usr/lib/systemd/boot/efi/linuxx64.efi.stub" "$uki"
+
+# 5. ESP (FAT32): systemd-boot picks the newest UKI in /EFI/Linux (A/B by version, README).
+esp="$WORK/esp.img"
+rm -f "$esp" && truncate -s "${ESP_MIB}M" "$esp"
+mkfs.vfat -F 32 -S 512 -s 1 -n ESP -i "${disk_guid:0:8}" --invariant "$esp" >/dev/null
+printf 'timeout 0\neditor no\ndefault flashstor-*\nauto-entries no\nauto-firmware no\n' >"$WORK/loader.conf"
+boot_efi="$ROOT/usr/lib/systemd/boot/efi/systemd-bootx64.efi"
+touch -d "@$SDE" "$uki" "$WORK/loader.conf"
+export MTOOLS_SKIP_CHECK=1 SOURCE_DATE_EPOCH="$SDE"
+mmd -i "$esp" ::/EFI ::/EFI/BOOT ::/EFI/systemd ::/EFI/Linux ::/loader ::/loader/entries
+mcopy -m -i "$esp" "$boot_efi" ::/EFI/BOOT/BOOTX64.EFI
+mcopy -m -i "$esp" "$boot_efi" ::/EFI/systemd/systemd-bootx64.efi
+mcopy -m -i "$esp" "$WORK/loader.conf" ::/loader/loader.conf
+mcopy -m -i "$esp" "$uki" "::/EFI/Linux/flashstor-$VERSION.efi"
+
+# 6. /var: ext4 filled from the tree; fixed UUID, hash seed and clock make it reproducible.
+var="$WORK/var.img"
+rm -f "$var"
+E2FSPROGS_FAKE_TIME=$SDE mkfs.ext4 -q -F -t ext4 -b 4096 -L flashstor-var -U "$uuid_var" \
+  -E "hash_seed=$uuid_var,root_owner=0:0" -d "$WORK/var" "$var" "${VAR_MIB}M" >/dev/null
+
+# 7. GPT with fixed GUIDs; partitions copied in sparsely.
+mib=$((1 << 20))
+esp_start=1
+root_a_start=$((esp_start + ESP_MIB))
+verity_a_start=$((root_a_start + SLOT_MIB))
+root_b_start=$((verity_a_start + VERITY_MIB))
+verity_b_start=$((root_b_start + SLOT_MIB))
+var_start=$((verity_b_start + VERITY_MIB))
+disk_mib=$((var_start + VAR_MIB + 1))
+rm -f "$IMG" && truncate -s "${disk_mib}M" "$IMG"
+s() { echo $(($1 * 2048)); } # MiB -> 512-byte sectors
+sfdisk --quiet --no-reread --no-tell-kernel "$IMG" <<EOF
+label: gpt
+label-id: $disk_guid
+unit: sectors
+first-lba: 2048
+start=$(s $esp_start), size=$(s "$ESP_MIB"), type=$T_ESP, uuid=$uuid_esp, name="esp"
+start=$(s $root_a_start), size=$(s "$SLOT_MIB"), type=$T_ROOT, uuid=$uuid_root_a, name="root-a"
+start=$(s $verity_a_start), size=$(s "$VERITY_MIB"), type=$T_VERITY, uuid=$uuid_verity_a, name="root-a-verity"
+start=$(s $root_b_start), size=$(s "$SLOT_MIB"), type=$T_ROOT, uuid=$uuid_root_b, name="root-b"
+start=$(s $verity_b_start), size=$(s "$VERITY_MIB"), type=$T_VERITY, uuid=$uuid_verity_b, name="root-b-verity"
+start=$(s $var_start), size=$(s "$VAR_MIB"), type=$T_VAR, uuid=$uuid_var, name="flashstor-var"
+EOF
+put() { dd if="$1" of="$IMG" bs=1M seek="$2" conv=notrunc,sparse status=none; }
+put "$esp" $esp_start
+put "$WORK/root.squashfs" $root_a_start
+put "$WORK/root.verity" $verity_a_start
+put "$var" $var_start
+
+cat >"$WORK/disk.env" <<EOF
+roothash=$roothash
+root_a_partuuid=$uuid_root_a
+verity_a_partuuid=$uuid_verity_a
+root_squashfs_bytes=$root_bytes
+uki_bytes=$(stat -c %s "$uki")
+layout_mib=esp:$esp_start+$ESP_MIB,root-a:$root_a_start+$SLOT_MIB,root-a-verity:$verity_a_start+$VERITY_MIB,root-b:$root_b_start+$SLOT_MIB,root-b-verity:$verity_b_start+$VERITY_MIB,var:$var_start+$VAR_MIB
+cmdline=$cmdline
+EOF
+# Keep the parts for the reproducibility report (which partition differs).
+mkdir -p "$WORK/parts"
+mv "$esp" "$var" "$WORK/root.squashfs" "$WORK/root.verity" "$uki" "$WORK/parts/"
+fs_log "disk: $(fs_human_size $((disk_mib * mib))), root $(fs_human_size "$root_bytes"), roothash ${roothash:0:16}…"

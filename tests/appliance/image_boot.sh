@@ -1,0 +1,197 @@
+#!/usr/bin/env bash
+# Image boot scenarios under qemu (TCG): first boot with a valid config credential and S3 I/O,
+# second boot without it, an invalid config on a FLASHSTORCFG partition, a missing data disk,
+# and a tampered root. Usage: image_boot.sh IMAGE [SCENARIO...]; prints ok/FAIL per check.
+set -uo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+FS_STEP=image-test
+# shellcheck source=../../image/lib/common.sh
+. "$HERE/../../image/lib/common.sh"
+# shellcheck source=../../image/lib/qemu.sh
+. "$HERE/../../image/lib/qemu.sh"
+# shellcheck source=image_vm.sh
+. "$HERE/image_vm.sh"
+
+IMAGE=$(readlink -f "${1:?usage: image_boot.sh IMAGE [SCENARIO...]}")
+shift
+MANIFEST="${IMAGE%.raw}.manifest"
+W="${FLASHSTOR_TEST_WORK:-$FS_WORK/test}"
+BOOT_TIMEOUT=${FLASHSTOR_BOOT_TIMEOUT:-300}
+T_KEY=imagetest-admin
+T_SECRET=imagetest-Secret-0123456789
+SCENARIOS=("$@")
+[ ${#SCENARIOS[@]} -gt 0 ] || SCENARIOS=(first_boot second_boot invalid_config missing_disk tampered_root)
+FIGURES="$W/figures.env"
+mkdir -p "$W"
+: >"$FIGURES"
+
+write_config() { # FILE PARITY
+  cat >"$1" <<EOF
+{
+  "root_user": "$T_KEY",
+  "root_password": "$T_SECRET",
+  "drives": ["/srv/flashstor/disk{1...4}"],
+  "listen": [{"address": ":9000", "tls": false}],
+  "region": "us-east-1",
+  "parity": $2,
+  "metrics_access": "public"
+}
+EOF
+}
+
+# Fields systemd itself adds to unit messages; anything else came from the daemon.
+SYSTEMD_FIELDS=' CODE_FILE CODE_FUNC CODE_LINE INVOCATION_ID JOB_ID JOB_RESULT JOB_TYPE MESSAGE MESSAGE_ID PRIORITY SYSLOG_FACILITY SYSLOG_IDENTIFIER SYSLOG_PID SYSLOG_TIMESTAMP TID UNIT USER_UNIT ERRNO EXIT_CODE EXIT_STATUS N_RESTARTS '
+daemon_fields() {
+  local f out=()
+  for f in $(r JOURNAL_FIELDS | tr ',' ' '); do
+    [[ "$SYSTEMD_FIELDS" == *" $f "* ]] || out+=("$f")
+  done
+  echo "${out[*]}"
+}
+
+check_booted() { # the common checks of a boot that should serve
+  if [ "$T_BOOT_RC" -ne 0 ]; then
+    t_fail "boot report arrived (rc $T_BOOT_RC after ${T_BOOT_SECONDS}s)"
+    return 1
+  fi
+  t_pass "boot report after ${T_BOOT_SECONDS}s"
+  local state
+  state=$(r SYSTEM_STATE)
+  if [ "$state" = running ]; then t_pass "systemctl is-system-running: running"; else
+    t_fail "systemctl is-system-running: '$state' (failed: $(r FAILED_UNITS))"
+  fi
+  if [ "$(r UNIT_flashstor_service)" = success/active/running ]; then t_pass "flashstor.service active"; else
+    t_fail "flashstor.service active (is $(r UNIT_flashstor_service))"
+  fi
+  t_check "root is the verity squashfs, read-only" grep -q '^/dev/mapper/root,squashfs,ro' <<<"$(r ROOT)"
+  if wait_http /health/ready 60; then t_pass "GET /health/ready through 127.0.0.1:$T_PORT"; else
+    t_fail "GET /health/ready through 127.0.0.1:$T_PORT"
+  fi
+}
+
+scenario_first_boot() {
+  local d="$W/vm"
+  rm -rf "$d"
+  fs_vm_prepare "$d" "$IMAGE"
+  fs_vm_data_disks "$d" 4 2G
+  write_config "$d/config.json" 2
+  head -c 1048576 /dev/urandom >"$W/object.bin"
+  local disks
+  mapfile -t disks < <(data_disk_args "$d" 1 2 3 4)
+  vm_boot "$d" "$BOOT_TIMEOUT" "${disks[@]}" -smbios "$(fs_vm_cred flashstor.config "$d/config.json")"
+  check_booted || return 0
+  local ready_us=$(($(r READY_MONOTONIC_US) + 0))
+  echo "ready_seconds=$((ready_us / 1000000)).$(((ready_us / 100000) % 10))" >>"$FIGURES"
+  echo "first_boot_report_seconds=$T_BOOT_SECONDS" >>"$FIGURES"
+  echo "security=$(r SECURITY | grep -oE '[0-9]+\.[0-9]+ [A-Z]+' || r SECURITY)" >>"$FIGURES"
+  echo "packages=$(r PACKAGES)" >>"$FIGURES"
+  echo "boot_time=$(r BOOT_TIME)" >>"$FIGURES"
+  t_check "first-run installed the config from the credential" grep -q 'credential' <<<"$(r_logs)"
+  t_check "config.json is 0600 flashstor, persisted on /var" \
+    grep -q '/var/lib/flashstor-etc/upper/config.json:600:flashstor' <<<"$(r CONFIG_FILES)"
+  t_check "four data drives formatted and mounted" grep -q 'disk4:' <<<"$(r DRIVES)"
+  t_check "systemd-analyze security prints a score ($(r SECURITY | sed 's/.*: //'))" \
+    grep -qE '[0-9]+\.[0-9]+' <<<"$(r SECURITY)"
+  local fields
+  fields=$(daemon_fields)
+  if [ -n "$fields" ]; then t_pass "journalctl -u flashstor: structured fields ($fields)"; else
+    t_fail "journalctl -u flashstor: no structured fields of the daemon"
+  fi
+  t_check "S3 create bucket" s3 PUT /imagetest
+  t_check "S3 PUT object (1 MiB)" s3 PUT /imagetest/object.bin -T "$W/object.bin"
+  rm -f "$W/got.bin"
+  s3 GET /imagetest/object.bin -o "$W/got.bin" >/dev/null 2>&1
+  t_check "S3 GET returns the same bytes" cmp -s "$W/object.bin" "$W/got.bin"
+  if curl -sf --max-time 10 "http://127.0.0.1:$T_PORT/metrics" -o "$W/metrics.txt" &&
+    grep -q '^[a-z_]* ' "$W/metrics.txt"; then
+    t_pass "/metrics scrapes ($(grep -c '^[a-z]' "$W/metrics.txt") samples)"
+  else
+    t_fail "/metrics scrapes"
+  fi
+  vm_shutdown
+}
+
+scenario_second_boot() {
+  local d="$W/vm"
+  [ -f "$d/disk.qcow2" ] || { t_fail "needs first_boot's disks"; return 0; }
+  local disks
+  mapfile -t disks < <(data_disk_args "$d" 1 2 3 4)
+  vm_boot "$d" "$BOOT_TIMEOUT" "${disks[@]}"
+  check_booted || return 0
+  echo "second_boot_report_seconds=$T_BOOT_SECONDS" >>"$FIGURES"
+  t_check "first-run did not run again" grep -q '/inactive/dead' <<<"$(r UNIT_flashstor_firstrun_service)"
+  t_check "config kept" grep -q 'config.json:600:flashstor' <<<"$(r CONFIG_FILES)"
+  rm -f "$W/got.bin"
+  s3 GET /imagetest/object.bin -o "$W/got.bin" >/dev/null 2>&1
+  t_check "object written on first boot reads back the same" cmp -s "$W/object.bin" "$W/got.bin"
+  vm_shutdown
+}
+
+scenario_invalid_config() {
+  local d="$W/vm-invalid"
+  rm -rf "$d"
+  fs_vm_prepare "$d" "$IMAGE"
+  write_config "$d/flashstor.json" 9
+  truncate -s 32M "$d/cfg.img"
+  mkfs.vfat -n FLASHSTORCFG "$d/cfg.img" >/dev/null
+  MTOOLS_SKIP_CHECK=1 mcopy -i "$d/cfg.img" "$d/flashstor.json" ::flashstor.json
+  vm_boot "$d" "$BOOT_TIMEOUT" -drive "if=virtio,format=raw,file=$d/cfg.img"
+  if [ "$T_BOOT_RC" -ne 0 ]; then
+    t_fail "boot report arrived (rc $T_BOOT_RC)"
+    return 0
+  fi
+  t_pass "boot report after ${T_BOOT_SECONDS}s"
+  t_check "flashstor.service stays down" grep -qv '/active/' <<<"$(r UNIT_flashstor_service)"
+  t_check "first-run unit failed" grep -q 'failed' <<<"$(r UNIT_flashstor_firstrun_service)"
+  t_check "journal names the field and reason (parity)" grep -q 'invalid configuration.*parity' <<<"$(r_logs)"
+  t_check "console shows the same message" grep -aq 'invalid configuration.*parity' "$d/console.log"
+  t_check "no config.json installed" grep -vq 'config.json:' <<<"$(r CONFIG_FILES)"
+  if curl -s --max-time 5 "http://127.0.0.1:$T_PORT/health/ready" >/dev/null; then
+    t_fail "nothing answers on port 9000"
+  else t_pass "nothing answers on port 9000"; fi
+  vm_shutdown
+}
+
+scenario_missing_disk() {
+  local d="$W/vm"
+  [ -f "$d/disk.qcow2" ] || { t_fail "needs first_boot's disks"; return 0; }
+  local disks
+  mapfile -t disks < <(data_disk_args "$d" 1 2 4)
+  vm_boot "$d" "$BOOT_TIMEOUT" "${disks[@]}"
+  check_booted || return 0
+  t_check "three drives mounted, disk3 absent" bash -c '[[ "$1" != *disk3:* && "$1" == *disk4:* ]]' _ "$(r DRIVES)"
+  rm -f "$W/got.bin"
+  s3 GET /imagetest/object.bin -o "$W/got.bin" >/dev/null 2>&1
+  t_check "object still reads back (degraded within parity)" cmp -s "$W/object.bin" "$W/got.bin"
+  t_check "daemon says it is degraded / a drive is offline" grep -qiE 'offline|degraded|missing|unavailable' <<<"$(r_logs)"
+  vm_shutdown
+}
+
+scenario_tampered_root() {
+  local d="$W/vm-tampered" root_mib
+  rm -rf "$d"
+  fs_vm_prepare "$d" "$IMAGE"
+  root_mib=$(sed -n 's/^layout_mib=.*root-a:\([0-9]*\)+.*/\1/p' "$MANIFEST")
+  [ -n "$root_mib" ] || { t_fail "manifest names the root-a offset"; return 0; }
+  # One changed block at the start of slot A (written into the overlay; the image is untouched).
+  qemu-io -f qcow2 -c "write -P 0x5a $((root_mib << 20)) 4096" "$d/disk.qcow2" >/dev/null
+  vm_boot "$d" 240
+  t_check "the system never came up (no report)" bash -c '! grep -q REPORT= "$1"' _ "$d/report.log"
+  t_check "dm-verity refused the root (console)" grep -aqiE 'verity.*(corrupt|fail)|root verification failed' "$d/console.log"
+  t_check "the VM stopped by itself (panic, no reboot into a bad root)" test "$T_BOOT_RC" -eq 2
+  echo "tamper_refusal_seconds=$T_BOOT_SECONDS" >>"$FIGURES"
+  vm_shutdown
+}
+
+for s in "${SCENARIOS[@]}"; do
+  T_SCENARIO=$s
+  echo "== scenario $s"
+  before=$T_FAIL
+  t0=$(date +%s)
+  "scenario_$s"
+  echo "scenario_${s}_seconds=$(($(date +%s) - t0))" >>"$FIGURES"
+  echo "   ($(($(date +%s) - t0)) s)"
+  [ "$T_FAIL" -eq "$before" ] || show_evidence
+done
+echo "image boot: $T_PASS passed, $T_FAIL failed"
+[ "$T_FAIL" -eq 0 ]

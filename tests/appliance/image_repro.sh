@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Reproducibility: builds the image twice from clean build folders with the same inputs and
+# compares the sha256 of the whole disk; on a mismatch names the partition and, inside it, the
+# files that differ (unsquashfs listing, diffoscope when installed).
+# Usage: image_repro.sh WORKDIR   (the first build's image ends in WORKDIR/a/out)
+set -uo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+FS_STEP=repro
+# shellcheck source=../../image/lib/common.sh
+. "$HERE/../../image/lib/common.sh"
+W=${1:?usage: image_repro.sh WORKDIR}
+mkdir -p "$W"
+
+build() { # NAME
+  local t0=$(date +%s)
+  rm -rf "${W:?}/$1"
+  if ! FLASHSTOR_IMAGE_OUT="$W/$1/out" FLASHSTOR_IMAGE_BUILD="$W/$1/build" \
+    FLASHSTOR_DEB="$W/$1/out/flashstor.deb" bash -c \
+    '"$0/image/build-deb.sh" && "$0/image/build-image.sh"' "$FS_REPO" >"$W/$1.log" 2>&1; then
+    tail -n 20 "$W/$1.log"
+    echo "  FAIL  build $1 (log: $W/$1.log)"
+    return 1
+  fi
+  echo "  ok    build $1 in $(($(date +%s) - t0)) s"
+}
+
+explain() { # what differs between the two builds
+  local p a b
+  for p in esp.img root.squashfs root.verity var.img; do
+    a="$W/a/build/parts/$p" b="$W/b/build/parts/$p"
+    cmp -s "$a" "$b" && continue
+    echo "  differs: $p"
+    case $p in
+    root.squashfs)
+      diff <(unsquashfs -lls -d '' "$a" 2>/dev/null) <(unsquashfs -lls -d '' "$b" 2>/dev/null) |
+        head -n 20 | sed 's/^/    /'
+      ;;
+    esac
+    if command -v diffoscope >/dev/null 2>&1; then
+      timeout 300 diffoscope --text "$W/diffoscope-$p.txt" "$a" "$b" >/dev/null 2>&1
+      echo "    diffoscope: $W/diffoscope-$p.txt"
+      head -n 30 "$W/diffoscope-$p.txt" | sed 's/^/    /'
+    fi
+  done
+  cmp -s "$W/a/out/flashstor.deb" "$W/b/out/flashstor.deb" || echo "  differs: flashstor.deb"
+}
+
+fail=0
+build a || fail=1
+build b || fail=1
+if [ $fail -eq 0 ]; then
+  sa=$(sha256sum "$W/a/out/flashstor.raw" | cut -c1-64)
+  sb=$(sha256sum "$W/b/out/flashstor.raw" | cut -c1-64)
+  if [ "$sa" = "$sb" ]; then
+    echo "  ok    two clean builds give the same image (sha256 $sa)"
+  else
+    echo "  FAIL  images differ: $sa vs $sb"
+    explain
+    fail=1
+  fi
+  if cmp -s "$W/a/out/flashstor.deb" "$W/b/out/flashstor.deb"; then
+    echo "  ok    two builds give the same .deb"
+  else
+    echo "  FAIL  .deb differs"
+    fail=1
+  fi
+fi
+exit $fail

@@ -1,0 +1,89 @@
+# Image test helpers (sourced): boots the image under qemu for one scenario, reads the reporter's
+# KEY=VALUE lines from the second serial port, talks S3 to the forwarded port, records results.
+# shellcheck shell=bash
+
+T_PASS=0
+T_FAIL=0
+T_FAILED=()
+
+t_pass() {
+  T_PASS=$((T_PASS + 1))
+  printf '  ok    %s\n' "$1"
+}
+t_fail() {
+  T_FAIL=$((T_FAIL + 1))
+  T_FAILED+=("$T_SCENARIO: $1")
+  printf '  FAIL  %s\n' "$1"
+}
+# t_check NAME COMMAND...: passes when the command succeeds.
+t_check() {
+  local name=$1
+  shift
+  if "$@" >/dev/null 2>&1; then t_pass "$name"; else t_fail "$name"; fi
+}
+
+# r KEY: a value from the current scenario's report (first occurrence).
+r() { grep -a -m1 "^$1=" "$T_DIR/report.log" 2>/dev/null | cut -d= -f2- | tr -d '\r'; }
+r_logs() { grep -a '^LOG=' "$T_DIR/report.log" 2>/dev/null | cut -d= -f2-; }
+
+# vm_boot DIR TIMEOUT [qemu args...]: starts the VM with the test reporter credential and an
+# S3 port forward, waits for the report (or for qemu to exit). Sets T_DIR, T_PORT, T_PID,
+# T_BOOT_RC (0 report complete, 1 timeout, 2 qemu exited), T_BOOT_SECONDS.
+vm_boot() {
+  T_DIR=$1
+  local timeout=$2
+  shift 2
+  rm -f "$T_DIR/report.log" "$T_DIR/console.log"
+  printf 'on\n' >"$T_DIR/report.cred"
+  T_PORT=$(fs_free_port "${FLASHSTOR_TEST_PORT:-19000}")
+  FS_VM_MON_PORT=$(fs_free_port $((T_PORT + 500)))
+  fs_vm_args "$T_DIR"
+  local net
+  mapfile -t net < <(fs_vm_netdev "$T_PORT:9000")
+  local start
+  start=$(date +%s)
+  "${FS_VM_ARGS[@]}" "${net[@]}" -serial "file:$T_DIR/console.log" \
+    -serial "file:$T_DIR/report.log" \
+    -smbios "$(fs_vm_cred flashstor.test-report "$T_DIR/report.cred")" "$@" \
+    >"$T_DIR/qemu.out" 2>&1 &
+  T_PID=$!
+  T_BOOT_RC=0
+  fs_vm_wait_file "$T_DIR/report.log" '^REPORT=end' "$timeout" "$T_PID" || T_BOOT_RC=$?
+  T_BOOT_SECONDS=$(($(date +%s) - start))
+}
+
+vm_shutdown() { fs_vm_stop "$T_PID" "$FS_VM_MON_PORT" 60 || true; }
+
+# data_disk_args DIR N...: -drive arguments for the listed data disks of DIR.
+data_disk_args() {
+  local dir=$1 n
+  shift
+  for n in "$@"; do printf '%s\n' -drive "if=virtio,format=qcow2,file=$dir/data$n.qcow2"; done
+}
+
+# s3 METHOD PATH [curl args]: one SigV4-signed request to the VM's forwarded port.
+s3() {
+  local method=$1 path=$2
+  shift 2
+  curl -sS --fail --max-time 30 --aws-sigv4 "aws:amz:${T_REGION:-us-east-1}:s3" \
+    --user "$T_KEY:$T_SECRET" -X "$method" "http://127.0.0.1:$T_PORT$path" "$@"
+}
+
+# wait_http PATH SECONDS: waits until the forwarded port answers PATH with 200.
+wait_http() {
+  local i
+  for ((i = 0; i < $2; i++)); do
+    [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$T_PORT$1")" = 200 ] &&
+      return 0
+    sleep 1
+  done
+  return 1
+}
+
+# A few lines of console and report for a failed scenario.
+show_evidence() {
+  echo "  --- report ($T_DIR/report.log, last lines)"
+  tail -n 25 "$T_DIR/report.log" 2>/dev/null | sed 's/^/  | /'
+  echo "  --- console ($T_DIR/console.log, last lines)"
+  tr -d '\r' <"$T_DIR/console.log" 2>/dev/null | grep -av '^\s*$' | tail -n 15 | sed 's/^/  | /'
+}

@@ -1,0 +1,202 @@
+#!/usr/bin/env python3
+"""bench_report.py OUT_DIR: turns ci/bench.sh's raw results (OUT_DIR/raw/*.json, figures.txt,
+notes.txt) into OUT_DIR/results.json and the printed table. Reports; never judges speed."""
+import json
+import os
+import platform
+import sys
+
+SIZES = [("4k", "4 KiB"), ("1m", "1 MiB"), ("64m", "64 MiB")]
+
+
+def load_runs(raw):
+    runs = {}
+    for name in sorted(os.listdir(raw)):
+        if not name.endswith(".json"):
+            continue
+        try:
+            with open(os.path.join(raw, name)) as f:
+                lines = [l for l in f.read().splitlines() if l.strip()]
+            runs[name[:-5]] = json.loads(lines[-1]) if lines else None
+        except (OSError, ValueError):
+            runs[name[:-5]] = None
+    return runs
+
+
+def load_figures(out):
+    figs = {}
+    try:
+        with open(os.path.join(out, "figures.txt")) as f:
+            for line in f:
+                key, _, value = line.strip().partition(" ")
+                if not key:
+                    continue
+                try:
+                    figs[key] = float(value) if "." in value else int(value)
+                except ValueError:
+                    figs[key] = value if value else None
+    except OSError:
+        pass
+    return figs
+
+
+def ratio(a, b):
+    if not isinstance(a, (int, float)) or not isinstance(b, (int, float)) or b <= 0:
+        return None
+    return a / b
+
+
+def fmt(v, unit="", digits=1):
+    if v is None:
+        return "n/a"
+    if isinstance(v, str):
+        return v
+    return f"{v:,.{digits}f}{unit}"
+
+
+def fmt_ratio(r):
+    return "n/a" if r is None else f"{r:.2f}x"
+
+
+def run_value(run, key, sub=None):
+    if not run:
+        return None
+    v = run.get(key)
+    if sub is not None:
+        v = v.get(sub) if isinstance(v, dict) else None
+    return v
+
+
+def errors_note(run):
+    if not run or not run.get("error_count"):
+        return ""
+    return " !" + ",".join(f"{k}:{v}" for k, v in run.get("errors", {}).items())
+
+
+def throughput_rows(runs, figs):
+    third = figs.get("third_server", "not-installed")
+    rows, ratios = [], {}
+    head = (f"{'op':<4}{'size':>7} {'conc':>4} | {'flashstor MiB/s':>15} {'ops/s':>9} "
+            f"{'p50 ms':>8} {'p99 ms':>8} | {'nginx MiB/s':>11} {'p99 ms':>8} | "
+            f"{'fs/nginx':>8} | {third if third != 'not-installed' else 'third server':>12}")
+    rows.append(head)
+    rows.append("-" * len(head))
+    for op in ("put", "get"):
+        for label, pretty in SIZES:
+            fs = runs.get(f"fs_{op}_{label}")
+            ngx = runs.get(f"ngx_{op}_{label}")
+            th = runs.get(f"third_{op}_{label}")
+            r = ratio(run_value(fs, "mib_s"), run_value(ngx, "mib_s"))
+            ratios[f"{op}_{label}_vs_nginx"] = r
+            if third != "not-installed":
+                ratios[f"{op}_{label}_vs_{third}"] = ratio(run_value(fs, "mib_s"),
+                                                         run_value(th, "mib_s"))
+            if ngx is None and op == "put" and figs.get("nginx_dav") != "yes":
+                ngx_cells = f"{'no DAV':>11} {'':>8}"
+            else:
+                ngx_cells = (f"{fmt(run_value(ngx, 'mib_s')):>11} "
+                             f"{fmt(run_value(ngx, 'latency_ms', 'p99'), digits=2):>8}")
+            third_cell = ("not installed" if third == "not-installed"
+                          else fmt(run_value(th, "mib_s")))
+            conc = run_value(fs, "concurrency")
+            rows.append(
+                f"{op.upper():<4}{pretty:>7} {conc if conc else '':>4} | "
+                f"{fmt(run_value(fs, 'mib_s')):>15} {fmt(run_value(fs, 'ops_s')):>9} "
+                f"{fmt(run_value(fs, 'latency_ms', 'p50'), digits=2):>8} "
+                f"{fmt(run_value(fs, 'latency_ms', 'p99'), digits=2):>8} | {ngx_cells} | "
+                f"{fmt_ratio(r):>8} | {third_cell:>12}{errors_note(fs)}{errors_note(ngx)}")
+    return rows, ratios
+
+
+def other_rows(runs, figs):
+    rows, ratios, values = [], {}, {}
+    isal = runs.get("isal") or {}
+    enc = isal.get("encode_mib_s")
+    for label in ("1m", "64m"):
+        put = run_value(runs.get(f"fs_put_{label}"), "mib_s")
+        ratios[f"put_{label}_vs_isal_encode"] = ratio(put, enc)
+    rows.append(("ISA-L encode k=2 m=2, 1 MiB blocks (1 core)", fmt(enc, " MiB/s"),
+                 "PUT 1 MiB / encode " + fmt_ratio(ratios["put_1m_vs_isal_encode"]) +
+                 ", PUT 64 MiB / encode " + fmt_ratio(ratios["put_64m_vs_isal_encode"])))
+    healthy = run_value(runs.get("fs_get_1m"), "mib_s")
+    degraded = run_value(runs.get("fs_get_1m_degraded"), "mib_s")
+    ratios["get_1m_degraded_vs_healthy"] = ratio(degraded, healthy)
+    rows.append(("GET 1 MiB, one drive folder missing", fmt(degraded, " MiB/s"),
+                 "degraded / healthy " + fmt_ratio(ratios["get_1m_degraded_vs_healthy"]) +
+                 errors_note(runs.get("fs_get_1m_degraded"))))
+    heal = runs.get("heal")
+    verify = runs.get("heal_verify")
+    heal_desc = "n/a"
+    if heal:
+        heal_desc = (f"{heal.get('ops', 0)} objects of {heal.get('size', 0) >> 20} MiB in "
+                     f"{heal.get('elapsed_s', 0):.2f} s, {heal.get('shards_healed', 0)} shards "
+                     f"rebuilt; GET after heal: "
+                     + ("ok" if verify and not verify.get("error_count") and verify.get("ops")
+                        else "FAILED" + errors_note(verify)))
+    values["heal_mib_s"] = run_value(heal, "mib_s")
+    rows.append(("Heal (admin endpoint, one drive wiped)", fmt(values["heal_mib_s"], " MiB/s"),
+                 heal_desc + errors_note(heal)))
+    idle = figs.get("idle_kib")
+    ngx_idle = figs.get("nginx_idle_kib")
+    per = lambda kib, n: kib * 1024 / n if isinstance(kib, int) and isinstance(n, int) and n else None
+    values["bytes_per_idle_connection"] = per(idle, figs.get("fs_idle_open"))
+    values["nginx_bytes_per_idle_connection"] = per(ngx_idle, figs.get("ngx_idle_open"))
+    ratios["idle_connection_vs_nginx"] = ratio(values["bytes_per_idle_connection"],
+                                               values["nginx_bytes_per_idle_connection"])
+    rows.append((f"Bytes per idle keep-alive connection ({figs.get('fs_idle_open', 0)} open)",
+                 fmt(values["bytes_per_idle_connection"], " B", 0),
+                 f"nginx {fmt(values['nginx_bytes_per_idle_connection'], ' B', 0)}, ratio "
+                 + fmt_ratio(ratios["idle_connection_vs_nginx"])))
+    su = figs.get("startup_us")
+    nsu = figs.get("nginx_startup_us")
+    ratios["startup_vs_nginx"] = ratio(su, nsu)
+    rows.append(("Exec to first served GET (median of 3)",
+                 fmt(su / 1000 if isinstance(su, int) else None, " ms"),
+                 f"nginx {fmt(nsu / 1000 if isinstance(nsu, int) else None, ' ms')}, ratio "
+                 + fmt_ratio(ratios["startup_vs_nginx"])))
+    rss = figs.get("rss_under_put_kib")
+    rows.append(("Max RSS during the 1 MiB PUT run",
+                 fmt(rss / 1024 if isinstance(rss, int) else None, " MiB"), "VmRSS sampled every 100 ms"))
+    rows.append(("Binary size", fmt(figs.get("binary_bytes", 0) / 1048576, " MiB", 2),
+                 f".text {fmt(figs.get('text_bytes', 0) / 1048576, ' MiB', 2)} (unstripped)"))
+    third = figs.get("third_server", "not-installed")
+    rows.append(("Third S3 server (minio / versitygw / s3proxy)",
+                 "not installed" if third == "not-installed" else third, ""))
+    return rows, ratios, values
+
+
+def main():
+    out = sys.argv[1]
+    runs = load_runs(os.path.join(out, "raw"))
+    figs = load_figures(out)
+    notes = []
+    if os.path.exists(os.path.join(out, "notes.txt")):
+        with open(os.path.join(out, "notes.txt")) as f:
+            notes = [l.rstrip("\n") for l in f if l.strip()]
+    trows, tratios = throughput_rows(runs, figs)
+    orows, oratios, values = other_rows(runs, figs)
+    print(f"\nflashstor bench: {os.cpu_count()} cores, loopback, client and servers share the CPUs;"
+          " ratio = flashstor / reference")
+    print("\n".join(trows))
+    print()
+    width = max(len(r[0]) for r in orows)
+    for name, value, detail in orows:
+        print(f"{name:<{width}}  {value:>14}  {detail}")
+    if notes:
+        print("\nnotes:")
+        for n in notes:
+            print("  - " + n)
+    results = {
+        "machine": {"cores": os.cpu_count(), "kernel": platform.release()},
+        "runs": runs,
+        "figures": {**figs, **values},
+        "ratios": {**tratios, **oratios},
+        "notes": notes,
+    }
+    with open(os.path.join(out, "results.json"), "w") as f:
+        json.dump(results, f, indent=2, sort_keys=True)
+        f.write("\n")
+
+
+if __name__ == "__main__":
+    main()

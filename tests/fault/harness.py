@@ -1,0 +1,388 @@
+"""Fault-injection harness: the real daemon (started through tests/integration/conftest.py's
+Server) run as an unprivileged user, drive-level faults (vanished, corrupt, truncated,
+read-only, full drives), the signed admin heal call, and an on-disk view of an object's shards.
+"""
+import hashlib
+import importlib.util
+import json
+import os
+import pwd
+import random
+import shutil
+import subprocess
+import time
+import urllib.parse
+import urllib.request
+
+from botocore.auth import S3SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+from botocore.exceptions import ClientError
+
+_IT_CONFTEST = os.path.join(os.path.dirname(__file__), "..", "integration", "conftest.py")
+_spec = importlib.util.spec_from_file_location("flashstor_integration_conftest", _IT_CONFTEST)
+it = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(it)
+
+ACCESS_KEY = it.ACCESS_KEY
+SECRET_KEY = it.SECRET_KEY
+SYS_VOLUME = ".flashstor.sys"
+META_FILE = "%m.json"
+KIB = 1024
+MIB = 1024 * 1024
+# The daemon refuses to run as root; the appliance runs it as its own unprivileged user, so a
+# chmod-ed or full drive hits it exactly as it would in production.
+RUN_USER = os.environ.get("FLASHSTOR_FAULT_USER", "nobody")
+
+
+def default_parity(n):
+    """set_layout.cc DefaultParity for one set of n drives."""
+    if n <= 1:
+        return 0
+    if n <= 3:
+        return 1
+    if n <= 5:
+        return 2
+    if n <= 7:
+        return 3
+    return 4
+
+
+def sha(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+def payload(size, seed=None):
+    """Random bytes (random.Random(seed) when a seed is given, so reruns are reproducible)."""
+    if seed is None:
+        return os.urandom(size)
+    return random.Random(seed).randbytes(size)
+
+
+def run(*args, check=True):
+    return subprocess.run(list(args), check=check, capture_output=True, timeout=60)
+
+
+class FaultServer:
+    """A daemon on its own drive folders, restartable on the same drives."""
+
+    def __init__(self, drives=4, mounts=None, extra_args=()):
+        self.user = pwd.getpwnam(RUN_USER)
+        self.server = it.Server(drives=drives, extra_args=extra_args,
+                                env={"FLASHSTORE_RUN_USER": RUN_USER})
+        self.mounts = []  # mount points to undo, innermost last
+        os.chmod(self.server.root, 0o755)
+        for index, size in (mounts or {}).items():
+            self.mount_tmpfs(index, size)
+        for d in self.drives:
+            self.own(d)
+        self.client = None
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    @property
+    def drives(self):
+        return self.server.drives
+
+    @property
+    def root(self):
+        return self.server.root
+
+    def own(self, path):
+        os.makedirs(path, exist_ok=True)
+        for dirpath, dirnames, filenames in os.walk(path):
+            os.chown(dirpath, self.user.pw_uid, self.user.pw_gid)
+            for name in filenames:
+                os.chown(os.path.join(dirpath, name), self.user.pw_uid, self.user.pw_gid)
+
+    def start(self, timeout=20):
+        t0 = time.monotonic()
+        self.server.start(timeout=timeout)
+        self.start_seconds = time.monotonic() - t0
+        self.client = it.make_client(self.server.endpoint, connect_timeout=5, read_timeout=30)
+        return self
+
+    def kill(self):
+        """SIGKILL, then reap."""
+        self.server.kill()
+
+    def stop(self):
+        self.server.stop()
+
+    def restart(self):
+        self.stop()
+        return self.start()
+
+    def alive(self):
+        return self.server.proc is not None and self.server.proc.poll() is None
+
+    def log(self):
+        return self.server.read_log()
+
+    def cleanup(self):
+        self.server.stop()
+        for m in reversed(self.mounts):
+            run("umount", "-l", m, check=False)
+        self.mounts.clear()
+        shutil.rmtree(self.server.root, ignore_errors=True)
+
+    @property
+    def endpoint(self):
+        return self.server.endpoint
+
+    @property
+    def port(self):
+        return self.server.port
+
+    # -- drive faults ---------------------------------------------------------------------
+
+    def mount_tmpfs(self, index, size_bytes):
+        """Makes drive index its own small filesystem (for full and read-only drives)."""
+        d = self.drives[index]
+        os.makedirs(d, exist_ok=True)
+        run("mount", "-t", "tmpfs", "-o",
+            f"size={size_bytes},mode=0750,uid={self.user.pw_uid},gid={self.user.pw_gid}",
+            "tmpfs", d)
+        self.mounts.append(d)
+
+    def remount_ro(self, index, timeout=10):
+        """Turns drive index's filesystem read-only under the running daemon (like ext4's
+        errors=remount-ro). The kernel refuses while a file is open for writing: retry."""
+        d = self.drives[index]
+        assert d in self.mounts, "remount_ro needs a drive mounted by mount_tmpfs"
+        deadline = time.monotonic() + timeout
+        while True:
+            r = run("mount", "-o", "remount,ro", d, check=False)
+            if r.returncode == 0:
+                return
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"cannot remount {d} read-only: {r.stderr!r}")
+            time.sleep(0.01)
+
+    def remount_rw(self, index):
+        run("mount", "-o", "remount,rw", self.drives[index])
+
+    def chmod_readonly(self, index, writable=False):
+        run("chmod", "-R", "u+w" if writable else "a-w", self.drives[index])
+
+    def remove_drive(self, index, timeout=10):
+        """rm -rf of a whole drive folder, retried while the daemon still creates files in it."""
+        d = self.drives[index]
+        deadline = time.monotonic() + timeout
+        while os.path.lexists(d):
+            shutil.rmtree(d, ignore_errors=True)
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"cannot remove {d}")
+        return d
+
+    def fill(self, index, reserve=0):
+        """Fills drive index's filesystem up to `reserve` free bytes with a ballast file."""
+        d = self.drives[index]
+        path = os.path.join(d, "ballast")
+        st = os.statvfs(d)
+        free = st.f_bavail * st.f_frsize
+        with open(path, "ab") as f:
+            left = max(0, free - reserve)
+            while left > 0:
+                chunk = min(left, MIB)
+                try:
+                    f.write(b"\0" * chunk)
+                    f.flush()
+                except OSError:
+                    break
+                left -= chunk
+        return path
+
+    # -- admin heal -----------------------------------------------------------------------
+
+    def heal(self, bucket, key, timeout=60):
+        """POST /flashstor/admin/heal signed by the root user: (http status, parsed JSON)."""
+        query = urllib.parse.urlencode({"bucket": bucket, "key": key},
+                                       quote_via=urllib.parse.quote)
+        url = f"{self.endpoint}/flashstor/admin/heal?{query}"
+        req = AWSRequest(method="POST", url=url, data=b"")
+        S3SigV4Auth(Credentials(ACCESS_KEY, SECRET_KEY), "s3", "us-east-1").add_auth(req)
+        prepared = req.prepare()
+        r = urllib.request.Request(url, data=b"", method="POST", headers=dict(prepared.headers))
+        try:
+            with urllib.request.urlopen(r, timeout=timeout) as resp:
+                status, body = resp.status, resp.read()
+        except urllib.error.HTTPError as e:
+            status, body = e.code, e.read()
+        try:
+            parsed = json.loads(body.decode())
+        except ValueError:
+            parsed = {"raw": body.decode(errors="replace")}
+        return status, parsed
+
+
+# -- S3 helpers ---------------------------------------------------------------------------
+
+def put_multipart(s3, bucket, key, parts):
+    """Uploads `parts` (list of bytes) as one multipart object; returns its bytes."""
+    up = s3.create_multipart_upload(Bucket=bucket, Key=key)
+    done = []
+    for i, data in enumerate(parts, start=1):
+        r = s3.upload_part(Bucket=bucket, Key=key, UploadId=up["UploadId"], PartNumber=i,
+                           Body=data)
+        done.append({"ETag": r["ETag"], "PartNumber": i})
+    s3.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=up["UploadId"],
+                                 MultipartUpload={"Parts": done})
+    return b"".join(parts)
+
+
+def get_bytes(s3, bucket, key):
+    """GET -> bytes; raises ClientError (S3 error) or a botocore/urllib3 error (cut body)."""
+    return s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+
+
+def error_code(exc):
+    if isinstance(exc, ClientError):
+        return exc.response.get("Error", {}).get("Code", ""), \
+            exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+    return type(exc).__name__, 0
+
+
+# -- on-disk view -------------------------------------------------------------------------
+
+def key_to_path(key):
+    """storage/key_path.cc KeyToPath: components "", ".", ".." or starting with '%' become
+    "%e" + hex."""
+    out = []
+    for c in key.split("/"):
+        if c in ("", ".", "..") or c.startswith("%"):
+            c = "%e" + c.encode().hex()
+        out.append(c)
+    return "/".join(out)
+
+
+def object_dir(drive, bucket, key):
+    return os.path.join(drive, bucket, key_to_path(key))
+
+
+def read_meta(drive, bucket, key):
+    """(header dict, inline tail bytes) of one drive's %m.json, or None when it is missing."""
+    path = os.path.join(object_dir(drive, bucket, key), META_FILE)
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+    except OSError:
+        return None
+    head, _, tail = raw.partition(b"\0")
+    try:
+        return json.loads(head.decode()), tail
+    except ValueError:
+        return {"corrupt": True}, tail
+
+
+def version_of(header):
+    return header["versions"][0]
+
+
+def shard_files(drive, bucket, key):
+    """Paths of this drive's shard files for the object's current version (from its own
+    %m.json), or [] for inline objects / missing metadata."""
+    m = read_meta(drive, bucket, key)
+    if m is None or m[0].get("corrupt"):
+        return []
+    v = version_of(m[0])
+    if v["inline"]:
+        return []
+    base = os.path.join(object_dir(drive, bucket, key), "%d." + v["data_dir"])
+    return [os.path.join(base, f"part.{p['n']}") for p in v["parts"]]
+
+
+def file_sha(path):
+    try:
+        with open(path, "rb") as f:
+            return sha(f.read())
+    except OSError:
+        return None
+
+
+def snapshot(drives, bucket, key):
+    """Per drive: what the object's shards look like on disk (metadata version identity,
+    shard index, inline tail hash or every part file's hash)."""
+    out = {}
+    for d in drives:
+        m = read_meta(d, bucket, key)
+        if m is None or m[0].get("corrupt"):
+            out[d] = None
+            continue
+        v = version_of(m[0])
+        ident = (v["mod_time"], v["etag"], v["data_dir"], v["erasure"]["index"])
+        if v["inline"]:
+            out[d] = (ident, "inline", sha(m[1]))
+        else:
+            out[d] = (ident, "parts", tuple(file_sha(p) for p in shard_files(d, bucket, key)))
+    return out
+
+
+def damage_file(path, how, rng):
+    """flip: XOR bytes at random offsets; truncate: cut to a random shorter length."""
+    size = os.path.getsize(path)
+    if how == "truncate":
+        os.truncate(path, rng.randrange(0, max(1, size)))
+        return
+    with open(path, "r+b") as f:
+        for _ in range(4):
+            off = rng.randrange(0, size)
+            f.seek(off)
+            b = f.read(1)
+            f.seek(off)
+            f.write(bytes([b[0] ^ 0xA5]))
+
+
+def damage_object(drive, bucket, key, how, rng):
+    """Damages this drive's copy of the object: its part files, or the inline tail of
+    %m.json (keeping the JSON header intact so only the bitrot digest can notice)."""
+    files = shard_files(drive, bucket, key)
+    if files:
+        for p in files:
+            damage_file(p, how, rng)
+        return True
+    path = os.path.join(object_dir(drive, bucket, key), META_FILE)
+    with open(path, "rb") as f:
+        raw = f.read()
+    head, sep, tail = raw.partition(b"\0")
+    if not tail:
+        return False  # empty object: nothing to corrupt but metadata
+    if how == "truncate":
+        tail = tail[: rng.randrange(0, len(tail))]
+    else:
+        t = bytearray(tail)
+        for _ in range(4):
+            t[rng.randrange(0, len(t))] ^= 0xA5
+        tail = bytes(t)
+    with open(path, "wb") as f:
+        f.write(head + sep + tail)
+    return True
+
+
+def tmp_entries(drive):
+    try:
+        return sorted(os.listdir(os.path.join(drive, SYS_VOLUME, "tmp")))
+    except FileNotFoundError:
+        return []
+
+
+def orphan_data_dirs(drive, bucket):
+    """Data dirs (%d.<uuid>) that the drive's own %m.json in the same directory does not
+    name: space leaked by an interrupted commit."""
+    orphans = []
+    base = os.path.join(drive, bucket)
+    for dirpath, dirnames, filenames in os.walk(base):
+        dds = [n for n in dirnames if n.startswith("%d.")]
+        if not dds:
+            continue
+        dirnames[:] = [n for n in dirnames if not n.startswith("%d.")]
+        current = None
+        if META_FILE in filenames:
+            try:
+                with open(os.path.join(dirpath, META_FILE), "rb") as f:
+                    head = f.read().partition(b"\0")[0]
+                current = version_of(json.loads(head.decode()))["data_dir"]
+            except (OSError, ValueError, KeyError, IndexError):
+                current = None
+        orphans += [os.path.join(dirpath, n) for n in dds if n[3:] != current]
+    return orphans

@@ -1,0 +1,220 @@
+"""Degraded operation of the erasure engine on 4, 6 and 16 drives: a drive vanishes (while
+running and across a restart), shards rot or get truncated, a drive turns read-only or fills
+up, all while clients PUT and GET. Every GET must return the exact bytes, heal must restore
+every shard, and losses beyond parity must fail with an S3 error, never with wrong bytes."""
+import os
+
+import pytest
+
+from harness import (MIB, damage_object, default_parity, error_code, get_bytes, sha, snapshot)
+from workload import STANDARD, put_standard, run_with_load, verify_all
+
+DRIVE_COUNTS = [4, 6, 16]
+BUCKET = "fault"
+
+
+def start_with_objects(servers, n, seed, mounts=None):
+    srv = servers(drives=n, mounts=mounts).start()
+    srv.client.create_bucket(Bucket=BUCKET)
+    objects = put_standard(srv.client, BUCKET, seed)
+    snaps = {k: snapshot(srv.drives, BUCKET, k) for k in objects}
+    for k, s in snaps.items():
+        assert all(v is not None for v in s.values()), f"{k} not on every drive: {s}"
+    return srv, objects, snaps
+
+
+def check_load(loads, allow_errors=False):
+    wrong = [k for ld in loads for k in ld.wrong]
+    assert not wrong, f"GET returned wrong bytes for {wrong}"
+    errors = [e for ld in loads for e in ld.errors]
+    if not allow_errors:
+        assert not errors, f"requests failed within parity: {errors[:5]}"
+    assert sum(ld.ops for ld in loads) > 0
+    acked = {}
+    for ld in loads:
+        acked.update(ld.acked)
+    return acked
+
+
+def heal_all(srv, keys):
+    """Admin-heals every key; returns the failures."""
+    bad = []
+    for k in keys:
+        status, body = srv.heal(BUCKET, k)
+        if status != 200 or body.get("status") != "Ok":
+            bad.append((k, status, body))
+    return bad
+
+
+def prove_healed(srv, objects, keep, rng):
+    """Removes parity-many drives other than `keep` while running, so every GET needs the
+    shards on `keep`; they must come back exact."""
+    n = len(srv.drives)
+    others = [i for i in range(n) if i not in keep]
+    for i in rng.sample(others, default_parity(n)):
+        srv.remove_drive(i)
+    failures = verify_all(srv.client, BUCKET, objects, "after heal, drives removed: ")
+    assert not failures, failures
+
+
+@pytest.mark.parametrize("n", DRIVE_COUNTS)
+def test_drive_vanishes(servers, rng, n):
+    srv, objects, snaps = start_with_objects(servers, n, rng.randrange(1 << 20))
+    victim = rng.randrange(n)
+    loads = run_with_load(srv, BUCKET, lambda: srv.remove_drive(victim), rng.randrange(1 << 20))
+    objects.update(check_load(loads))
+    assert not verify_all(srv.client, BUCKET, objects, "drive gone: ")
+
+    # Restart with the drive folder missing: the daemon serves from the others.
+    srv.restart()
+    assert not verify_all(srv.client, BUCKET, objects, "restarted without the drive: ")
+    extra = put_standard(srv.client, BUCKET, rng.randrange(1 << 20), prefix="degraded/")
+    assert not verify_all(srv.client, BUCKET, extra, "written without the drive: ")
+    objects.update(extra)
+
+    # Replace it with an empty folder (a new disk): heal must rebuild every shard on it.
+    srv.stop()
+    srv.own(srv.drives[victim])
+    srv.start()
+    assert not heal_all(srv, objects)
+    for k, before in snaps.items():
+        after = snapshot(srv.drives, BUCKET, k)
+        assert after == before, f"{k}: shards differ after heal\nbefore {before}\nafter {after}"
+    for k in objects:
+        assert snapshot([srv.drives[victim]], BUCKET, k)[srv.drives[victim]] is not None, \
+            f"{k} not rebuilt on the new drive"
+    prove_healed(srv, objects, {victim}, rng)
+
+
+@pytest.mark.parametrize("how", ["flip", "truncate"])
+@pytest.mark.parametrize("n", DRIVE_COUNTS)
+def test_shard_damage(servers, rng, n, how):
+    srv, objects, snaps = start_with_objects(servers, n, rng.randrange(1 << 20))
+    victim = rng.randrange(n)
+    drive = srv.drives[victim]
+
+    def damage():
+        for k in objects:
+            damage_object(drive, BUCKET, k, how, rng)
+
+    loads = run_with_load(srv, BUCKET, damage, rng.randrange(1 << 20))
+    objects.update(check_load(loads))
+    assert not verify_all(srv.client, BUCKET, objects, f"{how} on one drive: ")
+    assert not heal_all(srv, objects)
+    for k, before in snaps.items():
+        after = snapshot(srv.drives, BUCKET, k)
+        assert after == before, f"{k}: shards differ after heal\nbefore {before}\nafter {after}"
+    prove_healed(srv, objects, {victim}, rng)
+
+
+@pytest.mark.parametrize("mode", ["remount-ro", "chmod"])
+@pytest.mark.parametrize("n", DRIVE_COUNTS)
+def test_drive_read_only(servers, rng, n, mode):
+    victim = rng.randrange(n)
+    mounts = {victim: 256 * MIB} if mode == "remount-ro" else None
+    srv, objects, snaps = start_with_objects(servers, n, rng.randrange(1 << 20), mounts=mounts)
+
+    def make_ro():
+        if mode == "remount-ro":
+            srv.remount_ro(victim)
+        else:
+            srv.chmod_readonly(victim)
+
+    def make_rw():
+        if mode == "remount-ro":
+            srv.remount_rw(victim)
+        else:
+            srv.chmod_readonly(victim, writable=True)
+
+    loads = run_with_load(srv, BUCKET, make_ro, rng.randrange(1 << 20))
+    objects.update(check_load(loads))
+    extra = put_standard(srv.client, BUCKET, rng.randrange(1 << 20), prefix="ro/")
+    objects.update(extra)
+    assert not verify_all(srv.client, BUCKET, objects, f"{mode}: ")
+    # Objects that existed before the drive turned read-only still have its shards.
+    for k, before in snaps.items():
+        assert snapshot([srv.drives[victim]], BUCKET, k) == {srv.drives[victim]: before[
+            srv.drives[victim]]}
+
+    srv.restart()  # start-up with a read-only drive (it cannot empty its tmp)
+    assert not verify_all(srv.client, BUCKET, objects, f"restarted {mode}: ")
+    make_rw()
+    srv.restart()
+    assert not heal_all(srv, objects)
+    prove_healed(srv, objects, {victim}, rng)
+
+
+@pytest.mark.parametrize("n", DRIVE_COUNTS)
+def test_drive_full(servers, rng, n):
+    victim = rng.randrange(n)
+    srv = servers(drives=n, mounts={victim: 24 * MIB}).start()
+    srv.client.create_bucket(Bucket=BUCKET)
+    # Leave about 2 MiB: the standard set and the load fill it while they run.
+    ballast = srv.fill(victim, reserve=2 * MIB)
+    objects = {}
+
+    def write_standard():
+        objects.update(put_standard(srv.client, BUCKET, rng.randrange(1 << 20)))
+
+    loads = run_with_load(srv, BUCKET, write_standard, rng.randrange(1 << 20), after=0.3)
+    objects.update(check_load(loads))
+    st = os.statvfs(srv.drives[victim])
+    assert st.f_bavail * st.f_frsize < MIB, "the drive never filled up; grow the workload"
+    assert not verify_all(srv.client, BUCKET, objects, "one drive full: ")
+
+    os.remove(ballast)
+    assert not heal_all(srv, objects)
+    prove_healed(srv, objects, {victim}, rng)
+
+
+@pytest.mark.parametrize("n", DRIVE_COUNTS)
+def test_beyond_parity(servers, rng, n):
+    """parity + 1 damaged copies: GET fails with an S3 error (never bytes); parity + 1
+    vanished drives: GET, HEAD and PUT fail with an S3 error."""
+    m = default_parity(n)
+    srv, objects, _ = start_with_objects(servers, n, rng.randrange(1 << 20))
+    intact = put_standard(srv.client, BUCKET, rng.randrange(1 << 20), prefix="intact/")
+    victims = rng.sample(range(n), m + 1)
+    damaged = {}
+    for k, data in objects.items():
+        if all(damage_object(srv.drives[v], BUCKET, k, "flip", rng) for v in victims):
+            damaged[k] = data
+    assert len(damaged) == len(STANDARD) - 1  # all but the empty object
+    for k, data in damaged.items():
+        try:
+            got = get_bytes(srv.client, BUCKET, k)
+        except Exception as e:  # noqa: BLE001
+            code, status = error_code(e)
+            assert 500 <= status < 600 and code, f"GET {k}: not an S3 5xx error: {code} {e}"
+            continue
+        pytest.fail(f"GET {k} beyond parity returned {len(got)} bytes "
+                    f"({'the right' if sha(got) == sha(data) else 'WRONG'} ones)")
+    # Heal cannot rebuild them and must say so instead of writing garbage.
+    for k in damaged:
+        status, body = srv.heal(BUCKET, k)
+        assert status != 200 or body.get("status") != "Ok", f"heal of {k} claims success: {body}"
+
+    gone = rng.sample([i for i in range(n) if i not in victims] + victims[:1], m + 1)
+    for i in gone:
+        srv.remove_drive(i)
+    for k in intact:
+        for op in ("get", "head"):
+            try:
+                if op == "get":
+                    get_bytes(srv.client, BUCKET, k)
+                else:
+                    srv.client.head_object(Bucket=BUCKET, Key=k)
+            except Exception as e:  # noqa: BLE001
+                code, status = error_code(e)
+                assert 500 <= status < 600, f"{op} {k}: {code} {status} {e}"
+                if op == "get":
+                    assert code, f"GET {k}: 5xx without an S3 error code"
+                continue
+            pytest.fail(f"{op} {k} succeeded with {m + 1} of {n} drives gone")
+    try:
+        srv.client.put_object(Bucket=BUCKET, Key="after-loss", Body=b"x" * (2 * MIB))
+    except Exception as e:  # noqa: BLE001
+        code, status = error_code(e)
+        assert 500 <= status < 600 and code, f"PUT: {code} {status} {e}"
+    else:
+        pytest.fail(f"PUT acknowledged with {m + 1} of {n} drives gone")

@@ -1,0 +1,181 @@
+"""Fixtures that start the real flashstor binary on a free port with temporary drive folders
+and give tests real S3 clients (boto3, aws cli, s3cmd, rclone) pointed at it."""
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import uuid
+
+import boto3
+import pytest
+from botocore.config import Config
+
+ACCESS_KEY = "flashstortest"
+SECRET_KEY = "flashstor-test-secret-key"
+BIN = os.environ.get("FLASHSTOR_BIN", os.path.join(os.path.dirname(__file__), "../../build/flashstor"))
+
+
+class Server:
+    """One running daemon: its endpoint, drive folders and log."""
+
+    def __init__(self, drives=4, extra_args=(), env=None, drive_root=None):
+        self.root = drive_root or tempfile.mkdtemp(prefix="flashstor-it-")
+        self.drives = [os.path.join(self.root, f"disk{i}") for i in range(1, drives + 1)]
+        for d in self.drives:
+            os.makedirs(d, exist_ok=True)
+        self.extra_args = list(extra_args)
+        self.env = dict(os.environ)
+        self.env.update({"FLASHSTOR_ROOT_USER": ACCESS_KEY, "FLASHSTOR_ROOT_PASSWORD": SECRET_KEY})
+        if env:
+            self.env.update(env)
+        self.log_path = os.path.join(self.root, "server.log")
+        self.proc = None
+        self.port = None
+
+    def start(self, timeout=20):
+        args = [BIN, "server", "--address", "127.0.0.1:0", *self.extra_args, *self.drives]
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self.log, env=self.env)
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            line = self.proc.stdout.readline().decode(errors="replace")
+            if not line:
+                if self.proc.poll() is not None:
+                    raise RuntimeError(f"flashstor exited with {self.proc.returncode}: {self.read_log()}")
+                continue
+            m = re.search(r"API: http://127\.0\.0\.1:(\d+)", line)
+            if m:
+                self.port = int(m.group(1))
+                return self
+        raise RuntimeError("flashstor did not print its endpoint: " + self.read_log())
+
+    @property
+    def endpoint(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def read_log(self):
+        try:
+            with open(self.log_path, "rb") as f:
+                return f.read().decode(errors="replace")[-4000:]
+        except OSError:
+            return ""
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.proc and self.proc.stdout:
+            self.proc.stdout.close()
+        if getattr(self, "log", None):
+            self.log.close()
+
+    def kill(self):
+        self.stop(signal.SIGKILL)
+
+    def cleanup(self):
+        self.stop()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def make_client(endpoint, **kw):
+    cfg = Config(signature_version="s3v4", s3={"addressing_style": "path"},
+                 retries={"max_attempts": 1, "mode": "standard"}, **kw)
+    return boto3.client("s3", endpoint_url=endpoint, aws_access_key_id=ACCESS_KEY,
+                        aws_secret_access_key=SECRET_KEY, region_name="us-east-1", config=cfg)
+
+
+@pytest.fixture(scope="session")
+def server():
+    s = Server(drives=4).start()
+    yield s
+    s.cleanup()
+
+
+@pytest.fixture(scope="session")
+def s3(server):
+    return make_client(server.endpoint)
+
+
+@pytest.fixture
+def bucket(s3):
+    name = "it-" + uuid.uuid4().hex[:12]
+    s3.create_bucket(Bucket=name)
+    yield name
+    # Best-effort cleanup so the shared server stays small.
+    try:
+        paginator = s3.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=name):
+            keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+            if keys:
+                s3.delete_objects(Bucket=name, Delete={"Objects": keys, "Quiet": True})
+        for up in s3.list_multipart_uploads(Bucket=name).get("Uploads", []):
+            s3.abort_multipart_upload(Bucket=name, Key=up["Key"], UploadId=up["UploadId"])
+        s3.delete_bucket(Bucket=name)
+    except Exception:
+        pass
+
+
+def cli_env(server, home):
+    env = dict(os.environ)
+    env.update({
+        "AWS_ACCESS_KEY_ID": ACCESS_KEY,
+        "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_CONFIG_FILE": os.path.join(home, "aws-config"),
+        "AWS_SHARED_CREDENTIALS_FILE": os.path.join(home, "aws-credentials"),
+        "HOME": home,
+    })
+    return env
+
+
+@pytest.fixture
+def tools(server, tmp_path):
+    """Command-line clients configured for the server: aws, s3cmd, rclone."""
+    home = str(tmp_path)
+    env = cli_env(server, home)
+    s3cfg = os.path.join(home, ".s3cfg")
+    with open(s3cfg, "w") as f:
+        f.write(f"""[default]
+access_key = {ACCESS_KEY}
+secret_key = {SECRET_KEY}
+host_base = 127.0.0.1:{server.port}
+host_bucket = 127.0.0.1:{server.port}
+use_https = False
+signature_v2 = False
+bucket_location = us-east-1
+""")
+    rclone_cfg = os.path.join(home, "rclone.conf")
+    with open(rclone_cfg, "w") as f:
+        f.write(f"""[fs]
+type = s3
+provider = Other
+access_key_id = {ACCESS_KEY}
+secret_access_key = {SECRET_KEY}
+endpoint = {server.endpoint}
+region = us-east-1
+force_path_style = true
+""")
+
+    def run(*args, check=True, input=None):
+        return subprocess.run(list(args), env=env, check=check, capture_output=True, input=input,
+                              timeout=300)
+
+    class Tools:
+        def aws(self, *args, check=True):
+            return run("aws", "--endpoint-url", server.endpoint, *args, check=check)
+
+        def s3cmd(self, *args, check=True):
+            return run("s3cmd", "-c", s3cfg, *args, check=check)
+
+        def rclone(self, *args, check=True):
+            return run("rclone", "--config", rclone_cfg, *args, check=check)
+
+    return Tools()

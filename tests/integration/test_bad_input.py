@@ -1,0 +1,155 @@
+"""Hostile and broken requests: truncated and oversized heads, bad framing, short bodies,
+invalid names, slowloris, many idle connections. The server answers each clearly and keeps
+serving everybody else."""
+import hashlib
+import socket
+import threading
+import time
+
+import pytest
+
+import rawclient
+
+
+def alive(s3, bucket):
+    s3.put_object(Bucket=bucket, Key="alive", Body=b"ok")
+    return s3.get_object(Bucket=bucket, Key="alive")["Body"].read() == b"ok"
+
+
+def test_garbage_request_line(server, s3, bucket):
+    status, _, _ = rawclient.request(server.port, None, None, raw=b"GARBAGE\r\n\r\n")
+    assert status == 400
+    status, _, _ = rawclient.request(server.port, None, None, raw=b"GET / HTTP/9.9\r\n\r\n")
+    assert status in (400, 505)
+    assert alive(s3, bucket)
+
+
+def test_oversized_headers(server, s3, bucket):
+    big = b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 40000 + b"\r\n\r\n"
+    status, _, _ = rawclient.request(server.port, None, None, raw=big)
+    assert status == 431
+    many = b"GET / HTTP/1.1\r\nHost: x\r\n" + b"".join(b"X-H%d: v\r\n" % i for i in range(300)) + b"\r\n"
+    status, _, _ = rawclient.request(server.port, None, None, raw=many)
+    assert status == 431
+    long_uri = b"GET /" + b"a" * 20000 + b" HTTP/1.1\r\nHost: x\r\n\r\n"
+    status, _, _ = rawclient.request(server.port, None, None, raw=long_uri)
+    assert status in (414, 431)
+    assert alive(s3, bucket)
+
+
+def test_truncated_head_then_close(server, s3, bucket):
+    s = socket.create_connection(("127.0.0.1", server.port))
+    s.sendall(b"PUT /x/y HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Len")
+    s.close()
+    assert alive(s3, bucket)
+
+
+def test_body_shorter_than_content_length(server, s3, bucket):
+    body = b"x" * 1000
+    host = f"127.0.0.1:{server.port}"
+    h, *_ = rawclient.sign("PUT", f"/{bucket}/short", host, {"content-length": "5000"},
+                           "UNSIGNED-PAYLOAD")
+    s = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+    head = f"PUT /{bucket}/short HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in h.items()) + "\r\n"
+    s.sendall(head.encode() + body)
+    s.shutdown(socket.SHUT_WR)  # the rest never comes
+    status, _, resp = rawclient.read_response(s)
+    s.close()
+    assert status in (0, 400)  # IncompleteBody, or closed
+    time.sleep(0.2)
+    with pytest.raises(Exception):
+        s3.head_object(Bucket=bucket, Key="short")
+    assert alive(s3, bucket)
+
+
+def test_bad_chunked_framing(server, s3, bucket):
+    host = f"127.0.0.1:{server.port}"
+    h, *_ = rawclient.sign("PUT", f"/{bucket}/chunked", host, {"transfer-encoding": "chunked"},
+                           "UNSIGNED-PAYLOAD")
+    h.pop("content-length", None)
+    head = f"PUT /{bucket}/chunked HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in h.items()) + "\r\n"
+    status, _, _ = rawclient.request(server.port, None, None,
+                                     raw=head.encode() + b"zz\r\nhello\r\n0\r\n\r\n")
+    assert status == 400
+    # A well-formed chunked body works.
+    status, _, body = rawclient.request(server.port, None, None,
+                                        raw=head.encode() + b"5;ext=1\r\nhello\r\n0\r\n\r\n")
+    assert status == 200, body
+    assert s3.get_object(Bucket=bucket, Key="chunked")["Body"].read() == b"hello"
+
+
+def test_keys_with_dot_dot_stay_inside(server, s3, bucket):
+    s3.put_object(Bucket=bucket, Key="../../../../etc/flashstor-escape", Body=b"x")
+    import os
+    for d in server.drives:
+        assert not os.path.exists(os.path.join(os.path.dirname(d), "etc"))
+    assert s3.get_object(Bucket=bucket, Key="../../../../etc/flashstor-escape")["Body"].read() == b"x"
+    # A raw path with ".." segments is not normalised away either.
+    status, _, _ = rawclient.signed_request(server.port, "GET", f"/{bucket}/a/../alive")
+    assert status == 404
+
+
+def test_slowloris_is_cut_off(server, s3, bucket):
+    """A client dribbling a head is disconnected after the header deadline (10 s) while other
+    clients are served normally."""
+    s = socket.create_connection(("127.0.0.1", server.port))
+    s.sendall(b"GET / HTTP/1.1\r\n")
+    start = time.time()
+    closed = False
+    while time.time() - start < 20:
+        try:
+            s.sendall(b"X-a: b\r\n")
+        except OSError:
+            closed = True
+            break
+        assert alive(s3, bucket)
+        time.sleep(1)
+        s.settimeout(0.01)
+        try:
+            if s.recv(4096) == b"":
+                closed = True
+                break
+        except socket.timeout:
+            pass
+        except OSError:
+            closed = True
+            break
+    s.close()
+    assert closed and time.time() - start < 15
+
+
+def test_thousand_idle_connections(server, s3, bucket):
+    socks = []
+    try:
+        for _ in range(1000):
+            socks.append(socket.create_connection(("127.0.0.1", server.port)))
+        assert alive(s3, bucket)
+        data = b"y" * (1 << 20)
+        s3.put_object(Bucket=bucket, Key="while-idle", Body=data)
+        assert s3.get_object(Bucket=bucket, Key="while-idle")["Body"].read() == data
+    finally:
+        for s in socks:
+            s.close()
+
+
+def test_unknown_operation_is_not_implemented(server, bucket):
+    status, _, body = rawclient.signed_request(server.port, "GET", f"/{bucket}",
+                                               query="inventory=&id=x")
+    assert status == 501 and b"NotImplemented" in body
+
+
+def test_pipelined_requests(server, bucket, s3):
+    s3.put_object(Bucket=bucket, Key="p1", Body=b"one")
+    host = f"127.0.0.1:{server.port}"
+    reqs = b""
+    for _ in range(3):
+        h, *_ = rawclient.sign("GET", f"/{bucket}/p1", host, {}, rawclient.EMPTY_SHA)
+        reqs += (f"GET /{bucket}/p1 HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in h.items())
+                 + "\r\n").encode()
+    s = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+    s.sendall(reqs)
+    f = s.makefile("rb")
+    for _ in range(3):
+        status, _, body = rawclient.read_response(f)
+        assert status == 200 and body == b"one"
+    s.close()

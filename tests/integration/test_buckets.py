@@ -1,0 +1,63 @@
+"""Bucket operations through boto3: create (name rules), head, list, location, delete."""
+import uuid
+
+import pytest
+from botocore.exceptions import ClientError
+
+
+def err(e):
+    return e.value.response["Error"]["Code"], e.value.response["ResponseMetadata"]["HTTPStatusCode"]
+
+
+def test_bucket_lifecycle(s3):
+    name = "b-" + uuid.uuid4().hex[:10]
+    s3.create_bucket(Bucket=name)
+    assert name in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+    assert s3.head_bucket(Bucket=name)["ResponseMetadata"]["HTTPStatusCode"] == 200
+    loc = s3.get_bucket_location(Bucket=name)
+    assert loc.get("LocationConstraint") in (None, "")
+    s3.put_object(Bucket=name, Key="x", Body=b"1")
+    with pytest.raises(ClientError) as e:
+        s3.delete_bucket(Bucket=name)
+    assert err(e) == ("BucketNotEmpty", 409)
+    s3.delete_object(Bucket=name, Key="x")
+    s3.delete_bucket(Bucket=name)
+    with pytest.raises(ClientError) as e:
+        s3.head_bucket(Bucket=name)
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+
+
+def test_create_existing_bucket(s3, bucket):
+    with pytest.raises(ClientError) as e:
+        s3.create_bucket(Bucket=bucket)
+    assert err(e) == ("BucketAlreadyOwnedByYou", 409)
+
+
+@pytest.mark.parametrize("name", ["ab", "a" * 64, "Upper", "under_score", "-lead", "trail-",
+                                  "dot..dot", "192.168.1.1", "xn--bucket", "x.-y"])
+def test_invalid_bucket_names(s3, name):
+    with pytest.raises(ClientError) as e:
+        s3.create_bucket(Bucket=name)
+    assert err(e) == ("InvalidBucketName", 400)
+
+
+def test_missing_bucket_errors(s3):
+    name = "missing-" + uuid.uuid4().hex[:8]
+    with pytest.raises(ClientError) as e:
+        s3.list_objects_v2(Bucket=name)
+    assert err(e) == ("NoSuchBucket", 404)
+    with pytest.raises(ClientError) as e:
+        s3.put_object(Bucket=name, Key="k", Body=b"x")
+    assert err(e) == ("NoSuchBucket", 404)
+    with pytest.raises(ClientError) as e:
+        s3.delete_bucket(Bucket=name)
+    assert err(e) == ("NoSuchBucket", 404)
+
+
+def test_request_id_on_every_response(s3, bucket):
+    r = s3.list_objects_v2(Bucket=bucket)
+    assert r["ResponseMetadata"]["HTTPHeaders"].get("x-amz-request-id")
+    with pytest.raises(ClientError) as e:
+        s3.get_object(Bucket=bucket, Key="nope")
+    assert e.value.response["ResponseMetadata"]["HTTPHeaders"].get("x-amz-request-id")
+    assert e.value.response["Error"]["Code"] == "NoSuchKey"

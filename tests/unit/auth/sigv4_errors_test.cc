@@ -1,0 +1,222 @@
+// Unit tests of SigV4Verifier::verify rejecting requests: skew, expiry, bad presign
+// parameters, wrong key or signature, unsigned host, malformed headers, unknown key.
+
+#include <string>
+
+#include "flashstor/auth/sigv4.h"
+#include "sigv4_test_util.h"
+
+// cmocka last: its macros (e.g. fail) clash with standard headers.
+// clang-format off
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+extern "C" {
+#include <cmocka.h>
+}
+// clang-format on
+
+using namespace flashstor;
+using namespace flashstor::auth;
+using namespace flashstor::auth::testing;
+
+namespace {
+
+void test_presigned_bad_parameters(void**) {
+  for (std::string_view expires : {"0", "604801", "-5", "abc", "", "99999999999999999999999"}) {
+    TestRequest r = Presigned();
+    r.set_query("X-Amz-Expires", expires);
+    assert_int_equal(static_cast<int>(VerifyCode(r)),
+                     static_cast<int>(Code::kAuthorizationHeaderMalformed));
+  }
+  TestRequest week = Presigned();  // 604800 is allowed (the signature then no longer matches)
+  week.set_query("X-Amz-Expires", "604800");
+  assert_int_equal(static_cast<int>(VerifyCode(week)), static_cast<int>(Code::kSignatureMismatch));
+  for (std::string_view missing : {"X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date",
+                                   "X-Amz-Expires", "X-Amz-SignedHeaders", "X-Amz-Signature"}) {
+    TestRequest r = Presigned();
+    r.remove_query(missing);
+    assert_int_equal(static_cast<int>(VerifyCode(r)),
+                     static_cast<int>(Code::kAuthorizationHeaderMalformed));
+  }
+  TestRequest alg = Presigned();
+  alg.set_query("X-Amz-Algorithm", "AWS4-HMAC-SHA1");
+  assert_int_equal(static_cast<int>(VerifyCode(alg)),
+                   static_cast<int>(Code::kAuthorizationHeaderMalformed));
+  TestRequest date = Presigned();
+  date.set_query("X-Amz-Date", "2013-05-24T00:00:00Z");
+  assert_int_equal(static_cast<int>(VerifyCode(date)),
+                   static_cast<int>(Code::kAuthorizationHeaderMalformed));
+  TestRequest sha = Presigned();
+  sha.add_query("X-Amz-Content-Sha256", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD");
+  assert_int_equal(static_cast<int>(VerifyCode(sha)), static_cast<int>(Code::kInvalidRequest));
+  TestRequest both = Presigned();
+  both.add_header("Authorization", kGetAuth);
+  assert_int_equal(static_cast<int>(VerifyCode(both)), static_cast<int>(Code::kInvalidRequest));
+}
+
+void test_clock_skew(void**) {
+  TestRequest r = GetObject();
+  assert_int_equal(static_cast<int>(VerifyCode(r, kExampleTime + 900)),
+                   static_cast<int>(Code::kOk));
+  assert_int_equal(static_cast<int>(VerifyCode(r, kExampleTime - 900)),
+                   static_cast<int>(Code::kOk));
+  assert_int_equal(static_cast<int>(VerifyCode(r, kExampleTime + 901)),
+                   static_cast<int>(Code::kRequestTimeTooSkewed));
+  assert_int_equal(static_cast<int>(VerifyCode(r, kExampleTime - 901)),
+                   static_cast<int>(Code::kRequestTimeTooSkewed));
+}
+
+void test_wrong_secret_and_flipped_signature(void**) {
+  FakeCredentials wrong("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEz");
+  SigV4Verifier v(wrong, VerifyOptions{});
+  TestRequest r = GetObject();
+  auto ctx = v.verify(r.request(), r.query(), kExampleTime);
+  assert_int_equal(static_cast<int>(ctx.error().code()),
+                   static_cast<int>(Code::kSignatureMismatch));
+
+  std::string flipped(kGetAuth);
+  flipped[flipped.size() - 7] = flipped[flipped.size() - 7] == '0' ? '1' : '0';
+  TestRequest f = GetObject(flipped);
+  assert_int_equal(static_cast<int>(VerifyCode(f)), static_cast<int>(Code::kSignatureMismatch));
+  // Upper-case hex, a short and an over-long signature never match.
+  std::string upper(kGetAuth);
+  for (size_t i = upper.find("Signature=") + 10; i < upper.size(); ++i) {
+    if (upper[i] >= 'a' && upper[i] <= 'f') upper[i] = static_cast<char>(upper[i] - 32);
+  }
+  TestRequest u = GetObject(upper);
+  assert_int_equal(static_cast<int>(VerifyCode(u)), static_cast<int>(Code::kSignatureMismatch));
+  std::string shorter(kGetAuth.substr(0, kGetAuth.size() - 1));
+  TestRequest s = GetObject(shorter);
+  assert_int_equal(static_cast<int>(VerifyCode(s)), static_cast<int>(Code::kSignatureMismatch));
+  std::string longer = std::string(kGetAuth) + "0";
+  TestRequest l = GetObject(longer);
+  assert_int_equal(static_cast<int>(VerifyCode(l)), static_cast<int>(Code::kSignatureMismatch));
+  // A tampered signed header value breaks the signature.
+  TestRequest t = GetObject();
+  t.set_header("Range", "bytes=0-10");
+  assert_int_equal(static_cast<int>(VerifyCode(t)), static_cast<int>(Code::kSignatureMismatch));
+}
+
+void test_host_must_be_signed(void**) {
+  TestRequest r = GetObject(
+      "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request,"
+      "SignedHeaders=range;x-amz-content-sha256;x-amz-date,"
+      "Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41");
+  assert_int_equal(static_cast<int>(VerifyCode(r)), static_cast<int>(Code::kAccessDenied));
+  TestRequest p = Presigned();
+  p.set_query("X-Amz-SignedHeaders", "x-amz-date");
+  assert_int_equal(static_cast<int>(VerifyCode(p)), static_cast<int>(Code::kAccessDenied));
+}
+
+void test_malformed_authorization(void**) {
+  const std::string_view cases[] = {
+      "",
+      "AWS4-HMAC-SHA256",
+      "AWS4-HMAC-SHA256x Credential=a/20130524/us-east-1/s3/aws4_request",
+      "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request",
+      "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request, "
+      "SignedHeaders=host, Signature=",
+      "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request, "
+      "SignedHeaders=host, Signature=ab, Signature=cd",
+      "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request, "
+      "SignedHeaders=host, Signature=ab, Extra=1",
+      "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3, "
+      "SignedHeaders=host, Signature=ab",
+      "AWS4-HMAC-SHA256 Credential=/20130524/us-east-1/s3/aws4_request, "
+      "SignedHeaders=host, Signature=ab",
+      "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/2013052/us-east-1/s3/aws4_request, "
+      "SignedHeaders=host, Signature=ab",
+      "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/ec2/aws4_request, "
+      "SignedHeaders=host, Signature=ab",
+      "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws5_request, "
+      "SignedHeaders=host, Signature=ab",
+      "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/eu-west-1/s3/aws4_request, "
+      "SignedHeaders=host, Signature=ab",
+      "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request, "
+      "SignedHeaders=host;;range, Signature=ab",
+      "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request, "
+      "SignedHeaders=Host;range, Signature=ab",
+      "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request, "
+      "SignedHeaders=host;host, Signature=ab",
+      "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request "
+      "SignedHeaders=host Signature=ab",
+      // Scope date differs from x-amz-date.
+      "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130525/us-east-1/s3/aws4_request, "
+      "SignedHeaders=host, Signature=ab",
+  };
+  for (std::string_view c : cases) {
+    TestRequest r = GetObject(c);
+    assert_int_equal(static_cast<int>(VerifyCode(r)),
+                     static_cast<int>(Code::kAuthorizationHeaderMalformed));
+  }
+  TestRequest v2 = GetObject("AWS AKIAIOSFODNN7EXAMPLE:frJIUN8DYpKDtOLCwo//yllqDzg=");
+  assert_int_equal(static_cast<int>(VerifyCode(v2)), static_cast<int>(Code::kInvalidRequest));
+  // An empty configured region accepts any region (then the signature decides).
+  TestRequest eu = GetObject(
+      "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/eu-west-1/s3/aws4_request, "
+      "SignedHeaders=host, Signature=ab");
+  VerifyOptions any;
+  any.region.clear();
+  assert_int_equal(static_cast<int>(VerifyCode(eu, kExampleTime, any)),
+                   static_cast<int>(Code::kSignatureMismatch));
+}
+
+void test_unknown_access_key(void**) {
+  TestRequest r = GetObject(
+      "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLX/20130524/us-east-1/s3/aws4_request,"
+      "SignedHeaders=host;range;x-amz-content-sha256;x-amz-date,"
+      "Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41");
+  assert_int_equal(static_cast<int>(VerifyCode(r)), static_cast<int>(Code::kInvalidAccessKeyId));
+}
+
+void test_content_sha256_values(void**) {
+  for (std::string_view bad :
+       {"abc", "UNSIGNED", "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD",
+        "zz3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", ""}) {
+    TestRequest r = GetObject();
+    r.set_header("x-amz-content-sha256", bad);
+    assert_int_equal(static_cast<int>(VerifyCode(r)), static_cast<int>(Code::kInvalidRequest));
+  }
+}
+
+void test_missing_date(void**) {
+  TestRequest r("GET", "/test.txt",
+                {{"Host", "examplebucket.s3.amazonaws.com"},
+                 {"Authorization", kGetAuth},
+                 {"Range", "bytes=0-9"},
+                 {"x-amz-content-sha256", kEmptySha}});
+  assert_int_equal(static_cast<int>(VerifyCode(r)), static_cast<int>(Code::kAccessDenied));
+  TestRequest bad = GetObject();
+  bad.set_header("x-amz-date", "20130524T000000");
+  assert_int_equal(static_cast<int>(VerifyCode(bad)), static_cast<int>(Code::kAccessDenied));
+  bad.set_header("x-amz-date", "20130230T000000Z");  // no 30 February
+  assert_int_equal(static_cast<int>(VerifyCode(bad)), static_cast<int>(Code::kAccessDenied));
+}
+
+void test_signed_header_missing_from_request(void**) {
+  TestRequest r("GET", "/test.txt",
+                {{"Host", "examplebucket.s3.amazonaws.com"},
+                 {"Authorization", kGetAuth},
+                 {"x-amz-content-sha256", kEmptySha},
+                 {"x-amz-date", "20130524T000000Z"}});
+  assert_int_equal(static_cast<int>(VerifyCode(r)), static_cast<int>(Code::kSignatureMismatch));
+}
+
+}  // namespace
+
+int main() {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_presigned_bad_parameters),
+      cmocka_unit_test(test_clock_skew),
+      cmocka_unit_test(test_wrong_secret_and_flipped_signature),
+      cmocka_unit_test(test_host_must_be_signed),
+      cmocka_unit_test(test_malformed_authorization),
+      cmocka_unit_test(test_unknown_access_key),
+      cmocka_unit_test(test_content_sha256_values),
+      cmocka_unit_test(test_missing_date),
+      cmocka_unit_test(test_signed_header_missing_from_request),
+  };
+  return cmocka_run_group_tests(tests, nullptr, nullptr);
+}

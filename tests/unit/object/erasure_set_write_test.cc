@@ -1,0 +1,201 @@
+// Unit tests of write safety: a body that fails or mismatches its digest before commit
+// leaves nothing visible (and no temp files); an overwrite that fails keeps the old object;
+// missing write quorum fails cleanly; a commit that reaches too few drives is rolled back;
+// a drive failing mid-write is dropped and queued for healing.
+#include <dirent.h>
+
+#include <string>
+#include <vector>
+
+#include "engine_test_util.h"
+#include "faulty_disk.h"
+#include "flashstor/object/set_layout.h"
+#include "flashstor/storage/local_disk.h"
+
+// clang-format off
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+extern "C" {
+#include <cmocka.h>
+}
+// clang-format on
+
+using namespace flashstor;
+using namespace flashstor::testing;
+
+namespace {
+
+constexpr uint64_t kBlock = 1u << 20;
+
+size_t CountEntries(const std::string& dir, std::string_view prefix = "") {
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return 0;
+  size_t n = 0;
+  while (dirent* e = readdir(d)) {
+    std::string_view name = e->d_name;
+    if (name != "." && name != ".." && name.starts_with(prefix)) ++n;
+  }
+  closedir(d);
+  return n;
+}
+
+void ExpectNothingLeft(const std::vector<std::string>& paths, const std::string& key) {
+  for (const auto& p : paths) {
+    assert_int_equal(CountEntries(p + "/.flashstor.sys/tmp"), 0);
+    assert_false(FileExists(p + "/bucket/" + key));
+  }
+}
+
+Result<object::ObjectInfo> PutFailing(object::ObjectLayer& e, const std::string& key,
+                                      const std::string& data, int64_t fail_after) {
+  MemSource src(data, 65536, fail_after);
+  hash::HashingSource body(src, hash::Expectations{});
+  return e.put_object("bucket", key, body, static_cast<int64_t>(data.size()), {});
+}
+
+void test_failed_body_leaves_nothing(void**) {
+  TempDir dir;
+  auto paths = MakeDrives(dir, 4);
+  auto e = MustOpen(paths, TestConfig());
+  assert_true(e->make_bucket("bucket").ok());
+  std::string big = RandomData(3 * kBlock, 1);
+  for (int64_t fail_at :
+       {0L, 1000L, static_cast<long>(kBlock), static_cast<long>(2 * kBlock + 5)}) {
+    auto r = PutFailing(*e, "k", big, fail_at);
+    assert_false(r.has_value());
+    assert_int_equal(r.error().code(), Code::kIncompleteBody);
+    assert_int_equal(e->get_object_info("bucket", "k").error().code(), Code::kNoSuchKey);
+    ExpectNothingLeft(paths, "k");
+  }
+  // Wrong Content-MD5: the digest check at EOF fails before anything is committed.
+  std::string data = RandomData(5000, 2);
+  MemSource src(data);
+  hash::Expectations ex;
+  ex.content_md5 = std::array<unsigned char, 16>{};
+  hash::HashingSource body(src, ex);
+  auto r = e->put_object("bucket", "md5", body, static_cast<int64_t>(data.size()), {});
+  assert_int_equal(r.error().code(), Code::kBadDigest);
+  ExpectNothingLeft(paths, "md5");
+  // Announced size larger than the body.
+  MemSource src2(data);
+  hash::HashingSource body2(src2, hash::Expectations{});
+  r = e->put_object("bucket", "short", body2, 6000, {});
+  assert_int_equal(r.error().code(), Code::kIncompleteBody);
+  ExpectNothingLeft(paths, "short");
+  auto list = e->list_objects("bucket", {});
+  assert_true(list->objects.empty());
+}
+
+void test_failed_overwrite_keeps_old(void**) {
+  TempDir dir;
+  auto paths = MakeDrives(dir, 4);
+  auto e = MustOpen(paths, TestConfig());
+  assert_true(e->make_bucket("bucket").ok());
+  std::string v1 = RandomData(2 * kBlock + 3, 3);
+  assert_true(Put(*e, "bucket", "k", v1).has_value());
+  assert_false(PutFailing(*e, "k", RandomData(3 * kBlock, 4), kBlock + 7).has_value());
+  assert_true(*Get(*e, "bucket", "k") == v1);
+  for (const auto& p : paths) assert_int_equal(CountEntries(p + "/bucket/k", "%d."), 1);
+}
+
+void test_write_quorum_lost(void**) {
+  TempDir dir;
+  auto paths = MakeDrives(dir, 4);
+  auto e = MustOpen(paths, TestConfig());
+  assert_true(e->make_bucket("bucket").ok());
+  RemoveAll(paths[0]);
+  // k = m = 2: write quorum is 3, three drives left.
+  std::string data = RandomData(kBlock + 1, 5);
+  assert_true(Put(*e, "bucket", "ok", data).has_value());
+  assert_true(*Get(*e, "bucket", "ok") == data);
+  RemoveAll(paths[1]);
+  auto r = Put(*e, "bucket", "lost", data);
+  assert_false(r.has_value());
+  assert_int_equal(r.error().code(), Code::kWriteQuorum);
+  assert_int_equal(Put(*e, "bucket", "tiny", "x").error().code(), Code::kWriteQuorum);
+  assert_int_equal(e->get_object_info("bucket", "lost").error().code(), Code::kNoSuchKey);
+  for (size_t i = 2; i < 4; ++i) {
+    assert_false(FileExists(paths[i] + "/bucket/lost"));
+    assert_int_equal(CountEntries(paths[i] + "/.flashstor.sys/tmp"), 0);
+  }
+  assert_true(*Get(*e, "bucket", "ok") == data);  // two of four still read
+}
+
+struct FaultyEngine {
+  TempDir dir;
+  std::vector<std::string> paths;
+  std::vector<std::shared_ptr<FaultyDisk>> faulty;
+  std::unique_ptr<object::ErasureSets> e;
+  explicit FaultyEngine(int n) : paths(MakeDrives(dir, n)) {
+    std::vector<std::shared_ptr<storage::StorageApi>> drives;
+    for (const auto& p : paths) {
+      auto d = storage::LocalDisk::Open(p);
+      faulty.push_back(
+          std::make_shared<FaultyDisk>(std::shared_ptr<storage::StorageApi>(std::move(*d))));
+      drives.push_back(faulty.back());
+    }
+    e = std::make_unique<object::ErasureSets>(drives, 1, object::DefaultParity(n), TestConfig());
+    assert_true(e->make_bucket("bucket").ok());
+  }
+};
+
+void test_commit_rolled_back(void**) {
+  FaultyEngine f(4);
+  std::string v1 = RandomData(kBlock + 100, 6);
+  std::string small1 = "small v1";
+  assert_true(Put(*f.e, "bucket", "k", v1).has_value());
+  assert_true(Put(*f.e, "bucket", "s", small1).has_value());
+  std::string meta0 = ReadFile(f.paths[0] + "/bucket/k/%m.json");
+  f.faulty[2]->fail_meta_writes = true;
+  f.faulty[3]->fail_meta_writes = true;
+  // Two of four commit: below the write quorum of 3, so both are rolled back.
+  auto r = Put(*f.e, "bucket", "k", RandomData(2 * kBlock, 7));
+  assert_int_equal(r.error().code(), Code::kWriteQuorum);
+  assert_int_equal(Put(*f.e, "bucket", "s", "small v2").error().code(), Code::kWriteQuorum);
+  assert_int_equal(Put(*f.e, "bucket", "new", "x").error().code(), Code::kWriteQuorum);
+  f.faulty[2]->fail_meta_writes = false;
+  f.faulty[3]->fail_meta_writes = false;
+  assert_true(*Get(*f.e, "bucket", "k") == v1);
+  assert_true(*Get(*f.e, "bucket", "s") == small1);
+  assert_int_equal(f.e->get_object_info("bucket", "new").error().code(), Code::kNoSuchKey);
+  assert_true(ReadFile(f.paths[0] + "/bucket/k/%m.json") == meta0);
+  for (const auto& p : f.paths) {
+    assert_int_equal(CountEntries(p + "/bucket/k", "%d."), 1);
+    assert_false(FileExists(p + "/bucket/new"));
+  }
+}
+
+void test_drive_failing_mid_write(void**) {
+  FaultyEngine f(4);
+  f.faulty[1]->fail_shard_after = 300000;
+  std::string data = RandomData(3 * kBlock, 8);
+  auto r = Put(*f.e, "bucket", "k", data);
+  assert_true(r.has_value());  // three drives still make the quorum
+  f.faulty[1]->fail_shard_after = -1;
+  assert_false(FileExists(ShardFile(f.paths[1], "bucket", "k")));
+  assert_int_equal(f.e->heal_queue().size(), 1);
+  auto task = f.e->heal_queue().pop(std::chrono::milliseconds(0));
+  auto healed = f.e->heal_object(task->bucket, task->key);
+  assert_true(healed.status.ok());
+  assert_int_equal(healed.shards_healed, 1);
+  assert_true(FileExists(ShardFile(f.paths[1], "bucket", "k")));
+  // Drives 0 and 2 gone: 1 (healed) and 3 must serve the object together.
+  RemoveAll(f.paths[0]);
+  RemoveAll(f.paths[2]);
+  assert_true(*Get(*f.e, "bucket", "k") == data);
+}
+
+}  // namespace
+
+int main() {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_failed_body_leaves_nothing),
+      cmocka_unit_test(test_failed_overwrite_keeps_old),
+      cmocka_unit_test(test_write_quorum_lost),
+      cmocka_unit_test(test_commit_rolled_back),
+      cmocka_unit_test(test_drive_failing_mid_write),
+  };
+  return cmocka_run_group_tests(tests, nullptr, nullptr);
+}

@@ -1,0 +1,92 @@
+// FaultyDisk: a StorageApi decorator for tests that forwards to a real drive and fails
+// chosen operations on demand (metadata commits, shard writes after N bytes).
+#pragma once
+
+#include <atomic>
+#include <memory>
+
+#include "flashstor/storage/storage_api.h"
+
+namespace flashstor::testing {
+
+class FaultyDisk final : public storage::StorageApi {
+ public:
+  explicit FaultyDisk(std::shared_ptr<storage::StorageApi> inner) : inner_(std::move(inner)) {}
+
+  std::atomic<bool> fail_meta_writes{false};  // write_all of %m.json fails
+  std::atomic<int64_t> fail_shard_after{-1};  // shard writers fail after this many bytes
+
+  const std::string& endpoint() const override { return inner_->endpoint(); }
+  Result<storage::DiskInfo> disk_info() override { return inner_->disk_info(); }
+  Status make_volume(std::string_view v) override { return inner_->make_volume(v); }
+  Result<std::vector<storage::VolumeInfo>> list_volumes() override {
+    return inner_->list_volumes();
+  }
+  Result<storage::VolumeInfo> stat_volume(std::string_view v) override {
+    return inner_->stat_volume(v);
+  }
+  Status delete_volume(std::string_view v, bool force) override {
+    return inner_->delete_volume(v, force);
+  }
+  Result<std::string> read_all(std::string_view v, std::string_view k,
+                               std::string_view f) override {
+    return inner_->read_all(v, k, f);
+  }
+  Status write_all(std::string_view v, std::string_view k, std::string_view f,
+                   std::string_view data) override {
+    if (fail_meta_writes && f == storage::kMetaFile) return Status(Code::kFaultyDisk, "injected");
+    return inner_->write_all(v, k, f, data);
+  }
+  Result<std::unique_ptr<storage::FileWriter>> create_file(std::string_view v, std::string_view k,
+                                                           std::string_view f) override {
+    auto w = inner_->create_file(v, k, f);
+    if (!w || fail_shard_after < 0) return w;
+    return std::unique_ptr<storage::FileWriter>(
+        std::make_unique<Writer>(std::move(*w), fail_shard_after.load()));
+  }
+  Result<std::unique_ptr<storage::FileReader>> open_file(std::string_view v, std::string_view k,
+                                                         std::string_view f) override {
+    return inner_->open_file(v, k, f);
+  }
+  Status rename(std::string_view sv, std::string_view sk, std::string_view sf, std::string_view dv,
+                std::string_view dk, std::string_view df) override {
+    return inner_->rename(sv, sk, sf, dv, dk, df);
+  }
+  Status delete_path(std::string_view v, std::string_view k, std::string_view f,
+                     bool recursive) override {
+    return inner_->delete_path(v, k, f, recursive);
+  }
+  Result<storage::FileStat> stat(std::string_view v, std::string_view k,
+                                 std::string_view f) override {
+    return inner_->stat(v, k, f);
+  }
+  Result<std::vector<std::string>> list_dir(std::string_view v, std::string_view k,
+                                            std::string_view f, size_t limit) override {
+    return inner_->list_dir(v, k, f, limit);
+  }
+  Result<std::unique_ptr<storage::Walker>> walk(std::string_view v,
+                                                const storage::WalkOptions& o) override {
+    return inner_->walk(v, o);
+  }
+
+ private:
+  class Writer final : public storage::FileWriter {
+   public:
+    Writer(std::unique_ptr<storage::FileWriter> inner, int64_t budget)
+        : inner_(std::move(inner)), budget_(budget) {}
+    Status write(std::span<const uint8_t> data) override {
+      budget_ -= static_cast<int64_t>(data.size());
+      if (budget_ < 0) return Status(Code::kFaultyDisk, "injected write failure");
+      return inner_->write(data);
+    }
+    Status close() override { return inner_->close(); }
+
+   private:
+    std::unique_ptr<storage::FileWriter> inner_;
+    int64_t budget_;
+  };
+
+  std::shared_ptr<storage::StorageApi> inner_;
+};
+
+}  // namespace flashstor::testing

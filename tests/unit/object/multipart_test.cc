@@ -1,0 +1,212 @@
+// Unit tests of multipart uploads: complete with ETag and composite checksum, the data read
+// back across part boundaries, every completion error, part listing and pagination, upload
+// listing, abort, and part replacement.
+#include <openssl/evp.h>
+
+#include <string>
+#include <vector>
+
+#include "engine_test_util.h"
+
+// clang-format off
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+extern "C" {
+#include <cmocka.h>
+}
+// clang-format on
+
+using namespace flashstor;
+using namespace flashstor::testing;
+
+namespace {
+
+constexpr size_t kMiB = 1u << 20;
+
+std::string Md5(std::string_view data) {
+  unsigned char d[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), d, &len, EVP_md5(), nullptr);
+  return std::string(reinterpret_cast<char*>(d), len);
+}
+
+std::string Hex(std::string_view raw) {
+  return hash::HexEncode({reinterpret_cast<const unsigned char*>(raw.data()), raw.size()});
+}
+
+Result<object::PartInfo> PutPart(object::ObjectLayer& e, const std::string& key,
+                                 const std::string& id, int n, std::string_view data,
+                                 hash::ChecksumAlgo algo = hash::ChecksumAlgo::kNone) {
+  MemSource src(data);
+  hash::Expectations ex;
+  ex.checksum_algo = algo;
+  hash::HashingSource body(src, ex);
+  return e.put_object_part("bucket", key, id, n, body, static_cast<int64_t>(data.size()));
+}
+
+struct Fixture {
+  TempDir dir;
+  std::unique_ptr<object::ErasureSets> e;
+  explicit Fixture(int drives) : e(MustOpen(MakeDrives(dir, drives), TestConfig())) {
+    assert_true(e->make_bucket("bucket").ok());
+  }
+};
+
+void test_complete_three_parts_plus_one_byte(void**) {
+  Fixture f(4);
+  auto id = f.e->new_multipart_upload("bucket", "big/object", {}, hash::ChecksumAlgo::kCrc32c);
+  assert_true(id.has_value());
+  std::vector<std::string> parts = {RandomData(5 * kMiB, 1), RandomData(5 * kMiB, 2),
+                                    RandomData(5 * kMiB, 3), "z"};
+  std::vector<object::CompletePart> list;
+  std::string md5s, whole;
+  std::vector<std::string> crcs;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    auto p = PutPart(*f.e, "big/object", *id, static_cast<int>(i + 1), parts[i],
+                     hash::ChecksumAlgo::kCrc32c);
+    assert_true(p.has_value());
+    assert_string_equal(p->etag.c_str(), Hex(Md5(parts[i])).c_str());
+    assert_false(p->checksum_b64.empty());
+    list.push_back({p->number, "\"" + p->etag + "\"", ""});
+    md5s += Md5(parts[i]);
+    whole += parts[i];
+    crcs.push_back(p->checksum_b64);
+  }
+  auto info = f.e->complete_multipart_upload("bucket", "big/object", *id, list);
+  assert_true(info.has_value());
+  std::string want_etag = Hex(Md5(md5s)) + "-4";
+  assert_string_equal(info->etag.c_str(), want_etag.c_str());
+  assert_int_equal(info->size, whole.size());
+  hash::Checksum composite(hash::ChecksumAlgo::kCrc32c);
+  for (const auto& c : crcs) composite.update(*hash::Base64Decode(c));
+  assert_string_equal(info->checksum_b64.c_str(), (composite.final_b64() + "-4").c_str());
+  auto head = f.e->get_object_info("bucket", "big/object");
+  assert_string_equal(head->etag.c_str(), want_etag.c_str());
+  assert_int_equal(head->parts.size(), 4);
+  assert_int_equal(head->parts[3].size, 1);
+  assert_true(*Get(*f.e, "bucket", "big/object") == whole);
+  // Ranges across part boundaries.
+  auto r = Get(*f.e, "bucket", "big/object", 5 * kMiB - 3, 7);
+  assert_true(*r == whole.substr(5 * kMiB - 3, 7));
+  r = Get(*f.e, "bucket", "big/object", whole.size() - 2, 2);
+  assert_true(*r == whole.substr(whole.size() - 2));
+  // The upload is gone.
+  assert_int_equal(f.e->list_parts("bucket", "big/object", *id, 0, 100).error().code(),
+                   Code::kNoSuchUpload);
+}
+
+void test_complete_errors(void**) {
+  Fixture f(4);
+  auto id = f.e->new_multipart_upload("bucket", "k", {}, hash::ChecksumAlgo::kNone);
+  std::string small = RandomData(1000, 4), big = RandomData(5 * kMiB, 5);
+  auto p1 = PutPart(*f.e, "k", *id, 1, small);
+  auto p2 = PutPart(*f.e, "k", *id, 2, big);
+  auto p3 = PutPart(*f.e, "k", *id, 3, small);
+  assert_true(p1 && p2 && p3);
+  using CP = object::CompletePart;
+  auto complete = [&](std::vector<CP> parts) {
+    return f.e->complete_multipart_upload("bucket", "k", *id, parts);
+  };
+  assert_int_equal(complete({}).error().code(), Code::kMalformedXml);
+  assert_int_equal(complete({{2, p2->etag, ""}, {1, p1->etag, ""}}).error().code(),
+                   Code::kInvalidPartOrder);
+  assert_int_equal(complete({{2, p2->etag, ""}, {2, p2->etag, ""}}).error().code(),
+                   Code::kInvalidPartOrder);
+  assert_int_equal(complete({{2, p2->etag, ""}, {4, p2->etag, ""}}).error().code(),
+                   Code::kInvalidPart);
+  assert_int_equal(complete({{2, p2->etag, ""}, {3, p2->etag, ""}}).error().code(),
+                   Code::kInvalidPart);  // wrong etag
+  assert_int_equal(complete({{1, p1->etag, ""}, {2, p2->etag, ""}}).error().code(),
+                   Code::kEntityTooSmall);
+  assert_int_equal(complete({{0, p1->etag, ""}}).error().code(), Code::kInvalidPart);
+  // Bad part numbers and unknown uploads.
+  assert_int_equal(PutPart(*f.e, "k", *id, 0, "x").error().code(), Code::kInvalidArgument);
+  assert_int_equal(PutPart(*f.e, "k", *id, 10001, "x").error().code(), Code::kInvalidArgument);
+  assert_int_equal(PutPart(*f.e, "k", "not-a-uuid", 1, "x").error().code(), Code::kNoSuchUpload);
+  assert_int_equal(
+      PutPart(*f.e, "k", "00000000-0000-4000-8000-000000000000", 1, "x").error().code(),
+      Code::kNoSuchUpload);
+  assert_int_equal(PutPart(*f.e, "other", *id, 1, "x").error().code(), Code::kNoSuchUpload);
+  // A valid subset (parts 2 and 3) completes; part 1 is dropped.
+  auto info = complete({{2, p2->etag, ""}, {3, "\"" + p3->etag + "\"", ""}});
+  assert_true(info.has_value());
+  assert_true(*Get(*f.e, "bucket", "k") == big + small);
+  assert_int_equal(complete({{2, p2->etag, ""}}).error().code(), Code::kNoSuchUpload);
+}
+
+void test_list_parts_and_replace(void**) {
+  Fixture f(6);
+  auto id = f.e->new_multipart_upload("bucket", "p", {}, hash::ChecksumAlgo::kNone);
+  for (int n = 1; n <= 12; ++n) {
+    assert_true(PutPart(*f.e, "p", *id, n * 2, "part" + std::to_string(n)).has_value());
+  }
+  auto page = f.e->list_parts("bucket", "p", *id, 0, 5);
+  assert_true(page.has_value());
+  assert_int_equal(page->parts.size(), 5);
+  assert_true(page->truncated);
+  assert_int_equal(page->parts[0].number, 2);
+  assert_int_equal(page->next_part_number_marker, 10);
+  page = f.e->list_parts("bucket", "p", *id, 10, 100);
+  assert_int_equal(page->parts.size(), 7);
+  assert_false(page->truncated);
+  assert_int_equal(page->parts.back().number, 24);
+  // Uploading a part number again replaces it.
+  auto again = PutPart(*f.e, "p", *id, 2, "replaced");
+  page = f.e->list_parts("bucket", "p", *id, 0, 1);
+  assert_string_equal(page->parts[0].etag.c_str(), again->etag.c_str());
+  assert_int_equal(page->parts[0].size, 8);
+  assert_true(f.e->abort_multipart_upload("bucket", "p", *id).ok());
+  assert_int_equal(f.e->list_parts("bucket", "p", *id, 0, 5).error().code(), Code::kNoSuchUpload);
+  assert_int_equal(f.e->abort_multipart_upload("bucket", "p", *id).code(), Code::kNoSuchUpload);
+  assert_int_equal(f.e->get_object_info("bucket", "p").error().code(), Code::kNoSuchKey);
+}
+
+void test_list_uploads(void**) {
+  Fixture f(4);
+  assert_true(f.e->make_bucket("other").ok());
+  std::vector<std::string> keys = {"a/1", "a/2", "b", "c/x/y", "b"};
+  std::vector<std::string> ids;
+  for (const auto& k : keys) ids.push_back(*f.e->new_multipart_upload("bucket", k, {}, {}));
+  assert_true(f.e->new_multipart_upload("other", "a/1", {}, {}).has_value());
+  object::ListUploadsOptions opt;
+  auto all = f.e->list_multipart_uploads("bucket", opt);
+  assert_true(all.has_value());
+  assert_int_equal(all->uploads.size(), 5);
+  assert_string_equal(all->uploads[0].key.c_str(), "a/1");
+  assert_string_equal(all->uploads[4].key.c_str(), "c/x/y");
+  opt.delimiter = "/";
+  auto grouped = f.e->list_multipart_uploads("bucket", opt);
+  assert_int_equal(grouped->uploads.size(), 2);  // the two "b" uploads
+  assert_int_equal(grouped->common_prefixes.size(), 2);
+  assert_string_equal(grouped->common_prefixes[0].c_str(), "a/");
+  opt = {};
+  opt.max_uploads = 2;
+  auto page = f.e->list_multipart_uploads("bucket", opt);
+  assert_int_equal(page->uploads.size(), 2);
+  assert_true(page->truncated);
+  opt.key_marker = page->next_key_marker;
+  opt.upload_id_marker = page->next_upload_id_marker;
+  page = f.e->list_multipart_uploads("bucket", opt);
+  assert_int_equal(page->uploads.size(), 2);
+  assert_string_equal(page->uploads[0].key.c_str(), "b");
+  opt = {};
+  opt.prefix = "c/";
+  assert_int_equal(f.e->list_multipart_uploads("bucket", opt)->uploads.size(), 1);
+  // Deleting the bucket aborts its uploads (no objects left).
+  assert_true(f.e->delete_bucket("bucket").ok());
+  assert_int_equal(f.e->list_multipart_uploads("other", {})->uploads.size(), 1);
+}
+
+}  // namespace
+
+int main() {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_complete_three_parts_plus_one_byte),
+      cmocka_unit_test(test_complete_errors),
+      cmocka_unit_test(test_list_parts_and_replace),
+      cmocka_unit_test(test_list_uploads),
+  };
+  return cmocka_run_group_tests(tests, nullptr, nullptr);
+}

@@ -1,0 +1,215 @@
+// Unit tests of LocalDisk: volumes, atomic write_all, shard files, rename, delete with
+// pruning, error codes (missing volume/file, vanished drive) and start-up tmp cleaning.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <string>
+
+#include "flashstor/storage/local_disk.h"
+#include "temp_dir.h"
+
+// clang-format off
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+extern "C" {
+#include <cmocka.h>
+}
+// clang-format on
+
+using flashstor::Code;
+using flashstor::Status;
+using flashstor::testing::TempDir;
+using namespace flashstor::storage;
+
+namespace {
+
+std::unique_ptr<LocalDisk> MustOpen(const std::string& path) {
+  auto d = LocalDisk::Open(path);
+  assert_true(d.has_value());
+  return std::move(*d);
+}
+
+bool Exists(const std::string& p) {
+  struct stat st {};
+  return ::stat(p.c_str(), &st) == 0;
+}
+
+std::span<const uint8_t> Bytes(std::string_view s) {
+  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
+}
+
+void test_open_missing_drive(void**) {
+  auto d = LocalDisk::Open("/tmp/flashstor-no-such-drive-xyz");
+  assert_false(d.has_value());
+  assert_int_equal(d.error().code(), Code::kDiskNotFound);
+}
+
+void test_volumes(void**) {
+  TempDir dir;
+  auto disk = MustOpen(dir.path());
+  assert_true(Exists(dir.sub(".flashstor.sys/tmp")));
+  assert_true(disk->make_volume("bucket").ok());
+  assert_int_equal(disk->make_volume("bucket").code(), Code::kVolumeExists);
+  assert_int_equal(disk->make_volume("..").code(), Code::kInvalidArgument);
+  assert_int_equal(disk->make_volume("a/b").code(), Code::kInvalidArgument);
+  auto vols = disk->list_volumes();
+  assert_true(vols.has_value());
+  bool found = false;
+  for (auto& v : *vols) found |= v.name == "bucket" && v.created_ns > 0;
+  assert_true(found);
+  assert_true(disk->stat_volume("bucket").has_value());
+  assert_int_equal(disk->stat_volume("nope").error().code(), Code::kVolumeNotFound);
+  assert_true(disk->write_all("bucket", "k", "%m.json", "x").ok());
+  assert_int_equal(disk->delete_volume("bucket", false).code(), Code::kVolumeNotEmpty);
+  assert_true(disk->delete_volume("bucket", true).ok());
+  assert_int_equal(disk->delete_volume("bucket", false).code(), Code::kVolumeNotFound);
+}
+
+void test_write_read_all(void**) {
+  TempDir dir;
+  auto disk = MustOpen(dir.path());
+  assert_true(disk->make_volume("b").ok());
+  std::string data("hello\0binary", 12);
+  assert_true(disk->write_all("b", "dir/obj", "%m.json", data).ok());
+  auto back = disk->read_all("b", "dir/obj", "%m.json");
+  assert_true(back.has_value());
+  assert_true(*back == data);
+  assert_true(disk->write_all("b", "dir/obj", "%m.json", "v2").ok());
+  assert_string_equal(disk->read_all("b", "dir/obj", "%m.json")->c_str(), "v2");
+  // No temp file is left behind.
+  auto tmp = disk->list_dir(kSysVolume, "tmp", "", 100);
+  assert_true(tmp.has_value());
+  assert_int_equal(tmp->size(), 0);
+  assert_int_equal(disk->read_all("b", "missing", "%m.json").error().code(), Code::kFileNotFound);
+  assert_int_equal(disk->read_all("nob", "x", "%m.json").error().code(), Code::kVolumeNotFound);
+  assert_int_equal(disk->read_all("b", "x", "../../etc").error().code(), Code::kInvalidArgument);
+  assert_int_equal(disk->read_all("b", std::string(300, 'a'), "%m.json").error().code(),
+                   Code::kKeyTooLong);
+}
+
+void test_file_writer_reader(void**) {
+  TempDir dir;
+  auto disk = MustOpen(dir.path());
+  auto w = disk->create_file(kSysVolume, "tmp/t1", "%d.x/part.1");
+  assert_true(w.has_value());
+  assert_true((*w)->write(Bytes("abc")).ok());
+  assert_true((*w)->write(Bytes("defgh")).ok());
+  assert_true((*w)->close().ok());
+  auto r = disk->open_file(kSysVolume, "tmp/t1", "%d.x/part.1");
+  assert_true(r.has_value());
+  assert_int_equal((*r)->size(), 8);
+  uint8_t buf[16];
+  auto n = (*r)->read_at({buf, 4}, 2);
+  assert_true(n.has_value());
+  assert_int_equal(*n, 4);
+  assert_memory_equal(buf, "cdef", 4);
+  n = (*r)->read_at({buf, 16}, 6);
+  assert_int_equal(*n, 2);
+  // A writer dropped without close() leaves nothing behind.
+  {
+    auto w2 = disk->create_file(kSysVolume, "tmp/t1", "%d.x/part.2");
+    assert_true(w2.has_value());
+    assert_true((*w2)->write(Bytes("zz")).ok());
+  }
+  assert_int_equal(disk->stat(kSysVolume, "tmp/t1", "%d.x/part.2").error().code(),
+                   Code::kFileNotFound);
+}
+
+void test_rename_and_delete_prune(void**) {
+  TempDir dir;
+  auto disk = MustOpen(dir.path());
+  assert_true(disk->make_volume("b").ok());
+  auto w = disk->create_file(kSysVolume, "tmp/u", "%d.1/part.1");
+  assert_true((*w)->write(Bytes("data")).ok());
+  assert_true((*w)->close().ok());
+  assert_true(disk->rename(kSysVolume, "tmp/u", "%d.1", "b", "x/y/z", "%d.1").ok());
+  assert_true(Exists(dir.sub("b/x/y/z/%d.1/part.1")));
+  // A non-empty destination directory is never replaced.
+  w = disk->create_file(kSysVolume, "tmp/u", "%d.1/part.1");
+  assert_true((*w)->close().ok());
+  assert_int_equal(disk->rename(kSysVolume, "tmp/u", "%d.1", "b", "x/y/z", "%d.1").code(),
+                   Code::kVolumeNotEmpty);
+  assert_true(disk->write_all("b", "x/y/z", "%m.json", "m").ok());
+  assert_true(disk->write_all("b", "x/other", "%m.json", "m").ok());
+  assert_true(disk->delete_path("b", "x/y/z", "%m.json", false).ok());
+  assert_true(Exists(dir.sub("b/x/y/z")));  // still holds the data dir
+  assert_true(disk->delete_path("b", "x/y/z", "%d.1", true).ok());
+  assert_false(Exists(dir.sub("b/x/y")));  // pruned up to the non-empty "x"
+  assert_true(Exists(dir.sub("b/x/other/%m.json")));
+  assert_int_equal(disk->delete_path("b", "x/y/z", "%d.1", true).code(), Code::kFileNotFound);
+  assert_true(disk->delete_path("b", "x/other", "%m.json", false).ok());
+  assert_false(Exists(dir.sub("b/x")));
+  assert_true(Exists(dir.sub("b")));  // the volume itself is kept
+  // The system volume's top-level directories survive pruning.
+  assert_true(disk->delete_path(kSysVolume, "tmp/u", "", true).ok());
+  assert_true(Exists(dir.sub(".flashstor.sys/tmp")));
+  assert_int_equal(disk->delete_path("b", "", "", true).code(), Code::kInvalidArgument);
+}
+
+void test_stat_and_list_dir(void**) {
+  TempDir dir;
+  auto disk = MustOpen(dir.path());
+  assert_true(disk->make_volume("b").ok());
+  assert_true(disk->write_all("b", "k", "%m.json", "12345").ok());
+  assert_true(disk->write_all("b", "k", "%d.a/part.1", "1").ok());
+  auto st = disk->stat("b", "k", "%m.json");
+  assert_true(st.has_value());
+  assert_int_equal(st->size, 5);
+  assert_false(st->is_dir);
+  assert_true(disk->stat("b", "k", "")->is_dir);
+  auto names = disk->list_dir("b", "k", "", 10);
+  assert_true(names.has_value());
+  assert_int_equal(names->size(), 2);
+  bool meta = false, data = false;
+  for (auto& n : *names) {
+    meta |= n == "%m.json";
+    data |= n == "%d.a/";
+  }
+  assert_true(meta && data);
+  assert_int_equal(disk->list_dir("b", "k", "", 1)->size(), 1);
+}
+
+void test_tmp_cleaned_on_open(void**) {
+  TempDir dir;
+  {
+    auto disk = MustOpen(dir.path());
+    auto w = disk->create_file(kSysVolume, "tmp/crashed", "%d.1/part.1");
+    assert_true((*w)->write(Bytes("x")).ok());
+    assert_true((*w)->close().ok());  // a crash would leave this behind
+  }
+  assert_true(Exists(dir.sub(".flashstor.sys/tmp/crashed/%d.1/part.1")));
+  auto disk = MustOpen(dir.path());
+  assert_false(Exists(dir.sub(".flashstor.sys/tmp/crashed")));
+  assert_true(Exists(dir.sub(".flashstor.sys/tmp")));
+}
+
+void test_vanished_drive(void**) {
+  TempDir dir;
+  std::string drive = dir.sub("d1");
+  assert_int_equal(mkdir(drive.c_str(), 0700), 0);
+  auto disk = MustOpen(drive);
+  assert_true(disk->make_volume("b").ok());
+  assert_true(disk->write_all("b", "k", "%m.json", "x").ok());
+  flashstor::testing::RemoveAll(drive);
+  assert_int_equal(disk->read_all("b", "k", "%m.json").error().code(), Code::kDiskNotFound);
+  assert_int_equal(disk->write_all("b", "k", "%m.json", "y").code(), Code::kDiskNotFound);
+  assert_int_equal(disk->disk_info().error().code(), Code::kDiskNotFound);
+  // A new empty directory at the same path is another drive, not this one.
+  assert_int_equal(mkdir(drive.c_str(), 0700), 0);
+  assert_int_equal(disk->stat_volume("b").error().code(), Code::kDiskNotFound);
+}
+
+}  // namespace
+
+int main() {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_open_missing_drive),      cmocka_unit_test(test_volumes),
+      cmocka_unit_test(test_write_read_all),          cmocka_unit_test(test_file_writer_reader),
+      cmocka_unit_test(test_rename_and_delete_prune), cmocka_unit_test(test_stat_and_list_dir),
+      cmocka_unit_test(test_tmp_cleaned_on_open),     cmocka_unit_test(test_vanished_drive),
+  };
+  return cmocka_run_group_tests(tests, nullptr, nullptr);
+}
