@@ -31,6 +31,13 @@ class Server:
         self.env.update({"FLASHSTOR_ROOT_USER": ACCESS_KEY, "FLASHSTOR_ROOT_PASSWORD": SECRET_KEY})
         if env:
             self.env.update(env)
+        # Started as root (CI), the daemon must drop to an unprivileged user, as in production:
+        # the drive folders then belong to that user.
+        if os.geteuid() == 0 and "FLASHSTORE_RUN_USER" not in self.env:
+            self.env["FLASHSTORE_RUN_USER"] = "nobody"
+            self.env["FLASHSTORE_RUN_GROUP"] = "nogroup"
+            for path in [self.root, *self.drives]:
+                os.chown(path, 65534, 65534)
         self.log_path = os.path.join(self.root, "server.log")
         self.proc = None
         self.port = None
@@ -124,6 +131,9 @@ def bucket(s3):
 
 def cli_env(server, home):
     env = dict(os.environ)
+    # Plain HTTP to loopback: a CA bundle from the machine's environment only confuses
+    # clients (rclone refuses AWS_CA_BUNDLE with its own transport).
+    env.pop("AWS_CA_BUNDLE", None)
     env.update({
         "AWS_ACCESS_KEY_ID": ACCESS_KEY,
         "AWS_SECRET_ACCESS_KEY": SECRET_KEY,

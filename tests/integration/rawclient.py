@@ -79,6 +79,8 @@ def request(port, method, path, headers=None, body=b"", raw=None, timeout=10):
         if raw is None:
             lines = [f"{method} {path} HTTP/1.1"]
             hdrs = dict(headers or {})
+            if not any(k.lower() == "host" for k in hdrs):
+                hdrs["host"] = f"127.0.0.1:{port}"
             hdrs.setdefault("content-length", str(len(body)))
             lines += [f"{k}: {v}" for k, v in hdrs.items()]
             raw = ("\r\n".join(lines) + "\r\n\r\n").encode() + body

@@ -128,6 +128,9 @@ int RunServer(const ServerArgs& args) {
   s3::S3Config s3cfg;
   s3cfg.region = cfg.region;
   s3cfg.domain = cfg.domain;
+  // 409 BucketAlreadyOwnedByYou in every region, as MinIO and Ceph answer and s3-tests
+  // expect; AWS's 200 in us-east-1 is a documented legacy exception.
+  s3cfg.us_east_1_recreate_ok = false;
   s3::S3Handler handler(layer, verifier, s3cfg);
   handler.set_admin_handler(&admin);
   handler.set_observer(&observer);
