@@ -13,8 +13,11 @@ in_root() { chroot "$ROOT" env -i PATH=/usr/sbin:/usr/bin SOURCE_DATE_EPOCH="$SD
 
 # 1. The project package (its Depends must already be satisfied by the locked set).
 cp "$DEB" "$ROOT/tmp/flashstor.deb"
-in_root dpkg -i /tmp/flashstor.deb >/dev/null ||
-  fs_die "dpkg -i flashstor.deb failed: its Depends are not in image/packages.lock (run image/lock-refresh.sh)"
+if ! in_root dpkg -i /tmp/flashstor.deb >/dev/null; then
+  missing=$(dpkg-deb -f "$DEB" Depends | tr ',' '\n' | sed -E 's/\|.*//; s/\(.*\)//; s/[[:space:]]//g' |
+    while read -r p; do [ -z "$p" ] || in_root dpkg-query -W "$p" >/dev/null 2>&1 || echo "$p"; done)
+  fs_die "flashstor.deb needs packages missing from image/packages.lock: ${missing:-(see dpkg above)}; add them to image/packages.list and run image/lock-refresh.sh"
+fi
 rm -f "$ROOT/tmp/flashstor.deb"
 
 # 2. Overlays: image-specific files first, then the product's rootfs-overlay/ (wins on conflict).

@@ -65,14 +65,15 @@ data_disk_args() {
 s3() {
   local method=$1 path=$2
   shift 2
-  curl -sS --fail --max-time 30 --aws-sigv4 "aws:amz:${T_REGION:-us-east-1}:s3" \
+  [ "${T_SERVING:-1}" = 1 ] || return 1 # health check failed: do not wait for timeouts
+  curl -sS --fail --max-time 20 --aws-sigv4 "aws:amz:${T_REGION:-us-east-1}:s3" \
     --user "$T_KEY:$T_SECRET" -X "$method" "http://127.0.0.1:$T_PORT$path" "$@"
 }
 
 # wait_http PATH SECONDS: waits until the forwarded port answers PATH with 200.
 wait_http() {
-  local i
-  for ((i = 0; i < $2; i++)); do
+  local deadline=$(($(date +%s) + $2))
+  while [ "$(date +%s)" -lt "$deadline" ]; do
     [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$T_PORT$1")" = 200 ] &&
       return 0
     sleep 1

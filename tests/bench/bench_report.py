@@ -129,24 +129,25 @@ def other_rows(runs, figs):
     heal_desc = "n/a"
     if heal:
         heal_desc = (f"{heal.get('ops', 0)} objects of {heal.get('size', 0) >> 20} MiB in "
-                     f"{heal.get('elapsed_s', 0):.2f} s, {heal.get('shards_healed', 0)} shards "
-                     f"rebuilt; GET after heal: "
+                     f"{heal.get('elapsed_s', 0):.2f} s; {heal.get('shards_healed', 0)} shards "
+                     f"rebuilt by these calls (others by the background heal); GET after: "
                      + ("ok" if verify and not verify.get("error_count") and verify.get("ops")
                         else "FAILED" + errors_note(verify)))
     values["heal_mib_s"] = run_value(heal, "mib_s")
     rows.append(("Heal (admin endpoint, one drive wiped)", fmt(values["heal_mib_s"], " MiB/s"),
                  heal_desc + errors_note(heal)))
-    idle = figs.get("idle_kib")
-    ngx_idle = figs.get("nginx_idle_kib")
     per = lambda kib, n: kib * 1024 / n if isinstance(kib, int) and isinstance(n, int) and n else None
-    values["bytes_per_idle_connection"] = per(idle, figs.get("fs_idle_open"))
-    values["nginx_bytes_per_idle_connection"] = per(ngx_idle, figs.get("ngx_idle_open"))
+    for who, key in (("fs", "bytes_per_idle_connection"), ("ngx", "nginx_bytes_per_idle_connection")):
+        values[key] = per(figs.get(f"{who}_idle_second_kib"), figs.get(f"{who}_idle_b_open"))
+        values[key + "_first_1000"] = per(figs.get(f"{who}_idle_first_kib"),
+                                          figs.get(f"{who}_idle_a_open"))
     ratios["idle_connection_vs_nginx"] = ratio(values["bytes_per_idle_connection"],
                                                values["nginx_bytes_per_idle_connection"])
-    rows.append((f"Bytes per idle keep-alive connection ({figs.get('fs_idle_open', 0)} open)",
+    rows.append(("Bytes per idle keep-alive connection (1000 -> 2000 open)",
                  fmt(values["bytes_per_idle_connection"], " B", 0),
                  f"nginx {fmt(values['nginx_bytes_per_idle_connection'], ' B', 0)}, ratio "
-                 + fmt_ratio(ratios["idle_connection_vs_nginx"])))
+                 + fmt_ratio(ratios["idle_connection_vs_nginx"]) + "; first 1000 incl. warm-up: "
+                 + fmt(values["bytes_per_idle_connection_first_1000"], " B", 0)))
     su = figs.get("startup_us")
     nsu = figs.get("nginx_startup_us")
     ratios["startup_vs_nginx"] = ratio(su, nsu)
@@ -158,7 +159,7 @@ def other_rows(runs, figs):
     rows.append(("Max RSS during the 1 MiB PUT run",
                  fmt(rss / 1024 if isinstance(rss, int) else None, " MiB"), "VmRSS sampled every 100 ms"))
     rows.append(("Binary size", fmt(figs.get("binary_bytes", 0) / 1048576, " MiB", 2),
-                 f".text {fmt(figs.get('text_bytes', 0) / 1048576, ' MiB', 2)} (unstripped)"))
+                 f"text {fmt(figs.get('text_bytes', 0) / 1048576, ' MiB', 2)} (size(1); file unstripped)"))
     third = figs.get("third_server", "not-installed")
     rows.append(("Third S3 server (minio / versitygw / s3proxy)",
                  "not installed" if third == "not-installed" else third, ""))

@@ -115,7 +115,7 @@ bool LoadWorker::execute(Op op, uint64_t key) {
     return false;
   }
   if (op == Op::kGet && r->body_bytes != o_.size) {
-    ++stats_.errors["short-body"];
+    ++stats_.errors["wrong-length"];
     return false;
   }
   if (r->body_mismatch) {
@@ -129,11 +129,13 @@ bool LoadWorker::execute(Op op, uint64_t key) {
   return true;
 }
 
-bool LoadWorker::create_bucket() {
+std::string LoadWorker::create_bucket() {
   auto head = factory_.create_bucket();
-  if (!head) return false;
+  if (!head) return "cannot sign";
   auto r = send(*head, {}, false, {});
-  return r && (r->status == 200 || r->status == 409);
+  if (!r) return TransportErrorName(r.error());
+  if (r->status == 200 || r->status == 409) return {};
+  return "HTTP " + std::to_string(r->status);
 }
 
 void LoadWorker::run_timed(Clock::time_point deadline, std::atomic<uint64_t>& issued) {

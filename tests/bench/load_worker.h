@@ -26,7 +26,7 @@ struct RunStats {
   uint64_t connections = 0;
   uint64_t retries = 0;  // reused keep-alive connection found closed; retried once
   uint64_t shards_healed = 0;
-  std::map<std::string, uint64_t> errors;  // "503", "timeout", "short-body", ...
+  std::map<std::string, uint64_t> errors;  // "503", "timeout", "wrong-length", ...
 
   uint64_t error_count() const;
   void merge(const RunStats& other);
@@ -44,8 +44,9 @@ class LoadWorker {
   void run_keys(Op op, uint64_t first, uint64_t stride, Clock::time_point deadline);
   // One request with its checks; records the outcome in stats(). True when it succeeded.
   bool execute(Op op, uint64_t key);
-  // PUT /bucket; 200 or 409 (already exists) count as success.
-  bool create_bucket();
+  // PUT /bucket; 200 or 409 (already exists) count as success. Empty on success, else why
+  // not ("HTTP 400", "connect", ...).
+  std::string create_bucket();
 
   const RunStats& stats() const { return stats_; }
   HttpConnection& connection() { return conn_; }

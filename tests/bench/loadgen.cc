@@ -155,8 +155,10 @@ int RunIdle(const Shared& sh) {
 int RunLoad(const Shared& sh) {
   const Options& o = sh.o;
   Workers workers = MakeWorkers(sh);
-  if (o.create_bucket && !workers[0]->create_bucket()) {
-    std::fprintf(stderr, "flashstor_loadgen: could not create bucket %s\n", o.bucket.c_str());
+  const std::string why = o.create_bucket ? workers[0]->create_bucket() : std::string();
+  if (!why.empty()) {
+    std::fprintf(stderr, "flashstor_loadgen: could not create bucket %s: %s\n", o.bucket.c_str(),
+                 why.c_str());
     return 1;
   }
   const size_t n = workers.size();

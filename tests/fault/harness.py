@@ -15,7 +15,7 @@ import urllib.parse
 import urllib.request
 
 from botocore.auth import S3SigV4Auth
-from botocore.awsrequest import AWSRequest
+from botocore.awsrequest import AWSConnection, AWSRequest
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
@@ -59,6 +59,35 @@ def payload(size, seed=None):
     return random.Random(seed).randbytes(size)
 
 
+def _fix_botocore_expect():
+    """botocore (up to at least 1.29) keeps the status line of a final answer to an
+    "Expect: 100-continue" request (an empty PUT, an early error) on the pooled connection and
+    misparses the next response that follows a 100 Continue, stalling until the read timeout
+    (boto/botocore#3755, fix proposed in boto/botocore#3010). Reset it before every request,
+    as that fix does, so clients keep using 100-continue like real boto3 does."""
+    conn = AWSConnection
+    if getattr(conn, "_flashstor_fixed", False):
+        return
+    original = conn._send_request
+
+    def send_request(self, *args, **kwargs):
+        self.response_class = self._original_response_cls
+        return original(self, *args, **kwargs)
+
+    conn._send_request = send_request
+    conn._flashstor_fixed = True
+
+
+_fix_botocore_expect()
+
+
+def client(endpoint, read_timeout=30):
+    """A boto3 S3 client for the daemon (conftest.make_client) with short timeouts and exactly
+    one attempt per call: a silent retry would hide which request reached the daemon."""
+    return it.make_client(endpoint, retries={"total_max_attempts": 1, "mode": "standard"},
+                          connect_timeout=5, read_timeout=read_timeout)
+
+
 def run(*args, check=True):
     return subprocess.run(list(args), check=check, capture_output=True, timeout=60)
 
@@ -77,6 +106,7 @@ class FaultServer:
         for d in self.drives:
             self.own(d)
         self.client = None
+        self.expired = False  # set by the suite's time bound: no more restarts
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -96,10 +126,12 @@ class FaultServer:
                 os.chown(os.path.join(dirpath, name), self.user.pw_uid, self.user.pw_gid)
 
     def start(self, timeout=20):
+        if self.expired:
+            raise RuntimeError("the test's time bound expired")
         t0 = time.monotonic()
         self.server.start(timeout=timeout)
         self.start_seconds = time.monotonic() - t0
-        self.client = it.make_client(self.server.endpoint, connect_timeout=5, read_timeout=30)
+        self.client = client(self.server.endpoint)
         return self
 
     def kill(self):
@@ -236,6 +268,24 @@ def get_bytes(s3, bucket, key):
     return s3.get_object(Bucket=bucket, Key=key)["Body"].read()
 
 
+def get_stream(s3, bucket, key, chunk=256 * KIB):
+    """GET read chunk by chunk: ("ok", None, body), ("error", exc, b"") when the server
+    answered with an error, or ("cut", exc, bytes received) when the body broke off."""
+    try:
+        resp = s3.get_object(Bucket=bucket, Key=key)
+    except Exception as e:  # noqa: BLE001
+        return "error", e, b""
+    got = []
+    try:
+        while True:
+            c = resp["Body"].read(chunk)
+            if not c:
+                return "ok", None, b"".join(got)
+            got.append(c)
+    except Exception as e:  # noqa: BLE001
+        return "cut", e, b"".join(got)
+
+
 def error_code(exc):
     if isinstance(exc, ClientError):
         return exc.response.get("Error", {}).get("Code", ""), \
@@ -318,44 +368,53 @@ def snapshot(drives, bucket, key):
     return out
 
 
-def damage_file(path, how, rng):
-    """flip: XOR bytes at random offsets; truncate: cut to a random shorter length."""
-    size = os.path.getsize(path)
+DAMAGE_STRIDE = 4096  # "-all" damage flips a byte in every stride: every shard block is hit
+
+
+def _damage_bytes(data, how, rng, start=0):
+    """flip: XOR 4 random bytes; flip-all: one byte in every DAMAGE_STRIDE from start;
+    truncate: cut to a random shorter length."""
     if how == "truncate":
-        os.truncate(path, rng.randrange(0, max(1, size)))
-        return
-    with open(path, "r+b") as f:
-        for _ in range(4):
-            off = rng.randrange(0, size)
-            f.seek(off)
-            b = f.read(1)
-            f.seek(off)
-            f.write(bytes([b[0] ^ 0xA5]))
+        return data[: rng.randrange(0, max(1, len(data)))]
+    b = bytearray(data)
+    if how == "flip":
+        offsets = [rng.randrange(0, len(b)) for _ in range(4)]
+    else:
+        offsets = [o + rng.randrange(0, min(DAMAGE_STRIDE, len(b) - o))
+                   for o in range(start, len(b), DAMAGE_STRIDE)]
+    for o in offsets:
+        b[o] ^= 0xA5
+    return bytes(b)
 
 
-def damage_object(drive, bucket, key, how, rng):
+def damage_object(drive, bucket, key, how, rng, skip_first_block=False):
     """Damages this drive's copy of the object: its part files, or the inline tail of
-    %m.json (keeping the JSON header intact so only the bitrot digest can notice)."""
+    %m.json (keeping the JSON header intact so only the bitrot digests can notice).
+    skip_first_block leaves the first block of every part intact. False when there is
+    nothing to damage (an empty object)."""
+    m = read_meta(drive, bucket, key)
+    if m is None or m[0].get("corrupt"):
+        return False
+    v = version_of(m[0])
+    start = 0
+    if skip_first_block:
+        e = v["erasure"]
+        start = 12 + -(-int(e["block_size"]) // e["data"])  # digest + shard of block 0
     files = shard_files(drive, bucket, key)
+    for p in files:
+        with open(p, "rb") as f:
+            data = f.read()
+        with open(p, "wb") as f:
+            f.write(_damage_bytes(data, how, rng, start))
     if files:
-        for p in files:
-            damage_file(p, how, rng)
         return True
     path = os.path.join(object_dir(drive, bucket, key), META_FILE)
     with open(path, "rb") as f:
-        raw = f.read()
-    head, sep, tail = raw.partition(b"\0")
+        head, sep, tail = f.read().partition(b"\0")
     if not tail:
-        return False  # empty object: nothing to corrupt but metadata
-    if how == "truncate":
-        tail = tail[: rng.randrange(0, len(tail))]
-    else:
-        t = bytearray(tail)
-        for _ in range(4):
-            t[rng.randrange(0, len(t))] ^= 0xA5
-        tail = bytes(t)
+        return False
     with open(path, "wb") as f:
-        f.write(head + sep + tail)
+        f.write(head + sep + _damage_bytes(tail, how, rng, start))
     return True
 
 
@@ -386,3 +445,26 @@ def orphan_data_dirs(drive, bucket):
                 current = None
         orphans += [os.path.join(dirpath, n) for n in dds if n[3:] != current]
     return orphans
+
+
+def describe(drives, bucket, key):
+    """One line per drive: the object's directory entries, metadata identity and shard file
+    sizes, for failure messages."""
+    lines = []
+    for d in drives:
+        odir = object_dir(d, bucket, key)
+        try:
+            names = sorted(os.listdir(odir))
+        except OSError as e:
+            lines.append(f"  {d}: {e.strerror}")
+            continue
+        m = read_meta(d, bucket, key)
+        ident = None
+        if m is not None and not m[0].get("corrupt"):
+            v = version_of(m[0])
+            ident = (v["mod_time"], v["etag"][:8], v["data_dir"][:8], v["erasure"]["index"],
+                     len(m[1]))
+        sizes = [os.path.getsize(p) if os.path.exists(p) else None
+                 for p in shard_files(d, bucket, key)]
+        lines.append(f"  {d}: {names} meta={ident} parts={sizes}")
+    return "\n".join(lines)

@@ -6,7 +6,8 @@ import os
 
 import pytest
 
-from harness import (MIB, damage_object, default_parity, error_code, get_bytes, sha, snapshot)
+from harness import (KIB, MIB, damage_object, default_parity, describe, error_code, get_bytes,
+                     get_stream, payload, sha, snapshot)
 from workload import STANDARD, put_standard, run_with_load, verify_all
 
 DRIVE_COUNTS = [4, 6, 16]
@@ -42,7 +43,7 @@ def heal_all(srv, keys):
     for k in keys:
         status, body = srv.heal(BUCKET, k)
         if status != 200 or body.get("status") != "Ok":
-            bad.append((k, status, body))
+            bad.append(f"{k}: {status} {body}\n{describe(srv.drives, BUCKET, k)}")
     return bad
 
 
@@ -76,7 +77,8 @@ def test_drive_vanishes(servers, rng, n):
     srv.stop()
     srv.own(srv.drives[victim])
     srv.start()
-    assert not heal_all(srv, objects)
+    healed = heal_all(srv, objects)
+    assert not healed, "heal failed:\n" + "\n".join(healed[:4])
     for k, before in snaps.items():
         after = snapshot(srv.drives, BUCKET, k)
         assert after == before, f"{k}: shards differ after heal\nbefore {before}\nafter {after}"
@@ -100,7 +102,8 @@ def test_shard_damage(servers, rng, n, how):
     loads = run_with_load(srv, BUCKET, damage, rng.randrange(1 << 20))
     objects.update(check_load(loads))
     assert not verify_all(srv.client, BUCKET, objects, f"{how} on one drive: ")
-    assert not heal_all(srv, objects)
+    healed = heal_all(srv, objects)
+    assert not healed, "heal failed:\n" + "\n".join(healed[:4])
     for k, before in snaps.items():
         after = snapshot(srv.drives, BUCKET, k)
         assert after == before, f"{k}: shards differ after heal\nbefore {before}\nafter {after}"
@@ -140,17 +143,19 @@ def test_drive_read_only(servers, rng, n, mode):
     assert not verify_all(srv.client, BUCKET, objects, f"restarted {mode}: ")
     make_rw()
     srv.restart()
-    assert not heal_all(srv, objects)
+    healed = heal_all(srv, objects)
+    assert not healed, "heal failed:\n" + "\n".join(healed[:4])
     prove_healed(srv, objects, {victim}, rng)
 
 
 @pytest.mark.parametrize("n", DRIVE_COUNTS)
 def test_drive_full(servers, rng, n):
     victim = rng.randrange(n)
-    srv = servers(drives=n, mounts={victim: 24 * MIB}).start()
+    # Big enough to take every shard back once the ballast is gone.
+    srv = servers(drives=n, mounts={victim: 128 * MIB}).start()
     srv.client.create_bucket(Bucket=BUCKET)
-    # Leave about 2 MiB: the standard set and the load fill it while they run.
-    ballast = srv.fill(victim, reserve=2 * MIB)
+    # Leave 1 MiB: the standard set and the load fill it while they run.
+    ballast = srv.fill(victim, reserve=MIB)
     objects = {}
 
     def write_standard():
@@ -158,63 +163,76 @@ def test_drive_full(servers, rng, n):
 
     loads = run_with_load(srv, BUCKET, write_standard, rng.randrange(1 << 20), after=0.3)
     objects.update(check_load(loads))
-    st = os.statvfs(srv.drives[victim])
-    assert st.f_bavail * st.f_frsize < MIB, "the drive never filled up; grow the workload"
+    drive = srv.drives[victim]
+    refused = [k for k in objects if snapshot([drive], BUCKET, k)[drive] is None]
+    assert refused, "the full drive took every object: grow the workload or the ballast"
     assert not verify_all(srv.client, BUCKET, objects, "one drive full: ")
 
     os.remove(ballast)
-    assert not heal_all(srv, objects)
+    healed = heal_all(srv, objects)
+    assert not healed, "heal failed:\n" + "\n".join(healed[:4])
     prove_healed(srv, objects, {victim}, rng)
+
+
+def expect_s3_5xx(what, call, violations):
+    """call() must raise an S3 error with a 5xx status (HEAD has no body, so no code)."""
+    try:
+        got = call()
+    except Exception as e:  # noqa: BLE001
+        code, status = error_code(e)
+        if not (500 <= status < 600 and code):
+            violations.append(f"{what}: not an S3 5xx error but {code} {status}: {e}")
+        return
+    violations.append(f"{what}: succeeded ({type(got).__name__})")
 
 
 @pytest.mark.parametrize("n", DRIVE_COUNTS)
 def test_beyond_parity(servers, rng, n):
-    """parity + 1 damaged copies: GET fails with an S3 error (never bytes); parity + 1
-    vanished drives: GET, HEAD and PUT fail with an S3 error."""
+    """parity + 1 damaged copies: GET fails with an S3 5xx error (never bytes) and heal says
+    it failed; damage after the first block: the body breaks off after correct bytes only;
+    parity + 1 vanished drives: GET, HEAD and PUT fail with an S3 5xx error."""
     m = default_parity(n)
     srv, objects, _ = start_with_objects(servers, n, rng.randrange(1 << 20))
     intact = put_standard(srv.client, BUCKET, rng.randrange(1 << 20), prefix="intact/")
+    late = payload(3 * MIB + 5)
+    srv.client.put_object(Bucket=BUCKET, Key="late-damage", Body=late)
     victims = rng.sample(range(n), m + 1)
     damaged = {}
     for k, data in objects.items():
-        if all(damage_object(srv.drives[v], BUCKET, k, "flip", rng) for v in victims):
+        if all(damage_object(srv.drives[v], BUCKET, k, "flip-all", rng) for v in victims):
             damaged[k] = data
     assert len(damaged) == len(STANDARD) - 1  # all but the empty object
+    for v in victims:
+        assert damage_object(srv.drives[v], BUCKET, "late-damage", "flip-all", rng,
+                             skip_first_block=True)
+    violations = []
     for k, data in damaged.items():
-        try:
-            got = get_bytes(srv.client, BUCKET, k)
-        except Exception as e:  # noqa: BLE001
-            code, status = error_code(e)
-            assert 500 <= status < 600 and code, f"GET {k}: not an S3 5xx error: {code} {e}"
-            continue
-        pytest.fail(f"GET {k} beyond parity returned {len(got)} bytes "
-                    f"({'the right' if sha(got) == sha(data) else 'WRONG'} ones)")
-    # Heal cannot rebuild them and must say so instead of writing garbage.
+        def get(key=k, want=data):
+            got = get_bytes(srv.client, BUCKET, key)
+            return "the right bytes" if sha(got) == sha(want) else "WRONG BYTES"
+        expect_s3_5xx(f"GET {k} with {m + 1} damaged copies", get, violations)
+    how, exc, got = get_stream(srv.client, BUCKET, "late-damage")
+    if how == "ok" or got != late[: len(got)]:
+        violations.append(f"GET late-damage: {how}, {len(got)} bytes, "
+                          f"{'a correct prefix' if got == late[:len(got)] else 'WRONG BYTES'}")
     for k in damaged:
         status, body = srv.heal(BUCKET, k)
-        assert status != 200 or body.get("status") != "Ok", f"heal of {k} claims success: {body}"
+        if status == 200 and body.get("status") == "Ok":
+            violations.append(f"heal {k} with {m + 1} damaged copies claims success: {body}")
 
-    gone = rng.sample([i for i in range(n) if i not in victims] + victims[:1], m + 1)
-    for i in gone:
+    for i in rng.sample(range(n), m + 1):
         srv.remove_drive(i)
     for k in intact:
-        for op in ("get", "head"):
-            try:
-                if op == "get":
-                    get_bytes(srv.client, BUCKET, k)
-                else:
-                    srv.client.head_object(Bucket=BUCKET, Key=k)
-            except Exception as e:  # noqa: BLE001
-                code, status = error_code(e)
-                assert 500 <= status < 600, f"{op} {k}: {code} {status} {e}"
-                if op == "get":
-                    assert code, f"GET {k}: 5xx without an S3 error code"
-                continue
-            pytest.fail(f"{op} {k} succeeded with {m + 1} of {n} drives gone")
-    try:
-        srv.client.put_object(Bucket=BUCKET, Key="after-loss", Body=b"x" * (2 * MIB))
-    except Exception as e:  # noqa: BLE001
-        code, status = error_code(e)
-        assert 500 <= status < 600 and code, f"PUT: {code} {status} {e}"
-    else:
-        pytest.fail(f"PUT acknowledged with {m + 1} of {n} drives gone")
+        expect_s3_5xx(f"GET {k} with {m + 1} drives gone",
+                      lambda key=k: get_bytes(srv.client, BUCKET, key), violations)
+        try:
+            srv.client.head_object(Bucket=BUCKET, Key=k)
+            violations.append(f"HEAD {k} with {m + 1} drives gone: succeeded")
+        except Exception as e:  # noqa: BLE001
+            if not 500 <= error_code(e)[1] < 600:
+                violations.append(f"HEAD {k} with {m + 1} drives gone: {error_code(e)}")
+    for size in (0, KIB, 2 * MIB):
+        expect_s3_5xx(f"PUT {size} bytes with {m + 1} drives gone",
+                      lambda n_=size: srv.client.put_object(Bucket=BUCKET, Key=f"lost-{n_}",
+                                                            Body=b"x" * n_), violations)
+    assert not violations, "\n".join(violations)

@@ -4,7 +4,7 @@ import random
 import threading
 import time
 
-from harness import KIB, MIB, error_code, get_bytes, it, payload, put_multipart, sha
+from harness import KIB, MIB, client, error_code, get_bytes, payload, put_multipart, sha
 
 # (key, sizes): one entry per path through the engine. A list of sizes is a multipart upload.
 STANDARD = [
@@ -53,7 +53,7 @@ class Load(threading.Thread):
 
     def __init__(self, endpoint, bucket, prefix, seed, sizes=LOAD_SIZES):
         super().__init__(daemon=True)
-        self.s3 = it.make_client(endpoint, connect_timeout=5, read_timeout=30)
+        self.s3 = client(endpoint)
         self.bucket = bucket
         self.prefix = prefix
         self.rng = random.Random(seed)

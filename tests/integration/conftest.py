@@ -21,7 +21,7 @@ BIN = os.environ.get("FLASHSTOR_BIN", os.path.join(os.path.dirname(__file__), ".
 class Server:
     """One running daemon: its endpoint, drive folders and log."""
 
-    def __init__(self, drives=4, extra_args=(), env=None, drive_root=None):
+    def __init__(self, drives=4, extra_args=(), env=None, drive_root=None, listeners=1):
         self.root = drive_root or tempfile.mkdtemp(prefix="flashstor-it-")
         self.drives = [os.path.join(self.root, f"disk{i}") for i in range(1, drives + 1)]
         for d in self.drives:
@@ -41,22 +41,30 @@ class Server:
         self.log_path = os.path.join(self.root, "server.log")
         self.proc = None
         self.port = None
+        self.tls_port = None
+        self.listeners = listeners
 
     def start(self, timeout=20):
         args = [BIN, "server", "--address", "127.0.0.1:0", *self.extra_args, *self.drives]
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self.log, env=self.env)
         deadline = time.time() + timeout
+        seen = 0
         while time.time() < deadline:
             line = self.proc.stdout.readline().decode(errors="replace")
             if not line:
                 if self.proc.poll() is not None:
                     raise RuntimeError(f"flashstor exited with {self.proc.returncode}: {self.read_log()}")
                 continue
-            m = re.search(r"API: http://127\.0\.0\.1:(\d+)", line)
+            m = re.search(r"API: (https?)://127\.0\.0\.1:(\d+)", line)
             if m:
-                self.port = int(m.group(1))
-                return self
+                if m.group(1) == "https":
+                    self.tls_port = int(m.group(2))
+                else:
+                    self.port = int(m.group(2))
+                seen += 1
+                if seen == self.listeners:
+                    return self
         raise RuntimeError("flashstor did not print its endpoint: " + self.read_log())
 
     @property
@@ -91,9 +99,9 @@ class Server:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-def make_client(endpoint, **kw):
+def make_client(endpoint, retries=None, **kw):
     cfg = Config(signature_version="s3v4", s3={"addressing_style": "path"},
-                 retries={"max_attempts": 1, "mode": "standard"}, **kw)
+                 retries=retries or {"max_attempts": 1, "mode": "standard"}, **kw)
     return boto3.client("s3", endpoint_url=endpoint, aws_access_key_id=ACCESS_KEY,
                         aws_secret_access_key=SECRET_KEY, region_name="us-east-1", config=cfg)
 

@@ -3,6 +3,7 @@
 #include "flashstor/net/http_server.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -316,6 +317,11 @@ Status HttpServer::listen(std::string_view address, bool tls, int* bound_port) {
 }
 
 Status HttpServer::adopt_listener(int fd, bool tls) {
+  // Sockets handed over by systemd are blocking; the accept loop needs EAGAIN to stop.
+  int flags = fcntl(fd, F_GETFL);
+  if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) {
+    return StatusFromErrno(errno, "listener fcntl");
+  }
   auto tag = std::make_unique<ListenerTag>();
   tag->kind = PollTag::kListener;
   tag->fd = fd;

@@ -41,8 +41,21 @@ bool ErasureSets::sleep_for(double seconds) {
                             [this] { return stop_.load(); });
 }
 
+void ErasureSets::probe_drives() {
+  std::atomic<uint64_t> online{0};
+  pool_->run(drives_.size(), [&](size_t d) {
+    if (drives_[d] != nullptr && drives_[d]->disk_info().has_value()) ++online;
+  });
+  drives_online_ = online.load();
+}
+
 void ErasureSets::heal_loop() {
+  auto next_probe = std::chrono::steady_clock::now();
   while (!stop_) {
+    if (std::chrono::steady_clock::now() >= next_probe) {
+      probe_drives();
+      next_probe = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    }
     auto task = heal_queue_.pop(std::chrono::milliseconds(200));
     if (!task) continue;
     heal_object(task->bucket, task->key);
@@ -105,7 +118,7 @@ EngineStats ErasureSets::stats() const {
   s.scan_cycle_objects = counters_.scan_cycle_objects;
   s.last_cycle_objects = counters_.last_cycle_objects;
   s.drives_total = drives_.size();
-  for (const auto& d : drives_) s.drives_online += d != nullptr;
+  s.drives_online = drives_online_;
   return s;
 }
 
@@ -128,6 +141,10 @@ Result<std::unique_ptr<ErasureSets>> OpenEngine(std::span<const std::string> dri
       continue;
     }
     drives.push_back(std::move(*disk));
+  }
+  if (config.block_size < kMinBlockSize || config.block_size > kMaxBlockSize) {
+    if (detail != nullptr) *detail = "block size must be between 64 KiB and 64 MiB";
+    return Err(Code::kInvalidArgument, "bad block size");
   }
   int parity = config.parity >= 0 ? config.parity : DefaultParity(layout->set_size);
   if (parity > layout->set_size / 2) {

@@ -96,7 +96,7 @@ void ErasureSet::queue_heal(std::string_view bucket, std::string_view key) {
   if (ctx_.heal_queue != nullptr) ctx_.heal_queue->push(bucket, key);
 }
 
-void ErasureSet::cleanup_tmp(const std::string& tmp_key) {
+void ErasureSet::remove_sys_dir(const std::string& tmp_key) {
   ctx_.pool->run(raw_.size(), [&](size_t d) {
     if (raw_[d] != nullptr) raw_[d]->delete_path(storage::kSysVolume, tmp_key, "", true);
   });
@@ -125,40 +125,25 @@ Result<ErasureSet::MetaQuorum> ErasureSet::read_meta(std::string_view bucket, st
       q.errors[d] = Status(Code::kCorrupt, "metadata corrupt");
     }
   });
-  // Group identical versions; the biggest group with at least k members wins.
-  int best = -1, best_count = 0, not_found = 0, no_bucket = 0;
-  std::vector<int> group_of(n, -1);
+  int not_found = 0, no_bucket = 0;
+  std::vector<const ObjectMeta*> metas(n, nullptr);
   for (size_t d = 0; d < n; ++d) {
     if (q.errors[d] == Code::kFileNotFound) ++not_found;
     if (q.errors[d] == Code::kVolumeNotFound) ++no_bucket;
-    if (!q.per_drive[d]) continue;
-    const ObjectMeta& m = *q.per_drive[d];
-    int count = 0;
-    for (size_t e = 0; e < n; ++e) {
-      if (!q.per_drive[e]) continue;
-      const ObjectMeta& o = *q.per_drive[e];
-      if (o.mod_time_ns == m.mod_time_ns && o.etag == m.etag && o.data_dir == m.data_dir) ++count;
-    }
-    if (count < m.erasure.data) continue;
-    if (count > best_count ||
-        (count == best_count &&
-         m.mod_time_ns > q.per_drive[static_cast<size_t>(best)]->mod_time_ns)) {
-      best = static_cast<int>(d);
-      best_count = count;
-    }
+    if (q.per_drive[d]) metas[d] = &*q.per_drive[d];
   }
-  if (best < 0) {
+  std::optional<size_t> best = PickQuorumVersion(metas);
+  if (!best) {
     if (no_bucket >= read_quorum()) return Err(Code::kNoSuchBucket, "bucket not found");
     if (not_found + no_bucket >= read_quorum()) return Err(Code::kNoSuchKey, "object not found");
     return Err(Code::kReadQuorum, "object metadata has no read quorum");
   }
-  q.meta = *q.per_drive[static_cast<size_t>(best)];
+  q.meta = *q.per_drive[*best];
   q.meta.inline_data.clear();
   bool degraded = false;
   for (size_t d = 0; d < n; ++d) {
     const auto& o = q.per_drive[d];
-    q.in_quorum[d] = o && o->mod_time_ns == q.meta.mod_time_ns && o->etag == q.meta.etag &&
-                     o->data_dir == q.meta.data_dir;
+    q.in_quorum[d] = o && SameVersion(*o, q.meta);
     q.members += q.in_quorum[d];
     degraded |= raw_[d] != nullptr && !q.in_quorum[d] && q.errors[d] != Code::kDiskNotFound;
   }

@@ -8,10 +8,6 @@
 namespace flashstor::object {
 namespace {
 
-bool SameVersion(const ObjectMeta& a, const ObjectMeta& b) {
-  return a.mod_time_ns == b.mod_time_ns && a.etag == b.etag && a.data_dir == b.data_dir;
-}
-
 }  // namespace
 
 std::vector<bool> ErasureSet::verify_shards(const MetaQuorum& q, std::string_view bucket,
@@ -89,7 +85,7 @@ Result<int> ErasureSet::rebuild_shards(const MetaQuorum& q, const std::vector<bo
     for (uint64_t b = 0; b < geo.blocks(part.size); ++b) {
       Status s = internal::ReadStripe(*ctx_.pool, **codec, slots, loc, geo, part, b, shards);
       if (!s.ok()) {
-        cleanup_tmp(tmp_key);
+        remove_sys_dir(tmp_key);
         return std::unexpected(s);
       }
       if (writers) {
@@ -107,41 +103,47 @@ Result<int> ErasureSet::rebuild_shards(const MetaQuorum& q, const std::vector<bo
       for (size_t d = 0; d < n; ++d) ok[d] = ok[d] && writers->ok(d);
     }
   }
-  // Commit on the healed drives, if the object is still the version we rebuilt.
-  int healed = 0;
-  {
-    auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), true);
-    auto now =
-        lock ? read_meta(bucket, key, false) : Result<MetaQuorum>(std::unexpected(lock.error()));
-    if (!now || !SameVersion(now->meta, meta)) {
-      cleanup_tmp(tmp_key);
-      return Err(Code::kCancelled, "object changed while healing");
-    }
-    std::vector<char> done(n, 0);
-    const std::string dir = meta.inlined ? "" : internal::DataDirName(meta.data_dir);
-    ctx_.pool->run(n, [&](size_t d) {
-      if (!ok[d]) return;
-      storage::StorageApi* drive = raw_[d];
-      std::string stale;
-      if (auto old = drive->read_all(bucket, key, storage::kMetaFile); old) {
-        if (auto m = DecodeObjectMeta(*old); m && !m->data_dir.empty()) {
-          stale = internal::DataDirName(m->data_dir);
-        }
-      }
-      ObjectMeta m = meta;
-      m.erasure.index = meta.erasure.distribution[d];
-      if (meta.inlined) m.inline_data = inline_out[d];
-      if (!dir.empty()) {
-        drive->delete_path(bucket, key, dir, true);  // partial or corrupt copy
-        if (!drive->rename(storage::kSysVolume, tmp_key, dir, bucket, key, dir).ok()) return;
-      }
-      if (!drive->write_all(bucket, key, storage::kMetaFile, EncodeObjectMeta(m)).ok()) return;
-      if (!stale.empty() && stale != dir) drive->delete_path(bucket, key, stale, true);
-      done[d] = 1;
-    });
-    for (char c : done) healed += c;
+  auto healed = commit_healed(meta, tmp_key, ok, inline_out, bucket, key);
+  remove_sys_dir(tmp_key);
+  return healed;
+}
+
+Result<int> ErasureSet::commit_healed(const ObjectMeta& meta, const std::string& tmp_key,
+                                      const std::vector<bool>& ok,
+                                      const std::vector<std::string>& inline_out,
+                                      std::string_view bucket, std::string_view key) {
+  // Only if the object is still the version we rebuilt.
+  auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), true);
+  if (!lock) return std::unexpected(lock.error());
+  auto now = read_meta(bucket, key, false);
+  if (!now || !SameVersion(now->meta, meta)) {
+    return Err(Code::kCancelled, "object changed while healing");
   }
-  cleanup_tmp(tmp_key);
+  const size_t n = raw_.size();
+  std::vector<char> done(n, 0);
+  const std::string dir = meta.inlined ? "" : internal::DataDirName(meta.data_dir);
+  ctx_.pool->run(n, [&](size_t d) {
+    if (!ok[d]) return;
+    storage::StorageApi* drive = raw_[d];
+    std::string stale;
+    if (auto old = drive->read_all(bucket, key, storage::kMetaFile); old) {
+      if (auto m = DecodeObjectMeta(*old); m && !m->data_dir.empty()) {
+        stale = internal::DataDirName(m->data_dir);
+      }
+    }
+    ObjectMeta m = meta;
+    m.erasure.index = meta.erasure.distribution[d];
+    if (meta.inlined) m.inline_data = inline_out[d];
+    if (!dir.empty()) {
+      drive->delete_path(bucket, key, dir, true);  // partial or corrupt copy
+      if (!drive->rename(storage::kSysVolume, tmp_key, dir, bucket, key, dir).ok()) return;
+    }
+    if (!drive->write_all(bucket, key, storage::kMetaFile, EncodeObjectMeta(m)).ok()) return;
+    if (!stale.empty() && stale != dir) drive->delete_path(bucket, key, stale, true);
+    done[d] = 1;
+  });
+  int healed = 0;
+  for (char c : done) healed += c;
   return healed;
 }
 

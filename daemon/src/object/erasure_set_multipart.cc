@@ -119,7 +119,7 @@ Result<std::string> ErasureSet::new_multipart_upload(std::string_view bucket, st
   });
   int quorum = WriteQuorum(u.erasure.data, u.erasure.parity);
   if (Status s = internal::ReduceErrors(result, quorum, Code::kWriteQuorum); !s.ok()) {
-    cleanup_tmp(*ukey);  // removes the partial upload directory
+    remove_sys_dir(*ukey);  // removes the partial upload directory
     return Err(Code::kWriteQuorum, "upload not created on a quorum of drives");
   }
   return u.upload_id;
@@ -163,7 +163,7 @@ Result<PartInfo> ErasureSet::put_object_part(std::string_view bucket, std::strin
   auto data =
       write_data(body, size, kMaxPartSize, upload->erasure, tmp_key, uuid, part_number, false);
   if (!data) {
-    cleanup_tmp(tmp_key);
+    remove_sys_dir(tmp_key);
     return std::unexpected(data.error());
   }
   PartMeta part{part_number, data->size, data->size, body.md5_hex(), internal::NowNs(), ""};
@@ -183,7 +183,7 @@ Result<PartInfo> ErasureSet::put_object_part(std::string_view bucket, std::strin
       s = commit_part(*ukey, tmp_key, tmp_file, part, *upload, data->wrote);
     }
   }
-  cleanup_tmp(tmp_key);
+  remove_sys_dir(tmp_key);
   if (!s.ok()) return std::unexpected(s);
   return PartInfo{part.number, part.etag, part.size, part.mod_time_ns, part.checksum_b64};
 }

@@ -80,7 +80,7 @@ Result<ObjectInfo> ErasureSet::put_object(std::string_view bucket, std::string_v
   const std::string tmp_key = std::string(storage::kTmpKey) + "/" + uuid;
   auto data = write_data(body, size, kMaxObjectSize, meta.erasure, tmp_key, uuid, 1, true);
   if (!data) {
-    cleanup_tmp(tmp_key);
+    remove_sys_dir(tmp_key);
     return std::unexpected(data.error());
   }
   meta.mod_time_ns = opt.mod_time_ns != 0 ? opt.mod_time_ns : internal::NowNs();
@@ -122,7 +122,7 @@ Result<ObjectInfo> ErasureSet::put_object(std::string_view bucket, std::string_v
       committed = commit(plan);
     }
   }
-  if (!data->inlined) cleanup_tmp(tmp_key);
+  if (!data->inlined) remove_sys_dir(tmp_key);
   if (!committed.ok()) return std::unexpected(committed);
   return ToObjectInfo(meta, bucket, key);
 }

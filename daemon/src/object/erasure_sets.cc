@@ -30,6 +30,7 @@ ErasureSets::ErasureSets(std::vector<std::shared_ptr<storage::StorageApi>> drive
                                                                : DefaultThreads(drives_.size()))),
       heal_queue_(config.heal_queue_capacity) {
   config_.inline_threshold = std::min(config_.inline_threshold, config_.block_size);
+  for (const auto& d : drives_) drives_online_ += d != nullptr;
   EngineContext ctx{config_, pool_.get(), &locks_, &heal_queue_, &counters_};
   const size_t size = drives_.size() / static_cast<size_t>(set_count);
   for (int s = 0; s < set_count; ++s) {

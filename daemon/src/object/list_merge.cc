@@ -27,22 +27,31 @@ class DriveMerge final : public EntryStream {
         return false;
       }
       std::string key = *min;
-      bool found = false;
+      bool is_prefix = false;
+      std::vector<std::optional<ObjectMeta>> metas(heads_.size());
       for (size_t i = 0; i < heads_.size(); ++i) {
         if (!heads_[i] || heads_[i]->key != key) continue;
-        if (heads_[i]->is_prefix) {
-          found = true;
-          out.is_prefix = true;
-        } else if (auto m = DecodeObjectMeta(heads_[i]->metadata);
-                   m && (!found || m->mod_time_ns > out.meta.mod_time_ns)) {
-          found = true;
-          out.is_prefix = false;
-          out.meta = std::move(*m);
+        is_prefix |= heads_[i]->is_prefix;
+        if (!heads_[i]->is_prefix) {
+          if (auto m = DecodeObjectMeta(heads_[i]->metadata)) metas[i] = std::move(*m);
         }
         advance(i);
       }
-      if (found) {
+      if (is_prefix) {
         out.key = std::move(key);
+        out.is_prefix = true;
+        return true;
+      }
+      // The same quorum rule as GET: minority leftovers of a crash or a missed delete stay
+      // invisible.
+      std::vector<const ObjectMeta*> ptrs(metas.size(), nullptr);
+      for (size_t i = 0; i < metas.size(); ++i) {
+        if (metas[i]) ptrs[i] = &*metas[i];
+      }
+      if (auto best = PickQuorumVersion(ptrs)) {
+        out.key = std::move(key);
+        out.is_prefix = false;
+        out.meta = std::move(*metas[*best]);
         return true;
       }
     }

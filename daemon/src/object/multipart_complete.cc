@@ -58,22 +58,95 @@ Result<std::string> CompositeChecksum(hash::ChecksumAlgo algo, const std::vector
   return sum.final_b64() + "-" + std::to_string(parts.size());
 }
 
+Status CheckPartList(const std::vector<CompletePart>& want) {
+  if (want.empty()) return Status(Code::kMalformedXml, "no parts");
+  if (want.size() > static_cast<size_t>(kMaxPartNumber)) {
+    return Status(Code::kInvalidPart, "too many parts");
+  }
+  for (size_t i = 0; i < want.size(); ++i) {
+    if (want[i].number < 1 || want[i].number > kMaxPartNumber) {
+      return Status(Code::kInvalidPart, "bad part number");
+    }
+    if (i > 0 && want[i].number <= want[i - 1].number) {
+      return Status(Code::kInvalidPartOrder, "parts not in ascending order");
+    }
+  }
+  return Status::Ok();
+}
+
+Result<ObjectMeta> MultipartObjectMeta(const UploadMeta& upload,
+                                       const std::vector<PartMeta>& parts) {
+  ObjectMeta meta;
+  meta.erasure = upload.erasure;
+  meta.mod_time_ns = internal::NowNs();
+  for (const PartMeta& p : parts) meta.size += p.size;
+  if (meta.size > kMaxObjectSize) return Err(Code::kEntityTooLarge, "object too large");
+  auto etag = MultipartEtag(parts);
+  if (!etag) return std::unexpected(etag.error());
+  meta.etag = *etag;
+  meta.content_type = upload.content_type;
+  meta.storage_class = upload.storage_class;
+  meta.metadata = upload.metadata;
+  meta.checksum_algo = upload.checksum_algo;
+  if (upload.checksum_algo != hash::ChecksumAlgo::kNone) {
+    auto sum = CompositeChecksum(upload.checksum_algo, parts);
+    if (!sum) return std::unexpected(sum.error());
+    meta.checksum_b64 = *sum;
+  }
+  meta.parts = parts;
+  meta.data_dir = storage::NewUuid();
+  return meta;
+}
+
 }  // namespace
+
+Status ErasureSet::choose_parts(const std::string& ukey, const UploadMeta& upload,
+                                const std::vector<CompletePart>& want,
+                                std::vector<PartMeta>& chosen, std::vector<bool>& participate) {
+  auto have = read_parts(ukey, upload, 0, kMaxPartNumber);
+  if (!have) return have.error();
+  std::map<int, const internal::PartQuorum*> by_number;
+  for (const auto& p : *have) by_number[p.meta.number] = &p;
+  participate.assign(raw_.size(), true);
+  for (size_t i = 0; i < want.size(); ++i) {
+    auto it = by_number.find(want[i].number);
+    if (it == by_number.end()) return Status(Code::kInvalidPart, "part not uploaded");
+    const internal::PartQuorum& p = *it->second;
+    if (StripQuotes(want[i].etag) != p.meta.etag) return Status(Code::kInvalidPart, "bad etag");
+    if (!want[i].checksum_b64.empty() && want[i].checksum_b64 != p.meta.checksum_b64) {
+      return Status(Code::kInvalidPart, "checksum mismatch");
+    }
+    if (i + 1 < want.size() && p.meta.size < kMinPartSize) {
+      return Status(Code::kEntityTooSmall, "part smaller than 5 MiB");
+    }
+    for (size_t d = 0; d < raw_.size(); ++d) participate[d] = participate[d] && p.on_drive[d];
+    chosen.push_back(p.meta);
+  }
+  return Status::Ok();
+}
+
+void ErasureSet::prune_unlisted_parts(const std::string& ukey, const std::vector<PartMeta>& chosen,
+                                      const std::vector<bool>& participate) {
+  std::map<std::string, bool> keep;
+  for (const PartMeta& p : chosen) keep[internal::PartFile(p.number)] = true;
+  ctx_.pool->run(raw_.size(), [&](size_t d) {
+    if (raw_[d] == nullptr || !participate[d]) return;
+    auto names =
+        raw_[d]->list_dir(storage::kSysVolume, ukey, internal::kUploadDataDir, 3 * kMaxPartNumber);
+    if (!names) return;
+    for (const auto& name : *names) {
+      if (keep.contains(name)) continue;
+      raw_[d]->delete_path(storage::kSysVolume, ukey,
+                           std::string(internal::kUploadDataDir) + "/" + name, true);
+    }
+  });
+}
 
 Result<ObjectInfo> ErasureSet::complete_multipart_upload(std::string_view bucket,
                                                          std::string_view key,
                                                          std::string_view upload_id,
                                                          const std::vector<CompletePart>& want) {
-  if (want.empty()) return Err(Code::kMalformedXml, "no parts");
-  if (want.size() > static_cast<size_t>(kMaxPartNumber)) return Err(Code::kInvalidPart, "too many");
-  for (size_t i = 0; i < want.size(); ++i) {
-    if (want[i].number < 1 || want[i].number > kMaxPartNumber) {
-      return Err(Code::kInvalidPart, "bad part number");
-    }
-    if (i > 0 && want[i].number <= want[i - 1].number) {
-      return Err(Code::kInvalidPartOrder, "parts not in ascending order");
-    }
-  }
+  if (Status s = CheckPartList(want); !s.ok()) return std::unexpected(s);
   auto ukey = upload_key(bucket, key, upload_id);
   if (!ukey) return std::unexpected(ukey.error());
   auto upload_lock = ctx_.locks->lock(*ukey, true);
@@ -81,79 +154,27 @@ Result<ObjectInfo> ErasureSet::complete_multipart_upload(std::string_view bucket
   auto upload = read_upload(*ukey);
   if (!upload) return std::unexpected(upload.error());
   if (upload->bucket != bucket || upload->key != key) return Err(Code::kNoSuchUpload, "mismatch");
-  auto have = read_parts(*ukey, *upload, 0, kMaxPartNumber);
-  if (!have) return std::unexpected(have.error());
-  std::map<int, const internal::PartQuorum*> by_number;
-  for (const auto& p : *have) by_number[p.meta.number] = &p;
-
-  const size_t n = raw_.size();
   std::vector<PartMeta> chosen;
-  std::vector<bool> participate(n, true);
-  uint64_t total = 0;
-  for (size_t i = 0; i < want.size(); ++i) {
-    auto it = by_number.find(want[i].number);
-    if (it == by_number.end()) return Err(Code::kInvalidPart, "part not uploaded");
-    const internal::PartQuorum& p = *it->second;
-    if (StripQuotes(want[i].etag) != p.meta.etag) return Err(Code::kInvalidPart, "etag mismatch");
-    if (!want[i].checksum_b64.empty() && want[i].checksum_b64 != p.meta.checksum_b64) {
-      return Err(Code::kInvalidPart, "checksum mismatch");
-    }
-    if (i + 1 < want.size() && p.meta.size < kMinPartSize) {
-      return Err(Code::kEntityTooSmall, "part smaller than 5 MiB");
-    }
-    for (size_t d = 0; d < n; ++d) participate[d] = participate[d] && p.on_drive[d];
-    chosen.push_back(p.meta);
-    total += p.meta.size;
+  std::vector<bool> participate;
+  if (Status s = choose_parts(*ukey, *upload, want, chosen, participate); !s.ok()) {
+    return std::unexpected(s);
   }
-  if (total > kMaxObjectSize) return Err(Code::kEntityTooLarge, "object too large");
-
-  ObjectMeta meta;
-  meta.erasure = upload->erasure;
-  meta.mod_time_ns = internal::NowNs();
-  meta.size = total;
-  auto etag = MultipartEtag(chosen);
-  if (!etag) return std::unexpected(etag.error());
-  meta.etag = *etag;
-  meta.content_type = upload->content_type;
-  meta.storage_class = upload->storage_class;
-  meta.metadata = upload->metadata;
-  meta.checksum_algo = upload->checksum_algo;
-  if (upload->checksum_algo != hash::ChecksumAlgo::kNone) {
-    auto sum = CompositeChecksum(upload->checksum_algo, chosen);
-    if (!sum) return std::unexpected(sum.error());
-    meta.checksum_b64 = *sum;
-  }
-  meta.parts = chosen;
-  meta.data_dir = storage::NewUuid();
-
-  // Parts uploaded but not listed do not belong in the object.
-  std::map<std::string, bool> keep;
-  for (const PartMeta& p : chosen) keep[internal::PartFile(p.number)] = true;
-  ctx_.pool->run(n, [&](size_t d) {
-    if (raw_[d] == nullptr || !participate[d]) return;
-    auto names =
-        raw_[d]->list_dir(storage::kSysVolume, *ukey, internal::kUploadDataDir, 3 * kMaxPartNumber);
-    if (!names) return;
-    for (const auto& name : *names) {
-      if (!keep.contains(name)) {
-        raw_[d]->delete_path(storage::kSysVolume, *ukey,
-                             std::string(internal::kUploadDataDir) + "/" + name, true);
-      }
-    }
-  });
+  auto meta = MultipartObjectMeta(*upload, chosen);
+  if (!meta) return std::unexpected(meta.error());
+  prune_unlisted_parts(*ukey, chosen, participate);  // unlisted parts are not the object's
 
   CommitPlan plan;
   plan.bucket = bucket;
   plan.key = key;
   plan.participate = participate;
-  plan.write_quorum = WriteQuorum(meta.erasure.data, meta.erasure.parity);
-  plan.data_dir = meta.data_dir;
+  plan.write_quorum = WriteQuorum(meta->erasure.data, meta->erasure.parity);
+  plan.data_dir = meta->data_dir;
   plan.src_volume = storage::kSysVolume;
   plan.src_key = *ukey;
   plan.src_file = internal::kUploadDataDir;
-  for (size_t d = 0; d < n; ++d) {
-    ObjectMeta m = meta;
-    m.erasure.index = meta.erasure.distribution[d];
+  for (size_t d = 0; d < raw_.size(); ++d) {
+    ObjectMeta m = *meta;
+    m.erasure.index = meta->erasure.distribution[d];
     plan.meta.push_back(EncodeObjectMeta(m));
   }
   {
@@ -161,8 +182,8 @@ Result<ObjectInfo> ErasureSet::complete_multipart_upload(std::string_view bucket
     if (!lock) return std::unexpected(lock.error());
     if (Status s = commit(plan); !s.ok()) return std::unexpected(s);
   }
-  cleanup_tmp(*ukey);  // the upload directory, on every drive
-  return ToObjectInfo(meta, bucket, key);
+  remove_sys_dir(*ukey);  // the upload directory, on every drive
+  return ToObjectInfo(*meta, bucket, key);
 }
 
 }  // namespace flashstor::object

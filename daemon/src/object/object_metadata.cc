@@ -222,6 +222,27 @@ Result<ObjectMeta> DecodeObjectMeta(std::string_view raw) {
   return m;
 }
 
+bool SameVersion(const ObjectMeta& a, const ObjectMeta& b) {
+  return a.mod_time_ns == b.mod_time_ns && a.etag == b.etag && a.data_dir == b.data_dir;
+}
+
+std::optional<size_t> PickQuorumVersion(std::span<const ObjectMeta* const> metas) {
+  std::optional<size_t> best;
+  int best_count = 0;
+  for (size_t d = 0; d < metas.size(); ++d) {
+    if (metas[d] == nullptr) continue;
+    int count = 0;
+    for (const ObjectMeta* o : metas) count += o != nullptr && SameVersion(*o, *metas[d]);
+    if (count < metas[d]->erasure.data) continue;
+    if (count > best_count ||
+        (count == best_count && metas[d]->mod_time_ns > metas[*best]->mod_time_ns)) {
+      best = d;
+      best_count = count;
+    }
+  }
+  return best;
+}
+
 ObjectInfo ToObjectInfo(const ObjectMeta& m, std::string_view bucket, std::string_view key) {
   ObjectInfo info;
   info.bucket = bucket;

@@ -81,7 +81,7 @@ void RegisterServerMetrics(const net::HttpServer& http, const Engine& engine) {
   auto stat = [&sets](uint64_t object::EngineStats::*field) {
     return [&sets, field] { return static_cast<double>(sets.stats().*field); };
   };
-  r.gauge_fn("flashstor_drives_total", "Drives in the deployment.", {},
+  r.gauge_fn("flashstor_drives", "Drives in the deployment.", {},
              stat(&object::EngineStats::drives_total));
   r.gauge_fn("flashstor_drives_online", "Drives online.", {},
              stat(&object::EngineStats::drives_online));

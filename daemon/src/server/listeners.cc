@@ -3,9 +3,12 @@
 #include "flashstor/server/listeners.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include <cerrno>
 
 #include "flashstor/net/http_server.h"
 #include "flashstor/obs/log.h"
@@ -47,6 +50,13 @@ Result<std::vector<BoundListener>> OpenListeners(const std::vector<config::Liste
         obs::Log(obs::Level::kError, "https socket activated but no --certs-dir; not serving it");
         ::close(l.fd);
         continue;
+      }
+      // systemd hands sockets over in blocking mode; the event loops accept until EAGAIN,
+      // which on a blocking socket would stall the loop after the first connection.
+      const int flags = ::fcntl(l.fd, F_GETFL);
+      if (flags < 0 || ::fcntl(l.fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+        for (const BoundListener& b : out) ::close(b.fd);
+        return Err(Code::kInternal, "cannot make an activated socket non-blocking", errno);
       }
       out.push_back({l.fd, tls, DisplayAddress(l.fd)});
     }

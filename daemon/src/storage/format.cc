@@ -149,6 +149,86 @@ Result<FormatInfo> DecodeFormat(std::string_view json) {
   return f;
 }
 
+namespace {
+
+// Puts every formatted drive into the slot of its id; refuses foreign, mismatched and
+// duplicate drives.
+Status PlaceFormatted(const std::vector<std::shared_ptr<StorageApi>>& drives,
+                      const std::vector<DriveFormat>& formats, const std::string& layout_key,
+                      const FormatLayout& layout, FormattedDrives& out, std::string* detail) {
+  const FormatInfo& ref = out.reference;
+  std::map<std::string, size_t> slot_of;
+  for (size_t s = 0; s < ref.sets.size(); ++s) {
+    for (size_t d = 0; d < ref.sets[s].size(); ++d) {
+      slot_of[ref.sets[s][d]] = s * static_cast<size_t>(layout.set_size) + d;
+    }
+  }
+  out.slots.assign(drives.size(), nullptr);
+  for (size_t i = 0; i < drives.size(); ++i) {
+    if (formats[i].state != DriveState::kFormatted) continue;
+    const FormatInfo& f = formats[i].format;
+    const std::string& path = drives[i]->endpoint();
+    if (f.deployment_id != ref.deployment_id) {
+      Fail(detail, "drive " + path + " belongs to another deployment (" + f.deployment_id +
+                       "); replace it or wipe it to let it join this one");
+      return Status(Code::kInvalidArgument, "foreign drive");
+    }
+    auto slot = slot_of.find(f.drive_id);
+    if (LayoutKey(f) != layout_key || slot == slot_of.end()) {
+      Fail(detail, "drive " + path +
+                       " has a different set layout than the other drives; wipe it to let it "
+                       "be re-formatted");
+      return Status(Code::kInvalidArgument, "mismatched drive layout");
+    }
+    if (out.slots[slot->second] != nullptr) {
+      Fail(detail, "drives " + out.slots[slot->second]->endpoint() + " and " + path +
+                       " carry the same drive id; wipe one of them");
+      return Status(Code::kInvalidArgument, "duplicate drive id");
+    }
+    out.slots[slot->second] = drives[i];
+  }
+  return Status::Ok();
+}
+
+// Wiped drives take the slot of their command-line position when free (drives are formatted
+// in that order), else, only when no formatted drive is offline (no ambiguity), any free one.
+void PlaceWiped(const std::vector<std::shared_ptr<StorageApi>>& drives,
+                std::vector<DriveFormat>& formats, const FormatLayout& layout,
+                FormattedDrives& out) {
+  const size_t n = drives.size();
+  bool any_offline = false;
+  for (size_t i = 0; i < n; ++i) any_offline |= formats[i].state == DriveState::kOffline;
+  for (int pass = 0; pass < 2; ++pass) {
+    size_t next_free = 0;
+    for (size_t i = 0; i < n; ++i) {
+      if (formats[i].state != DriveState::kUnformatted) continue;
+      size_t slot = i;
+      if (out.slots[slot] != nullptr) {
+        if (pass == 0 || any_offline) continue;
+        while (next_free < n && out.slots[next_free] != nullptr) ++next_free;
+        if (next_free == n) break;
+        slot = next_free;
+      }
+      const size_t size = static_cast<size_t>(layout.set_size);
+      const std::string& id = out.reference.sets[slot / size][slot % size];
+      if (!WriteFormat(*drives[i], out.reference, id).ok()) continue;  // stays offline
+      out.slots[slot] = drives[i];
+      out.reformatted.push_back(slot);
+      formats[i].state = DriveState::kFormatted;
+    }
+  }
+}
+
+bool LayoutMatches(const FormatInfo& ref, const FormatLayout& layout) {
+  if (ref.sets.size() != static_cast<size_t>(layout.set_count)) return false;
+  for (const auto& set : ref.sets) {
+    if (set.size() != static_cast<size_t>(layout.set_size)) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 Result<FormattedDrives> LoadFormats(const std::vector<std::shared_ptr<StorageApi>>& drives,
                                     const FormatLayout& layout, std::string* detail) {
   const size_t n = drives.size();
@@ -163,7 +243,6 @@ Result<FormattedDrives> LoadFormats(const std::vector<std::shared_ptr<StorageApi
     if (formats[i].state == DriveState::kFormatted) ++votes[LayoutKey(formats[i].format)];
   }
   if (votes.empty()) return FreshFormat(drives, layout, detail);
-
   auto best = votes.begin();
   for (auto it = votes.begin(); it != votes.end(); ++it) {
     if (it->second > best->second) best = it;
@@ -181,66 +260,17 @@ Result<FormattedDrives> LoadFormats(const std::vector<std::shared_ptr<StorageApi
       break;
     }
   }
-  const FormatInfo& ref = out.reference;
-  if (ref.sets.size() != static_cast<size_t>(layout.set_count) ||
-      ref.sets[0].size() != static_cast<size_t>(layout.set_size)) {
-    Fail(detail, "drive layout changed: format.json has " + std::to_string(ref.sets.size()) +
-                     " set(s) of " + std::to_string(ref.sets[0].size()) +
-                     " drives but the command line gives " + std::to_string(n) +
+  if (!LayoutMatches(out.reference, layout)) {
+    Fail(detail, "drive layout changed: format.json has " +
+                     std::to_string(out.reference.sets.size()) +
+                     " set(s) but the command line gives " + std::to_string(n) +
                      " drives; start with the original drive list");
     return Err(Code::kInvalidArgument, "drive layout changed");
   }
-  std::map<std::string, size_t> slot_of;
-  for (size_t s = 0; s < ref.sets.size(); ++s) {
-    for (size_t d = 0; d < ref.sets[s].size(); ++d)
-      slot_of[ref.sets[s][d]] = s * layout.set_size + d;
+  if (Status s = PlaceFormatted(drives, formats, best->first, layout, out, detail); !s.ok()) {
+    return std::unexpected(s);
   }
-  out.slots.assign(n, nullptr);
-  for (size_t i = 0; i < n; ++i) {
-    if (formats[i].state != DriveState::kFormatted) continue;
-    const FormatInfo& f = formats[i].format;
-    const std::string& path = drives[i]->endpoint();
-    if (f.deployment_id != ref.deployment_id) {
-      Fail(detail, "drive " + path + " belongs to another deployment (" + f.deployment_id +
-                       "); replace it or wipe it to let it join this one");
-      return Err(Code::kInvalidArgument, "foreign drive");
-    }
-    auto slot = slot_of.find(f.drive_id);
-    if (LayoutKey(f) != best->first || slot == slot_of.end()) {
-      Fail(detail, "drive " + path +
-                       " has a different set layout than the other drives; wipe it "
-                       "to let it be re-formatted");
-      return Err(Code::kInvalidArgument, "mismatched drive layout");
-    }
-    if (out.slots[slot->second] != nullptr) {
-      Fail(detail, "drives " + out.slots[slot->second]->endpoint() + " and " + path +
-                       " carry the same drive id; wipe one of them");
-      return Err(Code::kInvalidArgument, "duplicate drive id");
-    }
-    out.slots[slot->second] = drives[i];
-  }
-  // Wiped drives: the slot of their command-line position when free (drives are formatted in
-  // that order), else, only when no formatted drive is offline (no ambiguity), any free slot.
-  bool any_offline = false;
-  for (size_t i = 0; i < n; ++i) any_offline |= formats[i].state == DriveState::kOffline;
-  for (int pass = 0; pass < 2; ++pass) {
-    size_t next_free = 0;
-    for (size_t i = 0; i < n; ++i) {
-      if (formats[i].state != DriveState::kUnformatted) continue;
-      size_t slot = i;
-      if (out.slots[slot] != nullptr) {
-        if (pass == 0 || any_offline) continue;
-        while (next_free < n && out.slots[next_free] != nullptr) ++next_free;
-        if (next_free == n) break;
-        slot = next_free;
-      }
-      const std::string& id = ref.sets[slot / layout.set_size][slot % layout.set_size];
-      if (Status s = WriteFormat(*drives[i], ref, id); !s.ok()) continue;  // stays offline
-      out.slots[slot] = drives[i];
-      out.reformatted.push_back(slot);
-      formats[i].state = DriveState::kFormatted;
-    }
-  }
+  PlaceWiped(drives, formats, layout, out);
   return out;
 }
 

@@ -223,6 +223,28 @@ Status LocalDisk::rename(std::string_view src_volume, std::string_view src_key,
   return Status::Ok();
 }
 
+Status LocalDisk::link_files(std::string_view src_volume, std::string_view src_key,
+                             std::string_view src_dir, std::string_view dst_volume,
+                             std::string_view dst_key, std::string_view dst_dir,
+                             std::span<const std::string> names) {
+  Result<std::string> src = path_of(src_volume, src_key, src_dir);
+  if (!src) return src.error();
+  Result<std::string> dst = path_of(dst_volume, dst_key, dst_dir);
+  if (!dst) return dst.error();
+  if (int err = fs::MkdirAll(root_fd_, *dst); err != 0) return error(err, "mkdir failed", dst_volume);
+  for (const std::string& name : names) {
+    if (name.empty() || name.find('/') != std::string::npos || name == "." || name == "..") {
+      return Status(Code::kInvalidArgument, "bad file name");
+    }
+    std::string from = *src + "/" + name, to = *dst + "/" + name;
+    if (linkat(root_fd_, from.c_str(), root_fd_, to.c_str(), 0) != 0 && errno != EEXIST) {
+      return error(errno, "link failed", src_volume);
+    }
+  }
+  if (int err = fs::FsyncDir(root_fd_, *dst); err != 0) return error(err, "fsync failed", dst_volume);
+  return Status::Ok();
+}
+
 Status LocalDisk::delete_path(std::string_view volume, std::string_view key, std::string_view file,
                               bool recursive) {
   Result<std::string> rel = path_of(volume, key, file);

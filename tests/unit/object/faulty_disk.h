@@ -52,6 +52,11 @@ class FaultyDisk final : public storage::StorageApi {
                 std::string_view dk, std::string_view df) override {
     return inner_->rename(sv, sk, sf, dv, dk, df);
   }
+  Status link_files(std::string_view sv, std::string_view sk, std::string_view sd,
+                    std::string_view dv, std::string_view dk, std::string_view dd,
+                    std::span<const std::string> names) override {
+    return inner_->link_files(sv, sk, sd, dv, dk, dd, names);
+  }
   Status delete_path(std::string_view v, std::string_view k, std::string_view f,
                      bool recursive) override {
     return inner_->delete_path(v, k, f, recursive);

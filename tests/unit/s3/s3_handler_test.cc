@@ -62,7 +62,10 @@ void test_bucket_lifecycle(void** state) {
   TestResponse created = Do(f, "PUT", "/bkt");
   assert_int_equal(created.status, 200);
   assert_string_equal(created.header("location").c_str(), "/bkt");
-  assert_int_equal(Do(f, "PUT", "/bkt").status, 200);  // us-east-1: owner re-create is 200
+  TestResponse again = Do(f, "PUT", "/bkt");
+  assert_int_equal(again.status, 409);
+  assert_string_equal(ErrorCode(again).c_str(), "BucketAlreadyOwnedByYou");
+  assert_true(again.body.find("<BucketName>bkt</BucketName>") != std::string::npos);
   TestResponse wrong_region =
       Do(f, "PUT", "/other", "",
          "<CreateBucketConfiguration><LocationConstraint>eu-west-1</LocationConstraint>"
@@ -132,6 +135,14 @@ void test_other_region_and_virtual_host(void** state) {
   TestResponse again = Run(handler, r);
   assert_int_equal(again.status, 409);
   assert_string_equal(ErrorCode(again).c_str(), "BucketAlreadyOwnedByYou");
+  // AWS's legacy us-east-1 answer (opt-in): re-creating an owned bucket is 200.
+  S3Config legacy;
+  legacy.us_east_1_recreate_ok = true;
+  S3Handler legacy_handler(f.layer, verifier, legacy);
+  assert_int_equal(Run(legacy_handler, r).status, 200);
+  cfg.us_east_1_recreate_ok = true;  // ignored outside us-east-1
+  S3Handler eu_handler(f.layer, verifier, cfg);
+  assert_int_equal(Run(eu_handler, r).status, 409);
   // Virtual-hosted style: the bucket comes from the Host header.
   r.method = "GET";
   r.query = "location";

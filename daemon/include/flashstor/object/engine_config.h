@@ -6,6 +6,9 @@
 
 namespace flashstor::object {
 
+inline constexpr uint64_t kMinBlockSize = 64u << 10;
+inline constexpr uint64_t kMaxBlockSize = 64u << 20;  // object_metadata rejects larger
+
 struct EngineConfig {
   int parity = -1;                         // parity shards per set; -1: by set size
   uint64_t block_size = 1u << 20;          // bytes encoded at once (1 MiB)
@@ -29,7 +32,7 @@ struct EngineStats {
   uint64_t scan_cycle_objects = 0;  // objects seen so far in the current pass (coverage)
   uint64_t last_cycle_objects = 0;  // objects in the last complete pass
   uint64_t drives_total = 0;        // gauge
-  uint64_t drives_online = 0;       // gauge (at start-up / last probe)
+  uint64_t drives_online = 0;       // gauge: at start-up, then probed every 10 s
 };
 
 }  // namespace flashstor::object

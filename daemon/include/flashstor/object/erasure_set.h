@@ -145,13 +145,16 @@ class ErasureSet {
                                            const std::string& tmp_key, const std::string& data_dir,
                                            int part_number, bool allow_inline);
   // Removes a kSysVolume directory (temp data, an upload) on every drive.
-  void cleanup_tmp(const std::string& tmp_key);
+  void remove_sys_dir(const std::string& tmp_key);
   Status delete_unlocked(std::string_view bucket, std::string_view key);
   // heal_object's steps (erasure_set_heal.cc).
   std::vector<bool> verify_shards(const MetaQuorum& q, std::string_view bucket,
                                   std::string_view key);
   // Removes data dirs no metadata refers to (a crash between rename and metadata write).
   void remove_orphans(const ObjectMeta& meta, std::string_view bucket, std::string_view key);
+  Result<int> commit_healed(const ObjectMeta& meta, const std::string& tmp_key,
+                            const std::vector<bool>& ok, const std::vector<std::string>& inline_out,
+                            std::string_view bucket, std::string_view key);
   Result<int> rebuild_shards(const MetaQuorum& q, const std::vector<bool>& bad,
                              std::string_view bucket, std::string_view key);
   void queue_heal(std::string_view bucket, std::string_view key);
@@ -161,6 +164,11 @@ class ErasureSet {
   Result<std::vector<internal::PartQuorum>> read_parts(const std::string& ukey,
                                                        const UploadMeta& upload, int part_marker,
                                                        size_t limit);
+  Status choose_parts(const std::string& ukey, const UploadMeta& upload,
+                      const std::vector<CompletePart>& want, std::vector<PartMeta>& chosen,
+                      std::vector<bool>& participate);
+  void prune_unlisted_parts(const std::string& ukey, const std::vector<PartMeta>& chosen,
+                            const std::vector<bool>& participate);
   Status commit_part(const std::string& ukey, const std::string& tmp_key,
                      const std::string& tmp_file, const PartMeta& part, const UploadMeta& upload,
                      const std::vector<bool>& wrote);

@@ -79,6 +79,7 @@ class ErasureSets final : public ObjectLayer {
  private:
   Status check_names(std::string_view bucket, std::string_view key);
   void heal_loop();
+  void probe_drives();  // refreshes drives_online_ (every 10 s from the heal thread)
   void scan_loop();
   bool sleep_for(double seconds);  // false when stopping
 
@@ -89,6 +90,7 @@ class ErasureSets final : public ObjectLayer {
   HealQueue heal_queue_;
   EngineCounters counters_;
   std::vector<std::unique_ptr<ErasureSet>> sets_;
+  std::atomic<uint64_t> drives_online_{0};
   std::atomic<bool> stop_{false};
   std::atomic<bool> full_scan_{false};
   std::mutex stop_mu_;

@@ -13,9 +13,10 @@
 
 namespace flashstor::object {
 
-// One stream from the walks of one set's drives. An object counts when its metadata header
-// decodes on any drive; the newest by mod_time is reported. A walker that fails is dropped
-// (the other drives still list); the stream fails only when every walker has failed.
+// One stream from the walks of one set's drives. An object is listed with the version a
+// quorum of drives agrees on (PickQuorumVersion, the rule GET uses), so crash leftovers on a
+// minority of drives never show. A walker that fails is dropped (the other drives still
+// list); the stream fails only when every walker has failed.
 std::unique_ptr<EntryStream> MergeDriveWalks(std::vector<std::unique_ptr<storage::Walker>> walks);
 
 // k-way merge of sorted streams with distinct object keys (sets); equal prefixes collapse.

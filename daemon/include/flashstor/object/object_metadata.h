@@ -5,6 +5,8 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -55,6 +57,15 @@ struct ObjectMeta {
 std::string EncodeObjectMeta(const ObjectMeta& meta);
 // Accepts the header alone (listing) or header + tail. kCorrupt when malformed.
 Result<ObjectMeta> DecodeObjectMeta(std::string_view raw);
+
+// True when a and b are the same version (mod time, ETag and data dir agree).
+bool SameVersion(const ObjectMeta& a, const ObjectMeta& b);
+
+// The version a quorum agrees on: index of a member of the biggest group of identical
+// versions with at least k (its erasure.data) members, ties to the newest; nullopt when no
+// group reaches its k. Null entries are drives without (readable) metadata. GET and listing
+// share this rule, so a listing never shows what a GET cannot read.
+std::optional<size_t> PickQuorumVersion(std::span<const ObjectMeta* const> metas);
 
 // What the S3 layer sees.
 ObjectInfo ToObjectInfo(const ObjectMeta& meta, std::string_view bucket, std::string_view key);

@@ -1,6 +1,8 @@
 // WorkerPool: a fixed set of threads that run the engine's per-drive I/O in parallel, so a
 // request's drives are written and read concurrently without touching the caller's event
 // loop. Tasks must never wait on other pool tasks (no nesting), which rules out deadlock.
+// A thread pool rather than io_uring: StorageApi is a blocking interface that a RemoteDisk
+// (HTTP to a peer) will implement too, so parallelism has to live above the drive calls.
 #pragma once
 
 #include <condition_variable>

@@ -21,8 +21,10 @@ struct S3Config {
   std::string owner_id = "02d6176db174dc93cb1b899f7c6078f08654445fe8cf1b6ce98d8855f66bdbf4";
   std::string owner_display_name = "flashstor";
   std::string host_id = "flashstor";  // x-amz-id-2 (a node identifier, not secret)
-  // AWS's legacy us-east-1 behaviour: re-creating a bucket you own answers 200, not 409.
-  bool us_east_1_recreate_ok = true;
+  // AWS's legacy us-east-1 behaviour: re-creating a bucket you own answers 200 there, 409
+  // BucketAlreadyOwnedByYou everywhere else. Off by default: 409 in every region (as MinIO
+  // answers, and what clients that create-then-check expect).
+  bool us_east_1_recreate_ok = false;
 };
 
 // What happened in one request; views valid only during on_request(). Never holds secrets.

@@ -145,6 +145,15 @@ class StorageApi {
                         std::string_view src_file, std::string_view dst_volume,
                         std::string_view dst_key, std::string_view dst_file) = 0;
 
+  // Hard-links the named files of directory src_dir into directory dst_dir (created with its
+  // parents), then fsyncs dst_dir once: no data is copied and the source stays intact (a
+  // multipart complete stages its parts this way, so a crash never loses the upload).
+  // kFileNotFound when a source file is missing.
+  virtual Status link_files(std::string_view src_volume, std::string_view src_key,
+                            std::string_view src_dir, std::string_view dst_volume,
+                            std::string_view dst_key, std::string_view dst_dir,
+                            std::span<const std::string> names) = 0;
+
   // Removes a file, or a directory (recursively when recursive, else only if empty), then
   // removes the now empty parent directories up to the volume (kSysVolume's top-level
   // directories are kept). Missing: kFileNotFound.

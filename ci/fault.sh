@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Fault-injection and crash-consistency tests of the erasure engine: the real binary on
+# temporary drive folders, drive faults (vanished, rotten, truncated, read-only, full) and
+# SIGKILLs under load, real boto3 clients. Usage: ci/fault.sh [BINARY] [pytest args...]
+# Needs root (tmpfs mounts, chown of drive folders); the daemon itself runs as 'nobody'.
+# About 6 minutes on 2 cores; tests marked slow run only with: ci/fault.sh BIN -m slow
+set -euo pipefail
+bin=$(realpath "${1:-build/flashstor}")
+cd "$(dirname "$0")/.."
+export FLASHSTOR_BIN=$bin
+marker=(-m "not slow")
+for a in "${@:2}"; do [ "$a" = "-m" ] && marker=(); done
+exec /usr/bin/python3 -m pytest -q -p no:cacheprovider -rfE tests/fault "${marker[@]}" "${@:2}"
