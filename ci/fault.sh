@@ -8,6 +8,11 @@ set -euo pipefail
 bin=$(realpath "${1:-build/flashstor}")
 cd "$(dirname "$0")/.."
 export FLASHSTOR_BIN=$bin
+# Defaults unless the caller names a marker expression or test paths of its own.
 marker=(-m "not slow")
-for a in "${@:2}"; do [ "$a" = "-m" ] && marker=(); done
-exec /usr/bin/python3 -m pytest -q -p no:cacheprovider -rfE tests/fault "${marker[@]}" "${@:2}"
+paths=(tests/fault)
+for a in "${@:2}"; do
+  [ "$a" = "-m" ] && marker=()
+  [[ "$a" == tests/* ]] && paths=()
+done
+exec /usr/bin/python3 -m pytest -q -p no:cacheprovider -rfE "${paths[@]}" "${marker[@]}" "${@:2}"

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "flashstor/config/config_check.h"
+#include "flashstor/server/admin_heal.h"
 #include "flashstor/server/cli.h"
 #include "flashstor/server/server.h"
 #include "flashstor/server/version.h"
@@ -29,8 +30,7 @@ int main(int argc, char** argv) {
     case Command::kConfigCheck:
       return flashstor::config::RunConfigCheck(parsed->config_path.c_str());
     case Command::kAdminHeal:
-      std::fprintf(stderr, "flashstor: admin heal needs a running server; see README\n");
-      return 2;
+      return flashstor::server::RunAdminHeal(parsed->heal_targets);
     case Command::kServer:
       return flashstor::server::RunServer(parsed->server);
   }

@@ -72,7 +72,7 @@ uint64_t ErasureSets::scan_once(double objects_per_second) {
     for (auto& set : sets_) set->heal_bucket(b.name);
     for (auto& set : sets_) {
       storage::WalkOptions opt;
-      auto stream = set->walk(b.name, opt);
+      auto stream = set->walk(b.name, opt, true);  // minority leftovers too: heal removes them
       if (!stream) continue;
       ListEntry e;
       while (!stop_) {

@@ -6,9 +6,7 @@
 #include "shard_io.h"
 
 namespace flashstor::object {
-namespace {
-
-}  // namespace
+namespace {}  // namespace
 
 std::vector<bool> ErasureSet::verify_shards(const MetaQuorum& q, std::string_view bucket,
                                             std::string_view key) {

@@ -5,7 +5,8 @@
 namespace flashstor::object {
 
 Result<std::unique_ptr<EntryStream>> ErasureSet::walk(std::string_view bucket,
-                                                      const storage::WalkOptions& options) {
+                                                      const storage::WalkOptions& options,
+                                                      bool any_version) {
   const size_t n = raw_.size();
   std::vector<std::unique_ptr<storage::Walker>> walks(n);
   std::vector<Status> errors(n, Status(Code::kDiskNotFound, "drive offline"));
@@ -30,7 +31,7 @@ Result<std::unique_ptr<EntryStream>> ErasureSet::walk(std::string_view bucket,
   for (auto& w : walks) {
     if (w) live.push_back(std::move(w));
   }
-  return MergeDriveWalks(std::move(live));
+  return MergeDriveWalks(std::move(live), any_version);
 }
 
 }  // namespace flashstor::object

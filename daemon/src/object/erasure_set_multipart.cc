@@ -86,12 +86,22 @@ Result<UploadMeta> ErasureSet::read_upload(const std::string& ukey) {
     }
     missing += errors[d] == Code::kFileNotFound;
   }
-  if (any != nullptr && found >= any->erasure.data) return *any;
+  if (any != nullptr && found >= any->erasure.data) {
+    if (upload_completed(*any, ukey)) return Err(Code::kNoSuchUpload, "upload completed");
+    return *any;
+  }
   if (missing >= read_quorum() ||
       (any == nullptr && missing > 0 && found == 0 && missing + found == static_cast<int>(n))) {
     return Err(Code::kNoSuchUpload, "upload not found");
   }
   return Err(Code::kReadQuorum, "upload metadata has no read quorum");
+}
+
+bool ErasureSet::upload_completed(const UploadMeta& upload, const std::string& ukey) {
+  auto q = read_meta(upload.bucket, upload.key, false);
+  if (!q || q->meta.upload_id != upload.upload_id) return false;
+  remove_sys_dir(ukey);
+  return true;
 }
 
 Result<std::string> ErasureSet::new_multipart_upload(std::string_view bucket, std::string_view key,
@@ -325,7 +335,8 @@ Result<std::vector<MultipartUpload>> ErasureSet::list_uploads(std::string_view b
       if (!u) continue;
       bool after = u->key > key_marker || (u->key == key_marker && !upload_id_marker.empty() &&
                                            u->upload_id > upload_id_marker);
-      if (u->bucket == bucket && u->key.starts_with(prefix) && (key_marker.empty() || after)) {
+      if (u->bucket == bucket && u->key.starts_with(prefix) && (key_marker.empty() || after) &&
+          !upload_completed(*u, ukey)) {
         out.push_back({u->key, u->upload_id, u->initiated_ns, u->storage_class, u->checksum_algo});
       }
       break;

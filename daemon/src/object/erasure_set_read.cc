@@ -54,9 +54,11 @@ Result<std::unique_ptr<ObjectReader>> ErasureSet::open_object(std::string_view b
   ObjectInfo info = ToObjectInfo(meta, bucket, key);
   std::string b(bucket), k(key);
   auto on_degraded = [this, b, k] { queue_heal(b, k); };
-  return std::unique_ptr<ObjectReader>(std::make_unique<internal::ErasureObjectReader>(
+  auto reader = std::make_unique<internal::ErasureObjectReader>(
       std::move(info), meta, std::move(slots), std::move(loc), *ctx_.pool, std::move(*codec),
-      std::move(on_degraded)));
+      std::move(on_degraded));
+  if (Status s = reader->prefetch(); !s.ok()) return std::unexpected(s);
+  return std::unique_ptr<ObjectReader>(std::move(reader));
 }
 
 }  // namespace flashstor::object

@@ -9,8 +9,8 @@ namespace {
 
 class DriveMerge final : public EntryStream {
  public:
-  explicit DriveMerge(std::vector<std::unique_ptr<storage::Walker>> walks)
-      : walks_(std::move(walks)), heads_(walks_.size()) {}
+  DriveMerge(std::vector<std::unique_ptr<storage::Walker>> walks, bool any_version)
+      : walks_(std::move(walks)), heads_(walks_.size()), any_version_(any_version) {}
 
   Result<bool> next(ListEntry& out) override {
     if (!started_) {
@@ -48,10 +48,19 @@ class DriveMerge final : public EntryStream {
       for (size_t i = 0; i < metas.size(); ++i) {
         if (metas[i]) ptrs[i] = &*metas[i];
       }
-      if (auto best = PickQuorumVersion(ptrs)) {
+      std::optional<size_t> best = PickQuorumVersion(ptrs);
+      if (!best && any_version_) {
+        best = 0;
+        for (size_t i = 0; i < ptrs.size(); ++i) {
+          if (ptrs[i] != nullptr &&
+              (!ptrs[*best] || ptrs[i]->mod_time_ns > ptrs[*best]->mod_time_ns))
+            best = i;
+        }
+      }
+      if (best) {
         out.key = std::move(key);
         out.is_prefix = false;
-        out.meta = std::move(*metas[*best]);
+        out.meta = metas[*best] ? std::move(*metas[*best]) : ObjectMeta();
         return true;
       }
     }
@@ -77,6 +86,7 @@ class DriveMerge final : public EntryStream {
 
   std::vector<std::unique_ptr<storage::Walker>> walks_;
   std::vector<std::optional<storage::WalkEntry>> heads_;
+  bool any_version_ = false;
   bool started_ = false;
   size_t failed_ = 0;
   Status error_;
@@ -157,8 +167,9 @@ class PageSource {
 
 }  // namespace
 
-std::unique_ptr<EntryStream> MergeDriveWalks(std::vector<std::unique_ptr<storage::Walker>> walks) {
-  return std::make_unique<DriveMerge>(std::move(walks));
+std::unique_ptr<EntryStream> MergeDriveWalks(std::vector<std::unique_ptr<storage::Walker>> walks,
+                                             bool any_version) {
+  return std::make_unique<DriveMerge>(std::move(walks), any_version);
 }
 
 std::unique_ptr<EntryStream> MergeStreams(std::vector<std::unique_ptr<EntryStream>> streams) {

@@ -125,23 +125,6 @@ Status ErasureSet::choose_parts(const std::string& ukey, const UploadMeta& uploa
   return Status::Ok();
 }
 
-void ErasureSet::prune_unlisted_parts(const std::string& ukey, const std::vector<PartMeta>& chosen,
-                                      const std::vector<bool>& participate) {
-  std::map<std::string, bool> keep;
-  for (const PartMeta& p : chosen) keep[internal::PartFile(p.number)] = true;
-  ctx_.pool->run(raw_.size(), [&](size_t d) {
-    if (raw_[d] == nullptr || !participate[d]) return;
-    auto names =
-        raw_[d]->list_dir(storage::kSysVolume, ukey, internal::kUploadDataDir, 3 * kMaxPartNumber);
-    if (!names) return;
-    for (const auto& name : *names) {
-      if (keep.contains(name)) continue;
-      raw_[d]->delete_path(storage::kSysVolume, ukey,
-                           std::string(internal::kUploadDataDir) + "/" + name, true);
-    }
-  });
-}
-
 Result<ObjectInfo> ErasureSet::complete_multipart_upload(std::string_view bucket,
                                                          std::string_view key,
                                                          std::string_view upload_id,
@@ -161,8 +144,20 @@ Result<ObjectInfo> ErasureSet::complete_multipart_upload(std::string_view bucket
   }
   auto meta = MultipartObjectMeta(*upload, chosen);
   if (!meta) return std::unexpected(meta.error());
-  prune_unlisted_parts(*ukey, chosen, participate);  // unlisted parts are not the object's
-
+  meta->upload_id = upload->upload_id;
+  // Stage the listed parts as hard links (no data copy) so the upload survives until the
+  // object is committed: a crash leaves either the upload or the object, never neither.
+  const std::string tmp_key = std::string(storage::kTmpKey) + "/" + storage::NewUuid();
+  const std::string staged = internal::DataDirName(meta->data_dir);
+  std::vector<std::string> names;
+  for (const PartMeta& p : chosen) names.push_back(internal::PartFile(p.number));
+  ctx_.pool->run(raw_.size(), [&](size_t d) {
+    if (raw_[d] == nullptr || !participate[d]) return;
+    participate[d] = raw_[d]
+                         ->link_files(storage::kSysVolume, *ukey, internal::kUploadDataDir,
+                                      storage::kSysVolume, tmp_key, staged, names)
+                         .ok();
+  });
   CommitPlan plan;
   plan.bucket = bucket;
   plan.key = key;
@@ -170,19 +165,23 @@ Result<ObjectInfo> ErasureSet::complete_multipart_upload(std::string_view bucket
   plan.write_quorum = WriteQuorum(meta->erasure.data, meta->erasure.parity);
   plan.data_dir = meta->data_dir;
   plan.src_volume = storage::kSysVolume;
-  plan.src_key = *ukey;
-  plan.src_file = internal::kUploadDataDir;
+  plan.src_key = tmp_key;
+  plan.src_file = staged;
   for (size_t d = 0; d < raw_.size(); ++d) {
     ObjectMeta m = *meta;
     m.erasure.index = meta->erasure.distribution[d];
     plan.meta.push_back(EncodeObjectMeta(m));
   }
+  Status committed;
   {
     auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), true);
-    if (!lock) return std::unexpected(lock.error());
-    if (Status s = commit(plan); !s.ok()) return std::unexpected(s);
+    committed = lock ? commit(plan) : lock.error();
   }
-  remove_sys_dir(*ukey);  // the upload directory, on every drive
+  remove_sys_dir(tmp_key);
+  if (!committed.ok()) return std::unexpected(committed);
+  // A crash before this point leaves the upload behind; read_upload sees the object names
+  // it (upload_id) and treats it as completed.
+  remove_sys_dir(*ukey);
   return ToObjectInfo(*meta, bucket, key);
 }
 

@@ -171,6 +171,7 @@ std::string EncodeObjectMeta(const ObjectMeta& m) {
   AddStr(v, "checksum", m.checksum_b64);
   AddErasure(v, m.erasure);
   AddStr(v, "data_dir", m.data_dir);
+  if (!m.upload_id.empty()) AddStr(v, "upload_id", m.upload_id);
   cJSON_AddBoolToObject(v, "inline", m.inlined);
   AddInt(v, "inline_size", static_cast<int64_t>(m.inline_data.size()));
   cJSON* parts = cJSON_AddArrayToObject(v, "parts");
@@ -208,6 +209,7 @@ Result<ObjectMeta> DecodeObjectMeta(std::string_view raw) {
     return Err(Code::kCorrupt, "metadata fields malformed");
   }
   m.inlined = cJSON_IsTrue(inl);
+  GetStr(v, "upload_id", m.upload_id);  // optional
   const cJSON* p = nullptr;
   cJSON_ArrayForEach(p, parts) {
     if (!GetPart(p, m.parts.emplace_back())) return Err(Code::kCorrupt, "part malformed");

@@ -57,6 +57,11 @@ Status ErasureObjectReader::load_block(uint64_t pos) {
   return Status::Ok();
 }
 
+Status ErasureObjectReader::prefetch() {
+  if (pos_ >= end_) return Status::Ok();
+  return load_block(pos_);
+}
+
 Result<size_t> ErasureObjectReader::read(std::span<char> out) {
   if (!error_.ok()) return std::unexpected(error_);
   size_t done = 0;

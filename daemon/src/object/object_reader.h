@@ -22,6 +22,11 @@ class ErasureObjectReader final : public ObjectReader {
                       std::function<void()> on_degraded);
   ~ErasureObjectReader() override;
 
+  // Decodes the first block now, so an unreadable object fails open_object (and the S3 layer
+  // can still answer with an error status) instead of breaking the body after the headers.
+  // A later set_range elsewhere just moves on (one block decoded for nothing).
+  Status prefetch();
+
   const ObjectInfo& info() const override { return info_; }
   void set_range(uint64_t offset, uint64_t length) override;
   Result<size_t> read(std::span<char> out) override;

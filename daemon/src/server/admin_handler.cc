@@ -64,7 +64,31 @@ void AdminHandler::serve(http::Exchange& ex) {
   SendText(ex, 404, "application/json", "{\"error\":\"NotFound\"}");
 }
 
-// POST /flashstor/admin/heal?bucket=B&key=K heals one object and reports what it fixed.
+// Heals every object of one bucket, page by page (the listing streams; nothing is held whole).
+HealTotals AdminHandler::heal_bucket(std::string_view bucket) {
+  HealTotals t;
+  object::ListOptions opts;
+  opts.max_keys = 1000;
+  for (;;) {
+    Result<object::ListResult> page = layer_.list_objects(bucket, opts);
+    if (!page) {
+      ++t.failed;
+      break;
+    }
+    for (const object::ObjectInfo& o : page->objects) {
+      object::HealResult r = layer_.heal_object(bucket, o.key);
+      ++t.objects;
+      t.shards_healed += r.shards_healed;
+      if (!r.status.ok()) ++t.failed;
+    }
+    if (!page->truncated || page->objects.empty()) break;
+    opts.start_after = page->objects.back().key;
+  }
+  return t;
+}
+
+// POST /flashstor/admin/heal?bucket=B&key=K heals one object; without key, the whole bucket;
+// without bucket, every bucket. Reports what it repaired as one JSON object.
 void AdminHandler::serve_heal(http::Exchange& ex) {
   const http::Request& req = ex.request();
   if (req.method != http::Method::kPost) {
@@ -74,16 +98,33 @@ void AdminHandler::serve_heal(http::Exchange& ex) {
   auto params = http::ParseQuery(req.query, ex.arena());
   const http::QueryParam* bucket = params ? http::FindParam(*params, "bucket") : nullptr;
   const http::QueryParam* key = params ? http::FindParam(*params, "key") : nullptr;
-  if (bucket == nullptr || key == nullptr) {
-    return SendText(ex, 400, "application/json", "{\"error\":\"bucket and key are required\"}");
+  if (bucket != nullptr && key != nullptr) {
+    object::HealResult r = layer_.heal_object(bucket->value, key->value);
+    std::string body = "{\"bucket\":\"" + JsonEscape(r.bucket) + "\",\"key\":\"" +
+                       JsonEscape(r.key) + "\",\"shards_healed\":" +
+                       std::to_string(r.shards_healed) +
+                       ",\"drives_missing\":" + std::to_string(r.drives_missing) +
+                       ",\"status\":\"" + std::string(CodeName(r.status.code())) + "\"}\n";
+    return SendText(ex, r.status.ok() ? 200 : 500, "application/json", body);
   }
-  object::HealResult r = layer_.heal_object(bucket->value, key->value);
-  std::string body = "{\"bucket\":\"" + JsonEscape(r.bucket) + "\",\"key\":\"" +
-                     JsonEscape(r.key) + "\",\"shards_healed\":" +
-                     std::to_string(r.shards_healed) +
-                     ",\"drives_missing\":" + std::to_string(r.drives_missing) +
-                     ",\"status\":\"" + std::string(CodeName(r.status.code())) + "\"}\n";
-  SendText(ex, r.status.ok() ? 200 : 500, "application/json", body);
+  std::vector<std::string> buckets;
+  if (bucket != nullptr) {
+    buckets.emplace_back(bucket->value);
+  } else if (auto all = layer_.list_buckets()) {
+    for (const object::BucketInfo& b : *all) buckets.push_back(b.name);
+  }
+  HealTotals total;
+  for (const std::string& b : buckets) {
+    HealTotals t = heal_bucket(b);
+    total.objects += t.objects;
+    total.shards_healed += t.shards_healed;
+    total.failed += t.failed;
+  }
+  std::string body = "{\"buckets\":" + std::to_string(buckets.size()) +
+                     ",\"objects\":" + std::to_string(total.objects) +
+                     ",\"shards_healed\":" + std::to_string(total.shards_healed) +
+                     ",\"failed\":" + std::to_string(total.failed) + "}\n";
+  SendText(ex, total.failed == 0 ? 200 : 500, "application/json", body);
 }
 
 }  // namespace flashstor::server

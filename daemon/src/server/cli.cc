@@ -108,12 +108,12 @@ std::expected<CliResult, std::string> ParseCommandLine(const std::vector<std::st
     return std::unexpected(std::string("usage: flashstor config check FILE"));
   }
   if (cmd == "admin") {
-    if (args.size() >= 3 && args[1] == "heal") {
+    if (args.size() >= 2 && args[1] == "heal") {
       r.command = Command::kAdminHeal;
       r.heal_targets.assign(args.begin() + 2, args.end());
       return r;
     }
-    return std::unexpected(std::string("usage: flashstor admin heal DRIVE... [--bucket B [--key K]]"));
+    return std::unexpected(std::string("usage: flashstor admin heal [--endpoint URL] TARGET..."));
   }
   return std::unexpected("unknown command '" + std::string(cmd) + "' (see 'flashstor --help')");
 }
@@ -124,7 +124,7 @@ const char* MainHelp() {
 Usage:
   flashstor server [FLAGS] DRIVE...      serve S3 on the given drive folders
   flashstor config check FILE            validate a JSON configuration file
-  flashstor admin heal [FLAGS] DRIVE...  heal objects on stopped drives (see --help)
+  flashstor admin heal TARGET...         heal a bucket or object through a running server
   flashstor --version                    print the version
   flashstor --help                       this text
 

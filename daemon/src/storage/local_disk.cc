@@ -231,17 +231,19 @@ Status LocalDisk::link_files(std::string_view src_volume, std::string_view src_k
   if (!src) return src.error();
   Result<std::string> dst = path_of(dst_volume, dst_key, dst_dir);
   if (!dst) return dst.error();
-  if (int err = fs::MkdirAll(root_fd_, *dst); err != 0) return error(err, "mkdir failed", dst_volume);
+  if (int err = fs::MkdirAll(root_fd_, *dst); err != 0)
+    return error(err, "mkdir failed", dst_volume);
   for (const std::string& name : names) {
     if (name.empty() || name.find('/') != std::string::npos || name == "." || name == "..") {
       return Status(Code::kInvalidArgument, "bad file name");
     }
     std::string from = *src + "/" + name, to = *dst + "/" + name;
-    if (linkat(root_fd_, from.c_str(), root_fd_, to.c_str(), 0) != 0 && errno != EEXIST) {
+    if (linkat(root_fd_, from.c_str(), root_fd_, to.c_str(), 0) != 0) {
       return error(errno, "link failed", src_volume);
     }
   }
-  if (int err = fs::FsyncDir(root_fd_, *dst); err != 0) return error(err, "fsync failed", dst_volume);
+  if (int err = fs::FsyncDir(root_fd_, *dst); err != 0)
+    return error(err, "fsync failed", dst_volume);
   return Status::Ok();
 }
 

@@ -23,7 +23,9 @@
 //   shard block's digest verified, failures switch to other drives and reconstruct.
 //   Drives that disagree or fail are queued for healing.
 // - Multipart: .flashstor.sys/multipart/<sha256(bucket/key)>/<upload id>/{upload.json,
-//   part.N.json, data/part.N}; complete renames data/ into the object as its data dir.
+//   part.N.json, data/part.N}; complete hard-links the listed parts into a staged data dir
+//   and commits it like a PUT; the object records the upload id, so an upload left behind
+//   by a crash after the commit is recognised as completed.
 // - Heal: verify every shard block on every drive, rebuild what is missing or corrupt into
 //   tmp, then commit only on the damaged drives under the write lock if the object did not
 //   change meanwhile.
@@ -128,7 +130,8 @@ class ErasureSet {
 
   // Sorted merge of the drives' walks (see list_merge.h).
   Result<std::unique_ptr<EntryStream>> walk(std::string_view bucket,
-                                            const storage::WalkOptions& options);
+                                            const storage::WalkOptions& options,
+                                            bool any_version = false);
 
   HealResult heal_object(std::string_view bucket, std::string_view key);
 
@@ -167,8 +170,9 @@ class ErasureSet {
   Status choose_parts(const std::string& ukey, const UploadMeta& upload,
                       const std::vector<CompletePart>& want, std::vector<PartMeta>& chosen,
                       std::vector<bool>& participate);
-  void prune_unlisted_parts(const std::string& ukey, const std::vector<PartMeta>& chosen,
-                            const std::vector<bool>& participate);
+  // True when the object's quorum metadata says it was completed from this upload (a crash
+  // hit between commit and the upload's removal); removes the leftover upload.
+  bool upload_completed(const UploadMeta& upload, const std::string& ukey);
   Status commit_part(const std::string& ukey, const std::string& tmp_key,
                      const std::string& tmp_file, const PartMeta& part, const UploadMeta& upload,
                      const std::vector<bool>& wrote);

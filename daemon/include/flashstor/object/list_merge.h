@@ -17,7 +17,10 @@ namespace flashstor::object {
 // quorum of drives agrees on (PickQuorumVersion, the rule GET uses), so crash leftovers on a
 // minority of drives never show. A walker that fails is dropped (the other drives still
 // list); the stream fails only when every walker has failed.
-std::unique_ptr<EntryStream> MergeDriveWalks(std::vector<std::unique_ptr<storage::Walker>> walks);
+// any_version (the scanner): also report keys without a quorum version (newest metadata,
+// possibly empty), so heal can clean them up.
+std::unique_ptr<EntryStream> MergeDriveWalks(std::vector<std::unique_ptr<storage::Walker>> walks,
+                                             bool any_version = false);
 
 // k-way merge of sorted streams with distinct object keys (sets); equal prefixes collapse.
 std::unique_ptr<EntryStream> MergeStreams(std::vector<std::unique_ptr<EntryStream>> streams);

@@ -49,6 +49,7 @@ struct ObjectMeta {
   ErasureInfo erasure;
   std::vector<PartMeta> parts;
   std::string data_dir;  // uuid; empty for inline objects
+  std::string upload_id;  // the multipart upload it was completed from, if any
   bool inlined = false;
   std::string inline_data;  // this drive's shard bytes (only when decoded with the tail)
 };

@@ -1,5 +1,6 @@
 // AdminHandler: the server's own endpoints beside S3: /metrics (Prometheus, public or signed),
-// /health/live, /health/ready, and POST /flashstor/admin/heal (root only).
+// /health/live, /health/ready, and POST /flashstor/admin/heal (root only: one object, a
+// bucket, or everything).
 #pragma once
 
 #include "flashstor/auth/sigv4.h"
@@ -8,6 +9,12 @@
 #include "flashstor/obs/health.h"
 
 namespace flashstor::server {
+
+struct HealTotals {
+  uint64_t objects = 0;
+  uint64_t shards_healed = 0;
+  uint64_t failed = 0;
+};
 
 class AdminHandler final : public http::Handler {
  public:
@@ -21,6 +28,7 @@ class AdminHandler final : public http::Handler {
   // Signed-request check; sends the 403 itself and returns false when denied.
   bool authorize(http::Exchange& exchange, bool require_root);
   void serve_heal(http::Exchange& exchange);
+  HealTotals heal_bucket(std::string_view bucket);
 
   const auth::SigV4Verifier& verifier_;
   object::ObjectLayer& layer_;

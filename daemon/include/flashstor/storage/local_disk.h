@@ -42,9 +42,8 @@ class LocalDisk final : public StorageApi {
   Status rename(std::string_view src_volume, std::string_view src_key, std::string_view src_file,
                 std::string_view dst_volume, std::string_view dst_key,
                 std::string_view dst_file) override;
-  Status link_files(std::string_view src_volume, std::string_view src_key,
-                    std::string_view src_dir, std::string_view dst_volume,
-                    std::string_view dst_key, std::string_view dst_dir,
+  Status link_files(std::string_view src_volume, std::string_view src_key, std::string_view src_dir,
+                    std::string_view dst_volume, std::string_view dst_key, std::string_view dst_dir,
                     std::span<const std::string> names) override;
   Status delete_path(std::string_view volume, std::string_view key, std::string_view file,
                      bool recursive) override;
