@@ -4,7 +4,7 @@
 # FLASHSTOR_CONFIG=file.json delivers a first-run config as the flashstor.config credential.
 # FLASHSTOR_BOOT_FRESH=1 starts from a pristine copy (drops /var and data disk contents).
 set -euo pipefail
-FS_STEP=boot
+export FS_STEP=boot
 # shellcheck source=lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
 # shellcheck source=lib/qemu.sh

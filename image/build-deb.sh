@@ -2,7 +2,7 @@
 # `make deb`: packs the daemon, its systemd units, sysusers/tmpfiles, first-run script, SELinux
 # module and example config into a reproducible flashstor_<version>_amd64.deb under $FS_OUT.
 set -euo pipefail
-FS_STEP=deb
+export FS_STEP=deb
 # shellcheck source=lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
 

@@ -3,7 +3,7 @@
 # .deb with mmdebstrap, then assembles the verity root, A/B slots, ESP and /var (lib/mkdisk.sh).
 # Prints the image path, size and sha256. Needs root (mmdebstrap --mode=root, chroot).
 set -euo pipefail
-FS_STEP=image
+export FS_STEP=image
 # shellcheck source=lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
 fs_require_tools mmdebstrap mksquashfs veritysetup sfdisk mkfs.vfat mcopy mkfs.ext4 objcopy
@@ -39,7 +39,7 @@ CACHE="$FS_WORK/apt-cache"
 mkdir -p "$CACHE"
 t0=$(date +%s)
 if ! mmdebstrap --mode=root --variant=custom --format=directory --skip=download/empty --include="$(IFS=,; echo "${locked[*]}")" \
-  "${excludes[@]}" \
+  "${excludes[@]}" --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr \
   --setup-hook="mkdir -p \"\$1/etc/initramfs-tools/conf.d\" \"\$1/usr/share/initramfs-tools\"" \
   --setup-hook="cp -a '$FS_IMAGE_DIR/files/etc/initramfs-tools/conf.d/.' \"\$1/etc/initramfs-tools/conf.d/\"" \
   --setup-hook="cp -a '$FS_IMAGE_DIR/files/usr/share/initramfs-tools/.' \"\$1/usr/share/initramfs-tools/\"" \

@@ -3,7 +3,7 @@
 # project .deb's Depends) against the Debian archive and records every package's exact version.
 # Usage: image/lock-refresh.sh   (then review `git diff image/packages.lock`)
 set -euo pipefail
-FS_STEP=lock
+export FS_STEP=lock
 # shellcheck source=lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
 fs_require_tools mmdebstrap dpkg-deb
@@ -26,6 +26,7 @@ trap 'rm -f "$tmp"' EXIT
 mapfile -t sources < <(fs_sources)
 fs_log "resolving ${#pkgs[@]} packages against $(fs_mirror)"
 mmdebstrap --quiet --mode=root --variant=essential --format=null --include="$include" \
+  --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr \
   --customize-hook="chroot \"\$1\" dpkg-query -W -f='\${binary:Package} \${Version} \${Architecture}\n' > $tmp" \
   "$FS_SUITE" /dev/null "${sources[@]}"
 {

@@ -1,6 +1,6 @@
 # Shared helpers for the image scripts (sourced, never run): paths, version, reproducible time,
 # the Debian mirror, logging and the checks that name a missing input.
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # variables are used by the scripts that source this
 
 FS_REPO="${FS_REPO:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 FS_IMAGE_DIR="$FS_REPO/image"
@@ -9,7 +9,6 @@ FS_WORK="${FLASHSTOR_IMAGE_WORK:-/var/tmp/flashstor-image}"
 FS_OUT="${FLASHSTOR_IMAGE_OUT:-$FS_WORK/out}"
 FS_BIN="${FLASHSTOR_BIN:-$FS_REPO/build/flashstor}"
 FS_SUITE=bookworm
-FS_ARCH=amd64
 
 fs_log() { printf '[%s] %s\n' "${FS_STEP:-image}" "$*" >&2; }
 fs_die() {
@@ -38,8 +37,9 @@ fs_source_date_epoch() {
 }
 
 # Version: project(... VERSION x.y.z) of the top CMakeLists plus `git describe`, in a form
-# dpkg accepts (e.g. 0.1.0+git84323f8c1a2b).
+# dpkg accepts (e.g. 0.1.0+git84323f8c1a2b). $FLASHSTOR_VERSION overrides it.
 fs_version() {
+  [ -z "${FLASHSTOR_VERSION:-}" ] || { printf '%s\n' "$FLASHSTOR_VERSION"; return 0; }
   local base desc
   base=$(sed -n 's/^project([^)]*VERSION \([0-9][0-9.]*\).*/\1/p' "$FS_REPO/CMakeLists.txt" | head -n1)
   [ -n "$base" ] || fs_die "no project(... VERSION x.y.z) in CMakeLists.txt"

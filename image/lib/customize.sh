@@ -3,7 +3,7 @@
 # over the root, enables units, rebuilds the initramfs and removes everything non-reproducible.
 # Usage (by build-image.sh): customize.sh ROOTDIR DEB
 set -euo pipefail
-FS_STEP=customize
+export FS_STEP=customize
 # shellcheck source=common.sh
 . "$(dirname "$0")/common.sh"
 ROOT=$1

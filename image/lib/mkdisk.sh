@@ -4,7 +4,7 @@
 # carrying the root hash, and an ext4 /var, in a GPT whose every id is fixed. All reproducible.
 # Usage: mkdisk.sh ROOTDIR WORKDIR IMAGE
 set -euo pipefail
-FS_STEP=disk
+export FS_STEP=disk
 # shellcheck source=common.sh
 . "$(dirname "$0")/common.sh"
 ROOT=$1
@@ -25,7 +25,7 @@ T_VAR=4D21B016-B534-45C2-A9FB-5C16E091FD2D
 # 1. Split the tree: kernel+initrd go to the ESP, /var to its own partition, the rest is root.
 #    The package database stays with the root (/usr/lib/sysimage/dpkg) so each A/B slot
 #    carries the database of the packages it holds.
-rm -rf "$WORK/boot" "$WORK/var"
+rm -rf "${WORK:?}/boot" "${WORK:?}/var"
 mv "$ROOT/boot" "$WORK/boot" && install -d -m 0755 "$ROOT/boot"
 install -d "$ROOT/usr/lib/sysimage"
 mv "$ROOT/var/lib/dpkg" "$ROOT/usr/lib/sysimage/dpkg"

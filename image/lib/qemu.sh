@@ -1,6 +1,6 @@
 # qemu helpers for `make boot` and the image tests (sourced): a copy-on-write overlay of the image,
 # UEFI firmware, data disks, 127.0.0.1-only port forwards, serial logs and a monitor for poweroff.
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # FS_VM_ARGS is used by the callers
 
 FS_OVMF_CODE="${FLASHSTOR_OVMF_CODE:-/usr/share/OVMF/OVMF_CODE_4M.fd}"
 FS_OVMF_VARS="${FLASHSTOR_OVMF_VARS:-/usr/share/OVMF/OVMF_VARS_4M.fd}"

@@ -5,14 +5,23 @@
 # Usage: image_repro.sh WORKDIR   (the first build's image ends in WORKDIR/a/out)
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
-FS_STEP=repro
+export FS_STEP=repro
 # shellcheck source=../../image/lib/common.sh
 . "$HERE/../../image/lib/common.sh"
 W=${1:?usage: image_repro.sh WORKDIR}
 mkdir -p "$W"
+# The same inputs for both builds, even if a commit lands or the binary is rebuilt meanwhile.
+SOURCE_DATE_EPOCH=$(fs_source_date_epoch)
+FLASHSTOR_VERSION=$(fs_version)
+fs_require_file "$FS_BIN" "the daemon binary; build it with: make build"
+install -m 0755 "$FS_BIN" "$W/flashstor"
+FLASHSTOR_BIN="$W/flashstor"
+export SOURCE_DATE_EPOCH FLASHSTOR_VERSION FLASHSTOR_BIN
+echo "  inputs: version $FLASHSTOR_VERSION, SOURCE_DATE_EPOCH $SOURCE_DATE_EPOCH"
 
 build() { # NAME
-  local t0=$(date +%s)
+  local t0
+  t0=$(date +%s)
   rm -rf "${W:?}/$1"
   if ! FLASHSTOR_IMAGE_OUT="$W/$1/out" FLASHSTOR_IMAGE_BUILD="$W/$1/build" \
     FLASHSTOR_DEB="$W/$1/out/flashstor.deb" bash -c \

@@ -18,7 +18,8 @@ DEFAULT_BOUND_S = 120
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "slow: longer than the default fault run (run with -m slow)")
-    config.addinivalue_line("markers", "bound(seconds): time limit of the test (default 120 s)")
+    config.addinivalue_line(
+        "markers", "bound(seconds): time limit of the test (default 120 s; the largest applies)")
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -49,8 +50,7 @@ def servers(request):
     When the test outlives its bound, its daemons are SIGKILLed so every blocked client call
     fails, and the test is reported as too slow."""
     made = []
-    marker = request.node.get_closest_marker("bound")
-    bound = marker.args[0] if marker else DEFAULT_BOUND_S
+    bound = max([m.args[0] for m in request.node.iter_markers("bound")] or [DEFAULT_BOUND_S])
     expired = threading.Event()
 
     def expire():

@@ -49,7 +49,9 @@ class Upload:
         self.upload_id = upload_id
         self.parts = parts  # [{"ETag":..., "PartNumber":...}]
         self.state = sha(data)
-        self.outcome = "open"  # open, unknown (complete in flight), done
+        # open; unknown (its complete was interrupted); done (completed); aborted; stuck (a
+        # leftover that cannot be aborted); gone (lost while open)
+        self.outcome = "open"
 
 
 class KeyModel:

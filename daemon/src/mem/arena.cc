@@ -20,15 +20,78 @@ constexpr bool kArenaDebug = true;
 constexpr bool kArenaDebug = false;
 #endif
 
-Arena::Arena() = default;
+Arena::Arena(BlockPool* pool) : pool_(pool) {}
 
-Arena::~Arena() {
+Arena::~Arena() { release_blocks(); }
+
+void Arena::release_blocks() {
   Block* b = first_;
   while (b != nullptr) {
     Block* next = b->next;
-    delete b;
+    if (pool_ != nullptr) {
+      pool_->give(b);
+    } else {
+      delete b;
+    }
     b = next;
   }
+  first_ = current_ = nullptr;
+  blocks_ = 0;
+  offset_ = 0;
+  used_ = 0;
+  outstanding_ = 0;
+}
+
+BlockPool::~BlockPool() {
+  while (free_ != nullptr) {
+    Arena::Block* next = free_->next;
+    delete free_;
+    free_ = next;
+  }
+}
+
+Arena::Block* BlockPool::take() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++in_use_;
+    if (free_ != nullptr) {
+      Arena::Block* b = free_;
+      free_ = b->next;
+      --cached_;
+      b->next = nullptr;
+      return b;
+    }
+  }
+  Arena::Block* b = new (std::nothrow) Arena::Block;
+  if (b == nullptr) {
+    std::lock_guard<std::mutex> lock(mu_);
+    --in_use_;
+  }
+  return b;
+}
+
+void BlockPool::give(Arena::Block* block) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    --in_use_;
+    if (cached_ < max_cached_) {
+      block->next = free_;
+      free_ = block;
+      ++cached_;
+      return;
+    }
+  }
+  delete block;
+}
+
+size_t BlockPool::cached() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return cached_;
+}
+
+size_t BlockPool::in_use() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return in_use_;
 }
 
 bool Arena::debug_enabled() {
@@ -52,7 +115,7 @@ void* Arena::bump(size_t n, size_t align) {
     }
     Block* next = current_ == nullptr ? first_ : current_->next;
     if (next == nullptr) {
-      next = new (std::nothrow) Block;
+      next = pool_ != nullptr ? pool_->take() : new (std::nothrow) Block;
       if (next == nullptr) return nullptr;
       ++blocks_;
       if (first_ == nullptr) {

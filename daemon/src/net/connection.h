@@ -35,7 +35,8 @@ struct ListenerTag : PollTag {
 };
 
 struct Connection : PollTag {
-  explicit Connection(const http::Limits& limits) : PollTag{kConnection}, parser(limits) {}
+  Connection(const http::Limits& limits, mem::BlockPool* pool)
+      : PollTag{kConnection}, arena(pool), parser(limits) {}
 
   int fd = -1;
   LoopContext* loop = nullptr;

@@ -57,6 +57,11 @@ std::expected<CliResult, std::string> ParseServer(const std::vector<std::string>
         s.domain = value;
       } else if (flag == "--region") {
         s.region = value;
+      } else if (flag == "--seccomp") {
+        if (value != "enforce" && value != "log") {
+          return std::unexpected(std::string("--seccomp: expected enforce or log"));
+        }
+        s.seccomp_log_only = value == "log";
       } else if (flag == "--log-level") {
         s.log_level = value;
       } else if (flag == "--parity") {
@@ -152,6 +157,8 @@ Flags:
   --workers N              request worker threads (default max(16, 8 x cores))
   --event-loops N          epoll event loops (default 2 x cores)
   --log-level LEVEL        debug, info, notice, warning, error (default info)
+  --seccomp MODE            enforce (default: forbidden syscalls kill the daemon) or log
+                           (allowed but logged by the kernel; for debugging and profiling)
   --allow-root             keep serving as root when no run user is configured
   -h, --help               this text
 

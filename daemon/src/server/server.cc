@@ -90,7 +90,11 @@ int RunServer(const ServerArgs& args) {
   sys::AuditInit();  // needs AF_NETLINK and CAP_AUDIT_WRITE: before the drop and seccomp
   sys::PrivilegeOptions priv{cfg.run_user, cfg.run_group, args.allow_root};
   if (Status s = sys::DropPrivileges(priv); !s.ok()) return Fail("privilege drop", Describe(s));
-  if (Status s = sys::InstallSeccompFilter(); !s.ok()) return Fail("seccomp", Describe(s));
+  sys::SeccompMode seccomp_mode =
+      args.seccomp_log_only ? sys::SeccompMode::kLogOnly : sys::SeccompMode::kEnforce;
+  if (Status s = sys::InstallSeccompFilter(seccomp_mode); !s.ok()) {
+    return Fail("seccomp", Describe(s));
+  }
   if (auto st = sys::ReadPrivilegeState()) {
     std::string state = sys::FormatPrivilegeState(*st);
     obs::Log(obs::Level::kNotice, "confined", {{"PRIVILEGES", state}});

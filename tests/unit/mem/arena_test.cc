@@ -17,6 +17,7 @@ extern "C" {
 #include "flashstor/mem/arena.h"
 
 using flashstor::mem::Arena;
+namespace mem = flashstor::mem;
 
 namespace {
 
@@ -154,8 +155,36 @@ void test_leak_tracking(void**) {
 
 }  // namespace
 
+static void test_block_pool_reuse(void** state) {
+  (void)state;
+  mem::BlockPool pool(2);
+  void* first = nullptr;
+  {
+    mem::Arena a(&pool);
+    first = a.allocate_scoped(100);
+    assert_non_null(first);
+    assert_int_equal(pool.in_use(), 1);
+    a.release_blocks();
+    assert_int_equal(a.blocks(), 0);
+    assert_int_equal(pool.in_use(), 0);
+    assert_int_equal(pool.cached(), 1);
+    // The next allocation takes the cached block back: the same memory.
+    assert_ptr_equal(a.allocate_scoped(100), first);
+    assert_int_equal(pool.cached(), 0);
+  }
+  // The destructor gives blocks back; the cache is bounded (max 2).
+  assert_int_equal(pool.cached(), 1);
+  mem::Arena big(&pool);
+  for (int i = 0; i < 4; ++i) assert_non_null(big.allocate_scoped(mem::Arena::kBlockSize));
+  assert_int_equal(pool.in_use(), 4);
+  big.release_blocks();
+  assert_int_equal(pool.cached(), 2);
+  assert_int_equal(pool.in_use(), 0);
+}
+
 int main() {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_block_pool_reuse),
       cmocka_unit_test(test_alignment),      cmocka_unit_test(test_sequential_bump),
       cmocka_unit_test(test_block_chaining), cmocka_unit_test(test_reset_reuses_blocks),
       cmocka_unit_test(test_oversized),      cmocka_unit_test(test_copy),

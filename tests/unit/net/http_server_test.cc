@@ -11,6 +11,7 @@
 #include <cstring>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "flashstor/net/http_server.h"
 
@@ -148,6 +149,27 @@ static void test_keep_alive_and_pipelining(void** state) {
   close(fd);
 }
 
+static void test_idle_connections_hold_no_blocks(void** state) {
+  auto* f = static_cast<Fixture*>(*state);
+  std::vector<int> fds;
+  for (int i = 0; i < 20; ++i) {
+    int fd = Connect(f->port);
+    SendAll(fd, "PUT /k HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc");
+    assert_non_null(strstr(ReadResponses(fd, 1).c_str(), "200"));
+    fds.push_back(fd);
+  }
+  // The loop releases a connection's blocks when it goes idle (posted after the response).
+  for (int i = 0; i < 100 && f->server->stats().arena_blocks_in_use != 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  assert_int_equal(f->server->stats().arena_blocks_in_use, 0);
+  assert_true(f->server->stats().active >= 20);
+  // And they still serve their next request.
+  SendAll(fds[0], "GET /again HTTP/1.1\r\nHost: x\r\n\r\n");
+  assert_non_null(strstr(ReadResponses(fds[0], 1).c_str(), "X-Path: /again"));
+  for (int fd : fds) close(fd);
+}
+
 static void test_expect_continue(void** state) {
   auto* f = static_cast<Fixture*>(*state);
   int fd = Connect(f->port);
@@ -212,6 +234,7 @@ int main() {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_keep_alive_and_pipelining, Setup, Teardown),
       cmocka_unit_test_setup_teardown(test_expect_continue, Setup, Teardown),
+      cmocka_unit_test_setup_teardown(test_idle_connections_hold_no_blocks, Setup, Teardown),
       cmocka_unit_test_setup_teardown(test_malformed_and_oversized, Setup, Teardown),
       cmocka_unit_test_setup_teardown(test_header_deadline, Setup, Teardown),
       cmocka_unit_test_setup_teardown(test_idle_timeout, Setup, Teardown),

@@ -89,14 +89,22 @@ void test_single_drive_detects_corruption(void**) {
   assert_true(e->make_bucket("bucket").ok());
   std::string data = RandomData(kBlock + 10, 3);
   assert_true(Put(*e, "bucket", "k", data).has_value());
+  assert_true(Put(*e, "bucket", "k2", data).has_value());
+  // Rot in the first block: open_object itself fails (the S3 layer can still send a 503).
   CorruptByte(ShardFile(paths[0], "bucket", "k"), 100);
-  auto got = Get(*e, "bucket", "k");
-  assert_false(got.has_value());  // never returns rotten bytes
-  assert_int_equal(got.error().code(), Code::kReadQuorum);
-  // The second block is intact and still readable on its own.
-  auto tail = Get(*e, "bucket", "k", kBlock, 10);
-  assert_true(tail.has_value());
-  assert_true(*tail == data.substr(kBlock, 10));
+  auto opened = e->open_object("bucket", "k");
+  assert_false(opened.has_value());
+  assert_int_equal(opened.error().code(), Code::kReadQuorum);
+  // Rot in the second block: the first block still reads, the second never returns bad bytes.
+  CorruptByte(ShardFile(paths[0], "bucket", "k2"), -3);
+  auto head = Get(*e, "bucket", "k2", 0, 100);
+  assert_true(head.has_value());
+  assert_true(*head == data.substr(0, 100));
+  auto reader = e->open_object("bucket", "k2");
+  assert_true(reader.has_value());
+  auto all = ReadAll(**reader);
+  assert_false(all.has_value());
+  assert_int_equal(all.error().code(), Code::kReadQuorum);
 }
 
 void test_metadata_disagreement(void**) {
@@ -124,6 +132,7 @@ void test_metadata_disagreement(void**) {
     fclose(f);
   }
   assert_int_equal(e->get_object_info("bucket", "k").error().code(), Code::kNoSuchKey);
+  assert_true(e->list_objects("bucket", {})->objects.empty());  // listing agrees with GET
 }
 
 }  // namespace

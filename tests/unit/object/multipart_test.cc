@@ -7,6 +7,9 @@
 #include <vector>
 
 #include "engine_test_util.h"
+#include "faulty_disk.h"
+#include "flashstor/object/set_layout.h"
+#include "flashstor/storage/local_disk.h"
 
 // clang-format off
 #include <stdarg.h>
@@ -199,6 +202,65 @@ void test_list_uploads(void**) {
   assert_int_equal(f.e->list_multipart_uploads("other", {})->uploads.size(), 1);
 }
 
+// A crash between the commit and the upload's removal leaves the upload directory behind:
+// the object records its upload id, so the upload reads as completed and is cleaned up.
+void test_upload_left_by_crash_is_completed(void**) {
+  Fixture f(4);
+  auto id = f.e->new_multipart_upload("bucket", "k", {}, hash::ChecksumAlgo::kNone);
+  auto p1 = PutPart(*f.e, "k", *id, 1, "only part");
+  auto drives = MakeDrives(f.dir, 4);  // the existing drive paths
+  for (const auto& d : drives) {
+    std::string cmd = "cp -a " + d + "/.flashstor.sys/multipart " + d + "/saved-mp";
+    assert_int_equal(system(cmd.c_str()), 0);
+  }
+  assert_true(f.e->complete_multipart_upload("bucket", "k", *id, {{1, p1->etag, ""}}).has_value());
+  for (const auto& d : drives) {
+    std::string cmd = "rm -rf " + d + "/.flashstor.sys/multipart && mv " + d + "/saved-mp " + d +
+                      "/.flashstor.sys/multipart";
+    assert_int_equal(system(cmd.c_str()), 0);
+  }
+  assert_int_equal(f.e->list_multipart_uploads("bucket", {})->uploads.size(), 0);
+  assert_int_equal(f.e->list_parts("bucket", "k", *id, 0, 10).error().code(), Code::kNoSuchUpload);
+  assert_true(*Get(*f.e, "bucket", "k") == "only part");
+  // A new upload of the same key is unaffected.
+  auto id2 = f.e->new_multipart_upload("bucket", "k", {}, hash::ChecksumAlgo::kNone);
+  assert_int_equal(f.e->list_multipart_uploads("bucket", {})->uploads.size(), 1);
+  assert_true(f.e->list_parts("bucket", "k", *id2, 0, 10).has_value());
+}
+
+// A complete that cannot reach the write quorum leaves the upload intact for a retry.
+void test_failed_complete_keeps_upload(void**) {
+  TempDir dir;
+  auto paths = MakeDrives(dir, 4);
+  std::vector<std::shared_ptr<FaultyDisk>> faulty;
+  std::vector<std::shared_ptr<storage::StorageApi>> drives;
+  for (const auto& p : paths) {
+    auto d = storage::LocalDisk::Open(p);
+    faulty.push_back(
+        std::make_shared<FaultyDisk>(std::shared_ptr<storage::StorageApi>(std::move(*d))));
+    drives.push_back(faulty.back());
+  }
+  object::ErasureSets e(drives, 1, object::DefaultParity(4), TestConfig());
+  assert_true(e.make_bucket("bucket").ok());
+  auto id = e.new_multipart_upload("bucket", "k", {}, hash::ChecksumAlgo::kNone);
+  std::string a = RandomData(5 * kMiB, 7), b = "tail";
+  auto p1 = PutPart(e, "k", *id, 1, a);
+  auto p2 = PutPart(e, "k", *id, 2, b);
+  faulty[0]->fail_meta_writes = true;
+  faulty[1]->fail_meta_writes = true;
+  std::vector<object::CompletePart> list = {{1, p1->etag, ""}, {2, p2->etag, ""}};
+  assert_int_equal(e.complete_multipart_upload("bucket", "k", *id, list).error().code(),
+                   Code::kWriteQuorum);
+  faulty[0]->fail_meta_writes = false;
+  faulty[1]->fail_meta_writes = false;
+  assert_int_equal(e.get_object_info("bucket", "k").error().code(), Code::kNoSuchKey);
+  assert_int_equal(e.list_parts("bucket", "k", *id, 0, 10)->parts.size(), 2);
+  assert_true(e.complete_multipart_upload("bucket", "k", *id, list).has_value());
+  assert_true(*Get(e, "bucket", "k") == a + b);
+  assert_true(e.list_multipart_uploads("bucket", {})->uploads.empty());
+  assert_int_equal(e.list_parts("bucket", "k", *id, 0, 10).error().code(), Code::kNoSuchUpload);
+}
+
 }  // namespace
 
 int main() {
@@ -207,6 +269,8 @@ int main() {
       cmocka_unit_test(test_complete_errors),
       cmocka_unit_test(test_list_parts_and_replace),
       cmocka_unit_test(test_list_uploads),
+      cmocka_unit_test(test_upload_left_by_crash_is_completed),
+      cmocka_unit_test(test_failed_complete_keeps_upload),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

@@ -3,16 +3,20 @@
 #pragma once
 
 #include <cstddef>
+#include <mutex>
 #include <string_view>
 
 namespace flashstor::mem {
 
 // Not thread-safe: one owner (the connection, then the worker serving it) at a time.
+class BlockPool;
+
 class Arena {
  public:
   static constexpr size_t kBlockSize = 64 * 1024;
 
-  Arena();
+  // Blocks come from pool (and go back to it) when one is given; from the heap otherwise.
+  explicit Arena(BlockPool* pool = nullptr);
   ~Arena();
   Arena(const Arena&) = delete;
   Arena& operator=(const Arena&) = delete;
@@ -43,6 +47,10 @@ class Arena {
   // Rewinds to the first block; all earlier allocations become invalid. O(1). Debug builds
   // report (stderr) tracked allocations never released and add them to leaks().
   void reset();
+  // Hands every block back to the pool (or frees it without one): for a connection that goes
+  // idle, so an idle keep-alive connection holds no block. O(blocks). Implies reset() without
+  // the leak report (the owner is done with everything).
+  void release_blocks();
 
   size_t bytes_reserved() const;  // blocks held (kBlockSize each) + bookkeeping
   size_t bytes_used() const;      // bytes handed out since the last reset (with padding)
@@ -59,8 +67,10 @@ class Arena {
   static bool debug_enabled();
 
  private:
+  friend class BlockPool;
   struct Block;
   void* bump(size_t n, size_t align);
+  BlockPool* pool_ = nullptr;
   Block* first_ = nullptr;
   Block* current_ = nullptr;
   size_t offset_ = 0;
@@ -68,6 +78,32 @@ class Arena {
   size_t blocks_ = 0;
   size_t outstanding_ = 0;
   size_t leaks_ = 0;
+};
+
+// BlockPool: a cache of arena blocks shared by the arenas of one event loop's connections (and
+// the workers serving them), so blocks are reused across requests and connections and an idle
+// connection holds none. Thread-safe (a mutex; taken at most twice per request). Keeps at most
+// max_cached blocks; beyond that, given-back blocks are freed.
+class BlockPool {
+ public:
+  explicit BlockPool(size_t max_cached) : max_cached_(max_cached) {}
+  ~BlockPool();
+  BlockPool(const BlockPool&) = delete;
+  BlockPool& operator=(const BlockPool&) = delete;
+
+  size_t cached() const;
+  size_t in_use() const;  // blocks handed out and not given back
+
+ private:
+  friend class Arena;
+  Arena::Block* take();
+  void give(Arena::Block* block);
+
+  const size_t max_cached_;
+  mutable std::mutex mu_;
+  Arena::Block* free_ = nullptr;
+  size_t cached_ = 0;
+  size_t in_use_ = 0;
 };
 
 }  // namespace flashstor::mem

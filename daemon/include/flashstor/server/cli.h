@@ -22,6 +22,7 @@ struct ServerArgs {
   int workers = 0;
   int event_loops = 0;
   bool allow_root = false;
+  bool seccomp_log_only = false;  // --seccomp log: debugging/profiling (valgrind), never default
   std::string log_level;
 };
 
