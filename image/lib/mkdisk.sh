@@ -77,6 +77,14 @@ objcopy --add-section .osrel="$WORK/os-release" --change-section-vma .osrel=0x20
   --add-section .linux="$kernel" --change-section-vma .linux=0x2000000 \
   --add-section .initrd="$initrd" --change-section-vma .initrd="$initrd_vma" \
   "$ROOT/usr/lib/systemd/boot/efi/linuxx64.efi.stub" "$uki"
+# objcopy 2.40 stamps the PE header with the current time: pin it to SOURCE_DATE_EPOCH and clear
+# the optional header checksum (UEFI ignores it; signing tools recompute it).
+le32() { printf '\\x%02x\\x%02x\\x%02x\\x%02x' $(($1 & 255)) $((($1 >> 8) & 255)) $((($1 >> 16) & 255)) $((($1 >> 24) & 255)); }
+pe=$(od -An -t u4 -j 60 -N 4 "$uki" | tr -d ' ')
+# shellcheck disable=SC2059 # the format is the byte string
+printf "$(le32 "$SDE")" | dd of="$uki" bs=1 seek=$((pe + 8)) conv=notrunc status=none
+# shellcheck disable=SC2059
+printf "$(le32 0)" | dd of="$uki" bs=1 seek=$((pe + 88)) conv=notrunc status=none
 
 # 5. ESP (FAT32): systemd-boot picks the newest UKI in /EFI/Linux (A/B by version, README).
 esp="$WORK/esp.img"
@@ -97,6 +105,13 @@ var="$WORK/var.img"
 rm -f "$var"
 E2FSPROGS_FAKE_TIME=$SDE mkfs.ext4 -q -F -t ext4 -b 4096 -L flashstor-var -U "$uuid_var" \
   -E "hash_seed=$uuid_var,root_owner=0:0" -d "$WORK/var" "$var" "${VAR_MIB}M" >/dev/null
+# mkfs.ext4 -d copies each file's ctime, which touch cannot set: pin them with debugfs.
+{
+  echo "sif / ctime @$SDE"
+  (cd "$WORK/var" && find . -mindepth 1 -printf "sif /%P ctime @$SDE\n")
+} >"$WORK/var-ctime.cmds"
+E2FSPROGS_FAKE_TIME=$SDE debugfs -w -f "$WORK/var-ctime.cmds" "$var" >"$WORK/var-ctime.log" 2>&1 ||
+  fs_die "debugfs could not pin inode times in var.img (see $WORK/var-ctime.log)"
 
 # 7. GPT with fixed GUIDs; partitions copied in sparsely.
 mib=$((1 << 20))

@@ -46,7 +46,7 @@ explain() { # what differs between the two builds
       ;;
     esac
     if command -v diffoscope >/dev/null 2>&1; then
-      timeout 300 diffoscope --text "$W/diffoscope-$p.txt" "$a" "$b" >/dev/null 2>&1
+      timeout 120 diffoscope --text "$W/diffoscope-$p.txt" "$a" "$b" >/dev/null 2>&1
       echo "    diffoscope: $W/diffoscope-$p.txt"
       head -n 30 "$W/diffoscope-$p.txt" | sed 's/^/    /'
     fi

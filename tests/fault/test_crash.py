@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError
 
 from crash_model import ABSENT, KeyModel, Upload, Worker
 from harness import MIB, sha
-from ondisk import orphan_data_dirs, tmp_entries
+from ondisk import object_dir, orphan_data_dirs, tmp_entries
 
 BUCKET = "crash"
 WORKERS = 4
@@ -213,8 +213,11 @@ def test_crash_consistency(servers, rng, run):
         state, _ = read_state(srv, km.key)
         if state != km.verified:
             findings.add("heal changed a key", f"{km.key}: {km.verified[:12]} -> {state}")
-    for p in (p for d in srv.drives for p in orphan_data_dirs(d, BUCKET)):
-        findings.add("orphaned data dir left after heal", p)
+    for d in srv.drives:
+        for p in orphan_data_dirs(d, BUCKET):
+            owner = [km for km in keys if os.path.dirname(p) == object_dir(d, BUCKET, km.key)]
+            state = owner[0].verified[:12] if owner else "?"
+            findings.add("orphaned data dir left after heal", f"{p} (the key reads as {state})")
     print(f"\n{cycles} kills on {n} drives in {time.monotonic() - t0:.0f} s: "
           f"{stats['acked']} acknowledged and {stats['unknown']} interrupted operations, "
           f"{stats['tmp_left']} kills left temp files, slowest start {stats['start_s']:.2f} s, "

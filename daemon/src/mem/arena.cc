@@ -22,7 +22,9 @@ constexpr bool kArenaDebug = false;
 
 Arena::Arena(BlockPool* pool) : pool_(pool) {}
 
-Arena::~Arena() { release_blocks(); }
+Arena::~Arena() {
+  release_blocks();
+}
 
 void Arena::release_blocks() {
   Block* b = first_;

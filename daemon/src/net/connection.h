@@ -73,14 +73,23 @@ struct TimerList {
     c->list = this;
     c->prev = tail;
     c->next = nullptr;
-    if (tail) tail->next = c; else head = c;
+    if (tail)
+      tail->next = c;
+    else
+      head = c;
     tail = c;
   }
   static void unlink(Connection* c) {
     TimerList* l = c->list;
     if (l == nullptr) return;
-    if (c->prev) c->prev->next = c->next; else l->head = c->next;
-    if (c->next) c->next->prev = c->prev; else l->tail = c->prev;
+    if (c->prev)
+      c->prev->next = c->next;
+    else
+      l->head = c->next;
+    if (c->next)
+      c->next->prev = c->prev;
+    else
+      l->tail = c->prev;
     c->prev = c->next = nullptr;
     c->list = nullptr;
   }

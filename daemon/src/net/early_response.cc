@@ -29,8 +29,7 @@ void SendEarlyResponse(int fd, tls::TlsConnection* tls, int status, std::string_
     (void)tls->shutdown();
     return;
   }
-  iovec iov[2] = {{head, static_cast<size_t>(n)},
-                  {const_cast<char*>(body.data()), body.size()}};
+  iovec iov[2] = {{head, static_cast<size_t>(n)}, {const_cast<char*>(body.data()), body.size()}};
   msghdr msg{};
   msg.msg_iov = iov;
   msg.msg_iovlen = body.empty() ? 1 : 2;

@@ -9,7 +9,9 @@
 
 namespace flashstor::net {
 
-int64_t MonotonicMs() { return static_cast<int64_t>(MonotonicNs() / 1'000'000); }
+int64_t MonotonicMs() {
+  return static_cast<int64_t>(MonotonicNs() / 1'000'000);
+}
 
 uint64_t MonotonicNs() {
   timespec ts{};
@@ -53,7 +55,9 @@ Status EventLoop::mod(int fd, uint32_t events, void* data) {
   return Status::Ok();
 }
 
-void EventLoop::del(int fd) { epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr); }
+void EventLoop::del(int fd) {
+  epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr);
+}
 
 void EventLoop::post(std::function<void()> fn) {
   {

@@ -308,13 +308,25 @@ HttpServer::HttpServer(const ServerOptions& options, http::Handler& handler)
   }
 }
 
-HttpServer::~HttpServer() { stop(0); }
+HttpServer::~HttpServer() {
+  stop(0);
+}
 
-void HttpServer::set_error_body(ErrorBodyFn fn) { impl_->error_body = std::move(fn); }
-void HttpServer::set_tick_hook(std::function<void(int)> fn) { impl_->tick_hook = std::move(fn); }
-void HttpServer::set_tls(tls::TlsContext* context) { impl_->tls = context; }
-int HttpServer::event_loops() const { return impl_->options.event_loops; }
-int HttpServer::workers() const { return impl_->options.workers; }
+void HttpServer::set_error_body(ErrorBodyFn fn) {
+  impl_->error_body = std::move(fn);
+}
+void HttpServer::set_tick_hook(std::function<void(int)> fn) {
+  impl_->tick_hook = std::move(fn);
+}
+void HttpServer::set_tls(tls::TlsContext* context) {
+  impl_->tls = context;
+}
+int HttpServer::event_loops() const {
+  return impl_->options.event_loops;
+}
+int HttpServer::workers() const {
+  return impl_->options.workers;
+}
 
 Status HttpServer::listen(std::string_view address, bool tls, int* bound_port) {
   Result<int> fd = BindListener(address, 4096);

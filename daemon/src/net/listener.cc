@@ -20,8 +20,7 @@ Result<int> BindListener(std::string_view address, int backlog) {
   std::string_view port_text = address.substr(colon + 1);
   int port = -1;
   auto [ptr, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-  if (ec != std::errc() || ptr != port_text.data() + port_text.size() || port < 0 ||
-      port > 65535) {
+  if (ec != std::errc() || ptr != port_text.data() + port_text.size() || port < 0 || port > 65535) {
     return Err(Code::kInvalidArgument, "invalid port");
   }
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {

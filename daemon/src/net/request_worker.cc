@@ -115,8 +115,8 @@ bool ServeRequest(Connection& c, http::Handler& handler, const ServerOptions& op
                               std::string_view(body_start, c.len - c.head_bytes), *transport);
   http::ResponseWriter response(*transport, c.arena);
   RequestBody body(c.request, input, response, options.limits.max_body_bytes);
-  bool keep = c.request.keep_alive && !stopping &&
-              c.served + 1 < options.max_requests_per_connection;
+  bool keep =
+      c.request.keep_alive && !stopping && c.served + 1 < options.max_requests_per_connection;
   response.set_keep_alive(keep);
   if (c.request.method == http::Method::kHead) response.set_head_only(true);
 
@@ -154,7 +154,9 @@ RequestPool::RequestPool(int threads, http::Handler& handler, const ServerOption
   for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { run(); });
 }
 
-RequestPool::~RequestPool() { shutdown(); }
+RequestPool::~RequestPool() {
+  shutdown();
+}
 
 void RequestPool::submit(Connection* c) {
   {

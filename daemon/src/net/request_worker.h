@@ -9,9 +9,9 @@
 #include <thread>
 #include <vector>
 
+#include "connection.h"
 #include "flashstor/http/exchange.h"
 #include "flashstor/net/server_options.h"
-#include "connection.h"
 
 namespace flashstor::net {
 

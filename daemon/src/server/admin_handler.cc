@@ -5,6 +5,7 @@
 #include <string>
 
 #include "flashstor/http/uri.h"
+#include "flashstor/obs/json_string.h"
 #include "flashstor/obs/metrics.h"
 
 namespace flashstor::server {
@@ -15,23 +16,6 @@ void SendText(http::Exchange& ex, int status, std::string_view type, std::string
   r.set_status(status);
   r.add_header("Content-Type", type);
   (void)r.send(body);
-}
-
-std::string JsonEscape(std::string_view in) {
-  std::string out;
-  for (unsigned char c : in) {
-    if (c == '"' || c == '\\') {
-      out.push_back('\\');
-      out.push_back(static_cast<char>(c));
-    } else if (c < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-      out += buf;
-    } else {
-      out.push_back(static_cast<char>(c));
-    }
-  }
-  return out;
 }
 
 }  // namespace
@@ -100,11 +84,13 @@ void AdminHandler::serve_heal(http::Exchange& ex) {
   const http::QueryParam* key = params ? http::FindParam(*params, "key") : nullptr;
   if (bucket != nullptr && key != nullptr) {
     object::HealResult r = layer_.heal_object(bucket->value, key->value);
-    std::string body = "{\"bucket\":\"" + JsonEscape(r.bucket) + "\",\"key\":\"" +
-                       JsonEscape(r.key) + "\",\"shards_healed\":" +
-                       std::to_string(r.shards_healed) +
-                       ",\"drives_missing\":" + std::to_string(r.drives_missing) +
-                       ",\"status\":\"" + std::string(CodeName(r.status.code())) + "\"}\n";
+    std::string body = "{\"bucket\":";
+    obs::AppendJsonString(body, r.bucket);
+    body += ",\"key\":";
+    obs::AppendJsonString(body, r.key);
+    body += ",\"shards_healed\":" + std::to_string(r.shards_healed) +
+            ",\"drives_missing\":" + std::to_string(r.drives_missing) + ",\"status\":\"" +
+            std::string(CodeName(r.status.code())) + "\"}\n";
     return SendText(ex, r.status.ok() ? 200 : 500, "application/json", body);
   }
   std::vector<std::string> buckets;

@@ -59,10 +59,11 @@ std::pair<int, std::string> Post(const Endpoint& ep, auth::RequestSigner& signer
   in.payload_hash = "UNSIGNED-PAYLOAD";
   Result<auth::SignedRequest> signed_req = signer.sign(in, std::time(nullptr));
   if (!signed_req) return {0, "cannot sign the request"};
-  std::string req = "POST " + signed_req->target + " HTTP/1.1\r\nHost: " + ep.host +
-                    "\r\nx-amz-date: " + signed_req->amz_date +
-                    "\r\nx-amz-content-sha256: UNSIGNED-PAYLOAD\r\nAuthorization: " +
-                    signed_req->authorization + "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+  std::string req =
+      "POST " + signed_req->target + " HTTP/1.1\r\nHost: " + ep.host +
+      "\r\nx-amz-date: " + signed_req->amz_date +
+      "\r\nx-amz-content-sha256: UNSIGNED-PAYLOAD\r\nAuthorization: " + signed_req->authorization +
+      "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
   int fd = Connect(ep);
   if (fd < 0) return {0, "cannot connect to " + ep.host};
   std::string resp;

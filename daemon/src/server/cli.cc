@@ -20,8 +20,7 @@ std::expected<int, std::string> ParseInt(std::string_view flag, std::string_view
   return v;
 }
 
-std::expected<CliResult, std::string> ParseServer(const std::vector<std::string>& args,
-                                                  size_t i) {
+std::expected<CliResult, std::string> ParseServer(const std::vector<std::string>& args, size_t i) {
   CliResult r;
   r.command = Command::kServer;
   ServerArgs& s = r.server;
@@ -82,8 +81,7 @@ std::expected<CliResult, std::string> ParseServer(const std::vector<std::string>
       continue;
     }
     if (a.starts_with("-")) {
-      return std::unexpected("unknown flag " + std::string(a) +
-                             " (see 'flashstor server --help')");
+      return std::unexpected("unknown flag " + std::string(a) + " (see 'flashstor server --help')");
     }
     auto expanded = config::ExpandEllipsis(a);
     if (!expanded) return std::unexpected("'" + std::string(a) + "': " + expanded.error());

@@ -24,8 +24,9 @@ std::pair<std::string, std::string> EarlyErrorBody(int status) {
                            "The request header section is too large.");
       break;
     case 501:
-      error = s3::ApiError(Code::kNotImplemented, "A header you provided implies functionality "
-                                                  "that is not implemented.");
+      error = s3::ApiError(Code::kNotImplemented,
+                           "A header you provided implies functionality "
+                           "that is not implemented.");
       break;
     case 505:
       error = s3::ApiError(Code::kNotImplemented, "HTTP version not supported.");

@@ -67,8 +67,8 @@ void RegisterServerMetrics(const net::HttpServer& http, const Engine& engine) {
              [&http] { return static_cast<double>(http.stats().active); });
   r.gauge_fn("flashstor_http_connections_accepted", "Connections accepted since start.", {},
              [&http] { return static_cast<double>(http.stats().accepted); });
-  r.gauge_fn("flashstor_http_header_timeouts", "Connections cut off by the header deadline.",
-             {}, [&http] { return static_cast<double>(http.stats().head_timeouts); });
+  r.gauge_fn("flashstor_http_header_timeouts", "Connections cut off by the header deadline.", {},
+             [&http] { return static_cast<double>(http.stats().head_timeouts); });
   r.gauge_fn("flashstor_http_early_errors", "Requests rejected before any handler ran.", {},
              [&http] { return static_cast<double>(http.stats().early_errors); });
   r.gauge_fn("flashstor_arena_bytes", "Bytes held by connection arenas.", {},
@@ -87,14 +87,14 @@ void RegisterServerMetrics(const net::HttpServer& http, const Engine& engine) {
              stat(&object::EngineStats::drives_online));
   r.gauge_fn("flashstor_heal_queue_length", "Objects waiting to be healed.", {},
              stat(&object::EngineStats::heal_queue_length));
-  r.gauge_fn("flashstor_heal_queue_overflow", "Heal requests dropped (the scanner finds them).",
-             {}, stat(&object::EngineStats::heal_queue_overflow));
-  r.gauge_fn("flashstor_heal_shards_healed", "Shard files and metadata rewritten by healing.",
-             {}, stat(&object::EngineStats::shards_healed));
+  r.gauge_fn("flashstor_heal_queue_overflow", "Heal requests dropped (the scanner finds them).", {},
+             stat(&object::EngineStats::heal_queue_overflow));
+  r.gauge_fn("flashstor_heal_shards_healed", "Shard files and metadata rewritten by healing.", {},
+             stat(&object::EngineStats::shards_healed));
   r.gauge_fn("flashstor_scanner_objects_scanned", "Objects verified by the bitrot scanner.", {},
              stat(&object::EngineStats::objects_scanned));
-  r.gauge_fn("flashstor_scanner_bytes_verified", "Shard bytes whose bitrot digest was checked.",
-             {}, stat(&object::EngineStats::bytes_verified));
+  r.gauge_fn("flashstor_scanner_bytes_verified", "Shard bytes whose bitrot digest was checked.", {},
+             stat(&object::EngineStats::bytes_verified));
   r.gauge_fn("flashstor_scanner_cycles", "Completed bitrot scan passes.", {},
              stat(&object::EngineStats::scan_cycles));
   r.gauge_fn("flashstor_bitrot_scan_coverage_ratio",

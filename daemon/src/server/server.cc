@@ -168,7 +168,8 @@ int RunServer(const ServerArgs& args) {
 
   for (const BoundListener& l : *listeners) {
     std::printf("API: %s://%s\n", l.tls ? "https" : "http", l.display.c_str());
-    obs::Log(obs::Level::kNotice, "serving S3", {{"ENDPOINT", l.display}, {"TLS", l.tls ? "yes" : "no"}});
+    obs::Log(obs::Level::kNotice, "serving S3",
+             {{"ENDPOINT", l.display}, {"TLS", l.tls ? "yes" : "no"}});
   }
   std::fflush(stdout);
   (void)sys::NotifyReady("serving S3");

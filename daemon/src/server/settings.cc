@@ -23,8 +23,10 @@ std::expected<config::Config, std::string> ResolveSettings(const ServerArgs& arg
   if (args.parity) cfg.parity = args.parity;
   if (!args.log_level.empty()) {
     static constexpr std::pair<std::string_view, config::LogLevel> kLevels[] = {
-        {"error", config::LogLevel::kError},   {"warning", config::LogLevel::kWarning},
-        {"notice", config::LogLevel::kNotice}, {"info", config::LogLevel::kInfo},
+        {"error", config::LogLevel::kError},
+        {"warning", config::LogLevel::kWarning},
+        {"notice", config::LogLevel::kNotice},
+        {"info", config::LogLevel::kInfo},
         {"debug", config::LogLevel::kDebug}};
     bool found = false;
     for (const auto& [name, level] : kLevels) {
@@ -33,9 +35,11 @@ std::expected<config::Config, std::string> ResolveSettings(const ServerArgs& arg
         found = true;
       }
     }
-    if (!found) return std::unexpected("--log-level: expected error, warning, notice, info or debug");
+    if (!found)
+      return std::unexpected("--log-level: expected error, warning, notice, info or debug");
   }
-  if (cfg.drives.empty()) return std::unexpected(std::string("no drives given (see 'flashstor server --help')"));
+  if (cfg.drives.empty())
+    return std::unexpected(std::string("no drives given (see 'flashstor server --help')"));
   for (const config::Listener& l : cfg.listen) {
     if (l.tls && cfg.certs_dir.empty()) {
       return std::unexpected("listener " + l.address + ": TLS needs --certs-dir");

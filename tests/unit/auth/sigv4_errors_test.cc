@@ -6,16 +6,7 @@
 #include "flashstor/auth/sigv4.h"
 #include "sigv4_test_util.h"
 
-// cmocka last: its macros (e.g. fail) clash with standard headers.
-// clang-format off
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-extern "C" {
-#include <cmocka.h>
-}
-// clang-format on
+#include "cmocka_cpp.h"
 
 using namespace flashstor;
 using namespace flashstor::auth;

@@ -17,9 +17,7 @@
 #include "flashstor/config/config.h"
 #include "flashstor/config/config_check.h"
 
-extern "C" {
-#include <cmocka.h>
-}
+#include "cmocka_cpp.h"
 
 using namespace flashstor::config;
 

@@ -10,9 +10,7 @@
 
 #include "flashstor/config/ellipsis.h"
 
-extern "C" {
-#include <cmocka.h>
-}
+#include "cmocka_cpp.h"
 
 using flashstor::config::ExpandEllipsis;
 using flashstor::config::HasEllipsis;

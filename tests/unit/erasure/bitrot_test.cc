@@ -6,16 +6,7 @@
 
 #include "flashstor/erasure/bitrot.h"
 
-// cmocka last: its fail() macro breaks standard headers included after it.
-// clang-format off
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-extern "C" {
-#include <cmocka.h>
-}
-// clang-format on
+#include "cmocka_cpp.h"
 
 using flashstor::erasure::BitrotDigest;
 using flashstor::erasure::BitrotHash;

@@ -14,16 +14,7 @@
 
 #include "flashstor/erasure/codec.h"
 
-// cmocka last: its fail() macro breaks standard headers included after it.
-// clang-format off
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-extern "C" {
-#include <cmocka.h>
-}
-// clang-format on
+#include "cmocka_cpp.h"
 
 using flashstor::Code;
 using flashstor::erasure::ErasureCodec;

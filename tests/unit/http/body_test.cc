@@ -1,7 +1,7 @@
 // Unit tests of the body decoders over a FakeTransport that can deliver 1 byte per recv():
 // ConnectionInput, Content-Length (short body), chunked (extensions, trailers, bad hex,
 // overflow, early EOF, leftover) and aws-chunked (valid, trailers, malformed, observer calls).
-#include "cmocka_wrap.h"
+#include "cmocka_cpp.h"
 
 #include <string>
 

@@ -1,6 +1,6 @@
 // Unit tests of RequestParser and Request: complete and byte-by-byte heads, pipelining, every
 // limit and error status, derived framing fields, target forms and header lookup.
-#include "cmocka_wrap.h"
+#include "cmocka_cpp.h"
 
 #include <string>
 

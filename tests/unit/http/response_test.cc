@@ -1,6 +1,6 @@
 // Unit tests of ResponseWriter: exact bytes of send(), streaming and HEAD responses, one
 // writev per send(), header hygiene, 100-continue, errors; plus ReasonPhrase and dates.
-#include "cmocka_wrap.h"
+#include "cmocka_cpp.h"
 
 #include <string>
 

@@ -1,6 +1,6 @@
 // Unit tests of the URI helpers: percent-decoding edge cases, query parsing and the SigV4
 // UriEncode vectors.
-#include "cmocka_wrap.h"
+#include "cmocka_cpp.h"
 
 #include <string>
 

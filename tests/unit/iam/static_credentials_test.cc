@@ -8,16 +8,7 @@
 
 #include "flashstor/iam/static_credentials.h"
 
-// cmocka last: its macros (e.g. fail) clash with standard headers.
-// clang-format off
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-extern "C" {
-#include <cmocka.h>
-}
-// clang-format on
+#include "cmocka_cpp.h"
 
 using namespace flashstor;
 using flashstor::iam::StaticCredentials;

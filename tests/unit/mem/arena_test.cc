@@ -1,14 +1,6 @@
 // Unit tests of mem::Arena: alignment, block chaining, O(1) reset that keeps its blocks,
 // oversized requests, copy() and (when built with FLASHSTOR_ARENA_DEBUG) leak tracking.
-// clang-format off
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-extern "C" {
-#include <cmocka.h>
-}
-// clang-format on
+#include "cmocka_cpp.h"
 
 #include <cstring>
 #include <string>
@@ -185,9 +177,12 @@ static void test_block_pool_reuse(void** state) {
 int main() {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_block_pool_reuse),
-      cmocka_unit_test(test_alignment),      cmocka_unit_test(test_sequential_bump),
-      cmocka_unit_test(test_block_chaining), cmocka_unit_test(test_reset_reuses_blocks),
-      cmocka_unit_test(test_oversized),      cmocka_unit_test(test_copy),
+      cmocka_unit_test(test_alignment),
+      cmocka_unit_test(test_sequential_bump),
+      cmocka_unit_test(test_block_chaining),
+      cmocka_unit_test(test_reset_reuses_blocks),
+      cmocka_unit_test(test_oversized),
+      cmocka_unit_test(test_copy),
       cmocka_unit_test(test_leak_tracking),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);

@@ -6,15 +6,7 @@
 
 #include "engine_test_util.h"
 
-// clang-format off
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-extern "C" {
-#include <cmocka.h>
-}
-// clang-format on
+#include "cmocka_cpp.h"
 
 using namespace flashstor;
 using namespace flashstor::testing;

@@ -11,15 +11,7 @@
 #include "flashstor/object/set_layout.h"
 #include "flashstor/storage/local_disk.h"
 
-// clang-format off
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-extern "C" {
-#include <cmocka.h>
-}
-// clang-format on
+#include "cmocka_cpp.h"
 
 using namespace flashstor;
 using namespace flashstor::testing;

@@ -7,15 +7,7 @@
 
 #include "flashstor/object/namespace_lock.h"
 
-// clang-format off
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-extern "C" {
-#include <cmocka.h>
-}
-// clang-format on
+#include "cmocka_cpp.h"
 
 using flashstor::Code;
 using flashstor::object::NamespaceLock;

@@ -7,15 +7,7 @@
 
 // cmocka needs these C headers first, has no extern "C" of its own, and comes after the C++
 // headers (its macros clash with <ios>).
-// clang-format off
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-extern "C" {
-#include <cmocka.h>
-}
-// clang-format on
+#include "cmocka_cpp.h"
 
 using flashstor::obs::SpscRing;
 

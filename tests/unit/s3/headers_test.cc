@@ -4,16 +4,7 @@
 
 #include "flashstor/s3/headers.h"
 
-// cmocka last: its macros clash with standard headers.
-// clang-format off
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-extern "C" {
-#include <cmocka.h>
-}
-// clang-format on
+#include "cmocka_cpp.h"
 
 using namespace flashstor;
 using namespace flashstor::s3;

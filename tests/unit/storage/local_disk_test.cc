@@ -9,15 +9,7 @@
 #include "flashstor/storage/local_disk.h"
 #include "temp_dir.h"
 
-// clang-format off
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-extern "C" {
-#include <cmocka.h>
-}
-// clang-format on
+#include "cmocka_cpp.h"
 
 using flashstor::Code;
 using flashstor::Status;

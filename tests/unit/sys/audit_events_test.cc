@@ -15,9 +15,7 @@
 
 #include "flashstor/sys/audit_events.h"
 
-extern "C" {
-#include <cmocka.h>
-}
+#include "cmocka_cpp.h"
 
 using namespace flashstor::sys;
 

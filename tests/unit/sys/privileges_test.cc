@@ -19,9 +19,7 @@
 
 #include "flashstor/sys/privileges.h"
 
-extern "C" {
-#include <cmocka.h>
-}
+#include "cmocka_cpp.h"
 
 using flashstor::Code;
 using flashstor::Status;

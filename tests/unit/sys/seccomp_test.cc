@@ -32,9 +32,7 @@
 #include "flashstor/sys/seccomp.h"
 #include "flashstor/sys/systemd.h"
 
-extern "C" {
-#include <cmocka.h>
-}
+#include "cmocka_cpp.h"
 
 using namespace flashstor::sys;
 

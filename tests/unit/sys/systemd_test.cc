@@ -17,9 +17,7 @@
 
 #include "flashstor/sys/systemd.h"
 
-extern "C" {
-#include <cmocka.h>
-}
+#include "cmocka_cpp.h"
 
 using namespace flashstor::sys;
 

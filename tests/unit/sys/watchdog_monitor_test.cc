@@ -18,9 +18,7 @@
 
 #include "flashstor/sys/watchdog_monitor.h"
 
-extern "C" {
-#include <cmocka.h>
-}
+#include "cmocka_cpp.h"
 
 using flashstor::Status;
 using flashstor::sys::WatchdogMonitor;

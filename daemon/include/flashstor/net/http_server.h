@@ -22,13 +22,13 @@ namespace flashstor::net {
 
 struct ServerStats {
   uint64_t accepted = 0;
-  uint64_t active = 0;           // open connections
-  uint64_t rejected = 0;         // over max_connections
-  uint64_t head_timeouts = 0;    // slowloris / header deadline
-  uint64_t idle_closed = 0;      // keep-alive idle timeout
-  uint64_t early_errors = 0;     // 400/414/431/... answered by the loop
-  uint64_t requests = 0;         // dispatched to workers
-  uint64_t arena_bytes = 0;      // bytes of arena blocks, in use or cached by the loops
+  uint64_t active = 0;               // open connections
+  uint64_t rejected = 0;             // over max_connections
+  uint64_t head_timeouts = 0;        // slowloris / header deadline
+  uint64_t idle_closed = 0;          // keep-alive idle timeout
+  uint64_t early_errors = 0;         // 400/414/431/... answered by the loop
+  uint64_t requests = 0;             // dispatched to workers
+  uint64_t arena_bytes = 0;          // bytes of arena blocks, in use or cached by the loops
   uint64_t arena_blocks_in_use = 0;  // blocks held by connections (idle ones hold none)
   uint64_t busy_workers = 0;
 };

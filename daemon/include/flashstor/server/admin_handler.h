@@ -18,8 +18,8 @@ struct HealTotals {
 
 class AdminHandler final : public http::Handler {
  public:
-  AdminHandler(const auth::SigV4Verifier& verifier, object::ObjectLayer& layer,
-               obs::Health& health, bool metrics_public)
+  AdminHandler(const auth::SigV4Verifier& verifier, object::ObjectLayer& layer, obs::Health& health,
+               bool metrics_public)
       : verifier_(verifier), layer_(layer), health_(health), metrics_public_(metrics_public) {}
 
   void serve(http::Exchange& exchange) override;

@@ -31,7 +31,7 @@ enum class Command { kHelp, kVersion, kServer, kServerHelp, kConfigCheck, kAdmin
 struct CliResult {
   Command command = Command::kHelp;
   ServerArgs server;
-  std::string config_path;               // config check
+  std::string config_path;                // config check
   std::vector<std::string> heal_targets;  // admin heal: endpoint and bucket[/key]
 };
 
