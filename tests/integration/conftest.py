@@ -45,7 +45,10 @@ class Server:
         self.listeners = listeners
 
     def start(self, timeout=20):
-        args = [BIN, "server", "--address", "127.0.0.1:0", *self.extra_args, *self.drives]
+        # FLASHSTOR_SERVER_ARGS: extra flags for every daemon a test starts (ci/asan.sh uses it
+        # for --seccomp log, because the sanitizer runtime makes syscalls the allowlist forbids).
+        extra = os.environ.get("FLASHSTOR_SERVER_ARGS", "").split()
+        args = [BIN, "server", "--address", "127.0.0.1:0", *extra, *self.extra_args, *self.drives]
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self.log, env=self.env)
         deadline = time.time() + timeout
