@@ -10,7 +10,8 @@ seconds=${FUZZ_SECONDS:-60}
 build=build-fuzz
 CC=clang-16 CXX=clang++-16 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Debug -DFLASHSTOR_FUZZ=ON \
   >/dev/null
-cmake --build "$build" -j "${FUZZ_JOBS:-$(nproc)}" --target fuzz_targets
+# Run from `make fuzz`: drop the outer make's level so the build does not print every directory.
+env -u MAKELEVEL -u MAKEFLAGS -u MFLAGS cmake --build "$build" -j "${FUZZ_JOBS:-$(nproc)}" --target fuzz_targets
 mkdir -p "$build/crashes"
 status=0
 for t in "$build"/tests/fuzz/*_fuzz; do

@@ -4,7 +4,7 @@
 # security score, package count). Scratch space: $FLASHSTOR_IMAGE_WORK (/var/tmp/flashstor-image).
 set -uo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
-FS_STEP=image-test
+export FS_STEP=image-test
 # shellcheck source=../image/lib/common.sh
 . "$REPO/image/lib/common.sh"
 START=$(date +%s)
@@ -16,7 +16,7 @@ fs_require_file "$FS_BIN" "the daemon binary; build it with: make build"
 echo "== reproducibility (two clean builds)"
 repro_rc=0
 "$REPO/tests/appliance/image_repro.sh" "$W/repro" | tee "$W/repro.out" || repro_rc=1
-IMAGE="$W/repro/a/out/flashstor.raw"
+IMAGE=$(readlink -f "$W/repro/a/out/flashstor.raw")
 MANIFEST="$W/repro/a/out/flashstor.manifest"
 [ -f "$IMAGE" ] || { echo "image-test: 0 passed, 1 failed"; exit 1; }
 

@@ -23,11 +23,15 @@ if(FLASHSTOR_SANITIZE)
 endif()
 
 if(FLASHSTOR_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+    message(FATAL_ERROR "FLASHSTOR_FUZZ needs clang (libFuzzer): configure with CXX=clang++-16")
+  endif()
   # clang-16 + libstdc++ 12: <expected> is gated on __cpp_concepts >= 202002, which clang 16
-  # implements but does not advertise; the fuzz build is instrumented everywhere.
+  # implements but does not advertise; the fuzz build is instrumented everywhere. UB must
+  # abort (no recover) or libFuzzer never sees it as a crash.
   set(FLASHSTOR_WARNINGS -Wall -Wno-unused-parameter)
   list(APPEND FLASHSTOR_HARDEN_COMPILE -U__cpp_concepts -D__cpp_concepts=202002L
-       -fsanitize=fuzzer-no-link,address,undefined)
+       -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined)
   list(APPEND FLASHSTOR_HARDEN_LINK -fsanitize=address,undefined)
 endif()
 

@@ -4,7 +4,7 @@
 # and a tampered root. Usage: image_boot.sh IMAGE [SCENARIO...]; prints ok/FAIL per check.
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
-FS_STEP=image-test
+export FS_STEP=image-test
 # shellcheck source=../../image/lib/common.sh
 . "$HERE/../../image/lib/common.sh"
 # shellcheck source=../../image/lib/qemu.sh
@@ -187,6 +187,7 @@ scenario_tampered_root() {
 }
 
 for s in "${SCENARIOS[@]}"; do
+  # shellcheck disable=SC2034 # read by t_fail in image_vm.sh
   T_SCENARIO=$s
   echo "== scenario $s"
   before=$T_FAIL

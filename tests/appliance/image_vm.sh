@@ -1,6 +1,6 @@
 # Image test helpers (sourced): boots the image under qemu for one scenario, reads the reporter's
 # KEY=VALUE lines from the second serial port, talks S3 to the forwarded port, records results.
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # T_* results are read by image_boot.sh
 
 T_PASS=0
 T_FAIL=0

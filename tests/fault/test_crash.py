@@ -164,9 +164,16 @@ def check_uploads(srv, uploads, seen, findings, cycle):
             up.outcome = "stuck"
 
 
+# 16 drives (k=12 > m=4): random kills hit the open dangling-version bug some of the time (see
+# test_crash_states.K_GT_M_DANGLING, which reproduces it every time); not strict because a run
+# may miss the window. Every other finding class is still checked and reported in the xfail.
+K_GT_M = pytest.mark.xfail(strict=False, reason="k>m interrupted commit can leave a dangling "
+                           "version without read quorum (open bug, issue 3)")
+
+
+@pytest.mark.parametrize("run", [4, 6, pytest.param(16, marks=K_GT_M), pytest.param(
+    "16-long", marks=[pytest.mark.slow, pytest.mark.bound(600), K_GT_M])])
 @pytest.mark.bound(180)
-@pytest.mark.parametrize("run", [4, 6, 16, pytest.param("16-long", marks=[
-    pytest.mark.slow, pytest.mark.bound(600)])])
 def test_crash_consistency(servers, rng, run):
     n = int(str(run).split("-")[0])
     cycles = CYCLES[run]

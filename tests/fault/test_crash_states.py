@@ -77,7 +77,16 @@ def test_delete_killed_before_data_dirs_went(servers, n):
     assert not violations, "\n".join(violations)
 
 
-@pytest.mark.parametrize("n,have", [(4, 1), (16, 4), (16, 9)])
+# Known engine bug (open, issue 3): with k > m (16 drives: k=12, m=4) a commit killed after
+# some but fewer than k drives replaced %m.json leaves no version with read quorum, and heal does
+# not yet purge such dangling versions (MinIO keeps the previous version in xl.meta until the
+# commit is confirmed and deletes dangling ones in heal). strict: a fix turns these into XPASS
+# failures, so the marks must then go.
+K_GT_M_DANGLING = pytest.mark.xfail(strict=True, reason="k>m interrupted commit leaves a "
+                                    "dangling version without read quorum (open bug, issue 3)")
+
+
+@pytest.mark.parametrize("n,have", [(4, 1), (16, 4), pytest.param(16, 9, marks=K_GT_M_DANGLING)])
 def test_first_put_killed_mid_commit(servers, n, have):
     """The first PUT of a key killed after `have` of n drives committed it (never
     acknowledged): the key reads as absent or as the object."""
@@ -91,7 +100,8 @@ def test_first_put_killed_mid_commit(servers, n, have):
     assert not violations, f"{have} of {n} drives committed: " + "; ".join(violations)
 
 
-@pytest.mark.parametrize("n,have", [(4, 1), (4, 2), (6, 3), (16, 8)])
+@pytest.mark.parametrize("n,have", [(4, 1), (4, 2), (6, 3),
+                                    pytest.param(16, 8, marks=K_GT_M_DANGLING)])
 def test_overwrite_killed_mid_commit(servers, n, have):
     """An overwrite killed after `have` of n drives committed version 2: those drives still
     hold version 1's data dir (old data goes only after the commit), the others version 1."""

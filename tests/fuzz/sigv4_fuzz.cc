@@ -52,13 +52,19 @@ void FuzzChunks(std::string_view in, const auth::AuthContext& base) {
   while (!in.empty()) {
     uint8_t op = static_cast<uint8_t>(in[0]) % 5;
     in.remove_prefix(1);
-    std::string_view arg = in.substr(0, in.empty() ? 0 : static_cast<uint8_t>(in[0]) % 80);
+    // Length byte first, then the argument itself (the argument must not include it, or a
+    // 64-hex chunk signature could never be formed).
+    size_t len = in.empty() ? 0 : static_cast<uint8_t>(in[0]) % 80;
     if (!in.empty()) in.remove_prefix(1);
-    arg = arg.substr(0, in.size());
+    std::string_view arg = in.substr(0, len);
     in.remove_prefix(arg.size());
+    // The announced chunk size comes from the next byte, so a signed empty final chunk can be
+    // expressed too.
+    uint64_t chunk_size = in.empty() ? 0 : static_cast<uint8_t>(in[0]);
     switch (op) {
       case 0:
-        (void)v->on_chunk_begin(arg, arg.size());
+        if (!in.empty()) in.remove_prefix(1);
+        (void)v->on_chunk_begin(arg, chunk_size);
         break;
       case 1:
         v->on_chunk_data({arg.data(), arg.size()});

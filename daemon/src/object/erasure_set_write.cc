@@ -160,6 +160,22 @@ Result<ObjectInfo> ErasureSet::update_object_metadata(std::string_view bucket, s
   return ToObjectInfo(m, bucket, key);
 }
 
+namespace {
+
+// Removes every "%d.<uuid>" directory inside the object's directory on one drive.
+void RemoveDataDirs(storage::StorageApi& drive, std::string_view bucket, std::string_view key) {
+  constexpr size_t kMaxEntries = 4096;  // data dirs plus child key directories
+  auto names = drive.list_dir(bucket, key, "", kMaxEntries);
+  if (!names) return;
+  const std::string prefix = internal::DataDirName("");
+  for (std::string name : *names) {
+    if (!name.empty() && name.back() == '/') name.pop_back();
+    if (name.starts_with(prefix)) (void)drive.delete_path(bucket, key, name, true);
+  }
+}
+
+}  // namespace
+
 Status ErasureSet::delete_object(std::string_view bucket, std::string_view key) {
   FS_RETURN_IF_ERROR(storage::ValidateObjectKey(key));
   auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), true);
@@ -173,18 +189,13 @@ Status ErasureSet::delete_unlocked(std::string_view bucket, std::string_view key
   ctx_.pool->run(n, [&](size_t d) {
     storage::StorageApi* drive = raw_[d];
     if (drive == nullptr) return;
-    auto raw = drive->read_all(bucket, key, storage::kMetaFile);
-    if (!raw) {
-      result[d] = raw.error() == Code::kFileNotFound ? Status::Ok() : raw.error();
-      return;
-    }
-    auto meta = DecodeObjectMeta(*raw);
     // Metadata first: once it is gone the object is invisible on this drive.
     result[d] = drive->delete_path(bucket, key, storage::kMetaFile, false);
     if (result[d] == Code::kFileNotFound) result[d] = Status::Ok();
-    if (result[d].ok() && meta && !meta->data_dir.empty()) {
-      drive->delete_path(bucket, key, internal::DataDirName(meta->data_dir), true);
-    }
+    // Then every data dir, not only the one the metadata named: a delete or a commit killed
+    // half-way leaves dirs no metadata points at, and under the write lock no commit is in
+    // flight for this key (writes stay in tmp/ until they commit under the same lock).
+    if (result[d].ok()) RemoveDataDirs(*drive, bucket, key);
   });
   Status s = internal::ReduceErrors(result, bucket_write_quorum(), Code::kWriteQuorum);
   if (s.ok()) {
