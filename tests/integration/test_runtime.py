@@ -231,6 +231,11 @@ def test_audit_log_and_metrics(tmp_path):
         text = body.decode()
         assert 'flashstor_s3_requests_total{op="PutObject",status="200"}' in text
         assert "flashstor_drives_online 4" in text
+        # Per-drive traffic and the erasure codec's time are exported.
+        drive_lines = [l for l in text.splitlines() if l.startswith("flashstor_drive_written_bytes{")]
+        assert len(drive_lines) == 4 and all(float(l.split()[-1]) > 0 for l in drive_lines)
+        assert 'flashstor_drive_errors{drive="' in text
+        assert "flashstor_erasure_encode_seconds " in text
         check = subprocess.run(["promtool", "check", "metrics"], input=body, capture_output=True,
                                timeout=30)
         assert check.returncode == 0, check.stdout + check.stderr

@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
+#include <ctime>
 #include <climits>
 #include <cstring>
 #include <map>
@@ -78,10 +80,49 @@ Status ErasureCodec::check_shards(std::span<const std::span<uint8_t>> shards) co
   return Status::Ok();
 }
 
+namespace {
+
+std::atomic<uint64_t> g_encode_ns{0}, g_encode_bytes{0}, g_encode_calls{0};
+std::atomic<uint64_t> g_decode_ns{0}, g_decode_bytes{0}, g_decode_calls{0};
+
+uint64_t NowNs() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+// Adds one call's elapsed time and bytes to a pair of totals when it goes out of scope.
+struct CodecTimer {
+  std::atomic<uint64_t>& ns;
+  std::atomic<uint64_t>& bytes;
+  std::atomic<uint64_t>& calls;
+  uint64_t amount;
+  uint64_t start = NowNs();
+  ~CodecTimer() {
+    ns.fetch_add(NowNs() - start, std::memory_order_relaxed);
+    bytes.fetch_add(amount, std::memory_order_relaxed);
+    calls.fetch_add(1, std::memory_order_relaxed);
+  }
+};
+
+}  // namespace
+
+CodecTotals ReadCodecTotals() {
+  CodecTotals t;
+  t.encode_ns = g_encode_ns.load(std::memory_order_relaxed);
+  t.encode_bytes = g_encode_bytes.load(std::memory_order_relaxed);
+  t.encode_calls = g_encode_calls.load(std::memory_order_relaxed);
+  t.decode_ns = g_decode_ns.load(std::memory_order_relaxed);
+  t.decode_bytes = g_decode_bytes.load(std::memory_order_relaxed);
+  t.decode_calls = g_decode_calls.load(std::memory_order_relaxed);
+  return t;
+}
+
 Status ErasureCodec::encode(std::span<const std::span<uint8_t>> shards) const {
   FS_RETURN_IF_ERROR(check_shards(shards));
   const size_t size = shards[0].size();
   if (m_ == 0 || size == 0) return Status::Ok();
+  CodecTimer timer{g_encode_ns, g_encode_bytes, g_encode_calls, size * static_cast<size_t>(k_)};
   std::array<uint8_t*, kMaxRows> ptrs{};
   for (int i = 0; i < k_ + m_; ++i)
     ptrs[static_cast<size_t>(i)] = shards[static_cast<size_t>(i)].data();
@@ -107,6 +148,8 @@ Status ErasureCodec::reconstruct_data(std::span<const std::span<uint8_t>> shards
 Status ErasureCodec::rebuild(std::span<const std::span<uint8_t>> shards,
                              std::span<const bool> present, bool parity_too) const {
   FS_RETURN_IF_ERROR(check_shards(shards));
+  CodecTimer timer{g_decode_ns, g_decode_bytes, g_decode_calls,
+                   shards[0].size() * static_cast<size_t>(k_)};
   if (present.size() != shards.size()) {
     return Status(Code::kInvalidArgument, "erasure: present.size() != shard count");
   }

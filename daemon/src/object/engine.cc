@@ -8,6 +8,7 @@
 #include "flashstor/obs/log.h"
 #include "flashstor/storage/format.h"
 #include "flashstor/storage/local_disk.h"
+#include "flashstor/storage/metered_disk.h"
 
 namespace flashstor::object {
 
@@ -105,6 +106,20 @@ void ErasureSets::scan_loop() {
   }
 }
 
+std::vector<ErasureSets::DriveUsage> ErasureSets::drive_usage() const {
+  std::vector<DriveUsage> out;
+  for (const auto& d : drives_) {
+    const auto* m = dynamic_cast<const storage::MeteredDisk*>(d.get());
+    if (m == nullptr) continue;
+    const storage::DriveCounters& c = m->counters();
+    out.push_back({m->endpoint(), c.bytes_read.load(std::memory_order_relaxed),
+                   c.bytes_written.load(std::memory_order_relaxed),
+                   c.operations.load(std::memory_order_relaxed),
+                   c.errors.load(std::memory_order_relaxed)});
+  }
+  return out;
+}
+
 EngineStats ErasureSets::stats() const {
   EngineStats s;
   s.objects_scanned = counters_.objects_scanned;
@@ -140,7 +155,8 @@ Result<std::unique_ptr<ErasureSets>> OpenEngine(std::span<const std::string> dri
       drives.push_back(nullptr);
       continue;
     }
-    drives.push_back(std::move(*disk));
+    // Every drive is metered: bytes, operations and errors per drive for /metrics.
+    drives.push_back(std::make_shared<storage::MeteredDisk>(std::move(*disk)));
   }
   if (config.block_size < kMinBlockSize || config.block_size > kMaxBlockSize) {
     if (detail != nullptr) *detail = "block size must be between 64 KiB and 64 MiB";

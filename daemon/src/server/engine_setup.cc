@@ -4,6 +4,7 @@
 
 #include <filesystem>
 
+#include "flashstor/erasure/codec.h"
 #include "flashstor/obs/log.h"
 #include "flashstor/obs/metrics.h"
 #include "flashstor/obs/process_metrics.h"
@@ -97,6 +98,35 @@ void RegisterServerMetrics(const net::HttpServer& http, const Engine& engine) {
              stat(&object::EngineStats::bytes_verified));
   r.gauge_fn("flashstor_scanner_cycles", "Completed bitrot scan passes.", {},
              stat(&object::EngineStats::scan_cycles));
+  // Per-drive traffic and failures (counters, evaluated at scrape time).
+  for (const object::ErasureSets::DriveUsage& u : sets.drive_usage()) {
+    auto field = [&sets, endpoint = u.endpoint](uint64_t object::ErasureSets::DriveUsage::*f) {
+      return [&sets, endpoint, f] {
+        for (const auto& d : sets.drive_usage()) {
+          if (d.endpoint == endpoint) return static_cast<double>(d.*f);
+        }
+        return 0.0;
+      };
+    };
+    r.gauge_fn("flashstor_drive_read_bytes", "Bytes read from a drive.",
+               {{"drive", u.endpoint}}, field(&object::ErasureSets::DriveUsage::bytes_read));
+    r.gauge_fn("flashstor_drive_written_bytes", "Bytes written to a drive.",
+               {{"drive", u.endpoint}}, field(&object::ErasureSets::DriveUsage::bytes_written));
+    r.gauge_fn("flashstor_drive_errors", "Drive calls that failed (I/O, full, offline).",
+               {{"drive", u.endpoint}}, field(&object::ErasureSets::DriveUsage::errors));
+  }
+  auto codec = [](uint64_t erasure::CodecTotals::*f, double scale) {
+    return [f, scale] { return static_cast<double>(erasure::ReadCodecTotals().*f) * scale; };
+  };
+  r.gauge_fn("flashstor_erasure_encode_seconds", "Time spent in Reed-Solomon encoding.",
+             {}, codec(&erasure::CodecTotals::encode_ns, 1e-9));
+  r.gauge_fn("flashstor_erasure_encode_bytes", "Data bytes erasure-encoded.", {},
+             codec(&erasure::CodecTotals::encode_bytes, 1.0));
+  r.gauge_fn("flashstor_erasure_decode_seconds",
+             "Time spent reconstructing missing or corrupt shards.", {},
+             codec(&erasure::CodecTotals::decode_ns, 1e-9));
+  r.gauge_fn("flashstor_erasure_decode_bytes", "Data bytes of stripes reconstructed.", {},
+             codec(&erasure::CodecTotals::decode_bytes, 1.0));
   r.gauge_fn("flashstor_bitrot_scan_coverage_ratio",
              "Fraction of the last pass's objects verified in the current pass.", {}, [&sets] {
                object::EngineStats st = sets.stats();

@@ -20,6 +20,14 @@ inline constexpr int kMaxTotalShards = 32;
 // block itself), Cauchy rows below, so every k x k submatrix is invertible and any k shards
 // rebuild the rest. It is part of the on-disk format: changing it makes existing parity
 // unreadable.
+// Process-wide totals of the codec's work, for metrics: time spent in ISA-L and data bytes
+// processed (encode: data shards in; reconstruct: the stripe's data bytes). Relaxed atomics.
+struct CodecTotals {
+  uint64_t encode_ns = 0, encode_bytes = 0, encode_calls = 0;
+  uint64_t decode_ns = 0, decode_bytes = 0, decode_calls = 0;
+};
+CodecTotals ReadCodecTotals();
+
 class ErasureCodec {
  public:
   // 1 <= data_shards, 0 <= parity_shards, data_shards + parity_shards <= kMaxTotalShards.

@@ -34,6 +34,12 @@ class ErasureSets final : public ObjectLayer {
   void stop_background();
 
   EngineStats stats() const;
+  // Per-drive traffic and failures (drives in slot order; offline drives are skipped).
+  struct DriveUsage {
+    std::string endpoint;
+    uint64_t bytes_read = 0, bytes_written = 0, operations = 0, errors = 0;
+  };
+  std::vector<DriveUsage> drive_usage() const;
   int set_count() const { return static_cast<int>(sets_.size()); }
   ErasureSet& set(int i) { return *sets_[static_cast<size_t>(i)]; }
   ErasureSet& set_for(std::string_view key);
