@@ -257,3 +257,48 @@ def test_audit_log_and_metrics(tmp_path):
         assert field in put
     srv.cleanup()
     shutil.rmtree(root, ignore_errors=True)
+
+
+def test_tls_reload_on_sighup_keeps_connections(tmp_path):
+    """SIGHUP re-reads --certs-dir: new handshakes get the new certificate while a connection
+    opened before keeps working."""
+    import signal
+    import ssl
+    made, ca = make_certs(str(tmp_path))
+    # After the privilege drop the daemon re-reads the directory as its run user, so the
+    # material must be readable by it (the appliance installs it root:flashstor 0640).
+    certs = tempfile.mkdtemp(prefix="flashstor-certs-")
+    shutil.rmtree(certs)
+    shutil.copytree(made, certs)
+    for d, dirs, files in os.walk(certs):
+        for name in [d] + [os.path.join(d, f) for f in files]:
+            os.chown(name, 0, 65534)
+            os.chmod(name, 0o750 if os.path.isdir(name) else 0o640)
+    os.chmod(certs, 0o755)
+    srv = Server(drives=4, listeners=2,
+                 extra_args=["--tls-address", "127.0.0.1:0", "--certs-dir", certs])
+    try:
+        srv.start()
+        ctx = ssl.create_default_context(cafile=ca)
+        ctx.check_hostname = False
+        old = ctx.wrap_socket(socket.create_connection(("127.0.0.1", srv.tls_port)),
+                              server_hostname="127.0.0.1")
+        before = old.getpeercert(binary_form=True)
+        # Replace the default certificate with the SNI one's pair and reload.
+        shutil.copy(os.path.join(certs, "s3.flashstor.test", "public.crt"),
+                    os.path.join(certs, "public.crt"))
+        shutil.copy(os.path.join(certs, "s3.flashstor.test", "private.key"),
+                    os.path.join(certs, "private.key"))
+        srv.proc.send_signal(signal.SIGHUP)
+        deadline = time.time() + 10
+        while served_cert_cn(srv.tls_port, "127.0.0.1") != "sni":
+            assert time.time() < deadline, "new certificate not served after SIGHUP"
+            time.sleep(0.2)
+        # The connection made before the reload still carries requests.
+        old.sendall(b"GET /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        assert old.recv(4096).startswith(b"HTTP/1.1 200")
+        assert old.getpeercert(binary_form=True) == before
+        old.close()
+    finally:
+        srv.cleanup()
+        shutil.rmtree(certs, ignore_errors=True)
