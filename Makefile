@@ -2,6 +2,7 @@
 #   make run    install what is missing, build, start a local server on 127.0.0.1:9000
 #   make test   install what is missing, build, run every test suite
 SHELL := /bin/bash
+MAKEFLAGS += --no-print-directory
 BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
