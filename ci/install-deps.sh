@@ -7,7 +7,7 @@ build_pkgs=(build-essential cmake pkg-config clang-format libisal-dev libssl-dev
   libseccomp-dev libcap-dev liburing-dev libcjson-dev libcmocka-dev libpugixml-dev libaudit-dev
   binutils libcrcutil-dev)
 test_pkgs=(curl python3 python3-pytest python3-boto3 awscli s3cmd rclone prometheus systemd openssl
-  selinux-policy-dev checkpolicy semodule-utils clang libclang-rt-14-dev iproute2 procps
+  selinux-policy-dev checkpolicy semodule-utils iproute2 procps
   e2fsprogs)
 bench_pkgs=(nginx-light wrk)
 fuzz_pkgs=(clang-16 libclang-rt-16-dev)
