@@ -7,27 +7,14 @@
 #include <string>
 
 #include "flashstor/http/body.h"
+#include "memory_transport.h"
 
 using namespace flashstor;
 using namespace flashstor::http;
 
+using flashstor::fuzz::MemoryTransport;
+
 namespace {
-
-class MemoryTransport final : public Transport {
- public:
-  MemoryTransport(std::string_view in, size_t piece) : in_(in), piece_(piece) {}
-  Result<size_t> recv(std::span<char> out) override {
-    size_t n = std::min({piece_, out.size(), in_.size()});
-    std::memcpy(out.data(), in_.data(), n);
-    in_.remove_prefix(n);
-    return n;
-  }
-  Status sendv(std::span<const iovec>) override { return Status::Ok(); }
-
- private:
-  std::string_view in_;
-  size_t piece_;
-};
 
 class CheckingObserver final : public AwsChunkObserver {
  public:

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "flashstor/http/body.h"
+#include "memory_transport.h"
 #include "flashstor/http/parser.h"
 #include "flashstor/http/uri.h"
 #include "flashstor/mem/arena.h"
@@ -14,23 +15,9 @@
 using namespace flashstor;
 using namespace flashstor::http;
 
+using flashstor::fuzz::MemoryTransport;
+
 namespace {
-
-class MemoryTransport final : public Transport {
- public:
-  MemoryTransport(std::string_view in, size_t piece) : in_(in), piece_(piece) {}
-  Result<size_t> recv(std::span<char> out) override {
-    size_t n = std::min({piece_, out.size(), in_.size()});
-    std::memcpy(out.data(), in_.data(), n);
-    in_.remove_prefix(n);
-    return n;
-  }
-  Status sendv(std::span<const iovec>) override { return Status::Ok(); }
-
- private:
-  std::string_view in_;
-  size_t piece_;
-};
 
 bool Inside(std::string_view v, std::string_view buf) {
   return v.empty() || (v.data() >= buf.data() && v.data() + v.size() <= buf.data() + buf.size());
