@@ -7,9 +7,9 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
-#include <ctime>
 #include <climits>
 #include <cstring>
+#include <ctime>
 #include <map>
 #include <mutex>
 #include <utility>
@@ -201,14 +201,27 @@ Status ErasureCodec::rebuild(std::span<const std::span<uint8_t>> shards,
   return Status::Ok();
 }
 
-Status SplitBlock(std::span<const uint8_t> block, std::span<const std::span<uint8_t>> data_shards) {
+namespace {
+
+// Both directions need k data shards, each exactly ShardSize(block, k) bytes.
+Result<size_t> CheckBlockShards(size_t block_bytes,
+                                std::span<const std::span<uint8_t>> data_shards) {
   if (data_shards.empty() || data_shards.size() > kMaxRows) {
-    return Status(Code::kInvalidArgument, "erasure: bad data shard count");
+    return Err(Code::kInvalidArgument, "erasure: bad data shard count");
   }
-  const size_t shard = ErasureCodec::ShardSize(block.size(), static_cast<int>(data_shards.size()));
+  const size_t shard = ErasureCodec::ShardSize(block_bytes, static_cast<int>(data_shards.size()));
   for (const auto& s : data_shards) {
-    if (s.size() != shard) return Status(Code::kInvalidArgument, "erasure: bad shard size");
+    if (s.size() != shard) return Err(Code::kInvalidArgument, "erasure: bad shard size");
   }
+  return shard;
+}
+
+}  // namespace
+
+Status SplitBlock(std::span<const uint8_t> block, std::span<const std::span<uint8_t>> data_shards) {
+  Result<size_t> checked = CheckBlockShards(block.size(), data_shards);
+  if (!checked) return checked.error();
+  const size_t shard = *checked;
   size_t off = 0;
   for (const auto& s : data_shards) {
     const size_t take = std::min(shard, block.size() - off);
@@ -220,13 +233,9 @@ Status SplitBlock(std::span<const uint8_t> block, std::span<const std::span<uint
 }
 
 Status JoinBlock(std::span<const std::span<uint8_t>> data_shards, std::span<uint8_t> block) {
-  if (data_shards.empty() || data_shards.size() > kMaxRows) {
-    return Status(Code::kInvalidArgument, "erasure: bad data shard count");
-  }
-  const size_t shard = ErasureCodec::ShardSize(block.size(), static_cast<int>(data_shards.size()));
-  for (const auto& s : data_shards) {
-    if (s.size() != shard) return Status(Code::kInvalidArgument, "erasure: bad shard size");
-  }
+  Result<size_t> checked = CheckBlockShards(block.size(), data_shards);
+  if (!checked) return checked.error();
+  const size_t shard = *checked;
   size_t off = 0;
   for (const auto& s : data_shards) {
     const size_t take = std::min(shard, block.size() - off);
