@@ -45,7 +45,39 @@ def read_meta(drive, bucket, key):
 
 
 def version_of(header):
+    """The drive's current version (a file may keep older ones behind it, see
+    object_metadata.h MetaVersions)."""
     return header["versions"][0]
+
+
+def keep_behind(new_raw, old_raw):
+    """The %m.json bytes a commit writes on a drive that held old_raw: the new version in
+    front of the old file's versions, inline tails in the same order (what ErasureSet::commit
+    leaves until the new version is on a write quorum)."""
+    new_head, _, new_tail = new_raw.partition(b"\0")
+    old_head, _, old_tail = old_raw.partition(b"\0")
+    versions = json.loads(new_head)["versions"] + json.loads(old_head)["versions"]
+    header = json.dumps({"format": 1, "versions": versions}, separators=(",", ":")).encode()
+    if any(v["inline"] for v in versions):
+        return header + b"\0" + new_tail + old_tail
+    return header
+
+
+def kept_versions(drive, bucket):
+    """%m.json files under the bucket that still hold more than one version (what heal must
+    settle to the winner alone)."""
+    found = []
+    for dirpath, _, filenames in os.walk(os.path.join(drive, bucket)):
+        if META_FILE not in filenames:
+            continue
+        try:
+            with open(os.path.join(dirpath, META_FILE), "rb") as f:
+                head = json.loads(f.read().partition(b"\0")[0].decode())
+        except (OSError, ValueError):
+            continue
+        if len(head.get("versions", [])) > 1:
+            found.append(dirpath)
+    return found
 
 
 def shard_files(drive, bucket, key):
@@ -145,8 +177,8 @@ def tmp_entries(drive):
 
 
 def orphan_data_dirs(drive, bucket):
-    """Data dirs (%d.<uuid>) that the drive's own %m.json in the same directory does not
-    name: space leaked by an interrupted commit."""
+    """Data dirs (%d.<uuid>) that no version in the drive's own %m.json in the same
+    directory names: space leaked by an interrupted commit."""
     orphans = []
     base = os.path.join(drive, bucket)
     for dirpath, dirnames, filenames in os.walk(base):
@@ -154,15 +186,15 @@ def orphan_data_dirs(drive, bucket):
         if not dds:
             continue
         dirnames[:] = [n for n in dirnames if not n.startswith("%d.")]
-        current = None
+        named = set()
         if META_FILE in filenames:
             try:
                 with open(os.path.join(dirpath, META_FILE), "rb") as f:
                     head = f.read().partition(b"\0")[0]
-                current = version_of(json.loads(head.decode()))["data_dir"]
-            except (OSError, ValueError, KeyError, IndexError):
-                current = None
-        orphans += [os.path.join(dirpath, n) for n in dds if n[3:] != current]
+                named = {v["data_dir"] for v in json.loads(head.decode())["versions"]}
+            except (OSError, ValueError, KeyError, TypeError):
+                named = set()
+        orphans += [os.path.join(dirpath, n) for n in dds if n[3:] not in named]
     return orphans
 
 

@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError
 
 from crash_model import ABSENT, KeyModel, Upload, Worker
 from harness import MIB, sha
-from ondisk import object_dir, orphan_data_dirs, tmp_entries
+from ondisk import kept_versions, object_dir, orphan_data_dirs, tmp_entries
 
 BUCKET = "crash"
 WORKERS = 4
@@ -164,15 +164,8 @@ def check_uploads(srv, uploads, seen, findings, cycle):
             up.outcome = "stuck"
 
 
-# 16 drives (k=12 > m=4): random kills hit the open dangling-version bug some of the time (see
-# test_crash_states.K_GT_M_DANGLING, which reproduces it every time); not strict because a run
-# may miss the window. Every other finding class is still checked and reported in the xfail.
-K_GT_M = pytest.mark.xfail(strict=False, reason="k>m interrupted commit can leave a dangling "
-                           "version without read quorum (open bug, issue 3)")
-
-
-@pytest.mark.parametrize("run", [4, 6, pytest.param(16, marks=K_GT_M), pytest.param(
-    "16-long", marks=[pytest.mark.slow, pytest.mark.bound(600), K_GT_M])])
+@pytest.mark.parametrize("run", [4, 6, 16, pytest.param(
+    "16-long", marks=[pytest.mark.slow, pytest.mark.bound(600)])])
 @pytest.mark.bound(180)
 def test_crash_consistency(servers, rng, run):
     n = int(str(run).split("-")[0])
@@ -226,6 +219,8 @@ def test_crash_consistency(servers, rng, run):
             owner = [km for km in keys if os.path.dirname(p) == object_dir(d, BUCKET, km.key)]
             state = owner[0].verified[:12] if owner else "?"
             findings.add("orphaned data dir left after heal", f"{p} (the key reads as {state})")
+        for p in kept_versions(d, BUCKET):
+            findings.add("metadata still keeps old versions after heal", p)
     print(f"\n{cycles} kills on {n} drives in {time.monotonic() - t0:.0f} s: "
           f"{stats['acked']} acknowledged and {stats['unknown']} interrupted operations, "
           f"{stats['tmp_left']} kills left temp files, slowest start {stats['start_s']:.2f} s, "

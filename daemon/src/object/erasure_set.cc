@@ -9,6 +9,7 @@
 
 #include "erasure_set_internal.h"
 #include "flashstor/object/set_layout.h"
+#include "flashstor/object/version_quorum.h"
 #include "flashstor/storage/key_path.h"
 #include "shard_io.h"
 
@@ -28,7 +29,9 @@ Status ReduceErrors(const std::vector<Status>& errors, int quorum, Code quorum_c
   Code best = Code::kOk;
   int best_count = 0;
   for (auto [code, count] : counts) {
-    if (code != Code::kOk && count > best_count) std::tie(best, best_count) = std::tie(code, count);
+    // Offline drives agree on nothing: their count never turns into the answer.
+    if (code != Code::kOk && code != Code::kDiskNotFound && count > best_count)
+      std::tie(best, best_count) = std::tie(code, count);
   }
   if (best_count >= quorum) return Status(best, "drives agree on this error");
   return Status(quorum_code, "quorum not reached");
@@ -57,6 +60,15 @@ bool IsValidBucketName(std::string_view b) {
     if (c == '.' && (b[i - 1] == '.' || b[i - 1] == '-' || b[i + 1] == '-')) return false;
   }
   return true;
+}
+
+void RemoveDataDirsBut(storage::StorageApi& drive, const MetaVersions& held, const ObjectMeta& keep,
+                       std::string_view bucket, std::string_view key) {
+  for (const ObjectMeta& v : held) {
+    if (!v.data_dir.empty() && v.data_dir != keep.data_dir) {
+      drive.delete_path(bucket, key, DataDirName(v.data_dir), true);
+    }
+  }
 }
 
 std::string ObjectResource(std::string_view bucket, std::string_view key) {
@@ -105,58 +117,89 @@ void ErasureSet::remove_sys_dir(const std::string& tmp_key) {
 Result<ErasureSet::MetaQuorum> ErasureSet::read_meta(std::string_view bucket, std::string_view key,
                                                      bool queue) {
   const size_t n = raw_.size();
-  MetaQuorum q;
-  q.per_drive.resize(n);
-  q.in_quorum.assign(n, false);
-  q.errors.assign(n, Status(Code::kDiskNotFound, "drive offline"));
+  std::vector<std::optional<MetaVersions>> lists(n);
+  std::vector<Status> errors(n, Status(Code::kDiskNotFound, "drive offline"));
   ctx_.pool->run(n, [&](size_t d) {
     if (raw_[d] == nullptr) return;
     auto raw = raw_[d]->read_all(bucket, key, storage::kMetaFile);
     if (!raw) {
-      q.errors[d] = raw.error();
+      errors[d] = raw.error();
+      if (raw.error() == Code::kFileNotFound || raw.error() == Code::kVolumeNotFound) {
+        lists[d].emplace();  // known absent
+      }
       return;
     }
-    auto meta = DecodeObjectMeta(*raw);
-    if (meta && meta->erasure.distribution.size() == n &&
-        meta->erasure.index == meta->erasure.distribution[d]) {
-      q.per_drive[d] = std::move(*meta);
-      q.errors[d] = Status::Ok();
+    auto versions = DecodeMetaVersions(*raw);
+    bool fits = versions.has_value();
+    for (size_t i = 0; fits && i < versions->size(); ++i) {
+      const ErasureInfo& e = (*versions)[i].erasure;
+      fits = e.distribution.size() == n && e.index == e.distribution[d];
+    }
+    if (fits) {
+      lists[d] = std::move(*versions);
+      errors[d] = Status::Ok();
     } else {
-      q.errors[d] = Status(Code::kCorrupt, "metadata corrupt");
+      errors[d] = Status(Code::kCorrupt, "metadata corrupt");
     }
   });
-  int not_found = 0, no_bucket = 0;
-  std::vector<const ObjectMeta*> metas(n, nullptr);
+  std::vector<const MetaVersions*> view(n, nullptr);
+  int no_bucket = 0;
   for (size_t d = 0; d < n; ++d) {
-    if (q.errors[d] == Code::kFileNotFound) ++not_found;
-    if (q.errors[d] == Code::kVolumeNotFound) ++no_bucket;
-    if (q.per_drive[d]) metas[d] = &*q.per_drive[d];
+    if (lists[d]) view[d] = &*lists[d];
+    no_bucket += errors[d] == Code::kVolumeNotFound;
   }
-  std::optional<size_t> best = PickQuorumVersion(metas);
-  if (!best) {
+  const VersionPick pick = PickVersion(view, WriteQuorum(read_quorum(), default_parity_));
+  if (pick.verdict != VersionPick::Verdict::kFound) {
+    if (queue && pick.dangling) queue_heal(bucket, key);  // heal purges what never committed
     if (no_bucket >= read_quorum()) return Err(Code::kNoSuchBucket, "bucket not found");
-    if (not_found + no_bucket >= read_quorum()) return Err(Code::kNoSuchKey, "object not found");
+    if (pick.verdict == VersionPick::Verdict::kAbsent) {
+      return Err(Code::kNoSuchKey, "object not found");
+    }
     return Err(Code::kReadQuorum, "object metadata has no read quorum");
   }
-  q.meta = *q.per_drive[*best];
+  MetaQuorum q;
+  q.per_drive.resize(n);
+  q.in_quorum.assign(n, false);
+  q.sole.assign(n, false);
+  q.errors = std::move(errors);
+  q.meta = (*lists[pick.drive])[pick.slot];
   q.meta.inline_data.clear();
   bool degraded = false;
   for (size_t d = 0; d < n; ++d) {
-    const auto& o = q.per_drive[d];
-    q.in_quorum[d] = o && SameVersion(*o, q.meta);
+    int slot = lists[d] ? FindVersion(*lists[d], q.meta) : -1;
+    if (slot >= 0) {
+      q.per_drive[d] = std::move((*lists[d])[static_cast<size_t>(slot)]);
+      q.in_quorum[d] = true;
+      q.sole[d] = lists[d]->size() == 1;
+    }
     q.members += q.in_quorum[d];
-    degraded |= raw_[d] != nullptr && !q.in_quorum[d] && q.errors[d] != Code::kDiskNotFound;
+    degraded |= raw_[d] != nullptr && !q.sole[d] && q.errors[d] != Code::kDiskNotFound;
   }
   if (queue && degraded) queue_heal(bucket, key);
   return q;
 }
+
+namespace {
+
+// The file a commit writes on one drive: the new version in front of the versions the drive
+// held (at most kMaxKeptVersions in all), so an interrupted commit can fall back to them.
+std::string WithKeptVersions(const ObjectMeta& version, const MetaVersions& held) {
+  MetaVersions file{version};
+  for (const ObjectMeta& v : held) {
+    if (file.size() == kMaxKeptVersions) break;
+    if (!SameVersion(v, version)) file.push_back(v);
+  }
+  return EncodeMetaVersions(file);
+}
+
+}  // namespace
 
 Status ErasureSet::commit(const CommitPlan& plan) {
   const size_t n = raw_.size();
   const std::string new_dir = plan.data_dir.empty() ? "" : internal::DataDirName(plan.data_dir);
   std::vector<Status> result(n, Status(Code::kDiskNotFound, "not taking part"));
   std::vector<std::optional<std::string>> old(n);  // previous %m.json, for rollback
-  std::vector<std::string> old_dir(n);
+  std::vector<MetaVersions> held(n);               // its versions, when it decoded
   ctx_.pool->run(n, [&](size_t d) {
     storage::StorageApi* drive = raw_[d];
     if (drive == nullptr || !plan.participate[d]) return;
@@ -166,9 +209,7 @@ Status ErasureSet::commit(const CommitPlan& plan) {
       return;
     }
     if (prev) {
-      if (auto m = DecodeObjectMeta(*prev); m && !m->data_dir.empty()) {
-        old_dir[d] = internal::DataDirName(m->data_dir);
-      }
+      if (auto versions = DecodeMetaVersions(*prev)) held[d] = std::move(*versions);
       old[d] = std::move(*prev);
     }
     bool moved = false;
@@ -178,22 +219,30 @@ Status ErasureSet::commit(const CommitPlan& plan) {
       if (!result[d].ok()) return;
       moved = true;
     }
-    result[d] = drive->write_all(plan.bucket, plan.key, storage::kMetaFile, plan.meta[d]);
+    result[d] = drive->write_all(plan.bucket, plan.key, storage::kMetaFile,
+                                 WithKeptVersions(plan.meta[d], held[d]));
     if (!result[d].ok() && moved) {
       drive->rename(plan.bucket, plan.key, new_dir, plan.src_volume, plan.src_key, plan.src_file);
     }
   });
   Status reduced = internal::ReduceErrors(result, plan.write_quorum, Code::kWriteQuorum);
   if (reduced.ok()) {
+    // The new version is on a write quorum: the kept versions and their data go.
     std::atomic<bool> incomplete{false};
     ctx_.pool->run(n, [&](size_t d) {
       if (!result[d].ok()) {
         if (raw_[d] != nullptr) incomplete = true;
         return;
       }
-      if (plan.remove_old_data && !old_dir[d].empty() && old_dir[d] != new_dir) {
-        raw_[d]->delete_path(plan.bucket, plan.key, old_dir[d], true);
+      if (held[d].empty()) return;
+      storage::StorageApi* drive = raw_[d];
+      Status s = drive->write_all(plan.bucket, plan.key, storage::kMetaFile,
+                                  EncodeObjectMeta(plan.meta[d]));
+      if (!s.ok()) {
+        incomplete = true;  // heal drops the kept versions later
+        return;
       }
+      internal::RemoveDataDirsBut(*drive, held[d], plan.meta[d], plan.bucket, plan.key);
     });
     if (incomplete) queue_heal(plan.bucket, plan.key);
     return Status::Ok();

@@ -6,7 +6,6 @@
 #include "shard_io.h"
 
 namespace flashstor::object {
-namespace {}  // namespace
 
 std::vector<bool> ErasureSet::verify_shards(const MetaQuorum& q, std::string_view bucket,
                                             std::string_view key) {
@@ -123,11 +122,9 @@ Result<int> ErasureSet::commit_healed(const ObjectMeta& meta, const std::string&
   ctx_.pool->run(n, [&](size_t d) {
     if (!ok[d]) return;
     storage::StorageApi* drive = raw_[d];
-    std::string stale;
+    MetaVersions held;  // whatever the drive held before: its data dirs go
     if (auto old = drive->read_all(bucket, key, storage::kMetaFile); old) {
-      if (auto m = DecodeObjectMeta(*old); m && !m->data_dir.empty()) {
-        stale = internal::DataDirName(m->data_dir);
-      }
+      if (auto versions = DecodeMetaVersions(*old)) held = std::move(*versions);
     }
     ObjectMeta m = meta;
     m.erasure.index = meta.erasure.distribution[d];
@@ -137,7 +134,7 @@ Result<int> ErasureSet::commit_healed(const ObjectMeta& meta, const std::string&
       if (!drive->rename(storage::kSysVolume, tmp_key, dir, bucket, key, dir).ok()) return;
     }
     if (!drive->write_all(bucket, key, storage::kMetaFile, EncodeObjectMeta(m)).ok()) return;
-    if (!stale.empty() && stale != dir) drive->delete_path(bucket, key, stale, true);
+    internal::RemoveDataDirsBut(*drive, held, meta, bucket, key);
     done[d] = 1;
   });
   int healed = 0;
@@ -145,16 +142,30 @@ Result<int> ErasureSet::commit_healed(const ObjectMeta& meta, const std::string&
   return healed;
 }
 
-void ErasureSet::remove_orphans(const ObjectMeta& meta, std::string_view bucket,
-                                std::string_view key) {
+void ErasureSet::settle(const ObjectMeta& meta, std::string_view bucket, std::string_view key) {
   // Every commit runs under the write lock, so while we hold it no data dir is in flight.
   auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), true);
   if (!lock) return;
   auto now = read_meta(bucket, key, false);
-  if (!now || !SameVersion(now->meta, meta) || now->members != drive_count()) return;
+  if (!now || !SameVersion(now->meta, meta)) return;
+  // Drives that still keep versions an interrupted commit left behind the winner (or a
+  // dangling newer one in front of it) are rewritten to the winner alone.
+  ctx_.pool->run(raw_.size(), [&](size_t d) {
+    if (!now->in_quorum[d] || now->sole[d]) return;
+    storage::StorageApi* drive = raw_[d];
+    auto old = drive->read_all(bucket, key, storage::kMetaFile);
+    auto held = old ? DecodeMetaVersions(*old) : Result<MetaVersions>(MetaVersions{});
+    if (!held ||
+        !drive->write_all(bucket, key, storage::kMetaFile, EncodeObjectMeta(*now->per_drive[d]))
+             .ok()) {
+      return;
+    }
+    internal::RemoveDataDirsBut(*drive, *held, meta, bucket, key);
+  });
+  if (now->members != drive_count()) return;
+  // Data dirs no metadata refers to (a crash between rename and metadata write).
   const std::string keep = meta.inlined ? "" : internal::DataDirName(meta.data_dir) + "/";
   ctx_.pool->run(raw_.size(), [&](size_t d) {
-    if (raw_[d] == nullptr) return;
     auto names = raw_[d]->list_dir(bucket, key, "", 4096);
     if (!names) return;
     for (const std::string& name : *names) {
@@ -194,7 +205,7 @@ HealResult ErasureSet::heal_object(std::string_view bucket, std::string_view key
   int bad_count = 0;
   for (bool b : bad) bad_count += b;
   if (bad_count == 0) {
-    remove_orphans(q->meta, bucket, key);
+    settle(q->meta, bucket, key);
     return r;
   }
   auto healed = rebuild_shards(*q, bad, bucket, key);
@@ -202,6 +213,7 @@ HealResult ErasureSet::heal_object(std::string_view bucket, std::string_view key
     r.status = healed.error();
     return r;
   }
+  settle(q->meta, bucket, key);
   r.shards_healed = *healed * static_cast<int>(q->meta.parts.size());
   ctx_.counters->shards_healed += static_cast<uint64_t>(r.shards_healed);
   if (*healed > 0) ++ctx_.counters->objects_healed;

@@ -19,8 +19,9 @@ namespace flashstor::object {
 struct ErasureSet::MetaQuorum {
   ObjectMeta meta;                                   // the winning version (a member's copy)
   std::vector<std::optional<ObjectMeta>> per_drive;  // decoded, with inline data
-  std::vector<bool> in_quorum;                       // drive agrees with the winner
-  std::vector<Status> errors;                        // per drive: Ok, kFileNotFound, ...
+  std::vector<bool> in_quorum;                       // drive holds the winner
+  std::vector<bool> sole;      // drive holds the winner and nothing else (needs no tidying)
+  std::vector<Status> errors;  // per drive: Ok, kFileNotFound, ...
   int members = 0;
 };
 
@@ -28,12 +29,11 @@ struct ErasureSet::CommitPlan {
   std::string bucket;
   std::string key;
   std::vector<bool> participate;  // drives taking part
-  std::vector<std::string> meta;  // encoded %m.json per drive
+  std::vector<ObjectMeta> meta;   // the new version as each drive stores it
   // Data dir to move into the object directory as %d.<data_dir>; empty src_file: none.
   std::string src_volume, src_key, src_file;
   std::string data_dir;
   int write_quorum = 1;
-  bool remove_old_data = true;  // delete replaced data dirs after success
 };
 
 namespace internal {
@@ -67,6 +67,10 @@ Status ToObjectStatus(const Status& s);
 
 // S3 bucket naming rules (3..63 chars, lowercase, digits, '.', '-').
 bool IsValidBucketName(std::string_view bucket);
+
+// Deletes the data dirs of the versions a drive held, except the one `keep` uses.
+void RemoveDataDirsBut(storage::StorageApi& drive, const MetaVersions& held, const ObjectMeta& keep,
+                       std::string_view bucket, std::string_view key);
 
 // Resource names for the namespace lock.
 std::string ObjectResource(std::string_view bucket, std::string_view key);

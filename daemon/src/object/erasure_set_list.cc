@@ -1,6 +1,7 @@
 // ErasureSet::walk: opens a sorted walk on every online drive of the set and merges them.
 #include "erasure_set_internal.h"
 #include "flashstor/object/list_merge.h"
+#include "flashstor/object/set_layout.h"
 
 namespace flashstor::object {
 
@@ -27,11 +28,8 @@ Result<std::unique_ptr<EntryStream>> ErasureSet::walk(std::string_view bucket,
   for (const Status& e : errors) no_bucket += e == Code::kVolumeNotFound;
   if (no_bucket >= read_quorum()) return Err(Code::kNoSuchBucket, "bucket not found");
   if (!s.ok()) return std::unexpected(internal::ToObjectStatus(s));
-  std::vector<std::unique_ptr<storage::Walker>> live;
-  for (auto& w : walks) {
-    if (w) live.push_back(std::move(w));
-  }
-  return MergeDriveWalks(std::move(live), any_version);
+  return MergeDriveWalks(std::move(walks), WriteQuorum(read_quorum(), default_parity_),
+                         any_version);
 }
 
 }  // namespace flashstor::object

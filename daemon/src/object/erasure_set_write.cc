@@ -111,7 +111,7 @@ Result<ObjectInfo> ErasureSet::put_object(std::string_view bucket, std::string_v
     m.erasure.index = meta.erasure.distribution[d];
     if (data->inlined)
       m.inline_data = data->inline_shards[static_cast<size_t>(m.erasure.index - 1)];
-    plan.meta.push_back(EncodeObjectMeta(m));
+    plan.meta.push_back(std::move(m));
   }
   Status committed;
   {
@@ -141,7 +141,6 @@ Result<ObjectInfo> ErasureSet::update_object_metadata(std::string_view bucket, s
   plan.participate = q->in_quorum;
   plan.write_quorum = WriteQuorum(q->meta.erasure.data, q->meta.erasure.parity);
   plan.data_dir = q->meta.data_dir;
-  plan.remove_old_data = false;
   plan.meta.resize(raw_.size());
   for (size_t d = 0; d < raw_.size(); ++d) {
     if (!q->in_quorum[d]) continue;
@@ -150,7 +149,7 @@ Result<ObjectInfo> ErasureSet::update_object_metadata(std::string_view bucket, s
     m.content_type = opt.content_type;
     m.metadata = opt.metadata;
     // The storage class names the redundancy the data was written with; keep it.
-    plan.meta[d] = EncodeObjectMeta(m);
+    plan.meta[d] = std::move(m);
   }
   if (Status s = commit(plan); !s.ok()) return std::unexpected(s);
   ObjectMeta m = q->meta;

@@ -1,6 +1,8 @@
 // Listing merges and page building: drive walks -> set stream -> merged sets -> one page.
 #include "flashstor/object/list_merge.h"
 
+#include "flashstor/object/version_quorum.h"
+
 #include <algorithm>
 #include <optional>
 
@@ -9,8 +11,18 @@ namespace {
 
 class DriveMerge final : public EntryStream {
  public:
-  DriveMerge(std::vector<std::unique_ptr<storage::Walker>> walks, bool any_version)
-      : walks_(std::move(walks)), heads_(walks_.size()), any_version_(any_version) {}
+  DriveMerge(std::vector<std::unique_ptr<storage::Walker>> walks, int min_write_quorum,
+             bool any_version)
+      : walks_(std::move(walks)),
+        heads_(walks_.size()),
+        unknown_(walks_.size()),
+        min_write_quorum_(min_write_quorum),
+        any_version_(any_version) {
+    for (size_t i = 0; i < walks_.size(); ++i) {
+      unknown_[i] = walks_[i] == nullptr;
+      opened_ += walks_[i] != nullptr;
+    }
+  }
 
   Result<bool> next(ListEntry& out) override {
     if (!started_) {
@@ -23,17 +35,23 @@ class DriveMerge final : public EntryStream {
         if (h && (min == nullptr || h->key < *min)) min = &h->key;
       }
       if (min == nullptr) {
-        if (failed_ == walks_.size() && !walks_.empty()) return std::unexpected(error_);
+        if (failed_ == opened_ && opened_ > 0) return std::unexpected(error_);
         return false;
       }
       std::string key = *min;
       bool is_prefix = false;
-      std::vector<std::optional<ObjectMeta>> metas(heads_.size());
+      // A drive whose walk went past the key without it is known not to have it; a drive
+      // whose walk is offline or failed, or whose metadata is unreadable, is unknown.
+      std::vector<std::optional<MetaVersions>> lists(heads_.size());
       for (size_t i = 0; i < heads_.size(); ++i) {
-        if (!heads_[i] || heads_[i]->key != key) continue;
+        if (unknown_[i]) continue;
+        if (!heads_[i] || heads_[i]->key != key) {
+          lists[i].emplace();
+          continue;
+        }
         is_prefix |= heads_[i]->is_prefix;
         if (!heads_[i]->is_prefix) {
-          if (auto m = DecodeObjectMeta(heads_[i]->metadata)) metas[i] = std::move(*m);
+          if (auto v = DecodeMetaVersions(heads_[i]->metadata)) lists[i] = std::move(*v);
         }
         advance(i);
       }
@@ -42,31 +60,40 @@ class DriveMerge final : public EntryStream {
         out.is_prefix = true;
         return true;
       }
-      // The same quorum rule as GET: minority leftovers of a crash or a missed delete stay
+      // The same quorum rule as GET: dangling leftovers of a crash or a missed delete stay
       // invisible.
-      std::vector<const ObjectMeta*> ptrs(metas.size(), nullptr);
-      for (size_t i = 0; i < metas.size(); ++i) {
-        if (metas[i]) ptrs[i] = &*metas[i];
+      std::vector<const MetaVersions*> view(lists.size(), nullptr);
+      for (size_t i = 0; i < lists.size(); ++i) {
+        if (lists[i]) view[i] = &*lists[i];
       }
-      std::optional<size_t> best = PickQuorumVersion(ptrs);
-      if (!best && any_version_) {
-        best = 0;
-        for (size_t i = 0; i < ptrs.size(); ++i) {
-          if (ptrs[i] != nullptr &&
-              (!ptrs[*best] || ptrs[i]->mod_time_ns > ptrs[*best]->mod_time_ns))
-            best = i;
-        }
+      VersionPick pick = PickVersion(view, min_write_quorum_);
+      const ObjectMeta* chosen = nullptr;
+      if (pick.verdict == VersionPick::Verdict::kFound) {
+        chosen = &(*lists[pick.drive])[pick.slot];
+      } else if (any_version_) {
+        chosen = Newest(lists);
       }
-      if (best) {
+      if (chosen != nullptr || any_version_) {
         out.key = std::move(key);
         out.is_prefix = false;
-        out.meta = metas[*best] ? std::move(*metas[*best]) : ObjectMeta();
+        out.meta = chosen != nullptr ? *chosen : ObjectMeta();
         return true;
       }
     }
   }
 
  private:
+  static const ObjectMeta* Newest(const std::vector<std::optional<MetaVersions>>& lists) {
+    const ObjectMeta* best = nullptr;
+    for (const auto& list : lists) {
+      if (!list) continue;
+      for (const ObjectMeta& v : *list) {
+        if (best == nullptr || v.mod_time_ns > best->mod_time_ns) best = &v;
+      }
+    }
+    return best;
+  }
+
   void advance(size_t i) {
     if (!walks_[i]) {
       heads_[i].reset();
@@ -78,6 +105,7 @@ class DriveMerge final : public EntryStream {
       if (!more) {
         ++failed_;
         error_ = more.error();
+        unknown_[i] = true;
       }
       heads_[i].reset();
       walks_[i].reset();
@@ -86,6 +114,9 @@ class DriveMerge final : public EntryStream {
 
   std::vector<std::unique_ptr<storage::Walker>> walks_;
   std::vector<std::optional<storage::WalkEntry>> heads_;
+  std::vector<bool> unknown_;  // offline or failed: says nothing about any key
+  int min_write_quorum_;
+  size_t opened_ = 0;
   bool any_version_ = false;
   bool started_ = false;
   size_t failed_ = 0;
@@ -168,8 +199,8 @@ class PageSource {
 }  // namespace
 
 std::unique_ptr<EntryStream> MergeDriveWalks(std::vector<std::unique_ptr<storage::Walker>> walks,
-                                             bool any_version) {
-  return std::make_unique<DriveMerge>(std::move(walks), any_version);
+                                             int min_write_quorum, bool any_version) {
+  return std::make_unique<DriveMerge>(std::move(walks), min_write_quorum, any_version);
 }
 
 std::unique_ptr<EntryStream> MergeStreams(std::vector<std::unique_ptr<EntryStream>> streams) {

@@ -170,7 +170,7 @@ Result<ObjectInfo> ErasureSet::complete_multipart_upload(std::string_view bucket
   for (size_t d = 0; d < raw_.size(); ++d) {
     ObjectMeta m = *meta;
     m.erasure.index = meta->erasure.distribution[d];
-    plan.meta.push_back(EncodeObjectMeta(m));
+    plan.meta.push_back(std::move(m));
   }
   Status committed;
   {

@@ -151,12 +151,7 @@ JsonPtr ParseHeader(std::string_view raw, std::string_view& tail) {
   return JsonPtr(cJSON_ParseWithLength(header.data(), header.size()));
 }
 
-}  // namespace
-
-std::string EncodeObjectMeta(const ObjectMeta& m) {
-  JsonPtr root(cJSON_CreateObject());
-  cJSON_AddNumberToObject(root.get(), "format", kMetaFormat);
-  cJSON* versions = cJSON_AddArrayToObject(root.get(), "versions");
+void AddVersion(cJSON* versions, const ObjectMeta& m) {
   cJSON* v = cJSON_CreateObject();
   cJSON_AddItemToArray(versions, v);
   AddStr(v, "type", "object");
@@ -176,26 +171,11 @@ std::string EncodeObjectMeta(const ObjectMeta& m) {
   AddInt(v, "inline_size", static_cast<int64_t>(m.inline_data.size()));
   cJSON* parts = cJSON_AddArrayToObject(v, "parts");
   for (const PartMeta& p : m.parts) cJSON_AddItemToArray(parts, PartJson(p));
-  std::string out = Print(root.get());
-  if (m.inlined) {
-    out.push_back('\0');
-    out += m.inline_data;
-  }
-  return out;
 }
 
-Result<ObjectMeta> DecodeObjectMeta(std::string_view raw) {
-  std::string_view tail;
-  JsonPtr root = ParseHeader(raw, tail);
-  int format = 0;
-  if (!root || !GetSmall(root.get(), "format", format) || format != kMetaFormat) {
-    return Err(Code::kCorrupt, "metadata not JSON or unknown format");
-  }
-  const cJSON* versions = cJSON_GetObjectItemCaseSensitive(root.get(), "versions");
-  const cJSON* v = cJSON_GetArrayItem(versions, 0);
-  ObjectMeta m;
+// One entry of "versions"; inline_size is how many tail bytes belong to it.
+bool GetVersion(const cJSON* v, ObjectMeta& m, uint64_t& inline_size) {
   std::string type;
-  uint64_t inline_size = 0;
   const cJSON* inl = cJSON_GetObjectItemCaseSensitive(v, "inline");
   const cJSON* parts = cJSON_GetObjectItemCaseSensitive(v, "parts");
   if (!cJSON_IsObject(v) || !GetStr(v, "type", type) || type != "object" ||
@@ -206,43 +186,79 @@ Result<ObjectMeta> DecodeObjectMeta(std::string_view raw) {
       !GetStr(v, "checksum", m.checksum_b64) || !GetErasure(v, m.erasure) ||
       !GetStr(v, "data_dir", m.data_dir) || !cJSON_IsBool(inl) ||
       !GetInt(v, "inline_size", inline_size) || !cJSON_IsArray(parts)) {
-    return Err(Code::kCorrupt, "metadata fields malformed");
+    return false;
   }
   m.inlined = cJSON_IsTrue(inl);
   GetStr(v, "upload_id", m.upload_id);  // optional
   const cJSON* p = nullptr;
   cJSON_ArrayForEach(p, parts) {
-    if (!GetPart(p, m.parts.emplace_back())) return Err(Code::kCorrupt, "part malformed");
+    if (!GetPart(p, m.parts.emplace_back())) return false;
   }
-  if (m.parts.empty() || m.inlined == !m.data_dir.empty()) {
-    return Err(Code::kCorrupt, "metadata inconsistent");
+  return !m.parts.empty() && m.inlined != !m.data_dir.empty() && (m.inlined || inline_size == 0);
+}
+
+}  // namespace
+
+std::string EncodeMetaVersions(std::span<const ObjectMeta> versions) {
+  JsonPtr root(cJSON_CreateObject());
+  cJSON_AddNumberToObject(root.get(), "format", kMetaFormat);
+  cJSON* array = cJSON_AddArrayToObject(root.get(), "versions");
+  bool any_inline = false;
+  for (const ObjectMeta& m : versions) {
+    AddVersion(array, m);
+    any_inline |= m.inlined;
   }
-  if (!tail.empty() || raw.find('\0') != std::string_view::npos) {
-    if (tail.size() != inline_size) return Err(Code::kCorrupt, "inline data truncated");
-    m.inline_data.assign(tail);
+  std::string out = Print(root.get());
+  if (any_inline) {
+    out.push_back('\0');
+    for (const ObjectMeta& m : versions) out += m.inline_data;
   }
-  return m;
+  return out;
+}
+
+Result<MetaVersions> DecodeMetaVersions(std::string_view raw) {
+  std::string_view tail;
+  JsonPtr root = ParseHeader(raw, tail);
+  int format = 0;
+  if (!root || !GetSmall(root.get(), "format", format) || format != kMetaFormat) {
+    return Err(Code::kCorrupt, "metadata not JSON or unknown format");
+  }
+  const cJSON* array = cJSON_GetObjectItemCaseSensitive(root.get(), "versions");
+  const int count = cJSON_GetArraySize(array);
+  if (!cJSON_IsArray(array) || count < 1 || static_cast<size_t>(count) > kMaxKeptVersions) {
+    return Err(Code::kCorrupt, "metadata has no versions or too many");
+  }
+  const bool with_tail = raw.find('\0') != std::string_view::npos;
+  MetaVersions out(static_cast<size_t>(count));
+  size_t i = 0;
+  const cJSON* v = nullptr;
+  cJSON_ArrayForEach(v, array) {
+    uint64_t inline_size = 0;
+    if (!GetVersion(v, out[i], inline_size))
+      return Err(Code::kCorrupt, "metadata fields malformed");
+    if (with_tail) {
+      if (inline_size > tail.size()) return Err(Code::kCorrupt, "inline data truncated");
+      out[i].inline_data.assign(tail.substr(0, inline_size));
+      tail.remove_prefix(inline_size);
+    }
+    ++i;
+  }
+  if (!tail.empty()) return Err(Code::kCorrupt, "trailing bytes after inline data");
+  return out;
+}
+
+std::string EncodeObjectMeta(const ObjectMeta& meta) {
+  return EncodeMetaVersions(std::span<const ObjectMeta>(&meta, 1));
+}
+
+Result<ObjectMeta> DecodeObjectMeta(std::string_view raw) {
+  auto versions = DecodeMetaVersions(raw);
+  if (!versions) return std::unexpected(versions.error());
+  return std::move(versions->front());
 }
 
 bool SameVersion(const ObjectMeta& a, const ObjectMeta& b) {
   return a.mod_time_ns == b.mod_time_ns && a.etag == b.etag && a.data_dir == b.data_dir;
-}
-
-std::optional<size_t> PickQuorumVersion(std::span<const ObjectMeta* const> metas) {
-  std::optional<size_t> best;
-  int best_count = 0;
-  for (size_t d = 0; d < metas.size(); ++d) {
-    if (metas[d] == nullptr) continue;
-    int count = 0;
-    for (const ObjectMeta* o : metas) count += o != nullptr && SameVersion(*o, *metas[d]);
-    if (count < metas[d]->erasure.data) continue;
-    if (count > best_count ||
-        (count == best_count && metas[d]->mod_time_ns > metas[*best]->mod_time_ns)) {
-      best = d;
-      best_count = count;
-    }
-  }
-  return best;
 }
 
 ObjectInfo ToObjectInfo(const ObjectMeta& m, std::string_view bucket, std::string_view key) {

@@ -1,6 +1,7 @@
 // Unit tests of write safety: a body that fails or mismatches its digest before commit
 // leaves nothing visible (and no temp files); an overwrite that fails keeps the old object;
 // missing write quorum fails cleanly; a commit that reaches too few drives is rolled back;
+// an overwrite keeps the old version on a drive until its cleanup ran, and heal settles it;
 // a drive failing mid-write is dropped and queued for healing.
 #include <dirent.h>
 
@@ -159,6 +160,56 @@ void test_commit_rolled_back(void**) {
   }
 }
 
+// Versions (current first) in one drive's %m.json.
+object::MetaVersions DriveVersions(const std::string& drive, const std::string& key) {
+  auto v = object::DecodeMetaVersions(ReadFile(drive + "/bucket/" + key + "/%m.json"));
+  assert_true(v.has_value());
+  return *v;
+}
+
+void test_overwrite_keeps_old_version_until_quorum(void**) {
+  FaultyEngine f(4);
+  std::string v1 = RandomData(kBlock + 100, 16), v2 = RandomData(kBlock + 200, 17);
+  assert_true(Put(*f.e, "bucket", "k", v1).has_value());
+  assert_true(Put(*f.e, "bucket", "s", "inline v1").has_value());
+  // Drive 0 takes the commit's first metadata write (new version in front of the old one)
+  // and fails the second (the new version alone, once the quorum answered).
+  f.faulty[0]->meta_writes_left = 1;
+  assert_true(Put(*f.e, "bucket", "k", v2).has_value());
+  f.faulty[0]->meta_writes_left = 1;
+  assert_true(Put(*f.e, "bucket", "s", "inline v2").has_value());
+  f.faulty[0]->meta_writes_left = -1;
+  auto kept = DriveVersions(f.paths[0], "k");
+  assert_int_equal(kept.size(), 2);
+  assert_int_equal(CountEntries(f.paths[0] + "/bucket/k", "%d."), 2);  // old data stays
+  assert_int_equal(DriveVersions(f.paths[0], "s").size(), 2);
+  assert_false(DriveVersions(f.paths[0], "s")[1].inline_data.empty());
+  // The drives that completed hold the new version alone, without the old data.
+  for (size_t d = 1; d < 4; ++d) {
+    assert_int_equal(DriveVersions(f.paths[d], "k").size(), 1);
+    assert_int_equal(CountEntries(f.paths[d] + "/bucket/k", "%d."), 1);
+  }
+  // Reads, HEAD and listing agree on the new version.
+  assert_true(*Get(*f.e, "bucket", "k") == v2);
+  assert_true(*Get(*f.e, "bucket", "s") == "inline v2");
+  assert_int_equal(f.e->get_object_info("bucket", "k")->size, v2.size());
+  auto page = f.e->list_objects("bucket", {});
+  assert_true(page.has_value());
+  assert_int_equal(page->objects.size(), 2);
+  assert_int_equal(page->objects[0].size, v2.size());
+  // Heal settles drive 0: the new version alone, the old data dir gone.
+  for (const char* key : {"k", "s"}) {
+    auto r = f.e->heal_object("bucket", key);
+    assert_true(r.status.ok());
+    assert_int_equal(r.shards_healed, 0);
+    assert_int_equal(DriveVersions(f.paths[0], key).size(), 1);
+  }
+  assert_true(SameVersion(DriveVersions(f.paths[0], "k")[0], kept[0]));
+  assert_int_equal(CountEntries(f.paths[0] + "/bucket/k", "%d."), 1);
+  assert_true(*Get(*f.e, "bucket", "k") == v2);
+  assert_true(*Get(*f.e, "bucket", "s") == "inline v2");
+}
+
 void test_drive_failing_mid_write(void**) {
   FaultyEngine f(4);
   f.faulty[1]->fail_shard_after = 300000;
@@ -187,6 +238,7 @@ int main() {
       cmocka_unit_test(test_failed_overwrite_keeps_old),
       cmocka_unit_test(test_write_quorum_lost),
       cmocka_unit_test(test_commit_rolled_back),
+      cmocka_unit_test(test_overwrite_keeps_old_version_until_quorum),
       cmocka_unit_test(test_drive_failing_mid_write),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);

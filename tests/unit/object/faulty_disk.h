@@ -14,6 +14,7 @@ class FaultyDisk final : public storage::StorageApi {
   explicit FaultyDisk(std::shared_ptr<storage::StorageApi> inner) : inner_(std::move(inner)) {}
 
   std::atomic<bool> fail_meta_writes{false};  // write_all of %m.json fails
+  std::atomic<int> meta_writes_left{-1};      // when >= 0: that many succeed, then they fail
   std::atomic<int64_t> fail_shard_after{-1};  // shard writers fail after this many bytes
 
   const std::string& endpoint() const override { return inner_->endpoint(); }
@@ -34,7 +35,10 @@ class FaultyDisk final : public storage::StorageApi {
   }
   Status write_all(std::string_view v, std::string_view k, std::string_view f,
                    std::string_view data) override {
-    if (fail_meta_writes && f == storage::kMetaFile) return Status(Code::kFaultyDisk, "injected");
+    if (f == storage::kMetaFile && (fail_meta_writes || meta_writes_left == 0)) {
+      return Status(Code::kFaultyDisk, "injected");
+    }
+    if (f == storage::kMetaFile && meta_writes_left > 0) --meta_writes_left;
     return inner_->write_all(v, k, f, data);
   }
   Result<std::unique_ptr<storage::FileWriter>> create_file(std::string_view v, std::string_view k,

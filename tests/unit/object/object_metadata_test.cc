@@ -61,6 +61,39 @@ void test_inline_round_trip(void**) {
   assert_int_equal(DecodeObjectMeta(raw.substr(0, raw.size() - 1)).error().code(), Code::kCorrupt);
 }
 
+void test_kept_versions_round_trip(void**) {
+  // A commit's file: an inline new version in front of a non-inline and an inline old one.
+  ObjectMeta fresh = Sample(), dir = Sample(), old = Sample();
+  fresh.data_dir.clear();
+  fresh.inlined = true;
+  fresh.inline_data = std::string("new\0shard", 9);
+  fresh.mod_time_ns += 2;
+  dir.mod_time_ns += 1;
+  old.data_dir.clear();
+  old.inlined = true;
+  old.inline_data = "old shard bytes";
+  const MetaVersions file{fresh, dir, old};
+  std::string raw = EncodeMetaVersions(file);
+  auto back = DecodeMetaVersions(raw);
+  assert_true(back.has_value());
+  assert_int_equal(back->size(), 3);
+  assert_true((*back)[0].inline_data == fresh.inline_data);
+  assert_true((*back)[1].inline_data.empty() && (*back)[1].data_dir == dir.data_dir);
+  assert_true((*back)[2].inline_data == old.inline_data);
+  assert_true(SameVersion((*back)[1], dir) && !SameVersion((*back)[1], old));
+  // The current version alone, and the header alone (listing), decode too.
+  auto current = DecodeObjectMeta(raw);
+  assert_true(current.has_value() && current->inline_data == fresh.inline_data);
+  auto header = DecodeMetaVersions(raw.substr(0, raw.find('\0')));
+  assert_true(header.has_value() && header->size() == 3 && (*header)[2].inline_data.empty());
+  // A tail that does not add up, and more versions than a file may keep, are corrupt.
+  assert_int_equal(DecodeMetaVersions(raw + "x").error().code(), Code::kCorrupt);
+  assert_int_equal(DecodeMetaVersions(raw.substr(0, raw.size() - 1)).error().code(),
+                   Code::kCorrupt);
+  MetaVersions many(kMaxKeptVersions + 1, dir);
+  assert_int_equal(DecodeMetaVersions(EncodeMetaVersions(many)).error().code(), Code::kCorrupt);
+}
+
 void test_rejects_malformed(void**) {
   std::string good = EncodeObjectMeta(Sample());
   for (std::string bad :
@@ -111,9 +144,8 @@ void test_upload_and_part_round_trip(void**) {
 
 int main() {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_object_round_trip),
-      cmocka_unit_test(test_inline_round_trip),
-      cmocka_unit_test(test_rejects_malformed),
+      cmocka_unit_test(test_object_round_trip),          cmocka_unit_test(test_inline_round_trip),
+      cmocka_unit_test(test_kept_versions_round_trip),   cmocka_unit_test(test_rejects_malformed),
       cmocka_unit_test(test_upload_and_part_round_trip),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);

@@ -12,23 +12,27 @@
 //   engine's WorkerPool) to .flashstor.sys/tmp/<uuid>/%d.<uuid>/part.1 while the next block is
 //   read. At EOF (the HashingSource verified its digests) the files are fsynced, then, under
 //   the key's write lock, every drive renames the data dir into the object dir and atomically
-//   replaces %m.json. Success needs the write quorum (k, k + 1 when k == m); otherwise the
-//   committed drives are rolled back (old %m.json restored, new data dir moved back) and
-//   kWriteQuorum is returned. Old data dirs are removed only after a successful commit, so a
-//   crash at any point leaves either the old or the new object readable, never a mix.
-// - GET: %m.json from every drive, grouped by (mod_time, etag, data_dir); the largest group
-//   with >= k members wins (kNoSuchKey when a read quorum says "not found", else
-//   kReadQuorum). Data shards are opened under the read lock (data dirs are immutable and an
-//   open fd survives a concurrent overwrite's unlink); blocks are read from k drives, every
-//   shard block's digest verified, failures switch to other drives and reconstruct.
-//   Drives that disagree or fail are queued for healing.
+//   replaces %m.json with the new version in front of the versions it held. Success needs
+//   the write quorum (k, k + 1 when k == m); then each drive's file is rewritten to the new
+//   version alone and old data dirs go. Otherwise the committed drives are rolled back (old
+//   %m.json restored, new data dir moved back) and kWriteQuorum is returned. A crash at any
+//   point leaves a state the version quorum rule reads as the old or the new object.
+// - GET: %m.json from every drive; PickVersion (version_quorum.h) chooses the newest version
+//   held by k drives, skipping dangling ones (kNoSuchKey when none is left, kReadQuorum when
+//   a version may have been acknowledged behind offline drives). Data shards are opened
+//   under the read lock (data dirs are immutable and an open fd survives a concurrent
+//   overwrite's unlink); blocks are read from k drives, every shard block's digest verified,
+//   failures switch to other drives and reconstruct. Drives that disagree, fail or keep
+//   other versions are queued for healing.
 // - Multipart: .flashstor.sys/multipart/<sha256(bucket/key)>/<upload id>/{upload.json,
 //   part.N.json, data/part.N}; complete hard-links the listed parts into a staged data dir
 //   and commits it like a PUT; the object records the upload id, so an upload left behind
 //   by a crash after the commit is recognised as completed.
 // - Heal: verify every shard block on every drive, rebuild what is missing or corrupt into
 //   tmp, then commit only on the damaged drives under the write lock if the object did not
-//   change meanwhile.
+//   change meanwhile; then settle: files that keep other versions are rewritten to the
+//   winner alone and unreferenced data dirs removed. A key whose versions are all dangling
+//   is deleted from every drive.
 // Thread-safe; every method blocks on drives and must run on a worker thread.
 #pragma once
 
@@ -153,8 +157,9 @@ class ErasureSet {
   // heal_object's steps (erasure_set_heal.cc).
   std::vector<bool> verify_shards(const MetaQuorum& q, std::string_view bucket,
                                   std::string_view key);
-  // Removes data dirs no metadata refers to (a crash between rename and metadata write).
-  void remove_orphans(const ObjectMeta& meta, std::string_view bucket, std::string_view key);
+  // Under the write lock, if meta still wins: rewrites drives that keep other versions
+  // beside it to meta alone, and removes data dirs no metadata refers to.
+  void settle(const ObjectMeta& meta, std::string_view bucket, std::string_view key);
   Result<int> commit_healed(const ObjectMeta& meta, const std::string& tmp_key,
                             const std::vector<bool>& ok, const std::vector<std::string>& inline_out,
                             std::string_view bucket, std::string_view key);

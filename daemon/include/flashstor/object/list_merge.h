@@ -13,14 +13,14 @@
 
 namespace flashstor::object {
 
-// One stream from the walks of one set's drives. An object is listed with the version a
-// quorum of drives agrees on (PickQuorumVersion, the rule GET uses), so crash leftovers on a
-// minority of drives never show. A walker that fails is dropped (the other drives still
-// list); the stream fails only when every walker has failed.
+// One stream from the walks of one set's drives, in drive order; a null walk is an offline
+// drive. An object is listed with the version the drives agree on (PickVersion, the rule
+// GET uses, with min_write_quorum as there), so crash leftovers never show. A walker that
+// fails counts as offline from then on; the stream fails only when every walker has failed.
 // any_version (the scanner): also report keys without a quorum version (newest metadata,
 // possibly empty), so heal can clean them up.
 std::unique_ptr<EntryStream> MergeDriveWalks(std::vector<std::unique_ptr<storage::Walker>> walks,
-                                             bool any_version = false);
+                                             int min_write_quorum, bool any_version = false);
 
 // k-way merge of sorted streams with distinct object keys (sets); equal prefixes collapse.
 std::unique_ptr<EntryStream> MergeStreams(std::vector<std::unique_ptr<EntryStream>> streams);

@@ -48,25 +48,31 @@ struct ObjectMeta {
   std::string checksum_b64;
   ErasureInfo erasure;
   std::vector<PartMeta> parts;
-  std::string data_dir;  // uuid; empty for inline objects
+  std::string data_dir;   // uuid; empty for inline objects
   std::string upload_id;  // the multipart upload it was completed from, if any
   bool inlined = false;
   std::string inline_data;  // this drive's shard bytes (only when decoded with the tail)
 };
 
-// Header + optional NUL + inline tail.
+// One drive's %m.json: its versions, current first. Normally just one; a commit keeps the
+// versions the drive held before behind the new one until the new one is on a write
+// quorum (ErasureSet::commit), so an interrupted commit can always fall back to them.
+using MetaVersions = std::vector<ObjectMeta>;
+inline constexpr size_t kMaxKeptVersions = 4;
+
+// JSON header {"format":1,"versions":[...]}; when any version is inline, a NUL and then
+// each version's inline bytes in order (each version records its inline_size).
+std::string EncodeMetaVersions(std::span<const ObjectMeta> versions);
+// Accepts the header alone (listing: inline data left empty) or header + tail. kCorrupt
+// when malformed, empty, longer than kMaxKeptVersions or the tail does not add up.
+Result<MetaVersions> DecodeMetaVersions(std::string_view raw);
+
+// A file holding one version / the current version of a file.
 std::string EncodeObjectMeta(const ObjectMeta& meta);
-// Accepts the header alone (listing) or header + tail. kCorrupt when malformed.
 Result<ObjectMeta> DecodeObjectMeta(std::string_view raw);
 
 // True when a and b are the same version (mod time, ETag and data dir agree).
 bool SameVersion(const ObjectMeta& a, const ObjectMeta& b);
-
-// The version a quorum agrees on: index of a member of the biggest group of identical
-// versions with at least k (its erasure.data) members, ties to the newest; nullopt when no
-// group reaches its k. Null entries are drives without (readable) metadata. GET and listing
-// share this rule, so a listing never shows what a GET cannot read.
-std::optional<size_t> PickQuorumVersion(std::span<const ObjectMeta* const> metas);
 
 // What the S3 layer sees.
 ObjectInfo ToObjectInfo(const ObjectMeta& meta, std::string_view bucket, std::string_view key);
