@@ -15,7 +15,7 @@ import urllib.parse
 import urllib.request
 
 from botocore.auth import S3SigV4Auth
-from botocore.awsrequest import AWSConnection, AWSRequest
+from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
@@ -55,28 +55,6 @@ def payload(size, seed=None):
     if seed is None:
         return os.urandom(size)
     return random.Random(seed).randbytes(size)
-
-
-def _fix_botocore_expect():
-    """botocore (up to at least 1.29) keeps the status line of a final answer to an
-    "Expect: 100-continue" request (an empty PUT, an early error) on the pooled connection and
-    misparses the next response that follows a 100 Continue, stalling until the read timeout
-    (boto/botocore#3755, fix proposed in boto/botocore#3010). Reset it before every request,
-    as that fix does, so clients keep using 100-continue like real boto3 does."""
-    conn = AWSConnection
-    if getattr(conn, "_flashstor_fixed", False):
-        return
-    original = conn._send_request
-
-    def send_request(self, *args, **kwargs):
-        self.response_class = self._original_response_cls
-        return original(self, *args, **kwargs)
-
-    conn._send_request = send_request
-    conn._flashstor_fixed = True
-
-
-_fix_botocore_expect()
 
 
 def client(endpoint, read_timeout=30):

@@ -99,9 +99,22 @@ Status ResponseWriter::transmit(std::span<const iovec> iov) {
   return s;
 }
 
+void ResponseWriter::expect_continue(bool content_follows) {
+  continue_expected_ = true;
+  content_follows_ = content_follows;
+}
+
 Status ResponseWriter::send_head(uint64_t length, std::span<const char> first_body) {
   if (head_sent_) return Status(Code::kInternal, "response head already sent");
   head_sent_ = true;
+  bool interim = false;
+  if (continue_expected_ && !continue_sent_) {
+    if (content_follows_) {
+      keep_alive_ = false;  // the withheld body would be taken for the next request
+    } else {
+      interim = continue_sent_ = true;
+    }
+  }
   body_length_ = length;
   std::string_view reason = ReasonPhrase(status_);
   std::string_view date = CurrentHttpDate();
@@ -135,9 +148,12 @@ Status ResponseWriter::send_head(uint64_t length, std::span<const char> first_bo
   }
   if (!keep_alive_) a.put("Connection: close\r\n");
   a.put("\r\n");
-  iovec iov[2] = {{head, static_cast<size_t>(a.p - head)},
-                  {const_cast<char*>(first_body.data()), first_body.size()}};
-  Status s = transmit(std::span<const iovec>(iov, first_body.empty() ? 1 : 2));
+  iovec iov[3];
+  size_t count = 0;
+  if (interim) iov[count++] = {const_cast<char*>(kContinue.data()), kContinue.size()};
+  iov[count++] = {head, static_cast<size_t>(a.p - head)};
+  if (!first_body.empty()) iov[count++] = {const_cast<char*>(first_body.data()), first_body.size()};
+  Status s = transmit(std::span<const iovec>(iov, count));
   if (s.ok()) body_sent_ = first_body.size();
   return s;
 }

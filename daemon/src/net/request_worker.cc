@@ -118,6 +118,7 @@ bool ServeRequest(Connection& c, http::Handler& handler, const ServerOptions& op
   bool keep =
       c.request.keep_alive && !stopping && c.served + 1 < options.max_requests_per_connection;
   response.set_keep_alive(keep);
+  if (c.request.expect_continue) response.expect_continue(!body.at_end());
   if (c.request.method == http::Method::kHead) response.set_head_only(true);
 
   ExchangeImpl exchange(c, body, response);

@@ -170,6 +170,32 @@ void test_continue(void**) {
   assert_int_equal(f.writer.send_continue().code(), Code::kInternal);
 }
 
+void test_expected_continue(void**) {
+  // No content follows: the 100 goes out first, in the same writev, and the connection stays.
+  Fixture f;
+  f.writer.expect_continue(false);
+  assert_true(f.writer.send("").ok());
+  assert_true(f.transport.sent.starts_with("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n"));
+  assert_int_equal(f.transport.iov_counts.size(), 1);
+  assert_true(f.writer.keep_alive());
+  // Content follows but was never asked for: no 100, the connection closes.
+  Fixture g;
+  g.writer.expect_continue(true);
+  g.writer.set_status(403);
+  assert_true(g.writer.send("denied").ok());
+  assert_true(g.transport.sent.starts_with("HTTP/1.1 403 Forbidden\r\n"));
+  assert_true(g.transport.sent.find("\r\nConnection: close\r\n") != std::string::npos);
+  assert_false(g.writer.keep_alive());
+  // Content asked for (100 already sent): a normal response that keeps the connection.
+  Fixture h;
+  h.writer.expect_continue(true);
+  assert_true(h.writer.send_continue().ok());
+  assert_true(h.writer.send("ok").ok());
+  assert_true(h.writer.keep_alive());
+  assert_int_equal(h.transport.sent.find("HTTP/1.1 100 Continue"), 0);
+  assert_true(h.transport.sent.find("HTTP/1.1 100", 5) == std::string::npos);
+}
+
 void test_transport_failure(void**) {
   Fixture f;
   f.transport.fail_send = true;
@@ -236,6 +262,7 @@ int main() {
       cmocka_unit_test(test_no_content_statuses),
       cmocka_unit_test(test_header_hygiene),
       cmocka_unit_test(test_continue),
+      cmocka_unit_test(test_expected_continue),
       cmocka_unit_test(test_transport_failure),
       cmocka_unit_test(test_status_and_reasons),
       cmocka_unit_test(test_http_date),

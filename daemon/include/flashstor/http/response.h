@@ -51,6 +51,13 @@ class ResponseWriter {
   // Interim "100 Continue" (before any final head); sent at most once, later calls no-op.
   // kInternal once a final head was sent.
   Status send_continue();
+  // The request carried "Expect: 100-continue". If the final head goes out before a 100:
+  // with content to follow, the client still withholds it, so the connection closes
+  // ("Connection: close", as Go's net/http does); with no content, a 100 is sent first in
+  // the same writev. RFC 9110 lets a server omit that 100, but botocore (aws cli, boto3)
+  // keeps a final answer to an Expect request on its pooled connection and stalls on the
+  // next response that follows a 100 (boto/botocore#3755).
+  void expect_continue(bool content_follows);
 
  private:
   Status send_head(uint64_t length, std::span<const char> first_body);
@@ -71,6 +78,8 @@ class ResponseWriter {
   bool keep_alive_ = true;
   bool head_sent_ = false;
   bool continue_sent_ = false;
+  bool continue_expected_ = false;
+  bool content_follows_ = false;
   uint64_t body_sent_ = 0;
   uint64_t body_length_ = 0;
 };
