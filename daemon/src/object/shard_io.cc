@@ -138,12 +138,15 @@ size_t ReadShards(WorkerPool& pool, const erasure::ErasureCodec& codec,
       if (!tried[j] && slots[j].drive != nullptr && !slots[j].failed) batch.push_back(j);
     }
     if (batch.empty()) break;
-    pool.run(batch.size(), [&](size_t i) {
-      size_t j = batch[i];
-      Status s = ReadShardBlock(slots[j], loc, part.number, offset, shards[j]);
-      good[j] = s.ok();
-      if (!s.ok()) slots[j].failed = true;
-    });
+    pool.run(
+        batch.size(),
+        [&](size_t i) {
+          size_t j = batch[i];
+          Status s = ReadShardBlock(slots[j], loc, part.number, offset, shards[j]);
+          good[j] = s.ok();
+          if (!s.ok()) slots[j].failed = true;
+        },
+        TaskKind::kShardRead);
     for (size_t j : batch) {
       tried[j] = true;
       have += good[j] != 0;
