@@ -94,16 +94,19 @@ def test_first_put_killed_mid_commit(servers, n, have):
     assert not violations, f"{have} of {n} drives committed: " + "; ".join(violations)
 
 
-WRITE_QUORUM = {4: 3, 6: 4, 16: 12}  # k, or k + 1 when k == m (default parity)
+DATA_SHARDS = {4: 2, 6: 3, 16: 12}  # k at default parity
+WRITE_QUORUM = {4: 3, 6: 4, 16: 12}  # k, or k + 1 when k == m
 
 
 @pytest.mark.parametrize("v1_size", [MIB + 5, 40 * 1024], ids=["v1-parts", "v1-inline"])
 @pytest.mark.parametrize("n,have", [(4, 1), (4, 2), (4, 3), (6, 3), (16, 8), (16, 11), (16, 12)])
 def test_overwrite_killed_mid_commit(servers, n, have, v1_size):
-    """An overwrite killed after `have` of n drives committed version 2. Those drives keep
-    version 1 behind version 2 in %m.json, and its data dir (old data goes only once the
-    commit reached its write quorum); the others hold version 1 alone. Below the write
-    quorum either version may win; at it, version 2 may have been acknowledged and must."""
+    """An overwrite killed after `have` of n drives committed version 2. Those drives hold
+    version 2 and still version 1's data dir (old data goes only once the commit reached its
+    write quorum). Where a cut-short commit could leave version 1 on fewer than k drives
+    (16 drives) they also keep version 1 behind version 2 in %m.json. The other drives hold
+    version 1 alone. Below the write quorum either version may win; at it, version 2 may
+    have been acknowledged and must."""
     srv = start(servers, n)
     v1, v2 = payload(v1_size), payload(200 * 1024 + 3)
     srv.client.put_object(Bucket=BUCKET, Key=KEY, Body=v1)
@@ -111,6 +114,7 @@ def test_overwrite_killed_mid_commit(servers, n, have, v1_size):
     for i, d in enumerate(srv.drives):
         shutil.copytree(object_dir(d, BUCKET, KEY), os.path.join(saved, str(i)))
     srv.client.put_object(Bucket=BUCKET, Key=KEY, Body=v2)
+    keeps = n - WRITE_QUORUM[n] + 1 < DATA_SHARDS[n]  # as ErasureSet::commit decides
     for i, d in enumerate(srv.drives):
         odir, old = object_dir(d, BUCKET, KEY), os.path.join(saved, str(i))
         if i >= have:
@@ -120,12 +124,13 @@ def test_overwrite_killed_mid_commit(servers, n, have, v1_size):
             for name in os.listdir(old):
                 if name.startswith("%d."):
                     shutil.copytree(os.path.join(old, name), os.path.join(odir, name))
-            with open(os.path.join(old, META_FILE), "rb") as f:
-                old_meta = f.read()
-            with open(os.path.join(odir, META_FILE), "rb") as f:
-                new_meta = f.read()
-            with open(os.path.join(odir, META_FILE), "wb") as f:
-                f.write(keep_behind(new_meta, old_meta))
+            if keeps:
+                with open(os.path.join(old, META_FILE), "rb") as f:
+                    old_meta = f.read()
+                with open(os.path.join(odir, META_FILE), "rb") as f:
+                    new_meta = f.read()
+                with open(os.path.join(odir, META_FILE), "wb") as f:
+                    f.write(keep_behind(new_meta, old_meta))
         srv.own(odir)
     allowed = {sha(v2)} if have >= WRITE_QUORUM[n] else {sha(v1), sha(v2)}
     violations = []

@@ -119,29 +119,32 @@ Result<ErasureSet::MetaQuorum> ErasureSet::read_meta(std::string_view bucket, st
   const size_t n = raw_.size();
   std::vector<std::optional<MetaVersions>> lists(n);
   std::vector<Status> errors(n, Status(Code::kDiskNotFound, "drive offline"));
-  ctx_.pool->run(n, [&](size_t d) {
-    if (raw_[d] == nullptr) return;
-    auto raw = raw_[d]->read_all(bucket, key, storage::kMetaFile);
-    if (!raw) {
-      errors[d] = raw.error();
-      if (raw.error() == Code::kFileNotFound || raw.error() == Code::kVolumeNotFound) {
-        lists[d].emplace();  // known absent
-      }
-      return;
-    }
-    auto versions = DecodeMetaVersions(*raw);
-    bool fits = versions.has_value();
-    for (size_t i = 0; fits && i < versions->size(); ++i) {
-      const ErasureInfo& e = (*versions)[i].erasure;
-      fits = e.distribution.size() == n && e.index == e.distribution[d];
-    }
-    if (fits) {
-      lists[d] = std::move(*versions);
-      errors[d] = Status::Ok();
-    } else {
-      errors[d] = Status(Code::kCorrupt, "metadata corrupt");
-    }
-  });
+  ctx_.pool->run(
+      n,
+      [&](size_t d) {
+        if (raw_[d] == nullptr) return;
+        auto raw = raw_[d]->read_all(bucket, key, storage::kMetaFile);
+        if (!raw) {
+          errors[d] = raw.error();
+          if (raw.error() == Code::kFileNotFound || raw.error() == Code::kVolumeNotFound) {
+            lists[d].emplace();  // known absent
+          }
+          return;
+        }
+        auto versions = DecodeMetaVersions(*raw);
+        bool fits = versions.has_value();
+        for (size_t i = 0; fits && i < versions->size(); ++i) {
+          const ErasureInfo& e = (*versions)[i].erasure;
+          fits = e.distribution.size() == n && e.index == e.distribution[d];
+        }
+        if (fits) {
+          lists[d] = std::move(*versions);
+          errors[d] = Status::Ok();
+        } else {
+          errors[d] = Status(Code::kCorrupt, "metadata corrupt");
+        }
+      },
+      TaskKind::kMetadataRead);
   std::vector<const MetaVersions*> view(n, nullptr);
   int no_bucket = 0;
   for (size_t d = 0; d < n; ++d) {
@@ -192,6 +195,18 @@ std::string WithKeptVersions(const ObjectMeta& version, const MetaVersions& held
   return EncodeMetaVersions(file);
 }
 
+// Whether a commit must keep the drive's versions behind the new one. A commit cut short
+// before its write quorum leaves the old versions untouched on at least n - (quorum - 1)
+// drives; when that still covers a version's k (always when k <= m + 1: 4, 6 and 8 drives
+// at default parity) nothing is lost by replacing them, and the commit saves a rewrite.
+bool MustKeep(const MetaVersions& held, size_t drives, int write_quorum) {
+  const int untouched = static_cast<int>(drives) - write_quorum + 1;
+  for (const ObjectMeta& v : held) {
+    if (untouched < v.erasure.data) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 Status ErasureSet::commit(const CommitPlan& plan) {
@@ -200,6 +215,7 @@ Status ErasureSet::commit(const CommitPlan& plan) {
   std::vector<Status> result(n, Status(Code::kDiskNotFound, "not taking part"));
   std::vector<std::optional<std::string>> old(n);  // previous %m.json, for rollback
   std::vector<MetaVersions> held(n);               // its versions, when it decoded
+  std::vector<char> kept(n, 0);                    // the new file keeps them behind
   ctx_.pool->run(n, [&](size_t d) {
     storage::StorageApi* drive = raw_[d];
     if (drive == nullptr || !plan.participate[d]) return;
@@ -219,8 +235,10 @@ Status ErasureSet::commit(const CommitPlan& plan) {
       if (!result[d].ok()) return;
       moved = true;
     }
-    result[d] = drive->write_all(plan.bucket, plan.key, storage::kMetaFile,
-                                 WithKeptVersions(plan.meta[d], held[d]));
+    kept[d] = MustKeep(held[d], n, plan.write_quorum);
+    result[d] = drive->write_all(
+        plan.bucket, plan.key, storage::kMetaFile,
+        kept[d] ? WithKeptVersions(plan.meta[d], held[d]) : EncodeObjectMeta(plan.meta[d]));
     if (!result[d].ok() && moved) {
       drive->rename(plan.bucket, plan.key, new_dir, plan.src_volume, plan.src_key, plan.src_file);
     }
@@ -234,13 +252,14 @@ Status ErasureSet::commit(const CommitPlan& plan) {
         if (raw_[d] != nullptr) incomplete = true;
         return;
       }
-      if (held[d].empty()) return;
       storage::StorageApi* drive = raw_[d];
-      Status s = drive->write_all(plan.bucket, plan.key, storage::kMetaFile,
-                                  EncodeObjectMeta(plan.meta[d]));
-      if (!s.ok()) {
-        incomplete = true;  // heal drops the kept versions later
-        return;
+      if (kept[d]) {
+        Status alone = drive->write_all(plan.bucket, plan.key, storage::kMetaFile,
+                                        EncodeObjectMeta(plan.meta[d]));
+        if (!alone.ok()) {
+          incomplete = true;  // heal drops the kept versions later
+          return;
+        }
       }
       internal::RemoveDataDirsBut(*drive, held[d], plan.meta[d], plan.bucket, plan.key);
     });

@@ -168,7 +168,9 @@ object::MetaVersions DriveVersions(const std::string& drive, const std::string& 
 }
 
 void test_overwrite_keeps_old_version_until_quorum(void**) {
-  FaultyEngine f(4);
+  // 16 drives: k=12, m=4. A commit cut short could leave the old version on only 5 drives,
+  // so the old version rides along until the quorum answered.
+  FaultyEngine f(16);
   std::string v1 = RandomData(kBlock + 100, 16), v2 = RandomData(kBlock + 200, 17);
   assert_true(Put(*f.e, "bucket", "k", v1).has_value());
   assert_true(Put(*f.e, "bucket", "s", "inline v1").has_value());
@@ -185,7 +187,7 @@ void test_overwrite_keeps_old_version_until_quorum(void**) {
   assert_int_equal(DriveVersions(f.paths[0], "s").size(), 2);
   assert_false(DriveVersions(f.paths[0], "s")[1].inline_data.empty());
   // The drives that completed hold the new version alone, without the old data.
-  for (size_t d = 1; d < 4; ++d) {
+  for (size_t d = 1; d < 16; ++d) {
     assert_int_equal(DriveVersions(f.paths[d], "k").size(), 1);
     assert_int_equal(CountEntries(f.paths[d] + "/bucket/k", "%d."), 1);
   }
@@ -208,6 +210,23 @@ void test_overwrite_keeps_old_version_until_quorum(void**) {
   assert_int_equal(CountEntries(f.paths[0] + "/bucket/k", "%d."), 1);
   assert_true(*Get(*f.e, "bucket", "k") == v2);
   assert_true(*Get(*f.e, "bucket", "s") == "inline v2");
+}
+
+void test_overwrite_replaces_when_k_le_m_plus_1(void**) {
+  // 4 drives: k=m=2, write quorum 3. A commit cut short leaves the old version on at least
+  // 2 drives, its k, so the commit replaces it in one metadata write per drive.
+  FaultyEngine f(4);
+  std::string v1 = RandomData(kBlock + 100, 18), v2 = RandomData(kBlock + 200, 19);
+  assert_true(Put(*f.e, "bucket", "k", v1).has_value());
+  for (auto& disk : f.faulty) disk->meta_writes_left = 1;
+  assert_true(Put(*f.e, "bucket", "k", v2).has_value());
+  for (size_t d = 0; d < 4; ++d) {
+    assert_int_equal(f.faulty[d]->meta_writes_left.load(), 0);  // exactly one write
+    f.faulty[d]->meta_writes_left = -1;
+    assert_int_equal(DriveVersions(f.paths[d], "k").size(), 1);
+    assert_int_equal(CountEntries(f.paths[d] + "/bucket/k", "%d."), 1);
+  }
+  assert_true(*Get(*f.e, "bucket", "k") == v2);
 }
 
 void test_drive_failing_mid_write(void**) {
@@ -239,6 +258,7 @@ int main() {
       cmocka_unit_test(test_write_quorum_lost),
       cmocka_unit_test(test_commit_rolled_back),
       cmocka_unit_test(test_overwrite_keeps_old_version_until_quorum),
+      cmocka_unit_test(test_overwrite_replaces_when_k_le_m_plus_1),
       cmocka_unit_test(test_drive_failing_mid_write),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);
