@@ -274,7 +274,15 @@ fs_rss() { rss_kib "$fs_pid"; }
 idle fs_idle "$fs_url" fs_rss
 idle ngx_idle "$ngx_url" nginx_rss_kib --no-sign
 
-# Degraded GET: one drive folder moved away, server restarted, same 1 MiB GET run.
+# Degraded GET: the healthy 1 MiB GET run again on a freshly restarted server with settled
+# writeback (the first one runs right after the PUTs flushed GiBs), then one drive folder
+# moved away, the server restarted, and the same run.
+stop_flashstor
+sync
+if start_flashstor; then
+  lg fs_get_1m_healthy "$fs_url" --op get --duration "$secs" --size 1048576 --concurrency 8 \
+    --keys 64 --prefix 1m
+fi
 stop_flashstor
 mv "$scratch/drives/disk4" "$scratch/disk4.away"
 if start_flashstor; then

@@ -118,7 +118,7 @@ def other_rows(runs, figs):
     rows.append(("ISA-L encode k=2 m=2, 1 MiB blocks (1 core)", fmt(enc, " MiB/s"),
                  "PUT 1 MiB / encode " + fmt_ratio(ratios["put_1m_vs_isal_encode"]) +
                  ", PUT 64 MiB / encode " + fmt_ratio(ratios["put_64m_vs_isal_encode"])))
-    healthy = run_value(runs.get("fs_get_1m"), "mib_s")
+    healthy = run_value(runs.get("fs_get_1m_healthy") or runs.get("fs_get_1m"), "mib_s")
     degraded = run_value(runs.get("fs_get_1m_degraded"), "mib_s")
     ratios["get_1m_degraded_vs_healthy"] = ratio(degraded, healthy)
     rows.append(("GET 1 MiB, one drive folder missing", fmt(degraded, " MiB/s"),
