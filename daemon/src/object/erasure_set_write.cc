@@ -20,9 +20,14 @@ Result<WrittenData> ErasureSet::write_data(hash::HashingSource& body, int64_t si
   const int quorum = WriteQuorum(erasure.data, erasure.parity);
   const size_t block = static_cast<size_t>(erasure.block_size);
   WrittenData out;
-  std::vector<uint8_t> buf(block);
+  // Uninitialised, and no larger than the announced body needs (one byte more, so a body
+  // smaller than a block is read to its end, where its digests are verified): a 4 KiB PUT
+  // must not zero 1 MiB.
+  const size_t want =
+      size >= 0 ? std::min<uint64_t>(block, static_cast<uint64_t>(size) + 1) : block;
+  auto buf = std::make_unique_for_overwrite<uint8_t[]>(block);
   std::vector<std::vector<uint8_t>> shards;
-  auto first = ReadFull(body, {reinterpret_cast<char*>(buf.data()), block});
+  auto first = ReadFull(body, {reinterpret_cast<char*>(buf.get()), want});
   if (!first) return std::unexpected(first.error());
   size_t len = *first;
   out.size = len;
@@ -31,7 +36,7 @@ Result<WrittenData> ErasureSet::write_data(hash::HashingSource& body, int64_t si
     out.inlined = true;
     out.inline_shards.assign(n, std::string());
     if (len > 0) {
-      FS_RETURN_UNEXPECTED_IF_ERROR(internal::EncodeBlock(**codec, {buf.data(), len}, shards));
+      FS_RETURN_UNEXPECTED_IF_ERROR(internal::EncodeBlock(**codec, {buf.get(), len}, shards));
       for (size_t j = 0; j < n; ++j)
         out.inline_shards[j].assign(shards[j].begin(), shards[j].end());
     }
@@ -42,13 +47,13 @@ Result<WrittenData> ErasureSet::write_data(hash::HashingSource& body, int64_t si
     std::string file = internal::DataDirName(data_dir) + "/" + internal::PartFile(part_number);
     internal::ShardWriters writers(*ctx_.pool, raw_, use, storage::kSysVolume, tmp_key, file);
     if (writers.alive() < quorum) return Err(Code::kWriteQuorum, "too few drives writable");
-    bool eof = len < block;
+    bool eof = len < want;
     while (len > 0) {
-      FS_RETURN_UNEXPECTED_IF_ERROR(internal::EncodeBlock(**codec, {buf.data(), len}, shards));
+      FS_RETURN_UNEXPECTED_IF_ERROR(internal::EncodeBlock(**codec, {buf.get(), len}, shards));
       writers.start_write(shards, erasure.distribution);
       // Read the next block while the drives write this one (shards are separate buffers).
       Result<size_t> next = size_t{0};
-      if (!eof) next = ReadFull(body, {reinterpret_cast<char*>(buf.data()), block});
+      if (!eof) next = ReadFull(body, {reinterpret_cast<char*>(buf.get()), block});
       writers.wait();
       if (!next) return std::unexpected(next.error());
       if (writers.alive() < quorum) return Err(Code::kWriteQuorum, "too many drives failed");
