@@ -71,21 +71,15 @@ uint64_t ErasureSets::scan_once(double objects_per_second) {
   if (!buckets) return 0;
   for (const BucketInfo& b : *buckets) {
     for (auto& set : sets_) set->heal_bucket(b.name);
-    for (auto& set : sets_) {
-      storage::WalkOptions opt;
-      auto stream = set->walk(b.name, opt, true);  // minority leftovers too: heal removes them
-      if (!stream) continue;
-      ListEntry e;
-      while (!stop_) {
-        auto more = (*stream)->next(e);
-        if (!more || !*more) break;
-        set->heal_object(b.name, e.key);
-        ++scanned;
-        ++counters_.objects_scanned;
-        ++counters_.scan_cycle_objects;
-        if (objects_per_second > 0 && !sleep_for(1.0 / objects_per_second)) return scanned;
-      }
-    }
+    bool go_on = true;
+    heal_objects(b.name, [&](const HealResult&) {
+      ++scanned;
+      ++counters_.objects_scanned;
+      ++counters_.scan_cycle_objects;
+      go_on = objects_per_second <= 0 || sleep_for(1.0 / objects_per_second);
+      return go_on;
+    });
+    if (!go_on) return scanned;
   }
   if (!stop_) {
     ++counters_.scan_cycles;

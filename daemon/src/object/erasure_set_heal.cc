@@ -196,7 +196,7 @@ HealResult ErasureSet::heal_object(std::string_view bucket, std::string_view key
     auto again = read_meta(bucket, key, false);
     r.status = again ? Status::Ok() : again.error();
     if (!again && again.error() == Code::kNoSuchKey) {
-      Status cleaned = delete_unlocked(bucket, key);
+      Status cleaned = delete_unlocked(bucket, key, &r.leftovers_removed);
       r.status = cleaned.ok() ? Status(Code::kNoSuchKey, "object not found") : cleaned;
     }
     return r;

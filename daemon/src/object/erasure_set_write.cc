@@ -187,20 +187,23 @@ Status ErasureSet::delete_object(std::string_view bucket, std::string_view key) 
   return delete_unlocked(bucket, key);
 }
 
-Status ErasureSet::delete_unlocked(std::string_view bucket, std::string_view key) {
+Status ErasureSet::delete_unlocked(std::string_view bucket, std::string_view key, int* removed) {
   const size_t n = raw_.size();
   std::vector<Status> result(n, Status(Code::kDiskNotFound, "drive offline"));
+  std::atomic<int> had{0};
   ctx_.pool->run(n, [&](size_t d) {
     storage::StorageApi* drive = raw_[d];
     if (drive == nullptr) return;
     // Metadata first: once it is gone the object is invisible on this drive.
     result[d] = drive->delete_path(bucket, key, storage::kMetaFile, false);
+    if (result[d].ok()) ++had;
     if (result[d] == Code::kFileNotFound) result[d] = Status::Ok();
     // Then every data dir, not only the one the metadata named: a delete or a commit killed
     // half-way leaves dirs no metadata points at, and under the write lock no commit is in
     // flight for this key (writes stay in tmp/ until they commit under the same lock).
     if (result[d].ok()) RemoveDataDirs(*drive, bucket, key);
   });
+  if (removed != nullptr) *removed = had.load();
   Status s = internal::ReduceErrors(result, bucket_write_quorum(), Code::kWriteQuorum);
   if (s.ok()) {
     for (size_t d = 0; d < n; ++d) {

@@ -277,4 +277,23 @@ HealResult ErasureSets::heal_object(std::string_view bucket, std::string_view ke
   return set_for(key).heal_object(bucket, key);
 }
 
+Status ErasureSets::heal_objects(std::string_view bucket,
+                                 const std::function<bool(const HealResult&)>& each) {
+  FS_RETURN_IF_ERROR(sets_[0]->check_bucket(bucket));
+  for (auto& set : sets_) {
+    // any_version: keys without a quorum version too, so their leftovers are purged.
+    auto stream = set->walk(bucket, storage::WalkOptions{}, true);
+    if (!stream && stream.error() == Code::kNoSuchBucket) continue;  // healed by the scanner
+    if (!stream) return stream.error();
+    ListEntry e;
+    while (!stop_) {
+      auto more = (*stream)->next(e);
+      if (!more) return more.error();
+      if (!*more) break;
+      if (!each(set->heal_object(bucket, e.key))) return Status::Ok();
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace flashstor::object

@@ -48,26 +48,28 @@ void AdminHandler::serve(http::Exchange& ex) {
   SendText(ex, 404, "application/json", "{\"error\":\"NotFound\"}");
 }
 
-// Heals every object of one bucket, page by page (the listing streams; nothing is held whole).
+namespace {
+
+// A heal that found the key absent is no failure: it may have removed leftovers of a write
+// or delete that never completed, or the key was deleted meanwhile.
+bool HealFailed(const object::HealResult& r) {
+  return !r.status.ok() && r.status.code() != Code::kNoSuchKey;
+}
+
+}  // namespace
+
+// Heals every key of one bucket as the engine walks it (nothing is held whole), leftovers
+// that no listing shows included.
 HealTotals AdminHandler::heal_bucket(std::string_view bucket) {
   HealTotals t;
-  object::ListOptions opts;
-  opts.max_keys = 1000;
-  for (;;) {
-    Result<object::ListResult> page = layer_.list_objects(bucket, opts);
-    if (!page) {
-      ++t.failed;
-      break;
-    }
-    for (const object::ObjectInfo& o : page->objects) {
-      object::HealResult r = layer_.heal_object(bucket, o.key);
-      ++t.objects;
-      t.shards_healed += r.shards_healed;
-      if (!r.status.ok()) ++t.failed;
-    }
-    if (!page->truncated || page->objects.empty()) break;
-    opts.start_after = page->objects.back().key;
-  }
+  Status s = layer_.heal_objects(bucket, [&t](const object::HealResult& r) {
+    ++t.objects;
+    t.shards_healed += static_cast<uint64_t>(r.shards_healed);
+    t.leftovers_removed += r.leftovers_removed > 0;
+    t.failed += HealFailed(r);
+    return true;
+  });
+  if (!s.ok()) ++t.failed;
   return t;
 }
 
@@ -89,9 +91,12 @@ void AdminHandler::serve_heal(http::Exchange& ex) {
     body += ",\"key\":";
     obs::AppendJsonString(body, r.key);
     body += ",\"shards_healed\":" + std::to_string(r.shards_healed) +
+            ",\"leftovers_removed\":" + std::to_string(r.leftovers_removed) +
             ",\"drives_missing\":" + std::to_string(r.drives_missing) + ",\"status\":\"" +
             std::string(CodeName(r.status.code())) + "\"}\n";
-    return SendText(ex, r.status.ok() ? 200 : 500, "application/json", body);
+    // Absent: 404, unless the heal removed what a cut-short write or delete left behind.
+    int code = HealFailed(r) ? 500 : r.status.ok() || r.leftovers_removed > 0 ? 200 : 404;
+    return SendText(ex, code, "application/json", body);
   }
   std::vector<std::string> buckets;
   if (bucket != nullptr) {
@@ -104,11 +109,13 @@ void AdminHandler::serve_heal(http::Exchange& ex) {
     HealTotals t = heal_bucket(b);
     total.objects += t.objects;
     total.shards_healed += t.shards_healed;
+    total.leftovers_removed += t.leftovers_removed;
     total.failed += t.failed;
   }
   std::string body = "{\"buckets\":" + std::to_string(buckets.size()) +
                      ",\"objects\":" + std::to_string(total.objects) +
                      ",\"shards_healed\":" + std::to_string(total.shards_healed) +
+                     ",\"leftovers_removed\":" + std::to_string(total.leftovers_removed) +
                      ",\"failed\":" + std::to_string(total.failed) + "}\n";
   SendText(ex, total.failed == 0 ? 200 : 500, "application/json", body);
 }

@@ -1,7 +1,8 @@
 // Unit tests of healing: heal_object rebuilds removed, corrupted and truncated shards (and
 // inline metadata) byte-identically on disk, removes leftovers of deleted objects, heals
-// multipart objects; the background drainer empties the heal queue; a wiped drive is
-// re-formatted at start-up and refilled by the full scan.
+// multipart objects; heal_objects purges leftovers no listing shows; the background drainer
+// empties the heal queue; a wiped drive is re-formatted at start-up and refilled by the full
+// scan.
 #include <chrono>
 #include <string>
 #include <thread>
@@ -128,6 +129,45 @@ void test_heal_multipart_and_leftovers(void**) {
   assert_true(*Get(*e2, "bucket", "orphan") == data);
 }
 
+void test_heal_objects_purges_what_listing_hides(void**) {
+  TempDir dir;
+  auto paths = MakeDrives(dir, 4);
+  auto e = MustOpen(paths, TestConfig());
+  assert_true(e->make_bucket("bucket").ok());
+  std::string data = RandomData(kBlock + 5, 44);
+  assert_true(Put(*e, "bucket", "kept", data).has_value());
+  assert_true(Put(*e, "bucket", "dangling", "cut short").has_value());
+  // A first PUT that reached only drive 0 before the kill: never acknowledged, invisible.
+  for (size_t i = 1; i < 4; ++i) RemoveAll(paths[i] + "/bucket/dangling");
+  auto page = e->list_objects("bucket", {});
+  assert_int_equal(page->objects.size(), 1);
+  assert_int_equal(e->get_object_info("bucket", "dangling").error().code(), Code::kNoSuchKey);
+  std::vector<object::HealResult> seen;
+  assert_true(e->heal_objects("bucket", [&](const object::HealResult& r) {
+                 seen.push_back(r);
+                 return true;
+               }).ok());
+  assert_int_equal(seen.size(), 2);  // the listing showed one key; the walk finds both
+  for (const auto& r : seen) {
+    if (r.key == "dangling") {
+      assert_int_equal(r.status.code(), Code::kNoSuchKey);
+      assert_int_equal(r.leftovers_removed, 1);
+    } else {
+      assert_true(r.status.ok());
+      assert_int_equal(r.leftovers_removed, 0);
+    }
+  }
+  assert_false(FileExists(paths[0] + "/bucket/dangling"));
+  assert_true(*Get(*e, "bucket", "kept") == data);
+  // Stopping early, and an unknown bucket.
+  int calls = 0;
+  assert_true(
+      e->heal_objects("bucket", [&](const object::HealResult&) { return ++calls < 1; }).ok());
+  assert_int_equal(calls, 1);
+  assert_int_equal(e->heal_objects("nope", [](const object::HealResult&) { return true; }).code(),
+                   Code::kNoSuchBucket);
+}
+
 void test_background_heal_queue(void**) {
   TempDir dir;
   auto paths = MakeDrives(dir, 4);
@@ -206,6 +246,7 @@ int main() {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_heal_object_restores_shards),
       cmocka_unit_test(test_heal_multipart_and_leftovers),
+      cmocka_unit_test(test_heal_objects_purges_what_listing_hides),
       cmocka_unit_test(test_background_heal_queue),
       cmocka_unit_test(test_wiped_drive_refilled_by_scan),
       cmocka_unit_test(test_heal_queue_bounds),

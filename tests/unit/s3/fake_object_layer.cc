@@ -278,6 +278,14 @@ object::HealResult FakeObjectLayer::heal_object(std::string_view bucket, std::st
   return {std::string(bucket), std::string(key), 0, 0, Status()};
 }
 
+Status FakeObjectLayer::heal_objects(std::string_view bucket,
+                                     const std::function<bool(const object::HealResult&)>& each) {
+  for (const auto& [id, stored] : objects_) {
+    if (id.first == bucket && !each(heal_object(id.first, id.second))) break;
+  }
+  return Status::Ok();
+}
+
 bool FakeObjectLayer::has_object(std::string_view bucket, std::string_view key) const {
   return objects_.contains({std::string(bucket), std::string(key)});
 }

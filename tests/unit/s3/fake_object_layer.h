@@ -47,6 +47,8 @@ class FakeObjectLayer final : public object::ObjectLayer {
   Result<object::ListUploadsResult> list_multipart_uploads(
       std::string_view bucket, const object::ListUploadsOptions& options) override;
   object::HealResult heal_object(std::string_view bucket, std::string_view key) override;
+  Status heal_objects(std::string_view bucket,
+                      const std::function<bool(const object::HealResult&)>& each) override;
 
   // Test access.
   bool has_object(std::string_view bucket, std::string_view key) const;

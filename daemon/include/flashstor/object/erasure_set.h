@@ -153,7 +153,8 @@ class ErasureSet {
                                            int part_number, bool allow_inline);
   // Removes a kSysVolume directory (temp data, an upload) on every drive.
   void remove_sys_dir(const std::string& tmp_key);
-  Status delete_unlocked(std::string_view bucket, std::string_view key);
+  // removed (optional): drives that held metadata for the key.
+  Status delete_unlocked(std::string_view bucket, std::string_view key, int* removed = nullptr);
   // heal_object's steps (erasure_set_heal.cc).
   std::vector<bool> verify_shards(const MetaQuorum& q, std::string_view bucket,
                                   std::string_view key);

@@ -81,6 +81,8 @@ class ErasureSets final : public ObjectLayer {
                                                    const ListUploadsOptions& options) override;
 
   HealResult heal_object(std::string_view bucket, std::string_view key) override;
+  Status heal_objects(std::string_view bucket,
+                      const std::function<bool(const HealResult&)>& each) override;
 
  private:
   Status check_names(std::string_view bucket, std::string_view key);

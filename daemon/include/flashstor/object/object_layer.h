@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -36,7 +37,7 @@ struct PartInfo {
 struct ObjectInfo {
   std::string bucket;
   std::string key;
-  std::string etag;  // hex MD5, or "<hex>-N" for multipart; no quotes
+  std::string etag;        // hex MD5, or "<hex>-N" for multipart; no quotes
   std::string version_id;  // empty: unversioned ("null")
   uint64_t size = 0;
   int64_t mod_time_ns = 0;
@@ -46,7 +47,7 @@ struct ObjectInfo {
   // content-disposition, content-language, cache-control, expires (lowercase names).
   Metadata metadata;
   hash::ChecksumAlgo checksum_algo = hash::ChecksumAlgo::kNone;
-  std::string checksum_b64;  // whole object, or composite "<b64>-N" for multipart
+  std::string checksum_b64;     // whole object, or composite "<b64>-N" for multipart
   std::vector<PartInfo> parts;  // for multipart objects (size per part), empty otherwise
 };
 
@@ -68,9 +69,9 @@ class ObjectReader : public DataSource {
 
 struct ListOptions {
   std::string prefix;
-  std::string delimiter;  // "" or a delimiter string (usually "/")
+  std::string delimiter;    // "" or a delimiter string (usually "/")
   std::string start_after;  // exclusive: V1 marker, V2 start-after / continuation token
-  int max_keys = 1000;   // 0..1000
+  int max_keys = 1000;      // 0..1000
 };
 
 struct ListResult {
@@ -118,6 +119,9 @@ struct HealResult {
   int shards_healed = 0;  // shard files rewritten
   int drives_missing = 0;
   Status status;
+  // Drives whose leftovers of a write or delete that never completed were removed (the key
+  // is absent: status kNoSuchKey).
+  int leftovers_removed = 0;
 };
 
 class ObjectLayer {
@@ -143,12 +147,10 @@ class ObjectLayer {
   // Removes an object; deleting a missing key is not an error (S3 semantics).
   virtual Status delete_object(std::string_view bucket, std::string_view key) = 0;
   // Replaces stored metadata without rewriting data (copy onto itself with REPLACE).
-  virtual Result<ObjectInfo> update_object_metadata(std::string_view bucket,
-                                                    std::string_view key,
+  virtual Result<ObjectInfo> update_object_metadata(std::string_view bucket, std::string_view key,
                                                     const PutOptions& options) = 0;
 
-  virtual Result<ListResult> list_objects(std::string_view bucket,
-                                          const ListOptions& options) = 0;
+  virtual Result<ListResult> list_objects(std::string_view bucket, const ListOptions& options) = 0;
 
   // Multipart.
   virtual Result<std::string> new_multipart_upload(std::string_view bucket, std::string_view key,
@@ -173,6 +175,10 @@ class ObjectLayer {
 
   // Healing (erasure engine): rebuilds missing or corrupt shards and metadata.
   virtual HealResult heal_object(std::string_view bucket, std::string_view key) = 0;
+  // Heals every key of a bucket, including leftovers no listing shows (they are purged);
+  // each(result) after every key, and returning false stops. kNoSuchBucket.
+  virtual Status heal_objects(std::string_view bucket,
+                              const std::function<bool(const HealResult&)>& each) = 0;
 };
 
 }  // namespace flashstor::object

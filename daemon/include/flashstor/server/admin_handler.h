@@ -13,6 +13,7 @@ namespace flashstor::server {
 struct HealTotals {
   uint64_t objects = 0;
   uint64_t shards_healed = 0;
+  uint64_t leftovers_removed = 0;  // keys whose cut-short write or delete was cleaned up
   uint64_t failed = 0;
 };
 
