@@ -92,6 +92,13 @@ void ErasureSets::scan_loop() {
   if (full_scan_.exchange(false)) {
     obs::Log(obs::Level::kNotice, "healing re-formatted drives: full scan started");
     scan_once(0);
+    if (stop_) return;
+    for (auto& set : sets_) {
+      for (size_t d = 0; d < static_cast<size_t>(set->drive_count()); ++d) {
+        set->set_refilling(d, false);
+      }
+    }
+    obs::Log(obs::Level::kNotice, "re-formatted drives healed: full scan finished");
   }
   if (config_.scan_objects_per_second <= 0) return;
   while (!stop_) {
@@ -191,6 +198,7 @@ Result<std::unique_ptr<ErasureSets>> OpenEngine(std::span<const std::string> dri
             {"PARITY", std::to_string(parity)},
             {"DRIVES_ONLINE", std::to_string(online)},
             {"DEPLOYMENT_ID", formatted->reference.deployment_id}});
+  engine->mark_refilling(formatted->reformatted);
   if (config.background) engine->start_background(!formatted->reformatted.empty());
   return engine;
 }

@@ -84,8 +84,19 @@ using internal::NowNs;
 
 ErasureSet::ErasureSet(int index, std::vector<std::shared_ptr<storage::StorageApi>> drives,
                        int default_parity, const EngineContext& ctx)
-    : index_(index), drives_(std::move(drives)), default_parity_(default_parity), ctx_(ctx) {
-  for (const auto& d : drives_) raw_.push_back(d.get());
+    : index_(index),
+      drives_(std::move(drives)),
+      default_parity_(default_parity),
+      ctx_(ctx),
+      refilling_(new std::atomic<bool>[drives_.size()]) {
+  for (size_t d = 0; d < drives_.size(); ++d) {
+    raw_.push_back(drives_[d].get());
+    refilling_[d].store(false, std::memory_order_relaxed);
+  }
+}
+
+void ErasureSet::set_refilling(size_t drive, bool refilling) {
+  refilling_[drive].store(refilling, std::memory_order_relaxed);
 }
 
 int ErasureSet::bucket_write_quorum() const {
@@ -126,9 +137,9 @@ Result<ErasureSet::MetaQuorum> ErasureSet::read_meta(std::string_view bucket, st
         auto raw = raw_[d]->read_all(bucket, key, storage::kMetaFile);
         if (!raw) {
           errors[d] = raw.error();
-          if (raw.error() == Code::kFileNotFound || raw.error() == Code::kVolumeNotFound) {
-            lists[d].emplace();  // known absent
-          }
+          const bool absent =
+              raw.error() == Code::kFileNotFound || raw.error() == Code::kVolumeNotFound;
+          if (absent && !refilling(d)) lists[d].emplace();  // known absent
           return;
         }
         auto versions = DecodeMetaVersions(*raw);

@@ -12,7 +12,9 @@ Result<std::unique_ptr<EntryStream>> ErasureSet::walk(std::string_view bucket,
   std::vector<std::unique_ptr<storage::Walker>> walks(n);
   std::vector<Status> errors(n, Status(Code::kDiskNotFound, "drive offline"));
   ctx_.pool->run(n, [&](size_t d) {
-    if (raw_[d] == nullptr) return;
+    // A refilling drive's walk cannot say which keys are absent: left out (unknown); every
+    // key it holds is also on the drives it is being healed from.
+    if (raw_[d] == nullptr || refilling(d)) return;
     auto w = raw_[d]->walk(bucket, options);
     if (w) {
       walks[d] = std::move(*w);

@@ -41,6 +41,11 @@ ErasureSets::ErasureSets(std::vector<std::shared_ptr<storage::StorageApi>> drive
   }
 }
 
+void ErasureSets::mark_refilling(const std::vector<size_t>& slots) {
+  const size_t size = drives_.size() / sets_.size();
+  for (size_t slot : slots) sets_[slot / size]->set_refilling(slot % size, true);
+}
+
 ErasureSet& ErasureSets::set_for(std::string_view key) {
   return *sets_[static_cast<size_t>(SetForKey(key, set_count()))];
 }

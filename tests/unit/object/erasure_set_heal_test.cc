@@ -2,7 +2,7 @@
 // inline metadata) byte-identically on disk, removes leftovers of deleted objects, heals
 // multipart objects; heal_objects purges leftovers no listing shows; the background drainer
 // empties the heal queue; a wiped drive is re-formatted at start-up and refilled by the full
-// scan.
+// scan, and blank drives beyond parity never make heal purge what the others still hold.
 #include <chrono>
 #include <string>
 #include <thread>
@@ -224,6 +224,35 @@ void test_wiped_drive_refilled_by_scan(void**) {
   }
 }
 
+void test_blank_drives_beyond_parity_purge_nothing(void**) {
+  // 16 drives (k=12, m=4): five come up empty (say, disks not mounted under their mount
+  // points). The format quorum still holds, so they are re-formatted; but until a full scan
+  // healed them, their "not found" is no proof of absence. The eleven drives that still
+  // hold the object must keep it: it answers "no quorum" (503), not 404, and heal removes
+  // nothing, so remounting the real disks brings it back.
+  TempDir dir;
+  auto paths = MakeDrives(dir, 16);
+  std::string data = RandomData(300000, 70);
+  {
+    auto e = MustOpen(paths, TestConfig());
+    assert_true(e->make_bucket("bucket").ok());
+    assert_true(Put(*e, "bucket", "k", data).has_value());
+  }
+  for (size_t i = 11; i < 16; ++i) {
+    RemoveAll(paths[i]);
+    mkdir(paths[i].c_str(), 0700);
+  }
+  auto e = MustOpen(paths, TestConfig());  // no background scan: they stay refilling
+  assert_int_equal(e->get_object_info("bucket", "k").error().code(), Code::kReadQuorum);
+  auto r = e->heal_object("bucket", "k");
+  assert_int_equal(r.status.code(), Code::kReadQuorum);
+  assert_int_equal(r.leftovers_removed, 0);
+  for (size_t i = 0; i < 11; ++i) {
+    assert_true(FileExists(paths[i] + "/bucket/k/%m.json"));
+    assert_true(FileExists(ShardFile(paths[i], "bucket", "k")));
+  }
+}
+
 void test_heal_queue_bounds(void**) {
   object::HealQueue q(3);
   assert_true(q.push("b", "1"));
@@ -249,6 +278,7 @@ int main() {
       cmocka_unit_test(test_heal_objects_purges_what_listing_hides),
       cmocka_unit_test(test_background_heal_queue),
       cmocka_unit_test(test_wiped_drive_refilled_by_scan),
+      cmocka_unit_test(test_blank_drives_beyond_parity_purge_nothing),
       cmocka_unit_test(test_heal_queue_bounds),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);

@@ -139,6 +139,13 @@ class ErasureSet {
 
   HealResult heal_object(std::string_view bucket, std::string_view key);
 
+  // A drive re-formatted in place of a wiped one is refilling until a full scan healed
+  // the set: a key it lacks may have been on it, so its "not found" counts as unknown, never
+  // as absent. Otherwise drives that merely came up empty (an unmounted disk's mount point)
+  // could turn acknowledged objects into dangling ones, which heal would purge.
+  void set_refilling(size_t drive, bool refilling);
+  bool refilling(size_t drive) const { return refilling_[drive].load(std::memory_order_relaxed); }
+
   // Implementation details shared by this set's source files.
   struct MetaQuorum;
   struct CommitPlan;
@@ -188,6 +195,7 @@ class ErasureSet {
   std::vector<storage::StorageApi*> raw_;
   int default_parity_;
   EngineContext ctx_;
+  std::unique_ptr<std::atomic<bool>[]> refilling_;
 };
 
 }  // namespace flashstor::object

@@ -28,6 +28,9 @@ class ErasureSets final : public ObjectLayer {
               const EngineConfig& config);
   ~ErasureSets() override;  // stops and joins the background threads
 
+  // Drives (slot numbers) re-formatted in place of wiped ones: refilling (ErasureSet::
+  // set_refilling) until the first full scan pass has healed them.
+  void mark_refilling(const std::vector<size_t>& slots);
   // Starts the heal-queue drainer and (if the rate > 0) the scanner. full_scan_now: run one
   // unthrottled scan pass first (a wiped drive was re-formatted and must be refilled).
   void start_background(bool full_scan_now);
