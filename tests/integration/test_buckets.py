@@ -61,3 +61,26 @@ def test_request_id_on_every_response(s3, bucket):
         s3.get_object(Bucket=bucket, Key="nope")
     assert e.value.response["ResponseMetadata"]["HTTPHeaders"].get("x-amz-request-id")
     assert e.value.response["Error"]["Code"] == "NoSuchKey"
+
+
+@pytest.mark.parametrize("call,code", [
+    ("get_bucket_cors", "NoSuchCORSConfiguration"),
+    ("get_bucket_tagging", "NoSuchTagSet"),
+    ("get_bucket_lifecycle_configuration", "NoSuchLifecycleConfiguration"),
+    ("get_bucket_encryption", "ServerSideEncryptionConfigurationNotFoundError"),
+    ("get_object_lock_configuration", "ObjectLockConfigurationNotFoundError"),
+])
+def test_unconfigured_bucket_features(s3, bucket, call, code):
+    # What terraform, rclone and SDK helpers probe: AWS's "not configured" 404 for each.
+    with pytest.raises(ClientError) as e:
+        getattr(s3, call)(Bucket=bucket)
+    assert e.value.response["Error"]["Code"] == code
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+
+
+def test_object_without_tags(s3, bucket):
+    s3.put_object(Bucket=bucket, Key="untagged", Body=b"x")
+    assert s3.get_object_tagging(Bucket=bucket, Key="untagged")["TagSet"] == []
+    with pytest.raises(ClientError) as e:
+        s3.get_object_tagging(Bucket=bucket, Key="absent")
+    assert e.value.response["Error"]["Code"] == "NoSuchKey"

@@ -137,6 +137,16 @@ constexpr auto kTable = std::to_array<ErrorInfo>({
         "was sent to."),
     Row(ErrorId::kInvalidStorageClass, "InvalidStorageClass", 400,
         "The storage class you specified is not valid"),
+    // A bucket feature that was never configured (we configure none of them).
+    Row(ErrorId::kNoSuchCorsConfiguration, "NoSuchCORSConfiguration", 404,
+        "The CORS configuration does not exist", kWithBucket),
+    Row(ErrorId::kNoSuchTagSet, "NoSuchTagSet", 404, "The TagSet does not exist", kWithBucket),
+    Row(ErrorId::kNoSuchLifecycleConfiguration, "NoSuchLifecycleConfiguration", 404,
+        "The lifecycle configuration does not exist", kWithBucket),
+    Row(ErrorId::kNoEncryptionConfiguration, "ServerSideEncryptionConfigurationNotFoundError", 404,
+        "The server side encryption configuration was not found", kWithBucket),
+    Row(ErrorId::kNoObjectLockConfiguration, "ObjectLockConfigurationNotFoundError", 404,
+        "Object Lock configuration does not exist for this bucket", kWithBucket),
 });
 
 constexpr ErrorInfo kInternalRow = Row(Code::kInternal, "InternalError", 500, kInternalMsg);

@@ -1,5 +1,6 @@
-// Answers for features we do not implement but that clients probe (aws cli, rclone):
-// versioning never enabled, owner-only ACLs, no bucket policy.
+// Answers for features we do not implement but that clients probe (aws cli, rclone,
+// terraform, s3 test suites): versioning never enabled, owner-only ACLs, no bucket policy,
+// CORS, tags, lifecycle, default encryption or object lock, and objects without tags.
 #include "flashstor/s3/xml_writer.h"
 #include "op_context.h"
 
@@ -21,6 +22,43 @@ ApiError GetBucketPolicy(OpContext& ctx) {
   Result<object::BucketInfo> info = ctx.layer.get_bucket_info(ctx.res.bucket);
   if (!info) return info.error();
   return ErrorId::kNoSuchBucketPolicy;
+}
+
+namespace {
+
+// The bucket exists but has no such configuration: AWS's 404 for that feature.
+ApiError NotConfigured(OpContext& ctx, ErrorId missing) {
+  Result<object::BucketInfo> info = ctx.layer.get_bucket_info(ctx.res.bucket);
+  if (!info) return info.error();
+  return missing;
+}
+
+}  // namespace
+
+ApiError GetBucketCors(OpContext& ctx) {
+  return NotConfigured(ctx, ErrorId::kNoSuchCorsConfiguration);
+}
+
+ApiError GetBucketTagging(OpContext& ctx) {
+  return NotConfigured(ctx, ErrorId::kNoSuchTagSet);
+}
+
+ApiError GetBucketLifecycle(OpContext& ctx) {
+  return NotConfigured(ctx, ErrorId::kNoSuchLifecycleConfiguration);
+}
+
+ApiError GetBucketEncryption(OpContext& ctx) {
+  return NotConfigured(ctx, ErrorId::kNoEncryptionConfiguration);
+}
+
+ApiError GetObjectLockConfiguration(OpContext& ctx) {
+  return NotConfigured(ctx, ErrorId::kNoObjectLockConfiguration);
+}
+
+ApiError GetObjectTagging(OpContext& ctx) {
+  Result<object::ObjectInfo> info = ctx.layer.get_object_info(ctx.res.bucket, ctx.res.key);
+  if (!info) return info.error();
+  return SendXml(ctx, 200, EmptyTaggingXml());
 }
 
 ApiError GetObjectAcl(OpContext& ctx) {

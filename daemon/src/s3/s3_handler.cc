@@ -65,6 +65,12 @@ constexpr std::array<OpHandler, static_cast<size_t>(OpId::kCount)> MakeDispatch(
   set(OpId::kGetBucketVersioning, GetBucketVersioning);
   set(OpId::kGetBucketAcl, GetBucketAcl);
   set(OpId::kGetBucketPolicy, GetBucketPolicy);
+  set(OpId::kGetBucketCors, GetBucketCors);
+  set(OpId::kGetBucketTagging, GetBucketTagging);
+  set(OpId::kGetBucketLifecycle, GetBucketLifecycle);
+  set(OpId::kGetBucketEncryption, GetBucketEncryption);
+  set(OpId::kGetObjectLockConfiguration, GetObjectLockConfiguration);
+  set(OpId::kGetObjectTagging, GetObjectTagging);
   set(OpId::kListObjectsV1, ListObjectsV1);
   set(OpId::kListObjectsV2, ListObjectsV2);
   set(OpId::kListMultipartUploads, ListMultipartUploads);

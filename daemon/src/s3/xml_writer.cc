@@ -173,6 +173,12 @@ std::string VersioningXml() {
   return Save(doc);
 }
 
+std::string EmptyTaggingXml() {
+  pugi::xml_document doc;
+  Begin(doc, "Tagging").append_child("TagSet");
+  return Save(doc);
+}
+
 std::string AclXml(const Owner& owner) {
   pugi::xml_document doc;
   pugi::xml_node root = Begin(doc, "AccessControlPolicy");

@@ -46,6 +46,13 @@ void test_service_and_bucket_routes(void** state) {
   assert_true(RouteName(Method::kGet, kBucket, {{"versioning", ""}}) == "GetBucketVersioning");
   assert_true(RouteName(Method::kGet, kBucket, {{"acl", ""}}) == "GetBucketAcl");
   assert_true(RouteName(Method::kGet, kBucket, {{"policy", ""}}) == "GetBucketPolicy");
+  assert_true(RouteName(Method::kGet, kBucket, {{"cors", ""}}) == "GetBucketCors");
+  assert_true(RouteName(Method::kGet, kBucket, {{"tagging", ""}}) == "GetBucketTagging");
+  assert_true(RouteName(Method::kGet, kBucket, {{"lifecycle", ""}}) ==
+              "GetBucketLifecycleConfiguration");
+  assert_true(RouteName(Method::kGet, kBucket, {{"encryption", ""}}) == "GetBucketEncryption");
+  assert_true(RouteName(Method::kGet, kBucket, {{"object-lock", ""}}) ==
+              "GetObjectLockConfiguration");
   assert_true(RouteName(Method::kGet, kBucket, {{"uploads", ""}}) == "ListMultipartUploads");
   assert_true(RouteName(Method::kGet, kBucket, {{"list-type", "2"}, {"prefix", "a"}}) ==
               "ListObjectsV2");
@@ -83,22 +90,23 @@ void test_object_routes(void** state) {
 void test_unsupported_subresources(void** state) {
   (void)state;
   using enum ResourceKind;
-  assert_true(RouteName(Method::kGet, kBucket, {{"tagging", ""}}) == "NotImplemented");
+  assert_true(RouteName(Method::kPut, kBucket, {{"tagging", ""}}) == "NotImplemented");
   assert_true(RouteName(Method::kPut, kBucket, {{"versioning", ""}}) == "NotImplemented");
   assert_true(RouteName(Method::kPut, kBucket, {{"acl", ""}}) == "NotImplemented");
   assert_true(RouteName(Method::kDelete, kBucket, {{"policy", ""}}) == "NotImplemented");
-  assert_true(RouteName(Method::kGet, kBucket, {{"lifecycle", ""}}) == "NotImplemented");
-  assert_true(RouteName(Method::kGet, kBucket, {{"cors", ""}}) == "NotImplemented");
-  assert_true(RouteName(Method::kGet, kBucket, {{"encryption", ""}}) == "NotImplemented");
-  assert_true(RouteName(Method::kGet, kBucket, {{"object-lock", ""}}) == "NotImplemented");
+  assert_true(RouteName(Method::kPut, kBucket, {{"lifecycle", ""}}) == "NotImplemented");
+  assert_true(RouteName(Method::kPut, kBucket, {{"cors", ""}}) == "NotImplemented");
+  assert_true(RouteName(Method::kDelete, kBucket, {{"encryption", ""}}) == "NotImplemented");
+  assert_true(RouteName(Method::kPut, kBucket, {{"object-lock", ""}}) == "NotImplemented");
   assert_true(RouteName(Method::kGet, kBucket, {{"versions", ""}}) == "NotImplemented");
-  assert_true(RouteName(Method::kGet, kObject, {{"tagging", ""}}) == "NotImplemented");
+  assert_true(RouteName(Method::kGet, kObject, {{"tagging", ""}}) == "GetObjectTagging");
+  assert_true(RouteName(Method::kDelete, kObject, {{"tagging", ""}}) == "NotImplemented");
   assert_true(RouteName(Method::kPut, kObject, {{"tagging", ""}}) == "NotImplemented");
   assert_true(RouteName(Method::kPut, kObject, {{"acl", ""}}) == "NotImplemented");
   assert_true(RouteName(Method::kGet, kObject, {{"retention", ""}}) == "NotImplemented");
   assert_true(RouteName(Method::kGet, kObject, {{"acl", ""}, {"tagging", ""}}) == "NotImplemented");
   // 501 for NotImplemented.
-  std::vector<http::QueryParam> q = Q({{"tagging", ""}});
+  std::vector<http::QueryParam> q = Q({{"versions", ""}});
   assert_int_equal(Route(Method::kGet, kBucket, q, false).error.info().http_status, 501);
 }
 

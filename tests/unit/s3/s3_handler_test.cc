@@ -71,9 +71,24 @@ void test_bucket_lifecycle(void** state) {
   assert_string_equal(ErrorCode(Do(f, "GET", "/bkt", "policy")).c_str(), "NoSuchBucketPolicy");
   assert_int_equal(Do(f, "GET", "/bkt", "versioning").status, 200);
   assert_int_equal(Do(f, "GET", "/bkt", "acl").status, 200);
-  assert_int_equal(Do(f, "GET", "/bkt", "tagging").status, 501);
+  // Bucket features never configured: AWS's 404 for each; changing them is not implemented.
+  assert_string_equal(ErrorCode(Do(f, "GET", "/bkt", "cors")).c_str(), "NoSuchCORSConfiguration");
+  assert_string_equal(ErrorCode(Do(f, "GET", "/bkt", "tagging")).c_str(), "NoSuchTagSet");
+  assert_string_equal(ErrorCode(Do(f, "GET", "/bkt", "lifecycle")).c_str(),
+                      "NoSuchLifecycleConfiguration");
+  assert_string_equal(ErrorCode(Do(f, "GET", "/bkt", "encryption")).c_str(),
+                      "ServerSideEncryptionConfigurationNotFoundError");
+  assert_string_equal(ErrorCode(Do(f, "GET", "/bkt", "object-lock")).c_str(),
+                      "ObjectLockConfigurationNotFoundError");
+  assert_int_equal(Do(f, "GET", "/bkt", "cors").status, 404);
+  assert_string_equal(ErrorCode(Do(f, "GET", "/nobkt", "cors")).c_str(), "NoSuchBucket");
+  assert_int_equal(Do(f, "PUT", "/bkt", "tagging", "<Tagging/>").status, 501);
   assert_int_equal(Do(f, "POST", "/bkt/k").status, 405);
   assert_int_equal(Do(f, "PUT", "/bkt/k", "", "x").status, 200);
+  TestResponse tags = Do(f, "GET", "/bkt/k", "tagging");
+  assert_int_equal(tags.status, 200);
+  assert_true(tags.body.find("<TagSet/>") != std::string::npos);
+  assert_string_equal(ErrorCode(Do(f, "GET", "/bkt/none", "tagging")).c_str(), "NoSuchKey");
   assert_string_equal(ErrorCode(Do(f, "DELETE", "/bkt")).c_str(), "BucketNotEmpty");
   assert_int_equal(Do(f, "DELETE", "/bkt/k").status, 204);
   assert_int_equal(Do(f, "DELETE", "/bkt/k").status, 204);  // missing key: still 204

@@ -20,6 +20,11 @@ enum class ErrorId : uint16_t {
   kInvalidUri,
   kIllegalLocationConstraint,
   kInvalidStorageClass,
+  kNoSuchCorsConfiguration,
+  kNoSuchTagSet,
+  kNoSuchLifecycleConfiguration,
+  kNoEncryptionConfiguration,
+  kNoObjectLockConfiguration,
   kLast,  // sentinel, not an error
 };
 

@@ -50,6 +50,7 @@ std::string ListObjectsV2Xml(const ListObjectsParams& p, const object::ListResul
 // us-east-1 answers an empty LocationConstraint, as AWS does.
 std::string LocationXml(std::string_view region);
 std::string VersioningXml();             // empty: versioning was never enabled
+std::string EmptyTaggingXml();           // <Tagging><TagSet/></Tagging>: no tags
 std::string AclXml(const Owner& owner);  // owner FULL_CONTROL
 
 // CopyObjectResult or (part=true) CopyPartResult.
