@@ -84,3 +84,14 @@ def test_object_without_tags(s3, bucket):
     with pytest.raises(ClientError) as e:
         s3.get_object_tagging(Bucket=bucket, Key="absent")
     assert e.value.response["Error"]["Code"] == "NoSuchKey"
+
+
+def test_private_acl_may_be_set_and_nothing_else(s3, bucket):
+    s3.put_object(Bucket=bucket, Key="acl", Body=b"x")
+    s3.put_object_acl(Bucket=bucket, Key="acl", ACL="private")
+    s3.put_bucket_acl(Bucket=bucket, ACL="private")
+    with pytest.raises(ClientError) as e:
+        s3.put_object_acl(Bucket=bucket, Key="acl", ACL="public-read")
+    assert e.value.response["Error"]["Code"] == "NotImplemented"
+    grants = s3.get_object_acl(Bucket=bucket, Key="acl")["Grants"]
+    assert [g["Permission"] for g in grants] == ["FULL_CONTROL"]

@@ -85,6 +85,7 @@ ApiError DeleteBucket(OpContext& ctx);
 ApiError GetBucketLocation(OpContext& ctx);
 ApiError GetBucketVersioning(OpContext& ctx);
 ApiError GetBucketAcl(OpContext& ctx);
+ApiError PutBucketAcl(OpContext& ctx);
 ApiError GetBucketPolicy(OpContext& ctx);
 ApiError GetBucketCors(OpContext& ctx);
 ApiError GetBucketTagging(OpContext& ctx);
@@ -101,6 +102,7 @@ ApiError CopyObject(OpContext& ctx);
 ApiError GetObject(OpContext& ctx);  // GET and HEAD
 ApiError DeleteObject(OpContext& ctx);
 ApiError GetObjectAcl(OpContext& ctx);
+ApiError PutObjectAcl(OpContext& ctx);
 ApiError CreateMultipartUpload(OpContext& ctx);
 ApiError UploadPart(OpContext& ctx);
 ApiError UploadPartCopy(OpContext& ctx);

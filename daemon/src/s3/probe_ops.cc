@@ -1,6 +1,7 @@
 // Answers for features we do not implement but that clients probe (aws cli, rclone,
-// terraform, s3 test suites): versioning never enabled, owner-only ACLs, no bucket policy,
-// CORS, tags, lifecycle, default encryption or object lock, and objects without tags.
+// terraform, s3 test suites): versioning never enabled, owner-only ACLs (which may be "set"
+// to themselves), no bucket policy, CORS, tags, lifecycle, default encryption or object
+// lock, and objects without tags.
 #include "flashstor/s3/xml_writer.h"
 #include "op_context.h"
 
@@ -25,6 +26,13 @@ ApiError GetBucketPolicy(OpContext& ctx) {
 }
 
 namespace {
+
+// Only the ACL every bucket and object has (owner-only) can be "set", and only by its
+// canned name, as MinIO does: anything else would grant access we never give.
+ApiError AcceptPrivateAclOnly(OpContext& ctx) {
+  if (ctx.header("x-amz-acl") != "private") return Code::kNotImplemented;
+  return SendEmpty(ctx, 200);
+}
 
 // The bucket exists but has no such configuration: AWS's 404 for that feature.
 ApiError NotConfigured(OpContext& ctx, ErrorId missing) {
@@ -59,6 +67,18 @@ ApiError GetObjectTagging(OpContext& ctx) {
   Result<object::ObjectInfo> info = ctx.layer.get_object_info(ctx.res.bucket, ctx.res.key);
   if (!info) return info.error();
   return SendXml(ctx, 200, EmptyTaggingXml());
+}
+
+ApiError PutBucketAcl(OpContext& ctx) {
+  Result<object::BucketInfo> info = ctx.layer.get_bucket_info(ctx.res.bucket);
+  if (!info) return info.error();
+  return AcceptPrivateAclOnly(ctx);
+}
+
+ApiError PutObjectAcl(OpContext& ctx) {
+  Result<object::ObjectInfo> info = ctx.layer.get_object_info(ctx.res.bucket, ctx.res.key);
+  if (!info) return info.error();
+  return AcceptPrivateAclOnly(ctx);
 }
 
 ApiError GetObjectAcl(OpContext& ctx) {

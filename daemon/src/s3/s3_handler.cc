@@ -64,6 +64,7 @@ constexpr std::array<OpHandler, static_cast<size_t>(OpId::kCount)> MakeDispatch(
   set(OpId::kGetBucketLocation, GetBucketLocation);
   set(OpId::kGetBucketVersioning, GetBucketVersioning);
   set(OpId::kGetBucketAcl, GetBucketAcl);
+  set(OpId::kPutBucketAcl, PutBucketAcl);
   set(OpId::kGetBucketPolicy, GetBucketPolicy);
   set(OpId::kGetBucketCors, GetBucketCors);
   set(OpId::kGetBucketTagging, GetBucketTagging);
@@ -81,6 +82,7 @@ constexpr std::array<OpHandler, static_cast<size_t>(OpId::kCount)> MakeDispatch(
   set(OpId::kHeadObject, GetObject);
   set(OpId::kDeleteObject, DeleteObject);
   set(OpId::kGetObjectAcl, GetObjectAcl);
+  set(OpId::kPutObjectAcl, PutObjectAcl);
   set(OpId::kCreateMultipartUpload, CreateMultipartUpload);
   set(OpId::kUploadPart, UploadPart);
   set(OpId::kUploadPartCopy, UploadPartCopy);

@@ -92,7 +92,7 @@ void test_unsupported_subresources(void** state) {
   using enum ResourceKind;
   assert_true(RouteName(Method::kPut, kBucket, {{"tagging", ""}}) == "NotImplemented");
   assert_true(RouteName(Method::kPut, kBucket, {{"versioning", ""}}) == "NotImplemented");
-  assert_true(RouteName(Method::kPut, kBucket, {{"acl", ""}}) == "NotImplemented");
+  assert_true(RouteName(Method::kPut, kBucket, {{"acl", ""}}) == "PutBucketAcl");
   assert_true(RouteName(Method::kDelete, kBucket, {{"policy", ""}}) == "NotImplemented");
   assert_true(RouteName(Method::kPut, kBucket, {{"lifecycle", ""}}) == "NotImplemented");
   assert_true(RouteName(Method::kPut, kBucket, {{"cors", ""}}) == "NotImplemented");
@@ -102,7 +102,8 @@ void test_unsupported_subresources(void** state) {
   assert_true(RouteName(Method::kGet, kObject, {{"tagging", ""}}) == "GetObjectTagging");
   assert_true(RouteName(Method::kDelete, kObject, {{"tagging", ""}}) == "NotImplemented");
   assert_true(RouteName(Method::kPut, kObject, {{"tagging", ""}}) == "NotImplemented");
-  assert_true(RouteName(Method::kPut, kObject, {{"acl", ""}}) == "NotImplemented");
+  assert_true(RouteName(Method::kPut, kObject, {{"acl", ""}}) == "PutObjectAcl");
+  assert_true(RouteName(Method::kDelete, kObject, {{"acl", ""}}) == "NotImplemented");
   assert_true(RouteName(Method::kGet, kObject, {{"retention", ""}}) == "NotImplemented");
   assert_true(RouteName(Method::kGet, kObject, {{"acl", ""}, {"tagging", ""}}) == "NotImplemented");
   // 501 for NotImplemented.

@@ -85,6 +85,14 @@ void test_bucket_lifecycle(void** state) {
   assert_int_equal(Do(f, "PUT", "/bkt", "tagging", "<Tagging/>").status, 501);
   assert_int_equal(Do(f, "POST", "/bkt/k").status, 405);
   assert_int_equal(Do(f, "PUT", "/bkt/k", "", "x").status, 200);
+  // Only the owner-only ACL every object and bucket has can be "set", by its canned name.
+  assert_int_equal(Do(f, "PUT", "/bkt/k", "acl", "", {{"x-amz-acl", "private"}}).status, 200);
+  assert_int_equal(Do(f, "PUT", "/bkt", "acl", "", {{"x-amz-acl", "private"}}).status, 200);
+  assert_int_equal(Do(f, "PUT", "/bkt/k", "acl", "", {{"x-amz-acl", "public-read"}}).status, 501);
+  assert_int_equal(Do(f, "PUT", "/bkt", "acl", "<AccessControlPolicy/>").status, 501);
+  assert_string_equal(
+      ErrorCode(Do(f, "PUT", "/bkt/none", "acl", "", {{"x-amz-acl", "private"}})).c_str(),
+      "NoSuchKey");
   TestResponse tags = Do(f, "GET", "/bkt/k", "tagging");
   assert_int_equal(tags.status, 200);
   assert_true(tags.body.find("<TagSet/>") != std::string::npos);
