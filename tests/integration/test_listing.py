@@ -3,6 +3,7 @@ UTF-8 byte order, over 2,500 keys compared against a sorted reference."""
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from botocore.exceptions import ClientError
 
 
 @pytest.fixture(scope="module")
@@ -105,3 +106,27 @@ def test_max_keys_zero(s3, many):
     name, _ = many
     r = s3.list_objects_v2(Bucket=name, MaxKeys=0)
     assert r["KeyCount"] == 0 and "Contents" not in r
+
+
+def test_list_object_versions_of_unversioned_bucket(s3, bucket):
+    # Versioning is never enabled: every object is its one "null" version (what
+    # `rclone --s3-versions`, `aws s3api list-object-versions` and cleanup scripts read).
+    keys = [f"v/{i:02d}" for i in range(7)] + ["top"]
+    for k in keys:
+        s3.put_object(Bucket=bucket, Key=k, Body=k.encode())
+    pages = s3.get_paginator("list_object_versions").paginate(
+        Bucket=bucket, PaginationConfig={"PageSize": 3})
+    versions = [v for p in pages for v in p.get("Versions", [])]
+    assert [v["Key"] for v in versions] == sorted(keys)
+    assert all(v["VersionId"] == "null" and v["IsLatest"] for v in versions)
+    first = next(v for v in versions if v["Key"] == "v/00")
+    assert first["Size"] == 4 and first["ETag"].startswith('"')
+    r = s3.list_object_versions(Bucket=bucket, Delimiter="/")
+    assert [p["Prefix"] for p in r["CommonPrefixes"]] == ["v/"]
+    assert [v["Key"] for v in r["Versions"]] == ["top"]
+    assert "DeleteMarkers" not in r
+    r = s3.list_object_versions(Bucket=bucket, KeyMarker="v/05", VersionIdMarker="null")
+    assert [v["Key"] for v in r["Versions"]] == ["v/06"]
+    with pytest.raises(ClientError) as e:
+        s3.list_object_versions(Bucket=bucket, VersionIdMarker="null")
+    assert e.value.response["Error"]["Code"] == "InvalidArgument"

@@ -1,5 +1,6 @@
-// ListObjects (V1) and ListObjectsV2: query validation (max-keys, encoding-type, opaque
-// continuation tokens = base64 of the last key) and the ObjectLayer listing.
+// ListObjects (V1), ListObjectsV2 and ListObjectVersions: query validation (max-keys,
+// encoding-type, opaque continuation tokens = base64 of the last key) and the ObjectLayer
+// listing.
 #include <string>
 
 #include "flashstor/s3/headers.h"
@@ -77,6 +78,27 @@ ApiError ListObjectsV2(OpContext& ctx) {
   if (result->truncated) next = EncodeToken(result->next_marker);
   params.next_continuation_token = next;
   return SendXml(ctx, 200, ListObjectsV2Xml(params, *result, ctx.owner()));
+}
+
+// Versioning is never enabled, so each object is one version, "null": the listing is the
+// object listing, and a version-id marker can only be "null" (nothing after it in its key).
+ApiError ListObjectVersions(OpContext& ctx) {
+  object::ListOptions options;
+  ListObjectsParams params;
+  FS_S3_RETURN_IF_ERROR(ReadListParams(ctx, options, params));
+  params.key_marker = ctx.param_value("key-marker");
+  params.version_id_marker = ctx.param_value("version-id-marker");
+  if (!params.version_id_marker.empty() && params.key_marker.empty()) {
+    return ApiError(Code::kInvalidArgument,
+                    "A version-id marker cannot be specified without a key marker.");
+  }
+  if (!params.version_id_marker.empty() && params.version_id_marker != "null") {
+    return ApiError(Code::kInvalidArgument, "Invalid version id specified");
+  }
+  options.start_after = std::string(params.key_marker);
+  Result<object::ListResult> result = ctx.layer.list_objects(ctx.res.bucket, options);
+  if (!result) return result.error();
+  return SendXml(ctx, 200, ListObjectVersionsXml(params, *result, ctx.owner()));
 }
 
 }  // namespace flashstor::s3

@@ -95,6 +95,7 @@ ApiError GetObjectLockConfiguration(OpContext& ctx);
 ApiError GetObjectTagging(OpContext& ctx);
 ApiError ListObjectsV1(OpContext& ctx);
 ApiError ListObjectsV2(OpContext& ctx);
+ApiError ListObjectVersions(OpContext& ctx);
 ApiError ListMultipartUploads(OpContext& ctx);
 ApiError DeleteObjects(OpContext& ctx);
 ApiError PutObject(OpContext& ctx);

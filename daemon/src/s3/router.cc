@@ -53,6 +53,7 @@ constexpr auto kRoutes = std::to_array<RouteEntry>({
      OpId::kListMultipartUploads,
      "ListMultipartUploads"},
     {Method::kGet, kBucket, {"list-type=2"}, false, OpId::kListObjectsV2, "ListObjectsV2"},
+    {Method::kGet, kBucket, {"versions"}, false, OpId::kListObjectVersions, "ListObjectVersions"},
     {Method::kGet, kBucket, {}, false, OpId::kListObjectsV1, "ListObjects"},
     {Method::kPost, kBucket, {"delete"}, false, OpId::kDeleteObjects, "DeleteObjects"},
     // object

@@ -74,6 +74,7 @@ constexpr std::array<OpHandler, static_cast<size_t>(OpId::kCount)> MakeDispatch(
   set(OpId::kGetObjectTagging, GetObjectTagging);
   set(OpId::kListObjectsV1, ListObjectsV1);
   set(OpId::kListObjectsV2, ListObjectsV2);
+  set(OpId::kListObjectVersions, ListObjectVersions);
   set(OpId::kListMultipartUploads, ListMultipartUploads);
   set(OpId::kDeleteObjects, DeleteObjects);
   set(OpId::kPutObject, PutObject);

@@ -160,6 +160,38 @@ std::string ListObjectsV2Xml(const ListObjectsParams& p, const object::ListResul
   return Save(doc);
 }
 
+std::string ListObjectVersionsXml(const ListObjectsParams& p, const object::ListResult& r,
+                                  const Owner& owner) {
+  pugi::xml_document doc;
+  pugi::xml_node root = Begin(doc, "ListVersionsResult");
+  const bool url = p.url_encode;
+  Add(root, "Name", p.bucket);
+  Add(root, "Prefix", Enc(p.prefix, url));
+  Add(root, "KeyMarker", Enc(p.key_marker, url));
+  Add(root, "VersionIdMarker", p.version_id_marker);
+  if (r.truncated) {
+    Add(root, "NextKeyMarker", Enc(r.next_marker, url));
+    Add(root, "NextVersionIdMarker", "null");
+  }
+  Add(root, "MaxKeys", p.max_keys);
+  if (!p.delimiter.empty()) Add(root, "Delimiter", Enc(p.delimiter, url));
+  AddBool(root, "IsTruncated", r.truncated);
+  if (url) Add(root, "EncodingType", "url");
+  for (const object::ObjectInfo& o : r.objects) {
+    pugi::xml_node v = root.append_child("Version");
+    Add(v, "Key", Enc(o.key, url));
+    Add(v, "VersionId", "null");
+    AddBool(v, "IsLatest", true);
+    Add(v, "LastModified", FormatIso8601(o.mod_time_ns));
+    Add(v, "ETag", QuoteEtag(o.etag));
+    Add(v, "Size", static_cast<int64_t>(o.size));
+    AddOwner(v, "Owner", owner);
+    Add(v, "StorageClass", o.storage_class.empty() ? "STANDARD" : o.storage_class);
+  }
+  AddCommonPrefixes(root, r.common_prefixes, url);
+  return Save(doc);
+}
+
 std::string LocationXml(std::string_view region) {
   pugi::xml_document doc;
   pugi::xml_node root = Begin(doc, "LocationConstraint");

@@ -98,7 +98,8 @@ void test_unsupported_subresources(void** state) {
   assert_true(RouteName(Method::kPut, kBucket, {{"cors", ""}}) == "NotImplemented");
   assert_true(RouteName(Method::kDelete, kBucket, {{"encryption", ""}}) == "NotImplemented");
   assert_true(RouteName(Method::kPut, kBucket, {{"object-lock", ""}}) == "NotImplemented");
-  assert_true(RouteName(Method::kGet, kBucket, {{"versions", ""}}) == "NotImplemented");
+  assert_true(RouteName(Method::kGet, kBucket, {{"versions", ""}}) == "ListObjectVersions");
+  assert_true(RouteName(Method::kGet, kObject, {{"versions", ""}}) == "NotImplemented");
   assert_true(RouteName(Method::kGet, kObject, {{"tagging", ""}}) == "GetObjectTagging");
   assert_true(RouteName(Method::kDelete, kObject, {{"tagging", ""}}) == "NotImplemented");
   assert_true(RouteName(Method::kPut, kObject, {{"tagging", ""}}) == "NotImplemented");
@@ -107,7 +108,7 @@ void test_unsupported_subresources(void** state) {
   assert_true(RouteName(Method::kGet, kObject, {{"retention", ""}}) == "NotImplemented");
   assert_true(RouteName(Method::kGet, kObject, {{"acl", ""}, {"tagging", ""}}) == "NotImplemented");
   // 501 for NotImplemented.
-  std::vector<http::QueryParam> q = Q({{"versions", ""}});
+  std::vector<http::QueryParam> q = Q({{"website", ""}});
   assert_int_equal(Route(Method::kGet, kBucket, q, false).error.info().http_status, 501);
 }
 

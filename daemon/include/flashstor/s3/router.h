@@ -32,6 +32,7 @@ enum class OpId : uint8_t {
   kGetObjectLockConfiguration,
   kListObjectsV1,
   kListObjectsV2,
+  kListObjectVersions,
   kListMultipartUploads,
   kDeleteObjects,
   kPutObject,

@@ -38,6 +38,8 @@ struct ListObjectsParams {
   std::string_view start_after;              // V2
   std::string_view continuation_token;       // V2, as the client sent it
   std::string_view next_continuation_token;  // V2, when truncated
+  std::string_view key_marker;               // versions
+  std::string_view version_id_marker;        // versions
   int max_keys = 1000;
   bool url_encode = false;   // encoding-type=url
   bool fetch_owner = false;  // V2 fetch-owner (V1 always lists owners)
@@ -46,6 +48,10 @@ std::string ListObjectsV1Xml(const ListObjectsParams& p, const object::ListResul
                              const Owner& owner);
 std::string ListObjectsV2Xml(const ListObjectsParams& p, const object::ListResult& r,
                              const Owner& owner);
+// ListVersionsResult of a bucket that never had versioning: every object is its own one
+// version, VersionId "null", IsLatest.
+std::string ListObjectVersionsXml(const ListObjectsParams& p, const object::ListResult& r,
+                                  const Owner& owner);
 
 // us-east-1 answers an empty LocationConstraint, as AWS does.
 std::string LocationXml(std::string_view region);
