@@ -69,6 +69,10 @@ def test_request_id_on_every_response(s3, bucket):
     ("get_bucket_lifecycle_configuration", "NoSuchLifecycleConfiguration"),
     ("get_bucket_encryption", "ServerSideEncryptionConfigurationNotFoundError"),
     ("get_object_lock_configuration", "ObjectLockConfigurationNotFoundError"),
+    ("get_bucket_website", "NoSuchWebsiteConfiguration"),
+    ("get_bucket_replication", "ReplicationConfigurationNotFoundError"),
+    ("get_bucket_ownership_controls", "OwnershipControlsNotFoundError"),
+    ("get_public_access_block", "NoSuchPublicAccessBlockConfiguration"),
 ])
 def test_unconfigured_bucket_features(s3, bucket, call, code):
     # What terraform, rclone and SDK helpers probe: AWS's "not configured" 404 for each.
@@ -95,3 +99,14 @@ def test_private_acl_may_be_set_and_nothing_else(s3, bucket):
     assert e.value.response["Error"]["Code"] == "NotImplemented"
     grants = s3.get_object_acl(Bucket=bucket, Key="acl")["Grants"]
     assert [g["Permission"] for g in grants] == ["FULL_CONTROL"]
+
+
+def test_features_off_by_default(s3, bucket):
+    assert "LoggingEnabled" not in s3.get_bucket_logging(Bucket=bucket)
+    n = s3.get_bucket_notification_configuration(Bucket=bucket)
+    assert not any(k.endswith("Configurations") for k in n)
+    assert "Status" not in s3.get_bucket_accelerate_configuration(Bucket=bucket)
+    assert s3.get_bucket_request_payment(Bucket=bucket)["Payer"] == "BucketOwner"
+    with pytest.raises(ClientError) as e:
+        s3.get_bucket_logging(Bucket="no-such-bucket-here")
+    assert e.value.response["Error"]["Code"] == "NoSuchBucket"

@@ -147,6 +147,14 @@ constexpr auto kTable = std::to_array<ErrorInfo>({
         "The server side encryption configuration was not found", kWithBucket),
     Row(ErrorId::kNoObjectLockConfiguration, "ObjectLockConfigurationNotFoundError", 404,
         "Object Lock configuration does not exist for this bucket", kWithBucket),
+    Row(ErrorId::kNoSuchWebsiteConfiguration, "NoSuchWebsiteConfiguration", 404,
+        "The specified bucket does not have a website configuration", kWithBucket),
+    Row(ErrorId::kNoReplicationConfiguration, "ReplicationConfigurationNotFoundError", 404,
+        "The replication configuration was not found", kWithBucket),
+    Row(ErrorId::kNoOwnershipControls, "OwnershipControlsNotFoundError", 404,
+        "The bucket ownership controls were not found", kWithBucket),
+    Row(ErrorId::kNoPublicAccessBlock, "NoSuchPublicAccessBlockConfiguration", 404,
+        "The public access block configuration was not found", kWithBucket),
 });
 
 constexpr ErrorInfo kInternalRow = Row(Code::kInternal, "InternalError", 500, kInternalMsg);

@@ -83,16 +83,23 @@ ApiError CreateBucket(OpContext& ctx);
 ApiError HeadBucket(OpContext& ctx);
 ApiError DeleteBucket(OpContext& ctx);
 ApiError GetBucketLocation(OpContext& ctx);
-ApiError GetBucketVersioning(OpContext& ctx);
 ApiError GetBucketAcl(OpContext& ctx);
 ApiError PutBucketAcl(OpContext& ctx);
-ApiError GetBucketPolicy(OpContext& ctx);
-ApiError GetBucketCors(OpContext& ctx);
-ApiError GetBucketTagging(OpContext& ctx);
-ApiError GetBucketLifecycle(OpContext& ctx);
-ApiError GetBucketEncryption(OpContext& ctx);
-ApiError GetObjectLockConfiguration(OpContext& ctx);
 ApiError GetObjectTagging(OpContext& ctx);
+
+// Bucket features we never configure (probe_ops.cc). NotConfigured: the bucket exists, and
+// the answer is AWS's "not configured" 404 for the feature. DefaultConfig: the feature is
+// off, and the answer is its configuration document saying so.
+ApiError NotConfigured(OpContext& ctx, ErrorId missing);
+ApiError DefaultConfig(OpContext& ctx, std::string (*document)());
+template <ErrorId kMissing>
+ApiError NotConfiguredOp(OpContext& ctx) {
+  return NotConfigured(ctx, kMissing);
+}
+template <std::string (*kDocument)()>
+ApiError DefaultConfigOp(OpContext& ctx) {
+  return DefaultConfig(ctx, kDocument);
+}
 ApiError ListObjectsV1(OpContext& ctx);
 ApiError ListObjectsV2(OpContext& ctx);
 ApiError ListObjectVersions(OpContext& ctx);

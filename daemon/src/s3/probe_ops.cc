@@ -1,28 +1,18 @@
 // Answers for features we do not implement but that clients probe (aws cli, rclone,
-// terraform, s3 test suites): versioning never enabled, owner-only ACLs (which may be "set"
-// to themselves), no bucket policy, CORS, tags, lifecycle, default encryption or object
-// lock, and objects without tags.
+// terraform, s3 test suites): owner-only ACLs (which may be "set" to themselves), objects
+// without tags, and bucket features never configured: AWS's "not configured" 404 (policy,
+// CORS, tags, lifecycle, encryption, object lock, website, replication, ownership controls,
+// public access block) or the document of a feature that is off (versioning, logging,
+// notifications, transfer acceleration, requester pays). The table is in s3_handler.cc.
 #include "flashstor/s3/xml_writer.h"
 #include "op_context.h"
 
 namespace flashstor::s3 {
 
-ApiError GetBucketVersioning(OpContext& ctx) {
-  Result<object::BucketInfo> info = ctx.layer.get_bucket_info(ctx.res.bucket);
-  if (!info) return info.error();
-  return SendXml(ctx, 200, VersioningXml());
-}
-
 ApiError GetBucketAcl(OpContext& ctx) {
   Result<object::BucketInfo> info = ctx.layer.get_bucket_info(ctx.res.bucket);
   if (!info) return info.error();
   return SendXml(ctx, 200, AclXml(ctx.owner()));
-}
-
-ApiError GetBucketPolicy(OpContext& ctx) {
-  Result<object::BucketInfo> info = ctx.layer.get_bucket_info(ctx.res.bucket);
-  if (!info) return info.error();
-  return ErrorId::kNoSuchBucketPolicy;
 }
 
 namespace {
@@ -34,33 +24,18 @@ ApiError AcceptPrivateAclOnly(OpContext& ctx) {
   return SendEmpty(ctx, 200);
 }
 
-// The bucket exists but has no such configuration: AWS's 404 for that feature.
+}  // namespace
+
 ApiError NotConfigured(OpContext& ctx, ErrorId missing) {
   Result<object::BucketInfo> info = ctx.layer.get_bucket_info(ctx.res.bucket);
   if (!info) return info.error();
   return missing;
 }
 
-}  // namespace
-
-ApiError GetBucketCors(OpContext& ctx) {
-  return NotConfigured(ctx, ErrorId::kNoSuchCorsConfiguration);
-}
-
-ApiError GetBucketTagging(OpContext& ctx) {
-  return NotConfigured(ctx, ErrorId::kNoSuchTagSet);
-}
-
-ApiError GetBucketLifecycle(OpContext& ctx) {
-  return NotConfigured(ctx, ErrorId::kNoSuchLifecycleConfiguration);
-}
-
-ApiError GetBucketEncryption(OpContext& ctx) {
-  return NotConfigured(ctx, ErrorId::kNoEncryptionConfiguration);
-}
-
-ApiError GetObjectLockConfiguration(OpContext& ctx) {
-  return NotConfigured(ctx, ErrorId::kNoObjectLockConfiguration);
+ApiError DefaultConfig(OpContext& ctx, std::string (*document)()) {
+  Result<object::BucketInfo> info = ctx.layer.get_bucket_info(ctx.res.bucket);
+  if (!info) return info.error();
+  return SendXml(ctx, 200, document());
 }
 
 ApiError GetObjectTagging(OpContext& ctx) {

@@ -90,6 +90,13 @@ void AddCommonPrefixes(pugi::xml_node root, const std::vector<std::string>& pref
   }
 }
 
+// <Root xmlns="..."/>: a configuration document with nothing configured.
+std::string EmptyDocument(const char* root) {
+  pugi::xml_document doc;
+  Begin(doc, root);
+  return Save(doc);
+}
+
 }  // namespace
 
 std::string ErrorXml(const ApiError& error, const ErrorContext& ctx) {
@@ -200,14 +207,30 @@ std::string LocationXml(std::string_view region) {
 }
 
 std::string VersioningXml() {
-  pugi::xml_document doc;
-  Begin(doc, "VersioningConfiguration");
-  return Save(doc);
+  return EmptyDocument("VersioningConfiguration");
 }
 
 std::string EmptyTaggingXml() {
   pugi::xml_document doc;
   Begin(doc, "Tagging").append_child("TagSet");
+  return Save(doc);
+}
+
+std::string LoggingOffXml() {
+  return EmptyDocument("BucketLoggingStatus");
+}
+
+std::string NoNotificationsXml() {
+  return EmptyDocument("NotificationConfiguration");
+}
+
+std::string AccelerateOffXml() {
+  return EmptyDocument("AccelerateConfiguration");
+}
+
+std::string OwnerPaysXml() {
+  pugi::xml_document doc;
+  Add(Begin(doc, "RequestPaymentConfiguration"), "Payer", "BucketOwner");
   return Save(doc);
 }
 

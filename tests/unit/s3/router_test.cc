@@ -108,7 +108,7 @@ void test_unsupported_subresources(void** state) {
   assert_true(RouteName(Method::kGet, kObject, {{"retention", ""}}) == "NotImplemented");
   assert_true(RouteName(Method::kGet, kObject, {{"acl", ""}, {"tagging", ""}}) == "NotImplemented");
   // 501 for NotImplemented.
-  std::vector<http::QueryParam> q = Q({{"website", ""}});
+  std::vector<http::QueryParam> q = Q({{"analytics", ""}});
   assert_int_equal(Route(Method::kGet, kBucket, q, false).error.info().http_status, 501);
 }
 

@@ -81,6 +81,14 @@ void test_bucket_lifecycle(void** state) {
   assert_string_equal(ErrorCode(Do(f, "GET", "/bkt", "object-lock")).c_str(),
                       "ObjectLockConfigurationNotFoundError");
   assert_int_equal(Do(f, "GET", "/bkt", "cors").status, 404);
+  assert_string_equal(ErrorCode(Do(f, "GET", "/bkt", "website")).c_str(),
+                      "NoSuchWebsiteConfiguration");
+  assert_string_equal(ErrorCode(Do(f, "GET", "/bkt", "publicAccessBlock")).c_str(),
+                      "NoSuchPublicAccessBlockConfiguration");
+  TestResponse payer = Do(f, "GET", "/bkt", "requestPayment");
+  assert_int_equal(payer.status, 200);
+  assert_true(payer.body.find("<Payer>BucketOwner</Payer>") != std::string::npos);
+  assert_int_equal(Do(f, "GET", "/bkt", "logging").status, 200);
   assert_string_equal(ErrorCode(Do(f, "GET", "/nobkt", "cors")).c_str(), "NoSuchBucket");
   assert_int_equal(Do(f, "PUT", "/bkt", "tagging", "<Tagging/>").status, 501);
   assert_int_equal(Do(f, "POST", "/bkt/k").status, 405);

@@ -25,6 +25,10 @@ enum class ErrorId : uint16_t {
   kNoSuchLifecycleConfiguration,
   kNoEncryptionConfiguration,
   kNoObjectLockConfiguration,
+  kNoSuchWebsiteConfiguration,
+  kNoReplicationConfiguration,
+  kNoOwnershipControls,
+  kNoPublicAccessBlock,
   kLast,  // sentinel, not an error
 };
 

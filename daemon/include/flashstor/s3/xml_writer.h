@@ -57,6 +57,10 @@ std::string ListObjectVersionsXml(const ListObjectsParams& p, const object::List
 std::string LocationXml(std::string_view region);
 std::string VersioningXml();             // empty: versioning was never enabled
 std::string EmptyTaggingXml();           // <Tagging><TagSet/></Tagging>: no tags
+std::string LoggingOffXml();             // <BucketLoggingStatus/>
+std::string NoNotificationsXml();        // <NotificationConfiguration/>
+std::string AccelerateOffXml();          // <AccelerateConfiguration/>
+std::string OwnerPaysXml();              // <RequestPaymentConfiguration> Payer BucketOwner
 std::string AclXml(const Owner& owner);  // owner FULL_CONTROL
 
 // CopyObjectResult or (part=true) CopyPartResult.
