@@ -176,8 +176,13 @@ Result<ErasureSet::MetaQuorum> ErasureSet::read_meta(std::string_view bucket, st
   q.in_quorum.assign(n, false);
   q.sole.assign(n, false);
   q.errors = std::move(errors);
-  q.meta = (*lists[pick.drive])[pick.slot];
-  q.meta.inline_data.clear();
+  {
+    // The representative copy without the winner's inline shard (no copy of it per GET).
+    ObjectMeta& winner = (*lists[pick.drive])[pick.slot];
+    std::string shard = std::move(winner.inline_data);
+    q.meta = winner;
+    winner.inline_data = std::move(shard);
+  }
   bool degraded = false;
   for (size_t d = 0; d < n; ++d) {
     int slot = lists[d] ? FindVersion(*lists[d], q.meta) : -1;

@@ -70,10 +70,16 @@ void AddOwner(pugi::xml_node parent, const char* name, const Owner& owner) {
   Add(o, "DisplayName", owner.display_name);
 }
 
+// One listed object: <Contents>, or (as_version) a <Version> of a never-versioned bucket,
+// which adds VersionId "null" and IsLatest.
 void AddContents(pugi::xml_node root, const object::ObjectInfo& info, bool url, bool owner_too,
-                 const Owner& owner) {
-  pugi::xml_node c = root.append_child("Contents");
+                 const Owner& owner, bool as_version = false) {
+  pugi::xml_node c = root.append_child(as_version ? "Version" : "Contents");
   Add(c, "Key", Enc(info.key, url));
+  if (as_version) {
+    Add(c, "VersionId", "null");
+    AddBool(c, "IsLatest", true);
+  }
   Add(c, "LastModified", FormatIso8601(info.mod_time_ns));
   Add(c, "ETag", QuoteEtag(info.etag));
   if (info.checksum_algo != hash::ChecksumAlgo::kNone) {
@@ -184,17 +190,7 @@ std::string ListObjectVersionsXml(const ListObjectsParams& p, const object::List
   if (!p.delimiter.empty()) Add(root, "Delimiter", Enc(p.delimiter, url));
   AddBool(root, "IsTruncated", r.truncated);
   if (url) Add(root, "EncodingType", "url");
-  for (const object::ObjectInfo& o : r.objects) {
-    pugi::xml_node v = root.append_child("Version");
-    Add(v, "Key", Enc(o.key, url));
-    Add(v, "VersionId", "null");
-    AddBool(v, "IsLatest", true);
-    Add(v, "LastModified", FormatIso8601(o.mod_time_ns));
-    Add(v, "ETag", QuoteEtag(o.etag));
-    Add(v, "Size", static_cast<int64_t>(o.size));
-    AddOwner(v, "Owner", owner);
-    Add(v, "StorageClass", o.storage_class.empty() ? "STANDARD" : o.storage_class);
-  }
+  for (const object::ObjectInfo& o : r.objects) AddContents(root, o, url, true, owner, true);
   AddCommonPrefixes(root, r.common_prefixes, url);
   return Save(doc);
 }
