@@ -188,7 +188,6 @@ Result<SignatureParams> ParsePresignQuery(std::span<const http::QueryParam> quer
 Status CheckSignedHeaders(std::string_view signed_headers) {
   std::array<std::string_view, kMaxSignedHeaders> names;
   size_t count = 0;
-  bool has_host = false;
   std::string_view rest = signed_headers;
   while (true) {
     size_t semi = rest.find(';');
@@ -211,13 +210,8 @@ Status CheckSignedHeaders(std::string_view signed_headers) {
       }
     }
     names[count++] = name;
-    has_host = has_host || name == "host";
     if (semi == std::string_view::npos) break;
     rest = rest.substr(semi + 1);
-  }
-  if (!has_host) {
-    return Status(Code::kAccessDenied,
-                  "There were headers present in the request which were not signed: host");
   }
   return Status::Ok();
 }

@@ -44,12 +44,14 @@ Result<CredentialScope> ParseCredential(std::string_view credential);
 Result<SignatureParams> ParseAuthorizationHeader(std::string_view header);
 
 // Parses the X-Amz-* presign parameters; max_expires bounds X-Amz-Expires.
-// Errors: kAuthorizationHeaderMalformed (missing/invalid parameters), kInvalidRequest.
+// Errors: kAuthorizationHeaderMalformed (missing or invalid parameters, X-Amz-Expires with
+// AWS's messages; S3 reports them as AuthorizationQueryParametersError).
 Result<SignatureParams> ParsePresignQuery(std::span<const http::QueryParam> query,
                                           int64_t max_expires);
 
 // Checks a SignedHeaders list: non-empty lowercase names separated by ';', no duplicates,
-// at most kMaxSignedHeaders, and "host" among them.
+// at most kMaxSignedHeaders. Whether it covers host and the x-amz-* headers is
+// CheckHeadersSigned's job (unsigned_headers.h).
 Status CheckSignedHeaders(std::string_view signed_headers);
 
 // True when the query carries SigV4 presign parameters.

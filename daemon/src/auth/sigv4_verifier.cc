@@ -13,6 +13,7 @@
 #include "signature_params.h"
 #include "signing.h"
 #include "signing_key_cache.h"
+#include "unsigned_headers.h"
 
 // FS_RETURN_IF_ERROR for functions returning Result<T>.
 #define FS_AUTH_RETURN_IF_ERROR(expr)                     \
@@ -109,6 +110,13 @@ Result<std::time_t> HeaderRequestTime(const http::Request& request, AuthContext&
   return Err(Code::kAccessDenied, "AWS authentication requires a valid Date or x-amz-date header");
 }
 
+// Host and every x-amz-* header must be signed; names the others in failure.
+Status CheckAllSigned(const http::Request& request, std::string_view signed_headers, bool presigned,
+                      AuthFailure* failure) {
+  return CheckHeadersSigned(request, signed_headers, presigned,
+                            failure != nullptr ? &failure->headers_not_signed : nullptr);
+}
+
 // Checks the session token the request carries against the credential's.
 Status CheckSecurityToken(const Credential& cred, std::string_view token) {
   if (cred.session_token.empty() && token.empty()) return Status::Ok();
@@ -131,10 +139,11 @@ struct SigV4Verifier::Impl {
   Status CheckScope(const SignatureParams& p) const;
   Result<AuthContext> VerifyHeader(const http::Request& request,
                                    std::span<const http::QueryParam> query,
-                                   std::string_view authorization, std::time_t now) const;
+                                   std::string_view authorization, std::time_t now,
+                                   AuthFailure* failure) const;
   Result<AuthContext> VerifyPresigned(const http::Request& request,
-                                      std::span<const http::QueryParam> query,
-                                      std::time_t now) const;
+                                      std::span<const http::QueryParam> query, std::time_t now,
+                                      AuthFailure* failure) const;
   // Looks up the key, checks the token and the signature; fills the rest of ctx.
   Status Authenticate(const http::Request& request, std::span<const http::QueryParam> query,
                       const SignatureParams& p, bool presigned, std::string_view token,
@@ -188,7 +197,7 @@ Status SigV4Verifier::Impl::Authenticate(const http::Request& request,
 Result<AuthContext> SigV4Verifier::Impl::VerifyHeader(const http::Request& request,
                                                       std::span<const http::QueryParam> query,
                                                       std::string_view authorization,
-                                                      std::time_t now) const {
+                                                      std::time_t now, AuthFailure* failure) const {
   auto params = ParseAuthorizationHeader(authorization);
   if (!params) return std::unexpected(params.error());
   FS_AUTH_RETURN_IF_ERROR(CheckScope(*params));
@@ -212,6 +221,7 @@ Result<AuthContext> SigV4Verifier::Impl::VerifyHeader(const http::Request& reque
     payload_hash = sha->value;
   }
   FS_AUTH_RETURN_IF_ERROR(ClassifyPayload(payload_hash, false, ctx));
+  FS_AUTH_RETURN_IF_ERROR(CheckAllSigned(request, params->signed_headers, false, failure));
   std::string_view token;
   if (const http::Header* t = FindHeader(request, "x-amz-security-token")) token = t->value;
   FS_AUTH_RETURN_IF_ERROR(Authenticate(request, query, *params, false, token, payload_hash, ctx));
@@ -220,7 +230,8 @@ Result<AuthContext> SigV4Verifier::Impl::VerifyHeader(const http::Request& reque
 
 Result<AuthContext> SigV4Verifier::Impl::VerifyPresigned(const http::Request& request,
                                                          std::span<const http::QueryParam> query,
-                                                         std::time_t now) const {
+                                                         std::time_t now,
+                                                         AuthFailure* failure) const {
   auto params = ParsePresignQuery(query, options.max_presign_seconds);
   if (!params) return std::unexpected(params.error());
   FS_AUTH_RETURN_IF_ERROR(CheckScope(*params));
@@ -241,9 +252,18 @@ Result<AuthContext> SigV4Verifier::Impl::VerifyPresigned(const http::Request& re
   }
   AuthContext ctx;
   ctx.amz_date.assign(params->amz_date);
-  std::string_view payload_hash =
-      params->content_sha256.empty() ? kUnsignedPayload : params->content_sha256;
+  // The payload hash: the X-Amz-Content-Sha256 parameter, else an x-amz-content-sha256 header
+  // (which may be unsigned, as on AWS: a value the signer did not use fails the signature),
+  // else UNSIGNED-PAYLOAD.
+  std::string_view payload_hash = params->content_sha256;
+  if (payload_hash.empty()) {
+    if (const http::Header* sha = FindHeader(request, "x-amz-content-sha256")) {
+      payload_hash = sha->value;
+    }
+  }
+  if (payload_hash.empty()) payload_hash = kUnsignedPayload;
   FS_AUTH_RETURN_IF_ERROR(ClassifyPayload(payload_hash, true, ctx));
+  FS_AUTH_RETURN_IF_ERROR(CheckAllSigned(request, params->signed_headers, true, failure));
   FS_AUTH_RETURN_IF_ERROR(
       Authenticate(request, query, *params, true, params->security_token, payload_hash, ctx));
   return ctx;
@@ -255,8 +275,8 @@ SigV4Verifier::SigV4Verifier(const CredentialProvider& credentials, VerifyOption
 SigV4Verifier::~SigV4Verifier() = default;
 
 Result<AuthContext> SigV4Verifier::verify(const http::Request& request,
-                                          std::span<const http::QueryParam> query,
-                                          std::time_t now) const {
+                                          std::span<const http::QueryParam> query, std::time_t now,
+                                          AuthFailure* failure) const {
   const http::Header* authorization = FindHeader(request, "authorization");
   bool presigned = IsPresigned(query);
   if (authorization != nullptr && presigned) {
@@ -264,9 +284,15 @@ Result<AuthContext> SigV4Verifier::verify(const http::Request& request,
                "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter or "
                "the Authorization header should be specified");
   }
-  if (presigned) return impl_->VerifyPresigned(request, query, now);
+  if (presigned) {
+    Result<AuthContext> ctx = impl_->VerifyPresigned(request, query, now, failure);
+    if (!ctx && failure != nullptr && ctx.error().code() == Code::kAuthorizationHeaderMalformed) {
+      failure->in_query = true;
+    }
+    return ctx;
+  }
   if (authorization != nullptr) {
-    return impl_->VerifyHeader(request, query, authorization->value, now);
+    return impl_->VerifyHeader(request, query, authorization->value, now, failure);
   }
   if (http::FindParam(query, "AWSAccessKeyId") != nullptr &&
       http::FindParam(query, "Signature") != nullptr) {

@@ -155,6 +155,8 @@ constexpr auto kTable = std::to_array<ErrorInfo>({
         "The bucket ownership controls were not found", kWithBucket),
     Row(ErrorId::kNoPublicAccessBlock, "NoSuchPublicAccessBlockConfiguration", 404,
         "The public access block configuration was not found", kWithBucket),
+    Row(ErrorId::kAuthorizationQueryParametersError, "AuthorizationQueryParametersError", 400,
+        "Error parsing the query-string authentication parameters."),
 });
 
 constexpr ErrorInfo kInternalRow = Row(Code::kInternal, "InternalError", 500, kInternalMsg);

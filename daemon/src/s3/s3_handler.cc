@@ -122,6 +122,7 @@ struct RequestState {
   Resource res;
   std::span<const http::QueryParam> query;
   auth::AuthContext auth;
+  auth::AuthFailure auth_failure;  // detail of a refused signature, for the error document
   std::optional<CountingSource> counter;
   std::unique_ptr<auth::ChunkVerifier> chunk_verifier;
   std::optional<http::AwsChunkedBody> chunked;
@@ -163,6 +164,14 @@ ApiError WrapBody(http::Exchange& ex, RequestState& st) {
   return {};
 }
 
+// A refused signature as S3 reports it: presign query faults are their own error code.
+ApiError AuthError(const Status& status, const auth::AuthFailure& failure) {
+  if (failure.in_query && status.code() == Code::kAuthorizationHeaderMalformed) {
+    return ApiError(ErrorId::kAuthorizationQueryParametersError, status.message());
+  }
+  return status;
+}
+
 ApiError Run(http::Exchange& ex, RequestState& st, object::ObjectLayer& layer,
              const auth::SigV4Verifier& verifier, const S3Config& config) {
   const http::Request& req = ex.request();
@@ -173,8 +182,9 @@ ApiError Run(http::Exchange& ex, RequestState& st, object::ObjectLayer& layer,
   RouteMatch route = Route(req.method, st.res.kind, st.query, req.has_header("x-amz-copy-source"));
   st.op_name = route.name;
 
-  Result<auth::AuthContext> auth = verifier.verify(req, st.query, std::time(nullptr));
-  if (!auth) return auth.error();
+  Result<auth::AuthContext> auth =
+      verifier.verify(req, st.query, std::time(nullptr), &st.auth_failure);
+  if (!auth) return AuthError(auth.error(), st.auth_failure);
   st.auth = std::move(*auth);
   // No bucket policies yet: every operation needs a signature.
   if (st.auth.anonymous) return Code::kAccessDenied;
@@ -208,7 +218,12 @@ void SendError(http::Exchange& ex, const RequestState& st, const ApiError& err,
     return;
   }
   resp.add_header("Content-Type", "application/xml");
-  ErrorContext ectx{ex.request().path, st.res.bucket, st.res.key, st.trace_id, config.host_id};
+  ErrorContext ectx{.resource = ex.request().path,
+                    .bucket = st.res.bucket,
+                    .key = st.res.key,
+                    .request_id = st.trace_id,
+                    .host_id = config.host_id,
+                    .headers_not_signed = st.auth_failure.headers_not_signed};
   (void)resp.send(ErrorXml(err, ectx));
 }
 

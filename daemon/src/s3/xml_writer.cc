@@ -111,6 +111,7 @@ std::string ErrorXml(const ApiError& error, const ErrorContext& ctx) {
   const ErrorInfo& info = error.info();
   Add(root, "Code", info.code);
   Add(root, "Message", error.client_message());
+  if (!ctx.headers_not_signed.empty()) Add(root, "HeadersNotSigned", ctx.headers_not_signed);
   if ((info.flags & kWithBucket) != 0 && !ctx.bucket.empty()) Add(root, "BucketName", ctx.bucket);
   if ((info.flags & kWithKey) != 0 && !ctx.key.empty()) Add(root, "Key", ctx.key);
   Add(root, "Resource", ctx.resource);

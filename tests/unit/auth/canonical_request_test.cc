@@ -150,8 +150,8 @@ void test_parse_authorization(void**) {
                    static_cast<int>(Code::kAuthorizationHeaderMalformed));
   assert_int_equal(static_cast<int>(CheckSignedHeaders("host;").code()),
                    static_cast<int>(Code::kAuthorizationHeaderMalformed));
-  assert_int_equal(static_cast<int>(CheckSignedHeaders("range").code()),
-                   static_cast<int>(Code::kAccessDenied));
+  // Syntax only: whether host is signed is CheckHeadersSigned's question.
+  assert_true(CheckSignedHeaders("range").ok());
 }
 
 void test_signing_key_cache(void**) {

@@ -2,6 +2,7 @@
 // parameters, wrong key or signature, unsigned host, malformed headers, unknown key.
 
 #include <string>
+#include <utility>
 
 #include "flashstor/auth/sigv4.h"
 #include "sigv4_test_util.h"
@@ -14,12 +15,40 @@ using namespace flashstor::auth::testing;
 
 namespace {
 
+// True when r is refused as malformed presign query parameters.
+bool IsQueryFault(TestRequest& r) {
+  FakeCredentials creds;
+  SigV4Verifier v(creds, VerifyOptions{});
+  AuthFailure failure;
+  auto ctx = v.verify(r.request(), r.query(), kExampleTime, &failure);
+  return !ctx && ctx.error().code() == Code::kAuthorizationHeaderMalformed && failure.in_query;
+}
+
+// Presign query faults: kAuthorizationHeaderMalformed with failure.in_query set (S3 answers
+// AuthorizationQueryParametersError), with AWS's X-Amz-Expires messages.
 void test_presigned_bad_parameters(void**) {
-  for (std::string_view expires : {"0", "604801", "-5", "abc", "", "99999999999999999999999"}) {
+  constexpr auto kQueryError = static_cast<int>(Code::kAuthorizationHeaderMalformed);
+  const std::pair<std::string_view, std::string_view> expires_cases[] = {
+      {"0", "X-Amz-Expires must be at least 1 second"},
+      {"604801", "X-Amz-Expires must be less than a week (in seconds) that is 604800"},
+      {"99999999999999999999999",
+       "X-Amz-Expires must be less than a week (in seconds) that is 604800"},
+      {"-5", "X-Amz-Expires must be non-negative"},
+      {"abc", "X-Amz-Expires should be a number"},
+      {"", "X-Amz-Expires should be a number"},
+      {"1e3", "X-Amz-Expires should be a number"},
+  };
+  FakeCredentials creds;
+  SigV4Verifier v(creds, VerifyOptions{});
+  for (const auto& [expires, message] : expires_cases) {
     TestRequest r = Presigned();
     r.set_query("X-Amz-Expires", expires);
-    assert_int_equal(static_cast<int>(VerifyCode(r)),
-                     static_cast<int>(Code::kAuthorizationHeaderMalformed));
+    AuthFailure failure;
+    auto ctx = v.verify(r.request(), r.query(), kExampleTime, &failure);
+    assert_false(ctx.has_value());
+    assert_int_equal(static_cast<int>(ctx.error().code()), kQueryError);
+    assert_true(failure.in_query);
+    assert_string_equal(std::string(ctx.error().message()).c_str(), std::string(message).c_str());
   }
   TestRequest week = Presigned();  // 604800 is allowed (the signature then no longer matches)
   week.set_query("X-Amz-Expires", "604800");
@@ -28,23 +57,28 @@ void test_presigned_bad_parameters(void**) {
                                    "X-Amz-Expires", "X-Amz-SignedHeaders", "X-Amz-Signature"}) {
     TestRequest r = Presigned();
     r.remove_query(missing);
-    assert_int_equal(static_cast<int>(VerifyCode(r)),
-                     static_cast<int>(Code::kAuthorizationHeaderMalformed));
+    assert_true(IsQueryFault(r));
   }
   TestRequest alg = Presigned();
   alg.set_query("X-Amz-Algorithm", "AWS4-HMAC-SHA1");
-  assert_int_equal(static_cast<int>(VerifyCode(alg)),
-                   static_cast<int>(Code::kAuthorizationHeaderMalformed));
+  assert_true(IsQueryFault(alg));
   TestRequest date = Presigned();
   date.set_query("X-Amz-Date", "2013-05-24T00:00:00Z");
-  assert_int_equal(static_cast<int>(VerifyCode(date)),
-                   static_cast<int>(Code::kAuthorizationHeaderMalformed));
+  assert_true(IsQueryFault(date));
+  TestRequest cred = Presigned();
+  cred.set_query("X-Amz-Credential", "AKIAIOSFODNN7EXAMPLE/20130524/eu-west-1/s3/aws4_request");
+  assert_true(IsQueryFault(cred));
   TestRequest sha = Presigned();
   sha.add_query("X-Amz-Content-Sha256", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD");
   assert_int_equal(static_cast<int>(VerifyCode(sha)), static_cast<int>(Code::kInvalidRequest));
   TestRequest both = Presigned();
   both.add_header("Authorization", kGetAuth);
   assert_int_equal(static_cast<int>(VerifyCode(both)), static_cast<int>(Code::kInvalidRequest));
+  // A malformed Authorization header is not a query fault.
+  TestRequest header = GetObject("AWS4-HMAC-SHA256 Credential=x");
+  assert_false(IsQueryFault(header));
+  assert_int_equal(static_cast<int>(VerifyCode(header)),
+                   static_cast<int>(Code::kAuthorizationHeaderMalformed));
 }
 
 void test_clock_skew(void**) {
@@ -147,7 +181,7 @@ void test_malformed_authorization(void**) {
   // An empty configured region accepts any region (then the signature decides).
   TestRequest eu = GetObject(
       "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/eu-west-1/s3/aws4_request, "
-      "SignedHeaders=host, Signature=ab");
+      "SignedHeaders=host;range;x-amz-content-sha256;x-amz-date, Signature=ab");
   VerifyOptions any;
   any.region.clear();
   assert_int_equal(static_cast<int>(VerifyCode(eu, kExampleTime, any)),

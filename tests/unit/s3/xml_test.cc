@@ -148,7 +148,7 @@ void test_list_buckets_and_misc(void** state) {
 
 void test_error_xml(void** state) {
   (void)state;
-  ErrorContext ctx{"/b/k", "b", "k", "REQ1", "HOST1"};
+  ErrorContext ctx{"/b/k", "b", "k", "REQ1", "HOST1", {}};
   pugi::xml_document d;
   pugi::xml_node e = Parse(d, ErrorXml(ApiError(Code::kNoSuchKey), ctx), "Error");
   assert_false(static_cast<bool>(e.attribute("xmlns")));
@@ -166,6 +166,17 @@ void test_error_xml(void** state) {
   pugi::xml_node e3 =
       Parse(d3, ErrorXml(ApiError(Code::kInvalidArgument, "bad max-keys"), ctx), "Error");
   assert_string_equal(Text(e3, "Message").c_str(), "bad max-keys");
+  assert_false(static_cast<bool>(e3.child("HeadersNotSigned")));
+  ctx.headers_not_signed = "x-amz-copy-source, x-amz-meta-a";
+  pugi::xml_document d4;
+  pugi::xml_node e4 =
+      Parse(d4,
+            ErrorXml(ApiError(Code::kAccessDenied,
+                              "There were headers present in the request which were not signed"),
+                     ctx),
+            "Error");
+  assert_string_equal(Text(e4, "Code").c_str(), "AccessDenied");
+  assert_string_equal(Text(e4, "HeadersNotSigned").c_str(), "x-amz-copy-source, x-amz-meta-a");
 }
 
 void test_multipart_and_delete_results(void** state) {

@@ -40,6 +40,16 @@ struct AuthContext {
   std::array<unsigned char, 32> signing_key{};
 };
 
+// What a refusal carries beyond its Status (whose message is static text).
+struct AuthFailure {
+  // kAuthorizationHeaderMalformed came from presign query parameters, not the Authorization
+  // header (S3 then answers AuthorizationQueryParametersError, as AWS does).
+  bool in_query = false;
+  // kAccessDenied for unsigned headers: the names the signature leaves uncovered, lowercase,
+  // joined with ", " (AWS's <HeadersNotSigned> element). Empty otherwise.
+  std::string headers_not_signed;
+};
+
 struct VerifyOptions {
   std::string region = "us-east-1";
   int64_t max_skew_seconds = 15 * 60;
@@ -52,17 +62,22 @@ class SigV4Verifier {
   ~SigV4Verifier();
 
   // Verifies a request signed in the Authorization header or by presigned query parameters.
-  // A request carrying neither yields AuthContext{anonymous=true}. Errors: kAccessDenied
-  // (presign expired: "Request has expired"; not yet valid; bad date; host not signed; bad
-  // session token), kSignatureMismatch, kInvalidAccessKeyId, kRequestTimeTooSkewed,
-  // kAuthorizationHeaderMalformed (malformed header/query, wrong region or service, bad
-  // X-Amz-Expires), kInvalidRequest (bad x-amz-content-sha256 value, SigV2, both mechanisms).
-  // kExpiredToken is reserved for expired STS session tokens.
+  // A request carrying neither yields AuthContext{anonymous=true}. Host and every x-amz-*
+  // header must be signed (presigned URLs may leave x-amz-content-sha256 unsigned; its value
+  // is then the payload hash). Errors: kAccessDenied (presign expired: "Request has expired";
+  // not yet valid; bad date; bad session token; unsigned headers: "There were headers present
+  // in the request which were not signed", with their names in failure->headers_not_signed),
+  // kSignatureMismatch, kInvalidAccessKeyId, kRequestTimeTooSkewed,
+  // kAuthorizationHeaderMalformed (malformed Authorization header or presign parameters, missing
+  // presign parameters, wrong region or service, bad X-Amz-Expires; failure->in_query tells
+  // the presign case apart), kInvalidRequest (bad x-amz-content-sha256 value, SigV2, both
+  // mechanisms). kExpiredToken is reserved for expired STS session tokens.
   // A header-signed request without x-amz-content-sha256 is treated as signing the empty
   // payload hash (as MinIO does): payload kSha256 with the empty-body digest.
   // Thread-safe. `now` is seconds since the epoch. VerifyOptions::region empty = any region.
+  // `failure`, when not null, receives the detail of a refusal (left untouched on success).
   Result<AuthContext> verify(const http::Request& request, std::span<const http::QueryParam> query,
-                             std::time_t now) const;
+                             std::time_t now, AuthFailure* failure = nullptr) const;
 
   // Observer that checks each aws-chunked chunk signature (chained from the seed) and the
   // trailer signature, and records trailers (e.g. x-amz-checksum-crc32) for later checks.

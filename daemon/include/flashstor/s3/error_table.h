@@ -29,7 +29,8 @@ enum class ErrorId : uint16_t {
   kNoReplicationConfiguration,
   kNoOwnershipControls,
   kNoPublicAccessBlock,
-  kLast,  // sentinel, not an error
+  kAuthorizationQueryParametersError,  // malformed presign query parameters
+  kLast,                               // sentinel, not an error
 };
 
 constexpr ErrorId IdOf(Code code) {

@@ -25,6 +25,8 @@ struct ErrorContext {
   std::string_view key;
   std::string_view request_id;
   std::string_view host_id;
+  // AccessDenied for unsigned headers: their names, ", "-joined (<HeadersNotSigned>).
+  std::string_view headers_not_signed;
 };
 std::string ErrorXml(const ApiError& error, const ErrorContext& ctx);
 
