@@ -113,6 +113,10 @@ ApiError GetObject(OpContext& ctx) {
                       "Part number must be an integer between 1 and 10000, inclusive");
     }
     part_number = static_cast<int>(*n);
+    if (ctx.req.has_header("range")) {
+      return ApiError(Code::kInvalidRequest,
+                      "Cannot specify both Range header and partNumber query parameter.");
+    }
   }
   std::unique_ptr<object::ObjectReader> reader;
   object::ObjectInfo head_info;

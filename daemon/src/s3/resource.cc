@@ -6,6 +6,7 @@
 #include <array>
 
 #include "flashstor/http/uri.h"
+#include "flashstor/obs/json_string.h"
 #include "flashstor/s3/headers.h"
 
 namespace flashstor::s3 {
@@ -26,6 +27,17 @@ std::string_view VirtualHostBucket(std::string_view host, std::string_view domai
   std::string_view tail = host.substr(host.size() - domain.size());
   if (!IEquals(tail, domain) || host[host.size() - domain.size() - 1] != '.') return {};
   return host.substr(0, host.size() - domain.size() - 1);
+}
+
+// Keys are UTF-8 (AWS answers 400 InvalidURI otherwise): every listing page that held another
+// key would be an XML document that is not the UTF-8 it declares.
+bool IsValidUtf8(std::string_view s) {
+  while (!s.empty()) {
+    size_t n = obs::Utf8SequenceLength(s);
+    if (n == 0) return false;
+    s.remove_prefix(n);
+  }
+  return true;
 }
 
 bool IsAlnumLower(char c) {
@@ -66,6 +78,7 @@ ApiError ParseResource(std::string_view path, std::string_view host, std::string
   Result<std::string_view> key = http::PercentDecode(raw_key, arena, /*plus_is_space=*/false);
   if (!key) return ErrorId::kInvalidUri;
   if (key->size() > kMaxKeyLength) return Code::kKeyTooLong;
+  if (!IsValidUtf8(*key)) return ErrorId::kInvalidUri;
   out.key = *key;
   out.kind = ResourceKind::kObject;
   return {};

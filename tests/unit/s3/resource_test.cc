@@ -71,6 +71,22 @@ void test_bad_paths(void** state) {
   assert_true(ParseResource(encoded_long, "h", "", arena, r).id() == IdOf(Code::kKeyTooLong));
 }
 
+// Keys must be UTF-8 once percent-decoded (AWS: 400 InvalidURI).
+void test_keys_must_be_utf8(void** state) {
+  (void)state;
+  mem::Arena arena;
+  Resource r;
+  for (const char* bad : {"/b/%FF", "/b/a%C3", "/b/%C0%AF", "/b/%ED%A0%80", "/b/%F4%90%80%80",
+                          "/b/ok/%80tail", "/b/\xff"}) {
+    assert_true(ParseResource(bad, "h", "", arena, r).id() == ErrorId::kInvalidUri);
+  }
+  assert_true(ParseResource("/b/caf%C3%A9", "h", "", arena, r).ok());
+  assert_true(r.key == "caf\xc3\xa9");
+  assert_true(ParseResource("/b/\xe2\x82\xac-%F0%9F%98%80", "h", "", arena, r).ok());
+  assert_true(ParseResource("/b/k%FF", "b.s3.example.com", "s3.example.com", arena, r).id() ==
+              ErrorId::kInvalidUri);
+}
+
 void test_bucket_names(void** state) {
   (void)state;
   const std::string max_len(63, 'a');
@@ -109,9 +125,8 @@ void test_bucket_names(void** state) {
 
 int main() {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_path_style),
-      cmocka_unit_test(test_virtual_host),
-      cmocka_unit_test(test_bad_paths),
+      cmocka_unit_test(test_path_style),   cmocka_unit_test(test_virtual_host),
+      cmocka_unit_test(test_bad_paths),    cmocka_unit_test(test_keys_must_be_utf8),
       cmocka_unit_test(test_bucket_names),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);
