@@ -124,7 +124,8 @@ Result<ObjectInfo> ErasureSet::put_object(std::string_view bucket, std::string_v
     if (!lock) {
       committed = lock.error();
     } else {
-      committed = commit(plan);
+      committed = check_precondition(bucket, key, opt.precondition);
+      if (committed.ok()) committed = commit(plan);
     }
   }
   if (!data->inlined) remove_sys_dir(tmp_key);
@@ -137,6 +138,7 @@ Result<ObjectInfo> ErasureSet::update_object_metadata(std::string_view bucket, s
   if (Status s = storage::ValidateObjectKey(key); !s.ok()) return std::unexpected(s);
   auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), true);
   if (!lock) return std::unexpected(lock.error());
+  FS_RETURN_UNEXPECTED_IF_ERROR(check_precondition(bucket, key, opt.precondition));
   auto q = read_meta(bucket, key, true);
   if (!q) return std::unexpected(q.error());
   const int64_t now = opt.mod_time_ns != 0 ? opt.mod_time_ns : internal::NowNs();
@@ -180,11 +182,31 @@ void RemoveDataDirs(storage::StorageApi& drive, std::string_view bucket, std::st
 
 }  // namespace
 
-Status ErasureSet::delete_object(std::string_view bucket, std::string_view key) {
+Status ErasureSet::delete_object(std::string_view bucket, std::string_view key,
+                                 const WritePrecondition& precondition) {
   FS_RETURN_IF_ERROR(storage::ValidateObjectKey(key));
   auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), true);
   if (!lock) return lock.error();
+  FS_RETURN_IF_ERROR(check_precondition(bucket, key, precondition));
   return delete_unlocked(bucket, key);
+}
+
+Status ErasureSet::check_precondition(std::string_view bucket, std::string_view key,
+                                      const WritePrecondition& precondition) {
+  if (precondition.empty()) return Status::Ok();
+  auto q = read_meta(bucket, key, false);
+  if (!q && q.error().code() != Code::kNoSuchKey) return q.error();
+  const bool exists = q.has_value();
+  if (precondition.if_none_match_any && exists) {
+    return Status(Code::kPreconditionFailed, "the key exists (If-None-Match: *)");
+  }
+  if (!precondition.if_match.empty()) {
+    if (!exists) return Status(Code::kNoSuchKey, "If-Match on an absent key");
+    if (precondition.if_match != "*" && precondition.if_match != q->meta.etag) {
+      return Status(Code::kPreconditionFailed, "the ETag differs (If-Match)");
+    }
+  }
+  return Status::Ok();
 }
 
 Status ErasureSet::delete_unlocked(std::string_view bucket, std::string_view key, int* removed) {

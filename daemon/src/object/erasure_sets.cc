@@ -166,9 +166,10 @@ Result<std::unique_ptr<ObjectReader>> ErasureSets::open_object(std::string_view 
   return set_for(key).open_object(bucket, key);
 }
 
-Status ErasureSets::delete_object(std::string_view bucket, std::string_view key) {
+Status ErasureSets::delete_object(std::string_view bucket, std::string_view key,
+                                  const WritePrecondition& precondition) {
   FS_RETURN_IF_ERROR(check_names(bucket, key));
-  return set_for(key).delete_object(bucket, key);
+  return set_for(key).delete_object(bucket, key, precondition);
 }
 
 Result<ObjectInfo> ErasureSets::update_object_metadata(std::string_view bucket,
@@ -218,9 +219,10 @@ Result<ListPartsResult> ErasureSets::list_parts(std::string_view bucket, std::st
 Result<ObjectInfo> ErasureSets::complete_multipart_upload(std::string_view bucket,
                                                           std::string_view key,
                                                           std::string_view upload_id,
-                                                          const std::vector<CompletePart>& parts) {
+                                                          const std::vector<CompletePart>& parts,
+                                                          const WritePrecondition& precondition) {
   if (Status s = check_names(bucket, key); !s.ok()) return std::unexpected(s);
-  return set_for(key).complete_multipart_upload(bucket, key, upload_id, parts);
+  return set_for(key).complete_multipart_upload(bucket, key, upload_id, parts, precondition);
 }
 
 Status ErasureSets::abort_multipart_upload(std::string_view bucket, std::string_view key,

@@ -128,7 +128,8 @@ Status ErasureSet::choose_parts(const std::string& ukey, const UploadMeta& uploa
 Result<ObjectInfo> ErasureSet::complete_multipart_upload(std::string_view bucket,
                                                          std::string_view key,
                                                          std::string_view upload_id,
-                                                         const std::vector<CompletePart>& want) {
+                                                         const std::vector<CompletePart>& want,
+                                                         const WritePrecondition& precondition) {
   if (Status s = CheckPartList(want); !s.ok()) return std::unexpected(s);
   auto ukey = upload_key(bucket, key, upload_id);
   if (!ukey) return std::unexpected(ukey.error());
@@ -175,7 +176,8 @@ Result<ObjectInfo> ErasureSet::complete_multipart_upload(std::string_view bucket
   Status committed;
   {
     auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), true);
-    committed = lock ? commit(plan) : lock.error();
+    committed = lock ? check_precondition(bucket, key, precondition) : lock.error();
+    if (committed.ok()) committed = commit(plan);
   }
   remove_sys_dir(tmp_key);
   if (!committed.ok()) return std::unexpected(committed);

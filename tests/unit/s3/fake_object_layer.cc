@@ -61,6 +61,21 @@ Result<std::string> FakeObjectLayer::read_all(hash::HashingSource& body) {
   }
 }
 
+// The engine's rule (ErasureSet::check_precondition), on the map.
+Status FakeObjectLayer::check_precondition(std::string_view bucket, std::string_view key,
+                                           const object::WritePrecondition& p) const {
+  auto it = objects_.find({std::string(bucket), std::string(key)});
+  const bool exists = it != objects_.end();
+  if (p.if_none_match_any && exists) return Status(Code::kPreconditionFailed);
+  if (!p.if_match.empty()) {
+    if (!exists) return Status(Code::kNoSuchKey);
+    if (p.if_match != "*" && p.if_match != it->second.info.etag) {
+      return Status(Code::kPreconditionFailed);
+    }
+  }
+  return {};
+}
+
 Result<object::ObjectInfo> FakeObjectLayer::put_object(std::string_view bucket,
                                                        std::string_view key,
                                                        hash::HashingSource& body, int64_t size,
@@ -69,6 +84,9 @@ Result<object::ObjectInfo> FakeObjectLayer::put_object(std::string_view bucket,
   Result<std::string> data = read_all(body);
   if (!data) return std::unexpected(data.error());
   if (size >= 0 && data->size() != static_cast<uint64_t>(size)) return Err(Code::kIncompleteBody);
+  if (Status st = check_precondition(bucket, key, options.precondition); !st.ok()) {
+    return std::unexpected(st);
+  }
   Stored s;
   s.info.bucket = std::string(bucket);
   s.info.key = std::string(key);
@@ -126,14 +144,19 @@ Result<std::unique_ptr<object::ObjectReader>> FakeObjectLayer::open_object(std::
   return std::make_unique<FakeReader>(it->second.info, it->second.data);
 }
 
-Status FakeObjectLayer::delete_object(std::string_view bucket, std::string_view key) {
+Status FakeObjectLayer::delete_object(std::string_view bucket, std::string_view key,
+                                      const object::WritePrecondition& precondition) {
   if (!buckets_.contains(bucket)) return Status(Code::kNoSuchBucket);
+  FS_RETURN_IF_ERROR(check_precondition(bucket, key, precondition));
   objects_.erase({std::string(bucket), std::string(key)});
   return {};
 }
 
 Result<object::ObjectInfo> FakeObjectLayer::update_object_metadata(
     std::string_view bucket, std::string_view key, const object::PutOptions& options) {
+  if (Status st = check_precondition(bucket, key, options.precondition); !st.ok()) {
+    return std::unexpected(st);
+  }
   auto it = objects_.find({std::string(bucket), std::string(key)});
   if (it == objects_.end()) return Err(Code::kNoSuchKey);
   it->second.info.content_type = options.content_type;
@@ -230,9 +253,12 @@ Result<object::ListPartsResult> FakeObjectLayer::list_parts(std::string_view buc
 
 Result<object::ObjectInfo> FakeObjectLayer::complete_multipart_upload(
     std::string_view bucket, std::string_view key, std::string_view upload_id,
-    const std::vector<object::CompletePart>& parts) {
+    const std::vector<object::CompletePart>& parts, const object::WritePrecondition& precondition) {
   auto it = uploads_.find(upload_id);
   if (it == uploads_.end()) return Err(Code::kNoSuchUpload);
+  if (Status st = check_precondition(bucket, key, precondition); !st.ok()) {
+    return std::unexpected(st);
+  }
   Stored s;
   std::string md5s;
   for (const object::CompletePart& p : parts) {

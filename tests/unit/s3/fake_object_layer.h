@@ -25,7 +25,8 @@ class FakeObjectLayer final : public object::ObjectLayer {
                                              std::string_view key) override;
   Result<std::unique_ptr<object::ObjectReader>> open_object(std::string_view bucket,
                                                             std::string_view key) override;
-  Status delete_object(std::string_view bucket, std::string_view key) override;
+  Status delete_object(std::string_view bucket, std::string_view key,
+                       const object::WritePrecondition& precondition = {}) override;
   Result<object::ObjectInfo> update_object_metadata(std::string_view bucket, std::string_view key,
                                                     const object::PutOptions& options) override;
   Result<object::ListResult> list_objects(std::string_view bucket,
@@ -41,7 +42,8 @@ class FakeObjectLayer final : public object::ObjectLayer {
                                              int max_parts) override;
   Result<object::ObjectInfo> complete_multipart_upload(
       std::string_view bucket, std::string_view key, std::string_view upload_id,
-      const std::vector<object::CompletePart>& parts) override;
+      const std::vector<object::CompletePart>& parts,
+      const object::WritePrecondition& precondition = {}) override;
   Status abort_multipart_upload(std::string_view bucket, std::string_view key,
                                 std::string_view upload_id) override;
   Result<object::ListUploadsResult> list_multipart_uploads(
@@ -67,6 +69,8 @@ class FakeObjectLayer final : public object::ObjectLayer {
   };
   using Key = std::pair<std::string, std::string>;
   Result<std::string> read_all(hash::HashingSource& body);
+  Status check_precondition(std::string_view bucket, std::string_view key,
+                            const object::WritePrecondition& p) const;
 
   std::map<std::string, object::BucketInfo, std::less<>> buckets_;
   std::map<Key, Stored> objects_;

@@ -107,7 +107,8 @@ class ErasureSet {
                                 hash::HashingSource& body, int64_t size, const PutOptions& opt);
   Result<ObjectInfo> get_object_info(std::string_view bucket, std::string_view key);
   Result<std::unique_ptr<ObjectReader>> open_object(std::string_view bucket, std::string_view key);
-  Status delete_object(std::string_view bucket, std::string_view key);
+  Status delete_object(std::string_view bucket, std::string_view key,
+                       const WritePrecondition& precondition = {});
   Result<ObjectInfo> update_object_metadata(std::string_view bucket, std::string_view key,
                                             const PutOptions& opt);
 
@@ -120,7 +121,8 @@ class ErasureSet {
                                      std::string_view upload_id, int part_marker, int max_parts);
   Result<ObjectInfo> complete_multipart_upload(std::string_view bucket, std::string_view key,
                                                std::string_view upload_id,
-                                               const std::vector<CompletePart>& parts);
+                                               const std::vector<CompletePart>& parts,
+                                               const WritePrecondition& precondition = {});
   Status abort_multipart_upload(std::string_view bucket, std::string_view key,
                                 std::string_view upload_id);
   // This set's uploads in bucket with key >= key_marker (upload id > upload_id_marker when
@@ -154,6 +156,10 @@ class ErasureSet {
   ErasureInfo new_erasure(std::string_view key, std::string_view storage_class) const;
   Result<MetaQuorum> read_meta(std::string_view bucket, std::string_view key, bool queue_heal);
   Status commit(const CommitPlan& plan);
+  // Call under the key's write lock: Ok when the precondition holds for the key's current
+  // object; kPreconditionFailed, kNoSuchKey (If-Match on an absent key) or a read error.
+  Status check_precondition(std::string_view bucket, std::string_view key,
+                            const WritePrecondition& precondition);
   Result<internal::WrittenData> write_data(hash::HashingSource& body, int64_t size,
                                            uint64_t max_size, const ErasureInfo& erasure,
                                            const std::string& tmp_key, const std::string& data_dir,

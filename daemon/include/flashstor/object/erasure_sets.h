@@ -61,7 +61,8 @@ class ErasureSets final : public ObjectLayer {
   Result<ObjectInfo> get_object_info(std::string_view bucket, std::string_view key) override;
   Result<std::unique_ptr<ObjectReader>> open_object(std::string_view bucket,
                                                     std::string_view key) override;
-  Status delete_object(std::string_view bucket, std::string_view key) override;
+  Status delete_object(std::string_view bucket, std::string_view key,
+                       const WritePrecondition& precondition = {}) override;
   Result<ObjectInfo> update_object_metadata(std::string_view bucket, std::string_view key,
                                             const PutOptions& options) override;
   Result<ListResult> list_objects(std::string_view bucket, const ListOptions& options) override;
@@ -77,7 +78,8 @@ class ErasureSets final : public ObjectLayer {
                                      int max_parts) override;
   Result<ObjectInfo> complete_multipart_upload(std::string_view bucket, std::string_view key,
                                                std::string_view upload_id,
-                                               const std::vector<CompletePart>& parts) override;
+                                               const std::vector<CompletePart>& parts,
+                                               const WritePrecondition& precondition = {}) override;
   Status abort_multipart_upload(std::string_view bucket, std::string_view key,
                                 std::string_view upload_id) override;
   Result<ListUploadsResult> list_multipart_uploads(std::string_view bucket,

@@ -51,11 +51,24 @@ struct ObjectInfo {
   std::vector<PartInfo> parts;  // for multipart objects (size per part), empty otherwise
 };
 
+// A conditional write or delete (AWS conditional requests). The object layer evaluates it
+// against the key's current object under the key's write lock, right before the commit, so
+// the check and the write are one atomic step.
+struct WritePrecondition {
+  // If-None-Match: * -- kPreconditionFailed when the key exists.
+  bool if_none_match_any = false;
+  // If-Match: "*" (the key exists) or one ETag without quotes; empty: no condition.
+  // kNoSuchKey when the key is absent, kPreconditionFailed when the ETag differs.
+  std::string if_match;
+  bool empty() const { return !if_none_match_any && if_match.empty(); }
+};
+
 struct PutOptions {
   std::string content_type;
   std::string storage_class = "STANDARD";
   Metadata metadata;
   int64_t mod_time_ns = 0;  // 0: now
+  WritePrecondition precondition;
 };
 
 // Pull-based reader of one object's bytes (or a range of them).
@@ -144,8 +157,10 @@ class ObjectLayer {
   // Opens the object for reading; info() is already loaded.
   virtual Result<std::unique_ptr<ObjectReader>> open_object(std::string_view bucket,
                                                             std::string_view key) = 0;
-  // Removes an object; deleting a missing key is not an error (S3 semantics).
-  virtual Status delete_object(std::string_view bucket, std::string_view key) = 0;
+  // Removes an object; deleting a missing key is not an error (S3 semantics) unless the
+  // precondition asks for it to exist (kNoSuchKey).
+  virtual Status delete_object(std::string_view bucket, std::string_view key,
+                               const WritePrecondition& precondition = {}) = 0;
   // Replaces stored metadata without rewriting data (copy onto itself with REPLACE).
   virtual Result<ObjectInfo> update_object_metadata(std::string_view bucket, std::string_view key,
                                                     const PutOptions& options) = 0;
@@ -164,10 +179,10 @@ class ObjectLayer {
                                              int max_parts) = 0;
   // Checks the part list (ascending, known parts, ETags match, all but last >= 5 MiB) and
   // stitches the parts into the object without copying data. ETag "<md5 of md5s>-N".
-  virtual Result<ObjectInfo> complete_multipart_upload(std::string_view bucket,
-                                                       std::string_view key,
-                                                       std::string_view upload_id,
-                                                       const std::vector<CompletePart>& parts) = 0;
+  // A failed precondition leaves the upload in place.
+  virtual Result<ObjectInfo> complete_multipart_upload(
+      std::string_view bucket, std::string_view key, std::string_view upload_id,
+      const std::vector<CompletePart>& parts, const WritePrecondition& precondition = {}) = 0;
   virtual Status abort_multipart_upload(std::string_view bucket, std::string_view key,
                                         std::string_view upload_id) = 0;
   virtual Result<ListUploadsResult> list_multipart_uploads(std::string_view bucket,
