@@ -190,6 +190,20 @@ Code EvaluateConditions(const Conditions& c, std::string_view etag, int64_t mod_
   return Code::kOk;
 }
 
+ApiError ReadWritePrecondition(const http::Request& request, bool allow_if_none_match,
+                               object::WritePrecondition& out) {
+  std::string_view none = Trim(Header(request, "if-none-match"));
+  if (allow_if_none_match && !none.empty()) {
+    if (none != "*") {
+      return ApiError(Code::kNotImplemented, "If-None-Match on a write takes only the value '*'.");
+    }
+    out.if_none_match_any = true;
+  }
+  std::string_view match = Trim(Header(request, "if-match"));
+  if (!match.empty()) out.if_match = std::string(match == "*" ? match : UnquoteEtag(match));
+  return {};
+}
+
 std::string FormatHttpDate(int64_t unix_ns) {
   std::time_t t = static_cast<std::time_t>(unix_ns / 1000000000);
   std::tm tm{};

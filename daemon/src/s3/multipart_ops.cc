@@ -115,8 +115,10 @@ ApiError CompleteMultipartUpload(OpContext& ctx) {
   FS_S3_RETURN_IF_ERROR(ReadBoundedBody(body, kMaxCompleteBodyBytes, xml));
   Result<std::vector<object::CompletePart>> parts = ParseCompleteMultipartUpload(xml);
   if (!parts) return parts.error();
+  object::WritePrecondition precondition;
+  FS_S3_RETURN_IF_ERROR(ReadWritePrecondition(ctx.req, /*allow_if_none_match=*/true, precondition));
   Result<object::ObjectInfo> info = ctx.layer.complete_multipart_upload(
-      ctx.res.bucket, ctx.res.key, ctx.param_value("uploadId"), *parts);
+      ctx.res.bucket, ctx.res.key, ctx.param_value("uploadId"), *parts, precondition);
   if (!info) return info.error();
   AddChecksumHeader(ctx, info->checksum_algo, info->checksum_b64);
   return SendXml(ctx, 200,

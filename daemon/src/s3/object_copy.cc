@@ -89,6 +89,8 @@ ApiError CopyObject(OpContext& ctx) {
       options.storage_class = std::string(sc);
     }
   }
+  FS_S3_RETURN_IF_ERROR(
+      ReadWritePrecondition(ctx.req, /*allow_if_none_match=*/true, options.precondition));
   Result<object::ObjectInfo> info;
   if (self) {
     info = ctx.layer.update_object_metadata(ctx.res.bucket, ctx.res.key, options);

@@ -13,7 +13,10 @@ namespace flashstor::s3 {
 ApiError DeleteObject(OpContext& ctx) {
   std::string_view version = ctx.param_value("versionId");
   if (!version.empty() && version != "null") return Code::kNoSuchVersion;
-  FS_S3_RETURN_IF_ERROR(ctx.layer.delete_object(ctx.res.bucket, ctx.res.key));
+  object::WritePrecondition precondition;
+  FS_S3_RETURN_IF_ERROR(
+      ReadWritePrecondition(ctx.req, /*allow_if_none_match=*/false, precondition));
+  FS_S3_RETURN_IF_ERROR(ctx.layer.delete_object(ctx.res.bucket, ctx.res.key, precondition));
   return SendEmpty(ctx, 204);
 }
 
@@ -36,7 +39,10 @@ ApiError DeleteObjects(OpContext& ctx) {
     if (!entry.version_id.empty() && entry.version_id != "null") {
       out.error = Code::kNoSuchVersion;
     } else {
-      out.error = ctx.layer.delete_object(ctx.res.bucket, entry.key);
+      // <ETag> in the entry: a conditional delete of that key (If-Match).
+      object::WritePrecondition precondition;
+      precondition.if_match = std::move(entry.etag);
+      out.error = ctx.layer.delete_object(ctx.res.bucket, entry.key, precondition);
     }
     out.key = std::move(entry.key);
     out.version_id = std::move(entry.version_id);

@@ -12,6 +12,7 @@
 
 #include "flashstor/obs/log.h"
 #include "flashstor/s3/headers.h"
+#include "flashstor/s3/refused_inputs.h"
 #include "flashstor/s3/router.h"
 #include "op_context.h"
 
@@ -189,6 +190,7 @@ ApiError Run(http::Exchange& ex, RequestState& st, object::ObjectLayer& layer,
   // No bucket policies yet: every operation needs a signature.
   if (st.auth.anonymous) return Code::kAccessDenied;
   if (!route.error.ok()) return route.error;
+  FS_S3_RETURN_IF_ERROR(CheckRefusedInputs(route.entry->op, req, st.query, config.owner_id));
   FS_S3_RETURN_IF_ERROR(WrapBody(ex, st));
 
   OpContext ctx{ex,     req,      st.query,       st.res,    st.auth,    layer,

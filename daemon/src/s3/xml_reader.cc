@@ -115,7 +115,8 @@ Result<DeleteRequest> ParseDeleteObjects(std::string_view xml) {
       // Keys are taken verbatim: leading/trailing spaces are part of the key.
       std::string_view k = Text(key);
       if (k.empty() || k.size() > kMaxKeyLength) return Err(Code::kMalformedXml);
-      req.objects.push_back({std::string(k), std::string(TrimWs(Text(Child(n, "VersionId"))))});
+      req.objects.push_back({std::string(k), std::string(TrimWs(Text(Child(n, "VersionId")))),
+                             std::string(UnquoteEtag(TrimWs(Text(Child(n, "ETag")))))});
     }
   }
   if (req.objects.empty()) return Err(Code::kMalformedXml);
@@ -128,6 +129,13 @@ Result<std::string> ParseCreateBucketConfiguration(std::string_view xml) {
   if (!Load(doc, xml)) return Err(Code::kMalformedXml);
   pugi::xml_node root = Root(doc, "CreateBucketConfiguration");
   if (!root) return Err(Code::kMalformedXml);
+  // Location / Bucket (directory buckets) and Tags ask for what we do not have.
+  for (pugi::xml_node n = root.first_child(); n; n = n.next_sibling()) {
+    if (n.type() == pugi::node_element && LocalName(n) != "LocationConstraint") {
+      return Err(Code::kNotImplemented,
+                 "Only LocationConstraint is implemented in CreateBucketConfiguration.");
+    }
+  }
   return std::string(TrimWs(Text(Child(root, "LocationConstraint"))));
 }
 

@@ -44,6 +44,11 @@ Conditions ReadCopySourceConditions(const http::Request& request);
 // Returns kOk, kPreconditionFailed or (for GET/HEAD only, copy=false) kNotModified. For copy
 // (x-amz-copy-source-if-*) every failure is kPreconditionFailed.
 Code EvaluateConditions(const Conditions& c, std::string_view etag, int64_t mod_time_ns, bool copy);
+// If-Match / If-None-Match of a conditional write (PutObject, CopyObject's destination,
+// CompleteMultipartUpload) or delete (If-Match only; allow_if_none_match false). If-None-Match
+// takes only "*" (kNotImplemented otherwise, as AWS); If-Match "*" or one ETag.
+ApiError ReadWritePrecondition(const http::Request& request, bool allow_if_none_match,
+                               object::WritePrecondition& out);
 // True when the If-Match/If-None-Match list ("*", "\"a\", W/\"b\"") contains etag.
 bool EtagListMatches(std::string_view list, std::string_view etag);
 

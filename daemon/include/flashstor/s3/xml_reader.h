@@ -31,12 +31,14 @@ struct DeleteRequest {
   struct Entry {
     std::string key;
     std::string version_id;
+    std::string etag;  // <ETag>: delete only if the object's ETag is this (quotes stripped)
   };
   std::vector<Entry> objects;  // 1..1000
 };
 Result<DeleteRequest> ParseDeleteObjects(std::string_view xml);
 
-// CreateBucketConfiguration: the LocationConstraint ("" when the body is empty or has none).
+// CreateBucketConfiguration: the LocationConstraint ("" when the body is empty or has none);
+// kNotImplemented when it holds any other element (Location, Bucket, Tags).
 Result<std::string> ParseCreateBucketConfiguration(std::string_view xml);
 
 }  // namespace flashstor::s3

@@ -1,0 +1,294 @@
+// The table of request headers and query parameters Flashstor refuses, per operation, and
+// the check that applies it. Adding a feature means deleting its rows here and in
+// docs/s3-compatibility.md.
+#include "flashstor/s3/refused_inputs.h"
+
+#include "flashstor/s3/headers.h"
+
+namespace flashstor::s3 {
+namespace {
+
+using enum OpId;
+using enum RefusalKind;
+
+constexpr uint64_t Ops(std::initializer_list<OpId> ops) {
+  uint64_t bits = 0;
+  for (OpId op : ops) bits |= OpBit(op);
+  return bits;
+}
+
+// Operations that create an object's data or metadata.
+constexpr uint64_t kObjectWrites = Ops({kPutObject, kCopyObject, kCreateMultipartUpload});
+// Operations that use an existing object or upload, which was never SSE-C encrypted.
+constexpr uint64_t kSseCUses =
+    Ops({kGetObject, kHeadObject, kUploadPart, kUploadPartCopy, kCompleteMultipartUpload});
+constexpr uint64_t kCopies = Ops({kCopyObject, kUploadPartCopy});
+constexpr uint64_t kGrantOps = kObjectWrites | Ops({kCreateBucket, kPutBucketAcl, kPutObjectAcl});
+
+constexpr std::string_view kNoSse =
+    "Server-side encryption is not implemented: the data would be stored in plaintext.";
+constexpr std::string_view kNoSseC =
+    "Server-side encryption with customer-provided keys is not implemented: the data would be "
+    "stored in plaintext.";
+constexpr std::string_view kSseCNotApplicableMsg =
+    "The encryption parameters are not applicable to this object.";
+constexpr std::string_view kNoObjectLockMsg = "Bucket is missing Object Lock Configuration";
+constexpr std::string_view kNoLockBuckets = "Object Lock is not implemented.";
+constexpr std::string_view kNoTagging = "Object tagging is not implemented.";
+constexpr std::string_view kNoAcl =
+    "Only the canned ACL 'private' is implemented: every bucket and object belongs to its one "
+    "owner.";
+constexpr std::string_view kNoGrants = "ACL grants are not implemented.";
+
+constexpr auto kRefused = std::to_array<RefusedInput>({
+    // SSE-S3 / SSE-KMS
+    {"x-amz-server-side-encryption", false, kObjectWrites, {}, kNotImplemented, kNoSse},
+    {"x-amz-server-side-encryption-aws-kms-key-id",
+     false,
+     kObjectWrites,
+     {},
+     kNotImplemented,
+     kNoSse},
+    {"x-amz-server-side-encryption-context", false, kObjectWrites, {}, kNotImplemented, kNoSse},
+    {"x-amz-server-side-encryption-bucket-key-enabled",
+     false,
+     kObjectWrites,
+     {},
+     kNotImplemented,
+     kNoSse},
+    // SSE-C: refused where it would encrypt, "not applicable" where it names existing data.
+    {"x-amz-server-side-encryption-customer-algorithm",
+     false,
+     kObjectWrites,
+     {},
+     kNotImplemented,
+     kNoSseC},
+    {"x-amz-server-side-encryption-customer-key",
+     false,
+     kObjectWrites,
+     {},
+     kNotImplemented,
+     kNoSseC},
+    {"x-amz-server-side-encryption-customer-key-md5",
+     false,
+     kObjectWrites,
+     {},
+     kNotImplemented,
+     kNoSseC},
+    {"x-amz-server-side-encryption-customer-algorithm",
+     false,
+     kSseCUses,
+     {},
+     kSseCNotApplicable,
+     kSseCNotApplicableMsg},
+    {"x-amz-server-side-encryption-customer-key",
+     false,
+     kSseCUses,
+     {},
+     kSseCNotApplicable,
+     kSseCNotApplicableMsg},
+    {"x-amz-server-side-encryption-customer-key-md5",
+     false,
+     kSseCUses,
+     {},
+     kSseCNotApplicable,
+     kSseCNotApplicableMsg},
+    {"x-amz-copy-source-server-side-encryption-customer-algorithm",
+     false,
+     kCopies,
+     {},
+     kSseCNotApplicable,
+     kSseCNotApplicableMsg},
+    {"x-amz-copy-source-server-side-encryption-customer-key",
+     false,
+     kCopies,
+     {},
+     kSseCNotApplicable,
+     kSseCNotApplicableMsg},
+    {"x-amz-copy-source-server-side-encryption-customer-key-md5",
+     false,
+     kCopies,
+     {},
+     kSseCNotApplicable,
+     kSseCNotApplicableMsg},
+    // Object Lock
+    {"x-amz-bucket-object-lock-enabled",
+     false,
+     Ops({kCreateBucket}),
+     {"false"},
+     kNotImplemented,
+     kNoLockBuckets},
+    {"x-amz-object-lock-mode", false, kObjectWrites, {}, kNoObjectLock, kNoObjectLockMsg},
+    {"x-amz-object-lock-retain-until-date",
+     false,
+     kObjectWrites,
+     {},
+     kNoObjectLock,
+     kNoObjectLockMsg},
+    {"x-amz-object-lock-legal-hold", false, kObjectWrites, {}, kNoObjectLock, kNoObjectLockMsg},
+    // Tagging
+    {"x-amz-tagging", false, kObjectWrites, {}, kNotImplemented, kNoTagging},
+    {"x-amz-tagging-directive", false, Ops({kCopyObject}), {"COPY"}, kNotImplemented, kNoTagging},
+    // ACLs and ownership: one owner, private only. bucket-owner-full-control is the same
+    // thing for objects when the writer owns the bucket.
+    {"x-amz-acl",
+     false,
+     kObjectWrites,
+     {"private", "bucket-owner-full-control"},
+     kNotImplemented,
+     kNoAcl},
+    {"x-amz-acl", false, Ops({kCreateBucket}), {"private"}, kNotImplemented, kNoAcl},
+    {"x-amz-grant-full-control", false, kGrantOps, {}, kNotImplemented, kNoGrants},
+    {"x-amz-grant-read", false, kGrantOps, {}, kNotImplemented, kNoGrants},
+    {"x-amz-grant-read-acp", false, kGrantOps, {}, kNotImplemented, kNoGrants},
+    {"x-amz-grant-write", false, kGrantOps, {}, kNotImplemented, kNoGrants},
+    {"x-amz-grant-write-acp", false, kGrantOps, {}, kNotImplemented, kNoGrants},
+    {"x-amz-object-ownership",
+     false,
+     Ops({kCreateBucket}),
+     {},
+     kNotImplemented,
+     "Object ownership controls are not implemented."},
+    // Other object features
+    {"x-amz-website-redirect-location",
+     false,
+     kObjectWrites,
+     {},
+     kNotImplemented,
+     "Website redirects are not implemented."},
+    {"x-amz-write-offset-bytes",
+     false,
+     Ops({kPutObject}),
+     {},
+     kNotImplemented,
+     "Appending to objects is not implemented."},
+    {"x-amz-checksum-type",
+     false,
+     Ops({kCreateMultipartUpload, kCompleteMultipartUpload}),
+     {"COMPOSITE"},
+     kNotImplemented,
+     "Full-object checksums of multipart uploads are not implemented."},
+    {"x-amz-mp-object-size",
+     false,
+     Ops({kCompleteMultipartUpload}),
+     {},
+     kNotImplemented,
+     "x-amz-mp-object-size is not implemented."},
+    // Conditional deletes beyond If-Match.
+    {"if-none-match",
+     false,
+     Ops({kDeleteObject}),
+     {},
+     kNotImplemented,
+     "Conditional deletes take If-Match only."},
+    {"x-amz-if-match-last-modified-time",
+     false,
+     Ops({kDeleteObject}),
+     {},
+     kNotImplemented,
+     "Conditional deletes take If-Match only."},
+    {"x-amz-if-match-size",
+     false,
+     Ops({kDeleteObject}),
+     {},
+     kNotImplemented,
+     "Conditional deletes take If-Match only."},
+    {"x-amz-mfa",
+     false,
+     Ops({kDeleteObject, kDeleteObjects}),
+     {},
+     kNotImplemented,
+     "MFA delete is not implemented."},
+    // Listing
+    {"x-amz-optional-object-attributes",
+     false,
+     Ops({kListObjectsV1, kListObjectsV2}),
+     {},
+     kNotImplemented,
+     "Optional object attributes are not implemented."},
+    {"max-buckets",
+     true,
+     Ops({kListBuckets}),
+     {},
+     kNotImplemented,
+     "Paginated ListBuckets is not implemented."},
+    {"continuation-token",
+     true,
+     Ops({kListBuckets}),
+     {},
+     kNotImplemented,
+     "Paginated ListBuckets is not implemented."},
+    {"prefix",
+     true,
+     Ops({kListBuckets}),
+     {},
+     kNotImplemented,
+     "ListBuckets with a prefix is not implemented."},
+    {"bucket-region",
+     true,
+     Ops({kListBuckets}),
+     {},
+     kNotImplemented,
+     "ListBuckets by region is not implemented."},
+});
+
+ApiError Refuse(const RefusedInput& row) {
+  switch (row.kind) {
+    case kNotImplemented:
+      return ApiError(Code::kNotImplemented, row.message);
+    case kSseCNotApplicable:
+    case kNoObjectLock:
+      return ApiError(Code::kInvalidRequest, row.message);
+  }
+  return ApiError(Code::kNotImplemented, row.message);
+}
+
+bool Allowed(const RefusedInput& row, std::string_view value) {
+  if (value.empty()) return true;
+  for (std::string_view ok : row.allowed) {
+    if (!ok.empty() && IEquals(value, ok)) return true;
+  }
+  return false;
+}
+
+std::string_view QueryValue(std::span<const http::QueryParam> query, std::string_view name,
+                            bool& present) {
+  for (const http::QueryParam& p : query) {
+    if (p.name == name) {
+      present = true;
+      return p.value;
+    }
+  }
+  present = false;
+  return {};
+}
+
+}  // namespace
+
+std::span<const RefusedInput> RefusedInputs() {
+  return kRefused;
+}
+
+ApiError CheckRefusedInputs(OpId op, const http::Request& request,
+                            std::span<const http::QueryParam> query, std::string_view owner_id) {
+  const uint64_t bit = OpBit(op);
+  for (const RefusedInput& row : kRefused) {
+    if ((row.ops & bit) == 0) continue;
+    if (row.query) {
+      bool present = false;
+      std::string_view value = QueryValue(query, row.name, present);
+      // A query parameter asks for the feature by being there, even without a value.
+      if (present && (value.empty() || !Allowed(row, value))) return Refuse(row);
+    } else if (request.has_header(row.name) && !Allowed(row, request.header(row.name))) {
+      return Refuse(row);
+    }
+  }
+  for (std::string_view name :
+       {"x-amz-expected-bucket-owner", "x-amz-source-expected-bucket-owner"}) {
+    std::string_view want = request.header(name);
+    if (!want.empty() && want != owner_id) return Code::kAccessDenied;
+  }
+  return {};
+}
+
+}  // namespace flashstor::s3
