@@ -163,6 +163,37 @@ Error ParseLogLevel(const cJSON* j, Config& c) {
   return Fail("log_level", "must be one of debug, info, notice, warning, error");
 }
 
+// "limits": {"request_timeout_s": 600, ...}: whole numbers within each field's range.
+Error ParseLimits(const cJSON* j, Config& c) {
+  struct Field {
+    const char* name;
+    std::optional<int> LimitsConfig::*member;
+    int lo, hi;
+  };
+  static constexpr Field kFields[] = {
+      {"request_timeout_s", &LimitsConfig::request_timeout_s, 0, 7 * 24 * 3600},
+      {"request_timeout_kib_per_s", &LimitsConfig::request_timeout_kib_per_s, 0, 1 << 20},
+      {"min_rate_kib", &LimitsConfig::min_rate_kib, 0, 1 << 20},
+      {"min_rate_window_s", &LimitsConfig::min_rate_window_s, 1, 3600},
+      {"max_requests_per_client", &LimitsConfig::max_requests_per_client, 0, 1 << 16},
+      {"stall_restart_s", &LimitsConfig::stall_restart_s, 0, 24 * 3600},
+  };
+  return ForEachMember(
+      j, "limits", [&](const std::string& key, const std::string& path, const cJSON* v) -> Error {
+        for (const Field& f : kFields) {
+          if (key != f.name) continue;
+          if (!cJSON_IsNumber(v) || v->valuedouble != std::floor(v->valuedouble) ||
+              v->valuedouble < f.lo || v->valuedouble > f.hi) {
+            return Fail(path, "must be a whole number from " + std::to_string(f.lo) + " to " +
+                                  std::to_string(f.hi));
+          }
+          c.limits.*f.member = static_cast<int>(v->valuedouble);
+          return std::nullopt;
+        }
+        return Fail(path, "unknown field");
+      });
+}
+
 // The field table: every top-level key the file may hold.
 Error ParseField(const std::string& key, const std::string& path, const cJSON* v, Config& c) {
   using namespace internal;
@@ -179,6 +210,7 @@ Error ParseField(const std::string& key, const std::string& path, const cJSON* v
   if (key == "metrics_access") return ParseMetricsAccess(v, c);
   if (key == "audit") return ParseAudit(v, c);
   if (key == "log_level") return ParseLogLevel(v, c);
+  if (key == "limits") return ParseLimits(v, c);
   return Fail(path, "unknown field");
 }
 

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string>
 
 #include "flashstor/http/parser.h"
 #include "flashstor/http/request.h"
@@ -22,7 +23,14 @@ struct LoopContext;
 // body). Heads are bounded below this by http::Limits::max_head_bytes.
 inline constexpr size_t kReceiveBuffer = 32 * 1024;
 
-enum class ConnState : uint8_t { kIdle, kReadingHead, kHandshake, kDispatched, kLingering };
+enum class ConnState : uint8_t {
+  kIdle,
+  kReadingHead,
+  kHandshake,
+  kDispatched,
+  kReplying,  // the loop sends a response it produced itself (health, metrics)
+  kLingering
+};
 
 // What an epoll registration points at: a listening socket or a connection.
 struct PollTag {
@@ -60,6 +68,11 @@ struct Connection : PollTag {
   struct TimerList* list = nullptr;
 
   char remote[64] = {};
+  char client[48] = {};   // remote address without the port: key of the per-client cap
+  bool admitted = false;  // counted in the per-client in-flight map
+
+  std::string reply;  // a loop-served response being sent, and how much of it went out
+  size_t reply_sent = 0;
 };
 
 // FIFO of connections sharing one timeout, so the earliest deadline is always at the head.

@@ -15,11 +15,13 @@
 #include <thread>
 #include <unordered_set>
 
+#include "client_limiter.h"
 #include "connection.h"
 #include "early_response.h"
 #include "flashstor/net/event_loop.h"
 #include "flashstor/obs/log.h"
 #include "flashstor/tls/tls_context.h"
+#include "loop_reply.h"
 #include "request_worker.h"
 
 namespace flashstor::net {
@@ -35,7 +37,7 @@ struct LoopContext {
   mem::BlockPool blocks{kCachedBlocksPerLoop};
   std::unique_ptr<EventLoop> loop;
   std::thread thread;
-  TimerList idle, reading, lingering;
+  TimerList idle, reading, lingering, replying;
   std::unordered_set<Connection*> conns;
 };
 
@@ -45,6 +47,8 @@ struct HttpServer::Impl {
   ServerOptions options;
   http::Handler& handler;
   HttpServer::ErrorBodyFn error_body;
+  HttpServer::LoopResponder loop_responder;
+  std::unique_ptr<ClientLimiter> limiter;
   std::function<void(int)> tick_hook;
   tls::TlsContext* tls = nullptr;
   std::vector<std::unique_ptr<ListenerTag>> listeners;
@@ -53,7 +57,7 @@ struct HttpServer::Impl {
   std::atomic<bool> stopping{false};
 
   std::atomic<uint64_t> accepted{0}, active{0}, rejected{0}, head_timeouts{0}, idle_closed{0},
-      early_errors{0}, requests{0};
+      early_errors{0}, requests{0}, client_cap_rejected{0}, loop_replies{0};
 
   void on_ready(LoopContext& lc, void* data, uint32_t events);
   void on_tick(LoopContext& lc, int64_t now);
@@ -62,11 +66,14 @@ struct HttpServer::Impl {
   void try_parse(LoopContext& lc, Connection* c);
   void reject(LoopContext& lc, Connection* c, int status);
   void linger(LoopContext& lc, Connection* c);
+  bool answer_on_loop(LoopContext& lc, Connection* c);
+  void flush_reply(LoopContext& lc, Connection* c);
+  void dispatch(LoopContext& lc, Connection* c);
   void close_conn(LoopContext& lc, Connection* c);
   void rearm(LoopContext& lc, Connection* c);
   static constexpr ssize_t kClosed = -1, kWantRead = -2, kWantWrite = -3;
   ssize_t receive(Connection* c);
-  void on_done(Connection* c, bool keep);
+  void on_done(Connection* c, AfterRequest next);
 };
 
 void HttpServer::Impl::on_ready(LoopContext& lc, void* data, uint32_t events) {
@@ -112,6 +119,7 @@ void HttpServer::Impl::accept_all(LoopContext& lc, ListenerTag& l) {
       port = ntohs(sin6->sin6_port);
     }
     std::snprintf(c->remote, sizeof(c->remote), "%s:%d", host, port);
+    std::snprintf(c->client, sizeof(c->client), "%s", host);
     if (l.tls) {
       Result<tls::TlsConnection> session =
           tls != nullptr ? tls->accept(fd) : Err(Code::kInternal, "no TLS context");
@@ -164,6 +172,7 @@ void HttpServer::Impl::rearm(LoopContext& lc, Connection* c) {
 }
 
 void HttpServer::Impl::on_readable(LoopContext& lc, Connection* c, uint32_t events) {
+  if (c->state == ConnState::kReplying) return flush_reply(lc, c);
   if (c->state == ConnState::kLingering) {
     char scratch[4096];
     ssize_t n;
@@ -214,9 +223,53 @@ void HttpServer::Impl::try_parse(LoopContext& lc, Connection* c) {
   }
   c->head_bytes = out.head_bytes;
   TimerList::unlink(c);
+  if (answer_on_loop(lc, c)) return;
+  dispatch(lc, c);
+}
+
+// Hands the request to a worker, unless its address already has its share of them.
+void HttpServer::Impl::dispatch(LoopContext& lc, Connection* c) {
+  if (!limiter->admit(c->client)) {
+    ++client_cap_rejected;
+    obs::Log(obs::Level::kInfo, "too many requests in flight from one client",
+             {{"REMOTE_ADDR", c->remote}, {"HTTP_STATUS", "503"}});
+    return reject(lc, c, 503);
+  }
+  c->admitted = true;
   c->state = ConnState::kDispatched;
   ++requests;
   pool->submit(c);
+}
+
+// Health and metrics: answered here, so they work while every worker is taken.
+bool HttpServer::Impl::answer_on_loop(LoopContext& lc, Connection* c) {
+  if (!loop_responder) return false;
+  LoopReply reply;
+  if (!loop_responder(c->request, c->arena, reply)) return false;
+  ++loop_replies;
+  PrepareLoopReply(*c, reply.status, reply.content_type, reply.body);
+  c->state = ConnState::kReplying;
+  // A client that does not read its reply is dropped after the header timeout.
+  lc.replying.push(c, MonotonicMs() + options.header_timeout_ms);
+  flush_reply(lc, c);
+  return true;
+}
+
+void HttpServer::Impl::flush_reply(LoopContext& lc, Connection* c) {
+  switch (FlushLoopReply(*c)) {
+    case FlushResult::kDone:
+      c->reply = std::string();
+      TimerList::unlink(c);
+      return linger(lc, c);
+    case FlushResult::kWantRead:
+      if (!lc.loop->mod(c->fd, kReadEvents, c).ok()) close_conn(lc, c);
+      return;
+    case FlushResult::kWantWrite:
+      if (!lc.loop->mod(c->fd, EPOLLOUT | EPOLLRDHUP | EPOLLONESHOT, c).ok()) close_conn(lc, c);
+      return;
+    case FlushResult::kFailed:
+      return close_conn(lc, c);
+  }
 }
 
 void HttpServer::Impl::reject(LoopContext& lc, Connection* c, int status) {
@@ -266,6 +319,9 @@ void HttpServer::Impl::on_tick(LoopContext& lc, int64_t now) {
   while (lc.lingering.head && lc.lingering.head->deadline_ms <= now) {
     close_conn(lc, lc.lingering.head);
   }
+  while (lc.replying.head && lc.replying.head->deadline_ms <= now) {
+    close_conn(lc, lc.replying.head);
+  }
   if (stopping.load()) {
     // Close every connection that is waiting for a request; running ones finish first.
     std::vector<Connection*> waiting;
@@ -277,10 +333,15 @@ void HttpServer::Impl::on_tick(LoopContext& lc, int64_t now) {
   if (tick_hook) tick_hook(lc.loop->index());
 }
 
-void HttpServer::Impl::on_done(Connection* c, bool keep) {
+void HttpServer::Impl::on_done(Connection* c, AfterRequest next) {
+  if (c->admitted) {
+    limiter->release(c->client);
+    c->admitted = false;
+  }
   LoopContext& lc = *c->loop;
-  lc.loop->post([this, &lc, c, keep] {
-    if (!keep || stopping.load()) return close_conn(lc, c);
+  lc.loop->post([this, &lc, c, next] {
+    if (next == AfterRequest::kLinger && !stopping.load()) return linger(lc, c);
+    if (next != AfterRequest::kKeepAlive || stopping.load()) return close_conn(lc, c);
     ++c->served;
     if (c->len > 0) {
       // Pipelined bytes of the next request are already buffered.
@@ -318,6 +379,9 @@ void HttpServer::set_error_body(ErrorBodyFn fn) {
 void HttpServer::set_tick_hook(std::function<void(int)> fn) {
   impl_->tick_hook = std::move(fn);
 }
+void HttpServer::set_loop_responder(LoopResponder fn) {
+  impl_->loop_responder = std::move(fn);
+}
 void HttpServer::set_tls(tls::TlsContext* context) {
   impl_->tls = context;
 }
@@ -351,8 +415,12 @@ Status HttpServer::adopt_listener(int fd, bool tls) {
 
 Status HttpServer::start() {
   Impl& s = *impl_;
-  s.pool = std::make_unique<RequestPool>(s.options.workers, s.handler, s.options,
-                                         [&s](Connection* c, bool keep) { s.on_done(c, keep); });
+  int cap = s.options.max_requests_per_client;
+  if (cap == 0) cap = std::max(4, s.options.workers / 2);
+  s.limiter = std::make_unique<ClientLimiter>(cap);
+  s.pool =
+      std::make_unique<RequestPool>(s.options.workers, s.handler, s.options,
+                                    [&s](Connection* c, AfterRequest next) { s.on_done(c, next); });
   for (int i = 0; i < s.options.event_loops; ++i) {
     auto lc = std::make_unique<LoopContext>();
     LoopContext* raw = lc.get();
@@ -416,7 +484,26 @@ ServerStats HttpServer::stats() const {
     st.arena_blocks_in_use += lc->blocks.in_use();
   }
   st.busy_workers = s.pool ? s.pool->busy() : 0;
+  st.client_cap_rejected = s.client_cap_rejected.load();
+  st.loop_replies = s.loop_replies.load();
+  if (s.pool) {
+    const WorkerCounters& w = s.pool->counters();
+    st.queued = s.pool->queued();
+    st.completed = w.completed.load(std::memory_order_relaxed);
+    st.cut_too_slow = w.cut_too_slow.load(std::memory_order_relaxed);
+    st.cut_deadline = w.cut_deadline.load(std::memory_order_relaxed);
+    st.cut_idle = w.cut_idle.load(std::memory_order_relaxed);
+  }
   return st;
+}
+
+RequestProgress HttpServer::progress() const {
+  const Impl& s = *impl_;
+  RequestProgress p;
+  if (!s.pool) return p;
+  p.pending = s.pool->queued();
+  p.progress = s.pool->counters().progress.load(std::memory_order_relaxed);
+  return p;
 }
 
 }  // namespace flashstor::net

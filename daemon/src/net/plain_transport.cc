@@ -1,4 +1,4 @@
-// PlainTransport: deadline-bounded blocking I/O on a non-blocking socket (poll + recv/writev).
+// PlainTransport: budget-bounded blocking I/O on a non-blocking socket (poll + recv/sendmsg).
 #include "flashstor/net/plain_transport.h"
 
 #include <poll.h>
@@ -10,25 +10,18 @@
 
 namespace flashstor::net {
 
-Status PlainTransport::wait(short events) {
-  pollfd p{.fd = fd_, .events = events, .revents = 0};
-  for (;;) {
-    int r = ::poll(&p, 1, timeout_ms_);
-    if (r > 0) return Status::Ok();
-    if (r == 0) return Status(Code::kTimeout, "socket inactivity timeout");
-    if (errno != EINTR) return StatusFromErrno(errno, "poll");
-  }
-}
-
 Result<size_t> PlainTransport::recv(std::span<char> out) {
   for (;;) {
     ssize_t n = ::recv(fd_, out.data(), out.size(), 0);
-    if (n >= 0) return static_cast<size_t>(n);
+    if (n >= 0) {
+      budget_.moved(static_cast<size_t>(n));
+      return static_cast<size_t>(n);
+    }
     if (errno == EINTR) continue;
     if (errno != EAGAIN && errno != EWOULDBLOCK) {
       return Err(Code::kCancelled, "connection reset by peer", errno);
     }
-    if (Status s = wait(POLLIN); !s.ok()) return std::unexpected(s);
+    if (Status s = WaitForPeer(fd_, POLLIN, budget_, false); !s.ok()) return std::unexpected(s);
   }
 }
 
@@ -55,10 +48,11 @@ Status PlainTransport::sendv(std::span<const iovec> iov) {
       if (errno != EAGAIN && errno != EWOULDBLOCK) {
         return Status(Code::kCancelled, "connection closed by peer", errno);
       }
-      FS_RETURN_IF_ERROR(wait(POLLOUT));
+      FS_RETURN_IF_ERROR(WaitForPeer(fd_, POLLOUT, budget_, true));
       continue;
     }
     size_t left = static_cast<size_t>(n);
+    budget_.moved(left);
     while (count > 0 && left >= cur->iov_len) {
       left -= cur->iov_len;
       ++cur;

@@ -14,7 +14,8 @@
 namespace flashstor::net {
 namespace {
 
-// Most bytes of an unread request body we read and discard to keep a connection alive.
+// Most bytes of an unread request body we read and discard to keep a connection alive (only
+// bytes that already arrived: the drain never waits).
 constexpr uint64_t kMaxDrainBytes = 256 * 1024;
 
 // The entity body of the request, whatever its framing; sends 100-continue on first read and
@@ -55,6 +56,7 @@ class RequestBody final : public DataSource {
   uint64_t bytes() const { return bytes_; }
 
   // Reads and discards the rest of the body, up to a bound; true when it reached the end.
+  // The caller sets the budget to no-wait first, so this only takes what already arrived.
   bool drain() {
     char scratch[8192];
     uint64_t drained = 0;
@@ -99,12 +101,65 @@ class ExchangeImpl final : public http::Exchange {
 }  // namespace
 
 // Builds the connection's transport inside its arena (transport_factory.cc).
-http::Transport* MakeTransport(Connection& c, int timeout_ms);
+http::Transport* MakeTransport(Connection& c, TransferBudget& budget);
 
-bool ServeRequest(Connection& c, http::Handler& handler, const ServerOptions& options,
-                  bool stopping) {
-  http::Transport* transport = MakeTransport(c, options.io_timeout_ms);
-  if (transport == nullptr) return false;
+TransferLimits RequestTransferLimits(const ServerOptions& options) {
+  TransferLimits l;
+  l.io_timeout_ms = options.io_timeout_ms;
+  l.deadline_base_ms = options.request_timeout_ms;
+  l.deadline_bytes_per_s = options.request_timeout_bytes_per_s;
+  l.min_rate_bytes = options.min_rate_bytes;
+  l.window_ms = options.min_rate_window_ms;
+  return l;
+}
+
+namespace {
+
+// One journal line and one count per client cut off; the address and figures only.
+void ReportCut(const Connection& c, const TransferBudget& budget, WorkerCounters& counters) {
+  const char* reason = nullptr;
+  switch (budget.cut()) {
+    case TransferCut::kTooSlow:
+      reason = "below the minimum transfer rate";
+      counters.cut_too_slow.fetch_add(1, std::memory_order_relaxed);
+      break;
+    case TransferCut::kDeadline:
+      reason = "request deadline passed";
+      counters.cut_deadline.fetch_add(1, std::memory_order_relaxed);
+      break;
+    case TransferCut::kIdle:
+      reason = "no data for the inactivity timeout";
+      counters.cut_idle.fetch_add(1, std::memory_order_relaxed);
+      break;
+    default:
+      return;
+  }
+  obs::Log(obs::Level::kNotice, "slow client cut off",
+           {{"REMOTE_ADDR", c.remote},
+            {"REASON", reason},
+            {"DIRECTION", budget.sending() ? "sending response" : "receiving request body"},
+            {"RATE_BPS", std::to_string(budget.last_rate_bps())},
+            {"BYTES", std::to_string(budget.total_bytes())}});
+}
+
+// After a complete response: reads what the client already sent of the body, without waiting.
+// Whatever is still on its way is discarded by the event loop (lingering close), so a client
+// that trickles a body it announced costs no worker.
+AfterRequest FinishBody(RequestBody& body, TransferBudget& budget) {
+  if (body.at_end()) return AfterRequest::kKeepAlive;
+  if (body.body_withheld() || body.failed()) return AfterRequest::kLinger;
+  budget.set_no_wait();
+  return body.drain() ? AfterRequest::kKeepAlive : AfterRequest::kLinger;
+}
+
+}  // namespace
+
+AfterRequest ServeRequest(Connection& c, http::Handler& handler, const ServerOptions& options,
+                          bool stopping, WorkerCounters& counters) {
+  TransferBudget budget(RequestTransferLimits(options),
+                        static_cast<int64_t>(c.head_start_ns / 1'000'000), &counters.progress);
+  http::Transport* transport = MakeTransport(c, budget);
+  if (transport == nullptr) return AfterRequest::kClose;
   // Destroyed before the arena is reset (or the connection closed), whatever path returns.
   struct TransportGuard {
     http::Transport* t;
@@ -123,29 +178,32 @@ bool ServeRequest(Connection& c, http::Handler& handler, const ServerOptions& op
 
   ExchangeImpl exchange(c, body, response);
   handler.serve(exchange);
+  ReportCut(c, budget, counters);
 
   if (!response.head_sent()) {
     response.set_status(500);
     response.set_keep_alive(false);
     (void)response.send("");
-    return false;
+    return AfterRequest::kLinger;
   }
   // A response cut short (handler error mid-stream) leaves the client unable to find the next
   // response: the connection must close.
-  if (!response.keep_alive() || !response.complete()) return false;
-  if (!body.at_end()) {
-    if (body.body_withheld() || body.failed() || !body.drain()) return false;
+  if (!response.complete()) return AfterRequest::kClose;
+  AfterRequest next = FinishBody(body, budget);
+  if (!response.keep_alive()) {
+    return next == AfterRequest::kKeepAlive ? AfterRequest::kClose : next;
   }
+  if (next != AfterRequest::kKeepAlive) return next;
   std::string_view leftover = input.leftover();
   c.arena.reset();
   c.buf = static_cast<char*>(c.arena.allocate_scoped(kReceiveBuffer));
-  if (c.buf == nullptr) return false;
+  if (c.buf == nullptr) return AfterRequest::kClose;
   std::memmove(c.buf, leftover.data(), leftover.size());
   c.len = leftover.size();
   c.head_bytes = 0;
   c.parser.reset();
   c.request = http::Request{};
-  return true;
+  return AfterRequest::kKeepAlive;
 }
 
 RequestPool::RequestPool(int threads, http::Handler& handler, const ServerOptions& options,
@@ -172,6 +230,11 @@ size_t RequestPool::busy() const {
   return busy_ + queue_.size();
 }
 
+size_t RequestPool::queued() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return queue_.size();
+}
+
 void RequestPool::shutdown() {
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -195,12 +258,14 @@ void RequestPool::run() {
       queue_.pop_front();
       ++busy_;
     }
-    bool keep = ServeRequest(*c, handler_, options_, stopping_.load());
+    AfterRequest next = ServeRequest(*c, handler_, options_, stopping_.load(), counters_);
+    counters_.completed.fetch_add(1, std::memory_order_relaxed);
+    counters_.progress.fetch_add(1, std::memory_order_relaxed);
     {
       std::lock_guard<std::mutex> lock(mu_);
       --busy_;
     }
-    done_(c, keep);
+    done_(c, next);
   }
 }
 

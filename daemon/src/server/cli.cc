@@ -20,6 +20,23 @@ std::expected<int, std::string> ParseInt(std::string_view flag, std::string_view
   return v;
 }
 
+// Flags that bound what one client may take of the workers (config "limits").
+std::optional<int> config::LimitsConfig::*LimitFlag(std::string_view flag) {
+  using L = config::LimitsConfig;
+  static constexpr std::pair<std::string_view, std::optional<int> L::*> kFlags[] = {
+      {"--request-timeout", &L::request_timeout_s},
+      {"--request-timeout-rate", &L::request_timeout_kib_per_s},
+      {"--min-rate", &L::min_rate_kib},
+      {"--min-rate-window", &L::min_rate_window_s},
+      {"--max-requests-per-client", &L::max_requests_per_client},
+      {"--stall-restart", &L::stall_restart_s},
+  };
+  for (const auto& [name, field] : kFlags) {
+    if (flag == name) return field;
+  }
+  return nullptr;
+}
+
 std::expected<CliResult, std::string> ParseServer(const std::vector<std::string>& args, size_t i) {
   CliResult r;
   r.command = Command::kServer;
@@ -75,6 +92,10 @@ std::expected<CliResult, std::string> ParseServer(const std::vector<std::string>
         auto v = ParseInt(flag, value, 1, 256);
         if (!v) return std::unexpected(v.error());
         s.event_loops = *v;
+      } else if (std::optional<int> config::LimitsConfig::*field = LimitFlag(flag)) {
+        auto v = ParseInt(flag, value, 0, 7 * 24 * 3600);
+        if (!v) return std::unexpected(v.error());
+        s.limits.*field = *v;
       } else {
         return std::unexpected("unknown flag " + flag + " (see 'flashstor server --help')");
       }
@@ -155,6 +176,16 @@ Flags:
   --workers N              request worker threads (default max(16, 8 x cores))
   --event-loops N          epoll event loops (default 2 x cores)
   --log-level LEVEL        debug, info, notice, warning, error (default info)
+  --request-timeout S      total time a request may wait on its client, before the rate
+                           credit below (default 600; 0: none)
+  --request-timeout-rate K each K KiB moved adds 1 s to that deadline (default 64)
+  --min-rate K             a client must move K KiB per window while we wait on it, either
+                           direction, or it is cut off (default 32; 0: no minimum)
+  --min-rate-window S      the window of --min-rate, in seconds of waiting (default 10)
+  --max-requests-per-client N  requests in flight per client address; beyond, 503 SlowDown
+                           (default 0: max(4, workers / 2))
+  --stall-restart S        stop pinging the systemd watchdog when requests wait for a worker
+                           and none has progressed for S seconds (default 60; 0: never)
   --seccomp MODE            enforce (default: forbidden syscalls kill the daemon) or log
                            (allowed but logged by the kernel; for debugging and profiling)
   --allow-root             keep serving as root when no run user is configured

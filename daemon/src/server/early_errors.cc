@@ -23,6 +23,10 @@ std::pair<std::string, std::string> EarlyErrorBody(int status) {
       error = s3::ApiError(s3::ErrorId::kMaxMessageLengthExceeded,
                            "The request header section is too large.");
       break;
+    case 503:
+      // Too many requests in flight from one address: SDKs back off and retry.
+      error = s3::ApiError(Code::kWriteQuorum, "Please reduce your request rate.");
+      break;
     case 501:
       error = s3::ApiError(Code::kNotImplemented,
                            "A header you provided implies functionality "

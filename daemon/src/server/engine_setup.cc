@@ -78,6 +78,23 @@ void RegisterServerMetrics(const net::HttpServer& http, const Engine& engine) {
              [&http] { return static_cast<double>(http.stats().busy_workers); });
   r.gauge_fn("flashstor_workers", "Request worker threads.", {},
              [&http] { return static_cast<double>(http.workers()); });
+  r.gauge_fn("flashstor_workers_queued", "Requests waiting for a free worker.", {},
+             [&http] { return static_cast<double>(http.stats().queued); });
+  auto cut = [&http](uint64_t net::ServerStats::*f) {
+    return [&http, f] { return static_cast<double>(http.stats().*f); };
+  };
+  r.gauge_fn("flashstor_http_slow_clients_cut", "Requests cut off for a slow or silent client.",
+             {{"reason", "min_rate"}}, cut(&net::ServerStats::cut_too_slow));
+  r.gauge_fn("flashstor_http_slow_clients_cut", "Requests cut off for a slow or silent client.",
+             {{"reason", "deadline"}}, cut(&net::ServerStats::cut_deadline));
+  r.gauge_fn("flashstor_http_slow_clients_cut", "Requests cut off for a slow or silent client.",
+             {{"reason", "inactivity"}}, cut(&net::ServerStats::cut_idle));
+  r.gauge_fn("flashstor_http_client_cap_rejected",
+             "Requests answered 503 for too many in flight from one address.", {},
+             cut(&net::ServerStats::client_cap_rejected));
+  r.gauge_fn("flashstor_http_loop_replies",
+             "Health and metrics requests answered by the event loops.", {},
+             cut(&net::ServerStats::loop_replies));
   const object::ErasureSets& sets = *engine.sets;
   auto stat = [&sets](uint64_t object::EngineStats::*field) {
     return [&sets, field] { return static_cast<double>(sets.stats().*field); };
@@ -108,8 +125,8 @@ void RegisterServerMetrics(const net::HttpServer& http, const Engine& engine) {
         return 0.0;
       };
     };
-    r.gauge_fn("flashstor_drive_read_bytes", "Bytes read from a drive.",
-               {{"drive", u.endpoint}}, field(&object::ErasureSets::DriveUsage::bytes_read));
+    r.gauge_fn("flashstor_drive_read_bytes", "Bytes read from a drive.", {{"drive", u.endpoint}},
+               field(&object::ErasureSets::DriveUsage::bytes_read));
     r.gauge_fn("flashstor_drive_written_bytes", "Bytes written to a drive.",
                {{"drive", u.endpoint}}, field(&object::ErasureSets::DriveUsage::bytes_written));
     r.gauge_fn("flashstor_drive_errors", "Drive calls that failed (I/O, full, offline).",
@@ -118,8 +135,8 @@ void RegisterServerMetrics(const net::HttpServer& http, const Engine& engine) {
   auto codec = [](uint64_t erasure::CodecTotals::*f, double scale) {
     return [f, scale] { return static_cast<double>(erasure::ReadCodecTotals().*f) * scale; };
   };
-  r.gauge_fn("flashstor_erasure_encode_seconds", "Time spent in Reed-Solomon encoding.",
-             {}, codec(&erasure::CodecTotals::encode_ns, 1e-9));
+  r.gauge_fn("flashstor_erasure_encode_seconds", "Time spent in Reed-Solomon encoding.", {},
+             codec(&erasure::CodecTotals::encode_ns, 1e-9));
   r.gauge_fn("flashstor_erasure_encode_bytes", "Data bytes erasure-encoded.", {},
              codec(&erasure::CodecTotals::encode_bytes, 1.0));
   r.gauge_fn("flashstor_erasure_decode_seconds",

@@ -26,6 +26,7 @@
 #include "flashstor/server/early_errors.h"
 #include "flashstor/server/engine_setup.h"
 #include "flashstor/server/listeners.h"
+#include "flashstor/server/loop_endpoints.h"
 #include "flashstor/server/request_observer.h"
 #include "flashstor/server/settings.h"
 #include "flashstor/sys/audit_events.h"
@@ -62,6 +63,22 @@ sigset_t BlockSignals() {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   signal(SIGPIPE, SIG_IGN);
   return set;
+}
+
+// Requests waiting for a worker with none progressing for this long: stop the watchdog pings.
+// Every wait on a client is bounded well below it (inactivity 60 s, rate window 10 s).
+constexpr int kDefaultStallRestartS = 60;
+
+net::ServerOptions ServerOptionsFrom(const config::LimitsConfig& l) {
+  net::ServerOptions o;
+  if (l.request_timeout_s) o.request_timeout_ms = *l.request_timeout_s * 1000;
+  if (l.request_timeout_kib_per_s) {
+    o.request_timeout_bytes_per_s = static_cast<uint64_t>(*l.request_timeout_kib_per_s) * 1024;
+  }
+  if (l.min_rate_kib) o.min_rate_bytes = static_cast<uint64_t>(*l.min_rate_kib) * 1024;
+  if (l.min_rate_window_s) o.min_rate_window_ms = *l.min_rate_window_s * 1000;
+  if (l.max_requests_per_client) o.max_requests_per_client = *l.max_requests_per_client;
+  return o;
 }
 
 }  // namespace
@@ -139,11 +156,13 @@ int RunServer(const ServerArgs& args) {
   handler.set_admin_handler(&admin);
   handler.set_observer(&observer);
 
-  net::ServerOptions options;
+  net::ServerOptions options = ServerOptionsFrom(cfg.limits);
   options.workers = args.workers;
   options.event_loops = args.event_loops;
   net::HttpServer http(options, handler);
   http.set_tls(tls.get());
+  http.set_loop_responder(
+      MakeLoopEndpoints(health, verifier, cfg.metrics_access == config::MetricsAccess::kPublic));
   http.set_error_body([](int status) { return EarlyErrorBody(status); });
   std::vector<int> health_ids;
   std::vector<size_t> watchdog_ids;
@@ -163,6 +182,12 @@ int RunServer(const ServerArgs& args) {
   }
   RegisterServerMetrics(http, *engine);
   if (Status s = http.start(); !s.ok()) return Fail("event loops", Describe(s));
+  watchdog.set_progress_probe(
+      [&http] {
+        net::RequestProgress p = http.progress();
+        return sys::WatchdogMonitor::RequestProgress{p.pending, p.progress};
+      },
+      std::chrono::seconds(cfg.limits.stall_restart_s.value_or(kDefaultStallRestartS)));
   auto interval = sys::WatchdogInterval();
   if (interval && interval->count() > 0) (void)watchdog.start(*interval);
 

@@ -21,6 +21,15 @@ std::expected<config::Config, std::string> ResolveSettings(const ServerArgs& arg
   if (!args.domain.empty()) cfg.domain = args.domain;
   if (!args.region.empty()) cfg.region = args.region;
   if (args.parity) cfg.parity = args.parity;
+  for (std::optional<int> config::LimitsConfig::*f :
+       {&config::LimitsConfig::request_timeout_s, &config::LimitsConfig::request_timeout_kib_per_s,
+        &config::LimitsConfig::min_rate_kib, &config::LimitsConfig::min_rate_window_s,
+        &config::LimitsConfig::max_requests_per_client, &config::LimitsConfig::stall_restart_s}) {
+    if (args.limits.*f) cfg.limits.*f = args.limits.*f;
+  }
+  if (cfg.limits.min_rate_window_s && *cfg.limits.min_rate_window_s < 1) {
+    return std::unexpected(std::string("--min-rate-window: must be at least 1 second"));
+  }
   if (!args.log_level.empty()) {
     static constexpr std::pair<std::string_view, config::LogLevel> kLevels[] = {
         {"error", config::LogLevel::kError},

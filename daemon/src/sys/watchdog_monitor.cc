@@ -1,5 +1,5 @@
-// WatchdogMonitor: liveness marks per event loop and the pinger thread that turns "all
-// loops alive" into WATCHDOG=1 at half the systemd watchdog interval.
+// WatchdogMonitor: liveness marks per event loop, the request-progress check, and the pinger
+// thread that turns "all loops alive, requests served" into WATCHDOG=1 at half the interval.
 #include "flashstor/sys/watchdog_monitor.h"
 
 #include "flashstor/obs/log.h"
@@ -42,7 +42,36 @@ std::vector<std::string> WatchdogMonitor::stale_loops() const {
   return stale;
 }
 
-bool WatchdogMonitor::check_and_ping() {
+void WatchdogMonitor::set_progress_probe(ProgressFn probe, std::chrono::milliseconds stall_limit) {
+  probe_ = std::move(probe);
+  stall_limit_ = stall_limit;
+  last_change_ = Clock::now();
+}
+
+bool WatchdogMonitor::requests_stalled(Clock::time_point now) {
+  if (!probe_ || stall_limit_.count() <= 0) return false;
+  const RequestProgress p = probe_();
+  if (p.pending == 0 || p.progress != last_progress_) {
+    last_progress_ = p.progress;
+    last_change_ = now;
+    if (requests_stall_logged_) {
+      requests_stall_logged_ = false;
+      obs::Log(obs::Level::kNotice, "requests are being served again");
+    }
+    return false;
+  }
+  if (now - last_change_ < stall_limit_) return false;
+  if (!requests_stall_logged_) {
+    requests_stall_logged_ = true;
+    obs::Log(obs::Level::kWarning,
+             "requests wait for a worker and none has progressed: withholding watchdog ping",
+             {{"PENDING", std::to_string(p.pending)},
+              {"STALL_MS", std::to_string(stall_limit_.count())}});
+  }
+  return true;
+}
+
+bool WatchdogMonitor::check_and_ping(Clock::time_point now) {
   const size_t n = count_.load(std::memory_order_acquire);
   for (size_t i = 0; i < n; ++i) {
     if (ticked_[i].load(std::memory_order_relaxed)) continue;
@@ -53,6 +82,7 @@ bool WatchdogMonitor::check_and_ping() {
     }
     return false;
   }
+  if (requests_stalled(now)) return false;
   // A tick landing between the check and the reset is absorbed: that loop was alive anyway.
   for (size_t i = 0; i < n; ++i) ticked_[i].store(false, std::memory_order_relaxed);
   if (stall_logged_) {

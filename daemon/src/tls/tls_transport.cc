@@ -1,4 +1,4 @@
-// TlsTransport: SSL_read/SSL_write loops with poll() waits bounded by the I/O timeout.
+// TlsTransport: SSL_read/SSL_write loops with poll() waits bounded by the request's budget.
 #include "flashstor/tls/tls_transport.h"
 
 #include <poll.h>
@@ -8,18 +8,10 @@
 
 namespace flashstor::tls {
 
+// Wire bytes are not visible through SSL, so the plaintext bytes stand for them in the budget.
 Status TlsTransport::wait(TlsIoStatus want) {
-  pollfd pfd{conn_.fd(), static_cast<short>(want == TlsIoStatus::kWantRead ? POLLIN : POLLOUT), 0};
-  const auto deadline = std::chrono::steady_clock::now() + io_timeout_;
-  for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) return Status(Code::kTimeout, "tls: I/O deadline passed");
-    const int r = poll(&pfd, 1, static_cast<int>(std::min<int64_t>(left.count(), 1 << 30)));
-    if (r > 0) return Status::Ok();  // readable/writable or HUP/ERR: the SSL call will tell
-    if (r == 0) return Status(Code::kTimeout, "tls: I/O deadline passed");
-    if (errno != EINTR) return StatusFromErrno(errno, "tls: poll");
-  }
+  const bool readable = want == TlsIoStatus::kWantRead;
+  return net::WaitForPeer(conn_.fd(), readable ? POLLIN : POLLOUT, budget_, !readable);
 }
 
 Result<size_t> TlsTransport::recv(std::span<char> out) {
@@ -28,6 +20,7 @@ Result<size_t> TlsTransport::recv(std::span<char> out) {
     const TlsIo io = conn_.read(out);
     switch (io.status) {
       case TlsIoStatus::kOk:
+        budget_.moved(io.bytes);
         return io.bytes;
       case TlsIoStatus::kClosed:
         return 0;
@@ -46,6 +39,7 @@ Status TlsTransport::write_all(const char* data, size_t len) {
     const TlsIo io = conn_.write(std::span<const char>(data, slice));
     switch (io.status) {
       case TlsIoStatus::kOk:
+        budget_.moved(io.bytes);
         data += io.bytes;
         len -= io.bytes;
         break;

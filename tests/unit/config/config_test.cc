@@ -154,6 +154,19 @@ void test_other_fields_wrong(void**) {
   ExpectError(With("audit", R"({"journald":1})"), "audit.journald", "true or false");
   ExpectError(With("audit", R"({"syslog":true})"), "audit.syslog", "unknown field");
   ExpectError(With("log_level", R"("loud")"), "log_level", "one of");
+  ExpectError(With("limits", R"({"min_rate_kib":-1})"), "limits.min_rate_kib", "whole number");
+  ExpectError(With("limits", R"({"min_rate_window_s":0})"), "limits.min_rate_window_s",
+              "from 1 to");
+  ExpectError(With("limits", R"({"request_timeout_s":1.5})"), "limits.request_timeout_s",
+              "whole number");
+  ExpectError(With("limits", R"({"slowloris":1})"), "limits.slowloris", "unknown field");
+  ConfigResult limits = ParseConfig(
+      With("limits", R"({"request_timeout_s":900,"min_rate_kib":8,"max_requests_per_client":0})"));
+  assert_true(limits.has_value());
+  assert_int_equal(*limits->limits.request_timeout_s, 900);
+  assert_int_equal(*limits->limits.min_rate_kib, 8);
+  assert_int_equal(*limits->limits.max_requests_per_client, 0);
+  assert_false(limits->limits.stall_restart_s.has_value());
   ConfigResult ok = ParseConfig(With("parity", "2"));
   assert_true(ok.has_value());
   assert_int_equal(*ok->parity, 2);

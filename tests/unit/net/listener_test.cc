@@ -12,6 +12,13 @@
 
 using namespace flashstor;
 
+// A budget bounded by inactivity only.
+static net::TransferBudget IdleBudget(int ms) {
+  net::TransferLimits l;
+  l.io_timeout_ms = ms;
+  return net::TransferBudget(l, net::TransferClockMs());
+}
+
 static void test_bind_port_zero(void** state) {
   (void)state;
   auto fd = net::BindListener("127.0.0.1:0", 16);
@@ -40,7 +47,8 @@ static void test_transport_roundtrip_and_timeout(void** state) {
   (void)state;
   int sv[2];
   assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
-  net::PlainTransport a(sv[0], 200), b(sv[1], 200);
+  net::TransferBudget ba = IdleBudget(200), bb = IdleBudget(200);
+  net::PlainTransport a(sv[0], ba), b(sv[1], bb);
   char h1[] = "hello ", h2[] = "world";
   iovec iov[2] = {{h1, 6}, {h2, 5}};
   assert_true(a.sendv(iov).ok());
@@ -70,7 +78,8 @@ static void test_transport_large_write_backpressure(void** state) {
   assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
   std::string big(8 << 20, 'x');
   std::thread reader([&] {
-    net::PlainTransport r(sv[1], 5000);
+    net::TransferBudget rb = IdleBudget(5000);
+    net::PlainTransport r(sv[1], rb);
     char buf[65536];
     size_t total = 0;
     while (total < big.size()) {
@@ -80,7 +89,8 @@ static void test_transport_large_write_backpressure(void** state) {
     }
     assert_int_equal(total, big.size());
   });
-  net::PlainTransport w(sv[0], 5000);
+  net::TransferBudget wb = IdleBudget(5000);
+  net::PlainTransport w(sv[0], wb);
   iovec iov{big.data(), big.size()};
   assert_true(w.sendv(std::span<const iovec>(&iov, 1)).ok());
   reader.join();

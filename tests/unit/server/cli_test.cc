@@ -31,6 +31,23 @@ static void test_flags_with_equals_and_numbers(void** state) {
   assert_string_equal(r->server.tls_addresses[0].c_str(), ":443");
 }
 
+static void test_limit_flags(void** state) {
+  (void)state;
+  auto r = ParseCommandLine({"server", "--request-timeout", "30", "--min-rate=4",
+                             "--min-rate-window", "2", "--max-requests-per-client", "3",
+                             "--stall-restart", "0", "--request-timeout-rate", "128", "/d"});
+  assert_true(r.has_value());
+  const flashstor::config::LimitsConfig& l = r->server.limits;
+  assert_int_equal(*l.request_timeout_s, 30);
+  assert_int_equal(*l.min_rate_kib, 4);
+  assert_int_equal(*l.min_rate_window_s, 2);
+  assert_int_equal(*l.max_requests_per_client, 3);
+  assert_int_equal(*l.stall_restart_s, 0);
+  assert_int_equal(*l.request_timeout_kib_per_s, 128);
+  assert_false(ParseCommandLine({"server", "--min-rate", "-1", "/d"}).has_value());
+  assert_false(ParseCommandLine({"server", "--request-timeout", "x", "/d"}).has_value());
+}
+
 static void test_errors(void** state) {
   (void)state;
   assert_false(ParseCommandLine({"server", "--bogus", "/d"}).has_value());
@@ -62,6 +79,7 @@ int main() {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_server_with_drives),
       cmocka_unit_test(test_flags_with_equals_and_numbers),
+      cmocka_unit_test(test_limit_flags),
       cmocka_unit_test(test_errors),
       cmocka_unit_test(test_help_and_subcommands),
   };

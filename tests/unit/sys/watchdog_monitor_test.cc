@@ -52,6 +52,33 @@ void test_pings_only_when_all_loops_ticked(void**) {
   assert_int_equal(pings, 2);
 }
 
+// Requests wait for a worker and nothing progresses (every worker stuck): after the stall
+// limit the pings stop, so systemd restarts the daemon; progress or an empty queue resumes.
+void test_pings_stop_when_requests_stall(void**) {
+  int pings = 0;
+  WatchdogMonitor m([&pings] {
+    ++pings;
+    return Status::Ok();
+  });
+  WatchdogMonitor::RequestProgress state{0, 0};
+  m.set_progress_probe([&state] { return state; }, 5s);
+  const auto t0 = WatchdogMonitor::Clock::now();
+  assert_true(m.check_and_ping(t0));  // idle server: pings
+  state = {3, 0};                     // three requests queued, workers all busy
+  assert_true(m.check_and_ping(t0 + 1s));
+  assert_true(m.check_and_ping(t0 + 4s));   // 4 s without progress: within the limit
+  assert_false(m.check_and_ping(t0 + 6s));  // 5 s: withheld
+  assert_false(m.check_and_ping(t0 + 60s));
+  assert_int_equal(pings, 3);
+  state.progress = 1;  // a worker moved bytes or finished a request
+  assert_true(m.check_and_ping(t0 + 61s));
+  assert_true(m.check_and_ping(t0 + 65s));
+  assert_false(m.check_and_ping(t0 + 67s));
+  state.pending = 0;  // the queue drained: nothing is waiting, nothing is stalled
+  assert_true(m.check_and_ping(t0 + 68s));
+  assert_int_equal(pings, 6);
+}
+
 void test_no_loops_always_pings(void**) {
   int pings = 0;
   WatchdogMonitor m([&pings] {
@@ -145,6 +172,7 @@ void test_pinger_thread_with_notify_socket(void**) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_pings_only_when_all_loops_ticked),
+      cmocka_unit_test(test_pings_stop_when_requests_stall),
       cmocka_unit_test(test_no_loops_always_pings),
       cmocka_unit_test(test_loop_limit),
       cmocka_unit_test(test_disabled_interval_starts_nothing),

@@ -22,6 +22,13 @@ using namespace std::chrono_literals;
 
 namespace {
 
+// A budget bounded by inactivity only, as the transport had before rate bounds existed.
+flashstor::net::TransferBudget IdleBudget(std::chrono::milliseconds ms) {
+  flashstor::net::TransferLimits l;
+  l.io_timeout_ms = static_cast<int>(ms.count());
+  return flashstor::net::TransferBudget(l, flashstor::net::TransferClockMs());
+}
+
 struct Fixture {
   std::string dir;
   std::unique_ptr<TlsContext> ctx;
@@ -84,7 +91,8 @@ static void test_request_response(void** state) {
 
   std::string server_got;
   std::thread server([&] {
-    TlsTransport t(*s.server, 2000ms);
+    flashstor::net::TransferBudget budget = IdleBudget(2000ms);
+    TlsTransport t(*s.server, budget);
     char buf[1000];
     while (server_got.size() < request.size()) {
       auto n = t.recv(buf);
@@ -129,7 +137,8 @@ static void test_many_small_buffers_coalesce(void** state) {
     expect += p;
   }
   std::thread server([&] {
-    TlsTransport t(*s.server, 2000ms);
+    flashstor::net::TransferBudget budget = IdleBudget(2000ms);
+    TlsTransport t(*s.server, budget);
     assert_true(t.sendv(iov).ok());
   });
   std::string got;
@@ -151,7 +160,8 @@ static void test_peer_close_and_timeout(void** state) {
   {
     Session s;
     Establish(f, s);
-    TlsTransport t(*s.server, 150ms);
+    flashstor::net::TransferBudget budget = IdleBudget(150ms);
+    TlsTransport t(*s.server, budget);
     char buf[64];
     const auto t0 = std::chrono::steady_clock::now();
     auto r = t.recv(buf);  // nothing sent: the deadline fires
@@ -168,7 +178,8 @@ static void test_peer_close_and_timeout(void** state) {
   {
     Session s;
     Establish(f, s);
-    TlsTransport t(*s.server, 1000ms);
+    flashstor::net::TransferBudget budget = IdleBudget(1000ms);
+    TlsTransport t(*s.server, budget);
     close(s.sp.client);  // abrupt close without close_notify
     s.sp.client = -1;
     char buf[64];

@@ -32,6 +32,17 @@ struct AuditConfig {
   bool journald = true;  // also send audit records to journald
 };
 
+// Bounds on what one client may take of the request workers (net::ServerOptions holds the
+// defaults; unset here means the default). Zero switches a bound off.
+struct LimitsConfig {
+  std::optional<int> request_timeout_s;          // total per request, before the rate credit
+  std::optional<int> request_timeout_kib_per_s;  // 1 s more per this many KiB moved
+  std::optional<int> min_rate_kib;               // at least this many KiB per window ...
+  std::optional<int> min_rate_window_s;          // ... of waiting for the client
+  std::optional<int> max_requests_per_client;    // in flight per address (0 = auto)
+  std::optional<int> stall_restart_s;  // requests queued, none progressing: stop the watchdog
+};
+
 struct Config {
   std::string root_user;            // 3..128 chars of [A-Za-z0-9._@-]
   std::string root_password;        // 8..256 printable ASCII, no spaces; never log it
@@ -46,6 +57,7 @@ struct Config {
   MetricsAccess metrics_access = MetricsAccess::kSigned;
   AuditConfig audit;
   LogLevel log_level = LogLevel::kInfo;
+  LimitsConfig limits;
 };
 
 // A validation failure: field is a JSON path such as "drives[2]" or "audit.file" ("config"

@@ -1,7 +1,7 @@
 // HttpServer: accepts connections on listening sockets, receives request heads on epoll event
 // loops (with header deadlines and idle timeouts), and hands each complete head to a request
-// worker that runs the http::Handler with blocking, deadline-bounded I/O. Connections return
-// to their loop for keep-alive afterwards.
+// worker that runs the http::Handler with blocking I/O bounded by a per-request budget
+// (deadline, minimum rate). Connections return to their loop for keep-alive or lingering close.
 #pragma once
 
 #include <cstdint>
@@ -30,7 +30,28 @@ struct ServerStats {
   uint64_t requests = 0;             // dispatched to workers
   uint64_t arena_bytes = 0;          // bytes of arena blocks, in use or cached by the loops
   uint64_t arena_blocks_in_use = 0;  // blocks held by connections (idle ones hold none)
-  uint64_t busy_workers = 0;
+  uint64_t busy_workers = 0;         // requests running or queued
+  uint64_t queued = 0;               // requests waiting for a free worker
+  uint64_t completed = 0;            // requests a worker finished
+  uint64_t cut_too_slow = 0;         // clients below the minimum transfer rate
+  uint64_t cut_deadline = 0;         // requests past their total deadline
+  uint64_t cut_idle = 0;             // clients silent for the inactivity timeout
+  uint64_t client_cap_rejected = 0;  // 503s for too many requests from one address
+  uint64_t loop_replies = 0;         // requests answered by the loop itself (health, metrics)
+};
+
+// Whether requests are being served, for the watchdog: progress moves whenever a request
+// finishes or a worker moves bytes for one; pending counts requests waiting for a worker.
+struct RequestProgress {
+  uint64_t pending = 0;
+  uint64_t progress = 0;
+};
+
+// A response the event loop gives itself, with no worker (cheap, in-memory answers only).
+struct LoopReply {
+  int status = 200;
+  std::string content_type;
+  std::string body;
 };
 
 class HttpServer {
@@ -47,6 +68,13 @@ class HttpServer {
   void set_error_body(ErrorBodyFn fn);
   // Called on each event loop at least once a second (watchdog liveness).
   void set_tick_hook(std::function<void(int loop_index)> fn);
+  // Requests the event loop answers itself, before the per-client cap and without a worker, so
+  // they answer while every worker is busy: fn returns true and fills the reply when it takes
+  // the request. It runs on a loop thread: it must be quick, thread-safe and never block.
+  // The reply closes the connection. Set before start().
+  using LoopResponder =
+      std::function<bool(const http::Request& request, mem::Arena& arena, LoopReply& reply)>;
+  void set_loop_responder(LoopResponder fn);
   // TLS context for listeners added with tls=true; must outlive the server.
   void set_tls(tls::TlsContext* context);
 
@@ -62,6 +90,7 @@ class HttpServer {
   int event_loops() const;
   int workers() const;
   ServerStats stats() const;
+  RequestProgress progress() const;
 
  private:
   struct Impl;

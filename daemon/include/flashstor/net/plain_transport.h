@@ -1,21 +1,23 @@
-// PlainTransport: http::Transport over a non-blocking TCP socket, waiting with poll() up to an
-// inactivity deadline, so a stalled peer costs a worker at most io_timeout.
+// PlainTransport: http::Transport over a non-blocking TCP socket, waiting with poll() within the
+// request's TransferBudget (inactivity, minimum rate, total deadline), so a stalled or trickling
+// peer costs a worker a bounded time.
 #pragma once
 
 #include "flashstor/http/transport.h"
+#include "flashstor/net/transfer_budget.h"
 
 namespace flashstor::net {
 
 class PlainTransport final : public http::Transport {
  public:
-  PlainTransport(int fd, int timeout_ms) : fd_(fd), timeout_ms_(timeout_ms) {}
+  // budget must outlive the transport.
+  PlainTransport(int fd, TransferBudget& budget) : fd_(fd), budget_(budget) {}
   Result<size_t> recv(std::span<char> out) override;
   Status sendv(std::span<const iovec> iov) override;
 
  private:
-  Status wait(short events);
   int fd_;
-  int timeout_ms_;
+  TransferBudget& budget_;
 };
 
 }  // namespace flashstor::net

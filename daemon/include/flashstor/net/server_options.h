@@ -12,6 +12,18 @@ struct ServerOptions {
   int header_timeout_ms = 10'000;  // first byte of a head to its end (anti-slowloris)
   int idle_timeout_ms = 60'000;    // keep-alive wait for the next request
   int io_timeout_ms = 60'000;      // inactivity while a worker streams a body or response
+  // Bounds on the time a request may hold a worker while it waits for its client (see
+  // net/transfer_budget.h and docs/design.md). Zero switches a bound off.
+  // Total: 10 min plus 1 s per 64 KiB moved: a 5 GiB PUT or GET at 64 KiB/s or more (about
+  // 0.5 Mbit/s) never hits it; a client that barely keeps the minimum rate is cut at ~10.5 min.
+  int request_timeout_ms = 600'000;
+  uint64_t request_timeout_bytes_per_s = 64 * 1024;
+  // Minimum rate while waiting on the client, either direction: 32 KiB per 10 s (3.2 KiB/s).
+  uint64_t min_rate_bytes = 32 * 1024;
+  int min_rate_window_ms = 10'000;
+  // Requests queued or running per client address; beyond it the loop answers 503 SlowDown.
+  // 0: max(4, workers / 2), so one address can never take the whole pool.
+  int max_requests_per_client = 0;
   int max_requests_per_connection = 1000;
   int max_connections = 20'000;
 };

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "flashstor/common/status.h"
+#include "flashstor/config/config.h"
 
 namespace flashstor::server {
 
@@ -24,6 +25,7 @@ struct ServerArgs {
   bool allow_root = false;
   bool seccomp_log_only = false;  // --seccomp log: debugging/profiling (valgrind), never default
   std::string log_level;
+  config::LimitsConfig limits;  // --request-timeout, --min-rate, ... (override the file)
 };
 
 enum class Command { kHelp, kVersion, kServer, kServerHelp, kConfigCheck, kAdminHeal };

@@ -1,5 +1,6 @@
 // WatchdogMonitor: pings the systemd watchdog only while every registered event loop is
-// alive, so one wedged loop stops the pings and systemd restarts the daemon.
+// alive and requests are being served, so one wedged loop, or requests that wait for a worker
+// while no request makes progress, stop the pings and systemd restarts the daemon.
 #pragma once
 
 #include <atomic>
@@ -22,6 +23,15 @@ class WatchdogMonitor {
   // Sends one ping; defaults to NotifyWatchdog() (sd_notify "WATCHDOG=1").
   using PingFn = std::function<Status()>;
 
+  // Request service as the HTTP server sees it: pending counts requests waiting for a worker;
+  // progress is any counter that moves when a request finishes or moves bytes.
+  struct RequestProgress {
+    uint64_t pending = 0;
+    uint64_t progress = 0;
+  };
+  using ProgressFn = std::function<RequestProgress()>;
+  using Clock = std::chrono::steady_clock;
+
   explicit WatchdogMonitor(PingFn ping = {});
   ~WatchdogMonitor();  // stops the pinger thread
   WatchdogMonitor(const WatchdogMonitor&) = delete;
@@ -39,7 +49,13 @@ class WatchdogMonitor {
   // the marks and returns true; otherwise withholds the ping, logs the stale loops once per
   // stall and returns false. With no loop registered it always pings. Not for concurrent use
   // with itself (the pinger thread calls it; tests call it directly).
-  bool check_and_ping();
+  // A probe set with set_progress_probe() also withholds the ping while requests have been
+  // pending with no progress for the stall limit.
+  bool check_and_ping(Clock::time_point now = Clock::now());
+
+  // Before start(): the progress probe (called from the pinger thread) and the stall limit;
+  // a zero limit disables the check.
+  void set_progress_probe(ProgressFn probe, std::chrono::milliseconds stall_limit);
 
   // Starts a thread that calls check_and_ping() every interval/2 (systemd's advice).
   // interval is WatchdogInterval(); a zero interval starts nothing (watchdog disabled).
@@ -52,12 +68,19 @@ class WatchdogMonitor {
 
  private:
   void run(std::chrono::microseconds period);
+  // True while requests are pending and none progressed for the stall limit.
+  bool requests_stalled(Clock::time_point now);
 
   PingFn ping_;
   std::vector<std::string> names_;
   std::atomic<bool> ticked_[kMaxLoops] = {};
   std::atomic<size_t> count_{0};
   bool stall_logged_ = false;
+  ProgressFn probe_;
+  std::chrono::milliseconds stall_limit_{0};
+  uint64_t last_progress_ = 0;
+  Clock::time_point last_change_{};
+  bool requests_stall_logged_ = false;
   std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;

@@ -5,16 +5,16 @@
 #include <chrono>
 
 #include "flashstor/http/transport.h"
+#include "flashstor/net/transfer_budget.h"
 #include "flashstor/tls/tls_connection.h"
 
 namespace flashstor::tls {
 
 class TlsTransport final : public http::Transport {
  public:
-  // io_timeout bounds each wait for the socket: a call fails with kTimeout when the peer makes
-  // no progress for that long. conn must outlive the transport.
-  TlsTransport(TlsConnection& conn, std::chrono::milliseconds io_timeout)
-      : conn_(conn), io_timeout_(io_timeout) {}
+  // budget bounds every wait for the socket (inactivity, minimum rate, total deadline): a call
+  // fails with kTimeout once it is spent. conn and budget must outlive the transport.
+  TlsTransport(TlsConnection& conn, net::TransferBudget& budget) : conn_(conn), budget_(budget) {}
 
   // Bytes received, 0 when the peer closed, kTimeout, or the TLS/socket error.
   Result<size_t> recv(std::span<char> out) override;
@@ -31,7 +31,7 @@ class TlsTransport final : public http::Transport {
   Status write_all(const char* data, size_t len);
 
   TlsConnection& conn_;
-  std::chrono::milliseconds io_timeout_;
+  net::TransferBudget& budget_;
 };
 
 }  // namespace flashstor::tls
