@@ -98,8 +98,11 @@ def get_latency(s3, bucket):
 
 @pytest.fixture(scope="module")
 def slow_server():
+    # 4 MiB per 1 s of waiting: above what the kernel takes at once into a loopback socket's
+    # send buffer (about 2.8 MB, credited to the first window), so a slow reader is cut after
+    # its first window, not its second.
     srv = Server(drives=4, extra_args=[
-        "--workers", str(WORKERS), "--min-rate", "16", "--min-rate-window", "1",
+        "--workers", str(WORKERS), "--min-rate", "4096", "--min-rate-window", "1",
         "--max-requests-per-client", "1000"]).start()
     s3 = make_client(srv.endpoint, connect_timeout=5, read_timeout=10)
     bucket = "slow-" + uuid.uuid4().hex[:8]
@@ -249,9 +252,9 @@ def test_watchdog_withheld_while_requests_are_stuck():
     try:
         srv.start()
         s3 = make_client(srv.endpoint)
-        s3.create_bucket(Bucket="wd")
+        s3.create_bucket(Bucket="wdog")
         assert pings_during(3.0) >= 2
-        heads = [signed_head(srv.port, "PUT", f"/wd/k{i}", 1000) for i in range(4)]
+        heads = [signed_head(srv.port, "PUT", f"/wdog/k{i}", 1000) for i in range(4)]
         t = Trickler(srv.port, heads, every=3600, first_ip=220)
         try:
             pings_during(3.0)  # the 2 s stall limit passes
