@@ -154,6 +154,15 @@ def test_signed_slow_uploaders_are_cut_off(slow_server):
             body += chunk
     # /metrics is signed by default: the loop answers it (403 without a signature) at once.
     assert body.startswith(b"HTTP/1.1 403"), body[:100]
+    with socket.create_connection(("127.0.0.1", srv.port), timeout=5) as s:
+        s.sendall(signed_head(srv.port, "GET", "/metrics"))
+        body = b""
+        while chunk := s.recv(65536):
+            body += chunk
+    assert body.startswith(b"HTTP/1.1 200"), body[:100]
+    cut = [l for l in body.decode().splitlines()
+           if l.startswith('flashstor_http_slow_clients_cut{reason="min_rate"}')]
+    assert cut and float(cut[0].split()[-1]) >= 1, cut
 
 
 def test_slow_readers_are_cut_off(slow_server):
