@@ -153,3 +153,64 @@ def test_pipelined_requests(server, bucket, s3):
         status, _, body = rawclient.read_response(f)
         assert status == 200 and body == b"one"
     s.close()
+
+
+@pytest.fixture
+def tiny_drives_server():
+    """A server whose four drives are 8 MiB tmpfs mounts (root only), so a big PUT fills them."""
+    import os
+    import subprocess
+    from conftest import Server
+    if os.geteuid() != 0:
+        pytest.skip("mounting tmpfs drives needs root")
+    srv = Server(drives=4)
+    mounted = []
+    try:
+        for d in srv.drives:
+            subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m,mode=0750,uid=65534,gid=65534",
+                            "tmpfs", d], check=True, capture_output=True, timeout=30)
+            mounted.append(d)
+        yield srv.start()
+    finally:
+        srv.stop()
+        for d in mounted:
+            subprocess.run(["umount", d], check=False, capture_output=True, timeout=30)
+        srv.cleanup()
+
+
+def test_streamed_write_filling_the_drives_answers_507(tiny_drives_server):
+    """A drive filling up during a multi-block PUT answers 507 InsufficientStorage (SDKs do not
+    retry it), not 503 SlowDown; what was acknowledged before stays, and the server serves on."""
+    import os
+    from botocore.exceptions import ClientError
+    from conftest import make_client
+    s3 = make_client(tiny_drives_server.endpoint)
+    s3.create_bucket(Bucket="full")
+    before = {f"k{i}": os.urandom(300_000) for i in range(3)}
+    for k, v in before.items():
+        s3.put_object(Bucket="full", Key=k, Body=v)
+    # A raw client: the server answers as soon as the drives fill (16 MiB in), and an SDK
+    # that insists on sending the rest of the body first may lose the answer to the close.
+    port = tiny_drives_server.port
+    size = 64 << 20
+    h, *_ = rawclient.sign("PUT", "/full/huge", f"127.0.0.1:{port}",
+                           {"content-length": str(size)}, "UNSIGNED-PAYLOAD")
+    s = socket.create_connection(("127.0.0.1", port), timeout=30)
+    s.sendall(("PUT /full/huge HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in h.items())
+               + "\r\n").encode())
+    chunk = os.urandom(1 << 20)
+    try:
+        for _ in range(size // len(chunk)):
+            s.sendall(chunk)
+    except OSError:
+        pass  # the server answered and stopped reading
+    status, _, body = rawclient.read_response(s)
+    s.close()
+    assert status == 507 and b"InsufficientStorage" in body, (status, body)
+    with pytest.raises(ClientError):
+        s3.head_object(Bucket="full", Key="huge")
+    for k, v in before.items():
+        assert s3.get_object(Bucket="full", Key=k)["Body"].read() == v
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket="full").get("Contents", [])]
+    assert keys == sorted(before)
+    assert alive(s3, "full")  # the failed write's temp data is gone: there is room again

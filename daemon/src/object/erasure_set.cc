@@ -34,6 +34,9 @@ Status ReduceErrors(const std::vector<Status>& errors, int quorum, Code quorum_c
       std::tie(best, best_count) = std::tie(code, count);
   }
   if (best_count >= quorum) return Status(best, "drives agree on this error");
+  // Full drives cost the quorum: 507 (retrying cannot help), as for streamed writes.
+  if (quorum_code == Code::kWriteQuorum && counts[Code::kOk] + counts[Code::kDiskFull] >= quorum)
+    return Status(Code::kDiskFull, "drives full");
   return Status(quorum_code, "quorum not reached");
 }
 

@@ -59,7 +59,8 @@ std::string PartMetaFile(int part_number);  // "part.N.json"
 int64_t NowNs();
 
 // Ok when at least quorum drives succeeded; else the most frequent error if it reached
-// quorum (e.g. kVolumeNotFound); else quorum_code.
+// quorum (e.g. kVolumeNotFound); else kDiskFull for a kWriteQuorum that full drives cost;
+// else quorum_code.
 Status ReduceErrors(const std::vector<Status>& errors, int quorum, Code quorum_code);
 
 // Maps drive-level codes to object-level ones (kVolumeNotFound -> kNoSuchBucket, ...).

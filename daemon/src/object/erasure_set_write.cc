@@ -46,7 +46,7 @@ Result<WrittenData> ErasureSet::write_data(hash::HashingSource& body, int64_t si
     for (size_t d = 0; d < n; ++d) use[d] = raw_[d] != nullptr;
     std::string file = internal::DataDirName(data_dir) + "/" + internal::PartFile(part_number);
     internal::ShardWriters writers(*ctx_.pool, raw_, use, storage::kSysVolume, tmp_key, file);
-    if (writers.alive() < quorum) return Err(Code::kWriteQuorum, "too few drives writable");
+    FS_RETURN_UNEXPECTED_IF_ERROR(writers.quorum_status(quorum));
     bool eof = len < want;
     while (len > 0) {
       FS_RETURN_UNEXPECTED_IF_ERROR(internal::EncodeBlock(**codec, {buf.get(), len}, shards));
@@ -56,14 +56,15 @@ Result<WrittenData> ErasureSet::write_data(hash::HashingSource& body, int64_t si
       if (!eof) next = ReadFull(body, {reinterpret_cast<char*>(buf.get()), block});
       writers.wait();
       if (!next) return std::unexpected(next.error());
-      if (writers.alive() < quorum) return Err(Code::kWriteQuorum, "too many drives failed");
+      // A drive that filled up (ENOSPC) counts as full, not as lost: 507, not 503.
+      FS_RETURN_UNEXPECTED_IF_ERROR(writers.quorum_status(quorum));
       len = *next;
       eof = eof || len < block;
       out.size += len;
       if (out.size > max_size) return Err(Code::kEntityTooLarge, "object too large");
     }
     writers.close_all();
-    if (writers.alive() < quorum) return Err(Code::kWriteQuorum, "too many drives failed");
+    FS_RETURN_UNEXPECTED_IF_ERROR(writers.quorum_status(quorum));
     for (size_t d = 0; d < n; ++d) out.wrote.push_back(writers.ok(d));
   }
   if (out.size > max_size) return Err(Code::kEntityTooLarge, "object too large");

@@ -59,6 +59,7 @@ void ShardWriters::drop(size_t d, const Status& s) {
   writers_[d].reset();  // removes the partial file
   std::lock_guard<std::mutex> lock(mu_);
   if (first_error_.ok()) first_error_ = s;
+  full_ += s == Code::kDiskFull;
 }
 
 void ShardWriters::start_write(const std::vector<std::vector<uint8_t>>& shards,
@@ -88,6 +89,13 @@ int ShardWriters::alive() const {
   int n = 0;
   for (const auto& w : writers_) n += w != nullptr;
   return n;
+}
+
+Status ShardWriters::quorum_status(int quorum) const {
+  const int live = alive();
+  if (live >= quorum) return Status::Ok();
+  if (live + full_ >= quorum) return Status(Code::kDiskFull, "drives full");
+  return Status(Code::kWriteQuorum, "too many drives failed");
 }
 
 Status ReadShardBlock(ShardSlot& slot, const ObjectLocation& loc, int part_number,

@@ -64,6 +64,9 @@ class ShardWriters {
   int alive() const;
   bool ok(size_t d) const { return writers_[d] != nullptr; }
   Status first_error() const { return first_error_; }
+  // Ok while at least quorum writers are alive. Otherwise kDiskFull when the drives that ran
+  // out of space cost the quorum (507: retrying cannot help), else kWriteQuorum (503).
+  Status quorum_status(int quorum) const;
 
  private:
   void drop(size_t d, const Status& s);
@@ -73,6 +76,7 @@ class ShardWriters {
   std::function<void(size_t)> task_;
   std::mutex mu_;
   Status first_error_;
+  int full_ = 0;  // writers dropped with kDiskFull
 };
 
 // Where an object's shards live.

@@ -2,7 +2,8 @@
 // leaves nothing visible (and no temp files); an overwrite that fails keeps the old object;
 // missing write quorum fails cleanly; a commit that reaches too few drives is rolled back;
 // an overwrite keeps the old version on a drive until its cleanup ran, and heal settles it;
-// a drive failing mid-write is dropped and queued for healing.
+// a drive failing mid-write is dropped and queued for healing; drives filling up answer
+// "storage full", not "no quorum".
 #include <dirent.h>
 
 #include <string>
@@ -249,6 +250,49 @@ void test_drive_failing_mid_write(void**) {
   assert_true(*Get(*f.e, "bucket", "k") == data);
 }
 
+void test_drives_full_mid_stream(void**) {
+  // k = m = 2, write quorum 3. Drives that run out of space during a streamed write (ENOSPC
+  // after two blocks) fail the PUT as "storage full" (507), not as lost quorum (503, which
+  // SDKs retry forever), whenever their space is what the quorum lacked.
+  FaultyEngine f(4);
+  std::string before = RandomData(kBlock + 3, 11);
+  assert_true(Put(*f.e, "bucket", "before", before).has_value());
+  std::string data = RandomData(6 * kBlock, 12);
+  const int64_t two_blocks = 2 * (kBlock / 2 + 12);
+  for (size_t i : {0, 1}) {
+    f.faulty[i]->fault = Code::kDiskFull;
+    f.faulty[i]->fail_shard_after = two_blocks;
+  }
+  auto r = Put(*f.e, "bucket", "big", data);
+  assert_false(r.has_value());
+  assert_int_equal(r.error().code(), Code::kDiskFull);
+  ExpectNothingLeft(f.paths, "big");
+  // Every drive full.
+  for (size_t i : {2, 3}) {
+    f.faulty[i]->fault = Code::kDiskFull;
+    f.faulty[i]->fail_shard_after = two_blocks;
+  }
+  assert_int_equal(Put(*f.e, "bucket", "big", data).error().code(), Code::kDiskFull);
+  ExpectNothingLeft(f.paths, "big");
+  // Two faulty drives cost the quorum whatever the full one does: 503.
+  for (size_t i : {0, 1}) f.faulty[i]->fault = Code::kFaultyDisk;
+  f.faulty[3]->fail_shard_after = -1;
+  assert_int_equal(Put(*f.e, "bucket", "big", data).error().code(), Code::kWriteQuorum);
+  ExpectNothingLeft(f.paths, "big");
+  // A small (inline) write whose metadata two full drives refuse: 507 as well.
+  for (auto& d : f.faulty) d->fail_shard_after = -1;
+  for (size_t i : {0, 1}) {
+    f.faulty[i]->fault = Code::kDiskFull;
+    f.faulty[i]->fail_meta_writes = true;
+  }
+  assert_int_equal(Put(*f.e, "bucket", "small", "tiny").error().code(), Code::kDiskFull);
+  for (auto& d : f.faulty) d->fail_meta_writes = false;
+  // What was acknowledged before is intact, and the drives take writes again.
+  assert_true(*Get(*f.e, "bucket", "before") == before);
+  assert_true(Put(*f.e, "bucket", "big", data).has_value());
+  assert_true(*Get(*f.e, "bucket", "big") == data);
+}
+
 }  // namespace
 
 int main() {
@@ -260,6 +304,7 @@ int main() {
       cmocka_unit_test(test_overwrite_keeps_old_version_until_quorum),
       cmocka_unit_test(test_overwrite_replaces_when_k_le_m_plus_1),
       cmocka_unit_test(test_drive_failing_mid_write),
+      cmocka_unit_test(test_drives_full_mid_stream),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

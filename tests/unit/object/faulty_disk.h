@@ -1,5 +1,6 @@
 // FaultyDisk: a StorageApi decorator for tests that forwards to a real drive and fails
-// chosen operations on demand (metadata commits, shard writes after N bytes).
+// chosen operations on demand (metadata commits, shard writes after N bytes), with a chosen
+// error (a faulty drive, or a full one).
 #pragma once
 
 #include <atomic>
@@ -13,9 +14,10 @@ class FaultyDisk final : public storage::StorageApi {
  public:
   explicit FaultyDisk(std::shared_ptr<storage::StorageApi> inner) : inner_(std::move(inner)) {}
 
-  std::atomic<bool> fail_meta_writes{false};  // write_all of %m.json fails
-  std::atomic<int> meta_writes_left{-1};      // when >= 0: that many succeed, then they fail
-  std::atomic<int64_t> fail_shard_after{-1};  // shard writers fail after this many bytes
+  std::atomic<bool> fail_meta_writes{false};   // write_all of %m.json fails
+  std::atomic<int> meta_writes_left{-1};       // when >= 0: that many succeed, then they fail
+  std::atomic<int64_t> fail_shard_after{-1};   // shard writers fail after this many bytes
+  std::atomic<Code> fault{Code::kFaultyDisk};  // what injected failures answer (kDiskFull: ENOSPC)
 
   const std::string& endpoint() const override { return inner_->endpoint(); }
   Result<storage::DiskInfo> disk_info() override { return inner_->disk_info(); }
@@ -36,7 +38,7 @@ class FaultyDisk final : public storage::StorageApi {
   Status write_all(std::string_view v, std::string_view k, std::string_view f,
                    std::string_view data) override {
     if (f == storage::kMetaFile && (fail_meta_writes || meta_writes_left == 0)) {
-      return Status(Code::kFaultyDisk, "injected");
+      return Status(fault.load(), "injected");
     }
     if (f == storage::kMetaFile && meta_writes_left > 0) --meta_writes_left;
     return inner_->write_all(v, k, f, data);
@@ -46,7 +48,7 @@ class FaultyDisk final : public storage::StorageApi {
     auto w = inner_->create_file(v, k, f);
     if (!w || fail_shard_after < 0) return w;
     return std::unique_ptr<storage::FileWriter>(
-        std::make_unique<Writer>(std::move(*w), fail_shard_after.load()));
+        std::make_unique<Writer>(std::move(*w), fail_shard_after.load(), fault.load()));
   }
   Result<std::unique_ptr<storage::FileReader>> open_file(std::string_view v, std::string_view k,
                                                          std::string_view f) override {
@@ -81,11 +83,11 @@ class FaultyDisk final : public storage::StorageApi {
  private:
   class Writer final : public storage::FileWriter {
    public:
-    Writer(std::unique_ptr<storage::FileWriter> inner, int64_t budget)
-        : inner_(std::move(inner)), budget_(budget) {}
+    Writer(std::unique_ptr<storage::FileWriter> inner, int64_t budget, Code fault)
+        : inner_(std::move(inner)), budget_(budget), fault_(fault) {}
     Status write(std::span<const uint8_t> data) override {
       budget_ -= static_cast<int64_t>(data.size());
-      if (budget_ < 0) return Status(Code::kFaultyDisk, "injected write failure");
+      if (budget_ < 0) return Status(fault_, "injected write failure");
       return inner_->write(data);
     }
     Status close() override { return inner_->close(); }
@@ -93,6 +95,7 @@ class FaultyDisk final : public storage::StorageApi {
    private:
     std::unique_ptr<storage::FileWriter> inner_;
     int64_t budget_;
+    Code fault_;
   };
 
   std::shared_ptr<storage::StorageApi> inner_;
