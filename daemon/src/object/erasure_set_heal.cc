@@ -177,27 +177,70 @@ void ErasureSet::settle(const ObjectMeta& meta, std::string_view bucket, std::st
   });
 }
 
+void ErasureSet::purge_absent(std::string_view bucket, std::string_view key, HealResult& r) {
+  // Under the write lock no commit is in flight for the key: writes stay in tmp/ until they
+  // commit under the same lock.
+  auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), true);
+  if (!lock) {
+    r.status = lock.error();
+    return;
+  }
+  auto again = read_meta(bucket, key, false);
+  if (again || again.error() != Code::kNoSuchKey) {
+    r.status = again ? Status::Ok() : again.error();
+    return;
+  }
+  // Metadata on some drive (a delete or a failed write that missed some drives): it and
+  // every data dir go, so they can never resurface.
+  std::atomic<bool> has_meta{false};
+  ctx_.pool->run(raw_.size(), [&](size_t d) {
+    if (raw_[d] == nullptr) return;
+    auto st = raw_[d]->stat(bucket, key, storage::kMetaFile);
+    if (st || st.error() != Code::kFileNotFound) has_meta = true;
+  });
+  Status cleaned = Status::Ok();
+  if (has_meta) {
+    cleaned = delete_unlocked(bucket, key, &r.leftovers_removed);
+  } else {
+    purge_uncommitted(bucket, key, &r.leftovers_removed);
+  }
+  r.status = cleaned.ok() ? Status(Code::kNoSuchKey, "object not found") : cleaned;
+}
+
+void ErasureSet::purge_uncommitted(std::string_view bucket, std::string_view key, int* removed) {
+  // Data dirs of a first PUT killed between moving them in and writing the metadata. The
+  // lock already keeps commits out; the grace period also spares whatever a future writer
+  // outside this process's locks could be moving in right now.
+  const int64_t cutoff =
+      internal::NowNs() - ctx_.config.uncommitted_grace_seconds * 1'000'000'000LL;
+  std::atomic<int> drives{0};
+  ctx_.pool->run(raw_.size(), [&](size_t d) {
+    storage::StorageApi* drive = raw_[d];
+    if (drive == nullptr) return;
+    auto names = drive->list_dir(bucket, key, "", 4096);
+    if (!names) return;
+    bool any = false;
+    for (const std::string& name : *names) {
+      if (!name.starts_with(storage::kDataDirPrefix) || name.back() != '/') continue;
+      std::string_view dir = std::string_view(name).substr(0, name.size() - 1);
+      auto st = drive->stat(bucket, key, dir);
+      if (!st || st->mod_time_ns > cutoff) continue;
+      any |= drive->delete_path(bucket, key, dir, true).ok();
+    }
+    drives += any;
+  });
+  if (removed != nullptr) *removed = drives.load();
+}
+
 HealResult ErasureSet::heal_object(std::string_view bucket, std::string_view key) {
   HealResult r{std::string(bucket), std::string(key), 0, 0, Status::Ok()};
   for (auto* d : raw_) r.drives_missing += d == nullptr;
   auto q = read_meta(bucket, key, false);
   if (!q) {
-    if (q.error() != Code::kNoSuchKey) {
+    if (q.error() == Code::kNoSuchKey) {
+      purge_absent(bucket, key, r);
+    } else {
       r.status = q.error();
-      return r;
-    }
-    // A quorum says the object does not exist: remove leftovers (a delete or a failed write
-    // that missed some drives) so they can never resurface.
-    auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), true);
-    if (!lock) {
-      r.status = lock.error();
-      return r;
-    }
-    auto again = read_meta(bucket, key, false);
-    r.status = again ? Status::Ok() : again.error();
-    if (!again && again.error() == Code::kNoSuchKey) {
-      Status cleaned = delete_unlocked(bucket, key, &r.leftovers_removed);
-      r.status = cleaned.ok() ? Status(Code::kNoSuchKey, "object not found") : cleaned;
     }
     return r;
   }

@@ -287,9 +287,11 @@ HealResult ErasureSets::heal_object(std::string_view bucket, std::string_view ke
 Status ErasureSets::heal_objects(std::string_view bucket,
                                  const std::function<bool(const HealResult&)>& each) {
   FS_RETURN_IF_ERROR(sets_[0]->check_bucket(bucket));
+  storage::WalkOptions opt;
+  opt.include_uncommitted = true;  // keys with data dirs but no metadata: purged after a grace
   for (auto& set : sets_) {
     // any_version: keys without a quorum version too, so their leftovers are purged.
-    auto stream = set->walk(bucket, storage::WalkOptions{}, true);
+    auto stream = set->walk(bucket, opt, true);
     if (!stream && stream.error() == Code::kNoSuchBucket) continue;  // healed by the scanner
     if (!stream) return stream.error();
     ListEntry e;

@@ -132,12 +132,12 @@ class LocalWalker final : public Walker {
         return true;
       }
       Status s = disk_.error(errno, "walk stat failed", volume_);
-      if (s == Code::kFileNotFound) return false;
+      if (s == Code::kFileNotFound) return uncommitted(dir, entry);
       return std::unexpected(s);
     }
     Result<std::string> header = read_header(meta);
     if (!header) {
-      if (header.error() == Code::kFileNotFound) return false;
+      if (header.error() == Code::kFileNotFound) return uncommitted(dir, entry);
       return std::unexpected(header.error());
     }
     entry.metadata = std::move(*header);
@@ -145,6 +145,39 @@ class LocalWalker final : public Walker {
   }
 
   Result<std::string> read_header(const std::string& rel);
+
+  // A directory without %m.json: an entry with empty metadata when asked for keys whose
+  // directory holds a data dir all the same.
+  Result<bool> uncommitted(const std::string& dir, WalkEntry& entry) {
+    if (!opt_.include_uncommitted) return false;
+    Result<bool> has = has_data_dir(dir);
+    if (!has || !*has) return has;
+    entry.metadata.clear();
+    return true;
+  }
+
+  Result<bool> has_data_dir(const std::string& dir) {
+    int dfd = openat(disk_.root_fd(), dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0) {
+      Status s = disk_.error(errno, "walk open failed", volume_);
+      if (s == Code::kFileNotFound) return false;
+      return std::unexpected(s);
+    }
+    DIR* d = fdopendir(dfd);
+    if (d == nullptr) {
+      close(dfd);
+      return false;
+    }
+    bool found = false;
+    while (dirent* e = readdir(d)) {
+      if (std::string_view(e->d_name).starts_with(kDataDirPrefix)) {
+        found = true;
+        break;
+      }
+    }
+    closedir(d);
+    return found;
+  }
 
   Result<bool> has_child(const std::string& dir) {
     int dfd = openat(disk_.root_fd(), dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -1,9 +1,14 @@
 // Unit tests of healing: heal_object rebuilds removed, corrupted and truncated shards (and
 // inline metadata) byte-identically on disk, removes leftovers of deleted objects, heals
-// multipart objects; heal_objects purges leftovers no listing shows; the background drainer
-// empties the heal queue; a wiped drive is re-formatted at start-up and refilled by the full
+// multipart objects; heal_objects purges leftovers no listing shows (data dirs of keys that
+// have no metadata once past a grace period); the background drainer empties the heal
+// queue; a wiped drive is re-formatted at start-up and refilled by the full
 // scan, and blank drives beyond parity never make heal purge what the others still hold.
+#include <sys/time.h>
+
 #include <chrono>
+#include <ctime>
+#include <map>
 #include <string>
 #include <thread>
 #include <vector>
@@ -168,6 +173,55 @@ void test_heal_objects_purges_what_listing_hides(void**) {
                    Code::kNoSuchBucket);
 }
 
+// A data dir as a first PUT killed between moving it in and writing %m.json leaves it, with
+// its mtime age_s seconds in the past.
+std::string PlantUncommitted(const std::string& drive, const std::string& key, int age_s) {
+  std::string dir = drive + "/bucket/" + key;
+  std::string data_dir = dir + "/%d.5f1c2a4e-0d7b-4c39-8e2a-" + std::to_string(100000 + age_s);
+  assert_int_equal(system(("mkdir -p '" + data_dir + "'").c_str()), 0);
+  FILE* f = fopen((data_dir + "/part.1").c_str(), "wb");
+  fputs("shards of a write that never committed", f);
+  fclose(f);
+  timeval old[2] = {{time(nullptr) - age_s, 0}, {time(nullptr) - age_s, 0}};
+  assert_int_equal(utimes(data_dir.c_str(), old), 0);
+  return data_dir;
+}
+
+void test_heal_objects_reclaims_uncommitted_data_dirs(void**) {
+  TempDir dir;
+  auto paths = MakeDrives(dir, 4);
+  auto e = MustOpen(paths, TestConfig());  // grace: one hour
+  assert_true(e->make_bucket("bucket").ok());
+  std::string data = RandomData(kBlock + 9, 45);
+  assert_true(Put(*e, "bucket", "a/kept", data).has_value());
+  std::vector<std::string> stale, fresh;
+  for (size_t i = 0; i < 3; ++i) stale.push_back(PlantUncommitted(paths[i], "a/cut", 7200));
+  fresh.push_back(PlantUncommitted(paths[1], "fresh", 60));  // may still be committing
+  std::map<std::string, object::HealResult> seen;
+  assert_true(e->heal_objects("bucket", [&](const object::HealResult& r) {
+                 seen.emplace(r.key, r);
+                 return true;
+               }).ok());
+  assert_int_equal(seen.size(), 3);
+  assert_int_equal(seen.at("a/cut").status.code(), Code::kNoSuchKey);
+  assert_int_equal(seen.at("a/cut").leftovers_removed, 3);
+  assert_int_equal(seen.at("fresh").status.code(), Code::kNoSuchKey);
+  assert_int_equal(seen.at("fresh").leftovers_removed, 0);
+  assert_true(seen.at("a/kept").status.ok());
+  for (size_t i = 0; i < 3; ++i) assert_false(FileExists(paths[i] + "/bucket/a/cut"));
+  assert_true(FileExists(fresh[0] + "/part.1"));
+  assert_true(*Get(*e, "bucket", "a/kept") == data);
+  // Once past the grace period, the fresh one goes too; one object's heal reports it.
+  auto config = TestConfig();
+  config.uncommitted_grace_seconds = 30;
+  e.reset();
+  auto e2 = MustOpen(paths, config);
+  auto r = e2->heal_object("bucket", "fresh");
+  assert_int_equal(r.status.code(), Code::kNoSuchKey);
+  assert_int_equal(r.leftovers_removed, 1);
+  assert_false(FileExists(paths[1] + "/bucket/fresh"));
+}
+
 void test_background_heal_queue(void**) {
   TempDir dir;
   auto paths = MakeDrives(dir, 4);
@@ -276,6 +330,7 @@ int main() {
       cmocka_unit_test(test_heal_object_restores_shards),
       cmocka_unit_test(test_heal_multipart_and_leftovers),
       cmocka_unit_test(test_heal_objects_purges_what_listing_hides),
+      cmocka_unit_test(test_heal_objects_reclaims_uncommitted_data_dirs),
       cmocka_unit_test(test_background_heal_queue),
       cmocka_unit_test(test_wiped_drive_refilled_by_scan),
       cmocka_unit_test(test_blank_drives_beyond_parity_purge_nothing),

@@ -1,6 +1,6 @@
 // Unit tests of LocalDisk::walk: sibling order (object vs prefix vs "a-b"), prefix,
-// start_after, delimiter mode, metadata headers, and a randomized comparison with a sorted
-// reference over escaped keys.
+// start_after, delimiter mode, metadata headers, keys with data but no metadata (for heal),
+// and a randomized comparison with a sorted reference over escaped keys.
 #include <algorithm>
 #include <random>
 #include <set>
@@ -117,6 +117,25 @@ void test_metadata_header(void**) {
   assert_int_equal(disk->walk("nob", opt).error().code(), Code::kVolumeNotFound);
 }
 
+void test_uncommitted_keys(void**) {
+  // "c/d" was killed before its metadata was written (a data dir only); "c" has none either
+  // but holds no data dir: a mere prefix.
+  TempDir dir;
+  auto disk = DiskWith(dir, {"a", "c/x", "e/f"});
+  assert_true(disk->write_all("b", "c/d", "%d.2/part.1", "x").ok());
+  auto keys = [&](bool uncommitted) {
+    WalkOptions opt;
+    opt.include_uncommitted = uncommitted;
+    auto w = disk->walk("b", opt);
+    std::vector<std::string> out;
+    WalkEntry e;
+    while (*(*w)->next(e)) out.push_back(e.key + (e.metadata.empty() ? "!" : ""));
+    return out;
+  };
+  ExpectEq(keys(false), {"a", "c/x", "e/f"});
+  ExpectEq(keys(true), {"a", "c/d!", "c/x", "e/f"});
+}
+
 void test_escaped_keys_order(void**) {
   TempDir dir;
   std::set<std::string> keys = {"a/", "a//", "a", "..", ".", "%x", "a/%m.json", "/", "-"};
@@ -155,11 +174,9 @@ void test_random_against_reference(void**) {
 
 int main() {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_sibling_order),
-      cmocka_unit_test(test_start_after),
-      cmocka_unit_test(test_metadata_header),
-      cmocka_unit_test(test_escaped_keys_order),
-      cmocka_unit_test(test_random_against_reference),
+      cmocka_unit_test(test_sibling_order),      cmocka_unit_test(test_start_after),
+      cmocka_unit_test(test_metadata_header),    cmocka_unit_test(test_uncommitted_keys),
+      cmocka_unit_test(test_escaped_keys_order), cmocka_unit_test(test_random_against_reference),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

@@ -169,6 +169,12 @@ class ErasureSet {
   // removed (optional): drives that held metadata for the key.
   Status delete_unlocked(std::string_view bucket, std::string_view key, int* removed = nullptr);
   // heal_object's steps (erasure_set_heal.cc).
+  // The quorum says the key is absent: under its write lock, removes what a cut-short write
+  // or delete left (see erasure_set_heal.cc); fills r.status and r.leftovers_removed.
+  void purge_absent(std::string_view bucket, std::string_view key, HealResult& r);
+  // Data dirs older than the grace period in a key no drive has metadata for; removed
+  // (optional): drives it removed something from. Caller holds the write lock.
+  void purge_uncommitted(std::string_view bucket, std::string_view key, int* removed);
   std::vector<bool> verify_shards(const MetaQuorum& q, std::string_view bucket,
                                   std::string_view key);
   // Under the write lock, if meta still wins: rewrites drives that keep other versions

@@ -89,6 +89,9 @@ struct WalkOptions {
   std::string start_after;    // only keys (and prefixes) greater than this, byte order
   bool recursive = true;      // false: delimiter "/": return "x/" prefixes without descending
   bool read_metadata = true;  // fill WalkEntry::metadata with the %m.json header
+  // Also return keys whose directory holds data dirs but no %m.json (a first PUT killed
+  // between moving its data in and writing its metadata), with empty metadata. For heal.
+  bool include_uncommitted = false;
 };
 
 struct WalkEntry {
