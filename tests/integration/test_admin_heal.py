@@ -1,7 +1,7 @@
 """`flashstor admin heal` against a running server: a wiped drive's shards come back on disk
 for one object, for a bucket and for everything; leftovers of a cut-short write are purged
-(data dirs of a first PUT killed before its metadata, once past the grace period); bad
-credentials and usage are refused."""
+(data dirs of a first PUT killed before its metadata, once past the grace period); system,
+reserved and missing buckets, bad credentials and usage are refused."""
 import json
 import os
 import shutil
@@ -135,3 +135,23 @@ def test_heal_reclaims_data_of_puts_killed_before_metadata(healing_server):
     assert r.returncode == 0 and json.loads(r.stdout)["leftovers_removed"] == 0
     assert s3.get_object(Bucket="killed", Key="whole")["Body"].read() == b"w" * 1000
 
+
+def test_heal_refuses_system_reserved_and_missing_buckets(healing_server):
+    srv = healing_server
+    sys_volume = os.path.join(srv.drives[0], ".flashstor.sys")
+    before = files_under(sys_volume)
+    for target in (".flashstor.sys", ".flashstor.sys/format.json", "metrics", "Bad_Name"):
+        r = heal(srv.endpoint, target)
+        assert r.returncode == 1 and b"HTTP 400" in r.stderr, (target, r.stderr)
+        assert json.loads(r.stdout) == {"error": "InvalidBucketName"}
+    assert files_under(sys_volume) == before
+    for target in ("nosuchbucket", "nosuchbucket/key"):
+        r = heal(srv.endpoint, target)
+        assert r.returncode == 1 and b"HTTP 404" in r.stderr, (target, r.stderr)
+        assert json.loads(r.stdout) == {"error": "NoSuchBucket"}
+    make_client(srv.endpoint).create_bucket(Bucket="there")
+    r = heal(srv.endpoint, "there/nosuchkey")
+    assert r.returncode == 1 and b"HTTP 404" in r.stderr
+    assert json.loads(r.stdout)["status"] == "NoSuchKey"
+    r = heal(srv.endpoint, "there")
+    assert r.returncode == 0 and json.loads(r.stdout)["failed"] == 0

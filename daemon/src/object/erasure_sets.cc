@@ -286,6 +286,7 @@ HealResult ErasureSets::heal_object(std::string_view bucket, std::string_view ke
 
 Status ErasureSets::heal_objects(std::string_view bucket,
                                  const std::function<bool(const HealResult&)>& each) {
+  if (!internal::IsValidBucketName(bucket)) return Status(Code::kInvalidBucketName, "bad bucket");
   FS_RETURN_IF_ERROR(sets_[0]->check_bucket(bucket));
   storage::WalkOptions opt;
   opt.include_uncommitted = true;  // keys with data dirs but no metadata: purged after a grace

@@ -7,6 +7,7 @@
 #include "flashstor/http/uri.h"
 #include "flashstor/obs/json_string.h"
 #include "flashstor/obs/metrics.h"
+#include "flashstor/s3/resource.h"
 
 namespace flashstor::server {
 namespace {
@@ -73,6 +74,21 @@ HealTotals AdminHandler::heal_bucket(std::string_view bucket) {
   return t;
 }
 
+// Only buckets S3 could have created: system and reserved names (".flashstor.sys", "metrics")
+// are refused with 400, a missing bucket is a 404. Sends the error itself.
+bool AdminHandler::check_heal_bucket(http::Exchange& ex, std::string_view bucket) {
+  if (!s3::CheckBucketName(bucket).empty()) {
+    SendText(ex, 400, "application/json", "{\"error\":\"InvalidBucketName\"}");
+    return false;
+  }
+  auto info = layer_.get_bucket_info(bucket);
+  if (!info && info.error() == Code::kNoSuchBucket) {
+    SendText(ex, 404, "application/json", "{\"error\":\"NoSuchBucket\"}");
+    return false;
+  }
+  return true;  // other failures show in the heal's own report
+}
+
 // POST /flashstor/admin/heal?bucket=B&key=K heals one object; without key, the whole bucket;
 // without bucket, every bucket. Reports what it repaired as one JSON object.
 void AdminHandler::serve_heal(http::Exchange& ex) {
@@ -84,6 +100,7 @@ void AdminHandler::serve_heal(http::Exchange& ex) {
   auto params = http::ParseQuery(req.query, ex.arena());
   const http::QueryParam* bucket = params ? http::FindParam(*params, "bucket") : nullptr;
   const http::QueryParam* key = params ? http::FindParam(*params, "key") : nullptr;
+  if (bucket != nullptr && !check_heal_bucket(ex, bucket->value)) return;
   if (bucket != nullptr && key != nullptr) {
     object::HealResult r = layer_.heal_object(bucket->value, key->value);
     std::string body = "{\"bucket\":";

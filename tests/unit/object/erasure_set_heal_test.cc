@@ -171,6 +171,13 @@ void test_heal_objects_purges_what_listing_hides(void**) {
   assert_int_equal(calls, 1);
   assert_int_equal(e->heal_objects("nope", [](const object::HealResult&) { return true; }).code(),
                    Code::kNoSuchBucket);
+  // The system volume is no bucket: never walked.
+  calls = 0;
+  assert_int_equal(
+      e->heal_objects(".flashstor.sys", [&](const object::HealResult&) { return ++calls > 0; })
+          .code(),
+      Code::kInvalidBucketName);
+  assert_int_equal(calls, 0);
 }
 
 // A data dir as a first PUT killed between moving it in and writing %m.json leaves it, with

@@ -29,6 +29,7 @@ class AdminHandler final : public http::Handler {
   // Signed-request check; sends the 403 itself and returns false when denied.
   bool authorize(http::Exchange& exchange, bool require_root);
   void serve_heal(http::Exchange& exchange);
+  bool check_heal_bucket(http::Exchange& exchange, std::string_view bucket);
   HealTotals heal_bucket(std::string_view bucket);
 
   const auth::SigV4Verifier& verifier_;
