@@ -177,7 +177,8 @@ void ErasureSet::settle(const ObjectMeta& meta, std::string_view bucket, std::st
   });
 }
 
-void ErasureSet::purge_absent(std::string_view bucket, std::string_view key, HealResult& r) {
+void ErasureSet::purge_absent(std::string_view bucket, std::string_view key, bool sweep,
+                              HealResult& r) {
   // Under the write lock no commit is in flight for the key: writes stay in tmp/ until they
   // commit under the same lock.
   auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), true);
@@ -202,17 +203,20 @@ void ErasureSet::purge_absent(std::string_view bucket, std::string_view key, Hea
   if (has_meta) {
     cleaned = delete_unlocked(bucket, key, &r.leftovers_removed);
   } else {
-    purge_uncommitted(bucket, key, &r.leftovers_removed);
+    // A sweep spares young data dirs; a heal of this one key (an operator's, or the crash
+    // tests') removes them at once, as the lock allows.
+    const int64_t grace = sweep ? ctx_.config.uncommitted_grace_seconds : 0;
+    purge_uncommitted(bucket, key, grace, &r.leftovers_removed);
   }
   r.status = cleaned.ok() ? Status(Code::kNoSuchKey, "object not found") : cleaned;
 }
 
-void ErasureSet::purge_uncommitted(std::string_view bucket, std::string_view key, int* removed) {
+void ErasureSet::purge_uncommitted(std::string_view bucket, std::string_view key,
+                                   int64_t grace_seconds, int* removed) {
   // Data dirs of a first PUT killed between moving them in and writing the metadata. The
   // lock already keeps commits out; the grace period also spares whatever a future writer
   // outside this process's locks could be moving in right now.
-  const int64_t cutoff =
-      internal::NowNs() - ctx_.config.uncommitted_grace_seconds * 1'000'000'000LL;
+  const int64_t cutoff = internal::NowNs() - grace_seconds * 1'000'000'000LL;
   std::atomic<int> drives{0};
   ctx_.pool->run(raw_.size(), [&](size_t d) {
     storage::StorageApi* drive = raw_[d];
@@ -232,13 +236,13 @@ void ErasureSet::purge_uncommitted(std::string_view bucket, std::string_view key
   if (removed != nullptr) *removed = drives.load();
 }
 
-HealResult ErasureSet::heal_object(std::string_view bucket, std::string_view key) {
+HealResult ErasureSet::heal_object(std::string_view bucket, std::string_view key, bool sweep) {
   HealResult r{std::string(bucket), std::string(key), 0, 0, Status::Ok()};
   for (auto* d : raw_) r.drives_missing += d == nullptr;
   auto q = read_meta(bucket, key, false);
   if (!q) {
     if (q.error() == Code::kNoSuchKey) {
-      purge_absent(bucket, key, r);
+      purge_absent(bucket, key, sweep, r);
     } else {
       r.status = q.error();
     }

@@ -300,7 +300,7 @@ Status ErasureSets::heal_objects(std::string_view bucket,
       auto more = (*stream)->next(e);
       if (!more) return more.error();
       if (!*more) break;
-      if (!each(set->heal_object(bucket, e.key))) return Status::Ok();
+      if (!each(set->heal_object(bucket, e.key, /*sweep=*/true))) return Status::Ok();
     }
   }
   return Status::Ok();

@@ -218,15 +218,24 @@ void test_heal_objects_reclaims_uncommitted_data_dirs(void**) {
   for (size_t i = 0; i < 3; ++i) assert_false(FileExists(paths[i] + "/bucket/a/cut"));
   assert_true(FileExists(fresh[0] + "/part.1"));
   assert_true(*Get(*e, "bucket", "a/kept") == data);
-  // Once past the grace period, the fresh one goes too; one object's heal reports it.
+  // Once past the (configured) grace period, the fresh one goes too.
   auto config = TestConfig();
   config.uncommitted_grace_seconds = 30;
   e.reset();
   auto e2 = MustOpen(paths, config);
-  auto r = e2->heal_object("bucket", "fresh");
+  seen.clear();
+  assert_true(e2->heal_objects("bucket", [&](const object::HealResult& r) {
+                  seen.emplace(r.key, r);
+                  return true;
+                }).ok());
+  assert_int_equal(seen.at("fresh").leftovers_removed, 1);
+  assert_false(FileExists(paths[1] + "/bucket/fresh"));
+  // A heal of the one key, named by the caller, removes them at once.
+  PlantUncommitted(paths[2], "named", 0);
+  auto r = e2->heal_object("bucket", "named");
   assert_int_equal(r.status.code(), Code::kNoSuchKey);
   assert_int_equal(r.leftovers_removed, 1);
-  assert_false(FileExists(paths[1] + "/bucket/fresh"));
+  assert_false(FileExists(paths[2] + "/bucket/named"));
 }
 
 void test_background_heal_queue(void**) {

@@ -139,7 +139,9 @@ class ErasureSet {
                                             const storage::WalkOptions& options,
                                             bool any_version = false);
 
-  HealResult heal_object(std::string_view bucket, std::string_view key);
+  // sweep: reached by a walk of the bucket (admin bucket heal, the scanner) rather than
+  // named by the caller; data dirs of a key without metadata then wait out the grace period.
+  HealResult heal_object(std::string_view bucket, std::string_view key, bool sweep = false);
 
   // A drive re-formatted in place of a wiped one is refilling until a full scan healed
   // the set: a key it lacks may have been on it, so its "not found" counts as unknown, never
@@ -171,10 +173,11 @@ class ErasureSet {
   // heal_object's steps (erasure_set_heal.cc).
   // The quorum says the key is absent: under its write lock, removes what a cut-short write
   // or delete left (see erasure_set_heal.cc); fills r.status and r.leftovers_removed.
-  void purge_absent(std::string_view bucket, std::string_view key, HealResult& r);
-  // Data dirs older than the grace period in a key no drive has metadata for; removed
+  void purge_absent(std::string_view bucket, std::string_view key, bool sweep, HealResult& r);
+  // Data dirs at least grace_seconds old in a key no drive has metadata for; removed
   // (optional): drives it removed something from. Caller holds the write lock.
-  void purge_uncommitted(std::string_view bucket, std::string_view key, int* removed);
+  void purge_uncommitted(std::string_view bucket, std::string_view key, int64_t grace_seconds,
+                         int* removed);
   std::vector<bool> verify_shards(const MetaQuorum& q, std::string_view bucket,
                                   std::string_view key);
   // Under the write lock, if meta still wins: rewrites drives that keep other versions
