@@ -214,3 +214,39 @@ def test_streamed_write_filling_the_drives_answers_507(tiny_drives_server):
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket="full").get("Contents", [])]
     assert keys == sorted(before)
     assert alive(s3, "full")  # the failed write's temp data is gone: there is room again
+
+
+def test_sdk_sending_its_whole_body_still_reads_the_507(tiny_drives_server):
+    """boto3 sends all 64 MiB before it reads the answer; the server answered 507 after 16 MiB.
+    The lingering close discards the rest for as long as the client keeps sending (up to 30 s),
+    so the SDK reads the 507 instead of a connection reset, which botocore would retry as a
+    network error."""
+    import os
+    from botocore.exceptions import ClientError
+    from conftest import make_client
+    import io
+    import time
+
+    class PacedBody(io.BytesIO):
+        """64 MiB read at about 20 MiB/s: sending takes ~3 s, longer than the 2 s of silence
+        that ends a lingering close, with no pause anywhere near that long."""
+
+        def __init__(self, data):
+            super().__init__(data)
+            self.since_pause = 0
+
+        def read(self, n=-1):
+            out = super().read(n)
+            self.since_pause += len(out)
+            if self.since_pause >= 1 << 20:
+                self.since_pause = 0
+                time.sleep(0.05)
+            return out
+
+    s3 = make_client(tiny_drives_server.endpoint, read_timeout=60)
+    s3.create_bucket(Bucket="full")
+    with pytest.raises(ClientError) as e:
+        s3.put_object(Bucket="full", Key="huge", Body=PacedBody(os.urandom(64 << 20)))
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 507, e.value.response
+    assert e.value.response["Error"]["Code"] == "InsufficientStorage"
+    assert alive(s3, "full")

@@ -66,6 +66,7 @@ struct Connection : PollTag {
   Connection* prev = nullptr;
   Connection* next = nullptr;
   struct TimerList* list = nullptr;
+  int64_t linger_until_ms = 0;  // lingering close ends by then, whatever the client sends
 
   char remote[64] = {};
   char client[48] = {};   // remote address without the port: key of the per-client cap

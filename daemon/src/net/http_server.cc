@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
@@ -27,7 +28,11 @@
 namespace flashstor::net {
 
 constexpr uint32_t kReadEvents = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT;
-constexpr int kLingerMs = 2000;
+// Lingering close after an early answer: discard what the client still sends until it has been
+// silent for kLingerIdleMs, for kLingerMaxMs at most (nginx's lingering_timeout and
+// lingering_time), so an SDK that sends its whole body before reading still sees the answer.
+constexpr int kLingerIdleMs = 2000;
+constexpr int kLingerMaxMs = 30000;
 
 // Blocks an event loop keeps cached for its connections' arenas (64 KiB each): enough for a
 // burst of concurrent requests without going back to malloc, bounded at 16 MiB per loop.
@@ -174,16 +179,13 @@ void HttpServer::Impl::rearm(LoopContext& lc, Connection* c) {
 void HttpServer::Impl::on_readable(LoopContext& lc, Connection* c, uint32_t events) {
   if (c->state == ConnState::kReplying) return flush_reply(lc, c);
   if (c->state == ConnState::kLingering) {
-    char scratch[4096];
+    char scratch[16384];
     ssize_t n;
-    while ((n = ::recv(c->fd, scratch, sizeof(scratch), 0)) > 0) {
-    }
-    if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
-      close_conn(lc, c);
-    } else {
-      rearm(lc, c);
-    }
-    return;
+    bool got = false;
+    while ((n = ::recv(c->fd, scratch, sizeof(scratch), 0)) > 0) got = true;
+    if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) return close_conn(lc, c);
+    if (got) lc.lingering.push(c, std::min(MonotonicMs() + kLingerIdleMs, c->linger_until_ms));
+    return rearm(lc, c);
   }
   if (c->buf == nullptr) {
     c->buf = static_cast<char*>(c->arena.allocate_scoped(kReceiveBuffer));
@@ -279,12 +281,15 @@ void HttpServer::Impl::reject(LoopContext& lc, Connection* c, int status) {
   linger(lc, c);
 }
 
-// Half-close and read what the client still sends for a short while, so the error response
-// is not destroyed by a reset when we close with unread input.
+// Half-close and read what the client still sends while it keeps sending (bounded above), so
+// the answer is not destroyed by a reset when we close with unread input. The timer list stays
+// ordered within kLingerIdleMs: a capped deadline may close up to that much late.
 void HttpServer::Impl::linger(LoopContext& lc, Connection* c) {
   ::shutdown(c->fd, SHUT_WR);
   c->state = ConnState::kLingering;
-  lc.lingering.push(c, MonotonicMs() + kLingerMs);
+  int64_t now = MonotonicMs();
+  c->linger_until_ms = now + kLingerMaxMs;
+  lc.lingering.push(c, now + kLingerIdleMs);
   rearm(lc, c);
 }
 
