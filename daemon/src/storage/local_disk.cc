@@ -207,7 +207,9 @@ Status LocalDisk::rename(std::string_view src_volume, std::string_view src_key,
   int err = 0;
   // A concurrent delete may prune the freshly created parent: retry a few times.
   for (int attempt = 0; attempt < 4; ++attempt) {
-    if (err = fs::MkdirAll(root_fd_, fs::Dirname(*dst)); err != 0) break;
+    if (err = fs::MkdirAll(root_fd_, fs::Dirname(*dst), fs::kVolumeDepth); err != 0) {
+      return error(err, "cannot create target directory", dst_volume);
+    }
     err = renameat(root_fd_, src->c_str(), root_fd_, dst->c_str()) == 0 ? 0 : errno;
     if (err != ENOENT || faccessat(root_fd_, src->c_str(), F_OK, 0) != 0) break;
   }
@@ -231,7 +233,7 @@ Status LocalDisk::link_files(std::string_view src_volume, std::string_view src_k
   if (!src) return src.error();
   Result<std::string> dst = path_of(dst_volume, dst_key, dst_dir);
   if (!dst) return dst.error();
-  if (int err = fs::MkdirAll(root_fd_, *dst); err != 0)
+  if (int err = fs::MkdirAll(root_fd_, *dst, fs::kVolumeDepth); err != 0)
     return error(err, "mkdir failed", dst_volume);
   for (const std::string& name : names) {
     if (name.empty() || name.find('/') != std::string::npos || name == "." || name == "..") {

@@ -134,7 +134,7 @@ Status LocalDisk::write_all(std::string_view volume, std::string_view key, std::
   if (err == 0 && fsync(fd) != 0) err = errno;
   close(fd);
   for (int attempt = 0; err == 0 && attempt < 4; ++attempt) {
-    if (err = fs::MkdirAll(root_fd_, fs::Dirname(*rel)); err != 0) break;
+    if (err = fs::MkdirAll(root_fd_, fs::Dirname(*rel), fs::kVolumeDepth); err != 0) break;
     err = renameat(root_fd_, tmp.c_str(), root_fd_, rel->c_str()) == 0 ? 0 : errno;
     if (err != ENOENT) break;  // ENOENT: parent pruned concurrently, retry
   }
@@ -159,7 +159,7 @@ Result<std::unique_ptr<FileWriter>> LocalDisk::create_file(std::string_view volu
   int dir_fd = -1;
   int err = 0;
   for (int attempt = 0; attempt < 4 && dir_fd < 0; ++attempt) {
-    if (err = fs::MkdirAll(root_fd_, dir); err != 0) break;
+    if (err = fs::MkdirAll(root_fd_, dir, fs::kVolumeDepth); err != 0) break;
     dir_fd = openat(root_fd_, dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     err = dir_fd < 0 ? errno : 0;
   }

@@ -141,6 +141,27 @@ void test_rename_and_delete_prune(void**) {
   assert_int_equal(disk->delete_path("b", "", "", true).code(), Code::kInvalidArgument);
 }
 
+// Writes go below an existing volume only: a write racing a bucket delete must fail with
+// kVolumeNotFound instead of re-creating the deleted bucket's folder (without its record).
+void test_writes_never_recreate_a_volume(void**) {
+  TempDir dir;
+  auto disk = MustOpen(dir.path());
+  auto w = disk->create_file(kSysVolume, "tmp/u", "%d.1/part.1");
+  assert_true((*w)->close().ok());
+  assert_int_equal(disk->write_all("gone", "k", "%m.json", "x").code(), Code::kVolumeNotFound);
+  assert_int_equal(disk->rename(kSysVolume, "tmp/u", "%d.1", "gone", "k", "%d.1").code(),
+                   Code::kVolumeNotFound);
+  assert_int_equal(disk->create_file("gone", "k", "part.1").error().code(), Code::kVolumeNotFound);
+  const std::string names[] = {"part.1"};
+  assert_int_equal(disk->link_files(kSysVolume, "tmp/u", "%d.1", "gone", "k", "%d.2", names).code(),
+                   Code::kVolumeNotFound);
+  assert_false(Exists(dir.sub("gone")));
+  // Below an existing volume, missing directories are still created.
+  assert_true(disk->make_volume("b").ok());
+  assert_true(disk->rename(kSysVolume, "tmp/u", "%d.1", "b", "x/y", "%d.1").ok());
+  assert_true(disk->write_all("b", "x/z", "%m.json", "m").ok());
+}
+
 void test_stat_and_list_dir(void**) {
   TempDir dir;
   auto disk = MustOpen(dir.path());
@@ -198,10 +219,15 @@ void test_vanished_drive(void**) {
 
 int main() {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_open_missing_drive),      cmocka_unit_test(test_volumes),
-      cmocka_unit_test(test_write_read_all),          cmocka_unit_test(test_file_writer_reader),
-      cmocka_unit_test(test_rename_and_delete_prune), cmocka_unit_test(test_stat_and_list_dir),
-      cmocka_unit_test(test_tmp_cleaned_on_open),     cmocka_unit_test(test_vanished_drive),
+      cmocka_unit_test(test_open_missing_drive),
+      cmocka_unit_test(test_volumes),
+      cmocka_unit_test(test_write_read_all),
+      cmocka_unit_test(test_file_writer_reader),
+      cmocka_unit_test(test_rename_and_delete_prune),
+      cmocka_unit_test(test_stat_and_list_dir),
+      cmocka_unit_test(test_tmp_cleaned_on_open),
+      cmocka_unit_test(test_vanished_drive),
+      cmocka_unit_test(test_writes_never_recreate_a_volume),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
