@@ -78,6 +78,74 @@ void test_mutual_exclusion_under_contention(void**) {
   assert_int_equal(locks.active(), 0);
 }
 
+// Readers that keep overlapping (the lock is never free) must not starve a writer: once it
+// waits, new readers queue behind it.
+void test_writer_not_starved_by_overlapping_readers(void**) {
+  NamespaceLock locks;
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 4; ++t) {
+    readers.emplace_back([&] {
+      while (!stop) {
+        auto g = locks.lock("hot", false, 5000ms);
+        std::this_thread::sleep_for(2ms);
+      }
+    });
+  }
+  std::this_thread::sleep_for(20ms);
+  for (int i = 0; i < 5; ++i) {
+    auto start = std::chrono::steady_clock::now();
+    auto w = locks.lock("hot", true, 1000ms);
+    assert_true(w.has_value());
+    assert_true(std::chrono::steady_clock::now() - start < 500ms);
+    w->release();
+    std::this_thread::sleep_for(5ms);
+  }
+  stop = true;
+  for (auto& t : readers) t.join();
+  assert_int_equal(locks.active(), 0);
+}
+
+// Writers that keep queueing must not starve readers either: a reader that waited through a
+// writer's turn goes before the next writer.
+void test_reader_not_starved_by_queued_writers(void**) {
+  NamespaceLock locks;
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> writers;
+  for (int t = 0; t < 3; ++t) {
+    writers.emplace_back([&] {
+      while (!stop) {
+        auto g = locks.lock("hot", true, 5000ms);
+        std::this_thread::sleep_for(2ms);
+      }
+    });
+  }
+  std::this_thread::sleep_for(20ms);
+  for (int i = 0; i < 5; ++i) {
+    auto start = std::chrono::steady_clock::now();
+    auto r = locks.lock("hot", false, 1000ms);
+    assert_true(r.has_value());
+    assert_true(std::chrono::steady_clock::now() - start < 500ms);
+    r->release();
+  }
+  stop = true;
+  for (auto& t : writers) t.join();
+  assert_int_equal(locks.active(), 0);
+}
+
+// A writer that gives up lets the readers it held back in.
+void test_timed_out_writer_releases_readers(void**) {
+  NamespaceLock locks;
+  auto r = locks.lock("k", false);
+  std::thread w([&] { assert_false(locks.lock("k", true, 100ms).has_value()); });
+  std::this_thread::sleep_for(20ms);
+  auto start = std::chrono::steady_clock::now();
+  auto r2 = locks.lock("k", false, 2000ms);  // queued behind the writer until it times out
+  assert_true(r2.has_value());
+  assert_true(std::chrono::steady_clock::now() - start < 1000ms);
+  w.join();
+}
+
 }  // namespace
 
 int main() {
@@ -86,6 +154,9 @@ int main() {
       cmocka_unit_test(test_guard_moves_and_releases),
       cmocka_unit_test(test_writer_waits_then_proceeds),
       cmocka_unit_test(test_mutual_exclusion_under_contention),
+      cmocka_unit_test(test_writer_not_starved_by_overlapping_readers),
+      cmocka_unit_test(test_reader_not_starved_by_queued_writers),
+      cmocka_unit_test(test_timed_out_writer_releases_readers),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

@@ -1,12 +1,16 @@
 // NamespaceLock: per-resource (bucket/key, upload id) reader/writer locks within the process,
 // in a sharded table so unrelated keys never contend on one mutex. Entries exist only while
 // held or awaited. Lock waits are bounded by a timeout (kTimeout), so a stuck holder cannot
-// pile up requests forever. A cluster-wide lock will wrap this later.
+// pile up requests forever. Writers are preferred: a waiting writer blocks new readers, so a
+// hot key cannot starve PUTs; the readers that waited through a writer's turn go before the
+// next writer, so a stream of writers cannot starve readers either. A cluster-wide lock will
+// wrap this later.
 #pragma once
 
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -50,7 +54,13 @@ class NamespaceLock {
   struct Entry {
     int readers = 0;
     bool writer = false;
-    int waiters = 0;
+    int waiting_readers = 0;
+    int waiting_writers = 0;
+    uint64_t write_releases = 0;  // writer turns ended so far (a reader's wait generation)
+    int readers_owed = 0;         // readers that waited through the last writer's turn
+    bool idle() const {
+      return readers == 0 && !writer && waiting_readers == 0 && waiting_writers == 0;
+    }
   };
   struct Shard {
     mutable std::mutex mu;
@@ -60,6 +70,10 @@ class NamespaceLock {
   static constexpr size_t kShards = 64;
 
   Shard& shard_for(std::string_view resource);
+  static bool wait_reader(Shard& s, Entry& e, std::unique_lock<std::mutex>& lock,
+                          std::chrono::milliseconds timeout);
+  static bool wait_writer(Shard& s, Entry& e, std::unique_lock<std::mutex>& lock,
+                          std::chrono::milliseconds timeout);
   void unlock(const std::string& resource, bool write);
 
   Shard shards_[kShards];
