@@ -4,6 +4,7 @@
 #include "request_worker.h"
 
 #include <cstring>
+#include <new>
 #include <optional>
 
 #include "flashstor/http/body.h"
@@ -98,6 +99,37 @@ class ExchangeImpl final : public http::Exchange {
   http::ResponseWriter& response_;
 };
 
+// The request boundary for running out of memory. STYLE.md keeps exceptions off the request
+// path, but std containers throw std::bad_alloc (and the engine's I/O pool carries one from
+// its threads to the caller): it ends here, failing one request instead of the daemon.
+bool ServeWithinMemory(http::Handler& handler, http::Exchange& exchange) {
+  try {
+    handler.serve(exchange);
+    return true;
+  } catch (const std::bad_alloc&) {
+    return false;
+  }
+}
+
+// 503 SlowDown (SDKs retry) on a fresh writer, so no header of the failed response leaks into
+// it; the connection closes, since the request body may be half read.
+void AnswerOutOfMemory(http::Transport& transport, mem::Arena& arena, bool head_only) {
+  obs::Log(obs::Level::kWarning, "request failed: out of memory");
+  try {
+    http::ResponseWriter response(transport, arena);
+    response.set_status(503);
+    response.set_keep_alive(false);
+    response.set_head_only(head_only);
+    response.add_header("Content-Type", "application/xml");
+    response.add_header("Retry-After", "1");
+    (void)response.send(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>SlowDown</Code><Message>"
+        "Please reduce your request rate.</Message></Error>");
+  } catch (const std::bad_alloc&) {
+    // Not even the answer fits: the connection just closes.
+  }
+}
+
 }  // namespace
 
 // Builds the connection's transport inside its arena (transport_factory.cc).
@@ -177,7 +209,12 @@ AfterRequest ServeRequest(Connection& c, http::Handler& handler, const ServerOpt
   if (c.request.method == http::Method::kHead) response.set_head_only(true);
 
   ExchangeImpl exchange(c, body, response);
-  handler.serve(exchange);
+  if (!ServeWithinMemory(handler, exchange)) {
+    if (!response.head_sent()) {
+      AnswerOutOfMemory(*transport, c.arena, c.request.method == http::Method::kHead);
+    }
+    return AfterRequest::kClose;
+  }
   ReportCut(c, budget, counters);
 
   if (!response.head_sent()) {

@@ -58,6 +58,7 @@ void WorkerPool::loop() {
 void WorkerPool::Batch::wait() {
   std::unique_lock<std::mutex> lock(mu_);
   cv_.wait(lock, [this] { return pending_ == 0; });
+  if (out_of_memory_.load()) throw std::bad_alloc();
 }
 
 void WorkerPool::Batch::claim_and_run(WorkerPool* pool) {
@@ -67,7 +68,11 @@ void WorkerPool::Batch::claim_and_run(WorkerPool* pool) {
     // slow and stop by themselves when the others keep up.
     if (pool != nullptr && i + 1 < n_) pool->cv_.notify_one();
     const int64_t t0 = clock_ != nullptr ? MonotonicNs() : 0;
-    (*fn_)(i);  // only while an index is left: the caller is still waiting, fn is alive
+    try {
+      (*fn_)(i);  // only while an index is left: the caller is still waiting, fn is alive
+    } catch (const std::bad_alloc&) {
+      out_of_memory_ = true;  // wait() hands it to the caller once every task is done
+    }
     if (clock_ != nullptr) Record(*clock_, MonotonicNs() - t0);
     ++mine;
   }
@@ -88,8 +93,13 @@ std::shared_ptr<WorkerPool::Batch> WorkerPool::queue(size_t first, size_t n,
   batch->clock_ = clock;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    for (size_t i = 0; i < helpers; ++i) {
-      queue_.emplace_back([batch, this] { batch->claim_and_run(this); });
+    try {
+      for (size_t i = 0; i < helpers; ++i) {
+        queue_.emplace_back([batch, this] { batch->claim_and_run(this); });
+      }
+    } catch (const std::bad_alloc&) {
+      batch->next_.store(n);  // helpers already queued find nothing to claim (fn dies)
+      throw;
     }
   }
   // One wake-up; each woken thread wakes the next while work is left (claim_and_run), instead

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <mutex>
+#include <new>
 #include <set>
 #include <thread>
 #include <vector>
@@ -92,6 +93,35 @@ void test_start_runs_in_background(void**) {
   assert_int_equal(done.load(), 3);
 }
 
+// A task that runs out of memory on a pool thread must not end the process: the batch
+// finishes and the caller gets the std::bad_alloc (the request boundary answers 503).
+void test_bad_alloc_in_a_task_reaches_the_caller(void**) {
+  WorkerPool pool(4);
+  const auto caller = std::this_thread::get_id();
+  for (int round = 0; round < 3; ++round) {
+    std::atomic<int> done{0};
+    std::atomic<bool> thrown{false};
+    bool caught = false;
+    try {
+      pool.run(8, [&](size_t) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        if (std::this_thread::get_id() != caller && !thrown.exchange(true)) {
+          throw std::bad_alloc();
+        }
+        ++done;
+      });
+    } catch (const std::bad_alloc&) {
+      caught = true;
+    }
+    assert_true(thrown.load());
+    assert_true(caught);
+    assert_int_equal(done.load(), 7);  // every other task ran before run() returned
+  }
+  std::atomic<int> after{0};
+  pool.run(8, [&](size_t) { ++after; });
+  assert_int_equal(after.load(), 8);
+}
+
 }  // namespace
 
 int main() {
@@ -101,6 +131,7 @@ int main() {
       cmocka_unit_test(test_quick_kind_stays_on_caller),
       cmocka_unit_test(test_slow_task_fans_the_rest_out),
       cmocka_unit_test(test_start_runs_in_background),
+      cmocka_unit_test(test_bad_alloc_in_a_task_reaches_the_caller),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

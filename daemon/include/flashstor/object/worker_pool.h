@@ -8,6 +8,9 @@
 // switches, tens of microseconds on a VM, more than reading a small file from the page
 // cache. run() therefore times each kind of work (TaskKind) and runs the quick kinds on
 // the calling thread, switching to the pool as soon as one task is slow (a real disk read).
+// A task that throws std::bad_alloc on a pool thread does not end the process: the batch
+// finishes its other tasks and the waiting caller gets the bad_alloc (the request boundary
+// answers 503 for it).
 #pragma once
 
 #include <array>
@@ -19,6 +22,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <new>
 #include <thread>
 #include <vector>
 
@@ -52,7 +56,7 @@ class WorkerPool {
   // thread that finds none left returns at once.
   class Batch {
    public:
-    void wait();
+    void wait();  // rethrows std::bad_alloc if a task ran out of memory
 
    private:
     friend class WorkerPool;
@@ -64,6 +68,7 @@ class WorkerPool {
     std::mutex mu_;
     std::condition_variable cv_;
     size_t pending_ = 0;
+    std::atomic<bool> out_of_memory_{false};
   };
 
   // Queues fn(0..n-1); returns a batch to wait() on. fn must outlive the wait.
