@@ -152,13 +152,17 @@ Result<ObjectInfo> ErasureSet::complete_multipart_upload(std::string_view bucket
   const std::string staged = internal::DataDirName(meta->data_dir);
   std::vector<std::string> names;
   for (const PartMeta& p : chosen) names.push_back(internal::PartFile(p.number));
+  // One byte per drive: the pool's tasks must not write a bit-packed std::vector<bool>
+  // (neighbouring drives share a word, and a lost update would commit an unstaged drive).
+  std::vector<uint8_t> staged_ok(raw_.size(), 0);
   ctx_.pool->run(raw_.size(), [&](size_t d) {
     if (raw_[d] == nullptr || !participate[d]) return;
-    participate[d] = raw_[d]
-                         ->link_files(storage::kSysVolume, *ukey, internal::kUploadDataDir,
-                                      storage::kSysVolume, tmp_key, staged, names)
-                         .ok();
+    staged_ok[d] = raw_[d]
+                       ->link_files(storage::kSysVolume, *ukey, internal::kUploadDataDir,
+                                    storage::kSysVolume, tmp_key, staged, names)
+                       .ok();
   });
+  for (size_t d = 0; d < raw_.size(); ++d) participate[d] = staged_ok[d] != 0;
   CommitPlan plan;
   plan.bucket = bucket;
   plan.key = key;
