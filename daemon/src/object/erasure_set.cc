@@ -74,6 +74,11 @@ void RemoveDataDirsBut(storage::StorageApi& drive, const MetaVersions& held, con
   }
 }
 
+std::string BucketResource(std::string_view bucket) {
+  // '%' never starts a bucket name, and object and upload resources contain a '/'.
+  return "%bucket:" + std::string(bucket);
+}
+
 std::string ObjectResource(std::string_view bucket, std::string_view key) {
   std::string r(bucket);
   r.push_back('/');
@@ -229,6 +234,11 @@ bool MustKeep(const MetaVersions& held, size_t drives, int write_quorum) {
 }  // namespace
 
 Status ErasureSet::commit(const CommitPlan& plan) {
+  // Shared bucket lock around the drive writes only: DeleteBucket holds it exclusively from
+  // its emptiness check to the delete, so a commit lands either before the check (the bucket
+  // is not empty) or after the delete (no volume to write into: kNoSuchBucket).
+  auto bucket_lock = ctx_.locks->lock(internal::BucketResource(plan.bucket), false);
+  if (!bucket_lock) return bucket_lock.error();
   const size_t n = raw_.size();
   const std::string new_dir = plan.data_dir.empty() ? "" : internal::DataDirName(plan.data_dir);
   std::vector<Status> result(n, Status(Code::kDiskNotFound, "not taking part"));

@@ -73,8 +73,11 @@ bool IsValidBucketName(std::string_view bucket);
 void RemoveDataDirsBut(storage::StorageApi& drive, const MetaVersions& held, const ObjectMeta& keep,
                        std::string_view bucket, std::string_view key);
 
-// Resource names for the namespace lock.
+// Resource names for the namespace lock. Lock order: upload, then key, then bucket; the
+// bucket lock is held only around a commit's drive writes and by DeleteBucket, which takes
+// no other lock while holding it (docs/design.md, "Concurrency: locks and their order").
 std::string ObjectResource(std::string_view bucket, std::string_view key);
+std::string BucketResource(std::string_view bucket);
 
 }  // namespace internal
 }  // namespace flashstor::object

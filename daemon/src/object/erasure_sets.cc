@@ -113,9 +113,7 @@ Result<std::vector<BucketInfo>> ErasureSets::list_buckets() {
   return out;
 }
 
-Status ErasureSets::delete_bucket(std::string_view bucket) {
-  if (!internal::IsValidBucketName(bucket)) return Status(Code::kInvalidBucketName, "bad bucket");
-  FS_RETURN_IF_ERROR(sets_[0]->check_bucket(bucket));
+Status ErasureSets::check_bucket_empty(std::string_view bucket) {
   // S3: only objects keep a bucket alive; in-progress uploads are aborted with it.
   for (auto& set : sets_) {
     storage::WalkOptions opt;
@@ -130,21 +128,38 @@ Status ErasureSets::delete_bucket(std::string_view bucket) {
     if (!more) return more.error();
     if (*more) return Status(Code::kBucketNotEmpty, "bucket not empty");
   }
-  ListUploadsOptions uo;
-  uo.max_uploads = 1000;
-  while (true) {
-    auto uploads = list_multipart_uploads(bucket, uo);
-    if (!uploads || uploads->uploads.empty()) break;
-    for (const auto& u : uploads->uploads) abort_multipart_upload(bucket, u.key, u.upload_id);
-    if (!uploads->truncated) break;
+  return Status::Ok();
+}
+
+void ErasureSets::abort_uploads(std::string_view bucket) {
+  for (auto& set : sets_) {
+    auto uploads = set->list_uploads(bucket, "", "", "", SIZE_MAX);
+    if (!uploads) continue;
+    for (const auto& u : *uploads) set->abort_multipart_upload(bucket, u.key, u.upload_id);
   }
-  for (auto& set : sets_) FS_RETURN_IF_ERROR(set->delete_bucket(bucket));
-  pool_->run(drives_.size(), [&](size_t d) {
-    if (drives_[d] != nullptr) {
-      drives_[d]->delete_path(storage::kSysVolume, storage::kBucketsKey, BucketRecordFile(bucket),
-                              false);
-    }
-  });
+}
+
+Status ErasureSets::delete_bucket(std::string_view bucket) {
+  if (!internal::IsValidBucketName(bucket)) return Status(Code::kInvalidBucketName, "bad bucket");
+  {
+    // Exclusive from the emptiness check to the delete: no commit runs in between (each
+    // takes the lock shared), and none can write afterwards (writes never re-create a
+    // bucket's folder). Nothing else is locked while holding it, so no wait can cycle.
+    auto lock = locks_.lock(internal::BucketResource(bucket), true);
+    if (!lock) return lock.error();
+    FS_RETURN_IF_ERROR(sets_[0]->check_bucket(bucket));
+    FS_RETURN_IF_ERROR(check_bucket_empty(bucket));
+    for (auto& set : sets_) FS_RETURN_IF_ERROR(set->delete_bucket(bucket));
+    pool_->run(drives_.size(), [&](size_t d) {
+      if (drives_[d] != nullptr) {
+        drives_[d]->delete_path(storage::kSysVolume, storage::kBucketsKey, BucketRecordFile(bucket),
+                                false);
+      }
+    });
+  }
+  // After the lock: aborting takes the upload locks, which come before the bucket lock. A
+  // complete racing this finds no bucket to commit into and fails with kNoSuchBucket.
+  abort_uploads(bucket);
   return Status::Ok();
 }
 

@@ -91,6 +91,8 @@ class ErasureSets final : public ObjectLayer {
 
  private:
   Status check_names(std::string_view bucket, std::string_view key);
+  Status check_bucket_empty(std::string_view bucket);  // kBucketNotEmpty if an object is left
+  void abort_uploads(std::string_view bucket);         // every upload of the bucket, any set
   void heal_loop();
   void probe_drives();  // refreshes drives_online_ (every 10 s from the heal thread)
   void scan_loop();
