@@ -1,5 +1,5 @@
-// ErasureSet reads: HEAD (quorum metadata) and GET (opens the data shards under the read
-// lock, then hands out a streaming reader that needs no lock).
+// ErasureSet reads: HEAD (quorum metadata) and GET (a streaming reader that keeps the key's
+// read lock until it has read the last byte it serves).
 #include "erasure_set_internal.h"
 #include "flashstor/storage/key_path.h"
 #include "object_reader.h"
@@ -35,28 +35,17 @@ Result<std::unique_ptr<ObjectReader>> ErasureSet::open_object(std::string_view b
     if (meta.inlined) slot.inline_data = std::move(q->per_drive[d]->inline_data);
   }
   internal::ObjectLocation loc{std::string(bucket), std::string(key), meta.data_dir};
-  if (!meta.inlined && meta.size > 0) {
-    // Open the data shards of the first part now, under the lock: a concurrent overwrite may
-    // unlink this data dir right after we release it, and open files stay readable.
-    const int part = meta.parts.front().number;
-    const std::string file = internal::DataDirName(meta.data_dir) + "/" + internal::PartFile(part);
-    ctx_.pool->run(static_cast<size_t>(meta.erasure.data), [&](size_t j) {
-      auto& slot = slots[j];
-      if (slot.drive == nullptr) return;
-      auto f = slot.drive->open_file(bucket, key, file);
-      if (f) {
-        slot.file = std::move(*f);
-        slot.open_part = part;
-      }
-    });
-  }
-  lock->release();
+  // The data files are opened as the stream reaches them (later parts, parity shards when a
+  // drive fails), so the reader keeps the read lock: an overwrite waits (its commit is
+  // bounded by the lock timeout) instead of deleting this version's data dirs mid-body. An
+  // open fd alone would not do on a drive that is not local. Inline data needs no lock.
+  if (meta.inlined || meta.size == 0) lock->release();
   ObjectInfo info = ToObjectInfo(meta, bucket, key);
   std::string b(bucket), k(key);
   auto on_degraded = [this, b, k] { queue_heal(b, k); };
   auto reader = std::make_unique<internal::ErasureObjectReader>(
       std::move(info), meta, std::move(slots), std::move(loc), *ctx_.pool, std::move(*codec),
-      std::move(on_degraded));
+      std::move(on_degraded), std::move(*lock));
   if (Status s = reader->prefetch(); !s.ok()) return std::unexpected(s);
   return std::unique_ptr<ObjectReader>(std::move(reader));
 }

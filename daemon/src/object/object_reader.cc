@@ -11,7 +11,8 @@ ErasureObjectReader::ErasureObjectReader(ObjectInfo info, ObjectMeta meta,
                                          std::vector<ShardSlot> slots, ObjectLocation loc,
                                          WorkerPool& pool,
                                          std::shared_ptr<const erasure::ErasureCodec> codec,
-                                         std::function<void()> on_degraded)
+                                         std::function<void()> on_degraded,
+                                         NamespaceLock::Guard lock)
     : info_(std::move(info)),
       meta_(std::move(meta)),
       slots_(std::move(slots)),
@@ -20,7 +21,8 @@ ErasureObjectReader::ErasureObjectReader(ObjectInfo info, ObjectMeta meta,
       codec_(std::move(codec)),
       on_degraded_(std::move(on_degraded)),
       geo_{meta_.erasure.block_size, meta_.erasure.data},
-      end_(meta_.size) {
+      end_(meta_.size),
+      lock_(std::move(lock)) {
   uint64_t start = 0;
   for (const PartMeta& p : meta_.parts) {
     part_starts_.push_back(start);
@@ -58,7 +60,10 @@ Status ErasureObjectReader::load_block(uint64_t pos) {
 }
 
 Status ErasureObjectReader::prefetch() {
-  if (pos_ >= end_) return Status::Ok();
+  if (pos_ >= end_) {
+    lock_.release();
+    return Status::Ok();
+  }
   return load_block(pos_);
 }
 
@@ -79,6 +84,9 @@ Result<size_t> ErasureObjectReader::read(std::span<char> out) {
     done += n;
     pos_ += n;
   }
+  // The whole range is out: let writers in now, not when the caller gets around to closing
+  // (a copy holds its source reader while it commits the destination).
+  if (pos_ >= end_) lock_.release();
   return done;
 }
 

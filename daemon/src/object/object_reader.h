@@ -7,6 +7,7 @@
 #include <memory>
 #include <vector>
 
+#include "flashstor/object/namespace_lock.h"
 #include "flashstor/object/object_layer.h"
 #include "flashstor/object/object_metadata.h"
 #include "shard_io.h"
@@ -15,11 +16,12 @@ namespace flashstor::object::internal {
 
 class ErasureObjectReader final : public ObjectReader {
  public:
-  // slots are indexed by shard index. on_degraded runs once when a shard failed.
+  // slots are indexed by shard index. on_degraded runs once when a shard failed. lock (the
+  // key's read lock, or none) is released once the last byte of the range was read.
   ErasureObjectReader(ObjectInfo info, ObjectMeta meta, std::vector<ShardSlot> slots,
                       ObjectLocation loc, WorkerPool& pool,
                       std::shared_ptr<const erasure::ErasureCodec> codec,
-                      std::function<void()> on_degraded);
+                      std::function<void()> on_degraded, NamespaceLock::Guard lock);
   ~ErasureObjectReader() override;
 
   // Decodes the first block now, so an unreadable object fails open_object (and the S3 layer
@@ -51,6 +53,7 @@ class ErasureObjectReader final : public ObjectReader {
   bool block_valid_ = false;
   std::vector<std::vector<uint8_t>> shards_;
   Status error_;
+  NamespaceLock::Guard lock_;  // the key's read lock while the range is being read
 };
 
 }  // namespace flashstor::object::internal

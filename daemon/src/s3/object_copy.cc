@@ -93,6 +93,7 @@ ApiError CopyObject(OpContext& ctx) {
       ReadWritePrecondition(ctx.req, /*allow_if_none_match=*/true, options.precondition));
   Result<object::ObjectInfo> info;
   if (self) {
+    reader.reset();  // drops the source's read lock: the update takes the key's write lock
     info = ctx.layer.update_object_metadata(ctx.res.bucket, ctx.res.key, options);
   } else {
     hash::Expectations expect;

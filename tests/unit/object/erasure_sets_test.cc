@@ -3,7 +3,10 @@
 // and request validation.
 #include <openssl/evp.h>
 
+#include <atomic>
+#include <chrono>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "engine_test_util.h"
@@ -95,12 +98,19 @@ void test_overwrite_and_delete(void**) {
   auto reader = e->open_object("bucket", "k");  // opened before the overwrite
   assert_true(reader.has_value());
   std::string small = "small now";
-  assert_true(Put(*e, "bucket", "k", small).has_value());
-  assert_true(*Get(*e, "bucket", "k") == small);
-  // The reader opened earlier still returns the old bytes (open files survive the unlink).
+  std::atomic<bool> overwritten{false};
+  std::thread writer([&] {
+    assert_true(Put(*e, "bucket", "k", small).has_value());
+    overwritten = true;
+  });
+  // The overwrite waits for the reader opened earlier, which returns the old bytes whole.
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  assert_false(overwritten.load());
   auto old = ReadAll(**reader);
   assert_true(old.has_value());
   assert_true(*old == big);
+  writer.join();
+  assert_true(*Get(*e, "bucket", "k") == small);
   // The old data dir is gone from disk: only %m.json remains in the object directory.
   for (const auto& p : paths) {
     struct stat st {};

@@ -19,11 +19,11 @@
 //   point leaves a state the version quorum rule reads as the old or the new object.
 // - GET: %m.json from every drive; PickVersion (version_quorum.h) chooses the newest version
 //   held by k drives, skipping dangling ones (kNoSuchKey when none is left, kReadQuorum when
-//   a version may have been acknowledged behind offline drives). Data shards are opened
-//   under the read lock (data dirs are immutable and an open fd survives a concurrent
-//   overwrite's unlink); blocks are read from k drives, every shard block's digest verified,
-//   failures switch to other drives and reconstruct. Drives that disagree, fail or keep
-//   other versions are queued for healing.
+//   a version may have been acknowledged behind offline drives). The reader keeps the key's
+//   read lock until it has handed out the last byte of its range, so no overwrite deletes
+//   the data dirs of later parts or of parity shards it may still open; blocks are read from
+//   k drives, every shard block's digest verified, failures switch to other drives and
+//   reconstruct. Drives that disagree, fail or keep other versions are queued for healing.
 // - Multipart: .flashstor.sys/multipart/<sha256(bucket/key)>/<upload id>/{upload.json,
 //   part.N.json, data/part.N}; complete hard-links the listed parts into a staged data dir
 //   and commits it like a PUT; the object records the upload id, so an upload left behind

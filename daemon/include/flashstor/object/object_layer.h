@@ -154,7 +154,9 @@ class ObjectLayer {
                                         const PutOptions& options) = 0;
   // Metadata only (HEAD). kNoSuchKey / kNoSuchBucket.
   virtual Result<ObjectInfo> get_object_info(std::string_view bucket, std::string_view key) = 0;
-  // Opens the object for reading; info() is already loaded.
+  // Opens the object for reading; info() is already loaded. The reader holds the key's read
+  // lock until it has returned the last byte of its range (or is destroyed): writers of the
+  // key wait for it, so callers must not write the same key while holding a reader.
   virtual Result<std::unique_ptr<ObjectReader>> open_object(std::string_view bucket,
                                                             std::string_view key) = 0;
   // Removes an object; deleting a missing key is not an error (S3 semantics) unless the
