@@ -1,9 +1,11 @@
 // FaultyDisk: a StorageApi decorator for tests that forwards to a real drive and fails
-// chosen operations on demand (metadata commits, shard writes after N bytes), with a chosen
-// error (a faulty drive, or a full one).
+// chosen operations on demand (metadata commits, shard writes after N bytes, shard reads
+// past an offset, hard links), with a chosen error (a faulty drive, or a full one), or runs a
+// hook where a race must be provoked.
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 
 #include "flashstor/storage/storage_api.h"
@@ -18,6 +20,9 @@ class FaultyDisk final : public storage::StorageApi {
   std::atomic<int> meta_writes_left{-1};       // when >= 0: that many succeed, then they fail
   std::atomic<int64_t> fail_shard_after{-1};   // shard writers fail after this many bytes
   std::atomic<Code> fault{Code::kFaultyDisk};  // what injected failures answer (kDiskFull: ENOSPC)
+  std::atomic<int64_t> fail_reads_from{-1};    // file reads at or past this offset fail
+  std::atomic<bool> fail_links{false};         // link_files links, then reports a failure
+  std::function<void()> on_link;               // runs before link_files returns (set idle)
 
   const std::string& endpoint() const override { return inner_->endpoint(); }
   Result<storage::DiskInfo> disk_info() override { return inner_->disk_info(); }
@@ -52,7 +57,10 @@ class FaultyDisk final : public storage::StorageApi {
   }
   Result<std::unique_ptr<storage::FileReader>> open_file(std::string_view v, std::string_view k,
                                                          std::string_view f) override {
-    return inner_->open_file(v, k, f);
+    auto r = inner_->open_file(v, k, f);
+    if (!r || fail_reads_from < 0) return r;
+    return std::unique_ptr<storage::FileReader>(
+        std::make_unique<Reader>(std::move(*r), fail_reads_from.load()));
   }
   Status rename(std::string_view sv, std::string_view sk, std::string_view sf, std::string_view dv,
                 std::string_view dk, std::string_view df) override {
@@ -61,7 +69,10 @@ class FaultyDisk final : public storage::StorageApi {
   Status link_files(std::string_view sv, std::string_view sk, std::string_view sd,
                     std::string_view dv, std::string_view dk, std::string_view dd,
                     std::span<const std::string> names) override {
-    return inner_->link_files(sv, sk, sd, dv, dk, dd, names);
+    Status s = inner_->link_files(sv, sk, sd, dv, dk, dd, names);
+    if (on_link) on_link();
+    if (fail_links) return Status(Code::kFaultyDisk, "injected link failure");
+    return s;
   }
   Status delete_path(std::string_view v, std::string_view k, std::string_view f,
                      bool recursive) override {
@@ -96,6 +107,23 @@ class FaultyDisk final : public storage::StorageApi {
     std::unique_ptr<storage::FileWriter> inner_;
     int64_t budget_;
     Code fault_;
+  };
+
+  class Reader final : public storage::FileReader {
+   public:
+    Reader(std::unique_ptr<storage::FileReader> inner, int64_t fail_from)
+        : inner_(std::move(inner)), fail_from_(fail_from) {}
+    uint64_t size() const override { return inner_->size(); }
+    Result<size_t> read_at(std::span<uint8_t> out, uint64_t offset) override {
+      if (offset >= static_cast<uint64_t>(fail_from_)) {
+        return Err(Code::kFaultyDisk, "injected read failure");
+      }
+      return inner_->read_at(out, offset);
+    }
+
+   private:
+    std::unique_ptr<storage::FileReader> inner_;
+    int64_t fail_from_;
   };
 
   std::shared_ptr<storage::StorageApi> inner_;

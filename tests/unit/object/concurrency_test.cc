@@ -1,0 +1,250 @@
+// Stress tests of the engine's races, each bounded to a few seconds: complete-multipart's
+// per-drive staging results written by many pool threads, DeleteBucket racing PUTs, and GETs
+// (multipart, degraded) racing overwrites of the same key.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engine_test_util.h"
+#include "faulty_disk.h"
+#include "flashstor/object/set_layout.h"
+#include "flashstor/storage/local_disk.h"
+
+#include "cmocka_cpp.h"
+
+using namespace flashstor;
+using namespace flashstor::testing;
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr size_t kMiB = 1u << 20;
+
+// An engine of one set on FaultyDisks over temporary drives.
+struct FaultyEngine {
+  TempDir dir;
+  std::vector<std::string> paths;
+  std::vector<std::shared_ptr<FaultyDisk>> faulty;
+  std::unique_ptr<object::ErasureSets> e;
+  FaultyEngine(int n, int io_threads) : paths(MakeDrives(dir, n)) {
+    std::vector<std::shared_ptr<storage::StorageApi>> drives;
+    for (const auto& p : paths) {
+      auto d = storage::LocalDisk::Open(p);
+      faulty.push_back(
+          std::make_shared<FaultyDisk>(std::shared_ptr<storage::StorageApi>(std::move(*d))));
+      drives.push_back(faulty.back());
+    }
+    object::EngineConfig config = TestConfig();
+    config.io_threads = io_threads;
+    e = std::make_unique<object::ErasureSets>(drives, 1, object::DefaultParity(n), config);
+    assert_true(e->make_bucket("bucket").ok());
+  }
+};
+
+Result<object::PartInfo> PutPart(object::ObjectLayer& e, std::string_view bucket,
+                                 std::string_view key, const std::string& id, int n,
+                                 std::string_view data) {
+  MemSource src(data);
+  hash::HashingSource body(src, hash::Expectations{});
+  return e.put_object_part(bucket, key, id, n, body, static_cast<int64_t>(data.size()));
+}
+
+Status PutMultipart(object::ObjectLayer& e, std::string_view key,
+                    const std::vector<std::string>& parts) {
+  auto id = e.new_multipart_upload("bucket", key, {}, hash::ChecksumAlgo::kNone);
+  if (!id) return id.error();
+  std::vector<object::CompletePart> list;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    auto p = PutPart(e, "bucket", key, *id, static_cast<int>(i + 1), parts[i]);
+    if (!p) return p.error();
+    list.push_back({p->number, p->etag, ""});
+  }
+  auto done = e.complete_multipart_upload("bucket", key, *id, list);
+  return done ? Status::Ok() : done.error();
+}
+
+// (a) Every drive whose staging (link_files) succeeded commits, and no drive whose staging
+// failed does. The 16 staging results used to be written by pool threads into one
+// bit-packed std::vector<bool>: a lost update let a failed drive commit. The links all
+// return at once (a barrier) to make simultaneous writes likely.
+void test_complete_commits_exactly_the_staged_drives(void**) {
+  constexpr int kDrives = 16;
+  FaultyEngine f(kDrives, kDrives);
+  std::atomic<int> arrived{0};
+  auto barrier = [&arrived] {
+    ++arrived;
+    const auto until = Clock::now() + 20ms;
+    while (arrived.load() < kDrives && Clock::now() < until) std::this_thread::yield();
+  };
+  const std::vector<int> failing = {1, 6, 9, 14};  // parity 4: the other 12 are the quorum
+  for (auto& d : f.faulty) d->on_link = barrier;
+  for (int d : failing) f.faulty[static_cast<size_t>(d)]->fail_links = true;
+  const auto until = Clock::now() + 3s;
+  int rounds = 0;
+  for (; rounds < 500 && Clock::now() < until; ++rounds) {
+    const std::string key = "k" + std::to_string(rounds);
+    auto id = f.e->new_multipart_upload("bucket", key, {}, hash::ChecksumAlgo::kNone);
+    assert_true(id.has_value());
+    auto p = PutPart(*f.e, "bucket", key, *id, 1, "part body");
+    assert_true(p.has_value());
+    arrived = 0;
+    auto done = f.e->complete_multipart_upload("bucket", key, *id, {{1, p->etag, ""}});
+    assert_true(done.has_value());
+    for (int d = 0; d < kDrives; ++d) {
+      bool fails = std::find(failing.begin(), failing.end(), d) != failing.end();
+      bool committed = FileExists(f.paths[static_cast<size_t>(d)] + "/bucket/" + key + "/%m.json");
+      if (committed == fails) {
+        fprintf(stderr, "round %d drive %d: staged %d, committed %d\n", rounds, d, !fails,
+                committed);
+        fail();
+      }
+    }
+  }
+  fprintf(stderr, "%d completes checked\n", rounds);
+}
+
+// (b) DeleteBucket racing PUTs: either the delete fails with BucketNotEmpty and every
+// acknowledged PUT is readable, or it succeeds and no PUT was acknowledged (none committed
+// before the emptiness check, and none may re-create the bucket afterwards).
+void test_delete_bucket_never_loses_an_acknowledged_put(void**) {
+  TempDir dir;
+  auto e = MustOpen(MakeDrives(dir, 4), TestConfig());
+  const std::string inline_body = RandomData(1000, 1), shard_body = RandomData(300 * 1024, 2);
+  const auto until = Clock::now() + 3s;
+  int rounds = 0, deleted = 0;
+  for (; rounds < 200 && Clock::now() < until; ++rounds) {
+    const std::string bucket = "race-" + std::to_string(rounds);
+    assert_true(e->make_bucket(bucket).ok());
+    std::atomic<bool> go{false};
+    std::mutex mu;
+    std::vector<std::pair<std::string, const std::string*>> acked;
+    std::vector<std::thread> writers;
+    for (int t = 0; t < 3; ++t) {
+      writers.emplace_back([&, t] {
+        while (!go) std::this_thread::yield();
+        const std::string* body = t == 0 ? &shard_body : &inline_body;
+        for (int j = 0; j < 4; ++j) {
+          std::string key = "t" + std::to_string(t) + "/" + std::to_string(j);
+          if (Put(*e, bucket, key, *body).has_value()) {
+            std::lock_guard<std::mutex> lock(mu);
+            acked.emplace_back(key, body);
+          }
+        }
+      });
+    }
+    go = true;
+    std::this_thread::sleep_for(std::chrono::microseconds(300 * (rounds % 8)));
+    Status del = e->delete_bucket(bucket);
+    for (auto& t : writers) t.join();
+    if (del.ok()) {
+      ++deleted;
+      if (!acked.empty()) {
+        fprintf(stderr, "round %d: bucket deleted after %zu acknowledged PUTs (first %s)\n", rounds,
+                acked.size(), acked[0].first.c_str());
+        fail();
+      }
+      assert_int_equal(e->get_bucket_info(bucket).error().code(), Code::kNoSuchBucket);
+      continue;
+    }
+    assert_int_equal(del.code(), Code::kBucketNotEmpty);
+    for (const auto& [key, body] : acked) assert_true(*Get(*e, bucket, key) == *body);
+  }
+  fprintf(stderr, "%d rounds, %d buckets deleted\n", rounds, deleted);
+}
+
+// Reads the whole object in 64 KiB steps, pausing between them, like a slow client.
+Result<std::string> SlowGet(object::ObjectLayer& e, std::string_view key) {
+  auto r = e.open_object("bucket", key);
+  if (!r) return std::unexpected(r.error());
+  std::string out;
+  std::vector<char> buf(64 * 1024);
+  for (int i = 0;; ++i) {
+    auto n = (*r)->read(buf);
+    if (!n) return std::unexpected(n.error());
+    if (*n == 0) return out;
+    out.append(buf.data(), *n);
+    if (i % 4 == 0) std::this_thread::sleep_for(1ms);
+  }
+}
+
+// GETs of key while another thread keeps overwriting it (write(i) for i = 0, 1, ...): every
+// GET that opened must return one whole version, never fail mid-body.
+void RaceGetsWithOverwrites(object::ObjectLayer& e, std::string_view key,
+                            const std::vector<const std::string*>& versions,
+                            const std::function<Status(int)>& write) {
+  std::atomic<bool> stop{false};
+  std::atomic<int> writes{0};
+  std::thread writer([&] {
+    for (int i = 0; !stop; ++i) {
+      assert_true(write(i % 2).ok());
+      ++writes;
+    }
+  });
+  const auto until = Clock::now() + 3s;
+  int gets = 0;
+  while (Clock::now() < until) {
+    auto body = SlowGet(e, key);
+    if (!body) {
+      fprintf(stderr, "GET %d failed mid-body: %s\n", gets, body.error().message().data());
+      stop = true;
+      writer.join();
+      fail();
+    }
+    bool whole = false;
+    for (const std::string* v : versions) whole |= *body == *v;
+    assert_true(whole);
+    ++gets;
+  }
+  stop = true;
+  writer.join();
+  fprintf(stderr, "%d GETs, %d overwrites\n", gets, writes.load());
+  assert_true(writes.load() > 1);
+}
+
+// (c) A multipart object's later parts are opened mid-body: an overwrite committed meanwhile
+// must not delete them under the GET.
+void test_multipart_get_survives_overwrites(void**) {
+  FaultyEngine f(4, 8);
+  const std::string p1 = RandomData(5 * kMiB, 3), p2 = RandomData(kMiB, 4);
+  const std::string multipart = p1 + p2, single = RandomData(2 * kMiB + 5, 5);
+  auto write = [&](int which) {
+    return which == 0 ? PutMultipart(*f.e, "k", {p1, p2})
+                      : Status(Put(*f.e, "bucket", "k", single) ? Status::Ok()
+                                                                : Status(Code::kInternal, "put"));
+  };
+  assert_true(write(0).ok());
+  RaceGetsWithOverwrites(*f.e, "k", {&multipart, &single}, write);
+}
+
+// (c) A degraded GET switches to a parity shard mid-body (a data drive fails its reads past
+// the first block): that shard file must still be there.
+void test_degraded_get_survives_overwrites(void**) {
+  FaultyEngine f(4, 8);
+  const int shift = object::SetForKey("k", 4);
+  const size_t data_drive = static_cast<size_t>((4 - shift) % 4);  // holds shard index 1
+  f.faulty[data_drive]->fail_reads_from = 600 * 1024;              // past the first block
+  const std::string a = RandomData(4 * kMiB, 6), b = RandomData(4 * kMiB + 9, 7);
+  auto write = [&](int which) {
+    return Put(*f.e, "bucket", "k", which == 0 ? a : b) ? Status::Ok()
+                                                        : Status(Code::kInternal, "put failed");
+  };
+  assert_true(write(0).ok());
+  RaceGetsWithOverwrites(*f.e, "k", {&a, &b}, write);
+}
+
+}  // namespace
+
+int main() {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_complete_commits_exactly_the_staged_drives),
+      cmocka_unit_test(test_delete_bucket_never_loses_an_acknowledged_put),
+      cmocka_unit_test(test_multipart_get_survives_overwrites),
+      cmocka_unit_test(test_degraded_get_survives_overwrites),
+  };
+  return cmocka_run_group_tests(tests, nullptr, nullptr);
+}
