@@ -91,7 +91,7 @@ void test_complete_commits_exactly_the_staged_drives(void**) {
     f.faulty[static_cast<size_t>(failing[i])]->on_link = rendezvous;
     f.faulty[static_cast<size_t>(partner[i])]->on_link = rendezvous;
   }
-  const auto until = Clock::now() + 3s;
+  const auto until = Clock::now() + 2s;
   int rounds = 0;
   for (; rounds < 2000 && Clock::now() < until; ++rounds) {
     const std::string key = "k" + std::to_string(rounds);
@@ -122,7 +122,7 @@ void test_delete_bucket_never_loses_an_acknowledged_put(void**) {
   TempDir dir;
   auto e = MustOpen(MakeDrives(dir, 4), TestConfig());
   const std::string inline_body = RandomData(1000, 1), shard_body = RandomData(300 * 1024, 2);
-  const auto until = Clock::now() + 3s;
+  const auto until = Clock::now() + 2s;
   int rounds = 0, deleted = 0;
   for (; rounds < 200 && Clock::now() < until; ++rounds) {
     const std::string bucket = "race-" + std::to_string(rounds);
@@ -197,7 +197,7 @@ void RaceGetsWithOverwrites(object::ObjectLayer& e, std::string_view key,
       ++writes;
     }
   });
-  const auto until = Clock::now() + 3s;
+  const auto until = Clock::now() + 2s;
   int gets = 0;
   while (Clock::now() < until) {
     auto body = SlowGet(e, key);
