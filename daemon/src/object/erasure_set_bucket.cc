@@ -53,7 +53,10 @@ Status ErasureSet::delete_bucket(std::string_view bucket) {
 }
 
 int ErasureSet::heal_bucket(std::string_view bucket) {
-  if (!check_bucket(bucket).ok()) return 0;
+  // Shared bucket lock: a DeleteBucket between the check and the mkdirs would otherwise get
+  // its bucket's folders back (writes never create them; this is the one place that does).
+  auto lock = ctx_.locks->lock(internal::BucketResource(bucket), false);
+  if (!lock || !check_bucket(bucket).ok()) return 0;
   std::atomic<int> healed{0};
   ctx_.pool->run(raw_.size(), [&](size_t d) {
     if (raw_[d] != nullptr && raw_[d]->make_volume(bucket).ok()) ++healed;

@@ -296,7 +296,11 @@ HealResult ErasureSets::heal_object(std::string_view bucket, std::string_view ke
   if (Status s = check_names(bucket, key); !s.ok()) {
     return HealResult{std::string(bucket), std::string(key), 0, 0, s};
   }
-  return set_for(key).heal_object(bucket, key);
+  // Writes never create a bucket's folder, so a drive that lost it (wiped, replaced) gets
+  // it back here before the object's shards are rebuilt onto it.
+  ErasureSet& set = set_for(key);
+  set.heal_bucket(bucket);
+  return set.heal_object(bucket, key);
 }
 
 Status ErasureSets::heal_objects(std::string_view bucket,
@@ -306,6 +310,7 @@ Status ErasureSets::heal_objects(std::string_view bucket,
   storage::WalkOptions opt;
   opt.include_uncommitted = true;  // keys with data dirs but no metadata: purged after a grace
   for (auto& set : sets_) {
+    set->heal_bucket(bucket);  // a drive that lost the bucket's folder gets it back first
     // any_version: keys without a quorum version too, so their leftovers are purged.
     auto stream = set->walk(bucket, opt, true);
     if (!stream && stream.error() == Code::kNoSuchBucket) continue;  // healed by the scanner

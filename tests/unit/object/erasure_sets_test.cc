@@ -131,6 +131,23 @@ void test_overwrite_and_delete(void**) {
   assert_true(*Get(*e, "bucket", "a/b") == "2");
 }
 
+// A drive that lost a bucket's folder: writes do not re-create it (that would resurrect a
+// deleted bucket), heal does, and rebuilds the object's shard there.
+void test_heal_recreates_a_lost_bucket_folder(void**) {
+  TempDir dir;
+  auto paths = MakeDrives(dir, 4);
+  auto e = MustOpen(paths, TestConfig());
+  assert_true(e->make_bucket("bucket").ok());
+  RemoveAll(paths[0] + "/bucket");
+  std::string data = RandomData(300 * 1024, 5);
+  assert_true(Put(*e, "bucket", "k", data).has_value());
+  assert_false(FileExists(paths[0] + "/bucket"));
+  object::HealResult r = e->heal_object("bucket", "k");
+  assert_true(r.status.ok());
+  assert_true(FileExists(paths[0] + "/bucket/k/%m.json"));
+  assert_true(*Get(*e, "bucket", "k") == data);
+}
+
 void test_buckets(void**) {
   TempDir dir;
   auto e = MustOpen(MakeDrives(dir, 4), TestConfig());
@@ -230,6 +247,7 @@ int main() {
       cmocka_unit_test(test_round_trip_6_drives),
       cmocka_unit_test(test_round_trip_16_drives),
       cmocka_unit_test(test_overwrite_and_delete),
+      cmocka_unit_test(test_heal_recreates_a_lost_bucket_folder),
       cmocka_unit_test(test_buckets),
       cmocka_unit_test(test_key_validation_and_metadata_update),
       cmocka_unit_test(test_reduced_redundancy),
