@@ -69,8 +69,7 @@ struct Connection : PollTag {
   int64_t linger_until_ms = 0;  // lingering close ends by then, whatever the client sends
 
   char remote[64] = {};
-  char client[48] = {};   // remote address without the port: key of the per-client cap
-  bool admitted = false;  // counted in the per-client in-flight map
+  char client[48] = {};  // remote address without the port: key of its worker share
 
   std::string reply;  // a loop-served response being sent, and how much of it went out
   size_t reply_sent = 0;

@@ -174,15 +174,9 @@ void HttpServer::Impl::try_parse(LoopContext& lc, Connection* c) {
   dispatch(lc, c);
 }
 
-// Hands the request to a worker, unless its address already has its share of them.
+// Hands the request to the pool, which starts it when its address has a worker to spare.
 void HttpServer::Impl::dispatch(LoopContext& lc, Connection* c) {
-  if (!limiter->admit(c->client)) {
-    ++client_cap_rejected;
-    obs::Log(obs::Level::kInfo, "too many requests in flight from one client",
-             {{"REMOTE_ADDR", c->remote}, {"HTTP_STATUS", "503"}});
-    return reject(lc, c, 503);
-  }
-  c->admitted = true;
+  (void)lc;
   c->state = ConnState::kDispatched;
   ++requests;
   pool->submit(c);
@@ -284,10 +278,6 @@ void HttpServer::Impl::on_tick(LoopContext& lc, int64_t now) {
 }
 
 void HttpServer::Impl::on_done(Connection* c, AfterRequest next) {
-  if (c->admitted) {
-    limiter->release(c->client);
-    c->admitted = false;
-  }
   LoopContext& lc = *c->loop;
   lc.loop->post([this, &lc, c, next] {
     if (next == AfterRequest::kLinger && !stopping.load()) return linger(lc, c);

@@ -69,11 +69,10 @@ Status HttpServer::adopt_listener(int fd, bool tls) {
 
 Status HttpServer::start() {
   Impl& s = *impl_;
-  int cap = s.options.max_requests_per_client;
-  if (cap == 0) cap = std::max(4, s.options.workers / 2);
-  s.limiter = std::make_unique<ClientLimiter>(cap);
+  int share = s.options.max_requests_per_client;
+  if (share == 0) share = std::max(4, s.options.workers / 2);
   s.pool =
-      std::make_unique<RequestPool>(s.options.workers, s.handler, s.options,
+      std::make_unique<RequestPool>(s.options.workers, share, s.handler, s.options,
                                     [&s](Connection* c, AfterRequest next) { s.on_done(c, next); });
   for (int i = 0; i < s.options.event_loops; ++i) {
     auto lc = std::make_unique<LoopContext>();
@@ -138,7 +137,7 @@ ServerStats HttpServer::stats() const {
     st.arena_blocks_in_use += lc->blocks.in_use();
   }
   st.busy_workers = s.pool ? s.pool->busy() : 0;
-  st.client_cap_rejected = s.client_cap_rejected.load();
+  st.client_share_waits = s.pool ? s.pool->counters().share_waits.load() : 0;
   st.loop_replies = s.loop_replies.load();
   if (s.pool) {
     const WorkerCounters& w = s.pool->counters();

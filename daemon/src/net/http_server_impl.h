@@ -9,7 +9,6 @@
 #include <unordered_set>
 #include <vector>
 
-#include "client_limiter.h"
 #include "connection.h"
 #include "flashstor/net/event_loop.h"
 #include "flashstor/net/http_server.h"
@@ -36,7 +35,6 @@ struct HttpServer::Impl {
   http::Handler& handler;
   HttpServer::ErrorBodyFn error_body;
   HttpServer::LoopResponder loop_responder;
-  std::unique_ptr<ClientLimiter> limiter;
   std::function<void(int)> tick_hook;
   tls::TlsContext* tls = nullptr;
   std::vector<std::unique_ptr<ListenerTag>> listeners;
@@ -45,7 +43,7 @@ struct HttpServer::Impl {
   std::atomic<bool> stopping{false};
 
   std::atomic<uint64_t> accepted{0}, active{0}, rejected{0}, head_timeouts{0}, idle_closed{0},
-      early_errors{0}, requests{0}, client_cap_rejected{0}, loop_replies{0};
+      early_errors{0}, requests{0}, loop_replies{0};
 
   void on_ready(LoopContext& lc, void* data, uint32_t events);
   void on_tick(LoopContext& lc, int64_t now);

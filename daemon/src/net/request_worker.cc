@@ -243,9 +243,9 @@ AfterRequest ServeRequest(Connection& c, http::Handler& handler, const ServerOpt
   return AfterRequest::kKeepAlive;
 }
 
-RequestPool::RequestPool(int threads, http::Handler& handler, const ServerOptions& options,
-                         DoneFn done)
-    : handler_(handler), options_(options), done_(std::move(done)) {
+RequestPool::RequestPool(int threads, int client_share, http::Handler& handler,
+                         const ServerOptions& options, DoneFn done)
+    : handler_(handler), options_(options), done_(std::move(done)), shares_(client_share) {
   threads_.reserve(static_cast<size_t>(threads));
   for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { run(); });
 }
@@ -257,6 +257,10 @@ RequestPool::~RequestPool() {
 void RequestPool::submit(Connection* c) {
   {
     std::lock_guard<std::mutex> lock(mu_);
+    if (!shares_.try_start(c->client, c)) {
+      counters_.share_waits.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
     queue_.push_back(c);
   }
   cv_.notify_one();
@@ -264,7 +268,7 @@ void RequestPool::submit(Connection* c) {
 
 size_t RequestPool::busy() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return busy_ + queue_.size();
+  return busy_ + queue_.size() + shares_.waiting();
 }
 
 size_t RequestPool::queued() const {
@@ -298,10 +302,15 @@ void RequestPool::run() {
     AfterRequest next = ServeRequest(*c, handler_, options_, stopping_.load(), counters_);
     counters_.completed.fetch_add(1, std::memory_order_relaxed);
     counters_.progress.fetch_add(1, std::memory_order_relaxed);
+    Connection* waiting = nullptr;
     {
       std::lock_guard<std::mutex> lock(mu_);
       --busy_;
+      // The client field is read before done_ hands the connection back to its loop.
+      waiting = shares_.finish(c->client);
+      if (waiting != nullptr) queue_.push_back(waiting);
     }
+    if (waiting != nullptr) cv_.notify_one();
     done_(c, next);
   }
 }

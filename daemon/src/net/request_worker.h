@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "client_shares.h"
 #include "connection.h"
 #include "flashstor/http/exchange.h"
 #include "flashstor/net/server_options.h"
@@ -32,6 +33,7 @@ struct WorkerCounters {
   std::atomic<uint64_t> cut_too_slow{0};
   std::atomic<uint64_t> cut_deadline{0};
   std::atomic<uint64_t> cut_idle{0};
+  std::atomic<uint64_t> share_waits{0};  // requests that waited for their address's share
 };
 
 // Transfer limits of one request from the server options.
@@ -45,7 +47,10 @@ class RequestPool {
  public:
   using DoneFn = std::function<void(Connection*, AfterRequest next)>;
 
-  RequestPool(int threads, http::Handler& handler, const ServerOptions& options, DoneFn done);
+  // client_share: requests of one address that may hold a worker at once (<= 0: no limit);
+  // the rest wait in the pool, holding no worker, and start in order as those finish.
+  RequestPool(int threads, int client_share, http::Handler& handler, const ServerOptions& options,
+              DoneFn done);
   ~RequestPool();
 
   void submit(Connection* c);
@@ -65,7 +70,8 @@ class RequestPool {
   DoneFn done_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<Connection*> queue_;
+  std::deque<Connection*> queue_;  // ready to run as soon as a worker is free
+  ClientShares shares_;
   std::vector<std::thread> threads_;
   size_t busy_ = 0;
   bool quit_ = false;

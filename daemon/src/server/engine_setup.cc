@@ -89,9 +89,9 @@ void RegisterServerMetrics(const net::HttpServer& http, const Engine& engine) {
              {{"reason", "deadline"}}, cut(&net::ServerStats::cut_deadline));
   r.gauge_fn("flashstor_http_slow_clients_cut", "Requests cut off for a slow or silent client.",
              {{"reason", "inactivity"}}, cut(&net::ServerStats::cut_idle));
-  r.gauge_fn("flashstor_http_client_cap_rejected",
+  r.gauge_fn("flashstor_http_client_share_waits",
              "Requests answered 503 for too many in flight from one address.", {},
-             cut(&net::ServerStats::client_cap_rejected));
+             cut(&net::ServerStats::client_share_waits));
   r.gauge_fn("flashstor_http_loop_replies",
              "Health and metrics requests answered by the event loops.", {},
              cut(&net::ServerStats::loop_replies));
