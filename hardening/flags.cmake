@@ -3,7 +3,12 @@
 include_guard(GLOBAL)
 
 option(FLASHSTOR_SANITIZE "Build with AddressSanitizer and UndefinedBehaviorSanitizer" OFF)
+option(FLASHSTOR_TSAN "Build with ThreadSanitizer (not with FLASHSTOR_SANITIZE or FUZZ)" OFF)
 option(FLASHSTOR_FUZZ "Build libFuzzer targets (requires clang)" OFF)
+
+if(FLASHSTOR_TSAN AND (FLASHSTOR_SANITIZE OR FLASHSTOR_FUZZ))
+  message(FATAL_ERROR "FLASHSTOR_TSAN cannot combine with ASan (FLASHSTOR_SANITIZE or FUZZ)")
+endif()
 
 set(FLASHSTOR_WARNINGS -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow=local
     -Wformat=2 -Wformat-security -Wnull-dereference -Wvla)
@@ -12,7 +17,7 @@ set(FLASHSTOR_HARDEN_COMPILE -fstack-protector-strong -fcf-protection=full -fPIE
     -fstack-clash-protection -D_GLIBCXX_ASSERTIONS)
 set(FLASHSTOR_HARDEN_LINK -pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack -Wl,--as-needed)
 
-if(FLASHSTOR_SANITIZE OR FLASHSTOR_FUZZ)
+if(FLASHSTOR_SANITIZE OR FLASHSTOR_FUZZ OR FLASHSTOR_TSAN)
   list(APPEND FLASHSTOR_HARDEN_COMPILE -O1 -g -fno-omit-frame-pointer)
 else()
   list(APPEND FLASHSTOR_HARDEN_COMPILE -O2 -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=3)
@@ -20,6 +25,11 @@ endif()
 if(FLASHSTOR_SANITIZE)
   list(APPEND FLASHSTOR_HARDEN_COMPILE -fsanitize=address,undefined -fno-sanitize-recover=undefined)
   list(APPEND FLASHSTOR_HARDEN_LINK -fsanitize=address,undefined)
+endif()
+if(FLASHSTOR_TSAN)
+  # TSan needs the binary PIE (it is) and no FORTIFY (dropped above, as for ASan).
+  list(APPEND FLASHSTOR_HARDEN_COMPILE -fsanitize=thread)
+  list(APPEND FLASHSTOR_HARDEN_LINK -fsanitize=thread)
 endif()
 
 if(FLASHSTOR_FUZZ)
