@@ -7,8 +7,8 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: all deps build run test unit-test integration-test appliance-test asan-test bench fuzz \
-        format clean
+.PHONY: all deps build run test unit-test integration-test appliance-test asan-test tsan-test bench \
+        fuzz format clean
 
 all: build
 
@@ -38,6 +38,9 @@ appliance-test: build
 asan-test: deps
 	@ci/asan.sh
 
+tsan-test: deps
+	@ci/tsan.sh
+
 bench: build
 	@ci/install-deps.sh bench
 	@ci/bench.sh $(BUILD)
@@ -50,6 +53,6 @@ format:
 	@git ls-files '*.cc' '*.h' | xargs clang-format -i
 
 clean:
-	rm -rf $(BUILD) build-asan build-fuzz
+	rm -rf $(BUILD) build-asan build-tsan build-fuzz
 
 -include image/image.mk

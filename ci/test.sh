@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # `make test`: every suite in order, each reported on one line, then one summary line.
+# Suites: unit (ctest), binary hardening, integration, fault/crash, appliance, ASan+UBSan
+# (ci/asan.sh), TSan over the concurrency unit tests (ci/tsan.sh).
 # Usage: ci/test.sh BUILD_DIR
 set -uo pipefail
 build=${1:-build}
@@ -29,6 +31,7 @@ suite "integration tests" ci/integration.sh "$build/flashstor"
 suite "fault and crash tests" ci/fault.sh "$build/flashstor"
 suite "appliance tests" ci/appliance.sh "$build/flashstor"
 suite "sanitizer build (ASan+UBSan)" ci/asan.sh
+suite "thread sanitizer (TSan, concurrency unit tests)" ci/tsan.sh
 
 echo
 [ ${#failures[@]} -gt 0 ] && echo "failed suites: ${failures[*]}"
