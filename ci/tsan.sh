@@ -11,5 +11,8 @@ tests=(concurrency_test namespace_lock_test worker_pool_test conditional_write_t
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Debug -DFLASHSTOR_TSAN=ON >/dev/null
 cmake --build "$build" -j 2 --target "${tests[@]}"
 export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+# concurrency_test's races run 6 s each instead of 2: TSan slows an overwrite ~10x, and the
+# GET-vs-overwrite tests need several overwrites within their bound.
+export FLASHSTOR_STRESS_SECONDS=6
 regex="^($(IFS='|'; echo "${tests[*]}"))\$"
 (cd "$build" && ctest --output-on-failure -j 2 -R "$regex")
