@@ -157,29 +157,19 @@ class LocalWalker final : public Walker {
   }
 
   Result<bool> has_data_dir(const std::string& dir) {
-    int dfd = openat(disk_.root_fd(), dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0) {
-      Status s = disk_.error(errno, "walk open failed", volume_);
-      if (s == Code::kFileNotFound) return false;
-      return std::unexpected(s);
-    }
-    DIR* d = fdopendir(dfd);
-    if (d == nullptr) {
-      close(dfd);
-      return false;
-    }
-    bool found = false;
-    while (dirent* e = readdir(d)) {
-      if (std::string_view(e->d_name).starts_with(kDataDirPrefix)) {
-        found = true;
-        break;
-      }
-    }
-    closedir(d);
-    return found;
+    return any_entry(dir, [](std::string_view name) { return name.starts_with(kDataDirPrefix); });
   }
 
   Result<bool> has_child(const std::string& dir) {
+    return any_entry(dir, [](std::string_view name) {
+      return name != "." && name != ".." && !IsInternalName(name) &&
+             DecodeComponent(name).has_value();
+    });
+  }
+
+  // True when some entry of dir satisfies pred; a missing dir has none.
+  template <typename Pred>
+  Result<bool> any_entry(const std::string& dir, Pred pred) {
     int dfd = openat(disk_.root_fd(), dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd < 0) {
       Status s = disk_.error(errno, "walk open failed", volume_);
@@ -193,9 +183,7 @@ class LocalWalker final : public Walker {
     }
     bool found = false;
     while (dirent* e = readdir(d)) {
-      std::string_view name = e->d_name;
-      if (name == "." || name == ".." || IsInternalName(name)) continue;
-      if (DecodeComponent(name)) {
+      if (pred(std::string_view(e->d_name))) {
         found = true;
         break;
       }
