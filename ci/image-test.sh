@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# `make image-test`: builds the appliance image twice from clean (must be bit-identical), boots
-# it under qemu through five scenarios, and prints the figures (sizes, build and boot times,
-# security score, package count). Scratch space: $FLASHSTOR_IMAGE_WORK (/var/tmp/flashstor-image).
+# `make image-test`: builds the appliance image twice from clean (must be bit-identical; the first
+# build resolves the package set, the second installs that same set without asking the archive
+# again), boots it under qemu through five scenarios, and prints the figures (sizes, build and
+# boot times, security score, package count and where the set came from).
+# Scratch space: $FLASHSTOR_IMAGE_WORK (/var/tmp/flashstor-image). IMAGE_LOCK=strict applies.
 set -uo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 export FS_STEP=image-test
@@ -13,7 +15,7 @@ mkdir -p "$W"
 "$REPO/ci/install-deps.sh" image || exit 1
 fs_require_file "$FS_BIN" "the daemon binary; build it with: make build"
 
-echo "== reproducibility (two clean builds)"
+echo "== reproducibility (two clean builds from one resolved package set)"
 repro_rc=0
 "$REPO/tests/appliance/image_repro.sh" "$W/repro" | tee "$W/repro.out" || repro_rc=1
 IMAGE=$(readlink -f "$W/repro/a/out/flashstor.raw")
@@ -38,6 +40,7 @@ printf '  %-34s %s\n' \
   "build time (deb+image, one build)" "$(grep -oE 'build a in [0-9]+ s' "$W/repro.out" | grep -oE '[0-9]+ s')" \
   "  of which rootfs (mmdebstrap)" "$(get rootfs_seconds "$MANIFEST") s" \
   "packages in the image" "$(get packages "$MANIFEST")" \
+  "package set (resolved by build a)" "$(get packages_from "$MANIFEST"), $(get packages_moved "$MANIFEST") moved from the lock, sha256 $(get package_set_sha256 "$MANIFEST" | cut -c1-16)" \
   "boot to READY=1 (guest, TCG)" "$(get ready_seconds "$F") s after kernel start" \
   "first boot to report (host wall)" "$(get first_boot_report_seconds "$F") s" \
   "systemd-analyze time" "$(get boot_time "$F")" \

@@ -1,7 +1,14 @@
 #!/usr/bin/env bash
-# `make image`: builds the appliance disk from image/packages.lock (exact versions) and the project
-# .deb with mmdebstrap, then assembles the verity root, A/B slots, ESP and /var (lib/mkdisk.sh).
-# Prints the image path, size and sha256. Needs root (mmdebstrap --mode=root, chroot).
+# `make image`: resolves the package set (image/lib/resolve.sh: image/packages.lock when the archive
+# still offers every pinned version, else the archive's current versions with a notice;
+# IMAGE_LOCK=strict refuses that), installs exactly that set and the project .deb with
+# mmdebstrap, then assembles the verity root, A/B slots, ESP and /var (lib/mkdisk.sh).
+# FLASHSTOR_IMAGE_SET=FILE builds from a set an earlier build resolved, without asking the archive
+# again (the reproducibility test's second build). The set's packages ship in the image
+# (/usr/lib/flashstor/image-packages); the set with how it was resolved goes next to it in out/
+# (flashstor-<version>.packages, and lines of the manifest). Prints the image path, size, sha256
+# and the set.
+# Needs root (mmdebstrap --mode=root, chroot).
 set -euo pipefail
 export FS_STEP=image
 # shellcheck source=lib/common.sh
@@ -13,9 +20,7 @@ START=$(date +%s)
 SDE=$(fs_source_date_epoch)
 export SOURCE_DATE_EPOCH=$SDE
 VERSION=$(fs_version)
-LOCK="$FS_IMAGE_DIR/packages.lock"
 DEB="${FLASHSTOR_DEB:-$FS_OUT/flashstor.deb}"
-fs_require_file "$LOCK" "exact package versions; create it with image/lock-refresh.sh"
 fs_require_file "$DEB" "the project package; build it with: make deb"
 
 BUILD="${FLASHSTOR_IMAGE_BUILD:-$FS_WORK/build}"
@@ -23,11 +28,21 @@ rm -rf "$BUILD"
 mkdir -p "$BUILD" "$FS_OUT"
 ROOT="$BUILD/root"
 
-# Every locked package at its exact version; apt fails on a version the archive no longer has.
-mapfile -t locked < <(grep -v '^#' "$LOCK" | awk 'NF == 3 {print $1 "=" $2}')
-[ ${#locked[@]} -gt 0 ] || fs_die "image/packages.lock lists no packages"
+# The package set: the build's only package input besides the .deb.
+SET="$BUILD/image-packages"
+if [ -n "${FLASHSTOR_IMAGE_SET:-}" ]; then
+  fs_require_file "$FLASHSTOR_IMAGE_SET" "FLASHSTOR_IMAGE_SET, a package set written by an earlier make image"
+  cp "$FLASHSTOR_IMAGE_SET" "$SET"
+  fs_log "package set: $FLASHSTOR_IMAGE_SET as given (not resolved again)"
+else
+  "$FS_IMAGE_DIR/lib/resolve.sh" "$SET" "$DEB"
+fi
+SET_FROM=$(sed -n 's/^# from: \([a-z]*\).*/\1/p' "$SET" | head -n1)
+mapfile -t moved < <(sed -n 's/^# moved: //p' "$SET")
+mapfile -t locked < <(fs_set_entries "$SET" | awk '{print $1 "=" $2}')
+[ ${#locked[@]} -gt 0 ] || fs_die "the package set $SET lists no packages"
 mapfile -t sources < <(fs_sources)
-fs_log "version $VERSION, SOURCE_DATE_EPOCH $SDE, ${#locked[@]} locked packages from $(fs_mirror)"
+fs_log "version $VERSION, SOURCE_DATE_EPOCH $SDE, ${#locked[@]} packages (from ${SET_FROM:-?}) from $(fs_mirror)"
 
 excludes=(--dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-include=/usr/share/doc/*/copyright'
   --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/info/*'
@@ -46,27 +61,26 @@ if ! mmdebstrap --mode=root --variant=custom --format=directory --skip=download/
   --setup-hook="mkdir -p \"\$1/var/cache/apt/archives\"" \
   --setup-hook="sync-in '$CACHE' /var/cache/apt/archives/" \
   --customize-hook="sync-out /var/cache/apt/archives '$CACHE'" \
-  --customize-hook="'$FS_IMAGE_DIR/lib/customize.sh' \"\$1\" '$DEB'" \
+  --customize-hook="'$FS_IMAGE_DIR/lib/customize.sh' \"\$1\" '$DEB' '$SET'" \
   "$FS_SUITE" "$ROOT" "${sources[@]}" >"$log" 2>&1; then
   tail -n 30 "$log" >&2
-  # Name the packages whose locked version the archive no longer offers.
+  # A version of the set the archive dropped since it was resolved (a given set, or an update
+  # published during the build).
   grep -oE "Version '[^']+' for '[^']+' was not found" "$log" | sort -u |
     while read -r _ ver _ pkg _; do
-      pkg=${pkg//\'/} ver=${ver//\'/}
-      now=$(apt-cache policy "$pkg" 2>/dev/null | awk '/Candidate:/ {print $2}')
-      fs_log "package $pkg changed: locked $ver, archive now has ${now:-?}"
+      fs_log "package ${pkg//\'/}: the set has ${ver//\'/}, which the archive no longer offers"
     done
-  fs_die "mmdebstrap failed (log: $log); if the archive moved on, run image/lock-refresh.sh"
+  fs_die "mmdebstrap failed (log: $log); a set resolved earlier goes stale when the archive moves on: build without FLASHSTOR_IMAGE_SET to resolve again"
 fi
 ROOTFS_SECONDS=$(($(date +%s) - t0))
 
-# Exactly the locked set: anything else (a new dependency of the .deb, say) fails the build.
-diff <(grep -v '^#' "$LOCK" | awk 'NF == 3 {print $1, $2}') \
+# Exactly the resolved set: anything else (a new dependency of the .deb, say) fails the build.
+diff <(fs_set_entries "$SET" | awk '{print $1, $2}' | LC_ALL=C sort) \
   <(chroot "$ROOT" dpkg-query -W -f='${binary:Package} ${Version}\n' | sed 's/:amd64 / /' |
     grep -v '^flashstor ' | LC_ALL=C sort) >"$BUILD/lock.diff" ||
   {
     sed -n 's/^[<>] /  /p' "$BUILD/lock.diff" >&2
-    fs_die "installed packages differ from image/packages.lock ('<' locked, '>' installed)"
+    fs_die "installed packages differ from the package set ('<' in the set, '>' installed); run make image-lock if packages.list or the .deb's Depends changed"
   }
 PACKAGES=$(chroot "$ROOT" dpkg-query -W | wc -l)
 
@@ -77,10 +91,25 @@ rm -rf "$ROOT"
 
 SECONDS_TOTAL=$(($(date +%s) - START))
 SHA=$(sha256sum "$IMG" | cut -c1-64)
+# The set next to the image, with how it was resolved: the packages of
+# /usr/lib/flashstor/image-packages, and the input FLASHSTOR_IMAGE_SET takes to build it again.
+SETOUT="$FS_OUT/flashstor-$VERSION.packages"
+cp "$SET" "$SETOUT"
+ln -sf "$(basename "$SETOUT")" "$FS_OUT/flashstor.packages"
+SET_SHA=$(sha256sum "$SETOUT" | cut -c1-64)
+case $SET_FROM in
+lock) from_text="${FS_LOCK#"$FS_REPO"/} as pinned" ;;
+archive) from_text="the archive's current versions, ${#moved[@]} moved from ${FS_LOCK#"$FS_REPO"/}" ;;
+*) from_text="$SETOUT" ;;
+esac
 {
   echo "version=$VERSION"
   echo "source_date_epoch=$SDE"
   echo "packages=$PACKAGES"
+  echo "packages_from=$SET_FROM"
+  echo "packages_moved=${#moved[@]}"
+  echo "package_set=$SETOUT"
+  echo "package_set_sha256=$SET_SHA"
   echo "rootfs_seconds=$ROOTFS_SECONDS"
   echo "build_seconds=$SECONDS_TOTAL"
   echo "image=$IMG"
@@ -88,9 +117,14 @@ SHA=$(sha256sum "$IMG" | cut -c1-64)
   echo "image_allocated_bytes=$(($(stat -c %b "$IMG") * $(stat -c %B "$IMG")))"
   echo "sha256=$SHA"
   cat "$BUILD/disk.env"
+  for m in "${moved[@]}"; do echo "moved=$m"; done
+  fs_set_entries "$SET" | sed 's/^/package=/'
 } >"$FS_OUT/flashstor-$VERSION.manifest"
 ln -sf "flashstor-$VERSION.manifest" "$FS_OUT/flashstor.manifest"
-echo "image:   $IMG"
-echo "size:    $(fs_human_size "$(stat -c %s "$IMG")") raw (sparse, $(du -h "$IMG" | cut -f1) allocated)"
-echo "sha256:  $SHA"
-echo "packages: $PACKAGES, build time: ${SECONDS_TOTAL}s"
+echo "image:    $IMG"
+echo "size:     $(fs_human_size "$(stat -c %s "$IMG")") raw (sparse, $(du -h "$IMG" | cut -f1) allocated)"
+echo "sha256:   $SHA"
+echo "packages: $PACKAGES = ${#locked[@]} from $from_text + flashstor $VERSION"
+for m in "${moved[@]}"; do echo "  moved:  $m"; done
+echo "package set: $SETOUT (sha256 $SET_SHA); listed in the image in /usr/lib/flashstor/image-packages"
+echo "build time: ${SECONDS_TOTAL}s"

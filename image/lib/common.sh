@@ -9,6 +9,11 @@ FS_WORK="${FLASHSTOR_IMAGE_WORK:-/var/tmp/flashstor-image}"
 FS_OUT="${FLASHSTOR_IMAGE_OUT:-$FS_WORK/out}"
 FS_BIN="${FLASHSTOR_BIN:-$FS_REPO/build/flashstor}"
 FS_SUITE=bookworm
+# What the image installs: the selection, and the exact versions last resolved from it.
+FS_LIST="${FLASHSTOR_IMAGE_LIST:-$FS_IMAGE_DIR/packages.list}"
+FS_LOCK="${FLASHSTOR_IMAGE_LOCK:-$FS_IMAGE_DIR/packages.lock}"
+# The Debian archive, asked through one script (image/lib/archive.sh: versions, resolve).
+FS_ARCHIVE="${FLASHSTOR_ARCHIVE:-$FS_IMAGE_DIR/lib/archive.sh}"
 
 fs_log() { printf '[%s] %s\n' "${FS_STEP:-image}" "$*" >&2; }
 fs_die() {
@@ -73,6 +78,32 @@ fs_sources() {
   s=$(fs_security_mirror)
   printf '%s\n' "deb ${m%/} $FS_SUITE main" "deb ${m%/} $FS_SUITE-updates main" \
     "deb ${s%/} $FS_SUITE-security main"
+}
+
+# The entries of a lock or package set file: "name version architecture" lines, comments dropped.
+fs_set_entries() { grep -v '^#' "$1" | awk 'NF == 3 {print $1, $2, $3}'; }
+
+# fs_wanted_packages [DEB]: the package names the image asks for, one a line: image/packages.list
+# plus the first alternative of each of the .deb's Depends (when the .deb exists).
+fs_wanted_packages() {
+  sed -e 's/#.*//' -e 's/[[:space:]]//g' "$FS_LIST" | grep -v '^$'
+  if [ -n "${1:-}" ] && [ -e "$1" ]; then
+    dpkg-deb -f "$1" Depends | tr ',' '\n' | sed -E 's/\|.*//; s/\(.*\)//; s/[[:space:]]//g' |
+      grep -v '^$'
+  fi
+}
+
+# fs_set_moves OLD NEW: what changed between two package sets (files of "name version [arch]"
+# lines), one "name old -> new" line per package, sorted; "(new)" and "(no longer needed)" for
+# packages only one side has.
+fs_set_moves() {
+  awk 'NF < 2 || /^#/ { next }
+    FILENAME == ARGV[1] { old[$1] = $2; next }
+    { if (!($1 in old)) printf "%s (new) -> %s\n", $1, $2
+      else if (old[$1] != $2) printf "%s %s -> %s\n", $1, old[$1], $2
+      seen[$1] = 1 }
+    END { for (p in old) if (!(p in seen)) printf "%s %s -> (no longer needed)\n", p, old[p] }
+  ' "$1" "$2" | LC_ALL=C sort
 }
 
 # Stable 128-bit ids derived from a name and the build's inputs, so every id in the disk is

@@ -1,22 +1,23 @@
 #!/usr/bin/env bash
 # mmdebstrap customize hook: installs the project .deb, lays image/files/ and rootfs-overlay/
 # over the root, enables units, rebuilds the initramfs and removes everything non-reproducible.
-# Usage (by build-image.sh): customize.sh ROOTDIR DEB
+# Usage (by build-image.sh): customize.sh ROOTDIR DEB SET   (SET: the resolved package set)
 set -euo pipefail
 export FS_STEP=customize
 # shellcheck source=common.sh
 . "$(dirname "$0")/common.sh"
 ROOT=$1
 DEB=$2
+SET=$3
 SDE=$(fs_source_date_epoch)
 in_root() { chroot "$ROOT" env -i PATH=/usr/sbin:/usr/bin SOURCE_DATE_EPOCH="$SDE" "$@"; }
 
-# 1. The project package (its Depends must already be satisfied by the locked set).
+# 1. The project package (its Depends must already be satisfied by the package set).
 cp "$DEB" "$ROOT/tmp/flashstor.deb"
 if ! in_root dpkg -i /tmp/flashstor.deb >/dev/null; then
-  missing=$(dpkg-deb -f "$DEB" Depends | tr ',' '\n' | sed -E 's/\|.*//; s/\(.*\)//; s/[[:space:]]//g' |
-    while read -r p; do [ -z "$p" ] || in_root dpkg-query -W "$p" >/dev/null 2>&1 || echo "$p"; done)
-  fs_die "flashstor.deb needs packages missing from image/packages.lock: ${missing:-(see dpkg above)}; add them to image/packages.list and run image/lock-refresh.sh"
+  absent=$(FS_LIST=/dev/null fs_wanted_packages "$DEB" |
+    while read -r p; do in_root dpkg-query -W "$p" >/dev/null 2>&1 || echo "$p"; done | paste -sd' ' -)
+  fs_die "flashstor.deb needs packages missing from the package set: ${absent:-(see dpkg above)}; add them to image/packages.list and run make image-lock"
 fi
 rm -f "$ROOT/tmp/flashstor.deb"
 
@@ -30,6 +31,14 @@ overlay "$FS_REPO/rootfs-overlay"
 [ -n "$(ls -A "$FS_REPO/rootfs-overlay" 2>/dev/null)" ] ||
   fs_log "note: rootfs-overlay/ is empty; the image carries no product config overlay"
 chmod -R u+rwX,go+rX,go-w "$ROOT/etc/systemd" "$ROOT/usr/lib/flashstor"
+# The package set this image was built from (after the overlays: nothing replaces it): the
+# entries only, so the image depends on the packages, not on how they were resolved.
+{
+  echo "# The packages of this image besides flashstor: name version architecture (sorted)."
+  echo "# How they were resolved: the flashstor-<version>.manifest and .packages next to the image."
+  fs_set_entries "$SET" | LC_ALL=C sort
+} >"$ROOT/usr/lib/flashstor/image-packages"
+chmod 0644 "$ROOT/usr/lib/flashstor/image-packages"
 
 # 3. Units: everything the .deb or image/files ship with an [Install] section, plus networkd.
 mapfile -t units < <(
