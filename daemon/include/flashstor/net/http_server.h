@@ -36,7 +36,7 @@ struct ServerStats {
   uint64_t cut_too_slow = 0;         // clients below the minimum transfer rate
   uint64_t cut_deadline = 0;         // requests past their total deadline
   uint64_t cut_idle = 0;             // clients silent for the inactivity timeout
-  uint64_t client_share_waits = 0;  // requests that waited for their address's worker share
+  uint64_t client_share_waits = 0;   // requests that waited for their address's worker share
   uint64_t loop_replies = 0;         // requests answered by the loop itself (health, metrics)
 };
 
