@@ -16,6 +16,7 @@
 #include "flashstor/net/http_server.h"
 
 #include "cmocka_cpp.h"
+#include "loopback_client.h"
 
 using namespace flashstor;
 
@@ -52,13 +53,7 @@ struct Fixture {
 };
 
 int Connect(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in sin{};
-  sin.sin_family = AF_INET;
-  sin.sin_port = htons(static_cast<uint16_t>(port));
-  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&sin), sizeof(sin)) != 0) return -1;
-  return fd;
+  return testing::ConnectLoopback(port);
 }
 
 // Reads until `count` complete responses (by Content-Length) arrived or the peer closed.
