@@ -12,6 +12,7 @@
 
 #include "engine_test_util.h"
 #include "faulty_disk.h"
+#include "faulty_engine.h"
 #include "flashstor/object/set_layout.h"
 #include "flashstor/storage/local_disk.h"
 
@@ -35,27 +36,6 @@ std::chrono::seconds StressBound() {
 }
 
 // An engine of one set on FaultyDisks over temporary drives (under base).
-struct FaultyEngine {
-  TempDir dir;
-  std::vector<std::string> paths;
-  std::vector<std::shared_ptr<FaultyDisk>> faulty;
-  std::unique_ptr<object::ErasureSets> e;
-  FaultyEngine(int n, int io_threads, const char* base = "/tmp")
-      : dir(base), paths(MakeDrives(dir, n)) {
-    std::vector<std::shared_ptr<storage::StorageApi>> drives;
-    for (const auto& p : paths) {
-      auto d = storage::LocalDisk::Open(p);
-      faulty.push_back(
-          std::make_shared<FaultyDisk>(std::shared_ptr<storage::StorageApi>(std::move(*d))));
-      drives.push_back(faulty.back());
-    }
-    object::EngineConfig config = TestConfig();
-    config.io_threads = io_threads;
-    e = std::make_unique<object::ErasureSets>(drives, 1, object::DefaultParity(n), config);
-    assert_true(e->make_bucket("bucket").ok());
-  }
-};
-
 Result<object::PartInfo> PutPart(object::ObjectLayer& e, std::string_view bucket,
                                  std::string_view key, const std::string& id, int n,
                                  std::string_view data) {

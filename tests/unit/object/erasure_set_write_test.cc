@@ -11,6 +11,7 @@
 
 #include "engine_test_util.h"
 #include "faulty_disk.h"
+#include "faulty_engine.h"
 #include "flashstor/object/set_layout.h"
 #include "flashstor/storage/local_disk.h"
 
@@ -116,24 +117,6 @@ void test_write_quorum_lost(void**) {
   }
   assert_true(*Get(*e, "bucket", "ok") == data);  // two of four still read
 }
-
-struct FaultyEngine {
-  TempDir dir;
-  std::vector<std::string> paths;
-  std::vector<std::shared_ptr<FaultyDisk>> faulty;
-  std::unique_ptr<object::ErasureSets> e;
-  explicit FaultyEngine(int n) : paths(MakeDrives(dir, n)) {
-    std::vector<std::shared_ptr<storage::StorageApi>> drives;
-    for (const auto& p : paths) {
-      auto d = storage::LocalDisk::Open(p);
-      faulty.push_back(
-          std::make_shared<FaultyDisk>(std::shared_ptr<storage::StorageApi>(std::move(*d))));
-      drives.push_back(faulty.back());
-    }
-    e = std::make_unique<object::ErasureSets>(drives, 1, object::DefaultParity(n), TestConfig());
-    assert_true(e->make_bucket("bucket").ok());
-  }
-};
 
 void test_commit_rolled_back(void**) {
   FaultyEngine f(4);

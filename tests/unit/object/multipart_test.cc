@@ -8,6 +8,7 @@
 
 #include "engine_test_util.h"
 #include "faulty_disk.h"
+#include "faulty_engine.h"
 #include "flashstor/object/set_layout.h"
 #include "flashstor/storage/local_disk.h"
 
@@ -222,18 +223,9 @@ void test_upload_left_by_crash_is_completed(void**) {
 
 // A complete that cannot reach the write quorum leaves the upload intact for a retry.
 void test_failed_complete_keeps_upload(void**) {
-  TempDir dir;
-  auto paths = MakeDrives(dir, 4);
-  std::vector<std::shared_ptr<FaultyDisk>> faulty;
-  std::vector<std::shared_ptr<storage::StorageApi>> drives;
-  for (const auto& p : paths) {
-    auto d = storage::LocalDisk::Open(p);
-    faulty.push_back(
-        std::make_shared<FaultyDisk>(std::shared_ptr<storage::StorageApi>(std::move(*d))));
-    drives.push_back(faulty.back());
-  }
-  object::ErasureSets e(drives, 1, object::DefaultParity(4), TestConfig());
-  assert_true(e.make_bucket("bucket").ok());
+  FaultyEngine f(4);
+  object::ErasureSets& e = *f.e;
+  std::vector<std::shared_ptr<FaultyDisk>>& faulty = f.faulty;
   auto id = e.new_multipart_upload("bucket", "k", {}, hash::ChecksumAlgo::kNone);
   std::string a = RandomData(5 * kMiB, 7), b = "tail";
   auto p1 = PutPart(e, "k", *id, 1, a);
