@@ -1,6 +1,8 @@
 // ClientShares: per-address running counts and FIFO queues of requests over their share.
 #include "client_shares.h"
 
+#include "connection.h"
+
 namespace flashstor::net {
 
 bool ClientShares::try_start(std::string_view client, Connection* c) {
@@ -28,6 +30,18 @@ Connection* ClientShares::finish(std::string_view client) {
   }
   if (--s.running <= 0) clients_.erase(it);
   return nullptr;
+}
+
+std::vector<Connection*> ClientShares::take_waiting_since(int64_t cutoff_ms) {
+  std::vector<Connection*> out;
+  for (auto& [client, s] : clients_) {
+    while (!s.waiting.empty() && s.waiting.front()->queued_ms <= cutoff_ms) {
+      out.push_back(s.waiting.front());
+      s.waiting.pop_front();
+      --waiting_;
+    }
+  }
+  return out;
 }
 
 std::deque<Connection*> ClientShares::take_all_waiting() {

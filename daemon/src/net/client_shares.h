@@ -1,19 +1,21 @@
-// ClientShares: each client address's share of the request workers. Requests beyond an
-// address's share wait here, holding no worker, and start as that address's earlier requests
-// finish, so one address (or a few) cannot hold the whole pool and is still served in order.
+// ClientShares: each client address's share of the in-flight requests. Requests beyond an
+// address's share wait here, holding no task, and start as that address's earlier requests
+// finish, so one address (or a few) cannot take the whole budget and is still served in order.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 namespace flashstor::net {
 
 struct Connection;
 
-// Not thread-safe: the request pool calls it under its own mutex.
+// Not thread-safe: RequestTasks calls it under its own mutex.
 class ClientShares {
  public:
   // share <= 0: no limit (every request starts at once).
@@ -25,6 +27,8 @@ class ClientShares {
   // running, or nullptr.
   Connection* finish(std::string_view client);
   size_t waiting() const { return waiting_; }
+  // Takes out the waiting requests queued at or before cutoff_ms (Connection::queued_ms).
+  std::vector<Connection*> take_waiting_since(int64_t cutoff_ms);
   // Every waiting request, for shutdown; the map is left empty.
   std::deque<Connection*> take_all_waiting();
 

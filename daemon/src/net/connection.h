@@ -1,5 +1,6 @@
 // Connection: the state of one client connection as it moves between its event loop (waiting
-// for a request head) and a request worker (streaming a body and response). Internal to net/.
+// for a request head) and a request task (a fiber on the same loop, streaming a body and
+// response). Internal to net/.
 #pragma once
 
 #include <cstddef>
@@ -10,6 +11,7 @@
 #include "flashstor/http/parser.h"
 #include "flashstor/http/request.h"
 #include "flashstor/mem/arena.h"
+#include "flashstor/task/fiber.h"
 
 namespace flashstor::tls {
 class TlsConnection;
@@ -27,8 +29,8 @@ enum class ConnState : uint8_t {
   kIdle,
   kReadingHead,
   kHandshake,
-  kDispatched,
-  kReplying,  // the loop sends a response it produced itself (health, metrics)
+  kDispatched,  // a request task owns it (queued for admission or running)
+  kReplying,    // the loop sends a response it produced itself (health, metrics)
   kLingering
 };
 
@@ -68,8 +70,12 @@ struct Connection : PollTag {
   struct TimerList* list = nullptr;
   int64_t linger_until_ms = 0;  // lingering close ends by then, whatever the client sends
 
+  // The request task parked until the socket is ready (kDispatched only; loop thread).
+  task::Waker io_waiter;
+  int64_t queued_ms = 0;  // when the request asked for admission (RequestTasks)
+
   char remote[64] = {};
-  char client[48] = {};  // remote address without the port: key of its worker share
+  char client[48] = {};  // remote address without the port: key of its request share
 
   std::string reply;  // a loop-served response being sent, and how much of it went out
   size_t reply_sent = 0;

@@ -1,5 +1,5 @@
 // The life of a connection on its event loop: accept, receive and parse the request head,
-// answer health probes and early errors on the loop, hand complete heads to request workers,
+// answer health probes and early errors on the loop, hand complete heads to request tasks,
 // idle keep-alive, lingering close, and the timer lists that bound each of those states.
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -15,6 +15,7 @@
 #include "flashstor/obs/log.h"
 #include "flashstor/tls/tls_context.h"
 #include "http_server_impl.h"
+#include "loop_peer_waiter.h"
 #include "loop_reply.h"
 
 namespace flashstor::net {
@@ -122,6 +123,7 @@ void HttpServer::Impl::rearm(LoopContext& lc, Connection* c) {
 }
 
 void HttpServer::Impl::on_readable(LoopContext& lc, Connection* c, uint32_t events) {
+  if (c->state == ConnState::kDispatched) return WakeConnectionTask(*c);
   if (c->state == ConnState::kReplying) return flush_reply(lc, c);
   if (c->state == ConnState::kLingering) {
     char scratch[16384];
@@ -174,12 +176,26 @@ void HttpServer::Impl::try_parse(LoopContext& lc, Connection* c) {
   dispatch(lc, c);
 }
 
-// Hands the request to the pool, which starts it when its address has a worker to spare.
+// Hands the request to the tasks, which start it when its address's share and the in-flight
+// budget allow.
 void HttpServer::Impl::dispatch(LoopContext& lc, Connection* c) {
   (void)lc;
   c->state = ConnState::kDispatched;
   ++requests;
-  pool->submit(c);
+  tasks->submit(c);
+}
+
+// Waited for admission past its deadline: 503 SlowDown, and the connection closes.
+void HttpServer::Impl::refuse_admission(Connection* c) {
+  obs::Log(obs::Level::kNotice, "request not admitted in time",
+           {{"REMOTE_ADDR", c->remote}, {"HTTP_STATUS", "503"}});
+  reject(*c->loop, c, 503);
+}
+
+void HttpServer::Impl::cancel_client_waits(LoopContext& lc) {
+  for (Connection* c : lc.conns) {
+    if (c->state == ConnState::kDispatched) WakeConnectionTask(*c);
+  }
 }
 
 // Health and metrics: answered here, so they work while every worker is taken.
@@ -274,12 +290,14 @@ void HttpServer::Impl::on_tick(LoopContext& lc, int64_t now) {
     }
     for (Connection* c : waiting) close_conn(lc, c);
   }
+  tasks->expire(now);
   if (tick_hook) tick_hook(lc.loop->index());
 }
 
+// At the end of the connection's request task, on its loop thread.
 void HttpServer::Impl::on_done(Connection* c, AfterRequest next) {
   LoopContext& lc = *c->loop;
-  lc.loop->post([this, &lc, c, next] {
+  {
     if (next == AfterRequest::kLinger && !stopping.load()) return linger(lc, c);
     if (next != AfterRequest::kKeepAlive || stopping.load()) return close_conn(lc, c);
     ++c->served;
@@ -297,7 +315,7 @@ void HttpServer::Impl::on_done(Connection* c, AfterRequest next) {
     c->state = ConnState::kIdle;
     lc.idle.push(c, MonotonicMs() + options.idle_timeout_ms);
     rearm(lc, c);
-  });
+  }
 }
 
 }  // namespace flashstor::net

@@ -1,4 +1,5 @@
-// EventLoop: epoll_wait loop with an eventfd for cross-thread posts and a 1 s tick.
+// EventLoop: epoll_wait loop with an eventfd for cross-thread posts and task wake-ups, a 1 s
+// tick, and the loop's fibers run after each round of events.
 #include "flashstor/net/event_loop.h"
 
 #include <sys/eventfd.h>
@@ -20,7 +21,10 @@ uint64_t MonotonicNs() {
 }
 
 EventLoop::EventLoop(int index, ReadyFn on_ready, TickFn on_tick)
-    : index_(index), on_ready_(std::move(on_ready)), on_tick_(std::move(on_tick)) {}
+    : index_(index),
+      on_ready_(std::move(on_ready)),
+      on_tick_(std::move(on_tick)),
+      scheduler_(std::make_unique<task::Scheduler>(task::SchedulerOptions{}, [this] { wake(); })) {}
 
 EventLoop::~EventLoop() {
   if (wakefd_ >= 0) ::close(wakefd_);
@@ -64,6 +68,10 @@ void EventLoop::post(std::function<void()> fn) {
     std::lock_guard<std::mutex> lock(mu_);
     posted_.push_back(std::move(fn));
   }
+  wake();
+}
+
+void EventLoop::wake() {
   uint64_t one = 1;
   (void)!::write(wakefd_, &one, sizeof(one));
 }
@@ -89,9 +97,13 @@ void EventLoop::run() {
   constexpr int kMaxEvents = 128;
   epoll_event events[kMaxEvents];
   int64_t next_tick = MonotonicMs();
+  task::Scheduler& tasks = *scheduler_;
+  tasks.attach();
   while (!stop_.load(std::memory_order_relaxed)) {
     int64_t now = MonotonicMs();
     int timeout = next_tick > now ? static_cast<int>(next_tick - now) : 0;
+    const int task_timeout = tasks.next_timeout_ms(now);
+    if (task_timeout >= 0 && task_timeout < timeout) timeout = task_timeout;
     int n = epoll_wait(epfd_, events, kMaxEvents, timeout);
     if (n < 0 && errno != EINTR) break;
     for (int i = 0; i < n; ++i) {
@@ -102,12 +114,15 @@ void EventLoop::run() {
       }
     }
     now = MonotonicMs();
+    tasks.fire_timers(now);
+    tasks.run_ready();
     if (now >= next_tick) {
       on_tick_(now);
       next_tick = now + 1000;
     }
   }
   drain_posted();
+  tasks.run_ready();
 }
 
 }  // namespace flashstor::net

@@ -1,5 +1,5 @@
-// HttpServer: the server's public face: listeners, starting the event loops and request
-// workers, graceful stop, and the figures /metrics and the watchdog read.
+// HttpServer: the server's public face: listeners, starting the event loops and their request
+// tasks, graceful stop, and the figures /metrics and the watchdog read.
 #include "flashstor/net/http_server.h"
 
 #include <fcntl.h>
@@ -14,12 +14,16 @@
 
 namespace flashstor::net {
 
+// After the grace period, how long tasks get to give up on their clients and finish.
+constexpr int64_t kStopTasksMs = 5000;
+
 HttpServer::HttpServer(const ServerOptions& options, http::Handler& handler)
     : impl_(std::make_unique<Impl>(options, handler)) {
   unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   if (impl_->options.event_loops <= 0) impl_->options.event_loops = static_cast<int>(2 * cores);
   if (impl_->options.workers <= 0) {
-    impl_->options.workers = static_cast<int>(std::max(16u, 8 * cores));
+    impl_->options.workers = static_cast<int>(
+        std::max<uint64_t>(16, impl_->options.request_memory_bytes / kTaskMemoryEstimate));
   }
 }
 
@@ -71,9 +75,12 @@ Status HttpServer::start() {
   Impl& s = *impl_;
   int share = s.options.max_requests_per_client;
   if (share == 0) share = std::max(4, s.options.workers / 2);
-  s.pool =
-      std::make_unique<RequestPool>(s.options.workers, share, s.handler, s.options,
-                                    [&s](Connection* c, AfterRequest next) { s.on_done(c, next); });
+  s.tasks = std::make_unique<RequestTasks>(
+      static_cast<size_t>(s.options.workers), share, s.options.admission_timeout_ms, s.handler,
+      s.options, [&s](Connection* c, AfterRequest next) { s.on_done(c, next); },
+      [&s](Connection* c) { s.refuse_admission(c); },
+      [](Connection* c, std::function<void()> fn) { c->loop->loop->post(std::move(fn)); },
+      &s.cancel_waits);
   for (int i = 0; i < s.options.event_loops; ++i) {
     auto lc = std::make_unique<LoopContext>();
     LoopContext* raw = lc.get();
@@ -100,18 +107,29 @@ void HttpServer::stop(int grace_ms) {
     for (auto& l : s.listeners) lc->loop->del(l->fd);
   }
   for (auto& l : s.listeners) ::close(l->fd);
-  if (s.pool) {
-    s.pool->set_stopping();
+  if (s.tasks) {
+    s.tasks->set_stopping();
+    auto busy = [&s] { return s.tasks->running() + s.tasks->queued(); };
     int64_t until = MonotonicMs() + grace_ms;
-    while (s.pool->busy() > 0 && MonotonicMs() < until) {
+    while (busy() > 0 && MonotonicMs() < until) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    // Past the grace: tasks still waiting for slow clients give up; tasks waiting for their
+    // disks finish (those waits have their own deadlines).
+    s.cancel_waits = true;
+    for (auto& lc : s.loops) {
+      LoopContext* raw = lc.get();
+      lc->loop->post([&s, raw] { s.cancel_client_waits(*raw); });
+    }
+    until = MonotonicMs() + kStopTasksMs;
+    while (s.tasks->running() > 0 && MonotonicMs() < until) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
   }
   for (auto& lc : s.loops) lc->loop->stop();
   for (auto& lc : s.loops) {
     if (lc->thread.joinable()) lc->thread.join();
   }
-  if (s.pool) s.pool->shutdown();
   for (auto& lc : s.loops) {
     for (Connection* c : lc->conns) {
       delete c->tls_conn;
@@ -136,12 +154,13 @@ ServerStats HttpServer::stats() const {
     st.arena_bytes += (lc->blocks.in_use() + lc->blocks.cached()) * mem::Arena::kBlockSize;
     st.arena_blocks_in_use += lc->blocks.in_use();
   }
-  st.busy_workers = s.pool ? s.pool->busy() : 0;
-  st.client_share_waits = s.pool ? s.pool->counters().share_waits.load() : 0;
   st.loop_replies = s.loop_replies.load();
-  if (s.pool) {
-    const WorkerCounters& w = s.pool->counters();
-    st.queued = s.pool->queued();
+  if (s.tasks) {
+    const RequestCounters& w = s.tasks->counters();
+    st.queued = s.tasks->queued();
+    st.busy_workers = s.tasks->running() + st.queued;
+    st.client_share_waits = w.share_waits.load(std::memory_order_relaxed);
+    st.admission_timeouts = w.admission_timeouts.load(std::memory_order_relaxed);
     st.completed = w.completed.load(std::memory_order_relaxed);
     st.cut_too_slow = w.cut_too_slow.load(std::memory_order_relaxed);
     st.cut_deadline = w.cut_deadline.load(std::memory_order_relaxed);
@@ -153,9 +172,9 @@ ServerStats HttpServer::stats() const {
 RequestProgress HttpServer::progress() const {
   const Impl& s = *impl_;
   RequestProgress p;
-  if (!s.pool) return p;
-  p.pending = s.pool->queued();
-  p.progress = s.pool->counters().progress.load(std::memory_order_relaxed);
+  if (!s.tasks) return p;
+  p.pending = s.tasks->queued();
+  p.progress = s.tasks->counters().progress.load(std::memory_order_relaxed);
   return p;
 }
 

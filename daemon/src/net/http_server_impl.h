@@ -12,6 +12,7 @@
 #include "connection.h"
 #include "flashstor/net/event_loop.h"
 #include "flashstor/net/http_server.h"
+#include "request_tasks.h"
 #include "request_worker.h"
 
 namespace flashstor::net {
@@ -39,8 +40,9 @@ struct HttpServer::Impl {
   tls::TlsContext* tls = nullptr;
   std::vector<std::unique_ptr<ListenerTag>> listeners;
   std::vector<std::unique_ptr<LoopContext>> loops;
-  std::unique_ptr<RequestPool> pool;
+  std::unique_ptr<RequestTasks> tasks;
   std::atomic<bool> stopping{false};
+  std::atomic<bool> cancel_waits{false};  // tasks stop waiting for their clients
 
   std::atomic<uint64_t> accepted{0}, active{0}, rejected{0}, head_timeouts{0}, idle_closed{0},
       early_errors{0}, requests{0}, loop_replies{0};
@@ -60,6 +62,9 @@ struct HttpServer::Impl {
   static constexpr ssize_t kClosed = -1, kWantRead = -2, kWantWrite = -3;
   ssize_t receive(Connection* c);
   void on_done(Connection* c, AfterRequest next);
+  void refuse_admission(Connection* c);
+  // Stopping: wakes every task waiting for its client, which then gives up (kCancelled).
+  void cancel_client_waits(LoopContext& lc);
 };
 
 }  // namespace flashstor::net

@@ -1,6 +1,6 @@
-// Request workers: the blocking half of a connection's life. Builds the Exchange (body
-// decoder, response writer) over the connection's arena, runs the handler, then decides
-// whether the connection may be kept alive and prepares it for the next request.
+// ServeRequest: the task half of a connection's life. Builds the Exchange (body decoder,
+// response writer) over the connection's arena, runs the handler, then decides whether the
+// connection may be kept alive and prepares it for the next request.
 #include "request_worker.h"
 
 #include <cstring>
@@ -11,6 +11,7 @@
 #include "flashstor/net/event_loop.h"
 #include "flashstor/net/plain_transport.h"
 #include "flashstor/obs/log.h"
+#include "loop_peer_waiter.h"
 
 namespace flashstor::net {
 namespace {
@@ -148,7 +149,7 @@ TransferLimits RequestTransferLimits(const ServerOptions& options) {
 namespace {
 
 // One journal line and one count per client cut off; the address and figures only.
-void ReportCut(const Connection& c, const TransferBudget& budget, WorkerCounters& counters) {
+void ReportCut(const Connection& c, const TransferBudget& budget, RequestCounters& counters) {
   const char* reason = nullptr;
   switch (budget.cut()) {
     case TransferCut::kTooSlow:
@@ -176,7 +177,7 @@ void ReportCut(const Connection& c, const TransferBudget& budget, WorkerCounters
 
 // After a complete response: reads what the client already sent of the body, without waiting.
 // Whatever is still on its way is discarded by the event loop (lingering close), so a client
-// that trickles a body it announced costs no worker.
+// that trickles a body it announced costs no task.
 AfterRequest FinishBody(RequestBody& body, TransferBudget& budget) {
   if (body.at_end()) return AfterRequest::kKeepAlive;
   if (body.body_withheld() || body.failed()) return AfterRequest::kLinger;
@@ -187,9 +188,12 @@ AfterRequest FinishBody(RequestBody& body, TransferBudget& budget) {
 }  // namespace
 
 AfterRequest ServeRequest(Connection& c, http::Handler& handler, const ServerOptions& options,
-                          bool stopping, WorkerCounters& counters) {
+                          bool stopping, RequestCounters& counters,
+                          const std::atomic<bool>* cancel_waits) {
   TransferBudget budget(RequestTransferLimits(options),
                         static_cast<int64_t>(c.head_start_ns / 1'000'000), &counters.progress);
+  LoopPeerWaiter waiter(c, cancel_waits);
+  if (task::CurrentFiber() != nullptr) budget.set_peer_waiter(&waiter);
   http::Transport* transport = MakeTransport(c, budget);
   if (transport == nullptr) return AfterRequest::kClose;
   // Destroyed before the arena is reset (or the connection closed), whatever path returns.
@@ -241,78 +245,6 @@ AfterRequest ServeRequest(Connection& c, http::Handler& handler, const ServerOpt
   c.parser.reset();
   c.request = http::Request{};
   return AfterRequest::kKeepAlive;
-}
-
-RequestPool::RequestPool(int threads, int client_share, http::Handler& handler,
-                         const ServerOptions& options, DoneFn done)
-    : handler_(handler), options_(options), done_(std::move(done)), shares_(client_share) {
-  threads_.reserve(static_cast<size_t>(threads));
-  for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { run(); });
-}
-
-RequestPool::~RequestPool() {
-  shutdown();
-}
-
-void RequestPool::submit(Connection* c) {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (!shares_.try_start(c->client, c)) {
-      counters_.share_waits.fetch_add(1, std::memory_order_relaxed);
-      return;
-    }
-    queue_.push_back(c);
-  }
-  cv_.notify_one();
-}
-
-size_t RequestPool::busy() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return busy_ + queue_.size() + shares_.waiting();
-}
-
-size_t RequestPool::queued() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return queue_.size();
-}
-
-void RequestPool::shutdown() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    quit_ = true;
-  }
-  cv_.notify_all();
-  for (std::thread& t : threads_) {
-    if (t.joinable()) t.join();
-  }
-  threads_.clear();
-}
-
-void RequestPool::run() {
-  for (;;) {
-    Connection* c = nullptr;
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [this] { return quit_ || !queue_.empty(); });
-      if (queue_.empty()) return;
-      c = queue_.front();
-      queue_.pop_front();
-      ++busy_;
-    }
-    AfterRequest next = ServeRequest(*c, handler_, options_, stopping_.load(), counters_);
-    counters_.completed.fetch_add(1, std::memory_order_relaxed);
-    counters_.progress.fetch_add(1, std::memory_order_relaxed);
-    Connection* waiting = nullptr;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      --busy_;
-      // The client field is read before done_ hands the connection back to its loop.
-      waiting = shares_.finish(c->client);
-      if (waiting != nullptr) queue_.push_back(waiting);
-    }
-    if (waiting != nullptr) cv_.notify_one();
-    done_(c, next);
-  }
 }
 
 }  // namespace flashstor::net

@@ -129,6 +129,11 @@ void WorkerPool::run(size_t n, const std::function<void(size_t)>& fn, TaskKind k
     }
     if (first == n) return;
   }
+  if (task::CurrentFiber() != nullptr) {
+    // An event loop's task: the pool does the work while the loop serves others.
+    queue(first, n, fn, n - first, clock)->wait();
+    return;
+  }
   if (n - first == 1) {
     fn(first);
     return;

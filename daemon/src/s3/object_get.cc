@@ -1,10 +1,12 @@
 // GetObject and HeadObject: conditionals, Range / partNumber, stored and overridden response
 // headers, checksum mode, and streaming the object to the client without buffering it.
 #include <memory>
+#include <new>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "flashstor/mem/buffer_pool.h"
 #include "flashstor/s3/headers.h"
 #include "op_context.h"
 
@@ -12,6 +14,13 @@ namespace flashstor::s3 {
 namespace {
 
 constexpr size_t kCopyBufferBytes = 256 * 1024;
+
+// Copy buffers of GETs in flight: several requests share a loop thread (each parks while it
+// waits for its disks or its client), so a buffer belongs to a request, not to a thread.
+mem::BufferPool& CopyBuffers() {
+  static mem::BufferPool pool(kCopyBufferBytes, 64);
+  return pool;
+}
 
 // response-* query parameters and the header each one overrides.
 constexpr std::pair<std::string_view, std::string_view> kOverrides[] = {
@@ -68,15 +77,16 @@ ApiError PartRange(const object::ObjectInfo& info, int part, ByteRange& out) {
 }
 
 ApiError StreamBody(OpContext& ctx, DataSource& reader, uint64_t length) {
-  thread_local std::unique_ptr<char[]> buffer(new char[kCopyBufferBytes]);
+  mem::BufferPool::Lease buffer = CopyBuffers().take();
+  if (!buffer) throw std::bad_alloc();  // the request boundary answers 503
   FS_S3_RETURN_IF_ERROR(ctx.response().begin(length));
   uint64_t sent = 0;
   while (sent < length) {
-    Result<size_t> n = reader.read(std::span<char>(buffer.get(), kCopyBufferBytes));
+    Result<size_t> n = reader.read(std::span<char>(buffer.data(), kCopyBufferBytes));
     if (!n) return n.error();
     if (*n == 0) return ApiError(Code::kInternal, "object shorter than its metadata");
     size_t take = static_cast<size_t>(std::min<uint64_t>(*n, length - sent));
-    FS_S3_RETURN_IF_ERROR(ctx.response().write(std::span<const char>(buffer.get(), take)));
+    FS_S3_RETURN_IF_ERROR(ctx.response().write(std::span<const char>(buffer.data(), take)));
     sent += take;
   }
   return {};

@@ -15,6 +15,7 @@
 #include "flashstor/auth/sigv4.h"
 #include "flashstor/iam/static_credentials.h"
 #include "flashstor/net/http_server.h"
+#include "flashstor/object/offloading_layer.h"
 #include "flashstor/obs/audit_log.h"
 #include "flashstor/obs/health.h"
 #include "flashstor/obs/log.h"
@@ -68,6 +69,8 @@ sigset_t BlockSignals() {
 // Requests waiting for a worker with none progressing for this long: stop the watchdog pings.
 // Every wait on a client is bounded well below it (inactivity 60 s, rate window 10 s).
 constexpr int kDefaultStallRestartS = 60;
+// Threads that run listings, bucket operations and heal for the request tasks.
+constexpr int kOffloadThreads = 4;
 
 net::ServerOptions ServerOptionsFrom(const config::LimitsConfig& l) {
   net::ServerOptions o;
@@ -122,7 +125,9 @@ int RunServer(const ServerArgs& args) {
   auto opened = OpenEngine(cfg);
   if (!opened) return Fail("storage", opened.error());
   std::unique_ptr<Engine> engine = std::move(*opened);
-  object::ObjectLayer& layer = *engine->layer;
+  // Request tasks run on the event loops: listings, bucket operations and heal go to a pool.
+  object::OffloadingLayer offloading(*engine->layer, kOffloadThreads);
+  object::ObjectLayer& layer = offloading;
 
   auto credentials = iam::StaticCredentials::Create(*root);
   if (!credentials) return Fail("credentials", Describe(credentials.error()));

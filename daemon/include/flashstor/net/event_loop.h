@@ -1,15 +1,19 @@
-// EventLoop: one epoll instance driven by one thread. Other threads hand it work with post(),
-// which wakes it through an eventfd. Timers are coarse (1 s) and driven by on_tick.
+// EventLoop: one epoll instance driven by one thread, which also runs the loop's request tasks
+// (fibers, task/scheduler.h) between its events. Other threads hand it work with post() and
+// wake its parked tasks through the same eventfd. Connection timers are coarse (1 s, on_tick);
+// task park deadlines are exact to the millisecond.
 #pragma once
 
 #include <sys/epoll.h>
 
 #include <atomic>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <vector>
 
 #include "flashstor/common/status.h"
+#include "flashstor/task/scheduler.h"
 
 namespace flashstor::net {
 
@@ -35,12 +39,16 @@ class EventLoop {
   // Thread-safe: runs fn on the loop thread soon.
   void post(std::function<void()> fn);
 
+  // The loop's task scheduler (spawn from the loop thread only).
+  task::Scheduler& scheduler() { return *scheduler_; }
+
   // Runs until stop(); ticks at least once a second.
   void run();
   void stop();
 
  private:
   void drain_posted();
+  void wake();
 
   int index_;
   int epfd_ = -1;
@@ -50,6 +58,7 @@ class EventLoop {
   std::atomic<bool> stop_{false};
   std::mutex mu_;
   std::vector<std::function<void()>> posted_;
+  std::unique_ptr<task::Scheduler> scheduler_;
 };
 
 int64_t MonotonicMs();

@@ -32,7 +32,8 @@ struct ServerStats {
   uint64_t arena_blocks_in_use = 0;  // blocks held by connections (idle ones hold none)
   uint64_t busy_workers = 0;         // requests running or queued
   uint64_t queued = 0;               // requests waiting for a free worker
-  uint64_t completed = 0;            // requests a worker finished
+  uint64_t completed = 0;            // requests a task finished
+  uint64_t admission_timeouts = 0;   // requests answered 503: not admitted in time
   uint64_t cut_too_slow = 0;         // clients below the minimum transfer rate
   uint64_t cut_deadline = 0;         // requests past their total deadline
   uint64_t cut_idle = 0;             // clients silent for the inactivity timeout

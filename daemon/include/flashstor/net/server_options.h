@@ -1,13 +1,25 @@
 // Tunables of the HTTP server: loop and worker counts, deadlines, per-connection limits.
 #pragma once
 
+#include <cstdint>
+
 #include "flashstor/http/parser.h"
 
 namespace flashstor::net {
 
+// What one request in flight may hold, for the budget: its stack pages, arena blocks, and an
+// erasure stripe of 1 MiB blocks.
+inline constexpr uint64_t kTaskMemoryEstimate = 1ull << 20;
+
 struct ServerOptions {
   int event_loops = 0;  // 0: 2 x cores
-  int workers = 0;      // request workers (blocking disk + body I/O); 0: max(16, 8 x cores)
+  // Requests in flight at once (request tasks on the loops); beyond it they wait for admission.
+  // 0: request_memory_bytes / kTaskMemoryEstimate (at least 16).
+  int workers = 0;
+  uint64_t request_memory_bytes = 256ull << 20;  // memory budget of the requests in flight
+  // A request waiting for admission (its address's share or the budget) longer than this is
+  // answered 503 SlowDown.
+  int admission_timeout_ms = 10'000;
   http::Limits limits;
   int header_timeout_ms = 10'000;  // first byte of a head to its end (anti-slowloris)
   int idle_timeout_ms = 60'000;    // keep-alive wait for the next request

@@ -15,6 +15,16 @@
 
 namespace flashstor::net {
 
+// How a transport waits for its peer between non-blocking calls: poll() when none is set; a
+// request task parks on its event loop instead (net/loop_peer_waiter.h), holding no thread.
+class PeerWaiter {
+ public:
+  virtual ~PeerWaiter() = default;
+  // Waits until fd is ready for events (POLLIN / POLLOUT; HUP and errors count as ready) or
+  // timeout_ms passed: 1 ready, 0 timed out, -errno on failure.
+  virtual int wait(int fd, short events, int timeout_ms) = 0;
+};
+
 // Zero in any field switches that bound off.
 struct TransferLimits {
   int io_timeout_ms = 60'000;  // longest wait with no byte moved (inactivity)
@@ -30,7 +40,7 @@ struct TransferLimits {
 
 enum class TransferCut : uint8_t { kNone, kIdle, kTooSlow, kDeadline, kNoWait };
 
-// Not thread-safe: one request, one worker. Times are CLOCK_MONOTONIC milliseconds.
+// Not thread-safe: one request, one task. Times are CLOCK_MONOTONIC milliseconds.
 class TransferBudget {
  public:
   TransferBudget(const TransferLimits& limits, int64_t start_ms,
@@ -81,6 +91,10 @@ class TransferBudget {
     if (progress_ != nullptr) progress_->fetch_add(1, std::memory_order_relaxed);
   }
 
+  // The request's way of waiting (nullptr: poll). Must outlive the budget's use.
+  void set_peer_waiter(PeerWaiter* waiter) { waiter_ = waiter; }
+  PeerWaiter* peer_waiter() const { return waiter_; }
+
   // From now on every wait fails at once (kNoWait): used to drain only what already arrived.
   void set_no_wait() { no_wait_ = true; }
 
@@ -119,6 +133,7 @@ class TransferBudget {
   TransferLimits limits_;
   int64_t start_ms_;
   std::atomic<uint64_t>* progress_;
+  PeerWaiter* waiter_ = nullptr;
   TransferCut cut_ = TransferCut::kNone;
   bool no_wait_ = false;
   bool sending_ = false;
@@ -142,9 +157,19 @@ inline Status WaitForPeer(int fd, short events, TransferBudget& budget, bool sen
     const int64_t before = TransferClockMs();
     const int ms = budget.wait_ms(before, sending);
     if (ms <= 0) return budget.status();
-    pollfd p{.fd = fd, .events = events, .revents = 0};
-    const int r = ::poll(&p, 1, ms);
-    const int saved_errno = errno;
+    int r;
+    int saved_errno = 0;
+    if (PeerWaiter* w = budget.peer_waiter(); w != nullptr) {
+      r = w->wait(fd, events, ms);
+      if (r < 0) {
+        saved_errno = -r;
+        r = -1;
+      }
+    } else {
+      pollfd p{.fd = fd, .events = events, .revents = 0};
+      r = ::poll(&p, 1, ms);
+      saved_errno = errno;
+    }
     budget.waited(TransferClockMs() - before);
     if (r > 0) return Status::Ok();
     if (r < 0 && saved_errno != EINTR) return StatusFromErrno(saved_errno, "poll");

@@ -3,12 +3,12 @@
 // held or awaited. Lock waits are bounded by a timeout (kTimeout), so a stuck holder cannot
 // pile up requests forever. Writers are preferred: a waiting writer blocks new readers, so a
 // hot key cannot starve PUTs; the readers that waited through a writer's turn go before the
-// next writer, so a stream of writers cannot starve readers either. A cluster-wide lock will
+// next writer, so a stream of writers cannot starve readers either. A request task (fiber)
+// that waits parks on its loop instead of blocking the loop's thread. A cluster-wide lock will
 // wrap this later.
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
@@ -17,6 +17,7 @@
 #include <unordered_map>
 
 #include "flashstor/common/status.h"
+#include "flashstor/task/condition.h"
 
 namespace flashstor::object {
 
@@ -64,7 +65,7 @@ class NamespaceLock {
   };
   struct Shard {
     mutable std::mutex mu;
-    std::condition_variable cv;
+    task::Condition cv;  // request tasks park, plain threads block
     std::unordered_map<std::string, Entry> entries;
   };
   static constexpr size_t kShards = 64;

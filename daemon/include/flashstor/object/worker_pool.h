@@ -26,6 +26,8 @@
 #include <thread>
 #include <vector>
 
+#include "flashstor/task/condition.h"
+
 namespace flashstor::object {
 
 enum class TaskKind {
@@ -66,7 +68,7 @@ class WorkerPool {
     const std::function<void(size_t)>* fn_ = nullptr;
     std::atomic<int64_t>* clock_ = nullptr;  // the kind's moving average, or null
     std::mutex mu_;
-    std::condition_variable cv_;
+    task::Condition cv_;  // a request task parks here; a plain thread blocks
     size_t pending_ = 0;
     std::atomic<bool> out_of_memory_{false};
   };
@@ -74,7 +76,9 @@ class WorkerPool {
   // Queues fn(0..n-1); returns a batch to wait() on. fn must outlive the wait.
   std::shared_ptr<Batch> start(size_t n, const std::function<void(size_t)>& fn);
   // Runs fn(0..n-1) and waits for all: in parallel, the calling thread included, or, for a
-  // quick kind, on the calling thread until a task turns out slow.
+  // quick kind, on the calling thread until a task turns out slow. A request task (a fiber on
+  // an event loop) never runs slow work itself: it hands every task to the pool and parks
+  // until the last one completes, so its loop keeps serving other connections.
   void run(size_t n, const std::function<void(size_t)>& fn, TaskKind kind = TaskKind::kFanOut);
 
   // Moving average of a kind's task time (tests, metrics).

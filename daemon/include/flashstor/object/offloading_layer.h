@@ -1,0 +1,64 @@
+// OffloadingLayer: an ObjectLayer decorator for the event loops' request tasks. Calls that walk
+// directories or touch many files in one go (listings, bucket operations, heal) run on an I/O
+// pool while the calling task parks, so they never hold an event loop's thread. Object reads
+// and writes pass straight through: they stream, and the engine already fans their drive I/O
+// out to its pool. On a plain thread every call runs inline.
+#pragma once
+
+#include <memory>
+
+#include "flashstor/object/object_layer.h"
+#include "flashstor/object/worker_pool.h"
+
+namespace flashstor::object {
+
+class OffloadingLayer final : public ObjectLayer {
+ public:
+  OffloadingLayer(ObjectLayer& inner, int threads);
+
+  Status make_bucket(std::string_view bucket) override;
+  Result<BucketInfo> get_bucket_info(std::string_view bucket) override;
+  Result<std::vector<BucketInfo>> list_buckets() override;
+  Status delete_bucket(std::string_view bucket) override;
+  Result<ObjectInfo> put_object(std::string_view bucket, std::string_view key,
+                                hash::HashingSource& body, int64_t size,
+                                const PutOptions& options) override;
+  Result<ObjectInfo> get_object_info(std::string_view bucket, std::string_view key) override;
+  Result<std::unique_ptr<ObjectReader>> open_object(std::string_view bucket,
+                                                    std::string_view key) override;
+  Status delete_object(std::string_view bucket, std::string_view key,
+                       const WritePrecondition& precondition) override;
+  Result<ObjectInfo> update_object_metadata(std::string_view bucket, std::string_view key,
+                                            const PutOptions& options) override;
+  Result<ListResult> list_objects(std::string_view bucket, const ListOptions& options) override;
+  Result<std::string> new_multipart_upload(std::string_view bucket, std::string_view key,
+                                           const PutOptions& options,
+                                           hash::ChecksumAlgo checksum_algo) override;
+  Result<PartInfo> put_object_part(std::string_view bucket, std::string_view key,
+                                   std::string_view upload_id, int part_number,
+                                   hash::HashingSource& body, int64_t size) override;
+  Result<ListPartsResult> list_parts(std::string_view bucket, std::string_view key,
+                                     std::string_view upload_id, int part_marker,
+                                     int max_parts) override;
+  Result<ObjectInfo> complete_multipart_upload(std::string_view bucket, std::string_view key,
+                                               std::string_view upload_id,
+                                               const std::vector<CompletePart>& parts,
+                                               const WritePrecondition& precondition) override;
+  Status abort_multipart_upload(std::string_view bucket, std::string_view key,
+                                std::string_view upload_id) override;
+  Result<ListUploadsResult> list_multipart_uploads(std::string_view bucket,
+                                                   const ListUploadsOptions& options) override;
+  HealResult heal_object(std::string_view bucket, std::string_view key) override;
+  Status heal_objects(std::string_view bucket,
+                      const std::function<bool(const HealResult&)>& each) override;
+
+ private:
+  // Runs fn on the pool and parks the calling task until it is done (inline off a task).
+  template <typename Fn>
+  auto offload(Fn&& fn) -> decltype(fn());
+
+  ObjectLayer& inner_;
+  WorkerPool pool_;
+};
+
+}  // namespace flashstor::object
