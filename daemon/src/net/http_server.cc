@@ -158,7 +158,9 @@ ServerStats HttpServer::stats() const {
   if (s.tasks) {
     const RequestCounters& w = s.tasks->counters();
     st.queued = s.tasks->queued();
-    st.busy_workers = s.tasks->running() + st.queued;
+    st.tasks_running = s.tasks->running();
+    st.busy_workers = st.tasks_running + st.queued;
+    st.task_stack_bytes = task::SchedulerOptions{}.stack_bytes;
     st.client_share_waits = w.share_waits.load(std::memory_order_relaxed);
     st.admission_timeouts = w.admission_timeouts.load(std::memory_order_relaxed);
     st.completed = w.completed.load(std::memory_order_relaxed);

@@ -7,7 +7,8 @@
 
 namespace flashstor::object {
 
-OffloadingLayer::OffloadingLayer(ObjectLayer& inner, int threads) : inner_(inner), pool_(threads) {}
+OffloadingLayer::OffloadingLayer(ObjectLayer& inner, int threads)
+    : ForwardingLayer(inner), pool_(threads) {}
 
 template <typename Fn>
 auto OffloadingLayer::offload(Fn&& fn) -> decltype(fn()) {
@@ -20,60 +21,20 @@ auto OffloadingLayer::offload(Fn&& fn) -> decltype(fn()) {
 Status OffloadingLayer::make_bucket(std::string_view bucket) {
   return offload([&] { return inner_.make_bucket(bucket); });
 }
-Result<BucketInfo> OffloadingLayer::get_bucket_info(std::string_view bucket) {
-  return inner_.get_bucket_info(bucket);
-}
 Result<std::vector<BucketInfo>> OffloadingLayer::list_buckets() {
   return offload([&] { return inner_.list_buckets(); });
 }
 Status OffloadingLayer::delete_bucket(std::string_view bucket) {
   return offload([&] { return inner_.delete_bucket(bucket); });
 }
-Result<ObjectInfo> OffloadingLayer::put_object(std::string_view bucket, std::string_view key,
-                                               hash::HashingSource& body, int64_t size,
-                                               const PutOptions& options) {
-  return inner_.put_object(bucket, key, body, size, options);
-}
-Result<ObjectInfo> OffloadingLayer::get_object_info(std::string_view bucket, std::string_view key) {
-  return inner_.get_object_info(bucket, key);
-}
-Result<std::unique_ptr<ObjectReader>> OffloadingLayer::open_object(std::string_view bucket,
-                                                                   std::string_view key) {
-  return inner_.open_object(bucket, key);
-}
-Status OffloadingLayer::delete_object(std::string_view bucket, std::string_view key,
-                                      const WritePrecondition& precondition) {
-  return inner_.delete_object(bucket, key, precondition);
-}
-Result<ObjectInfo> OffloadingLayer::update_object_metadata(std::string_view bucket,
-                                                           std::string_view key,
-                                                           const PutOptions& options) {
-  return inner_.update_object_metadata(bucket, key, options);
-}
 Result<ListResult> OffloadingLayer::list_objects(std::string_view bucket,
                                                  const ListOptions& options) {
   return offload([&] { return inner_.list_objects(bucket, options); });
-}
-Result<std::string> OffloadingLayer::new_multipart_upload(std::string_view bucket,
-                                                          std::string_view key,
-                                                          const PutOptions& options,
-                                                          hash::ChecksumAlgo checksum_algo) {
-  return inner_.new_multipart_upload(bucket, key, options, checksum_algo);
-}
-Result<PartInfo> OffloadingLayer::put_object_part(std::string_view bucket, std::string_view key,
-                                                  std::string_view upload_id, int part_number,
-                                                  hash::HashingSource& body, int64_t size) {
-  return inner_.put_object_part(bucket, key, upload_id, part_number, body, size);
 }
 Result<ListPartsResult> OffloadingLayer::list_parts(std::string_view bucket, std::string_view key,
                                                     std::string_view upload_id, int part_marker,
                                                     int max_parts) {
   return offload([&] { return inner_.list_parts(bucket, key, upload_id, part_marker, max_parts); });
-}
-Result<ObjectInfo> OffloadingLayer::complete_multipart_upload(
-    std::string_view bucket, std::string_view key, std::string_view upload_id,
-    const std::vector<CompletePart>& parts, const WritePrecondition& precondition) {
-  return inner_.complete_multipart_upload(bucket, key, upload_id, parts, precondition);
 }
 Status OffloadingLayer::abort_multipart_upload(std::string_view bucket, std::string_view key,
                                                std::string_view upload_id) {

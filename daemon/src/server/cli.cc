@@ -20,7 +20,7 @@ std::expected<int, std::string> ParseInt(std::string_view flag, std::string_view
   return v;
 }
 
-// Flags that bound what one client may take of the workers (config "limits").
+// Flags that bound what one client may take of the request tasks (config "limits").
 std::optional<int> config::LimitsConfig::*LimitFlag(std::string_view flag) {
   using L = config::LimitsConfig;
   static constexpr std::pair<std::string_view, std::optional<int> L::*> kFlags[] = {
@@ -30,6 +30,8 @@ std::optional<int> config::LimitsConfig::*LimitFlag(std::string_view flag) {
       {"--min-rate-window", &L::min_rate_window_s},
       {"--max-requests-per-client", &L::max_requests_per_client},
       {"--stall-restart", &L::stall_restart_s},
+      {"--request-memory", &L::request_memory_mib},
+      {"--admission-timeout", &L::admission_timeout_s},
   };
   for (const auto& [name, field] : kFlags) {
     if (flag == name) return field;
@@ -173,7 +175,12 @@ Flags:
   --domain DOMAIN          enable virtual-hosted-style requests (bucket.DOMAIN)
   --region REGION          region for SigV4 and GetBucketLocation (default us-east-1)
   --parity N               parity shards per erasure set (default by set size)
-  --workers N              request worker threads (default max(16, 8 x cores))
+  --workers N              requests in flight at once, each a task on an event loop
+                           (default request memory / 64 KiB)
+  --request-memory M       MiB the requests in flight may hold; large transfers wait for
+                           their share of it (default 128)
+  --admission-timeout S    a request waiting that long for admission or memory is answered
+                           503 SlowDown (default 10)
   --event-loops N          epoll event loops (default 2 x cores)
   --log-level LEVEL        debug, info, notice, warning, error (default info)
   --request-timeout S      total time a request may wait on its client, before the rate
@@ -184,7 +191,7 @@ Flags:
   --min-rate-window S      the window of --min-rate, in seconds of waiting (default 10)
   --max-requests-per-client N  requests in flight per client address; beyond, 503 SlowDown
                            (default 0: max(4, workers / 2))
-  --stall-restart S        stop pinging the systemd watchdog when requests wait for a worker
+  --stall-restart S        stop pinging the systemd watchdog when requests wait for admission
                            and none has progressed for S seconds (default 60; 0: never)
   --seccomp MODE            enforce (default: forbidden syscalls kill the daemon) or log
                            (allowed but logged by the kernel; for debugging and profiling)

@@ -15,6 +15,7 @@
 #include "flashstor/auth/sigv4.h"
 #include "flashstor/iam/static_credentials.h"
 #include "flashstor/net/http_server.h"
+#include "flashstor/object/budgeted_layer.h"
 #include "flashstor/object/offloading_layer.h"
 #include "flashstor/obs/audit_log.h"
 #include "flashstor/obs/health.h"
@@ -30,11 +31,13 @@
 #include "flashstor/server/loop_endpoints.h"
 #include "flashstor/server/request_observer.h"
 #include "flashstor/server/settings.h"
+#include "flashstor/server/task_metrics.h"
 #include "flashstor/sys/audit_events.h"
 #include "flashstor/sys/privileges.h"
 #include "flashstor/sys/seccomp.h"
 #include "flashstor/sys/systemd.h"
 #include "flashstor/sys/watchdog_monitor.h"
+#include "flashstor/task/memory_budget.h"
 #include "flashstor/tls/tls_context.h"
 
 namespace flashstor::server {
@@ -81,6 +84,10 @@ net::ServerOptions ServerOptionsFrom(const config::LimitsConfig& l) {
   if (l.min_rate_kib) o.min_rate_bytes = static_cast<uint64_t>(*l.min_rate_kib) * 1024;
   if (l.min_rate_window_s) o.min_rate_window_ms = *l.min_rate_window_s * 1000;
   if (l.max_requests_per_client) o.max_requests_per_client = *l.max_requests_per_client;
+  if (l.request_memory_mib) {
+    o.request_memory_bytes = static_cast<uint64_t>(*l.request_memory_mib) << 20;
+  }
+  if (l.admission_timeout_s) o.admission_timeout_ms = *l.admission_timeout_s * 1000;
   return o;
 }
 
@@ -125,8 +132,13 @@ int RunServer(const ServerArgs& args) {
   auto opened = OpenEngine(cfg);
   if (!opened) return Fail("storage", opened.error());
   std::unique_ptr<Engine> engine = std::move(*opened);
-  // Request tasks run on the event loops: listings, bucket operations and heal go to a pool.
-  object::OffloadingLayer offloading(*engine->layer, kOffloadThreads);
+  // Request tasks run on the event loops: large transfers take a grant of the request memory
+  // budget; listings, bucket operations and heal go to a pool.
+  net::ServerOptions options = ServerOptionsFrom(cfg.limits);
+  task::MemoryBudget request_memory(options.request_memory_bytes);
+  object::BudgetedLayer budgeted(*engine->layer, request_memory,
+                                 std::chrono::milliseconds(options.admission_timeout_ms));
+  object::OffloadingLayer offloading(budgeted, kOffloadThreads);
   object::ObjectLayer& layer = offloading;
 
   auto credentials = iam::StaticCredentials::Create(*root);
@@ -161,7 +173,6 @@ int RunServer(const ServerArgs& args) {
   handler.set_admin_handler(&admin);
   handler.set_observer(&observer);
 
-  net::ServerOptions options = ServerOptionsFrom(cfg.limits);
   options.workers = args.workers;
   options.event_loops = args.event_loops;
   net::HttpServer http(options, handler);
@@ -186,6 +197,7 @@ int RunServer(const ServerArgs& args) {
     if (Status s = http.adopt_listener(l.fd, l.tls); !s.ok()) return Fail("listen", Describe(s));
   }
   RegisterServerMetrics(http, *engine);
+  RegisterTaskMetrics(http, request_memory);
   if (Status s = http.start(); !s.ok()) return Fail("event loops", Describe(s));
   watchdog.set_progress_probe(
       [&http] {

@@ -32,7 +32,7 @@ struct AuditConfig {
   bool journald = true;  // also send audit records to journald
 };
 
-// Bounds on what one client may take of the request workers (net::ServerOptions holds the
+// Bounds on what one client may take of the request tasks (net::ServerOptions holds the
 // defaults; unset here means the default). Zero switches a bound off.
 struct LimitsConfig {
   std::optional<int> request_timeout_s;          // total per request, before the rate credit
@@ -40,7 +40,9 @@ struct LimitsConfig {
   std::optional<int> min_rate_kib;               // at least this many KiB per window ...
   std::optional<int> min_rate_window_s;          // ... of waiting for the client
   std::optional<int> max_requests_per_client;    // in flight per address (0 = auto)
-  std::optional<int> stall_restart_s;  // requests queued, none progressing: stop the watchdog
+  std::optional<int> stall_restart_s;      // requests queued, none progressing: stop the watchdog
+  std::optional<int> request_memory_mib;   // memory budget of the requests in flight
+  std::optional<int> admission_timeout_s;  // longest wait for admission or memory, then 503
 };
 
 struct Config {

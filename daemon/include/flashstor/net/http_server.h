@@ -34,6 +34,8 @@ struct ServerStats {
   uint64_t queued = 0;               // requests waiting for a free worker
   uint64_t completed = 0;            // requests a task finished
   uint64_t admission_timeouts = 0;   // requests answered 503: not admitted in time
+  uint64_t tasks_running = 0;        // request tasks started and not finished
+  uint64_t task_stack_bytes = 0;     // stack reserved per task (touched pages are resident)
   uint64_t cut_too_slow = 0;         // clients below the minimum transfer rate
   uint64_t cut_deadline = 0;         // requests past their total deadline
   uint64_t cut_idle = 0;             // clients silent for the inactivity timeout

@@ -7,16 +7,16 @@
 
 namespace flashstor::net {
 
-// What one request in flight may hold, for the budget: its stack pages, arena blocks, and an
-// erasure stripe of 1 MiB blocks.
-inline constexpr uint64_t kTaskMemoryEstimate = 1ull << 20;
+// What one request in flight holds besides the large buffers it takes a grant for
+// (object/budgeted_layer.h): its stack pages and arena blocks.
+inline constexpr uint64_t kTaskMemoryEstimate = 64 * 1024;
 
 struct ServerOptions {
   int event_loops = 0;  // 0: 2 x cores
   // Requests in flight at once (request tasks on the loops); beyond it they wait for admission.
   // 0: request_memory_bytes / kTaskMemoryEstimate (at least 16).
   int workers = 0;
-  uint64_t request_memory_bytes = 256ull << 20;  // memory budget of the requests in flight
+  uint64_t request_memory_bytes = 128ull << 20;  // memory budget of the requests in flight
   // A request waiting for admission (its address's share or the budget) longer than this is
   // answered 503 SlowDown.
   int admission_timeout_ms = 10'000;

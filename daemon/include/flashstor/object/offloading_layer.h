@@ -5,45 +5,22 @@
 // out to its pool. On a plain thread every call runs inline.
 #pragma once
 
-#include <memory>
-
-#include "flashstor/object/object_layer.h"
+#include "flashstor/object/forwarding_layer.h"
 #include "flashstor/object/worker_pool.h"
 
 namespace flashstor::object {
 
-class OffloadingLayer final : public ObjectLayer {
+class OffloadingLayer final : public ForwardingLayer {
  public:
   OffloadingLayer(ObjectLayer& inner, int threads);
 
   Status make_bucket(std::string_view bucket) override;
-  Result<BucketInfo> get_bucket_info(std::string_view bucket) override;
   Result<std::vector<BucketInfo>> list_buckets() override;
   Status delete_bucket(std::string_view bucket) override;
-  Result<ObjectInfo> put_object(std::string_view bucket, std::string_view key,
-                                hash::HashingSource& body, int64_t size,
-                                const PutOptions& options) override;
-  Result<ObjectInfo> get_object_info(std::string_view bucket, std::string_view key) override;
-  Result<std::unique_ptr<ObjectReader>> open_object(std::string_view bucket,
-                                                    std::string_view key) override;
-  Status delete_object(std::string_view bucket, std::string_view key,
-                       const WritePrecondition& precondition) override;
-  Result<ObjectInfo> update_object_metadata(std::string_view bucket, std::string_view key,
-                                            const PutOptions& options) override;
   Result<ListResult> list_objects(std::string_view bucket, const ListOptions& options) override;
-  Result<std::string> new_multipart_upload(std::string_view bucket, std::string_view key,
-                                           const PutOptions& options,
-                                           hash::ChecksumAlgo checksum_algo) override;
-  Result<PartInfo> put_object_part(std::string_view bucket, std::string_view key,
-                                   std::string_view upload_id, int part_number,
-                                   hash::HashingSource& body, int64_t size) override;
   Result<ListPartsResult> list_parts(std::string_view bucket, std::string_view key,
                                      std::string_view upload_id, int part_marker,
                                      int max_parts) override;
-  Result<ObjectInfo> complete_multipart_upload(std::string_view bucket, std::string_view key,
-                                               std::string_view upload_id,
-                                               const std::vector<CompletePart>& parts,
-                                               const WritePrecondition& precondition) override;
   Status abort_multipart_upload(std::string_view bucket, std::string_view key,
                                 std::string_view upload_id) override;
   Result<ListUploadsResult> list_multipart_uploads(std::string_view bucket,
@@ -57,7 +34,6 @@ class OffloadingLayer final : public ObjectLayer {
   template <typename Fn>
   auto offload(Fn&& fn) -> decltype(fn());
 
-  ObjectLayer& inner_;
   WorkerPool pool_;
 };
 

@@ -1,0 +1,41 @@
+// BudgetedLayer: an ObjectLayer decorator that makes large reads and writes take a grant of
+// the request memory budget (task/memory_budget.h) for the buffers the engine will hold, and
+// answers 503 SlowDown when none is free within the admission deadline. Small objects, whose
+// buffers fit in the connection's arena, need no grant, so a flood of large requests cannot
+// starve them.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+
+#include "flashstor/object/forwarding_layer.h"
+#include "flashstor/task/memory_budget.h"
+
+namespace flashstor::object {
+
+class BudgetedLayer final : public ForwardingLayer {
+ public:
+  BudgetedLayer(ObjectLayer& inner, task::MemoryBudget& budget, std::chrono::milliseconds wait);
+
+  // Bytes of buffers a request moving size bytes (-1: unknown) holds at most: one erasure
+  // stripe of data and parity blocks plus a copy buffer; 0 below kUnbudgetedBytes.
+  static uint64_t BufferBytes(int64_t size);
+  static constexpr uint64_t kUnbudgetedBytes = 256 * 1024;
+
+  Result<ObjectInfo> put_object(std::string_view bucket, std::string_view key,
+                                hash::HashingSource& body, int64_t size,
+                                const PutOptions& options) override;
+  Result<std::unique_ptr<ObjectReader>> open_object(std::string_view bucket,
+                                                    std::string_view key) override;
+  Result<PartInfo> put_object_part(std::string_view bucket, std::string_view key,
+                                   std::string_view upload_id, int part_number,
+                                   hash::HashingSource& body, int64_t size) override;
+
+ private:
+  Status take(int64_t size, task::MemoryBudget::Grant& grant);
+
+  task::MemoryBudget& budget_;
+  std::chrono::milliseconds wait_;
+};
+
+}  // namespace flashstor::object

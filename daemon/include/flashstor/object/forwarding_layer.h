@@ -1,0 +1,53 @@
+// ForwardingLayer: an ObjectLayer that passes every call to another one, the base of the
+// decorators that change only a few calls (OffloadingLayer, BudgetedLayer).
+#pragma once
+
+#include "flashstor/object/object_layer.h"
+
+namespace flashstor::object {
+
+class ForwardingLayer : public ObjectLayer {
+ public:
+  explicit ForwardingLayer(ObjectLayer& inner) : inner_(inner) {}
+
+  Status make_bucket(std::string_view bucket) override;
+  Result<BucketInfo> get_bucket_info(std::string_view bucket) override;
+  Result<std::vector<BucketInfo>> list_buckets() override;
+  Status delete_bucket(std::string_view bucket) override;
+  Result<ObjectInfo> put_object(std::string_view bucket, std::string_view key,
+                                hash::HashingSource& body, int64_t size,
+                                const PutOptions& options) override;
+  Result<ObjectInfo> get_object_info(std::string_view bucket, std::string_view key) override;
+  Result<std::unique_ptr<ObjectReader>> open_object(std::string_view bucket,
+                                                    std::string_view key) override;
+  Status delete_object(std::string_view bucket, std::string_view key,
+                       const WritePrecondition& precondition) override;
+  Result<ObjectInfo> update_object_metadata(std::string_view bucket, std::string_view key,
+                                            const PutOptions& options) override;
+  Result<ListResult> list_objects(std::string_view bucket, const ListOptions& options) override;
+  Result<std::string> new_multipart_upload(std::string_view bucket, std::string_view key,
+                                           const PutOptions& options,
+                                           hash::ChecksumAlgo checksum_algo) override;
+  Result<PartInfo> put_object_part(std::string_view bucket, std::string_view key,
+                                   std::string_view upload_id, int part_number,
+                                   hash::HashingSource& body, int64_t size) override;
+  Result<ListPartsResult> list_parts(std::string_view bucket, std::string_view key,
+                                     std::string_view upload_id, int part_marker,
+                                     int max_parts) override;
+  Result<ObjectInfo> complete_multipart_upload(std::string_view bucket, std::string_view key,
+                                               std::string_view upload_id,
+                                               const std::vector<CompletePart>& parts,
+                                               const WritePrecondition& precondition) override;
+  Status abort_multipart_upload(std::string_view bucket, std::string_view key,
+                                std::string_view upload_id) override;
+  Result<ListUploadsResult> list_multipart_uploads(std::string_view bucket,
+                                                   const ListUploadsOptions& options) override;
+  HealResult heal_object(std::string_view bucket, std::string_view key) override;
+  Status heal_objects(std::string_view bucket,
+                      const std::function<bool(const HealResult&)>& each) override;
+
+ protected:
+  ObjectLayer& inner_;
+};
+
+}  // namespace flashstor::object

@@ -1,0 +1,77 @@
+// BudgetedLayer: grants around large PUTs, parts and GETs (the reader keeps its grant).
+#include "flashstor/object/budgeted_layer.h"
+
+#include <algorithm>
+
+namespace flashstor::object {
+namespace {
+
+constexpr uint64_t kBlockBytes = 1 << 20;  // the engine's erasure block
+constexpr uint64_t kCopyBytes = 256 * 1024;
+
+// A reader that holds its request's grant until it is destroyed.
+class GrantedReader final : public ObjectReader {
+ public:
+  GrantedReader(std::unique_ptr<ObjectReader> inner, task::MemoryBudget::Grant grant)
+      : inner_(std::move(inner)), grant_(std::move(grant)) {}
+  const ObjectInfo& info() const override { return inner_->info(); }
+  void set_range(uint64_t offset, uint64_t length) override { inner_->set_range(offset, length); }
+  Result<size_t> read(std::span<char> out) override { return inner_->read(out); }
+
+ private:
+  std::unique_ptr<ObjectReader> inner_;
+  task::MemoryBudget::Grant grant_;
+};
+
+}  // namespace
+
+BudgetedLayer::BudgetedLayer(ObjectLayer& inner, task::MemoryBudget& budget,
+                             std::chrono::milliseconds wait)
+    : ForwardingLayer(inner), budget_(budget), wait_(wait) {}
+
+uint64_t BudgetedLayer::BufferBytes(int64_t size) {
+  const uint64_t moved = size < 0 ? kBlockBytes : static_cast<uint64_t>(size);
+  if (moved < kUnbudgetedBytes) return 0;
+  // Data and parity of one stripe at most (parity <= data in every layout) plus a copy buffer.
+  return 2 * std::min(moved, kBlockBytes) + kCopyBytes;
+}
+
+Status BudgetedLayer::take(int64_t size, task::MemoryBudget::Grant& grant) {
+  const uint64_t bytes = BufferBytes(size);
+  if (bytes == 0) return Status::Ok();
+  if (!budget_.acquire(bytes, wait_, grant)) {
+    return Status(Code::kUnavailable, "request memory budget spent");
+  }
+  return Status::Ok();
+}
+
+Result<ObjectInfo> BudgetedLayer::put_object(std::string_view bucket, std::string_view key,
+                                             hash::HashingSource& body, int64_t size,
+                                             const PutOptions& options) {
+  task::MemoryBudget::Grant grant;
+  FS_RETURN_IF_ERROR(take(size, grant));
+  return inner_.put_object(bucket, key, body, size, options);
+}
+
+Result<PartInfo> BudgetedLayer::put_object_part(std::string_view bucket, std::string_view key,
+                                                std::string_view upload_id, int part_number,
+                                                hash::HashingSource& body, int64_t size) {
+  task::MemoryBudget::Grant grant;
+  FS_RETURN_IF_ERROR(take(size, grant));
+  return inner_.put_object_part(bucket, key, upload_id, part_number, body, size);
+}
+
+Result<std::unique_ptr<ObjectReader>> BudgetedLayer::open_object(std::string_view bucket,
+                                                                 std::string_view key) {
+  // The size decides the grant, and the grant comes before the reader: an open reader holds
+  // its buffers and the key's read lock, which a request waiting for memory must not.
+  Result<ObjectInfo> info = inner_.get_object_info(bucket, key);
+  if (!info) return std::unexpected(info.error());
+  task::MemoryBudget::Grant grant;
+  FS_RETURN_IF_ERROR(take(static_cast<int64_t>(info->size), grant));
+  Result<std::unique_ptr<ObjectReader>> reader = inner_.open_object(bucket, key);
+  if (!reader || grant.bytes() == 0) return reader;
+  return std::unique_ptr<ObjectReader>(new GrantedReader(std::move(*reader), std::move(grant)));
+}
+
+}  // namespace flashstor::object

@@ -1,0 +1,80 @@
+// ForwardingLayer: every call straight to the inner layer.
+#include "flashstor/object/forwarding_layer.h"
+
+namespace flashstor::object {
+
+Status ForwardingLayer::make_bucket(std::string_view bucket) {
+  return inner_.make_bucket(bucket);
+}
+Result<BucketInfo> ForwardingLayer::get_bucket_info(std::string_view bucket) {
+  return inner_.get_bucket_info(bucket);
+}
+Result<std::vector<BucketInfo>> ForwardingLayer::list_buckets() {
+  return inner_.list_buckets();
+}
+Status ForwardingLayer::delete_bucket(std::string_view bucket) {
+  return inner_.delete_bucket(bucket);
+}
+Result<ObjectInfo> ForwardingLayer::put_object(std::string_view bucket, std::string_view key,
+                                               hash::HashingSource& body, int64_t size,
+                                               const PutOptions& options) {
+  return inner_.put_object(bucket, key, body, size, options);
+}
+Result<ObjectInfo> ForwardingLayer::get_object_info(std::string_view bucket, std::string_view key) {
+  return inner_.get_object_info(bucket, key);
+}
+Result<std::unique_ptr<ObjectReader>> ForwardingLayer::open_object(std::string_view bucket,
+                                                                   std::string_view key) {
+  return inner_.open_object(bucket, key);
+}
+Status ForwardingLayer::delete_object(std::string_view bucket, std::string_view key,
+                                      const WritePrecondition& precondition) {
+  return inner_.delete_object(bucket, key, precondition);
+}
+Result<ObjectInfo> ForwardingLayer::update_object_metadata(std::string_view bucket,
+                                                           std::string_view key,
+                                                           const PutOptions& options) {
+  return inner_.update_object_metadata(bucket, key, options);
+}
+Result<ListResult> ForwardingLayer::list_objects(std::string_view bucket,
+                                                 const ListOptions& options) {
+  return inner_.list_objects(bucket, options);
+}
+Result<std::string> ForwardingLayer::new_multipart_upload(std::string_view bucket,
+                                                          std::string_view key,
+                                                          const PutOptions& options,
+                                                          hash::ChecksumAlgo checksum_algo) {
+  return inner_.new_multipart_upload(bucket, key, options, checksum_algo);
+}
+Result<PartInfo> ForwardingLayer::put_object_part(std::string_view bucket, std::string_view key,
+                                                  std::string_view upload_id, int part_number,
+                                                  hash::HashingSource& body, int64_t size) {
+  return inner_.put_object_part(bucket, key, upload_id, part_number, body, size);
+}
+Result<ListPartsResult> ForwardingLayer::list_parts(std::string_view bucket, std::string_view key,
+                                                    std::string_view upload_id, int part_marker,
+                                                    int max_parts) {
+  return inner_.list_parts(bucket, key, upload_id, part_marker, max_parts);
+}
+Result<ObjectInfo> ForwardingLayer::complete_multipart_upload(
+    std::string_view bucket, std::string_view key, std::string_view upload_id,
+    const std::vector<CompletePart>& parts, const WritePrecondition& precondition) {
+  return inner_.complete_multipart_upload(bucket, key, upload_id, parts, precondition);
+}
+Status ForwardingLayer::abort_multipart_upload(std::string_view bucket, std::string_view key,
+                                               std::string_view upload_id) {
+  return inner_.abort_multipart_upload(bucket, key, upload_id);
+}
+Result<ListUploadsResult> ForwardingLayer::list_multipart_uploads(
+    std::string_view bucket, const ListUploadsOptions& options) {
+  return inner_.list_multipart_uploads(bucket, options);
+}
+HealResult ForwardingLayer::heal_object(std::string_view bucket, std::string_view key) {
+  return inner_.heal_object(bucket, key);
+}
+Status ForwardingLayer::heal_objects(std::string_view bucket,
+                                     const std::function<bool(const HealResult&)>& each) {
+  return inner_.heal_objects(bucket, each);
+}
+
+}  // namespace flashstor::object

@@ -1,0 +1,42 @@
+// RegisterTaskMetrics: /metrics series for request tasks and the request memory budget.
+#include "flashstor/server/task_metrics.h"
+
+#include "flashstor/obs/metrics.h"
+
+namespace flashstor::server {
+
+void RegisterTaskMetrics(const net::HttpServer& http, const task::MemoryBudget& budget) {
+  obs::MetricsRegistry& r = obs::DefaultRegistry();
+  auto stat = [&http](uint64_t net::ServerStats::*f) {
+    return [&http, f] { return static_cast<double>(http.stats().*f); };
+  };
+  r.gauge_fn("flashstor_request_tasks", "Request tasks running on the event loops.",
+             {{"state", "running"}}, stat(&net::ServerStats::tasks_running));
+  r.gauge_fn("flashstor_request_tasks", "Request tasks waiting for admission.",
+             {{"state", "queued"}}, stat(&net::ServerStats::queued));
+  r.gauge_fn("flashstor_request_tasks_max", "Request tasks allowed in flight at once.", {},
+             [&http] { return static_cast<double>(http.workers()); });
+  r.gauge_fn("flashstor_request_admission_timeouts",
+             "Requests answered 503 after waiting too long for admission.", {},
+             stat(&net::ServerStats::admission_timeouts));
+  r.gauge_fn("flashstor_request_task_bytes", "Memory one request task holds, by part.",
+             {{"part", "stack_reserved"}}, stat(&net::ServerStats::task_stack_bytes));
+  r.gauge_fn("flashstor_request_task_bytes", "Memory one request task holds, by part.",
+             {{"part", "arena_in_use"}}, [&http] {
+               net::ServerStats s = http.stats();
+               return s.tasks_running == 0 ? 0.0
+                                           : static_cast<double>(s.arena_blocks_in_use) * 65536.0 /
+                                                 static_cast<double>(s.tasks_running);
+             });
+  r.gauge_fn("flashstor_request_memory_bytes", "Request memory budget for large buffers.",
+             {{"state", "capacity"}}, [&budget] { return static_cast<double>(budget.capacity()); });
+  r.gauge_fn("flashstor_request_memory_bytes", "Request memory budget for large buffers.",
+             {{"state", "in_use"}}, [&budget] { return static_cast<double>(budget.in_use()); });
+  r.gauge_fn("flashstor_request_memory_waits", "Large transfers that waited for memory.", {},
+             [&budget] { return static_cast<double>(budget.waits()); });
+  r.gauge_fn("flashstor_request_memory_timeouts",
+             "Large transfers answered 503: no memory within the admission deadline.", {},
+             [&budget] { return static_cast<double>(budget.timeouts()); });
+}
+
+}  // namespace flashstor::server

@@ -1,0 +1,58 @@
+// MemoryBudget: a byte-counting semaphore on a Condition (tasks park, threads block).
+#include "flashstor/task/memory_budget.h"
+
+#include <algorithm>
+
+namespace flashstor::task {
+
+MemoryBudget::Grant& MemoryBudget::Grant::operator=(Grant&& o) noexcept {
+  if (this != &o) {
+    release();
+    budget_ = o.budget_;
+    bytes_ = o.bytes_;
+    o.budget_ = nullptr;
+  }
+  return *this;
+}
+
+void MemoryBudget::Grant::release() {
+  if (budget_ != nullptr) budget_->give_back(bytes_);
+  budget_ = nullptr;
+}
+
+bool MemoryBudget::acquire(uint64_t bytes, std::chrono::milliseconds timeout, Grant& out) {
+  bytes = std::min(bytes, capacity_);
+  std::unique_lock<std::mutex> lock(mu_);
+  auto fits = [&] { return used_ + bytes <= capacity_; };
+  if (!fits()) {
+    ++waits_;
+    if (!freed_.wait_for(lock, timeout, fits)) {
+      ++timeouts_;
+      return false;
+    }
+  }
+  used_ += bytes;
+  out = Grant(this, bytes);
+  return true;
+}
+
+void MemoryBudget::give_back(uint64_t bytes) {
+  std::lock_guard<std::mutex> lock(mu_);
+  used_ -= bytes;
+  freed_.notify_all();
+}
+
+uint64_t MemoryBudget::in_use() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return used_;
+}
+uint64_t MemoryBudget::waits() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return waits_;
+}
+uint64_t MemoryBudget::timeouts() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return timeouts_;
+}
+
+}  // namespace flashstor::task
