@@ -16,4 +16,4 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 # slow tests (and the socket-activation test, which starts the daemon itself) are left to the
 # plain build.
 FLASHSTOR_SERVER_ARGS="--seccomp log" ci/integration.sh "$build/flashstor" -x \
-  -k "not thousand_idle and not slowloris and not 100_mib and not rclone and not s3cmd and not socket_activation"
+  -k "not thousand_idle and not slowloris and not 100_mib and not rclone and not s3cmd and not socket_activation and not flood"

@@ -72,7 +72,7 @@ class Fiber {
   std::multimap<int64_t, Fiber*>::iterator timer_;
   bool has_timer_ = false;
   void* sanitizer_fiber_ = nullptr;  // TSan's fiber handle
-  const void* asan_fake_stack_ = nullptr;
+  void* asan_fake_stack_ = nullptr;
 };
 
 // Wakes one park of one fiber, from any thread, at most once. A waker of an earlier park

@@ -16,8 +16,15 @@
 
 namespace flashstor::task {
 
+// Sanitized builds grow frames (ASan redzones, TSan bookkeeping): their fibers get more stack.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+inline constexpr size_t kDefaultStackBytes = 1024 * 1024;
+#else
+inline constexpr size_t kDefaultStackBytes = 256 * 1024;
+#endif
+
 struct SchedulerOptions {
-  size_t stack_bytes = 256 * 1024;  // per fiber (virtual); only touched pages are resident
+  size_t stack_bytes = kDefaultStackBytes;  // per fiber (virtual); touched pages are resident
   size_t max_cached_stacks = 64;
 };
 
