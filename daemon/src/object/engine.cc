@@ -7,12 +7,17 @@
 #include "flashstor/object/set_layout.h"
 #include "flashstor/obs/log.h"
 #include "flashstor/storage/format.h"
+#include "flashstor/storage/health_checked_disk.h"
 #include "flashstor/storage/local_disk.h"
 #include "flashstor/storage/metered_disk.h"
 
 namespace flashstor::object {
 
 ErasureSets::~ErasureSets() {
+  {
+    std::lock_guard<std::mutex> lock(drive_events_->mu);
+    drive_events_->refill = nullptr;  // drive monitors may outlive this object
+  }
   stop_background();
   heal_queue_.close();
 }
@@ -50,9 +55,33 @@ void ErasureSets::probe_drives() {
   drives_online_ = online.load();
 }
 
+void ErasureSets::take_drive_events() {
+  std::vector<size_t> reformatted;
+  {
+    std::lock_guard<std::mutex> lock(drive_events_->mu);
+    if (!drive_events_->changed) return;
+    drive_events_->changed = false;
+    reformatted.swap(drive_events_->reformatted);
+  }
+  probe_drives();
+  // Objects written while the drive was away miss their shards on it, and the heal queue
+  // entries for them were drained while it was offline: one full pass heals them. An empty
+  // replacement (marked refilling when it rejoined: its answers do not count against
+  // versions) needs the same pass to be refilled. Rejoins during the pass are healed by
+  // the next one.
+  obs::Log(obs::Level::kNotice, "drive rejoined: healing scan started",
+           {{"REPLACED_DRIVES", std::to_string(reformatted.size())}});
+  scan_once(0);
+  if (stop_) return;
+  const size_t size = drives_.size() / sets_.size();
+  for (size_t slot : reformatted) sets_[slot / size]->set_refilling(slot % size, false);
+  obs::Log(obs::Level::kNotice, "drive rejoined: healing scan finished");
+}
+
 void ErasureSets::heal_loop() {
   auto next_probe = std::chrono::steady_clock::now();
   while (!stop_) {
+    take_drive_events();
     if (std::chrono::steady_clock::now() >= next_probe) {
       probe_drives();
       next_probe = std::chrono::steady_clock::now() + std::chrono::seconds(10);
@@ -138,6 +167,78 @@ EngineStats ErasureSets::stats() const {
   return s;
 }
 
+namespace {
+
+// The path of each slot: its drive's, or for an empty slot (drive offline at start-up) a
+// path no slot took, its own command-line position first.
+std::vector<std::string> SlotPaths(
+    const std::vector<std::shared_ptr<storage::StorageApi>>& slots,
+    std::span<const std::string> paths,
+    const std::vector<std::shared_ptr<storage::StorageApi>>& opened) {
+  std::vector<std::string> out(slots.size());
+  std::vector<bool> taken(paths.size(), false);
+  for (size_t s = 0; s < slots.size(); ++s) {
+    if (slots[s] == nullptr) continue;
+    out[s] = slots[s]->endpoint();
+    for (size_t i = 0; i < opened.size(); ++i) taken[i] = taken[i] || opened[i] == slots[s];
+  }
+  for (size_t s = 0; s < slots.size(); ++s) {
+    if (slots[s] != nullptr || s >= paths.size() || taken[s]) continue;
+    out[s] = paths[s];
+    taken[s] = true;
+  }
+  size_t next = 0;
+  for (size_t s = 0; s < slots.size(); ++s) {
+    if (!out[s].empty()) continue;
+    while (next < paths.size() && taken[next]) ++next;
+    if (next == paths.size()) break;
+    out[s] = paths[next];
+    taken[next] = true;
+  }
+  return out;
+}
+
+// Every slot becomes MeteredDisk(HealthCheckedDisk(LocalDisk)): the meter outside counts every
+// call the engine makes, fail-fast answers of an offline drive included, and keeps its
+// counters across reconnects; the health check inside times only calls that reach the device
+// and can swap the drive underneath when it reconnects (reopened by path, format checked).
+std::vector<std::shared_ptr<storage::StorageApi>> WrapDrives(
+    const std::vector<std::shared_ptr<storage::StorageApi>>& slots,
+    const std::vector<std::string>& paths, const storage::FormatInfo& reference,
+    const storage::HealthOptions& options,
+    std::vector<std::shared_ptr<storage::HealthCheckedDisk>>& health) {
+  std::vector<std::shared_ptr<storage::StorageApi>> out;
+  const size_t size = reference.sets.empty() ? 1 : reference.sets[0].size();
+  for (size_t s = 0; s < slots.size(); ++s) {
+    std::string id = reference.sets[s / size][s % size];
+    std::string path = paths[s];
+    // Runs on the slot's monitor thread only; logs a refusal once per distinct reason.
+    storage::Reconnector reconnect =
+        [path, reference, id, last = std::string()]() mutable -> Result<storage::Reconnected> {
+      if (path.empty()) return Err(Code::kDiskNotFound, "no path for this slot");
+      auto disk = storage::LocalDisk::Open(path);
+      if (!disk) return std::unexpected(disk.error());
+      std::shared_ptr<storage::StorageApi> drive(std::move(*disk));
+      std::string why;
+      auto adopted = storage::AdoptDrive(*drive, reference, id, &why);
+      if (!adopted) {
+        if (!why.empty() && why != last) {
+          obs::Log(obs::Level::kWarning, "drive refused", {{"DETAIL", why}});
+        }
+        last = why;
+        return std::unexpected(adopted.error());
+      }
+      return storage::Reconnected{std::move(drive), *adopted};
+    };
+    health.push_back(std::make_shared<storage::HealthCheckedDisk>(
+        path.empty() ? "slot " + std::to_string(s) : path, slots[s], options, reconnect));
+    out.push_back(std::make_shared<storage::MeteredDisk>(health.back()));
+  }
+  return out;
+}
+
+}  // namespace
+
 Result<std::unique_ptr<ErasureSets>> OpenEngine(std::span<const std::string> drive_paths,
                                                 const EngineConfig& config, std::string* detail) {
   auto layout = ComputeSetLayout(static_cast<int>(drive_paths.size()));
@@ -156,8 +257,7 @@ Result<std::unique_ptr<ErasureSets>> OpenEngine(std::span<const std::string> dri
       drives.push_back(nullptr);
       continue;
     }
-    // Every drive is metered: bytes, operations and errors per drive for /metrics.
-    drives.push_back(std::make_shared<storage::MeteredDisk>(std::move(*disk)));
+    drives.push_back(std::move(*disk));
   }
   if (config.block_size < kMinBlockSize || config.block_size > kMaxBlockSize) {
     if (detail != nullptr) *detail = "block size must be between 64 KiB and 64 MiB";
@@ -189,7 +289,20 @@ Result<std::unique_ptr<ErasureSets>> OpenEngine(std::span<const std::string> dri
                  formatted->reference.sets[slot / layout->set_size][slot % layout->set_size]}});
     }
   }
-  auto engine = std::make_unique<ErasureSets>(formatted->slots, layout->set_count, parity, config);
+  std::vector<std::shared_ptr<storage::HealthCheckedDisk>> health;
+  std::vector<std::shared_ptr<storage::StorageApi>> slots =
+      WrapDrives(formatted->slots, SlotPaths(formatted->slots, drive_paths, drives),
+                 formatted->reference, config.drive_health, health);
+  auto engine = std::make_unique<ErasureSets>(slots, layout->set_count, parity, config);
+  for (size_t slot = 0; slot < health.size(); ++slot) {
+    health[slot]->set_on_online([events = engine->drive_events(), slot](bool reformatted) {
+      std::lock_guard<std::mutex> lock(events->mu);
+      events->changed = true;
+      if (!reformatted) return;
+      events->reformatted.push_back(slot);
+      if (events->refill) events->refill(slot);
+    });
+  }
   const int online = static_cast<int>(engine->stats().drives_online);
   obs::Log(obs::Level::kInfo, "erasure engine started",
            {{"SETS", std::to_string(layout->set_count)},

@@ -30,9 +30,11 @@ ErasureSets::ErasureSets(std::vector<std::shared_ptr<storage::StorageApi>> drive
                                                                : DefaultThreads(drives_.size()))),
       heal_queue_(config.heal_queue_capacity) {
   config_.inline_threshold = std::min(config_.inline_threshold, config_.block_size);
-  for (const auto& d : drives_) drives_online_ += d != nullptr;
+  // A health-checked drive offline at start-up is present but answers kDiskNotFound.
+  for (const auto& d : drives_) drives_online_ += d != nullptr && d->disk_info().has_value();
   EngineContext ctx{config_, pool_.get(), &locks_, &heal_queue_, &counters_};
   const size_t size = drives_.size() / static_cast<size_t>(set_count);
+  drive_events_->refill = [this](size_t slot) { mark_refilling({slot}); };
   for (int s = 0; s < set_count; ++s) {
     auto first = drives_.begin() + static_cast<std::ptrdiff_t>(s * size);
     std::vector<std::shared_ptr<storage::StorageApi>> set_drives(

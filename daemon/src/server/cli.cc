@@ -32,6 +32,9 @@ std::optional<int> config::LimitsConfig::*LimitFlag(std::string_view flag) {
       {"--stall-restart", &L::stall_restart_s},
       {"--request-memory", &L::request_memory_mib},
       {"--admission-timeout", &L::admission_timeout_s},
+      {"--drive-timeout", &L::drive_timeout_s},
+      {"--drive-meta-timeout", &L::drive_meta_timeout_s},
+      {"--drive-probe-interval", &L::drive_probe_interval_s},
   };
   for (const auto& [name, field] : kFlags) {
     if (flag == name) return field;
@@ -193,6 +196,10 @@ Flags:
                            (default 0: max(4, workers / 2))
   --stall-restart S        stop pinging the systemd watchdog when requests wait for admission
                            and none has progressed for S seconds (default 60; 0: never)
+  --drive-timeout S        a drive call moving data that takes longer takes the drive
+                           offline (default 30)
+  --drive-meta-timeout S   the same for metadata calls and the health probe (default 5)
+  --drive-probe-interval S an offline drive is probed (or reconnected) this often (default 5)
   --seccomp MODE            enforce (default: forbidden syscalls kill the daemon) or log
                            (allowed but logged by the kernel; for debugging and profiling)
   --allow-root             keep serving as root when no run user is configured

@@ -8,6 +8,8 @@
 #include "flashstor/obs/log.h"
 #include "flashstor/obs/metrics.h"
 #include "flashstor/obs/process_metrics.h"
+#include "flashstor/storage/health_checked_disk.h"
+#include "flashstor/storage/metered_disk.h"
 
 namespace flashstor::server {
 
@@ -41,12 +43,50 @@ void CreateDrivesOfNewDeployment(const std::vector<std::string>& drives) {
   }
 }
 
+// Per drive: online state, offline events, calls past their deadline, and the latency of each
+// kind of call that reached the device (moving average and recent maximum).
+void RegisterDriveHealthMetrics(obs::MetricsRegistry& r, const object::ErasureSets& sets) {
+  for (const auto& d : sets.drives()) {
+    const auto* metered = dynamic_cast<const storage::MeteredDisk*>(d.get());
+    const auto* h = dynamic_cast<const storage::HealthCheckedDisk*>(
+        metered != nullptr ? &metered->inner() : d.get());
+    if (h == nullptr) continue;
+    const std::string& drive = h->endpoint();
+    // The drives live as long as the engine, which outlives the metrics endpoint.
+    r.gauge_fn("flashstor_drive_online", "1 while the drive answers, 0 while it is offline.",
+               {{"drive", drive}}, [h] { return h->online() ? 1.0 : 0.0; });
+    r.gauge_fn("flashstor_drive_offline_events", "Times the drive was taken offline.",
+               {{"drive", drive}}, [h] { return static_cast<double>(h->offline_events()); });
+    r.gauge_fn("flashstor_drive_timeouts", "Drive calls that ran past their deadline.",
+               {{"drive", drive}}, [h] { return static_cast<double>(h->timeouts()); });
+    for (size_t i = 0; i < storage::kDriveCallCount; ++i) {
+      auto call = static_cast<storage::DriveCall>(i);
+      std::string name(storage::DriveCallName(call));
+      r.gauge_fn(
+          "flashstor_drive_call_seconds_avg", "Moving average latency of one kind of drive call.",
+          {{"drive", drive}, {"call", name}}, [h, call] { return h->latency(call).avg_seconds; });
+      r.gauge_fn("flashstor_drive_call_seconds_max",
+                 "Largest latency of one kind of drive call in the last one to two minutes.",
+                 {{"drive", drive}, {"call", name}},
+                 [h, call] { return h->latency(call).max_seconds; });
+    }
+  }
+}
+
 }  // namespace
 
 std::expected<std::unique_ptr<Engine>, std::string> OpenEngine(const config::Config& cfg) {
   CreateDrivesOfNewDeployment(cfg.drives);
   object::EngineConfig ec;
   if (cfg.parity) ec.parity = *cfg.parity;
+  const config::LimitsConfig& l = cfg.limits;
+  if (l.drive_timeout_s) ec.drive_health.data_deadline = std::chrono::seconds(*l.drive_timeout_s);
+  if (l.drive_meta_timeout_s) {
+    ec.drive_health.meta_deadline = std::chrono::seconds(*l.drive_meta_timeout_s);
+  }
+  if (l.drive_probe_interval_s) {
+    ec.drive_health.probe_interval = std::chrono::seconds(*l.drive_probe_interval_s);
+  }
   std::string detail;
   auto opened = object::OpenEngine(cfg.drives, ec, &detail);
   if (!opened) {
@@ -132,6 +172,7 @@ void RegisterServerMetrics(const net::HttpServer& http, const Engine& engine) {
     r.gauge_fn("flashstor_drive_errors", "Drive calls that failed (I/O, full, offline).",
                {{"drive", u.endpoint}}, field(&object::ErasureSets::DriveUsage::errors));
   }
+  RegisterDriveHealthMetrics(r, sets);
   auto codec = [](uint64_t erasure::CodecTotals::*f, double scale) {
     return [f, scale] { return static_cast<double>(erasure::ReadCodecTotals().*f) * scale; };
   };

@@ -274,4 +274,29 @@ Result<FormattedDrives> LoadFormats(const std::vector<std::shared_ptr<StorageApi
   return out;
 }
 
+Result<bool> AdoptDrive(StorageApi& drive, const FormatInfo& reference, const std::string& drive_id,
+                        std::string* detail) {
+  Result<std::string> raw = drive.read_all(kSysVolume, "", kFormatFile);
+  if (!raw && raw.error() != Code::kFileNotFound && raw.error() != Code::kVolumeNotFound) {
+    return std::unexpected(raw.error());
+  }
+  Result<FormatInfo> f = raw ? DecodeFormat(*raw) : Err(Code::kCorrupt, "no format");
+  if (f) {
+    if (f->deployment_id != reference.deployment_id) {
+      Fail(detail, "drive " + drive.endpoint() + " belongs to another deployment (" +
+                       f->deployment_id + ")");
+      return Err(Code::kInvalidArgument, "foreign drive");
+    }
+    if (f->drive_id != drive_id || LayoutKey(*f) != LayoutKey(reference)) {
+      Fail(detail, "drive " + drive.endpoint() + " carries drive id " + f->drive_id +
+                       " of another slot; put it back where it was");
+      return Err(Code::kInvalidArgument, "drive of another slot");
+    }
+    return false;
+  }
+  // Empty (or a corrupt record, treated as wiped as at start-up): take the slot.
+  FS_RETURN_IF_ERROR(WriteFormat(drive, reference, drive_id));
+  return true;
+}
+
 }  // namespace flashstor::storage

@@ -11,7 +11,6 @@
 #include <vector>
 
 #include "engine_test_util.h"
-#include "faulty_disk.h"
 #include "faulty_engine.h"
 #include "flashstor/object/set_layout.h"
 #include "flashstor/storage/local_disk.h"
@@ -76,9 +75,12 @@ void test_complete_commits_exactly_the_staged_drives(void**) {
       while (m.load(std::memory_order_relaxed) < 2 && Clock::now() < until) {
       }
     };
-    f.faulty[static_cast<size_t>(failing[i])]->fail_links = true;
-    f.faulty[static_cast<size_t>(failing[i])]->on_link = rendezvous;
-    f.faulty[static_cast<size_t>(partner[i])]->on_link = rendezvous;
+    // The failing drive links, then reports a failure; both run the rendezvous after linking.
+    f.faulty[static_cast<size_t>(failing[i])]->set(
+        storage::DriveCall::kLinkFiles,
+        storage::FaultRule::Fail(Code::kFaultyDisk).after_real_call().with_hook(rendezvous));
+    f.faulty[static_cast<size_t>(partner[i])]->set(storage::DriveCall::kLinkFiles,
+                                                   storage::FaultRule::Hook(rendezvous));
   }
   const auto until = Clock::now() + StressBound();
   int rounds = 0;
@@ -228,7 +230,8 @@ void test_degraded_get_survives_overwrites(void**) {
   FaultyEngine f(4, 8);
   const int shift = object::SetForKey("k", 4);
   const size_t data_drive = static_cast<size_t>((4 - shift) % 4);  // holds shard index 1
-  f.faulty[data_drive]->fail_reads_from = 600 * 1024;              // past the first block
+  f.faulty[data_drive]->set(storage::DriveCall::kReadAt,           // past the first block
+                            storage::FaultRule::Fail(Code::kFaultyDisk).from(600 * 1024));
   const std::string a = RandomData(4 * kMiB, 6), b = RandomData(4 * kMiB + 9, 7);
   auto write = [&](int which) {
     return Put(*f.e, "bucket", "k", which == 0 ? a : b) ? Status::Ok()

@@ -10,7 +10,6 @@
 #include <vector>
 
 #include "engine_test_util.h"
-#include "faulty_disk.h"
 #include "faulty_engine.h"
 #include "flashstor/object/set_layout.h"
 #include "flashstor/storage/local_disk.h"
@@ -125,15 +124,17 @@ void test_commit_rolled_back(void**) {
   assert_true(Put(*f.e, "bucket", "k", v1).has_value());
   assert_true(Put(*f.e, "bucket", "s", small1).has_value());
   std::string meta0 = ReadFile(f.paths[0] + "/bucket/k/%m.json");
-  f.faulty[2]->fail_meta_writes = true;
-  f.faulty[3]->fail_meta_writes = true;
+  f.faulty[2]->set(storage::DriveCall::kWriteAll,
+                   storage::FaultRule::Fail(Code::kFaultyDisk).on_file(storage::kMetaFile));
+  f.faulty[3]->set(storage::DriveCall::kWriteAll,
+                   storage::FaultRule::Fail(Code::kFaultyDisk).on_file(storage::kMetaFile));
   // Two of four commit: below the write quorum of 3, so both are rolled back.
   auto r = Put(*f.e, "bucket", "k", RandomData(2 * kBlock, 7));
   assert_int_equal(r.error().code(), Code::kWriteQuorum);
   assert_int_equal(Put(*f.e, "bucket", "s", "small v2").error().code(), Code::kWriteQuorum);
   assert_int_equal(Put(*f.e, "bucket", "new", "x").error().code(), Code::kWriteQuorum);
-  f.faulty[2]->fail_meta_writes = false;
-  f.faulty[3]->fail_meta_writes = false;
+  f.faulty[2]->clear(storage::DriveCall::kWriteAll);
+  f.faulty[3]->clear(storage::DriveCall::kWriteAll);
   assert_true(*Get(*f.e, "bucket", "k") == v1);
   assert_true(*Get(*f.e, "bucket", "s") == small1);
   assert_int_equal(f.e->get_object_info("bucket", "new").error().code(), Code::kNoSuchKey);
@@ -160,11 +161,11 @@ void test_overwrite_keeps_old_version_until_quorum(void**) {
   assert_true(Put(*f.e, "bucket", "s", "inline v1").has_value());
   // Drive 0 takes the commit's first metadata write (new version in front of the old one)
   // and fails the second (the new version alone, once the quorum answered).
-  f.faulty[0]->meta_writes_left = 1;
+  f.faulty[0]->set(storage::DriveCall::kWriteAll, FailMetaWritesAfter(1));
   assert_true(Put(*f.e, "bucket", "k", v2).has_value());
-  f.faulty[0]->meta_writes_left = 1;
+  f.faulty[0]->set(storage::DriveCall::kWriteAll, FailMetaWritesAfter(1));
   assert_true(Put(*f.e, "bucket", "s", "inline v2").has_value());
-  f.faulty[0]->meta_writes_left = -1;
+  f.faulty[0]->clear(storage::DriveCall::kWriteAll);
   auto kept = DriveVersions(f.paths[0], "k");
   assert_int_equal(kept.size(), 2);
   assert_int_equal(CountEntries(f.paths[0] + "/bucket/k", "%d."), 2);  // old data stays
@@ -202,11 +203,11 @@ void test_overwrite_replaces_when_k_le_m_plus_1(void**) {
   FaultyEngine f(4);
   std::string v1 = RandomData(kBlock + 100, 18), v2 = RandomData(kBlock + 200, 19);
   assert_true(Put(*f.e, "bucket", "k", v1).has_value());
-  for (auto& disk : f.faulty) disk->meta_writes_left = 1;
+  for (auto& disk : f.faulty) disk->set(storage::DriveCall::kWriteAll, FailMetaWritesAfter(1));
   assert_true(Put(*f.e, "bucket", "k", v2).has_value());
   for (size_t d = 0; d < 4; ++d) {
-    assert_int_equal(f.faulty[d]->meta_writes_left.load(), 0);  // exactly one write
-    f.faulty[d]->meta_writes_left = -1;
+    assert_int_equal(f.faulty[d]->injected(storage::DriveCall::kWriteAll), 0);  // one write
+    f.faulty[d]->clear(storage::DriveCall::kWriteAll);
     assert_int_equal(DriveVersions(f.paths[d], "k").size(), 1);
     assert_int_equal(CountEntries(f.paths[d] + "/bucket/k", "%d."), 1);
   }
@@ -215,11 +216,12 @@ void test_overwrite_replaces_when_k_le_m_plus_1(void**) {
 
 void test_drive_failing_mid_write(void**) {
   FaultyEngine f(4);
-  f.faulty[1]->fail_shard_after = 300000;
+  f.faulty[1]->set(storage::DriveCall::kWrite,
+                   storage::FaultRule::Fail(Code::kFaultyDisk).from(300000));
   std::string data = RandomData(3 * kBlock, 8);
   auto r = Put(*f.e, "bucket", "k", data);
   assert_true(r.has_value());  // three drives still make the quorum
-  f.faulty[1]->fail_shard_after = -1;
+  f.faulty[1]->clear(storage::DriveCall::kWrite);
   assert_false(FileExists(ShardFile(f.paths[1], "bucket", "k")));
   assert_int_equal(f.e->heal_queue().size(), 1);
   auto task = f.e->heal_queue().pop(std::chrono::milliseconds(0));
@@ -242,34 +244,33 @@ void test_drives_full_mid_stream(void**) {
   assert_true(Put(*f.e, "bucket", "before", before).has_value());
   std::string data = RandomData(6 * kBlock, 12);
   const int64_t two_blocks = 2 * (kBlock / 2 + 12);
-  for (size_t i : {0, 1}) {
-    f.faulty[i]->fault = Code::kDiskFull;
-    f.faulty[i]->fail_shard_after = two_blocks;
-  }
+  const storage::FaultRule full_after_two_blocks =
+      storage::FaultRule::Fail(Code::kDiskFull).from(two_blocks);
+  for (size_t i : {0, 1}) f.faulty[i]->set(storage::DriveCall::kWrite, full_after_two_blocks);
   auto r = Put(*f.e, "bucket", "big", data);
   assert_false(r.has_value());
   assert_int_equal(r.error().code(), Code::kDiskFull);
   ExpectNothingLeft(f.paths, "big");
   // Every drive full.
-  for (size_t i : {2, 3}) {
-    f.faulty[i]->fault = Code::kDiskFull;
-    f.faulty[i]->fail_shard_after = two_blocks;
-  }
+  for (size_t i : {2, 3}) f.faulty[i]->set(storage::DriveCall::kWrite, full_after_two_blocks);
   assert_int_equal(Put(*f.e, "bucket", "big", data).error().code(), Code::kDiskFull);
   ExpectNothingLeft(f.paths, "big");
   // Two faulty drives cost the quorum whatever the full one does: 503.
-  for (size_t i : {0, 1}) f.faulty[i]->fault = Code::kFaultyDisk;
-  f.faulty[3]->fail_shard_after = -1;
+  for (size_t i : {0, 1}) {
+    f.faulty[i]->set(storage::DriveCall::kWrite,
+                     storage::FaultRule::Fail(Code::kFaultyDisk).from(two_blocks));
+  }
+  f.faulty[3]->clear(storage::DriveCall::kWrite);
   assert_int_equal(Put(*f.e, "bucket", "big", data).error().code(), Code::kWriteQuorum);
   ExpectNothingLeft(f.paths, "big");
   // A small (inline) write whose metadata two full drives refuse: 507 as well.
-  for (auto& d : f.faulty) d->fail_shard_after = -1;
+  for (auto& d : f.faulty) d->clear(storage::DriveCall::kWrite);
   for (size_t i : {0, 1}) {
-    f.faulty[i]->fault = Code::kDiskFull;
-    f.faulty[i]->fail_meta_writes = true;
+    f.faulty[i]->set(storage::DriveCall::kWriteAll,
+                     storage::FaultRule::Fail(Code::kDiskFull).on_file(storage::kMetaFile));
   }
   assert_int_equal(Put(*f.e, "bucket", "small", "tiny").error().code(), Code::kDiskFull);
-  for (auto& d : f.faulty) d->fail_meta_writes = false;
+  for (auto& d : f.faulty) d->clear(storage::DriveCall::kWriteAll);
   // What was acknowledged before is intact, and the drives take writes again.
   assert_true(*Get(*f.e, "bucket", "before") == before);
   assert_true(Put(*f.e, "bucket", "big", data).has_value());

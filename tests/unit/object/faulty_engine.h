@@ -1,5 +1,5 @@
-// FaultyEngine: an erasure-set engine over temporary drives, each wrapped in a FaultyDisk, with
-// the bucket "bucket" made. Shared by the object tests that inject drive faults.
+// FaultyEngine: an erasure-set engine over temporary drives, each wrapped in a storage::FaultyDisk,
+// with the bucket "bucket" made. Shared by the object tests that inject drive faults.
 #pragma once
 
 #include <memory>
@@ -7,13 +7,20 @@
 #include <vector>
 
 #include "engine_test_util.h"
-#include "faulty_disk.h"
 #include "flashstor/object/set_layout.h"
+#include "flashstor/storage/faulty_disk.h"
 #include "flashstor/storage/local_disk.h"
 
 #include "cmocka_cpp.h"
 
 namespace flashstor::testing {
+
+using storage::FaultyDisk;
+
+// A rule failing %m.json writes after the first n (a commit's later metadata writes).
+inline storage::FaultRule FailMetaWritesAfter(int n) {
+  return storage::FaultRule::Fail(Code::kFaultyDisk).on_file(storage::kMetaFile).skipping(n);
+}
 
 struct FaultyEngine {
   TempDir dir;

@@ -7,7 +7,6 @@
 #include <vector>
 
 #include "engine_test_util.h"
-#include "faulty_disk.h"
 #include "faulty_engine.h"
 #include "flashstor/object/set_layout.h"
 #include "flashstor/storage/local_disk.h"
@@ -230,13 +229,15 @@ void test_failed_complete_keeps_upload(void**) {
   std::string a = RandomData(5 * kMiB, 7), b = "tail";
   auto p1 = PutPart(e, "k", *id, 1, a);
   auto p2 = PutPart(e, "k", *id, 2, b);
-  faulty[0]->fail_meta_writes = true;
-  faulty[1]->fail_meta_writes = true;
+  faulty[0]->set(storage::DriveCall::kWriteAll,
+                 storage::FaultRule::Fail(Code::kFaultyDisk).on_file(storage::kMetaFile));
+  faulty[1]->set(storage::DriveCall::kWriteAll,
+                 storage::FaultRule::Fail(Code::kFaultyDisk).on_file(storage::kMetaFile));
   std::vector<object::CompletePart> list = {{1, p1->etag, ""}, {2, p2->etag, ""}};
   assert_int_equal(e.complete_multipart_upload("bucket", "k", *id, list).error().code(),
                    Code::kWriteQuorum);
-  faulty[0]->fail_meta_writes = false;
-  faulty[1]->fail_meta_writes = false;
+  faulty[0]->clear(storage::DriveCall::kWriteAll);
+  faulty[1]->clear(storage::DriveCall::kWriteAll);
   assert_int_equal(e.get_object_info("bucket", "k").error().code(), Code::kNoSuchKey);
   assert_int_equal(e.list_parts("bucket", "k", *id, 0, 10)->parts.size(), 2);
   assert_true(e.complete_multipart_upload("bucket", "k", *id, list).has_value());

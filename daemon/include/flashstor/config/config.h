@@ -43,6 +43,11 @@ struct LimitsConfig {
   std::optional<int> stall_restart_s;      // requests queued, none progressing: stop the watchdog
   std::optional<int> request_memory_mib;   // memory budget of the requests in flight
   std::optional<int> admission_timeout_s;  // longest wait for admission or memory, then 503
+  // Drive health (storage/health_checked_disk.h): a drive call older than its deadline takes
+  // the drive offline; an offline drive is probed (or reconnected) every probe interval.
+  std::optional<int> drive_timeout_s;         // data calls (default 30)
+  std::optional<int> drive_meta_timeout_s;    // metadata calls and disk_info (default 5)
+  std::optional<int> drive_probe_interval_s;  // default 5
 };
 
 struct Config {

@@ -4,6 +4,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "flashstor/storage/health_checked_disk.h"
+
 namespace flashstor::object {
 
 inline constexpr uint64_t kMinBlockSize = 64u << 10;
@@ -20,6 +22,8 @@ struct EngineConfig {
   // A bucket heal or the scanner removes a data dir of a key no drive has metadata for (a
   // first PUT killed before writing it) only once it is this old (by mtime).
   int64_t uncommitted_grace_seconds = 3600;
+  // OpenEngine wraps every drive in a HealthCheckedDisk with these deadlines and probe period.
+  storage::HealthOptions drive_health;
 };
 
 // Snapshot of the engine's counters (monotonic unless noted).
@@ -35,7 +39,7 @@ struct EngineStats {
   uint64_t scan_cycle_objects = 0;  // objects seen so far in the current pass (coverage)
   uint64_t last_cycle_objects = 0;  // objects in the last complete pass
   uint64_t drives_total = 0;        // gauge
-  uint64_t drives_online = 0;       // gauge: at start-up, then probed every 10 s
+  uint64_t drives_online = 0;       // gauge: probed every 10 s and when a drive rejoins
 };
 
 }  // namespace flashstor::object

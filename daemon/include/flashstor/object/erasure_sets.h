@@ -5,7 +5,9 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <string>
 #include <thread>
@@ -20,6 +22,16 @@ namespace flashstor::object {
 
 class Scanner;
 
+// Drives that came back online, reported by their health monitors (any thread) and taken by
+// the heal thread. Shared with the monitors' callbacks, which may outlive the engine.
+struct DriveEvents {
+  std::mutex mu;
+  bool changed = false;
+  std::vector<size_t> reformatted;  // slots of empty replacements formatted into place
+  // Marks a slot refilling at once (before the drive serves); cleared by ~ErasureSets.
+  std::function<void(size_t)> refill;
+};
+
 class ErasureSets final : public ObjectLayer {
  public:
   // drives: set_count * set_size drives in slot order (null: offline). Does not start the
@@ -31,6 +43,10 @@ class ErasureSets final : public ObjectLayer {
   // Drives (slot numbers) re-formatted in place of wiped ones: refilling (ErasureSet::
   // set_refilling) until the first full scan pass has healed them.
   void mark_refilling(const std::vector<size_t>& slots);
+  // Where a drive's health monitor reports that it rejoined (see DriveEvents).
+  const std::shared_ptr<DriveEvents>& drive_events() const { return drive_events_; }
+  // Drives in slot order (null: offline for good), as given to the constructor.
+  const std::vector<std::shared_ptr<storage::StorageApi>>& drives() const { return drives_; }
   // Starts the heal-queue drainer and (if the rate > 0) the scanner. full_scan_now: run one
   // unthrottled scan pass first (a wiped drive was re-formatted and must be refilled).
   void start_background(bool full_scan_now);
@@ -94,7 +110,8 @@ class ErasureSets final : public ObjectLayer {
   Status check_bucket_empty(std::string_view bucket);  // kBucketNotEmpty if an object is left
   void abort_uploads(std::string_view bucket);         // every upload of the bucket, any set
   void heal_loop();
-  void probe_drives();  // refreshes drives_online_ (every 10 s from the heal thread)
+  void probe_drives();       // refreshes drives_online_ (every 10 s from the heal thread)
+  void take_drive_events();  // drives that rejoined: count them, refill replacements
   void scan_loop();
   bool sleep_for(double seconds);  // false when stopping
 
@@ -106,6 +123,7 @@ class ErasureSets final : public ObjectLayer {
   EngineCounters counters_;
   std::vector<std::unique_ptr<ErasureSet>> sets_;
   std::atomic<uint64_t> drives_online_{0};
+  std::shared_ptr<DriveEvents> drive_events_ = std::make_shared<DriveEvents>();
   std::atomic<bool> stop_{false};
   std::atomic<bool> full_scan_{false};
   std::mutex stop_mu_;

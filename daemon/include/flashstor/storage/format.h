@@ -49,4 +49,11 @@ struct FormattedDrives {
 Result<FormattedDrives> LoadFormats(const std::vector<std::shared_ptr<StorageApi>>& drives,
                                     const FormatLayout& layout, std::string* detail);
 
+// A drive coming back to slot drive_id of the deployment reference (reconnect after start):
+// false when it carries that id; true when it was empty (or its record corrupt) and has now
+// been formatted into the slot (it must be healed). kInvalidArgument with *detail when it
+// belongs to another deployment or slot; a read or write error as it came.
+Result<bool> AdoptDrive(StorageApi& drive, const FormatInfo& reference, const std::string& drive_id,
+                        std::string* detail);
+
 }  // namespace flashstor::storage

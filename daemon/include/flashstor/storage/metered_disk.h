@@ -23,6 +23,7 @@ class MeteredDisk final : public StorageApi {
   explicit MeteredDisk(std::shared_ptr<StorageApi> inner) : inner_(std::move(inner)) {}
 
   const DriveCounters& counters() const { return *counters_; }
+  const StorageApi& inner() const { return *inner_; }
 
   const std::string& endpoint() const override { return inner_->endpoint(); }
   Result<DiskInfo> disk_info() override;
@@ -41,9 +42,8 @@ class MeteredDisk final : public StorageApi {
   Status rename(std::string_view src_volume, std::string_view src_key, std::string_view src_file,
                 std::string_view dst_volume, std::string_view dst_key,
                 std::string_view dst_file) override;
-  Status link_files(std::string_view src_volume, std::string_view src_key,
-                    std::string_view src_dir, std::string_view dst_volume,
-                    std::string_view dst_key, std::string_view dst_dir,
+  Status link_files(std::string_view src_volume, std::string_view src_key, std::string_view src_dir,
+                    std::string_view dst_volume, std::string_view dst_key, std::string_view dst_dir,
                     std::span<const std::string> names) override;
   Status delete_path(std::string_view volume, std::string_view key, std::string_view file,
                      bool recursive) override;

@@ -1,0 +1,201 @@
+// HealthCheckedDisk: forwards each call through the drive's Health (registered in flight,
+// timed, failing fast with kDiskNotFound while the drive is offline). Writers, readers and
+// walkers it hands out are checked the same way for their own calls.
+#include "flashstor/storage/health_checked_disk.h"
+
+#include <type_traits>
+
+#include "drive_health.h"
+
+namespace flashstor::storage {
+namespace {
+
+using Health = HealthCheckedDisk::Health;
+
+template <typename R>
+R Offline() {
+  Status s(Code::kDiskNotFound, "drive offline");
+  if constexpr (std::is_same_v<R, Status>) {
+    return s;
+  } else {
+    return std::unexpected(s);
+  }
+}
+
+inline const Status& StatusOf(const Status& s) {
+  return s;
+}
+template <typename T>
+Status StatusOf(const Result<T>& r) {
+  return r ? Status::Ok() : r.error();
+}
+
+// Runs fn(drive) as one registered call of kind.
+template <typename F>
+auto Checked(Health& h, DriveCall kind, F&& fn) -> decltype(fn(std::declval<StorageApi&>())) {
+  using R = decltype(fn(std::declval<StorageApi&>()));
+  Health::InFlight call;
+  std::shared_ptr<StorageApi> drive = h.enter(call, kind);
+  if (drive == nullptr) return Offline<R>();
+  R r = fn(*drive);
+  h.leave(call, StatusOf(r));
+  return r;
+}
+
+class CheckedWriter final : public FileWriter {
+ public:
+  CheckedWriter(std::unique_ptr<FileWriter> inner, std::shared_ptr<Health> h)
+      : inner_(std::move(inner)), h_(std::move(h)) {}
+  Status write(std::span<const uint8_t> data) override {
+    return Checked(*h_, DriveCall::kWrite, [&](StorageApi&) { return inner_->write(data); });
+  }
+  Status close() override {
+    return Checked(*h_, DriveCall::kClose, [&](StorageApi&) { return inner_->close(); });
+  }
+
+ private:
+  std::unique_ptr<FileWriter> inner_;
+  std::shared_ptr<Health> h_;
+};
+
+class CheckedReader final : public FileReader {
+ public:
+  CheckedReader(std::unique_ptr<FileReader> inner, std::shared_ptr<Health> h)
+      : inner_(std::move(inner)), h_(std::move(h)) {}
+  uint64_t size() const override { return inner_->size(); }
+  Result<size_t> read_at(std::span<uint8_t> out, uint64_t offset) override {
+    return Checked(*h_, DriveCall::kReadAt,
+                   [&](StorageApi&) { return inner_->read_at(out, offset); });
+  }
+
+ private:
+  std::unique_ptr<FileReader> inner_;
+  std::shared_ptr<Health> h_;
+};
+
+class CheckedWalker final : public Walker {
+ public:
+  CheckedWalker(std::unique_ptr<Walker> inner, std::shared_ptr<Health> h)
+      : inner_(std::move(inner)), h_(std::move(h)) {}
+  Result<bool> next(WalkEntry& entry) override {
+    return Checked(*h_, DriveCall::kWalkNext, [&](StorageApi&) { return inner_->next(entry); });
+  }
+
+ private:
+  std::unique_ptr<Walker> inner_;
+  std::shared_ptr<Health> h_;
+};
+
+}  // namespace
+
+HealthCheckedDisk::HealthCheckedDisk(std::string endpoint, std::shared_ptr<StorageApi> inner,
+                                     const HealthOptions& options, Reconnector reconnect)
+    : health_(std::make_shared<Health>(std::move(endpoint), std::move(inner), options,
+                                       std::move(reconnect))) {
+  health_->start_monitor();
+}
+
+HealthCheckedDisk::~HealthCheckedDisk() {
+  health_->stop_monitor();
+}
+
+bool HealthCheckedDisk::online() const {
+  return health_->online();
+}
+uint64_t HealthCheckedDisk::offline_events() const {
+  return health_->offline_events();
+}
+uint64_t HealthCheckedDisk::timeouts() const {
+  return health_->timeouts();
+}
+CallLatency HealthCheckedDisk::latency(DriveCall call) const {
+  return health_->latency(call);
+}
+void HealthCheckedDisk::set_on_online(std::function<void(bool)> fn) {
+  health_->set_on_online(std::move(fn));
+}
+const std::string& HealthCheckedDisk::endpoint() const {
+  return health_->endpoint();
+}
+
+Result<DiskInfo> HealthCheckedDisk::disk_info() {
+  return Checked(*health_, DriveCall::kDiskInfo, [](StorageApi& d) { return d.disk_info(); });
+}
+Status HealthCheckedDisk::make_volume(std::string_view v) {
+  return Checked(*health_, DriveCall::kMakeVolume, [&](StorageApi& d) { return d.make_volume(v); });
+}
+Result<std::vector<VolumeInfo>> HealthCheckedDisk::list_volumes() {
+  return Checked(*health_, DriveCall::kListVolumes, [](StorageApi& d) { return d.list_volumes(); });
+}
+Result<VolumeInfo> HealthCheckedDisk::stat_volume(std::string_view v) {
+  return Checked(*health_, DriveCall::kStatVolume, [&](StorageApi& d) { return d.stat_volume(v); });
+}
+Status HealthCheckedDisk::delete_volume(std::string_view v, bool force) {
+  return Checked(*health_, DriveCall::kDeleteVolume,
+                 [&](StorageApi& d) { return d.delete_volume(v, force); });
+}
+Result<std::string> HealthCheckedDisk::read_all(std::string_view v, std::string_view k,
+                                                std::string_view f) {
+  return Checked(*health_, DriveCall::kReadAll, [&](StorageApi& d) { return d.read_all(v, k, f); });
+}
+Status HealthCheckedDisk::write_all(std::string_view v, std::string_view k, std::string_view f,
+                                    std::string_view data) {
+  return Checked(*health_, DriveCall::kWriteAll,
+                 [&](StorageApi& d) { return d.write_all(v, k, f, data); });
+}
+
+Result<std::unique_ptr<FileWriter>> HealthCheckedDisk::create_file(std::string_view v,
+                                                                   std::string_view k,
+                                                                   std::string_view f) {
+  auto w = Checked(*health_, DriveCall::kCreateFile,
+                   [&](StorageApi& d) { return d.create_file(v, k, f); });
+  if (!w) return w;
+  return std::unique_ptr<FileWriter>(std::make_unique<CheckedWriter>(std::move(*w), health_));
+}
+
+Result<std::unique_ptr<FileReader>> HealthCheckedDisk::open_file(std::string_view v,
+                                                                 std::string_view k,
+                                                                 std::string_view f) {
+  auto r =
+      Checked(*health_, DriveCall::kOpenFile, [&](StorageApi& d) { return d.open_file(v, k, f); });
+  if (!r) return r;
+  return std::unique_ptr<FileReader>(std::make_unique<CheckedReader>(std::move(*r), health_));
+}
+
+Status HealthCheckedDisk::rename(std::string_view sv, std::string_view sk, std::string_view sf,
+                                 std::string_view dv, std::string_view dk, std::string_view df) {
+  return Checked(*health_, DriveCall::kRename,
+                 [&](StorageApi& d) { return d.rename(sv, sk, sf, dv, dk, df); });
+}
+
+Status HealthCheckedDisk::link_files(std::string_view sv, std::string_view sk, std::string_view sd,
+                                     std::string_view dv, std::string_view dk, std::string_view dd,
+                                     std::span<const std::string> names) {
+  return Checked(*health_, DriveCall::kLinkFiles,
+                 [&](StorageApi& d) { return d.link_files(sv, sk, sd, dv, dk, dd, names); });
+}
+
+Status HealthCheckedDisk::delete_path(std::string_view v, std::string_view k, std::string_view f,
+                                      bool recursive) {
+  return Checked(*health_, DriveCall::kDeletePath,
+                 [&](StorageApi& d) { return d.delete_path(v, k, f, recursive); });
+}
+
+Result<FileStat> HealthCheckedDisk::stat(std::string_view v, std::string_view k,
+                                         std::string_view f) {
+  return Checked(*health_, DriveCall::kStat, [&](StorageApi& d) { return d.stat(v, k, f); });
+}
+
+Result<std::vector<std::string>> HealthCheckedDisk::list_dir(std::string_view v, std::string_view k,
+                                                             std::string_view f, size_t limit) {
+  return Checked(*health_, DriveCall::kListDir,
+                 [&](StorageApi& d) { return d.list_dir(v, k, f, limit); });
+}
+
+Result<std::unique_ptr<Walker>> HealthCheckedDisk::walk(std::string_view v, const WalkOptions& o) {
+  auto w = Checked(*health_, DriveCall::kWalk, [&](StorageApi& d) { return d.walk(v, o); });
+  if (!w) return w;
+  return std::unique_ptr<Walker>(std::make_unique<CheckedWalker>(std::move(*w), health_));
+}
+
+}  // namespace flashstor::storage

@@ -1,0 +1,210 @@
+// Engine-level drive faults through HealthCheckedDisk(FaultyDisk(LocalDisk)) with short
+// deadlines: a drive that hangs forever under a GET and a PUT in flight, a drive answering
+// errors, slow drives, and (through OpenEngine) a drive replaced by an empty one while the
+// engine runs, which is formatted into its slot and healed.
+#include <sys/stat.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engine_test_util.h"
+#include "flashstor/object/erasure_sets.h"
+#include "flashstor/storage/faulty_disk.h"
+#include "flashstor/storage/health_checked_disk.h"
+#include "flashstor/storage/local_disk.h"
+
+#include "cmocka_cpp.h"
+
+using namespace flashstor;
+using namespace flashstor::testing;
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr size_t kMiB = 1u << 20;
+
+storage::HealthOptions Short() {
+  storage::HealthOptions o;
+  o.data_deadline = 400ms;
+  o.meta_deadline = 400ms;
+  o.probe_interval = 100ms;
+  return o;
+}
+
+struct HealthEngine {
+  TempDir dir;
+  std::vector<std::string> paths;
+  std::vector<std::shared_ptr<storage::FaultyDisk>> faulty;
+  std::vector<std::shared_ptr<storage::HealthCheckedDisk>> health;
+  std::unique_ptr<object::ErasureSets> e;
+
+  explicit HealthEngine(const storage::HealthOptions& options) : paths(MakeDrives(dir, 4)) {
+    std::vector<std::shared_ptr<storage::StorageApi>> drives;
+    for (const auto& p : paths) {
+      auto d = storage::LocalDisk::Open(p);
+      faulty.push_back(std::make_shared<storage::FaultyDisk>(
+          std::shared_ptr<storage::StorageApi>(std::move(*d))));
+      health.push_back(std::make_shared<storage::HealthCheckedDisk>(p, faulty.back(), options));
+      drives.push_back(health.back());
+    }
+    e = std::make_unique<object::ErasureSets>(drives, 1, 2, TestConfig());
+    assert_true(e->make_bucket("bucket").ok());
+  }
+
+  void on_every_call(size_t drive, const storage::FaultRule& rule) {
+    for (size_t c = 0; c < storage::kDriveCallCount; ++c) {
+      faulty[drive]->set(static_cast<storage::DriveCall>(c), rule);
+    }
+  }
+};
+
+template <typename Pred>
+bool WaitFor(Pred pred, std::chrono::milliseconds timeout) {
+  auto end = Clock::now() + timeout;
+  while (!pred()) {
+    if (Clock::now() > end) return false;
+    std::this_thread::sleep_for(5ms);
+  }
+  return true;
+}
+
+double Since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+// One drive of four hangs forever while a GET and a PUT are in flight. It goes offline after
+// its deadline; requests from then on never touch it and answer at once. The requests
+// caught by the hang answer once their hung call returns (WorkerPool::run waits for every
+// drive until fan-out returns at quorum); the test releases the hang at its end, and both
+// succeed. The drive comes back through the probe.
+void test_drive_hangs_under_get_and_put(void**) {
+  HealthEngine f(Short());
+  const std::string a = RandomData(2 * kMiB + 5, 1), b = RandomData(3 * kMiB + 1, 2);
+  assert_true(Put(*f.e, "bucket", "a", a).has_value());
+  f.on_every_call(3, storage::FaultRule::Hang());
+  std::atomic<int> get_ok{-1}, put_ok{-1};
+  std::atomic<double> get_s{0}, put_s{0};
+  const auto t0 = Clock::now();
+  std::thread get([&] {
+    auto r = Get(*f.e, "bucket", "a");
+    get_s = Since(t0);
+    get_ok = r && *r == a;
+  });
+  std::thread put([&] {
+    auto r = Put(*f.e, "bucket", "b", b);
+    put_s = Since(t0);
+    put_ok = r.has_value();
+  });
+  assert_true(f.faulty[3]->wait_hung(2, 5s));
+  assert_true(WaitFor([&] { return !f.health[3]->online(); }, 3s));
+  const double offline_after = Since(t0);
+  assert_true(offline_after < 2.0);  // 400 ms deadline + a watchdog tick
+  // New requests skip the offline drive without waiting for it.
+  auto t1 = Clock::now();
+  assert_true(*Get(*f.e, "bucket", "a") == a);
+  assert_true(Put(*f.e, "bucket", "c", b).has_value());
+  assert_true(*Get(*f.e, "bucket", "c") == b);
+  const double new_requests_s = Since(t1);
+  assert_true(new_requests_s < 2.0);
+  std::this_thread::sleep_for(200ms);
+  f.faulty[3]->clear_all();
+  f.faulty[3]->release_hangs();
+  get.join();
+  put.join();
+  fprintf(stderr,
+          "hung drive offline after %.3f s; new GET+PUT+GET %.3f s; in-flight GET %.3f s, "
+          "PUT %.3f s (released at the end)\n",
+          offline_after, new_requests_s, get_s.load(), put_s.load());
+  assert_int_equal(get_ok.load(), 1);
+  assert_int_equal(put_ok.load(), 1);
+  assert_true(*Get(*f.e, "bucket", "b") == b);
+  assert_true(WaitFor([&] { return f.health[3]->online(); }, 3s));
+  assert_true(f.health[3]->timeouts() >= 1);
+  assert_true(f.e->heal_queue().size() >= 1);  // b and c missed drive 3
+}
+
+// A drive answering errors to everything: PUT and GET work on the other three.
+void test_drive_returning_errors(void**) {
+  HealthEngine f(Short());
+  f.on_every_call(1, storage::FaultRule::Fail(Code::kFaultyDisk));
+  const std::string a = RandomData(kMiB + 17, 3);
+  assert_true(Put(*f.e, "bucket", "a", a).has_value());
+  assert_true(*Get(*f.e, "bucket", "a") == a);
+  assert_true(Put(*f.e, "bucket", "small", "tiny").has_value());
+  assert_true(*Get(*f.e, "bucket", "small") == "tiny");
+  f.faulty[1]->clear_all();
+  auto healed = f.e->heal_object("bucket", "a");
+  assert_true(healed.status.ok());
+  assert_true(healed.shards_healed >= 1);
+}
+
+// Two slow drives (40 ms a call, below the deadline): requests work, the drives stay online
+// and their latency shows.
+void test_slow_drives(void**) {
+  storage::HealthOptions o = Short();
+  o.data_deadline = 5s;
+  o.meta_deadline = 5s;
+  HealthEngine f(o);
+  f.on_every_call(0, storage::FaultRule::Delay(40ms));
+  f.on_every_call(2, storage::FaultRule::Delay(40ms));
+  const std::string a = RandomData(kMiB + 3, 4);
+  assert_true(Put(*f.e, "bucket", "a", a).has_value());
+  assert_true(*Get(*f.e, "bucket", "a") == a);
+  for (size_t d : {0, 2}) {
+    assert_true(f.health[d]->online());
+    assert_true(f.health[d]->latency(storage::DriveCall::kReadAll).max_seconds >= 0.039);
+  }
+  assert_true(f.health[1]->latency(storage::DriveCall::kReadAll).max_seconds < 0.039);
+}
+
+size_t CountShards(const std::string& drive) {
+  return FileExists(ShardFile(drive, "bucket", "k1")) +
+         FileExists(ShardFile(drive, "bucket", "k2"));
+}
+
+// Through OpenEngine: a drive replaced by an empty directory while the engine runs goes
+// offline, is formatted into its slot, rejoins and is refilled by the full scan.
+void test_replaced_drive_formatted_and_healed(void**) {
+  TempDir dir;
+  auto paths = MakeDrives(dir, 4);
+  object::EngineConfig config = TestConfig();
+  config.background = true;
+  config.scan_objects_per_second = 0;
+  config.drive_health = Short();
+  auto e = MustOpen(paths, config);
+  assert_true(e->make_bucket("bucket").ok());
+  const std::string v1 = RandomData(kMiB + 1, 5), v2 = RandomData(kMiB + 2, 6);
+  assert_true(Put(*e, "bucket", "k1", v1).has_value());
+  assert_true(Put(*e, "bucket", "k2", v2).has_value());
+  assert_int_equal(CountShards(paths[3]), 2);
+  RemoveAll(paths[3]);
+  assert_int_equal(mkdir(paths[3].c_str(), 0700), 0);
+  // The next write finds the old root gone (kDiskNotFound): offline, then reconnected.
+  assert_true(Put(*e, "bucket", "k3", "x").has_value());
+  assert_true(WaitFor(
+      [&] {
+        return FileExists(paths[3] + "/.flashstor.sys/format.json") && CountShards(paths[3]) == 2;
+      },
+      10s));
+  assert_true(*Get(*e, "bucket", "k1") == v1);
+  assert_true(*Get(*e, "bucket", "k2") == v2);
+  assert_true(WaitFor([&] { return !e->set(0).refilling(3); }, 10s));  // the scan finished
+}
+
+}  // namespace
+
+int main() {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_drive_hangs_under_get_and_put),
+      cmocka_unit_test(test_drive_returning_errors),
+      cmocka_unit_test(test_slow_drives),
+      cmocka_unit_test(test_replaced_drive_formatted_and_healed),
+  };
+  return cmocka_run_group_tests(tests, nullptr, nullptr);
+}
