@@ -67,41 +67,41 @@ def srv():
 def test_drive_renamed_away_goes_offline_and_rejoins(srv):
     srv.start()
     s3 = make_client(srv.endpoint)
-    s3.create_bucket(Bucket="b")
-    before = put_all(s3, "b", ["before1", "before2"])
+    s3.create_bucket(Bucket="drives")
+    before = put_all(s3, "drives", ["before1", "before2"])
     drive = srv.drives[3]
     assert drive_online(srv, drive) == 1
     os.rename(drive, drive + ".away")
     # The engine's 10 s disk_info probe (or the first failing call) finds the root gone.
     wait_for(lambda: drive_online(srv, drive) == 0, 30, "the drive to go offline")
     assert "drive offline: not found" in srv.read_log()
-    during = put_all(s3, "b", ["during1", "during2"])  # three drives keep the write quorum
-    check_all(s3, "b", {**before, **during})
+    during = put_all(s3, "drives", ["during1", "during2"])  # three drives keep the write quorum
+    check_all(s3, "drives", {**before, **during})
     os.rename(drive + ".away", drive)
     wait_for(lambda: drive_online(srv, drive) == 1, 15, "the drive to rejoin")
     assert "drive rejoined" in srv.read_log()
     # The objects written while it was away are healed onto it by the rejoin scan.
-    wait_for(lambda: all(shards(drive, "b", k) for k in during), 30, "the heal of the drive")
-    check_all(s3, "b", {**before, **during})
+    wait_for(lambda: all(shards(drive, "drives", k) for k in during), 30, "the heal of the drive")
+    check_all(s3, "drives", {**before, **during})
 
 
 def test_drive_missing_at_startup_rejoins_and_is_healed(srv):
     srv.start()
     s3 = make_client(srv.endpoint)
-    s3.create_bucket(Bucket="b")
-    before = put_all(s3, "b", ["old"])
+    s3.create_bucket(Bucket="drives")
+    before = put_all(s3, "drives", ["old"])
     srv.stop()
     drive = srv.drives[2]
     os.rename(drive, drive + ".away")
     srv.start()
     s3 = make_client(srv.endpoint)
     assert drive_online(srv, drive) == 0
-    during = put_all(s3, "b", ["new1", "new2"])
+    during = put_all(s3, "drives", ["new1", "new2"])
     assert not os.path.exists(drive)
     time.sleep(1.5)  # a few probes fail while it is missing; it stays offline
     assert drive_online(srv, drive) == 0
     os.rename(drive + ".away", drive)
     wait_for(lambda: drive_online(srv, drive) == 1, 15, "the drive to rejoin")
     assert "drive rejoined" in srv.read_log()
-    wait_for(lambda: all(shards(drive, "b", k) for k in during), 30, "the heal of the drive")
-    check_all(s3, "b", {**before, **during})
+    wait_for(lambda: all(shards(drive, "drives", k) for k in during), 30, "the heal of the drive")
+    check_all(s3, "drives", {**before, **during})
