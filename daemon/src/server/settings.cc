@@ -32,6 +32,16 @@ std::expected<config::Config, std::string> ResolveSettings(const ServerArgs& arg
   if (cfg.limits.min_rate_window_s && *cfg.limits.min_rate_window_s < 1) {
     return std::unexpected(std::string("--min-rate-window: must be at least 1 second"));
   }
+  // A zero drive deadline would take every drive offline at its first call.
+  const std::pair<const char*, std::optional<int>> drive_limits[] = {
+      {"--drive-timeout", cfg.limits.drive_timeout_s},
+      {"--drive-meta-timeout", cfg.limits.drive_meta_timeout_s},
+      {"--drive-probe-interval", cfg.limits.drive_probe_interval_s}};
+  for (const auto& [flag, value] : drive_limits) {
+    if (value && (*value < 1 || *value > 3600)) {
+      return std::unexpected(std::string(flag) + ": must be from 1 to 3600 seconds");
+    }
+  }
   if (!args.log_level.empty()) {
     static constexpr std::pair<std::string_view, config::LogLevel> kLevels[] = {
         {"error", config::LogLevel::kError},

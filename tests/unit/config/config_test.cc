@@ -160,6 +160,9 @@ void test_other_fields_wrong(void**) {
   ExpectError(With("limits", R"({"request_timeout_s":1.5})"), "limits.request_timeout_s",
               "whole number");
   ExpectError(With("limits", R"({"slowloris":1})"), "limits.slowloris", "unknown field");
+  ExpectError(With("limits", R"({"drive_timeout_s":0})"), "limits.drive_timeout_s", "from 1 to");
+  ExpectError(With("limits", R"({"drive_probe_interval_s":3601})"), "limits.drive_probe_interval_s",
+              "from 1 to");
   ConfigResult limits = ParseConfig(
       With("limits", R"({"request_timeout_s":900,"min_rate_kib":8,"max_requests_per_client":0})"));
   assert_true(limits.has_value());
@@ -167,6 +170,12 @@ void test_other_fields_wrong(void**) {
   assert_int_equal(*limits->limits.min_rate_kib, 8);
   assert_int_equal(*limits->limits.max_requests_per_client, 0);
   assert_false(limits->limits.stall_restart_s.has_value());
+  ConfigResult drives = ParseConfig(With(
+      "limits", R"({"drive_timeout_s":10,"drive_meta_timeout_s":2,"drive_probe_interval_s":1})"));
+  assert_true(drives.has_value());
+  assert_int_equal(*drives->limits.drive_timeout_s, 10);
+  assert_int_equal(*drives->limits.drive_meta_timeout_s, 2);
+  assert_int_equal(*drives->limits.drive_probe_interval_s, 1);
   ConfigResult ok = ParseConfig(With("parity", "2"));
   assert_true(ok.has_value());
   assert_int_equal(*ok->parity, 2);

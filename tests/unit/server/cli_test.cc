@@ -44,6 +44,12 @@ static void test_limit_flags(void** state) {
   assert_int_equal(*l.max_requests_per_client, 3);
   assert_int_equal(*l.stall_restart_s, 0);
   assert_int_equal(*l.request_timeout_kib_per_s, 128);
+  auto d = ParseCommandLine({"server", "--drive-timeout", "7", "--drive-meta-timeout", "2",
+                             "--drive-probe-interval", "1", "/d"});
+  assert_true(d.has_value());
+  assert_int_equal(*d->server.limits.drive_timeout_s, 7);
+  assert_int_equal(*d->server.limits.drive_meta_timeout_s, 2);
+  assert_int_equal(*d->server.limits.drive_probe_interval_s, 1);
   assert_false(ParseCommandLine({"server", "--min-rate", "-1", "/d"}).has_value());
   assert_false(ParseCommandLine({"server", "--request-timeout", "x", "/d"}).has_value());
 }
