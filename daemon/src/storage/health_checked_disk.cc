@@ -11,6 +11,7 @@ namespace flashstor::storage {
 namespace {
 
 using Health = HealthCheckedDisk::Health;
+using Drive = std::shared_ptr<StorageApi>;
 
 template <typename R>
 R Offline() {
@@ -32,56 +33,59 @@ Status StatusOf(const Result<T>& r) {
 
 // Runs fn(drive) as one registered call of kind.
 template <typename F>
-auto Checked(Health& h, DriveCall kind, F&& fn) -> decltype(fn(std::declval<StorageApi&>())) {
-  using R = decltype(fn(std::declval<StorageApi&>()));
+auto Checked(Health& h, DriveCall kind, F&& fn) -> decltype(fn(std::declval<const Drive&>())) {
+  using R = decltype(fn(std::declval<const Drive&>()));
   Health::InFlight call;
   std::shared_ptr<StorageApi> drive = h.enter(call, kind);
   if (drive == nullptr) return Offline<R>();
-  R r = fn(*drive);
+  R r = fn(drive);
   h.leave(call, StatusOf(r));
   return r;
 }
 
 class CheckedWriter final : public FileWriter {
  public:
-  CheckedWriter(std::unique_ptr<FileWriter> inner, std::shared_ptr<Health> h)
-      : inner_(std::move(inner)), h_(std::move(h)) {}
+  CheckedWriter(std::unique_ptr<FileWriter> inner, std::shared_ptr<Health> h, Drive drive)
+      : drive_(std::move(drive)), inner_(std::move(inner)), h_(std::move(h)) {}
   Status write(std::span<const uint8_t> data) override {
-    return Checked(*h_, DriveCall::kWrite, [&](StorageApi&) { return inner_->write(data); });
+    return Checked(*h_, DriveCall::kWrite, [&](const Drive&) { return inner_->write(data); });
   }
   Status close() override {
-    return Checked(*h_, DriveCall::kClose, [&](StorageApi&) { return inner_->close(); });
+    return Checked(*h_, DriveCall::kClose, [&](const Drive&) { return inner_->close(); });
   }
 
  private:
+  Drive drive_;  // the connection inner_ came from: outlives it across a reconnect
   std::unique_ptr<FileWriter> inner_;
   std::shared_ptr<Health> h_;
 };
 
 class CheckedReader final : public FileReader {
  public:
-  CheckedReader(std::unique_ptr<FileReader> inner, std::shared_ptr<Health> h)
-      : inner_(std::move(inner)), h_(std::move(h)) {}
+  CheckedReader(std::unique_ptr<FileReader> inner, std::shared_ptr<Health> h, Drive drive)
+      : drive_(std::move(drive)), inner_(std::move(inner)), h_(std::move(h)) {}
   uint64_t size() const override { return inner_->size(); }
   Result<size_t> read_at(std::span<uint8_t> out, uint64_t offset) override {
     return Checked(*h_, DriveCall::kReadAt,
-                   [&](StorageApi&) { return inner_->read_at(out, offset); });
+                   [&](const Drive&) { return inner_->read_at(out, offset); });
   }
 
  private:
+  Drive drive_;  // the connection inner_ came from: outlives it across a reconnect
   std::unique_ptr<FileReader> inner_;
   std::shared_ptr<Health> h_;
 };
 
 class CheckedWalker final : public Walker {
  public:
-  CheckedWalker(std::unique_ptr<Walker> inner, std::shared_ptr<Health> h)
-      : inner_(std::move(inner)), h_(std::move(h)) {}
+  CheckedWalker(std::unique_ptr<Walker> inner, std::shared_ptr<Health> h, Drive drive)
+      : drive_(std::move(drive)), inner_(std::move(inner)), h_(std::move(h)) {}
   Result<bool> next(WalkEntry& entry) override {
-    return Checked(*h_, DriveCall::kWalkNext, [&](StorageApi&) { return inner_->next(entry); });
+    return Checked(*h_, DriveCall::kWalkNext, [&](const Drive&) { return inner_->next(entry); });
   }
 
  private:
+  Drive drive_;  // the connection inner_ came from: outlives it across a reconnect
   std::unique_ptr<Walker> inner_;
   std::shared_ptr<Health> h_;
 };
@@ -119,83 +123,100 @@ const std::string& HealthCheckedDisk::endpoint() const {
 }
 
 Result<DiskInfo> HealthCheckedDisk::disk_info() {
-  return Checked(*health_, DriveCall::kDiskInfo, [](StorageApi& d) { return d.disk_info(); });
+  return Checked(*health_, DriveCall::kDiskInfo, [](const Drive& d) { return d->disk_info(); });
 }
 Status HealthCheckedDisk::make_volume(std::string_view v) {
-  return Checked(*health_, DriveCall::kMakeVolume, [&](StorageApi& d) { return d.make_volume(v); });
+  return Checked(*health_, DriveCall::kMakeVolume,
+                 [&](const Drive& d) { return d->make_volume(v); });
 }
 Result<std::vector<VolumeInfo>> HealthCheckedDisk::list_volumes() {
-  return Checked(*health_, DriveCall::kListVolumes, [](StorageApi& d) { return d.list_volumes(); });
+  return Checked(*health_, DriveCall::kListVolumes,
+                 [](const Drive& d) { return d->list_volumes(); });
 }
 Result<VolumeInfo> HealthCheckedDisk::stat_volume(std::string_view v) {
-  return Checked(*health_, DriveCall::kStatVolume, [&](StorageApi& d) { return d.stat_volume(v); });
+  return Checked(*health_, DriveCall::kStatVolume,
+                 [&](const Drive& d) { return d->stat_volume(v); });
 }
 Status HealthCheckedDisk::delete_volume(std::string_view v, bool force) {
   return Checked(*health_, DriveCall::kDeleteVolume,
-                 [&](StorageApi& d) { return d.delete_volume(v, force); });
+                 [&](const Drive& d) { return d->delete_volume(v, force); });
 }
 Result<std::string> HealthCheckedDisk::read_all(std::string_view v, std::string_view k,
                                                 std::string_view f) {
-  return Checked(*health_, DriveCall::kReadAll, [&](StorageApi& d) { return d.read_all(v, k, f); });
+  return Checked(*health_, DriveCall::kReadAll,
+                 [&](const Drive& d) { return d->read_all(v, k, f); });
 }
 Status HealthCheckedDisk::write_all(std::string_view v, std::string_view k, std::string_view f,
                                     std::string_view data) {
   return Checked(*health_, DriveCall::kWriteAll,
-                 [&](StorageApi& d) { return d.write_all(v, k, f, data); });
+                 [&](const Drive& d) { return d->write_all(v, k, f, data); });
 }
 
 Result<std::unique_ptr<FileWriter>> HealthCheckedDisk::create_file(std::string_view v,
                                                                    std::string_view k,
                                                                    std::string_view f) {
-  auto w = Checked(*health_, DriveCall::kCreateFile,
-                   [&](StorageApi& d) { return d.create_file(v, k, f); });
+  Drive from;
+  auto w = Checked(*health_, DriveCall::kCreateFile, [&](const Drive& d) {
+    from = d;
+    return d->create_file(v, k, f);
+  });
   if (!w) return w;
-  return std::unique_ptr<FileWriter>(std::make_unique<CheckedWriter>(std::move(*w), health_));
+  return std::unique_ptr<FileWriter>(
+      std::make_unique<CheckedWriter>(std::move(*w), health_, std::move(from)));
 }
 
 Result<std::unique_ptr<FileReader>> HealthCheckedDisk::open_file(std::string_view v,
                                                                  std::string_view k,
                                                                  std::string_view f) {
-  auto r =
-      Checked(*health_, DriveCall::kOpenFile, [&](StorageApi& d) { return d.open_file(v, k, f); });
+  Drive from;
+  auto r = Checked(*health_, DriveCall::kOpenFile, [&](const Drive& d) {
+    from = d;
+    return d->open_file(v, k, f);
+  });
   if (!r) return r;
-  return std::unique_ptr<FileReader>(std::make_unique<CheckedReader>(std::move(*r), health_));
+  return std::unique_ptr<FileReader>(
+      std::make_unique<CheckedReader>(std::move(*r), health_, std::move(from)));
 }
 
 Status HealthCheckedDisk::rename(std::string_view sv, std::string_view sk, std::string_view sf,
                                  std::string_view dv, std::string_view dk, std::string_view df) {
   return Checked(*health_, DriveCall::kRename,
-                 [&](StorageApi& d) { return d.rename(sv, sk, sf, dv, dk, df); });
+                 [&](const Drive& d) { return d->rename(sv, sk, sf, dv, dk, df); });
 }
 
 Status HealthCheckedDisk::link_files(std::string_view sv, std::string_view sk, std::string_view sd,
                                      std::string_view dv, std::string_view dk, std::string_view dd,
                                      std::span<const std::string> names) {
   return Checked(*health_, DriveCall::kLinkFiles,
-                 [&](StorageApi& d) { return d.link_files(sv, sk, sd, dv, dk, dd, names); });
+                 [&](const Drive& d) { return d->link_files(sv, sk, sd, dv, dk, dd, names); });
 }
 
 Status HealthCheckedDisk::delete_path(std::string_view v, std::string_view k, std::string_view f,
                                       bool recursive) {
   return Checked(*health_, DriveCall::kDeletePath,
-                 [&](StorageApi& d) { return d.delete_path(v, k, f, recursive); });
+                 [&](const Drive& d) { return d->delete_path(v, k, f, recursive); });
 }
 
 Result<FileStat> HealthCheckedDisk::stat(std::string_view v, std::string_view k,
                                          std::string_view f) {
-  return Checked(*health_, DriveCall::kStat, [&](StorageApi& d) { return d.stat(v, k, f); });
+  return Checked(*health_, DriveCall::kStat, [&](const Drive& d) { return d->stat(v, k, f); });
 }
 
 Result<std::vector<std::string>> HealthCheckedDisk::list_dir(std::string_view v, std::string_view k,
                                                              std::string_view f, size_t limit) {
   return Checked(*health_, DriveCall::kListDir,
-                 [&](StorageApi& d) { return d.list_dir(v, k, f, limit); });
+                 [&](const Drive& d) { return d->list_dir(v, k, f, limit); });
 }
 
 Result<std::unique_ptr<Walker>> HealthCheckedDisk::walk(std::string_view v, const WalkOptions& o) {
-  auto w = Checked(*health_, DriveCall::kWalk, [&](StorageApi& d) { return d.walk(v, o); });
+  Drive from;
+  auto w = Checked(*health_, DriveCall::kWalk, [&](const Drive& d) {
+    from = d;
+    return d->walk(v, o);
+  });
   if (!w) return w;
-  return std::unique_ptr<Walker>(std::make_unique<CheckedWalker>(std::move(*w), health_));
+  return std::unique_ptr<Walker>(
+      std::make_unique<CheckedWalker>(std::move(*w), health_, std::move(from)));
 }
 
 }  // namespace flashstor::storage

@@ -164,6 +164,35 @@ void test_vanished_drive_reconnects(void**) {
   assert_true(disk.stat_volume("b").has_value());
 }
 
+// A reader opened before a reconnect keeps the connection it came from alive (a LocalDisk
+// reader and walker use their drive's root fd), and releases it when closed.
+void test_reader_keeps_its_connection_across_reconnect(void**) {
+  TempDir dir;
+  auto faulty = Faulty(dir.path());
+  std::weak_ptr<FaultyDisk> old = faulty;
+  auto reconnect = [&]() -> Result<Reconnected> {
+    auto d = LocalDisk::Open(dir.path());
+    if (!d) return std::unexpected(d.error());
+    return Reconnected{std::shared_ptr<StorageApi>(std::move(*d)), false};
+  };
+  HealthCheckedDisk disk(dir.path(), faulty, Short(), reconnect);
+  assert_true(disk.make_volume("b").ok());
+  assert_true(disk.write_all("b", "k", "%f", "payload").ok());
+  auto reader = disk.open_file("b", "k", "%f");
+  assert_true(reader.has_value());
+  faulty->set(DriveCall::kStatVolume, FaultRule::Fail(Code::kDiskNotFound));
+  faulty.reset();  // only the drive (and the reader) hold it now
+  assert_false(disk.stat_volume("b").has_value());
+  assert_true(WaitFor([&] { return disk.online(); }, 2s));
+  assert_true(disk.stat_volume("b").has_value());  // the new connection
+  assert_false(old.expired());
+  uint8_t buf[7];
+  auto n = (*reader)->read_at(buf, 0);
+  assert_true(n.has_value() && *n == 7);
+  reader->reset();
+  assert_true(old.expired());
+}
+
 void test_offline_at_start_rejoins(void**) {
   TempDir dir;
   std::string path = dir.sub("late");
@@ -248,6 +277,7 @@ int main() {
       cmocka_unit_test(test_probe_keeps_hung_drive_offline),
       cmocka_unit_test(test_slow_call_takes_drive_offline_on_return),
       cmocka_unit_test(test_vanished_drive_reconnects),
+      cmocka_unit_test(test_reader_keeps_its_connection_across_reconnect),
       cmocka_unit_test(test_offline_at_start_rejoins),
       cmocka_unit_test(test_stress_calls_racing_state_changes),
   };
