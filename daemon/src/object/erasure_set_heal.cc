@@ -12,7 +12,11 @@ std::vector<bool> ErasureSet::verify_shards(const MetaQuorum& q, std::string_vie
   const size_t n = raw_.size();
   const ObjectMeta& meta = q.meta;
   std::vector<bool> bad(n, false);
-  for (size_t d = 0; d < n; ++d) bad[d] = raw_[d] != nullptr && !q.in_quorum[d];
+  // An offline drive (absent, or health-checked and answering kDiskNotFound) is not healed:
+  // nothing can be written to it. It is refilled when it rejoins.
+  for (size_t d = 0; d < n; ++d) {
+    bad[d] = raw_[d] != nullptr && !q.in_quorum[d] && q.errors[d] != Code::kDiskNotFound;
+  }
   auto codec = erasure::ErasureCodec::Create(meta.erasure.data, meta.erasure.parity);
   if (!codec) return bad;
   std::vector<internal::ShardSlot> slots(n);
@@ -197,7 +201,10 @@ void ErasureSet::purge_absent(std::string_view bucket, std::string_view key, boo
   ctx_.pool->run(raw_.size(), [&](size_t d) {
     if (raw_[d] == nullptr) return;
     auto st = raw_[d]->stat(bucket, key, storage::kMetaFile);
-    if (st || st.error() != Code::kFileNotFound) has_meta = true;
+    // An offline drive tells nothing, as an absent one.
+    if (st || (st.error() != Code::kFileNotFound && st.error() != Code::kDiskNotFound)) {
+      has_meta = true;
+    }
   });
   Status cleaned = Status::Ok();
   if (has_meta) {

@@ -163,6 +163,34 @@ void test_slow_drives(void**) {
   assert_true(f.health[1]->latency(storage::DriveCall::kReadAll).max_seconds < 0.039);
 }
 
+// A drive taken offline (health-checked, answering kDiskNotFound) is skipped by heal as a
+// missing drive was: nothing is rebuilt for it, and a heal sweep of a key without metadata
+// keeps young uncommitted data dirs (their grace) instead of deleting the key everywhere.
+void test_heal_skips_an_offline_drive(void**) {
+  storage::HealthOptions o = Short();
+  o.probe_interval = 60s;  // stays offline for the test
+  HealthEngine f(o);
+  const std::string a = RandomData(kMiB + 9, 7);
+  assert_true(Put(*f.e, "bucket", "a", a).has_value());
+  f.faulty[3]->set(storage::DriveCall::kStatVolume, storage::FaultRule::Fail(Code::kDiskNotFound));
+  assert_false(f.health[3]->stat_volume("bucket").has_value());
+  assert_false(f.health[3]->online());
+  auto healed = f.e->heal_object("bucket", "a");
+  assert_true(healed.status.ok());
+  assert_int_equal(healed.shards_healed, 0);
+  // A first PUT killed before its metadata: young data dirs on the online drives.
+  for (size_t d = 0; d < 3; ++d) {
+    std::string dir = f.paths[d] + "/bucket/young";
+    assert_int_equal(mkdir(dir.c_str(), 0700), 0);
+    assert_int_equal(mkdir((dir + "/%d.0f3b6c4e-1111-4222-8333-944455556666").c_str(), 0700), 0);
+  }
+  assert_true(f.e->heal_objects("bucket", [](const object::HealResult&) { return true; }).ok());
+  for (size_t d = 0; d < 3; ++d) {
+    assert_true(FileExists(f.paths[d] + "/bucket/young/%d.0f3b6c4e-1111-4222-8333-944455556666"));
+  }
+  assert_true(*Get(*f.e, "bucket", "a") == a);
+}
+
 size_t CountShards(const std::string& drive) {
   return FileExists(ShardFile(drive, "bucket", "k1")) +
          FileExists(ShardFile(drive, "bucket", "k2"));
@@ -204,6 +232,7 @@ int main() {
       cmocka_unit_test(test_drive_hangs_under_get_and_put),
       cmocka_unit_test(test_drive_returning_errors),
       cmocka_unit_test(test_slow_drives),
+      cmocka_unit_test(test_heal_skips_an_offline_drive),
       cmocka_unit_test(test_replaced_drive_formatted_and_healed),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);
