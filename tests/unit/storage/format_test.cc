@@ -73,6 +73,36 @@ void test_round_trip(void**) {
   }
 }
 
+// A drive reconnecting after start-up: its own id rejoins, an empty drive takes the slot,
+// another slot's or deployment's drive is refused with a detail naming it.
+void test_adopt_drive(void**) {
+  TempDir dir;
+  auto paths = Paths(dir, 4);
+  auto f = MustLoad(Open(paths), {1, 4, -1});
+  const FormatInfo& ref = f.reference;
+  auto again = Open({paths[1]});
+  std::string detail;
+  auto own = AdoptDrive(*again[0], ref, ref.sets[0][1], &detail);
+  assert_true(own.has_value());
+  assert_false(*own);
+  auto other_slot = AdoptDrive(*again[0], ref, ref.sets[0][2], &detail);
+  assert_false(other_slot.has_value());
+  assert_int_equal(other_slot.error().code(), Code::kInvalidArgument);
+  assert_true(detail.find(paths[1]) != std::string::npos);
+  FormatInfo foreign = ref;
+  foreign.deployment_id = "9b0c6f64-5f36-4a5b-9a43-6d1e5b3f2a10";
+  assert_int_equal(AdoptDrive(*again[0], foreign, ref.sets[0][1], &detail).error().code(),
+                   Code::kInvalidArgument);
+  assert_true(detail.find("another deployment") != std::string::npos);
+  auto empty = Open({dir.sub("new")});
+  auto fresh = AdoptDrive(*empty[0], ref, ref.sets[0][3], &detail);
+  assert_true(fresh.has_value());
+  assert_true(*fresh);
+  auto back = AdoptDrive(*empty[0], ref, ref.sets[0][3], &detail);  // now carries the id
+  assert_true(back.has_value());
+  assert_false(*back);
+}
+
 void test_fresh_then_reordered(void**) {
   TempDir dir;
   auto paths = Paths(dir, 4);
@@ -182,6 +212,7 @@ int main() {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_round_trip),
       cmocka_unit_test(test_fresh_then_reordered),
+      cmocka_unit_test(test_adopt_drive),
       cmocka_unit_test(test_wiped_drive_reformatted_into_its_slot),
       cmocka_unit_test(test_foreign_drive_refused),
       cmocka_unit_test(test_mismatched_layout_refused),
