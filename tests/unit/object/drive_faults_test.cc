@@ -31,8 +31,8 @@ constexpr size_t kMiB = 1u << 20;
 
 storage::HealthOptions Short() {
   storage::HealthOptions o;
-  o.data_deadline = 400ms;
-  o.meta_deadline = 400ms;
+  o.data_deadline = 5s;     // fsyncs on a loaded 2-core machine
+  o.meta_deadline = 400ms;  // the hung GET's metadata read takes the drive offline
   o.probe_interval = 100ms;
   return o;
 }

@@ -35,6 +35,22 @@ HealthOptions Short() {
   return o;
 }
 
+// A hung metadata call times out in 1 s; data calls (fsyncs) get 10 s on a loaded machine.
+HealthOptions HangDeadlines() {
+  HealthOptions o = Short();
+  o.data_deadline = 10s;
+  o.meta_deadline = 1s;
+  return o;
+}
+
+// For tests not about deadlines: a loaded machine must not take the drive offline.
+HealthOptions Relaxed() {
+  HealthOptions o = Short();
+  o.data_deadline = 10s;
+  o.meta_deadline = 10s;
+  return o;
+}
+
 std::shared_ptr<FaultyDisk> Faulty(const std::string& path) {
   auto d = LocalDisk::Open(path);
   assert_true(d.has_value());
@@ -54,7 +70,7 @@ bool WaitFor(Pred pred, std::chrono::milliseconds timeout) {
 void test_latency_per_kind(void**) {
   TempDir dir;
   auto faulty = Faulty(dir.path());
-  HealthCheckedDisk disk(dir.path(), faulty, Short());
+  HealthCheckedDisk disk(dir.path(), faulty, Relaxed());
   assert_true(disk.make_volume("b").ok());
   faulty->set(DriveCall::kStat, FaultRule::Delay(20ms));
   assert_true(disk.write_all("b", "k", "%f", "x").ok());
@@ -70,7 +86,7 @@ void test_latency_per_kind(void**) {
 void test_hung_call_takes_drive_offline_then_probe_returns_it(void**) {
   TempDir dir;
   auto faulty = Faulty(dir.path());
-  HealthCheckedDisk disk(dir.path(), faulty, Short());
+  HealthCheckedDisk disk(dir.path(), faulty, HangDeadlines());
   assert_true(disk.make_volume("b").ok());
   assert_true(disk.write_all("b", "k", "%f", "x").ok());
   faulty->set(DriveCall::kReadAll, FaultRule::Hang().on_file("%f"));
@@ -79,11 +95,11 @@ void test_hung_call_takes_drive_offline_then_probe_returns_it(void**) {
     (void)disk.read_all("b", "k", "%f");
     hung_returned = true;
   });
-  assert_true(faulty->wait_hung(1, 2s));
+  assert_true(faulty->wait_hung(1, 5s));
   assert_true(disk.online());  // not yet past its deadline
   auto t0 = std::chrono::steady_clock::now();
-  assert_true(WaitFor([&] { return !disk.online(); }, 2s));
-  assert_true(std::chrono::steady_clock::now() - t0 < 1s);  // deadline 300 ms + a tick
+  assert_true(WaitFor([&] { return !disk.online(); }, 5s));
+  assert_true(std::chrono::steady_clock::now() - t0 < 3s);  // deadline 1 s + a tick
   assert_int_equal(disk.offline_events(), 1);
   // Offline: calls fail fast and never reach the device.
   const uint64_t reached = faulty->calls(DriveCall::kStat);
@@ -94,7 +110,7 @@ void test_hung_call_takes_drive_offline_then_probe_returns_it(void**) {
   assert_false(hung_returned.load());
   // The probe (disk_info, write/read of a tmp file) answers: back online with the call
   // still hung (only that one file hangs).
-  assert_true(WaitFor([&] { return disk.online(); }, 2s));
+  assert_true(WaitFor([&] { return disk.online(); }, 5s));
   assert_true(disk.stat("b", "k", "%f").has_value());
   faulty->release_hangs();
   hung.join();
@@ -106,17 +122,17 @@ void test_hung_call_takes_drive_offline_then_probe_returns_it(void**) {
 void test_probe_keeps_hung_drive_offline(void**) {
   TempDir dir;
   auto faulty = Faulty(dir.path());
-  HealthCheckedDisk disk(dir.path(), faulty, Short());
+  HealthCheckedDisk disk(dir.path(), faulty, HangDeadlines());
   faulty->set(DriveCall::kDiskInfo, FaultRule::Hang());
   std::thread hung([&] { (void)disk.disk_info(); });
-  assert_true(WaitFor([&] { return !disk.online(); }, 2s));
-  assert_true(faulty->wait_hung(2, 2s));  // the probe hangs too: it stays offline
-  std::this_thread::sleep_for(300ms);
+  assert_true(WaitFor([&] { return !disk.online(); }, 5s));
+  assert_true(faulty->wait_hung(2, 5s));  // the probe hangs too: it stays offline
+  std::this_thread::sleep_for(1200ms);
   assert_false(disk.online());
   faulty->clear_all();
   faulty->release_hangs();  // the test's end: threads join
   hung.join();
-  assert_true(WaitFor([&] { return disk.online(); }, 2s));
+  assert_true(WaitFor([&] { return disk.online(); }, 5s));
 }
 
 void test_slow_call_takes_drive_offline_on_return(void**) {
@@ -143,7 +159,7 @@ void test_vanished_drive_reconnects(void**) {
     if (!d) return std::unexpected(d.error());
     return Reconnected{std::shared_ptr<StorageApi>(std::move(*d)), true};
   };
-  HealthCheckedDisk disk(dir.path(), faulty, Short(), reconnect);
+  HealthCheckedDisk disk(dir.path(), faulty, Relaxed(), reconnect);
   std::atomic<int> rejoined{0};
   std::atomic<bool> reformatted{false};
   disk.set_on_online([&](bool r) {
@@ -175,7 +191,7 @@ void test_reader_keeps_its_connection_across_reconnect(void**) {
     if (!d) return std::unexpected(d.error());
     return Reconnected{std::shared_ptr<StorageApi>(std::move(*d)), false};
   };
-  HealthCheckedDisk disk(dir.path(), faulty, Short(), reconnect);
+  HealthCheckedDisk disk(dir.path(), faulty, Relaxed(), reconnect);
   assert_true(disk.make_volume("b").ok());
   assert_true(disk.write_all("b", "k", "%f", "payload").ok());
   auto reader = disk.open_file("b", "k", "%f");
@@ -201,7 +217,7 @@ void test_offline_at_start_rejoins(void**) {
     if (!d) return std::unexpected(d.error());
     return Reconnected{std::shared_ptr<StorageApi>(std::move(*d)), false};
   };
-  HealthCheckedDisk disk(path, nullptr, Short(), reconnect);
+  HealthCheckedDisk disk(path, nullptr, Relaxed(), reconnect);
   assert_false(disk.online());
   assert_int_equal(static_cast<int>(disk.disk_info().error().code()),
                    static_cast<int>(Code::kDiskNotFound));
