@@ -95,7 +95,7 @@ Result<BucketInfo> ErasureSets::get_bucket_info(std::string_view bucket) {
   return info;
 }
 
-Result<std::vector<BucketInfo>> ErasureSets::list_buckets() {
+Result<std::vector<BucketInfo>> ErasureSets::list_buckets(const BucketListOptions& options) {
   ErasureSet& set = *sets_[0];
   std::map<std::string, int> votes;
   std::mutex mu;
@@ -107,7 +107,14 @@ Result<std::vector<BucketInfo>> ErasureSets::list_buckets() {
     for (const auto& v : *vols) ++votes[v.name];
   });
   std::vector<BucketInfo> out;
-  for (const auto& [name, count] : votes) {
+  // Filter by name before get_bucket_info, which reads each bucket's record from the drives.
+  for (auto it = votes.upper_bound(options.start_after); it != votes.end(); ++it) {
+    const auto& [name, count] = *it;
+    if (options.limit != 0 && out.size() >= options.limit) break;
+    if (!name.starts_with(options.prefix)) {
+      if (name > options.prefix) break;  // sorted: no later name has the prefix
+      continue;
+    }
     if (count < set.read_quorum() || !internal::IsValidBucketName(name)) continue;
     auto info = get_bucket_info(name);
     if (info) out.push_back(std::move(*info));

@@ -98,6 +98,17 @@ Result<ObjectMeta> MultipartObjectMeta(const UploadMeta& upload,
   return meta;
 }
 
+// True when want names exactly the parts the object was stitched from (a retry's list).
+bool SamePartList(const std::vector<CompletePart>& want, const std::vector<PartMeta>& parts) {
+  if (want.size() != parts.size()) return false;
+  for (size_t i = 0; i < want.size(); ++i) {
+    if (want[i].number != parts[i].number || StripQuotes(want[i].etag) != parts[i].etag) {
+      return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 Status ErasureSet::choose_parts(const std::string& ukey, const UploadMeta& upload,
@@ -125,6 +136,21 @@ Status ErasureSet::choose_parts(const std::string& ukey, const UploadMeta& uploa
   return Status::Ok();
 }
 
+Result<ObjectInfo> ErasureSet::completed_before(std::string_view bucket, std::string_view key,
+                                                std::string_view upload_id,
+                                                const std::vector<CompletePart>& want,
+                                                Status missing) {
+  // Lock order upload -> key: the caller holds the upload lock.
+  auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), false);
+  if (!lock) return std::unexpected(lock.error());
+  auto q = read_meta(bucket, key, false);
+  if (!q || q->meta.upload_id.empty() || q->meta.upload_id != upload_id ||
+      !SamePartList(want, q->meta.parts)) {
+    return std::unexpected(missing);
+  }
+  return ToObjectInfo(q->meta, bucket, key);
+}
+
 Result<ObjectInfo> ErasureSet::complete_multipart_upload(std::string_view bucket,
                                                          std::string_view key,
                                                          std::string_view upload_id,
@@ -136,7 +162,10 @@ Result<ObjectInfo> ErasureSet::complete_multipart_upload(std::string_view bucket
   auto upload_lock = ctx_.locks->lock(*ukey, true);
   if (!upload_lock) return std::unexpected(upload_lock.error());
   auto upload = read_upload(*ukey);
-  if (!upload) return std::unexpected(upload.error());
+  if (!upload) {
+    if (upload.error() != Code::kNoSuchUpload) return std::unexpected(upload.error());
+    return completed_before(bucket, key, upload_id, want, upload.error());
+  }
   if (upload->bucket != bucket || upload->key != key) return Err(Code::kNoSuchUpload, "mismatch");
   std::vector<PartMeta> chosen;
   std::vector<bool> participate;

@@ -246,6 +246,30 @@ void test_failed_complete_keeps_upload(void**) {
   assert_int_equal(e.list_parts("bucket", "k", *id, 0, 10).error().code(), Code::kNoSuchUpload);
 }
 
+// A Complete repeated after success (its first answer lost) answers the same result, as
+// AWS does; once the key holds another object, the upload id is unknown again.
+void test_repeated_complete_answers_the_same(void**) {
+  Fixture f(4);
+  auto id = f.e->new_multipart_upload("bucket", "k", {}, hash::ChecksumAlgo::kCrc32);
+  auto p1 = PutPart(*f.e, "k", *id, 1, "first and only", hash::ChecksumAlgo::kCrc32);
+  std::vector<object::CompletePart> list = {{1, p1->etag, ""}};
+  auto first = f.e->complete_multipart_upload("bucket", "k", *id, list);
+  assert_true(first.has_value());
+  auto again = f.e->complete_multipart_upload("bucket", "k", *id, list);
+  assert_true(again.has_value());
+  assert_string_equal(again->etag.c_str(), first->etag.c_str());
+  assert_string_equal(again->checksum_b64.c_str(), first->checksum_b64.c_str());
+  assert_int_equal(again->size, first->size);
+  // Another upload id of the same key, or the same id on another key: still unknown.
+  auto other = f.e->new_multipart_upload("bucket", "k2", {}, hash::ChecksumAlgo::kNone);
+  assert_int_equal(f.e->complete_multipart_upload("bucket", "k2", *id, list).error().code(),
+                   Code::kNoSuchUpload);
+  assert_true(other.has_value());
+  assert_true(Put(*f.e, "bucket", "k", "overwritten").has_value());
+  assert_int_equal(f.e->complete_multipart_upload("bucket", "k", *id, list).error().code(),
+                   Code::kNoSuchUpload);
+}
+
 }  // namespace
 
 int main() {
@@ -256,6 +280,7 @@ int main() {
       cmocka_unit_test(test_list_uploads),
       cmocka_unit_test(test_upload_left_by_crash_is_completed),
       cmocka_unit_test(test_failed_complete_keeps_upload),
+      cmocka_unit_test(test_repeated_complete_answers_the_same),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

@@ -35,9 +35,14 @@ Result<object::BucketInfo> FakeObjectLayer::get_bucket_info(std::string_view buc
   return it->second;
 }
 
-Result<std::vector<object::BucketInfo>> FakeObjectLayer::list_buckets() {
+Result<std::vector<object::BucketInfo>> FakeObjectLayer::list_buckets(
+    const object::BucketListOptions& options) {
   std::vector<object::BucketInfo> out;
-  for (auto& [name, info] : buckets_) out.push_back(info);
+  for (auto& [name, info] : buckets_) {
+    if (name <= options.start_after || !name.starts_with(options.prefix)) continue;
+    if (options.limit != 0 && out.size() >= options.limit) break;
+    out.push_back(info);
+  }
   return out;
 }
 

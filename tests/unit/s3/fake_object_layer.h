@@ -16,7 +16,8 @@ class FakeObjectLayer final : public object::ObjectLayer {
  public:
   Status make_bucket(std::string_view bucket) override;
   Result<object::BucketInfo> get_bucket_info(std::string_view bucket) override;
-  Result<std::vector<object::BucketInfo>> list_buckets() override;
+  Result<std::vector<object::BucketInfo>> list_buckets(
+      const object::BucketListOptions& options = {}) override;
   Status delete_bucket(std::string_view bucket) override;
   Result<object::ObjectInfo> put_object(std::string_view bucket, std::string_view key,
                                         hash::HashingSource& body, int64_t size,

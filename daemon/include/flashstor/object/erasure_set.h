@@ -201,6 +201,13 @@ class ErasureSet {
   // True when the object's quorum metadata says it was completed from this upload (a crash
   // hit between commit and the upload's removal); removes the leftover upload.
   bool upload_completed(const UploadMeta& upload, const std::string& ukey);
+  // A Complete of an upload that no longer exists: the key's current object when it was
+  // completed from upload_id with the same part list (a repeated Complete answers the first
+  // one's result, as AWS does), else `missing`. Takes the key's read lock; call holding the
+  // upload lock.
+  Result<ObjectInfo> completed_before(std::string_view bucket, std::string_view key,
+                                      std::string_view upload_id,
+                                      const std::vector<CompletePart>& want, Status missing);
   Status commit_part(const std::string& ukey, const std::string& tmp_key,
                      const std::string& tmp_file, const PartMeta& part, const UploadMeta& upload,
                      const std::vector<bool>& wrote);

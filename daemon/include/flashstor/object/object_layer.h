@@ -26,6 +26,14 @@ struct BucketInfo {
   int64_t created_ns = 0;  // CLOCK_REALTIME
 };
 
+// Which buckets list_buckets returns, in name order: names that start with prefix and sort
+// after start_after (exclusive; empty: from the first), at most limit of them (0: no limit).
+struct BucketListOptions {
+  std::string prefix;
+  std::string start_after;
+  size_t limit = 0;
+};
+
 struct PartInfo {
   int number = 0;
   std::string etag;  // hex, no quotes
@@ -144,7 +152,7 @@ class ObjectLayer {
   // Buckets. make_bucket: kBucketExists if present. delete_bucket: kBucketNotEmpty.
   virtual Status make_bucket(std::string_view bucket) = 0;
   virtual Result<BucketInfo> get_bucket_info(std::string_view bucket) = 0;
-  virtual Result<std::vector<BucketInfo>> list_buckets() = 0;
+  virtual Result<std::vector<BucketInfo>> list_buckets(const BucketListOptions& options = {}) = 0;
   virtual Status delete_bucket(std::string_view bucket) = 0;
 
   // Streams body to EOF (body verifies its digests at EOF), commits atomically with write
