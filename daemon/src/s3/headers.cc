@@ -22,15 +22,15 @@ bool StartsWithI(std::string_view s, std::string_view prefix) {
   return s.size() >= prefix.size() && IEquals(s.substr(0, prefix.size()), prefix);
 }
 
+constexpr int64_t kMaxOffset = INT64_MAX;
+
+}  // namespace
+
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
   return s;
 }
-
-constexpr int64_t kMaxOffset = INT64_MAX;
-
-}  // namespace
 
 std::string Lower(std::string_view s) {
   std::string out(s);
@@ -240,6 +240,25 @@ std::string FormatIso8601(int64_t unix_ns) {
   return buf;
 }
 
+std::string StoredContentEncoding(std::string_view sent) {
+  // Drop the aws-chunked items (the upload's own framing, as AWS does) and keep every other
+  // byte as sent: "gzip, aws-chunked, br" -> "gzip, br", "gzip,br" stays "gzip,br".
+  std::string out;
+  bool first = true;
+  while (true) {
+    const size_t comma = sent.find(',');
+    std::string_view item = sent.substr(0, comma);
+    if (!IEquals(Trim(item), "aws-chunked")) {
+      if (!first) out.push_back(',');
+      out.append(item);
+      first = false;
+    }
+    if (comma == std::string_view::npos) break;
+    sent.remove_prefix(comma + 1);
+  }
+  return std::string(Trim(out));
+}
+
 ApiError CollectPutOptions(const http::Request& request, object::PutOptions& out) {
   static constexpr std::string_view kStored[] = {"content-disposition", "content-language",
                                                  "cache-control", "expires"};
@@ -255,19 +274,7 @@ ApiError CollectPutOptions(const http::Request& request, object::PutOptions& out
       if (IEquals(h.name, name)) out.metadata.emplace_back(std::string(name), std::string(h.value));
     }
   }
-  // Content-Encoding minus the aws-chunked transfer coding (AWS strips it too).
-  std::string enc;
-  std::string_view ce = Header(request, "content-encoding");
-  while (!ce.empty()) {
-    size_t comma = ce.find(',');
-    std::string_view item = Trim(ce.substr(0, comma));
-    if (!item.empty() && !IEquals(item, "aws-chunked")) {
-      if (!enc.empty()) enc += ',';
-      enc.append(item);
-    }
-    if (comma == std::string_view::npos) break;
-    ce.remove_prefix(comma + 1);
-  }
+  std::string enc = StoredContentEncoding(Header(request, "content-encoding"));
   if (!enc.empty()) out.metadata.emplace_back("content-encoding", std::move(enc));
   out.content_type = std::string(Header(request, "content-type"));
   std::string_view sc = Header(request, "x-amz-storage-class");

@@ -164,6 +164,22 @@ void test_metadata(void** state) {
   assert_string_equal(find("content-disposition").c_str(), "inline");
   assert_string_equal(find("authorization").c_str(), "<none>");
   assert_string_equal(find("content-type").c_str(), "<none>");
+  // Stored byte for byte; only the aws-chunked items go.
+  for (auto [sent, stored] : std::initializer_list<std::pair<const char*, const char*>>{
+           {"gzip, br", "gzip, br"},
+           {"gzip,br", "gzip,br"},
+           {"GZip", "GZip"},
+           {"gzip,aws-chunked", "gzip"},
+           {"gzip, aws-chunked, br", "gzip, br"},
+           {"AWS-CHUNKED , x-custom", "x-custom"},
+           {"aws-chunked", ""}}) {
+    assert_string_equal(StoredContentEncoding(sent).c_str(), stored);
+  }
+  std::vector<http::Header> spaced = {{"Content-Encoding", "gzip, deflate"}};
+  req.headers = spaced;
+  object::PutOptions o1;
+  assert_true(CollectPutOptions(req, o1).ok());
+  assert_true(o1.metadata.size() == 1 && o1.metadata[0].second == "gzip, deflate");
 
   // 2 KiB of user metadata is the limit (names without the prefix + values).
   std::string big(2048 - 1, 'v');

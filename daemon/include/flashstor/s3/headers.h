@@ -66,6 +66,9 @@ std::string FormatIso8601(int64_t unix_ns);
 // cache-control, expires) plus Content-Type and x-amz-storage-class.
 // Errors: kMetadataTooLarge, kInvalidStorageClass.
 ApiError CollectPutOptions(const http::Request& request, object::PutOptions& out);
+// The Content-Encoding to store: as sent, byte for byte, minus any aws-chunked item
+// ("gzip, aws-chunked" -> "gzip"); empty when nothing is left.
+std::string StoredContentEncoding(std::string_view sent);
 // Content-MD5: nullopt when absent; kInvalidDigest unless base64 of exactly 16 bytes.
 Result<std::optional<std::array<unsigned char, 16>>> ParseContentMd5(std::string_view b64);
 // "\"<etag>\"".
@@ -75,6 +78,8 @@ std::string_view UnquoteEtag(std::string_view etag);
 
 // Strict decimal parse of [0, max]; nullopt on anything else.
 std::optional<int64_t> ParseDecimal(std::string_view s, int64_t max);
+// Without leading and trailing spaces and tabs.
+std::string_view Trim(std::string_view s);
 // ASCII lowercase copy.
 std::string Lower(std::string_view s);
 bool IEquals(std::string_view a, std::string_view b);
