@@ -1,10 +1,10 @@
 // ListObjects (V1), ListObjectsV2 and ListObjectVersions: query validation (max-keys,
-// encoding-type, opaque continuation tokens = base64 of the last key) and the ObjectLayer
-// listing.
+// encoding-type, opaque continuation tokens from list_token.h) and the ObjectLayer listing.
 #include <string>
 
 #include "flashstor/s3/headers.h"
 #include "flashstor/s3/xml_writer.h"
+#include "list_token.h"
 #include "op_context.h"
 
 namespace flashstor::s3 {
@@ -39,11 +39,6 @@ ApiError ReadListParams(const OpContext& ctx, object::ListOptions& options,
   return {};
 }
 
-std::string EncodeToken(std::string_view marker) {
-  return hash::Base64Encode(std::span<const unsigned char>(
-      reinterpret_cast<const unsigned char*>(marker.data()), marker.size()));
-}
-
 }  // namespace
 
 ApiError ListObjectsV1(OpContext& ctx) {
@@ -64,9 +59,10 @@ ApiError ListObjectsV2(OpContext& ctx) {
   params.start_after = ctx.param_value("start-after");
   params.fetch_owner = ctx.param_value("fetch-owner") == "true";
   options.start_after = std::string(params.start_after);
-  if (const http::QueryParam* p = ctx.param("continuation-token"); p != nullptr) {
-    std::optional<std::string> marker = hash::Base64Decode(p->value);
-    if (p->value.empty() || !marker || marker->size() > kMaxKeyLength) {
+  // An empty continuation-token is no token (AWS lists from start-after, or the start).
+  if (const http::QueryParam* p = ctx.param("continuation-token"); p && !p->value.empty()) {
+    std::optional<std::string> marker = DecodeListToken(p->value, kMaxKeyLength);
+    if (!marker) {
       return ApiError(Code::kInvalidArgument, "The continuation token provided is incorrect");
     }
     params.continuation_token = p->value;
@@ -75,7 +71,7 @@ ApiError ListObjectsV2(OpContext& ctx) {
   Result<object::ListResult> result = ctx.layer.list_objects(ctx.res.bucket, options);
   if (!result) return result.error();
   std::string next;
-  if (result->truncated) next = EncodeToken(result->next_marker);
+  if (result->truncated) next = EncodeListToken(result->next_marker);
   params.next_continuation_token = next;
   return SendXml(ctx, 200, ListObjectsV2Xml(params, *result, ctx.owner()));
 }

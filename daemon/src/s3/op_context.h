@@ -108,6 +108,7 @@ ApiError DeleteObjects(OpContext& ctx);
 ApiError PutObject(OpContext& ctx);
 ApiError CopyObject(OpContext& ctx);
 ApiError GetObject(OpContext& ctx);  // GET and HEAD
+ApiError GetObjectAttributes(OpContext& ctx);
 ApiError DeleteObject(OpContext& ctx);
 ApiError GetObjectAcl(OpContext& ctx);
 ApiError PutObjectAcl(OpContext& ctx);

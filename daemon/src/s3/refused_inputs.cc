@@ -20,8 +20,8 @@ constexpr uint64_t Ops(std::initializer_list<OpId> ops) {
 // Operations that create an object's data or metadata.
 constexpr uint64_t kObjectWrites = Ops({kPutObject, kCopyObject, kCreateMultipartUpload});
 // Operations that use an existing object or upload, which was never SSE-C encrypted.
-constexpr uint64_t kSseCUses =
-    Ops({kGetObject, kHeadObject, kUploadPart, kUploadPartCopy, kCompleteMultipartUpload});
+constexpr uint64_t kSseCUses = Ops({kGetObject, kHeadObject, kGetObjectAttributes, kUploadPart,
+                                    kUploadPartCopy, kCompleteMultipartUpload});
 constexpr uint64_t kCopies = Ops({kCopyObject, kUploadPartCopy});
 constexpr uint64_t kGrantOps = kObjectWrites | Ops({kCreateBucket, kPutBucketAcl, kPutObjectAcl});
 
@@ -206,30 +206,6 @@ constexpr auto kRefused = std::to_array<RefusedInput>({
      {},
      kNotImplemented,
      "Optional object attributes are not implemented."},
-    {"max-buckets",
-     true,
-     Ops({kListBuckets}),
-     {},
-     kNotImplemented,
-     "Paginated ListBuckets is not implemented."},
-    {"continuation-token",
-     true,
-     Ops({kListBuckets}),
-     {},
-     kNotImplemented,
-     "Paginated ListBuckets is not implemented."},
-    {"prefix",
-     true,
-     Ops({kListBuckets}),
-     {},
-     kNotImplemented,
-     "ListBuckets with a prefix is not implemented."},
-    {"bucket-region",
-     true,
-     Ops({kListBuckets}),
-     {},
-     kNotImplemented,
-     "ListBuckets by region is not implemented."},
 });
 
 ApiError Refuse(const RefusedInput& row) {

@@ -129,6 +129,12 @@ constexpr auto kRoutes = std::to_array<RouteEntry>({
      OpId::kAbortMultipartUpload,
      "AbortMultipartUpload"},
     {Method::kGet, kObject, {"uploadId"}, false, OpId::kListParts, "ListParts"},
+    {Method::kGet,
+     kObject,
+     {"attributes"},
+     false,
+     OpId::kGetObjectAttributes,
+     "GetObjectAttributes"},
 });
 
 // Subresources S3 defines that we do not implement (beyond the GETs in the table above):

@@ -99,6 +99,7 @@ constexpr std::array<OpHandler, static_cast<size_t>(OpId::kCount)> MakeDispatch(
   set(OpId::kCompleteMultipartUpload, CompleteMultipartUpload);
   set(OpId::kAbortMultipartUpload, AbortMultipartUpload);
   set(OpId::kListParts, ListParts);
+  set(OpId::kGetObjectAttributes, GetObjectAttributes);
   return t;
 }
 constexpr auto kDispatch = MakeDispatch();

@@ -120,7 +120,8 @@ std::string ErrorXml(const ApiError& error, const ErrorContext& ctx) {
   return Save(doc);
 }
 
-std::string ListBucketsXml(std::span<const object::BucketInfo> buckets, const Owner& owner) {
+std::string ListBucketsXml(std::span<const object::BucketInfo> buckets, const Owner& owner,
+                           const ListBucketsPage& page) {
   pugi::xml_document doc;
   pugi::xml_node root = Begin(doc, "ListAllMyBucketsResult");
   AddOwner(root, "Owner", owner);
@@ -129,7 +130,10 @@ std::string ListBucketsXml(std::span<const object::BucketInfo> buckets, const Ow
     pugi::xml_node n = list.append_child("Bucket");
     Add(n, "Name", b.name);
     Add(n, "CreationDate", FormatIso8601(b.created_ns));
+    if (!page.region.empty()) Add(n, "BucketRegion", page.region);
   }
+  if (!page.continuation_token.empty()) Add(root, "ContinuationToken", page.continuation_token);
+  if (page.prefix_sent) Add(root, "Prefix", page.prefix);
   return Save(doc);
 }
 
@@ -139,7 +143,9 @@ std::string ListObjectsV1Xml(const ListObjectsParams& p, const object::ListResul
   pugi::xml_node root = Begin(doc, "ListBucketResult");
   const bool url = p.url_encode;
   Add(root, "Name", p.bucket);
-  Add(root, "Prefix", Enc(p.prefix, url));
+  // Prefix as sent even with encoding-type=url: AWS does not encode it in v1 (SDKs such as
+  // botocore decode Marker, NextMarker, Delimiter and keys here, never Prefix).
+  Add(root, "Prefix", p.prefix);
   Add(root, "Marker", Enc(p.marker, url));
   Add(root, "MaxKeys", p.max_keys);
   if (!p.delimiter.empty()) Add(root, "Delimiter", Enc(p.delimiter, url));
@@ -275,6 +281,56 @@ std::string CompleteMultipartUploadXml(std::string_view location, std::string_vi
     std::string name = "Checksum" + std::string(hash::ChecksumAlgoName(info.checksum_algo));
     Add(root, name.c_str(), info.checksum_b64);
   }
+  return Save(doc);
+}
+
+std::string ObjectAttributesXml(const ObjectAttributesParams& p, const object::ObjectInfo& info) {
+  pugi::xml_document doc;
+  pugi::xml_node root = Begin(doc, "GetObjectAttributesResponse");
+  if (p.etag) Add(root, "ETag", info.etag);
+  const bool has_checksum =
+      info.checksum_algo != hash::ChecksumAlgo::kNone && !info.checksum_b64.empty();
+  const std::string algo_element =
+      has_checksum ? "Checksum" + std::string(hash::ChecksumAlgoName(info.checksum_algo)) : "";
+  if (p.checksum && has_checksum) {
+    std::string_view value = info.checksum_b64;
+    const size_t dash = value.find('-');
+    pugi::xml_node c = root.append_child("Checksum");
+    Add(c, algo_element.c_str(), value.substr(0, dash));
+    Add(c, "ChecksumType", dash == std::string_view::npos ? "FULL_OBJECT" : "COMPOSITE");
+  }
+  if (p.parts && !info.parts.empty()) {
+    pugi::xml_node parts = root.append_child("ObjectParts");
+    Add(parts, "PartsCount", static_cast<int64_t>(info.parts.size()));
+    Add(parts, "PartNumberMarker", p.part_number_marker);
+    int listed = 0, last = 0;
+    bool truncated = false;
+    for (const object::PartInfo& part : info.parts) {
+      if (part.number <= p.part_number_marker) continue;
+      if (listed == p.max_parts) {
+        truncated = true;
+        break;
+      }
+      ++listed;
+      last = part.number;
+    }
+    Add(parts, "NextPartNumberMarker", last);
+    Add(parts, "MaxParts", p.max_parts);
+    AddBool(parts, "IsTruncated", truncated);
+    for (const object::PartInfo& part : info.parts) {
+      if (!has_checksum || listed == 0) break;
+      if (part.number <= p.part_number_marker) continue;
+      pugi::xml_node n = parts.append_child("Part");
+      Add(n, "PartNumber", part.number);
+      Add(n, "Size", static_cast<int64_t>(part.size));
+      if (!part.checksum_b64.empty()) Add(n, algo_element.c_str(), part.checksum_b64);
+      --listed;
+    }
+  }
+  if (p.storage_class) {
+    Add(root, "StorageClass", info.storage_class.empty() ? "STANDARD" : info.storage_class);
+  }
+  if (p.size) Add(root, "ObjectSize", static_cast<int64_t>(info.size));
   return Save(doc);
 }
 

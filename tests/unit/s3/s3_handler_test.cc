@@ -136,6 +136,11 @@ void test_listing(void** state) {
   assert_string_equal(
       ErrorCode(Do(f, "GET", "/bkt5", "list-type=2&continuation-token=%21%21")).c_str(),
       "InvalidArgument");
+  // An empty continuation-token is no token: the listing starts at start-after.
+  TestResponse empty_token = Do(f, "GET", "/bkt5", "list-type=2&continuation-token=&start-after=b");
+  assert_int_equal(empty_token.status, 200);
+  assert_true(empty_token.body.find("<Key>b/1</Key>") != std::string::npos);
+  assert_true(empty_token.body.find("<Key>a</Key>") == std::string::npos);
   assert_string_equal(ErrorCode(Do(f, "GET", "/bkt5", "encoding-type=xml")).c_str(),
                       "InvalidArgument");
   TestResponse v1 = Do(f, "GET", "/bkt5", "marker=a");

@@ -109,7 +109,7 @@ void test_list_v1_and_url_encoding(void** state) {
   pugi::xml_node r2 = Parse(d2, ListObjectsV1Xml(p, SampleList(true), kOwner), "ListBucketResult");
   assert_string_equal(Text(r2, "NextMarker").c_str(), "x%2By/");
   assert_string_equal(Text(r2, "EncodingType").c_str(), "url");
-  assert_string_equal(Text(r2, "Prefix").c_str(), "a%20b");
+  assert_string_equal(Text(r2, "Prefix").c_str(), "a b");  // v1: as sent, never encoded
   assert_string_equal(Text(r2, "Marker").c_str(), "m%2B");
   assert_string_equal(Text(r2.child("Contents"), "Key").c_str(), "a%20b%26c%3C");
   assert_string_equal(Text(r2.child("CommonPrefixes"), "Prefix").c_str(), "dir/");
@@ -333,6 +333,61 @@ void test_bounded_body(void** state) {
   assert_int_equal(out.size(), 100000);
 }
 
+void test_object_attributes(void** state) {
+  (void)state;
+  object::ObjectInfo info;
+  info.etag = "abc-3";
+  info.size = 12;
+  info.checksum_algo = hash::ChecksumAlgo::kCrc32;
+  info.checksum_b64 = "AAAAAA==-3";
+  for (int i = 1; i <= 3; ++i) info.parts.push_back({i, "e", 4, 0, "p" + std::to_string(i)});
+  ObjectAttributesParams all{true, true, true, true, true, 2, 0};
+  pugi::xml_document d;
+  pugi::xml_node r = Parse(d, ObjectAttributesXml(all, info), "GetObjectAttributesResponse");
+  assert_string_equal(Text(r, "ETag").c_str(), "abc-3");  // unquoted
+  assert_string_equal(Text(r.child("Checksum"), "ChecksumCRC32").c_str(), "AAAAAA==");
+  assert_string_equal(Text(r.child("Checksum"), "ChecksumType").c_str(), "COMPOSITE");
+  pugi::xml_node parts = r.child("ObjectParts");
+  assert_string_equal(Text(parts, "PartsCount").c_str(), "3");
+  assert_string_equal(Text(parts, "IsTruncated").c_str(), "true");
+  assert_string_equal(Text(parts, "NextPartNumberMarker").c_str(), "2");
+  std::vector<std::string> listed;
+  for (pugi::xml_node p : parts.children("Part")) listed.push_back(Text(p, "ChecksumCRC32"));
+  assert_true((listed == std::vector<std::string>{"p1", "p2"}));
+  assert_string_equal(Text(r, "StorageClass").c_str(), "STANDARD");
+  assert_string_equal(Text(r, "ObjectSize").c_str(), "12");
+  // The last page, after marker 2.
+  ObjectAttributesParams rest{false, false, true, false, false, 2, 2};
+  pugi::xml_document d2;
+  pugi::xml_node r2 = Parse(d2, ObjectAttributesXml(rest, info), "GetObjectAttributesResponse");
+  assert_false(static_cast<bool>(r2.child("ETag")));
+  assert_string_equal(Text(r2.child("ObjectParts"), "IsTruncated").c_str(), "false");
+  assert_string_equal(Text(r2.child("ObjectParts").child("Part"), "PartNumber").c_str(), "3");
+  // A single-part object: FULL_OBJECT, no ObjectParts.
+  info.parts.clear();
+  info.checksum_b64 = "AAAAAA==";
+  pugi::xml_document d3;
+  pugi::xml_node r3 = Parse(d3, ObjectAttributesXml(all, info), "GetObjectAttributesResponse");
+  assert_string_equal(Text(r3.child("Checksum"), "ChecksumType").c_str(), "FULL_OBJECT");
+  assert_false(static_cast<bool>(r3.child("ObjectParts")));
+}
+
+void test_list_buckets_page(void** state) {
+  (void)state;
+  std::vector<object::BucketInfo> buckets = {{"one", 0}};
+  pugi::xml_document d;
+  ListBucketsPage page{"us-east-1", "dG9r", "o", true};
+  pugi::xml_node r = Parse(d, ListBucketsXml(buckets, kOwner, page), "ListAllMyBucketsResult");
+  assert_string_equal(Text(r, "ContinuationToken").c_str(), "dG9r");
+  assert_string_equal(Text(r, "Prefix").c_str(), "o");
+  assert_string_equal(Text(r.child("Buckets").child("Bucket"), "BucketRegion").c_str(),
+                      "us-east-1");
+  pugi::xml_document d2;
+  pugi::xml_node r2 = Parse(d2, ListBucketsXml(buckets, kOwner), "ListAllMyBucketsResult");
+  assert_false(static_cast<bool>(r2.child("ContinuationToken")));
+  assert_false(static_cast<bool>(r2.child("Prefix")));
+}
+
 }  // namespace
 
 int main() {
@@ -346,6 +401,8 @@ int main() {
       cmocka_unit_test(test_parse_delete),
       cmocka_unit_test(test_parse_bucket_config),
       cmocka_unit_test(test_bounded_body),
+      cmocka_unit_test(test_object_attributes),
+      cmocka_unit_test(test_list_buckets_page),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

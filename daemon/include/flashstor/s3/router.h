@@ -57,6 +57,7 @@ enum class OpId : uint8_t {
   kCompleteMultipartUpload,
   kAbortMultipartUpload,
   kListParts,
+  kGetObjectAttributes,
   kCount,
 };
 

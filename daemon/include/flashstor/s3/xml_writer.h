@@ -30,7 +30,15 @@ struct ErrorContext {
 };
 std::string ErrorXml(const ApiError& error, const ErrorContext& ctx);
 
-std::string ListBucketsXml(std::span<const object::BucketInfo> buckets, const Owner& owner);
+// What a ListBuckets page adds to the bucket list.
+struct ListBucketsPage {
+  std::string_view region;              // <BucketRegion> of every bucket; empty: none
+  std::string_view continuation_token;  // for the next page; empty: this is the last one
+  std::string_view prefix;              // echoed as <Prefix> when prefix_sent
+  bool prefix_sent = false;
+};
+std::string ListBucketsXml(std::span<const object::BucketInfo> buckets, const Owner& owner,
+                           const ListBucketsPage& page = {});
 
 struct ListObjectsParams {
   std::string_view bucket;
@@ -71,6 +79,18 @@ std::string InitiateMultipartUploadXml(std::string_view bucket, std::string_view
                                        std::string_view upload_id);
 std::string CompleteMultipartUploadXml(std::string_view location, std::string_view bucket,
                                        std::string_view key, const object::ObjectInfo& info);
+
+// GetObjectAttributes: the attributes asked for (x-amz-object-attributes) and the page of
+// parts (ObjectParts of a multipart object).
+struct ObjectAttributesParams {
+  bool etag = false, checksum = false, parts = false, storage_class = false, size = false;
+  int max_parts = 1000;
+  int part_number_marker = 0;
+};
+// The ETag goes unquoted, as AWS sends it here (and only here). Checksum carries its
+// ChecksumType: COMPOSITE for a multipart "<b64>-N" value (sent without the "-N"),
+// FULL_OBJECT otherwise. Part elements are listed only when the object has a checksum.
+std::string ObjectAttributesXml(const ObjectAttributesParams& p, const object::ObjectInfo& info);
 
 struct ListPartsParams {
   std::string_view bucket, key, upload_id;
