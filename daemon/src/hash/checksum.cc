@@ -58,7 +58,43 @@ std::string BigEndian(T value) {
   return out;
 }
 
+template <typename T>
+std::optional<T> FromBigEndian(std::string_view raw) {
+  if (raw.size() != sizeof(T)) return std::nullopt;
+  T value = 0;
+  for (char c : raw) value = static_cast<T>(value << 8) | static_cast<uint8_t>(c);
+  return value;
+}
+
+template <typename T>
+std::optional<std::string> Combine(std::string_view raw_a, std::string_view raw_b,
+                                   uint64_t length_b, T (*combine)(T, T, uint64_t)) {
+  std::optional<T> b = FromBigEndian<T>(raw_b);
+  std::optional<T> a = raw_a.empty() ? std::optional<T>(0) : FromBigEndian<T>(raw_a);
+  if (!a || !b) return std::nullopt;
+  return BigEndian(raw_a.empty() ? *b : combine(*a, *b, length_b));
+}
+
 }  // namespace
+
+bool CombinableChecksum(ChecksumAlgo algo) {
+  return algo == ChecksumAlgo::kCrc32 || algo == ChecksumAlgo::kCrc32c ||
+         algo == ChecksumAlgo::kCrc64Nvme;
+}
+
+std::optional<std::string> CombineChecksums(ChecksumAlgo algo, std::string_view raw_a,
+                                            std::string_view raw_b, uint64_t length_b) {
+  switch (algo) {
+    case ChecksumAlgo::kCrc32:
+      return Combine<uint32_t>(raw_a, raw_b, length_b, Crc32Combine);
+    case ChecksumAlgo::kCrc32c:
+      return Combine<uint32_t>(raw_a, raw_b, length_b, Crc32cCombine);
+    case ChecksumAlgo::kCrc64Nvme:
+      return Combine<uint64_t>(raw_a, raw_b, length_b, Crc64NvmeCombine);
+    default:
+      return std::nullopt;
+  }
+}
 
 std::optional<ChecksumAlgo> ParseChecksumAlgo(std::string_view name) {
   for (const auto& info : kAlgos) {

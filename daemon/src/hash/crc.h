@@ -14,4 +14,10 @@ uint32_t Crc32cUpdate(uint32_t crc, std::span<const uint8_t> data);
 // CRC-64/NVME (check 0xAE8B14860A799888), crcutil's table-driven GenericCrc.
 uint64_t Crc64NvmeUpdate(uint64_t crc, std::span<const uint8_t> data);
 
+// The CRC of A followed by B from crc(A), crc(B) and B's length, without the data (crcutil's
+// GF(2) arithmetic, as zlib's crc32_combine): full-object checksums of multipart uploads.
+uint32_t Crc32Combine(uint32_t crc_a, uint32_t crc_b, uint64_t length_b);
+uint32_t Crc32cCombine(uint32_t crc_a, uint32_t crc_b, uint64_t length_b);
+uint64_t Crc64NvmeCombine(uint64_t crc_a, uint64_t crc_b, uint64_t length_b);
+
 }  // namespace flashstor::hash

@@ -38,6 +38,12 @@ struct ErasureSet::CommitPlan {
 
 namespace internal {
 
+// An upload whose object gets a FULL_OBJECT checksum carries this pair in its metadata
+// (UploadMeta has no field for it); Complete removes it from the object's metadata. No
+// client header can produce the name: only x-amz-meta-* and standard headers are stored.
+inline constexpr std::string_view kFullObjectChecksumKey = "%checksum-type";
+inline constexpr std::string_view kFullObjectChecksumValue = "FULL_OBJECT";
+
 struct WrittenData {
   uint64_t size = 0;
   bool inlined = false;

@@ -58,6 +58,28 @@ Result<std::string> CompositeChecksum(hash::ChecksumAlgo algo, const std::vector
   return sum.final_b64() + "-" + std::to_string(parts.size());
 }
 
+// FULL_OBJECT checksum: the CRC of the whole object, combined from the parts' CRCs.
+Result<std::string> FullObjectChecksum(hash::ChecksumAlgo algo,
+                                       const std::vector<PartMeta>& parts) {
+  std::string whole;
+  for (const PartMeta& p : parts) {
+    auto raw = hash::Base64Decode(p.checksum_b64);
+    if (!raw || raw->empty()) return Err(Code::kInvalidPart, "part has no checksum");
+    auto combined = hash::CombineChecksums(algo, whole, *raw, p.size);
+    if (!combined) return Err(Code::kInvalidPart, "part checksum malformed");
+    whole = std::move(*combined);
+  }
+  return hash::Base64Encode({reinterpret_cast<const unsigned char*>(whole.data()), whole.size()});
+}
+
+// Removes the FULL_OBJECT marker from the upload's metadata; true when it was there.
+bool TakeFullObjectMarker(Metadata& metadata) {
+  const size_t before = metadata.size();
+  std::erase_if(metadata,
+                [](const auto& kv) { return kv.first == internal::kFullObjectChecksumKey; });
+  return metadata.size() != before;
+}
+
 Status CheckPartList(const std::vector<CompletePart>& want) {
   if (want.empty()) return Status(Code::kMalformedXml, "no parts");
   if (want.size() > static_cast<size_t>(kMaxPartNumber)) {
@@ -87,9 +109,11 @@ Result<ObjectMeta> MultipartObjectMeta(const UploadMeta& upload,
   meta.content_type = upload.content_type;
   meta.storage_class = upload.storage_class;
   meta.metadata = upload.metadata;
+  const bool full_object = TakeFullObjectMarker(meta.metadata);
   meta.checksum_algo = upload.checksum_algo;
   if (upload.checksum_algo != hash::ChecksumAlgo::kNone) {
-    auto sum = CompositeChecksum(upload.checksum_algo, parts);
+    auto sum = full_object ? FullObjectChecksum(upload.checksum_algo, parts)
+                           : CompositeChecksum(upload.checksum_algo, parts);
     if (!sum) return std::unexpected(sum.error());
     meta.checksum_b64 = *sum;
   }

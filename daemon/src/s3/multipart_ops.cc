@@ -1,5 +1,6 @@
 // Multipart uploads: CreateMultipartUpload, UploadPart, UploadPartCopy,
 // CompleteMultipartUpload, AbortMultipartUpload, ListParts, ListMultipartUploads.
+#include <map>
 #include <memory>
 #include <string>
 
@@ -34,6 +35,71 @@ ApiError ReadCount(const OpContext& ctx, std::string_view name, int def, int max
   return {};
 }
 
+// x-amz-checksum-type of CreateMultipartUpload, with AWS's pairs: FULL_OBJECT for the CRCs
+// (CRC64NVME's only type, and its default), COMPOSITE for CRC32, CRC32C, SHA1, SHA256.
+ApiError ReadChecksumType(const OpContext& ctx, hash::ChecksumAlgo algo, bool& full_object) {
+  std::string_view type = ctx.header("x-amz-checksum-type");
+  full_object = algo == hash::ChecksumAlgo::kCrc64Nvme;
+  if (type.empty()) return {};
+  if (algo == hash::ChecksumAlgo::kNone) {
+    return ApiError(Code::kInvalidRequest,
+                    "The x-amz-checksum-type header can only be used with the "
+                    "x-amz-checksum-algorithm header.");
+  }
+  if (IEquals(type, "FULL_OBJECT")) {
+    full_object = true;
+  } else if (IEquals(type, "COMPOSITE")) {
+    full_object = false;
+  } else {
+    return ApiError(Code::kInvalidRequest, "Value for x-amz-checksum-type header is invalid.");
+  }
+  if (full_object && !hash::CombinableChecksum(algo)) {
+    return ApiError(Code::kInvalidRequest,
+                    "The FULL_OBJECT checksum type cannot be used with this checksum algorithm.");
+  }
+  if (!full_object && algo == hash::ChecksumAlgo::kCrc64Nvme) {
+    return ApiError(Code::kInvalidRequest,
+                    "The COMPOSITE checksum type cannot be used with the crc64nvme checksum "
+                    "algorithm.");
+  }
+  return {};
+}
+
+// The whole-object checksum a Complete may carry (x-amz-checksum-<algo>), checked against
+// the CRC combined from the listed parts before anything is committed. Only FULL_OBJECT
+// values (no "-N") are checked; kChecksumMismatch (BadDigest) when they differ.
+ApiError CheckFullObjectChecksum(OpContext& ctx, const std::vector<object::CompletePart>& want) {
+  for (hash::ChecksumAlgo algo :
+       {hash::ChecksumAlgo::kCrc32, hash::ChecksumAlgo::kCrc32c, hash::ChecksumAlgo::kCrc64Nvme}) {
+    std::string_view sent = ctx.header(hash::ChecksumHeader(algo));
+    if (sent.empty() || sent.find('-') != std::string_view::npos) continue;
+    std::map<int, object::PartInfo> have;
+    for (int marker = 0;;) {
+      Result<object::ListPartsResult> page = ctx.layer.list_parts(
+          ctx.res.bucket, ctx.res.key, ctx.param_value("uploadId"), marker, kMaxListEntries);
+      if (!page) return page.error();
+      for (object::PartInfo& p : page->parts) have[p.number] = std::move(p);
+      if (!page->truncated) break;
+      marker = page->next_part_number_marker;
+    }
+    std::string whole;
+    for (const object::CompletePart& part : want) {
+      auto it = have.find(part.number);
+      std::optional<std::string> raw;
+      if (it != have.end()) raw = hash::Base64Decode(it->second.checksum_b64);
+      if (!raw || raw->empty()) return Code::kInvalidPart;  // Complete would refuse it too
+      std::optional<std::string> combined =
+          hash::CombineChecksums(algo, whole, *raw, it->second.size);
+      if (!combined) return Code::kInvalidPart;
+      whole = std::move(*combined);
+    }
+    std::string b64 =
+        hash::Base64Encode({reinterpret_cast<const unsigned char*>(whole.data()), whole.size()});
+    if (b64 != sent) return Code::kChecksumMismatch;
+  }
+  return {};
+}
+
 std::string Location(const OpContext& ctx) {
   std::string loc = ctx.ex.secure() ? "https://" : "http://";
   loc.append(ctx.req.host);
@@ -61,11 +127,14 @@ ApiError CreateMultipartUpload(OpContext& ctx) {
     }
     algo = *a;
   }
+  FS_S3_RETURN_IF_ERROR(ReadChecksumType(ctx, algo, options.full_object_checksum));
   Result<std::string> id =
       ctx.layer.new_multipart_upload(ctx.res.bucket, ctx.res.key, options, algo);
   if (!id) return id.error();
   if (algo != hash::ChecksumAlgo::kNone) {
     ctx.response().add_header("x-amz-checksum-algorithm", hash::ChecksumAlgoName(algo));
+    ctx.response().add_header("x-amz-checksum-type",
+                              options.full_object_checksum ? "FULL_OBJECT" : "COMPOSITE");
   }
   return SendXml(ctx, 200, InitiateMultipartUploadXml(ctx.res.bucket, ctx.res.key, *id));
 }
@@ -117,6 +186,7 @@ ApiError CompleteMultipartUpload(OpContext& ctx) {
   if (!parts) return parts.error();
   object::WritePrecondition precondition;
   FS_S3_RETURN_IF_ERROR(ReadWritePrecondition(ctx.req, /*allow_if_none_match=*/true, precondition));
+  FS_S3_RETURN_IF_ERROR(CheckFullObjectChecksum(ctx, *parts));
   Result<object::ObjectInfo> info = ctx.layer.complete_multipart_upload(
       ctx.res.bucket, ctx.res.key, ctx.param_value("uploadId"), *parts, precondition);
   if (!info) return info.error();

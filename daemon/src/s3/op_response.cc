@@ -20,6 +20,9 @@ ApiError SendEmpty(OpContext& ctx, int status) {
 void AddChecksumHeader(OpContext& ctx, hash::ChecksumAlgo algo, std::string_view b64) {
   if (algo == hash::ChecksumAlgo::kNone || b64.empty()) return;
   ctx.response().add_header(hash::ChecksumHeader(algo), b64);
+  // A multipart COMPOSITE value ends in "-<parts>"; anything else covers the whole object.
+  const bool composite = b64.find('-') != std::string_view::npos;
+  ctx.response().add_header("x-amz-checksum-type", composite ? "COMPOSITE" : "FULL_OBJECT");
 }
 
 }  // namespace flashstor::s3

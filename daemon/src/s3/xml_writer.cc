@@ -280,6 +280,8 @@ std::string CompleteMultipartUploadXml(std::string_view location, std::string_vi
   if (info.checksum_algo != hash::ChecksumAlgo::kNone && !info.checksum_b64.empty()) {
     std::string name = "Checksum" + std::string(hash::ChecksumAlgoName(info.checksum_algo));
     Add(root, name.c_str(), info.checksum_b64);
+    const bool composite = info.checksum_b64.find('-') != std::string::npos;
+    Add(root, "ChecksumType", composite ? "COMPOSITE" : "FULL_OBJECT");
   }
   return Save(doc);
 }

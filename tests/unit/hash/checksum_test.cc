@@ -174,6 +174,37 @@ void test_names(void**) {
   assert_true(ChecksumHeader(ChecksumAlgo::kNone).empty());
 }
 
+// Combining the CRCs of pieces gives the CRC of the whole, for every combinable algorithm
+// and split point (including empty pieces); other algorithms refuse.
+void test_combine(void** state) {
+  (void)state;
+  std::mt19937 rng(11);
+  std::string data(3000, '\0');
+  for (char& c : data) c = static_cast<char>(rng());
+  for (ChecksumAlgo algo :
+       {ChecksumAlgo::kCrc32, ChecksumAlgo::kCrc32c, ChecksumAlgo::kCrc64Nvme}) {
+    assert_true(flashstor::hash::CombinableChecksum(algo));
+    Checksum whole(algo);
+    whole.update(data);
+    for (size_t cut : {size_t{0}, size_t{1}, size_t{1000}, size_t{2999}, size_t{3000}}) {
+      Checksum a(algo), b(algo);
+      a.update(std::string_view(data).substr(0, cut));
+      b.update(std::string_view(data).substr(cut));
+      auto combined =
+          flashstor::hash::CombineChecksums(algo, a.final_raw(), b.final_raw(), data.size() - cut);
+      assert_true(combined.has_value());
+      assert_true(*combined == whole.final_raw());
+    }
+    // An empty A: the whole is B.
+    auto only_b = flashstor::hash::CombineChecksums(algo, "", whole.final_raw(), data.size());
+    assert_true(only_b.has_value() && *only_b == whole.final_raw());
+    assert_false(flashstor::hash::CombineChecksums(algo, "x", whole.final_raw(), 1).has_value());
+  }
+  assert_false(flashstor::hash::CombinableChecksum(ChecksumAlgo::kSha256));
+  assert_false(flashstor::hash::CombineChecksums(ChecksumAlgo::kSha1, "", std::string(20, 'a'), 1)
+                   .has_value());
+}
+
 }  // namespace
 
 int main() {
@@ -183,6 +214,7 @@ int main() {
       cmocka_unit_test(test_incremental_equals_one_shot),
       cmocka_unit_test(test_move),
       cmocka_unit_test(test_names),
+      cmocka_unit_test(test_combine),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

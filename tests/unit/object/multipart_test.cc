@@ -270,6 +270,33 @@ void test_repeated_complete_answers_the_same(void**) {
                    Code::kNoSuchUpload);
 }
 
+// FULL_OBJECT: the object's checksum is the CRC of all its bytes (combined from the parts'
+// CRCs), and the upload's internal marker never reaches the object's metadata.
+void test_full_object_checksum(void**) {
+  Fixture f(4);
+  object::PutOptions opts;
+  opts.full_object_checksum = true;
+  opts.metadata = {{"x-amz-meta-a", "b"}};
+  assert_int_equal(
+      f.e->new_multipart_upload("bucket", "k", opts, hash::ChecksumAlgo::kSha256).error().code(),
+      Code::kInvalidRequest);
+  auto id = f.e->new_multipart_upload("bucket", "k", opts, hash::ChecksumAlgo::kCrc32c);
+  assert_true(id.has_value());
+  std::string a = RandomData(5 * kMiB, 8), b = RandomData(777, 9);
+  auto p1 = PutPart(*f.e, "k", *id, 1, a, hash::ChecksumAlgo::kCrc32c);
+  auto p2 = PutPart(*f.e, "k", *id, 2, b, hash::ChecksumAlgo::kCrc32c);
+  auto info =
+      f.e->complete_multipart_upload("bucket", "k", *id, {{1, p1->etag, ""}, {2, p2->etag, ""}});
+  assert_true(info.has_value());
+  hash::Checksum whole(hash::ChecksumAlgo::kCrc32c);
+  whole.update(a + b);
+  assert_string_equal(info->checksum_b64.c_str(), whole.final_b64().c_str());
+  auto head = f.e->get_object_info("bucket", "k");
+  assert_string_equal(head->checksum_b64.c_str(), whole.final_b64().c_str());
+  assert_int_equal(head->metadata.size(), 1);
+  assert_string_equal(head->metadata[0].first.c_str(), "x-amz-meta-a");
+}
+
 }  // namespace
 
 int main() {
@@ -281,6 +308,7 @@ int main() {
       cmocka_unit_test(test_upload_left_by_crash_is_completed),
       cmocka_unit_test(test_failed_complete_keeps_upload),
       cmocka_unit_test(test_repeated_complete_answers_the_same),
+      cmocka_unit_test(test_full_object_checksum),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

@@ -76,6 +76,14 @@ std::string Base64Encode(std::span<const unsigned char> bytes);
 // whitespace). "" decodes to "".
 std::optional<std::string> Base64Decode(std::string_view b64);
 
+// True for the algorithms whose checksum of a whole object can be combined from its parts'
+// (CRC32, CRC32C, CRC64NVME): the ones AWS allows as multipart FULL_OBJECT checksums.
+bool CombinableChecksum(ChecksumAlgo algo);
+// The raw checksum of A followed by B from the raw (big-endian) checksums of A and B and B's
+// length; raw_a empty means A is empty. nullopt for other algorithms or malformed input.
+std::optional<std::string> CombineChecksums(ChecksumAlgo algo, std::string_view raw_a,
+                                            std::string_view raw_b, uint64_t length_b);
+
 // Incremental checksum of one algorithm (used for composite multipart checksums and
 // by HashingSource).
 // CRC32 is zlib's crc32 (ISA-L crc32_gzip_refl), CRC32C is Castagnoli (ISA-L crc32_iscsi),

@@ -77,6 +77,9 @@ struct PutOptions {
   Metadata metadata;
   int64_t mod_time_ns = 0;  // 0: now
   WritePrecondition precondition;
+  // Multipart only: the object's checksum is the CRC of its whole data (AWS FULL_OBJECT,
+  // combined from the parts' CRCs at Complete) instead of the COMPOSITE "<b64>-N".
+  bool full_object_checksum = false;
 };
 
 // Pull-based reader of one object's bytes (or a range of them).
