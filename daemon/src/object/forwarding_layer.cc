@@ -9,8 +9,8 @@ Status ForwardingLayer::make_bucket(std::string_view bucket) {
 Result<BucketInfo> ForwardingLayer::get_bucket_info(std::string_view bucket) {
   return inner_.get_bucket_info(bucket);
 }
-Result<std::vector<BucketInfo>> ForwardingLayer::list_buckets() {
-  return inner_.list_buckets();
+Result<std::vector<BucketInfo>> ForwardingLayer::list_buckets(const BucketListOptions& options) {
+  return inner_.list_buckets(options);
 }
 Status ForwardingLayer::delete_bucket(std::string_view bucket) {
   return inner_.delete_bucket(bucket);

@@ -21,8 +21,8 @@ auto OffloadingLayer::offload(Fn&& fn) -> decltype(fn()) {
 Status OffloadingLayer::make_bucket(std::string_view bucket) {
   return offload([&] { return inner_.make_bucket(bucket); });
 }
-Result<std::vector<BucketInfo>> OffloadingLayer::list_buckets() {
-  return offload([&] { return inner_.list_buckets(); });
+Result<std::vector<BucketInfo>> OffloadingLayer::list_buckets(const BucketListOptions& options) {
+  return offload([&] { return inner_.list_buckets(options); });
 }
 Status OffloadingLayer::delete_bucket(std::string_view bucket) {
   return offload([&] { return inner_.delete_bucket(bucket); });

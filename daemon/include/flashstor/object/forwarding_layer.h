@@ -12,7 +12,7 @@ class ForwardingLayer : public ObjectLayer {
 
   Status make_bucket(std::string_view bucket) override;
   Result<BucketInfo> get_bucket_info(std::string_view bucket) override;
-  Result<std::vector<BucketInfo>> list_buckets() override;
+  Result<std::vector<BucketInfo>> list_buckets(const BucketListOptions& options) override;
   Status delete_bucket(std::string_view bucket) override;
   Result<ObjectInfo> put_object(std::string_view bucket, std::string_view key,
                                 hash::HashingSource& body, int64_t size,

@@ -15,7 +15,7 @@ class OffloadingLayer final : public ForwardingLayer {
   OffloadingLayer(ObjectLayer& inner, int threads);
 
   Status make_bucket(std::string_view bucket) override;
-  Result<std::vector<BucketInfo>> list_buckets() override;
+  Result<std::vector<BucketInfo>> list_buckets(const BucketListOptions& options) override;
   Status delete_bucket(std::string_view bucket) override;
   Result<ListResult> list_objects(std::string_view bucket, const ListOptions& options) override;
   Result<ListPartsResult> list_parts(std::string_view bucket, std::string_view key,
