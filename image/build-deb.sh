@@ -23,9 +23,11 @@ ROOT="$STAGE/root"
 install -d "$ROOT/DEBIAN" "$ROOT/usr/bin" "$ROOT/usr/lib/systemd/system" \
   "$ROOT/usr/lib/sysusers.d" "$ROOT/usr/lib/tmpfiles.d" "$ROOT/usr/share/flashstor"
 
-install -m 0755 "$FS_BIN" "$ROOT/usr/bin/flashstor"
-# Debug info stays in the build tree; the package ships a stripped binary.
-strip --strip-debug --remove-section=.comment "$ROOT/usr/bin/flashstor"
+# The package ships the binary stripped (ci/split-debug.sh, as `cmake --install` does); its
+# debug symbols go to a separate flashstor-dbgsym .deb (below), which the image does not install.
+DBG="$STAGE/dbgsym"
+"$FS_REPO/ci/split-debug.sh" "$FS_BIN" "$ROOT/usr/bin/flashstor" "$DBG/usr/lib/debug" >/dev/null ||
+  fs_die "cannot split the debug symbols off $FS_BIN"
 
 # Units: every unit file in units/ (top level), plus drop-in folders such as foo.service.d/.
 shopt -s nullglob
@@ -114,5 +116,26 @@ mkdir -p "$FS_OUT"
 DEB="$FS_OUT/flashstor_${VERSION}_amd64.deb"
 dpkg-deb --root-owner-group -Zxz --build "$ROOT" "$DEB" >/dev/null
 ln -sf "$(basename "$DEB")" "$FS_OUT/flashstor.deb"
+
+# flashstor-dbgsym: /usr/lib/debug/.build-id/NN/REST.debug for the binary above (gdb and
+# debuginfod find it by build-id). Same reproducibility rules; not part of the image.
+install -d "$DBG/DEBIAN"
+cat >"$DBG/DEBIAN/control" <<EOF
+Package: flashstor-dbgsym
+Version: $VERSION
+Architecture: amd64
+Maintainer: Flashstor developers <flashstor@localhost>
+Installed-Size: $(du -sk --apparent-size "$DBG" | cut -f1)
+Depends: flashstor (= $VERSION)
+Section: debug
+Priority: optional
+Description: debug symbols for flashstor
+ The separate debug information of /usr/bin/flashstor, by build-id.
+EOF
+find "$DBG" -exec touch -h -d "@$SDE" {} +
+chmod -R go-w "$DBG"
+DBGDEB="$FS_OUT/flashstor-dbgsym_${VERSION}_amd64.deb"
+dpkg-deb --root-owner-group -Zxz --build "$DBG" "$DBGDEB" >/dev/null
+fs_log "built $DBGDEB ($(fs_human_size "$(stat -c %s "$DBGDEB")"))"
 fs_log "built $DEB ($(fs_human_size "$(stat -c %s "$DEB")"), sha256 $(sha256sum "$DEB" | cut -c1-64))"
 dpkg-deb --contents "$DEB" | awk '{print "  " $6}' | grep -v '/$' >&2
