@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make bench`: measures flashstor against references run on this machine in the same run
-# (nginx serving the same objects, raw ISA-L, itself healthy) and prints ratios; never fails on
-# slowness. Usage: ci/bench.sh BUILD_DIR   (docs/bench.md explains every figure)
+# (nginx serving the same objects, an S3 peer — Ceph radosgw on a throwaway one-node cluster
+# when installed —, raw ISA-L, itself healthy) and prints ratios; never fails on slowness.
+# Usage: ci/bench.sh BUILD_DIR   (docs/bench.md explains every figure)
 # Env: BENCH_SECONDS (timed run length, default 10), FLASHSTOR_BENCH_DIR (scratch, default
 # /var/tmp/flashstor-bench; wiped at start).
 set -euo pipefail
@@ -22,8 +23,10 @@ if [ ! -x "$loadgen" ] || [ ! -x "$isal" ]; then
   cmake --build "$build" --target flashstor_loadgen isal_bench -j 2 >/dev/null
 fi
 
+# A peer cluster left by an interrupted run: stop its daemons before wiping their files.
+[ -d "$scratch/peer" ] && "$repo/tests/bench/radosgw.sh" down "$scratch/peer" 2>/dev/null
 rm -rf "$scratch" "$out"
-mkdir -p "$scratch"/{drives,www/bench,nginx/tmp,third} "$out/raw"
+mkdir -p "$scratch"/{drives,www/bench,nginx/tmp} "$out/raw"
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 # Credentials for this run only; the loadgen reads them from the environment, not argv.
@@ -52,11 +55,12 @@ fs_url=http://127.0.0.1:$fs_port
 ngx_url=http://127.0.0.1:$ngx_port
 fs_pid=""
 ngx_pid=""
-third_pid=""
+peer_pid=""
 
-cleanup() {
-  for p in $fs_pid $ngx_pid $third_pid; do kill "$p" 2>/dev/null || true; done
-  for p in $fs_pid $ngx_pid $third_pid; do wait "$p" 2>/dev/null || true; done
+cleanup() {  # the radosgw peer's wrapper tears its cluster down on TERM (a few seconds)
+  for p in $fs_pid $ngx_pid $peer_pid; do kill "$p" 2>/dev/null || true; done
+  for p in $fs_pid $ngx_pid $peer_pid; do wait "$p" 2>/dev/null || true; done
+  fs_pid="" ngx_pid="" peer_pid=""
 }
 trap cleanup EXIT
 
@@ -65,6 +69,8 @@ report() {  # stops the servers, frees the object data, prints the table, writes
   cleanup
   trap - EXIT
   rm -rf "$scratch/drives" "$scratch/www" "$scratch/disk4.away" "$scratch/third"  # logs stay
+  # The peer's wrapper removed its store; keep its logs only when it failed.
+  [ -s "$scratch/peer/endpoint" ] && rm -rf "$scratch/peer"
   python3 "$repo/tests/bench/bench_report.py" "$out" | tee "$out/table.txt"
   echo "bench: results in $out/results.json" >&2
 }
@@ -78,9 +84,11 @@ rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; 
 now_ns() { date +%s%N; }
 
 # --- servers ---------------------------------------------------------------------------------
-spawn_flashstor() {
-  "$bin" server --address "127.0.0.1:$fs_port" "$scratch/drives/disk{1...4}" \
-    >"$scratch/flashstor.out" 2>>"$scratch/flashstor.log" &
+spawn_flashstor() {  # [LOG [flags...]]: stderr appended to LOG (default flashstor.log)
+  local log=${1:-$scratch/flashstor.log}
+  shift $(($# > 0 ? 1 : 0))
+  "$bin" server --address "127.0.0.1:$fs_port" "$@" "$scratch/drives/disk{1...4}" \
+    >"$scratch/flashstor.out" 2>>"$log" &
   fs_pid=$!
 }
 start_flashstor() {  # waits for the "API:" line (30 s at most)
@@ -161,13 +169,15 @@ lg() {
   [ $rc -le 0 ] || note "$name: loadgen exit $rc (1: set-up failed, 3: some requests failed)"
   return 0
 }
-# Wait until a GET of key 0 answers 200; prints milliseconds from the given start (ns).
+# Wait until a GET of key 0 answers 200; prints microseconds from the given start (realtime
+# ns) to that answer (the loadgen's clock when it read it: its own exit is not counted).
 wait_ready_ms() {
-  local url=$1 t0=$2
+  local url=$1 t0=$2 answer
   shift 2
-  if "$loadgen" --endpoint "$url" --bucket bench --op wait --duration 30 --timeout 2 "$@" \
-    >/dev/null 2>&1; then
-    echo $((($(now_ns) - t0) / 1000))
+  if answer=$("$loadgen" --endpoint "$url" --bucket bench --op wait --duration 30 --timeout 2 \
+    --json "$@" 2>/dev/null); then
+    python3 -c 'import json, sys; print((json.loads(sys.argv[1])["ready_realtime_ns"] - int(sys.argv[2])) // 1000)' \
+      "$answer" "$t0" 2>/dev/null || echo ""
   else
     echo ""
   fi
@@ -221,15 +231,38 @@ for s in "${sizes[@]}"; do
   lg "ngx_get_$l" "$ngx_url" --no-sign --op get --duration "$secs" "${common[@]}"
 done
 
+# 4 KiB at more concurrencies (c=8 is above): GET at 1, 64, 256, 1024 and PUT at 256, on the
+# keys written above.
+small=(--size 4096 --keys 256 --prefix 4k --duration "$secs")
+for c in 1 64 256 1024; do
+  lg "fs_get_4k_c$c" "$fs_url" --op get --concurrency "$c" "${small[@]}"
+  lg "ngx_get_4k_c$c" "$ngx_url" --no-sign --op get --concurrency "$c" "${small[@]}"
+done
+lg fs_put_4k_c256 "$fs_url" --op put --concurrency 256 "${small[@]}"
+if [ "$nginx_dav" = yes ]; then
+  lg ngx_put_4k_c256 "$ngx_url" --no-sign --op put --concurrency 256 "${small[@]}"
+fi
+
+# ListObjectsV2: 1,000 empty objects under one prefix, then first pages of 1,000 keys, one
+# request at a time (a page's latency is the figure).
+list_fill=(--op fill --size 0 --keys 1000 --prefix ls --concurrency 8 --duration 300)
+list_run=(--op list --keys 1000 --prefix ls --concurrency 1 --duration "$secs")
+lg fs_list_fill "$fs_url" "${list_fill[@]}"
+lg fs_list "$fs_url" "${list_run[@]}"
+
 # Start-up: exec to the first 200 on a GET of an existing object (median of 3), both servers.
+# Flashstor runs with --log-level debug here: it logs each start-up phase's duration
+# ("start-up phase PHASE=... DURATION_US=...") and its clock at static initialisation, from
+# which the time before it (fork, exec, dynamic linking) is the difference to t0.
 fs_start=()
 ngx_start=()
-for _ in 1 2 3; do
+for i in 1 2 3; do
   stop_flashstor
   own "$scratch/drives"  # outside the timed span
   t0=$(now_ns)
-  spawn_flashstor
+  spawn_flashstor "$scratch/startup-$i.log" --log-level debug
   fs_start+=("$(wait_ready_ms "$fs_url" "$t0" --size 4096 --prefix 4k)")
+  echo "t0_realtime_ns $t0" >>"$scratch/startup-$i.log"
   stop_nginx
   t0=$(now_ns)
   start_nginx
@@ -238,6 +271,29 @@ done
 median() { printf '%s\n' "$@" | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {if (NR) print a[int((NR+1)/2)]}'; }
 figure startup_us "$(median "${fs_start[@]}")"
 figure nginx_startup_us "$(median "${ngx_start[@]}")"
+# Per phase, the median of the three runs (microseconds). "exec" is t0 (just before the shell
+# forks the daemon) to the daemon's clock at static initialisation.
+phases=(exec process config listeners privileges drives engine serving first-request)
+for ph in "${phases[@]}"; do
+  vals=()
+  for i in 1 2 3; do
+    f=$scratch/startup-$i.log
+    if [ "$ph" = exec ]; then
+      v=$(awk '/start-up clock/ {for (i = 1; i <= NF; i++) if ($i ~ /^START_REALTIME_NS=/) {
+                 split($i, a, "="); s = a[2]}}
+               /^t0_realtime_ns / {t = $2}
+               END {if (s && t) printf "%d", (s - t) / 1000}' "$f" 2>/dev/null)
+    else
+      v=$(awk -v ph="$ph" '/start-up phase/ && index($0, "PHASE=" ph " ") {
+                 for (i = 1; i <= NF; i++) if ($i ~ /^DURATION_US=/) {split($i, a, "="); print a[2]; exit}}' \
+        "$f" 2>/dev/null)
+    fi
+    vals+=("$v")
+  done
+  figure "startup_phase_${ph}_us" "$(median "${vals[@]}")"
+done
+stop_flashstor  # the runs below use the default log level
+start_flashstor || fail "flashstor did not start"
 
 # Idle keep-alive connections on the freshly started servers: 1,000 connections (one 4 KiB GET
 # each) held open, then 1,000 more. The growth from the second thousand is the per-connection
@@ -316,47 +372,98 @@ stop_flashstor
 if "$bin" admin heal --help >/dev/null 2>&1; then heal_cli=available; else heal_cli=absent; fi
 figure heal_cli "$heal_cli"
 
-# Binary size.
+# Binary size: as built (with debug info) and as installed (ci/split-debug.sh, what
+# `cmake --install` and the package ship: stripped, debug symbols in a separate file).
 figure binary_bytes "$(stat -c %s "$bin")"
 figure text_bytes "$(size "$bin" | awk 'NR == 2 {print $1}')"  # size(1) "text": code + rodata
+if split=$("$repo/ci/split-debug.sh" "$bin" "$scratch/installed/flashstor" "$scratch/installed/debug" 2>/dev/null); then
+  figure installed_bytes "$(stat -c %s "$(sed -n 1p <<<"$split")")"
+  figure debug_file_bytes "$(stat -c %s "$(sed -n 2p <<<"$split")")"
+fi
+rm -rf "$scratch/installed"
 
-# A third S3 server, if one is installed (none is expected on the appliance build host).
-third=""
-for c in minio versitygw s3proxy; do command -v "$c" >/dev/null 2>&1 && { third=$c; break; }; done
-figure third_server "${third:-not-installed}"
-if [ -n "$third" ]; then
-  tp=$(free_port)
-  case "$third" in
-  minio)
-    MINIO_ROOT_USER=$AWS_ACCESS_KEY_ID MINIO_ROOT_PASSWORD=$secret \
-      minio server --quiet --address "127.0.0.1:$tp" "$scratch/third" >/dev/null 2>&1 &
-    ;;
-  versitygw)
-    ROOT_ACCESS_KEY=$AWS_ACCESS_KEY_ID ROOT_SECRET_KEY=$secret \
-      versitygw --port "127.0.0.1:$tp" posix "$scratch/third" >/dev/null 2>&1 &
-    ;;
-  s3proxy)
-    printf '%s\n' "s3proxy.endpoint=http://127.0.0.1:$tp" "s3proxy.authorization=aws-v2-or-v4" \
-      "s3proxy.identity=$AWS_ACCESS_KEY_ID" "s3proxy.credential=$secret" \
-      "jclouds.provider=filesystem" "jclouds.filesystem.basedir=$scratch/third" \
-      >"$scratch/s3proxy.conf"
-    s3proxy --properties "$scratch/s3proxy.conf" >/dev/null 2>&1 &
-    ;;
-  esac
-  third_pid=$!
-  t0=$(now_ns)
-  for _ in $(seq 300); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$tp") 2>/dev/null && break
+# The S3 peer: Ceph radosgw on a throwaway one-node cluster (tests/bench/radosgw.sh) when the
+# bench dependencies are installed, else minio / versitygw / s3proxy if one is on PATH. It runs
+# after Flashstor and nginx are stopped, and the same loads are driven against it. Any failure
+# to bring it up is one NOTICE and the bench goes on without it.
+stop_flashstor
+stop_nginx
+peer=""
+peer_url=""
+start_radosgw_peer() {
+  "$repo/tests/bench/radosgw.sh" up "$scratch/peer" 2>"$out/raw/peer.log" &
+  peer_pid=$!
+  for _ in $(seq 3000); do  # 300 s at most (30 s on an idle 2-core machine)
+    [ -s "$scratch/peer/endpoint" ] && break
+    kill -0 "$peer_pid" 2>/dev/null || break
     sleep 0.1
   done
-  "$loadgen" --endpoint "http://127.0.0.1:$tp" --bucket bench --op fill --keys 1 --size 0 \
-    --prefix probe --create-bucket >/dev/null 2>&1 || note "$third: bucket creation failed"
-  for s in "${sizes[@]}"; do
-    l=${label[$s]}
-    common=(--size "$s" --concurrency "${conc[$s]}" --keys "${keys[$s]}" --prefix "$l")
-    lg "third_put_$l" "http://127.0.0.1:$tp" --op put --duration "$secs" "${common[@]}"
-    lg "third_get_$l" "http://127.0.0.1:$tp" --op get --prefill --duration "$secs" "${common[@]}"
-  done
+  if [ -s "$scratch/peer/endpoint" ]; then
+    peer=radosgw
+    peer_url=$(cat "$scratch/peer/endpoint")
+    return 0
+  fi
+  note "$(grep -m1 '^NOTICE' "$out/raw/peer.log" ||
+    echo "NOTICE: radosgw peer: not up within 300 s; the bench goes on without it")"
+  kill "$peer_pid" 2>/dev/null || true
+  wait "$peer_pid" 2>/dev/null || true
+  peer_pid=""
+  return 1
+}
+if command -v radosgw >/dev/null 2>&1 && command -v ceph-mon >/dev/null 2>&1 &&
+  command -v ceph-osd >/dev/null 2>&1; then
+  start_radosgw_peer || true
+else
+  note "NOTICE: radosgw peer: radosgw/ceph-mon/ceph-osd not installed (ci/install-deps.sh bench)"
+fi
+if [ -z "$peer" ]; then
+  for c in minio versitygw s3proxy; do command -v "$c" >/dev/null 2>&1 && { peer=$c; break; }; done
+  if [ -n "$peer" ]; then
+    mkdir -p "$scratch/third"
+    tp=$(free_port)
+    peer_url=http://127.0.0.1:$tp
+    case "$peer" in
+    minio)
+      MINIO_ROOT_USER=$AWS_ACCESS_KEY_ID MINIO_ROOT_PASSWORD=$secret \
+        minio server --quiet --address "127.0.0.1:$tp" "$scratch/third" >/dev/null 2>&1 &
+      ;;
+    versitygw)
+      ROOT_ACCESS_KEY=$AWS_ACCESS_KEY_ID ROOT_SECRET_KEY=$secret \
+        versitygw --port "127.0.0.1:$tp" posix "$scratch/third" >/dev/null 2>&1 &
+      ;;
+    s3proxy)
+      printf '%s\n' "s3proxy.endpoint=http://127.0.0.1:$tp" "s3proxy.authorization=aws-v2-or-v4" \
+        "s3proxy.identity=$AWS_ACCESS_KEY_ID" "s3proxy.credential=$secret" \
+        "jclouds.provider=filesystem" "jclouds.filesystem.basedir=$scratch/third" \
+        >"$scratch/s3proxy.conf"
+      s3proxy --properties "$scratch/s3proxy.conf" >/dev/null 2>&1 &
+      ;;
+    esac
+    peer_pid=$!
+    for _ in $(seq 300); do
+      (exec 3<>"/dev/tcp/127.0.0.1/$tp") 2>/dev/null && break
+      sleep 0.1
+    done
+  fi
+fi
+figure peer_server "${peer:-not-installed}"
+if [ -n "$peer" ]; then
+  echo "S3 peer: $peer at $peer_url" >&2
+  if "$loadgen" --endpoint "$peer_url" --bucket bench --op fill --keys 1 --size 0 \
+    --prefix probe --create-bucket >/dev/null 2>&1; then
+    for s in "${sizes[@]}"; do
+      l=${label[$s]}
+      common=(--size "$s" --concurrency "${conc[$s]}" --keys "${keys[$s]}" --prefix "$l")
+      lg "peer_put_$l" "$peer_url" --op put --duration "$secs" "${common[@]}"
+      lg "peer_get_$l" "$peer_url" --op get --prefill --duration "$secs" "${common[@]}"
+    done
+    lg peer_put_4k_c256 "$peer_url" --op put --concurrency 256 "${small[@]}"
+    lg peer_get_4k_c256 "$peer_url" --op get --concurrency 256 "${small[@]}"
+    lg peer_list_fill "$peer_url" "${list_fill[@]}"
+    lg peer_list "$peer_url" "${list_run[@]}"
+  else
+    note "NOTICE: $peer: bucket creation failed; the bench goes on without the peer"
+  fi
 fi
 
 report

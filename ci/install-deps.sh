@@ -9,7 +9,7 @@ build_pkgs=(build-essential cmake pkg-config clang-format libisal-dev libssl-dev
 test_pkgs=(curl python3 python3-pytest python3-boto3 awscli s3cmd rclone prometheus systemd openssl
   selinux-policy-dev checkpolicy semodule-utils iproute2 procps
   e2fsprogs)
-bench_pkgs=(nginx-light wrk)
+bench_pkgs=(nginx-light wrk radosgw ceph-mon ceph-osd)
 fuzz_pkgs=(clang-16 libclang-rt-16-dev)
 image_pkgs=(mmdebstrap qemu-system-x86 qemu-utils squashfs-tools cryptsetup-bin fdisk dosfstools
   mtools e2fsprogs dpkg-dev fakeroot ovmf diffoscope-minimal selinux-policy-dev zstd xz-utils curl iproute2)

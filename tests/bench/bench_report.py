@@ -6,9 +6,6 @@ import os
 import platform
 import sys
 
-SIZES = [("4k", "4 KiB"), ("1m", "1 MiB"), ("64m", "64 MiB")]
-
-
 def load_runs(raw):
     runs = {}
     for name in sorted(os.listdir(raw)):
@@ -73,39 +70,103 @@ def errors_note(run):
     return " !" + ",".join(f"{k}:{v}" for k, v in run.get("errors", {}).items())
 
 
+# (op, size label, pretty size, concurrency, run name suffix). Run names are fs_<suffix>,
+# ngx_<suffix>, peer_<suffix>; a missing run shows "n/a" (or "-" where it is not measured).
+ROWS = [
+    ("put", "4k", "4 KiB", 8, "put_4k"),
+    ("put", "4k", "4 KiB", 256, "put_4k_c256"),
+    ("put", "1m", "1 MiB", 8, "put_1m"),
+    ("put", "64m", "64 MiB", 4, "put_64m"),
+    ("get", "4k", "4 KiB", 1, "get_4k_c1"),
+    ("get", "4k", "4 KiB", 8, "get_4k"),
+    ("get", "4k", "4 KiB", 64, "get_4k_c64"),
+    ("get", "4k", "4 KiB", 256, "get_4k_c256"),
+    ("get", "4k", "4 KiB", 1024, "get_4k_c1024"),
+    ("get", "1m", "1 MiB", 8, "get_1m"),
+    ("get", "64m", "64 MiB", 4, "get_64m"),
+    ("list", "1000", "1000 keys", 1, "list"),
+]
+# Measured against the peer (the others only against nginx).
+PEER_ROWS = {"put_4k", "put_4k_c256", "put_1m", "put_64m", "get_4k", "get_4k_c256", "get_1m",
+             "get_64m", "list"}
+
+
 def throughput_rows(runs, figs):
-    third = figs.get("third_server", "not-installed")
+    peer = figs.get("peer_server", "not-installed")
+    have_peer = peer != "not-installed"
+    peer_name = peer if have_peer else "S3 peer"
     rows, ratios = [], {}
-    head = (f"{'op':<4}{'size':>7} {'conc':>4} | {'flashstor MiB/s':>15} {'ops/s':>9} "
-            f"{'p50 ms':>8} {'p99 ms':>8} | {'nginx MiB/s':>11} {'p99 ms':>8} | "
-            f"{'fs/nginx':>8} | {third if third != 'not-installed' else 'third server':>12}")
+    head = (f"{'op':<5}{'size':>9} {'conc':>4} | {'flashstor ops/s':>15} {'MiB/s':>8} "
+            f"{'p50 ms':>8} {'p99 ms':>8} | {'nginx ops/s':>11} {'p99 ms':>8} {'fs/nginx':>8} | "
+            f"{peer_name + ' ops/s':>14} {'p99 ms':>8} {'fs/' + peer_name:>11}")
     rows.append(head)
     rows.append("-" * len(head))
-    for op in ("put", "get"):
-        for label, pretty in SIZES:
-            fs = runs.get(f"fs_{op}_{label}")
-            ngx = runs.get(f"ngx_{op}_{label}")
-            th = runs.get(f"third_{op}_{label}")
-            r = ratio(run_value(fs, "mib_s"), run_value(ngx, "mib_s"))
-            ratios[f"{op}_{label}_vs_nginx"] = r
-            if third != "not-installed":
-                ratios[f"{op}_{label}_vs_{third}"] = ratio(run_value(fs, "mib_s"),
-                                                         run_value(th, "mib_s"))
-            if ngx is None and op == "put" and figs.get("nginx_dav") != "yes":
-                ngx_cells = f"{'no DAV':>11} {'':>8}"
-            else:
-                ngx_cells = (f"{fmt(run_value(ngx, 'mib_s')):>11} "
-                             f"{fmt(run_value(ngx, 'latency_ms', 'p99'), digits=2):>8}")
-            third_cell = ("not installed" if third == "not-installed"
-                          else fmt(run_value(th, "mib_s")))
-            conc = run_value(fs, "concurrency")
-            rows.append(
-                f"{op.upper():<4}{pretty:>7} {conc if conc else '':>4} | "
-                f"{fmt(run_value(fs, 'mib_s')):>15} {fmt(run_value(fs, 'ops_s')):>9} "
-                f"{fmt(run_value(fs, 'latency_ms', 'p50'), digits=2):>8} "
-                f"{fmt(run_value(fs, 'latency_ms', 'p99'), digits=2):>8} | {ngx_cells} | "
-                f"{fmt_ratio(r):>8} | {third_cell:>12}{errors_note(fs)}{errors_note(ngx)}")
+    for op, _, pretty, conc, suffix in ROWS:
+        fs = runs.get(f"fs_{suffix}")
+        ngx = runs.get(f"ngx_{suffix}")
+        pr = runs.get(f"peer_{suffix}")
+        key = suffix
+        # Same object size and shape: the ops/s ratio is also the MiB/s ratio.
+        r_ngx = ratio(run_value(fs, "ops_s"), run_value(ngx, "ops_s"))
+        r_peer = ratio(run_value(fs, "ops_s"), run_value(pr, "ops_s"))
+        if op != "list":
+            ratios[f"{key}_vs_nginx"] = r_ngx
+        if suffix in PEER_ROWS:
+            ratios[f"{key}_vs_peer"] = r_peer
+            if have_peer:
+                ratios[f"{key}_vs_{peer}"] = r_peer
+        if op == "list":
+            ngx_cells = f"{'-':>11} {'':>8} {'':>8}"
+        elif ngx is None and op == "put" and figs.get("nginx_dav") != "yes":
+            ngx_cells = f"{'no DAV':>11} {'':>8} {'':>8}"
+        else:
+            ngx_cells = (f"{fmt(run_value(ngx, 'ops_s')):>11} "
+                         f"{fmt(run_value(ngx, 'latency_ms', 'p99'), digits=2):>8} "
+                         f"{fmt_ratio(r_ngx):>8}")
+        if suffix not in PEER_ROWS:
+            peer_cells = f"{'-':>14} {'':>8} {'':>11}"
+        elif not have_peer:
+            peer_cells = f"{'not installed':>14} {'':>8} {'':>11}"
+        else:
+            peer_cells = (f"{fmt(run_value(pr, 'ops_s')):>14} "
+                          f"{fmt(run_value(pr, 'latency_ms', 'p99'), digits=2):>8} "
+                          f"{fmt_ratio(r_peer):>11}")
+        mib = "" if op == "list" else fmt(run_value(fs, "mib_s"))
+        rows.append(
+            f"{op.upper():<5}{pretty:>9} {conc:>4} | "
+            f"{fmt(run_value(fs, 'ops_s')):>15} {mib:>8} "
+            f"{fmt(run_value(fs, 'latency_ms', 'p50'), digits=2):>8} "
+            f"{fmt(run_value(fs, 'latency_ms', 'p99'), digits=2):>8} | {ngx_cells} | "
+            f"{peer_cells}{errors_note(fs)}{errors_note(ngx)}{errors_note(pr)}")
     return rows, ratios
+
+
+PHASES = [
+    ("exec", "fork, exec, dynamic linking (bench clock to the daemon's static init)"),
+    ("process", "static init to RunServer"),
+    ("config", "command line, config file, environment"),
+    ("listeners", "root credential, TLS, sockets bound"),
+    ("privileges", "audit socket, privilege drop, seccomp"),
+    ("drives", "drive formats, erasure sets, object layer"),
+    ("engine", "handlers, HTTP server, metrics"),
+    ("serving", "event loops and workers started, readiness"),
+    ("first-request", "serving to the first request answered"),
+]
+
+
+def startup_rows(figs):
+    """The start-up phases (median of 3 runs, microseconds) as (name, value, detail) rows."""
+    rows, values = [], {}
+    total = 0
+    for name, detail in PHASES:
+        us = figs.get(f"startup_phase_{name}_us")
+        values[f"startup_phase_{name}_us"] = us
+        if isinstance(us, int):
+            total += us
+        rows.append((f"  {name}", fmt(us / 1000 if isinstance(us, int) else None, " ms", 2),
+                     detail))
+    values["startup_phases_sum_us"] = total
+    return rows, values
 
 
 def other_rows(runs, figs):
@@ -154,15 +215,26 @@ def other_rows(runs, figs):
     rows.append(("Exec to first served GET (median of 3)",
                  fmt(su / 1000 if isinstance(su, int) else None, " ms"),
                  f"nginx {fmt(nsu / 1000 if isinstance(nsu, int) else None, ' ms')}, ratio "
-                 + fmt_ratio(ratios["startup_vs_nginx"])))
+                 + fmt_ratio(ratios["startup_vs_nginx"]) + "; by phase (medians, --log-level debug):"))
+    srows, svalues = startup_rows(figs)
+    rows.extend(srows)
+    values.update(svalues)
     rss = figs.get("rss_under_put_kib")
     rows.append(("Max RSS during the 1 MiB PUT run",
                  fmt(rss / 1024 if isinstance(rss, int) else None, " MiB"), "VmRSS sampled every 100 ms"))
-    rows.append(("Binary size", fmt(figs.get("binary_bytes", 0) / 1048576, " MiB", 2),
-                 f"text {fmt(figs.get('text_bytes', 0) / 1048576, ' MiB', 2)} (size(1); file unstripped)"))
-    third = figs.get("third_server", "not-installed")
-    rows.append(("Third S3 server (minio / versitygw / s3proxy)",
-                 "not installed" if third == "not-installed" else third, ""))
+    rows.append(("Binary size as built", fmt(figs.get("binary_bytes", 0) / 1048576, " MiB", 2),
+                 f"text {fmt(figs.get('text_bytes', 0) / 1048576, ' MiB', 2)} (size(1); with debug info)"))
+    inst = figs.get("installed_bytes")
+    dbg = figs.get("debug_file_bytes")
+    rows.append(("Binary size as installed",
+                 fmt(inst / 1048576 if isinstance(inst, int) else None, " MiB", 2),
+                 "stripped (ci/split-debug.sh); separate debug file "
+                 + fmt(dbg / 1048576 if isinstance(dbg, int) else None, " MiB", 2)))
+    peer = figs.get("peer_server", "not-installed")
+    rows.append(("S3 peer (radosgw, else minio / versitygw / s3proxy)",
+                 "not installed" if peer == "not-installed" else peer,
+                 "one-node Ceph 16, one bluestore OSD on a sparse file, 1 replica"
+                 if peer == "radosgw" else ""))
     return rows, ratios, values
 
 
@@ -177,7 +249,7 @@ def main():
     trows, tratios = throughput_rows(runs, figs)
     orows, oratios, values = other_rows(runs, figs)
     print(f"\nflashstor bench: {os.cpu_count()} cores, loopback, client and servers share the CPUs;"
-          " ratio = flashstor / reference")
+          " ratio = flashstor / reference (ops/s; LIST: pages of 1000 keys a second)")
     print("\n".join(trows))
     print()
     width = max(len(r[0]) for r in orows)

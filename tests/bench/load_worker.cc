@@ -4,6 +4,7 @@
 
 #include <cjson/cJSON.h>
 
+#include <algorithm>
 #include <thread>
 
 namespace flashstor::bench {
@@ -35,6 +36,14 @@ uint64_t ShardsHealed(const std::string& body) {
       cJSON_IsNumber(n) && n->valuedouble > 0 ? static_cast<uint64_t>(n->valuedouble) : 0;
   cJSON_Delete(root);
   return v;
+}
+
+// A ListObjectsV2 <Contents> entry (Key, LastModified, ETag, Size, StorageClass) takes well over
+// this many bytes: a page shorter than keys x this lacks keys.
+constexpr uint64_t kMinListEntryBytes = 64;
+
+uint64_t ListPageKeys(const Options& o) {
+  return std::min<uint64_t>(o.keys, 1000);
 }
 
 }  // namespace
@@ -94,6 +103,7 @@ Result<Response> LoadWorker::send(const std::string& head, std::span<const char>
 bool LoadWorker::execute(Op op, uint64_t key) {
   Result<std::string> head = op == Op::kPut    ? factory_.put(key)
                              : op == Op::kHeal ? factory_.heal(key)
+                             : op == Op::kList ? factory_.list(ListPageKeys(o_))
                                                : factory_.get(key);
   if (!head) {
     ++stats_.errors["sign"];
@@ -116,6 +126,10 @@ bool LoadWorker::execute(Op op, uint64_t key) {
   }
   if (op == Op::kGet && r->body_bytes != o_.size) {
     ++stats_.errors["wrong-length"];
+    return false;
+  }
+  if (op == Op::kList && r->body_bytes < kMinListEntryBytes * ListPageKeys(o_)) {
+    ++stats_.errors["short-list"];  // fewer keys than the page should hold
     return false;
   }
   if (r->body_mismatch) {

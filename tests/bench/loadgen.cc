@@ -101,9 +101,14 @@ int RunWait(const Shared& sh) {
     auto r = conn.round_trip(*head, {}, false);
     if (r && r->status == 200 && r->body_bytes == sh.o.size) {
       const double ms = Seconds(Clock::now() - start) * 1e3;
+      // Wall clock of the answer, so that a caller can measure from its own clock (exec).
+      const long long realtime_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                        std::chrono::system_clock::now().time_since_epoch())
+                                        .count();
       if (sh.o.json) {
-        std::printf("{\"op\":\"wait\",\"ready_ms\":%.3f,\"attempts\":%llu}\n", ms,
-                    static_cast<unsigned long long>(attempts));
+        std::printf(
+            "{\"op\":\"wait\",\"ready_ms\":%.3f,\"attempts\":%llu,\"ready_realtime_ns\":%lld}\n",
+            ms, static_cast<unsigned long long>(attempts), realtime_ns);
       } else {
         std::printf("wait: first 200 after %.3f ms, %llu attempts\n", ms,
                     static_cast<unsigned long long>(attempts));

@@ -31,7 +31,7 @@ bool ParseOp(std::string_view v, Op& op) {
     std::string_view name;
     Op op;
   } kOps[] = {{"put", Op::kPut},   {"get", Op::kGet},   {"mixed", Op::kMixed}, {"fill", Op::kFill},
-              {"heal", Op::kHeal}, {"idle", Op::kIdle}, {"wait", Op::kWait}};
+              {"heal", Op::kHeal}, {"idle", Op::kIdle}, {"wait", Op::kWait},   {"list", Op::kList}};
   for (const auto& o : kOps) {
     if (o.name == v) {
       op = o.op;
@@ -136,6 +136,8 @@ std::string_view OpName(Op op) {
       return "idle";
     case Op::kWait:
       return "wait";
+    case Op::kList:
+      return "list";
   }
   return "?";
 }
@@ -158,7 +160,7 @@ Result<Options> ParseOptions(int argc, const char* const* argv) {
   }
   if (o.op == Op::kHeal && !o.sign) return Err(Code::kInvalidArgument, "heal must be signed");
   if (o.op != Op::kIdle && o.concurrency > kMaxThreads) {
-    return Err(Code::kInvalidArgument, "--concurrency above 256 is only for --op idle");
+    return Err(Code::kInvalidArgument, "--concurrency above 1024 is only for --op idle");
   }
   return o;
 }
@@ -166,11 +168,11 @@ Result<Options> ParseOptions(int argc, const char* const* argv) {
 const char kUsage[] =
     "usage: flashstor_loadgen --endpoint http://127.0.0.1:PORT --bucket B\n"
     "         [--access-key K --secret-key S | env AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY]\n"
-    "         [--op put|get|mixed|fill|heal|idle|wait] [--size BYTES] [--concurrency N]\n"
+    "         [--op put|get|mixed|fill|heal|idle|wait|list] [--size BYTES] [--concurrency N]\n"
     "         [--duration SECONDS] [--keys N] [--prefix P] [--max-ops N] [--timeout SECONDS]\n"
     "         [--unsigned-payload | --sha256-payload] [--no-sign] [--create-bucket]\n"
     "         [--prefill] [--verify] [--region R] [--json]\n"
-    "  size <= 1 GiB; concurrency 1..256 threads (idle: up to 10000 connections);\n"
+    "  size <= 1 GiB; concurrency 1..1024 threads (idle: up to 10000 connections);\n"
     "  0 < duration <= 3600; 1 <= keys <= 1000000; loopback endpoints only.\n"
     "  exit: 0 all requests 2xx, 3 some failed (report still printed), 2 usage, 1 setup error\n";
 

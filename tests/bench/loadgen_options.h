@@ -17,6 +17,7 @@ enum class Op : uint8_t {
   kHeal,   // POST /flashstor/admin/heal for each key once (signed, root)
   kIdle,   // open --concurrency connections, one GET each, hold them idle for --duration
   kWait,   // poll GET of key 0 until it answers 200 or --duration passes (start-up time)
+  kList,   // timed: ListObjectsV2 of the first page (max-keys min(--keys, 1000)) under --prefix
 };
 
 struct Options {
@@ -42,7 +43,7 @@ struct Options {
 };
 
 inline constexpr uint64_t kMaxSize = uint64_t{1} << 30;
-inline constexpr int kMaxThreads = 256;
+inline constexpr int kMaxThreads = 1024;
 inline constexpr int kMaxIdleConnections = 10'000;
 inline constexpr double kMaxDuration = 3600;
 inline constexpr uint64_t kMaxKeys = 1'000'000;

@@ -105,7 +105,7 @@ void test_bounds(void**) {
       {"--size", "-1"},
       {"--size", "1k"},
       {"--concurrency", "0"},
-      {"--concurrency", "257"},  // threads: only idle may go higher
+      {"--concurrency", "1025"},  // threads: only idle may go higher
       {"--concurrency", "10001"},
       {"--duration", "0"},
       {"--duration", "3601"},
@@ -131,6 +131,11 @@ void test_bounds(void**) {
                      "idle", "--concurrency", "1000"});
   assert_true(idle.has_value());
   assert_int_equal(idle->concurrency, 1000);
+  auto list = Parse({"--endpoint", "http://127.0.0.1:1", "--bucket", "b", "--no-sign", "--op",
+                     "list", "--concurrency", "1024"});
+  assert_true(list.has_value());
+  assert_int_equal(static_cast<int>(list->op), static_cast<int>(Op::kList));
+  assert_int_equal(list->concurrency, 1024);
   assert_false(Parse({"--bucket", "b", "--no-sign"}).has_value());  // no endpoint
   assert_false(Parse({"--endpoint", "http://127.0.0.1:1", "--no-sign"}).has_value());  // bucket
 }

@@ -64,6 +64,13 @@ Result<std::string> RequestFactory::heal(uint64_t key) {
   return build("POST", "/flashstor/admin/heal", query, 0, kEmptySha256);
 }
 
+Result<std::string> RequestFactory::list(uint64_t max_keys) {
+  // Sorted by name, as SigV4's canonical query string wants them.
+  const auth::HeaderPair query[] = {
+      {"list-type", "2"}, {"max-keys", std::to_string(max_keys)}, {"prefix", o_.prefix + "-"}};
+  return build("GET", "/" + o_.bucket, query, std::nullopt, kEmptySha256);
+}
+
 Result<std::string> RequestFactory::create_bucket() {
   return build("PUT", "/" + o_.bucket, {}, 0, kEmptySha256);
 }

@@ -27,7 +27,9 @@ class RequestFactory {
   Result<std::string> put(uint64_t key);     // Content-Length: o.size
   Result<std::string> get(uint64_t key);
   Result<std::string> heal(uint64_t key);  // POST /flashstor/admin/heal?bucket=B&key=K
-  Result<std::string> create_bucket();     // PUT /B
+  // GET /B?list-type=2&max-keys=N&prefix=<prefix>-: the first ListObjectsV2 page.
+  Result<std::string> list(uint64_t max_keys);
+  Result<std::string> create_bucket();  // PUT /B
 
  private:
   Result<std::string> build(std::string_view method, const std::string& path,

@@ -5,6 +5,8 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -91,12 +93,100 @@ net::ServerOptions ServerOptionsFrom(const config::LimitsConfig& l) {
   return o;
 }
 
+// Start-up timing, logged at debug level (--log-level debug): one "start-up phase" line per
+// phase with its duration, so that exec-to-first-request can be read by phase (make bench).
+// The clock starts during static initialisation; "process" is static init to RunServer, and
+// START_REALTIME_NS lets a caller that noted the time before exec add the exec itself.
+using StartClock = std::chrono::steady_clock;
+const StartClock::time_point g_process_start = StartClock::now();
+const int64_t g_process_start_realtime_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                                std::chrono::system_clock::now().time_since_epoch())
+                                                .count();
+
+// Process CPU time (all threads), microseconds: a phase's CPU_US beside its DURATION_US tells
+// work from waiting (a loaded machine stretches the wall clock, not the CPU time).
+int64_t ProcessCpuMicros() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1'000'000 + ts.tv_nsec / 1000;
+}
+
+class StartupPhases {
+ public:
+  // The clock and CPU time at RunServer's entry; the phase before it ("process") is logged by
+  // the first end(), once the log level is known.
+  StartupPhases() : last_(StartClock::now()), last_cpu_(ProcessCpuMicros()) {}
+  // Ends the current phase: logs its duration and CPU time at debug level.
+  void end(std::string_view phase) {
+    const StartClock::time_point now = StartClock::now();
+    const int64_t cpu = ProcessCpuMicros();
+    if (!logged_process_) {
+      logged_process_ = true;
+      Log("process", g_process_start, last_, 0, last_cpu_);
+    }
+    Log(phase, last_, now, last_cpu_, cpu);
+    last_ = now;
+    last_cpu_ = cpu;
+  }
+  StartClock::time_point last() const { return last_; }
+  static int64_t Micros(StartClock::duration d) {
+    return std::chrono::duration_cast<std::chrono::microseconds>(d).count();
+  }
+
+ private:
+  static void Log(std::string_view phase, StartClock::time_point from, StartClock::time_point to,
+                  int64_t cpu_from, int64_t cpu_to) {
+    if (!obs::LogEnabled(obs::Level::kDebug)) return;
+    std::string us = std::to_string(Micros(to - from));
+    std::string cpu = std::to_string(cpu_to - cpu_from);
+    std::string total = std::to_string(Micros(to - g_process_start));
+    obs::Log(obs::Level::kDebug, "start-up phase",
+             {{"PHASE", phase}, {"DURATION_US", us}, {"CPU_US", cpu}, {"SINCE_START_US", total}});
+  }
+
+  StartClock::time_point last_;
+  int64_t last_cpu_;
+  bool logged_process_ = false;
+};
+
+// Wraps the request observer to log, once, how long after "serving" the first request finished
+// (0 when it finished before the main thread got there: the listeners are open early).
+class FirstRequestTimer final : public s3::RequestObserver {
+ public:
+  explicit FirstRequestTimer(s3::RequestObserver& next) : next_(next) {}
+  void serving(StartClock::time_point t) {
+    serving_us_.store(StartupPhases::Micros(t - g_process_start), std::memory_order_release);
+  }
+  void on_request(const s3::RequestSummary& summary) override {
+    next_.on_request(summary);
+    if (done_.load(std::memory_order_relaxed) || done_.exchange(true)) return;
+    if (!obs::LogEnabled(obs::Level::kDebug)) return;
+    const int64_t now_us = StartupPhases::Micros(StartClock::now() - g_process_start);
+    const int64_t serving_us = serving_us_.load(std::memory_order_acquire);
+    std::string us = std::to_string(serving_us > 0 ? now_us - serving_us : 0);
+    std::string total = std::to_string(now_us);
+    obs::Log(obs::Level::kDebug, "start-up phase",
+             {{"PHASE", "first-request"}, {"DURATION_US", us}, {"SINCE_START_US", total}});
+  }
+
+ private:
+  s3::RequestObserver& next_;
+  std::atomic<int64_t> serving_us_{0};
+  std::atomic<bool> done_{false};
+};
+
 }  // namespace
 
 int RunServer(const ServerArgs& args) {
+  StartupPhases phases;  // "process": static initialisation to here (CPU_US: since exec)
   auto settings = ResolveSettings(args);
   obs::LogInit(settings ? static_cast<obs::Level>(settings->log_level) : obs::Level::kInfo);
   if (!settings) return Fail("configuration", settings.error());
+  if (obs::LogEnabled(obs::Level::kDebug)) {
+    std::string t0 = std::to_string(g_process_start_realtime_ns);
+    obs::Log(obs::Level::kDebug, "start-up clock", {{"START_REALTIME_NS", t0}});
+  }
+  phases.end("config");
   config::Config& cfg = *settings;
   sigset_t signals = BlockSignals();
 
@@ -113,6 +203,7 @@ int RunServer(const ServerArgs& args) {
   Result<std::vector<BoundListener>> listeners = OpenListeners(cfg.listen, tls != nullptr);
   if (!listeners) return Fail("listeners", Describe(listeners.error()));
   for (std::string& d : cfg.drives) d = std::filesystem::absolute(d).lexically_normal().string();
+  phases.end("listeners");  // root credential, TLS material, sockets
 
   sys::AuditInit();  // needs AF_NETLINK and CAP_AUDIT_WRITE: before the drop and seccomp
   sys::PrivilegeOptions priv{cfg.run_user, cfg.run_group, args.allow_root};
@@ -127,11 +218,13 @@ int RunServer(const ServerArgs& args) {
     obs::Log(obs::Level::kNotice, "confined", {{"PRIVILEGES", state}});
     sys::LogSecurityEvent(sys::SecurityEvent::kPrivilegeDrop, state, true);
   }
+  phases.end("privileges");  // audit socket, privilege drop, seccomp filter
 
   (void)sys::NotifyStatus("loading drives");
   auto opened = OpenEngine(cfg);
   if (!opened) return Fail("storage", opened.error());
   std::unique_ptr<Engine> engine = std::move(*opened);
+  phases.end("drives");  // drive formats loaded or written, erasure sets, object layer
   // Request tasks run on the event loops: large transfers take a grant of the request memory
   // budget; listings, bucket operations and heal go to a pool.
   net::ServerOptions options = ServerOptionsFrom(cfg.limits);
@@ -159,6 +252,7 @@ int RunServer(const ServerArgs& args) {
   }
   obs::RequestMetrics request_metrics(obs::DefaultRegistry());
   RequestObserver observer(audit.get(), request_metrics);
+  FirstRequestTimer first_request(observer);
   obs::Health health;
   health.set_readiness_check([&engine] { return engine->write_quorum_available(); });
   AdminHandler admin(verifier, layer, health, cfg.metrics_access == config::MetricsAccess::kPublic);
@@ -171,7 +265,7 @@ int RunServer(const ServerArgs& args) {
   s3cfg.us_east_1_recreate_ok = false;
   s3::S3Handler handler(layer, verifier, s3cfg);
   handler.set_admin_handler(&admin);
-  handler.set_observer(&observer);
+  handler.set_observer(&first_request);
 
   options.workers = args.workers;
   options.event_loops = args.event_loops;
@@ -198,6 +292,7 @@ int RunServer(const ServerArgs& args) {
   }
   RegisterServerMetrics(http, *engine);
   RegisterTaskMetrics(http, request_memory);
+  phases.end("engine");  // credentials, audit log, handlers, HTTP server, metrics
   if (Status s = http.start(); !s.ok()) return Fail("event loops", Describe(s));
   watchdog.set_progress_probe(
       [&http] {
@@ -216,6 +311,8 @@ int RunServer(const ServerArgs& args) {
   std::fflush(stdout);
   (void)sys::NotifyReady("serving S3");
   sys::LogSecurityEvent(sys::SecurityEvent::kServiceStart, "serving S3", true);
+  phases.end("serving");  // event loops and workers started, watchdog, readiness
+  first_request.serving(phases.last());
 
   for (;;) {
     int sig = 0;
