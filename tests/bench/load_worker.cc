@@ -5,6 +5,8 @@
 #include <cjson/cJSON.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <string_view>
 #include <thread>
 
 namespace flashstor::bench {
@@ -40,10 +42,20 @@ uint64_t ShardsHealed(const std::string& body) {
 
 // A ListObjectsV2 <Contents> entry (Key, LastModified, ETag, Size, StorageClass) takes well over
 // this many bytes: a page shorter than keys x this lacks keys.
-constexpr uint64_t kMinListEntryBytes = 64;
+constexpr uint64_t kMinListEntryBytes = 100;
 
 uint64_t ListPageKeys(const Options& o) {
   return std::min<uint64_t>(o.keys, 1000);
+}
+
+// A full page: <KeyCount> equal to the page size when it comes within the body's first bytes
+// (Flashstor puts it before the entries), and never fewer bytes than the entries need.
+bool FullListPage(const Response& r, uint64_t page_keys) {
+  if (r.body_bytes < kMinListEntryBytes * page_keys) return false;
+  constexpr std::string_view kTag = "<KeyCount>";
+  const size_t at = r.body_prefix.find(kTag);
+  if (at == std::string::npos) return true;
+  return std::strtoull(r.body_prefix.c_str() + at + kTag.size(), nullptr, 10) == page_keys;
 }
 
 }  // namespace
@@ -128,7 +140,7 @@ bool LoadWorker::execute(Op op, uint64_t key) {
     ++stats_.errors["wrong-length"];
     return false;
   }
-  if (op == Op::kList && r->body_bytes < kMinListEntryBytes * ListPageKeys(o_)) {
+  if (op == Op::kList && !FullListPage(*r, ListPageKeys(o_))) {
     ++stats_.errors["short-list"];  // fewer keys than the page should hold
     return false;
   }

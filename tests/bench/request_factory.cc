@@ -65,9 +65,11 @@ Result<std::string> RequestFactory::heal(uint64_t key) {
 }
 
 Result<std::string> RequestFactory::list(uint64_t max_keys) {
-  // Sorted by name, as SigV4's canonical query string wants them.
-  const auth::HeaderPair query[] = {
-      {"list-type", "2"}, {"max-keys", std::to_string(max_keys)}, {"prefix", o_.prefix + "-"}};
+  // HeaderPair holds views: the values must outlive the call. Sorted by name, as SigV4's
+  // canonical query string wants them.
+  const std::string max = std::to_string(max_keys);
+  const std::string prefix = o_.prefix + "-";
+  const auth::HeaderPair query[] = {{"list-type", "2"}, {"max-keys", max}, {"prefix", prefix}};
   return build("GET", "/" + o_.bucket, query, std::nullopt, kEmptySha256);
 }
 
