@@ -274,8 +274,14 @@ figure nginx_startup_us "$(median "${ngx_start[@]}")"
 # Per phase, the median of the three runs (microseconds). "exec" is t0 (just before the shell
 # forks the daemon) to the daemon's clock at static initialisation.
 phases=(exec process config listeners privileges drives engine serving first-request)
+phase_field() {  # PHASE FIELD LOG: FIELD's value on the log's "start-up phase PHASE=..." line
+  awk -v ph="$1" -v key="$2=" '/start-up phase/ && index($0, "PHASE=" ph " ") {
+    for (i = 1; i <= NF; i++) if (index($i, key) == 1) {print substr($i, length(key) + 1); exit}}' \
+    "$3" 2>/dev/null
+}
 for ph in "${phases[@]}"; do
   vals=()
+  cpus=()
   for i in 1 2 3; do
     f=$scratch/startup-$i.log
     if [ "$ph" = exec ]; then
@@ -284,13 +290,13 @@ for ph in "${phases[@]}"; do
                /^t0_realtime_ns / {t = $2}
                END {if (s && t) printf "%d", (s - t) / 1000}' "$f" 2>/dev/null)
     else
-      v=$(awk -v ph="$ph" '/start-up phase/ && index($0, "PHASE=" ph " ") {
-                 for (i = 1; i <= NF; i++) if ($i ~ /^DURATION_US=/) {split($i, a, "="); print a[2]; exit}}' \
-        "$f" 2>/dev/null)
+      v=$(phase_field "$ph" DURATION_US "$f")
+      cpus+=("$(phase_field "$ph" CPU_US "$f")")
     fi
     vals+=("$v")
   done
   figure "startup_phase_${ph}_us" "$(median "${vals[@]}")"
+  figure "startup_phase_${ph}_cpu_us" "$(median "${cpus[@]}")"
 done
 stop_flashstor  # the runs below use the default log level
 start_flashstor || fail "flashstor did not start"

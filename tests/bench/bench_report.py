@@ -143,7 +143,7 @@ def throughput_rows(runs, figs):
 
 PHASES = [
     ("exec", "fork, exec, dynamic linking (bench clock to the daemon's static init)"),
-    ("process", "static init to RunServer"),
+    ("process", "static init to RunServer (its CPU: all since fork, so exec and dynamic linking)"),
     ("config", "command line, config file, environment"),
     ("listeners", "root credential, TLS, sockets bound"),
     ("privileges", "audit socket, privilege drop, seccomp"),
@@ -160,11 +160,14 @@ def startup_rows(figs):
     total = 0
     for name, detail in PHASES:
         us = figs.get(f"startup_phase_{name}_us")
+        cpu = figs.get(f"startup_phase_{name}_cpu_us")
         values[f"startup_phase_{name}_us"] = us
+        values[f"startup_phase_{name}_cpu_us"] = cpu
         if isinstance(us, int):
             total += us
+        cpu_note = f"CPU {cpu / 1000:.2f} ms; " if isinstance(cpu, int) else ""
         rows.append((f"  {name}", fmt(us / 1000 if isinstance(us, int) else None, " ms", 2),
-                     detail))
+                     cpu_note + detail))
     values["startup_phases_sum_us"] = total
     return rows, values
 
@@ -215,7 +218,8 @@ def other_rows(runs, figs):
     rows.append(("Exec to first served GET (median of 3)",
                  fmt(su / 1000 if isinstance(su, int) else None, " ms"),
                  f"nginx {fmt(nsu / 1000 if isinstance(nsu, int) else None, ' ms')}, ratio "
-                 + fmt_ratio(ratios["startup_vs_nginx"]) + "; by phase (medians, --log-level debug):"))
+                 + fmt_ratio(ratios["startup_vs_nginx"])
+                 + "; by phase (medians of wall and process CPU time, --log-level debug):"))
     srows, svalues = startup_rows(figs)
     rows.extend(srows)
     values.update(svalues)
