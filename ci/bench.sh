@@ -228,6 +228,8 @@ for s in "${sizes[@]}"; do
     lg "ngx_put_$l" "$ngx_url" --no-sign --op put --duration "$secs" "${common[@]}"
   fi
   lg "fs_get_$l" "$fs_url" --op get --prefill --duration "$secs" "${common[@]}"
+  # HEAD of the same (prefilled) keys: metadata alone, the cost of the metadata path.
+  [ "$s" != 4096 ] || lg "fs_head_$l" "$fs_url" --op head --duration "$secs" "${common[@]}"
   lg "ngx_get_$l" "$ngx_url" --no-sign --op get --duration "$secs" "${common[@]}"
 done
 

@@ -188,6 +188,11 @@ def other_rows(runs, figs):
     rows.append(("GET 1 MiB, one drive folder missing", fmt(degraded, " MiB/s"),
                  "degraded / healthy " + fmt_ratio(ratios["get_1m_degraded_vs_healthy"]) +
                  errors_note(runs.get("fs_get_1m_degraded"))))
+    head = runs.get("fs_head_4k")
+    values["head_4k_ops_s"] = run_value(head, "ops_s")
+    rows.append(("HEAD 4 KiB (metadata only), 8 clients", fmt(values["head_4k_ops_s"], " ops/s", 0),
+                 f"p50 {fmt(run_value(head, 'latency_ms', 'p50'), ' ms', 2)}, p99 "
+                 f"{fmt(run_value(head, 'latency_ms', 'p99'), ' ms', 2)}" + errors_note(head)))
     heal = runs.get("heal")
     verify = runs.get("heal_verify")
     heal_desc = "n/a"

@@ -116,6 +116,7 @@ bool LoadWorker::execute(Op op, uint64_t key) {
   Result<std::string> head = op == Op::kPut    ? factory_.put(key)
                              : op == Op::kHeal ? factory_.heal(key)
                              : op == Op::kList ? factory_.list(ListPageKeys(o_))
+                             : op == Op::kHead ? factory_.head(key)
                                                : factory_.get(key);
   if (!head) {
     ++stats_.errors["sign"];
@@ -126,7 +127,7 @@ bool LoadWorker::execute(Op op, uint64_t key) {
   const std::span<const char> expect =
       op == Op::kGet && o_.verify ? payload_ : std::span<const char>();
   const auto t0 = Clock::now();
-  auto r = send(*head, body, false, expect);
+  auto r = send(*head, body, op == Op::kHead, expect);
   const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t0);
   if (!r) {
     record_transport_error(r.error());

@@ -30,8 +30,9 @@ bool ParseOp(std::string_view v, Op& op) {
   static constexpr struct {
     std::string_view name;
     Op op;
-  } kOps[] = {{"put", Op::kPut},   {"get", Op::kGet},   {"mixed", Op::kMixed}, {"fill", Op::kFill},
-              {"heal", Op::kHeal}, {"idle", Op::kIdle}, {"wait", Op::kWait},   {"list", Op::kList}};
+  } kOps[] = {{"put", Op::kPut},   {"get", Op::kGet},   {"head", Op::kHead}, {"mixed", Op::kMixed},
+              {"fill", Op::kFill}, {"heal", Op::kHeal}, {"idle", Op::kIdle}, {"wait", Op::kWait},
+              {"list", Op::kList}};
   for (const auto& o : kOps) {
     if (o.name == v) {
       op = o.op;
@@ -126,6 +127,8 @@ std::string_view OpName(Op op) {
       return "put";
     case Op::kGet:
       return "get";
+    case Op::kHead:
+      return "head";
     case Op::kMixed:
       return "mixed";
     case Op::kFill:
@@ -168,7 +171,7 @@ Result<Options> ParseOptions(int argc, const char* const* argv) {
 const char kUsage[] =
     "usage: flashstor_loadgen --endpoint http://127.0.0.1:PORT --bucket B\n"
     "         [--access-key K --secret-key S | env AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY]\n"
-    "         [--op put|get|mixed|fill|heal|idle|wait|list] [--size BYTES] [--concurrency N]\n"
+    "         [--op put|get|head|mixed|fill|heal|idle|wait|list] [--size BYTES] [--concurrency N]\n"
     "         [--duration SECONDS] [--keys N] [--prefix P] [--max-ops N] [--timeout SECONDS]\n"
     "         [--unsigned-payload | --sha256-payload] [--no-sign] [--create-bucket]\n"
     "         [--prefill] [--verify] [--region R] [--json]\n"

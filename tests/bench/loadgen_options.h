@@ -12,6 +12,7 @@ namespace flashstor::bench {
 enum class Op : uint8_t {
   kPut,    // timed: PUT objects round-robin over the keys
   kGet,    // timed: GET random keys (they must exist: see --prefill)
+  kHead,   // timed: HEAD random keys (they must exist: see --prefill)
   kMixed,  // timed: each request a PUT or a GET with probability 1/2
   kFill,   // PUT each key once (untimed set-up, e.g. before a heal run)
   kHeal,   // POST /flashstor/admin/heal for each key once (signed, root)

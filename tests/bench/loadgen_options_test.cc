@@ -96,6 +96,8 @@ void test_no_sign_needs_no_credentials(void**) {
   assert_false(
       Parse({"--endpoint", "http://127.0.0.1:1", "--bucket", "b", "--no-sign", "--op", "heal"})
           .has_value());
+  o = Parse({"--endpoint", "http://127.0.0.1:1", "--bucket", "b", "--no-sign", "--op", "head"});
+  assert_true(o.has_value() && o->op == Op::kHead && OpName(o->op) == "head");
 }
 
 void test_bounds(void**) {

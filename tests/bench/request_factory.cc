@@ -58,6 +58,11 @@ Result<std::string> RequestFactory::get(uint64_t key) {
   return build("GET", "/" + o_.bucket + "/" + key_name(key), {}, std::nullopt, hash);
 }
 
+Result<std::string> RequestFactory::head(uint64_t key) {
+  const std::string_view hash = o_.sha256_payload ? kEmptySha256 : "UNSIGNED-PAYLOAD";
+  return build("HEAD", "/" + o_.bucket + "/" + key_name(key), {}, std::nullopt, hash);
+}
+
 Result<std::string> RequestFactory::heal(uint64_t key) {
   const std::string name = key_name(key);
   const auth::HeaderPair query[] = {{"bucket", o_.bucket}, {"key", name}};

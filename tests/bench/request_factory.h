@@ -26,6 +26,7 @@ class RequestFactory {
   std::string key_name(uint64_t key) const;  // "<prefix>-<key>"
   Result<std::string> put(uint64_t key);     // Content-Length: o.size
   Result<std::string> get(uint64_t key);
+  Result<std::string> head(uint64_t key);
   Result<std::string> heal(uint64_t key);  // POST /flashstor/admin/heal?bucket=B&key=K
   // GET /B?list-type=2&max-keys=N&prefix=<prefix>-: the first ListObjectsV2 page.
   Result<std::string> list(uint64_t max_keys);
