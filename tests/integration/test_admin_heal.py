@@ -105,7 +105,7 @@ def test_heal_refused_without_root_credentials(healing_server):
 
 
 def test_heal_reclaims_data_of_puts_killed_before_metadata(healing_server):
-    # A first PUT killed after moving its data dirs in but before writing %m.json leaves
+    # A first PUT killed after moving its data dirs in but before writing %m.bin leaves
     # data no listing shows. Past the grace period (1 hour by mtime) the bucket heal and
     # --all reclaim it; a younger one (it could be a commit in flight) is kept.
     srv = healing_server
@@ -118,7 +118,7 @@ def test_heal_reclaims_data_of_puts_killed_before_metadata(healing_server):
     for d in srv.drives:
         for key in ("old/cut", "young"):
             obj = os.path.join(d, "killed", key)
-            os.remove(os.path.join(obj, "%m.json"))
+            os.remove(os.path.join(obj, "%m.bin"))
             if key == "old/cut":
                 for name in os.listdir(obj):
                     os.utime(os.path.join(obj, name), (two_hours_ago, two_hours_ago))

@@ -65,6 +65,21 @@ bool IsValidBucketName(std::string_view b) {
   return true;
 }
 
+Result<MetaFile> ReadMetaFile(storage::StorageApi& drive, std::string_view bucket,
+                              std::string_view key) {
+  auto raw = drive.read_all(bucket, key, storage::kMetaFile);
+  if (raw) return MetaFile{std::move(*raw), false};
+  if (raw.error() != Code::kFileNotFound) return std::unexpected(raw.error());
+  // One more failed open per drive for a key without metadata (a first PUT, a 404).
+  auto legacy = drive.read_all(bucket, key, storage::kLegacyMetaFile);
+  if (!legacy) return std::unexpected(legacy.error());
+  return MetaFile{std::move(*legacy), true};
+}
+
+void DropLegacyMeta(storage::StorageApi& drive, std::string_view bucket, std::string_view key) {
+  (void)drive.delete_path(bucket, key, storage::kLegacyMetaFile, false);
+}
+
 void RemoveDataDirsBut(storage::StorageApi& drive, const MetaVersions& held, const ObjectMeta& keep,
                        std::string_view bucket, std::string_view key) {
   for (const ObjectMeta& v : held) {
@@ -138,20 +153,26 @@ Result<ErasureSet::MetaQuorum> ErasureSet::read_meta(std::string_view bucket, st
   const size_t n = raw_.size();
   std::vector<std::optional<MetaVersions>> lists(n);
   std::vector<Status> errors(n, Status(Code::kDiskNotFound, "drive offline"));
+  std::vector<uint8_t> legacy(n, 0);  // one byte per drive: written by pool tasks
   ctx_.pool->run(
       n,
       [&](size_t d) {
         if (raw_[d] == nullptr) return;
-        auto raw = raw_[d]->read_all(bucket, key, storage::kMetaFile);
-        if (!raw) {
-          errors[d] = raw.error();
+        auto file = internal::ReadMetaFile(*raw_[d], bucket, key);
+        if (!file) {
+          errors[d] = file.error();
           const bool absent =
-              raw.error() == Code::kFileNotFound || raw.error() == Code::kVolumeNotFound;
+              file.error() == Code::kFileNotFound || file.error() == Code::kVolumeNotFound;
           if (absent && !refilling(d)) lists[d].emplace();  // known absent
           return;
         }
-        auto versions = DecodeMetaVersions(*raw);
-        bool fits = versions.has_value();
+        legacy[d] = file->legacy;
+        auto versions = DecodeMetaVersions(file->raw);
+        if (!versions) {
+          errors[d] = versions.error();  // says why: checksum, truncation, newer format...
+          return;
+        }
+        bool fits = true;
         for (size_t i = 0; fits && i < versions->size(); ++i) {
           const ErasureInfo& e = (*versions)[i].erasure;
           fits = e.distribution.size() == n && e.index == e.distribution[d];
@@ -160,7 +181,7 @@ Result<ErasureSet::MetaQuorum> ErasureSet::read_meta(std::string_view bucket, st
           lists[d] = std::move(*versions);
           errors[d] = Status::Ok();
         } else {
-          errors[d] = Status(Code::kCorrupt, "metadata corrupt");
+          errors[d] = Status(Code::kCorrupt, "metadata does not fit this drive's slot");
         }
       },
       TaskKind::kMetadataRead);
@@ -180,24 +201,23 @@ Result<ErasureSet::MetaQuorum> ErasureSet::read_meta(std::string_view bucket, st
     return Err(Code::kReadQuorum, "object metadata has no read quorum");
   }
   MetaQuorum q;
+  q.winner = pick.drive;
   q.per_drive.resize(n);
   q.in_quorum.assign(n, false);
   q.sole.assign(n, false);
   q.errors = std::move(errors);
-  {
-    // The representative copy without the winner's inline shard (no copy of it per GET).
-    ObjectMeta& winner = (*lists[pick.drive])[pick.slot];
-    std::string shard = std::move(winner.inline_data);
-    q.meta = winner;
-    winner.inline_data = std::move(shard);
-  }
+  // Moved, not copied: the winner drive's slot is found first (FindVersion compares with it
+  // before it moves), then every other holder's.
+  const ObjectMeta& winner = (*lists[pick.drive])[pick.slot];
+  std::vector<int> slots(n, -1);
+  for (size_t d = 0; d < n; ++d) slots[d] = lists[d] ? FindVersion(*lists[d], winner) : -1;
   bool degraded = false;
   for (size_t d = 0; d < n; ++d) {
-    int slot = lists[d] ? FindVersion(*lists[d], q.meta) : -1;
-    if (slot >= 0) {
-      q.per_drive[d] = std::move((*lists[d])[static_cast<size_t>(slot)]);
+    if (slots[d] >= 0) {
+      q.per_drive[d] = std::move((*lists[d])[static_cast<size_t>(slots[d])]);
       q.in_quorum[d] = true;
-      q.sole[d] = lists[d]->size() == 1;
+      // A legacy %m.json is never "sole": heal rewrites it as %m.bin.
+      q.sole[d] = lists[d]->size() == 1 && legacy[d] == 0;
     }
     q.members += q.in_quorum[d];
     degraded |= raw_[d] != nullptr && !q.sole[d] && q.errors[d] != Code::kDiskNotFound;
@@ -242,19 +262,19 @@ Status ErasureSet::commit(const CommitPlan& plan) {
   const size_t n = raw_.size();
   const std::string new_dir = plan.data_dir.empty() ? "" : internal::DataDirName(plan.data_dir);
   std::vector<Status> result(n, Status(Code::kDiskNotFound, "not taking part"));
-  std::vector<std::optional<std::string>> old(n);  // previous %m.json, for rollback
-  std::vector<MetaVersions> held(n);               // its versions, when it decoded
-  std::vector<char> kept(n, 0);                    // the new file keeps them behind
+  std::vector<std::optional<internal::MetaFile>> old(n);  // previous file, for rollback
+  std::vector<MetaVersions> held(n);                      // its versions, when it decoded
+  std::vector<char> kept(n, 0);                           // the new file keeps them behind
   ctx_.pool->run(n, [&](size_t d) {
     storage::StorageApi* drive = raw_[d];
     if (drive == nullptr || !plan.participate[d]) return;
-    auto prev = drive->read_all(plan.bucket, plan.key, storage::kMetaFile);
+    auto prev = internal::ReadMetaFile(*drive, plan.bucket, plan.key);
     if (!prev && prev.error() != Code::kFileNotFound) {
       result[d] = prev.error();
       return;
     }
     if (prev) {
-      if (auto versions = DecodeMetaVersions(*prev)) held[d] = std::move(*versions);
+      if (auto versions = DecodeMetaVersions(prev->raw)) held[d] = std::move(*versions);
       old[d] = std::move(*prev);
     }
     bool moved = false;
@@ -290,6 +310,7 @@ Status ErasureSet::commit(const CommitPlan& plan) {
           return;
         }
       }
+      if (old[d] && old[d]->legacy) internal::DropLegacyMeta(*drive, plan.bucket, plan.key);
       internal::RemoveDataDirsBut(*drive, held[d], plan.meta[d], plan.bucket, plan.key);
     });
     if (incomplete) queue_heal(plan.bucket, plan.key);
@@ -302,10 +323,11 @@ Status ErasureSet::commit(const CommitPlan& plan) {
     if (!plan.src_file.empty()) {
       drive->rename(plan.bucket, plan.key, new_dir, plan.src_volume, plan.src_key, plan.src_file);
     }
-    if (old[d]) {
-      drive->write_all(plan.bucket, plan.key, storage::kMetaFile, *old[d]);
+    if (old[d] && !old[d]->legacy) {
+      drive->write_all(plan.bucket, plan.key, storage::kMetaFile, old[d]->raw);
     } else {
-      drive->delete_path(plan.bucket, plan.key, storage::kMetaFile, false);  // prunes dirs
+      // Prunes empty dirs; a legacy %m.json, left untouched, is the drive's file again.
+      drive->delete_path(plan.bucket, plan.key, storage::kMetaFile, false);
     }
   });
   if (reduced == Code::kWriteQuorum) return reduced;

@@ -10,7 +10,7 @@ namespace flashstor::object {
 std::vector<bool> ErasureSet::verify_shards(const MetaQuorum& q, std::string_view bucket,
                                             std::string_view key) {
   const size_t n = raw_.size();
-  const ObjectMeta& meta = q.meta;
+  const ObjectMeta& meta = q.meta();
   std::vector<bool> bad(n, false);
   // An offline drive (absent, or health-checked and answering kDiskNotFound) is not healed:
   // nothing can be written to it. It is refilled when it rejoins.
@@ -57,7 +57,7 @@ std::vector<bool> ErasureSet::verify_shards(const MetaQuorum& q, std::string_vie
 Result<int> ErasureSet::rebuild_shards(const MetaQuorum& q, const std::vector<bool>& bad,
                                        std::string_view bucket, std::string_view key) {
   const size_t n = raw_.size();
-  const ObjectMeta& meta = q.meta;
+  const ObjectMeta& meta = q.meta();
   auto codec = erasure::ErasureCodec::Create(meta.erasure.data, meta.erasure.parity);
   if (!codec) return std::unexpected(codec.error());
   std::vector<internal::ShardSlot> slots(n);
@@ -117,7 +117,7 @@ Result<int> ErasureSet::commit_healed(const ObjectMeta& meta, const std::string&
   auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), true);
   if (!lock) return std::unexpected(lock.error());
   auto now = read_meta(bucket, key, false);
-  if (!now || !SameVersion(now->meta, meta)) {
+  if (!now || !SameVersion(now->meta(), meta)) {
     return Err(Code::kCancelled, "object changed while healing");
   }
   const size_t n = raw_.size();
@@ -127,8 +127,8 @@ Result<int> ErasureSet::commit_healed(const ObjectMeta& meta, const std::string&
     if (!ok[d]) return;
     storage::StorageApi* drive = raw_[d];
     MetaVersions held;  // whatever the drive held before: its data dirs go
-    if (auto old = drive->read_all(bucket, key, storage::kMetaFile); old) {
-      if (auto versions = DecodeMetaVersions(*old)) held = std::move(*versions);
+    if (auto old = internal::ReadMetaFile(*drive, bucket, key); old) {
+      if (auto versions = DecodeMetaVersions(old->raw)) held = std::move(*versions);
     }
     ObjectMeta m = meta;
     m.erasure.index = meta.erasure.distribution[d];
@@ -138,6 +138,7 @@ Result<int> ErasureSet::commit_healed(const ObjectMeta& meta, const std::string&
       if (!drive->rename(storage::kSysVolume, tmp_key, dir, bucket, key, dir).ok()) return;
     }
     if (!drive->write_all(bucket, key, storage::kMetaFile, EncodeObjectMeta(m)).ok()) return;
+    internal::DropLegacyMeta(*drive, bucket, key);
     internal::RemoveDataDirsBut(*drive, held, meta, bucket, key);
     done[d] = 1;
   });
@@ -151,19 +152,21 @@ void ErasureSet::settle(const ObjectMeta& meta, std::string_view bucket, std::st
   auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), true);
   if (!lock) return;
   auto now = read_meta(bucket, key, false);
-  if (!now || !SameVersion(now->meta, meta)) return;
+  if (!now || !SameVersion(now->meta(), meta)) return;
   // Drives that still keep versions an interrupted commit left behind the winner (or a
-  // dangling newer one in front of it) are rewritten to the winner alone.
+  // dangling newer one in front of it) are rewritten to the winner alone, and so are legacy
+  // %m.json files (migrated to %m.bin).
   ctx_.pool->run(raw_.size(), [&](size_t d) {
     if (!now->in_quorum[d] || now->sole[d]) return;
     storage::StorageApi* drive = raw_[d];
-    auto old = drive->read_all(bucket, key, storage::kMetaFile);
-    auto held = old ? DecodeMetaVersions(*old) : Result<MetaVersions>(MetaVersions{});
+    auto old = internal::ReadMetaFile(*drive, bucket, key);
+    auto held = old ? DecodeMetaVersions(old->raw) : Result<MetaVersions>(MetaVersions{});
     if (!held ||
         !drive->write_all(bucket, key, storage::kMetaFile, EncodeObjectMeta(*now->per_drive[d]))
              .ok()) {
       return;
     }
+    internal::DropLegacyMeta(*drive, bucket, key);
     internal::RemoveDataDirsBut(*drive, *held, meta, bucket, key);
   });
   if (now->members != drive_count()) return;
@@ -200,10 +203,12 @@ void ErasureSet::purge_absent(std::string_view bucket, std::string_view key, boo
   std::atomic<bool> has_meta{false};
   ctx_.pool->run(raw_.size(), [&](size_t d) {
     if (raw_[d] == nullptr) return;
-    auto st = raw_[d]->stat(bucket, key, storage::kMetaFile);
     // An offline drive tells nothing, as an absent one.
-    if (st || (st.error() != Code::kFileNotFound && st.error() != Code::kDiskNotFound)) {
-      has_meta = true;
+    for (std::string_view file : {storage::kMetaFile, storage::kLegacyMetaFile}) {
+      auto st = raw_[d]->stat(bucket, key, file);
+      if (st || (st.error() != Code::kFileNotFound && st.error() != Code::kDiskNotFound)) {
+        has_meta = true;
+      }
     }
   });
   Status cleaned = Status::Ok();
@@ -259,7 +264,7 @@ HealResult ErasureSet::heal_object(std::string_view bucket, std::string_view key
   int bad_count = 0;
   for (bool b : bad) bad_count += b;
   if (bad_count == 0) {
-    settle(q->meta, bucket, key);
+    settle(q->meta(), bucket, key);
     return r;
   }
   auto healed = rebuild_shards(*q, bad, bucket, key);
@@ -267,8 +272,8 @@ HealResult ErasureSet::heal_object(std::string_view bucket, std::string_view key
     r.status = healed.error();
     return r;
   }
-  settle(q->meta, bucket, key);
-  r.shards_healed = *healed * static_cast<int>(q->meta.parts.size());
+  settle(q->meta(), bucket, key);
+  r.shards_healed = *healed * static_cast<int>(q->meta().parts.size());
   ctx_.counters->shards_healed += static_cast<uint64_t>(r.shards_healed);
   if (*healed > 0) ++ctx_.counters->objects_healed;
   if (*healed < bad_count) r.status = Status(Code::kWriteQuorum, "some drives could not be healed");

@@ -16,13 +16,17 @@
 
 namespace flashstor::object {
 
+// One decode per drive, nothing copied: the winner is the copy a drive holding it decoded.
 struct ErasureSet::MetaQuorum {
-  ObjectMeta meta;                                   // the winning version (a member's copy)
+  size_t winner = 0;                                 // a drive holding the winning version
   std::vector<std::optional<ObjectMeta>> per_drive;  // decoded, with inline data
   std::vector<bool> in_quorum;                       // drive holds the winner
-  std::vector<bool> sole;      // drive holds the winner and nothing else (needs no tidying)
+  // Drive holds the winner and nothing else, in a current-format file (needs no tidying).
+  std::vector<bool> sole;
   std::vector<Status> errors;  // per drive: Ok, kFileNotFound, ...
   int members = 0;
+  // The winning version, with the winner drive's inline data and erasure index.
+  const ObjectMeta& meta() const { return *per_drive[winner]; }
 };
 
 struct ErasureSet::CommitPlan {
@@ -74,6 +78,18 @@ Status ToObjectStatus(const Status& s);
 
 // S3 bucket naming rules (3..63 chars, lowercase, digits, '.', '-').
 bool IsValidBucketName(std::string_view bucket);
+
+// A drive's metadata file for a key: %m.bin, or, where there is none, the legacy %m.json a
+// previous release wrote (legacy; every write or heal of the key replaces it with %m.bin).
+// kFileNotFound when there is neither.
+struct MetaFile {
+  std::string raw;
+  bool legacy = false;
+};
+Result<MetaFile> ReadMetaFile(storage::StorageApi& drive, std::string_view bucket,
+                              std::string_view key);
+// Removes the legacy %m.json once %m.bin replaces it (a leftover is harmless: %m.bin wins).
+void DropLegacyMeta(storage::StorageApi& drive, std::string_view bucket, std::string_view key);
 
 // Deletes the data dirs of the versions a drive held, except the one `keep` uses.
 void RemoveDataDirsBut(storage::StorageApi& drive, const MetaVersions& held, const ObjectMeta& keep,

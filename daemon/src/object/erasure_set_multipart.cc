@@ -99,7 +99,7 @@ Result<UploadMeta> ErasureSet::read_upload(const std::string& ukey) {
 
 bool ErasureSet::upload_completed(const UploadMeta& upload, const std::string& ukey) {
   auto q = read_meta(upload.bucket, upload.key, false);
-  if (!q || q->meta.upload_id != upload.upload_id) return false;
+  if (!q || q->meta().upload_id != upload.upload_id) return false;
   remove_sys_dir(ukey);
   return true;
 }

@@ -12,7 +12,7 @@ Result<ObjectInfo> ErasureSet::get_object_info(std::string_view bucket, std::str
   if (!lock) return std::unexpected(lock.error());
   auto q = read_meta(bucket, key, true);
   if (!q) return std::unexpected(q.error());
-  return ToObjectInfo(q->meta, bucket, key);
+  return TakeObjectInfo(*q->per_drive[q->winner], bucket, key);
 }
 
 Result<std::unique_ptr<ObjectReader>> ErasureSet::open_object(std::string_view bucket,
@@ -22,7 +22,8 @@ Result<std::unique_ptr<ObjectReader>> ErasureSet::open_object(std::string_view b
   if (!lock) return std::unexpected(lock.error());
   auto q = read_meta(bucket, key, true);
   if (!q) return std::unexpected(q.error());
-  const ObjectMeta& meta = q->meta;
+  // The winner drive's decoded copy becomes the reader's: no copy of the metadata is made.
+  ObjectMeta meta = std::move(*q->per_drive[q->winner]);
   auto codec = erasure::ErasureCodec::Create(meta.erasure.data, meta.erasure.parity);
   if (!codec) return std::unexpected(codec.error());
   const size_t n = raw_.size();
@@ -32,7 +33,10 @@ Result<std::unique_ptr<ObjectReader>> ErasureSet::open_object(std::string_view b
     auto& slot = slots[static_cast<size_t>(meta.erasure.distribution[d] - 1)];
     slot.drive = raw_[d];
     slot.drive_index = static_cast<int>(d);
-    if (meta.inlined) slot.inline_data = std::move(q->per_drive[d]->inline_data);
+    if (meta.inlined) {
+      slot.inline_data =
+          std::move(d == q->winner ? meta.inline_data : q->per_drive[d]->inline_data);
+    }
   }
   internal::ObjectLocation loc{std::string(bucket), std::string(key), meta.data_dir};
   // The data files are opened as the stream reaches them (later parts, parity shards when a
@@ -40,12 +44,12 @@ Result<std::unique_ptr<ObjectReader>> ErasureSet::open_object(std::string_view b
   // bounded by the lock timeout) instead of deleting this version's data dirs mid-body. An
   // open fd alone would not do on a drive that is not local. Inline data needs no lock.
   if (meta.inlined || meta.size == 0) lock->release();
-  ObjectInfo info = ToObjectInfo(meta, bucket, key);
+  ObjectInfo info = TakeObjectInfo(meta, bucket, key);  // meta keeps the layout the reader uses
   std::string b(bucket), k(key);
   auto on_degraded = [this, b, k] { queue_heal(b, k); };
   auto reader = std::make_unique<internal::ErasureObjectReader>(
-      std::move(info), meta, std::move(slots), std::move(loc), *ctx_.pool, std::move(*codec),
-      std::move(on_degraded), std::move(*lock));
+      std::move(info), std::move(meta), std::move(slots), std::move(loc), *ctx_.pool,
+      std::move(*codec), std::move(on_degraded), std::move(*lock));
   if (Status s = reader->prefetch(); !s.ok()) return std::unexpected(s);
   return std::unique_ptr<ObjectReader>(std::move(reader));
 }

@@ -147,12 +147,13 @@ Result<ObjectInfo> ErasureSet::update_object_metadata(std::string_view bucket, s
   plan.bucket = bucket;
   plan.key = key;
   plan.participate = q->in_quorum;
-  plan.write_quorum = WriteQuorum(q->meta.erasure.data, q->meta.erasure.parity);
-  plan.data_dir = q->meta.data_dir;
+  const ObjectMeta& current = q->meta();
+  plan.write_quorum = WriteQuorum(current.erasure.data, current.erasure.parity);
+  plan.data_dir = current.data_dir;
   plan.meta.resize(raw_.size());
   for (size_t d = 0; d < raw_.size(); ++d) {
     if (!q->in_quorum[d]) continue;
-    ObjectMeta m = *q->per_drive[d];
+    ObjectMeta m = std::move(*q->per_drive[d]);  // current is not used past this loop
     m.mod_time_ns = now;
     m.content_type = opt.content_type;
     m.metadata = opt.metadata;
@@ -160,11 +161,7 @@ Result<ObjectInfo> ErasureSet::update_object_metadata(std::string_view bucket, s
     plan.meta[d] = std::move(m);
   }
   if (Status s = commit(plan); !s.ok()) return std::unexpected(s);
-  ObjectMeta m = q->meta;
-  m.mod_time_ns = now;
-  m.content_type = opt.content_type;
-  m.metadata = opt.metadata;
-  return ToObjectInfo(m, bucket, key);
+  return TakeObjectInfo(plan.meta[q->winner], bucket, key);
 }
 
 namespace {
@@ -203,7 +200,7 @@ Status ErasureSet::check_precondition(std::string_view bucket, std::string_view 
   }
   if (!precondition.if_match.empty()) {
     if (!exists) return Status(Code::kNoSuchKey, "If-Match on an absent key");
-    if (precondition.if_match != "*" && precondition.if_match != q->meta.etag) {
+    if (precondition.if_match != "*" && precondition.if_match != q->meta().etag) {
       return Status(Code::kPreconditionFailed, "the ETag differs (If-Match)");
     }
   }
@@ -217,10 +214,13 @@ Status ErasureSet::delete_unlocked(std::string_view bucket, std::string_view key
   ctx_.pool->run(n, [&](size_t d) {
     storage::StorageApi* drive = raw_[d];
     if (drive == nullptr) return;
-    // Metadata first: once it is gone the object is invisible on this drive.
-    result[d] = drive->delete_path(bucket, key, storage::kMetaFile, false);
-    if (result[d].ok()) ++had;
-    if (result[d] == Code::kFileNotFound) result[d] = Status::Ok();
+    // Metadata first: once it is gone the object is invisible on this drive. A legacy
+    // %m.json before %m.bin, so no older version can show through in between.
+    Status legacy = drive->delete_path(bucket, key, storage::kLegacyMetaFile, false);
+    Status current = drive->delete_path(bucket, key, storage::kMetaFile, false);
+    if (current.ok() || legacy.ok()) ++had;
+    auto gone = [](const Status& s) { return s.ok() || s == Code::kFileNotFound; };
+    result[d] = !gone(legacy) ? legacy : !gone(current) ? current : Status::Ok();
     // Then every data dir, not only the one the metadata named: a delete or a commit killed
     // half-way leaves dirs no metadata points at, and under the write lock no commit is in
     // flight for this key (writes stay in tmp/ until they commit under the same lock).

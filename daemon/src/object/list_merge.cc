@@ -51,7 +51,9 @@ class DriveMerge final : public EntryStream {
         }
         is_prefix |= heads_[i]->is_prefix;
         if (!heads_[i]->is_prefix) {
-          if (auto v = DecodeMetaVersions(heads_[i]->metadata)) lists[i] = std::move(*v);
+          // A page needs neither parts nor user metadata: they are skipped, not decoded.
+          auto v = DecodeMetaVersions(heads_[i]->metadata, MetaDecode::kListing);
+          if (v) lists[i] = std::move(*v);
         }
         advance(i);
       }
@@ -67,7 +69,7 @@ class DriveMerge final : public EntryStream {
         if (lists[i]) view[i] = &*lists[i];
       }
       VersionPick pick = PickVersion(view, min_write_quorum_);
-      const ObjectMeta* chosen = nullptr;
+      ObjectMeta* chosen = nullptr;
       if (pick.verdict == VersionPick::Verdict::kFound) {
         chosen = &(*lists[pick.drive])[pick.slot];
       } else if (any_version_) {
@@ -76,18 +78,18 @@ class DriveMerge final : public EntryStream {
       if (chosen != nullptr || any_version_) {
         out.key = std::move(key);
         out.is_prefix = false;
-        out.meta = chosen != nullptr ? *chosen : ObjectMeta();
+        out.meta = chosen != nullptr ? std::move(*chosen) : ObjectMeta();
         return true;
       }
     }
   }
 
  private:
-  static const ObjectMeta* Newest(const std::vector<std::optional<MetaVersions>>& lists) {
-    const ObjectMeta* best = nullptr;
-    for (const auto& list : lists) {
+  static ObjectMeta* Newest(std::vector<std::optional<MetaVersions>>& lists) {
+    ObjectMeta* best = nullptr;
+    for (auto& list : lists) {
       if (!list) continue;
-      for (const ObjectMeta& v : *list) {
+      for (ObjectMeta& v : *list) {
         if (best == nullptr || v.mod_time_ns > best->mod_time_ns) best = &v;
       }
     }
@@ -229,7 +231,7 @@ Result<ListResult> BuildListPage(EntryStream& stream, std::string_view bucket,
     if (e.is_prefix) {
       result.common_prefixes.push_back(std::move(e.key));
     } else {
-      result.objects.push_back(ToObjectInfo(e.meta, bucket, e.key));
+      result.objects.push_back(TakeObjectInfo(e.meta, bucket, e.key));
       result.objects.back().parts.clear();  // a listing never needs the part table
     }
     ++count;

@@ -123,30 +123,34 @@ class LocalWalker final : public Walker {
     return Status::Ok();
   }
 
-  // Reads the object's metadata header; false when the directory holds no object.
+  // Reads the object's metadata (the preamble and records of %m.bin, else the header of a
+  // legacy %m.json); false when the directory holds no object.
   Result<bool> load_object(const std::string& dir, WalkEntry& entry) {
-    std::string meta = dir + "/" + std::string(kMetaFile);
-    if (!opt_.read_metadata) {
-      if (faccessat(disk_.root_fd(), meta.c_str(), F_OK, 0) == 0) {
-        entry.metadata.clear();
-        return true;
+    for (std::string_view file : {kMetaFile, kLegacyMetaFile}) {
+      const std::string path = dir + "/" + std::string(file);
+      Status s;
+      if (!opt_.read_metadata) {
+        if (faccessat(disk_.root_fd(), path.c_str(), F_OK, 0) == 0) {
+          entry.metadata.clear();
+          return true;
+        }
+        s = disk_.error(errno, "walk stat failed", volume_);
+      } else {
+        Result<std::string> records = read_records(path, file == kLegacyMetaFile);
+        if (records) {
+          entry.metadata = std::move(*records);
+          return true;
+        }
+        s = records.error();
       }
-      Status s = disk_.error(errno, "walk stat failed", volume_);
-      if (s == Code::kFileNotFound) return uncommitted(dir, entry);
-      return std::unexpected(s);
+      if (s != Code::kFileNotFound) return std::unexpected(s);
     }
-    Result<std::string> header = read_header(meta);
-    if (!header) {
-      if (header.error() == Code::kFileNotFound) return uncommitted(dir, entry);
-      return std::unexpected(header.error());
-    }
-    entry.metadata = std::move(*header);
-    return true;
+    return uncommitted(dir, entry);
   }
 
-  Result<std::string> read_header(const std::string& rel);
+  Result<std::string> read_records(const std::string& rel, bool legacy);
 
-  // A directory without %m.json: an entry with empty metadata when asked for keys whose
+  // A directory without metadata: an entry with empty metadata when asked for keys whose
   // directory holds a data dir all the same.
   Result<bool> uncommitted(const std::string& dir, WalkEntry& entry) {
     if (!opt_.include_uncommitted) return false;
@@ -199,12 +203,16 @@ class LocalWalker final : public Walker {
   std::vector<Frame> stack_;
 };
 
-Result<std::string> LocalWalker::read_header(const std::string& rel) {
+// %m.bin: the preamble, then as many bytes as the length it holds says (never the inline
+// data beyond, but for what the first read brought along). A legacy %m.json: up to its NUL.
+Result<std::string> LocalWalker::read_records(const std::string& rel, bool legacy) {
   int fd = openat(disk_.root_fd(), rel.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) return std::unexpected(disk_.error(errno, "walk read failed", volume_));
   std::string out;
+  size_t want = legacy ? kMaxReadAllBytes : kMetaPreambleSize;
+  bool sized = legacy;
   char buf[4096];
-  while (out.size() < kMaxReadAllBytes) {
+  while (out.size() < want) {
     ssize_t n = read(fd, buf, sizeof(buf));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
@@ -214,11 +222,25 @@ Result<std::string> LocalWalker::read_header(const std::string& rel) {
     }
     if (n == 0) break;
     std::string_view chunk(buf, static_cast<size_t>(n));
-    size_t nul = chunk.find('\0');
-    out.append(chunk.substr(0, nul));
-    if (nul != std::string_view::npos) break;
+    if (legacy) {
+      size_t nul = chunk.find('\0');
+      out.append(chunk.substr(0, nul));
+      if (nul != std::string_view::npos) break;
+      continue;
+    }
+    out.append(chunk);
+    if (!sized && out.size() >= kMetaPreambleSize) {
+      sized = true;
+      uint32_t len = 0;  // little-endian
+      for (size_t i = 0; i < 4; ++i) {
+        len |= static_cast<uint32_t>(static_cast<uint8_t>(out[kMetaRecordsLenOffset + i]))
+               << (8 * i);
+      }
+      want = std::min<size_t>(kMetaPreambleSize + len, kMaxReadAllBytes);
+    }
   }
   close(fd);
+  if (out.size() > want) out.resize(want);
   return out;
 }
 

@@ -95,7 +95,7 @@ void test_complete_commits_exactly_the_staged_drives(void**) {
     assert_true(done.has_value());
     for (int d = 0; d < kDrives; ++d) {
       bool fails = std::find(failing.begin(), failing.end(), d) != failing.end();
-      bool committed = FileExists(f.paths[static_cast<size_t>(d)] + "/bucket/" + key + "/%m.json");
+      bool committed = FileExists(f.paths[static_cast<size_t>(d)] + "/bucket/" + key + "/%m.bin");
       if (committed == fails) {
         fprintf(stderr, "round %d drive %d: staged %d, committed %d\n", rounds, d, !fails,
                 committed);

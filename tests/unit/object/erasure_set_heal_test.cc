@@ -45,27 +45,27 @@ void test_heal_object_restores_shards(void**) {
   std::vector<std::string> shard(6), meta(6), small_meta(6);
   for (size_t i = 0; i < 6; ++i) {
     shard[i] = ReadFile(ShardFile(paths[i], "bucket", "big"));
-    meta[i] = ReadFile(paths[i] + "/bucket/big/%m.json");
-    small_meta[i] = ReadFile(paths[i] + "/bucket/small/%m.json");
+    meta[i] = ReadFile(paths[i] + "/bucket/big/%m.bin");
+    small_meta[i] = ReadFile(paths[i] + "/bucket/small/%m.bin");
     assert_false(shard[i].empty());
   }
   RemoveAll(paths[0] + "/bucket/big");                      // shard and metadata gone
   CorruptByte(ShardFile(paths[1], "bucket", "big"), 5000);  // bitrot
   Truncate(ShardFile(paths[2], "bucket", "big"), 12345);    // torn file
-  CorruptByte(paths[3] + "/bucket/small/%m.json", -3);      // inline bitrot
-  unlink((paths[4] + "/bucket/small/%m.json").c_str());     // inline object missing
+  CorruptByte(paths[3] + "/bucket/small/%m.bin", -3);       // inline bitrot
+  unlink((paths[4] + "/bucket/small/%m.bin").c_str());      // inline object missing
   auto r = e->heal_object("bucket", "big");
   assert_true(r.status.ok());
   assert_int_equal(r.shards_healed, 3);
   assert_int_equal(r.drives_missing, 0);
   for (size_t i = 0; i < 6; ++i) {
     assert_true(ReadFile(ShardFile(paths[i], "bucket", "big")) == shard[i]);
-    assert_true(ReadFile(paths[i] + "/bucket/big/%m.json") == meta[i]);
+    assert_true(ReadFile(paths[i] + "/bucket/big/%m.bin") == meta[i]);
   }
   r = e->heal_object("bucket", "small");
   assert_int_equal(r.shards_healed, 2);
   for (size_t i = 0; i < 6; ++i) {
-    assert_true(ReadFile(paths[i] + "/bucket/small/%m.json") == small_meta[i]);
+    assert_true(ReadFile(paths[i] + "/bucket/small/%m.bin") == small_meta[i]);
   }
   // Nothing left to do.
   assert_int_equal(e->heal_object("bucket", "big").shards_healed, 0);
@@ -108,10 +108,10 @@ void test_heal_multipart_and_leftovers(void**) {
   auto e2 = MustOpen(paths2, TestConfig());
   assert_true(e2->make_bucket("bucket").ok());
   assert_true(Put(*e2, "bucket", "gone", "bytes").has_value());
-  std::string stale = ReadFile(paths2[2] + "/bucket/gone/%m.json");
+  std::string stale = ReadFile(paths2[2] + "/bucket/gone/%m.bin");
   assert_true(e2->delete_object("bucket", "gone").ok());
   mkdir((paths2[2] + "/bucket/gone").c_str(), 0700);
-  FILE* f = fopen((paths2[2] + "/bucket/gone/%m.json").c_str(), "wb");
+  FILE* f = fopen((paths2[2] + "/bucket/gone/%m.bin").c_str(), "wb");
   fwrite(stale.data(), 1, stale.size(), f);
   fclose(f);
   auto gone = e2->heal_object("bucket", "gone");
@@ -180,7 +180,7 @@ void test_heal_objects_purges_what_listing_hides(void**) {
   assert_int_equal(calls, 0);
 }
 
-// A data dir as a first PUT killed between moving it in and writing %m.json leaves it, with
+// A data dir as a first PUT killed between moving it in and writing %m.bin leaves it, with
 // its mtime age_s seconds in the past.
 std::string PlantUncommitted(const std::string& drive, const std::string& key, int age_s) {
   std::string dir = drive + "/bucket/" + key;
@@ -282,7 +282,7 @@ void test_wiped_drive_refilled_by_scan(void**) {
   assert_int_equal(s.objects_scanned, 20);
   assert_int_equal(s.objects_healed, 20);
   for (int i = 0; i < 20; ++i) {
-    assert_true(FileExists(paths[1] + "/bucket/obj/" + std::to_string(i) + "/%m.json"));
+    assert_true(FileExists(paths[1] + "/bucket/obj/" + std::to_string(i) + "/%m.bin"));
   }
   // Drives 0 and 2 lost: the refilled drive 1 and drive 3 serve everything.
   RemoveAll(paths[0]);
@@ -318,7 +318,7 @@ void test_blank_drives_beyond_parity_purge_nothing(void**) {
   assert_int_equal(r.status.code(), Code::kReadQuorum);
   assert_int_equal(r.leftovers_removed, 0);
   for (size_t i = 0; i < 11; ++i) {
-    assert_true(FileExists(paths[i] + "/bucket/k/%m.json"));
+    assert_true(FileExists(paths[i] + "/bucket/k/%m.bin"));
     assert_true(FileExists(ShardFile(paths[i], "bucket", "k")));
   }
 }

@@ -36,11 +36,11 @@ void Degrade(int drives, int parity) {
         break;
       case 1:
         CorruptByte(shard, 100);
-        CorruptByte(drive + "/bucket/small/%m.json", -5);  // inline shard bytes
+        CorruptByte(drive + "/bucket/small/%m.bin", -5);  // inline shard bytes
         break;
       case 2:
         Truncate(shard, 1000);
-        CorruptByte(drive + "/bucket/small/%m.json", -1);
+        CorruptByte(drive + "/bucket/small/%m.bin", -1);
         break;
     }
     auto got = Get(*e, "bucket", "big");
@@ -106,10 +106,10 @@ void test_metadata_disagreement(void**) {
   assert_true(e->make_bucket("bucket").ok());
   assert_true(Put(*e, "bucket", "k", "version one").has_value());
   // Drive 0 keeps a stale copy of the metadata while the others move on.
-  std::string stale = ReadFile(paths[0] + "/bucket/k/%m.json");
+  std::string stale = ReadFile(paths[0] + "/bucket/k/%m.bin");
   assert_true(Put(*e, "bucket", "k", "version two").has_value());
   {
-    FILE* f = fopen((paths[0] + "/bucket/k/%m.json").c_str(), "wb");
+    FILE* f = fopen((paths[0] + "/bucket/k/%m.bin").c_str(), "wb");
     fwrite(stale.data(), 1, stale.size(), f);
     fclose(f);
   }
@@ -119,7 +119,7 @@ void test_metadata_disagreement(void**) {
   assert_true(e->delete_object("bucket", "k").ok());
   {
     mkdir((paths[1] + "/bucket/k").c_str(), 0700);
-    FILE* f = fopen((paths[1] + "/bucket/k/%m.json").c_str(), "wb");
+    FILE* f = fopen((paths[1] + "/bucket/k/%m.bin").c_str(), "wb");
     fwrite(stale.data(), 1, stale.size(), f);
     fclose(f);
   }

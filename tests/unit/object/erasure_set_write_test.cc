@@ -123,7 +123,7 @@ void test_commit_rolled_back(void**) {
   std::string small1 = "small v1";
   assert_true(Put(*f.e, "bucket", "k", v1).has_value());
   assert_true(Put(*f.e, "bucket", "s", small1).has_value());
-  std::string meta0 = ReadFile(f.paths[0] + "/bucket/k/%m.json");
+  std::string meta0 = ReadFile(f.paths[0] + "/bucket/k/%m.bin");
   f.faulty[2]->set(storage::DriveCall::kWriteAll,
                    storage::FaultRule::Fail(Code::kFaultyDisk).on_file(storage::kMetaFile));
   f.faulty[3]->set(storage::DriveCall::kWriteAll,
@@ -138,16 +138,16 @@ void test_commit_rolled_back(void**) {
   assert_true(*Get(*f.e, "bucket", "k") == v1);
   assert_true(*Get(*f.e, "bucket", "s") == small1);
   assert_int_equal(f.e->get_object_info("bucket", "new").error().code(), Code::kNoSuchKey);
-  assert_true(ReadFile(f.paths[0] + "/bucket/k/%m.json") == meta0);
+  assert_true(ReadFile(f.paths[0] + "/bucket/k/%m.bin") == meta0);
   for (const auto& p : f.paths) {
     assert_int_equal(CountEntries(p + "/bucket/k", "%d."), 1);
     assert_false(FileExists(p + "/bucket/new"));
   }
 }
 
-// Versions (current first) in one drive's %m.json.
+// Versions (current first) in one drive's %m.bin.
 object::MetaVersions DriveVersions(const std::string& drive, const std::string& key) {
-  auto v = object::DecodeMetaVersions(ReadFile(drive + "/bucket/" + key + "/%m.json"));
+  auto v = object::DecodeMetaVersions(ReadFile(drive + "/bucket/" + key + "/%m.bin"));
   assert_true(v.has_value());
   return *v;
 }

@@ -111,10 +111,10 @@ void test_overwrite_and_delete(void**) {
   assert_true(*old == big);
   writer.join();
   assert_true(*Get(*e, "bucket", "k") == small);
-  // The old data dir is gone from disk: only %m.json remains in the object directory.
+  // The old data dir is gone from disk: only %m.bin remains in the object directory.
   for (const auto& p : paths) {
     struct stat st {};
-    assert_int_equal(::stat((p + "/bucket/k/%m.json").c_str(), &st), 0);
+    assert_int_equal(::stat((p + "/bucket/k/%m.bin").c_str(), &st), 0);
   }
   assert_true(e->delete_object("bucket", "k").ok());
   assert_int_equal(e->get_object_info("bucket", "k").error().code(), Code::kNoSuchKey);
@@ -144,7 +144,7 @@ void test_heal_recreates_a_lost_bucket_folder(void**) {
   assert_false(FileExists(paths[0] + "/bucket"));
   object::HealResult r = e->heal_object("bucket", "k");
   assert_true(r.status.ok());
-  assert_true(FileExists(paths[0] + "/bucket/k/%m.json"));
+  assert_true(FileExists(paths[0] + "/bucket/k/%m.bin"));
   assert_true(*Get(*e, "bucket", "k") == data);
 }
 
@@ -186,7 +186,7 @@ void test_key_validation_and_metadata_update(void**) {
   assert_int_equal(Put(*e, "bucket", std::string("a\0b", 3), "x").error().code(),
                    Code::kInvalidObjectName);
   // Keys that look like paths or internal names are stored safely and read back.
-  for (const char* k : {"..", "../../etc/passwd", "%m.json", "a//b", "dir/", "/lead"}) {
+  for (const char* k : {"..", "../../etc/passwd", "%m.json", "%m.bin", "a//b", "dir/", "/lead"}) {
     assert_true(Put(*e, "bucket", k, k).has_value());
     assert_true(*Get(*e, "bucket", k) == k);
   }

@@ -1,8 +1,10 @@
-// Unit tests of the metadata codec: object versions (with and without inline data),
-// uploads and parts round trip; malformed or inconsistent records are kCorrupt.
+// Unit tests of the object metadata: versions (with and without inline data) round trip
+// through %m.bin, a legacy %m.json the previous release wrote still decodes, uploads and
+// parts round trip (JSON), malformed or inconsistent records are kCorrupt, and what S3 sees.
 #include <string>
 
 #include "flashstor/object/object_metadata.h"
+#include "legacy_meta.h"
 
 #include "cmocka_cpp.h"
 
@@ -53,10 +55,11 @@ void test_inline_round_trip(void**) {
   auto back = DecodeObjectMeta(raw);
   assert_true(back.has_value());
   assert_true(back->inline_data == m.inline_data);
-  // The header alone (what a walk returns) decodes too, without the data.
-  auto header = DecodeObjectMeta(raw.substr(0, raw.find('\0')));
+  // The records alone (what a walk returns) decode too, without the data.
+  auto header =
+      DecodeMetaVersions(raw.substr(0, raw.size() - m.inline_data.size()), MetaDecode::kRecords);
   assert_true(header.has_value());
-  assert_true(header->inline_data.empty());
+  assert_true(header->front().inline_data.empty());
   // A truncated tail is detected.
   assert_int_equal(DecodeObjectMeta(raw.substr(0, raw.size() - 1)).error().code(), Code::kCorrupt);
 }
@@ -84,7 +87,7 @@ void test_kept_versions_round_trip(void**) {
   // The current version alone, and the header alone (listing), decode too.
   auto current = DecodeObjectMeta(raw);
   assert_true(current.has_value() && current->inline_data == fresh.inline_data);
-  auto header = DecodeMetaVersions(raw.substr(0, raw.find('\0')));
+  auto header = DecodeMetaVersions(raw, MetaDecode::kRecords);
   assert_true(header.has_value() && header->size() == 3 && (*header)[2].inline_data.empty());
   // A tail that does not add up, and more versions than a file may keep, are corrupt.
   assert_int_equal(DecodeMetaVersions(raw + "x").error().code(), Code::kCorrupt);
@@ -117,6 +120,80 @@ void test_rejects_malformed(void**) {
   assert_false(DecodeObjectMeta(EncodeObjectMeta(m)).has_value());
 }
 
+// A %m.json exactly as the previous release wrote it (an inline object of 18 bytes on the
+// fourth drive of four, its 21 inline bytes after the NUL; and a multipart object).
+constexpr std::string_view kLegacyInline =
+    R"({"format":1,"versions":[{"type":"object","version_id":"null",)"
+    R"("mod_time":"1796205154648951875","size":"18","etag":"2bd5a97b3e3ac9e53a82beef904c5211",)"
+    R"("content_type":"text/plain","storage_class":"STANDARD","meta":[["x-amz-meta-color",)"
+    R"("blue"]],"checksum_algo":"SHA256","checksum":"lZzAhKz8+89/THUsoX8q2k2IL3r8CrFWNDxHLNFSz4Q=",)"
+    R"("erasure":{"data":2,"parity":2,"block_size":"1048576","index":4,"distribution":[4,1,2,3]},)"
+    R"("data_dir":"","inline":true,"inline_size":"21","parts":[{"n":1,"size":"18","actual":"18",)"
+    R"("etag":"2bd5a97b3e3ac9e53a82beef904c5211","mod_time":"1796205154648951875",)"
+    R"("checksum":""}]}]})";
+constexpr std::string_view kLegacyTail =
+    "\x84\x71\x9e\xda\xd1\x11\xa1\xfd\x03\x33\xcb\x1c\x6d\x9c\x96\x34\x90\x52\x1d\x15\xe4";
+constexpr std::string_view kLegacyMultipart =
+    R"({"format":1,"versions":[{"type":"object","version_id":"null",)"
+    R"("mod_time":"1796205155324056950","size":"5243880",)"
+    R"("etag":"8c6f96fe400c627d9394af6161f5921d-2","content_type":"","storage_class":"STANDARD",)"
+    R"("meta":[],"checksum_algo":"","checksum":"","erasure":{"data":2,"parity":2,)"
+    R"("block_size":"1048576","index":2,"distribution":[2,3,4,1]},)"
+    R"("data_dir":"fc6af9b0-d870-42f2-b0c7-417a321f975b",)"
+    R"("upload_id":"47b9cbab-30b3-46f0-ad09-948dbfe9a95d","inline":false,"inline_size":"0",)"
+    R"("parts":[{"n":1,"size":"5242880","actual":"5242880","etag":"79b281060d337b9b2b84ccf390adcf74",)"
+    R"("mod_time":"1796205155237952535","checksum":""},{"n":2,"size":"1000","actual":"1000",)"
+    R"("etag":"c73c16de8912c313c06ac38b9961e806","mod_time":"1796205155314622939",)"
+    R"("checksum":""}]}]})";
+
+void test_legacy_json_decodes(void**) {
+  const std::string file = std::string(kLegacyInline) + '\0' + std::string(kLegacyTail);
+  auto v = DecodeMetaVersions(file);
+  assert_true(v.has_value() && v->size() == 1);
+  const ObjectMeta& m = v->front();
+  assert_true(m.mod_time_ns == 1796205154648951875 && m.size == 18 && m.inlined);
+  assert_true(m.metadata == (flashstor::object::Metadata{{"x-amz-meta-color", "blue"}}));
+  assert_true(m.checksum_algo == flashstor::hash::ChecksumAlgo::kSha256);
+  assert_true(m.erasure == (ErasureInfo{2, 2, 1u << 20, 4, {4, 1, 2, 3}}));
+  assert_true(m.inline_data == kLegacyTail);
+  // The tests' legacy writer (legacy_meta.h) writes what the previous release wrote.
+  assert_true(flashstor::testing::LegacyMetaJson(*v) == file);
+  // Migrated: its %m.bin holds the same version, field for field.
+  auto migrated = DecodeMetaVersions(EncodeMetaVersions(*v));
+  assert_true(migrated.has_value() && *migrated == *v);
+  // A walk's entry of a legacy file is its JSON header, which decodes in every mode.
+  for (MetaDecode mode : {MetaDecode::kFull, MetaDecode::kRecords, MetaDecode::kListing}) {
+    auto header = DecodeMetaVersions(kLegacyInline, mode);
+    assert_true(header.has_value() && header->front().inline_data.empty());
+  }
+  auto multi = DecodeMetaVersions(kLegacyMultipart);
+  assert_true(multi.has_value());
+  assert_int_equal(multi->front().parts.size(), 2);
+  assert_true(multi->front().upload_id == "47b9cbab-30b3-46f0-ad09-948dbfe9a95d");
+  assert_true(DecodeMetaVersions(EncodeMetaVersions(*multi)).value() == *multi);
+  assert_true(flashstor::testing::LegacyMetaJson(*multi) == kLegacyMultipart);
+  // A legacy file whose tail does not add up is as corrupt as before.
+  assert_int_equal(DecodeMetaVersions(file.substr(0, file.size() - 1)).error().code(),
+                   Code::kCorrupt);
+}
+
+void test_object_info(void**) {
+  ObjectMeta m = Sample();
+  m.version_id = "v1";
+  ObjectInfo copied = ToObjectInfo(m, "b", "k");
+  assert_true(copied.etag == m.etag && copied.version_id == "v1" && copied.metadata == m.metadata);
+  assert_int_equal(copied.parts.size(), 2);  // "-3": a multipart ETag
+  ObjectMeta taken = m;
+  ObjectInfo moved = TakeObjectInfo(taken, "b", "k");
+  assert_true(moved.etag == copied.etag && moved.metadata == copied.metadata);
+  assert_true(moved.content_type == copied.content_type && moved.parts.size() == 2);
+  assert_true(moved.checksum_b64 == copied.checksum_b64 && moved.version_id == "v1");
+  // The layout stays behind for the reader.
+  assert_true(taken.parts == m.parts && taken.erasure == m.erasure && taken.size == m.size);
+  m.version_id = "null";
+  assert_true(ToObjectInfo(m, "b", "k").version_id.empty());
+}
+
 void test_upload_and_part_round_trip(void**) {
   UploadMeta u;
   u.bucket = "b";
@@ -144,9 +221,13 @@ void test_upload_and_part_round_trip(void**) {
 
 int main() {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_object_round_trip),          cmocka_unit_test(test_inline_round_trip),
-      cmocka_unit_test(test_kept_versions_round_trip),   cmocka_unit_test(test_rejects_malformed),
+      cmocka_unit_test(test_object_round_trip),
+      cmocka_unit_test(test_inline_round_trip),
+      cmocka_unit_test(test_kept_versions_round_trip),
+      cmocka_unit_test(test_rejects_malformed),
       cmocka_unit_test(test_upload_and_part_round_trip),
+      cmocka_unit_test(test_legacy_json_decodes),
+      cmocka_unit_test(test_object_info),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

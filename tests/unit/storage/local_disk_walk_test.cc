@@ -53,15 +53,22 @@ std::vector<std::string> Reference(const std::set<std::string>& keys, const std:
   return out;
 }
 
+// A metadata file as the walk sees it: a preamble whose bytes 8..11 hold the records' length
+// (little-endian), the records, then inline data the walk must not return.
+std::string MetaFile(std::string_view records, std::string_view tail = "inline-bytes") {
+  std::string out = "FSMD";
+  out.append(4, '\1');
+  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>(records.size() >> (8 * i)));
+  out.append(4, '\7');  // checksum: not the walk's business
+  return out + std::string(records) + std::string(tail);
+}
+
 std::unique_ptr<LocalDisk> DiskWith(const TempDir& dir, const std::set<std::string>& keys) {
   auto disk = LocalDisk::Open(dir.path());
   assert_true(disk.has_value());
   assert_true((*disk)->make_volume("b").ok());
   for (const std::string& k : keys) {
-    std::string meta = "{\"k\":1}";
-    meta.push_back('\0');
-    meta += "inline-bytes";
-    assert_true((*disk)->write_all("b", k, "%m.json", meta).ok());
+    assert_true((*disk)->write_all("b", k, kMetaFile, MetaFile("records")).ok());
     assert_true((*disk)->write_all("b", k, "%d.1/part.1", "x").ok());
   }
   return std::move(*disk);
@@ -106,15 +113,41 @@ void test_start_after(void**) {
 void test_metadata_header(void**) {
   TempDir dir;
   auto disk = DiskWith(dir, {"x/y"});
+  // Records longer than one read, and inline data longer than one read after them.
+  const std::string big(10000, 'r');
+  assert_true(disk->write_all("b", "z/big", kMetaFile, MetaFile(big, std::string(9000, 'i'))).ok());
+  // A key only the previous release wrote: its legacy %m.json's JSON header, up to the NUL.
+  std::string legacy = "{\"k\":1}";
+  legacy.push_back('\0');
+  legacy += "inline-bytes";
+  assert_true(disk->write_all("b", "z/old", kLegacyMetaFile, legacy).ok());
+  // Both: %m.bin wins. A file claiming more records than it has: what there is.
+  assert_true(disk->write_all("b", "z/both", kLegacyMetaFile, legacy).ok());
+  assert_true(disk->write_all("b", "z/both", kMetaFile, MetaFile("new")).ok());
+  std::string torn = MetaFile("0123456789", "");
+  torn[8] = 100;
+  assert_true(disk->write_all("b", "z/torn", kMetaFile, torn).ok());
   WalkOptions opt;
   auto w = disk->walk("b", opt);
   WalkEntry e;
-  assert_true(*(*w)->next(e));
-  assert_string_equal(e.key.c_str(), "x/y");
-  assert_string_equal(e.metadata.c_str(), "{\"k\":1}");
-  assert_int_equal(e.metadata.size(), 7);
+  auto next = [&](const char* key, const std::string& metadata) {
+    assert_true(*(*w)->next(e));
+    assert_string_equal(e.key.c_str(), key);
+    assert_true(e.metadata == metadata);
+  };
+  next("x/y", MetaFile("records", ""));
+  next("z/big", MetaFile(big, ""));
+  next("z/both", MetaFile("new", ""));
+  next("z/old", "{\"k\":1}");
+  next("z/torn", torn);
   assert_false(*(*w)->next(e));
   assert_int_equal(disk->walk("nob", opt).error().code(), Code::kVolumeNotFound);
+  // Without metadata, a legacy file still makes an object.
+  opt.read_metadata = false;
+  w = disk->walk("b", opt);
+  int objects = 0;
+  while (*(*w)->next(e)) objects += e.metadata.empty();
+  assert_int_equal(objects, 5);
 }
 
 void test_uncommitted_keys(void**) {

@@ -14,7 +14,7 @@ inline constexpr uint64_t kMaxBlockSize = 64u << 20;  // object_metadata rejects
 struct EngineConfig {
   int parity = -1;                         // parity shards per set; -1: by set size
   uint64_t block_size = 1u << 20;          // bytes encoded at once (1 MiB)
-  uint64_t inline_threshold = 128u << 10;  // objects below this live inside %m.json (<= block)
+  uint64_t inline_threshold = 128u << 10;  // objects below this live inside %m.bin (<= block)
   size_t heal_queue_capacity = 10000;      // bounded; overflow is counted, not queued
   double scan_objects_per_second = 50;     // background scanner rate; 0 disables the scanner
   int io_threads = 0;                      // worker pool size; 0: 2 per drive, 4..64

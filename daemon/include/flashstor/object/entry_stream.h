@@ -13,7 +13,7 @@ namespace flashstor::object {
 struct ListEntry {
   std::string key;  // object key, or a prefix ending with the delimiter
   bool is_prefix = false;
-  ObjectMeta meta;  // objects only (no inline data)
+  ObjectMeta meta;  // objects only: no inline data, parts, user metadata or tags
 };
 
 class EntryStream {

@@ -6,20 +6,23 @@
 //   Shard index per drive = distribution[d], the identity rotated by CRC32(key) so parity
 //   spreads over drives. Each part's shard file (part.N) is a sequence of blocks, each a
 //   12-byte bitrot digest followed by ceil(block_bytes / k) bytes of the shard.
-// - On-disk: <bucket>/<KeyToPath(key)>/%m.json and <...>/%d.<uuid>/part.N. Objects smaller
-//   than the inline threshold carry their shard after a NUL inside %m.json (no data dir).
+// - On-disk: <bucket>/<KeyToPath(key)>/%m.bin and <...>/%d.<uuid>/part.N. Objects smaller
+//   than the inline threshold carry their shard after the records of %m.bin (no data dir).
+//   A %m.json a previous release wrote is read where no %m.bin exists; the next commit or
+//   heal of the key replaces it (MetaQuorum::sole is false for it, so a GET queues a heal).
 // - PUT: the body is read a block at a time and encoded; shards are written in parallel (the
 //   engine's WorkerPool) to .flashstor.sys/tmp/<uuid>/%d.<uuid>/part.1 while the next block is
 //   read. At EOF (the HashingSource verified its digests) the files are fsynced, then, under
 //   the key's write lock, every drive renames the data dir into the object dir and atomically
-//   replaces %m.json with the new version in front of the versions it held. Success needs
+//   replaces %m.bin with the new version in front of the versions it held. Success needs
 //   the write quorum (k, k + 1 when k == m); then each drive's file is rewritten to the new
 //   version alone and old data dirs go. Otherwise the committed drives are rolled back (old
-//   %m.json restored, new data dir moved back) and kWriteQuorum is returned. A crash at any
+//   %m.bin restored, new data dir moved back) and kWriteQuorum is returned. A crash at any
 //   point leaves a state the version quorum rule reads as the old or the new object.
-// - GET: %m.json from every drive; PickVersion (version_quorum.h) chooses the newest version
-//   held by k drives, skipping dangling ones (kNoSuchKey when none is left, kReadQuorum when
-//   a version may have been acknowledged behind offline drives). The reader keeps the key's
+// - GET: %m.bin from every drive, decoded once each and moved, never copied, into the
+//   reader; PickVersion (version_quorum.h) chooses the newest version held by k drives,
+//   skipping dangling ones (kNoSuchKey when none is left, kReadQuorum when a version may
+//   have been acknowledged behind offline drives). The reader keeps the key's
 //   read lock until it has handed out the last byte of its range, so no overwrite deletes
 //   the data dirs of later parts or of parity shards it may still open; blocks are read from
 //   k drives, every shard block's digest verified, failures switch to other drives and

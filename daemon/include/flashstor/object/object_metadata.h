@@ -1,7 +1,8 @@
-// Per-drive object metadata (%m.json) and multipart records: the structs and their JSON
-// codec (cJSON). %m.json = JSON header {"format":1,"versions":[...]}, then, for inline
-// objects, a NUL byte and this drive's shard bytes (digest + shard per block).
-// 64-bit times are JSON strings (doubles would lose nanoseconds).
+// Per-drive object metadata and multipart records: the structs, what S3 sees of them, and
+// their codecs. An object's versions live in %m.bin, a binary file (meta_codec.h) decoded
+// once per drive and request; a %m.json the previous release wrote is still read (legacy
+// JSON, meta_json.cc) and rewritten as %m.bin by the next write or heal of its key.
+// Multipart records (UploadMeta, PartMeta) stay JSON: they are not on the GET path.
 #pragma once
 
 #include <cstdint>
@@ -17,7 +18,7 @@
 
 namespace flashstor::object {
 
-inline constexpr int kMetaFormat = 1;
+inline constexpr int kMetaFormat = 1;  // of the JSON files (uploads, parts, legacy %m.json)
 
 struct ErasureInfo {
   int data = 1;
@@ -25,6 +26,7 @@ struct ErasureInfo {
   uint64_t block_size = 1u << 20;
   int index = 0;                  // 1-based shard index this drive holds
   std::vector<int> distribution;  // distribution[d] = 1-based shard index of set drive d
+  bool operator==(const ErasureInfo&) const = default;
 };
 
 struct PartMeta {
@@ -34,7 +36,11 @@ struct PartMeta {
   std::string etag;
   int64_t mod_time_ns = 0;
   std::string checksum_b64;
+  bool operator==(const PartMeta&) const = default;
 };
+
+// Object lock retention of a version (S3's GOVERNANCE / COMPLIANCE). The numbers are stored.
+enum class RetentionMode : uint8_t { kNone = 0, kGovernance = 1, kCompliance = 2 };
 
 struct ObjectMeta {
   std::string version_id = "null";
@@ -52,20 +58,36 @@ struct ObjectMeta {
   std::string upload_id;  // the multipart upload it was completed from, if any
   bool inlined = false;
   std::string inline_data;  // this drive's shard bytes (only when decoded with the tail)
+  // Stored and read back, not yet acted on (versioning, tagging and object lock use them).
+  bool delete_marker = false;  // a delete marker: no data, no erasure layout, no parts
+  Metadata tags;               // object tags in the order they were given
+  RetentionMode retention_mode = RetentionMode::kNone;
+  int64_t retain_until_ns = 0;
+  bool legal_hold = false;
+  bool operator==(const ObjectMeta&) const = default;
 };
 
-// One drive's %m.json: its versions, current first. Normally just one; a commit keeps the
+// One drive's metadata file: its versions, current first. Normally just one; a commit keeps the
 // versions the drive held before behind the new one until the new one is on a write
 // quorum (ErasureSet::commit), so an interrupted commit can always fall back to them.
 using MetaVersions = std::vector<ObjectMeta>;
 inline constexpr size_t kMaxKeptVersions = 4;
 
-// JSON header {"format":1,"versions":[...]}; when any version is inline, a NUL and then
-// each version's inline bytes in order (each version records its inline_size).
+// How much of a metadata file to decode.
+enum class MetaDecode {
+  kFull,     // the whole file: records and exactly the inline bytes they announce
+  kRecords,  // the records (what a walk returns: the inline bytes are not read); anything
+             // after them is ignored and inline_data stays empty
+  kListing,  // as kRecords, and parts, user metadata and tags are left empty (counted and
+             // skipped): a listing page needs none of them
+};
+
+// The %m.bin bytes (meta_codec.h).
 std::string EncodeMetaVersions(std::span<const ObjectMeta> versions);
-// Accepts the header alone (listing: inline data left empty) or header + tail. kCorrupt
-// when malformed, empty, longer than kMaxKeptVersions or the tail does not add up.
-Result<MetaVersions> DecodeMetaVersions(std::string_view raw);
+// A %m.bin, or a legacy %m.json (recognised by its content). kCorrupt when malformed, empty,
+// longer than kMaxKeptVersions, the inline bytes do not add up (kFull), or written by a
+// newer major format version.
+Result<MetaVersions> DecodeMetaVersions(std::string_view raw, MetaDecode mode = MetaDecode::kFull);
 
 // A file holding one version / the current version of a file.
 std::string EncodeObjectMeta(const ObjectMeta& meta);
@@ -76,6 +98,10 @@ bool SameVersion(const ObjectMeta& a, const ObjectMeta& b);
 
 // What the S3 layer sees.
 ObjectInfo ToObjectInfo(const ObjectMeta& meta, std::string_view bucket, std::string_view key);
+// The same, moving the descriptive fields (version id, ETag, content type, storage class,
+// user metadata, checksum) out of meta instead of copying them. meta keeps its layout (size,
+// erasure, parts, data dir, inline data): what a reader still needs.
+ObjectInfo TakeObjectInfo(ObjectMeta& meta, std::string_view bucket, std::string_view key);
 
 struct UploadMeta {
   std::string bucket;

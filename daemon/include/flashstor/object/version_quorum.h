@@ -1,8 +1,8 @@
 // Which version of a key the drives of a set agree on. GET, HEAD, heal and listing share
 // this one rule, so a listing never shows what a GET cannot read.
 //
-// Each drive answers with the versions its %m.json holds (MetaVersions), with "none" (no
-// %m.json: known absent) or not at all (offline, unreadable, corrupt: unknown). A version
+// Each drive answers with the versions its metadata file holds (MetaVersions), with "none"
+// (no metadata file: known absent) or not at all (offline, unreadable, corrupt: unknown). A version
 // is held by a drive when it is anywhere in the drive's list.
 //
 // Candidates are taken newest first:

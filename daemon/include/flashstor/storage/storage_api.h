@@ -7,14 +7,17 @@
 //   interface: files are handled through FileWriter / FileReader objects.
 // - Addressing is (volume, key, file). volume is a bucket or the system volume kSysVolume;
 //   key is a user object key ("" = the volume root), escaped on disk by KeyToPath (key_path.h);
-//   file is an internal relative name inside the key's directory ("%m.json",
+//   file is an internal relative name inside the key's directory ("%m.bin",
 //   "%d.<uuid>/part.1", "" = the key directory itself). Internal names start with '%' (but
 //   never "%e", the escape prefix) so they cannot collide with a key component.
 // - Durability: write_all is atomic (temp file in kSysVolume/tmp + fsync + rename + fsync of
 //   the parent). FileWriter::close fsyncs the file and its directory. rename fsyncs both
 //   parents. Newly created directories are fsynced into their parents.
-// - Metadata files (%m.json) are a JSON header optionally followed by a NUL byte and a binary
-//   payload (inline shard data). walk() returns only the header.
+// - Metadata files (%m.bin, object/meta_codec.h) are a fixed preamble, records and a binary
+//   payload (inline shard data). The preamble holds the records' length (kMetaPreambleSize,
+//   kMetaRecordsLenOffset), so walk() reads and returns the preamble and the records only.
+//   A previous release wrote %m.json instead (a JSON header, then a NUL and the inline
+//   data): walk() falls back to it where no %m.bin exists and returns its JSON header.
 // - Errors: kDiskNotFound (the drive's root vanished or was replaced), kVolumeNotFound,
 //   kFileNotFound, kVolumeExists, kVolumeNotEmpty, kDiskFull, kPermissionDenied, kFaultyDisk,
 //   kKeyTooLong / kInvalidObjectName (bad key), kTooLarge (read_all beyond kMaxReadAllBytes).
@@ -40,7 +43,10 @@ inline constexpr std::string_view kMultipartKey = "multipart";
 inline constexpr std::string_view kBucketsKey = "buckets";
 inline constexpr std::string_view kFormatFile = "format.json";
 // Inside an object's directory.
-inline constexpr std::string_view kMetaFile = "%m.json";
+inline constexpr std::string_view kMetaFile = "%m.bin";
+inline constexpr std::string_view kLegacyMetaFile = "%m.json";  // read only, then replaced
+inline constexpr size_t kMetaPreambleSize = 16;
+inline constexpr size_t kMetaRecordsLenOffset = 8;  // u32, little-endian
 inline constexpr std::string_view kDataDirPrefix = "%d.";
 // Upper bound of one read_all (metadata with inline data and up to 10,000 parts).
 inline constexpr size_t kMaxReadAllBytes = 32u << 20;
@@ -88,8 +94,8 @@ struct WalkOptions {
   std::string prefix;         // only keys starting with prefix
   std::string start_after;    // only keys (and prefixes) greater than this, byte order
   bool recursive = true;      // false: delimiter "/": return "x/" prefixes without descending
-  bool read_metadata = true;  // fill WalkEntry::metadata with the %m.json header
-  // Also return keys whose directory holds data dirs but no %m.json (a first PUT killed
+  bool read_metadata = true;  // fill WalkEntry::metadata with the metadata's records
+  // Also return keys whose directory holds data dirs but no metadata (a first PUT killed
   // between moving its data in and writing its metadata), with empty metadata. For heal.
   bool include_uncommitted = false;
 };
@@ -97,7 +103,7 @@ struct WalkOptions {
 struct WalkEntry {
   std::string key;         // decoded; a prefix ends with '/'
   bool is_prefix = false;  // a common prefix (only when !recursive)
-  std::string metadata;    // %m.json header (before the first NUL), objects only
+  std::string metadata;    // %m.bin's preamble and records (or a legacy %m.json's header)
 };
 
 // A sorted stream of a volume's objects. Keys come in ascending UTF-8 byte order; an object
