@@ -70,7 +70,7 @@ def check_settles(srv, allowed, violations):
 
 @pytest.mark.parametrize("n", [4, 16])
 def test_delete_killed_before_data_dirs_went(servers, n):
-    """DELETE killed after removing %m.json everywhere, before removing the data dirs."""
+    """DELETE killed after removing %m.bin everywhere, before removing the data dirs."""
     srv = start(servers, n)
     srv.client.put_object(Bucket=BUCKET, Key=KEY, Body=payload(MIB))
     for d in srv.drives:
@@ -104,7 +104,7 @@ def test_overwrite_killed_mid_commit(servers, n, have, v1_size):
     """An overwrite killed after `have` of n drives committed version 2. Those drives hold
     version 2 and still version 1's data dir (old data goes only once the commit reached its
     write quorum). Where a cut-short commit could leave version 1 on fewer than k drives
-    (16 drives) they also keep version 1 behind version 2 in %m.json. The other drives hold
+    (16 drives) they also keep version 1 behind version 2 in %m.bin. The other drives hold
     version 1 alone. Below the write quorum either version may win; at it, version 2 may
     have been acknowledged and must."""
     srv = start(servers, n)

@@ -9,7 +9,7 @@ from harness import KIB, MIB, client, error_code, get_bytes, payload, put_multip
 # (key, sizes): one entry per path through the engine. A list of sizes is a multipart upload.
 STANDARD = [
     ("empty", 0),                            # inline, no shard bytes at all
-    ("small/inline-1k", KIB),                # inline in %m.json
+    ("small/inline-1k", KIB),                # inline in %m.bin
     ("%pct/one-block", MIB),                 # exactly one erasure block; escaped key component
     ("deep/a/b/many-blocks", 3 * MIB + MIB // 2),  # several blocks, a short last one
     ("multi/part", [5 * MIB, 5 * MIB, 5 * MIB]),   # 3-part multipart, 3 data files
