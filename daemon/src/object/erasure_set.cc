@@ -10,6 +10,7 @@
 #include "erasure_set_internal.h"
 #include "flashstor/object/set_layout.h"
 #include "flashstor/object/version_quorum.h"
+#include "flashstor/obs/log.h"
 #include "flashstor/storage/key_path.h"
 #include "shard_io.h"
 
@@ -74,6 +75,15 @@ Result<MetaFile> ReadMetaFile(storage::StorageApi& drive, std::string_view bucke
   auto legacy = drive.read_all(bucket, key, storage::kLegacyMetaFile);
   if (!legacy) return std::unexpected(legacy.error());
   return MetaFile{std::move(*legacy), true};
+}
+
+void WarnNewerFormat(std::string_view bucket, std::string_view key) {
+  static std::atomic<bool> warned{false};
+  if (warned.exchange(true, std::memory_order_relaxed)) return;
+  obs::Log(obs::Level::kWarning,
+           "metadata written by a newer flashstor: such copies count as unreadable (this "
+           "release cannot downgrade them); first seen",
+           {{"BUCKET", bucket}, {"KEY", key}});
 }
 
 void DropLegacyMeta(storage::StorageApi& drive, std::string_view bucket, std::string_view key) {
@@ -170,6 +180,7 @@ Result<ErasureSet::MetaQuorum> ErasureSet::read_meta(std::string_view bucket, st
         auto versions = DecodeMetaVersions(file->raw);
         if (!versions) {
           errors[d] = versions.error();  // says why: checksum, truncation, newer format...
+          if (versions.error() == Code::kNotImplemented) internal::WarnNewerFormat(bucket, key);
           return;
         }
         bool fits = true;

@@ -88,6 +88,8 @@ struct MetaFile {
 };
 Result<MetaFile> ReadMetaFile(storage::StorageApi& drive, std::string_view bucket,
                               std::string_view key);
+// Logs, once per process, that a drive holds metadata of a newer major format version.
+void WarnNewerFormat(std::string_view bucket, std::string_view key);
 // Removes the legacy %m.json once %m.bin replaces it (a leftover is harmless: %m.bin wins).
 void DropLegacyMeta(storage::StorageApi& drive, std::string_view bucket, std::string_view key);
 

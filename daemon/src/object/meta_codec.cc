@@ -92,8 +92,7 @@ size_t PutVarint(char* out, uint64_t v) {
   return n;
 }
 
-// Consumes one varint (at most 10 bytes, at most 64 bits) from the front of in.
-bool GetVarint(std::string_view& in, uint64_t& v) {
+bool GetLongVarint(std::string_view& in, uint64_t& v) {
   uint64_t r = 0;
   for (size_t i = 0; i < in.size() && i < 10; ++i) {
     const auto b = static_cast<uint8_t>(in[i]);
@@ -106,6 +105,17 @@ bool GetVarint(std::string_view& in, uint64_t& v) {
     }
   }
   return false;
+}
+
+// Consumes one varint (at most 10 bytes, at most 64 bits) from the front of in. Tags,
+// lengths and most values fit one byte: that case stays inline.
+inline bool GetVarint(std::string_view& in, uint64_t& v) {
+  if (!in.empty() && static_cast<uint8_t>(in[0]) < 0x80) {
+    v = static_cast<uint8_t>(in[0]);
+    in.remove_prefix(1);
+    return true;
+  }
+  return GetLongVarint(in, v);
 }
 
 uint64_t ZigZag(int64_t v) {
@@ -468,7 +478,8 @@ Result<MetaVersions> DecodeBinaryMeta(std::string_view raw, MetaDecode mode) {
   if (!IsBinaryMeta(raw)) return Err(Code::kCorrupt, "metadata has no FSMD magic");
   const auto major = static_cast<uint8_t>(raw[4]);
   if (major > kMetaMajor) {
-    return Err(Code::kCorrupt, "metadata written by a newer flashstor (format major version > 1)");
+    return Err(Code::kNotImplemented,
+               "metadata written by a newer flashstor (format major version > 1)");
   }
   if (major != kMetaMajor) return Err(Code::kCorrupt, "metadata format major version 0");
   const uint32_t len = GetU32(raw.data() + 8);
@@ -479,7 +490,7 @@ Result<MetaVersions> DecodeBinaryMeta(std::string_view raw, MetaDecode mode) {
     return Err(Code::kCorrupt, "metadata records fail their checksum");
   }
   MetaVersions out;
-  std::vector<uint64_t> inline_sizes;
+  std::array<uint64_t, kMaxKeptVersions> inline_sizes{};
   FieldReader r(records);
   uint64_t tag = 0;
   std::string_view v;
@@ -487,11 +498,10 @@ Result<MetaVersions> DecodeBinaryMeta(std::string_view raw, MetaDecode mode) {
     if (tag != kTopVersion) continue;
     if (out.size() == kMaxKeptVersions)
       return Err(Code::kCorrupt, "metadata has too many versions");
-    uint64_t inline_size = 0;
-    if (!DecodeVersion(v, mode, out.emplace_back(), inline_size)) {
+    const size_t i = out.size();
+    if (!DecodeVersion(v, mode, out.emplace_back(), inline_sizes[i])) {
       return Err(Code::kCorrupt, "metadata version record malformed");
     }
-    inline_sizes.push_back(inline_size);
   }
   if (!r.ok()) return Err(Code::kCorrupt, "metadata records malformed");
   if (out.empty()) return Err(Code::kCorrupt, "metadata has no versions");

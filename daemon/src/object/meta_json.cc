@@ -79,8 +79,10 @@ bool GetErasure(const cJSON* obj, ErasureInfo& e) {
     if (!cJSON_IsNumber(d)) return false;
     e.distribution.push_back(d->valueint);
   }
+  // Bounded before the sum (cJSON saturates huge numbers to INT_MAX: no overflow here).
+  if (e.data < 1 || e.data > 32 || e.parity < 0 || e.parity > 32) return false;
   int total = e.data + e.parity;
-  if (e.data < 1 || e.parity < 0 || total > 32 || e.block_size == 0 || e.block_size > (64u << 20) ||
+  if (total > 32 || e.block_size == 0 || e.block_size > (64u << 20) ||
       static_cast<int>(e.distribution.size()) != total || e.index < 0 || e.index > total) {
     return false;
   }

@@ -172,6 +172,10 @@ void test_legacy_json_decodes(void**) {
   assert_true(multi->front().upload_id == "47b9cbab-30b3-46f0-ad09-948dbfe9a95d");
   assert_true(DecodeMetaVersions(EncodeMetaVersions(*multi)).value() == *multi);
   assert_true(flashstor::testing::LegacyMetaJson(*multi) == kLegacyMultipart);
+  // Out-of-range erasure counts (cJSON saturates them to INT_MAX) are refused, not summed.
+  std::string huge(kLegacyMultipart);
+  huge.replace(huge.find("\"data\":2"), 8, "\"data\":99999999999");
+  assert_int_equal(DecodeMetaVersions(huge).error().code(), Code::kCorrupt);
   // A legacy file whose tail does not add up is as corrupt as before.
   assert_int_equal(DecodeMetaVersions(file.substr(0, file.size() - 1)).error().code(),
                    Code::kCorrupt);

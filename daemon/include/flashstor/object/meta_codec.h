@@ -35,9 +35,10 @@ bool IsBinaryMeta(std::string_view raw);
 
 std::string EncodeBinaryMeta(std::span<const ObjectMeta> versions);
 
-// kCorrupt, with a message that says which check failed: truncated, bad magic, newer major
-// version, checksum mismatch, malformed or inconsistent record, inline bytes that do not
-// add up (kFull).
+// kNotImplemented for a newer major version (written by a newer release: unsupported, not
+// damaged). kCorrupt otherwise, with a message that says which check failed: truncated, bad
+// magic, checksum mismatch, malformed or inconsistent record, inline bytes that do not add up
+// (kFull).
 Result<MetaVersions> DecodeBinaryMeta(std::string_view raw, MetaDecode mode = MetaDecode::kFull);
 
 }  // namespace flashstor::object

@@ -85,8 +85,8 @@ enum class MetaDecode {
 // The %m.bin bytes (meta_codec.h).
 std::string EncodeMetaVersions(std::span<const ObjectMeta> versions);
 // A %m.bin, or a legacy %m.json (recognised by its content). kCorrupt when malformed, empty,
-// longer than kMaxKeptVersions, the inline bytes do not add up (kFull), or written by a
-// newer major format version.
+// longer than kMaxKeptVersions or the inline bytes do not add up (kFull); kNotImplemented
+// when written by a newer major format version.
 Result<MetaVersions> DecodeMetaVersions(std::string_view raw, MetaDecode mode = MetaDecode::kFull);
 
 // A file holding one version / the current version of a file.
