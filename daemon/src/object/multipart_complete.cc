@@ -168,11 +168,11 @@ Result<ObjectInfo> ErasureSet::completed_before(std::string_view bucket, std::st
   auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), false);
   if (!lock) return std::unexpected(lock.error());
   auto q = read_meta(bucket, key, false);
-  if (!q || q->meta.upload_id.empty() || q->meta.upload_id != upload_id ||
-      !SamePartList(want, q->meta.parts)) {
+  if (!q || q->meta().upload_id.empty() || q->meta().upload_id != upload_id ||
+      !SamePartList(want, q->meta().parts)) {
     return std::unexpected(missing);
   }
-  return ToObjectInfo(q->meta, bucket, key);
+  return ToObjectInfo(q->meta(), bucket, key);
 }
 
 Result<ObjectInfo> ErasureSet::complete_multipart_upload(std::string_view bucket,

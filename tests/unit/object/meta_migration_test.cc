@@ -106,11 +106,12 @@ void test_rolled_back_commit_keeps_legacy(void**) {
     MakeLegacy(p, "bucket", "k");
     legacy.push_back(ReadFile(Dir(p, "k") + "/%m.json"));
   }
-  f.faulty[2]->fail_meta_writes = true;
-  f.faulty[3]->fail_meta_writes = true;
+  for (int d : {2, 3}) {
+    f.faulty[d]->set(storage::DriveCall::kWriteAll,
+                     storage::FaultRule::Fail(Code::kFaultyDisk).on_file(storage::kMetaFile));
+  }
   assert_int_equal(Put(*f.e, "bucket", "k", RandomData(10, 6)).error().code(), Code::kWriteQuorum);
-  f.faulty[2]->fail_meta_writes = false;
-  f.faulty[3]->fail_meta_writes = false;
+  for (int d : {2, 3}) f.faulty[d]->clear(storage::DriveCall::kWriteAll);
   for (size_t i = 0; i < f.paths.size(); ++i) {
     assert_false(FileExists(Dir(f.paths[i], "k") + "/%m.bin"));
     assert_true(ReadFile(Dir(f.paths[i], "k") + "/%m.json") == legacy[i]);
