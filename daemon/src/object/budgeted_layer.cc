@@ -36,8 +36,7 @@ uint64_t BudgetedLayer::BufferBytes(int64_t size) {
   return 2 * std::min(moved, kBlockBytes) + kCopyBytes;
 }
 
-Status BudgetedLayer::take(int64_t size, task::MemoryBudget::Grant& grant) {
-  const uint64_t bytes = BufferBytes(size);
+Status BudgetedLayer::take(uint64_t bytes, task::MemoryBudget::Grant& grant) {
   if (bytes == 0) return Status::Ok();
   if (!budget_.acquire(bytes, wait_, grant)) {
     return Status(Code::kUnavailable, "request memory budget spent");
@@ -49,7 +48,7 @@ Result<ObjectInfo> BudgetedLayer::put_object(std::string_view bucket, std::strin
                                              hash::HashingSource& body, int64_t size,
                                              const PutOptions& options) {
   task::MemoryBudget::Grant grant;
-  FS_RETURN_IF_ERROR(take(size, grant));
+  FS_RETURN_IF_ERROR(take(BufferBytes(size), grant));
   return inner_.put_object(bucket, key, body, size, options);
 }
 
@@ -57,20 +56,26 @@ Result<PartInfo> BudgetedLayer::put_object_part(std::string_view bucket, std::st
                                                 std::string_view upload_id, int part_number,
                                                 hash::HashingSource& body, int64_t size) {
   task::MemoryBudget::Grant grant;
-  FS_RETURN_IF_ERROR(take(size, grant));
+  FS_RETURN_IF_ERROR(take(BufferBytes(size), grant));
   return inner_.put_object_part(bucket, key, upload_id, part_number, body, size);
 }
 
 Result<std::unique_ptr<ObjectReader>> BudgetedLayer::open_object(std::string_view bucket,
                                                                  std::string_view key) {
-  // The size decides the grant, and the grant comes before the reader: an open reader holds
-  // its buffers and the key's read lock, which a request waiting for memory must not.
-  Result<ObjectInfo> info = inner_.get_object_info(bucket, key);
-  if (!info) return std::unexpected(info.error());
-  task::MemoryBudget::Grant grant;
-  FS_RETURN_IF_ERROR(take(static_cast<int64_t>(info->size), grant));
   Result<std::unique_ptr<ObjectReader>> reader = inner_.open_object(bucket, key);
-  if (!reader || grant.bytes() == 0) return reader;
+  if (!reader) return reader;
+  const uint64_t bytes = BufferBytes(static_cast<int64_t>((*reader)->info().size));
+  if (bytes == 0) return reader;  // small: one open, no grant (the common 4 KiB GET)
+  task::MemoryBudget::Grant grant;
+  if (!budget_.try_acquire(bytes, grant)) {
+    // Wait without the reader: an open reader holds its buffers and the key's read lock,
+    // which a request waiting for memory must not. Then open again (the object may have
+    // changed meanwhile: the new reader is what gets served).
+    reader->reset();
+    FS_RETURN_IF_ERROR(take(bytes, grant));
+    reader = inner_.open_object(bucket, key);
+    if (!reader) return reader;
+  }
   return std::unique_ptr<ObjectReader>(new GrantedReader(std::move(*reader), std::move(grant)));
 }
 

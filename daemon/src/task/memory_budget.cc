@@ -36,6 +36,15 @@ bool MemoryBudget::acquire(uint64_t bytes, std::chrono::milliseconds timeout, Gr
   return true;
 }
 
+bool MemoryBudget::try_acquire(uint64_t bytes, Grant& out) {
+  bytes = std::min(bytes, capacity_);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (used_ + bytes > capacity_) return false;
+  used_ += bytes;
+  out = Grant(this, bytes);
+  return true;
+}
+
 void MemoryBudget::give_back(uint64_t bytes) {
   std::lock_guard<std::mutex> lock(mu_);
   used_ -= bytes;

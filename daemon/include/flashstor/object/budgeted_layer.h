@@ -32,7 +32,7 @@ class BudgetedLayer final : public ForwardingLayer {
                                    hash::HashingSource& body, int64_t size) override;
 
  private:
-  Status take(int64_t size, task::MemoryBudget::Grant& grant);
+  Status take(uint64_t bytes, task::MemoryBudget::Grant& grant);  // waits up to wait_
 
   task::MemoryBudget& budget_;
   std::chrono::milliseconds wait_;

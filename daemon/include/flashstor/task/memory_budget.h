@@ -37,6 +37,8 @@ class MemoryBudget {
   // A grant of bytes (more than the capacity is taken as the whole capacity, so any request
   // can run alone), or false after timeout with out untouched.
   bool acquire(uint64_t bytes, std::chrono::milliseconds timeout, Grant& out);
+  // The same without waiting: false at once when the budget is spent.
+  bool try_acquire(uint64_t bytes, Grant& out);
 
   uint64_t capacity() const { return capacity_; }
   uint64_t in_use() const;
