@@ -62,15 +62,23 @@ Result<PartInfo> BudgetedLayer::put_object_part(std::string_view bucket, std::st
 
 Result<std::unique_ptr<ObjectReader>> BudgetedLayer::open_object(std::string_view bucket,
                                                                  std::string_view key) {
+  // Opening a reader already reads (and buffers) the first block, and holds the key's read
+  // lock: a reader is only opened with a grant in hand, or for an object known to be small.
+  // While the budget has room, the largest grant is taken first (one open, no extra
+  // metadata read); once it is spent, the size is looked up first, so small GETs still pass
+  // and large ones wait without a reader.
+  task::MemoryBudget::Grant grant;
+  if (!budget_.try_acquire(BufferBytes(-1), grant)) {
+    Result<ObjectInfo> info = inner_.get_object_info(bucket, key);
+    if (!info) return std::unexpected(info.error());
+    FS_RETURN_IF_ERROR(take(BufferBytes(static_cast<int64_t>(info->size)), grant));
+  }
   Result<std::unique_ptr<ObjectReader>> reader = inner_.open_object(bucket, key);
   if (!reader) return reader;
   const uint64_t bytes = BufferBytes(static_cast<int64_t>((*reader)->info().size));
-  if (bytes == 0) return reader;  // small: one open, no grant (the common 4 KiB GET)
-  task::MemoryBudget::Grant grant;
-  if (!budget_.try_acquire(bytes, grant)) {
-    // Wait without the reader: an open reader holds its buffers and the key's read lock,
-    // which a request waiting for memory must not. Then open again (the object may have
-    // changed meanwhile: the new reader is what gets served).
+  if (bytes == 0) return reader;  // small: the grant, if any, goes back now
+  if (grant.bytes() < bytes) {
+    // Replaced by a large object since its size was looked up: wait without the reader.
     reader->reset();
     FS_RETURN_IF_ERROR(take(bytes, grant));
     reader = inner_.open_object(bucket, key);
