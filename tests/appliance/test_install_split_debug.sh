@@ -3,10 +3,13 @@
 # into a temporary prefix, then bin/flashstor has no symbol table or debug sections, has a
 # .gnu_debuglink whose name and CRC-32 match lib/debug/.build-id/NN/REST.debug, that file holds
 # the debug info and has the same build-id, the binary runs and is still hardened, and the
-# build tree's binary keeps its debug info. Usage: test_install_split_debug.sh BUILD_DIR
+# build tree's binary keeps its debug info. Usage: test_install_split_debug.sh [BUILD_DIR]
+# (default: the folder of $FLASHSTOR_BIN, as ci/appliance.sh sets it, else build/). A release
+# build is expected: the size and hardening checks do not hold for a sanitizer build.
 set -uo pipefail
-[ $# -eq 1 ] || { echo "usage: $0 BUILD_DIR" >&2; exit 2; }
-build=$(cd "$1" && pwd)
+[ $# -le 1 ] || { echo "usage: $0 [BUILD_DIR]" >&2; exit 2; }
+default_build=$(dirname "${FLASHSTOR_BIN:-build/flashstor}")
+build=$(cd "${1:-$default_build}" && pwd)
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 work="$(mktemp -d /tmp/flashstor-splitdebug.XXXXXX)"
