@@ -12,10 +12,6 @@
 namespace flashstor::object {
 namespace {
 
-std::string BucketRecordFile(std::string_view bucket) {
-  return std::string(bucket) + ".json";
-}
-
 int DefaultThreads(size_t drives) {
   return static_cast<int>(std::clamp<size_t>(2 * drives, 4, 64));
 }
@@ -41,6 +37,7 @@ ErasureSets::ErasureSets(std::vector<std::shared_ptr<storage::StorageApi>> drive
         first, first + static_cast<std::ptrdiff_t>(size));
     sets_.push_back(std::make_unique<ErasureSet>(s, std::move(set_drives), parity, ctx));
   }
+  bucket_meta_ = std::make_unique<BucketMetadataStore>(drives_, *pool_);
 }
 
 void ErasureSets::mark_refilling(const std::vector<size_t>& slots) {
@@ -57,7 +54,7 @@ Status ErasureSets::check_names(std::string_view bucket, std::string_view key) {
   return storage::ValidateObjectKey(key);
 }
 
-Status ErasureSets::make_bucket(std::string_view bucket) {
+Status ErasureSets::make_bucket(std::string_view bucket, const MakeBucketOptions& options) {
   if (!internal::IsValidBucketName(bucket)) return Status(Code::kInvalidBucketName, "bad bucket");
   bool all_existed = true;
   for (auto& set : sets_) {
@@ -66,33 +63,43 @@ Status ErasureSets::make_bucket(std::string_view bucket) {
     all_existed = all_existed && existed;
   }
   if (all_existed) return Status(Code::kBucketExists, "bucket exists");
-  std::string record = "{\"created\":\"" + std::to_string(internal::NowNs()) + "\"}";
-  pool_->run(drives_.size(), [&](size_t d) {
-    if (drives_[d] != nullptr) {
-      drives_[d]->write_all(storage::kSysVolume, storage::kBucketsKey, BucketRecordFile(bucket),
-                            record);
-    }
-  });
-  return Status::Ok();
+  BucketMetadata meta;
+  meta.name = std::string(bucket);
+  meta.created_ns = meta.updated_ns = internal::NowNs();
+  if (options.object_lock_enabled) {
+    meta.object_lock_enabled = true;
+    meta.versioning = VersioningState::kEnabled;
+  }
+  return bucket_meta_->create(meta);
 }
 
 Result<BucketInfo> ErasureSets::get_bucket_info(std::string_view bucket) {
   if (!internal::IsValidBucketName(bucket)) return Err(Code::kInvalidBucketName, "bad bucket");
   if (Status s = sets_[0]->check_bucket(bucket); !s.ok()) return std::unexpected(s);
-  BucketInfo info{std::string(bucket), 0};
-  for (auto* drive : sets_[0]->drives()) {
-    if (drive == nullptr) continue;
-    auto raw = drive->read_all(storage::kSysVolume, storage::kBucketsKey, BucketRecordFile(bucket));
-    size_t pos = raw ? raw->find("\"created\":\"") : std::string::npos;
-    if (pos != std::string::npos) {
-      info.created_ns = std::strtoll(raw->c_str() + pos + 11, nullptr, 10);
-      if (info.created_ns > 0) return info;
-    }
-    if (auto v = drive->stat_volume(bucket); v && info.created_ns == 0) {
-      info.created_ns = v->created_ns;
-    }
-  }
-  return info;
+  auto meta = bucket_meta_->get(bucket);
+  if (!meta) return std::unexpected(meta.error());
+  return BucketInfo{std::string(bucket), (*meta)->created_ns};
+}
+
+Result<std::shared_ptr<const BucketMetadata>> ErasureSets::get_bucket_metadata(
+    std::string_view bucket) {
+  if (!internal::IsValidBucketName(bucket)) return Err(Code::kInvalidBucketName, "bad bucket");
+  // Cached records belong to buckets that exist: DeleteBucket drops them first.
+  if (auto cached = bucket_meta_->cached(bucket)) return cached;
+  if (Status s = sets_[0]->check_bucket(bucket); !s.ok()) return std::unexpected(s);
+  return bucket_meta_->get(bucket);
+}
+
+Status ErasureSets::update_bucket_metadata(std::string_view bucket,
+                                           const std::function<Status(BucketMetadata&)>& change) {
+  if (!internal::IsValidBucketName(bucket)) return Status(Code::kInvalidBucketName, "bad bucket");
+  // Shared with commits (they only read the settings), exclusive with DeleteBucket.
+  auto lock = locks_.lock(internal::BucketResource(bucket), false);
+  if (!lock) return lock.error();
+  auto config_lock = locks_.lock(internal::BucketResource(bucket) + "/settings", true);
+  if (!config_lock) return config_lock.error();
+  FS_RETURN_IF_ERROR(sets_[0]->check_bucket(bucket));
+  return bucket_meta_->update(bucket, change);
 }
 
 Result<std::vector<BucketInfo>> ErasureSets::list_buckets(const BucketListOptions& options) {
@@ -159,12 +166,7 @@ Status ErasureSets::delete_bucket(std::string_view bucket) {
     FS_RETURN_IF_ERROR(sets_[0]->check_bucket(bucket));
     FS_RETURN_IF_ERROR(check_bucket_empty(bucket));
     for (auto& set : sets_) FS_RETURN_IF_ERROR(set->delete_bucket(bucket));
-    pool_->run(drives_.size(), [&](size_t d) {
-      if (drives_[d] != nullptr) {
-        drives_[d]->delete_path(storage::kSysVolume, storage::kBucketsKey, BucketRecordFile(bucket),
-                                false);
-      }
-    });
+    bucket_meta_->remove(bucket);
   }
   // After the lock: aborting takes the upload locks, which come before the bucket lock. A
   // complete racing this finds no bucket to commit into and fails with kNoSuchBucket.

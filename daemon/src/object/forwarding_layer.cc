@@ -3,8 +3,8 @@
 
 namespace flashstor::object {
 
-Status ForwardingLayer::make_bucket(std::string_view bucket) {
-  return inner_.make_bucket(bucket);
+Status ForwardingLayer::make_bucket(std::string_view bucket, const MakeBucketOptions& options) {
+  return inner_.make_bucket(bucket, options);
 }
 Result<BucketInfo> ForwardingLayer::get_bucket_info(std::string_view bucket) {
   return inner_.get_bucket_info(bucket);
@@ -14,6 +14,14 @@ Result<std::vector<BucketInfo>> ForwardingLayer::list_buckets(const BucketListOp
 }
 Status ForwardingLayer::delete_bucket(std::string_view bucket) {
   return inner_.delete_bucket(bucket);
+}
+Result<std::shared_ptr<const BucketMetadata>> ForwardingLayer::get_bucket_metadata(
+    std::string_view bucket) {
+  return inner_.get_bucket_metadata(bucket);
+}
+Status ForwardingLayer::update_bucket_metadata(
+    std::string_view bucket, const std::function<Status(BucketMetadata&)>& change) {
+  return inner_.update_bucket_metadata(bucket, change);
 }
 Result<ObjectInfo> ForwardingLayer::put_object(std::string_view bucket, std::string_view key,
                                                hash::HashingSource& body, int64_t size,

@@ -18,8 +18,8 @@ auto OffloadingLayer::offload(Fn&& fn) -> decltype(fn()) {
   return std::move(*out);
 }
 
-Status OffloadingLayer::make_bucket(std::string_view bucket) {
-  return offload([&] { return inner_.make_bucket(bucket); });
+Status OffloadingLayer::make_bucket(std::string_view bucket, const MakeBucketOptions& options) {
+  return offload([&] { return inner_.make_bucket(bucket, options); });
 }
 Result<std::vector<BucketInfo>> OffloadingLayer::list_buckets(const BucketListOptions& options) {
   return offload([&] { return inner_.list_buckets(options); });

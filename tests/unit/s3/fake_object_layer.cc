@@ -23,9 +23,33 @@ object::Metadata Meta(const object::PutOptions& o) {
 
 }  // namespace
 
-Status FakeObjectLayer::make_bucket(std::string_view bucket) {
+Status FakeObjectLayer::make_bucket(std::string_view bucket,
+                                    const object::MakeBucketOptions& options) {
   if (buckets_.contains(bucket)) return Status(Code::kBucketExists);
   buckets_.emplace(std::string(bucket), object::BucketInfo{std::string(bucket), clock_ns_});
+  object::BucketMetadata meta;
+  meta.name = std::string(bucket);
+  meta.created_ns = clock_ns_;
+  meta.object_lock_enabled = options.object_lock_enabled;
+  if (options.object_lock_enabled) meta.versioning = object::VersioningState::kEnabled;
+  bucket_meta_[std::string(bucket)] = std::move(meta);
+  return {};
+}
+
+Result<std::shared_ptr<const object::BucketMetadata>> FakeObjectLayer::get_bucket_metadata(
+    std::string_view bucket) {
+  auto it = bucket_meta_.find(std::string(bucket));
+  if (it == bucket_meta_.end()) return Err(Code::kNoSuchBucket);
+  return std::make_shared<const object::BucketMetadata>(it->second);
+}
+
+Status FakeObjectLayer::update_bucket_metadata(
+    std::string_view bucket, const std::function<Status(object::BucketMetadata&)>& change) {
+  auto it = bucket_meta_.find(std::string(bucket));
+  if (it == bucket_meta_.end()) return Status(Code::kNoSuchBucket);
+  object::BucketMetadata copy = it->second;
+  FS_RETURN_IF_ERROR(change(copy));
+  it->second = std::move(copy);
   return {};
 }
 
@@ -52,6 +76,7 @@ Status FakeObjectLayer::delete_bucket(std::string_view bucket) {
     if (k.first == bucket) return Status(Code::kBucketNotEmpty);
   }
   buckets_.erase(buckets_.find(bucket));
+  bucket_meta_.erase(std::string(bucket));
   return {};
 }
 

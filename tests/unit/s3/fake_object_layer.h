@@ -14,7 +14,13 @@ namespace flashstor::s3::testing {
 
 class FakeObjectLayer final : public object::ObjectLayer {
  public:
-  Status make_bucket(std::string_view bucket) override;
+  Status make_bucket(std::string_view bucket,
+                     const object::MakeBucketOptions& options = {}) override;
+  Result<std::shared_ptr<const object::BucketMetadata>> get_bucket_metadata(
+      std::string_view bucket) override;
+  Status update_bucket_metadata(
+      std::string_view bucket,
+      const std::function<Status(object::BucketMetadata&)>& change) override;
   Result<object::BucketInfo> get_bucket_info(std::string_view bucket) override;
   Result<std::vector<object::BucketInfo>> list_buckets(
       const object::BucketListOptions& options = {}) override;
@@ -74,6 +80,7 @@ class FakeObjectLayer final : public object::ObjectLayer {
                             const object::WritePrecondition& p) const;
 
   std::map<std::string, object::BucketInfo, std::less<>> buckets_;
+  std::map<std::string, object::BucketMetadata> bucket_meta_;
   std::map<Key, Stored> objects_;
   std::map<std::string, Upload, std::less<>> uploads_;
   int next_upload_ = 1;

@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "flashstor/object/bucket_metadata_store.h"
 #include "flashstor/object/engine_config.h"
 #include "flashstor/object/erasure_set.h"
 #include "flashstor/object/object_layer.h"
@@ -66,10 +67,14 @@ class ErasureSets final : public ObjectLayer {
   // One scan pass over every bucket and object (verify + heal); returns objects scanned.
   uint64_t scan_once(double objects_per_second);
 
-  Status make_bucket(std::string_view bucket) override;
+  Status make_bucket(std::string_view bucket, const MakeBucketOptions& options = {}) override;
   Result<BucketInfo> get_bucket_info(std::string_view bucket) override;
   Result<std::vector<BucketInfo>> list_buckets(const BucketListOptions& options = {}) override;
   Status delete_bucket(std::string_view bucket) override;
+  Result<std::shared_ptr<const BucketMetadata>> get_bucket_metadata(
+      std::string_view bucket) override;
+  Status update_bucket_metadata(std::string_view bucket,
+                                const std::function<Status(BucketMetadata&)>& change) override;
 
   Result<ObjectInfo> put_object(std::string_view bucket, std::string_view key,
                                 hash::HashingSource& body, int64_t size,
@@ -122,6 +127,7 @@ class ErasureSets final : public ObjectLayer {
   HealQueue heal_queue_;
   EngineCounters counters_;
   std::vector<std::unique_ptr<ErasureSet>> sets_;
+  std::unique_ptr<BucketMetadataStore> bucket_meta_;
   std::atomic<uint64_t> drives_online_{0};
   std::shared_ptr<DriveEvents> drive_events_ = std::make_shared<DriveEvents>();
   std::atomic<bool> stop_{false};

@@ -10,10 +10,14 @@ class ForwardingLayer : public ObjectLayer {
  public:
   explicit ForwardingLayer(ObjectLayer& inner) : inner_(inner) {}
 
-  Status make_bucket(std::string_view bucket) override;
+  Status make_bucket(std::string_view bucket, const MakeBucketOptions& options) override;
   Result<BucketInfo> get_bucket_info(std::string_view bucket) override;
   Result<std::vector<BucketInfo>> list_buckets(const BucketListOptions& options) override;
   Status delete_bucket(std::string_view bucket) override;
+  Result<std::shared_ptr<const BucketMetadata>> get_bucket_metadata(
+      std::string_view bucket) override;
+  Status update_bucket_metadata(std::string_view bucket,
+                                const std::function<Status(BucketMetadata&)>& change) override;
   Result<ObjectInfo> put_object(std::string_view bucket, std::string_view key,
                                 hash::HashingSource& body, int64_t size,
                                 const PutOptions& options) override;

@@ -16,10 +16,16 @@
 #include "flashstor/common/data_stream.h"
 #include "flashstor/common/status.h"
 #include "flashstor/hash/hashing_source.h"
+#include "flashstor/object/bucket_metadata.h"
 
 namespace flashstor::object {
 
 using Metadata = std::vector<std::pair<std::string, std::string>>;  // lowercase names
+
+struct MakeBucketOptions {
+  // x-amz-bucket-object-lock-enabled: the bucket starts versioned with object lock on.
+  bool object_lock_enabled = false;
+};
 
 struct BucketInfo {
   std::string name;
@@ -153,10 +159,19 @@ class ObjectLayer {
   virtual ~ObjectLayer() = default;
 
   // Buckets. make_bucket: kBucketExists if present. delete_bucket: kBucketNotEmpty.
-  virtual Status make_bucket(std::string_view bucket) = 0;
+  virtual Status make_bucket(std::string_view bucket, const MakeBucketOptions& options = {}) = 0;
   virtual Result<BucketInfo> get_bucket_info(std::string_view bucket) = 0;
   virtual Result<std::vector<BucketInfo>> list_buckets(const BucketListOptions& options = {}) = 0;
   virtual Status delete_bucket(std::string_view bucket) = 0;
+  // The bucket's settings (versioning, object lock, configuration documents); cheap (cached).
+  // kNoSuchBucket.
+  virtual Result<std::shared_ptr<const BucketMetadata>> get_bucket_metadata(
+      std::string_view bucket) = 0;
+  // Changes the settings: change() edits a copy of the newest record (an error aborts the
+  // update and is returned); the result is stored with write quorum. Updates of one bucket
+  // are serialised. kNoSuchBucket.
+  virtual Status update_bucket_metadata(std::string_view bucket,
+                                        const std::function<Status(BucketMetadata&)>& change) = 0;
 
   // Streams body to EOF (body verifies its digests at EOF), commits atomically with write
   // quorum. size is the announced length or -1 when unknown. ETag = body.md5_hex().

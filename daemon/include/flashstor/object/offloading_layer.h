@@ -14,7 +14,7 @@ class OffloadingLayer final : public ForwardingLayer {
  public:
   OffloadingLayer(ObjectLayer& inner, int threads);
 
-  Status make_bucket(std::string_view bucket) override;
+  Status make_bucket(std::string_view bucket, const MakeBucketOptions& options) override;
   Result<std::vector<BucketInfo>> list_buckets(const BucketListOptions& options) override;
   Status delete_bucket(std::string_view bucket) override;
   Result<ListResult> list_objects(std::string_view bucket, const ListOptions& options) override;

@@ -1,0 +1,52 @@
+// BucketMetadataStore: keeps every bucket's settings record (bucket_metadata.h) on every drive
+// of the engine, in kSysVolume/buckets/<bucket>.json, written with a majority of the drives
+// and read back by taking the newest record any drive holds. Records are cached in memory;
+// this process is the only writer of its drives, so the cache is exact (a cluster will add
+// invalidation from its peers).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "flashstor/common/status.h"
+#include "flashstor/object/bucket_metadata.h"
+#include "flashstor/object/worker_pool.h"
+#include "flashstor/storage/storage_api.h"
+
+namespace flashstor::object {
+
+class BucketMetadataStore {
+ public:
+  BucketMetadataStore(std::span<const std::shared_ptr<storage::StorageApi>> drives,
+                      WorkerPool& pool);
+
+  // Writes a new bucket's record (replacing a stale one of an earlier bucket of that name).
+  Status create(const BucketMetadata& meta);
+  // The bucket's record; the caller checked that the bucket exists. A bucket without any
+  // record (created by hand on the drives) gets defaults with the volume's creation time.
+  Result<std::shared_ptr<const BucketMetadata>> get(std::string_view bucket);
+  // The cached record, or nullptr (no disk access).
+  std::shared_ptr<const BucketMetadata> cached(std::string_view bucket);
+  // Read, change, write back. The caller serialises updates of one bucket (a lock).
+  Status update(std::string_view bucket, const std::function<Status(BucketMetadata&)>& change);
+  // Forgets and removes the record (DeleteBucket).
+  void remove(std::string_view bucket);
+
+ private:
+  Result<BucketMetadata> load(std::string_view bucket);
+  Status store(const BucketMetadata& meta);
+  void cache(std::shared_ptr<const BucketMetadata> meta);
+
+  std::vector<std::shared_ptr<storage::StorageApi>> drives_;
+  WorkerPool& pool_;
+  std::mutex mu_;
+  std::unordered_map<std::string, std::shared_ptr<const BucketMetadata>> cache_;
+};
+
+}  // namespace flashstor::object
