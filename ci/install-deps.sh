@@ -4,7 +4,7 @@
 set -euo pipefail
 
 build_pkgs=(build-essential cmake pkg-config clang-format libisal-dev libssl-dev libsystemd-dev
-  libseccomp-dev libcap-dev liburing-dev libcjson-dev libcmocka-dev libpugixml-dev libaudit-dev
+  libseccomp-dev libcap-dev libcjson-dev libcmocka-dev libpugixml-dev libaudit-dev
   binutils libcrcutil-dev)
 test_pkgs=(curl python3 python3-pytest python3-boto3 awscli s3cmd rclone prometheus systemd openssl
   selinux-policy-dev checkpolicy semodule-utils iproute2 procps
