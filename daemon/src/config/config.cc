@@ -182,6 +182,7 @@ Error ParseLimits(const cJSON* j, Config& c) {
       {"drive_timeout_s", &LimitsConfig::drive_timeout_s, 1, 3600},
       {"drive_meta_timeout_s", &LimitsConfig::drive_meta_timeout_s, 1, 3600},
       {"drive_probe_interval_s", &LimitsConfig::drive_probe_interval_s, 1, 3600},
+      {"http2_max_streams", &LimitsConfig::http2_max_streams, 0, 1000},
   };
   return ForEachMember(
       j, "limits", [&](const std::string& key, const std::string& path, const cJSON* v) -> Error {

@@ -16,6 +16,8 @@ constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 constexpr std::string_view kReserved[] = {"content-length", "connection", "date", "server",
                                           "transfer-encoding"};
 
+}  // namespace
+
 // Date value of the current second, formatted once per second per thread (no lock, no race).
 std::string_view CurrentHttpDate() {
   thread_local int64_t cached_second = -1;
@@ -28,6 +30,8 @@ std::string_view CurrentHttpDate() {
   }
   return std::string_view(cached, kHttpDateLength);
 }
+
+namespace {
 
 bool HasBody(int status) {
   return status >= 200 && status != 204 && status != 304;
@@ -94,7 +98,7 @@ void ResponseWriter::add_header(std::string_view name, std::string_view value) {
 }
 
 Status ResponseWriter::transmit(std::span<const iovec> iov) {
-  Status s = transport_.sendv(iov);
+  Status s = transport_->sendv(iov);
   if (!s.ok()) keep_alive_ = false;
   return s;
 }
@@ -107,6 +111,15 @@ void ResponseWriter::expect_continue(bool content_follows) {
 Status ResponseWriter::send_head(uint64_t length, std::span<const char> first_body) {
   if (head_sent_) return Status(Code::kInternal, "response head already sent");
   head_sent_ = true;
+  if (sink_ != nullptr) {
+    body_length_ = length;
+    const bool has_length = HasBody(status_);
+    const bool end = head_only_ || !has_length || first_body.size() == length;
+    Status s = sink_->send_head(status_, std::span<const Field>(fields_, nfields_), has_length,
+                                length, first_body, end);
+    if (s.ok()) body_sent_ = first_body.size();
+    return s;
+  }
   bool interim = false;
   if (continue_expected_ && !continue_sent_) {
     if (content_follows_) {
@@ -179,6 +192,11 @@ Status ResponseWriter::write(std::span<const char> data) {
     keep_alive_ = false;
     return Status(Code::kInternal, "response body longer than Content-Length");
   }
+  if (sink_ != nullptr) {
+    Status s = sink_->write_body(data, body_sent_ + data.size() == body_length_);
+    if (s.ok()) body_sent_ += data.size();
+    return s;
+  }
   iovec iov{const_cast<char*>(data.data()), data.size()};
   Status s = transmit(std::span<const iovec>(&iov, 1));
   if (s.ok()) body_sent_ += data.size();
@@ -189,6 +207,7 @@ Status ResponseWriter::send_continue() {
   if (head_sent_) return Status(Code::kInternal, "100-continue after the final head");
   if (continue_sent_) return Status::Ok();
   continue_sent_ = true;
+  if (sink_ != nullptr) return sink_->send_continue();
   iovec iov{const_cast<char*>(kContinue.data()), kContinue.size()};
   return transmit(std::span<const iovec>(&iov, 1));
 }

@@ -20,6 +20,7 @@ class TlsConnection;
 namespace flashstor::net {
 
 struct LoopContext;
+class H2Session;
 
 // Bytes of the arena's first block used as the receive buffer for heads (and the start of a
 // body). Heads are bounded below this by http::Limits::max_head_bytes.
@@ -31,7 +32,8 @@ enum class ConnState : uint8_t {
   kHandshake,
   kDispatched,  // a request task owns it (queued for admission or running)
   kReplying,    // the loop sends a response it produced itself (health, metrics)
-  kLingering
+  kLingering,
+  kHttp2  // an HTTP/2 session's driver task owns it (h2_session.h)
 };
 
 // What an epoll registration points at: a listening socket or a connection.
@@ -53,6 +55,7 @@ struct Connection : PollTag {
   ConnState state = ConnState::kIdle;
   bool tls = false;
   tls::TlsConnection* tls_conn = nullptr;  // owned; set for TLS connections after accept
+  H2Session* h2 = nullptr;                 // owned; set once the client spoke HTTP/2
 
   mem::Arena arena;
   char* buf = nullptr;  // kReceiveBuffer bytes from arena; nullptr until the first read

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
 
 #include "early_response.h"
 #include "flashstor/obs/log.h"
@@ -124,6 +125,7 @@ void HttpServer::Impl::rearm(LoopContext& lc, Connection* c) {
 
 void HttpServer::Impl::on_readable(LoopContext& lc, Connection* c, uint32_t events) {
   if (c->state == ConnState::kDispatched) return WakeConnectionTask(*c);
+  if (c->state == ConnState::kHttp2) return c->h2->on_io_ready();
   if (c->state == ConnState::kReplying) return flush_reply(lc, c);
   if (c->state == ConnState::kLingering) {
     char scratch[16384];
@@ -152,7 +154,24 @@ void HttpServer::Impl::on_readable(LoopContext& lc, Connection* c, uint32_t even
     if (c->served > 0) lc.reading.push(c, MonotonicMs() + options.header_timeout_ms);
   }
   c->len += static_cast<size_t>(n);
+  if (c->served == 0 && try_http2(lc, c)) return;
   try_parse(lc, c);
+}
+
+bool HttpServer::Impl::try_http2(LoopContext& lc, Connection* c) {
+  if (options.http2_max_streams <= 0) return false;
+  const size_t k = std::min(c->len, kHttp2Preface.size());
+  if (std::memcmp(c->buf, kHttp2Preface.data(), k) != 0) return false;
+  if (k < kHttp2Preface.size()) {
+    rearm(lc, c);  // a prefix of it so far
+    return true;
+  }
+  TimerList::unlink(c);
+  c->state = ConnState::kHttp2;
+  c->h2 = new H2Session(h2, lc, *c);
+  h2.connections.fetch_add(1, std::memory_order_relaxed);
+  if (!c->h2->start()) close_conn(lc, c);
+  return true;
 }
 
 void HttpServer::Impl::try_parse(LoopContext& lc, Connection* c) {
@@ -195,6 +214,7 @@ void HttpServer::Impl::refuse_admission(Connection* c) {
 void HttpServer::Impl::cancel_client_waits(LoopContext& lc) {
   for (Connection* c : lc.conns) {
     if (c->state == ConnState::kDispatched) WakeConnectionTask(*c);
+    if (c->state == ConnState::kHttp2) c->h2->cancel_waits();
   }
 }
 
@@ -251,6 +271,7 @@ void HttpServer::Impl::linger(LoopContext& lc, Connection* c) {
 void HttpServer::Impl::close_conn(LoopContext& lc, Connection* c) {
   lc.loop->del(c->fd);
   TimerList::unlink(c);
+  delete c->h2;
   delete c->tls_conn;
   ::close(c->fd);
   lc.conns.erase(c);

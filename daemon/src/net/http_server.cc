@@ -81,6 +81,14 @@ Status HttpServer::start() {
       [&s](Connection* c) { s.refuse_admission(c); },
       [](Connection* c, std::function<void()> fn) { c->loop->loop->post(std::move(fn)); },
       &s.cancel_waits);
+  s.h2.options = &s.options;
+  s.h2.handler = &s.handler;
+  s.h2.tasks = s.tasks.get();
+  s.h2.error_body = &s.error_body;
+  s.h2.loop_responder = &s.loop_responder;
+  s.h2.stopping = &s.stopping;
+  s.h2.cancel_waits = &s.cancel_waits;
+  s.h2.close = [&s](LoopContext& lc, Connection* c) { s.close_conn(lc, c); };
   for (int i = 0; i < s.options.event_loops; ++i) {
     auto lc = std::make_unique<LoopContext>();
     LoopContext* raw = lc.get();
@@ -132,6 +140,7 @@ void HttpServer::stop(int grace_ms) {
   }
   for (auto& lc : s.loops) {
     for (Connection* c : lc->conns) {
+      delete c->h2;
       delete c->tls_conn;
       ::close(c->fd);
       delete c;
@@ -155,6 +164,10 @@ ServerStats HttpServer::stats() const {
     st.arena_blocks_in_use += lc->blocks.in_use();
   }
   st.loop_replies = s.loop_replies.load();
+  st.http2_connections = s.h2.connections.load(std::memory_order_relaxed);
+  st.http2_streams = s.h2.streams.load(std::memory_order_relaxed);
+  st.http2_refused = s.h2.refused.load(std::memory_order_relaxed);
+  st.http2_goaways = s.h2.goaways.load(std::memory_order_relaxed);
   if (s.tasks) {
     const RequestCounters& w = s.tasks->counters();
     st.queued = s.tasks->queued();

@@ -12,6 +12,7 @@
 #include "connection.h"
 #include "flashstor/net/event_loop.h"
 #include "flashstor/net/http_server.h"
+#include "h2_session.h"
 #include "request_tasks.h"
 #include "request_worker.h"
 
@@ -41,6 +42,7 @@ struct HttpServer::Impl {
   std::vector<std::unique_ptr<ListenerTag>> listeners;
   std::vector<std::unique_ptr<LoopContext>> loops;
   std::unique_ptr<RequestTasks> tasks;
+  H2Env h2;
   std::atomic<bool> stopping{false};
   std::atomic<bool> cancel_waits{false};  // tasks stop waiting for their clients
 
@@ -57,6 +59,9 @@ struct HttpServer::Impl {
   bool answer_on_loop(LoopContext& lc, Connection* c);
   void flush_reply(LoopContext& lc, Connection* c);
   void dispatch(LoopContext& lc, Connection* c);
+  // The first bytes of a new connection are (the start of) the HTTP/2 preface: true when c
+  // was taken care of (waiting for the rest of it, or handed to an H2Session).
+  bool try_http2(LoopContext& lc, Connection* c);
   void close_conn(LoopContext& lc, Connection* c);
   void rearm(LoopContext& lc, Connection* c);
   static constexpr ssize_t kClosed = -1, kWantRead = -2, kWantWrite = -3;

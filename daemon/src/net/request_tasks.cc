@@ -86,6 +86,28 @@ void RequestTasks::run(Connection* c) {
   done_(c, next);
 }
 
+bool RequestTasks::try_start_stream() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (running_ >= max_tasks_ || !budget_queue_.empty()) {
+    counters_.budget_waits.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
+  ++running_;
+  return true;
+}
+
+void RequestTasks::finish_stream() {
+  counters_.completed.fetch_add(1, std::memory_order_relaxed);
+  counters_.progress.fetch_add(1, std::memory_order_relaxed);
+  std::vector<Connection*> admitted;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    --running_;
+    admit_locked(admitted);
+  }
+  for (Connection* n : admitted) start(n);
+}
+
 void RequestTasks::expire(int64_t now_ms) {
   if (admission_timeout_ms_ <= 0) return;
   const int64_t cutoff = now_ms - admission_timeout_ms_;

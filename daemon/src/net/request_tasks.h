@@ -35,6 +35,13 @@ class RequestTasks {
 
   // c's loop thread: starts c's request now, or queues it for admission.
   void submit(Connection* c);
+  // HTTP/2 streams (h2_session.h) run under the same in-flight budget but never queue here
+  // (their connection bounds its own streams): false when the budget is spent or requests wait
+  // for it (the stream is answered 503 SlowDown). finish_stream() at the end of its task.
+  bool try_start_stream();
+  void finish_stream();
+  RequestCounters& mutable_counters() { return counters_; }
+  bool stopping() const { return stopping_.load(); }
   // Any loop's tick: refuses requests that waited for admission longer than the deadline.
   void expire(int64_t now_ms);
   void set_stopping() { stopping_ = true; }

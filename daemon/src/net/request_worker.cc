@@ -100,18 +100,6 @@ class ExchangeImpl final : public http::Exchange {
   http::ResponseWriter& response_;
 };
 
-// The request boundary for running out of memory. STYLE.md keeps exceptions off the request
-// path, but std containers throw std::bad_alloc (and the engine's I/O pool carries one from
-// its threads to the caller): it ends here, failing one request instead of the daemon.
-bool ServeWithinMemory(http::Handler& handler, http::Exchange& exchange) {
-  try {
-    handler.serve(exchange);
-    return true;
-  } catch (const std::bad_alloc&) {
-    return false;
-  }
-}
-
 // 503 SlowDown (SDKs retry) on a fresh writer, so no header of the failed response leaks into
 // it; the connection closes, since the request body may be half read.
 void AnswerOutOfMemory(http::Transport& transport, mem::Arena& arena, bool head_only) {
@@ -132,6 +120,18 @@ void AnswerOutOfMemory(http::Transport& transport, mem::Arena& arena, bool head_
 }
 
 }  // namespace
+
+// The request boundary for running out of memory. STYLE.md keeps exceptions off the request
+// path, but std containers throw std::bad_alloc (and the engine's I/O pool carries one from
+// its threads to the caller): it ends here, failing one request instead of the daemon.
+bool ServeWithinMemory(http::Handler& handler, http::Exchange& exchange) {
+  try {
+    handler.serve(exchange);
+    return true;
+  } catch (const std::bad_alloc&) {
+    return false;
+  }
+}
 
 // Builds the connection's transport inside its arena (transport_factory.cc).
 http::Transport* MakeTransport(Connection& c, TransferBudget& budget);

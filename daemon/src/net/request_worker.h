@@ -34,6 +34,9 @@ struct RequestCounters {
 // Transfer limits of one request from the server options.
 TransferLimits RequestTransferLimits(const ServerOptions& options);
 
+// Runs the handler; false when it ran out of memory (std::bad_alloc stops at this boundary).
+bool ServeWithinMemory(http::Handler& handler, http::Exchange& exchange);
+
 // Runs one request on connection c and says what to do with the connection next.
 // cancel_waits: once set, waits for the client end at once (the server is stopping).
 AfterRequest ServeRequest(Connection& c, http::Handler& handler, const ServerOptions& options,

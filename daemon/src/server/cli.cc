@@ -35,6 +35,7 @@ std::optional<int> config::LimitsConfig::*LimitFlag(std::string_view flag) {
       {"--drive-timeout", &L::drive_timeout_s},
       {"--drive-meta-timeout", &L::drive_meta_timeout_s},
       {"--drive-probe-interval", &L::drive_probe_interval_s},
+      {"--http2-max-streams", &L::http2_max_streams},
   };
   for (const auto& [name, field] : kFlags) {
     if (flag == name) return field;
@@ -196,6 +197,8 @@ Flags:
                            (default 0: max(4, workers / 2))
   --stall-restart S        stop pinging the systemd watchdog when requests wait for admission
                            and none has progressed for S seconds (default 60; 0: never)
+  --http2-max-streams N    HTTP/2 requests in flight per connection (h2 by ALPN, h2c with
+                           prior knowledge); more are refused (default 100; 0: HTTP/2 off)
   --drive-timeout S        a drive call moving data that takes longer takes the drive
                            offline (default 30)
   --drive-meta-timeout S   the same for metadata calls and the health probe (default 5)

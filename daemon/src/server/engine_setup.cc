@@ -135,6 +135,16 @@ void RegisterServerMetrics(const net::HttpServer& http, const Engine& engine) {
   r.gauge_fn("flashstor_http_loop_replies",
              "Health and metrics requests answered by the event loops.", {},
              cut(&net::ServerStats::loop_replies));
+  r.gauge_fn("flashstor_http2_connections", "Connections that spoke HTTP/2 since start.", {},
+             cut(&net::ServerStats::http2_connections));
+  r.gauge_fn("flashstor_http2_streams", "HTTP/2 requests (streams) since start.", {},
+             cut(&net::ServerStats::http2_streams));
+  r.gauge_fn("flashstor_http2_streams_refused",
+             "HTTP/2 streams refused over the per-connection limit.", {},
+             cut(&net::ServerStats::http2_refused));
+  r.gauge_fn("flashstor_http2_error_goaways",
+             "HTTP/2 connections ended by a GOAWAY for a protocol error or flood.", {},
+             cut(&net::ServerStats::http2_goaways));
   const object::ErasureSets& sets = *engine.sets;
   auto stat = [&sets](uint64_t object::EngineStats::*field) {
     return [&sets, field] { return static_cast<double>(sets.stats().*field); };

@@ -90,6 +90,7 @@ net::ServerOptions ServerOptionsFrom(const config::LimitsConfig& l) {
     o.request_memory_bytes = static_cast<uint64_t>(*l.request_memory_mib) << 20;
   }
   if (l.admission_timeout_s) o.admission_timeout_ms = *l.admission_timeout_s * 1000;
+  if (l.http2_max_streams) o.http2_max_streams = *l.http2_max_streams;
   return o;
 }
 
@@ -196,7 +197,9 @@ int RunServer(const ServerArgs& args) {
   // Privileged steps: sockets (or socket activation) and TLS material.
   std::unique_ptr<tls::TlsContext> tls;
   if (!cfg.certs_dir.empty()) {
-    auto loaded = tls::TlsContext::Load(cfg.certs_dir);
+    // ALPN offers h2 unless HTTP/2 is off.
+    const bool h2 = cfg.limits.http2_max_streams.value_or(1) > 0;
+    auto loaded = tls::TlsContext::Load(cfg.certs_dir, h2);
     if (!loaded) return Fail("TLS certificates in " + cfg.certs_dir, Describe(loaded.error()));
     tls = std::move(*loaded);
   }

@@ -26,8 +26,11 @@ std::expected<config::Config, std::string> ResolveSettings(const ServerArgs& arg
         &config::LimitsConfig::min_rate_kib, &config::LimitsConfig::min_rate_window_s,
         &config::LimitsConfig::max_requests_per_client, &config::LimitsConfig::stall_restart_s,
         &config::LimitsConfig::drive_timeout_s, &config::LimitsConfig::drive_meta_timeout_s,
-        &config::LimitsConfig::drive_probe_interval_s}) {
+        &config::LimitsConfig::drive_probe_interval_s, &config::LimitsConfig::http2_max_streams}) {
     if (args.limits.*f) cfg.limits.*f = args.limits.*f;
+  }
+  if (cfg.limits.http2_max_streams && *cfg.limits.http2_max_streams > 1000) {
+    return std::unexpected(std::string("--http2-max-streams: at most 1000"));
   }
   if (cfg.limits.min_rate_window_s && *cfg.limits.min_rate_window_s < 1) {
     return std::unexpected(std::string("--min-rate-window: must be at least 1 second"));

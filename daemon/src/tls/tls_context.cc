@@ -56,7 +56,29 @@ int ServerNameCallback(SSL* ssl, int* /*alert*/, void* arg) {
   return SSL_TLSEXT_ERR_OK;  // unknown names get the default certificate
 }
 
-bool ApplyPolicy(SSL_CTX* ctx) {
+// ALPN (RFC 7301): the server's preference order, in wire format (length-prefixed names).
+constexpr unsigned char kAlpnH2[] = "\x02h2\x08http/1.1";
+constexpr unsigned char kAlpnHttp11[] = "\x08http/1.1";
+
+// Picks the first of the server's protocols the client offers; a client offering none of
+// them goes on without ALPN (and speaks HTTP/1.1).
+int SelectAlpn(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
+               unsigned int inlen, void* arg) {
+  const bool h2 = arg != nullptr;
+  const unsigned char* server = h2 ? kAlpnH2 : kAlpnHttp11;
+  const unsigned int server_len = h2 ? sizeof(kAlpnH2) - 1 : sizeof(kAlpnHttp11) - 1;
+  unsigned char* chosen = nullptr;
+  if (SSL_select_next_proto(&chosen, outlen, server, server_len, in, inlen) !=
+      OPENSSL_NPN_NEGOTIATED) {
+    return SSL_TLSEXT_ERR_NOACK;
+  }
+  *out = chosen;
+  return SSL_TLSEXT_ERR_OK;
+}
+
+bool ApplyPolicy(SSL_CTX* ctx, bool http2) {
+  // Every context (SNI ones too) selects the protocol: OpenSSL asks the one in use.
+  SSL_CTX_set_alpn_select_cb(ctx, SelectAlpn, http2 ? ctx : nullptr);
   if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1) return false;
   if (SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION) != 1) return false;
   if (SSL_CTX_set_cipher_list(ctx, kTls12Ciphers) != 1) return false;
@@ -74,14 +96,14 @@ bool ApplyPolicy(SSL_CTX* ctx) {
   return true;
 }
 
-Result<SslCtxPtr> NewServerCtx(const std::string& dir) {
+Result<SslCtxPtr> NewServerCtx(const std::string& dir, bool http2) {
   const std::string crt = dir + "/public.crt";
   const std::string key = dir + "/private.key";
   if (!IsRegularFile(crt) || !IsRegularFile(key)) {
     return Err(Code::kNotFound, "tls: public.crt or private.key missing");
   }
   SslCtxPtr ctx(SSL_CTX_new(TLS_server_method()));
-  if (!ctx || !ApplyPolicy(ctx.get())) {
+  if (!ctx || !ApplyPolicy(ctx.get(), http2)) {
     ERR_clear_error();
     return Err(Code::kInternal, "tls: cannot create SSL_CTX");
   }
@@ -101,7 +123,8 @@ Result<SslCtxPtr> NewServerCtx(const std::string& dir) {
 }
 
 // Host folders: every sub-directory named like a host name with both files.
-Result<std::vector<std::pair<std::string, SslCtxPtr>>> LoadHosts(const std::string& dir) {
+Result<std::vector<std::pair<std::string, SslCtxPtr>>> LoadHosts(const std::string& dir,
+                                                                 bool http2) {
   std::vector<std::pair<std::string, SslCtxPtr>> hosts;
   DIR* d = opendir(dir.c_str());
   if (d == nullptr) return std::unexpected(StatusFromErrno(errno, "tls: open certs dir"));
@@ -112,7 +135,7 @@ Result<std::vector<std::pair<std::string, SslCtxPtr>>> LoadHosts(const std::stri
     const std::string sub = dir + "/" + e->d_name;
     struct stat st {};
     if (stat(sub.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) continue;
-    auto ctx = NewServerCtx(sub);
+    auto ctx = NewServerCtx(sub, http2);
     if (!ctx && ctx.error() == Code::kNotFound) continue;  // not a certificate folder
     if (!ctx) {
       status = ctx.error();
@@ -133,12 +156,12 @@ Result<std::vector<std::pair<std::string, SslCtxPtr>>> LoadHosts(const std::stri
   return hosts;
 }
 
-Result<std::shared_ptr<const TlsCertSet>> LoadCertSet(const std::string& dir) {
+Result<std::shared_ptr<const TlsCertSet>> LoadCertSet(const std::string& dir, bool http2) {
   auto set = std::make_shared<TlsCertSet>();
-  auto def = NewServerCtx(dir);
+  auto def = NewServerCtx(dir, http2);
   if (!def) return std::unexpected(def.error());
   set->default_ctx = std::move(*def);
-  auto hosts = LoadHosts(dir);
+  auto hosts = LoadHosts(dir, http2);
   if (!hosts) return std::unexpected(hosts.error());
   set->hosts = std::move(*hosts);
   // The callback's argument is the set itself: each connection holds a shared_ptr to it.
@@ -162,8 +185,8 @@ SSL_CTX* TlsCertSet::find(std::string_view name) const {
   return it != hosts.end() && it->first == lower ? it->second.get() : nullptr;
 }
 
-Result<std::unique_ptr<TlsContext>> TlsContext::Load(std::string certs_dir) {
-  std::unique_ptr<TlsContext> ctx(new TlsContext(std::move(certs_dir)));
+Result<std::unique_ptr<TlsContext>> TlsContext::Load(std::string certs_dir, bool http2) {
+  std::unique_ptr<TlsContext> ctx(new TlsContext(std::move(certs_dir), http2));
   if (Status st = ctx->Reload(); !st.ok()) return std::unexpected(st);
   return ctx;
 }
@@ -171,7 +194,7 @@ Result<std::unique_ptr<TlsContext>> TlsContext::Load(std::string certs_dir) {
 TlsContext::~TlsContext() = default;
 
 Status TlsContext::Reload() {
-  auto set = LoadCertSet(certs_dir_);
+  auto set = LoadCertSet(certs_dir_, http2_);
   if (!set) return set.error();
   std::lock_guard<std::mutex> lock(mu_);
   current_ = std::move(*set);  // the old set lives on in the connections that hold it

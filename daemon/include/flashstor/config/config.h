@@ -48,6 +48,9 @@ struct LimitsConfig {
   std::optional<int> drive_timeout_s;         // data calls (default 30)
   std::optional<int> drive_meta_timeout_s;    // metadata calls and disk_info (default 5)
   std::optional<int> drive_probe_interval_s;  // default 5
+  // HTTP/2 streams in flight per connection (default 100); 0 turns HTTP/2 off (h2 by ALPN
+  // and h2c with prior knowledge).
+  std::optional<int> http2_max_streams;
 };
 
 struct Config {

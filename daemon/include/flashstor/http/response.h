@@ -15,10 +15,34 @@
 
 namespace flashstor::http {
 
+struct ResponseField {
+  std::string_view name, value;
+};
+
+// Where a ResponseWriter sends a response that is not HTTP/1.1 bytes on a Transport (an
+// HTTP/2 stream, net/h2_stream.h). The writer keeps the status, fields and byte counts; the
+// sink frames them. Calls come from the request's task, in order: at most one send_continue,
+// one send_head, then write_body calls for the rest of the announced length.
+class ResponseSink {
+ public:
+  virtual ~ResponseSink() = default;
+  // The final head. has_length: the status allows a body (Content-Length = length). first_body
+  // (maybe empty) is sent right after it; end: no body bytes will follow (HEAD, or all of the
+  // body is in first_body). The sink may keep first_body only until it returns.
+  virtual Status send_head(int status, std::span<const ResponseField> fields, bool has_length,
+                           uint64_t length, std::span<const char> first_body, bool end) = 0;
+  // More body bytes; last: the announced length is complete with these.
+  virtual Status write_body(std::span<const char> data, bool last) = 0;
+  virtual Status send_continue() = 0;
+};
+
 // Used by one worker thread at a time. After a transport error keep_alive() is false.
 class ResponseWriter {
  public:
-  ResponseWriter(Transport& transport, mem::Arena& arena) : transport_(transport), arena_(arena) {}
+  ResponseWriter(Transport& transport, mem::Arena& arena) : transport_(&transport), arena_(arena) {}
+  // A writer whose head and body go to sink (HTTP/2); keep-alive and Expect handling are the
+  // sink's protocol's business there.
+  ResponseWriter(ResponseSink& sink, mem::Arena& arena) : sink_(&sink), arena_(arena) {}
 
   // Codes outside 100..599 become 500.
   void set_status(int code);
@@ -63,12 +87,11 @@ class ResponseWriter {
   Status send_head(uint64_t length, std::span<const char> first_body);
   Status transmit(std::span<const iovec> iov);
 
-  struct Field {
-    std::string_view name, value;
-  };
+  using Field = ResponseField;
   static constexpr size_t kMaxHeaders = 64;
   static constexpr size_t kMaxFieldBytes = 8 * 1024;
-  Transport& transport_;
+  Transport* transport_ = nullptr;
+  ResponseSink* sink_ = nullptr;
   mem::Arena& arena_;
   Field fields_[kMaxHeaders];
   size_t nfields_ = 0;
@@ -90,5 +113,7 @@ std::string_view ReasonPhrase(int code);
 // IMF-fixdate (RFC 9110 §5.6.7), "Sun, 06 Nov 1994 08:49:37 GMT", for Date/Last-Modified.
 inline constexpr size_t kHttpDateLength = 29;
 void FormatHttpDate(int64_t unix_seconds, std::span<char, kHttpDateLength> out);
+// The Date value of the current second (cached per thread): valid until the thread's next call.
+std::string_view CurrentHttpDate();
 
 }  // namespace flashstor::http

@@ -41,6 +41,10 @@ struct ServerStats {
   uint64_t cut_idle = 0;             // clients silent for the inactivity timeout
   uint64_t client_share_waits = 0;   // requests that waited for their address's worker share
   uint64_t loop_replies = 0;         // requests answered by the loop itself (health, metrics)
+  uint64_t http2_connections = 0;    // connections that spoke HTTP/2
+  uint64_t http2_streams = 0;        // HTTP/2 requests (streams opened by clients)
+  uint64_t http2_refused = 0;        // streams refused over the concurrent-stream limit
+  uint64_t http2_goaways = 0;        // HTTP/2 connections ended by an error GOAWAY
 };
 
 // Whether requests are being served, for the watchdog: progress moves whenever a request

@@ -36,7 +36,10 @@ struct ServerOptions {
   // Requests queued or running per client address; beyond it the loop answers 503 SlowDown.
   // 0: max(4, workers / 2), so one address can never take the whole pool.
   int max_requests_per_client = 0;
-  int max_requests_per_connection = 1000;
+  int max_requests_per_connection = 1000;  // HTTP/1.1 (an HTTP/2 connection has no such bound)
+  // HTTP/2 (h2 by ALPN, h2c with prior knowledge): streams in flight per connection
+  // (SETTINGS_MAX_CONCURRENT_STREAMS); more are refused. 0 turns HTTP/2 off.
+  int http2_max_streams = 100;
   int max_connections = 20'000;
 };
 

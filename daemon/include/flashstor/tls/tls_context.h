@@ -19,14 +19,17 @@ namespace flashstor::tls {
 //
 // Policy (same for every certificate): TLS 1.2 and 1.3 only; TLS 1.2 ciphers ECDHE with
 // AES-GCM or ChaCha20-Poly1305 only; server cipher preference; no compression; no
-// renegotiation; groups X25519, P-256, P-384. Session resumption is off (no tickets, no
-// session cache): there is then no long-lived ticket key to protect or rotate across
-// processes, and S3 clients amortise the full handshake over keep-alive connections.
+// renegotiation; groups X25519, P-256, P-384. ALPN: "h2" then "http/1.1" (server preference),
+// "http/1.1" only when HTTP/2 is off; a client offering neither goes on without ALPN. Session
+// resumption is off (no tickets, no session cache): there is then no long-lived ticket key to
+// protect or rotate across processes, and S3 clients amortise the full handshake over keep-alive
+// connections.
 class TlsContext {
  public:
   // Loads certs_dir. kNotFound when the default pair is missing; kInvalidArgument when a
   // certificate or key does not parse or the key does not match its certificate.
-  static Result<std::unique_ptr<TlsContext>> Load(std::string certs_dir);
+  // http2: ALPN offers "h2" before "http/1.1" (else "http/1.1" only).
+  static Result<std::unique_ptr<TlsContext>> Load(std::string certs_dir, bool http2 = true);
   ~TlsContext();
   TlsContext(const TlsContext&) = delete;
   TlsContext& operator=(const TlsContext&) = delete;
@@ -44,9 +47,10 @@ class TlsContext {
   std::string host_names() const;
 
  private:
-  explicit TlsContext(std::string certs_dir) : certs_dir_(std::move(certs_dir)) {}
+  TlsContext(std::string certs_dir, bool http2) : certs_dir_(std::move(certs_dir)), http2_(http2) {}
 
   std::string certs_dir_;
+  bool http2_;
   mutable std::mutex mu_;
   std::shared_ptr<const TlsCertSet> current_;
 };
