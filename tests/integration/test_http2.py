@@ -314,3 +314,80 @@ def test_http2_off(tmp_path):
         assert r.returncode != 0
     finally:
         srv.cleanup()
+
+
+def hpack_int(value, prefix_bits, flags=0):
+    top = (1 << prefix_bits) - 1
+    if value < top:
+        return bytes([flags | value])
+    out = [flags | top]
+    value -= top
+    while value >= 128:
+        out.append(value % 128 + 128)
+        value //= 128
+    out.append(value)
+    return bytes(out)
+
+
+def hpack_get(path, authority):
+    """HEADERS block of a GET: indexed :method/:scheme, literal :path and :authority."""
+    def lit(index, value):
+        return hpack_int(index, 4) + hpack_int(len(value), 7) + value
+    return b"\x82\x86" + lit(4, path.encode()) + lit(1, authority.encode())
+
+
+def collect(sock, seconds):
+    sock.settimeout(0.2)
+    buf, frames, end = b"", [], time.time() + seconds
+    while time.time() < end:
+        try:
+            chunk = sock.recv(65536)
+        except socket.timeout:
+            continue
+        if not chunk:
+            break
+        buf += chunk
+        while len(buf) >= 9 and len(buf) >= 9 + int.from_bytes(buf[:3], "big"):
+            length = int.from_bytes(buf[:3], "big")
+            frames.append((buf[3], buf[4], int.from_bytes(buf[5:9], "big") & 0x7FFFFFFF,
+                           buf[9:9 + length]))
+            buf = buf[9 + length:]
+    return frames
+
+
+def test_flow_control_blocks_one_stream_only(h2server):
+    """A response stuck on a closed stream window waits for WINDOW_UPDATE without holding up
+    the connection's other streams, and never sends more than the window allows."""
+    s3 = h2server.s3
+    s3.put_object(Bucket=h2server.bucket, Key="fc-big", Body=os.urandom(1 << 20))
+    s3.put_object(Bucket=h2server.bucket, Key="fc-small", Body=b"small body")
+    authority = f"127.0.0.1:{h2server.port}"
+    paths = {}
+    for key in ("fc-big", "fc-small"):
+        url = s3.generate_presigned_url("get_object", Params={"Bucket": h2server.bucket,
+                                                              "Key": key}, ExpiresIn=600)
+        paths[key] = url[url.index("/", len("http://")):]
+    s = socket.create_connection(("127.0.0.1", h2server.port), timeout=10)
+    # SETTINGS_INITIAL_WINDOW_SIZE = 0: no stream may receive DATA until a WINDOW_UPDATE.
+    s.sendall(PREFACE + frame(SETTINGS, 0, 0, struct.pack(">HI", 0x4, 0)))
+    s.sendall(frame(HEADERS, 0x5, 1, hpack_get(paths["fc-big"], authority)) +
+              frame(HEADERS, 0x5, 3, hpack_get(paths["fc-small"], authority)))
+    frames = collect(s, 1.5)
+    s.sendall(frame(SETTINGS, 0x1, 0))  # ack the server's settings
+    assert {(t, st) for t, _, st, _ in frames if t == HEADERS} == {(HEADERS, 1), (HEADERS, 3)}
+    assert not [f for f in frames if f[0] == DATA and f[2] in (1, 3) and f[3]]
+    # Open stream 3 only: it completes while stream 1 stays blocked.
+    s.sendall(frame(0x8, 0, 3, struct.pack(">I", 1 << 20)))
+    frames = collect(s, 1.5)
+    small = b"".join(p for t, _, st, p in frames if t == DATA and st == 3)
+    assert small == b"small body"
+    assert any(t == DATA and st == 3 and fl & 0x1 for t, fl, st, _ in frames)
+    assert not [f for f in frames if f[0] == DATA and f[2] == 1 and f[3]]
+    # 16 KiB more for stream 1: exactly that much arrives, and the stream is not finished.
+    s.sendall(frame(0x8, 0, 1, struct.pack(">I", 16384)))
+    frames = collect(s, 1.5)
+    got = sum(len(p) for t, _, st, p in frames if t == DATA and st == 1)
+    assert got == 16384
+    assert not any(t == DATA and st == 1 and fl & 0x1 for t, fl, st, _ in frames)
+    s.close()
+    still_serves(h2server)
