@@ -245,6 +245,23 @@ if [ "$nginx_dav" = yes ]; then
   lg ngx_put_4k_c256 "$ngx_url" --no-sign --op put --concurrency 256 "${small[@]}"
 fi
 
+# HTTP/2: GET 4 KiB of one prefilled key with h2load (nghttp2-client), presigned, over h2c
+# (1 connection x 100 streams, and 8 x 16) against HTTP/1.1 through the same tool (--h1,
+# 8 connections, 1 request each at a time). Figures: requests per second.
+if command -v h2load >/dev/null && python3 -c "import boto3" 2>/dev/null; then
+  h2url=$(python3 -c "import boto3,sys; print(boto3.client('s3', endpoint_url=sys.argv[1],
+region_name='us-east-1').generate_presigned_url('get_object',
+Params={'Bucket': 'bench', 'Key': sys.argv[2]}, ExpiresIn=3600))" "$fs_url" "4k-0" 2>/dev/null)
+  h2rate() { h2load "$@" 2>/dev/null | awk '/^finished in/ {gsub(",", ""); print $4}'; }
+  if [ -n "$h2url" ]; then
+    figure h2_get_4k_c1_m100_rps "$(h2rate -D "$secs" -c 1 -m 100 "$h2url")"
+    figure h2_get_4k_c8_m16_rps "$(h2rate -D "$secs" -c 8 -m 16 "$h2url")"
+    figure h1_get_4k_c8_h2load_rps "$(h2rate --h1 -D "$secs" -c 8 -m 1 "$h2url")"
+  else
+    note "h2load: no presigned URL (boto3): HTTP/2 not measured"
+  fi
+fi
+
 # ListObjectsV2: 1,000 empty objects under one prefix, then first pages of 1,000 keys, one
 # request at a time (a page's latency is the figure).
 list_fill=(--op fill --size 0 --keys 1000 --prefix ls --concurrency 8 --duration 300)

@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <new>
 
 #include "flashstor/obs/log.h"
 #include "flashstor/tls/tls_connection.h"
@@ -67,9 +68,19 @@ std::string_view View(const uint8_t* p, size_t n) {
   return std::string_view(reinterpret_cast<const char*>(p), n);
 }
 
+// Out of memory in a callback must not unwind through nghttp2 (C): the stream is reset.
+template <typename Fn>
+int Guarded(Fn fn) {
+  try {
+    return fn();
+  } catch (const std::bad_alloc&) {
+    return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+  }
+}
+
 int OnBeginHeaders(nghttp2_session*, const nghttp2_frame* frame, void* ud) {
   if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
-  return Self(ud)->on_begin_headers(frame->hd.stream_id);
+  return Guarded([&] { return Self(ud)->on_begin_headers(frame->hd.stream_id); });
 }
 
 int OnHeader(nghttp2_session*, const nghttp2_frame* frame, const uint8_t* name, size_t namelen,
@@ -86,7 +97,9 @@ int OnFrameRecv(nghttp2_session*, const nghttp2_frame* frame, void* ud) {
   if (frame->hd.type == NGHTTP2_HEADERS && frame->headers.cat == NGHTTP2_HCAT_REQUEST) {
     flags |= 0x80;
   }
-  return Self(ud)->on_frame_recv(frame->hd.type, flags, frame->hd.stream_id, frame->hd.length);
+  return Guarded([&] {
+    return Self(ud)->on_frame_recv(frame->hd.type, flags, frame->hd.stream_id, frame->hd.length);
+  });
 }
 
 int OnDataChunk(nghttp2_session*, uint8_t, int32_t stream_id, const uint8_t* data, size_t len,
