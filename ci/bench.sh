@@ -249,9 +249,11 @@ fi
 # (1 connection x 100 streams, and 8 x 16) against HTTP/1.1 through the same tool (--h1,
 # 8 connections, 1 request each at a time). Figures: requests per second.
 if command -v h2load >/dev/null && python3 -c "import boto3" 2>/dev/null; then
-  h2url=$(python3 -c "import boto3,sys; print(boto3.client('s3', endpoint_url=sys.argv[1],
-region_name='us-east-1').generate_presigned_url('get_object',
-Params={'Bucket': 'bench', 'Key': sys.argv[2]}, ExpiresIn=3600))" "$fs_url" "4k-0" 2>/dev/null)
+  h2url=$(python3 -c "import boto3,sys; from botocore.config import Config
+print(boto3.client('s3', endpoint_url=sys.argv[1], region_name='us-east-1',
+  config=Config(signature_version='s3v4', s3={'addressing_style': 'path'})).generate_presigned_url(
+  'get_object', Params={'Bucket': 'bench', 'Key': sys.argv[2]}, ExpiresIn=3600))" \
+    "$fs_url" "4k-0" 2>/dev/null)
   h2rate() { h2load "$@" 2>/dev/null | awk '/^finished in/ {gsub(",", ""); print $4}'; }
   if [ -n "$h2url" ]; then
     figure h2_get_4k_c1_m100_rps "$(h2rate -D "$secs" -c 1 -m 100 "$h2url")"
