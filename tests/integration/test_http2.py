@@ -391,3 +391,12 @@ def test_flow_control_blocks_one_stream_only(h2server):
     assert not any(t == DATA and st == 1 and fl & 0x1 for t, fl, st, _ in frames)
     s.close()
     still_serves(h2server)
+
+
+def test_admin_heal_over_h2(h2server):
+    """Heal runs on the engine's pool; its answer still leaves through the stream's loop."""
+    h2server.s3.put_object(Bucket=h2server.bucket, Key="heal-me", Body=b"h" * 1000)
+    code, version, body = curl(h2server, "h2c", "POST",
+                               f"/flashstor/admin/heal?bucket={h2server.bucket}", data=b"")
+    assert (code, version) == (200, "2"), body
+    assert b'"buckets":1' in body and b'"failed":0' in body

@@ -5,13 +5,18 @@
 
 #include <algorithm>
 #include <charconv>
+#include <condition_variable>
 #include <cstring>
+#include <mutex>
 #include <new>
+#include <optional>
+#include <type_traits>
 
 #include "flashstor/http/exchange.h"
 #include "flashstor/net/event_loop.h"
 #include "flashstor/obs/log.h"
 #include "h2_session.h"
+#include "http_server_impl.h"
 #include "request_tasks.h"
 #include "request_worker.h"
 
@@ -44,12 +49,35 @@ Status WaitFor(H2Stream& s, bool sending, Ready ready) {
   return Status::Ok();
 }
 
-// Stream state is the loop's: a call from any other thread (the engine's pool) is refused.
-Status OnLoop() {
-  if (task::CurrentFiber() == nullptr) {
-    return Status(Code::kInternal, "http2 stream used off its event loop");
-  }
-  return Status::Ok();
+// Stream state is the loop's alone. A call from another thread (the engine's pool writing heal
+// progress) runs on the stream's loop in a task of its own while the calling thread waits.
+template <typename Fn>
+auto OnLoop(H2Stream& s, Fn fn) -> decltype(fn()) {
+  using R = decltype(fn());
+  if (task::CurrentFiber() != nullptr) return fn();
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  std::optional<R> out;
+  auto finish = [&](R r) {
+    out.emplace(std::move(r));
+    std::lock_guard<std::mutex> lock(mu);
+    done = true;
+    cv.notify_one();
+  };
+  const Status refused(Code::kInternal, "http2: no task for a call from another thread");
+  s.session.connection().loop->loop->post([&] {
+    if (!task::Scheduler::current()->spawn([&] { finish(fn()); })) {
+      if constexpr (std::is_same_v<R, Status>) {
+        finish(refused);
+      } else {
+        finish(std::unexpected(refused));
+      }
+    }
+  });
+  std::unique_lock<std::mutex> lock(mu);
+  cv.wait(lock, [&] { return done; });
+  return std::move(*out);
 }
 
 void Reset(H2Stream& s, uint32_t code) {
@@ -64,7 +92,11 @@ class StreamBody final : public DataSource {
       : s_(s), response_(response), continue_pending_(s.request.expect_continue) {}
 
   Result<size_t> read(std::span<char> out) override {
-    if (Status st = OnLoop(); !st.ok()) return std::unexpected(st);
+    return OnLoop(s_, [&] { return read_here(out); });
+  }
+
+ private:
+  Result<size_t> read_here(std::span<char> out) {
     if (out.empty() || done_) return size_t{0};
     if (continue_pending_) {
       continue_pending_ = false;
@@ -86,7 +118,6 @@ class StreamBody final : public DataSource {
     return n;
   }
 
- private:
   H2Stream& s_;
   http::ResponseWriter& response_;
   bool continue_pending_;
@@ -99,7 +130,21 @@ class StreamSink final : public http::ResponseSink {
 
   Status send_head(int status, std::span<const http::ResponseField> fields, bool has_length,
                    uint64_t length, std::span<const char> first_body, bool end) override {
-    FS_RETURN_IF_ERROR(OnLoop());
+    return OnLoop(s_,
+                  [&] { return head_here(status, fields, has_length, length, first_body, end); });
+  }
+
+  Status write_body(std::span<const char> data, bool last) override {
+    return OnLoop(s_, [&] { return body_here(data, last); });
+  }
+
+  Status send_continue() override {
+    return OnLoop(s_, [&] { return continue_here(); });
+  }
+
+ private:
+  Status head_here(int status, std::span<const http::ResponseField> fields, bool has_length,
+                   uint64_t length, std::span<const char> first_body, bool end) {
     if (s_.closed) return Status(Code::kCancelled, "http2 stream closed");
     const size_t count = 3 + fields.size() + (has_length ? 1 : 0);
     auto* nva = s_.arena.allocate_scoped_array<nghttp2_nv>(count);
@@ -141,8 +186,7 @@ class StreamSink final : public http::ResponseSink {
     return hand_over();
   }
 
-  Status write_body(std::span<const char> data, bool last) override {
-    FS_RETURN_IF_ERROR(OnLoop());
+  Status body_here(std::span<const char> data, bool last) {
     if (s_.closed) return Status(Code::kCancelled, "http2 stream closed");
     s_.pending = data;
     s_.out_end = last;
@@ -154,8 +198,7 @@ class StreamSink final : public http::ResponseSink {
     return hand_over();
   }
 
-  Status send_continue() override {
-    FS_RETURN_IF_ERROR(OnLoop());
+  Status continue_here() {
     if (s_.closed) return Status(Code::kCancelled, "http2 stream closed");
     nghttp2_nv nv = Nv(":status", "100");
     nghttp2_submit_headers(s_.session.session(), NGHTTP2_FLAG_NONE, s_.id, nullptr, &nv, 1,
@@ -164,7 +207,6 @@ class StreamSink final : public http::ResponseSink {
     return Status::Ok();
   }
 
- private:
   static nghttp2_nv Nv(std::string_view name, std::string_view value) {
     return nghttp2_nv{reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),
                       reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())), name.size(),
