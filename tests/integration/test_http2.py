@@ -400,3 +400,18 @@ def test_admin_heal_over_h2(h2server):
                                f"/flashstor/admin/heal?bucket={h2server.bucket}", data=b"")
     assert (code, version) == (200, "2"), body
     assert b'"buckets":1' in body and b'"failed":0' in body
+
+
+def test_header_limits_as_http11(h2server):
+    """The same head bounds as HTTP/1.1: 16 KiB of fields, 100 fields: 431 beyond either."""
+    url = urls(h2server)["h2c"] + "/health/live"
+    def status(*headers):
+        args = ["curl", "-sS", "--http2-prior-knowledge", "-o", "/dev/null", "-w",
+                "%{http_code} %{http_version}"]
+        for h in headers:
+            args += ["-H", h]
+        return subprocess.run(args + [url], capture_output=True, timeout=60).stdout
+    assert status("x-small: 1") == b"200 2"
+    assert status("x-big: " + "a" * 20000) == b"431 2"
+    assert status(*[f"x-h{i}: v" for i in range(120)]) == b"431 2"
+    still_serves(h2server)
