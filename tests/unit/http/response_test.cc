@@ -3,6 +3,8 @@
 #include "cmocka_cpp.h"
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "fake_transport.h"
 #include "flashstor/http/response.h"
@@ -251,6 +253,78 @@ void test_http_date(void**) {
   assert_memory_equal(out, "Tue, 29 Feb 2000 00:00:00 GMT", kHttpDateLength);
 }
 
+// A sink (HTTP/2) records what the writer hands it: the head with its fields and length,
+// whether more body follows, and each body piece with the "last" mark at the announced end.
+struct RecordingSink final : ResponseSink {
+  int status = 0;
+  std::vector<std::pair<std::string, std::string>> fields;
+  bool has_length = false, end = false;
+  uint64_t length = 0;
+  std::string body;
+  int continues = 0;
+  bool last = false;
+  Status send_head(int st, std::span<const ResponseField> f, bool hl, uint64_t len,
+                   std::span<const char> first, bool e) override {
+    status = st;
+    for (const ResponseField& x : f) fields.emplace_back(x.name, x.value);
+    has_length = hl;
+    length = len;
+    body.assign(first.data(), first.size());
+    end = e;
+    return Status::Ok();
+  }
+  Status write_body(std::span<const char> data, bool l) override {
+    body.append(data.data(), data.size());
+    last = l;
+    return Status::Ok();
+  }
+  Status send_continue() override {
+    ++continues;
+    return Status::Ok();
+  }
+};
+
+void test_sink(void**) {
+  mem::Arena arena;
+  {
+    RecordingSink sink;
+    ResponseWriter w(sink, arena);
+    w.add_header("Content-Type", "application/xml");
+    w.add_header("Connection", "close");  // reserved: dropped as for HTTP/1.1
+    assert_true(w.send("<x/>").ok());
+    assert_int_equal(sink.status, 200);
+    assert_int_equal(sink.fields.size(), 1);
+    assert_true(sink.has_length && sink.end && sink.length == 4 && sink.body == "<x/>");
+    assert_true(w.complete());
+  }
+  {
+    RecordingSink sink;
+    ResponseWriter w(sink, arena);
+    assert_true(w.send_continue().ok());
+    assert_true(w.begin(6).ok());
+    assert_false(sink.end);
+    assert_true(w.write(std::string_view("abc")).ok());
+    assert_false(sink.last);
+    assert_true(w.write(std::string_view("def")).ok());
+    assert_true(sink.last && sink.body == "abcdef" && sink.continues == 1 && w.complete());
+    assert_false(w.write(std::string_view("g")).ok());  // past the length: refused
+  }
+  {
+    RecordingSink sink;
+    ResponseWriter w(sink, arena);
+    w.set_head_only(true);
+    assert_true(w.begin(1000).ok());
+    assert_true(sink.end && sink.has_length && sink.length == 1000 && w.complete());
+  }
+  {
+    RecordingSink sink;
+    ResponseWriter w(sink, arena);
+    w.set_status(304);
+    assert_true(w.send("").ok());
+    assert_true(sink.end && !sink.has_length);
+  }
+}
+
 }  // namespace
 
 int main() {
@@ -266,6 +340,7 @@ int main() {
       cmocka_unit_test(test_transport_failure),
       cmocka_unit_test(test_status_and_reasons),
       cmocka_unit_test(test_http_date),
+      cmocka_unit_test(test_sink),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
