@@ -110,7 +110,7 @@ def test_get_put_and_errors(h2server, mode):
 
 
 @pytest.mark.parametrize("mode", ["h2c", "h2"])
-def test_streamed_100mib_put_and_get(h2server, mode, tmp_path):
+def test_streamed_100_mib_put_and_get(h2server, mode, tmp_path):
     src = tmp_path / "big"
     digest = hashlib.sha256()
     with open(src, "wb") as f:
