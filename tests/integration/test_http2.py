@@ -336,23 +336,32 @@ def hpack_get(path, authority):
     return b"\x82\x86" + lit(4, path.encode()) + lit(1, authority.encode())
 
 
-def collect(sock, seconds):
-    sock.settimeout(0.2)
-    buf, frames, end = b"", [], time.time() + seconds
-    while time.time() < end:
-        try:
-            chunk = sock.recv(65536)
-        except socket.timeout:
-            continue
-        if not chunk:
-            break
-        buf += chunk
-        while len(buf) >= 9 and len(buf) >= 9 + int.from_bytes(buf[:3], "big"):
-            length = int.from_bytes(buf[:3], "big")
-            frames.append((buf[3], buf[4], int.from_bytes(buf[5:9], "big") & 0x7FFFFFFF,
-                           buf[9:9 + length]))
-            buf = buf[9 + length:]
-    return frames
+class FrameReader:
+    """Frames from a socket, keeping a partial frame between calls."""
+
+    def __init__(self, sock):
+        self.sock, self.buf = sock, b""
+
+    def collect(self, seconds, done=None):
+        """Frames received for `seconds`, or until done(frames) holds."""
+        self.sock.settimeout(0.2)
+        frames, end = [], time.time() + seconds
+        while time.time() < end and not (done and done(frames)):
+            try:
+                chunk = self.sock.recv(65536)
+            except socket.timeout:
+                continue
+            if not chunk:
+                break
+            self.buf += chunk
+            buf = self.buf
+            while len(buf) >= 9 and len(buf) >= 9 + int.from_bytes(buf[:3], "big"):
+                length = int.from_bytes(buf[:3], "big")
+                frames.append((buf[3], buf[4], int.from_bytes(buf[5:9], "big") & 0x7FFFFFFF,
+                               buf[9:9 + length]))
+                buf = buf[9 + length:]
+            self.buf = buf
+        return frames
 
 
 def test_flow_control_blocks_one_stream_only(h2server):
@@ -368,24 +377,32 @@ def test_flow_control_blocks_one_stream_only(h2server):
                                                               "Key": key}, ExpiresIn=600)
         paths[key] = url[url.index("/", len("http://")):]
     s = socket.create_connection(("127.0.0.1", h2server.port), timeout=10)
+    collect = FrameReader(s).collect
     # SETTINGS_INITIAL_WINDOW_SIZE = 0: no stream may receive DATA until a WINDOW_UPDATE.
     s.sendall(PREFACE + frame(SETTINGS, 0, 0, struct.pack(">HI", 0x4, 0)))
     s.sendall(frame(HEADERS, 0x5, 1, hpack_get(paths["fc-big"], authority)) +
               frame(HEADERS, 0x5, 3, hpack_get(paths["fc-small"], authority)))
-    frames = collect(s, 1.5)
+    def heads(fr):
+        return {st for t, _, st, _ in fr if t == HEADERS} == {1, 3}
+    frames = collect(15, heads)
+    frames += collect(0.5)
     s.sendall(frame(SETTINGS, 0x1, 0))  # ack the server's settings
-    assert {(t, st) for t, _, st, _ in frames if t == HEADERS} == {(HEADERS, 1), (HEADERS, 3)}
+    assert heads(frames), [f[:3] for f in frames]
     assert not [f for f in frames if f[0] == DATA and f[2] in (1, 3) and f[3]]
     # Open stream 3 only: it completes while stream 1 stays blocked.
     s.sendall(frame(0x8, 0, 3, struct.pack(">I", 1 << 20)))
-    frames = collect(s, 1.5)
+    frames = collect(15, lambda fr: any(t == DATA and st == 3 and fl & 0x1
+                                           for t, fl, st, _ in fr))
+    frames += collect(0.5)
     small = b"".join(p for t, _, st, p in frames if t == DATA and st == 3)
     assert small == b"small body"
     assert any(t == DATA and st == 3 and fl & 0x1 for t, fl, st, _ in frames)
     assert not [f for f in frames if f[0] == DATA and f[2] == 1 and f[3]]
     # 16 KiB more for stream 1: exactly that much arrives, and the stream is not finished.
     s.sendall(frame(0x8, 0, 1, struct.pack(">I", 16384)))
-    frames = collect(s, 1.5)
+    frames = collect(15, lambda fr: sum(len(p) for t, _, st, p in fr
+                                           if t == DATA and st == 1) >= 16384)
+    frames += collect(1.0)  # and nothing more
     got = sum(len(p) for t, _, st, p in frames if t == DATA and st == 1)
     assert got == 16384
     assert not any(t == DATA and st == 1 and fl & 0x1 for t, fl, st, _ in frames)
