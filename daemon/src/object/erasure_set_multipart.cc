@@ -116,6 +116,7 @@ Result<std::string> ErasureSet::new_multipart_upload(std::string_view bucket, st
   u.content_type = opt.content_type;
   u.storage_class = opt.storage_class;
   u.metadata = opt.metadata;
+  u.tags = opt.tags;
   if (opt.full_object_checksum) {
     if (!hash::CombinableChecksum(algo)) return Err(Code::kInvalidRequest, "not a CRC");
     u.metadata.emplace_back(internal::kFullObjectChecksumKey, internal::kFullObjectChecksumValue);

@@ -95,6 +95,7 @@ Result<ObjectInfo> ErasureSet::put_object(std::string_view bucket, std::string_v
   meta.content_type = opt.content_type;
   meta.storage_class = opt.storage_class;
   meta.metadata = opt.metadata;
+  meta.tags = opt.tags;
   meta.checksum_algo = body.checksum_algo();
   meta.checksum_b64 = body.checksum_b64();
   meta.parts.push_back({1, data->size, data->size, meta.etag, meta.mod_time_ns, ""});
@@ -157,6 +158,7 @@ Result<ObjectInfo> ErasureSet::update_object_metadata(std::string_view bucket, s
     m.mod_time_ns = now;
     m.content_type = opt.content_type;
     m.metadata = opt.metadata;
+    m.tags = opt.tags;
     // The storage class names the redundancy the data was written with; keep it.
     plan.meta[d] = std::move(m);
   }

@@ -205,6 +205,17 @@ Result<ObjectInfo> ErasureSets::update_object_metadata(std::string_view bucket,
   return set_for(key).update_object_metadata(bucket, key, options);
 }
 
+Result<ObjectInfo> ErasureSets::update_object_tags(std::string_view bucket, std::string_view key,
+                                                   std::string_view version_id,
+                                                   const Metadata& tags) {
+  if (Status s = check_names(bucket, key); !s.ok()) return std::unexpected(s);
+  // Only the current ("null") version until objects have versions of their own.
+  if (!version_id.empty() && version_id != "null") {
+    return Err(Code::kNoSuchVersion, "object versions are not implemented yet");
+  }
+  return set_for(key).update_object_tags(bucket, key, tags);
+}
+
 Result<ListResult> ErasureSets::list_objects(std::string_view bucket, const ListOptions& options) {
   if (!internal::IsValidBucketName(bucket)) return Err(Code::kInvalidBucketName, "bad bucket");
   storage::WalkOptions walk;

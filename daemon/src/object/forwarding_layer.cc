@@ -44,6 +44,12 @@ Result<ObjectInfo> ForwardingLayer::update_object_metadata(std::string_view buck
                                                            const PutOptions& options) {
   return inner_.update_object_metadata(bucket, key, options);
 }
+Result<ObjectInfo> ForwardingLayer::update_object_tags(std::string_view bucket,
+                                                       std::string_view key,
+                                                       std::string_view version_id,
+                                                       const Metadata& tags) {
+  return inner_.update_object_tags(bucket, key, version_id, tags);
+}
 Result<ListResult> ForwardingLayer::list_objects(std::string_view bucket,
                                                  const ListOptions& options) {
   return inner_.list_objects(bucket, options);

@@ -94,8 +94,8 @@ bool GetErasure(const cJSON* obj, ErasureInfo& e) {
   return true;
 }
 
-void AddMetadata(cJSON* obj, const Metadata& md) {
-  cJSON* arr = cJSON_AddArrayToObject(obj, "meta");
+void AddMetadata(cJSON* obj, const Metadata& md, const char* name = "meta") {
+  cJSON* arr = cJSON_AddArrayToObject(obj, name);
   for (const auto& [k, v] : md) {
     cJSON* pair = cJSON_CreateArray();
     cJSON_AddItemToArray(pair, cJSON_CreateString(k.c_str()));
@@ -104,8 +104,8 @@ void AddMetadata(cJSON* obj, const Metadata& md) {
   }
 }
 
-bool GetMetadata(const cJSON* obj, Metadata& md) {
-  const cJSON* arr = cJSON_GetObjectItemCaseSensitive(obj, "meta");
+bool GetMetadata(const cJSON* obj, Metadata& md, const char* name = "meta") {
+  const cJSON* arr = cJSON_GetObjectItemCaseSensitive(obj, name);
   if (!cJSON_IsArray(arr)) return false;
   const cJSON* pair = nullptr;
   cJSON_ArrayForEach(pair, arr) {
@@ -222,6 +222,7 @@ std::string EncodeUploadMeta(const UploadMeta& u) {
   AddStr(root.get(), "content_type", u.content_type);
   AddStr(root.get(), "storage_class", u.storage_class);
   AddMetadata(root.get(), u.metadata);
+  if (!u.tags.empty()) AddMetadata(root.get(), u.tags, "tags");
   AddStr(root.get(), "checksum_algo", hash::ChecksumAlgoName(u.checksum_algo));
   AddErasure(root.get(), u.erasure);
   return Print(root.get());
@@ -239,6 +240,11 @@ Result<UploadMeta> DecodeUploadMeta(std::string_view raw) {
       !GetStr(root.get(), "storage_class", u.storage_class) ||
       !GetMetadata(root.get(), u.metadata) || !GetAlgo(root.get(), u.checksum_algo) ||
       !GetErasure(root.get(), u.erasure)) {
+    return Err(Code::kCorrupt, "upload metadata malformed");
+  }
+  // Optional: uploads without tags (and those of earlier releases) have none.
+  if (cJSON_GetObjectItemCaseSensitive(root.get(), "tags") != nullptr &&
+      !GetMetadata(root.get(), u.tags, "tags")) {
     return Err(Code::kCorrupt, "upload metadata malformed");
   }
   return u;

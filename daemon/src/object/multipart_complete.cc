@@ -109,6 +109,7 @@ Result<ObjectMeta> MultipartObjectMeta(const UploadMeta& upload,
   meta.content_type = upload.content_type;
   meta.storage_class = upload.storage_class;
   meta.metadata = upload.metadata;
+  meta.tags = upload.tags;
   const bool full_object = TakeFullObjectMarker(meta.metadata);
   meta.checksum_algo = upload.checksum_algo;
   if (upload.checksum_algo != hash::ChecksumAlgo::kNone) {

@@ -126,6 +126,7 @@ Result<object::ObjectInfo> FakeObjectLayer::put_object(std::string_view bucket,
   s.info.content_type = options.content_type;
   s.info.storage_class = options.storage_class;
   s.info.metadata = Meta(options);
+  s.info.tags = options.tags;
   s.info.checksum_algo = body.checksum_algo();
   s.info.checksum_b64 = body.checksum_b64();
   s.data = std::move(*data);
@@ -191,7 +192,20 @@ Result<object::ObjectInfo> FakeObjectLayer::update_object_metadata(
   if (it == objects_.end()) return Err(Code::kNoSuchKey);
   it->second.info.content_type = options.content_type;
   it->second.info.metadata = Meta(options);
+  it->second.info.tags = options.tags;
   it->second.info.mod_time_ns = (clock_ns_ += 1000000000);
+  return it->second.info;
+}
+
+Result<object::ObjectInfo> FakeObjectLayer::update_object_tags(std::string_view bucket,
+                                                               std::string_view key,
+                                                               std::string_view version_id,
+                                                               const object::Metadata& tags) {
+  if (!buckets_.contains(bucket)) return Err(Code::kNoSuchBucket);
+  if (!version_id.empty() && version_id != "null") return Err(Code::kNoSuchVersion);
+  auto it = objects_.find({std::string(bucket), std::string(key)});
+  if (it == objects_.end()) return Err(Code::kNoSuchKey);
+  it->second.info.tags = tags;
   return it->second.info;
 }
 
@@ -307,6 +321,7 @@ Result<object::ObjectInfo> FakeObjectLayer::complete_multipart_upload(
   s.info.mod_time_ns = (clock_ns_ += 1000000000);
   s.info.content_type = it->second.options.content_type;
   s.info.metadata = it->second.options.metadata;
+  s.info.tags = it->second.options.tags;
   objects_[{std::string(bucket), std::string(key)}] = s;
   uploads_.erase(it);
   return s.info;

@@ -114,6 +114,8 @@ class ErasureSet {
                        const WritePrecondition& precondition = {});
   Result<ObjectInfo> update_object_metadata(std::string_view bucket, std::string_view key,
                                             const PutOptions& opt);
+  Result<ObjectInfo> update_object_tags(std::string_view bucket, std::string_view key,
+                                        const Metadata& tags);  // erasure_set_tags.cc
 
   Result<std::string> new_multipart_upload(std::string_view bucket, std::string_view key,
                                            const PutOptions& opt, hash::ChecksumAlgo algo);

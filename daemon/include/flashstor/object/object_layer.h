@@ -63,6 +63,7 @@ struct ObjectInfo {
   hash::ChecksumAlgo checksum_algo = hash::ChecksumAlgo::kNone;
   std::string checksum_b64;     // whole object, or composite "<b64>-N" for multipart
   std::vector<PartInfo> parts;  // for multipart objects (size per part), empty otherwise
+  Metadata tags;                // object tags (S3 tagging), in the order they were given
 };
 
 // A conditional write or delete (AWS conditional requests). The object layer evaluates it
@@ -86,6 +87,9 @@ struct PutOptions {
   // Multipart only: the object's checksum is the CRC of its whole data (AWS FULL_OBJECT,
   // combined from the parts' CRCs at Complete) instead of the COMPOSITE "<b64>-N".
   bool full_object_checksum = false;
+  // Object tags (validated by the S3 layer). update_object_metadata replaces the stored
+  // tags with these too.
+  Metadata tags;
 };
 
 // Pull-based reader of one object's bytes (or a range of them).
@@ -192,6 +196,13 @@ class ObjectLayer {
   // Replaces stored metadata without rewriting data (copy onto itself with REPLACE).
   virtual Result<ObjectInfo> update_object_metadata(std::string_view bucket, std::string_view key,
                                                     const PutOptions& options) = 0;
+
+  // Replaces the tags of the object's current version in place (data and Last-Modified
+  // unchanged), with read and write quorum under the key's write lock. version_id: empty or
+  // "null" (kNoSuchVersion for any other until versions exist). kNoSuchKey / kNoSuchBucket.
+  virtual Result<ObjectInfo> update_object_tags(std::string_view bucket, std::string_view key,
+                                                std::string_view version_id,
+                                                const Metadata& tags) = 0;
 
   virtual Result<ListResult> list_objects(std::string_view bucket, const ListOptions& options) = 0;
 

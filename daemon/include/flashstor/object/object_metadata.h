@@ -112,6 +112,7 @@ struct UploadMeta {
   std::string storage_class = "STANDARD";
   Metadata metadata;
   hash::ChecksumAlgo checksum_algo = hash::ChecksumAlgo::kNone;
+  Metadata tags;        // x-amz-tagging of CreateMultipartUpload, given to the object
   ErasureInfo erasure;  // index unused (0): each drive's index comes from distribution
 };
 
