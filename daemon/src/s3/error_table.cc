@@ -157,6 +157,12 @@ constexpr auto kTable = std::to_array<ErrorInfo>({
         "The public access block configuration was not found", kWithBucket),
     Row(ErrorId::kAuthorizationQueryParametersError, "AuthorizationQueryParametersError", 400,
         "Error parsing the query-string authentication parameters."),
+    Row(ErrorId::kInvalidTag, "InvalidTag", 400, "The tag provided was not a valid tag."),
+    Row(ErrorId::kBadRequest, "BadRequest", 400, "Bad Request"),
+    Row(ErrorId::kCorsForbidden, "AccessForbidden", 403,
+        "CORSResponse: This CORS request is not allowed. This is usually because the evalution "
+        "of Origin, request method / Access-Control-Request-Method or "
+        "Access-Control-Request-Headers are not whitelisted by the resource's CORS spec."),
 });
 
 constexpr ErrorInfo kInternalRow = Row(Code::kInternal, "InternalError", 500, kInternalMsg);

@@ -67,8 +67,13 @@ ApiError CopyObject(OpContext& ctx) {
     return ApiError(Code::kInvalidArgument, "Unknown metadata directive.");
   }
   const bool replace = directive == "REPLACE";
+  std::string_view tagging_directive = ctx.header("x-amz-tagging-directive");
+  if (!tagging_directive.empty() && tagging_directive != "COPY" && tagging_directive != "REPLACE") {
+    return ApiError(Code::kInvalidArgument, "Unknown tagging directive.");
+  }
+  const bool replace_tags = tagging_directive == "REPLACE";
   const bool self = src.bucket == ctx.res.bucket && src.key == ctx.res.key;
-  if (self && !replace && !ctx.req.has_header("x-amz-storage-class")) {
+  if (self && !replace && !replace_tags && !ctx.req.has_header("x-amz-storage-class")) {
     return ApiError(Code::kInvalidRequest, kIllegalSelfCopy);
   }
   if (src.size > kMaxSinglePutSize) {
@@ -88,6 +93,12 @@ ApiError CopyObject(OpContext& ctx) {
       if (sc != "STANDARD" && sc != "REDUCED_REDUNDANCY") return ErrorId::kInvalidStorageClass;
       options.storage_class = std::string(sc);
     }
+  }
+  // COPY (the default) takes the source's tags, and AWS then ignores x-amz-tagging.
+  if (replace_tags) {
+    FS_S3_RETURN_IF_ERROR(ReadTaggingHeader(ctx, options.tags));
+  } else {
+    options.tags = src.tags;
   }
   FS_S3_RETURN_IF_ERROR(
       ReadWritePrecondition(ctx.req, /*allow_if_none_match=*/true, options.precondition));

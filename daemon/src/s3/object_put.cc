@@ -59,6 +59,7 @@ ApiError PutObject(OpContext& ctx) {
   if (ctx.body_length > static_cast<int64_t>(kMaxSinglePutSize)) return Code::kEntityTooLarge;
   object::PutOptions options;
   FS_S3_RETURN_IF_ERROR(CollectPutOptions(ctx.req, options));
+  FS_S3_RETURN_IF_ERROR(ReadTaggingHeader(ctx, options.tags));
   // Checked by the object layer under the key's write lock, atomically with the commit.
   FS_S3_RETURN_IF_ERROR(
       ReadWritePrecondition(ctx.req, /*allow_if_none_match=*/true, options.precondition));

@@ -85,7 +85,26 @@ ApiError DeleteBucket(OpContext& ctx);
 ApiError GetBucketLocation(OpContext& ctx);
 ApiError GetBucketAcl(OpContext& ctx);
 ApiError PutBucketAcl(OpContext& ctx);
+
+// Tagging (tagging_ops.cc). ReadTaggingHeader: x-amz-tagging into tags (untouched when the
+// header is absent); InvalidTag / BadRequest / InvalidArgument.
+ApiError ReadTaggingHeader(OpContext& ctx, object::Metadata& tags);
 ApiError GetObjectTagging(OpContext& ctx);
+ApiError PutObjectTagging(OpContext& ctx);
+ApiError DeleteObjectTagging(OpContext& ctx);
+ApiError GetBucketTagging(OpContext& ctx);
+ApiError PutBucketTagging(OpContext& ctx);
+ApiError DeleteBucketTagging(OpContext& ctx);
+
+// CORS (cors_ops.cc). AnswerCorsPreflight: the OPTIONS request of a browser, before
+// authentication (200 with the grant, or the error to send). AddCorsHeaders: the grant of
+// the bucket's rules for an ordinary request with an Origin header (nothing without one).
+ApiError GetBucketCors(OpContext& ctx);
+ApiError PutBucketCors(OpContext& ctx);
+ApiError DeleteBucketCors(OpContext& ctx);
+ApiError AnswerCorsPreflight(http::Exchange& ex, std::string_view bucket,
+                             object::ObjectLayer& layer);
+void AddCorsHeaders(http::Exchange& ex, std::string_view bucket, object::ObjectLayer& layer);
 
 // Bucket features we never configure (probe_ops.cc). NotConfigured: the bucket exists, and
 // the answer is AWS's "not configured" 404 for the feature. DefaultConfig: the feature is

@@ -38,12 +38,6 @@ ApiError DefaultConfig(OpContext& ctx, std::string (*document)()) {
   return SendXml(ctx, 200, document());
 }
 
-ApiError GetObjectTagging(OpContext& ctx) {
-  Result<object::ObjectInfo> info = ctx.layer.get_object_info(ctx.res.bucket, ctx.res.key);
-  if (!info) return info.error();
-  return SendXml(ctx, 200, EmptyTaggingXml());
-}
-
 ApiError PutBucketAcl(OpContext& ctx) {
   Result<object::BucketInfo> info = ctx.layer.get_bucket_info(ctx.res.bucket);
   if (!info) return info.error();

@@ -34,7 +34,6 @@ constexpr std::string_view kSseCNotApplicableMsg =
     "The encryption parameters are not applicable to this object.";
 constexpr std::string_view kNoObjectLockMsg = "Bucket is missing Object Lock Configuration";
 constexpr std::string_view kNoLockBuckets = "Object Lock is not implemented.";
-constexpr std::string_view kNoTagging = "Object tagging is not implemented.";
 constexpr std::string_view kNoAcl =
     "Only the canned ACL 'private' is implemented: every bucket and object belongs to its one "
     "owner.";
@@ -126,9 +125,6 @@ constexpr auto kRefused = std::to_array<RefusedInput>({
      kNoObjectLock,
      kNoObjectLockMsg},
     {"x-amz-object-lock-legal-hold", false, kObjectWrites, {}, kNoObjectLock, kNoObjectLockMsg},
-    // Tagging
-    {"x-amz-tagging", false, kObjectWrites, {}, kNotImplemented, kNoTagging},
-    {"x-amz-tagging-directive", false, Ops({kCopyObject}), {"COPY"}, kNotImplemented, kNoTagging},
     // ACLs and ownership: one owner, private only. bucket-owner-full-control is the same
     // thing for objects when the writer owns the bucket.
     {"x-amz-acl",

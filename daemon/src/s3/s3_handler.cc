@@ -67,8 +67,12 @@ constexpr std::array<OpHandler, static_cast<size_t>(OpId::kCount)> MakeDispatch(
   set(OpId::kGetBucketAcl, GetBucketAcl);
   set(OpId::kPutBucketAcl, PutBucketAcl);
   set(OpId::kGetBucketPolicy, NotConfiguredOp<ErrorId::kNoSuchBucketPolicy>);
-  set(OpId::kGetBucketCors, NotConfiguredOp<ErrorId::kNoSuchCorsConfiguration>);
-  set(OpId::kGetBucketTagging, NotConfiguredOp<ErrorId::kNoSuchTagSet>);
+  set(OpId::kGetBucketCors, GetBucketCors);
+  set(OpId::kPutBucketCors, PutBucketCors);
+  set(OpId::kDeleteBucketCors, DeleteBucketCors);
+  set(OpId::kGetBucketTagging, GetBucketTagging);
+  set(OpId::kPutBucketTagging, PutBucketTagging);
+  set(OpId::kDeleteBucketTagging, DeleteBucketTagging);
   set(OpId::kGetBucketLifecycle, NotConfiguredOp<ErrorId::kNoSuchLifecycleConfiguration>);
   set(OpId::kGetBucketEncryption, NotConfiguredOp<ErrorId::kNoEncryptionConfiguration>);
   set(OpId::kGetObjectLockConfiguration, NotConfiguredOp<ErrorId::kNoObjectLockConfiguration>);
@@ -81,6 +85,8 @@ constexpr std::array<OpHandler, static_cast<size_t>(OpId::kCount)> MakeDispatch(
   set(OpId::kGetBucketAccelerate, DefaultConfigOp<AccelerateOffXml>);
   set(OpId::kGetBucketRequestPayment, DefaultConfigOp<OwnerPaysXml>);
   set(OpId::kGetObjectTagging, GetObjectTagging);
+  set(OpId::kPutObjectTagging, PutObjectTagging);
+  set(OpId::kDeleteObjectTagging, DeleteObjectTagging);
   set(OpId::kListObjectsV1, ListObjectsV1);
   set(OpId::kListObjectsV2, ListObjectsV2);
   set(OpId::kListObjectVersions, ListObjectVersions);
@@ -181,6 +187,11 @@ ApiError Run(http::Exchange& ex, RequestState& st, object::ObjectLayer& layer,
   if (!query) return ApiError(Code::kInvalidArgument, "The query string is malformed.");
   st.query = *query;
   FS_S3_RETURN_IF_ERROR(ParseResource(req.path, req.host, config.domain, ex.arena(), st.res));
+  // Browsers send CORS preflights without credentials: answered from the bucket's rules.
+  if (req.method == http::Method::kOptions) {
+    st.op_name = "PreflightCors";
+    return AnswerCorsPreflight(ex, st.res.bucket, layer);
+  }
   RouteMatch route = Route(req.method, st.res.kind, st.query, req.has_header("x-amz-copy-source"));
   st.op_name = route.name;
 
@@ -193,6 +204,7 @@ ApiError Run(http::Exchange& ex, RequestState& st, object::ObjectLayer& layer,
   if (!route.error.ok()) return route.error;
   FS_S3_RETURN_IF_ERROR(CheckRefusedInputs(route.entry->op, req, st.query, config.owner_id));
   FS_S3_RETURN_IF_ERROR(WrapBody(ex, st));
+  AddCorsHeaders(ex, st.res.bucket, layer);
 
   OpContext ctx{ex,     req,      st.query,       st.res,    st.auth,    layer,
                 config, *st.body, st.body_length, st.expect, st.trace_id};

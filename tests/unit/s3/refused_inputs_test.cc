@@ -38,7 +38,7 @@ void test_put_refusals(void** state) {
                 501, "NotImplemented");
   ExpectRefused(f, "lock", {{"x-amz-object-lock-mode", "COMPLIANCE"}}, 400, "InvalidRequest");
   ExpectRefused(f, "hold", {{"x-amz-object-lock-legal-hold", "ON"}}, 400, "InvalidRequest");
-  ExpectRefused(f, "tag", {{"x-amz-tagging", "a=b"}}, 501, "NotImplemented");
+  ExpectRefused(f, "tag", {{"x-amz-tagging", "aws%3Ax=b"}}, 400, "InvalidTag");
   ExpectRefused(f, "acl", {{"x-amz-acl", "public-read"}}, 501, "NotImplemented");
   ExpectRefused(f, "grant", {{"x-amz-grant-read", "id=x"}}, 501, "NotImplemented");
   ExpectRefused(f, "redir", {{"x-amz-website-redirect-location", "/x"}}, 501, "NotImplemented");
@@ -69,13 +69,12 @@ void test_other_operation_refusals(void** state) {
          {{"x-amz-copy-source", "/refo/k"},
           {"x-amz-copy-source-server-side-encryption-customer-algorithm", "AES256"}});
   assert_int_equal(copy.status, 400);
-  TestResponse tags =
-      Do(f, "PUT", "/refo/c", "", "",
-         {{"x-amz-copy-source", "/refo/k"}, {"x-amz-tagging-directive", "REPLACE"}});
-  assert_string_equal(ErrorCode(tags).c_str(), "NotImplemented");
+  TestResponse tags = Do(f, "PUT", "/refo/c", "", "",
+                         {{"x-amz-copy-source", "/refo/k"}, {"x-amz-tagging-directive", "MOVE"}});
+  assert_string_equal(ErrorCode(tags).c_str(), "InvalidArgument");
   assert_false(f.layer.has_object("refo", "c"));
-  TestResponse mpu = Do(f, "POST", "/refo/m", "uploads", "", {{"x-amz-tagging", "a=b"}});
-  assert_string_equal(ErrorCode(mpu).c_str(), "NotImplemented");
+  TestResponse mpu = Do(f, "POST", "/refo/m", "uploads", "", {{"x-amz-tagging", "a=b&a=c"}});
+  assert_string_equal(ErrorCode(mpu).c_str(), "InvalidTag");
   TestResponse mpu_sse =
       Do(f, "POST", "/refo/m", "uploads", "", {{"x-amz-server-side-encryption", "AES256"}});
   assert_string_equal(ErrorCode(mpu_sse).c_str(), "NotImplemented");

@@ -90,19 +90,23 @@ void test_object_routes(void** state) {
 void test_unsupported_subresources(void** state) {
   (void)state;
   using enum ResourceKind;
-  assert_true(RouteName(Method::kPut, kBucket, {{"tagging", ""}}) == "NotImplemented");
+  assert_true(RouteName(Method::kPut, kBucket, {{"tagging", ""}}) == "PutBucketTagging");
+  assert_true(RouteName(Method::kDelete, kBucket, {{"tagging", ""}}) == "DeleteBucketTagging");
   assert_true(RouteName(Method::kPut, kBucket, {{"versioning", ""}}) == "NotImplemented");
   assert_true(RouteName(Method::kPut, kBucket, {{"acl", ""}}) == "PutBucketAcl");
   assert_true(RouteName(Method::kDelete, kBucket, {{"policy", ""}}) == "NotImplemented");
   assert_true(RouteName(Method::kPut, kBucket, {{"lifecycle", ""}}) == "NotImplemented");
-  assert_true(RouteName(Method::kPut, kBucket, {{"cors", ""}}) == "NotImplemented");
+  assert_true(RouteName(Method::kPut, kBucket, {{"cors", ""}}) == "PutBucketCors");
+  assert_true(RouteName(Method::kDelete, kBucket, {{"cors", ""}}) == "DeleteBucketCors");
+  assert_true(RouteName(Method::kPut, kObject, {{"cors", ""}}) == "NotImplemented");
   assert_true(RouteName(Method::kDelete, kBucket, {{"encryption", ""}}) == "NotImplemented");
   assert_true(RouteName(Method::kPut, kBucket, {{"object-lock", ""}}) == "NotImplemented");
   assert_true(RouteName(Method::kGet, kBucket, {{"versions", ""}}) == "ListObjectVersions");
   assert_true(RouteName(Method::kGet, kObject, {{"versions", ""}}) == "NotImplemented");
   assert_true(RouteName(Method::kGet, kObject, {{"tagging", ""}}) == "GetObjectTagging");
-  assert_true(RouteName(Method::kDelete, kObject, {{"tagging", ""}}) == "NotImplemented");
-  assert_true(RouteName(Method::kPut, kObject, {{"tagging", ""}}) == "NotImplemented");
+  assert_true(RouteName(Method::kDelete, kObject, {{"tagging", ""}}) == "DeleteObjectTagging");
+  assert_true(RouteName(Method::kPut, kObject, {{"tagging", ""}}) == "PutObjectTagging");
+  assert_true(RouteName(Method::kPost, kObject, {{"tagging", ""}}) == "NotImplemented");
   assert_true(RouteName(Method::kPut, kObject, {{"acl", ""}}) == "PutObjectAcl");
   assert_true(RouteName(Method::kDelete, kObject, {{"acl", ""}}) == "NotImplemented");
   assert_true(RouteName(Method::kGet, kObject, {{"retention", ""}}) == "NotImplemented");

@@ -30,6 +30,9 @@ enum class ErrorId : uint16_t {
   kNoOwnershipControls,
   kNoPublicAccessBlock,
   kAuthorizationQueryParametersError,  // malformed presign query parameters
+  kInvalidTag,                         // a tag breaks AWS's tag rules
+  kBadRequest,                         // too many tags; a preflight without Origin
+  kCorsForbidden,                      // a CORS preflight no rule allows (AccessForbidden)
   kLast,                               // sentinel, not an error
 };
 

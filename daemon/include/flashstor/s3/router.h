@@ -58,6 +58,12 @@ enum class OpId : uint8_t {
   kAbortMultipartUpload,
   kListParts,
   kGetObjectAttributes,
+  kPutBucketTagging,
+  kDeleteBucketTagging,
+  kPutObjectTagging,
+  kDeleteObjectTagging,
+  kPutBucketCors,
+  kDeleteBucketCors,
   kCount,
 };
 

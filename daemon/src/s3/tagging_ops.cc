@@ -1,0 +1,91 @@
+// Tagging operations: Get/Put/DeleteObjectTagging (the tags of an object's current version,
+// changed in place) and Get/Put/DeleteBucketTagging (a canonical <Tagging> document in the
+// bucket's settings), plus the x-amz-tagging header shared by PutObject, CopyObject and
+// CreateMultipartUpload.
+#include <string>
+
+#include "flashstor/s3/tagging.h"
+#include "flashstor/s3/xml_reader.h"
+#include "op_context.h"
+
+namespace flashstor::s3 {
+namespace {
+
+// Reads a Tagging body, verifying Content-MD5 / x-amz-checksum-* when sent.
+ApiError ReadTaggingBody(OpContext& ctx, TagScope scope, object::Metadata& tags) {
+  hash::Expectations expect;
+  FS_S3_RETURN_IF_ERROR(BuildPutExpectations(ctx, expect));
+  hash::HashingSource body(ctx.body, std::move(expect));
+  std::string xml;
+  FS_S3_RETURN_IF_ERROR(ReadBoundedBody(body, kMaxTaggingBodyBytes, xml));
+  return ParseTaggingXml(xml, scope, tags);
+}
+
+ApiError SetObjectTags(OpContext& ctx, const object::Metadata& tags, int status) {
+  Result<object::ObjectInfo> info =
+      ctx.layer.update_object_tags(ctx.res.bucket, ctx.res.key, ctx.param_value("versionId"), tags);
+  if (!info) return info.error();
+  return SendEmpty(ctx, status);
+}
+
+}  // namespace
+
+ApiError ReadTaggingHeader(OpContext& ctx, object::Metadata& tags) {
+  if (!ctx.req.has_header("x-amz-tagging")) return {};
+  return ParseTaggingHeader(ctx.header("x-amz-tagging"), ctx.ex.arena(), tags);
+}
+
+ApiError GetObjectTagging(OpContext& ctx) {
+  std::string_view version = ctx.param_value("versionId");
+  if (!version.empty() && version != "null") return Code::kNoSuchVersion;
+  Result<object::ObjectInfo> info = ctx.layer.get_object_info(ctx.res.bucket, ctx.res.key);
+  if (!info) return info.error();
+  return SendXml(ctx, 200, TaggingXml(info->tags));
+}
+
+ApiError PutObjectTagging(OpContext& ctx) {
+  object::Metadata tags;
+  FS_S3_RETURN_IF_ERROR(ReadTaggingBody(ctx, TagScope::kObject, tags));
+  return SetObjectTags(ctx, tags, 200);
+}
+
+ApiError DeleteObjectTagging(OpContext& ctx) {
+  return SetObjectTags(ctx, {}, 204);
+}
+
+ApiError GetBucketTagging(OpContext& ctx) {
+  Result<std::shared_ptr<const object::BucketMetadata>> meta =
+      ctx.layer.get_bucket_metadata(ctx.res.bucket);
+  if (!meta) return meta.error();
+  const std::string* doc = (*meta)->config(object::kConfigTagging);
+  if (doc == nullptr) return ErrorId::kNoSuchTagSet;
+  return SendXml(ctx, 200, *doc);
+}
+
+ApiError PutBucketTagging(OpContext& ctx) {
+  object::Metadata tags;
+  FS_S3_RETURN_IF_ERROR(ReadTaggingBody(ctx, TagScope::kBucket, tags));
+  std::string canonical = TaggingXml(tags);
+  FS_S3_RETURN_IF_ERROR(
+      ctx.layer.update_bucket_metadata(ctx.res.bucket, [&](object::BucketMetadata& meta) {
+        // An empty TagSet leaves the bucket without tags, as DeleteBucketTagging does.
+        if (tags.empty()) {
+          meta.configs.erase(std::string(object::kConfigTagging));
+        } else {
+          meta.configs[std::string(object::kConfigTagging)] = canonical;
+        }
+        return Status::Ok();
+      }));
+  return SendEmpty(ctx, 204);
+}
+
+ApiError DeleteBucketTagging(OpContext& ctx) {
+  FS_S3_RETURN_IF_ERROR(
+      ctx.layer.update_bucket_metadata(ctx.res.bucket, [](object::BucketMetadata& meta) {
+        meta.configs.erase(std::string(object::kConfigTagging));
+        return Status::Ok();
+      }));
+  return SendEmpty(ctx, 204);
+}
+
+}  // namespace flashstor::s3
