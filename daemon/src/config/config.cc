@@ -117,6 +117,15 @@ Error ParseListen(const cJSON* j, Config& c) {
   return std::nullopt;
 }
 
+Error ParseLifecycleDay(const cJSON* j, Config& c) {
+  if (!cJSON_IsNumber(j) || j->valuedouble != std::floor(j->valuedouble) || j->valuedouble < 1 ||
+      j->valuedouble > 86'400) {
+    return Fail("lifecycle_day_seconds", "must be a whole number from 1 to 86400");
+  }
+  c.lifecycle_day_seconds = static_cast<int>(j->valuedouble);
+  return std::nullopt;
+}
+
 Error ParseParity(const cJSON* j, Config& c) {
   if (!cJSON_IsNumber(j) || j->valuedouble != std::floor(j->valuedouble)) {
     return Fail("parity", "must be an integer");
@@ -217,6 +226,7 @@ Error ParseField(const std::string& key, const std::string& path, const cJSON* v
   if (key == "audit") return ParseAudit(v, c);
   if (key == "log_level") return ParseLogLevel(v, c);
   if (key == "limits") return ParseLimits(v, c);
+  if (key == "lifecycle_day_seconds") return ParseLifecycleDay(v, c);
   return Fail(path, "unknown field");
 }
 

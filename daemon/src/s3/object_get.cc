@@ -102,6 +102,7 @@ void AddObjectHeaders(OpContext& ctx, const object::ObjectInfo& info, const Byte
   resp.add_header("Last-Modified", modified);
   resp.add_header("Accept-Ranges", "bytes");
   if (!info.tags.empty()) resp.add_header("x-amz-tagging-count", std::to_string(info.tags.size()));
+  AddExpirationHeader(ctx, info);
   if (partial) resp.add_header("Content-Range", ContentRange(range, info.size));
   if (part_number > 0) {
     resp.add_header("x-amz-mp-parts-count",

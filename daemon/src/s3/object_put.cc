@@ -73,6 +73,7 @@ ApiError PutObject(OpContext& ctx) {
   if (!info) return info.error();
   ctx.response().add_header("ETag", QuoteEtag(info->etag));
   AddChecksumHeader(ctx, body.checksum_algo(), body.checksum_b64());
+  AddExpirationHeader(ctx, *info);
   return SendEmpty(ctx, 200);
 }
 

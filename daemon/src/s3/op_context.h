@@ -105,6 +105,11 @@ ApiError DeleteBucketCors(OpContext& ctx);
 ApiError AnswerCorsPreflight(http::Exchange& ex, std::string_view bucket,
                              object::ObjectLayer& layer);
 void AddCorsHeaders(http::Exchange& ex, std::string_view bucket, object::ObjectLayer& layer);
+// x-amz-expiration when a lifecycle rule of the bucket expires the object (lifecycle_ops.cc).
+void AddExpirationHeader(OpContext& ctx, const object::ObjectInfo& info);
+ApiError PutBucketLifecycle(OpContext& ctx);
+ApiError GetBucketLifecycle(OpContext& ctx);
+ApiError DeleteBucketLifecycle(OpContext& ctx);
 
 // Bucket features we never configure (probe_ops.cc). NotConfigured: the bucket exists, and
 // the answer is AWS's "not configured" 404 for the feature. DefaultConfig: the feature is

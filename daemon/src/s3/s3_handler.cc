@@ -73,7 +73,9 @@ constexpr std::array<OpHandler, static_cast<size_t>(OpId::kCount)> MakeDispatch(
   set(OpId::kGetBucketTagging, GetBucketTagging);
   set(OpId::kPutBucketTagging, PutBucketTagging);
   set(OpId::kDeleteBucketTagging, DeleteBucketTagging);
-  set(OpId::kGetBucketLifecycle, NotConfiguredOp<ErrorId::kNoSuchLifecycleConfiguration>);
+  set(OpId::kGetBucketLifecycle, GetBucketLifecycle);
+  set(OpId::kPutBucketLifecycle, PutBucketLifecycle);
+  set(OpId::kDeleteBucketLifecycle, DeleteBucketLifecycle);
   set(OpId::kGetBucketEncryption, NotConfiguredOp<ErrorId::kNoEncryptionConfiguration>);
   set(OpId::kGetObjectLockConfiguration, NotConfiguredOp<ErrorId::kNoObjectLockConfiguration>);
   set(OpId::kGetBucketWebsite, NotConfiguredOp<ErrorId::kNoSuchWebsiteConfiguration>);

@@ -90,6 +90,10 @@ std::expected<CliResult, std::string> ParseServer(const std::vector<std::string>
         auto v = ParseInt(flag, value, 0, 8);
         if (!v) return std::unexpected(v.error());
         s.parity = *v;
+      } else if (flag == "--lifecycle-day-seconds") {
+        auto v = ParseInt(flag, value, 1, 86'400);
+        if (!v) return std::unexpected(v.error());
+        s.lifecycle_day_seconds = *v;
       } else if (flag == "--workers") {
         auto v = ParseInt(flag, value, 1, 4096);
         if (!v) return std::unexpected(v.error());
@@ -179,6 +183,7 @@ Flags:
   --domain DOMAIN          enable virtual-hosted-style requests (bucket.DOMAIN)
   --region REGION          region for SigV4 and GetBucketLocation (default us-east-1)
   --parity N               parity shards per erasure set (default by set size)
+  --lifecycle-day-seconds N  length of a lifecycle day, for tests (default 86400)
   --workers N              requests in flight at once, each a task on an event loop
                            (default request memory / 64 KiB)
   --request-memory M       MiB the requests in flight may hold; large transfers wait for

@@ -19,6 +19,7 @@ bool Engine::write_quorum_available() const {
 }
 
 void Engine::shutdown() {
+  if (lifecycle) lifecycle->stop();
   if (sets) sets->stop_background();
 }
 
@@ -98,6 +99,9 @@ std::expected<std::unique_ptr<Engine>, std::string> OpenEngine(const config::Con
   auto engine = std::make_unique<Engine>();
   engine->sets = std::move(*opened);
   engine->layer = engine->sets.get();
+  engine->lifecycle =
+      std::make_unique<object::LifecycleWorker>(*engine->sets, cfg.lifecycle_day_seconds);
+  engine->lifecycle->start();
   return engine;
 }
 
@@ -145,6 +149,21 @@ void RegisterServerMetrics(const net::HttpServer& http, const Engine& engine) {
   r.gauge_fn("flashstor_http2_error_goaways",
              "HTTP/2 connections ended by a GOAWAY for a protocol error or flood.", {},
              cut(&net::ServerStats::http2_goaways));
+  if (engine.lifecycle != nullptr) {
+    const object::LifecycleWorker& lc = *engine.lifecycle;
+    auto lstat = [&lc](uint64_t object::LifecycleStats::*field) {
+      return [&lc, field] { return static_cast<double>(lc.stats().*field); };
+    };
+    r.gauge_fn("flashstor_lifecycle_passes", "Lifecycle passes over the buckets.", {},
+               lstat(&object::LifecycleStats::passes));
+    r.gauge_fn("flashstor_lifecycle_objects_expired", "Objects removed by lifecycle expiration.",
+               {}, lstat(&object::LifecycleStats::objects_expired));
+    r.gauge_fn("flashstor_lifecycle_uploads_aborted",
+               "Incomplete multipart uploads aborted by lifecycle.", {},
+               lstat(&object::LifecycleStats::uploads_aborted));
+    r.gauge_fn("flashstor_lifecycle_errors", "Lifecycle actions that failed.", {},
+               lstat(&object::LifecycleStats::errors));
+  }
   const object::ErasureSets& sets = *engine.sets;
   auto stat = [&sets](uint64_t object::EngineStats::*field) {
     return [&sets, field] { return static_cast<double>(sets.stats().*field); };

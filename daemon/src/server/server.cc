@@ -266,6 +266,7 @@ int RunServer(const ServerArgs& args) {
   // 409 BucketAlreadyOwnedByYou in every region, as MinIO and Ceph answer and s3-tests
   // expect; AWS's 200 in us-east-1 is a documented legacy exception.
   s3cfg.us_east_1_recreate_ok = false;
+  s3cfg.lifecycle_day_ns = static_cast<int64_t>(cfg.lifecycle_day_seconds) * 1'000'000'000;
   s3::S3Handler handler(layer, verifier, s3cfg);
   handler.set_admin_handler(&admin);
   handler.set_observer(&first_request);

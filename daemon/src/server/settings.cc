@@ -21,6 +21,7 @@ std::expected<config::Config, std::string> ResolveSettings(const ServerArgs& arg
   if (!args.domain.empty()) cfg.domain = args.domain;
   if (!args.region.empty()) cfg.region = args.region;
   if (args.parity) cfg.parity = args.parity;
+  if (args.lifecycle_day_seconds) cfg.lifecycle_day_seconds = *args.lifecycle_day_seconds;
   for (std::optional<int> config::LimitsConfig::*f :
        {&config::LimitsConfig::request_timeout_s, &config::LimitsConfig::request_timeout_kib_per_s,
         &config::LimitsConfig::min_rate_kib, &config::LimitsConfig::min_rate_window_s,

@@ -68,6 +68,9 @@ struct Config {
   AuditConfig audit;
   LogLevel log_level = LogLevel::kInfo;
   LimitsConfig limits;
+  // Length of a lifecycle day in seconds: 86,400; tests shorten it (like RGW's
+  // rgw_lc_debug_interval) so expiry rules act within seconds.
+  int lifecycle_day_seconds = 86'400;
 };
 
 // A validation failure: field is a JSON path such as "drives[2]" or "audit.file" ("config"

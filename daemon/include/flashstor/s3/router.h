@@ -28,6 +28,8 @@ enum class OpId : uint8_t {
   kGetBucketCors,
   kGetBucketTagging,
   kGetBucketLifecycle,
+  kPutBucketLifecycle,
+  kDeleteBucketLifecycle,
   kGetBucketEncryption,
   kGetObjectLockConfiguration,
   kGetBucketWebsite,

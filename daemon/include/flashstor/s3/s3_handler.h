@@ -25,6 +25,8 @@ struct S3Config {
   // BucketAlreadyOwnedByYou everywhere else. Off by default: 409 in every region (as MinIO
   // answers, and what clients that create-then-check expect).
   bool us_east_1_recreate_ok = false;
+  // Length of a lifecycle day (x-amz-expiration); shortened by --lifecycle-day-seconds.
+  int64_t lifecycle_day_ns = 86'400'000'000'000;
 };
 
 // What happened in one request; views valid only during on_request(). Never holds secrets.

@@ -20,6 +20,7 @@ struct ServerArgs {
   std::string region;
   std::vector<std::string> drives;  // after {a...b} expansion
   std::optional<int> parity;
+  std::optional<int> lifecycle_day_seconds;
   int workers = 0;
   int event_loops = 0;
   bool allow_root = false;

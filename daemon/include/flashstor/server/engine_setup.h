@@ -8,12 +8,14 @@
 #include "flashstor/config/config.h"
 #include "flashstor/net/http_server.h"
 #include "flashstor/object/erasure_sets.h"
+#include "flashstor/object/lifecycle_worker.h"
 
 namespace flashstor::server {
 
 struct Engine {
   std::unique_ptr<object::ErasureSets> sets;
   object::ObjectLayer* layer = nullptr;
+  std::unique_ptr<object::LifecycleWorker> lifecycle;  // over sets; stopped first
 
   // Readiness: more than half of the drives answered at start-up or the last probe (each set
   // then has its write quorum in the default layouts).
