@@ -185,3 +185,16 @@ def test_lifecycle_metrics_and_config_field(srv, s3c, bkt):
     for name in ["flashstor_lifecycle_passes", "flashstor_lifecycle_objects_expired",
                  "flashstor_lifecycle_uploads_aborted", "flashstor_lifecycle_errors"]:
         assert name in body
+
+
+def test_tag_and_size_filters(s3c, bkt):
+    s3c.put_object(Bucket=bkt, Key="t/tagged", Body=b"x" * 100, Tagging="state=old")
+    s3c.put_object(Bucket=bkt, Key="t/untagged", Body=b"x" * 100)
+    s3c.put_object(Bucket=bkt, Key="t/tagged-small", Body=b"x", Tagging="state=old")
+    s3c.put_bucket_lifecycle_configuration(
+        Bucket=bkt, LifecycleConfiguration={"Rules": [
+            {"ID": "old", "Status": "Enabled", "Expiration": {"Days": 1},
+             "Filter": {"And": {"Prefix": "t/", "Tags": [{"Key": "state", "Value": "old"}],
+                                "ObjectSizeGreaterThan": 10}}}]})
+    wait_for(lambda: "t/tagged" not in keys(s3c, bkt), 30, "the tagged object to expire")
+    assert keys(s3c, bkt) == ["t/tagged-small", "t/untagged"]

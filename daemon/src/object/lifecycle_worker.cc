@@ -92,7 +92,7 @@ void LifecycleWorker::run_bucket(const std::string& bucket, const LifecycleConfi
       return;
     }
     for (const ObjectInfo& o : page->objects) {
-      LifecycleObject lo{o.key, o.size, o.mod_time_ns, nullptr};
+      LifecycleObject lo{o.key, o.size, o.mod_time_ns, &o.tags};
       auto expiry = CurrentVersionExpiry(config, lo, day_ns_);
       if (!expiry || expiry->at_ns > now_ns) continue;
       WritePrecondition unchanged;

@@ -41,7 +41,7 @@ void AddExpirationHeader(OpContext& ctx, const object::ObjectInfo& info) {
   if (!meta) return;
   auto rules = CachedRules(*meta);
   if (rules == nullptr) return;
-  object::LifecycleObject lo{info.key, info.size, info.mod_time_ns, nullptr};
+  object::LifecycleObject lo{info.key, info.size, info.mod_time_ns, &info.tags};
   auto expiry = object::CurrentVersionExpiry(*rules, lo, ctx.config.lifecycle_day_ns);
   if (expiry) ctx.response().add_header("x-amz-expiration", object::ExpirationHeader(*expiry));
 }
