@@ -1,0 +1,134 @@
+// IamStore: IAM users (with up to two access keys), groups and managed policies, kept as one
+// record on every drive of the system volume (kSysVolume/iam/identities.json, written with a
+// majority of the drives, newest record wins -- as the bucket settings store does). Secret
+// keys are sealed at rest (secret_seal.h). Readers take an immutable snapshot; every change
+// publishes a new one and bumps the epoch, so the next request sees it on every worker.
+// Implements auth::CredentialProvider: the root user, then the users' active keys.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "flashstor/auth/credentials.h"
+#include "flashstor/common/status.h"
+#include "flashstor/iam/policy.h"
+#include "flashstor/storage/storage_api.h"
+
+namespace flashstor::iam {
+
+// The one account every identity belongs to (ARNs: arn:aws:iam::000000000000:user/alice).
+inline constexpr std::string_view kAccountId = "000000000000";
+inline constexpr size_t kMaxAccessKeysPerUser = 2;
+inline constexpr size_t kMaxUsers = 5000;
+inline constexpr size_t kMaxManagedPolicies = 1500;
+inline constexpr size_t kMaxGroups = 300;
+inline constexpr size_t kMaxAttachedPolicies = 10;
+inline constexpr size_t kMaxGroupsPerUser = 10;
+
+struct AccessKey {
+  std::string id;
+  std::string secret;  // clear in memory only; sealed in the record
+  bool active = true;
+  int64_t created = 0;  // epoch seconds
+};
+
+struct InlinePolicies {
+  std::map<std::string, std::string, std::less<>> documents;  // name -> JSON
+};
+
+struct User {
+  std::string name, id, path = "/";
+  int64_t created = 0;
+  std::vector<AccessKey> keys;
+  InlinePolicies inline_policies;
+  std::vector<std::string> attached;  // managed policy ARNs
+  std::vector<std::string> groups;    // group names
+};
+
+struct Group {
+  std::string name, id, path = "/";
+  int64_t created = 0;
+  InlinePolicies inline_policies;
+  std::vector<std::string> attached;
+};
+
+struct ManagedPolicy {
+  std::string name, id, arn, path = "/", description, document;
+  int64_t created = 0, updated = 0;
+};
+
+struct IamState {
+  std::map<std::string, User, std::less<>> users;
+  std::map<std::string, Group, std::less<>> groups;
+  std::map<std::string, ManagedPolicy, std::less<>> policies;  // by ARN
+  int64_t updated_ns = 0;
+};
+
+// A refused change, as the IAM API reports it.
+struct IamError {
+  std::string code;  // "NoSuchEntity"
+  int http_status = 400;
+  std::string message;
+};
+
+std::string UserArn(std::string_view name, std::string_view path = "/");
+std::string GroupArn(std::string_view name, std::string_view path = "/");
+
+// What the authorizer needs of one state: users by access key and their parsed policies.
+class IamSnapshot {
+ public:
+  IamSnapshot(IamState state, uint64_t epoch);
+  const IamState& state() const { return state_; }
+  uint64_t epoch() const { return epoch_; }
+  // The user owning an access key (active or not), or nullptr.
+  const User* user_by_key(std::string_view access_key) const;
+  const AccessKey* key(std::string_view access_key) const;
+  // The user's inline, attached, and groups' policies (parsed at publication).
+  const std::vector<std::shared_ptr<const Policy>>& policies_of(std::string_view user) const;
+
+ private:
+  IamState state_;
+  uint64_t epoch_;
+  std::map<std::string, std::pair<std::string, size_t>, std::less<>> by_key_;  // -> user, key
+  std::map<std::string, std::vector<std::shared_ptr<const Policy>>, std::less<>> policies_;
+};
+
+class IamStore final : public auth::CredentialProvider {
+ public:
+  // Loads the newest record the drives hold (none: empty). root signs for everything; its
+  // secret also derives the sealing key. Keys that fail to unseal are dropped with a log line.
+  static Result<std::unique_ptr<IamStore>> Open(
+      auth::Credential root, std::vector<std::shared_ptr<storage::StorageApi>> drives);
+
+  std::optional<auth::Credential> lookup(std::string_view access_key) const override;
+  std::shared_ptr<const IamSnapshot> snapshot() const;
+  const auth::Credential& root() const { return root_; }
+  uint64_t epoch() const { return epoch_.load(std::memory_order_acquire); }
+
+  // Applies change to a copy of the state, stores it with a majority of the drives, publishes
+  // it. change returns an IamError to refuse. Changes are serialised.
+  std::optional<IamError> update(const std::function<std::optional<IamError>(IamState&)>& change);
+
+ private:
+  IamStore(auth::Credential root, std::vector<std::shared_ptr<storage::StorageApi>> drives);
+  Status store(const IamState& state);
+  void publish(IamState state);
+
+  auth::Credential root_;
+  std::vector<std::shared_ptr<storage::StorageApi>> drives_;
+  std::array<unsigned char, 32> seal_key_{};
+  std::mutex update_mu_;
+  mutable std::mutex snap_mu_;
+  std::shared_ptr<const IamSnapshot> snap_;
+  std::atomic<uint64_t> epoch_{0};
+};
+
+}  // namespace flashstor::iam
