@@ -83,7 +83,8 @@ Result<CredentialScope> ParseCredential(std::string_view credential) {
       !AllDigits(out.date)) {
     return Err(Code::kAuthorizationHeaderMalformed, kMalformedCredential);
   }
-  if (out.service != "s3") {
+  // "iam": the IAM query API served on this endpoint (S3Handler routes it).
+  if (out.service != "s3" && out.service != "iam") {
     return Err(Code::kAuthorizationHeaderMalformed,
                "incorrect service in the Credential; this endpoint belongs to \"s3\"");
   }

@@ -19,7 +19,7 @@ struct CredentialScope {
   std::string_view access_key;
   std::string_view date;  // yyyymmdd
   std::string_view region;
-  std::string_view service;  // always "s3" once parsed
+  std::string_view service;  // "s3", or "iam" for the IAM query API
   std::string_view scope;    // "date/region/service/aws4_request" (for the string to sign)
 };
 

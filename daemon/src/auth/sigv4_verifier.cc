@@ -140,7 +140,7 @@ struct SigV4Verifier::Impl {
   Result<AuthContext> VerifyHeader(const http::Request& request,
                                    std::span<const http::QueryParam> query,
                                    std::string_view authorization, std::time_t now,
-                                   AuthFailure* failure) const;
+                                   AuthFailure* failure, std::string_view read_body_sha256) const;
   Result<AuthContext> VerifyPresigned(const http::Request& request,
                                       std::span<const http::QueryParam> query, std::time_t now,
                                       AuthFailure* failure) const;
@@ -154,7 +154,9 @@ Status SigV4Verifier::Impl::CheckScope(const SignatureParams& p) const {
   FS_RETURN_IF_ERROR(CheckSignedHeaders(p.signed_headers));
   // An empty configured region accepts any region (single-site deployments behind clients
   // that pick arbitrary regions); otherwise it must match, as AWS requires.
-  if (!options.region.empty() && p.credential.region != options.region) {
+  // IAM is a global service: clients sign it for us-east-1 whatever the endpoint's region.
+  const bool global_iam = p.credential.service == "iam" && p.credential.region == "us-east-1";
+  if (!options.region.empty() && p.credential.region != options.region && !global_iam) {
     return Status(Code::kAuthorizationHeaderMalformed,
                   "the region in the Credential is wrong for this endpoint");
   }
@@ -197,7 +199,8 @@ Status SigV4Verifier::Impl::Authenticate(const http::Request& request,
 Result<AuthContext> SigV4Verifier::Impl::VerifyHeader(const http::Request& request,
                                                       std::span<const http::QueryParam> query,
                                                       std::string_view authorization,
-                                                      std::time_t now, AuthFailure* failure) const {
+                                                      std::time_t now, AuthFailure* failure,
+                                                      std::string_view read_body_sha256) const {
   auto params = ParseAuthorizationHeader(authorization);
   if (!params) return std::unexpected(params.error());
   FS_AUTH_RETURN_IF_ERROR(CheckScope(*params));
@@ -215,8 +218,9 @@ Result<AuthContext> SigV4Verifier::Impl::VerifyHeader(const http::Request& reque
   }
   // Missing x-amz-content-sha256 (AWS requires it) is treated as MinIO does: the payload hash
   // of an empty body. The signature then only verifies if the client signed that hash, and the
-  // body is held to it.
-  std::string_view payload_hash = kEmptySha256Hex;
+  // body is held to it. A body the caller already read (the IAM API's form) is hashed instead:
+  // clients of AWS's other services sign its hash without sending the header.
+  std::string_view payload_hash = read_body_sha256.empty() ? kEmptySha256Hex : read_body_sha256;
   if (const http::Header* sha = FindHeader(request, "x-amz-content-sha256")) {
     payload_hash = sha->value;
   }
@@ -276,7 +280,8 @@ SigV4Verifier::~SigV4Verifier() = default;
 
 Result<AuthContext> SigV4Verifier::verify(const http::Request& request,
                                           std::span<const http::QueryParam> query, std::time_t now,
-                                          AuthFailure* failure) const {
+                                          AuthFailure* failure,
+                                          std::string_view read_body_sha256) const {
   const http::Header* authorization = FindHeader(request, "authorization");
   bool presigned = IsPresigned(query);
   if (authorization != nullptr && presigned) {
@@ -292,7 +297,8 @@ Result<AuthContext> SigV4Verifier::verify(const http::Request& request,
     return ctx;
   }
   if (authorization != nullptr) {
-    return impl_->VerifyHeader(request, query, authorization->value, now, failure);
+    return impl_->VerifyHeader(request, query, authorization->value, now, failure,
+                               read_body_sha256);
   }
   if (http::FindParam(query, "AWSAccessKeyId") != nullptr &&
       http::FindParam(query, "Signature") != nullptr) {

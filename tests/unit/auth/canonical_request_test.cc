@@ -119,13 +119,17 @@ void test_parse_credential(void**) {
   assert_true(c->region == "us-east-1");
   assert_true(c->service == "s3");
   assert_true(c->scope == "20130524/us-east-1/s3/aws4_request");
+  // The IAM query API is served on the same endpoint.
+  auto iam = ParseCredential("AKID/20130524/us-east-1/iam/aws4_request");
+  assert_true(iam.has_value());
+  assert_true(iam->service == "iam");
   // An access key containing '/' keeps everything before the last four components.
   auto slash = ParseCredential("a/b/20130524/r/s3/aws4_request");
   assert_true(slash.has_value());
   assert_true(slash->access_key == "a/b");
   for (std::string_view bad : {"", "AKID", "AKID/20130524/us-east-1/s3",
                                "AKID/20130524//s3/aws4_request", "AKID/2013052x/r/s3/aws4_request",
-                               "AKID/20130524/r/iam/aws4_request", "/20130524/r/s3/aws4_request"}) {
+                               "AKID/20130524/r/sts/aws4_request", "/20130524/r/s3/aws4_request"}) {
     auto r = ParseCredential(bad);
     assert_false(r.has_value());
     assert_int_equal(static_cast<int>(r.error().code()),

@@ -76,8 +76,11 @@ class SigV4Verifier {
   // payload hash (as MinIO does): payload kSha256 with the empty-body digest.
   // Thread-safe. `now` is seconds since the epoch. VerifyOptions::region empty = any region.
   // `failure`, when not null, receives the detail of a refusal (left untouched on success).
+  // read_body_sha256: hex SHA-256 of a body the caller read before verifying (the IAM API's
+  // form body); it stands for a missing x-amz-content-sha256 header.
   Result<AuthContext> verify(const http::Request& request, std::span<const http::QueryParam> query,
-                             std::time_t now, AuthFailure* failure = nullptr) const;
+                             std::time_t now, AuthFailure* failure = nullptr,
+                             std::string_view read_body_sha256 = {}) const;
 
   // Observer that checks each aws-chunked chunk signature (chained from the seed) and the
   // trailer signature, and records trailers (e.g. x-amz-checksum-crc32) for later checks.
