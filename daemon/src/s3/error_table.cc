@@ -163,6 +163,7 @@ constexpr auto kTable = std::to_array<ErrorInfo>({
         "CORSResponse: This CORS request is not allowed. This is usually because the evalution "
         "of Origin, request method / Access-Control-Request-Method or "
         "Access-Control-Request-Headers are not whitelisted by the resource's CORS spec."),
+    Row(ErrorId::kMalformedPolicy, "MalformedPolicy", 400, "Policies must be valid JSON"),
 });
 
 constexpr ErrorInfo kInternalRow = Row(Code::kInternal, "InternalError", 500, kInternalMsg);

@@ -125,6 +125,11 @@ ApiError DefaultConfigOp(OpContext& ctx) {
   return DefaultConfig(ctx, kDocument);
 }
 ApiError ListObjectsV1(OpContext& ctx);
+// Bucket policies (bucket_policy_ops.cc).
+ApiError GetBucketPolicy(OpContext& ctx);
+ApiError PutBucketPolicy(OpContext& ctx);
+ApiError DeleteBucketPolicy(OpContext& ctx);
+ApiError GetBucketPolicyStatus(OpContext& ctx);
 ApiError ListObjectsV2(OpContext& ctx);
 ApiError ListObjectVersions(OpContext& ctx);
 ApiError ListMultipartUploads(OpContext& ctx);

@@ -10,10 +10,14 @@
 #include <memory>
 #include <optional>
 
+#include "authorizer.h"
 #include "flashstor/obs/log.h"
 #include "flashstor/s3/headers.h"
 #include "flashstor/s3/refused_inputs.h"
 #include "flashstor/s3/router.h"
+#include "flashstor/s3/xml_reader.h"
+#include "iam_api.h"
+#include "op_actions.h"
 #include "op_context.h"
 
 namespace flashstor::s3 {
@@ -66,7 +70,10 @@ constexpr std::array<OpHandler, static_cast<size_t>(OpId::kCount)> MakeDispatch(
   set(OpId::kGetBucketVersioning, DefaultConfigOp<VersioningXml>);
   set(OpId::kGetBucketAcl, GetBucketAcl);
   set(OpId::kPutBucketAcl, PutBucketAcl);
-  set(OpId::kGetBucketPolicy, NotConfiguredOp<ErrorId::kNoSuchBucketPolicy>);
+  set(OpId::kGetBucketPolicy, GetBucketPolicy);
+  set(OpId::kPutBucketPolicy, PutBucketPolicy);
+  set(OpId::kDeleteBucketPolicy, DeleteBucketPolicy);
+  set(OpId::kGetBucketPolicyStatus, GetBucketPolicyStatus);
   set(OpId::kGetBucketCors, GetBucketCors);
   set(OpId::kPutBucketCors, PutBucketCors);
   set(OpId::kDeleteBucketCors, DeleteBucketCors);
@@ -174,6 +181,13 @@ ApiError WrapBody(http::Exchange& ex, RequestState& st) {
   return {};
 }
 
+// POST / with a form body and without x-amz-content-sha256: an IAM query API call.
+bool IsPreReadForm(const http::Request& req, const Resource& res) {
+  return req.method == http::Method::kPost && res.kind == ResourceKind::kService &&
+         !req.has_header("x-amz-content-sha256") &&
+         Lower(req.header("content-type")).starts_with("application/x-www-form-urlencoded");
+}
+
 // A refused signature as S3 reports it: presign query faults are their own error code.
 ApiError AuthError(const Status& status, const auth::AuthFailure& failure) {
   if (failure.in_query && status.code() == Code::kAuthorizationHeaderMalformed) {
@@ -183,7 +197,8 @@ ApiError AuthError(const Status& status, const auth::AuthFailure& failure) {
 }
 
 ApiError Run(http::Exchange& ex, RequestState& st, object::ObjectLayer& layer,
-             const auth::SigV4Verifier& verifier, const S3Config& config) {
+             const auth::SigV4Verifier& verifier, const S3Config& config, Authorizer* authorizer,
+             IamApi* iam_api) {
   const http::Request& req = ex.request();
   Result<std::span<const http::QueryParam>> query = http::ParseQuery(req.query, ex.arena());
   if (!query) return ApiError(Code::kInvalidArgument, "The query string is malformed.");
@@ -197,13 +212,55 @@ ApiError Run(http::Exchange& ex, RequestState& st, object::ObjectLayer& layer,
   RouteMatch route = Route(req.method, st.res.kind, st.query, req.has_header("x-amz-copy-source"));
   st.op_name = route.name;
 
+  // An IAM query API call: its clients sign the form body's hash without sending it in
+  // x-amz-content-sha256, so the (bounded) body is read before verifying.
+  std::string form;
+  std::string form_sha256;
+  const bool form_read = iam_api != nullptr && IsPreReadForm(req, st.res);
+  if (form_read) {
+    st.counter.emplace(ex.body());
+    FS_S3_RETURN_IF_ERROR(ReadBoundedBody(*st.counter, kMaxIamRequestBytes, form));
+    form_sha256 = auth::HexSha256(form);
+  }
   Result<auth::AuthContext> auth =
-      verifier.verify(req, st.query, std::time(nullptr), &st.auth_failure);
+      verifier.verify(req, st.query, std::time(nullptr), &st.auth_failure, form_sha256);
   if (!auth) return AuthError(auth.error(), st.auth_failure);
   st.auth = std::move(*auth);
-  // No bucket policies yet: every operation needs a signature.
-  if (st.auth.anonymous) return Code::kAccessDenied;
-  if (!route.error.ok()) return route.error;
+  const bool iam_service = !st.auth.anonymous && ScopeService(st.auth.scope) == "iam";
+  if (iam_service) {
+    // The IAM query API: POST / with a form body, signed for service "iam".
+    if (iam_api == nullptr || req.method != http::Method::kPost ||
+        st.res.kind != ResourceKind::kService) {
+      return ApiError(Code::kAuthorizationHeaderMalformed,
+                      "incorrect service in the Credential; this resource belongs to \"s3\"");
+    }
+    if (!form_read) {
+      FS_S3_RETURN_IF_ERROR(WrapBody(ex, st));
+      hash::HashingSource body(*st.body, st.expect);
+      FS_S3_RETURN_IF_ERROR(ReadBoundedBody(body, kMaxIamRequestBytes, form));
+    }
+    return iam_api->serve(ex, st.auth, form, st.trace_id, st.op_name);
+  }
+  if (authorizer == nullptr) {
+    // No IAM: every operation needs a signature.
+    if (st.auth.anonymous) return Code::kAccessDenied;
+  }
+  if (form_read) {  // a form POST to / that is not an IAM call
+    return st.auth.anonymous ? Code::kAccessDenied : Code::kNotImplemented;
+  }
+  if (!route.error.ok()) return st.auth.anonymous ? ApiError(Code::kAccessDenied) : route.error;
+  if (authorizer != nullptr) {
+    const std::string action =
+        S3Action(route.name, http::FindParam(st.query, "versionId") != nullptr);
+    FS_S3_RETURN_IF_ERROR(
+        authorizer->authorize({.auth = st.auth,
+                               .action = action,
+                               .resource = S3Resource(route.name, st.res.bucket, st.res.key),
+                               .bucket = st.res.bucket,
+                               .query = st.query,
+                               .remote_address = ex.remote_address(),
+                               .secure = ex.secure()}));
+  }
   FS_S3_RETURN_IF_ERROR(CheckRefusedInputs(route.entry->op, req, st.query, config.owner_id));
   FS_S3_RETURN_IF_ERROR(WrapBody(ex, st));
   AddCorsHeaders(ex, st.res.bucket, layer);
@@ -252,6 +309,14 @@ S3Handler::S3Handler(object::ObjectLayer& layer, const auth::SigV4Verifier& veri
 
 S3Handler::~S3Handler() = default;
 
+void S3Handler::set_iam(iam::IamStore* store) {
+  iam_api_.reset();
+  authorizer_.reset();
+  if (store == nullptr) return;
+  authorizer_ = std::make_unique<Authorizer>(layer_, *store);
+  iam_api_ = std::make_unique<IamApi>(*store, *authorizer_);
+}
+
 bool S3Handler::IsAdminPath(std::string_view path) {
   return path == "/metrics" || path == "/health/live" || path == "/health/ready" ||
          path.starts_with("/flashstor/admin/");
@@ -290,7 +355,7 @@ void S3Handler::serve(http::Exchange& ex) {
     st.op_name = "Admin";
     admin_->serve(ex);
   } else {
-    err = Run(ex, st, layer_, verifier_, config_);
+    err = Run(ex, st, layer_, verifier_, config_, authorizer_.get(), iam_api_.get());
   }
   if (!err.ok()) SendError(ex, st, err, config_);
 

@@ -15,6 +15,7 @@
 #include <string>
 
 #include "flashstor/auth/sigv4.h"
+#include "flashstor/iam/iam_store.h"
 #include "flashstor/iam/static_credentials.h"
 #include "flashstor/net/http_server.h"
 #include "flashstor/object/budgeted_layer.h"
@@ -237,7 +238,8 @@ int RunServer(const ServerArgs& args) {
   object::OffloadingLayer offloading(budgeted, kOffloadThreads);
   object::ObjectLayer& layer = offloading;
 
-  auto credentials = iam::StaticCredentials::Create(*root);
+  // Root plus the IAM users stored on the drives (iam_store.h).
+  auto credentials = iam::IamStore::Open(*root, engine->sets->drives());
   if (!credentials) return Fail("credentials", Describe(credentials.error()));
   auth::VerifyOptions verify_opts;
   verify_opts.region = cfg.region;
@@ -270,6 +272,7 @@ int RunServer(const ServerArgs& args) {
   s3::S3Handler handler(layer, verifier, s3cfg);
   handler.set_admin_handler(&admin);
   handler.set_observer(&first_request);
+  handler.set_iam(credentials->get());
 
   options.workers = args.workers;
   options.event_loops = args.event_loops;

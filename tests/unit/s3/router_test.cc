@@ -94,7 +94,9 @@ void test_unsupported_subresources(void** state) {
   assert_true(RouteName(Method::kDelete, kBucket, {{"tagging", ""}}) == "DeleteBucketTagging");
   assert_true(RouteName(Method::kPut, kBucket, {{"versioning", ""}}) == "NotImplemented");
   assert_true(RouteName(Method::kPut, kBucket, {{"acl", ""}}) == "PutBucketAcl");
-  assert_true(RouteName(Method::kDelete, kBucket, {{"policy", ""}}) == "NotImplemented");
+  assert_true(RouteName(Method::kDelete, kBucket, {{"policy", ""}}) == "DeleteBucketPolicy");
+  assert_true(RouteName(Method::kPut, kBucket, {{"policy", ""}}) == "PutBucketPolicy");
+  assert_true(RouteName(Method::kGet, kBucket, {{"policyStatus", ""}}) == "GetBucketPolicyStatus");
   assert_true(RouteName(Method::kPut, kBucket, {{"lifecycle", ""}}) == "NotImplemented");
   assert_true(RouteName(Method::kPut, kBucket, {{"cors", ""}}) == "PutBucketCors");
   assert_true(RouteName(Method::kDelete, kBucket, {{"cors", ""}}) == "DeleteBucketCors");

@@ -33,6 +33,7 @@ enum class ErrorId : uint16_t {
   kInvalidTag,                         // a tag breaks AWS's tag rules
   kBadRequest,                         // too many tags; a preflight without Origin
   kCorsForbidden,                      // a CORS preflight no rule allows (AccessForbidden)
+  kMalformedPolicy,                    // a bucket policy document refused
   kLast,                               // sentinel, not an error
 };
 

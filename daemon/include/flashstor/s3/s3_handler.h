@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -12,7 +13,14 @@
 #include "flashstor/http/exchange.h"
 #include "flashstor/object/object_layer.h"
 
+namespace flashstor::iam {
+class IamStore;
+}
+
 namespace flashstor::s3 {
+
+class Authorizer;
+class IamApi;
 
 struct S3Config {
   std::string region = "us-east-1";
@@ -62,6 +70,9 @@ class S3Handler final : public http::Handler {
   // null: those paths are then S3 paths). Set before serving.
   void set_admin_handler(http::Handler* admin) { admin_ = admin; }
   void set_observer(RequestObserver* observer) { observer_ = observer; }
+  // IAM users, policies and the IAM API (authorizer.h, iam_api.h). Without it, only signed
+  // requests are served and every signed request is allowed (root only). Set before serving.
+  void set_iam(iam::IamStore* store);
   const S3Config& config() const { return config_; }
 
   void serve(http::Exchange& exchange) override;
@@ -77,6 +88,8 @@ class S3Handler final : public http::Handler {
   S3Config config_;
   http::Handler* admin_ = nullptr;
   RequestObserver* observer_ = nullptr;
+  std::unique_ptr<Authorizer> authorizer_;
+  std::unique_ptr<IamApi> iam_api_;
 };
 
 }  // namespace flashstor::s3

@@ -1,0 +1,58 @@
+// Authorizer: the one decision after authentication, for every S3 request. Root may do
+// everything; an IAM user what its identity policies (inline, attached, groups') or the
+// bucket's policy allow, unless any of them denies explicitly; an anonymous caller only what
+// the bucket policy allows to Principal "*". AWS's evaluation order for one account.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "flashstor/auth/sigv4.h"
+#include "flashstor/http/uri.h"
+#include "flashstor/iam/iam_store.h"
+#include "flashstor/iam/policy.h"
+#include "flashstor/object/object_layer.h"
+#include "flashstor/s3/error_table.h"
+
+namespace flashstor::s3 {
+
+struct AuthzRequest {
+  const auth::AuthContext& auth;
+  std::string_view action;  // "s3:GetObject", "iam:CreateUser"
+  std::string resource;     // ARN
+  std::string_view bucket;  // empty: no bucket policy applies
+  std::span<const http::QueryParam> query;
+  std::string_view remote_address;  // "ip:port" or "[ip6]:port"
+  bool secure = false;
+};
+
+class Authorizer {
+ public:
+  Authorizer(object::ObjectLayer& layer, const iam::IamStore& iam) : layer_(layer), iam_(iam) {}
+
+  // Ok or kAccessDenied.
+  ApiError authorize(const AuthzRequest& r);
+
+  // The bucket's parsed policy (nullptr: none), cached by document text.
+  std::shared_ptr<const iam::Policy> bucket_policy(std::string_view bucket);
+
+ private:
+  object::ObjectLayer& layer_;
+  const iam::IamStore& iam_;
+  std::mutex mu_;
+  std::unordered_map<std::string, std::pair<std::string, std::shared_ptr<const iam::Policy>>>
+      parsed_;
+};
+
+// "arn:aws:s3:::bucket", "arn:aws:s3:::bucket/key", "arn:aws:s3:::*" without a bucket.
+std::string S3Arn(std::string_view bucket, std::string_view key);
+// The resource an operation is checked against: S3Arn, except DeleteObjects, checked as
+// "arn:aws:s3:::bucket/*" (every key of the bucket: conservative until keys are checked one
+// by one, as AWS does).
+std::string S3Resource(std::string_view op_name, std::string_view bucket, std::string_view key);
+
+}  // namespace flashstor::s3

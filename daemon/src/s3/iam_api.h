@@ -1,0 +1,38 @@
+// IamApi: the AWS IAM query API (POST form body Action=...&Version=2010-05-08, SigV4 with
+// service "iam") on the S3 endpoint: users, access keys, inline and managed policies, groups.
+// Answers with IAM's XML documents and error codes; only root or a principal whose policies
+// allow the iam:<Action> may call it.
+#pragma once
+
+#include <string_view>
+
+#include "authorizer.h"
+#include "flashstor/common/data_stream.h"
+#include "flashstor/http/exchange.h"
+#include "flashstor/iam/iam_store.h"
+#include "flashstor/s3/error_table.h"
+
+namespace flashstor::s3 {
+
+inline constexpr std::string_view kIamNamespace = "https://iam.amazonaws.com/doc/2010-05-08/";
+inline constexpr size_t kMaxIamRequestBytes = 64 * 1024;
+
+class IamApi {
+ public:
+  IamApi(iam::IamStore& store, Authorizer& authorizer) : store_(store), authorizer_(authorizer) {}
+
+  // Answers the call in form (the request body, read and verified by the caller). Sends the
+  // response itself; the returned error is non-ok only when nothing was sent (S3's error
+  // document then goes out). op_name receives "iam:<Action>" for logs and metrics.
+  ApiError serve(http::Exchange& ex, const auth::AuthContext& auth, std::string_view form,
+                 std::string_view request_id, std::string_view& op_name);
+
+ private:
+  iam::IamStore& store_;
+  Authorizer& authorizer_;
+};
+
+// The service of a verified request's credential scope ("yyyymmdd/region/iam/aws4_request").
+std::string_view ScopeService(std::string_view scope);
+
+}  // namespace flashstor::s3
