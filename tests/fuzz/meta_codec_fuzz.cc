@@ -38,7 +38,7 @@ void Check(std::string_view file) {
   if (full && !records) abort();     // the records of a whole file always decode
   if (records && !listing) abort();  // a listing decodes less, so it refuses less
   if (!full) return;
-  if (full->empty() || full->size() > kMaxKeptVersions) abort();
+  if (full->empty() || full->size() > kMaxFileVersions) abort();
   for (const ObjectMeta& m : *full) {
     if (!m.delete_marker && (m.parts.empty() || m.inlined == !m.data_dir.empty())) abort();
     if (!m.inlined && !m.inline_data.empty()) abort();

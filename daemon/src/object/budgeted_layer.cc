@@ -61,7 +61,8 @@ Result<PartInfo> BudgetedLayer::put_object_part(std::string_view bucket, std::st
 }
 
 Result<std::unique_ptr<ObjectReader>> BudgetedLayer::open_object(std::string_view bucket,
-                                                                 std::string_view key) {
+                                                                 std::string_view key,
+                                                                 std::string_view version_id) {
   // Opening a reader already reads (and buffers) the first block, and holds the key's read
   // lock: a reader is only opened with a grant in hand, or for an object known to be small.
   // While the budget has room, the largest grant is taken first (one open, no extra
@@ -69,11 +70,11 @@ Result<std::unique_ptr<ObjectReader>> BudgetedLayer::open_object(std::string_vie
   // and large ones wait without a reader.
   task::MemoryBudget::Grant grant;
   if (!budget_.try_acquire(BufferBytes(-1), grant)) {
-    Result<ObjectInfo> info = inner_.get_object_info(bucket, key);
+    Result<ObjectInfo> info = inner_.get_object_info(bucket, key, version_id);
     if (!info) return std::unexpected(info.error());
     FS_RETURN_IF_ERROR(take(BufferBytes(static_cast<int64_t>(info->size)), grant));
   }
-  Result<std::unique_ptr<ObjectReader>> reader = inner_.open_object(bucket, key);
+  Result<std::unique_ptr<ObjectReader>> reader = inner_.open_object(bucket, key, version_id);
   if (!reader) return reader;
   const uint64_t bytes = BufferBytes(static_cast<int64_t>((*reader)->info().size));
   if (bytes == 0) return reader;  // small: the grant, if any, goes back now
@@ -81,7 +82,7 @@ Result<std::unique_ptr<ObjectReader>> BudgetedLayer::open_object(std::string_vie
     // Replaced by a large object since its size was looked up: wait without the reader.
     reader->reset();
     FS_RETURN_IF_ERROR(take(bytes, grant));
-    reader = inner_.open_object(bucket, key);
+    reader = inner_.open_object(bucket, key, version_id);
     if (!reader) return reader;
   }
   return std::unique_ptr<ObjectReader>(new GrantedReader(std::move(*reader), std::move(grant)));

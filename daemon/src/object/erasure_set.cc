@@ -90,18 +90,30 @@ void DropLegacyMeta(storage::StorageApi& drive, std::string_view bucket, std::st
   (void)drive.delete_path(bucket, key, storage::kLegacyMetaFile, false);
 }
 
-void RemoveDataDirsBut(storage::StorageApi& drive, const MetaVersions& held, const ObjectMeta& keep,
-                       std::string_view bucket, std::string_view key) {
-  for (const ObjectMeta& v : held) {
-    if (!v.data_dir.empty() && v.data_dir != keep.data_dir) {
-      drive.delete_path(bucket, key, DataDirName(v.data_dir), true);
-    }
-  }
-}
-
 std::string BucketResource(std::string_view bucket) {
   // '%' never starts a bucket name, and object and upload resources contain a '/'.
   return "%bucket:" + std::string(bucket);
+}
+
+VersionKey KeyOf(const ObjectMeta& m) {
+  return {m.mod_time_ns, m.etag, m.data_dir, m.version_id, m.delete_marker};
+}
+
+bool IsLive(const std::vector<VersionKey>& live, const ObjectMeta& m) {
+  for (const VersionKey& k : live) {
+    if (k.same(m)) return true;
+  }
+  return false;
+}
+
+void RemoveDataDirsNotIn(storage::StorageApi& drive, const MetaVersions& held,
+                         const MetaVersions& file, std::string_view bucket, std::string_view key) {
+  for (const ObjectMeta& v : held) {
+    if (v.data_dir.empty()) continue;
+    bool named = false;
+    for (const ObjectMeta& f : file) named = named || f.data_dir == v.data_dir;
+    if (!named) drive.delete_path(bucket, key, DataDirName(v.data_dir), true);
+  }
 }
 
 std::string ObjectResource(std::string_view bucket, std::string_view key) {
@@ -159,7 +171,7 @@ void ErasureSet::remove_sys_dir(const std::string& tmp_key) {
 }
 
 Result<ErasureSet::MetaQuorum> ErasureSet::read_meta(std::string_view bucket, std::string_view key,
-                                                     bool queue) {
+                                                     bool queue, std::string_view version_id) {
   const size_t n = raw_.size();
   std::vector<std::optional<MetaVersions>> lists(n);
   std::vector<Status> errors(n, Status(Code::kDiskNotFound, "drive offline"));
@@ -202,16 +214,23 @@ Result<ErasureSet::MetaQuorum> ErasureSet::read_meta(std::string_view bucket, st
     if (lists[d]) view[d] = &*lists[d];
     no_bucket += errors[d] == Code::kVolumeNotFound;
   }
-  const VersionPick pick = PickVersion(view, WriteQuorum(read_quorum(), default_parity_));
+  std::function<bool(const ObjectMeta&)> wanted;
+  if (!version_id.empty()) wanted = [&](const ObjectMeta& v) { return v.version_id == version_id; };
+  const VersionPick pick = PickVersion(view, WriteQuorum(read_quorum(), default_parity_), wanted);
   if (pick.verdict != VersionPick::Verdict::kFound) {
     if (queue && pick.dangling) queue_heal(bucket, key);  // heal purges what never committed
     if (no_bucket >= read_quorum()) return Err(Code::kNoSuchBucket, "bucket not found");
     if (pick.verdict == VersionPick::Verdict::kAbsent) {
+      if (!version_id.empty()) return Err(Code::kNoSuchVersion, "no such version");
       return Err(Code::kNoSuchKey, "object not found");
     }
     return Err(Code::kReadQuorum, "object metadata has no read quorum");
   }
   MetaQuorum q;
+  // The key's versions, before the winner's copies move out of the lists.
+  const std::vector<VersionRef> live = LiveVersions(view);
+  q.live.reserve(live.size());
+  for (const VersionRef& r : live) q.live.push_back(internal::KeyOf((*lists[r.drive])[r.slot]));
   q.winner = pick.drive;
   q.per_drive.resize(n);
   q.in_quorum.assign(n, false);
@@ -221,14 +240,21 @@ Result<ErasureSet::MetaQuorum> ErasureSet::read_meta(std::string_view bucket, st
   // before it moves), then every other holder's.
   const ObjectMeta& winner = (*lists[pick.drive])[pick.slot];
   std::vector<int> slots(n, -1);
-  for (size_t d = 0; d < n; ++d) slots[d] = lists[d] ? FindVersion(*lists[d], winner) : -1;
+  std::vector<uint8_t> canonical(n, 0);  // the drive holds the key's versions, nothing else
+  for (size_t d = 0; d < n; ++d) {
+    slots[d] = lists[d] ? FindVersion(*lists[d], winner) : -1;
+    if (slots[d] < 0 || lists[d]->size() != q.live.size()) continue;
+    bool same = true;
+    for (size_t i = 0; same && i < q.live.size(); ++i) same = q.live[i].same((*lists[d])[i]);
+    canonical[d] = same;
+  }
   bool degraded = false;
   for (size_t d = 0; d < n; ++d) {
     if (slots[d] >= 0) {
       q.per_drive[d] = std::move((*lists[d])[static_cast<size_t>(slots[d])]);
       q.in_quorum[d] = true;
       // A legacy %m.json is never "sole": heal rewrites it as %m.bin.
-      q.sole[d] = lists[d]->size() == 1 && legacy[d] == 0;
+      q.sole[d] = canonical[d] != 0 && legacy[d] == 0;
     }
     q.members += q.in_quorum[d];
     degraded |= raw_[d] != nullptr && !q.sole[d] && q.errors[d] != Code::kDiskNotFound;
@@ -239,25 +265,33 @@ Result<ErasureSet::MetaQuorum> ErasureSet::read_meta(std::string_view bucket, st
 
 namespace {
 
-// The file a commit writes on one drive: the new version in front of the versions the drive
-// held (at most kMaxKeptVersions in all), so an interrupted commit can fall back to them.
-std::string WithKeptVersions(const ObjectMeta& version, const MetaVersions& held) {
-  MetaVersions file{version};
-  for (const ObjectMeta& v : held) {
-    if (file.size() == kMaxKeptVersions) break;
-    if (!SameVersion(v, version)) file.push_back(v);
-  }
-  return EncodeMetaVersions(file);
+bool Kept(const std::vector<internal::VersionKey>& keep, const ObjectMeta& v) {
+  return internal::IsLive(keep, v);
 }
 
-// Whether a commit must keep the drive's versions behind the new one. A commit cut short
-// before its write quorum leaves the old versions untouched on at least n - (quorum - 1)
-// drives; when that still covers a version's k (always when k <= m + 1: 4, 6 and 8 drives
-// at default parity) nothing is lost by replacing them, and the commit saves a rewrite.
-bool MustKeep(const MetaVersions& held, size_t drives, int write_quorum) {
+// The file a commit writes on one drive: the new version (if any) in front of the drive's
+// copies of the versions that stay, and with fallback also the versions it drops (at most
+// kMaxFileVersions in all), so an interrupted commit can fall back to them.
+MetaVersions CommitFile(const ObjectMeta* version, const MetaVersions& held,
+                        const std::vector<internal::VersionKey>& keep, bool fallback) {
+  MetaVersions file;
+  if (version != nullptr) file.push_back(*version);
+  for (const ObjectMeta& v : held) {
+    if (version != nullptr && SameVersion(v, *version)) continue;
+    if (Kept(keep, v) || (fallback && file.size() < kMaxFileVersions)) file.push_back(v);
+  }
+  return file;
+}
+
+// Whether a commit must keep the versions a drive drops behind the new one. A commit cut
+// short before its write quorum leaves the old versions untouched on at least n - (quorum -
+// 1) drives; when that still covers a version's k (always when k <= m + 1: 4, 6 and 8
+// drives at default parity) nothing is lost by dropping them, and the commit saves a rewrite.
+bool MustKeep(const MetaVersions& held, const std::vector<internal::VersionKey>& keep,
+              size_t drives, int write_quorum) {
   const int untouched = static_cast<int>(drives) - write_quorum + 1;
   for (const ObjectMeta& v : held) {
-    if (untouched < v.erasure.data) return true;
+    if (untouched < v.erasure.data && !Kept(keep, v)) return true;
   }
   return false;
 }
@@ -295,10 +329,11 @@ Status ErasureSet::commit(const CommitPlan& plan) {
       if (!result[d].ok()) return;
       moved = true;
     }
-    kept[d] = MustKeep(held[d], n, plan.write_quorum);
-    result[d] = drive->write_all(
-        plan.bucket, plan.key, storage::kMetaFile,
-        kept[d] ? WithKeptVersions(plan.meta[d], held[d]) : EncodeObjectMeta(plan.meta[d]));
+    kept[d] = MustKeep(held[d], plan.keep, n, plan.write_quorum);
+    const ObjectMeta* version = plan.meta.empty() ? nullptr : &plan.meta[d];
+    result[d] =
+        drive->write_all(plan.bucket, plan.key, storage::kMetaFile,
+                         EncodeMetaVersions(CommitFile(version, held[d], plan.keep, kept[d] != 0)));
     if (!result[d].ok() && moved) {
       drive->rename(plan.bucket, plan.key, new_dir, plan.src_volume, plan.src_key, plan.src_file);
     }
@@ -313,16 +348,18 @@ Status ErasureSet::commit(const CommitPlan& plan) {
         return;
       }
       storage::StorageApi* drive = raw_[d];
+      const ObjectMeta* version = plan.meta.empty() ? nullptr : &plan.meta[d];
+      const MetaVersions file = CommitFile(version, held[d], plan.keep, false);
       if (kept[d]) {
-        Status alone = drive->write_all(plan.bucket, plan.key, storage::kMetaFile,
-                                        EncodeObjectMeta(plan.meta[d]));
+        Status alone =
+            drive->write_all(plan.bucket, plan.key, storage::kMetaFile, EncodeMetaVersions(file));
         if (!alone.ok()) {
-          incomplete = true;  // heal drops the kept versions later
+          incomplete = true;  // heal drops the fallback versions later
           return;
         }
       }
       if (old[d] && old[d]->legacy) internal::DropLegacyMeta(*drive, plan.bucket, plan.key);
-      internal::RemoveDataDirsBut(*drive, held[d], plan.meta[d], plan.bucket, plan.key);
+      internal::RemoveDataDirsNotIn(*drive, held[d], file, plan.bucket, plan.key);
     });
     if (incomplete) queue_heal(plan.bucket, plan.key);
     return Status::Ok();

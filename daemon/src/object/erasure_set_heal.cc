@@ -1,6 +1,8 @@
 // ErasureSet::heal_object: verify every shard block on every drive, rebuild missing or
 // corrupt shards (and metadata) into tmp, and commit them on the damaged drives only, under
 // the write lock and only if the object is still the version that was verified.
+#include <algorithm>
+
 #include "erasure_set_internal.h"
 #include "flashstor/storage/uuid.h"
 #include "shard_io.h"
@@ -123,6 +125,7 @@ Result<int> ErasureSet::commit_healed(const ObjectMeta& meta, const std::string&
   const size_t n = raw_.size();
   std::vector<char> done(n, 0);
   const std::string dir = meta.inlined ? "" : internal::DataDirName(meta.data_dir);
+  const std::vector<internal::VersionKey>& live = now->live;
   ctx_.pool->run(n, [&](size_t d) {
     if (!ok[d]) return;
     storage::StorageApi* drive = raw_[d];
@@ -137,9 +140,15 @@ Result<int> ErasureSet::commit_healed(const ObjectMeta& meta, const std::string&
       drive->delete_path(bucket, key, dir, true);  // partial or corrupt copy
       if (!drive->rename(storage::kSysVolume, tmp_key, dir, bucket, key, dir).ok()) return;
     }
-    if (!drive->write_all(bucket, key, storage::kMetaFile, EncodeObjectMeta(m)).ok()) return;
+    // The healed version in front of the drive's copies of the key's other versions (their
+    // shards are not rebuilt here: a drive lacking them is read around).
+    MetaVersions file{std::move(m)};
+    for (const ObjectMeta& v : held) {
+      if (!SameVersion(v, meta) && internal::IsLive(live, v)) file.push_back(v);
+    }
+    if (!drive->write_all(bucket, key, storage::kMetaFile, EncodeMetaVersions(file)).ok()) return;
     internal::DropLegacyMeta(*drive, bucket, key);
-    internal::RemoveDataDirsBut(*drive, held, meta, bucket, key);
+    internal::RemoveDataDirsNotIn(*drive, held, file, bucket, key);
     done[d] = 1;
   });
   int healed = 0;
@@ -154,29 +163,38 @@ void ErasureSet::settle(const ObjectMeta& meta, std::string_view bucket, std::st
   auto now = read_meta(bucket, key, false);
   if (!now || !SameVersion(now->meta(), meta)) return;
   // Drives that still keep versions an interrupted commit left behind the winner (or a
-  // dangling newer one in front of it) are rewritten to the winner alone, and so are legacy
-  // %m.json files (migrated to %m.bin).
+  // dangling newer one in front of it) are rewritten to their copies of the key's versions
+  // (LiveVersions), and so are legacy %m.json files (migrated to %m.bin).
+  const std::vector<internal::VersionKey>& live = now->live;
   ctx_.pool->run(raw_.size(), [&](size_t d) {
     if (!now->in_quorum[d] || now->sole[d]) return;
     storage::StorageApi* drive = raw_[d];
     auto old = internal::ReadMetaFile(*drive, bucket, key);
     auto held = old ? DecodeMetaVersions(old->raw) : Result<MetaVersions>(MetaVersions{});
-    if (!held ||
-        !drive->write_all(bucket, key, storage::kMetaFile, EncodeObjectMeta(*now->per_drive[d]))
-             .ok()) {
+    if (!held) return;
+    MetaVersions file;
+    for (const ObjectMeta& v : *held) {
+      if (internal::IsLive(live, v)) file.push_back(v);
+    }
+    if (file.empty() ||
+        !drive->write_all(bucket, key, storage::kMetaFile, EncodeMetaVersions(file)).ok()) {
       return;
     }
     internal::DropLegacyMeta(*drive, bucket, key);
-    internal::RemoveDataDirsBut(*drive, *held, meta, bucket, key);
+    internal::RemoveDataDirsNotIn(*drive, *held, file, bucket, key);
   });
   if (now->members != drive_count()) return;
   // Data dirs no metadata refers to (a crash between rename and metadata write).
-  const std::string keep = meta.inlined ? "" : internal::DataDirName(meta.data_dir) + "/";
+  std::vector<std::string> keep;
+  for (const internal::VersionKey& v : live) {
+    if (!v.data_dir.empty()) keep.push_back(internal::DataDirName(v.data_dir) + "/");
+  }
   ctx_.pool->run(raw_.size(), [&](size_t d) {
     auto names = raw_[d]->list_dir(bucket, key, "", 4096);
     if (!names) return;
     for (const std::string& name : *names) {
-      if (!name.starts_with(storage::kDataDirPrefix) || name == keep || name.back() != '/') {
+      if (!name.starts_with(storage::kDataDirPrefix) || name.back() != '/' ||
+          std::find(keep.begin(), keep.end(), name) != keep.end()) {
         continue;
       }
       raw_[d]->delete_path(bucket, key, std::string_view(name).substr(0, name.size() - 1), true);

@@ -15,6 +15,21 @@
   } while (0)
 
 namespace flashstor::object {
+namespace internal {
+
+// One of a key's versions, by what identifies it (SameVersion) and its id.
+struct VersionKey {
+  int64_t mod_time_ns = 0;
+  std::string etag, data_dir, version_id;
+  bool delete_marker = false;
+  bool same(const ObjectMeta& m) const {
+    return m.mod_time_ns == mod_time_ns && m.etag == etag && m.data_dir == data_dir;
+  }
+};
+VersionKey KeyOf(const ObjectMeta& m);
+bool IsLive(const std::vector<VersionKey>& live, const ObjectMeta& m);
+
+}  // namespace internal
 
 // One decode per drive, nothing copied: the winner is the copy a drive holding it decoded.
 struct ErasureSet::MetaQuorum {
@@ -25,6 +40,8 @@ struct ErasureSet::MetaQuorum {
   std::vector<bool> sole;
   std::vector<Status> errors;  // per drive: Ok, kFileNotFound, ...
   int members = 0;
+  // The key's versions, newest first (LiveVersions): the winner is one of them.
+  std::vector<internal::VersionKey> live;
   // The winning version, with the winner drive's inline data and erasure index.
   const ObjectMeta& meta() const { return *per_drive[winner]; }
 };
@@ -33,7 +50,12 @@ struct ErasureSet::CommitPlan {
   std::string bucket;
   std::string key;
   std::vector<bool> participate;  // drives taking part
-  std::vector<ObjectMeta> meta;   // the new version as each drive stores it
+  std::vector<ObjectMeta> meta;   // the new version as each drive stores it (empty: none)
+  // The key's versions that stay behind the new one: each drive keeps its own copies of
+  // them (in the order it holds them) and drops the rest, with their data dirs, once the
+  // commit is on a write quorum. Until then a drive keeps what it dropped behind, as a
+  // fallback for a commit cut short (MustKeep).
+  std::vector<internal::VersionKey> keep;
   // Data dir to move into the object directory as %d.<data_dir>; empty src_file: none.
   std::string src_volume, src_key, src_file;
   std::string data_dir;
@@ -68,6 +90,11 @@ std::string PartMetaFile(int part_number);  // "part.N.json"
 
 int64_t NowNs();
 
+// A fresh version id (a random UUID: URL-safe, as opaque as AWS's).
+std::string NewVersionId();
+// Whether id can name a version ("null" or what NewVersionId makes: bounded, URL-safe).
+bool ValidVersionId(std::string_view id);
+
 // Ok when at least quorum drives succeeded; else the most frequent error if it reached
 // quorum (e.g. kVolumeNotFound); else kDiskFull for a kWriteQuorum that full drives cost;
 // else quorum_code.
@@ -93,9 +120,9 @@ void WarnNewerFormat(std::string_view bucket, std::string_view key);
 // Removes the legacy %m.json once %m.bin replaces it (a leftover is harmless: %m.bin wins).
 void DropLegacyMeta(storage::StorageApi& drive, std::string_view bucket, std::string_view key);
 
-// Deletes the data dirs of the versions a drive held, except the one `keep` uses.
-void RemoveDataDirsBut(storage::StorageApi& drive, const MetaVersions& held, const ObjectMeta& keep,
-                       std::string_view bucket, std::string_view key);
+// Deletes the data dirs of the versions a drive held that its new file does not name.
+void RemoveDataDirsNotIn(storage::StorageApi& drive, const MetaVersions& held,
+                         const MetaVersions& file, std::string_view bucket, std::string_view key);
 
 // Resource names for the namespace lock. Lock order: upload, then key, then bucket; the
 // bucket lock is held only around a commit's drive writes and by DeleteBucket, which takes

@@ -7,7 +7,7 @@ namespace flashstor::object {
 
 Result<std::unique_ptr<EntryStream>> ErasureSet::walk(std::string_view bucket,
                                                       const storage::WalkOptions& options,
-                                                      bool any_version) {
+                                                      bool any_version, bool all_versions) {
   const size_t n = raw_.size();
   std::vector<std::unique_ptr<storage::Walker>> walks(n);
   std::vector<Status> errors(n, Status(Code::kDiskNotFound, "drive offline"));
@@ -30,8 +30,8 @@ Result<std::unique_ptr<EntryStream>> ErasureSet::walk(std::string_view bucket,
   for (const Status& e : errors) no_bucket += e == Code::kVolumeNotFound;
   if (no_bucket >= read_quorum()) return Err(Code::kNoSuchBucket, "bucket not found");
   if (!s.ok()) return std::unexpected(internal::ToObjectStatus(s));
-  return MergeDriveWalks(std::move(walks), WriteQuorum(read_quorum(), default_parity_),
-                         any_version);
+  return MergeDriveWalks(std::move(walks), WriteQuorum(read_quorum(), default_parity_), any_version,
+                         all_versions);
 }
 
 }  // namespace flashstor::object

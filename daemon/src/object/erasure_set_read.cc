@@ -6,22 +6,41 @@
 
 namespace flashstor::object {
 
-Result<ObjectInfo> ErasureSet::get_object_info(std::string_view bucket, std::string_view key) {
+Result<ObjectInfo> ErasureSet::get_object_info(std::string_view bucket, std::string_view key,
+                                               std::string_view version_id,
+                                               bool current_marker_ok) {
   if (Status s = storage::ValidateObjectKey(key); !s.ok()) return std::unexpected(s);
+  if (!version_id.empty() && !internal::ValidVersionId(version_id)) {
+    return Err(Code::kInvalidArgument, "Invalid version id specified");
+  }
   auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), false);
   if (!lock) return std::unexpected(lock.error());
-  auto q = read_meta(bucket, key, true);
+  auto q = read_meta(bucket, key, true, version_id);
   if (!q) return std::unexpected(q.error());
-  return TakeObjectInfo(*q->per_drive[q->winner], bucket, key);
+  if (version_id.empty() && q->meta().delete_marker && !current_marker_ok) {
+    return Err(Code::kNoSuchKey, "the current version is a delete marker");
+  }
+  const bool latest = !q->live.empty() && q->live.front().same(q->meta());
+  ObjectInfo info = TakeObjectInfo(*q->per_drive[q->winner], bucket, key);
+  info.is_latest = latest;
+  return info;
 }
 
 Result<std::unique_ptr<ObjectReader>> ErasureSet::open_object(std::string_view bucket,
-                                                              std::string_view key) {
+                                                              std::string_view key,
+                                                              std::string_view version_id) {
   if (Status s = storage::ValidateObjectKey(key); !s.ok()) return std::unexpected(s);
+  if (!version_id.empty() && !internal::ValidVersionId(version_id)) {
+    return Err(Code::kInvalidArgument, "Invalid version id specified");
+  }
   auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), false);
   if (!lock) return std::unexpected(lock.error());
-  auto q = read_meta(bucket, key, true);
+  auto q = read_meta(bucket, key, true, version_id);
   if (!q) return std::unexpected(q.error());
+  if (q->meta().delete_marker) {
+    if (version_id.empty()) return Err(Code::kNoSuchKey, "the current version is a delete marker");
+    return Err(Code::kNoSuchVersion, "the version is a delete marker");
+  }
   // The winner drive's decoded copy becomes the reader's: no copy of the metadata is made.
   ObjectMeta meta = std::move(*q->per_drive[q->winner]);
   auto codec = erasure::ErasureCodec::Create(meta.erasure.data, meta.erasure.parity);

@@ -76,7 +76,7 @@ Result<WrittenData> ErasureSet::write_data(hash::HashingSource& body, int64_t si
 
 Result<ObjectInfo> ErasureSet::put_object(std::string_view bucket, std::string_view key,
                                           hash::HashingSource& body, int64_t size,
-                                          const PutOptions& opt) {
+                                          const PutOptions& opt, VersioningState versioning) {
   if (Status s = storage::ValidateObjectKey(key); !s.ok()) return std::unexpected(s);
   if (size > static_cast<int64_t>(kMaxObjectSize)) return Err(Code::kEntityTooLarge, "too large");
   if (Status s = check_bucket(bucket); !s.ok()) return std::unexpected(s);
@@ -101,6 +101,7 @@ Result<ObjectInfo> ErasureSet::put_object(std::string_view bucket, std::string_v
   meta.parts.push_back({1, data->size, data->size, meta.etag, meta.mod_time_ns, ""});
   meta.inlined = data->inlined;
   if (!data->inlined) meta.data_dir = uuid;
+  if (versioning == VersioningState::kEnabled) meta.version_id = internal::NewVersionId();
 
   CommitPlan plan;
   plan.bucket = bucket;
@@ -127,6 +128,11 @@ Result<ObjectInfo> ErasureSet::put_object(std::string_view bucket, std::string_v
       committed = lock.error();
     } else {
       committed = check_precondition(bucket, key, opt.precondition);
+      if (committed.ok()) {
+        auto keep = versions_to_keep(bucket, key, meta.version_id, versioning);
+        committed = keep ? Status::Ok() : keep.error();
+        if (keep) plan.keep = std::move(*keep);
+      }
       if (committed.ok()) committed = commit(plan);
     }
   }
@@ -143,6 +149,8 @@ Result<ObjectInfo> ErasureSet::update_object_metadata(std::string_view bucket, s
   FS_RETURN_UNEXPECTED_IF_ERROR(check_precondition(bucket, key, opt.precondition));
   auto q = read_meta(bucket, key, true);
   if (!q) return std::unexpected(q.error());
+  if (q->meta().delete_marker)
+    return Err(Code::kNoSuchKey, "the current version is a delete marker");
   const int64_t now = opt.mod_time_ns != 0 ? opt.mod_time_ns : internal::NowNs();
   CommitPlan plan;
   plan.bucket = bucket;
@@ -152,6 +160,10 @@ Result<ObjectInfo> ErasureSet::update_object_metadata(std::string_view bucket, s
   plan.write_quorum = WriteQuorum(current.erasure.data, current.erasure.parity);
   plan.data_dir = current.data_dir;
   plan.meta.resize(raw_.size());
+  // The version is rewritten in place: the key's other versions stay behind it.
+  for (const internal::VersionKey& v : q->live) {
+    if (!v.same(current)) plan.keep.push_back(v);
+  }
   for (size_t d = 0; d < raw_.size(); ++d) {
     if (!q->in_quorum[d]) continue;
     ObjectMeta m = std::move(*q->per_drive[d]);  // current is not used past this loop
@@ -196,7 +208,7 @@ Status ErasureSet::check_precondition(std::string_view bucket, std::string_view 
   if (precondition.empty()) return Status::Ok();
   auto q = read_meta(bucket, key, false);
   if (!q && q.error().code() != Code::kNoSuchKey) return q.error();
-  const bool exists = q.has_value();
+  const bool exists = q.has_value() && !q->meta().delete_marker;
   if (precondition.if_none_match_any && exists) {
     return Status(Code::kPreconditionFailed, "the key exists (If-None-Match: *)");
   }

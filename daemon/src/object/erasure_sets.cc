@@ -174,27 +174,56 @@ Status ErasureSets::delete_bucket(std::string_view bucket) {
   return Status::Ok();
 }
 
+Result<VersioningState> ErasureSets::versioning_of(std::string_view bucket) {
+  auto meta = get_bucket_metadata(bucket);
+  if (!meta) return std::unexpected(meta.error());
+  return (*meta)->versioning;
+}
+
 Result<ObjectInfo> ErasureSets::put_object(std::string_view bucket, std::string_view key,
                                            hash::HashingSource& body, int64_t size,
                                            const PutOptions& options) {
   if (Status s = check_names(bucket, key); !s.ok()) return std::unexpected(s);
-  return set_for(key).put_object(bucket, key, body, size, options);
+  auto versioning = versioning_of(bucket);
+  if (!versioning) return std::unexpected(versioning.error());
+  return set_for(key).put_object(bucket, key, body, size, options, *versioning);
 }
 
-Result<ObjectInfo> ErasureSets::get_object_info(std::string_view bucket, std::string_view key) {
+Result<ObjectInfo> ErasureSets::get_object_info(std::string_view bucket, std::string_view key,
+                                                std::string_view version_id,
+                                                bool current_marker_ok) {
   if (Status s = check_names(bucket, key); !s.ok()) return std::unexpected(s);
-  return set_for(key).get_object_info(bucket, key);
+  return set_for(key).get_object_info(bucket, key, version_id, current_marker_ok);
 }
 
 Result<std::unique_ptr<ObjectReader>> ErasureSets::open_object(std::string_view bucket,
-                                                               std::string_view key) {
+                                                               std::string_view key,
+                                                               std::string_view version_id) {
   if (Status s = check_names(bucket, key); !s.ok()) return std::unexpected(s);
-  return set_for(key).open_object(bucket, key);
+  return set_for(key).open_object(bucket, key, version_id);
+}
+
+Result<DeleteResult> ErasureSets::delete_object_version(std::string_view bucket,
+                                                        std::string_view key,
+                                                        const DeleteOptions& options) {
+  if (Status s = check_names(bucket, key); !s.ok()) return std::unexpected(s);
+  auto versioning = versioning_of(bucket);
+  if (!versioning) return std::unexpected(versioning.error());
+  return set_for(key).delete_object_version(bucket, key, options, *versioning);
 }
 
 Status ErasureSets::delete_object(std::string_view bucket, std::string_view key,
                                   const WritePrecondition& precondition) {
   FS_RETURN_IF_ERROR(check_names(bucket, key));
+  auto versioning = versioning_of(bucket);
+  if (!versioning) return versioning.error();
+  if (*versioning != VersioningState::kUnversioned) {
+    // Never the whole history: a delete marker hides the current version.
+    DeleteOptions options;
+    options.precondition = precondition;
+    auto r = set_for(key).delete_object_version(bucket, key, options, *versioning);
+    return r ? Status::Ok() : r.error();
+  }
   return set_for(key).delete_object(bucket, key, precondition);
 }
 
@@ -220,15 +249,16 @@ Result<ListResult> ErasureSets::list_objects(std::string_view bucket, const List
   if (!internal::IsValidBucketName(bucket)) return Err(Code::kInvalidBucketName, "bad bucket");
   storage::WalkOptions walk;
   walk.prefix = options.prefix;
-  walk.start_after = options.start_after;
+  walk.start_after = options.versions ? VersionsWalkStart(options) : options.start_after;
   walk.recursive = options.delimiter != "/";
   std::vector<std::unique_ptr<EntryStream>> streams;
   for (auto& set : sets_) {
-    auto s = set->walk(bucket, walk);
+    auto s = set->walk(bucket, walk, false, options.versions);
     if (!s) return std::unexpected(s.error());
     streams.push_back(std::move(*s));
   }
   auto merged = MergeStreams(std::move(streams));
+  if (options.versions) return BuildVersionsPage(*merged, bucket, options);
   return BuildListPage(*merged, bucket, options);
 }
 
@@ -259,7 +289,10 @@ Result<ObjectInfo> ErasureSets::complete_multipart_upload(std::string_view bucke
                                                           const std::vector<CompletePart>& parts,
                                                           const WritePrecondition& precondition) {
   if (Status s = check_names(bucket, key); !s.ok()) return std::unexpected(s);
-  return set_for(key).complete_multipart_upload(bucket, key, upload_id, parts, precondition);
+  auto versioning = versioning_of(bucket);
+  if (!versioning) return std::unexpected(versioning.error());
+  return set_for(key).complete_multipart_upload(bucket, key, upload_id, parts, precondition,
+                                                *versioning);
 }
 
 Status ErasureSets::abort_multipart_upload(std::string_view bucket, std::string_view key,

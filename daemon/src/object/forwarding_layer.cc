@@ -28,12 +28,20 @@ Result<ObjectInfo> ForwardingLayer::put_object(std::string_view bucket, std::str
                                                const PutOptions& options) {
   return inner_.put_object(bucket, key, body, size, options);
 }
-Result<ObjectInfo> ForwardingLayer::get_object_info(std::string_view bucket, std::string_view key) {
-  return inner_.get_object_info(bucket, key);
+Result<ObjectInfo> ForwardingLayer::get_object_info(std::string_view bucket, std::string_view key,
+                                                    std::string_view version_id,
+                                                    bool current_marker_ok) {
+  return inner_.get_object_info(bucket, key, version_id, current_marker_ok);
 }
 Result<std::unique_ptr<ObjectReader>> ForwardingLayer::open_object(std::string_view bucket,
-                                                                   std::string_view key) {
-  return inner_.open_object(bucket, key);
+                                                                   std::string_view key,
+                                                                   std::string_view version_id) {
+  return inner_.open_object(bucket, key, version_id);
+}
+Result<DeleteResult> ForwardingLayer::delete_object_version(std::string_view bucket,
+                                                            std::string_view key,
+                                                            const DeleteOptions& options) {
+  return inner_.delete_object_version(bucket, key, options);
 }
 Status ForwardingLayer::delete_object(std::string_view bucket, std::string_view key,
                                       const WritePrecondition& precondition) {

@@ -12,12 +12,13 @@ namespace {
 class DriveMerge final : public EntryStream {
  public:
   DriveMerge(std::vector<std::unique_ptr<storage::Walker>> walks, int min_write_quorum,
-             bool any_version)
+             bool any_version, bool all_versions)
       : walks_(std::move(walks)),
         heads_(walks_.size()),
         unknown_(walks_.size()),
         min_write_quorum_(min_write_quorum),
-        any_version_(any_version) {
+        any_version_(any_version),
+        all_versions_(all_versions) {
     for (size_t i = 0; i < walks_.size(); ++i) {
       unknown_[i] = walks_[i] == nullptr;
       opened_ += walks_[i] != nullptr;
@@ -69,9 +70,22 @@ class DriveMerge final : public EntryStream {
         if (lists[i]) view[i] = &*lists[i];
       }
       VersionPick pick = PickVersion(view, min_write_quorum_);
+      if (all_versions_) {
+        if (pick.verdict != VersionPick::Verdict::kFound) continue;
+        out.key = std::move(key);
+        out.is_prefix = false;
+        out.meta = ObjectMeta();
+        out.versions.clear();
+        for (const VersionRef& r : LiveVersions(view)) {
+          out.versions.push_back(std::move((*lists[r.drive])[r.slot]));
+        }
+        return true;
+      }
       ObjectMeta* chosen = nullptr;
       if (pick.verdict == VersionPick::Verdict::kFound) {
         chosen = &(*lists[pick.drive])[pick.slot];
+        // A key whose current version is a delete marker is not listed (it is deleted).
+        if (chosen->delete_marker && !any_version_) chosen = nullptr;
       } else if (any_version_) {
         chosen = Newest(lists);
       }
@@ -120,6 +134,7 @@ class DriveMerge final : public EntryStream {
   int min_write_quorum_;
   size_t opened_ = 0;
   bool any_version_ = false;
+  bool all_versions_ = false;
   bool started_ = false;
   size_t failed_ = 0;
   Status error_;
@@ -201,8 +216,10 @@ class PageSource {
 }  // namespace
 
 std::unique_ptr<EntryStream> MergeDriveWalks(std::vector<std::unique_ptr<storage::Walker>> walks,
-                                             int min_write_quorum, bool any_version) {
-  return std::make_unique<DriveMerge>(std::move(walks), min_write_quorum, any_version);
+                                             int min_write_quorum, bool any_version,
+                                             bool all_versions) {
+  return std::make_unique<DriveMerge>(std::move(walks), min_write_quorum, any_version,
+                                      all_versions);
 }
 
 std::unique_ptr<EntryStream> MergeStreams(std::vector<std::unique_ptr<EntryStream>> streams) {
@@ -235,6 +252,74 @@ Result<ListResult> BuildListPage(EntryStream& stream, std::string_view bucket,
       result.objects.back().parts.clear();  // a listing never needs the part table
     }
     ++count;
+  }
+  return result;
+}
+
+std::string VersionsWalkStart(const ListOptions& options) {
+  if (options.version_id_marker.empty() || options.start_after.empty()) return options.start_after;
+  // A strict prefix of the key marker sorts before it: the marker's key is walked again.
+  return options.start_after.substr(0, options.start_after.size() - 1);
+}
+
+Result<ListResult> BuildVersionsPage(EntryStream& stream, std::string_view bucket,
+                                     const ListOptions& options) {
+  ListResult result;
+  const int max_keys = std::clamp(options.max_keys, 0, 1000);
+  if (max_keys == 0) return result;
+  const std::string& key_marker = options.start_after;
+  const std::string& id_marker = options.version_id_marker;
+  PageSource source(stream, options);
+  ListEntry e;
+  int count = 0;
+  std::string last_key, last_id;
+  auto full = [&] {
+    if (count < max_keys) return false;
+    result.truncated = true;
+    result.next_marker = last_key;
+    result.next_version_id_marker = last_id;
+    return true;
+  };
+  while (true) {
+    auto more = source.next(e);
+    if (!more) return std::unexpected(more.error());
+    if (!*more) break;
+    // The walk may start before the key marker (VersionsWalkStart).
+    if (!key_marker.empty() && (e.key < key_marker || (e.key == key_marker && e.is_prefix))) {
+      continue;
+    }
+    if (e.is_prefix) {
+      if (e.key == last_key) continue;  // a custom delimiter's prefix, already listed
+      if (full()) break;
+      last_key = e.key;
+      last_id.clear();
+      result.common_prefixes.push_back(std::move(e.key));
+      ++count;
+      continue;
+    }
+    size_t first = 0;
+    if (!key_marker.empty() && e.key == key_marker) {
+      if (id_marker.empty()) continue;  // the whole key was listed before
+      first = e.versions.size();
+      for (size_t i = 0; i < e.versions.size(); ++i) {
+        if (e.versions[i].version_id == id_marker) first = i + 1;
+      }
+    }
+    bool stop = false;
+    for (size_t i = first; i < e.versions.size(); ++i) {
+      if (full()) {
+        stop = true;
+        break;
+      }
+      last_key = e.key;
+      last_id = e.versions[i].version_id;
+      ObjectInfo info = TakeObjectInfo(e.versions[i], bucket, e.key);
+      info.parts.clear();
+      info.is_latest = i == 0;
+      result.objects.push_back(std::move(info));
+      ++count;
+    }
+    if (stop) break;
   }
   return result;
 }

@@ -490,15 +490,16 @@ Result<MetaVersions> DecodeBinaryMeta(std::string_view raw, MetaDecode mode) {
     return Err(Code::kCorrupt, "metadata records fail their checksum");
   }
   MetaVersions out;
-  std::array<uint64_t, kMaxKeptVersions> inline_sizes{};
+  std::vector<uint64_t> inline_sizes;
   FieldReader r(records);
   uint64_t tag = 0;
   std::string_view v;
   while (r.next(tag, v)) {
     if (tag != kTopVersion) continue;
-    if (out.size() == kMaxKeptVersions)
+    if (out.size() == kMaxFileVersions)
       return Err(Code::kCorrupt, "metadata has too many versions");
     const size_t i = out.size();
+    inline_sizes.push_back(0);
     if (!DecodeVersion(v, mode, out.emplace_back(), inline_sizes[i])) {
       return Err(Code::kCorrupt, "metadata version record malformed");
     }

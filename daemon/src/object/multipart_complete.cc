@@ -180,7 +180,8 @@ Result<ObjectInfo> ErasureSet::complete_multipart_upload(std::string_view bucket
                                                          std::string_view key,
                                                          std::string_view upload_id,
                                                          const std::vector<CompletePart>& want,
-                                                         const WritePrecondition& precondition) {
+                                                         const WritePrecondition& precondition,
+                                                         VersioningState versioning) {
   if (Status s = CheckPartList(want); !s.ok()) return std::unexpected(s);
   auto ukey = upload_key(bucket, key, upload_id);
   if (!ukey) return std::unexpected(ukey.error());
@@ -200,6 +201,7 @@ Result<ObjectInfo> ErasureSet::complete_multipart_upload(std::string_view bucket
   auto meta = MultipartObjectMeta(*upload, chosen);
   if (!meta) return std::unexpected(meta.error());
   meta->upload_id = upload->upload_id;
+  if (versioning == VersioningState::kEnabled) meta->version_id = internal::NewVersionId();
   // Stage the listed parts as hard links (no data copy) so the upload survives until the
   // object is committed: a crash leaves either the upload or the object, never neither.
   const std::string tmp_key = std::string(storage::kTmpKey) + "/" + storage::NewUuid();
@@ -235,6 +237,11 @@ Result<ObjectInfo> ErasureSet::complete_multipart_upload(std::string_view bucket
   {
     auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), true);
     committed = lock ? check_precondition(bucket, key, precondition) : lock.error();
+    if (committed.ok()) {
+      auto keep = versions_to_keep(bucket, key, meta->version_id, versioning);
+      committed = keep ? Status::Ok() : keep.error();
+      if (keep) plan.keep = std::move(*keep);
+    }
     if (committed.ok()) committed = commit(plan);
   }
   remove_sys_dir(tmp_key);

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <tuple>
+#include <unordered_set>
 #include <vector>
 
 #include "flashstor/object/set_layout.h"
@@ -33,7 +34,8 @@ int FindVersion(const MetaVersions& versions, const ObjectMeta& version) {
   return -1;
 }
 
-VersionPick PickVersion(std::span<const MetaVersions* const> drives, int min_write_quorum) {
+VersionPick PickVersion(std::span<const MetaVersions* const> drives, int min_write_quorum,
+                        const std::function<bool(const ObjectMeta&)>& wanted) {
   int unknown = 0;
   std::vector<Candidate> candidates;
   for (size_t d = 0; d < drives.size(); ++d) {
@@ -43,12 +45,17 @@ VersionPick PickVersion(std::span<const MetaVersions* const> drives, int min_wri
     }
     for (size_t s = 0; s < drives[d]->size(); ++s) {
       const ObjectMeta& v = (*drives[d])[s];
-      bool seen = std::any_of(candidates.begin(), candidates.end(),
-                              [&](const Candidate& c) { return SameVersion(*c.version, v); });
-      if (!seen) candidates.push_back({&v, d, s});
+      if (!wanted || wanted(v)) candidates.push_back({&v, d, s});
     }
   }
-  std::sort(candidates.begin(), candidates.end(), Newer);
+  // Sorted, then the copies of one version (adjacent: Newer orders by what SameVersion
+  // compares) collapse into the first: O(n log n) for keys with many versions.
+  std::stable_sort(candidates.begin(), candidates.end(), Newer);
+  candidates.erase(std::unique(candidates.begin(), candidates.end(),
+                               [](const Candidate& a, const Candidate& b) {
+                                 return SameVersion(*a.version, *b.version);
+                               }),
+                   candidates.end());
   VersionPick pick;
   for (const Candidate& c : candidates) {
     int holders = 0;
@@ -71,6 +78,28 @@ VersionPick PickVersion(std::span<const MetaVersions* const> drives, int min_wri
   pick.verdict =
       unknown >= min_write_quorum ? VersionPick::Verdict::kNoQuorum : VersionPick::Verdict::kAbsent;
   return pick;
+}
+
+std::vector<VersionRef> LiveVersions(std::span<const MetaVersions* const> drives) {
+  std::vector<Candidate> all;
+  for (size_t d = 0; d < drives.size(); ++d) {
+    if (drives[d] == nullptr) continue;
+    for (size_t s = 0; s < drives[d]->size(); ++s) all.push_back({&(*drives[d])[s], d, s});
+  }
+  std::stable_sort(all.begin(), all.end(), Newer);
+  std::vector<VersionRef> live;
+  std::unordered_set<std::string_view> ids;
+  for (size_t i = 0; i < all.size();) {
+    size_t j = i;
+    while (j < all.size() && SameVersion(*all[i].version, *all[j].version)) ++j;
+    const ObjectMeta& v = *all[i].version;
+    // Copies on j - i drives (a drive holds a version at most once).
+    if (static_cast<int>(j - i) >= v.erasure.data && ids.insert(v.version_id).second) {
+      live.push_back({all[i].drive, all[i].slot});
+    }
+    i = j;
+  }
+  return live;
 }
 
 }  // namespace flashstor::object

@@ -123,6 +123,8 @@ constexpr auto kTable = std::to_array<ErrorInfo>({
     // Errors only the S3 layer raises.
     Row(ErrorId::kMethodNotAllowed, "MethodNotAllowed", 405,
         "The specified method is not allowed against this resource."),
+    Row(ErrorId::kInvalidBucketState, "InvalidBucketState", 409,
+        "The request is not valid with the current state of the bucket.", kWithBucket),
     Row(ErrorId::kNoSuchBucketPolicy, "NoSuchBucketPolicy", 404, "The bucket policy does not exist",
         kWithBucket),
     Row(ErrorId::kMetadataTooLarge, "MetadataTooLarge", 400,

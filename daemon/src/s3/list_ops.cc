@@ -11,6 +11,7 @@ namespace flashstor::s3 {
 namespace {
 
 constexpr int kMaxListKeys = 1000;
+constexpr size_t kMaxVersionIdLength = 1024;
 
 // Common list parameters; fills options and params.
 ApiError ReadListParams(const OpContext& ctx, object::ListOptions& options,
@@ -76,8 +77,8 @@ ApiError ListObjectsV2(OpContext& ctx) {
   return SendXml(ctx, 200, ListObjectsV2Xml(params, *result, ctx.owner()));
 }
 
-// Versioning is never enabled, so each object is one version, "null": the listing is the
-// object listing, and a version-id marker can only be "null" (nothing after it in its key).
+// Every version of each key, newest first, delete markers included; key-marker and
+// version-id-marker resume a truncated page.
 ApiError ListObjectVersions(OpContext& ctx) {
   object::ListOptions options;
   ListObjectsParams params;
@@ -88,10 +89,12 @@ ApiError ListObjectVersions(OpContext& ctx) {
     return ApiError(Code::kInvalidArgument,
                     "A version-id marker cannot be specified without a key marker.");
   }
-  if (!params.version_id_marker.empty() && params.version_id_marker != "null") {
+  if (params.version_id_marker.size() > kMaxVersionIdLength) {
     return ApiError(Code::kInvalidArgument, "Invalid version id specified");
   }
   options.start_after = std::string(params.key_marker);
+  options.versions = true;
+  options.version_id_marker = std::string(params.version_id_marker);
   Result<object::ListResult> result = ctx.layer.list_objects(ctx.res.bucket, options);
   if (!result) return result.error();
   return SendXml(ctx, 200, ListObjectVersionsXml(params, *result, ctx.owner()));

@@ -192,6 +192,7 @@ ApiError CompleteMultipartUpload(OpContext& ctx) {
       ctx.res.bucket, ctx.res.key, ctx.param_value("uploadId"), *parts, precondition);
   if (!info) return info.error();
   AddChecksumHeader(ctx, info->checksum_algo, info->checksum_b64);
+  AddVersionIdHeader(ctx, info->version_id);
   return SendXml(ctx, 200,
                  CompleteMultipartUploadXml(Location(ctx), ctx.res.bucket, ctx.res.key, *info));
 }

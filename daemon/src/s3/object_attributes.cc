@@ -77,12 +77,11 @@ ApiError GetObjectAttributes(OpContext& ctx) {
       ReadHeaderCount(ctx, "x-amz-part-number-marker",
                       "Argument part-number-marker must be an integer between 0 and 2147483647",
                       kMaxParts, p.part_number_marker));
-  // Versioning is never enabled: every object is the version "null", and no other exists
-  // (the same answer GetObject, DeleteObject and copy sources give).
   std::string_view version = ctx.param_value("versionId");
-  if (!version.empty() && version != "null") return Code::kNoSuchVersion;
-  Result<object::ObjectInfo> info = ctx.layer.get_object_info(ctx.res.bucket, ctx.res.key);
-  if (!info) return info.error();
+  Result<object::ObjectInfo> info = ctx.layer.get_object_info(ctx.res.bucket, ctx.res.key, version);
+  if (!info) return DeleteMarkerAnswer(ctx, info.error(), version);
+  if (info->delete_marker) return DeleteMarkerAnswer(ctx, Code::kNoSuchVersion, version);
+  AddVersionIdHeader(ctx, info->version_id);
   ctx.response().add_header("Last-Modified", FormatHttpDate(info->mod_time_ns));
   return SendXml(ctx, 200, ObjectAttributesXml(p, *info));
 }

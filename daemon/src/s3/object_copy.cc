@@ -15,17 +15,20 @@ constexpr std::string_view kIllegalSelfCopy =
     "changing the object's metadata, storage class, website redirect location or encryption "
     "attributes.";
 
-// "[/]bucket/key[?versionId=null]", percent-encoded; the decoded views live in the arena.
-ApiError ParseCopySource(OpContext& ctx, std::string_view& bucket, std::string_view& key) {
+// "[/]bucket/key[?versionId=<id>]", percent-encoded; the decoded views live in the arena.
+ApiError ParseCopySource(OpContext& ctx, std::string_view& bucket, std::string_view& key,
+                         std::string_view& version) {
   std::string_view src = ctx.header("x-amz-copy-source");
+  version = {};
   if (size_t q = src.find('?'); q != std::string_view::npos) {
     std::string_view qs = src.substr(q + 1);
     if (!qs.starts_with("versionId=")) {
       return ApiError(Code::kInvalidArgument, "Invalid copy source: unknown query parameter");
     }
-    std::string_view version = qs.substr(10);
-    // Unversioned buckets: only the "null" version exists.
-    if (!version.empty() && version != "null") return Code::kNoSuchVersion;
+    version = qs.substr(10);
+    if (version.empty()) {
+      return ApiError(Code::kInvalidArgument, "Version id cannot be the empty string");
+    }
     src = src.substr(0, q);
   }
   Result<std::string_view> decoded = http::PercentDecode(src, ctx.ex.arena());
@@ -46,10 +49,26 @@ ApiError ParseCopySource(OpContext& ctx, std::string_view& bucket, std::string_v
 }  // namespace
 
 ApiError OpenCopySource(OpContext& ctx, std::unique_ptr<object::ObjectReader>& out) {
-  std::string_view bucket, key;
-  FS_S3_RETURN_IF_ERROR(ParseCopySource(ctx, bucket, key));
-  Result<std::unique_ptr<object::ObjectReader>> reader = ctx.layer.open_object(bucket, key);
-  if (!reader) return reader.error();
+  std::string_view bucket, key, version;
+  FS_S3_RETURN_IF_ERROR(ParseCopySource(ctx, bucket, key, version));
+  Result<std::unique_ptr<object::ObjectReader>> reader =
+      ctx.layer.open_object(bucket, key, version);
+  if (!reader) {
+    // AWS: a delete marker as the copy source is 400 InvalidRequest (by version id) or the
+    // key is missing (current version).
+    if (reader.error() == Code::kNoSuchVersion && !version.empty()) {
+      auto marker = ctx.layer.get_object_info(bucket, key, version, true);
+      if (marker && marker->delete_marker) {
+        return ApiError(Code::kInvalidRequest,
+                        "The source of a copy request may not specifically refer to a delete "
+                        "marker by version id.");
+      }
+    }
+    return reader.error();
+  }
+  if (!version.empty()) {
+    ctx.response().add_header("x-amz-copy-source-version-id", version);
+  }
   const object::ObjectInfo& info = (*reader)->info();
   Code cond = EvaluateConditions(ReadCopySourceConditions(ctx.req), info.etag, info.mod_time_ns,
                                  /*copy=*/true);
@@ -72,8 +91,15 @@ ApiError CopyObject(OpContext& ctx) {
     return ApiError(Code::kInvalidArgument, "Unknown tagging directive.");
   }
   const bool replace_tags = tagging_directive == "REPLACE";
+  // Onto itself: the current version's metadata is rewritten in place, unless the bucket
+  // keeps versions (then the copy is a new version, as AWS makes it).
   const bool self = src.bucket == ctx.res.bucket && src.key == ctx.res.key;
-  if (self && !replace && !replace_tags && !ctx.req.has_header("x-amz-storage-class")) {
+  const bool self_in_place = self && src.is_latest && !VersioningConfigured(ctx);
+  // Copying a version named by id over its key restores it (AWS's documented way).
+  const bool named_version =
+      ctx.header("x-amz-copy-source").find("?versionId=") != std::string_view::npos;
+  if (self && !replace && !replace_tags && !ctx.req.has_header("x-amz-storage-class") &&
+      !(named_version && VersioningConfigured(ctx))) {
     return ApiError(Code::kInvalidRequest, kIllegalSelfCopy);
   }
   if (src.size > kMaxSinglePutSize) {
@@ -103,7 +129,7 @@ ApiError CopyObject(OpContext& ctx) {
   FS_S3_RETURN_IF_ERROR(
       ReadWritePrecondition(ctx.req, /*allow_if_none_match=*/true, options.precondition));
   Result<object::ObjectInfo> info;
-  if (self) {
+  if (self_in_place) {
     reader.reset();  // drops the source's read lock: the update takes the key's write lock
     info = ctx.layer.update_object_metadata(ctx.res.bucket, ctx.res.key, options);
   } else {
@@ -115,6 +141,7 @@ ApiError CopyObject(OpContext& ctx) {
   }
   if (!info) return info.error();
   AddChecksumHeader(ctx, info->checksum_algo, info->checksum_b64);
+  AddVersionIdHeader(ctx, info->version_id);
   return SendXml(ctx, 200, CopyResultXml(info->etag, info->mod_time_ns, /*part=*/false));
 }
 

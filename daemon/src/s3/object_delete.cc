@@ -11,12 +11,22 @@
 namespace flashstor::s3 {
 
 ApiError DeleteObject(OpContext& ctx) {
-  std::string_view version = ctx.param_value("versionId");
-  if (!version.empty() && version != "null") return Code::kNoSuchVersion;
-  object::WritePrecondition precondition;
+  if (ctx.req.has_header("x-amz-mfa")) {
+    return ApiError(Code::kNotImplemented, "MFA delete is not implemented.");
+  }
+  const http::QueryParam* version = ctx.param("versionId");
+  if (version != nullptr && version->value.empty()) {
+    return ApiError(Code::kInvalidArgument, "Version id cannot be the empty string");
+  }
+  object::DeleteOptions options;
   FS_S3_RETURN_IF_ERROR(
-      ReadWritePrecondition(ctx.req, /*allow_if_none_match=*/false, precondition));
-  FS_S3_RETURN_IF_ERROR(ctx.layer.delete_object(ctx.res.bucket, ctx.res.key, precondition));
+      ReadWritePrecondition(ctx.req, /*allow_if_none_match=*/false, options.precondition));
+  if (version != nullptr) options.version_id = std::string(version->value);
+  Result<object::DeleteResult> done =
+      ctx.layer.delete_object_version(ctx.res.bucket, ctx.res.key, options);
+  if (!done) return done.error();
+  if (done->delete_marker) ctx.response().add_header("x-amz-delete-marker", "true");
+  AddVersionIdHeader(ctx, done->version_id);
   return SendEmpty(ctx, 204);
 }
 
@@ -36,13 +46,17 @@ ApiError DeleteObjects(OpContext& ctx) {
   outcomes.reserve(request->objects.size());
   for (DeleteRequest::Entry& entry : request->objects) {
     DeleteOutcome out;
-    if (!entry.version_id.empty() && entry.version_id != "null") {
-      out.error = Code::kNoSuchVersion;
-    } else {
-      // <ETag> in the entry: a conditional delete of that key (If-Match).
-      object::WritePrecondition precondition;
-      precondition.if_match = std::move(entry.etag);
-      out.error = ctx.layer.delete_object(ctx.res.bucket, entry.key, precondition);
+    object::DeleteOptions options;
+    // <ETag> in the entry: a conditional delete of that key (If-Match).
+    options.precondition.if_match = std::move(entry.etag);
+    options.version_id = entry.version_id;
+    Result<object::DeleteResult> done =
+        ctx.layer.delete_object_version(ctx.res.bucket, entry.key, options);
+    if (!done) {
+      out.error = done.error();
+    } else if (done->delete_marker) {
+      out.delete_marker = true;
+      out.delete_marker_version_id = done->version_id;
     }
     out.key = std::move(entry.key);
     out.version_id = std::move(entry.version_id);

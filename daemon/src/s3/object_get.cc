@@ -130,19 +130,30 @@ ApiError GetObject(OpContext& ctx) {
                       "Cannot specify both Range header and partNumber query parameter.");
     }
   }
+  const http::QueryParam* version_param = ctx.param("versionId");
+  const std::string_view version_id = version_param != nullptr ? version_param->value : "";
+  if (version_param != nullptr && version_id.empty()) {
+    return ApiError(Code::kInvalidArgument, "Version id cannot be the empty string");
+  }
   std::unique_ptr<object::ObjectReader> reader;
   object::ObjectInfo head_info;
   if (head) {
-    Result<object::ObjectInfo> info = ctx.layer.get_object_info(ctx.res.bucket, ctx.res.key);
-    if (!info) return info.error();
+    Result<object::ObjectInfo> info =
+        ctx.layer.get_object_info(ctx.res.bucket, ctx.res.key, version_id);
+    if (!info) return DeleteMarkerAnswer(ctx, info.error(), version_id);
+    if (info->delete_marker) return DeleteMarkerAnswer(ctx, Code::kNoSuchVersion, version_id);
     head_info = std::move(*info);
   } else {
     Result<std::unique_ptr<object::ObjectReader>> r =
-        ctx.layer.open_object(ctx.res.bucket, ctx.res.key);
-    if (!r) return r.error();
+        ctx.layer.open_object(ctx.res.bucket, ctx.res.key, version_id);
+    if (!r) return DeleteMarkerAnswer(ctx, r.error(), version_id);
     reader = std::move(*r);
   }
   const object::ObjectInfo& info = head ? head_info : reader->info();
+  // A version named by the request is always echoed ("null" included).
+  AddVersionIdHeader(ctx, info.version_id.empty() && version_param != nullptr
+                              ? std::string_view("null")
+                              : std::string_view(info.version_id));
   http::ResponseWriter& resp = ctx.response();
   const std::string etag = QuoteEtag(info.etag);
   const std::string modified = FormatHttpDate(info.mod_time_ns);

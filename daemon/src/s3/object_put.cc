@@ -72,6 +72,7 @@ ApiError PutObject(OpContext& ctx) {
       ctx.layer.put_object(ctx.res.bucket, ctx.res.key, body, ctx.body_length, options);
   if (!info) return info.error();
   ctx.response().add_header("ETag", QuoteEtag(info->etag));
+  AddVersionIdHeader(ctx, info->version_id);
   AddChecksumHeader(ctx, body.checksum_algo(), body.checksum_b64());
   AddExpirationHeader(ctx, *info);
   return SendEmpty(ctx, 200);

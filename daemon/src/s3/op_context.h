@@ -77,12 +77,23 @@ void AddChecksumHeader(OpContext& ctx, hash::ChecksumAlgo algo, std::string_view
 // source and checks x-amz-copy-source-if-* against it (kPreconditionFailed).
 ApiError OpenCopySource(OpContext& ctx, std::unique_ptr<object::ObjectReader>& out);
 
+// Versioning (versioning_ops.cc). VersioningConfigured: the bucket's versioning was ever
+// enabled (its answers carry version ids). AddVersionIdHeader: x-amz-version-id, when the
+// id is not empty. DeleteMarkerAnswer: the error for a GET/HEAD that found no object
+// (`missing`): when the version it names (or the current one) is a delete marker, AWS's
+// answer with x-amz-delete-marker (404 NoSuchKey, or 405 by version id).
+bool VersioningConfigured(OpContext& ctx);
+void AddVersionIdHeader(OpContext& ctx, std::string_view version_id);
+ApiError DeleteMarkerAnswer(OpContext& ctx, Status missing, std::string_view version_id);
+
 // Operations, one family per file.
 ApiError ListBuckets(OpContext& ctx);
 ApiError CreateBucket(OpContext& ctx);
 ApiError HeadBucket(OpContext& ctx);
 ApiError DeleteBucket(OpContext& ctx);
 ApiError GetBucketLocation(OpContext& ctx);
+ApiError GetBucketVersioning(OpContext& ctx);
+ApiError PutBucketVersioning(OpContext& ctx);
 ApiError GetBucketAcl(OpContext& ctx);
 ApiError PutBucketAcl(OpContext& ctx);
 

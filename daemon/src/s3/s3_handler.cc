@@ -67,7 +67,8 @@ constexpr std::array<OpHandler, static_cast<size_t>(OpId::kCount)> MakeDispatch(
   set(OpId::kHeadBucket, HeadBucket);
   set(OpId::kDeleteBucket, DeleteBucket);
   set(OpId::kGetBucketLocation, GetBucketLocation);
-  set(OpId::kGetBucketVersioning, DefaultConfigOp<VersioningXml>);
+  set(OpId::kGetBucketVersioning, GetBucketVersioning);
+  set(OpId::kPutBucketVersioning, PutBucketVersioning);
   set(OpId::kGetBucketAcl, GetBucketAcl);
   set(OpId::kPutBucketAcl, PutBucketAcl);
   set(OpId::kGetBucketPolicy, GetBucketPolicy);

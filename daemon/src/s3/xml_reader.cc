@@ -123,6 +123,21 @@ Result<DeleteRequest> ParseDeleteObjects(std::string_view xml) {
   return req;
 }
 
+Result<std::string> ParseVersioningConfiguration(std::string_view xml) {
+  pugi::xml_document doc;
+  if (!Load(doc, xml)) return Err(Code::kMalformedXml);
+  pugi::xml_node root = Root(doc, "VersioningConfiguration");
+  if (!root) return Err(Code::kMalformedXml);
+  std::string_view mfa = TrimWs(Text(Child(root, "MfaDelete")));
+  if (mfa == "Enabled") return Err(Code::kNotImplemented, "MFA delete is not implemented.");
+  if (!mfa.empty() && mfa != "Disabled") return Err(Code::kMalformedXml);
+  std::string_view status = TrimWs(Text(Child(root, "Status")));
+  if (!status.empty() && status != "Enabled" && status != "Suspended") {
+    return Err(Code::kMalformedXml);
+  }
+  return std::string(status);
+}
+
 Result<std::string> ParseCreateBucketConfiguration(std::string_view xml) {
   if (TrimWs(xml).empty()) return std::string();
   pugi::xml_document doc;

@@ -70,15 +70,24 @@ void AddOwner(pugi::xml_node parent, const char* name, const Owner& owner) {
   Add(o, "DisplayName", owner.display_name);
 }
 
-// One listed object: <Contents>, or (as_version) a <Version> of a never-versioned bucket,
-// which adds VersionId "null" and IsLatest.
+// One listed object: <Contents>, or (as_version) a <Version> (or <DeleteMarker>) with its
+// VersionId ("null" for the null version) and IsLatest.
 void AddContents(pugi::xml_node root, const object::ObjectInfo& info, bool url, bool owner_too,
                  const Owner& owner, bool as_version = false) {
+  if (as_version && info.delete_marker) {
+    pugi::xml_node m = root.append_child("DeleteMarker");
+    Add(m, "Key", Enc(info.key, url));
+    Add(m, "VersionId", info.version_id.empty() ? "null" : info.version_id);
+    AddBool(m, "IsLatest", info.is_latest);
+    Add(m, "LastModified", FormatIso8601(info.mod_time_ns));
+    AddOwner(m, "Owner", owner);
+    return;
+  }
   pugi::xml_node c = root.append_child(as_version ? "Version" : "Contents");
   Add(c, "Key", Enc(info.key, url));
   if (as_version) {
-    Add(c, "VersionId", "null");
-    AddBool(c, "IsLatest", true);
+    Add(c, "VersionId", info.version_id.empty() ? "null" : info.version_id);
+    AddBool(c, "IsLatest", info.is_latest);
   }
   Add(c, "LastModified", FormatIso8601(info.mod_time_ns));
   Add(c, "ETag", QuoteEtag(info.etag));
@@ -191,7 +200,8 @@ std::string ListObjectVersionsXml(const ListObjectsParams& p, const object::List
   Add(root, "VersionIdMarker", p.version_id_marker);
   if (r.truncated) {
     Add(root, "NextKeyMarker", Enc(r.next_marker, url));
-    Add(root, "NextVersionIdMarker", "null");
+    Add(root, "NextVersionIdMarker",
+        r.next_version_id_marker.empty() ? "null" : r.next_version_id_marker);
   }
   Add(root, "MaxKeys", p.max_keys);
   if (!p.delimiter.empty()) Add(root, "Delimiter", Enc(p.delimiter, url));
@@ -211,6 +221,13 @@ std::string LocationXml(std::string_view region) {
 
 std::string VersioningXml() {
   return EmptyDocument("VersioningConfiguration");
+}
+
+std::string VersioningXml(std::string_view status) {
+  if (status.empty()) return VersioningXml();
+  pugi::xml_document doc;
+  Add(Begin(doc, "VersioningConfiguration"), "Status", status);
+  return Save(doc);
 }
 
 std::string EmptyTaggingXml() {
@@ -407,6 +424,12 @@ std::string DeleteResultXml(std::span<const DeleteOutcome> outcomes, bool quiet)
       pugi::xml_node n = root.append_child("Deleted");
       Add(n, "Key", o.key);
       if (!o.version_id.empty()) Add(n, "VersionId", o.version_id);
+      if (o.delete_marker) {
+        AddBool(n, "DeleteMarker", true);
+        if (!o.delete_marker_version_id.empty()) {
+          Add(n, "DeleteMarkerVersionId", o.delete_marker_version_id);
+        }
+      }
       continue;
     }
     pugi::xml_node n = root.append_child("Error");

@@ -246,7 +246,7 @@ void test_malformed_records_refused(void**) {
   }
   // More versions than a file may keep.
   std::string many;
-  for (size_t i = 0; i <= kMaxKeptVersions; ++i) many += Field(1, VersionFields(Full()));
+  for (size_t i = 0; i <= kMaxFileVersions; ++i) many += Field(1, VersionFields(Full()));
   assert_int_equal(DecodeCode(File(many)), Code::kCorrupt);
   // A tail that does not add up.
   assert_int_equal(DecodeCode(File(Field(1, good), "ab")), Code::kCorrupt);

@@ -93,7 +93,7 @@ void test_kept_versions_round_trip(void**) {
   assert_int_equal(DecodeMetaVersions(raw + "x").error().code(), Code::kCorrupt);
   assert_int_equal(DecodeMetaVersions(raw.substr(0, raw.size() - 1)).error().code(),
                    Code::kCorrupt);
-  MetaVersions many(kMaxKeptVersions + 1, dir);
+  MetaVersions many(kMaxFileVersions + 1, dir);
   assert_int_equal(DecodeMetaVersions(EncodeMetaVersions(many)).error().code(), Code::kCorrupt);
 }
 

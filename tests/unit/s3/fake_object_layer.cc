@@ -135,8 +135,11 @@ Result<object::ObjectInfo> FakeObjectLayer::put_object(std::string_view bucket,
 }
 
 Result<object::ObjectInfo> FakeObjectLayer::get_object_info(std::string_view bucket,
-                                                            std::string_view key) {
+                                                            std::string_view key,
+                                                            std::string_view version_id,
+                                                            bool /*current_marker_ok*/) {
   if (!buckets_.contains(bucket)) return Err(Code::kNoSuchBucket);
+  if (!version_id.empty() && version_id != "null") return Err(Code::kNoSuchVersion);
   auto it = objects_.find({std::string(bucket), std::string(key)});
   if (it == objects_.end()) return Err(Code::kNoSuchKey);
   return it->second.info;
@@ -167,9 +170,10 @@ class FakeReader final : public object::ObjectReader {
 };
 }  // namespace
 
-Result<std::unique_ptr<object::ObjectReader>> FakeObjectLayer::open_object(std::string_view bucket,
-                                                                           std::string_view key) {
+Result<std::unique_ptr<object::ObjectReader>> FakeObjectLayer::open_object(
+    std::string_view bucket, std::string_view key, std::string_view version_id) {
   if (!buckets_.contains(bucket)) return Err(Code::kNoSuchBucket);
+  if (!version_id.empty() && version_id != "null") return Err(Code::kNoSuchVersion);
   auto it = objects_.find({std::string(bucket), std::string(key)});
   if (it == objects_.end()) return Err(Code::kNoSuchKey);
   return std::make_unique<FakeReader>(it->second.info, it->second.data);
@@ -181,6 +185,17 @@ Status FakeObjectLayer::delete_object(std::string_view bucket, std::string_view 
   FS_RETURN_IF_ERROR(check_precondition(bucket, key, precondition));
   objects_.erase({std::string(bucket), std::string(key)});
   return {};
+}
+
+Result<object::DeleteResult> FakeObjectLayer::delete_object_version(
+    std::string_view bucket, std::string_view key, const object::DeleteOptions& options) {
+  if (!options.version_id.empty() && options.version_id != "null") {
+    return object::DeleteResult{false, options.version_id};  // no such version: nothing to do
+  }
+  if (Status st = delete_object(bucket, key, options.precondition); !st.ok()) {
+    return std::unexpected(st);
+  }
+  return object::DeleteResult{};
 }
 
 Result<object::ObjectInfo> FakeObjectLayer::update_object_metadata(

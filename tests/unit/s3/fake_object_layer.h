@@ -28,10 +28,14 @@ class FakeObjectLayer final : public object::ObjectLayer {
   Result<object::ObjectInfo> put_object(std::string_view bucket, std::string_view key,
                                         hash::HashingSource& body, int64_t size,
                                         const object::PutOptions& options) override;
-  Result<object::ObjectInfo> get_object_info(std::string_view bucket,
-                                             std::string_view key) override;
-  Result<std::unique_ptr<object::ObjectReader>> open_object(std::string_view bucket,
-                                                            std::string_view key) override;
+  Result<object::ObjectInfo> get_object_info(std::string_view bucket, std::string_view key,
+                                             std::string_view version_id = {},
+                                             bool current_marker_ok = false) override;
+  Result<std::unique_ptr<object::ObjectReader>> open_object(
+      std::string_view bucket, std::string_view key, std::string_view version_id = {}) override;
+  // Only unversioned deletes (the fake keeps one version per key).
+  Result<object::DeleteResult> delete_object_version(std::string_view bucket, std::string_view key,
+                                                     const object::DeleteOptions& options) override;
   Status delete_object(std::string_view bucket, std::string_view key,
                        const object::WritePrecondition& precondition = {}) override;
   Result<object::ObjectInfo> update_object_metadata(std::string_view bucket, std::string_view key,

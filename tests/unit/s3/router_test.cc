@@ -92,7 +92,8 @@ void test_unsupported_subresources(void** state) {
   using enum ResourceKind;
   assert_true(RouteName(Method::kPut, kBucket, {{"tagging", ""}}) == "PutBucketTagging");
   assert_true(RouteName(Method::kDelete, kBucket, {{"tagging", ""}}) == "DeleteBucketTagging");
-  assert_true(RouteName(Method::kPut, kBucket, {{"versioning", ""}}) == "NotImplemented");
+  assert_true(RouteName(Method::kPut, kBucket, {{"versioning", ""}}) == "PutBucketVersioning");
+  assert_true(RouteName(Method::kPut, kBucket, {{"object-lock", ""}}) == "NotImplemented");
   assert_true(RouteName(Method::kPut, kBucket, {{"acl", ""}}) == "PutBucketAcl");
   assert_true(RouteName(Method::kDelete, kBucket, {{"policy", ""}}) == "DeleteBucketPolicy");
   assert_true(RouteName(Method::kPut, kBucket, {{"policy", ""}}) == "PutBucketPolicy");

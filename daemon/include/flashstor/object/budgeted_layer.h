@@ -25,8 +25,8 @@ class BudgetedLayer final : public ForwardingLayer {
   Result<ObjectInfo> put_object(std::string_view bucket, std::string_view key,
                                 hash::HashingSource& body, int64_t size,
                                 const PutOptions& options) override;
-  Result<std::unique_ptr<ObjectReader>> open_object(std::string_view bucket,
-                                                    std::string_view key) override;
+  Result<std::unique_ptr<ObjectReader>> open_object(std::string_view bucket, std::string_view key,
+                                                    std::string_view version_id = {}) override;
   Result<PartInfo> put_object_part(std::string_view bucket, std::string_view key,
                                    std::string_view upload_id, int part_number,
                                    hash::HashingSource& body, int64_t size) override;

@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "flashstor/common/status.h"
 #include "flashstor/object/object_metadata.h"
@@ -14,6 +15,8 @@ struct ListEntry {
   std::string key;  // object key, or a prefix ending with the delimiter
   bool is_prefix = false;
   ObjectMeta meta;  // objects only: no inline data, parts, user metadata or tags
+  // A walk of all versions: the key's versions (LiveVersions), newest first; meta is empty.
+  std::vector<ObjectMeta> versions;
 };
 
 class EntryStream {

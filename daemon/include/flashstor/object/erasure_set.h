@@ -64,6 +64,7 @@ inline constexpr int kMaxPartNumber = 10000;
 namespace internal {
 struct WrittenData;
 struct PartQuorum;
+struct VersionKey;
 }  // namespace internal
 
 struct EngineCounters {
@@ -106,10 +107,18 @@ class ErasureSet {
   // Creates the bucket's volume on drives that lack it when a quorum has it.
   int heal_bucket(std::string_view bucket);
 
+  // versioning: the bucket's state (ErasureSets looks it up), for this and the other writes.
   Result<ObjectInfo> put_object(std::string_view bucket, std::string_view key,
-                                hash::HashingSource& body, int64_t size, const PutOptions& opt);
-  Result<ObjectInfo> get_object_info(std::string_view bucket, std::string_view key);
-  Result<std::unique_ptr<ObjectReader>> open_object(std::string_view bucket, std::string_view key);
+                                hash::HashingSource& body, int64_t size, const PutOptions& opt,
+                                VersioningState versioning = VersioningState::kUnversioned);
+  Result<ObjectInfo> get_object_info(std::string_view bucket, std::string_view key,
+                                     std::string_view version_id = {},
+                                     bool current_marker_ok = false);
+  Result<std::unique_ptr<ObjectReader>> open_object(std::string_view bucket, std::string_view key,
+                                                    std::string_view version_id = {});
+  Result<DeleteResult> delete_object_version(std::string_view bucket, std::string_view key,
+                                             const DeleteOptions& options,
+                                             VersioningState versioning);
   Status delete_object(std::string_view bucket, std::string_view key,
                        const WritePrecondition& precondition = {});
   Result<ObjectInfo> update_object_metadata(std::string_view bucket, std::string_view key,
@@ -124,10 +133,10 @@ class ErasureSet {
                                    hash::HashingSource& body, int64_t size);
   Result<ListPartsResult> list_parts(std::string_view bucket, std::string_view key,
                                      std::string_view upload_id, int part_marker, int max_parts);
-  Result<ObjectInfo> complete_multipart_upload(std::string_view bucket, std::string_view key,
-                                               std::string_view upload_id,
-                                               const std::vector<CompletePart>& parts,
-                                               const WritePrecondition& precondition = {});
+  Result<ObjectInfo> complete_multipart_upload(
+      std::string_view bucket, std::string_view key, std::string_view upload_id,
+      const std::vector<CompletePart>& parts, const WritePrecondition& precondition = {},
+      VersioningState versioning = VersioningState::kUnversioned);
   Status abort_multipart_upload(std::string_view bucket, std::string_view key,
                                 std::string_view upload_id);
   // This set's uploads in bucket with key >= key_marker (upload id > upload_id_marker when
@@ -142,7 +151,7 @@ class ErasureSet {
   // Sorted merge of the drives' walks (see list_merge.h).
   Result<std::unique_ptr<EntryStream>> walk(std::string_view bucket,
                                             const storage::WalkOptions& options,
-                                            bool any_version = false);
+                                            bool any_version = false, bool all_versions = false);
 
   // sweep: reached by a walk of the bucket (admin bucket heal, the scanner) rather than
   // named by the caller; data dirs of a key without metadata then wait out the grace period.
@@ -161,7 +170,18 @@ class ErasureSet {
 
  private:
   ErasureInfo new_erasure(std::string_view key, std::string_view storage_class) const;
-  Result<MetaQuorum> read_meta(std::string_view bucket, std::string_view key, bool queue_heal);
+  // version_id: that version (kNoSuchVersion); empty: the current one, which may be a
+  // delete marker (kNoSuchKey: the key has no version).
+  Result<MetaQuorum> read_meta(std::string_view bucket, std::string_view key, bool queue_heal,
+                               std::string_view version_id = {});
+  // Call under the key's write lock, before a commit that adds a version with id new_id
+  // (replacing the key's version of that id, if any): the versions that stay behind it.
+  // kInvalidRequest past kMaxVersions; a key that cannot be read fails the write, unless the
+  // bucket never had versioning (the new version then replaces whatever the drives hold).
+  Result<std::vector<internal::VersionKey>> versions_to_keep(std::string_view bucket,
+                                                             std::string_view key,
+                                                             std::string_view new_id,
+                                                             VersioningState versioning);
   Status commit(const CommitPlan& plan);
   // Call under the key's write lock: Ok when the precondition holds for the key's current
   // object; kPreconditionFailed, kNoSuchKey (If-Match on an absent key) or a read error.

@@ -79,9 +79,13 @@ class ErasureSets final : public ObjectLayer {
   Result<ObjectInfo> put_object(std::string_view bucket, std::string_view key,
                                 hash::HashingSource& body, int64_t size,
                                 const PutOptions& options) override;
-  Result<ObjectInfo> get_object_info(std::string_view bucket, std::string_view key) override;
-  Result<std::unique_ptr<ObjectReader>> open_object(std::string_view bucket,
-                                                    std::string_view key) override;
+  Result<ObjectInfo> get_object_info(std::string_view bucket, std::string_view key,
+                                     std::string_view version_id = {},
+                                     bool current_marker_ok = false) override;
+  Result<std::unique_ptr<ObjectReader>> open_object(std::string_view bucket, std::string_view key,
+                                                    std::string_view version_id = {}) override;
+  Result<DeleteResult> delete_object_version(std::string_view bucket, std::string_view key,
+                                             const DeleteOptions& options) override;
   Status delete_object(std::string_view bucket, std::string_view key,
                        const WritePrecondition& precondition = {}) override;
   Result<ObjectInfo> update_object_metadata(std::string_view bucket, std::string_view key,
@@ -121,6 +125,8 @@ class ErasureSets final : public ObjectLayer {
   void take_drive_events();  // drives that rejoined: count them, refill replacements
   void scan_loop();
   bool sleep_for(double seconds);  // false when stopping
+  // The bucket's versioning state (cached settings); kNoSuchBucket.
+  Result<VersioningState> versioning_of(std::string_view bucket);
 
   EngineConfig config_;
   std::vector<std::shared_ptr<storage::StorageApi>> drives_;

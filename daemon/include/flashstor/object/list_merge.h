@@ -19,8 +19,11 @@ namespace flashstor::object {
 // fails counts as offline from then on; the stream fails only when every walker has failed.
 // any_version (the scanner): also report keys without a quorum version (newest metadata,
 // possibly empty), so heal can clean them up.
+// all_versions (ListObjectVersions): each key with its versions (ListEntry::versions), also
+// when the current one is a delete marker (otherwise such a key is not listed).
 std::unique_ptr<EntryStream> MergeDriveWalks(std::vector<std::unique_ptr<storage::Walker>> walks,
-                                             int min_write_quorum, bool any_version = false);
+                                             int min_write_quorum, bool any_version = false,
+                                             bool all_versions = false);
 
 // k-way merge of sorted streams with distinct object keys (sets); equal prefixes collapse.
 std::unique_ptr<EntryStream> MergeStreams(std::vector<std::unique_ptr<EntryStream>> streams);
@@ -29,5 +32,12 @@ std::unique_ptr<EntryStream> MergeStreams(std::vector<std::unique_ptr<EntryStrea
 // the delimiter is "/"). Other delimiters are applied here over the recursive walk.
 Result<ListResult> BuildListPage(EntryStream& stream, std::string_view bucket,
                                  const ListOptions& options);
+
+// The walk's start_after for a versions page: before options.start_after when a version id
+// marker resumes inside that key (BuildVersionsPage skips what comes before).
+std::string VersionsWalkStart(const ListOptions& options);
+// A ListObjectVersions page from an all_versions stream.
+Result<ListResult> BuildVersionsPage(EntryStream& stream, std::string_view bucket,
+                                     const ListOptions& options);
 
 }  // namespace flashstor::object

@@ -7,7 +7,7 @@
 //     storage_api.h's kMetaPreambleSize / kMetaRecordsLenOffset name the same bytes, so a
 //     walk reads the preamble and the records and never the inline data.
 //   records: fields, each = varint tag, varint length, value. At the top level tag 1 is one
-//     version (a nested record), current first, at most kMaxKeptVersions.
+//     version (a nested record), newest first, at most kMaxFileVersions.
 //   tail: each version's inline shard bytes in version order (its field inline_size).
 // Values: unsigned integers as a LEB128 varint filling the field exactly, signed ones
 // zigzag-encoded, booleans 0/1, strings raw, records nested fields. A field a record lacks

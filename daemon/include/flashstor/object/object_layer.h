@@ -64,6 +64,8 @@ struct ObjectInfo {
   std::string checksum_b64;     // whole object, or composite "<b64>-N" for multipart
   std::vector<PartInfo> parts;  // for multipart objects (size per part), empty otherwise
   Metadata tags;                // object tags (S3 tagging), in the order they were given
+  bool delete_marker = false;   // a delete marker (versioned buckets): no data
+  bool is_latest = true;        // the key's current version (version listings)
 };
 
 // A conditional write or delete (AWS conditional requests). The object layer evaluates it
@@ -92,6 +94,21 @@ struct PutOptions {
   Metadata tags;
 };
 
+// A delete as versioning sees it (delete_object_version).
+struct DeleteOptions {
+  WritePrecondition precondition;
+  // The version to remove for good (a delete marker too). Empty: the bucket's versioning
+  // state decides -- Enabled: a delete marker with a fresh id hides the current version;
+  // Suspended: a delete marker becomes the "null" version (replacing the null one);
+  // never configured: the object is removed.
+  std::string version_id;
+};
+
+struct DeleteResult {
+  bool delete_marker = false;  // a marker was added, or the version removed was one
+  std::string version_id;      // of the marker added or the version removed
+};
+
 // Pull-based reader of one object's bytes (or a range of them).
 class ObjectReader : public DataSource {
  public:
@@ -106,13 +123,19 @@ struct ListOptions {
   std::string delimiter;    // "" or a delimiter string (usually "/")
   std::string start_after;  // exclusive: V1 marker, V2 start-after / continuation token
   int max_keys = 1000;      // 0..1000
+  // ListObjectVersions: every version of each key (delete markers too), newest first;
+  // start_after is then the key marker, and version_id_marker (with it) resumes inside
+  // that key, after the version of that id. max_keys counts versions and prefixes.
+  bool versions = false;
+  std::string version_id_marker;
 };
 
 struct ListResult {
   std::vector<ObjectInfo> objects;  // sorted by key (UTF-8 byte order)
   std::vector<std::string> common_prefixes;
   bool truncated = false;
-  std::string next_marker;  // last key or prefix returned, when truncated
+  std::string next_marker;             // last key or prefix returned, when truncated
+  std::string next_version_id_marker;  // versions: of the last version returned ("null")
 };
 
 struct MultipartUpload {
@@ -179,20 +202,37 @@ class ObjectLayer {
 
   // Streams body to EOF (body verifies its digests at EOF), commits atomically with write
   // quorum. size is the announced length or -1 when unknown. ETag = body.md5_hex().
+  // Writes (put, copy, complete) follow the bucket's versioning state: Enabled adds a
+  // version with a fresh id (ObjectInfo::version_id), otherwise the "null" version is
+  // replaced and the key's other versions stay.
   virtual Result<ObjectInfo> put_object(std::string_view bucket, std::string_view key,
                                         hash::HashingSource& body, int64_t size,
                                         const PutOptions& options) = 0;
   // Metadata only (HEAD). kNoSuchKey / kNoSuchBucket.
-  virtual Result<ObjectInfo> get_object_info(std::string_view bucket, std::string_view key) = 0;
+  // version_id: that version ("null" included; kNoSuchVersion when absent, a delete marker
+  // is returned as such); empty: the current version, kNoSuchKey when it is a delete
+  // marker unless current_marker_ok (then the marker is returned: the S3 layer's 404 names
+  // it in x-amz-delete-marker and x-amz-version-id).
+  virtual Result<ObjectInfo> get_object_info(std::string_view bucket, std::string_view key,
+                                             std::string_view version_id = {},
+                                             bool current_marker_ok = false) = 0;
   // Opens the object for reading; info() is already loaded. The reader holds the key's read
   // lock until it has returned the last byte of its range (or is destroyed): writers of the
   // key wait for it, so callers must not write the same key while holding a reader.
+  // version_id as for get_object_info; a delete marker cannot be opened: kNoSuchKey (the
+  // current version) or kNoSuchVersion (by id; get_object_info tells it is a marker).
   virtual Result<std::unique_ptr<ObjectReader>> open_object(std::string_view bucket,
-                                                            std::string_view key) = 0;
+                                                            std::string_view key,
+                                                            std::string_view version_id = {}) = 0;
   // Removes an object; deleting a missing key is not an error (S3 semantics) unless the
   // precondition asks for it to exist (kNoSuchKey).
   virtual Status delete_object(std::string_view bucket, std::string_view key,
                                const WritePrecondition& precondition = {}) = 0;
+  // A delete as versioning sees it (DeleteOptions). Removing a version that does not exist
+  // is not an error (S3 semantics). kInvalidArgument: a version id that no version can
+  // have (AWS: "Invalid version id specified").
+  virtual Result<DeleteResult> delete_object_version(std::string_view bucket, std::string_view key,
+                                                     const DeleteOptions& options) = 0;
   // Replaces stored metadata without rewriting data (copy onto itself with REPLACE).
   virtual Result<ObjectInfo> update_object_metadata(std::string_view bucket, std::string_view key,
                                                     const PutOptions& options) = 0;

@@ -67,11 +67,17 @@ struct ObjectMeta {
   bool operator==(const ObjectMeta&) const = default;
 };
 
-// One drive's metadata file: its versions, current first. Normally just one; a commit keeps the
-// versions the drive held before behind the new one until the new one is on a write
-// quorum (ErasureSet::commit), so an interrupted commit can always fall back to them.
+// One drive's metadata file: its versions, newest first. In a bucket that never had
+// versioning just the "null" one; with versioning every version of the key (delete markers
+// included). A commit that replaces a version (the "null" one) keeps it behind the new one
+// until the new one is on a write quorum (ErasureSet::commit), so an interrupted commit can
+// always fall back to it (LiveVersions leaves such fallbacks out).
 using MetaVersions = std::vector<ObjectMeta>;
-inline constexpr size_t kMaxKeptVersions = 4;
+inline constexpr size_t kMaxKeptVersions = 4;  // the legacy JSON file's cap
+// Versions one key may have (MinIO's default); a write beyond answers kInvalidRequest.
+inline constexpr size_t kMaxVersions = 10000;
+// Versions one file may hold: the key's versions and the replaced one a commit keeps.
+inline constexpr size_t kMaxFileVersions = kMaxVersions + 1;
 
 // How much of a metadata file to decode.
 enum class MetaDecode {
@@ -85,7 +91,7 @@ enum class MetaDecode {
 // The %m.bin bytes (meta_codec.h).
 std::string EncodeMetaVersions(std::span<const ObjectMeta> versions);
 // A %m.bin, or a legacy %m.json (recognised by its content). kCorrupt when malformed, empty,
-// longer than kMaxKeptVersions or the inline bytes do not add up (kFull); kNotImplemented
+// longer than kMaxFileVersions or the inline bytes do not add up (kFull); kNotImplemented
 // when written by a newer major format version.
 Result<MetaVersions> DecodeMetaVersions(std::string_view raw, MetaDecode mode = MetaDecode::kFull);
 

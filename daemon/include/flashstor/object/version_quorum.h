@@ -16,7 +16,9 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <span>
+#include <vector>
 
 #include "flashstor/object/object_metadata.h"
 
@@ -33,7 +35,21 @@ struct VersionPick {
 
 // drives[d]: drive d's versions (empty: known absent), or nullptr when unknown.
 // min_write_quorum: the smallest write quorum a version in this set can have.
-VersionPick PickVersion(std::span<const MetaVersions* const> drives, int min_write_quorum);
+// wanted (optional): only versions it accepts are candidates (a GET by version id).
+VersionPick PickVersion(std::span<const MetaVersions* const> drives, int min_write_quorum,
+                        const std::function<bool(const ObjectMeta&)>& wanted = {});
+
+// A version in one drive's list.
+struct VersionRef {
+  size_t drive = 0;
+  size_t slot = 0;
+};
+
+// The key's versions, newest first: every version held by at least k drives (its
+// erasure.data), and of several with one version id (a replaced "null" version an
+// interrupted commit kept behind the new one) only the newest. Dangling versions and the
+// fallbacks a commit keeps until it reaches its quorum are left out.
+std::vector<VersionRef> LiveVersions(std::span<const MetaVersions* const> drives);
 
 // Position of a version in one drive's list, or -1.
 int FindVersion(const MetaVersions& versions, const ObjectMeta& version);

@@ -34,6 +34,7 @@ enum class ErrorId : uint16_t {
   kBadRequest,                         // too many tags; a preflight without Origin
   kCorsForbidden,                      // a CORS preflight no rule allows (AccessForbidden)
   kMalformedPolicy,                    // a bucket policy document refused
+  kInvalidBucketState,                 // e.g. suspending versioning under object lock
   kLast,                               // sentinel, not an error
 };
 

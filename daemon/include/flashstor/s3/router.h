@@ -22,6 +22,7 @@ enum class OpId : uint8_t {
   kDeleteBucket,
   kGetBucketLocation,
   kGetBucketVersioning,
+  kPutBucketVersioning,
   kGetBucketAcl,
   kPutBucketAcl,
   kGetBucketPolicy,

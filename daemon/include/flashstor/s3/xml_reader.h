@@ -37,6 +37,10 @@ struct DeleteRequest {
 };
 Result<DeleteRequest> ParseDeleteObjects(std::string_view xml);
 
+// VersioningConfiguration: Status "Enabled" / "Suspended" ("" when absent: no change);
+// kMalformedXml for another status; kNotImplemented for MfaDelete Enabled (MFA delete).
+Result<std::string> ParseVersioningConfiguration(std::string_view xml);
+
 // CreateBucketConfiguration: the LocationConstraint ("" when the body is empty or has none);
 // kNotImplemented when it holds any other element (Location, Bucket, Tags).
 Result<std::string> ParseCreateBucketConfiguration(std::string_view xml);

@@ -65,7 +65,9 @@ std::string ListObjectVersionsXml(const ListObjectsParams& p, const object::List
 
 // us-east-1 answers an empty LocationConstraint, as AWS does.
 std::string LocationXml(std::string_view region);
-std::string VersioningXml();             // empty: versioning was never enabled
+std::string VersioningXml();  // empty: versioning was never enabled
+// <VersioningConfiguration><Status>status</Status>: "Enabled" / "Suspended" ("": empty).
+std::string VersioningXml(std::string_view status);
 std::string EmptyTaggingXml();           // <Tagging><TagSet/></Tagging>: no tags
 std::string LoggingOffXml();             // <BucketLoggingStatus/>
 std::string NoNotificationsXml();        // <NotificationConfiguration/>
@@ -110,8 +112,11 @@ std::string ListMultipartUploadsXml(const ListUploadsParams& p, const object::Li
 
 struct DeleteOutcome {
   std::string key;
-  std::string version_id;
+  std::string version_id;  // as the request named it
   ApiError error;
+  // A delete marker was added (its id) or the version removed was one.
+  bool delete_marker = false;
+  std::string delete_marker_version_id;
 };
 // Quiet mode lists only the errors.
 std::string DeleteResultXml(std::span<const DeleteOutcome> outcomes, bool quiet);
