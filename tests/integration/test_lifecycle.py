@@ -198,3 +198,57 @@ def test_tag_and_size_filters(s3c, bkt):
                                 "ObjectSizeGreaterThan": 10}}}]})
     wait_for(lambda: "t/tagged" not in keys(s3c, bkt), 30, "the tagged object to expire")
     assert keys(s3c, bkt) == ["t/tagged-small", "t/untagged"]
+
+
+def test_expiration_in_a_versioned_bucket_adds_a_delete_marker(s3c, bkt):
+    s3c.put_bucket_versioning(Bucket=bkt, VersioningConfiguration={"Status": "Enabled"})
+    v1 = s3c.put_object(Bucket=bkt, Key="v/obj", Body=b"one")["VersionId"]
+    s3c.put_bucket_lifecycle_configuration(
+        Bucket=bkt, LifecycleConfiguration={"Rules": [rule("v", "v/", 1)]})
+    wait_for(lambda: keys(s3c, bkt) == [], 30, "the current version to expire")
+    versions = s3c.list_object_versions(Bucket=bkt)
+    # AWS: expiring a current version in a versioned bucket keeps it as noncurrent behind a
+    # delete marker.
+    assert [v["VersionId"] for v in versions.get("Versions", [])] == [v1]
+    markers = versions.get("DeleteMarkers", [])
+    assert len(markers) == 1 and markers[0]["IsLatest"] and markers[0]["Key"] == "v/obj"
+    assert s3c.get_object(Bucket=bkt, Key="v/obj", VersionId=v1)["Body"].read() == b"one"
+    # A pass later, the marker is still the only one (a marker is not expired again).
+    time.sleep(DAY * 2)
+    assert len(s3c.list_object_versions(Bucket=bkt).get("DeleteMarkers", [])) == 1
+
+
+def test_noncurrent_versions_expire_keeping_the_newest(s3c, bkt):
+    s3c.put_bucket_versioning(Bucket=bkt, VersioningConfiguration={"Status": "Enabled"})
+    ids = [s3c.put_object(Bucket=bkt, Key="n/obj", Body=b"v%d" % i)["VersionId"] for i in range(4)]
+    s3c.put_bucket_lifecycle_configuration(
+        Bucket=bkt, LifecycleConfiguration={"Rules": [
+            {"ID": "nc", "Filter": {"Prefix": "n/"}, "Status": "Enabled",
+             "NoncurrentVersionExpiration": {"NoncurrentDays": 1, "NewerNoncurrentVersions": 1}}]})
+
+    def version_ids():
+        return [v["VersionId"] for v in s3c.list_object_versions(Bucket=bkt).get("Versions", [])]
+    # The current version and the newest noncurrent one stay; the two older ones go.
+    wait_for(lambda: version_ids() == [ids[3], ids[2]], 30, "old noncurrent versions to expire")
+    assert s3c.get_object(Bucket=bkt, Key="n/obj")["Body"].read() == b"v3"
+    time.sleep(DAY * 2)
+    assert version_ids() == [ids[3], ids[2]]
+
+
+def test_expired_object_delete_marker_removed(s3c, bkt):
+    s3c.put_bucket_versioning(Bucket=bkt, VersioningConfiguration={"Status": "Enabled"})
+    vid = s3c.put_object(Bucket=bkt, Key="m/obj", Body=b"x")["VersionId"]
+    s3c.delete_object(Bucket=bkt, Key="m/obj")  # a marker over the version
+    s3c.put_object(Bucket=bkt, Key="m/keep", Body=b"x")
+    s3c.delete_object(Bucket=bkt, Key="m/keep")
+    s3c.delete_object(Bucket=bkt, Key="m/obj", VersionId=vid)  # now the marker stands alone
+    s3c.put_bucket_lifecycle_configuration(
+        Bucket=bkt, LifecycleConfiguration={"Rules": [
+            {"ID": "dm", "Filter": {"Prefix": "m/"}, "Status": "Enabled",
+             "Expiration": {"ExpiredObjectDeleteMarker": True}}]})
+
+    def marker_keys():
+        return sorted(m["Key"] for m in s3c.list_object_versions(Bucket=bkt).get("DeleteMarkers", []))
+    wait_for(lambda: marker_keys() == ["m/keep"], 30, "the lone delete marker to go")
+    # m/keep's marker still hides a version: it stays.
+    assert [v["Key"] for v in s3c.list_object_versions(Bucket=bkt).get("Versions", [])] == ["m/keep"]

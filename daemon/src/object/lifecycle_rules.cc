@@ -366,7 +366,7 @@ std::string LifecycleToXml(const LifecycleConfig& config) {
     }
   }
   std::ostringstream out;
-  doc.save(out, "", pugi::format_raw);
+  doc.save(out, "", pugi::format_raw | pugi::format_no_declaration);
   return out.str();
 }
 

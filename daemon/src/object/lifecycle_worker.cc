@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 
 #include "flashstor/obs/log.h"
 
@@ -41,7 +42,8 @@ void LifecycleWorker::stop() {
 }
 
 LifecycleStats LifecycleWorker::stats() const {
-  return {passes_.load(), expired_.load(), aborted_.load(), errors_.load()};
+  return {passes_.load(), expired_.load(), aborted_.load(), versions_expired_.load(),
+          errors_.load()};
 }
 
 void LifecycleWorker::loop() {
@@ -76,6 +78,7 @@ void LifecycleWorker::run_pass(int64_t now_ns) {
       continue;
     }
     run_bucket(b.name, *config, now_ns);
+    if ((*meta)->versioning_configured()) run_versions(b.name, *config, now_ns);
   }
   ++passes_;
 }
@@ -84,6 +87,11 @@ void LifecycleWorker::run_bucket(const std::string& bucket, const LifecycleConfi
                                  int64_t now_ns) {
   ListOptions opt;
   opt.max_keys = 1000;
+  // The same rules with their tag conditions dropped: a first, listing-only test.
+  const bool tag_rules = std::any_of(config.rules.begin(), config.rules.end(),
+                                     [](const auto& r) { return !r.filter.tags.empty(); });
+  LifecycleConfig without_tags = config;
+  for (auto& r : without_tags.rules) r.filter.tags.clear();
   for (;;) {
     if (stopping()) return;
     auto page = layer_.list_objects(bucket, opt);
@@ -92,8 +100,18 @@ void LifecycleWorker::run_bucket(const std::string& bucket, const LifecycleConfi
       return;
     }
     for (const ObjectInfo& o : page->objects) {
-      LifecycleObject lo{o.key, o.size, o.mod_time_ns, &o.tags};
+      // Listings leave tags out (they decode what a page shows): a rule that filters on tags
+      // reads the object's full metadata, for the keys its other conditions let through.
+      LifecycleObject lo{o.key, o.size, o.mod_time_ns, nullptr};
       auto expiry = CurrentVersionExpiry(config, lo, day_ns_);
+      if (tag_rules) {
+        auto untagged = CurrentVersionExpiry(without_tags, lo, day_ns_);
+        if (!untagged || untagged->at_ns > now_ns) continue;
+        auto full = layer_.get_object_info(bucket, o.key);
+        if (!full || full->etag != o.etag) continue;
+        lo.tags = &full->tags;
+        expiry = CurrentVersionExpiry(config, lo, day_ns_);
+      }
       if (!expiry || expiry->at_ns > now_ns) continue;
       WritePrecondition unchanged;
       unchanged.if_match = o.etag;
@@ -135,6 +153,85 @@ void LifecycleWorker::run_bucket(const std::string& bucket, const LifecycleConfi
     uo.key_marker = uploads->next_key_marker;
     uo.upload_id_marker = uploads->next_upload_id_marker;
   }
+}
+
+void LifecycleWorker::remove_version(const std::string& bucket, const ObjectInfo& version) {
+  DeleteOptions opt;
+  opt.version_id = version.version_id.empty() ? "null" : version.version_id;
+  auto r = layer_.delete_object_version(bucket, version.key, opt);
+  if (r) {
+    ++versions_expired_;
+  } else if (r.error() != Code::kNoSuchVersion && r.error() != Code::kNoSuchKey) {
+    ++errors_;
+  }
+}
+
+void LifecycleWorker::run_versions(const std::string& bucket, const LifecycleConfig& config,
+                                   int64_t now_ns) {
+  const bool wanted = std::any_of(config.rules.begin(), config.rules.end(), [](const auto& r) {
+    return r.enabled && (r.noncurrent_days != 0 || r.expired_object_delete_marker);
+  });
+  if (!wanted) return;
+  ListOptions opt;
+  opt.versions = true;
+  opt.max_keys = 1000;
+  // The key being walked: its versions come newest first, possibly across pages.
+  std::string key;
+  int64_t successor_ns = 0;  // when the version just seen was written: the next one became
+                             // noncurrent then
+  int noncurrent_index = 0;  // 1 for the newest noncurrent version
+  int versions_seen = 0;
+  std::optional<ObjectInfo> lone_marker;  // the key's current version, if a delete marker
+  auto finish_key = [&] {
+    // A delete marker with no version behind it expires (ExpiredObjectDeleteMarker).
+    if (!lone_marker || versions_seen != 1) return;
+    LifecycleObject lo{lone_marker->key, 0, lone_marker->mod_time_ns, nullptr};
+    for (const LifecycleRule& r : config.rules) {
+      if (r.enabled && r.expired_object_delete_marker && RuleMatches(r, lo)) {
+        remove_version(bucket, *lone_marker);
+        return;
+      }
+    }
+  };
+  for (;;) {
+    if (stopping()) return;
+    auto page = layer_.list_objects(bucket, opt);
+    if (!page) {
+      ++errors_;
+      return;
+    }
+    for (const ObjectInfo& v : page->objects) {
+      if (v.key != key) {
+        finish_key();
+        key = v.key;
+        noncurrent_index = 0;
+        versions_seen = 0;
+        lone_marker.reset();
+      }
+      ++versions_seen;
+      if (v.is_latest) {
+        if (v.delete_marker) lone_marker = v;
+        successor_ns = v.mod_time_ns;
+        continue;
+      }
+      ++noncurrent_index;
+      const int64_t noncurrent_since = successor_ns;
+      successor_ns = v.mod_time_ns;
+      // Listings carry no tags: a rule filtering on tags never removes a noncurrent version.
+      LifecycleObject lo{v.key, v.size, v.mod_time_ns, nullptr};
+      for (const LifecycleRule& r : config.rules) {
+        if (!r.enabled || r.noncurrent_days == 0 || !RuleMatches(r, lo)) continue;
+        if (noncurrent_index <= r.newer_noncurrent_versions) continue;
+        if (noncurrent_since + r.noncurrent_days * day_ns_ > now_ns) continue;
+        remove_version(bucket, v);
+        break;
+      }
+    }
+    if (!page->truncated || page->next_marker.empty()) break;
+    opt.start_after = page->next_marker;
+    opt.version_id_marker = page->next_version_id_marker;
+  }
+  finish_key();
 }
 
 }  // namespace flashstor::object

@@ -161,6 +161,9 @@ void RegisterServerMetrics(const net::HttpServer& http, const Engine& engine) {
     r.gauge_fn("flashstor_lifecycle_uploads_aborted",
                "Incomplete multipart uploads aborted by lifecycle.", {},
                lstat(&object::LifecycleStats::uploads_aborted));
+    r.gauge_fn("flashstor_lifecycle_versions_expired",
+               "Noncurrent versions and expired delete markers removed by lifecycle.", {},
+               lstat(&object::LifecycleStats::versions_expired));
     r.gauge_fn("flashstor_lifecycle_errors", "Lifecycle actions that failed.", {},
                lstat(&object::LifecycleStats::errors));
   }

@@ -1,7 +1,8 @@
 // LifecycleWorker: applies the buckets' lifecycle rules in the background. One thread; each
 // pass walks the buckets that have a lifecycle configuration, a page of 1,000 keys at a time,
 // expires current versions whose time has come (DeleteObject semantics: a delete marker in a
-// versioned bucket) and aborts multipart uploads past their rule's age. A pass never deletes
+// versioned bucket), removes noncurrent versions and expired delete markers as the rules say,
+// and aborts multipart uploads past their rule's age. A pass never deletes
 // an object that changed since it was listed (the delete is conditional on its ETag).
 #pragma once
 
@@ -20,6 +21,7 @@ struct LifecycleStats {
   uint64_t passes = 0;
   uint64_t objects_expired = 0;
   uint64_t uploads_aborted = 0;
+  uint64_t versions_expired = 0;  // noncurrent versions and expired delete markers removed
   uint64_t errors = 0;
 };
 
@@ -42,6 +44,10 @@ class LifecycleWorker {
  private:
   void loop();
   void run_bucket(const std::string& bucket, const LifecycleConfig& config, int64_t now_ns);
+  // Versioned buckets: noncurrent versions past their rule's days (beyond the newest ones it
+  // keeps), and delete markers left as a key's only version (ExpiredObjectDeleteMarker).
+  void run_versions(const std::string& bucket, const LifecycleConfig& config, int64_t now_ns);
+  void remove_version(const std::string& bucket, const ObjectInfo& version);
   bool stopping() const { return stop_.load(std::memory_order_relaxed); }
 
   ObjectLayer& layer_;
@@ -51,7 +57,7 @@ class LifecycleWorker {
   std::mutex mu_;
   std::condition_variable cv_;
   std::atomic<bool> stop_{false};
-  std::atomic<uint64_t> passes_{0}, expired_{0}, aborted_{0}, errors_{0};
+  std::atomic<uint64_t> passes_{0}, expired_{0}, aborted_{0}, versions_expired_{0}, errors_{0};
 };
 
 }  // namespace flashstor::object
