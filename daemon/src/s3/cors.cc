@@ -7,26 +7,10 @@
 
 #include "flashstor/s3/headers.h"
 #include "flashstor/s3/xml_writer.h"
+#include "pugi_helpers.h"
 
 namespace flashstor::s3 {
 namespace {
-
-class StringWriter final : public pugi::xml_writer {
- public:
-  explicit StringWriter(std::string& out) : out_(out) {}
-  void write(const void* data, size_t size) override {
-    out_.append(static_cast<const char*>(data), size);
-  }
-
- private:
-  std::string& out_;
-};
-
-std::string_view LocalName(const pugi::xml_node& n) {
-  std::string_view name = n.name();
-  size_t colon = name.find(':');
-  return colon == std::string_view::npos ? name : name.substr(colon + 1);
-}
 
 bool IsCorsMethod(std::string_view m) {
   return m == "GET" || m == "PUT" || m == "POST" || m == "DELETE" || m == "HEAD";

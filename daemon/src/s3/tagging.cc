@@ -10,26 +10,10 @@
 #include "flashstor/http/uri.h"
 #include "flashstor/s3/headers.h"
 #include "flashstor/s3/xml_writer.h"
+#include "pugi_helpers.h"
 
 namespace flashstor::s3 {
 namespace {
-
-class StringWriter final : public pugi::xml_writer {
- public:
-  explicit StringWriter(std::string& out) : out_(out) {}
-  void write(const void* data, size_t size) override {
-    out_.append(static_cast<const char*>(data), size);
-  }
-
- private:
-  std::string& out_;
-};
-
-std::string_view LocalName(const pugi::xml_node& n) {
-  std::string_view name = n.name();
-  size_t colon = name.find(':');
-  return colon == std::string_view::npos ? name : name.substr(colon + 1);
-}
 
 // Number of code points of valid UTF-8 text whose characters are all allowed in a tag;
 // nullopt otherwise. Allowed: letters, digits, space, + - = . _ : / @ and any non-ASCII

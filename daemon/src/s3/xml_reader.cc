@@ -7,17 +7,12 @@
 #include <cstring>
 
 #include "flashstor/s3/headers.h"
+#include "pugi_helpers.h"
 
 namespace flashstor::s3 {
 namespace {
 
-// Local name of an element ("s3:Part" -> "Part").
-std::string_view LocalName(const pugi::xml_node& n) {
-  std::string_view name = n.name();
-  size_t colon = name.find(':');
-  return colon == std::string_view::npos ? name : name.substr(colon + 1);
-}
-
+// The first child element of that local name, or a null node.
 pugi::xml_node Child(const pugi::xml_node& parent, std::string_view name) {
   for (pugi::xml_node c = parent.first_child(); c; c = c.next_sibling()) {
     if (c.type() == pugi::node_element && LocalName(c) == name) return c;

@@ -9,20 +9,10 @@
 #include "flashstor/hash/hashing_source.h"
 #include "flashstor/http/uri.h"
 #include "flashstor/s3/headers.h"
+#include "pugi_helpers.h"
 
 namespace flashstor::s3 {
 namespace {
-
-class StringWriter final : public pugi::xml_writer {
- public:
-  explicit StringWriter(std::string& out) : out_(out) {}
-  void write(const void* data, size_t size) override {
-    out_.append(static_cast<const char*>(data), size);
-  }
-
- private:
-  std::string& out_;
-};
 
 // A document with the declaration and a root element (namespaced unless bare).
 pugi::xml_node Begin(pugi::xml_document& doc, const char* root, bool with_namespace = true) {
