@@ -98,7 +98,8 @@ void test_unsupported_subresources(void** state) {
   assert_true(RouteName(Method::kDelete, kBucket, {{"policy", ""}}) == "DeleteBucketPolicy");
   assert_true(RouteName(Method::kPut, kBucket, {{"policy", ""}}) == "PutBucketPolicy");
   assert_true(RouteName(Method::kGet, kBucket, {{"policyStatus", ""}}) == "GetBucketPolicyStatus");
-  assert_true(RouteName(Method::kPut, kBucket, {{"lifecycle", ""}}) == "PutBucketLifecycleConfiguration");
+  assert_true(RouteName(Method::kPut, kBucket, {{"lifecycle", ""}}) ==
+              "PutBucketLifecycleConfiguration");
   assert_true(RouteName(Method::kPut, kBucket, {{"website", ""}}) == "NotImplemented");
   assert_true(RouteName(Method::kPut, kBucket, {{"cors", ""}}) == "PutBucketCors");
   assert_true(RouteName(Method::kDelete, kBucket, {{"cors", ""}}) == "DeleteBucketCors");
