@@ -208,3 +208,25 @@ def test_bucket_tagging(s3, bucket):
     with pytest.raises(ClientError) as e:
         s3.put_bucket_tagging(Bucket="no-such-bucket-tagging", Tagging=tagset([("a", "b")]))
     assert code(e) == "NoSuchBucket"
+
+
+def test_tagging_by_version_id_in_a_versioned_bucket(s3, bucket):
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    old = s3.put_object(Bucket=bucket, Key="v", Body=b"1", Tagging="gen=old")["VersionId"]
+    new = s3.put_object(Bucket=bucket, Key="v", Body=b"2", Tagging="gen=new")["VersionId"]
+    # Reads: each version's own tags.
+    assert s3.get_object_tagging(Bucket=bucket, Key="v", VersionId=old)["TagSet"] == \
+        [{"Key": "gen", "Value": "old"}]
+    assert s3.get_object_tagging(Bucket=bucket, Key="v", VersionId=new)["TagSet"] == \
+        [{"Key": "gen", "Value": "new"}]
+    # Tag updates in a versioned bucket are refused (the in-place rewrite would drop the
+    # other versions), and every version is still there afterwards.
+    for vid in (None, new, old):
+        kw = {"VersionId": vid} if vid else {}
+        with pytest.raises(ClientError) as e:
+            s3.put_object_tagging(Bucket=bucket, Key="v",
+                                  Tagging={"TagSet": [{"Key": "gen", "Value": "x"}]}, **kw)
+        assert e.value.response["Error"]["Code"] == "NotImplemented"
+    versions = [v["VersionId"] for v in s3.list_object_versions(Bucket=bucket)["Versions"]]
+    assert versions == [new, old]
+    assert s3.get_object(Bucket=bucket, Key="v", VersionId=old)["Body"].read() == b"1"

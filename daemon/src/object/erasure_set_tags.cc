@@ -8,6 +8,7 @@
 namespace flashstor::object {
 
 Result<ObjectInfo> ErasureSet::update_object_tags(std::string_view bucket, std::string_view key,
+                                                  std::string_view version_id,
                                                   const Metadata& tags) {
   if (Status s = storage::ValidateObjectKey(key); !s.ok()) return std::unexpected(s);
   auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), true);
@@ -15,6 +16,10 @@ Result<ObjectInfo> ErasureSet::update_object_tags(std::string_view bucket, std::
   auto q = read_meta(bucket, key, true);
   if (!q) return std::unexpected(q.error());
   const ObjectMeta& current = q->meta();
+  if (!version_id.empty() && version_id != current.version_id) {
+    // Refused rather than applied to the wrong version.
+    return Err(Code::kNotImplemented, "tagging a noncurrent version is not supported");
+  }
   if (current.delete_marker) return Err(Code::kNoSuchKey, "current version is a delete marker");
   // A version is identified by (mod time, ETag, data dir), and the newest one on enough
   // drives wins a read. One nanosecond later makes the retagged record outvote a drive that

@@ -238,11 +238,20 @@ Result<ObjectInfo> ErasureSets::update_object_tags(std::string_view bucket, std:
                                                    std::string_view version_id,
                                                    const Metadata& tags) {
   if (Status s = check_names(bucket, key); !s.ok()) return std::unexpected(s);
-  // Only the current ("null") version until objects have versions of their own.
-  if (!version_id.empty() && version_id != "null") {
-    return Err(Code::kNoSuchVersion, "object versions are not implemented yet");
+  // The in-place rewrite keeps only the current version's record: in a bucket with versions
+  // it would drop the others, so it is refused there until it rewrites one version of many.
+  auto settings = get_bucket_metadata(bucket);
+  if (!settings) return std::unexpected(settings.error());
+  if ((*settings)->versioning_configured()) {
+    return Err(Code::kNotImplemented, "tag updates in a versioned bucket are not supported yet");
   }
-  return set_for(key).update_object_tags(bucket, key, tags);
+  // A version named by id must exist (kNoSuchVersion); the set then checks, under the key's
+  // lock, that it is the current one.
+  if (!version_id.empty()) {
+    auto named = set_for(key).get_object_info(bucket, key, version_id, true);
+    if (!named) return std::unexpected(named.error());
+  }
+  return set_for(key).update_object_tags(bucket, key, version_id, tags);
 }
 
 Result<ListResult> ErasureSets::list_objects(std::string_view bucket, const ListOptions& options) {

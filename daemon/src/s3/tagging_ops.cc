@@ -36,10 +36,11 @@ ApiError ReadTaggingHeader(OpContext& ctx, object::Metadata& tags) {
 }
 
 ApiError GetObjectTagging(OpContext& ctx) {
-  std::string_view version = ctx.param_value("versionId");
-  if (!version.empty() && version != "null") return Code::kNoSuchVersion;
-  Result<object::ObjectInfo> info = ctx.layer.get_object_info(ctx.res.bucket, ctx.res.key);
+  // Any version by id ("null" included); a delete marker has no tags (405, as AWS).
+  Result<object::ObjectInfo> info = ctx.layer.get_object_info(
+      ctx.res.bucket, ctx.res.key, ctx.param_value("versionId"), /*current_marker_ok=*/false);
   if (!info) return info.error();
+  if (info->delete_marker) return ErrorId::kMethodNotAllowed;
   return SendXml(ctx, 200, TaggingXml(info->tags));
 }
 

@@ -123,7 +123,10 @@ class ErasureSet {
                        const WritePrecondition& precondition = {});
   Result<ObjectInfo> update_object_metadata(std::string_view bucket, std::string_view key,
                                             const PutOptions& opt);
+  // version_id empty or the current version's: that version; another existing version:
+  // kNotImplemented (tags of noncurrent versions are not rewritten yet).
   Result<ObjectInfo> update_object_tags(std::string_view bucket, std::string_view key,
+                                        std::string_view version_id,
                                         const Metadata& tags);  // erasure_set_tags.cc
 
   Result<std::string> new_multipart_upload(std::string_view bucket, std::string_view key,
