@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <ctime>
 
+#include "flashstor/common/authz_epoch.h"
 #include "flashstor/obs/log.h"
 #include "iam_record.h"
 
@@ -22,10 +23,12 @@ int64_t NowNs() {
   return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
 }
 
-void AddParsed(const std::string& json, PolicyKind kind,
-               std::vector<std::shared_ptr<const Policy>>& out) {
+void AddParsed(const std::string& json, PolicyKind kind, std::string source,
+               std::vector<std::shared_ptr<const Policy>>& out, std::vector<std::string>& sources) {
   auto parsed = ParsePolicy(json, kind);
-  if (parsed) out.push_back(std::make_shared<const Policy>(std::move(*parsed)));
+  if (!parsed) return;
+  out.push_back(std::make_shared<const Policy>(std::move(*parsed)));
+  sources.push_back(std::move(source));
 }
 
 }  // namespace
@@ -44,24 +47,26 @@ IamSnapshot::IamSnapshot(IamState state, uint64_t epoch) : state_(std::move(stat
   for (const auto& [name, user] : state_.users) {
     for (size_t i = 0; i < user.keys.size(); ++i) by_key_[user.keys[i].id] = {name, i};
     auto& list = policies_[name];
+    auto& sources = sources_[name];
     for (const auto& [pname, doc] : user.inline_policies.documents) {
-      AddParsed(doc, PolicyKind::kIdentity, list);
+      AddParsed(doc, PolicyKind::kIdentity, "identity:" + pname, list, sources);
     }
-    auto add_attached = [&](const std::vector<std::string>& arns) {
+    auto add_attached = [&](const std::vector<std::string>& arns, std::string_view prefix) {
       for (const std::string& arn : arns) {
         auto it = state_.policies.find(arn);
         if (it != state_.policies.end())
-          AddParsed(it->second.document, PolicyKind::kIdentity, list);
+          AddParsed(it->second.document, PolicyKind::kIdentity, std::string(prefix) + arn, list,
+                    sources);
       }
     };
-    add_attached(user.attached);
+    add_attached(user.attached, "identity:");
     for (const std::string& gname : user.groups) {
       auto g = state_.groups.find(gname);
       if (g == state_.groups.end()) continue;
       for (const auto& [pname, doc] : g->second.inline_policies.documents) {
-        AddParsed(doc, PolicyKind::kIdentity, list);
+        AddParsed(doc, PolicyKind::kIdentity, "group:" + gname + "/" + pname, list, sources);
       }
-      add_attached(g->second.attached);
+      add_attached(g->second.attached, "group:" + gname + "/");
     }
   }
 }
@@ -84,6 +89,12 @@ const std::vector<std::shared_ptr<const Policy>>& IamSnapshot::policies_of(
   static const std::vector<std::shared_ptr<const Policy>> kNone;
   auto it = policies_.find(user);
   return it == policies_.end() ? kNone : it->second;
+}
+
+const std::vector<std::string>& IamSnapshot::policy_sources_of(std::string_view user) const {
+  static const std::vector<std::string> kNone;
+  auto it = sources_.find(user);
+  return it == sources_.end() ? kNone : it->second;
 }
 
 IamStore::IamStore(auth::Credential root, std::vector<std::shared_ptr<storage::StorageApi>> drives)
@@ -175,6 +186,7 @@ void IamStore::publish(IamState state) {
     snap_ = std::move(snap);
   }
   epoch_.store(epoch, std::memory_order_release);
+  BumpAuthzEpoch();
 }
 
 }  // namespace flashstor::iam

@@ -251,9 +251,14 @@ bool WildcardMatch(std::string_view pattern, std::string_view text, bool ignore_
 }
 
 Decision Evaluate(const Policy& policy, const RequestContext& ctx) {
+  return EvaluateWithStatement(policy, ctx).decision;
+}
+
+Evaluation EvaluateWithStatement(const Policy& policy, const RequestContext& ctx) {
   const bool variables = policy.version == "2012-10-17";
-  Decision result = Decision::kNoMatch;
-  for (const Statement& st : policy.statements) {
+  Evaluation result;
+  for (size_t i = 0; i < policy.statements.size(); ++i) {
+    const Statement& st = policy.statements[i];
     if (st.has_principal && !PrincipalMatches(st, ctx.principal)) continue;
     if (!ActionMatches(st, ctx.action)) continue;
     if (!ResourceMatches(st, ctx, variables)) continue;
@@ -265,8 +270,8 @@ Decision Evaluate(const Policy& policy, const RequestContext& ctx) {
       }
     }
     if (!holds) continue;
-    if (!st.allow) return Decision::kDeny;
-    result = Decision::kAllow;
+    if (!st.allow) return {Decision::kDeny, static_cast<int>(i)};
+    if (result.decision == Decision::kNoMatch) result = {Decision::kAllow, static_cast<int>(i)};
   }
   return result;
 }

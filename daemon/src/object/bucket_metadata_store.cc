@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "erasure_set_internal.h"
+#include "flashstor/common/authz_epoch.h"
 
 namespace flashstor::object {
 namespace {
@@ -20,13 +21,11 @@ BucketMetadataStore::BucketMetadataStore(
     : drives_(drives.begin(), drives.end()), pool_(pool) {}
 
 Status BucketMetadataStore::create(const BucketMetadata& meta) {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    cache_.erase(meta.name);
-  }
-  FS_RETURN_IF_ERROR(store(meta));
-  cache(std::make_shared<const BucketMetadata>(meta));
-  return Status::Ok();
+  forget(meta.name);
+  Status s = store(meta);
+  if (s.ok()) cache(std::make_shared<const BucketMetadata>(meta));
+  BumpAuthzEpoch();
+  return s;
 }
 
 std::shared_ptr<const BucketMetadata> BucketMetadataStore::cached(std::string_view bucket) {
@@ -36,12 +35,27 @@ std::shared_ptr<const BucketMetadata> BucketMetadataStore::cached(std::string_vi
 }
 
 Result<std::shared_ptr<const BucketMetadata>> BucketMetadataStore::get(std::string_view bucket) {
-  if (auto hit = cached(bucket)) return hit;
+  uint64_t generation = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = cache_.find(std::string(bucket));
+    if (it != cache_.end()) return it->second;
+    generation = generation_;
+  }
   auto meta = load(bucket);
   if (!meta) return std::unexpected(meta.error());
   auto shared = std::make_shared<const BucketMetadata>(std::move(*meta));
-  cache(shared);
+  // A change that began while this read was on the drives may have cached its newer record
+  // already: a record read before it must not replace that one.
+  std::lock_guard<std::mutex> lock(mu_);
+  if (generation_ == generation) cache_[shared->name] = shared;
   return shared;
+}
+
+void BucketMetadataStore::forget(std::string_view bucket) {
+  std::lock_guard<std::mutex> lock(mu_);
+  cache_.erase(std::string(bucket));
+  ++generation_;
 }
 
 Status BucketMetadataStore::update(std::string_view bucket,
@@ -51,26 +65,23 @@ Status BucketMetadataStore::update(std::string_view bucket,
   if (!meta) return meta.error();
   FS_RETURN_IF_ERROR(change(*meta));
   meta->updated_ns = std::max(meta->updated_ns + 1, internal::NowNs());
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    cache_.erase(std::string(bucket));
-  }
-  FS_RETURN_IF_ERROR(store(*meta));
-  cache(std::make_shared<const BucketMetadata>(std::move(*meta)));
-  return Status::Ok();
+  forget(bucket);
+  Status s = store(*meta);
+  if (s.ok()) cache(std::make_shared<const BucketMetadata>(std::move(*meta)));
+  // Even a failed store may have reached some drives: decisions are re-made either way.
+  BumpAuthzEpoch();
+  return s;
 }
 
 void BucketMetadataStore::remove(std::string_view bucket) {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    cache_.erase(std::string(bucket));
-  }
+  forget(bucket);
   const std::string file = RecordFile(bucket);
   pool_.run(drives_.size(), [&](size_t d) {
     if (drives_[d] != nullptr) {
       (void)drives_[d]->delete_path(storage::kSysVolume, storage::kBucketsKey, file, false);
     }
   });
+  BumpAuthzEpoch();
 }
 
 Result<BucketMetadata> BucketMetadataStore::load(std::string_view bucket) {
@@ -115,6 +126,7 @@ Status BucketMetadataStore::store(const BucketMetadata& meta) {
 
 void BucketMetadataStore::cache(std::shared_ptr<const BucketMetadata> meta) {
   std::lock_guard<std::mutex> lock(mu_);
+  ++generation_;
   cache_[meta->name] = std::move(meta);
 }
 

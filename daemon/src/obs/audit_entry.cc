@@ -33,6 +33,26 @@ void AppendNumField(std::string& out, std::string_view name, uint64_t value) {
   AppendUint(out, value);
 }
 
+// "ip" of "ip:port" or "[ip6]:port".
+std::string_view HostOf(std::string_view remote) {
+  if (remote.starts_with('[')) {
+    size_t close = remote.find(']');
+    return close == std::string_view::npos ? remote.substr(1) : remote.substr(1, close - 1);
+  }
+  size_t colon = remote.rfind(':');
+  return colon == std::string_view::npos ? remote : remote.substr(0, colon);
+}
+
+void AppendDenial(std::string& out, const AuditEntry& e) {
+  out.append(",\"denial\":{\"principal\":");
+  AppendJsonString(out, e.principal.view());
+  AppendField(out, "action", e.action.view());
+  AppendField(out, "resource", e.resource.view());
+  AppendField(out, "source_ip", HostOf(e.remote_addr.view()));
+  AppendField(out, "decided_by", e.decided_by.view());
+  out.push_back('}');
+}
+
 }  // namespace
 
 void FillAuditEntry(AuditEntry& e, const RequestRecord& rec, int64_t time_unix_ms) {
@@ -49,6 +69,13 @@ void FillAuditEntry(AuditEntry& e, const RequestRecord& rec, int64_t time_unix_m
   e.access_key.assign(rec.access_key);
   e.remote_addr.assign(rec.remote_addr);
   e.user_agent.assign(rec.user_agent);
+  e.denied = rec.denied;
+  if (rec.denied) {
+    e.principal.assign(rec.principal);
+    e.action.assign(rec.action);
+    e.resource.assign(rec.resource);
+    e.decided_by.assign(rec.decided_by);
+  }
 }
 
 int64_t NowUnixMs() {
@@ -97,6 +124,7 @@ void AppendAuditJsonLine(std::string& out, const AuditEntry& e) {
   AppendField(out, "remote_addr", e.remote_addr.view());
   AppendField(out, "user_agent", e.user_agent.view());
   if (e.key.truncated) out.append(",\"key_truncated\":true");
+  if (e.denied) AppendDenial(out, e);
   out.append("}\n");
 }
 

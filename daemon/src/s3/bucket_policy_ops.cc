@@ -1,11 +1,12 @@
 // Bucket policies: PutBucketPolicy validates the document (policy language, 20 KiB, resources
 // of this bucket only) and stores it in the bucket settings under kConfigPolicy;
 // GetBucketPolicy returns it as stored; DeleteBucketPolicy removes it; GetBucketPolicyStatus
-// tells whether it grants anything to everyone.
+// tells whether it is public (public_access_block.h); BlockPublicPolicy refuses public ones.
 #include "flashstor/iam/policy.h"
 #include "flashstor/object/bucket_metadata.h"
 #include "flashstor/s3/xml_reader.h"
 #include "op_context.h"
+#include "public_access_block.h"
 
 namespace flashstor::s3 {
 namespace {
@@ -23,16 +24,6 @@ bool ResourcesOfBucket(const iam::Policy& policy, std::string_view bucket) {
     }
   }
   return true;
-}
-
-bool IsPublic(const iam::Policy& policy) {
-  for (const iam::Statement& st : policy.statements) {
-    if (!st.allow || st.not_principal || !st.conditions.empty()) continue;
-    for (const std::string& p : st.principals) {
-      if (p == "*") return true;
-    }
-  }
-  return false;
 }
 
 Result<std::string> StoredPolicy(OpContext& ctx) {
@@ -57,6 +48,12 @@ ApiError PutBucketPolicy(OpContext& ctx) {
   if (!policy) return Malformed(ctx, policy.error().reason);
   if (!ResourcesOfBucket(*policy, ctx.res.bucket)) {
     return ApiError(ErrorId::kMalformedPolicy, "Policy has invalid resource");
+  }
+  if (PolicyIsPublic(*policy)) {
+    auto meta = ctx.layer.get_bucket_metadata(ctx.res.bucket);
+    if (!meta) return meta.error();
+    auto pab = BucketPublicAccessBlock(**meta);
+    if (pab && pab->block_public_policy) return Code::kAccessDenied;  // AWS: 403 AccessDenied
   }
   FS_S3_RETURN_IF_ERROR(
       ctx.layer.update_bucket_metadata(ctx.res.bucket, [&doc](object::BucketMetadata& m) {
@@ -95,7 +92,7 @@ ApiError GetBucketPolicyStatus(OpContext& ctx) {
                                                  : ApiError(doc.error());
   }
   auto policy = iam::ParsePolicy(*doc, iam::PolicyKind::kResource);
-  const bool is_public = policy && IsPublic(*policy);
+  const bool is_public = policy && PolicyIsPublic(*policy);
   std::string xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<PolicyStatus xmlns=\"" +
                     std::string(kS3Namespace) + "\"><IsPublic>" + (is_public ? "true" : "false") +
                     "</IsPublic></PolicyStatus>";

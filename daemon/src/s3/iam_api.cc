@@ -239,7 +239,8 @@ std::string_view ScopeService(std::string_view scope) {
 }
 
 ApiError IamApi::serve(http::Exchange& ex, const auth::AuthContext& auth, std::string_view form,
-                       std::string_view request_id, std::string_view& op_name) {
+                       std::string_view request_id, std::string_view& op_name,
+                       std::optional<AuthzDenial>& denial) {
   op_name = "IAM";
   auto params = http::ParseQuery(form, ex.arena(), 256);
   if (!params) return SendIamError(ex, Validation("The request body is malformed."), request_id);
@@ -288,7 +289,10 @@ ApiError IamApi::serve(http::Exchange& ex, const auth::AuthContext& auth, std::s
                      .query = {},
                      .remote_address = ex.remote_address(),
                      .secure = ex.secure()};
-    if (!authorizer_.authorize(req).ok()) {
+    AuthzVerdict verdict = authorizer_.decide(req);
+    if (!verdict.allowed) {
+      denial = AuthzDenial{std::move(verdict.principal), std::string(op_name), target,
+                           std::move(verdict.deciding)};
       return SendIamError(ex,
                           {"AccessDenied", 403,
                            "User: " + iam::UserArn(user->name, user->path) +

@@ -4,6 +4,7 @@
 // allow the iam:<Action> may call it.
 #pragma once
 
+#include <optional>
 #include <string_view>
 
 #include "authorizer.h"
@@ -23,9 +24,11 @@ class IamApi {
 
   // Answers the call in form (the request body, read and verified by the caller). Sends the
   // response itself; the returned error is non-ok only when nothing was sent (S3's error
-  // document then goes out). op_name receives "iam:<Action>" for logs and metrics.
+  // document then goes out). op_name receives "iam:<Action>" for logs and metrics; denial
+  // what refused the call when the authorizer did.
   ApiError serve(http::Exchange& ex, const auth::AuthContext& auth, std::string_view form,
-                 std::string_view request_id, std::string_view& op_name);
+                 std::string_view request_id, std::string_view& op_name,
+                 std::optional<AuthzDenial>& denial);
 
  private:
   iam::IamStore& store_;

@@ -141,6 +141,10 @@ ApiError GetBucketPolicy(OpContext& ctx);
 ApiError PutBucketPolicy(OpContext& ctx);
 ApiError DeleteBucketPolicy(OpContext& ctx);
 ApiError GetBucketPolicyStatus(OpContext& ctx);
+// Block Public Access (public_access_block_ops.cc).
+ApiError GetPublicAccessBlock(OpContext& ctx);
+ApiError PutPublicAccessBlock(OpContext& ctx);
+ApiError DeletePublicAccessBlock(OpContext& ctx);
 ApiError ListObjectsV2(OpContext& ctx);
 ApiError ListObjectVersions(OpContext& ctx);
 ApiError ListMultipartUploads(OpContext& ctx);

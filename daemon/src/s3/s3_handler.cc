@@ -19,6 +19,7 @@
 #include "iam_api.h"
 #include "op_actions.h"
 #include "op_context.h"
+#include "public_access_block.h"
 
 namespace flashstor::s3 {
 namespace {
@@ -89,7 +90,9 @@ constexpr std::array<OpHandler, static_cast<size_t>(OpId::kCount)> MakeDispatch(
   set(OpId::kGetBucketWebsite, NotConfiguredOp<ErrorId::kNoSuchWebsiteConfiguration>);
   set(OpId::kGetBucketReplication, NotConfiguredOp<ErrorId::kNoReplicationConfiguration>);
   set(OpId::kGetBucketOwnershipControls, NotConfiguredOp<ErrorId::kNoOwnershipControls>);
-  set(OpId::kGetPublicAccessBlock, NotConfiguredOp<ErrorId::kNoPublicAccessBlock>);
+  set(OpId::kGetPublicAccessBlock, GetPublicAccessBlock);
+  set(OpId::kPutPublicAccessBlock, PutPublicAccessBlock);
+  set(OpId::kDeletePublicAccessBlock, DeletePublicAccessBlock);
   set(OpId::kGetBucketLogging, DefaultConfigOp<LoggingOffXml>);
   set(OpId::kGetBucketNotification, DefaultConfigOp<NoNotificationsXml>);
   set(OpId::kGetBucketAccelerate, DefaultConfigOp<AccelerateOffXml>);
@@ -148,6 +151,7 @@ struct RequestState {
   DataSource* body = nullptr;
   int64_t body_length = -1;
   hash::Expectations expect;
+  std::optional<AuthzDenial> denial;  // set when authentication or authorisation refused
 };
 
 // Layers the body decoders the payload kind asks for; sets state.body and body_length.
@@ -223,9 +227,21 @@ ApiError Run(http::Exchange& ex, RequestState& st, object::ObjectLayer& layer,
     FS_S3_RETURN_IF_ERROR(ReadBoundedBody(*st.counter, kMaxIamRequestBytes, form));
     form_sha256 = auth::HexSha256(form);
   }
+  const std::string action =
+      S3Action(route.name, http::FindParam(st.query, "versionId") != nullptr);
+  // Records what refused the request for the audit log, and refuses it.
+  auto deny = [&](ApiError err, std::string principal, std::string decided_by) {
+    st.denial =
+        AuthzDenial{std::move(principal), action, S3Resource(route.name, st.res.bucket, st.res.key),
+                    std::move(decided_by)};
+    return err;
+  };
   Result<auth::AuthContext> auth =
       verifier.verify(req, st.query, std::time(nullptr), &st.auth_failure, form_sha256);
-  if (!auth) return AuthError(auth.error(), st.auth_failure);
+  if (!auth) {
+    ApiError err = AuthError(auth.error(), st.auth_failure);
+    return deny(err, "anonymous", "authentication: " + std::string(err.info().code));
+  }
   st.auth = std::move(*auth);
   const bool iam_service = !st.auth.anonymous && ScopeService(st.auth.scope) == "iam";
   if (iam_service) {
@@ -240,27 +256,37 @@ ApiError Run(http::Exchange& ex, RequestState& st, object::ObjectLayer& layer,
       hash::HashingSource body(*st.body, st.expect);
       FS_S3_RETURN_IF_ERROR(ReadBoundedBody(body, kMaxIamRequestBytes, form));
     }
-    return iam_api->serve(ex, st.auth, form, st.trace_id, st.op_name);
+    return iam_api->serve(ex, st.auth, form, st.trace_id, st.op_name, st.denial);
   }
   if (authorizer == nullptr) {
     // No IAM: every operation needs a signature.
-    if (st.auth.anonymous) return Code::kAccessDenied;
+    if (st.auth.anonymous) return deny(Code::kAccessDenied, "anonymous", "implicit deny");
   }
   if (form_read) {  // a form POST to / that is not an IAM call
-    return st.auth.anonymous ? Code::kAccessDenied : Code::kNotImplemented;
+    if (st.auth.anonymous) return deny(Code::kAccessDenied, "anonymous", "implicit deny");
+    return Code::kNotImplemented;
   }
-  if (!route.error.ok()) return st.auth.anonymous ? ApiError(Code::kAccessDenied) : route.error;
+  if (!route.error.ok()) {
+    if (st.auth.anonymous) return deny(Code::kAccessDenied, "anonymous", "implicit deny");
+    return route.error;
+  }
+  std::string principal = st.auth.anonymous ? "anonymous" : st.auth.access_key;
   if (authorizer != nullptr) {
-    const std::string action =
-        S3Action(route.name, http::FindParam(st.query, "versionId") != nullptr);
-    FS_S3_RETURN_IF_ERROR(
-        authorizer->authorize({.auth = st.auth,
-                               .action = action,
-                               .resource = S3Resource(route.name, st.res.bucket, st.res.key),
-                               .bucket = st.res.bucket,
-                               .query = st.query,
-                               .remote_address = ex.remote_address(),
-                               .secure = ex.secure()}));
+    AuthzVerdict verdict =
+        authorizer->decide({.auth = st.auth,
+                            .action = action,
+                            .resource = S3Resource(route.name, st.res.bucket, st.res.key),
+                            .bucket = st.res.bucket,
+                            .query = st.query,
+                            .remote_address = ex.remote_address(),
+                            .secure = ex.secure()});
+    if (!verdict.allowed) {
+      return deny(Code::kAccessDenied, std::move(verdict.principal), std::move(verdict.deciding));
+    }
+    principal = std::move(verdict.principal);
+  }
+  if (ApiError blocked = CheckPublicAclWrite(req, st.res.bucket, layer); !blocked.ok()) {
+    return deny(blocked, std::move(principal), "bucket:public-access-block:BlockPublicAcls");
   }
   FS_S3_RETURN_IF_ERROR(CheckRefusedInputs(route.entry->op, req, st.query, config.owner_id));
   FS_S3_RETURN_IF_ERROR(WrapBody(ex, st));
@@ -375,6 +401,13 @@ void S3Handler::serve(http::Exchange& ex) {
   s.user_agent = req.header("user-agent");
   uint64_t now = MonotonicNs();
   s.duration_ns = now > ex.request_start_ns() ? now - ex.request_start_ns() : 0;
+  if (st.denial) {
+    s.denied = true;
+    s.principal = st.denial->principal;
+    s.action = st.denial->action;
+    s.resource = st.denial->resource;
+    s.decided_by = st.denial->decided_by;
+  }
   observer_->on_request(s);
 }
 

@@ -21,6 +21,11 @@ void RequestObserver::on_request(const s3::RequestSummary& s) {
   rec.remote_addr = s.remote_address;
   rec.user_agent = s.user_agent;
   rec.duration_ns = s.duration_ns;
+  rec.denied = s.denied;
+  rec.principal = s.principal;
+  rec.action = s.action;
+  rec.resource = s.resource;
+  rec.decided_by = s.decided_by;
   metrics_.observe(rec);
   if (audit_ != nullptr) {
     // Each worker thread owns one producer end; registered on its first request.

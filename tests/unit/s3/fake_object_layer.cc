@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "flashstor/common/authz_epoch.h"
 #include "flashstor/hash/hashing_source.h"
 
 namespace flashstor::s3::testing {
@@ -33,6 +34,7 @@ Status FakeObjectLayer::make_bucket(std::string_view bucket,
   meta.object_lock_enabled = options.object_lock_enabled;
   if (options.object_lock_enabled) meta.versioning = object::VersioningState::kEnabled;
   bucket_meta_[std::string(bucket)] = std::move(meta);
+  BumpAuthzEpoch();
   return {};
 }
 
@@ -50,6 +52,7 @@ Status FakeObjectLayer::update_bucket_metadata(
   object::BucketMetadata copy = it->second;
   FS_RETURN_IF_ERROR(change(copy));
   it->second = std::move(copy);
+  BumpAuthzEpoch();
   return {};
 }
 
@@ -77,6 +80,7 @@ Status FakeObjectLayer::delete_bucket(std::string_view bucket) {
   }
   buckets_.erase(buckets_.find(bucket));
   bucket_meta_.erase(std::string(bucket));
+  BumpAuthzEpoch();
   return {};
 }
 

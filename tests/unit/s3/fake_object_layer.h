@@ -12,7 +12,7 @@
 
 namespace flashstor::s3::testing {
 
-class FakeObjectLayer final : public object::ObjectLayer {
+class FakeObjectLayer : public object::ObjectLayer {
  public:
   Status make_bucket(std::string_view bucket,
                      const object::MakeBucketOptions& options = {}) override;

@@ -93,12 +93,16 @@ class IamSnapshot {
   const AccessKey* key(std::string_view access_key) const;
   // The user's inline, attached, and groups' policies (parsed at publication).
   const std::vector<std::shared_ptr<const Policy>>& policies_of(std::string_view user) const;
+  // Where each of policies_of(user) comes from, index for index: "identity:<inline name>",
+  // "identity:<managed ARN>", "group:<group>/<inline name or managed ARN>" (for audit).
+  const std::vector<std::string>& policy_sources_of(std::string_view user) const;
 
  private:
   IamState state_;
   uint64_t epoch_;
   std::map<std::string, std::pair<std::string, size_t>, std::less<>> by_key_;  // -> user, key
   std::map<std::string, std::vector<std::shared_ptr<const Policy>>, std::less<>> policies_;
+  std::map<std::string, std::vector<std::string>, std::less<>> sources_;
 };
 
 class IamStore final : public auth::CredentialProvider {

@@ -87,6 +87,20 @@ enum class Decision : uint8_t { kNoMatch, kAllow, kDeny };
 // The strongest effect among the policy's statements that apply: kDeny > kAllow > kNoMatch.
 Decision Evaluate(const Policy& policy, const RequestContext& ctx);
 
+// Evaluate, naming the deciding statement: the first Deny that applies, else the first Allow
+// (-1 with kNoMatch).
+struct Evaluation {
+  Decision decision = Decision::kNoMatch;
+  int statement = -1;
+};
+Evaluation EvaluateWithStatement(const Policy& policy, const RequestContext& ctx);
+
+// The request-context keys a policy can read (lowercase, sorted, unique): its condition keys
+// and the ${...} policy variables of its resources and condition values. A decision made with
+// this policy holds for another request with the same action, resource, principal and values
+// of these keys.
+std::vector<std::string> ContextKeysRead(const Policy& policy);
+
 // Glob matching with '*' (any run) and '?' (one character).
 bool WildcardMatch(std::string_view pattern, std::string_view text, bool ignore_case = false);
 

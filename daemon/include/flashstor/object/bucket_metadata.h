@@ -27,6 +27,7 @@ inline constexpr std::string_view kConfigLifecycle = "lifecycle";
 inline constexpr std::string_view kConfigEncryption = "encryption";
 inline constexpr std::string_view kConfigNotification = "notification";
 inline constexpr std::string_view kConfigPolicy = "policy";
+inline constexpr std::string_view kConfigPublicAccessBlock = "public-access-block";
 
 // Upper bound of one stored document (AWS caps lifecycle at 1,000 rules, CORS at 64 KiB).
 inline constexpr size_t kMaxBucketConfigBytes = 256 * 1024;

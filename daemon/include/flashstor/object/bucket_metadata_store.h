@@ -5,6 +5,7 @@
 // invalidation from its peers).
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -42,11 +43,15 @@ class BucketMetadataStore {
   Result<BucketMetadata> load(std::string_view bucket);
   Status store(const BucketMetadata& meta);
   void cache(std::shared_ptr<const BucketMetadata> meta);
+  // Drops the cached record and starts a new generation (a change is under way).
+  void forget(std::string_view bucket);
 
   std::vector<std::shared_ptr<storage::StorageApi>> drives_;
   WorkerPool& pool_;
   std::mutex mu_;
   std::unordered_map<std::string, std::shared_ptr<const BucketMetadata>> cache_;
+  uint64_t generation_ = 0;  // under mu_: bumped by every change, so a slower read never
+                             // caches a record older than the change's
 };
 
 }  // namespace flashstor::object

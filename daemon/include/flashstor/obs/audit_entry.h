@@ -59,6 +59,11 @@ struct AuditEntry {
   BoundedString<128> access_key;
   BoundedString<64> remote_addr;
   BoundedString<kMaxUserAgent> user_agent;
+  bool denied = false;  // the fields below are set only then
+  BoundedString<256> principal;
+  BoundedString<64> action;
+  BoundedString<kMaxKey + 80> resource;
+  BoundedString<512> decided_by;
 };
 
 // Copies rec into e (truncating to the bounds) and stamps the wall-clock time. Never allocates.
@@ -71,7 +76,8 @@ int64_t NowUnixMs();
 void AppendRfc3339Ms(std::string& out, int64_t unix_ms);
 
 // Appends e as one JSON object followed by '\n'. Fields: time, trace_id, access_key, operation,
-// bucket, key, status, error_code, bytes_in, bytes_out, duration_ms, remote_addr, user_agent.
+// bucket, key, status, error_code, bytes_in, bytes_out, duration_ms, remote_addr, user_agent,
+// and for a denied request "denial": {principal, action, resource, source_ip, decided_by}.
 // Allocates only when out has to grow (the writer reuses one buffer).
 void AppendAuditJsonLine(std::string& out, const AuditEntry& e);
 

@@ -22,6 +22,13 @@ struct RequestRecord {
   std::string_view remote_addr;  // "ip:port"
   std::string_view user_agent;
   uint64_t duration_ns = 0;
+  // Set when authentication or authorisation refused the request (never a secret, signature
+  // or policy document): who, what, on which resource, and what decided.
+  bool denied = false;
+  std::string_view principal;   // user ARN, or "anonymous"
+  std::string_view action;      // "s3:GetObject"
+  std::string_view resource;    // "arn:aws:s3:::bucket/key"
+  std::string_view decided_by;  // "bucket:policy:<Sid>", "implicit deny", "authentication: ..."
 };
 
 }  // namespace flashstor::obs

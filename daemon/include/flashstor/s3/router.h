@@ -40,6 +40,8 @@ enum class OpId : uint8_t {
   kGetBucketReplication,
   kGetBucketOwnershipControls,
   kGetPublicAccessBlock,
+  kPutPublicAccessBlock,
+  kDeletePublicAccessBlock,
   kGetBucketLogging,
   kGetBucketNotification,
   kGetBucketAccelerate,

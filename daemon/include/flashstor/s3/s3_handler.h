@@ -51,6 +51,9 @@ struct RequestSummary {
   std::string_view remote_address;
   std::string_view user_agent;
   uint64_t duration_ns = 0;
+  // Refused by authentication or authorisation: who, what, where, and what decided.
+  bool denied = false;
+  std::string_view principal, action, resource, decided_by;
 };
 
 class RequestObserver {

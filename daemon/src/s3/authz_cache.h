@@ -1,0 +1,67 @@
+// DecisionCache: the authorizer's per-thread memory of recent decisions. An entry is keyed by
+// the authorizer, the principal, the action and the resource, tagged with the authorisation
+// epoch read before deciding (common/authz_epoch.h) and holds the values of the context keys
+// its policies read (aws:SourceIp, s3:prefix, ...): it answers only a request of the same
+// epoch with the same values. Fixed size, direct-mapped: a new entry replaces the one in its
+// slot, so memory never grows, and a warm slot reuses its strings' storage.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "flashstor/iam/policy.h"
+
+namespace flashstor::s3 {
+
+// An authorisation decision and what decided it (for the audit of denials).
+struct AuthzVerdict {
+  bool allowed = false;
+  std::string principal;  // the user's ARN, "anonymous", or "root"
+  // "implicit deny", or "<source>:<policy name>:<Sid or #index>"; source is identity, group,
+  // bucket (see Authorizer).
+  std::string deciding;
+};
+
+class DecisionCache {
+ public:
+  static constexpr size_t kSlots = 4096;  // per thread; a power of two
+
+  DecisionCache() : slots_(kSlots) {}
+
+  // The calling thread's cache (created on first use, freed when the thread ends).
+  static DecisionCache& ForThisThread();
+
+  // Builds the lookup key of a request into scratch storage; call before find/store.
+  void prepare(uint64_t owner, std::string_view principal, std::string_view action,
+               std::string_view resource);
+  // The prepared request's verdict, when an entry of this epoch holds the same values of its
+  // context keys as ctx; nullptr otherwise.
+  const AuthzVerdict* find(uint64_t epoch, const iam::RequestContext& ctx);
+  // Remembers the prepared request's verdict, made at epoch (read before deciding), and the
+  // context keys the deciding policies read.
+  void store(uint64_t epoch, std::vector<std::string> context_keys, const iam::RequestContext& ctx,
+             AuthzVerdict verdict);
+
+ private:
+  struct Slot {
+    bool used = false;
+    uint64_t epoch = 0;
+    uint64_t hash = 0;
+    std::string key;
+    std::vector<std::string> context_keys;
+    std::string context_values;
+    AuthzVerdict verdict;
+  };
+  static void AppendValues(const std::vector<std::string>& keys, const iam::RequestContext& ctx,
+                           std::string& out);
+
+  std::vector<Slot> slots_;
+  std::string key_;     // the prepared request's key
+  uint64_t hash_ = 0;   // and its hash
+  std::string values_;  // scratch for find
+};
+
+}  // namespace flashstor::s3
