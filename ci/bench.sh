@@ -13,14 +13,15 @@ build=$(cd "$1" && pwd)
 bin=$build/flashstor
 loadgen=$build/tests/bench/flashstor_loadgen
 isal=$build/tests/bench/isal_bench
+authz=$build/tests/bench/authz_bench
 scratch=${FLASHSTOR_BENCH_DIR:-/var/tmp/flashstor-bench}
 out=$build/bench
 secs=${BENCH_SECONDS:-10}
 case "$scratch" in /var/tmp/* | /tmp/*) ;; *) echo "bench: scratch must be under /var/tmp or /tmp" >&2; exit 2 ;; esac
 
 [ -x "$bin" ] || { echo "bench: $bin missing (make build)" >&2; exit 1; }
-if [ ! -x "$loadgen" ] || [ ! -x "$isal" ]; then
-  cmake --build "$build" --target flashstor_loadgen isal_bench -j 2 >/dev/null
+if [ ! -x "$loadgen" ] || [ ! -x "$isal" ] || [ ! -x "$authz" ]; then
+  cmake --build "$build" --target flashstor_loadgen isal_bench authz_bench -j 2 >/dev/null
 fi
 
 # A peer cluster left by an interrupted run: stop its daemons before wiping their files.
@@ -241,6 +242,32 @@ for c in 1 64 256 1024; do
   lg "ngx_get_4k_c$c" "$ngx_url" --no-sign --op get --concurrency "$c" "${small[@]}"
 done
 lg fs_put_4k_c256 "$fs_url" --op put --concurrency 256 "${small[@]}"
+
+# Authorisation: root bypasses policies, so GET 4 KiB is signed as an IAM user, without a
+# bucket policy and with a 20-statement one (decisions come from the per-thread cache after
+# the first); authz_bench gives ns per decision, cached and evaluated.
+"$authz" --seconds 1 --json >"$out/raw/authz.json" 2>"$out/raw/authz.log" ||
+  note "authz_bench failed"
+if user_key=$(python3 "$repo/tests/bench/authz_setup.py" user "$fs_url" 2>"$out/raw/authz_setup.log"); then
+  read -r user_id user_secret <<<"$user_key"
+  (
+    export AWS_ACCESS_KEY_ID=$user_id AWS_SECRET_ACCESS_KEY=$user_secret
+    lg fs_get_4k_user "$fs_url" --op get --concurrency 8 "${small[@]}"
+  )
+  if python3 "$repo/tests/bench/authz_setup.py" policy "$fs_url" 2>>"$out/raw/authz_setup.log"; then
+    (
+      export AWS_ACCESS_KEY_ID=$user_id AWS_SECRET_ACCESS_KEY=$user_secret
+      lg fs_get_4k_user_policy20 "$fs_url" --op get --concurrency 8 "${small[@]}"
+    )
+    python3 "$repo/tests/bench/authz_setup.py" clear "$fs_url" 2>>"$out/raw/authz_setup.log" ||
+      note "could not delete the bench bucket policy"
+  else
+    note "could not put the 20-statement bucket policy (raw/authz_setup.log)"
+  fi
+  unset user_key user_id user_secret
+else
+  note "could not create the IAM user for the authorisation point (raw/authz_setup.log)"
+fi
 if [ "$nginx_dav" = yes ]; then
   lg ngx_put_4k_c256 "$ngx_url" --no-sign --op put --concurrency 256 "${small[@]}"
 fi

@@ -193,6 +193,22 @@ def other_rows(runs, figs):
     rows.append(("HEAD 4 KiB (metadata only), 8 clients", fmt(values["head_4k_ops_s"], " ops/s", 0),
                  f"p50 {fmt(run_value(head, 'latency_ms', 'p50'), ' ms', 2)}, p99 "
                  f"{fmt(run_value(head, 'latency_ms', 'p99'), ' ms', 2)}" + errors_note(head)))
+    authz = runs.get("authz") or {}
+    user_get = runs.get("fs_get_4k_user")
+    policy_get = runs.get("fs_get_4k_user_policy20")
+    values["get_4k_user_ops_s"] = run_value(user_get, "ops_s")
+    values["get_4k_user_policy20_ops_s"] = run_value(policy_get, "ops_s")
+    values["authz_cached_ns"] = authz.get("cached_ns")
+    values["authz_uncached_ns"] = authz.get("uncached_ns")
+    ratios["get_4k_policy20_vs_none"] = ratio(values["get_4k_user_policy20_ops_s"],
+                                              values["get_4k_user_ops_s"])
+    rows.append(("GET 4 KiB as an IAM user, 20-statement bucket policy, 8 clients",
+                 fmt(values["get_4k_user_policy20_ops_s"], " ops/s", 0),
+                 f"no bucket policy {fmt(values['get_4k_user_ops_s'], ' ops/s', 0)}, ratio "
+                 + fmt_ratio(ratios["get_4k_policy20_vs_none"]) + "; one decision: cached "
+                 + fmt(values["authz_cached_ns"], " ns", 0) + ", evaluated "
+                 + fmt(values["authz_uncached_ns"], " ns", 0)
+                 + errors_note(policy_get) + errors_note(user_get)))
     heal = runs.get("heal")
     verify = runs.get("heal_verify")
     heal_desc = "n/a"
