@@ -10,9 +10,11 @@
 
 #include "amz_date.h"
 #include "canonical_request.h"
+#include "post_form_signature.h"
 #include "signature_params.h"
 #include "signing.h"
 #include "signing_key_cache.h"
+#include "sigv2.h"
 #include "unsigned_headers.h"
 
 // FS_RETURN_IF_ERROR for functions returning Result<T>.
@@ -284,6 +286,11 @@ Result<AuthContext> SigV4Verifier::verify(const http::Request& request,
                                           std::string_view read_body_sha256) const {
   const http::Header* authorization = FindHeader(request, "authorization");
   bool presigned = IsPresigned(query);
+  const bool v2_header = authorization != nullptr && IsSigV2Header(authorization->value);
+  if (v2_header || (authorization == nullptr && !presigned && IsSigV2Query(query))) {
+    if (!impl_->options.allow_sigv2) return Err(Code::kInvalidRequest, kSigV2NotSupported);
+    return VerifySigV2(impl_->credentials, impl_->options, request, query, now, failure);
+  }
   if (authorization != nullptr && presigned) {
     return Err(Code::kInvalidRequest,
                "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter or "
@@ -294,19 +301,20 @@ Result<AuthContext> SigV4Verifier::verify(const http::Request& request,
     if (!ctx && failure != nullptr && ctx.error().code() == Code::kAuthorizationHeaderMalformed) {
       failure->in_query = true;
     }
+    if (ctx) ctx->method = AuthMethod::kQuery;
     return ctx;
   }
   if (authorization != nullptr) {
-    return impl_->VerifyHeader(request, query, authorization->value, now, failure,
-                               read_body_sha256);
-  }
-  if (http::FindParam(query, "AWSAccessKeyId") != nullptr &&
-      http::FindParam(query, "Signature") != nullptr) {
-    return Err(Code::kInvalidRequest,
-               "The authorization mechanism you have provided is not supported. Please use "
-               "AWS4-HMAC-SHA256.");
+    Result<AuthContext> ctx =
+        impl_->VerifyHeader(request, query, authorization->value, now, failure, read_body_sha256);
+    if (ctx) ctx->method = AuthMethod::kHeader;
+    return ctx;
   }
   return AuthContext{};
+}
+
+Result<AuthContext> SigV4Verifier::verify_post_form(const PostFormSignature& form) const {
+  return VerifyPostFormSignature(impl_->credentials, impl_->options, form);
 }
 
 }  // namespace flashstor::auth

@@ -227,6 +227,7 @@ Error ParseField(const std::string& key, const std::string& path, const cJSON* v
   if (key == "log_level") return ParseLogLevel(v, c);
   if (key == "limits") return ParseLimits(v, c);
   if (key == "lifecycle_day_seconds") return ParseLifecycleDay(v, c);
+  if (key == "sigv2") return GetBool(v, path, c.sigv2);
   return Fail(path, "unknown field");
 }
 

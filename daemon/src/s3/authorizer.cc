@@ -52,6 +52,18 @@ std::string StatementName(const iam::Policy& policy, int index) {
 
 std::atomic<uint64_t> g_next_authorizer_id{1};
 
+// The s3:authType condition value of an authentication method.
+std::string_view AuthTypeName(auth::AuthMethod method) {
+  switch (method) {
+    case auth::AuthMethod::kQuery:
+      return "REST-QUERY-STRING";
+    case auth::AuthMethod::kPostForm:
+      return "POST";
+    default:
+      return "REST-HEADER";
+  }
+}
+
 }  // namespace
 
 Authorizer::Authorizer(object::ObjectLayer& layer, const iam::IamStore& iam)
@@ -105,6 +117,12 @@ iam::RequestContext BuildContext(const AuthzRequest& r, const iam::Principal& wh
   ctx.keys["aws:currenttime"] = {IsoNow()};
   ctx.keys["aws:epochtime"] = {std::to_string(std::time(nullptr))};
   ctx.keys["aws:principaltype"] = {r.auth.anonymous ? "Anonymous" : "User"};
+  if (!r.auth.anonymous) {
+    ctx.keys["s3:signatureversion"] = {r.auth.sigv2 ? "AWS" : "AWS4-HMAC-SHA256"};
+  }
+  if (r.auth.method != auth::AuthMethod::kNone) {  // an anonymous POST form has one too
+    ctx.keys["s3:authtype"] = {std::string(AuthTypeName(r.auth.method))};
+  }
   if (user != nullptr) {
     ctx.keys["aws:username"] = {user->name};
     ctx.keys["aws:userid"] = {user->id};

@@ -84,6 +84,11 @@ std::expected<CliResult, std::string> ParseServer(const std::vector<std::string>
           return std::unexpected(std::string("--seccomp: expected enforce or log"));
         }
         s.seccomp_log_only = value == "log";
+      } else if (flag == "--sigv2") {
+        if (value != "on" && value != "off") {
+          return std::unexpected(std::string("--sigv2: expected on or off"));
+        }
+        s.sigv2 = value == "on";
       } else if (flag == "--log-level") {
         s.log_level = value;
       } else if (flag == "--parity") {
@@ -183,6 +188,7 @@ Flags:
   --domain DOMAIN          enable virtual-hosted-style requests (bucket.DOMAIN)
   --region REGION          region for SigV4 and GetBucketLocation (default us-east-1)
   --parity N               parity shards per erasure set (default by set size)
+  --sigv2 on|off           accept AWS Signature Version 2 (default on)
   --lifecycle-day-seconds N  length of a lifecycle day, for tests (default 86400)
   --workers N              requests in flight at once, each a task on an event loop
                            (default request memory / 64 KiB)

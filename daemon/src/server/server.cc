@@ -243,6 +243,8 @@ int RunServer(const ServerArgs& args) {
   if (!credentials) return Fail("credentials", Describe(credentials.error()));
   auth::VerifyOptions verify_opts;
   verify_opts.region = cfg.region;
+  verify_opts.allow_sigv2 = cfg.sigv2;
+  verify_opts.domain = cfg.domain;
   auth::SigV4Verifier verifier(**credentials, verify_opts);
 
   std::unique_ptr<obs::AuditLog> audit;

@@ -20,6 +20,7 @@ std::expected<config::Config, std::string> ResolveSettings(const ServerArgs& arg
   if (!args.certs_dir.empty()) cfg.certs_dir = args.certs_dir;
   if (!args.domain.empty()) cfg.domain = args.domain;
   if (!args.region.empty()) cfg.region = args.region;
+  if (args.sigv2) cfg.sigv2 = *args.sigv2;
   if (args.parity) cfg.parity = args.parity;
   if (args.lifecycle_day_seconds) cfg.lifecycle_day_seconds = *args.lifecycle_day_seconds;
   for (std::optional<int> config::LimitsConfig::*f :

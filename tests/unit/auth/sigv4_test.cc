@@ -270,7 +270,10 @@ void test_anonymous(void**) {
   assert_null(SigV4Verifier::MakeChunkVerifier(*ctx).get());
   TestRequest v2("GET", "/bucket/key", {{"Host", "s3.example"}},
                  {{"AWSAccessKeyId", "AKIAIOSFODNN7EXAMPLE"}, {"Signature", "x"}});
-  assert_int_equal(static_cast<int>(VerifyCode(v2)), static_cast<int>(Code::kInvalidRequest));
+  VerifyOptions no_v2;
+  no_v2.allow_sigv2 = false;
+  assert_int_equal(static_cast<int>(VerifyCode(v2, kExampleTime, no_v2)),
+                   static_cast<int>(Code::kInvalidRequest));
 }
 
 void test_helpers(void**) {

@@ -27,8 +27,18 @@ enum class PayloadKind : uint8_t {
   kStreamingUnsignedTrailer,  // STREAMING-UNSIGNED-PAYLOAD-TRAILER
 };
 
+// How a request was authenticated (the s3:authType condition key).
+enum class AuthMethod : uint8_t {
+  kNone,      // anonymous
+  kHeader,    // Authorization header: REST-HEADER
+  kQuery,     // presigned URL: REST-QUERY-STRING
+  kPostForm,  // browser POST form (PostObject): POST
+};
+
 struct AuthContext {
   bool anonymous = true;
+  bool sigv2 = false;  // Signature Version 2 (s3:signatureversion "AWS")
+  AuthMethod method = AuthMethod::kNone;
   std::string access_key;
   bool is_root = false;
   PayloadKind payload = PayloadKind::kUnsigned;
@@ -54,6 +64,22 @@ struct VerifyOptions {
   std::string region = "us-east-1";
   int64_t max_skew_seconds = 15 * 60;
   int64_t max_presign_seconds = 7 * 24 * 3600;
+  bool allow_sigv2 = true;  // Signature Version 2 (header, presigned URL, POST form)
+  std::string domain;       // virtual-host domain: SigV2 signs "/<bucket>" for "<bucket>.<domain>"
+};
+
+// The signature fields of a browser POST form (PostObject), views into the form.
+struct PostFormSignature {
+  std::string_view policy_b64;  // "policy": the signed string
+  // SigV4: x-amz-algorithm, x-amz-credential, x-amz-date, x-amz-signature.
+  std::string_view algorithm;
+  std::string_view credential;
+  std::string_view amz_date;
+  std::string_view signature;
+  // SigV2: AWSAccessKeyId and signature (base64 HMAC-SHA1).
+  std::string_view access_key_id;
+  std::string_view v2_signature;
+  std::string_view security_token;  // x-amz-security-token
 };
 
 class SigV4Verifier {
@@ -78,9 +104,18 @@ class SigV4Verifier {
   // `failure`, when not null, receives the detail of a refusal (left untouched on success).
   // read_body_sha256: hex SHA-256 of a body the caller read before verifying (the IAM API's
   // form body); it stands for a missing x-amz-content-sha256 header.
+  // SigV2 (sigv2.h: "AWS key:signature" header, AWSAccessKeyId/Expires/Signature query) is
+  // verified when VerifyOptions::allow_sigv2, else refused with kInvalidRequest.
   Result<AuthContext> verify(const http::Request& request, std::span<const http::QueryParam> query,
                              std::time_t now, AuthFailure* failure = nullptr,
                              std::string_view read_body_sha256 = {}) const;
+
+  // Verifies the signature of a POST form over its base64 policy (SigV4 fields, or the V2 pair
+  // when V2 is allowed); the policy's own expiration and conditions are the caller's job.
+  // Success: AuthContext with method kPostForm. Errors: kInvalidArgument (missing or malformed
+  // fields, V2 when turned off), kInvalidAccessKeyId, kSignatureMismatch, kAccessDenied (bad
+  // session token), kAuthorizationHeaderMalformed (credential scope).
+  Result<AuthContext> verify_post_form(const PostFormSignature& form) const;
 
   // Observer that checks each aws-chunked chunk signature (chained from the seed) and the
   // trailer signature, and records trailers (e.g. x-amz-checksum-crc32) for later checks.

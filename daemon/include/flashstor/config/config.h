@@ -71,6 +71,8 @@ struct Config {
   // Length of a lifecycle day in seconds: 86,400; tests shorten it (like RGW's
   // rgw_lc_debug_interval) so expiry rules act within seconds.
   int lifecycle_day_seconds = 86'400;
+  // Signature Version 2 (header, presigned URL, POST form); off: such requests are refused.
+  bool sigv2 = true;
 };
 
 // A validation failure: field is a JSON path such as "drives[2]" or "audit.file" ("config"

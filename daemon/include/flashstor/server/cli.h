@@ -21,6 +21,7 @@ struct ServerArgs {
   std::vector<std::string> drives;  // after {a...b} expansion
   std::optional<int> parity;
   std::optional<int> lifecycle_day_seconds;
+  std::optional<bool> sigv2;  // --sigv2 on|off
   int workers = 0;
   int event_loops = 0;
   bool allow_root = false;
