@@ -166,6 +166,12 @@ constexpr auto kTable = std::to_array<ErrorInfo>({
         "of Origin, request method / Access-Control-Request-Method or "
         "Access-Control-Request-Headers are not whitelisted by the resource's CORS spec."),
     Row(ErrorId::kMalformedPolicy, "MalformedPolicy", 400, "Policies must be valid JSON"),
+    Row(ErrorId::kMalformedPostRequest, "MalformedPOSTRequest", 400,
+        "The body of your POST request is not well-formed multipart/form-data."),
+    Row(ErrorId::kInvalidPolicyDocument, "InvalidPolicyDocument", 400,
+        "The content of the form does not meet the conditions specified in the policy document."),
+    Row(ErrorId::kMaxPostPreDataLengthExceeded, "MaxPostPreDataLengthExceeded", 400,
+        "Your POST request fields preceeding the upload file was too large."),
 });
 
 constexpr ErrorInfo kInternalRow = Row(Code::kInternal, "InternalError", 500, kInternalMsg);

@@ -20,6 +20,7 @@
 #include "op_actions.h"
 #include "op_context.h"
 #include "public_access_block.h"
+#include "post_object.h"
 
 namespace flashstor::s3 {
 namespace {
@@ -216,6 +217,15 @@ ApiError Run(http::Exchange& ex, RequestState& st, object::ObjectLayer& layer,
   }
   RouteMatch route = Route(req.method, st.res.kind, st.query, req.has_header("x-amz-copy-source"));
   st.op_name = route.name;
+  // A browser form upload: the credentials are in the form (post_object.h).
+  if (IsPostObject(req, st.res, st.query)) {
+    st.op_name = "PostObject";
+    st.counter.emplace(ex.body());
+    AddCorsHeaders(ex, st.res.bucket, layer);
+    PostObjectRequest post{ex,         st.res,      layer,       config, verifier,
+                           authorizer, *st.counter, st.trace_id, st.auth};
+    return PostObject(post);
+  }
 
   // An IAM query API call: its clients sign the form body's hash without sending it in
   // x-amz-content-sha256, so the (bounded) body is read before verifying.

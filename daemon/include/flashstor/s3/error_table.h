@@ -35,6 +35,9 @@ enum class ErrorId : uint16_t {
   kCorsForbidden,                      // a CORS preflight no rule allows (AccessForbidden)
   kMalformedPolicy,                    // a bucket policy document refused
   kInvalidBucketState,                 // e.g. suspending versioning under object lock
+  kMalformedPostRequest,               // POST Object: not well-formed multipart/form-data
+  kInvalidPolicyDocument,              // POST Object: the form's policy is not valid
+  kMaxPostPreDataLengthExceeded,       // POST Object: fields before the file too large
   kLast,                               // sentinel, not an error
 };
 
