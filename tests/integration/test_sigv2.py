@@ -211,3 +211,12 @@ def test_sigv2_turned_off(v2_off_server):
     # SigV4 still works.
     v4 = v2_client(v2_off_server.endpoint, "s3v4")
     v4.list_buckets()
+    # A V2 POST form is refused too; a V4 one is not.
+    import requests
+    v4.create_bucket(Bucket="offbucket")
+    for client, expect in ((c, 400), (v4, 204)):
+        p = client.generate_presigned_post("offbucket", "form")
+        r = requests.post(p["url"], data=p["fields"], files={"file": ("f", b"x")}, timeout=30)
+        assert r.status_code == expect, r.text
+        if expect == 400:
+            assert "AWS4-HMAC-SHA256" in r.text

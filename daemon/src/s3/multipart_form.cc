@@ -149,10 +149,12 @@ Result<bool> MultipartFormReader::read_value(size_t max, std::string& out) {
 Result<bool> MultipartFormReader::next_part(FormPart* part) {
   if (done_) return false;
   std::array<char, 4096> skip;
+  size_t skipped = 0;
   while (in_part_) {
     Result<size_t> n = read(skip);
     if (!n) return std::unexpected(n.error());
     if (*n == 0) break;
+    if ((skipped += *n) > kMaxFormSkipBytes) return std::unexpected(Malformed());
   }
   while (end_ - begin_ < 2) {
     if (Status s = fill(); !s.ok()) return std::unexpected(s);

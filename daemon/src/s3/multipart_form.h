@@ -15,6 +15,7 @@ namespace flashstor::s3 {
 
 inline constexpr size_t kMaxFormBoundary = 70;           // RFC 2046
 inline constexpr size_t kMaxFormPartHeaderBytes = 4096;  // one part's header block
+inline constexpr size_t kMaxFormSkipBytes = 64 * 1024;   // preamble or unread rest of a part
 
 struct FormPart {
   std::string name;      // Content-Disposition name, as sent
@@ -35,7 +36,8 @@ class MultipartFormReader {
 
   MultipartFormReader(DataSource& body, std::string_view boundary);
 
-  // Skips what is left of the current part and reads the next part's headers into *part.
+  // Skips what is left of the current part (at most kMaxFormSkipBytes: the preamble, or a part
+  // the caller did not read) and reads the next part's headers into *part.
   // false after the closing delimiter. Errors: kInvalidArgument (kMalformed) for a body that
   // ends early or breaks the framing; the body's own read errors.
   Result<bool> next_part(FormPart* part);

@@ -83,6 +83,8 @@ void test_malformed(void**) {
       "--XyZ\r\nContent-Disposition: attachment; name=\"a\"\r\n\r\nv\r\n--XyZ--",
       "no delimiter at all",
       "--XyZ\r\n" + std::string(5000, 'h') + "\r\n\r\nv\r\n--XyZ--",
+      std::string(70 * 1024, 'p') +
+          "\r\n--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nv\r\n--XyZ--",
   };
   for (const std::string& body : cases) {
     StringSource src(body, 100);
