@@ -98,7 +98,14 @@ Result<ObjectInfo> ErasureSet::put_object(std::string_view bucket, std::string_v
   meta.tags = opt.tags;
   meta.checksum_algo = body.checksum_algo();
   meta.checksum_b64 = body.checksum_b64();
-  meta.parts.push_back({1, data->size, data->size, meta.etag, meta.mod_time_ns, ""});
+  if (opt.plaintext != nullptr) {
+    meta.actual_size = opt.plaintext->bytes();
+    if (opt.etag_from_plaintext) meta.etag = opt.plaintext->md5_hex();
+    meta.checksum_algo = opt.plaintext->checksum_algo();
+    meta.checksum_b64 = opt.plaintext->checksum_b64();
+  }
+  meta.parts.push_back(
+      {1, data->size, meta.actual_size.value_or(data->size), meta.etag, meta.mod_time_ns, ""});
   meta.inlined = data->inlined;
   if (!data->inlined) meta.data_dir = uuid;
   if (versioning == VersioningState::kEnabled) meta.version_id = internal::NewVersionId();

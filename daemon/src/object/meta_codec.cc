@@ -34,6 +34,7 @@ enum VersionTag : uint64_t {
   kRetention = 18,     // unsigned RetentionMode [0 = none]
   kRetainUntil = 19,   // signed [0]
   kLegalHold = 20,     // bool [false]
+  kActualSize = 21,    // unsigned: the client's bytes of transformed (encrypted) data [absent]
 };
 enum PairTag : uint64_t { kPairName = 1, kPairValue = 2 };  // strings [""]
 enum ErasureTag : uint64_t {
@@ -389,6 +390,9 @@ bool DecodeVersion(std::string_view rec, MetaDecode mode, ObjectMeta& m, uint64_
       case kLegalHold:
         ok = Bool(v, m.legal_hold);
         break;
+      case kActualSize:
+        ok = Uint(v, m.actual_size.emplace());
+        break;
       default:
         break;  // a field of a newer minor version
     }
@@ -445,6 +449,7 @@ void EncodeVersion(FieldWriter& w, const ObjectMeta& m) {
   }
   if (m.retain_until_ns != 0) w.sint(kRetainUntil, m.retain_until_ns);
   if (m.legal_hold) w.boolean(kLegalHold, true);
+  if (m.actual_size) w.uint(kActualSize, *m.actual_size);
 }
 
 }  // namespace

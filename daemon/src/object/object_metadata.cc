@@ -49,7 +49,8 @@ ObjectInfo MakeInfo(Meta&& m, std::string_view bucket, std::string_view key) {
   }
   if (m.version_id != "null") info.version_id = std::forward<Meta>(m).version_id;
   info.etag = std::forward<Meta>(m).etag;
-  info.size = m.size;
+  info.size = m.actual_size.value_or(m.size);
+  info.stored_size = m.size;
   info.mod_time_ns = m.mod_time_ns;
   info.content_type = std::forward<Meta>(m).content_type;
   info.storage_class = std::forward<Meta>(m).storage_class;

@@ -156,7 +156,7 @@ void test_unknown_tags_skipped(void**) {
   std::string fields = VersionFields(m);
   // Fields a newer minor version added, inside the version and beside it, some with nested
   // records and multi-byte tags; and a bumped minor version number.
-  std::string future = Field(21, Varint(5)) + Field(300, Field(1, "x") + Field(2, "y"));
+  std::string future = Field(61, Varint(5)) + Field(300, Field(1, "x") + Field(2, "y"));
   std::string records = Field(999, "top-level news") + Field(1, future + fields + future);
   std::string raw = File(records + Field(2, ""));
   raw[5] = 9;  // minor version

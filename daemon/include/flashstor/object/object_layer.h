@@ -51,9 +51,10 @@ struct PartInfo {
 struct ObjectInfo {
   std::string bucket;
   std::string key;
-  std::string etag;        // hex MD5, or "<hex>-N" for multipart; no quotes
-  std::string version_id;  // empty: unversioned ("null")
-  uint64_t size = 0;
+  std::string etag;          // hex MD5, or "<hex>-N" for multipart; no quotes
+  std::string version_id;    // empty: unversioned ("null")
+  uint64_t size = 0;         // the client's bytes (plaintext of an encrypted object)
+  uint64_t stored_size = 0;  // the bytes stored (ciphertext of an encrypted object)
   int64_t mod_time_ns = 0;
   std::string content_type;
   std::string storage_class = "STANDARD";
@@ -92,6 +93,12 @@ struct PutOptions {
   // Object tags (validated by the S3 layer). update_object_metadata replaces the stored
   // tags with these too.
   Metadata tags;
+  // Transformed data (server-side encryption): the body given to put_object is not what the
+  // client sent. When set, the object's size and checksum (and its ETag when
+  // etag_from_plaintext) come from this source of the client's bytes, which the body has
+  // read to its end by the time put_object commits.
+  const hash::HashingSource* plaintext = nullptr;
+  bool etag_from_plaintext = true;
 };
 
 // A delete as versioning sees it (delete_object_version).

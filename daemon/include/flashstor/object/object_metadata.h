@@ -64,6 +64,9 @@ struct ObjectMeta {
   RetentionMode retention_mode = RetentionMode::kNone;
   int64_t retain_until_ns = 0;
   bool legal_hold = false;
+  // Transformed data (server-side encryption): the client's byte count; size is what is
+  // stored. Absent for plain objects.
+  std::optional<uint64_t> actual_size;
   bool operator==(const ObjectMeta&) const = default;
 };
 
