@@ -6,6 +6,7 @@
 #include "flashstor/s3/headers.h"
 #include "flashstor/s3/xml_writer.h"
 #include "op_context.h"
+#include "sse_request.h"
 
 namespace flashstor::s3 {
 namespace {
@@ -73,6 +74,9 @@ ApiError OpenCopySource(OpContext& ctx, std::unique_ptr<object::ObjectReader>& o
   Code cond = EvaluateConditions(ReadCopySourceConditions(ctx.req), info.etag, info.mod_time_ns,
                                  /*copy=*/true);
   if (cond != Code::kOk) return cond;
+  if (sse::ModeOf(info) != sse::Mode::kNone) {
+    return ApiError(Code::kNotImplemented, "Copying an encrypted object is not implemented yet.");
+  }
   out = std::move(*reader);
   return {};
 }

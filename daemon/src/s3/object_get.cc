@@ -9,6 +9,7 @@
 #include "flashstor/mem/buffer_pool.h"
 #include "flashstor/s3/headers.h"
 #include "op_context.h"
+#include "sse_request.h"
 
 namespace flashstor::s3 {
 namespace {
@@ -51,7 +52,9 @@ HeaderList ObjectHeaders(const OpContext& ctx, const object::ObjectInfo& info) {
   std::string_view type = info.content_type;
   if (type.empty()) type = "binary/octet-stream";
   list.emplace_back("Content-Type", type);
-  for (const auto& [name, value] : info.metadata) list.emplace_back(name, value);
+  for (const auto& [name, value] : info.metadata) {
+    if (!sse::IsInternalMeta(name)) list.emplace_back(name, value);
+  }
   if (!info.storage_class.empty() && info.storage_class != "STANDARD") {
     list.emplace_back("x-amz-storage-class", info.storage_class);
   }
@@ -103,6 +106,7 @@ void AddObjectHeaders(OpContext& ctx, const object::ObjectInfo& info, const Byte
   resp.add_header("Accept-Ranges", "bytes");
   if (!info.tags.empty()) resp.add_header("x-amz-tagging-count", std::to_string(info.tags.size()));
   AddExpirationHeader(ctx, info);
+  sse::AddReadHeaders(ctx, info);
   if (partial) resp.add_header("Content-Range", ContentRange(range, info.size));
   if (part_number > 0) {
     resp.add_header("x-amz-mp-parts-count",
@@ -150,6 +154,12 @@ ApiError GetObject(OpContext& ctx) {
     reader = std::move(*r);
   }
   const object::ObjectInfo& info = head ? head_info : reader->info();
+  std::optional<sse::ReadSse> sse_key;
+  FS_S3_RETURN_IF_ERROR(sse::PrepareRead(ctx, info, sse_key));
+  if (sse_key && !head) {
+    reader = std::make_unique<sse::DecryptingReader>(std::move(reader), sse_key->data_key,
+                                                     sse_key->binding);
+  }
   // A version named by the request is always echoed ("null" included).
   AddVersionIdHeader(ctx, info.version_id.empty() && version_param != nullptr
                               ? std::string_view("null")

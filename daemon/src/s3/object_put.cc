@@ -4,6 +4,7 @@
 
 #include "flashstor/s3/headers.h"
 #include "op_context.h"
+#include "sse_request.h"
 
 namespace flashstor::s3 {
 namespace {
@@ -66,11 +67,30 @@ ApiError PutObject(OpContext& ctx) {
   hash::Expectations expect;
   FS_S3_RETURN_IF_ERROR(BuildPutExpectations(ctx, expect));
 
+  sse::WriteSse sse;
+  FS_S3_RETURN_IF_ERROR(sse::PrepareWrite(ctx, sse));
+
   LimitedSource limited(ctx.body, kMaxSinglePutSize);
   hash::HashingSource body(limited, std::move(expect));
-  Result<object::ObjectInfo> info =
-      ctx.layer.put_object(ctx.res.bucket, ctx.res.key, body, ctx.body_length, options);
+  Result<object::ObjectInfo> info;
+  if (sse.mode == sse::Mode::kNone) {
+    info = ctx.layer.put_object(ctx.res.bucket, ctx.res.key, body, ctx.body_length, options);
+  } else {
+    // Encrypted: the layer stores packages; size, checksum (and the SSE-S3 ETag) are the
+    // client's bytes' (body verified them).
+    sse::EncryptingSource sealed(body, sse.data_key, sse.binding);
+    hash::HashingSource stored(sealed, {});
+    options.plaintext = &body;
+    options.etag_from_plaintext = sse.mode == sse::Mode::kS3;
+    for (auto& m : sse.internal) options.metadata.push_back(std::move(m));
+    const int64_t stored_size =
+        ctx.body_length < 0
+            ? -1
+            : static_cast<int64_t>(sse::CipherSize(static_cast<uint64_t>(ctx.body_length)));
+    info = ctx.layer.put_object(ctx.res.bucket, ctx.res.key, stored, stored_size, options);
+  }
   if (!info) return info.error();
+  sse::AddWriteHeaders(ctx, sse);
   ctx.response().add_header("ETag", QuoteEtag(info->etag));
   AddVersionIdHeader(ctx, info->version_id);
   AddChecksumHeader(ctx, body.checksum_algo(), body.checksum_b64());

@@ -19,10 +19,13 @@ constexpr uint64_t Ops(std::initializer_list<OpId> ops) {
 
 // Operations that create an object's data or metadata.
 constexpr uint64_t kObjectWrites = Ops({kPutObject, kCopyObject, kCreateMultipartUpload});
-// Operations that use an existing object or upload, which was never SSE-C encrypted.
-constexpr uint64_t kSseCUses = Ops({kGetObject, kHeadObject, kGetObjectAttributes, kUploadPart,
-                                    kUploadPartCopy, kCompleteMultipartUpload});
 constexpr uint64_t kCopies = Ops({kCopyObject, kUploadPartCopy});
+// Object writes that do not encrypt yet (PutObject does: sse_request.cc).
+constexpr uint64_t kUnencryptedWrites = Ops({kCopyObject, kCreateMultipartUpload});
+// Uses of an existing object or upload whose SSE-C headers are not checked yet (GET and
+// HEAD check them: sse_request.cc).
+constexpr uint64_t kSseCUncheckedUses =
+    Ops({kGetObjectAttributes, kUploadPart, kUploadPartCopy, kCompleteMultipartUpload});
 constexpr uint64_t kGrantOps = kObjectWrites | Ops({kCreateBucket, kPutBucketAcl, kPutObjectAcl});
 
 constexpr std::string_view kNoSse =
@@ -41,7 +44,7 @@ constexpr std::string_view kNoGrants = "ACL grants are not implemented.";
 
 constexpr auto kRefused = std::to_array<RefusedInput>({
     // SSE-S3 / SSE-KMS
-    {"x-amz-server-side-encryption", false, kObjectWrites, {}, kNotImplemented, kNoSse},
+    {"x-amz-server-side-encryption", false, kUnencryptedWrites, {}, kNotImplemented, kNoSse},
     {"x-amz-server-side-encryption-aws-kms-key-id",
      false,
      kObjectWrites,
@@ -58,37 +61,37 @@ constexpr auto kRefused = std::to_array<RefusedInput>({
     // SSE-C: refused where it would encrypt, "not applicable" where it names existing data.
     {"x-amz-server-side-encryption-customer-algorithm",
      false,
-     kObjectWrites,
+     kUnencryptedWrites,
      {},
      kNotImplemented,
      kNoSseC},
     {"x-amz-server-side-encryption-customer-key",
      false,
-     kObjectWrites,
+     kUnencryptedWrites,
      {},
      kNotImplemented,
      kNoSseC},
     {"x-amz-server-side-encryption-customer-key-md5",
      false,
-     kObjectWrites,
+     kUnencryptedWrites,
      {},
      kNotImplemented,
      kNoSseC},
     {"x-amz-server-side-encryption-customer-algorithm",
      false,
-     kSseCUses,
+     kSseCUncheckedUses,
      {},
      kSseCNotApplicable,
      kSseCNotApplicableMsg},
     {"x-amz-server-side-encryption-customer-key",
      false,
-     kSseCUses,
+     kSseCUncheckedUses,
      {},
      kSseCNotApplicable,
      kSseCNotApplicableMsg},
     {"x-amz-server-side-encryption-customer-key-md5",
      false,
-     kSseCUses,
+     kSseCUncheckedUses,
      {},
      kSseCNotApplicable,
      kSseCNotApplicableMsg},

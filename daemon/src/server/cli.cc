@@ -57,6 +57,10 @@ std::expected<CliResult, std::string> ParseServer(const std::vector<std::string>
       s.allow_root = true;
       continue;
     }
+    if (a == "--sse-c-allow-http") {
+      s.sse_c_allow_http = true;
+      continue;
+    }
     if (a.starts_with("--")) {
       std::string flag(a);
       std::string value;
@@ -75,6 +79,8 @@ std::expected<CliResult, std::string> ParseServer(const std::vector<std::string>
         s.config_file = value;
       } else if (flag == "--certs-dir") {
         s.certs_dir = value;
+      } else if (flag == "--sse-master-key-file") {
+        s.sse_master_key_file = value;
       } else if (flag == "--domain") {
         s.domain = value;
       } else if (flag == "--region") {
@@ -190,6 +196,9 @@ Flags:
   --parity N               parity shards per erasure set (default by set size)
   --sigv2 on|off           accept AWS Signature Version 2 (default on)
   --lifecycle-day-seconds N  length of a lifecycle day, for tests (default 86400)
+  --sse-master-key-file F  SSE-S3 master key: 32 bytes or 64 hex digits, owner-only file
+                           (default: the systemd credential sse-master-key, if any)
+  --sse-c-allow-http       accept SSE-C keys over plain HTTP (tests; AWS requires TLS)
   --workers N              requests in flight at once, each a task on an event loop
                            (default request memory / 64 KiB)
   --request-memory M       MiB the requests in flight may hold; large transfers wait for

@@ -27,6 +27,7 @@
 #include "flashstor/obs/request_metrics.h"
 #include "flashstor/s3/error_table.h"
 #include "flashstor/s3/s3_handler.h"
+#include "flashstor/s3/sse_keys.h"
 #include "flashstor/server/admin_handler.h"
 #include "flashstor/server/early_errors.h"
 #include "flashstor/server/engine_setup.h"
@@ -195,7 +196,9 @@ int RunServer(const ServerArgs& args) {
   Result<auth::Credential> root = iam::LoadRootCredential(cfg.root_user, cfg.root_password);
   if (!root) return Fail("root credentials", Describe(root.error()));
 
-  // Privileged steps: sockets (or socket activation) and TLS material.
+  // Privileged steps: sockets (or socket activation), TLS material, the SSE master key.
+  auto sse_keys = s3::sse::LoadMasterKeyStore(args.sse_master_key_file);
+  if (!sse_keys) return Fail("SSE master key", Describe(sse_keys.error()));
   std::unique_ptr<tls::TlsContext> tls;
   if (!cfg.certs_dir.empty()) {
     // ALPN offers h2 unless HTTP/2 is off.
@@ -271,6 +274,8 @@ int RunServer(const ServerArgs& args) {
   // expect; AWS's 200 in us-east-1 is a documented legacy exception.
   s3cfg.us_east_1_recreate_ok = false;
   s3cfg.lifecycle_day_ns = static_cast<int64_t>(cfg.lifecycle_day_seconds) * 1'000'000'000;
+  s3cfg.sse_keys = std::shared_ptr<const s3::sse::KeyStore>(std::move(*sse_keys));
+  s3cfg.sse_c_allow_http = args.sse_c_allow_http;
   s3::S3Handler handler(layer, verifier, s3cfg);
   handler.set_admin_handler(&admin);
   handler.set_observer(&first_request);

@@ -35,7 +35,7 @@ void test_put_refusals(void** state) {
                 {{"x-amz-server-side-encryption-customer-algorithm", "AES256"},
                  {"x-amz-server-side-encryption-customer-key", "a2V5"},
                  {"x-amz-server-side-encryption-customer-key-MD5", "bWQ1"}},
-                501, "NotImplemented");
+                400, "InvalidRequest");  // SSE-C over plain HTTP (sse_request.cc)
   ExpectRefused(f, "lock", {{"x-amz-object-lock-mode", "COMPLIANCE"}}, 400, "InvalidRequest");
   ExpectRefused(f, "hold", {{"x-amz-object-lock-legal-hold", "ON"}}, 400, "InvalidRequest");
   ExpectRefused(f, "tag", {{"x-amz-tagging", "aws%3Ax=b"}}, 400, "InvalidTag");

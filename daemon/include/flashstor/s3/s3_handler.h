@@ -18,6 +18,9 @@ class IamStore;
 }
 
 namespace flashstor::s3 {
+namespace sse {
+class KeyStore;
+}
 
 class Authorizer;
 class IamApi;
@@ -35,6 +38,10 @@ struct S3Config {
   bool us_east_1_recreate_ok = false;
   // Length of a lifecycle day (x-amz-expiration); shortened by --lifecycle-day-seconds.
   int64_t lifecycle_day_ns = 86'400'000'000'000;
+  // Server-side encryption (sse_keys.h): the master keys of SSE-S3 (null: SSE-S3 refused),
+  // and whether SSE-C keys may travel over plain HTTP (tests only; AWS requires TLS).
+  std::shared_ptr<const sse::KeyStore> sse_keys;
+  bool sse_c_allow_http = false;
 };
 
 // What happened in one request; views valid only during on_request(). Never holds secrets.

@@ -22,6 +22,8 @@ struct ServerArgs {
   std::optional<int> parity;
   std::optional<int> lifecycle_day_seconds;
   std::optional<bool> sigv2;  // --sigv2 on|off
+  std::string sse_master_key_file;  // empty: the systemd credential, or no SSE-S3
+  bool sse_c_allow_http = false;
   int workers = 0;
   int event_loops = 0;
   bool allow_root = false;

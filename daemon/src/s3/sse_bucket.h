@@ -1,0 +1,16 @@
+// A bucket's default encryption (its stored ServerSideEncryptionConfiguration) as new
+// objects without SSE headers see it.
+#pragma once
+
+#include "op_context.h"
+
+namespace flashstor::s3::sse {
+
+enum class BucketDefault : uint8_t { kNone, kAes256, kKms };
+
+// The default of the request's bucket; kNoSuchBucket when it does not exist.
+Result<BucketDefault> ReadBucketDefault(OpContext& ctx);
+// The default a stored document names (kNone for none or a malformed one).
+BucketDefault ParseBucketDefault(std::string_view doc);
+
+}  // namespace flashstor::s3::sse

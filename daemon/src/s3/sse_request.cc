@@ -1,0 +1,293 @@
+// PrepareWrite / PrepareRead: the SSE request headers as AWS documents them, the data key's
+// sealing under the SSE-S3 master key or the SSE-C client key, and the internal metadata.
+#include "sse_request.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include "flashstor/s3/headers.h"
+#include "flashstor/s3/sse_keys.h"
+#include "sse_bucket.h"
+
+namespace flashstor::s3::sse {
+namespace {
+
+constexpr std::string_view kHeaderSse = "x-amz-server-side-encryption";
+constexpr std::string_view kHeaderCAlgo = "x-amz-server-side-encryption-customer-algorithm";
+constexpr std::string_view kHeaderCKey = "x-amz-server-side-encryption-customer-key";
+constexpr std::string_view kHeaderCMd5 = "x-amz-server-side-encryption-customer-key-md5";
+
+constexpr std::string_view kMetaMode = "x-flashstor-sse-mode";
+constexpr std::string_view kMetaKeyId = "x-flashstor-sse-key-id";
+constexpr std::string_view kMetaSealed = "x-flashstor-sse-sealed-key";
+constexpr std::string_view kMetaObjectId = "x-flashstor-sse-object-id";
+constexpr std::string_view kMetaSalt = "x-flashstor-sse-c-salt";
+constexpr std::string_view kMetaHmac = "x-flashstor-sse-c-key-hmac";
+
+constexpr std::string_view kModeS3 = "S3";
+constexpr std::string_view kModeCustomer = "C";
+
+constexpr std::string_view kMsgNeedKey =
+    "The object was stored using a form of Server Side Encryption. The correct parameters must "
+    "be provided to retrieve the object.";
+constexpr std::string_view kMsgNotApplicable =
+    "The encryption parameters are not applicable to this object.";
+constexpr std::string_view kMsgHttps =
+    "Requests specifying Server Side Encryption with Customer provided keys must be made over a "
+    "secure connection.";
+
+const std::string* Find(const object::Metadata& meta, std::string_view name) {
+  for (const auto& [n, v] : meta) {
+    if (n == name) return &v;
+  }
+  return nullptr;
+}
+
+std::string_view AsView(std::span<const unsigned char> b) {
+  return {reinterpret_cast<const char*>(b.data()), b.size()};
+}
+
+std::span<const unsigned char> AsBytes(std::string_view s) {
+  return {reinterpret_cast<const unsigned char*>(s.data()), s.size()};
+}
+
+// The AAD of a sealed data key: mode, key id and the object's identity.
+std::string Binding(std::string_view mode, std::string_view key_id, const PackageBinding& b) {
+  std::string out = "flashstor-sse-key-v1\n";
+  out.append(mode).append("\n").append(key_id).append("\n");
+  out.append(AsView(b.object_id)).append("\n");
+  out.append(b.bucket).append("\n").append(b.key);
+  return out;
+}
+
+// The SSE-C headers of a request (prefix "" or "x-amz-copy-source-"): present, or absent.
+struct CustomerKey {
+  bool present = false;
+  Key key{};
+  std::string md5_b64;
+  ~CustomerKey() { OPENSSL_cleanse(key.data(), key.size()); }
+};
+
+ApiError ReadCustomerKey(const OpContext& ctx, CustomerKey& out) {
+  std::string_view algo = ctx.header(kHeaderCAlgo);
+  std::string_view key = ctx.header(kHeaderCKey);
+  std::string_view md5 = ctx.header(kHeaderCMd5);
+  const bool any = ctx.req.has_header(kHeaderCAlgo) || ctx.req.has_header(kHeaderCKey) ||
+                   ctx.req.has_header(kHeaderCMd5);
+  if (!any) return {};
+  if (!ctx.ex.secure() && !ctx.config.sse_c_allow_http) {
+    return ApiError(Code::kInvalidRequest, kMsgHttps);
+  }
+  if (algo.empty()) {
+    return ApiError(Code::kInvalidArgument,
+                    "Requests specifying Server Side Encryption with Customer provided keys must "
+                    "provide a valid encryption algorithm.");
+  }
+  if (algo != "AES256") {
+    return ApiError(Code::kInvalidArgument,
+                    "The encryption request you specified is not valid. The valid value is "
+                    "AES256.");
+  }
+  std::optional<std::string> raw = hash::Base64Decode(key);
+  if (key.empty() || !raw || raw->size() != kKeyBytes) {
+    if (raw) OPENSSL_cleanse(raw->data(), raw->size());
+    return ApiError(Code::kInvalidArgument,
+                    "Requests specifying Server Side Encryption with Customer provided keys must "
+                    "provide an appropriate secret key.");
+  }
+  std::copy(raw->begin(), raw->end(), out.key.begin());
+  OPENSSL_cleanse(raw->data(), raw->size());
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int dlen = 0;
+  if (EVP_Digest(out.key.data(), out.key.size(), digest, &dlen, EVP_md5(), nullptr) != 1) {
+    return Code::kInternal;
+  }
+  std::string computed = hash::Base64Encode({digest, dlen});
+  if (md5.empty()) {
+    return ApiError(Code::kInvalidArgument,
+                    "Requests specifying Server Side Encryption with Customer provided keys must "
+                    "provide the client calculated MD5 of the secret key.");
+  }
+  if (computed != md5) {
+    return ApiError(Code::kInvalidArgument,
+                    "The calculated MD5 hash of the key did not match the hash that was provided.");
+  }
+  out.present = true;
+  out.md5_b64 = std::move(computed);
+  return {};
+}
+
+}  // namespace
+
+bool IsInternalMeta(std::string_view name) {
+  return name.starts_with(kInternalPrefix);
+}
+
+Mode ModeOf(const object::ObjectInfo& info) {
+  const std::string* mode = Find(info.metadata, kMetaMode);
+  if (mode == nullptr) return Mode::kNone;
+  if (*mode == kModeCustomer) return Mode::kCustomer;
+  return Mode::kS3;
+}
+
+WriteSse::~WriteSse() {
+  OPENSSL_cleanse(data_key.data(), data_key.size());
+}
+ReadSse::~ReadSse() {
+  OPENSSL_cleanse(data_key.data(), data_key.size());
+}
+
+ApiError PrepareWrite(OpContext& ctx, WriteSse& out) {
+  CustomerKey customer;
+  FS_S3_RETURN_IF_ERROR(ReadCustomerKey(ctx, customer));
+  Mode mode = Mode::kNone;
+  if (ctx.req.has_header(kHeaderSse)) {
+    std::string_view value = ctx.header(kHeaderSse);
+    if (customer.present) {
+      return ApiError(Code::kInvalidArgument,
+                      "Server Side Encryption with Customer provided key is incompatible with the "
+                      "encryption method specified");
+    }
+    if (value == "aws:kms" || value == "aws:kms:dsse") {
+      return ApiError(Code::kNotImplemented, "SSE-KMS is not implemented yet.");
+    }
+    if (value != "AES256") {
+      return ApiError(Code::kInvalidArgument, "The encryption method specified is not supported");
+    }
+    mode = Mode::kS3;
+  } else if (customer.present) {
+    mode = Mode::kCustomer;
+  } else {
+    Result<BucketDefault> def = ReadBucketDefault(ctx);
+    if (!def) return def.error();
+    if (*def == BucketDefault::kKms) {
+      return ApiError(Code::kNotImplemented,
+                      "The bucket's default encryption is SSE-KMS, which is not implemented yet.");
+    }
+    if (*def == BucketDefault::kAes256) mode = Mode::kS3;
+  }
+  out.mode = mode;
+  if (mode == Mode::kNone) return {};
+
+  out.binding.bucket = ctx.res.bucket;
+  out.binding.key = ctx.res.key;
+  out.binding.part = 1;
+  FS_S3_RETURN_IF_ERROR(RandomBytes(out.binding.object_id));
+  FS_S3_RETURN_IF_ERROR(RandomBytes(out.data_key));
+  out.internal.emplace_back(kMetaObjectId, hash::Base64Encode(out.binding.object_id));
+  Key kek{};
+  std::string key_id;
+  if (mode == Mode::kS3) {
+    if (!ctx.config.sse_keys) {
+      return ApiError(Code::kNotImplemented,
+                      "SSE-S3 needs a master key: the server was started without one.");
+    }
+    key_id = ctx.config.sse_keys->default_key_id();
+    Result<Key> k = ctx.config.sse_keys->key(key_id);
+    if (!k) return Code::kInternal;
+    kek = *k;
+    OPENSSL_cleanse(k->data(), k->size());
+    out.internal.emplace_back(kMetaMode, kModeS3);
+    out.internal.emplace_back(kMetaKeyId, key_id);
+  } else {
+    kek = customer.key;
+    std::array<unsigned char, 32> salt{};
+    FS_S3_RETURN_IF_ERROR(RandomBytes(salt));
+    out.internal.emplace_back(kMetaMode, kModeCustomer);
+    out.internal.emplace_back(kMetaSalt, hash::Base64Encode(salt));
+    out.internal.emplace_back(kMetaHmac, hash::Base64Encode(AsBytes(KeyHmac(customer.key, salt))));
+    out.customer_key_md5 = customer.md5_b64;
+  }
+  std::string sealed = SealKey(
+      kek, out.data_key, Binding(mode == Mode::kS3 ? kModeS3 : kModeCustomer, key_id, out.binding));
+  OPENSSL_cleanse(kek.data(), kek.size());
+  if (sealed.empty()) return Code::kInternal;
+  out.internal.emplace_back(kMetaSealed, hash::Base64Encode(AsBytes(sealed)));
+  return {};
+}
+
+void AddWriteHeaders(OpContext& ctx, const WriteSse& sse) {
+  http::ResponseWriter& resp = ctx.response();
+  if (sse.mode == Mode::kS3) resp.add_header("x-amz-server-side-encryption", "AES256");
+  if (sse.mode == Mode::kCustomer) {
+    resp.add_header(kHeaderCAlgo, "AES256");
+    resp.add_header(kHeaderCMd5, sse.customer_key_md5);
+  }
+}
+
+ApiError PrepareRead(OpContext& ctx, const object::ObjectInfo& info, std::optional<ReadSse>& out) {
+  CustomerKey customer;
+  FS_S3_RETURN_IF_ERROR(ReadCustomerKey(ctx, customer));
+  const Mode mode = ModeOf(info);
+  if (mode != Mode::kCustomer && customer.present) {
+    return ApiError(Code::kInvalidRequest, kMsgNotApplicable);
+  }
+  if (mode == Mode::kNone) return {};
+  if (mode == Mode::kCustomer && !customer.present) {
+    return ApiError(Code::kInvalidRequest, kMsgNeedKey);
+  }
+  const std::string* object_id = Find(info.metadata, kMetaObjectId);
+  const std::string* sealed_b64 = Find(info.metadata, kMetaSealed);
+  if (object_id == nullptr || sealed_b64 == nullptr) return Code::kCorrupt;
+  std::optional<std::string> id = hash::Base64Decode(*object_id);
+  std::optional<std::string> sealed = hash::Base64Decode(*sealed_b64);
+  if (!id || id->size() != kObjectIdBytes || !sealed) return Code::kCorrupt;
+  ReadSse& r = out.emplace();
+  r.binding.bucket = info.bucket;
+  r.binding.key = info.key;
+  std::copy(id->begin(), id->end(), r.binding.object_id.begin());
+  Key kek{};
+  std::string key_id;
+  if (mode == Mode::kCustomer) {
+    const std::string* salt_b64 = Find(info.metadata, kMetaSalt);
+    const std::string* hmac_b64 = Find(info.metadata, kMetaHmac);
+    if (salt_b64 == nullptr || hmac_b64 == nullptr) return Code::kCorrupt;
+    std::optional<std::string> salt = hash::Base64Decode(*salt_b64);
+    std::optional<std::string> hmac = hash::Base64Decode(*hmac_b64);
+    if (!salt || !hmac) return Code::kCorrupt;
+    if (!SameBytes(KeyHmac(customer.key, AsBytes(*salt)), *hmac)) {
+      out.reset();
+      return Code::kAccessDenied;
+    }
+    kek = customer.key;
+  } else {
+    const std::string* kid = Find(info.metadata, kMetaKeyId);
+    if (kid == nullptr) return Code::kCorrupt;
+    if (!ctx.config.sse_keys) {
+      out.reset();
+      return ApiError(Code::kNotImplemented,
+                      "The object is encrypted with SSE-S3 and the server has no master key.");
+    }
+    key_id = *kid;
+    Result<Key> k = ctx.config.sse_keys->key(key_id);
+    if (!k) {
+      out.reset();
+      return Code::kInternal;
+    }
+    kek = *k;
+    OPENSSL_cleanse(k->data(), k->size());
+  }
+  Result<Key> key = UnsealKey(
+      kek, *sealed, Binding(mode == Mode::kS3 ? kModeS3 : kModeCustomer, key_id, r.binding));
+  OPENSSL_cleanse(kek.data(), kek.size());
+  if (!key) {
+    out.reset();
+    // A wrong SSE-C key was caught by the HMAC; here the record itself does not add up.
+    return mode == Mode::kCustomer ? ApiError(Code::kAccessDenied) : ApiError(Code::kInternal);
+  }
+  r.data_key = *key;
+  OPENSSL_cleanse(key->data(), key->size());
+  return {};
+}
+
+void AddReadHeaders(OpContext& ctx, const object::ObjectInfo& info) {
+  http::ResponseWriter& resp = ctx.response();
+  Mode mode = ModeOf(info);
+  if (mode == Mode::kS3) resp.add_header("x-amz-server-side-encryption", "AES256");
+  if (mode == Mode::kCustomer) {
+    resp.add_header(kHeaderCAlgo, "AES256");
+    resp.add_header(kHeaderCMd5, ctx.header(kHeaderCMd5));
+  }
+}
+
+}  // namespace flashstor::s3::sse

@@ -1,0 +1,52 @@
+// Server-side encryption as requests see it: which mode a new object gets (SSE headers, or
+// the bucket's default encryption), the internal metadata that records it, the SSE-C key
+// checks of reads, and the x-amz-server-side-encryption* response headers.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "flashstor/object/object_layer.h"
+#include "op_context.h"
+#include "sse_stream.h"
+
+namespace flashstor::s3::sse {
+
+enum class Mode : uint8_t { kNone, kS3, kCustomer };
+
+// The internal metadata of an encrypted object (never returned to clients, never settable
+// by them: only x-amz-meta-* and a few standard headers are stored from requests).
+inline constexpr std::string_view kInternalPrefix = "x-flashstor-sse-";
+bool IsInternalMeta(std::string_view name);
+// The mode an object was written with (kNone: plaintext).
+Mode ModeOf(const object::ObjectInfo& info);
+
+// A new object's encryption: its fresh data key and what to store about it.
+struct WriteSse {
+  Mode mode = Mode::kNone;
+  Key data_key{};
+  PackageBinding binding;
+  object::Metadata internal;     // to append to the object's metadata
+  std::string customer_key_md5;  // SSE-C: the request's key MD5 (base64), echoed back
+  ~WriteSse();
+};
+
+// From the request's SSE headers, else the bucket's default encryption. mode kNone: store
+// the object as sent. Errors as AWS answers them (400 InvalidArgument / InvalidRequest,
+// 501 for modes not implemented).
+ApiError PrepareWrite(OpContext& ctx, WriteSse& out);
+void AddWriteHeaders(OpContext& ctx, const WriteSse& sse);
+
+// For a GET or HEAD of info: checks the request's SSE-C headers against the object (400
+// when missing or not applicable, 403 for a wrong key) and unseals its data key. out stays
+// empty for a plaintext object.
+struct ReadSse {
+  Key data_key{};
+  PackageBinding binding;
+  ~ReadSse();
+};
+ApiError PrepareRead(OpContext& ctx, const object::ObjectInfo& info, std::optional<ReadSse>& out);
+void AddReadHeaders(OpContext& ctx, const object::ObjectInfo& info);
+
+}  // namespace flashstor::s3::sse
