@@ -244,3 +244,90 @@ def test_multipart_with_sse_still_refused(s3, bucket):
     with pytest.raises(ClientError) as e:
         s3.create_multipart_upload(Bucket=bucket, Key="m", **ssec(customer_key()))
     assert status(e) == 501
+
+
+def test_bucket_default_encryption(sse_server, s3, bucket):
+    with pytest.raises(ClientError) as e:
+        s3.get_bucket_encryption(Bucket=bucket)
+    assert status(e) == 404 and code(e) == "ServerSideEncryptionConfigurationNotFoundError"
+    s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={
+        "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"},
+                   "BucketKeyEnabled": True}]})
+    rules = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
+    assert rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    assert rules[0]["BucketKeyEnabled"] is True
+    marker, body = marker_body(150 * 1024)
+    put = s3.put_object(Bucket=bucket, Key="d", Body=body)  # no SSE headers
+    assert put["ServerSideEncryption"] == "AES256"
+    assert s3.head_object(Bucket=bucket, Key="d")["ServerSideEncryption"] == "AES256"
+    assert s3.get_object(Bucket=bucket, Key="d")["Body"].read() == body
+    assert_no_plaintext(sse_server, marker)
+    # SSE-C given explicitly wins over the default.
+    key = customer_key()
+    s3.put_object(Bucket=bucket, Key="c", Body=b"cc", **ssec(key))
+    with pytest.raises(ClientError) as e:
+        s3.get_object(Bucket=bucket, Key="c")
+    assert status(e) == 400
+    # What cannot encrypt yet is refused in such a bucket, never stored in plaintext.
+    with pytest.raises(ClientError) as e:
+        s3.create_multipart_upload(Bucket=bucket, Key="m")
+    assert status(e) == 501
+    s3.delete_bucket_encryption(Bucket=bucket)
+    with pytest.raises(ClientError) as e:
+        s3.get_bucket_encryption(Bucket=bucket)
+    assert status(e) == 404
+    put = s3.put_object(Bucket=bucket, Key="p", Body=b"plain")
+    assert "ServerSideEncryption" not in put
+    assert s3.get_object(Bucket=bucket, Key="d")["Body"].read() == body
+
+
+def test_bucket_encryption_validation(s3, bucket):
+    bad = [
+        {"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256",
+                                                            "KMSMasterKeyID": "k"}}]},
+    ]
+    for cfg in bad:
+        with pytest.raises(ClientError) as e:
+            s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration=cfg)
+        assert status(e) == 400, cfg
+    with pytest.raises(ClientError) as e:
+        s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}}]})
+    assert status(e) == 501
+    with pytest.raises(ClientError) as e:
+        s3.get_bucket_encryption(Bucket=bucket)
+    assert status(e) == 404
+
+
+def test_aws_cli_sse(sse_server, bucket, tmp_path):
+    from conftest import cli_env
+    env = cli_env(sse_server, str(tmp_path))
+    src = tmp_path / "f.bin"
+    data = os.urandom(300 * 1024)
+    src.write_bytes(data)
+    key = customer_key()
+    keyfile = tmp_path / "k.bin"
+    keyfile.write_bytes(key)
+
+    def aws(*args):
+        return subprocess.run(["aws", "--endpoint-url", sse_server.endpoint, *args], env=env,
+                              capture_output=True, text=True)
+
+    r = aws("s3api", "put-object", "--bucket", bucket, "--key", "cli-s3", "--body", str(src),
+            "--server-side-encryption", "AES256")
+    assert r.returncode == 0, r.stderr
+    assert '"ServerSideEncryption": "AES256"' in r.stdout
+    r = aws("s3", "cp", str(src), f"s3://{bucket}/cli-c", "--sse-c", "AES256",
+            "--sse-c-key", f"fileb://{keyfile}")
+    assert r.returncode == 0, r.stderr
+    out = tmp_path / "out.bin"
+    r = aws("s3", "cp", f"s3://{bucket}/cli-c", str(out), "--sse-c", "AES256",
+            "--sse-c-key", f"fileb://{keyfile}")
+    assert r.returncode == 0, r.stderr
+    assert out.read_bytes() == data
+    r = aws("s3api", "get-object", "--bucket", bucket, "--key", "cli-c", str(out))
+    assert r.returncode != 0 and "InvalidRequest" in r.stderr
+    r = aws("s3api", "get-object", "--bucket", bucket, "--key", "cli-s3", "--range",
+            "bytes=65530-65545", str(out))
+    assert r.returncode == 0, r.stderr
+    assert out.read_bytes() == data[65530:65546]

@@ -8,6 +8,7 @@
 #include "flashstor/s3/xml_reader.h"
 #include "flashstor/s3/xml_writer.h"
 #include "op_context.h"
+#include "sse_request.h"
 
 namespace flashstor::s3 {
 namespace {
@@ -115,6 +116,7 @@ std::string Location(const OpContext& ctx) {
 }  // namespace
 
 ApiError CreateMultipartUpload(OpContext& ctx) {
+  FS_S3_RETURN_IF_ERROR(sse::RefuseUnencryptedWrite(ctx));
   object::PutOptions options;
   FS_S3_RETURN_IF_ERROR(CollectPutOptions(ctx.req, options));
   FS_S3_RETURN_IF_ERROR(ReadTaggingHeader(ctx, options.tags));

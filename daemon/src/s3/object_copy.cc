@@ -82,6 +82,7 @@ ApiError OpenCopySource(OpContext& ctx, std::unique_ptr<object::ObjectReader>& o
 }
 
 ApiError CopyObject(OpContext& ctx) {
+  FS_S3_RETURN_IF_ERROR(sse::RefuseUnencryptedWrite(ctx));
   std::unique_ptr<object::ObjectReader> reader;
   FS_S3_RETURN_IF_ERROR(OpenCopySource(ctx, reader));
   const object::ObjectInfo& src = reader->info();

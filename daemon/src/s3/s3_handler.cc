@@ -21,6 +21,7 @@
 #include "op_context.h"
 #include "public_access_block.h"
 #include "post_object.h"
+#include "sse_bucket.h"
 
 namespace flashstor::s3 {
 namespace {
@@ -86,7 +87,9 @@ constexpr std::array<OpHandler, static_cast<size_t>(OpId::kCount)> MakeDispatch(
   set(OpId::kGetBucketLifecycle, GetBucketLifecycle);
   set(OpId::kPutBucketLifecycle, PutBucketLifecycle);
   set(OpId::kDeleteBucketLifecycle, DeleteBucketLifecycle);
-  set(OpId::kGetBucketEncryption, NotConfiguredOp<ErrorId::kNoEncryptionConfiguration>);
+  set(OpId::kGetBucketEncryption, GetBucketEncryption);
+  set(OpId::kPutBucketEncryption, PutBucketEncryption);
+  set(OpId::kDeleteBucketEncryption, DeleteBucketEncryption);
   set(OpId::kGetObjectLockConfiguration, NotConfiguredOp<ErrorId::kNoObjectLockConfiguration>);
   set(OpId::kGetBucketWebsite, NotConfiguredOp<ErrorId::kNoSuchWebsiteConfiguration>);
   set(OpId::kGetBucketReplication, NotConfiguredOp<ErrorId::kNoReplicationConfiguration>);

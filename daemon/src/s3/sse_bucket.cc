@@ -1,11 +1,95 @@
-// ReadBucketDefault: the SSEAlgorithm of the bucket's stored encryption configuration.
+// Bucket default encryption: Put/Get/DeleteBucketEncryption (a validated, canonical
+// <ServerSideEncryptionConfiguration> in the bucket settings) and ReadBucketDefault, the
+// SSEAlgorithm new objects without SSE headers get.
 #include "sse_bucket.h"
 
 #include <pugixml.hpp>
 
+#include <string>
+#include <vector>
+
+#include "flashstor/s3/xml_reader.h"
 #include "pugi_helpers.h"
 
 namespace flashstor::s3::sse {
+namespace {
+
+constexpr std::string_view kXmlns = "http://s3.amazonaws.com/doc/2006-03-01/";
+constexpr size_t kMaxEncryptionXml = 16 * 1024;
+
+std::vector<pugi::xml_node> Children(const pugi::xml_node& n, std::string_view name) {
+  std::vector<pugi::xml_node> out;
+  for (pugi::xml_node c : n.children()) {
+    if (c.type() == pugi::node_element && LocalName(c) == name) out.push_back(c);
+  }
+  return out;
+}
+
+bool OnlyKnownChildren(const pugi::xml_node& n, std::initializer_list<std::string_view> names) {
+  for (pugi::xml_node c : n.children()) {
+    if (c.type() != pugi::node_element) continue;
+    bool known = false;
+    for (std::string_view name : names) known |= LocalName(c) == name;
+    if (!known) return false;
+  }
+  return true;
+}
+
+// The client's document, validated; out: the canonical form to store.
+ApiError CanonicalConfig(std::string_view xml, std::string& out) {
+  pugi::xml_document doc;
+  if (!doc.load_buffer(xml.data(), xml.size())) return Code::kMalformedXml;
+  pugi::xml_node root = doc.document_element();
+  if (LocalName(root) != "ServerSideEncryptionConfiguration" ||
+      !OnlyKnownChildren(root, {"Rule"})) {
+    return Code::kMalformedXml;
+  }
+  std::vector<pugi::xml_node> rules = Children(root, "Rule");
+  if (rules.size() != 1) return Code::kMalformedXml;
+  pugi::xml_node rule = rules[0];
+  if (!OnlyKnownChildren(rule, {"ApplyServerSideEncryptionByDefault", "BucketKeyEnabled"})) {
+    return Code::kMalformedXml;
+  }
+  std::vector<pugi::xml_node> apply = Children(rule, "ApplyServerSideEncryptionByDefault");
+  std::vector<pugi::xml_node> bucket_key = Children(rule, "BucketKeyEnabled");
+  if (apply.size() != 1 || bucket_key.size() > 1) return Code::kMalformedXml;
+  if (!OnlyKnownChildren(apply[0], {"SSEAlgorithm", "KMSMasterKeyID"})) {
+    return Code::kMalformedXml;
+  }
+  std::vector<pugi::xml_node> algo = Children(apply[0], "SSEAlgorithm");
+  std::vector<pugi::xml_node> kms_key = Children(apply[0], "KMSMasterKeyID");
+  if (algo.size() != 1 || kms_key.size() > 1) return Code::kMalformedXml;
+  std::string_view value = algo[0].text().get();
+  std::string_view key_enabled = bucket_key.empty() ? "false" : bucket_key[0].text().get();
+  if (key_enabled != "true" && key_enabled != "false") return Code::kMalformedXml;
+  if (value == "aws:kms" || value == "aws:kms:dsse") {
+    return ApiError(Code::kNotImplemented,
+                    "SSE-KMS is not implemented yet: a bucket default of aws:kms is refused.");
+  }
+  if (value != "AES256") {
+    return ApiError(Code::kInvalidArgument, "The encryption method specified is not supported");
+  }
+  if (!kms_key.empty()) {
+    return ApiError(Code::kInvalidArgument,
+                    "a KMSMasterKeyID is not applicable if the default sse algorithm is not "
+                    "aws:kms or aws:kms:dsse");
+  }
+  pugi::xml_document canonical;
+  pugi::xml_node c = canonical.append_child("ServerSideEncryptionConfiguration");
+  c.append_attribute("xmlns").set_value(std::string(kXmlns).c_str());
+  pugi::xml_node r = c.append_child("Rule");
+  r.append_child("ApplyServerSideEncryptionByDefault")
+      .append_child("SSEAlgorithm")
+      .text()
+      .set("AES256");
+  r.append_child("BucketKeyEnabled").text().set(std::string(key_enabled).c_str());
+  out.clear();
+  StringWriter writer(out);
+  canonical.save(writer, "", pugi::format_raw | pugi::format_no_declaration);
+  return {};
+}
+
+}  // namespace
 
 BucketDefault ParseBucketDefault(std::string_view doc) {
   pugi::xml_document xml;
@@ -29,3 +113,44 @@ Result<BucketDefault> ReadBucketDefault(OpContext& ctx) {
 }
 
 }  // namespace flashstor::s3::sse
+
+namespace flashstor::s3 {
+
+ApiError PutBucketEncryption(OpContext& ctx) {
+  hash::Expectations expect;
+  FS_S3_RETURN_IF_ERROR(BuildPutExpectations(ctx, expect));
+  hash::HashingSource body(ctx.body, std::move(expect));
+  std::string xml;
+  FS_S3_RETURN_IF_ERROR(ReadBoundedBody(body, sse::kMaxEncryptionXml, xml));
+  std::string canonical;
+  FS_S3_RETURN_IF_ERROR(sse::CanonicalConfig(xml, canonical));
+  if (!ctx.config.sse_keys) {
+    return ApiError(Code::kNotImplemented,
+                    "SSE-S3 needs a master key: the server was started without one.");
+  }
+  FS_S3_RETURN_IF_ERROR(
+      ctx.layer.update_bucket_metadata(ctx.res.bucket, [&](object::BucketMetadata& meta) {
+        meta.configs[std::string(object::kConfigEncryption)] = canonical;
+        return Status::Ok();
+      }));
+  return SendEmpty(ctx, 200);
+}
+
+ApiError GetBucketEncryption(OpContext& ctx) {
+  auto meta = ctx.layer.get_bucket_metadata(ctx.res.bucket);
+  if (!meta) return meta.error();
+  const std::string* doc = (*meta)->config(object::kConfigEncryption);
+  if (doc == nullptr) return ApiError(ErrorId::kNoEncryptionConfiguration);
+  return SendXml(ctx, 200, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" + *doc);
+}
+
+ApiError DeleteBucketEncryption(OpContext& ctx) {
+  FS_S3_RETURN_IF_ERROR(
+      ctx.layer.update_bucket_metadata(ctx.res.bucket, [](object::BucketMetadata& meta) {
+        meta.configs.erase(std::string(object::kConfigEncryption));
+        return Status::Ok();
+      }));
+  return SendEmpty(ctx, 204);
+}
+
+}  // namespace flashstor::s3

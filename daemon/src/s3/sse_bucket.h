@@ -14,3 +14,13 @@ Result<BucketDefault> ReadBucketDefault(OpContext& ctx);
 BucketDefault ParseBucketDefault(std::string_view doc);
 
 }  // namespace flashstor::s3::sse
+
+namespace flashstor::s3 {
+
+// Put/Get/DeleteBucketEncryption (?encryption). Only SSEAlgorithm AES256 is accepted yet
+// (aws:kms: 501); GetBucketEncryption: 404 ServerSideEncryptionConfigurationNotFoundError.
+ApiError PutBucketEncryption(OpContext& ctx);
+ApiError GetBucketEncryption(OpContext& ctx);
+ApiError DeleteBucketEncryption(OpContext& ctx);
+
+}  // namespace flashstor::s3

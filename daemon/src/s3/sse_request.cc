@@ -206,6 +206,14 @@ ApiError PrepareWrite(OpContext& ctx, WriteSse& out) {
   return {};
 }
 
+ApiError RefuseUnencryptedWrite(OpContext& ctx) {
+  Result<BucketDefault> def = ReadBucketDefault(ctx);
+  if (!def) return def.error();
+  if (*def == BucketDefault::kNone) return {};
+  return ApiError(Code::kNotImplemented,
+                  "The bucket has default encryption, and this operation cannot encrypt yet.");
+}
+
 void AddWriteHeaders(OpContext& ctx, const WriteSse& sse) {
   http::ResponseWriter& resp = ctx.response();
   if (sse.mode == Mode::kS3) resp.add_header("x-amz-server-side-encryption", "AES256");

@@ -37,6 +37,9 @@ struct WriteSse {
 // 501 for modes not implemented).
 ApiError PrepareWrite(OpContext& ctx, WriteSse& out);
 void AddWriteHeaders(OpContext& ctx, const WriteSse& sse);
+// For writes that cannot encrypt yet (copies, multipart): 501 when the bucket's default
+// encryption would require it, rather than storing plaintext.
+ApiError RefuseUnencryptedWrite(OpContext& ctx);
 
 // For a GET or HEAD of info: checks the request's SSE-C headers against the object (400
 // when missing or not applicable, 403 for a wrong key) and unseals its data key. out stays

@@ -104,7 +104,10 @@ void test_unsupported_subresources(void** state) {
   assert_true(RouteName(Method::kPut, kBucket, {{"cors", ""}}) == "PutBucketCors");
   assert_true(RouteName(Method::kDelete, kBucket, {{"cors", ""}}) == "DeleteBucketCors");
   assert_true(RouteName(Method::kPut, kObject, {{"cors", ""}}) == "NotImplemented");
-  assert_true(RouteName(Method::kDelete, kBucket, {{"encryption", ""}}) == "NotImplemented");
+  assert_true(RouteName(Method::kDelete, kBucket, {{"encryption", ""}}) ==
+              "DeleteBucketEncryption");
+  assert_true(RouteName(Method::kPut, kBucket, {{"encryption", ""}}) == "PutBucketEncryption");
+  assert_true(RouteName(Method::kPut, kObject, {{"encryption", ""}}) == "NotImplemented");
   assert_true(RouteName(Method::kPut, kBucket, {{"object-lock", ""}}) == "NotImplemented");
   assert_true(RouteName(Method::kGet, kBucket, {{"versions", ""}}) == "ListObjectVersions");
   assert_true(RouteName(Method::kGet, kObject, {{"versions", ""}}) == "NotImplemented");

@@ -72,6 +72,8 @@ enum class OpId : uint8_t {
   kDeleteObjectTagging,
   kPutBucketCors,
   kDeleteBucketCors,
+  kPutBucketEncryption,
+  kDeleteBucketEncryption,
   kCount,
 };
 
