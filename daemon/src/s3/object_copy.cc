@@ -74,15 +74,12 @@ ApiError OpenCopySource(OpContext& ctx, std::unique_ptr<object::ObjectReader>& o
   Code cond = EvaluateConditions(ReadCopySourceConditions(ctx.req), info.etag, info.mod_time_ns,
                                  /*copy=*/true);
   if (cond != Code::kOk) return cond;
-  if (sse::ModeOf(info) != sse::Mode::kNone) {
-    return ApiError(Code::kNotImplemented, "Copying an encrypted object is not implemented yet.");
-  }
   out = std::move(*reader);
+  FS_S3_RETURN_IF_ERROR(sse::OpenCopySourceSse(ctx, out));
   return {};
 }
 
 ApiError CopyObject(OpContext& ctx) {
-  FS_S3_RETURN_IF_ERROR(sse::RefuseUnencryptedWrite(ctx));
   std::unique_ptr<object::ObjectReader> reader;
   FS_S3_RETURN_IF_ERROR(OpenCopySource(ctx, reader));
   const object::ObjectInfo& src = reader->info();
@@ -99,12 +96,18 @@ ApiError CopyObject(OpContext& ctx) {
   // Onto itself: the current version's metadata is rewritten in place, unless the bucket
   // keeps versions (then the copy is a new version, as AWS makes it).
   const bool self = src.bucket == ctx.res.bucket && src.key == ctx.res.key;
-  const bool self_in_place = self && src.is_latest && !VersioningConfigured(ctx);
+  sse::WriteSse sse;
+  FS_S3_RETURN_IF_ERROR(sse::PrepareWrite(ctx, sse));
+  // Encrypted source or destination: the data is rewritten, never updated in place.
+  const bool self_in_place = self && src.is_latest && !VersioningConfigured(ctx) &&
+                             sse.mode == sse::Mode::kNone && sse::ModeOf(src) == sse::Mode::kNone;
+  const bool sse_requested = ctx.req.has_header("x-amz-server-side-encryption") ||
+                             ctx.req.has_header("x-amz-server-side-encryption-customer-key");
   // Copying a version named by id over its key restores it (AWS's documented way).
   const bool named_version =
       ctx.header("x-amz-copy-source").find("?versionId=") != std::string_view::npos;
   if (self && !replace && !replace_tags && !ctx.req.has_header("x-amz-storage-class") &&
-      !(named_version && VersioningConfigured(ctx))) {
+      !sse_requested && !(named_version && VersioningConfigured(ctx))) {
     return ApiError(Code::kInvalidRequest, kIllegalSelfCopy);
   }
   if (src.size > kMaxSinglePutSize) {
@@ -141,10 +144,10 @@ ApiError CopyObject(OpContext& ctx) {
     hash::Expectations expect;
     expect.checksum_algo = src.checksum_algo;  // keep the source's checksum kind
     hash::HashingSource body(*reader, std::move(expect));
-    info = ctx.layer.put_object(ctx.res.bucket, ctx.res.key, body, static_cast<int64_t>(src.size),
-                                options);
+    info = sse::PutObjectData(ctx, sse, body, static_cast<int64_t>(src.size), options);
   }
   if (!info) return info.error();
+  sse::AddWriteHeaders(ctx, sse);
   AddChecksumHeader(ctx, info->checksum_algo, info->checksum_b64);
   AddVersionIdHeader(ctx, info->version_id);
   return SendXml(ctx, 200, CopyResultXml(info->etag, info->mod_time_ns, /*part=*/false));

@@ -72,23 +72,7 @@ ApiError PutObject(OpContext& ctx) {
 
   LimitedSource limited(ctx.body, kMaxSinglePutSize);
   hash::HashingSource body(limited, std::move(expect));
-  Result<object::ObjectInfo> info;
-  if (sse.mode == sse::Mode::kNone) {
-    info = ctx.layer.put_object(ctx.res.bucket, ctx.res.key, body, ctx.body_length, options);
-  } else {
-    // Encrypted: the layer stores packages; size, checksum (and the SSE-S3 ETag) are the
-    // client's bytes' (body verified them).
-    sse::EncryptingSource sealed(body, sse.data_key, sse.binding);
-    hash::HashingSource stored(sealed, {});
-    options.plaintext = &body;
-    options.etag_from_plaintext = sse.mode == sse::Mode::kS3;
-    for (auto& m : sse.internal) options.metadata.push_back(std::move(m));
-    const int64_t stored_size =
-        ctx.body_length < 0
-            ? -1
-            : static_cast<int64_t>(sse::CipherSize(static_cast<uint64_t>(ctx.body_length)));
-    info = ctx.layer.put_object(ctx.res.bucket, ctx.res.key, stored, stored_size, options);
-  }
+  Result<object::ObjectInfo> info = sse::PutObjectData(ctx, sse, body, ctx.body_length, options);
   if (!info) return info.error();
   sse::AddWriteHeaders(ctx, sse);
   ctx.response().add_header("ETag", QuoteEtag(info->etag));

@@ -19,9 +19,8 @@ constexpr uint64_t Ops(std::initializer_list<OpId> ops) {
 
 // Operations that create an object's data or metadata.
 constexpr uint64_t kObjectWrites = Ops({kPutObject, kCopyObject, kCreateMultipartUpload});
-constexpr uint64_t kCopies = Ops({kCopyObject, kUploadPartCopy});
-// Object writes that do not encrypt yet (PutObject does: sse_request.cc).
-constexpr uint64_t kUnencryptedWrites = Ops({kCopyObject, kCreateMultipartUpload});
+// Object writes that do not encrypt yet (PutObject and CopyObject do: sse_request.cc).
+constexpr uint64_t kUnencryptedWrites = Ops({kCreateMultipartUpload});
 // Uses of an existing object or upload whose SSE-C headers are not checked yet (GET and
 // HEAD check them: sse_request.cc).
 constexpr uint64_t kSseCUncheckedUses =
@@ -92,24 +91,6 @@ constexpr auto kRefused = std::to_array<RefusedInput>({
     {"x-amz-server-side-encryption-customer-key-md5",
      false,
      kSseCUncheckedUses,
-     {},
-     kSseCNotApplicable,
-     kSseCNotApplicableMsg},
-    {"x-amz-copy-source-server-side-encryption-customer-algorithm",
-     false,
-     kCopies,
-     {},
-     kSseCNotApplicable,
-     kSseCNotApplicableMsg},
-    {"x-amz-copy-source-server-side-encryption-customer-key",
-     false,
-     kCopies,
-     {},
-     kSseCNotApplicable,
-     kSseCNotApplicableMsg},
-    {"x-amz-copy-source-server-side-encryption-customer-key-md5",
-     false,
-     kCopies,
      {},
      kSseCNotApplicable,
      kSseCNotApplicableMsg},

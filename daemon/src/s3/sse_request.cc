@@ -68,12 +68,20 @@ struct CustomerKey {
   ~CustomerKey() { OPENSSL_cleanse(key.data(), key.size()); }
 };
 
-ApiError ReadCustomerKey(const OpContext& ctx, CustomerKey& out) {
-  std::string_view algo = ctx.header(kHeaderCAlgo);
-  std::string_view key = ctx.header(kHeaderCKey);
-  std::string_view md5 = ctx.header(kHeaderCMd5);
-  const bool any = ctx.req.has_header(kHeaderCAlgo) || ctx.req.has_header(kHeaderCKey) ||
-                   ctx.req.has_header(kHeaderCMd5);
+// copy_source: the x-amz-copy-source-server-side-encryption-customer-* headers instead.
+ApiError ReadCustomerKey(const OpContext& ctx, CustomerKey& out, bool copy_source = false) {
+  auto name = [copy_source](std::string_view header) {
+    // "x-amz-server-side-..." -> "x-amz-copy-source-server-side-..."
+    return copy_source ? "x-amz-copy-source-" + std::string(header.substr(6)) : std::string(header);
+  };
+  const std::string algo_name = name(kHeaderCAlgo);
+  const std::string key_name = name(kHeaderCKey);
+  const std::string md5_name = name(kHeaderCMd5);
+  std::string_view algo = ctx.header(algo_name);
+  std::string_view key = ctx.header(key_name);
+  std::string_view md5 = ctx.header(md5_name);
+  const bool any =
+      ctx.req.has_header(algo_name) || ctx.req.has_header(key_name) || ctx.req.has_header(md5_name);
   if (!any) return {};
   if (!ctx.ex.secure() && !ctx.config.sse_c_allow_http) {
     return ApiError(Code::kInvalidRequest, kMsgHttps);
@@ -223,9 +231,10 @@ void AddWriteHeaders(OpContext& ctx, const WriteSse& sse) {
   }
 }
 
-ApiError PrepareRead(OpContext& ctx, const object::ObjectInfo& info, std::optional<ReadSse>& out) {
+ApiError PrepareRead(OpContext& ctx, const object::ObjectInfo& info, std::optional<ReadSse>& out,
+                     bool copy_source) {
   CustomerKey customer;
-  FS_S3_RETURN_IF_ERROR(ReadCustomerKey(ctx, customer));
+  FS_S3_RETURN_IF_ERROR(ReadCustomerKey(ctx, customer, copy_source));
   const Mode mode = ModeOf(info);
   if (mode != Mode::kCustomer && customer.present) {
     return ApiError(Code::kInvalidRequest, kMsgNotApplicable);
@@ -296,6 +305,37 @@ void AddReadHeaders(OpContext& ctx, const object::ObjectInfo& info) {
     resp.add_header(kHeaderCAlgo, "AES256");
     resp.add_header(kHeaderCMd5, ctx.header(kHeaderCMd5));
   }
+}
+
+}  // namespace flashstor::s3::sse
+
+namespace flashstor::s3::sse {
+
+ApiError OpenCopySourceSse(OpContext& ctx, std::unique_ptr<object::ObjectReader>& reader) {
+  std::optional<ReadSse> key;
+  FS_S3_RETURN_IF_ERROR(PrepareRead(ctx, reader->info(), key, /*copy_source=*/true));
+  if (key)
+    reader = std::make_unique<DecryptingReader>(std::move(reader), key->data_key, key->binding);
+  return {};
+}
+
+Result<object::ObjectInfo> PutObjectData(OpContext& ctx, WriteSse& sse, hash::HashingSource& body,
+                                         int64_t size, object::PutOptions& options) {
+  // Stored metadata never carries another object's encryption record.
+  std::erase_if(options.metadata, [](const auto& m) { return IsInternalMeta(m.first); });
+  if (sse.mode == Mode::kNone) {
+    return ctx.layer.put_object(ctx.res.bucket, ctx.res.key, body, size, options);
+  }
+  // Encrypted: the layer stores packages; size, checksum (and the SSE-S3 ETag) are the
+  // client's bytes' (body verifies them).
+  EncryptingSource sealed(body, sse.data_key, sse.binding);
+  hash::HashingSource stored(sealed, {});
+  options.plaintext = &body;
+  options.etag_from_plaintext = sse.mode == Mode::kS3;
+  for (auto& m : sse.internal) options.metadata.push_back(std::move(m));
+  const int64_t stored_size =
+      size < 0 ? -1 : static_cast<int64_t>(CipherSize(static_cast<uint64_t>(size)));
+  return ctx.layer.put_object(ctx.res.bucket, ctx.res.key, stored, stored_size, options);
 }
 
 }  // namespace flashstor::s3::sse

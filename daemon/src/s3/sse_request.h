@@ -49,7 +49,15 @@ struct ReadSse {
   PackageBinding binding;
   ~ReadSse();
 };
-ApiError PrepareRead(OpContext& ctx, const object::ObjectInfo& info, std::optional<ReadSse>& out);
+// copy_source: the x-amz-copy-source-server-side-encryption-customer-* headers name the key.
+ApiError PrepareRead(OpContext& ctx, const object::ObjectInfo& info, std::optional<ReadSse>& out,
+                     bool copy_source = false);
+// A copy's source: replaced by its decrypting reader when encrypted (keys checked as above).
+ApiError OpenCopySourceSse(OpContext& ctx, std::unique_ptr<object::ObjectReader>& reader);
+// Stores body (the client's bytes, size or -1) as the request's object, encrypted as sse says;
+// options.metadata loses any internal SSE entries it came with and gets sse's.
+Result<object::ObjectInfo> PutObjectData(OpContext& ctx, WriteSse& sse, hash::HashingSource& body,
+                                         int64_t size, object::PutOptions& options);
 void AddReadHeaders(OpContext& ctx, const object::ObjectInfo& info);
 
 }  // namespace flashstor::s3::sse
