@@ -14,20 +14,23 @@ bin=$build/flashstor
 loadgen=$build/tests/bench/flashstor_loadgen
 isal=$build/tests/bench/isal_bench
 authz=$build/tests/bench/authz_bench
+sse_bench=$build/tests/bench/sse_bench
 scratch=${FLASHSTOR_BENCH_DIR:-/var/tmp/flashstor-bench}
 out=$build/bench
 secs=${BENCH_SECONDS:-10}
 case "$scratch" in /var/tmp/* | /tmp/*) ;; *) echo "bench: scratch must be under /var/tmp or /tmp" >&2; exit 2 ;; esac
 
 [ -x "$bin" ] || { echo "bench: $bin missing (make build)" >&2; exit 1; }
-if [ ! -x "$loadgen" ] || [ ! -x "$isal" ] || [ ! -x "$authz" ]; then
-  cmake --build "$build" --target flashstor_loadgen isal_bench authz_bench -j 2 >/dev/null
+if [ ! -x "$loadgen" ] || [ ! -x "$isal" ] || [ ! -x "$authz" ] || [ ! -x "$sse_bench" ]; then
+  cmake --build "$build" --target flashstor_loadgen isal_bench authz_bench sse_bench -j 2 >/dev/null
 fi
 
 # A peer cluster left by an interrupted run: stop its daemons before wiping their files.
 [ -d "$scratch/peer" ] && "$repo/tests/bench/radosgw.sh" down "$scratch/peer" 2>/dev/null
 rm -rf "$scratch" "$out"
 mkdir -p "$scratch"/{drives,www/bench,nginx/tmp} "$out/raw"
+# SSE-S3 master key for this run (owner-only, read before the daemon drops privileges).
+(umask 077 && od -An -N32 -tx1 /dev/urandom | tr -d ' \n' >"$scratch/sse.key")
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 # Credentials for this run only; the loadgen reads them from the environment, not argv.
@@ -88,7 +91,8 @@ now_ns() { date +%s%N; }
 spawn_flashstor() {  # [LOG [flags...]]: stderr appended to LOG (default flashstor.log)
   local log=${1:-$scratch/flashstor.log}
   shift $(($# > 0 ? 1 : 0))
-  "$bin" server --address "127.0.0.1:$fs_port" "$@" "$scratch/drives/disk{1...4}" \
+  "$bin" server --address "127.0.0.1:$fs_port" --sse-master-key-file "$scratch/sse.key" "$@" \
+    "$scratch/drives/disk{1...4}" \
     >"$scratch/flashstor.out" 2>>"$log" &
   fs_pid=$!
 }
@@ -195,6 +199,9 @@ echo "flashstor bench: $(nproc) cores, ${secs}s per run, scratch $scratch" >&2
 "$isal" --k 2 --m 2 --block 1048576 --seconds 1 --json >"$out/raw/isal.json" 2>/dev/null ||
   note "isal_bench failed"
 
+# AES-256-GCM seal and open of 64 KiB packages on one core (the SSE format).
+"$sse_bench" --seconds 1 --json >"$out/raw/sse.json" 2>/dev/null || note "sse_bench failed"
+
 # The same objects for nginx, written straight to its root (independent of its PUT support).
 for s in "${sizes[@]}"; do
   for ((i = 0; i < keys[$s]; i++)); do
@@ -233,6 +240,22 @@ for s in "${sizes[@]}"; do
   [ "$s" != 4096 ] || lg "fs_head_$l" "$fs_url" --op head --duration "$secs" "${common[@]}"
   lg "ngx_get_$l" "$ngx_url" --no-sign --op get --duration "$secs" "${common[@]}"
 done
+
+# 1 MiB PUT and GET into a bucket whose default encryption is SSE-S3 (every object sealed in
+# 64 KiB AES-256-GCM packages before erasure coding): compared with fs_put_1m / fs_get_1m.
+if "$loadgen" --endpoint "$fs_url" --bucket bench-sse --op fill --keys 1 --size 0 --prefix probe \
+  --create-bucket >/dev/null 2>&1 &&
+  python3 -c "import boto3, sys
+boto3.client('s3', endpoint_url=sys.argv[1], region_name='us-east-1').put_bucket_encryption(
+    Bucket='bench-sse', ServerSideEncryptionConfiguration={'Rules': [
+        {'ApplyServerSideEncryptionByDefault': {'SSEAlgorithm': 'AES256'}}]})" "$fs_url" 2>/dev/null
+then
+  sse_common=(--bucket bench-sse --size 1048576 --concurrency 8 --keys 64 --prefix 1m)
+  lg fs_put_1m_sse "$fs_url" --op put --duration "$secs" "${sse_common[@]}"
+  lg fs_get_1m_sse "$fs_url" --op get --prefill --duration "$secs" "${sse_common[@]}"
+else
+  note "cannot set SSE-S3 default encryption on bench-sse: SSE runs skipped"
+fi
 
 # 4 KiB at more concurrencies (c=8 is above): GET at 1, 64, 256, 1024 and PUT at 256, on the
 # keys written above.

@@ -182,6 +182,20 @@ def other_rows(runs, figs):
     rows.append(("ISA-L encode k=2 m=2, 1 MiB blocks (1 core)", fmt(enc, " MiB/s"),
                  "PUT 1 MiB / encode " + fmt_ratio(ratios["put_1m_vs_isal_encode"]) +
                  ", PUT 64 MiB / encode " + fmt_ratio(ratios["put_64m_vs_isal_encode"])))
+    sse = runs.get("sse") or {}
+    values["aes_gcm_seal_mib_s"] = sse.get("aes_gcm_seal_mib_s")
+    values["aes_gcm_open_mib_s"] = sse.get("aes_gcm_open_mib_s")
+    rows.append(("AES-256-GCM 64 KiB packages (1 core)", fmt(values["aes_gcm_seal_mib_s"], " MiB/s"),
+                 f"seal; open {fmt(values['aes_gcm_open_mib_s'], ' MiB/s')}; seal / ISA-L encode "
+                 + fmt_ratio(ratio(values["aes_gcm_seal_mib_s"], enc))))
+    for op in ("put", "get"):
+        plain = run_value(runs.get(f"fs_{op}_1m"), "mib_s")
+        enc_run = runs.get(f"fs_{op}_1m_sse")
+        ratios[f"{op}_1m_sse_vs_plain"] = ratio(run_value(enc_run, "mib_s"), plain)
+        rows.append((f"{op.upper()} 1 MiB with SSE-S3 (bucket default), 8 clients",
+                     fmt(run_value(enc_run, "mib_s"), " MiB/s"),
+                     "SSE-S3 / plaintext " + fmt_ratio(ratios[f"{op}_1m_sse_vs_plain"])
+                     + errors_note(enc_run)))
     healthy = run_value(runs.get("fs_get_1m_healthy") or runs.get("fs_get_1m"), "mib_s")
     degraded = run_value(runs.get("fs_get_1m_degraded"), "mib_s")
     ratios["get_1m_degraded_vs_healthy"] = ratio(degraded, healthy)
