@@ -228,6 +228,7 @@ Error ParseField(const std::string& key, const std::string& path, const cJSON* v
   if (key == "limits") return ParseLimits(v, c);
   if (key == "lifecycle_day_seconds") return ParseLifecycleDay(v, c);
   if (key == "sigv2") return GetBool(v, path, c.sigv2);
+  if (key == "notify_webhook") return internal::ParseNotifyWebhook(v, c);
   return Fail(path, "unknown field");
 }
 

@@ -5,7 +5,16 @@
 #include <string>
 #include <string_view>
 
+#include <optional>
+
+#include "flashstor/config/config.h"
+
+struct cJSON;
+
 namespace flashstor::config::internal {
+
+// "notify_webhook": [{"id": ..., "endpoint": ..., ...}] (config_notify.cc).
+std::optional<ConfigError> ParseNotifyWebhook(const cJSON* j, Config& c);
 
 std::string CheckRootUser(std::string_view v);
 std::string CheckRootPassword(std::string_view v);

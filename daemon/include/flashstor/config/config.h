@@ -53,6 +53,17 @@ struct LimitsConfig {
   std::optional<int> http2_max_streams;
 };
 
+// A webhook target of bucket event notifications (docs/notifications.md); its ARN is
+// arn:flashstor:sqs::<id>:webhook.
+struct WebhookTarget {
+  std::string id;               // 1..64 of [A-Za-z0-9_-]
+  std::string endpoint;         // http://host[:port]/path
+  std::string auth_token_file;  // optional absolute path: "Authorization: Bearer <contents>"
+  int queue_limit = 10'000;     // events waiting, 1..1,000,000
+  int64_t queue_bytes_limit = 64ll << 20;  // their bytes, 64 KiB..64 GiB
+};
+inline constexpr size_t kMaxWebhookTargets = 16;
+
 struct Config {
   std::string root_user;            // 3..128 chars of [A-Za-z0-9._@-]
   std::string root_password;        // 8..256 printable ASCII, no spaces; never log it
@@ -73,6 +84,7 @@ struct Config {
   int lifecycle_day_seconds = 86'400;
   // Signature Version 2 (header, presigned URL, POST form); off: such requests are refused.
   bool sigv2 = true;
+  std::vector<WebhookTarget> notify_webhook;
 };
 
 // A validation failure: field is a JSON path such as "drives[2]" or "audit.file" ("config"
