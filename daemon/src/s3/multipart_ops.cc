@@ -195,6 +195,8 @@ ApiError CompleteMultipartUpload(OpContext& ctx) {
   if (!info) return info.error();
   AddChecksumHeader(ctx, info->checksum_algo, info->checksum_b64);
   AddVersionIdHeader(ctx, info->version_id);
+  PublishObjectEvent(ctx, "ObjectCreated:CompleteMultipartUpload", ctx.res.key, &*info,
+                     info->version_id);
   return SendXml(ctx, 200,
                  CompleteMultipartUploadXml(Location(ctx), ctx.res.bucket, ctx.res.key, *info));
 }

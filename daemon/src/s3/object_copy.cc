@@ -150,6 +150,7 @@ ApiError CopyObject(OpContext& ctx) {
   sse::AddWriteHeaders(ctx, sse);
   AddChecksumHeader(ctx, info->checksum_algo, info->checksum_b64);
   AddVersionIdHeader(ctx, info->version_id);
+  PublishObjectEvent(ctx, "ObjectCreated:Copy", ctx.res.key, &*info, info->version_id);
   return SendXml(ctx, 200, CopyResultXml(info->etag, info->mod_time_ns, /*part=*/false));
 }
 

@@ -27,6 +27,10 @@ ApiError DeleteObject(OpContext& ctx) {
   if (!done) return done.error();
   if (done->delete_marker) ctx.response().add_header("x-amz-delete-marker", "true");
   AddVersionIdHeader(ctx, done->version_id);
+  PublishObjectEvent(ctx,
+                     done->delete_marker && version == nullptr ? "ObjectRemoved:DeleteMarkerCreated"
+                                                               : "ObjectRemoved:Delete",
+                     ctx.res.key, nullptr, done->version_id);
   return SendEmpty(ctx, 204);
 }
 
@@ -54,9 +58,15 @@ ApiError DeleteObjects(OpContext& ctx) {
         ctx.layer.delete_object_version(ctx.res.bucket, entry.key, options);
     if (!done) {
       out.error = done.error();
-    } else if (done->delete_marker) {
-      out.delete_marker = true;
-      out.delete_marker_version_id = done->version_id;
+    } else {
+      const bool marker_created = done->delete_marker && entry.version_id.empty();
+      if (done->delete_marker) {
+        out.delete_marker = true;
+        out.delete_marker_version_id = done->version_id;
+      }
+      PublishObjectEvent(
+          ctx, marker_created ? "ObjectRemoved:DeleteMarkerCreated" : "ObjectRemoved:Delete",
+          entry.key, nullptr, done->version_id);
     }
     out.key = std::move(entry.key);
     out.version_id = std::move(entry.version_id);

@@ -79,6 +79,7 @@ ApiError PutObject(OpContext& ctx) {
   AddVersionIdHeader(ctx, info->version_id);
   AddChecksumHeader(ctx, body.checksum_algo(), body.checksum_b64());
   AddExpirationHeader(ctx, *info);
+  PublishObjectEvent(ctx, "ObjectCreated:Put", ctx.res.key, &*info, info->version_id);
   return SendEmpty(ctx, 200);
 }
 

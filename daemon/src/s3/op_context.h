@@ -119,6 +119,13 @@ void AddCorsHeaders(http::Exchange& ex, std::string_view bucket, object::ObjectL
 // x-amz-expiration when a lifecycle rule of the bucket expires the object (lifecycle_ops.cc).
 void AddExpirationHeader(OpContext& ctx, const object::ObjectInfo& info);
 ApiError PutBucketLifecycle(OpContext& ctx);
+// Event notifications (notification_ops.cc). PublishObjectEvent queues event_name
+// ("ObjectCreated:Put") for key with the bucket's matching rules; info (size, ETag) is null
+// for removals. Never fails the operation: a full queue drops the event (counted).
+ApiError PutBucketNotification(OpContext& ctx);
+ApiError GetBucketNotification(OpContext& ctx);
+void PublishObjectEvent(OpContext& ctx, std::string_view event_name, std::string_view key,
+                        const object::ObjectInfo* info, std::string_view version_id);
 ApiError GetBucketLifecycle(OpContext& ctx);
 ApiError DeleteBucketLifecycle(OpContext& ctx);
 

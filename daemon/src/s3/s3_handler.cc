@@ -98,7 +98,8 @@ constexpr std::array<OpHandler, static_cast<size_t>(OpId::kCount)> MakeDispatch(
   set(OpId::kPutPublicAccessBlock, PutPublicAccessBlock);
   set(OpId::kDeletePublicAccessBlock, DeletePublicAccessBlock);
   set(OpId::kGetBucketLogging, DefaultConfigOp<LoggingOffXml>);
-  set(OpId::kGetBucketNotification, DefaultConfigOp<NoNotificationsXml>);
+  set(OpId::kGetBucketNotification, GetBucketNotification);
+  set(OpId::kPutBucketNotification, PutBucketNotification);
   set(OpId::kGetBucketAccelerate, DefaultConfigOp<AccelerateOffXml>);
   set(OpId::kGetBucketRequestPayment, DefaultConfigOp<OwnerPaysXml>);
   set(OpId::kGetObjectTagging, GetObjectTagging);

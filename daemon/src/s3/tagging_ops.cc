@@ -25,6 +25,9 @@ ApiError SetObjectTags(OpContext& ctx, const object::Metadata& tags, int status)
   Result<object::ObjectInfo> info =
       ctx.layer.update_object_tags(ctx.res.bucket, ctx.res.key, ctx.param_value("versionId"), tags);
   if (!info) return info.error();
+  // PutObjectTagging answers 200, DeleteObjectTagging 204.
+  PublishObjectEvent(ctx, status == 204 ? "ObjectTagging:Delete" : "ObjectTagging:Put", ctx.res.key,
+                     &*info, info->version_id);
   return SendEmpty(ctx, status);
 }
 

@@ -8,6 +8,7 @@
 #include "flashstor/obs/log.h"
 #include "flashstor/obs/metrics.h"
 #include "flashstor/obs/process_metrics.h"
+#include "flashstor/server/notify_setup.h"
 #include "flashstor/storage/health_checked_disk.h"
 #include "flashstor/storage/metered_disk.h"
 
@@ -20,6 +21,7 @@ bool Engine::write_quorum_available() const {
 
 void Engine::shutdown() {
   if (lifecycle) lifecycle->stop();
+  if (notifier) notifier->stop();
   if (sets) sets->stop_background();
 }
 
@@ -102,6 +104,10 @@ std::expected<std::unique_ptr<Engine>, std::string> OpenEngine(const config::Con
   engine->lifecycle =
       std::make_unique<object::LifecycleWorker>(*engine->sets, cfg.lifecycle_day_seconds);
   engine->lifecycle->start();
+  auto notifier = OpenNotifier(cfg, engine->sets->drives());
+  if (!notifier) return std::unexpected(notifier.error());
+  engine->notifier = std::move(*notifier);
+  if (engine->notifier) engine->notifier->start();
   return engine;
 }
 
@@ -149,6 +155,7 @@ void RegisterServerMetrics(const net::HttpServer& http, const Engine& engine) {
   r.gauge_fn("flashstor_http2_error_goaways",
              "HTTP/2 connections ended by a GOAWAY for a protocol error or flood.", {},
              cut(&net::ServerStats::http2_goaways));
+  if (engine.notifier != nullptr) engine.notifier->register_metrics(r);
   if (engine.lifecycle != nullptr) {
     const object::LifecycleWorker& lc = *engine.lifecycle;
     auto lstat = [&lc](uint64_t object::LifecycleStats::*field) {

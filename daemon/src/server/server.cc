@@ -276,6 +276,7 @@ int RunServer(const ServerArgs& args) {
   s3cfg.lifecycle_day_ns = static_cast<int64_t>(cfg.lifecycle_day_seconds) * 1'000'000'000;
   s3cfg.sse_keys = std::shared_ptr<const s3::sse::KeyStore>(std::move(*sse_keys));
   s3cfg.sse_c_allow_http = args.sse_c_allow_http;
+  s3cfg.notifier = engine->notifier.get();
   s3::S3Handler handler(layer, verifier, s3cfg);
   handler.set_admin_handler(&admin);
   handler.set_observer(&first_request);

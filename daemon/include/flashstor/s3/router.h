@@ -44,6 +44,7 @@ enum class OpId : uint8_t {
   kDeletePublicAccessBlock,
   kGetBucketLogging,
   kGetBucketNotification,
+  kPutBucketNotification,
   kGetBucketAccelerate,
   kGetBucketRequestPayment,
   kListObjectsV1,

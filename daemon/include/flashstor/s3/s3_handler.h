@@ -17,6 +17,10 @@ namespace flashstor::iam {
 class IamStore;
 }
 
+namespace flashstor::notify {
+class Notifier;
+}  // namespace flashstor::notify
+
 namespace flashstor::s3 {
 namespace sse {
 class KeyStore;
@@ -42,6 +46,8 @@ struct S3Config {
   // and whether SSE-C keys may travel over plain HTTP (tests only; AWS requires TLS).
   std::shared_ptr<const sse::KeyStore> sse_keys;
   bool sse_c_allow_http = false;
+  // Webhook targets of bucket event notifications; null when none is configured.
+  ::flashstor::notify::Notifier* notifier = nullptr;
 };
 
 // What happened in one request; views valid only during on_request(). Never holds secrets.

@@ -7,6 +7,7 @@
 
 #include "flashstor/config/config.h"
 #include "flashstor/net/http_server.h"
+#include "flashstor/notify/notifier.h"
 #include "flashstor/object/erasure_sets.h"
 #include "flashstor/object/lifecycle_worker.h"
 
@@ -16,6 +17,7 @@ struct Engine {
   std::unique_ptr<object::ErasureSets> sets;
   object::ObjectLayer* layer = nullptr;
   std::unique_ptr<object::LifecycleWorker> lifecycle;  // over sets; stopped first
+  std::unique_ptr<notify::Notifier> notifier;          // webhook targets; null without any
 
   // Readiness: more than half of the drives answered at start-up or the last probe (each set
   // then has its write quorum in the default layouts).

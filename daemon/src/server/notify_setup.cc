@@ -1,0 +1,58 @@
+// OpenNotifier: config::WebhookTarget -> notify::TargetOptions, token files read here.
+#include "flashstor/server/notify_setup.h"
+
+#include <fstream>
+#include <sstream>
+
+namespace flashstor::server {
+namespace {
+
+constexpr size_t kMaxTokenBytes = 4096;
+
+std::expected<std::string, std::string> ReadToken(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::unexpected(std::string("cannot read the auth_token_file"));
+  std::string token(kMaxTokenBytes + 1, '\0');
+  in.read(token.data(), static_cast<std::streamsize>(token.size()));
+  token.resize(static_cast<size_t>(in.gcount()));
+  if (token.size() > kMaxTokenBytes) return std::unexpected(std::string("token file too large"));
+  while (!token.empty() && (token.back() == '\n' || token.back() == '\r' || token.back() == ' ')) {
+    token.pop_back();
+  }
+  for (char c : token) {
+    if (static_cast<unsigned char>(c) < 0x21 || c == 0x7f) {
+      return std::unexpected(std::string("token holds spaces or control characters"));
+    }
+  }
+  if (token.empty()) return std::unexpected(std::string("empty token file"));
+  return token;
+}
+
+}  // namespace
+
+std::expected<std::unique_ptr<notify::Notifier>, std::string> OpenNotifier(
+    const config::Config& cfg, std::span<const std::shared_ptr<storage::StorageApi>> drives) {
+  if (cfg.notify_webhook.empty()) return nullptr;
+  std::vector<notify::TargetOptions> targets;
+  for (const config::WebhookTarget& t : cfg.notify_webhook) {
+    notify::TargetOptions o;
+    o.id = t.id;
+    auto url = notify::ParseWebhookUrl(t.endpoint);
+    if (!url) {
+      return std::unexpected("notify_webhook " + t.id + ": endpoint " +
+                             std::string(url.error().message()));
+    }
+    o.url = std::move(*url);
+    if (!t.auth_token_file.empty()) {
+      auto token = ReadToken(t.auth_token_file);
+      if (!token) return std::unexpected("notify_webhook " + t.id + ": " + token.error());
+      o.bearer_token = std::move(*token);
+    }
+    o.max_events = static_cast<uint64_t>(t.queue_limit);
+    o.max_bytes = static_cast<uint64_t>(t.queue_bytes_limit);
+    targets.push_back(std::move(o));
+  }
+  return std::make_unique<notify::Notifier>(std::move(targets), drives, cfg.region);
+}
+
+}  // namespace flashstor::server
