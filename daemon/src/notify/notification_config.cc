@@ -178,7 +178,9 @@ Result<NotificationRule> ParseRule(const pugi::xml_node& node, const KindNames& 
   }
   if (!has_arn) return Malformed("a notification configuration without its ARN");
   if (rule.events.empty()) return Malformed("a notification configuration without an Event");
-  if (!arn_known(rule.arn)) {
+  // Webhook targets are queue ARNs (arn:flashstor:sqs::<id>:webhook): a topic or function
+  // configuration never names one of ours.
+  if (rule.kind != DestinationKind::kQueue || !arn_known(rule.arn)) {
     return Invalid("Unable to validate the following destination configurations");
   }
   if (rule.id.empty()) rule.id = GeneratedId();

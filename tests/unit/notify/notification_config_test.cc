@@ -81,6 +81,10 @@ void test_validation(void**) {
                              "</QueueConfiguration>"),
                    Code::kMalformedXml);  // no ARN
   assert_int_equal(ParseCode("<Bogus/>"), Code::kMalformedXml);
+  // Our targets are queues: a topic naming the same ARN is not one of ours.
+  assert_int_equal(ParseCode("<TopicConfiguration><Topic>" + std::string(kArn) + "</Topic>" + put +
+                             "</TopicConfiguration>"),
+                   Code::kInvalidArgument);
   assert_int_equal(ParseCode("<EventBridgeConfiguration/>"), Code::kNotImplemented);
   assert_int_equal(
       ParseCode(Queue("a", put, "", "") + Queue("a", "<Event>s3:ObjectRemoved:*</Event>", "", "")),
