@@ -157,18 +157,19 @@ void EventQueue::remove_event(uint64_t seq) {
   });
 }
 
-bool EventQueue::deliver(uint64_t seq) {
+EventQueue::Attempt EventQueue::deliver(uint64_t seq) {
   auto body = read_event(seq);
   if (!body) {
-    // Unreadable on every drive: nothing can ever deliver it.
+    // Unreadable on every drive: nothing can ever deliver it; it leaves the queue as dropped.
     obs::Log(obs::Level::kError, "queued event unreadable, dropped", {{"TARGET", options_.id}});
-    return true;
+    dropped_errors_.fetch_add(1, std::memory_order_relaxed);
+    return Attempt::kDropped;
   }
   auto status =
       PostJson(options_.url, *body, options_.bearer_token, options_.attempt_timeout, stop_);
-  if (status && *status >= 200 && *status < 300) return true;
+  if (status && *status >= 200 && *status < 300) return Attempt::kDelivered;
   if (!stop_.load()) failed_.fetch_add(1, std::memory_order_relaxed);
-  return false;
+  return Attempt::kFailed;
 }
 
 void EventQueue::loop() {
@@ -182,11 +183,10 @@ void EventQueue::loop() {
     }
     const uint64_t seq = pending_.begin()->first;
     lock.unlock();
-    const bool delivered = deliver(seq);
-    if (delivered) {
-      remove_event(seq);
-      delivered_.fetch_add(1, std::memory_order_relaxed);
-    }
+    const Attempt attempt = deliver(seq);
+    const bool delivered = attempt != Attempt::kFailed;  // either way, it leaves the queue
+    if (delivered) remove_event(seq);
+    if (attempt == Attempt::kDelivered) delivered_.fetch_add(1, std::memory_order_relaxed);
     lock.lock();
     if (delivered) {
       auto it = pending_.find(seq);

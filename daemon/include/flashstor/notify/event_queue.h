@@ -40,7 +40,7 @@ struct QueueStats {
   uint64_t delivered = 0;        // events the webhook answered 2xx
   uint64_t failed_attempts = 0;  // POSTs that failed (down, timeout, non-2xx)
   uint64_t dropped_full = 0;     // events refused because the queue was full
-  uint64_t dropped_errors = 0;   // events not written to a majority of the drives
+  uint64_t dropped_errors = 0;   // not written to a majority of drives, or unreadable later
   uint64_t length = 0;           // events waiting now
   uint64_t bytes = 0;            // their bytes
 };
@@ -68,8 +68,9 @@ class EventQueue {
   std::string key() const;  // "events/<id>" in kSysVolume
   void load_backlog();
   void loop();
-  // One attempt for the lowest queued event: true when delivered.
-  bool deliver(uint64_t seq);
+  enum class Attempt { kDelivered, kFailed, kDropped /* unreadable on every drive */ };
+  // One attempt to send event seq.
+  Attempt deliver(uint64_t seq);
   Result<std::string> read_event(uint64_t seq);
   void remove_event(uint64_t seq);
 
