@@ -74,16 +74,6 @@ def test_sse_on_copy_refused(s3, bucket):
     assert_absent(s3, bucket, "dst")
 
 
-def test_object_lock_bucket_refused(s3):
-    name = "lock-" + uuid.uuid4().hex[:12]
-    with pytest.raises(ClientError) as e:
-        s3.create_bucket(Bucket=name, ObjectLockEnabledForBucket=True)
-    assert status(e) == 501
-    with pytest.raises(ClientError) as e:
-        s3.head_bucket(Bucket=name)
-    assert status(e) == 404
-
-
 def test_object_lock_headers_refused(s3, bucket):
     with pytest.raises(ClientError) as e:
         s3.put_object(Bucket=bucket, Key="locked", Body=b"x", ObjectLockLegalHoldStatus="ON")

@@ -219,14 +219,18 @@ def test_tagging_by_version_id_in_a_versioned_bucket(s3, bucket):
         [{"Key": "gen", "Value": "old"}]
     assert s3.get_object_tagging(Bucket=bucket, Key="v", VersionId=new)["TagSet"] == \
         [{"Key": "gen", "Value": "new"}]
-    # Tag updates in a versioned bucket are refused (the in-place rewrite would drop the
-    # other versions), and every version is still there afterwards.
-    for vid in (None, new, old):
-        kw = {"VersionId": vid} if vid else {}
-        with pytest.raises(ClientError) as e:
-            s3.put_object_tagging(Bucket=bucket, Key="v",
-                                  Tagging={"TagSet": [{"Key": "gen", "Value": "x"}]}, **kw)
-        assert e.value.response["Error"]["Code"] == "NotImplemented"
+    # Updates change one version in place: the other versions, their order and data stay.
+    s3.put_object_tagging(Bucket=bucket, Key="v", VersionId=old,
+                          Tagging={"TagSet": [{"Key": "gen", "Value": "older"}]})
+    s3.put_object_tagging(Bucket=bucket, Key="v",
+                          Tagging={"TagSet": [{"Key": "gen", "Value": "newer"}]})
+    assert s3.get_object_tagging(Bucket=bucket, Key="v", VersionId=old)["TagSet"] == \
+        [{"Key": "gen", "Value": "older"}]
+    assert s3.get_object_tagging(Bucket=bucket, Key="v")["TagSet"] == \
+        [{"Key": "gen", "Value": "newer"}]
+    s3.delete_object_tagging(Bucket=bucket, Key="v", VersionId=old)
+    assert s3.get_object_tagging(Bucket=bucket, Key="v", VersionId=old)["TagSet"] == []
     versions = [v["VersionId"] for v in s3.list_object_versions(Bucket=bucket)["Versions"]]
     assert versions == [new, old]
     assert s3.get_object(Bucket=bucket, Key="v", VersionId=old)["Body"].read() == b"1"
+    assert s3.get_object(Bucket=bucket, Key="v")["Body"].read() == b"2"

@@ -89,6 +89,7 @@ std::string_view CodeName(Code code) {
     FS_CODE(ExpiredToken)
     FS_CODE(AuthorizationHeaderMalformed)
     FS_CODE(MissingContentLength)
+    FS_CODE(MethodNotAllowed)
 #undef FS_CODE
   }
   return "Unknown";

@@ -96,7 +96,7 @@ std::string BucketResource(std::string_view bucket) {
 }
 
 VersionKey KeyOf(const ObjectMeta& m) {
-  return {m.mod_time_ns, m.etag, m.data_dir, m.version_id, m.delete_marker};
+  return {m.mod_time_ns, m.etag, m.data_dir, m.version_id, m.delete_marker, m.lock()};
 }
 
 bool IsLive(const std::vector<VersionKey>& live, const ObjectMeta& m) {
@@ -283,6 +283,21 @@ MetaVersions CommitFile(const ObjectMeta* version, const MetaVersions& held,
   return file;
 }
 
+// The file an in-place update writes on one drive: its versions as it holds them, the
+// updated one in its place. nullopt when the drive does not hold that version.
+std::optional<MetaVersions> ReplaceVersion(const MetaVersions& held,
+                                           const internal::VersionKey& old,
+                                           const ObjectMeta& updated) {
+  MetaVersions file = held;
+  for (ObjectMeta& v : file) {
+    if (old.same(v)) {
+      v = updated;
+      return file;
+    }
+  }
+  return std::nullopt;
+}
+
 // Whether a commit must keep the versions a drive drops behind the new one. A commit cut
 // short before its write quorum leaves the old versions untouched on at least n - (quorum -
 // 1) drives; when that still covers a version's k (always when k <= m + 1: 4, 6 and 8
@@ -329,8 +344,15 @@ Status ErasureSet::commit(const CommitPlan& plan) {
       if (!result[d].ok()) return;
       moved = true;
     }
-    kept[d] = MustKeep(held[d], plan.keep, n, plan.write_quorum);
     const ObjectMeta* version = plan.meta.empty() ? nullptr : &plan.meta[d];
+    if (plan.in_place) {
+      auto file = ReplaceVersion(held[d], plan.replaces, *version);
+      result[d] = file ? drive->write_all(plan.bucket, plan.key, storage::kMetaFile,
+                                          EncodeMetaVersions(*file))
+                       : Status(Code::kFileNotFound, "the drive lost the version");
+      return;
+    }
+    kept[d] = MustKeep(held[d], plan.keep, n, plan.write_quorum);
     result[d] =
         drive->write_all(plan.bucket, plan.key, storage::kMetaFile,
                          EncodeMetaVersions(CommitFile(version, held[d], plan.keep, kept[d] != 0)));
@@ -348,6 +370,7 @@ Status ErasureSet::commit(const CommitPlan& plan) {
         return;
       }
       storage::StorageApi* drive = raw_[d];
+      if (plan.in_place) return;  // nothing was dropped
       const ObjectMeta* version = plan.meta.empty() ? nullptr : &plan.meta[d];
       const MetaVersions file = CommitFile(version, held[d], plan.keep, false);
       if (kept[d]) {

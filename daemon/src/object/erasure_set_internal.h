@@ -22,6 +22,7 @@ struct VersionKey {
   int64_t mod_time_ns = 0;
   std::string etag, data_dir, version_id;
   bool delete_marker = false;
+  ObjectLock lock;  // the version's object lock (delete_object_version checks it)
   bool same(const ObjectMeta& m) const {
     return m.mod_time_ns == mod_time_ns && m.etag == etag && m.data_dir == data_dir;
   }
@@ -60,6 +61,11 @@ struct ErasureSet::CommitPlan {
   std::string src_volume, src_key, src_file;
   std::string data_dir;
   int write_quorum = 1;
+  // An in-place update of one version (ErasureSet::update_version): meta[d] replaces, at
+  // its position in each drive's list, the version `replaces` names; every other version
+  // stays and no data dir moves or goes. keep and src_* are unused.
+  bool in_place = false;
+  internal::VersionKey replaces;
 };
 
 namespace internal {

@@ -117,6 +117,7 @@ Result<std::string> ErasureSet::new_multipart_upload(std::string_view bucket, st
   u.storage_class = opt.storage_class;
   u.metadata = opt.metadata;
   u.tags = opt.tags;
+  u.lock = opt.lock;
   if (opt.full_object_checksum) {
     if (!hash::CombinableChecksum(algo)) return Err(Code::kInvalidRequest, "not a CRC");
     u.metadata.emplace_back(internal::kFullObjectChecksumKey, internal::kFullObjectChecksumValue);

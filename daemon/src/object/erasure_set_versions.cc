@@ -77,6 +77,9 @@ Result<DeleteResult> ErasureSet::delete_object_version(std::string_view bucket,
     bool found = false;
     for (const internal::VersionKey& v : q->live) {
       if (v.version_id == options.version_id) {
+        if (v.lock.protects(internal::NowNs(), options.bypass_governance)) {
+          return Err(Code::kAccessDenied, "the version is protected by object lock");
+        }
         found = true;
         out.delete_marker = v.delete_marker;
       } else {

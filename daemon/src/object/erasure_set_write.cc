@@ -96,6 +96,7 @@ Result<ObjectInfo> ErasureSet::put_object(std::string_view bucket, std::string_v
   meta.storage_class = opt.storage_class;
   meta.metadata = opt.metadata;
   meta.tags = opt.tags;
+  meta.set_lock(opt.lock);
   meta.checksum_algo = body.checksum_algo();
   meta.checksum_b64 = body.checksum_b64();
   if (opt.plaintext != nullptr) {

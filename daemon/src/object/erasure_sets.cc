@@ -234,24 +234,11 @@ Result<ObjectInfo> ErasureSets::update_object_metadata(std::string_view bucket,
   return set_for(key).update_object_metadata(bucket, key, options);
 }
 
-Result<ObjectInfo> ErasureSets::update_object_tags(std::string_view bucket, std::string_view key,
-                                                   std::string_view version_id,
-                                                   const Metadata& tags) {
+Result<ObjectInfo> ErasureSets::update_version(std::string_view bucket, std::string_view key,
+                                               std::string_view version_id,
+                                               const VersionUpdate& update) {
   if (Status s = check_names(bucket, key); !s.ok()) return std::unexpected(s);
-  // The in-place rewrite keeps only the current version's record: in a bucket with versions
-  // it would drop the others, so it is refused there until it rewrites one version of many.
-  auto settings = get_bucket_metadata(bucket);
-  if (!settings) return std::unexpected(settings.error());
-  if ((*settings)->versioning_configured()) {
-    return Err(Code::kNotImplemented, "tag updates in a versioned bucket are not supported yet");
-  }
-  // A version named by id must exist (kNoSuchVersion); the set then checks, under the key's
-  // lock, that it is the current one.
-  if (!version_id.empty()) {
-    auto named = set_for(key).get_object_info(bucket, key, version_id, true);
-    if (!named) return std::unexpected(named.error());
-  }
-  return set_for(key).update_object_tags(bucket, key, version_id, tags);
+  return set_for(key).update_version(bucket, key, version_id, update);
 }
 
 Result<ListResult> ErasureSets::list_objects(std::string_view bucket, const ListOptions& options) {

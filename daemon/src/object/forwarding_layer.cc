@@ -52,11 +52,10 @@ Result<ObjectInfo> ForwardingLayer::update_object_metadata(std::string_view buck
                                                            const PutOptions& options) {
   return inner_.update_object_metadata(bucket, key, options);
 }
-Result<ObjectInfo> ForwardingLayer::update_object_tags(std::string_view bucket,
-                                                       std::string_view key,
-                                                       std::string_view version_id,
-                                                       const Metadata& tags) {
-  return inner_.update_object_tags(bucket, key, version_id, tags);
+Result<ObjectInfo> ForwardingLayer::update_version(std::string_view bucket, std::string_view key,
+                                                   std::string_view version_id,
+                                                   const VersionUpdate& update) {
+  return inner_.update_version(bucket, key, version_id, update);
 }
 Result<ListResult> ForwardingLayer::list_objects(std::string_view bucket,
                                                  const ListOptions& options) {

@@ -223,6 +223,11 @@ std::string EncodeUploadMeta(const UploadMeta& u) {
   AddStr(root.get(), "storage_class", u.storage_class);
   AddMetadata(root.get(), u.metadata);
   if (!u.tags.empty()) AddMetadata(root.get(), u.tags, "tags");
+  if (u.lock.mode != RetentionMode::kNone) {
+    cJSON_AddNumberToObject(root.get(), "lock_mode", static_cast<int>(u.lock.mode));
+    AddInt(root.get(), "retain_until", u.lock.retain_until_ns);
+  }
+  if (u.lock.legal_hold) cJSON_AddBoolToObject(root.get(), "legal_hold", true);
   AddStr(root.get(), "checksum_algo", hash::ChecksumAlgoName(u.checksum_algo));
   AddErasure(root.get(), u.erasure);
   return Print(root.get());
@@ -247,6 +252,16 @@ Result<UploadMeta> DecodeUploadMeta(std::string_view raw) {
       !GetMetadata(root.get(), u.tags, "tags")) {
     return Err(Code::kCorrupt, "upload metadata malformed");
   }
+  // Optional too: object lock of the upload.
+  if (cJSON_GetObjectItemCaseSensitive(root.get(), "lock_mode") != nullptr) {
+    int mode = 0;
+    if (!GetSmall(root.get(), "lock_mode", mode) || mode < 1 || mode > 2 ||
+        !GetInt(root.get(), "retain_until", u.lock.retain_until_ns)) {
+      return Err(Code::kCorrupt, "upload metadata malformed");
+    }
+    u.lock.mode = static_cast<RetentionMode>(mode);
+  }
+  u.lock.legal_hold = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root.get(), "legal_hold")) != 0;
   return u;
 }
 

@@ -110,6 +110,7 @@ Result<ObjectMeta> MultipartObjectMeta(const UploadMeta& upload,
   meta.storage_class = upload.storage_class;
   meta.metadata = upload.metadata;
   meta.tags = upload.tags;
+  meta.set_lock(upload.lock);
   const bool full_object = TakeFullObjectMarker(meta.metadata);
   meta.checksum_algo = upload.checksum_algo;
   if (upload.checksum_algo != hash::ChecksumAlgo::kNone) {

@@ -59,6 +59,7 @@ ObjectInfo MakeInfo(Meta&& m, std::string_view bucket, std::string_view key) {
   info.checksum_b64 = std::forward<Meta>(m).checksum_b64;
   info.tags = std::forward<Meta>(m).tags;
   info.delete_marker = m.delete_marker;
+  info.lock = m.lock();
   return info;
 }
 

@@ -83,7 +83,16 @@ ApiError CreateBucket(OpContext& ctx) {
   if (!location->empty() && *location != ctx.config.region) {
     return ErrorId::kIllegalLocationConstraint;
   }
-  Status st = ctx.layer.make_bucket(ctx.res.bucket);
+  object::MakeBucketOptions options;
+  std::string_view lock = ctx.header("x-amz-bucket-object-lock-enabled");
+  if (!lock.empty()) {
+    if (!IEquals(lock, "true") && !IEquals(lock, "false")) {
+      return ApiError(Code::kInvalidArgument,
+                      "x-amz-bucket-object-lock-enabled must be either true or false");
+    }
+    options.object_lock_enabled = IEquals(lock, "true");
+  }
+  Status st = ctx.layer.make_bucket(ctx.res.bucket, options);
   if (!st.ok()) {
     // us-east-1 legacy: the owner re-creating its bucket gets 200 (AWS documents this).
     const bool exists = st.code() == Code::kBucketExists || st.code() == Code::kVolumeExists;

@@ -120,6 +120,8 @@ constexpr auto kTable = std::to_array<ErrorInfo>({
         "The authorization header is malformed."),
     Row(Code::kMissingContentLength, "MissingContentLength", 411,
         "You must provide the Content-Length HTTP header."),
+    Row(Code::kMethodNotAllowed, "MethodNotAllowed", 405,
+        "The specified method is not allowed against this resource."),
     // Errors only the S3 layer raises.
     Row(ErrorId::kMethodNotAllowed, "MethodNotAllowed", 405,
         "The specified method is not allowed against this resource."),
@@ -149,6 +151,8 @@ constexpr auto kTable = std::to_array<ErrorInfo>({
         "The server side encryption configuration was not found", kWithBucket),
     Row(ErrorId::kNoObjectLockConfiguration, "ObjectLockConfigurationNotFoundError", 404,
         "Object Lock configuration does not exist for this bucket", kWithBucket),
+    Row(ErrorId::kNoSuchObjectLockConfiguration, "NoSuchObjectLockConfiguration", 404,
+        "The specified object does not have a ObjectLock configuration", kWithKey),
     Row(ErrorId::kNoSuchWebsiteConfiguration, "NoSuchWebsiteConfiguration", 404,
         "The specified bucket does not have a website configuration", kWithBucket),
     Row(ErrorId::kNoReplicationConfiguration, "ReplicationConfigurationNotFoundError", 404,

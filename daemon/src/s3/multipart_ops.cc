@@ -120,6 +120,7 @@ ApiError CreateMultipartUpload(OpContext& ctx) {
   object::PutOptions options;
   FS_S3_RETURN_IF_ERROR(CollectPutOptions(ctx.req, options));
   FS_S3_RETURN_IF_ERROR(ReadTaggingHeader(ctx, options.tags));
+  FS_S3_RETURN_IF_ERROR(NewVersionLock(ctx, /*digest_required=*/false, options.lock));
   hash::ChecksumAlgo algo = hash::ChecksumAlgo::kNone;
   std::string_view name = ctx.header("x-amz-checksum-algorithm");
   if (name.empty()) name = ctx.header("x-amz-sdk-checksum-algorithm");

@@ -134,6 +134,8 @@ ApiError CopyObject(OpContext& ctx) {
   } else {
     options.tags = src.tags;
   }
+  // The copy is a new version: its lock comes from this request, never from the source.
+  FS_S3_RETURN_IF_ERROR(NewVersionLock(ctx, /*digest_required=*/false, options.lock));
   FS_S3_RETURN_IF_ERROR(
       ReadWritePrecondition(ctx.req, /*allow_if_none_match=*/true, options.precondition));
   Result<object::ObjectInfo> info;

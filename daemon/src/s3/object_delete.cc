@@ -22,6 +22,7 @@ ApiError DeleteObject(OpContext& ctx) {
   FS_S3_RETURN_IF_ERROR(
       ReadWritePrecondition(ctx.req, /*allow_if_none_match=*/false, options.precondition));
   if (version != nullptr) options.version_id = std::string(version->value);
+  options.bypass_governance = BypassGovernance(ctx.req);
   Result<object::DeleteResult> done =
       ctx.layer.delete_object_version(ctx.res.bucket, ctx.res.key, options);
   if (!done) return done.error();
@@ -54,6 +55,7 @@ ApiError DeleteObjects(OpContext& ctx) {
     // <ETag> in the entry: a conditional delete of that key (If-Match).
     options.precondition.if_match = std::move(entry.etag);
     options.version_id = entry.version_id;
+    options.bypass_governance = BypassGovernance(ctx.req);
     Result<object::DeleteResult> done =
         ctx.layer.delete_object_version(ctx.res.bucket, entry.key, options);
     if (!done) {

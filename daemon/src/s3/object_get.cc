@@ -164,6 +164,7 @@ ApiError GetObject(OpContext& ctx) {
   AddVersionIdHeader(ctx, info.version_id.empty() && version_param != nullptr
                               ? std::string_view("null")
                               : std::string_view(info.version_id));
+  AddObjectLockHeaders(ctx, info);
   http::ResponseWriter& resp = ctx.response();
   const std::string etag = QuoteEtag(info.etag);
   const std::string modified = FormatHttpDate(info.mod_time_ns);

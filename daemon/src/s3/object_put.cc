@@ -61,6 +61,7 @@ ApiError PutObject(OpContext& ctx) {
   object::PutOptions options;
   FS_S3_RETURN_IF_ERROR(CollectPutOptions(ctx.req, options));
   FS_S3_RETURN_IF_ERROR(ReadTaggingHeader(ctx, options.tags));
+  FS_S3_RETURN_IF_ERROR(NewVersionLock(ctx, /*digest_required=*/true, options.lock));
   // Checked by the object layer under the key's write lock, atomically with the commit.
   FS_S3_RETURN_IF_ERROR(
       ReadWritePrecondition(ctx.req, /*allow_if_none_match=*/true, options.precondition));

@@ -116,6 +116,20 @@ ApiError DeleteBucketCors(OpContext& ctx);
 ApiError AnswerCorsPreflight(http::Exchange& ex, std::string_view bucket,
                              object::ObjectLayer& layer);
 void AddCorsHeaders(http::Exchange& ex, std::string_view bucket, object::ObjectLayer& layer);
+// Object Lock (object_lock_ops.cc). NewVersionLock: the lock of a version a write creates
+// (x-amz-object-lock-* headers, else the bucket's default retention; InvalidRequest on a
+// bucket without object lock; digest_required: PutObject's rule that lock headers need
+// Content-MD5 or a checksum). AddObjectLockHeaders: GET/HEAD's x-amz-object-lock-*.
+// BypassGovernance: x-amz-bypass-governance-retention: true (authorised in s3_handler.cc).
+ApiError NewVersionLock(OpContext& ctx, bool digest_required, object::ObjectLock& out);
+void AddObjectLockHeaders(OpContext& ctx, const object::ObjectInfo& info);
+bool BypassGovernance(const http::Request& req);
+ApiError GetObjectLockConfiguration(OpContext& ctx);
+ApiError PutObjectLockConfiguration(OpContext& ctx);
+ApiError GetObjectRetention(OpContext& ctx);
+ApiError PutObjectRetention(OpContext& ctx);
+ApiError GetObjectLegalHold(OpContext& ctx);
+ApiError PutObjectLegalHold(OpContext& ctx);
 // x-amz-expiration when a lifecycle rule of the bucket expires the object (lifecycle_ops.cc).
 void AddExpirationHeader(OpContext& ctx, const object::ObjectInfo& info);
 ApiError PutBucketLifecycle(OpContext& ctx);

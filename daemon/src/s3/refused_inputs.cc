@@ -11,21 +11,21 @@ namespace {
 using enum OpId;
 using enum RefusalKind;
 
-constexpr uint64_t Ops(std::initializer_list<OpId> ops) {
-  uint64_t bits = 0;
-  for (OpId op : ops) bits |= OpBit(op);
+constexpr OpMask Ops(std::initializer_list<OpId> ops) {
+  OpMask bits;
+  for (OpId op : ops) bits = bits | OpBit(op);
   return bits;
 }
 
 // Operations that create an object's data or metadata.
-constexpr uint64_t kObjectWrites = Ops({kPutObject, kCopyObject, kCreateMultipartUpload});
+constexpr OpMask kObjectWrites = Ops({kPutObject, kCopyObject, kCreateMultipartUpload});
 // Object writes that do not encrypt yet (PutObject and CopyObject do: sse_request.cc).
-constexpr uint64_t kUnencryptedWrites = Ops({kCreateMultipartUpload});
+constexpr OpMask kUnencryptedWrites = Ops({kCreateMultipartUpload});
 // Uses of an existing object or upload whose SSE-C headers are not checked yet (GET and
 // HEAD check them: sse_request.cc).
-constexpr uint64_t kSseCUncheckedUses =
+constexpr OpMask kSseCUncheckedUses =
     Ops({kGetObjectAttributes, kUploadPart, kUploadPartCopy, kCompleteMultipartUpload});
-constexpr uint64_t kGrantOps = kObjectWrites | Ops({kCreateBucket, kPutBucketAcl, kPutObjectAcl});
+constexpr OpMask kGrantOps = kObjectWrites | Ops({kCreateBucket, kPutBucketAcl, kPutObjectAcl});
 
 constexpr std::string_view kNoSse =
     "Server-side encryption is not implemented: the data would be stored in plaintext.";
@@ -34,8 +34,6 @@ constexpr std::string_view kNoSseC =
     "stored in plaintext.";
 constexpr std::string_view kSseCNotApplicableMsg =
     "The encryption parameters are not applicable to this object.";
-constexpr std::string_view kNoObjectLockMsg = "Bucket is missing Object Lock Configuration";
-constexpr std::string_view kNoLockBuckets = "Object Lock is not implemented.";
 constexpr std::string_view kNoAcl =
     "Only the canned ACL 'private' is implemented: every bucket and object belongs to its one "
     "owner.";
@@ -94,21 +92,6 @@ constexpr auto kRefused = std::to_array<RefusedInput>({
      {},
      kSseCNotApplicable,
      kSseCNotApplicableMsg},
-    // Object Lock
-    {"x-amz-bucket-object-lock-enabled",
-     false,
-     Ops({kCreateBucket}),
-     {"false"},
-     kNotImplemented,
-     kNoLockBuckets},
-    {"x-amz-object-lock-mode", false, kObjectWrites, {}, kNoObjectLock, kNoObjectLockMsg},
-    {"x-amz-object-lock-retain-until-date",
-     false,
-     kObjectWrites,
-     {},
-     kNoObjectLock,
-     kNoObjectLockMsg},
-    {"x-amz-object-lock-legal-hold", false, kObjectWrites, {}, kNoObjectLock, kNoObjectLockMsg},
     // ACLs and ownership: one owner, private only. bucket-owner-full-control is the same
     // thing for objects when the writer owns the bucket.
     {"x-amz-acl",
@@ -187,7 +170,6 @@ ApiError Refuse(const RefusedInput& row) {
     case kNotImplemented:
       return ApiError(Code::kNotImplemented, row.message);
     case kSseCNotApplicable:
-    case kNoObjectLock:
       return ApiError(Code::kInvalidRequest, row.message);
   }
   return ApiError(Code::kNotImplemented, row.message);
@@ -221,9 +203,8 @@ std::span<const RefusedInput> RefusedInputs() {
 
 ApiError CheckRefusedInputs(OpId op, const http::Request& request,
                             std::span<const http::QueryParam> query, std::string_view owner_id) {
-  const uint64_t bit = OpBit(op);
   for (const RefusedInput& row : kRefused) {
-    if ((row.ops & bit) == 0) continue;
+    if (!row.ops.has(op)) continue;
     if (row.query) {
       bool present = false;
       std::string_view value = QueryValue(query, row.name, present);

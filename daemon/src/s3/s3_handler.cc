@@ -90,7 +90,12 @@ constexpr std::array<OpHandler, static_cast<size_t>(OpId::kCount)> MakeDispatch(
   set(OpId::kGetBucketEncryption, GetBucketEncryption);
   set(OpId::kPutBucketEncryption, PutBucketEncryption);
   set(OpId::kDeleteBucketEncryption, DeleteBucketEncryption);
-  set(OpId::kGetObjectLockConfiguration, NotConfiguredOp<ErrorId::kNoObjectLockConfiguration>);
+  set(OpId::kGetObjectLockConfiguration, GetObjectLockConfiguration);
+  set(OpId::kPutObjectLockConfiguration, PutObjectLockConfiguration);
+  set(OpId::kGetObjectRetention, GetObjectRetention);
+  set(OpId::kPutObjectRetention, PutObjectRetention);
+  set(OpId::kGetObjectLegalHold, GetObjectLegalHold);
+  set(OpId::kPutObjectLegalHold, PutObjectLegalHold);
   set(OpId::kGetBucketWebsite, NotConfiguredOp<ErrorId::kNoSuchWebsiteConfiguration>);
   set(OpId::kGetBucketReplication, NotConfiguredOp<ErrorId::kNoReplicationConfiguration>);
   set(OpId::kGetBucketOwnershipControls, NotConfiguredOp<ErrorId::kNoOwnershipControls>);
@@ -301,6 +306,17 @@ ApiError Run(http::Exchange& ex, RequestState& st, object::ObjectLayer& layer,
   }
   if (ApiError blocked = CheckPublicAclWrite(req, st.res.bucket, layer); !blocked.ok()) {
     return deny(blocked, std::move(principal), "bucket:public-access-block:BlockPublicAcls");
+  }
+  if (authorizer != nullptr && BypassGovernance(req)) {
+    // Removing or shortening GOVERNANCE retention needs its own permission (AWS).
+    FS_S3_RETURN_IF_ERROR(
+        authorizer->authorize({.auth = st.auth,
+                               .action = "s3:BypassGovernanceRetention",
+                               .resource = S3Resource(route.name, st.res.bucket, st.res.key),
+                               .bucket = st.res.bucket,
+                               .query = st.query,
+                               .remote_address = ex.remote_address(),
+                               .secure = ex.secure()}));
   }
   FS_S3_RETURN_IF_ERROR(CheckRefusedInputs(route.entry->op, req, st.query, config.owner_id));
   FS_S3_RETURN_IF_ERROR(WrapBody(ex, st));

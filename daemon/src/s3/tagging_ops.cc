@@ -1,5 +1,5 @@
-// Tagging operations: Get/Put/DeleteObjectTagging (the tags of an object's current version,
-// changed in place) and Get/Put/DeleteBucketTagging (a canonical <Tagging> document in the
+// Tagging operations: Get/Put/DeleteObjectTagging (the tags of one version, changed in
+// place) and Get/Put/DeleteBucketTagging (a canonical <Tagging> document in the
 // bucket's settings), plus the x-amz-tagging header shared by PutObject, CopyObject and
 // CreateMultipartUpload.
 #include <string>
@@ -22,8 +22,10 @@ ApiError ReadTaggingBody(OpContext& ctx, TagScope scope, object::Metadata& tags)
 }
 
 ApiError SetObjectTags(OpContext& ctx, const object::Metadata& tags, int status) {
-  Result<object::ObjectInfo> info =
-      ctx.layer.update_object_tags(ctx.res.bucket, ctx.res.key, ctx.param_value("versionId"), tags);
+  object::VersionUpdate update;
+  update.tags = tags;
+  Result<object::ObjectInfo> info = ctx.layer.update_version(ctx.res.bucket, ctx.res.key,
+                                                             ctx.param_value("versionId"), update);
   if (!info) return info.error();
   // PutObjectTagging answers 200, DeleteObjectTagging 204.
   PublishObjectEvent(ctx, status == 204 ? "ObjectTagging:Delete" : "ObjectTagging:Put", ctx.res.key,

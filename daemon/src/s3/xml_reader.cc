@@ -10,43 +10,6 @@
 #include "pugi_helpers.h"
 
 namespace flashstor::s3 {
-namespace {
-
-// The first child element of that local name, or a null node.
-pugi::xml_node Child(const pugi::xml_node& parent, std::string_view name) {
-  for (pugi::xml_node c = parent.first_child(); c; c = c.next_sibling()) {
-    if (c.type() == pugi::node_element && LocalName(c) == name) return c;
-  }
-  return {};
-}
-
-std::string_view Text(const pugi::xml_node& n) {
-  return n.text().get();
-}
-
-bool Load(pugi::xml_document& doc, std::string_view xml) {
-  // parse_default skips DOCTYPE declarations without expanding anything; only the five
-  // predefined and numeric entities are decoded.
-  pugi::xml_parse_result r =
-      doc.load_buffer(xml.data(), xml.size(), pugi::parse_default | pugi::parse_ws_pcdata_single,
-                      pugi::encoding_utf8);
-  return static_cast<bool>(r);
-}
-
-pugi::xml_node Root(const pugi::xml_document& doc, std::string_view name) {
-  pugi::xml_node root = doc.document_element();
-  if (!root || LocalName(root) != name) return {};
-  return root;
-}
-
-std::string_view TrimWs(std::string_view s) {
-  while (!s.empty() && std::strchr(" \t\r\n", s.front()) != nullptr) s.remove_prefix(1);
-  while (!s.empty() && std::strchr(" \t\r\n", s.back()) != nullptr) s.remove_suffix(1);
-  return s;
-}
-
-}  // namespace
-
 ApiError ReadBoundedBody(DataSource& src, size_t max_bytes, std::string& out) {
   out.clear();
   char buf[16 * 1024];

@@ -1,6 +1,6 @@
 // Object tags in the engine: tags given at PUT and at CreateMultipartUpload reach the object,
-// update_object_tags rewrites them in place (data, ETag and Last-Modified stay), only the
-// "null" version is addressable, and a drive that missed a tag update is outvoted.
+// update_version rewrites them in place (data, ETag and Last-Modified stay), only existing
+// versions are addressable, and a drive that missed a tag update is outvoted.
 #include <string>
 
 #include "faulty_engine.h"
@@ -11,6 +11,12 @@ using namespace flashstor;
 using namespace flashstor::testing;
 
 namespace {
+
+object::VersionUpdate Tags(object::Metadata tags) {
+  object::VersionUpdate u;
+  u.tags = std::move(tags);
+  return u;
+}
 
 const object::Metadata kTags = {{"project", "blue"}, {"team", "data"}};
 
@@ -25,7 +31,7 @@ void test_put_and_update_tags(void**) {
   assert_true(info->tags == kTags);
 
   const object::Metadata next = {{"only", ""}};
-  auto updated = f.e->update_object_tags("bucket", "k", "", next);
+  auto updated = f.e->update_version("bucket", "k", "", Tags(next));
   assert_true(updated.has_value());
   info = f.e->get_object_info("bucket", "k");
   assert_true(info->tags == next);
@@ -33,15 +39,15 @@ void test_put_and_update_tags(void**) {
   // Last-Modified as S3 shows it (milliseconds) is unchanged by tagging.
   assert_int_equal(info->mod_time_ns / 1000000, put->mod_time_ns / 1000000);
   assert_true(*Get(*f.e, "bucket", "k") == "payload");
-  assert_true(f.e->update_object_tags("bucket", "k", "null", {}).has_value());
+  assert_true(f.e->update_version("bucket", "k", "null", Tags({})).has_value());
   assert_true(f.e->get_object_info("bucket", "k")->tags.empty());
 
   assert_int_equal(
-      f.e->update_object_tags("bucket", "k", "3HL4kqtJlcpXroDTDmJ", next).error().code(),
+      f.e->update_version("bucket", "k", "3HL4kqtJlcpXroDTDmJ", Tags(next)).error().code(),
       Code::kNoSuchVersion);
-  assert_int_equal(f.e->update_object_tags("bucket", "absent", "", next).error().code(),
+  assert_int_equal(f.e->update_version("bucket", "absent", "", Tags(next)).error().code(),
                    Code::kNoSuchKey);
-  assert_int_equal(f.e->update_object_tags("nobucket", "k", "", next).error().code(),
+  assert_int_equal(f.e->update_version("nobucket", "k", "", Tags(next)).error().code(),
                    Code::kNoSuchBucket);
   // Replacing the metadata (copy onto itself) sets the tags it is given.
   object::PutOptions replace;
@@ -58,7 +64,7 @@ void test_drive_missing_the_update_is_outvoted(void**) {
   // Drive 0 fails the metadata write: 3 of 4 drives make the write quorum.
   f.faulty[0]->set(storage::DriveCall::kWriteAll,
                    storage::FaultRule::Fail(Code::kFaultyDisk).on_file(storage::kMetaFile));
-  assert_true(f.e->update_object_tags("bucket", "k", "", {{"v", "2"}}).has_value());
+  assert_true(f.e->update_version("bucket", "k", "", Tags({{"v", "2"}})).has_value());
   f.faulty[0]->clear(storage::DriveCall::kWriteAll);
   for (int i = 0; i < 20; ++i) {
     auto info = f.e->get_object_info("bucket", "k");
@@ -71,7 +77,7 @@ void test_drive_missing_the_update_is_outvoted(void**) {
         storage::DriveCall::kWriteAll,
         storage::FaultRule::Fail(Code::kFaultyDisk).on_file(storage::kMetaFile));
   }
-  assert_false(f.e->update_object_tags("bucket", "k", "", {{"v", "3"}}).has_value());
+  assert_false(f.e->update_version("bucket", "k", "", Tags({{"v", "3"}})).has_value());
   for (int d : {0, 1}) f.faulty[static_cast<size_t>(d)]->clear(storage::DriveCall::kWriteAll);
   assert_string_equal(f.e->get_object_info("bucket", "k")->tags.at(0).second.c_str(), "2");
 }

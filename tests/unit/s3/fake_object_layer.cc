@@ -216,15 +216,20 @@ Result<object::ObjectInfo> FakeObjectLayer::update_object_metadata(
   return it->second.info;
 }
 
-Result<object::ObjectInfo> FakeObjectLayer::update_object_tags(std::string_view bucket,
-                                                               std::string_view key,
-                                                               std::string_view version_id,
-                                                               const object::Metadata& tags) {
+Result<object::ObjectInfo> FakeObjectLayer::update_version(std::string_view bucket,
+                                                           std::string_view key,
+                                                           std::string_view version_id,
+                                                           const object::VersionUpdate& update) {
   if (!buckets_.contains(bucket)) return Err(Code::kNoSuchBucket);
   if (!version_id.empty() && version_id != "null") return Err(Code::kNoSuchVersion);
   auto it = objects_.find({std::string(bucket), std::string(key)});
   if (it == objects_.end()) return Err(Code::kNoSuchKey);
-  it->second.info.tags = tags;
+  if (update.tags) it->second.info.tags = *update.tags;
+  if (update.retention) {
+    it->second.info.lock.mode = update.retention->mode;
+    it->second.info.lock.retain_until_ns = update.retention->retain_until_ns;
+  }
+  if (update.legal_hold) it->second.info.lock.legal_hold = *update.legal_hold;
   return it->second.info;
 }
 

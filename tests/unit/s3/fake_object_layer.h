@@ -40,9 +40,9 @@ class FakeObjectLayer : public object::ObjectLayer {
                        const object::WritePrecondition& precondition = {}) override;
   Result<object::ObjectInfo> update_object_metadata(std::string_view bucket, std::string_view key,
                                                     const object::PutOptions& options) override;
-  Result<object::ObjectInfo> update_object_tags(std::string_view bucket, std::string_view key,
-                                                std::string_view version_id,
-                                                const object::Metadata& tags) override;
+  Result<object::ObjectInfo> update_version(std::string_view bucket, std::string_view key,
+                                            std::string_view version_id,
+                                            const object::VersionUpdate& update) override;
   Result<object::ListResult> list_objects(std::string_view bucket,
                                           const object::ListOptions& options) override;
   Result<std::string> new_multipart_upload(std::string_view bucket, std::string_view key,

@@ -93,7 +93,8 @@ void test_unsupported_subresources(void** state) {
   assert_true(RouteName(Method::kPut, kBucket, {{"tagging", ""}}) == "PutBucketTagging");
   assert_true(RouteName(Method::kDelete, kBucket, {{"tagging", ""}}) == "DeleteBucketTagging");
   assert_true(RouteName(Method::kPut, kBucket, {{"versioning", ""}}) == "PutBucketVersioning");
-  assert_true(RouteName(Method::kPut, kBucket, {{"object-lock", ""}}) == "NotImplemented");
+  assert_true(RouteName(Method::kPut, kBucket, {{"object-lock", ""}}) ==
+              "PutObjectLockConfiguration");
   assert_true(RouteName(Method::kPut, kBucket, {{"acl", ""}}) == "PutBucketAcl");
   assert_true(RouteName(Method::kDelete, kBucket, {{"policy", ""}}) == "DeleteBucketPolicy");
   assert_true(RouteName(Method::kPut, kBucket, {{"policy", ""}}) == "PutBucketPolicy");
@@ -108,7 +109,8 @@ void test_unsupported_subresources(void** state) {
               "DeleteBucketEncryption");
   assert_true(RouteName(Method::kPut, kBucket, {{"encryption", ""}}) == "PutBucketEncryption");
   assert_true(RouteName(Method::kPut, kObject, {{"encryption", ""}}) == "NotImplemented");
-  assert_true(RouteName(Method::kPut, kBucket, {{"object-lock", ""}}) == "NotImplemented");
+  assert_true(RouteName(Method::kPut, kBucket, {{"object-lock", ""}}) ==
+              "PutObjectLockConfiguration");
   assert_true(RouteName(Method::kGet, kBucket, {{"versions", ""}}) == "ListObjectVersions");
   assert_true(RouteName(Method::kGet, kObject, {{"versions", ""}}) == "NotImplemented");
   assert_true(RouteName(Method::kGet, kObject, {{"tagging", ""}}) == "GetObjectTagging");
@@ -117,7 +119,9 @@ void test_unsupported_subresources(void** state) {
   assert_true(RouteName(Method::kPost, kObject, {{"tagging", ""}}) == "NotImplemented");
   assert_true(RouteName(Method::kPut, kObject, {{"acl", ""}}) == "PutObjectAcl");
   assert_true(RouteName(Method::kDelete, kObject, {{"acl", ""}}) == "NotImplemented");
-  assert_true(RouteName(Method::kGet, kObject, {{"retention", ""}}) == "NotImplemented");
+  assert_true(RouteName(Method::kGet, kObject, {{"retention", ""}}) == "GetObjectRetention");
+  assert_true(RouteName(Method::kPut, kObject, {{"legal-hold", ""}}) == "PutObjectLegalHold");
+  assert_true(RouteName(Method::kDelete, kObject, {{"retention", ""}}) == "NotImplemented");
   assert_true(RouteName(Method::kGet, kObject, {{"acl", ""}, {"tagging", ""}}) == "NotImplemented");
   // 501 for NotImplemented.
   std::vector<http::QueryParam> q = Q({{"analytics", ""}});

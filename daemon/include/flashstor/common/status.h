@@ -69,6 +69,7 @@ enum class Code : uint8_t {
   kExpiredToken,
   kAuthorizationHeaderMalformed,
   kMissingContentLength,
+  kMethodNotAllowed,  // e.g. object lock or tags of a delete marker
 };
 
 class Status {

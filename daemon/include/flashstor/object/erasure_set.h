@@ -123,11 +123,9 @@ class ErasureSet {
                        const WritePrecondition& precondition = {});
   Result<ObjectInfo> update_object_metadata(std::string_view bucket, std::string_view key,
                                             const PutOptions& opt);
-  // version_id empty or the current version's: that version; another existing version:
-  // kNotImplemented (tags of noncurrent versions are not rewritten yet).
-  Result<ObjectInfo> update_object_tags(std::string_view bucket, std::string_view key,
-                                        std::string_view version_id,
-                                        const Metadata& tags);  // erasure_set_tags.cc
+  // ObjectLayer::update_version (erasure_set_version_update.cc).
+  Result<ObjectInfo> update_version(std::string_view bucket, std::string_view key,
+                                    std::string_view version_id, const VersionUpdate& update);
 
   Result<std::string> new_multipart_upload(std::string_view bucket, std::string_view key,
                                            const PutOptions& opt, hash::ChecksumAlgo algo);

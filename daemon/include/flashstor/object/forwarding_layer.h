@@ -32,8 +32,9 @@ class ForwardingLayer : public ObjectLayer {
                        const WritePrecondition& precondition) override;
   Result<ObjectInfo> update_object_metadata(std::string_view bucket, std::string_view key,
                                             const PutOptions& options) override;
-  Result<ObjectInfo> update_object_tags(std::string_view bucket, std::string_view key,
-                                        std::string_view version_id, const Metadata& tags) override;
+  Result<ObjectInfo> update_version(std::string_view bucket, std::string_view key,
+                                    std::string_view version_id,
+                                    const VersionUpdate& update) override;
   Result<ListResult> list_objects(std::string_view bucket, const ListOptions& options) override;
   Result<std::string> new_multipart_upload(std::string_view bucket, std::string_view key,
                                            const PutOptions& options,

@@ -40,6 +40,22 @@ struct BucketListOptions {
   size_t limit = 0;
 };
 
+// S3 Object Lock on one version: retention (GOVERNANCE or COMPLIANCE until a time) and a
+// legal hold. While either holds, the version cannot be deleted (delete_object_version).
+enum class RetentionMode : uint8_t { kNone = 0, kGovernance = 1, kCompliance = 2 };
+struct ObjectLock {
+  RetentionMode mode = RetentionMode::kNone;
+  int64_t retain_until_ns = 0;  // CLOCK_REALTIME; 0 with kNone
+  bool legal_hold = false;
+  bool operator==(const ObjectLock&) const = default;
+  // Whether the version may not be deleted at now_ns (bypass: GOVERNANCE does not count).
+  bool protects(int64_t now_ns, bool bypass_governance) const {
+    if (legal_hold) return true;
+    if (mode == RetentionMode::kNone || retain_until_ns <= now_ns) return false;
+    return mode == RetentionMode::kCompliance || !bypass_governance;
+  }
+};
+
 struct PartInfo {
   int number = 0;
   std::string etag;  // hex, no quotes
@@ -67,6 +83,7 @@ struct ObjectInfo {
   Metadata tags;                // object tags (S3 tagging), in the order they were given
   bool delete_marker = false;   // a delete marker (versioned buckets): no data
   bool is_latest = true;        // the key's current version (version listings)
+  ObjectLock lock;              // object lock retention and legal hold
 };
 
 // A conditional write or delete (AWS conditional requests). The object layer evaluates it
@@ -99,6 +116,20 @@ struct PutOptions {
   // read to its end by the time put_object commits.
   const hash::HashingSource* plaintext = nullptr;
   bool etag_from_plaintext = true;
+  // Object lock of the new version (validated by the S3 layer: the bucket has object lock).
+  ObjectLock lock;
+};
+
+// An in-place change of one version's metadata (update_version): only what is set changes;
+// data, ETag and Last-Modified stay.
+struct VersionUpdate {
+  std::optional<Metadata> tags;
+  // New retention (mode kNone: none). COMPLIANCE retention is never shortened, removed or
+  // turned into GOVERNANCE; shortening or removing GOVERNANCE needs bypass_governance
+  // (kAccessDenied otherwise). Extending is always allowed. legal_hold is ignored here.
+  std::optional<ObjectLock> retention;
+  std::optional<bool> legal_hold;
+  bool bypass_governance = false;
 };
 
 // A delete as versioning sees it (delete_object_version).
@@ -109,6 +140,10 @@ struct DeleteOptions {
   // Suspended: a delete marker becomes the "null" version (replacing the null one);
   // never configured: the object is removed.
   std::string version_id;
+  // x-amz-bypass-governance-retention (the S3 layer checked s3:BypassGovernanceRetention):
+  // a version under GOVERNANCE retention may be removed. Legal holds and COMPLIANCE
+  // retention always protect a version (kAccessDenied).
+  bool bypass_governance = false;
 };
 
 struct DeleteResult {
@@ -244,12 +279,14 @@ class ObjectLayer {
   virtual Result<ObjectInfo> update_object_metadata(std::string_view bucket, std::string_view key,
                                                     const PutOptions& options) = 0;
 
-  // Replaces the tags of the object's current version in place (data and Last-Modified
-  // unchanged), with read and write quorum under the key's write lock. version_id: empty or
-  // "null" (kNoSuchVersion for any other until versions exist). kNoSuchKey / kNoSuchBucket.
-  virtual Result<ObjectInfo> update_object_tags(std::string_view bucket, std::string_view key,
-                                                std::string_view version_id,
-                                                const Metadata& tags) = 0;
+  // Changes one version's tags or object lock in place (VersionUpdate; data, ETag and
+  // Last-Modified unchanged), with read and write quorum under the key's write lock, keeping
+  // every other version. version_id empty: the current version. kNoSuchKey / kNoSuchVersion /
+  // kNoSuchBucket; kMethodNotAllowed for a delete marker; kAccessDenied when the retention
+  // change is not allowed (VersionUpdate).
+  virtual Result<ObjectInfo> update_version(std::string_view bucket, std::string_view key,
+                                            std::string_view version_id,
+                                            const VersionUpdate& update) = 0;
 
   virtual Result<ListResult> list_objects(std::string_view bucket, const ListOptions& options) = 0;
 

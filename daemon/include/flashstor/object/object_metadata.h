@@ -39,9 +39,6 @@ struct PartMeta {
   bool operator==(const PartMeta&) const = default;
 };
 
-// Object lock retention of a version (S3's GOVERNANCE / COMPLIANCE). The numbers are stored.
-enum class RetentionMode : uint8_t { kNone = 0, kGovernance = 1, kCompliance = 2 };
-
 struct ObjectMeta {
   std::string version_id = "null";
   int64_t mod_time_ns = 0;
@@ -57,17 +54,22 @@ struct ObjectMeta {
   std::string data_dir;   // uuid; empty for inline objects
   std::string upload_id;  // the multipart upload it was completed from, if any
   bool inlined = false;
-  std::string inline_data;  // this drive's shard bytes (only when decoded with the tail)
-  // Stored and read back, not yet acted on (versioning, tagging and object lock use them).
+  std::string inline_data;     // this drive's shard bytes (only when decoded with the tail)
   bool delete_marker = false;  // a delete marker: no data, no erasure layout, no parts
   Metadata tags;               // object tags in the order they were given
-  RetentionMode retention_mode = RetentionMode::kNone;
-  int64_t retain_until_ns = 0;
+  RetentionMode retention_mode = RetentionMode::kNone;  // object lock (RetentionMode values
+  int64_t retain_until_ns = 0;                          // are stored)
   bool legal_hold = false;
   // Transformed data (server-side encryption): the client's byte count; size is what is
   // stored. Absent for plain objects.
   std::optional<uint64_t> actual_size;
   bool operator==(const ObjectMeta&) const = default;
+  ObjectLock lock() const { return {retention_mode, retain_until_ns, legal_hold}; }
+  void set_lock(const ObjectLock& l) {
+    retention_mode = l.mode;
+    retain_until_ns = l.retain_until_ns;
+    legal_hold = l.legal_hold;
+  }
 };
 
 // One drive's metadata file: its versions, newest first. In a bucket that never had
@@ -122,6 +124,7 @@ struct UploadMeta {
   Metadata metadata;
   hash::ChecksumAlgo checksum_algo = hash::ChecksumAlgo::kNone;
   Metadata tags;        // x-amz-tagging of CreateMultipartUpload, given to the object
+  ObjectLock lock;      // object lock headers of CreateMultipartUpload, given to the object
   ErasureInfo erasure;  // index unused (0): each drive's index comes from distribution
 };
 

@@ -38,6 +38,7 @@ enum class ErrorId : uint16_t {
   kMalformedPostRequest,               // POST Object: not well-formed multipart/form-data
   kInvalidPolicyDocument,              // POST Object: the form's policy is not valid
   kMaxPostPreDataLengthExceeded,       // POST Object: fields before the file too large
+  kNoSuchObjectLockConfiguration,      // a version without retention
   kLast,                               // sentinel, not an error
 };
 

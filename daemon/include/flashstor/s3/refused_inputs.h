@@ -20,26 +20,39 @@ enum class RefusalKind : uint8_t {
   // 400 InvalidRequest, AWS's answer when SSE-C parameters name an object (or upload) that
   // was not encrypted with a customer key -- and none of ours is.
   kSseCNotApplicable,
-  // 400 InvalidRequest, AWS's answer to Object Lock headers on a bucket without Object Lock
-  // -- and no bucket of ours has it.
-  kNoObjectLock,
 };
+
+// A set of operations: one bit per OpId.
+struct OpMask {
+  uint64_t words[2] = {0, 0};
+  constexpr OpMask operator|(OpMask other) const {
+    return OpMask{{words[0] | other.words[0], words[1] | other.words[1]}};
+  }
+  constexpr bool has(OpId op) const {
+    const unsigned i = static_cast<unsigned>(op);
+    return ((words[i / 64] >> (i % 64)) & 1) != 0;
+  }
+  constexpr bool empty() const { return words[0] == 0 && words[1] == 0; }
+};
+
+constexpr OpMask OpBit(OpId op) {
+  const unsigned i = static_cast<unsigned>(op);
+  OpMask m;
+  m.words[i / 64] = uint64_t{1} << (i % 64);
+  return m;
+}
+static_assert(static_cast<unsigned>(OpId::kCount) <= 128, "OpMask holds 128 operations");
 
 struct RefusedInput {
   std::string_view name;  // lower-case header name, or query parameter name when `query`
   bool query;
-  uint64_t ops;  // bit (1 << OpId) for each operation the input is refused on
+  OpMask ops;  // the operations the input is refused on
   // Values accepted because they ask for what we do anyway (case-insensitive); an empty
   // value is never refused.
   std::array<std::string_view, 2> allowed;
   RefusalKind kind;
   std::string_view message;  // sent to the client; docs/s3-compatibility.md lists the rows
 };
-
-constexpr uint64_t OpBit(OpId op) {
-  return uint64_t{1} << static_cast<unsigned>(op);
-}
-static_assert(static_cast<unsigned>(OpId::kCount) <= 64, "RefusedInput::ops is a 64-bit mask");
 
 // The whole table, for tests and the compatibility document.
 std::span<const RefusedInput> RefusedInputs();

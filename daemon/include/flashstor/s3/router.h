@@ -75,6 +75,11 @@ enum class OpId : uint8_t {
   kDeleteBucketCors,
   kPutBucketEncryption,
   kDeleteBucketEncryption,
+  kPutObjectLockConfiguration,
+  kGetObjectRetention,
+  kPutObjectRetention,
+  kGetObjectLegalHold,
+  kPutObjectLegalHold,
   kCount,
 };
 
