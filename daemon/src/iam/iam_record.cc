@@ -1,5 +1,5 @@
 // EncodeIamRecord / DecodeIamRecord: users, keys (sealed), inline and attached policies,
-// groups and managed policies to and from JSON with cJSON.
+// groups, managed policies and roles to and from JSON with cJSON.
 #include "iam_record.h"
 
 #include <cjson/cJSON.h>
@@ -105,6 +105,20 @@ std::optional<std::string> EncodeIamRecord(const IamState& state, const SealKey&
     cJSON_AddNumberToObject(o, "created", static_cast<double>(p.created));
     cJSON_AddNumberToObject(o, "updated", static_cast<double>(p.updated));
   }
+  cJSON* roles = cJSON_AddArrayToObject(root.get(), "roles");
+  for (const auto& [name, r] : state.roles) {
+    cJSON* o = cJSON_CreateObject();
+    cJSON_AddItemToArray(roles, o);
+    cJSON_AddStringToObject(o, "name", r.name.c_str());
+    cJSON_AddStringToObject(o, "id", r.id.c_str());
+    cJSON_AddStringToObject(o, "path", r.path.c_str());
+    cJSON_AddStringToObject(o, "description", r.description.c_str());
+    cJSON_AddStringToObject(o, "trust", r.trust_policy.c_str());
+    cJSON_AddNumberToObject(o, "created", static_cast<double>(r.created));
+    cJSON_AddNumberToObject(o, "max_session", static_cast<double>(r.max_session_seconds));
+    AddInline(o, r.inline_policies);
+    AddStrings(o, "attached", r.attached);
+  }
   char* text = cJSON_PrintUnformatted(root.get());
   if (text == nullptr) return std::nullopt;
   std::string out(text);
@@ -170,6 +184,21 @@ Result<IamState> DecodeIamRecord(std::string_view json, const SealKey& key, size
     p.updated = Int(o, "updated");
     std::string arn = p.arn;
     state.policies.emplace(std::move(arn), std::move(p));
+  }
+  cJSON_ArrayForEach(o, cJSON_GetObjectItemCaseSensitive(root.get(), "roles")) {
+    Role r;
+    r.name = Str(o, "name");
+    r.id = Str(o, "id");
+    r.path = Str(o, "path");
+    r.description = Str(o, "description");
+    r.trust_policy = Str(o, "trust");
+    r.created = Int(o, "created");
+    r.max_session_seconds = Int(o, "max_session");
+    r.inline_policies = Inline(o);
+    r.attached = Strings(o, "attached");
+    if (r.name.empty()) return Err(Code::kCorrupt, "IAM record: role without a name");
+    std::string name = r.name;
+    state.roles.emplace(std::move(name), std::move(r));
   }
   return state;
 }

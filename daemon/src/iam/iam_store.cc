@@ -43,7 +43,22 @@ std::string GroupArn(std::string_view name, std::string_view path) {
          std::string(name);
 }
 
+std::string RoleArn(std::string_view name, std::string_view path) {
+  return "arn:aws:iam::" + std::string(kAccountId) + ":role" + std::string(path) +
+         std::string(name);
+}
+
 IamSnapshot::IamSnapshot(IamState state, uint64_t epoch) : state_(std::move(state)), epoch_(epoch) {
+  for (const auto& [name, role] : state_.roles) {
+    auto& list = role_policies_[name];
+    for (const auto& [pname, doc] : role.inline_policies.documents) {
+      AddParsed(doc, PolicyKind::kIdentity, list);
+    }
+    for (const std::string& arn : role.attached) {
+      auto it = state_.policies.find(arn);
+      if (it != state_.policies.end()) AddParsed(it->second.document, PolicyKind::kIdentity, list);
+    }
+  }
   for (const auto& [name, user] : state_.users) {
     for (size_t i = 0; i < user.keys.size(); ++i) by_key_[user.keys[i].id] = {name, i};
     auto& list = policies_[name];
@@ -95,6 +110,18 @@ const std::vector<std::string>& IamSnapshot::policy_sources_of(std::string_view 
   static const std::vector<std::string> kNone;
   auto it = sources_.find(user);
   return it == sources_.end() ? kNone : it->second;
+}
+
+const std::vector<std::shared_ptr<const Policy>>& IamSnapshot::policies_of_role(
+    std::string_view role) const {
+  static const std::vector<std::shared_ptr<const Policy>> kNone;
+  auto it = role_policies_.find(role);
+  return it == role_policies_.end() ? kNone : it->second;
+}
+
+const Role* IamSnapshot::role(std::string_view name) const {
+  auto it = state_.roles.find(name);
+  return it == state_.roles.end() ? nullptr : &it->second;
 }
 
 IamStore::IamStore(auth::Credential root, std::vector<std::shared_ptr<storage::StorageApi>> drives)

@@ -195,7 +195,14 @@ bool PrincipalMatches(const Statement& st, const Principal* who) {
     if (p == "*") {
       listed = true;
     } else if (who != nullptr && !who->anonymous) {
-      if (p == who->arn || p == who->account || p == "arn:aws:iam::" + who->account + ":root") {
+      if (p.starts_with(kFederatedPrefix)) {
+        listed = !who->federated.empty() &&
+                 std::string_view(p).substr(kFederatedPrefix.size()) == who->federated;
+      } else if (!who->arn.empty() &&
+                 (p == who->arn || (!who->role_arn.empty() && p == who->role_arn))) {
+        listed = true;
+      } else if (!who->account.empty() &&
+                 (p == who->account || p == "arn:aws:iam::" + who->account + ":root")) {
         listed = true;
       }
     }
@@ -216,6 +223,8 @@ bool ActionMatches(const Statement& st, std::string_view action) {
 }
 
 bool ResourceMatches(const Statement& st, const RequestContext& ctx, bool variables) {
+  // Trust policies have no Resource: the role they belong to is the resource.
+  if (st.resources.empty() && !st.not_resource) return true;
   bool listed = false;
   for (const std::string& r : st.resources) {
     std::optional<std::string> pattern = Substitute(r, ctx, variables);

@@ -102,7 +102,7 @@ bool OnlyStrings(const cJSON* item, std::vector<std::string>& out) {
 }
 
 std::expected<void, PolicyError> ParsePrincipal(const cJSON* item, const std::string& where,
-                                                Statement& st) {
+                                                PolicyKind policy_kind, Statement& st) {
   if (cJSON_IsString(item)) {
     if (std::string_view(item->valuestring) != "*") {
       return Bad(where + ": a Principal string must be \"*\"");
@@ -115,11 +115,17 @@ std::expected<void, PolicyError> ParsePrincipal(const cJSON* item, const std::st
   }
   const cJSON* kind = nullptr;
   cJSON_ArrayForEach(kind, item) {
-    if (std::string_view(kind->string) != "AWS") {
+    const std::string_view type = kind->string;
+    const bool federated = type == "Federated" && policy_kind == PolicyKind::kTrust;
+    if (type != "AWS" && !federated) {
       return Bad(where + ": unsupported principal type \"" + kind->string + "\"");
     }
-    if (!OnlyStrings(kind, st.principals)) {
-      return Bad(where + ".AWS: must be a string or an array of strings");
+    std::vector<std::string> names;
+    if (!OnlyStrings(kind, names)) {
+      return Bad(where + "." + std::string(type) + ": must be a string or an array of strings");
+    }
+    for (std::string& n : names) {
+      st.principals.push_back(federated ? std::string(kFederatedPrefix) + n : std::move(n));
     }
   }
   return {};
@@ -197,6 +203,7 @@ std::expected<Statement, PolicyError> ParseStatement(const cJSON* item, const st
         st.actions.push_back(Lower(a));
       }
     } else if (name == "Resource" || name == "NotResource") {
+      if (kind == PolicyKind::kTrust) return Bad(at + ": not allowed in a trust policy");
       if (has_resource) return Bad(at + ": only one of Resource and NotResource");
       has_resource = true;
       st.not_resource = name == "NotResource";
@@ -215,7 +222,7 @@ std::expected<Statement, PolicyError> ParseStatement(const cJSON* item, const st
       if (st.has_principal) return Bad(at + ": only one of Principal and NotPrincipal");
       st.has_principal = true;
       st.not_principal = name == "NotPrincipal";
-      if (auto p = ParsePrincipal(el, at, st); !p) return std::unexpected(p.error());
+      if (auto p = ParsePrincipal(el, at, kind, st); !p) return std::unexpected(p.error());
     } else if (name == "Condition") {
       if (auto c = ParseConditions(el, at, st); !c) return std::unexpected(c.error());
     } else {
@@ -224,8 +231,10 @@ std::expected<Statement, PolicyError> ParseStatement(const cJSON* item, const st
   }
   if (!has_effect) return Bad(where + ": missing Effect");
   if (!has_action) return Bad(where + ": missing Action or NotAction");
-  if (!has_resource) return Bad(where + ": missing Resource or NotResource");
-  if (kind == PolicyKind::kResource && !st.has_principal) {
+  if (!has_resource && kind != PolicyKind::kTrust) {
+    return Bad(where + ": missing Resource or NotResource");
+  }
+  if (kind != PolicyKind::kIdentity && !st.has_principal) {
     return Bad(where + ": missing Principal");
   }
   return st;

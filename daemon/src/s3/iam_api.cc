@@ -141,20 +141,29 @@ constexpr auto kActions = std::to_array<ActionRow>({
     {"AttachGroupPolicy", AttachGroupPolicy},
     {"DetachGroupPolicy", DetachGroupPolicy},
     {"ListAttachedGroupPolicies", ListAttachedGroupPolicies},
+    {"CreateRole", CreateRole},
+    {"GetRole", GetRole},
+    {"ListRoles", ListRoles},
+    {"DeleteRole", DeleteRole},
+    {"UpdateAssumeRolePolicy", UpdateAssumeRolePolicy},
+    {"PutRolePolicy", PutRolePolicy},
+    {"GetRolePolicy", GetRolePolicy},
+    {"DeleteRolePolicy", DeleteRolePolicy},
+    {"ListRolePolicies", ListRolePolicies},
+    {"AttachRolePolicy", AttachRolePolicy},
+    {"DetachRolePolicy", DetachRolePolicy},
+    {"ListAttachedRolePolicies", ListAttachedRolePolicies},
 });
 
 // IAM actions we know but do not serve yet: 501 rather than AWS's InvalidAction.
 constexpr auto kNotYet = std::to_array<std::string_view>({
-    "CreateRole",
-    "GetRole",
-    "DeleteRole",
-    "ListRoles",
-    "PutRolePolicy",
-    "GetRolePolicy",
-    "DeleteRolePolicy",
-    "AttachRolePolicy",
-    "DetachRolePolicy",
-    "ListAttachedRolePolicies",
+    "UpdateRole",
+    "UpdateRoleDescription",
+    "TagRole",
+    "UntagRole",
+    "ListRoleTags",
+    "PutRolePermissionsBoundary",
+    "DeleteRolePermissionsBoundary",
     "CreatePolicyVersion",
     "DeletePolicyVersion",
     "ListPolicyVersions",
@@ -222,6 +231,7 @@ ApiError SendIamError(http::Exchange& ex, const iam::IamError& e, std::string_vi
 std::string TargetArn(const Call& call) {
   if (auto p = call.param("PolicyArn")) return std::string(*p);
   if (auto g = call.param("GroupName")) return iam::GroupArn(*g);
+  if (auto r = call.param("RoleName")) return iam::RoleArn(*r);
   if (auto u = call.param("UserName")) return iam::UserArn(*u);
   return "*";
 }

@@ -87,5 +87,17 @@ Outcome ListGroupPolicies(Call&);
 Outcome AttachGroupPolicy(Call&);
 Outcome DetachGroupPolicy(Call&);
 Outcome ListAttachedGroupPolicies(Call&);
+Outcome CreateRole(Call&);
+Outcome GetRole(Call&);
+Outcome ListRoles(Call&);
+Outcome DeleteRole(Call&);
+Outcome UpdateAssumeRolePolicy(Call&);
+Outcome PutRolePolicy(Call&);
+Outcome GetRolePolicy(Call&);
+Outcome DeleteRolePolicy(Call&);
+Outcome ListRolePolicies(Call&);
+Outcome AttachRolePolicy(Call&);
+Outcome DetachRolePolicy(Call&);
+Outcome ListAttachedRolePolicies(Call&);
 
 }  // namespace flashstor::s3::iamapi

@@ -11,6 +11,7 @@ size_t Attachments(const iam::IamState& s, std::string_view arn) {
   size_t n = 0;
   for (const auto& [name, u] : s.users) n += std::count(u.attached.begin(), u.attached.end(), arn);
   for (const auto& [name, g] : s.groups) n += std::count(g.attached.begin(), g.attached.end(), arn);
+  for (const auto& [name, r] : s.roles) n += std::count(r.attached.begin(), r.attached.end(), arn);
   return n;
 }
 

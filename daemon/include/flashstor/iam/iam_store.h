@@ -32,6 +32,11 @@ inline constexpr size_t kMaxManagedPolicies = 1500;
 inline constexpr size_t kMaxGroups = 300;
 inline constexpr size_t kMaxAttachedPolicies = 10;
 inline constexpr size_t kMaxGroupsPerUser = 10;
+inline constexpr size_t kMaxRoles = 1000;
+inline constexpr size_t kMaxTrustPolicyChars = 2048;
+inline constexpr size_t kMaxInlineRolePolicyChars = 10240;
+inline constexpr int64_t kMinRoleSessionSeconds = 3600;
+inline constexpr int64_t kMaxRoleSessionSeconds = 43200;
 
 struct AccessKey {
   std::string id;
@@ -60,6 +65,16 @@ struct Group {
   std::vector<std::string> attached;
 };
 
+// An IAM role: a trust policy naming who may assume it (sts:AssumeRole, web identity) and the
+// permissions (inline and attached policies) its sessions get.
+struct Role {
+  std::string name, id, path = "/", description, trust_policy;
+  int64_t created = 0;
+  int64_t max_session_seconds = 3600;  // kMinRoleSessionSeconds..kMaxRoleSessionSeconds
+  InlinePolicies inline_policies;
+  std::vector<std::string> attached;
+};
+
 struct ManagedPolicy {
   std::string name, id, arn, path = "/", description, document;
   int64_t created = 0, updated = 0;
@@ -69,6 +84,7 @@ struct IamState {
   std::map<std::string, User, std::less<>> users;
   std::map<std::string, Group, std::less<>> groups;
   std::map<std::string, ManagedPolicy, std::less<>> policies;  // by ARN
+  std::map<std::string, Role, std::less<>> roles;
   int64_t updated_ns = 0;
 };
 
@@ -81,6 +97,7 @@ struct IamError {
 
 std::string UserArn(std::string_view name, std::string_view path = "/");
 std::string GroupArn(std::string_view name, std::string_view path = "/");
+std::string RoleArn(std::string_view name, std::string_view path = "/");
 
 // What the authorizer needs of one state: users by access key and their parsed policies.
 class IamSnapshot {
@@ -96,6 +113,9 @@ class IamSnapshot {
   // Where each of policies_of(user) comes from, index for index: "identity:<inline name>",
   // "identity:<managed ARN>", "group:<group>/<inline name or managed ARN>" (for audit).
   const std::vector<std::string>& policy_sources_of(std::string_view user) const;
+  // The role's inline and attached policies (parsed at publication); empty for unknown roles.
+  const std::vector<std::shared_ptr<const Policy>>& policies_of_role(std::string_view role) const;
+  const Role* role(std::string_view name) const;
 
  private:
   IamState state_;
@@ -103,6 +123,7 @@ class IamSnapshot {
   std::map<std::string, std::pair<std::string, size_t>, std::less<>> by_key_;  // -> user, key
   std::map<std::string, std::vector<std::shared_ptr<const Policy>>, std::less<>> policies_;
   std::map<std::string, std::vector<std::string>, std::less<>> sources_;
+  std::map<std::string, std::vector<std::shared_ptr<const Policy>>, std::less<>> role_policies_;
 };
 
 class IamStore final : public auth::CredentialProvider {

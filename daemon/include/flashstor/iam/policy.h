@@ -25,7 +25,11 @@ inline constexpr size_t kMaxBucketPolicyBytes = 20 * 1024;
 enum class PolicyKind : uint8_t {
   kIdentity,  // user/group/managed policies: Principal is not allowed
   kResource,  // bucket policies: Principal or NotPrincipal is required
+  kTrust,     // role trust policies: Principal required (AWS or Federated), no Resource
 };
+
+// Federated principals are kept in Statement::principals with this prefix.
+inline constexpr std::string_view kFederatedPrefix = "federated:";
 
 struct Condition {
   std::string op;  // base operator without IfExists/qualifiers: "StringLike"
@@ -67,10 +71,12 @@ size_t PolicyCharCount(std::string_view json);
 // Who asks, as policies see it.
 struct Principal {
   bool anonymous = true;
-  std::string account;   // 12-digit account id
-  std::string arn;       // arn:aws:iam::<account>:user/<name>; empty when anonymous
-  std::string username;  // aws:username
-  std::string userid;    // aws:userid
+  std::string account;    // 12-digit account id
+  std::string arn;        // arn:aws:iam::<account>:user/<name>; empty when anonymous
+  std::string username;   // aws:username
+  std::string userid;     // aws:userid
+  std::string role_arn;   // role sessions: arn:aws:iam::<account>:role/<name> (matches too)
+  std::string federated;  // web identity: the token's issuer, as a trust policy names it
 };
 
 // The request context: condition keys are lowercase; a key may carry several values.
