@@ -5,6 +5,7 @@
 
 #include "flashstor/config/config_check.h"
 #include "flashstor/server/admin_heal.h"
+#include "flashstor/server/auth_settings.h"
 #include "flashstor/server/cli.h"
 #include "flashstor/server/server.h"
 #include "flashstor/server/version.h"
@@ -31,6 +32,8 @@ int main(int argc, char** argv) {
       return flashstor::config::RunConfigCheck(parsed->config_path.c_str());
     case Command::kAdminHeal:
       return flashstor::server::RunAdminHeal(parsed->heal_targets);
+    case Command::kAdminPrometheusConfig:
+      return flashstor::server::RunPrometheusConfig(parsed->admin_args);
     case Command::kServer:
       return flashstor::server::RunServer(parsed->server);
   }

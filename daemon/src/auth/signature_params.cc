@@ -83,8 +83,8 @@ Result<CredentialScope> ParseCredential(std::string_view credential) {
       !AllDigits(out.date)) {
     return Err(Code::kAuthorizationHeaderMalformed, kMalformedCredential);
   }
-  // "iam": the IAM query API served on this endpoint (S3Handler routes it).
-  if (out.service != "s3" && out.service != "iam") {
+  // "iam" and "sts": the IAM and STS query APIs served on this endpoint (S3Handler routes them).
+  if (out.service != "s3" && out.service != "iam" && out.service != "sts") {
     return Err(Code::kAuthorizationHeaderMalformed,
                "incorrect service in the Credential; this endpoint belongs to \"s3\"");
   }

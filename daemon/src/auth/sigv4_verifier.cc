@@ -124,7 +124,7 @@ Status CheckSecurityToken(const Credential& cred, std::string_view token) {
   if (cred.session_token.empty() && token.empty()) return Status::Ok();
   if (cred.session_token.size() != token.size() ||
       CRYPTO_memcmp(cred.session_token.data(), token.data(), token.size()) != 0) {
-    return Status(Code::kAccessDenied, "The provided token is malformed or otherwise invalid.");
+    return Status(Code::kInvalidToken, "The provided token is malformed or otherwise invalid.");
   }
   return Status::Ok();
 }
@@ -149,7 +149,7 @@ struct SigV4Verifier::Impl {
   // Looks up the key, checks the token and the signature; fills the rest of ctx.
   Status Authenticate(const http::Request& request, std::span<const http::QueryParam> query,
                       const SignatureParams& p, bool presigned, std::string_view token,
-                      std::string_view payload_hash, AuthContext& ctx) const;
+                      std::string_view payload_hash, std::time_t now, AuthContext& ctx) const;
 };
 
 Status SigV4Verifier::Impl::CheckScope(const SignatureParams& p) const {
@@ -157,7 +157,8 @@ Status SigV4Verifier::Impl::CheckScope(const SignatureParams& p) const {
   // An empty configured region accepts any region (single-site deployments behind clients
   // that pick arbitrary regions); otherwise it must match, as AWS requires.
   // IAM is a global service: clients sign it for us-east-1 whatever the endpoint's region.
-  const bool global_iam = p.credential.service == "iam" && p.credential.region == "us-east-1";
+  const bool global_iam = (p.credential.service == "iam" || p.credential.service == "sts") &&
+                          p.credential.region == "us-east-1";
   if (!options.region.empty() && p.credential.region != options.region && !global_iam) {
     return Status(Code::kAuthorizationHeaderMalformed,
                   "the region in the Credential is wrong for this endpoint");
@@ -169,12 +170,9 @@ Status SigV4Verifier::Impl::Authenticate(const http::Request& request,
                                          std::span<const http::QueryParam> query,
                                          const SignatureParams& p, bool presigned,
                                          std::string_view token, std::string_view payload_hash,
-                                         AuthContext& ctx) const {
-  std::optional<Credential> cred = credentials.lookup(p.credential.access_key);
-  if (!cred) {
-    return Status(Code::kInvalidAccessKeyId,
-                  "The AWS Access Key Id you provided does not exist in our records.");
-  }
+                                         std::time_t now, AuthContext& ctx) const {
+  Result<Credential> cred = credentials.lookup_with_token(p.credential.access_key, token, now);
+  if (!cred) return cred.error();
   FS_RETURN_IF_ERROR(CheckSecurityToken(*cred, token));
   thread_local std::string canonical;
   thread_local std::string string_to_sign;
@@ -193,6 +191,7 @@ Status SigV4Verifier::Impl::Authenticate(const http::Request& request,
   ctx.anonymous = false;
   ctx.access_key = std::move(cred->access_key);
   ctx.is_root = cred->is_root;
+  ctx.session_token = std::move(cred->session_token);
   ctx.seed_signature.assign(View(expected));
   ctx.scope.assign(p.credential.scope);
   return Status::Ok();
@@ -230,7 +229,8 @@ Result<AuthContext> SigV4Verifier::Impl::VerifyHeader(const http::Request& reque
   FS_AUTH_RETURN_IF_ERROR(CheckAllSigned(request, params->signed_headers, false, failure));
   std::string_view token;
   if (const http::Header* t = FindHeader(request, "x-amz-security-token")) token = t->value;
-  FS_AUTH_RETURN_IF_ERROR(Authenticate(request, query, *params, false, token, payload_hash, ctx));
+  FS_AUTH_RETURN_IF_ERROR(
+      Authenticate(request, query, *params, false, token, payload_hash, now, ctx));
   return ctx;
 }
 
@@ -271,7 +271,7 @@ Result<AuthContext> SigV4Verifier::Impl::VerifyPresigned(const http::Request& re
   FS_AUTH_RETURN_IF_ERROR(ClassifyPayload(payload_hash, true, ctx));
   FS_AUTH_RETURN_IF_ERROR(CheckAllSigned(request, params->signed_headers, true, failure));
   FS_AUTH_RETURN_IF_ERROR(
-      Authenticate(request, query, *params, true, params->security_token, payload_hash, ctx));
+      Authenticate(request, query, *params, true, params->security_token, payload_hash, now, ctx));
   return ctx;
 }
 

@@ -32,7 +32,7 @@ Status StatusFromErrno(int err, std::string_view message) {
 std::string_view CodeName(Code code) {
   switch (code) {
 #define FS_CODE(name) \
-  case Code::k##name:  \
+  case Code::k##name: \
     return #name;
     FS_CODE(Ok)
     FS_CODE(InvalidArgument)
@@ -87,6 +87,7 @@ std::string_view CodeName(Code code) {
     FS_CODE(AccessDenied)
     FS_CODE(RequestTimeTooSkewed)
     FS_CODE(ExpiredToken)
+    FS_CODE(InvalidToken)
     FS_CODE(AuthorizationHeaderMalformed)
     FS_CODE(MissingContentLength)
     FS_CODE(MethodNotAllowed)

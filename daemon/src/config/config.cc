@@ -153,10 +153,57 @@ Error ParseMetricsAccess(const cJSON* j, Config& c) {
     c.metrics_access = MetricsAccess::kSigned;
   } else if (v == "public") {
     c.metrics_access = MetricsAccess::kPublic;
+  } else if (v == "token") {
+    c.metrics_access = MetricsAccess::kToken;
   } else {
-    return Fail("metrics_access", "must be \"public\" or \"signed\"");
+    return Fail("metrics_access", "must be \"public\", \"signed\" or \"token\"");
   }
   return std::nullopt;
+}
+
+Error GetInt(const cJSON* v, const std::string& path, int lo, int hi, int& out) {
+  if (!cJSON_IsNumber(v) || v->valuedouble != std::floor(v->valuedouble) || v->valuedouble < lo ||
+      v->valuedouble > hi) {
+    return Fail(path,
+                "must be a whole number from " + std::to_string(lo) + " to " + std::to_string(hi));
+  }
+  out = static_cast<int>(v->valuedouble);
+  return std::nullopt;
+}
+
+Error ParseWebIdentity(const cJSON* j, Config& c) {
+  return ForEachMember(
+      j, "sts.web_identity",
+      [&](const std::string& key, const std::string& path, const cJSON* v) -> Error {
+        if (key == "jwks_file") {
+          return GetChecked(v, path, c.sts.jwks_file, internal::CheckAbsolutePath);
+        }
+        if (key == "issuer") return GetString(v, path, c.sts.issuer);
+        if (key == "skew_seconds") return GetInt(v, path, 0, 300, c.sts.skew_seconds);
+        if (key == "audiences") {
+          if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) < 1 || cJSON_GetArraySize(v) > 100) {
+            return Fail(path, "must be an array of 1 to 100 strings");
+          }
+          for (const cJSON* a = v->child; a != nullptr; a = a->next) {
+            std::string aud;
+            if (Error e = GetString(a, path, aud)) return e;
+            c.sts.audiences.push_back(std::move(aud));
+          }
+          return std::nullopt;
+        }
+        return Fail(path, "unknown field");
+      });
+}
+
+Error ParseSts(const cJSON* j, Config& c) {
+  return ForEachMember(
+      j, "sts", [&](const std::string& key, const std::string& path, const cJSON* v) -> Error {
+        if (key == "min_duration_seconds") {
+          return GetInt(v, path, 1, 900, c.sts.min_duration_seconds);
+        }
+        if (key == "web_identity") return ParseWebIdentity(v, c);
+        return Fail(path, "unknown field");
+      });
 }
 
 Error ParseLogLevel(const cJSON* j, Config& c) {
@@ -223,6 +270,10 @@ Error ParseField(const std::string& key, const std::string& path, const cJSON* v
   if (key == "run_user") return GetChecked(v, path, c.run_user, CheckPosixName);
   if (key == "run_group") return GetChecked(v, path, c.run_group, CheckPosixName);
   if (key == "metrics_access") return ParseMetricsAccess(v, c);
+  if (key == "metrics_token_file") {
+    return GetChecked(v, path, c.metrics_token_file, internal::CheckAbsolutePath);
+  }
+  if (key == "sts") return ParseSts(v, c);
   if (key == "audit") return ParseAudit(v, c);
   if (key == "log_level") return ParseLogLevel(v, c);
   if (key == "limits") return ParseLimits(v, c);
@@ -253,7 +304,15 @@ Error CrossCheck(Config& c) {
 }  // namespace
 
 std::string_view MetricsAccessName(MetricsAccess access) {
-  return access == MetricsAccess::kPublic ? "public" : "signed";
+  switch (access) {
+    case MetricsAccess::kPublic:
+      return "public";
+    case MetricsAccess::kToken:
+      return "token";
+    case MetricsAccess::kSigned:
+      break;
+  }
+  return "signed";
 }
 
 std::string_view LogLevelName(LogLevel level) {

@@ -134,6 +134,9 @@ Result<std::unique_ptr<IamStore>> IamStore::Open(
   std::optional<SealKey> key = DeriveSealKey(store->root_.secret_key);
   if (!key) return Err(Code::kInternal, "cannot derive the IAM sealing key");
   store->seal_key_ = *key;
+  std::optional<SealKey> session_key = DeriveSessionKey(store->root_.secret_key);
+  if (!session_key) return Err(Code::kInternal, "cannot derive the STS session key");
+  store->session_key_ = *session_key;
   std::optional<IamState> newest;
   size_t dropped = 0;
   for (const auto& drive : store->drives_) {
@@ -169,6 +172,45 @@ std::optional<auth::Credential> IamStore::lookup(std::string_view access_key) co
   cred.access_key = key->id;
   cred.secret_key = key->secret;
   return cred;
+}
+
+Result<auth::Credential> IamStore::lookup_with_token(std::string_view access_key,
+                                                     std::string_view token,
+                                                     std::time_t now) const {
+  if (!access_key.starts_with("ASIA")) {
+    std::optional<auth::Credential> cred = lookup(access_key);
+    if (!cred) {
+      return Err(Code::kInvalidAccessKeyId,
+                 "The AWS Access Key Id you provided does not exist in our records.");
+    }
+    return *cred;
+  }
+  if (token.empty()) {
+    return Err(Code::kInvalidToken,
+               "The security token included in the request is missing: temporary credentials "
+               "need X-Amz-Security-Token.");
+  }
+  std::optional<SessionClaims> claims = open_session(token);
+  if (!claims || claims->access_key.size() != access_key.size() ||
+      CRYPTO_memcmp(claims->access_key.data(), access_key.data(), access_key.size()) != 0) {
+    return Err(Code::kInvalidToken, "The provided token is malformed or otherwise invalid.");
+  }
+  if (static_cast<int64_t>(now) >= claims->expiration) {
+    return Err(Code::kExpiredToken, "The provided token has expired.");
+  }
+  auth::Credential cred;
+  cred.access_key = std::move(claims->access_key);
+  cred.secret_key = std::move(claims->secret_key);
+  cred.session_token = std::string(token);
+  return cred;
+}
+
+std::optional<std::string> IamStore::seal_session(const SessionClaims& claims) const {
+  return SealSessionToken(session_key_, claims);
+}
+
+std::optional<SessionClaims> IamStore::open_session(std::string_view token) const {
+  return OpenSessionToken(session_key_, token);
 }
 
 std::shared_ptr<const IamSnapshot> IamStore::snapshot() const {

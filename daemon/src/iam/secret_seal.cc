@@ -43,16 +43,21 @@ std::optional<std::vector<unsigned char>> Unbase64(std::string_view in) {
 }  // namespace
 
 std::optional<SealKey> DeriveSealKey(std::string_view server_secret) {
+  return DeriveKey(server_secret, kSalt, kInfo);
+}
+
+std::optional<SealKey> DeriveKey(std::string_view server_secret, std::string_view salt,
+                                 std::string_view info) {
   std::unique_ptr<EVP_PKEY_CTX, decltype(&EVP_PKEY_CTX_free)> ctx(
       EVP_PKEY_CTX_new_id(EVP_PKEY_HKDF, nullptr), EVP_PKEY_CTX_free);
   SealKey key{};
   size_t len = key.size();
   if (ctx == nullptr || EVP_PKEY_derive_init(ctx.get()) <= 0 ||
       EVP_PKEY_CTX_set_hkdf_md(ctx.get(), EVP_sha256()) <= 0 ||
-      EVP_PKEY_CTX_set1_hkdf_salt(ctx.get(), Bytes(kSalt), static_cast<int>(kSalt.size())) <= 0 ||
+      EVP_PKEY_CTX_set1_hkdf_salt(ctx.get(), Bytes(salt), static_cast<int>(salt.size())) <= 0 ||
       EVP_PKEY_CTX_set1_hkdf_key(ctx.get(), Bytes(server_secret),
                                  static_cast<int>(server_secret.size())) <= 0 ||
-      EVP_PKEY_CTX_add1_hkdf_info(ctx.get(), Bytes(kInfo), static_cast<int>(kInfo.size())) <= 0 ||
+      EVP_PKEY_CTX_add1_hkdf_info(ctx.get(), Bytes(info), static_cast<int>(info.size())) <= 0 ||
       EVP_PKEY_derive(ctx.get(), key.data(), &len) <= 0 || len != key.size()) {
     return std::nullopt;
   }

@@ -69,6 +69,29 @@ std::string_view AuthTypeName(auth::AuthMethod method) {
 Authorizer::Authorizer(object::ObjectLayer& layer, const iam::IamStore& iam)
     : layer_(layer), iam_(iam), id_(g_next_authorizer_id.fetch_add(1)) {}
 
+void AddRequestKeys(const AuthzRequest& r, iam::RequestContext& ctx) {
+  ctx.action = r.action;
+  ctx.resource = r.resource;
+  ctx.keys["aws:sourceip"] = {std::string(HostOf(r.remote_address))};
+  ctx.keys["aws:securetransport"] = {r.secure ? "true" : "false"};
+  ctx.keys["aws:currenttime"] = {IsoNow()};
+  ctx.keys["aws:epochtime"] = {std::to_string(std::time(nullptr))};
+  ctx.keys["aws:principaltype"] = {r.auth.anonymous                ? "Anonymous"
+                                   : !r.auth.session_token.empty() ? "AssumedRole"
+                                                                   : "User"};
+  if (!r.auth.anonymous) {
+    ctx.keys["s3:signatureversion"] = {r.auth.sigv2 ? "AWS" : "AWS4-HMAC-SHA256"};
+  }
+  if (r.auth.method != auth::AuthMethod::kNone) {  // an anonymous POST form has one too
+    ctx.keys["s3:authtype"] = {std::string(AuthTypeName(r.auth.method))};
+  }
+  for (const http::QueryParam& p : r.query) {
+    if (p.name == "prefix" || p.name == "delimiter" || p.name == "max-keys") {
+      ctx.keys["s3:" + std::string(p.name)] = {std::string(p.value)};
+    }
+  }
+}
+
 std::string S3Arn(std::string_view bucket, std::string_view key) {
   if (bucket.empty()) return "arn:aws:s3:::*";
   std::string arn = "arn:aws:s3:::" + std::string(bucket);
@@ -109,28 +132,11 @@ namespace {
 iam::RequestContext BuildContext(const AuthzRequest& r, const iam::Principal& who,
                                  const iam::User* user) {
   iam::RequestContext ctx;
-  ctx.action = r.action;
-  ctx.resource = r.resource;
   ctx.principal = &who;
-  ctx.keys["aws:sourceip"] = {std::string(HostOf(r.remote_address))};
-  ctx.keys["aws:securetransport"] = {r.secure ? "true" : "false"};
-  ctx.keys["aws:currenttime"] = {IsoNow()};
-  ctx.keys["aws:epochtime"] = {std::to_string(std::time(nullptr))};
-  ctx.keys["aws:principaltype"] = {r.auth.anonymous ? "Anonymous" : "User"};
-  if (!r.auth.anonymous) {
-    ctx.keys["s3:signatureversion"] = {r.auth.sigv2 ? "AWS" : "AWS4-HMAC-SHA256"};
-  }
-  if (r.auth.method != auth::AuthMethod::kNone) {  // an anonymous POST form has one too
-    ctx.keys["s3:authtype"] = {std::string(AuthTypeName(r.auth.method))};
-  }
+  AddRequestKeys(r, ctx);
   if (user != nullptr) {
     ctx.keys["aws:username"] = {user->name};
     ctx.keys["aws:userid"] = {user->id};
-  }
-  for (const http::QueryParam& p : r.query) {
-    if (p.name == "prefix" || p.name == "delimiter" || p.name == "max-keys") {
-      ctx.keys["s3:" + std::string(p.name)] = {std::string(p.value)};
-    }
   }
   return ctx;
 }
@@ -218,6 +224,11 @@ AuthzVerdict Authorizer::decide(const AuthzRequest& r) {
 
 AuthzVerdict Authorizer::decide_at(const AuthzRequest& r, DecisionCache* cache, uint64_t epoch) {
   if (!r.auth.anonymous && r.auth.is_root) return {true, "root", "root"};
+  if (!r.auth.anonymous && !r.auth.session_token.empty()) {
+    // STS sessions are not cached: their rights live in the token (authorizer_session.cc).
+    const bool allowed = authorize_session(r).ok();
+    return {allowed, std::string(r.auth.access_key), allowed ? "session" : "session: deny"};
+  }
   std::shared_ptr<const iam::IamSnapshot> snap = iam_.snapshot();
   iam::Principal who;
   const iam::User* user = nullptr;

@@ -63,6 +63,9 @@ class Authorizer {
   AuthzVerdict decide_at(const AuthzRequest& r, DecisionCache* cache, uint64_t epoch);
   Evaluated evaluate(const AuthzRequest& r, const iam::IamSnapshot& snap, const iam::User* user,
                      const iam::RequestContext& ctx);
+  // An STS role session (authorizer_session.cc): the role's policies (and the bucket's)
+  // intersected with the session policies.
+  ApiError authorize_session(const AuthzRequest& r);
 
   object::ObjectLayer& layer_;
   const iam::IamStore& iam_;
@@ -71,6 +74,10 @@ class Authorizer {
   std::unordered_map<std::string, std::pair<std::string, std::shared_ptr<const iam::Policy>>>
       parsed_;
 };
+
+// The condition keys every request carries (aws:SourceIp, aws:CurrentTime, s3:prefix, ...),
+// plus its action and resource.
+void AddRequestKeys(const AuthzRequest& r, iam::RequestContext& ctx);
 
 // "arn:aws:s3:::bucket", "arn:aws:s3:::bucket/key", "arn:aws:s3:::*" without a bucket.
 std::string S3Arn(std::string_view bucket, std::string_view key);

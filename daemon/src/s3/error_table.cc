@@ -116,6 +116,8 @@ constexpr auto kTable = std::to_array<ErrorInfo>({
     Row(Code::kRequestTimeTooSkewed, "RequestTimeTooSkewed", 403,
         "The difference between the request time and the server's time is too large."),
     Row(Code::kExpiredToken, "ExpiredToken", 400, "The provided token has expired."),
+    Row(Code::kInvalidToken, "InvalidToken", 400,
+        "The provided token is malformed or otherwise invalid."),
     Row(Code::kAuthorizationHeaderMalformed, "AuthorizationHeaderMalformed", 400,
         "The authorization header is malformed."),
     Row(Code::kMissingContentLength, "MissingContentLength", 411,

@@ -285,12 +285,21 @@ ApiError IamApi::serve(http::Exchange& ex, const auth::AuthContext& auth, std::s
   pugi::xml_document doc;
   const std::string name(action->value);
   pugi::xml_node root = Root(doc, name + "Response");
-  Call call{*params, auth, store_, {}, root.append_child((name + "Result").c_str())};
+  Call call{*params, auth, store_, {}, false, root.append_child((name + "Result").c_str())};
   if (!auth.is_root) {
     auto snap = store_.snapshot();
-    const iam::User* user = snap->user_by_key(auth.access_key);
-    if (user == nullptr) return Code::kAccessDenied;
-    call.caller = user->name;
+    std::string who;
+    if (!auth.session_token.empty()) {
+      auto claims = store_.open_session(auth.session_token);
+      if (!claims) return Code::kAccessDenied;
+      who = iam::AssumedRoleArn(claims->role_name, claims->session_name);
+      call.session = true;
+    } else {
+      const iam::User* user = snap->user_by_key(auth.access_key);
+      if (user == nullptr) return Code::kAccessDenied;
+      call.caller = user->name;
+      who = iam::UserArn(user->name, user->path);
+    }
     std::string target = TargetArn(call);
     AuthzRequest req{.auth = auth,
                      .action = op_name,
@@ -305,9 +314,8 @@ ApiError IamApi::serve(http::Exchange& ex, const auth::AuthContext& auth, std::s
                            std::move(verdict.deciding)};
       return SendIamError(ex,
                           {"AccessDenied", 403,
-                           "User: " + iam::UserArn(user->name, user->path) +
-                               " is not authorized to perform: " + std::string(op_name) +
-                               " on resource: " + target},
+                           "User: " + who + " is not authorized to perform: " +
+                               std::string(op_name) + " on resource: " + target},
                           request_id);
     }
   }

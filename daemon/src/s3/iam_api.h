@@ -12,6 +12,7 @@
 #include "flashstor/http/exchange.h"
 #include "flashstor/iam/iam_store.h"
 #include "flashstor/s3/error_table.h"
+#include "sts_api.h"
 
 namespace flashstor::s3 {
 
@@ -30,9 +31,16 @@ class IamApi {
                  std::string_view request_id, std::string_view& op_name,
                  std::optional<AuthzDenial>& denial);
 
+  // The STS API served beside it (same store and authorizer).
+  void set_sts(StsConfig config) {
+    sts_ = std::make_unique<StsApi>(store_, authorizer_, std::move(config));
+  }
+  StsApi& sts() { return *sts_; }
+
  private:
   iam::IamStore& store_;
   Authorizer& authorizer_;
+  std::unique_ptr<StsApi> sts_ = std::make_unique<StsApi>(store_, authorizer_, StsConfig{});
 };
 
 // The service of a verified request's credential scope ("yyyymmdd/region/iam/aws4_request").

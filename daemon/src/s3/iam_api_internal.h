@@ -19,7 +19,8 @@ struct Call {
   std::span<const http::QueryParam> params;
   const auth::AuthContext& auth;
   iam::IamStore& store;
-  std::string caller;     // user name of the caller; empty for root
+  std::string caller;     // user name of the caller; empty for root and role sessions
+  bool session = false;   // the caller is an STS role session (it has no IAM user)
   pugi::xml_node result;  // <XxxResult>; children appended by the action
 
   std::optional<std::string_view> param(std::string_view name) const {

@@ -22,6 +22,9 @@ iam::IamError NoUser(std::string_view name) {
 
 // UserName, or the caller when absent (root must name a user: it has no IAM user).
 Outcome TargetUser(const Call& call, std::string& out) {
+  if (!call.param("UserName") && call.session) {
+    return Validation("Must specify userName when calling with non-User credentials");
+  }
   if (!call.param("UserName") && !call.caller.empty()) {
     out = call.caller;
     return std::nullopt;
@@ -85,7 +88,7 @@ Outcome CreateUser(Call& call) {
 
 Outcome GetUser(Call& call) {
   auto snap = call.store.snapshot();
-  if (!call.param("UserName") && call.caller.empty()) {
+  if (!call.param("UserName") && call.caller.empty() && !call.session) {
     pugi::xml_node n = call.result.append_child("User");
     Text(n, "UserId", iam::kAccountId);
     Text(n, "Arn", "arn:aws:iam::" + std::string(iam::kAccountId) + ":root");

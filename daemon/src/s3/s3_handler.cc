@@ -203,6 +203,14 @@ bool IsPreReadForm(const http::Request& req, const Resource& res) {
          Lower(req.header("content-type")).starts_with("application/x-www-form-urlencoded");
 }
 
+// The one STS action that comes unsigned: its form names Action=AssumeRoleWithWebIdentity.
+bool IsWebIdentityCall(std::string_view form, mem::Arena& arena) {
+  auto params = http::ParseQuery(form, arena, 256);
+  if (!params) return false;
+  const http::QueryParam* action = http::FindParam(*params, "Action");
+  return action != nullptr && action->value == "AssumeRoleWithWebIdentity";
+}
+
 // A refused signature as S3 reports it: presign query faults are their own error code.
 ApiError AuthError(const Status& status, const auth::AuthFailure& failure) {
   if (failure.in_query && status.code() == Code::kAuthorizationHeaderMalformed) {
@@ -262,7 +270,22 @@ ApiError Run(http::Exchange& ex, RequestState& st, object::ObjectLayer& layer,
     return deny(err, "anonymous", "authentication: " + std::string(err.info().code));
   }
   st.auth = std::move(*auth);
-  const bool iam_service = !st.auth.anonymous && ScopeService(st.auth.scope) == "iam";
+  const std::string_view service = st.auth.anonymous ? "" : ScopeService(st.auth.scope);
+  // STS (signed for service "sts", or the unsigned AssumeRoleWithWebIdentity form).
+  const bool web_identity = form_read && st.auth.anonymous && IsWebIdentityCall(form, ex.arena());
+  if (iam_api != nullptr && (service == "sts" || web_identity)) {
+    if (req.method != http::Method::kPost || st.res.kind != ResourceKind::kService) {
+      return ApiError(Code::kAuthorizationHeaderMalformed,
+                      "incorrect service in the Credential; this resource belongs to \"s3\"");
+    }
+    if (!form_read) {
+      FS_S3_RETURN_IF_ERROR(WrapBody(ex, st));
+      hash::HashingSource body(*st.body, st.expect);
+      FS_S3_RETURN_IF_ERROR(ReadBoundedBody(body, kMaxIamRequestBytes, form));
+    }
+    return iam_api->sts().serve(ex, st.auth, form, st.trace_id, st.op_name);
+  }
+  const bool iam_service = service == "iam";
   if (iam_service) {
     // The IAM query API: POST / with a form body, signed for service "iam".
     if (iam_api == nullptr || req.method != http::Method::kPost ||
@@ -366,12 +389,14 @@ S3Handler::S3Handler(object::ObjectLayer& layer, const auth::SigV4Verifier& veri
 
 S3Handler::~S3Handler() = default;
 
-void S3Handler::set_iam(iam::IamStore* store) {
+void S3Handler::set_iam(iam::IamStore* store, int64_t sts_min_duration_seconds,
+                        std::shared_ptr<const iam::JwtVerifier> web_identity) {
   iam_api_.reset();
   authorizer_.reset();
   if (store == nullptr) return;
   authorizer_ = std::make_unique<Authorizer>(layer_, *store);
   iam_api_ = std::make_unique<IamApi>(*store, *authorizer_);
+  iam_api_->set_sts(StsConfig{sts_min_duration_seconds, std::move(web_identity)});
 }
 
 bool S3Handler::IsAdminPath(std::string_view path) {

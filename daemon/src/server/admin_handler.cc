@@ -8,6 +8,7 @@
 #include "flashstor/obs/json_string.h"
 #include "flashstor/obs/metrics.h"
 #include "flashstor/s3/resource.h"
+#include "flashstor/server/metrics_token.h"
 
 namespace flashstor::server {
 namespace {
@@ -42,7 +43,11 @@ void AdminHandler::serve(http::Exchange& ex) {
     if (req.method != http::Method::kGet && req.method != http::Method::kHead) {
       return SendText(ex, 405, "text/plain", "method not allowed\n");
     }
-    if (!metrics_public_ && !authorize(ex, false)) return;
+    const BearerCheck bearer = CheckBearerToken(req, metrics_token_);
+    if (bearer == BearerCheck::kInvalid && !metrics_public_) {
+      return SendText(ex, 403, "application/json", "{\"error\":\"AccessDenied\"}");
+    }
+    if (!metrics_public_ && bearer != BearerCheck::kValid && !authorize(ex, false)) return;
     return SendText(ex, 200, obs::kMetricsContentType, obs::RenderMetrics());
   }
   if (path == "/flashstor/admin/heal") return serve_heal(ex);

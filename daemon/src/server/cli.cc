@@ -105,6 +105,20 @@ std::expected<CliResult, std::string> ParseServer(const std::vector<std::string>
         auto v = ParseInt(flag, value, 1, 86'400);
         if (!v) return std::unexpected(v.error());
         s.lifecycle_day_seconds = *v;
+      } else if (flag == "--sts-min-duration-seconds") {
+        auto v = ParseInt(flag, value, 1, 900);
+        if (!v) return std::unexpected(v.error());
+        s.sts_min_duration_seconds = *v;
+      } else if (flag == "--sts-jwks-file") {
+        s.sts_jwks_file = value;
+      } else if (flag == "--sts-issuer") {
+        s.sts_issuer = value;
+      } else if (flag == "--sts-audience") {
+        s.sts_audiences.push_back(value);
+      } else if (flag == "--metrics-access") {
+        s.metrics_access = value;
+      } else if (flag == "--metrics-token-file") {
+        s.metrics_token_file = value;
       } else if (flag == "--workers") {
         auto v = ParseInt(flag, value, 1, 4096);
         if (!v) return std::unexpected(v.error());
@@ -158,6 +172,11 @@ std::expected<CliResult, std::string> ParseCommandLine(const std::vector<std::st
       r.heal_targets.assign(args.begin() + 2, args.end());
       return r;
     }
+    if (args.size() >= 2 && args[1] == "prometheus-config") {
+      r.command = Command::kAdminPrometheusConfig;
+      r.admin_args.assign(args.begin() + 2, args.end());
+      return r;
+    }
     return std::unexpected(std::string("usage: flashstor admin heal [--endpoint URL] TARGET..."));
   }
   return std::unexpected("unknown command '" + std::string(cmd) + "' (see 'flashstor --help')");
@@ -170,6 +189,9 @@ Usage:
   flashstor server [FLAGS] DRIVE...      serve S3 on the given drive folders
   flashstor config check FILE            validate a JSON configuration file
   flashstor admin heal TARGET...         heal a bucket or object through a running server
+  flashstor admin prometheus-config [--target HOST:PORT] [--tls] [--credentials-file FILE]
+                                         print a Prometheus scrape_configs entry using the
+                                         /metrics bearer token (metrics_access "token")
   flashstor --version                    print the version
   flashstor --help                       this text
 
@@ -199,6 +221,14 @@ Flags:
   --sse-master-key-file F  SSE-S3 master key: 32 bytes or 64 hex digits, owner-only file
                            (default: the systemd credential sse-master-key, if any)
   --sse-c-allow-http       accept SSE-C keys over plain HTTP (tests; AWS requires TLS)
+  --sts-min-duration-seconds N  TEST ONLY: shortest STS session accepted (1..900; default
+                           900 as AWS), so tests see temporary credentials expire
+  --sts-jwks-file FILE     web identity: the OIDC issuer's keys (JWKS, RS256/ES256)
+  --sts-issuer URL         web identity: the tokens' iss
+  --sts-audience AUD       web identity: an accepted aud (repeatable)
+  --metrics-access MODE    /metrics: signed (SigV4, default), public, or token (Bearer)
+  --metrics-token-file F   the bearer token for --metrics-access token (never logged;
+                           default $CREDENTIALS_DIRECTORY/metrics_token)
   --workers N              requests in flight at once, each a task on an event loop
                            (default request memory / 64 KiB)
   --request-memory M       MiB the requests in flight may hold; large transfers wait for

@@ -5,6 +5,7 @@
 
 #include "flashstor/http/uri.h"
 #include "flashstor/obs/metrics.h"
+#include "flashstor/server/metrics_token.h"
 
 namespace flashstor::server {
 namespace {
@@ -21,9 +22,9 @@ bool SignedByUser(const http::Request& req, mem::Arena& arena,
 
 net::HttpServer::LoopResponder MakeLoopEndpoints(const obs::Health& health,
                                                  const auth::SigV4Verifier& verifier,
-                                                 bool metrics_public) {
-  return [&health, &verifier, metrics_public](const http::Request& req, mem::Arena& arena,
-                                              net::LoopReply& reply) {
+                                                 bool metrics_public, std::string metrics_token) {
+  return [&health, &verifier, metrics_public, token = std::move(metrics_token)](
+             const http::Request& req, mem::Arena& arena, net::LoopReply& reply) {
     if (req.method != http::Method::kGet && req.method != http::Method::kHead) return false;
     if (req.path == "/health/live" || req.path == "/health/ready") {
       obs::HealthResponse h = req.path == "/health/live" ? health.live() : health.ready();
@@ -33,8 +34,11 @@ net::HttpServer::LoopResponder MakeLoopEndpoints(const obs::Health& health,
       return true;
     }
     if (req.path != "/metrics") return false;
-    if (!metrics_public && !SignedByUser(req, arena, verifier)) {
-      reply.status = 403;
+    const BearerCheck bearer = CheckBearerToken(req, token);
+    if (!metrics_public && bearer != BearerCheck::kValid &&
+        (bearer == BearerCheck::kInvalid || !SignedByUser(req, arena, verifier))) {
+      const bool no_credentials = !token.empty() && !req.has_header("authorization");
+      reply.status = no_credentials ? 401 : 403;
       reply.content_type = "application/json";
       reply.body = "{\"error\":\"AccessDenied\"}";
       return true;

@@ -29,6 +29,7 @@
 #include "flashstor/s3/s3_handler.h"
 #include "flashstor/s3/sse_keys.h"
 #include "flashstor/server/admin_handler.h"
+#include "flashstor/server/auth_settings.h"
 #include "flashstor/server/early_errors.h"
 #include "flashstor/server/engine_setup.h"
 #include "flashstor/server/listeners.h"
@@ -195,6 +196,15 @@ int RunServer(const ServerArgs& args) {
 
   Result<auth::Credential> root = iam::LoadRootCredential(cfg.root_user, cfg.root_password);
   if (!root) return Fail("root credentials", Describe(root.error()));
+  // Read while the files' owner may still be the only reader (before the privilege drop).
+  auto web_identity = LoadWebIdentity(cfg.sts);
+  if (!web_identity) return Fail("web identity", web_identity.error());
+  std::string metrics_token;
+  if (cfg.metrics_access == config::MetricsAccess::kToken) {
+    auto token = LoadMetricsToken(cfg);
+    if (!token) return Fail("metrics token", token.error());
+    metrics_token = std::move(*token);
+  }
 
   // Privileged steps: sockets (or socket activation), TLS material, the SSE master key.
   auto sse_keys = s3::sse::LoadMasterKeyStore(args.sse_master_key_file);
@@ -266,6 +276,7 @@ int RunServer(const ServerArgs& args) {
   obs::Health health;
   health.set_readiness_check([&engine] { return engine->write_quorum_available(); });
   AdminHandler admin(verifier, layer, health, cfg.metrics_access == config::MetricsAccess::kPublic);
+  admin.set_metrics_token(metrics_token);
 
   s3::S3Config s3cfg;
   s3cfg.region = cfg.region;
@@ -280,14 +291,14 @@ int RunServer(const ServerArgs& args) {
   s3::S3Handler handler(layer, verifier, s3cfg);
   handler.set_admin_handler(&admin);
   handler.set_observer(&first_request);
-  handler.set_iam(credentials->get());
+  handler.set_iam(credentials->get(), cfg.sts.min_duration_seconds, *web_identity);
 
   options.workers = args.workers;
   options.event_loops = args.event_loops;
   net::HttpServer http(options, handler);
   http.set_tls(tls.get());
-  http.set_loop_responder(
-      MakeLoopEndpoints(health, verifier, cfg.metrics_access == config::MetricsAccess::kPublic));
+  http.set_loop_responder(MakeLoopEndpoints(
+      health, verifier, cfg.metrics_access == config::MetricsAccess::kPublic, metrics_token));
   http.set_error_body([](int status) { return EarlyErrorBody(status); });
   std::vector<int> health_ids;
   std::vector<size_t> watchdog_ids;

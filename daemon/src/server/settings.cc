@@ -1,6 +1,8 @@
 // ResolveSettings: config file first, then command-line overrides, then defaults.
 #include "flashstor/server/settings.h"
 
+#include "flashstor/server/auth_settings.h"
+
 namespace flashstor::server {
 
 std::expected<config::Config, std::string> ResolveSettings(const ServerArgs& args) {
@@ -23,6 +25,7 @@ std::expected<config::Config, std::string> ResolveSettings(const ServerArgs& arg
   if (args.sigv2) cfg.sigv2 = *args.sigv2;
   if (args.parity) cfg.parity = args.parity;
   if (args.lifecycle_day_seconds) cfg.lifecycle_day_seconds = *args.lifecycle_day_seconds;
+  if (auto error = ApplyStsAndMetricsArgs(args, cfg)) return std::unexpected(*error);
   for (std::optional<int> config::LimitsConfig::*f :
        {&config::LimitsConfig::request_timeout_s, &config::LimitsConfig::request_timeout_kib_per_s,
         &config::LimitsConfig::min_rate_kib, &config::LimitsConfig::min_rate_window_s,

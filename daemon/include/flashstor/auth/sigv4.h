@@ -41,6 +41,8 @@ struct AuthContext {
   AuthMethod method = AuthMethod::kNone;
   std::string access_key;
   bool is_root = false;
+  // STS sessions: the verified session token (never logged); empty for long-term keys.
+  std::string session_token;
   PayloadKind payload = PayloadKind::kUnsigned;
   std::string payload_sha256_hex;  // kSha256: expected digest of the body (lowercase hex)
   // Streaming: chaining state for chunk signatures.

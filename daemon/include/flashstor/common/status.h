@@ -55,11 +55,11 @@ enum class Code : uint8_t {
   kInvalidRange,
   kPreconditionFailed,
   kNotModified,
-  kBadDigest,               // Content-MD5 mismatch
-  kInvalidDigest,           // Content-MD5 malformed
-  kContentSha256Mismatch,   // x-amz-content-sha256 mismatch
-  kChecksumMismatch,        // x-amz-checksum-* mismatch
-  kIncompleteBody,          // body shorter than announced
+  kBadDigest,              // Content-MD5 mismatch
+  kInvalidDigest,          // Content-MD5 malformed
+  kContentSha256Mismatch,  // x-amz-content-sha256 mismatch
+  kChecksumMismatch,       // x-amz-checksum-* mismatch
+  kIncompleteBody,         // body shorter than announced
   kInvalidRequest,
   kMalformedXml,
   kSignatureMismatch,
@@ -67,6 +67,7 @@ enum class Code : uint8_t {
   kAccessDenied,
   kRequestTimeTooSkewed,
   kExpiredToken,
+  kInvalidToken,  // STS session token missing, malformed, forged or for another key
   kAuthorizationHeaderMalformed,
   kMissingContentLength,
   kMethodNotAllowed,  // e.g. object lock or tags of a delete marker
@@ -124,8 +125,8 @@ struct ErrorReturn {
 }  // namespace flashstor
 
 // Propagates a non-ok Status out of the current function (returning Status or Result<T>).
-#define FS_RETURN_IF_ERROR(expr)                                               \
-  do {                                                                         \
-    ::flashstor::Status fs_status_ = (expr);                                   \
+#define FS_RETURN_IF_ERROR(expr)                                                 \
+  do {                                                                           \
+    ::flashstor::Status fs_status_ = (expr);                                     \
     if (!fs_status_.ok()) return ::flashstor::internal::ErrorReturn{fs_status_}; \
   } while (0)

@@ -22,7 +22,17 @@ struct Listener {
   bool tls = false;
 };
 
-enum class MetricsAccess { kSigned, kPublic };
+// /metrics: SigV4-signed (root or IAM user), open to anyone, or a bearer token (Prometheus).
+enum class MetricsAccess { kSigned, kPublic, kToken };
+
+// STS (docs/iam.md): the shortest session, and OIDC web identity federation.
+struct StsSettings {
+  int min_duration_seconds = 900;  // 900 as AWS; tests lower it (1..900)
+  std::string jwks_file;           // absolute; empty = AssumeRoleWithWebIdentity refused
+  std::string issuer;              // the tokens' "iss"
+  std::vector<std::string> audiences;
+  int skew_seconds = 60;  // 0..300
+};
 
 // Values equal syslog priorities, so static_cast<obs::Level>(level) is valid.
 enum class LogLevel : int { kError = 3, kWarning = 4, kNotice = 5, kInfo = 6, kDebug = 7 };
@@ -76,6 +86,10 @@ struct Config {
   std::string run_user;       // optional; FLASHSTORE_RUN_USER overrides (sys/privileges.h)
   std::string run_group;
   MetricsAccess metrics_access = MetricsAccess::kSigned;
+  // metrics_access "token": the file holding the bearer token (absolute; never logged). Unset:
+  // $CREDENTIALS_DIRECTORY/metrics_token (a systemd credential).
+  std::string metrics_token_file;
+  StsSettings sts;
   AuditConfig audit;
   LogLevel log_level = LogLevel::kInfo;
   LimitsConfig limits;

@@ -20,6 +20,7 @@
 #include "flashstor/auth/credentials.h"
 #include "flashstor/common/status.h"
 #include "flashstor/iam/policy.h"
+#include "flashstor/iam/session_token.h"
 #include "flashstor/storage/storage_api.h"
 
 namespace flashstor::iam {
@@ -134,6 +135,12 @@ class IamStore final : public auth::CredentialProvider {
       auth::Credential root, std::vector<std::shared_ptr<storage::StorageApi>> drives);
 
   std::optional<auth::Credential> lookup(std::string_view access_key) const override;
+  // Long-term keys as lookup(); ASIA keys from their sealed session token (session_token.h).
+  Result<auth::Credential> lookup_with_token(std::string_view access_key, std::string_view token,
+                                             std::time_t now) const override;
+  // STS: seals a new session's claims into its token; opens a presented one (no expiry check).
+  std::optional<std::string> seal_session(const SessionClaims& claims) const;
+  std::optional<SessionClaims> open_session(std::string_view token) const;
   std::shared_ptr<const IamSnapshot> snapshot() const;
   const auth::Credential& root() const { return root_; }
   uint64_t epoch() const { return epoch_.load(std::memory_order_acquire); }
@@ -150,6 +157,7 @@ class IamStore final : public auth::CredentialProvider {
   auth::Credential root_;
   std::vector<std::shared_ptr<storage::StorageApi>> drives_;
   std::array<unsigned char, 32> seal_key_{};
+  SealKey session_key_{};
   std::mutex update_mu_;
   mutable std::mutex snap_mu_;
   std::shared_ptr<const IamSnapshot> snap_;

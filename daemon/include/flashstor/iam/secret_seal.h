@@ -12,6 +12,9 @@ namespace flashstor::iam {
 
 using SealKey = std::array<unsigned char, 32>;
 
+// HKDF-SHA256 of a server secret with the given salt and info (32 bytes).
+std::optional<SealKey> DeriveKey(std::string_view server_secret, std::string_view salt,
+                                 std::string_view info);
 // HKDF-SHA256(ikm = server secret, salt = "flashstor-iam-seal", info = "secret-keys-v1").
 std::optional<SealKey> DeriveSealKey(std::string_view server_secret);
 // base64(nonce || ciphertext || tag); nullopt if OpenSSL fails.

@@ -15,7 +15,8 @@
 
 namespace flashstor::iam {
 class IamStore;
-}
+class JwtVerifier;
+}  // namespace flashstor::iam
 
 namespace flashstor::notify {
 class Notifier;
@@ -88,7 +89,10 @@ class S3Handler final : public http::Handler {
   void set_observer(RequestObserver* observer) { observer_ = observer; }
   // IAM users, policies and the IAM API (authorizer.h, iam_api.h). Without it, only signed
   // requests are served and every signed request is allowed (root only). Set before serving.
-  void set_iam(iam::IamStore* store);
+  // STS (sts_api.h) comes with it: sts_min_duration_seconds is the shortest session (900 as
+  // AWS; tests lower it), web_identity the OIDC verifier (nullptr: web identity refused).
+  void set_iam(iam::IamStore* store, int64_t sts_min_duration_seconds = 900,
+               std::shared_ptr<const iam::JwtVerifier> web_identity = nullptr);
   const S3Config& config() const { return config_; }
 
   void serve(http::Exchange& exchange) override;

@@ -24,6 +24,8 @@ class AdminHandler final : public http::Handler {
       : verifier_(verifier), layer_(layer), health_(health), metrics_public_(metrics_public) {}
 
   void serve(http::Exchange& exchange) override;
+  // metrics_access "token": /metrics also accepts "Authorization: Bearer <token>".
+  void set_metrics_token(std::string token) { metrics_token_ = std::move(token); }
 
  private:
   // Signed-request check; sends the 403 itself and returns false when denied.
@@ -36,6 +38,7 @@ class AdminHandler final : public http::Handler {
   object::ObjectLayer& layer_;
   obs::Health& health_;
   bool metrics_public_;
+  std::string metrics_token_;  // never logged
 };
 
 }  // namespace flashstor::server

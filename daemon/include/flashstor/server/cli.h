@@ -24,6 +24,12 @@ struct ServerArgs {
   std::optional<bool> sigv2;  // --sigv2 on|off
   std::string sse_master_key_file;  // empty: the systemd credential, or no SSE-S3
   bool sse_c_allow_http = false;
+  // TEST ONLY: shortest STS session (default 900 as AWS) so tests see sessions expire.
+  std::optional<int> sts_min_duration_seconds;
+  std::string sts_jwks_file, sts_issuer;  // web identity (override the file's sts.web_identity)
+  std::vector<std::string> sts_audiences;
+  std::string metrics_access;  // "signed", "public" or "token"
+  std::string metrics_token_file;
   int workers = 0;
   int event_loops = 0;
   bool allow_root = false;
@@ -32,13 +38,22 @@ struct ServerArgs {
   config::LimitsConfig limits;  // --request-timeout, --min-rate, ... (override the file)
 };
 
-enum class Command { kHelp, kVersion, kServer, kServerHelp, kConfigCheck, kAdminHeal };
+enum class Command {
+  kHelp,
+  kVersion,
+  kServer,
+  kServerHelp,
+  kConfigCheck,
+  kAdminHeal,
+  kAdminPrometheusConfig
+};
 
 struct CliResult {
   Command command = Command::kHelp;
   ServerArgs server;
   std::string config_path;                // config check
   std::vector<std::string> heal_targets;  // admin heal: endpoint and bucket[/key]
+  std::vector<std::string> admin_args;    // admin prometheus-config: its flags
 };
 
 // Parses argv (without argv[0]); the error message says what was wrong and how to get help.

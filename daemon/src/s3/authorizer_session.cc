@@ -1,0 +1,73 @@
+// Authorizer::authorize_session: a request signed with STS temporary credentials. The
+// session's rights are the role's policies (or the bucket policy) intersected with the
+// session policies given at AssumeRole; an explicit deny anywhere wins, as AWS evaluates.
+#include <vector>
+
+#include "authorizer.h"
+#include "flashstor/iam/session_token.h"
+
+namespace flashstor::s3 {
+namespace {
+
+// Folds one policy's decision into allowed; false when it denies.
+bool Apply(const iam::Policy& policy, const iam::RequestContext& ctx, bool& allowed) {
+  iam::Decision d = iam::Evaluate(policy, ctx);
+  if (d == iam::Decision::kDeny) return false;
+  if (d == iam::Decision::kAllow) allowed = true;
+  return true;
+}
+
+}  // namespace
+
+ApiError Authorizer::authorize_session(const AuthzRequest& r) {
+  std::optional<iam::SessionClaims> claims = iam_.open_session(r.auth.session_token);
+  if (!claims) return Code::kAccessDenied;
+  std::shared_ptr<const iam::IamSnapshot> snap = iam_.snapshot();
+  // A role deleted (or deleted and re-created: a new id) takes its sessions' rights with it.
+  const iam::Role* role = snap->role(claims->role_name);
+  if (role == nullptr || role->id != claims->role_id) return Code::kAccessDenied;
+
+  iam::Principal who;
+  who.anonymous = false;
+  who.account = std::string(iam::kAccountId);
+  who.arn = iam::AssumedRoleArn(role->name, claims->session_name);
+  who.role_arn = iam::RoleArn(role->name, role->path);
+  who.userid = role->id + ":" + claims->session_name;
+  iam::RequestContext ctx;
+  ctx.principal = &who;
+  AddRequestKeys(r, ctx);
+  ctx.keys["aws:userid"] = {who.userid};
+
+  bool role_allows = false;
+  for (const auto& policy : snap->policies_of_role(role->name)) {
+    if (!Apply(*policy, ctx, role_allows)) return Code::kAccessDenied;
+  }
+  bool bucket_allows = false;
+  if (!r.bucket.empty()) {
+    if (auto policy = bucket_policy(r.bucket)) {
+      if (!Apply(*policy, ctx, bucket_allows)) return Code::kAccessDenied;
+    }
+  }
+  // Session policies limit what the role (or a bucket policy naming the role) grants.
+  std::vector<iam::Policy> session_policies;
+  if (!claims->policy.empty()) {
+    auto parsed = iam::ParsePolicy(claims->policy, iam::PolicyKind::kIdentity);
+    if (!parsed) return Code::kAccessDenied;  // validated at AssumeRole
+    session_policies.push_back(std::move(*parsed));
+  }
+  for (const std::string& arn : claims->policy_arns) {
+    auto it = snap->state().policies.find(arn);
+    if (it == snap->state().policies.end()) continue;  // deleted since: grants nothing
+    auto parsed = iam::ParsePolicy(it->second.document, iam::PolicyKind::kIdentity);
+    if (parsed) session_policies.push_back(std::move(*parsed));
+  }
+  const bool limited = !claims->policy.empty() || !claims->policy_arns.empty();
+  bool session_allows = false;
+  for (const iam::Policy& policy : session_policies) {
+    if (!Apply(policy, ctx, session_allows)) return Code::kAccessDenied;
+  }
+  const bool allowed = (role_allows || bucket_allows) && (!limited || session_allows);
+  return allowed ? ApiError() : ApiError(Code::kAccessDenied);
+}
+
+}  // namespace flashstor::s3
