@@ -122,15 +122,15 @@ void test_presigned_security_token(void**) {
   FakeCredentials other(std::string(kSecretKey), "tok+eN");
   SigV4Verifier v2(other, VerifyOptions{});
   auto bad = v2.verify(r.request(), r.query(), kExampleTime);
-  assert_int_equal(static_cast<int>(bad.error().code()), static_cast<int>(Code::kAccessDenied));
+  assert_int_equal(static_cast<int>(bad.error().code()), static_cast<int>(Code::kInvalidToken));
   // Long-term credentials reject a token, STS credentials require one.
   FakeCredentials plain;
   SigV4Verifier v3(plain, VerifyOptions{});
   auto extra = v3.verify(r.request(), r.query(), kExampleTime);
-  assert_int_equal(static_cast<int>(extra.error().code()), static_cast<int>(Code::kAccessDenied));
+  assert_int_equal(static_cast<int>(extra.error().code()), static_cast<int>(Code::kInvalidToken));
   TestRequest none = Presigned();
   auto missing = v.verify(none.request(), none.query(), kExampleTime);
-  assert_int_equal(static_cast<int>(missing.error().code()), static_cast<int>(Code::kAccessDenied));
+  assert_int_equal(static_cast<int>(missing.error().code()), static_cast<int>(Code::kInvalidToken));
 }
 
 void test_streaming_seed_example(void**) {

@@ -148,7 +148,7 @@ void test_other_fields_wrong(void**) {
   ExpectError(With("parity", "3"), "parity", "half the number of drives");
   ExpectError(With("run_user", R"("Root!")"), "run_user", "must start");
   ExpectError(With("run_group", R"("flashstor")"), "run_group", "set run_user");
-  ExpectError(With("metrics_access", R"("open")"), "metrics_access", "\"public\" or \"signed\"");
+  ExpectError(With("metrics_access", R"("open")"), "metrics_access", "\"signed\" or \"token\"");
   ExpectError(With("audit", "true"), "audit", "must be an object");
   ExpectError(With("audit", R"({"file":"audit.log"})"), "audit.file", "not an absolute path");
   ExpectError(With("audit", R"({"journald":1})"), "audit.journald", "true or false");
