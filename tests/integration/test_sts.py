@@ -319,10 +319,17 @@ def test_assume_role_validation(sts_server, kwargs, expected):
     assert code_of(e)[0] == expected
 
 
-def test_unimplemented_sts_actions_refused(sts_server):
+def test_unimplemented_sts_actions_and_parameters_refused(sts_server):
     with pytest.raises(ClientError) as e:
         sts_client(sts_server.endpoint).get_session_token()
     assert code_of(e) == ("NotImplemented", 501)
+    role = make_role(iam_client(sts_server.endpoint), {"AWS": "000000000000"})
+    for extra in ({"ExternalId": "x123"}, {"Tags": [{"Key": "k", "Value": "v"}]},
+                  {"SourceIdentity": "someone"}):
+        with pytest.raises(ClientError) as e:
+            sts_client(sts_server.endpoint).assume_role(RoleArn=role["Arn"],
+                                                        RoleSessionName="ok", **extra)
+        assert code_of(e) == ("NotImplemented", 501), extra
 
 
 def test_aws_cli_assume_role(sts_server, tmp_path):

@@ -85,8 +85,21 @@ struct SessionRequest {
   int64_t duration = 3600;
 };
 
+// Parameters AWS accepts that this server does not implement: refused, never ignored.
+constexpr std::string_view kUnsupportedPrefixes[] = {
+    "ExternalId", "SerialNumber",       "TokenCode",         "SourceIdentity",
+    "Tags.",      "TransitiveTagKeys.", "ProvidedContexts.", "ProviderId"};
+
 Outcome ParseSessionRequest(std::span<const http::QueryParam> params, const StsConfig& config,
                             const iam::IamSnapshot& snap, SessionRequest& out) {
+  for (const http::QueryParam& p : params) {
+    for (std::string_view prefix : kUnsupportedPrefixes) {
+      if (p.name.starts_with(prefix)) {
+        return IamError{"NotImplemented", 501,
+                        "The parameter " + std::string(p.name) + " is not implemented"};
+      }
+    }
+  }
   auto arn = Param(params, "RoleArn");
   if (!arn) return iamapi::Missing("roleArn");
   if (arn->size() < 20 || arn->size() > 2048) return Validation("RoleArn must be 20 to 2048");
