@@ -173,3 +173,18 @@ def test_large_file_streams(s3, bucket):
     r = post(p, data, "big.bin")
     assert r.status_code == 204, r.text
     assert s3.get_object(Bucket=bucket, Key="big")["Body"].read() == data
+
+
+def test_encryption_and_object_lock_refused_not_ignored(s3, bucket):
+    """POST uploads do not encrypt or lock: asked for either (by a field or by the bucket's
+    defaults), the upload is refused and nothing is stored in plaintext or unlocked."""
+    for field in ({"x-amz-server-side-encryption": "AES256"},
+                  {"x-amz-object-lock-legal-hold": "ON"}):
+        p = s3.generate_presigned_post(bucket, "enc", Fields=field, Conditions=[field],
+                                       ExpiresIn=300)
+        assert error_code(post(p))[0] == 501
+    locked = bucket + "-lk"
+    s3.create_bucket(Bucket=locked, ObjectLockEnabledForBucket=True)
+    p = s3.generate_presigned_post(locked, "lk", ExpiresIn=300)
+    assert error_code(post(p))[0] == 501
+    assert "Versions" not in s3.list_object_versions(Bucket=locked)

@@ -51,12 +51,15 @@ std::string RoleArn(std::string_view name, std::string_view path) {
 IamSnapshot::IamSnapshot(IamState state, uint64_t epoch) : state_(std::move(state)), epoch_(epoch) {
   for (const auto& [name, role] : state_.roles) {
     auto& list = role_policies_[name];
+    std::vector<std::string> unused;  // role sessions are not audited by policy name yet
     for (const auto& [pname, doc] : role.inline_policies.documents) {
-      AddParsed(doc, PolicyKind::kIdentity, list);
+      AddParsed(doc, PolicyKind::kIdentity, "role:" + pname, list, unused);
     }
     for (const std::string& arn : role.attached) {
       auto it = state_.policies.find(arn);
-      if (it != state_.policies.end()) AddParsed(it->second.document, PolicyKind::kIdentity, list);
+      if (it != state_.policies.end()) {
+        AddParsed(it->second.document, PolicyKind::kIdentity, "role:" + arn, list, unused);
+      }
     }
   }
   for (const auto& [name, user] : state_.users) {

@@ -165,7 +165,23 @@ ApiError CollectOptions(PostObjectRequest& r, std::span<const PostField> fields,
   }
   std::vector<http::Header> headers;
   for (const PostField& f : fields) {
+    // Encryption and object lock are applied by PutObject's path only: refused here rather
+    // than stored in plaintext or without the lock asked for.
+    if (f.name.starts_with("x-amz-server-side-encryption") ||
+        f.name.starts_with("x-amz-object-lock-")) {
+      return ApiError(Code::kNotImplemented,
+                      "Encryption and object lock fields are not implemented in POST uploads.");
+    }
     if (IsHeaderField(f.name)) headers.push_back({f.name, f.value});
+  }
+  // The same for a bucket that would encrypt or lock the object by default.
+  Result<std::shared_ptr<const object::BucketMetadata>> meta =
+      r.layer.get_bucket_metadata(r.res.bucket);
+  if (!meta) return meta.error();
+  if ((*meta)->config(object::kConfigEncryption) != nullptr || (*meta)->object_lock_enabled) {
+    return ApiError(Code::kNotImplemented,
+                    "POST uploads into a bucket with default encryption or object lock are not "
+                    "implemented.");
   }
   http::Request as_put;
   as_put.method = http::Method::kPut;

@@ -19,8 +19,8 @@
 #include "iam_api.h"
 #include "op_actions.h"
 #include "op_context.h"
-#include "public_access_block.h"
 #include "post_object.h"
+#include "public_access_block.h"
 #include "sse_bucket.h"
 
 namespace flashstor::s3 {

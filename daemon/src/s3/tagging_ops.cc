@@ -24,8 +24,8 @@ ApiError ReadTaggingBody(OpContext& ctx, TagScope scope, object::Metadata& tags)
 ApiError SetObjectTags(OpContext& ctx, const object::Metadata& tags, int status) {
   object::VersionUpdate update;
   update.tags = tags;
-  Result<object::ObjectInfo> info = ctx.layer.update_version(ctx.res.bucket, ctx.res.key,
-                                                             ctx.param_value("versionId"), update);
+  Result<object::ObjectInfo> info =
+      ctx.layer.update_version(ctx.res.bucket, ctx.res.key, ctx.param_value("versionId"), update);
   if (!info) return info.error();
   // PutObjectTagging answers 200, DeleteObjectTagging 204.
   PublishObjectEvent(ctx, status == 204 ? "ObjectTagging:Delete" : "ObjectTagging:Put", ctx.res.key,
