@@ -71,7 +71,6 @@ def test_request_id_on_every_response(s3, bucket):
     ("get_object_lock_configuration", "ObjectLockConfigurationNotFoundError"),
     ("get_bucket_website", "NoSuchWebsiteConfiguration"),
     ("get_bucket_replication", "ReplicationConfigurationNotFoundError"),
-    ("get_bucket_ownership_controls", "OwnershipControlsNotFoundError"),
     ("get_public_access_block", "NoSuchPublicAccessBlockConfiguration"),
 ])
 def test_unconfigured_bucket_features(s3, bucket, call, code):
@@ -90,15 +89,54 @@ def test_object_without_tags(s3, bucket):
     assert e.value.response["Error"]["Code"] == "NoSuchKey"
 
 
-def test_private_acl_may_be_set_and_nothing_else(s3, bucket):
+def test_acls_disabled_owner_full_control_only(s3, bucket):
+    """Object ownership is BucketOwnerEnforced (AWS's default): the owner-full-control forms
+    are accepted, any other ACL is AccessControlListNotSupported, reads show the owner."""
     s3.put_object(Bucket=bucket, Key="acl", Body=b"x")
     s3.put_object_acl(Bucket=bucket, Key="acl", ACL="private")
+    s3.put_object_acl(Bucket=bucket, Key="acl", ACL="bucket-owner-full-control")
     s3.put_bucket_acl(Bucket=bucket, ACL="private")
-    with pytest.raises(ClientError) as e:
-        s3.put_object_acl(Bucket=bucket, Key="acl", ACL="public-read")
-    assert e.value.response["Error"]["Code"] == "NotImplemented"
+    acl = s3.get_object_acl(Bucket=bucket, Key="acl")
+    assert [g["Permission"] for g in acl["Grants"]] == ["FULL_CONTROL"]
+    owner = acl["Owner"]
+    # The same ACL as a body is accepted; one more grantee is not.
+    own_grant = {"Grantee": {"Type": "CanonicalUser", "ID": owner["ID"]},
+                 "Permission": "FULL_CONTROL"}
+    s3.put_object_acl(Bucket=bucket, Key="acl",
+                      AccessControlPolicy={"Owner": owner, "Grants": [own_grant]})
+    public = {"Grantee": {"Type": "Group",
+                          "URI": "http://acs.amazonaws.com/groups/global/AllUsers"},
+              "Permission": "READ"}
+    for call in (lambda: s3.put_object_acl(Bucket=bucket, Key="acl", ACL="public-read"),
+                 lambda: s3.put_bucket_acl(Bucket=bucket, ACL="public-read-write"),
+                 lambda: s3.put_object_acl(Bucket=bucket, Key="acl", AccessControlPolicy={
+                     "Owner": owner, "Grants": [own_grant, public]}),
+                 lambda: s3.put_object(Bucket=bucket, Key="pub", Body=b"x",
+                                       GrantRead='id="someone-else"')):
+        with pytest.raises(ClientError) as e:
+            call()
+        assert e.value.response["Error"]["Code"] == "AccessControlListNotSupported"
+        assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
     grants = s3.get_object_acl(Bucket=bucket, Key="acl")["Grants"]
     assert [g["Permission"] for g in grants] == ["FULL_CONTROL"]
+
+
+def test_ownership_controls_bucket_owner_enforced(s3, bucket):
+    rules = s3.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"]["Rules"]
+    assert rules == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+    s3.put_bucket_ownership_controls(Bucket=bucket, OwnershipControls={
+        "Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]})
+    for call in (lambda: s3.put_bucket_ownership_controls(Bucket=bucket, OwnershipControls={
+                     "Rules": [{"ObjectOwnership": "ObjectWriter"}]}),
+                 lambda: s3.delete_bucket_ownership_controls(Bucket=bucket)):
+        with pytest.raises(ClientError) as e:
+            call()
+        assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 501
+    name = bucket + "-own"
+    s3.create_bucket(Bucket=name, ObjectOwnership="BucketOwnerEnforced")
+    with pytest.raises(ClientError) as e:
+        s3.create_bucket(Bucket=name + "w", ObjectOwnership="ObjectWriter")
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 501
 
 
 def test_features_off_by_default(s3, bucket):

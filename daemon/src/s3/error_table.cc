@@ -153,6 +153,8 @@ constexpr auto kTable = std::to_array<ErrorInfo>({
         "The server side encryption configuration was not found", kWithBucket),
     Row(ErrorId::kNoObjectLockConfiguration, "ObjectLockConfigurationNotFoundError", 404,
         "Object Lock configuration does not exist for this bucket", kWithBucket),
+    Row(ErrorId::kAccessControlListNotSupported, "AccessControlListNotSupported", 400,
+        "The bucket does not allow ACLs"),
     Row(ErrorId::kNoSuchObjectLockConfiguration, "NoSuchObjectLockConfiguration", 404,
         "The specified object does not have a ObjectLock configuration", kWithKey),
     Row(ErrorId::kNoSuchWebsiteConfiguration, "NoSuchWebsiteConfiguration", 404,

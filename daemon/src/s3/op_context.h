@@ -94,8 +94,12 @@ ApiError DeleteBucket(OpContext& ctx);
 ApiError GetBucketLocation(OpContext& ctx);
 ApiError GetBucketVersioning(OpContext& ctx);
 ApiError PutBucketVersioning(OpContext& ctx);
+// ACLs and object ownership (acl_ops.cc): BucketOwnerEnforced, owner FULL_CONTROL only.
 ApiError GetBucketAcl(OpContext& ctx);
 ApiError PutBucketAcl(OpContext& ctx);
+ApiError GetBucketOwnershipControls(OpContext& ctx);
+ApiError PutBucketOwnershipControls(OpContext& ctx);
+ApiError DeleteBucketOwnershipControls(OpContext& ctx);
 
 // Tagging (tagging_ops.cc). ReadTaggingHeader: x-amz-tagging into tags (untouched when the
 // header is absent); InvalidTag / BadRequest / InvalidArgument.

@@ -34,10 +34,7 @@ constexpr std::string_view kNoSseC =
     "stored in plaintext.";
 constexpr std::string_view kSseCNotApplicableMsg =
     "The encryption parameters are not applicable to this object.";
-constexpr std::string_view kNoAcl =
-    "Only the canned ACL 'private' is implemented: every bucket and object belongs to its one "
-    "owner.";
-constexpr std::string_view kNoGrants = "ACL grants are not implemented.";
+constexpr std::string_view kNoAcl = "The bucket does not allow ACLs";
 
 constexpr auto kRefused = std::to_array<RefusedInput>({
     // SSE-S3 / SSE-KMS
@@ -92,26 +89,27 @@ constexpr auto kRefused = std::to_array<RefusedInput>({
      {},
      kSseCNotApplicable,
      kSseCNotApplicableMsg},
-    // ACLs and ownership: one owner, private only. bucket-owner-full-control is the same
-    // thing for objects when the writer owns the bucket.
+    // ACLs: object ownership is BucketOwnerEnforced (ACLs disabled, AWS's default): the
+    // owner-full-control forms are what every bucket and object has; anything else is
+    // AWS's AccessControlListNotSupported.
     {"x-amz-acl",
      false,
-     kObjectWrites,
+     kObjectWrites | Ops({kPutObjectAcl}),
      {"private", "bucket-owner-full-control"},
-     kNotImplemented,
+     kAclsDisabled,
      kNoAcl},
-    {"x-amz-acl", false, Ops({kCreateBucket}), {"private"}, kNotImplemented, kNoAcl},
-    {"x-amz-grant-full-control", false, kGrantOps, {}, kNotImplemented, kNoGrants},
-    {"x-amz-grant-read", false, kGrantOps, {}, kNotImplemented, kNoGrants},
-    {"x-amz-grant-read-acp", false, kGrantOps, {}, kNotImplemented, kNoGrants},
-    {"x-amz-grant-write", false, kGrantOps, {}, kNotImplemented, kNoGrants},
-    {"x-amz-grant-write-acp", false, kGrantOps, {}, kNotImplemented, kNoGrants},
+    {"x-amz-acl", false, Ops({kCreateBucket, kPutBucketAcl}), {"private"}, kAclsDisabled, kNoAcl},
+    {"x-amz-grant-full-control", false, kGrantOps, {}, kAclsDisabled, kNoAcl},
+    {"x-amz-grant-read", false, kGrantOps, {}, kAclsDisabled, kNoAcl},
+    {"x-amz-grant-read-acp", false, kGrantOps, {}, kAclsDisabled, kNoAcl},
+    {"x-amz-grant-write", false, kGrantOps, {}, kAclsDisabled, kNoAcl},
+    {"x-amz-grant-write-acp", false, kGrantOps, {}, kAclsDisabled, kNoAcl},
     {"x-amz-object-ownership",
      false,
      Ops({kCreateBucket}),
-     {},
+     {"BucketOwnerEnforced"},
      kNotImplemented,
-     "Object ownership controls are not implemented."},
+     "Only the object ownership BucketOwnerEnforced is implemented."},
     // Other object features
     {"x-amz-website-redirect-location",
      false,
@@ -171,6 +169,8 @@ ApiError Refuse(const RefusedInput& row) {
       return ApiError(Code::kNotImplemented, row.message);
     case kSseCNotApplicable:
       return ApiError(Code::kInvalidRequest, row.message);
+    case kAclsDisabled:
+      return ApiError(ErrorId::kAccessControlListNotSupported, row.message);
   }
   return ApiError(Code::kNotImplemented, row.message);
 }

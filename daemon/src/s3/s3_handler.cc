@@ -98,7 +98,9 @@ constexpr std::array<OpHandler, static_cast<size_t>(OpId::kCount)> MakeDispatch(
   set(OpId::kPutObjectLegalHold, PutObjectLegalHold);
   set(OpId::kGetBucketWebsite, NotConfiguredOp<ErrorId::kNoSuchWebsiteConfiguration>);
   set(OpId::kGetBucketReplication, NotConfiguredOp<ErrorId::kNoReplicationConfiguration>);
-  set(OpId::kGetBucketOwnershipControls, NotConfiguredOp<ErrorId::kNoOwnershipControls>);
+  set(OpId::kGetBucketOwnershipControls, GetBucketOwnershipControls);
+  set(OpId::kPutBucketOwnershipControls, PutBucketOwnershipControls);
+  set(OpId::kDeleteBucketOwnershipControls, DeleteBucketOwnershipControls);
   set(OpId::kGetPublicAccessBlock, GetPublicAccessBlock);
   set(OpId::kPutPublicAccessBlock, PutPublicAccessBlock);
   set(OpId::kDeletePublicAccessBlock, DeletePublicAccessBlock);

@@ -42,8 +42,8 @@ void test_put_refusals(void** state) {
                 400, "InvalidRequest");
   ExpectRefused(f, "hold", {{"x-amz-object-lock-legal-hold", "ON"}}, 400, "InvalidRequest");
   ExpectRefused(f, "tag", {{"x-amz-tagging", "aws%3Ax=b"}}, 400, "InvalidTag");
-  ExpectRefused(f, "acl", {{"x-amz-acl", "public-read"}}, 501, "NotImplemented");
-  ExpectRefused(f, "grant", {{"x-amz-grant-read", "id=x"}}, 501, "NotImplemented");
+  ExpectRefused(f, "acl", {{"x-amz-acl", "public-read"}}, 400, "AccessControlListNotSupported");
+  ExpectRefused(f, "grant", {{"x-amz-grant-read", "id=x"}}, 400, "AccessControlListNotSupported");
   ExpectRefused(f, "redir", {{"x-amz-website-redirect-location", "/x"}}, 501, "NotImplemented");
   ExpectRefused(f, "owner", {{"x-amz-expected-bucket-owner", "123456789012"}}, 403, "AccessDenied");
   ExpectRefused(f, "inm", {{"If-None-Match", "\"abc\""}}, 501, "NotImplemented");

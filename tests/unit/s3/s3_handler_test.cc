@@ -94,11 +94,15 @@ void test_bucket_lifecycle(void** state) {
                       "MalformedXML");
   assert_int_equal(Do(f, "POST", "/bkt/k").status, 405);
   assert_int_equal(Do(f, "PUT", "/bkt/k", "", "x").status, 200);
-  // Only the owner-only ACL every object and bucket has can be "set", by its canned name.
+  // ACLs are disabled (BucketOwnerEnforced): only the owner-full-control forms are taken.
   assert_int_equal(Do(f, "PUT", "/bkt/k", "acl", "", {{"x-amz-acl", "private"}}).status, 200);
   assert_int_equal(Do(f, "PUT", "/bkt", "acl", "", {{"x-amz-acl", "private"}}).status, 200);
-  assert_int_equal(Do(f, "PUT", "/bkt/k", "acl", "", {{"x-amz-acl", "public-read"}}).status, 501);
-  assert_int_equal(Do(f, "PUT", "/bkt", "acl", "<AccessControlPolicy/>").status, 501);
+  assert_string_equal(
+      ErrorCode(Do(f, "PUT", "/bkt/k", "acl", "", {{"x-amz-acl", "public-read"}})).c_str(),
+      "AccessControlListNotSupported");
+  assert_string_equal(ErrorCode(Do(f, "PUT", "/bkt", "acl", "<AccessControlPolicy/>")).c_str(),
+                      "AccessControlListNotSupported");
+  assert_string_equal(ErrorCode(Do(f, "PUT", "/bkt", "acl", "")).c_str(), "MalformedXML");
   assert_string_equal(
       ErrorCode(Do(f, "PUT", "/bkt/none", "acl", "", {{"x-amz-acl", "private"}})).c_str(),
       "NoSuchKey");

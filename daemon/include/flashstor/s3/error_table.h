@@ -39,6 +39,7 @@ enum class ErrorId : uint16_t {
   kInvalidPolicyDocument,              // POST Object: the form's policy is not valid
   kMaxPostPreDataLengthExceeded,       // POST Object: fields before the file too large
   kNoSuchObjectLockConfiguration,      // a version without retention
+  kAccessControlListNotSupported,      // an ACL other than owner-full-control (ACLs disabled)
   kLast,                               // sentinel, not an error
 };
 

@@ -20,6 +20,9 @@ enum class RefusalKind : uint8_t {
   // 400 InvalidRequest, AWS's answer when SSE-C parameters name an object (or upload) that
   // was not encrypted with a customer key -- and none of ours is.
   kSseCNotApplicable,
+  // 400 AccessControlListNotSupported: every bucket has object ownership BucketOwnerEnforced
+  // (ACLs disabled, AWS's default), so only ACLs granting the owner full control are taken.
+  kAclsDisabled,
 };
 
 // A set of operations: one bit per OpId.

@@ -80,6 +80,8 @@ enum class OpId : uint8_t {
   kPutObjectRetention,
   kGetObjectLegalHold,
   kPutObjectLegalHold,
+  kPutBucketOwnershipControls,
+  kDeleteBucketOwnershipControls,
   kCount,
 };
 
