@@ -6,6 +6,7 @@
 #include "flashstor/s3/xml_reader.h"
 #include "flashstor/s3/xml_writer.h"
 #include "op_context.h"
+#include "sse_request.h"
 
 namespace flashstor::s3 {
 namespace {
@@ -81,6 +82,9 @@ ApiError GetObjectAttributes(OpContext& ctx) {
   Result<object::ObjectInfo> info = ctx.layer.get_object_info(ctx.res.bucket, ctx.res.key, version);
   if (!info) return DeleteMarkerAnswer(ctx, info.error(), version);
   if (info->delete_marker) return DeleteMarkerAnswer(ctx, Code::kNoSuchVersion, version);
+  // An SSE-C object's attributes need its key, as its GET and HEAD do (AWS).
+  std::optional<sse::ReadSse> sse_key;
+  FS_S3_RETURN_IF_ERROR(sse::PrepareRead(ctx, *info, sse_key));
   AddVersionIdHeader(ctx, info->version_id);
   ctx.response().add_header("Last-Modified", FormatHttpDate(info->mod_time_ns));
   return SendXml(ctx, 200, ObjectAttributesXml(p, *info));

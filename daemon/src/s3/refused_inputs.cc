@@ -21,10 +21,9 @@ constexpr OpMask Ops(std::initializer_list<OpId> ops) {
 constexpr OpMask kObjectWrites = Ops({kPutObject, kCopyObject, kCreateMultipartUpload});
 // Object writes that do not encrypt yet (PutObject and CopyObject do: sse_request.cc).
 constexpr OpMask kUnencryptedWrites = Ops({kCreateMultipartUpload});
-// Uses of an existing object or upload whose SSE-C headers are not checked yet (GET and
-// HEAD check them: sse_request.cc).
-constexpr OpMask kSseCUncheckedUses =
-    Ops({kGetObjectAttributes, kUploadPart, kUploadPartCopy, kCompleteMultipartUpload});
+// Uses of an existing upload whose SSE-C headers are not checked yet (GET, HEAD and
+// GetObjectAttributes check them: sse_request.cc).
+constexpr OpMask kSseCUncheckedUses = Ops({kUploadPart, kUploadPartCopy, kCompleteMultipartUpload});
 constexpr OpMask kGrantOps = kObjectWrites | Ops({kCreateBucket, kPutBucketAcl, kPutObjectAcl});
 
 constexpr std::string_view kNoSse =
