@@ -1,7 +1,7 @@
 """Bucket event notifications to webhook targets: the daemon runs with a target in its config
 file, a local HTTP receiver (http.server in a thread) collects what it POSTs. Covers the
 configuration API (boto3 and aws cli), the events of PUT/copy/multipart/delete/tagging with
-prefix/suffix filters, holding events while the receiver is down (and across a SIGTERM or
+prefix/suffix filters, lifecycle expirations and retention / legal-hold changes, holding events while the receiver is down (and across a SIGTERM or
 SIGKILL restart), and the queue bound (events dropped and counted, requests never fail)."""
 import json
 import os
@@ -77,7 +77,7 @@ def free_port():
         return s.getsockname()[1]
 
 
-def start_server(root, port, queue_limit=1000, drive_root=None):
+def start_server(root, port, queue_limit=1000, drive_root=None, extra_config=None):
     """A daemon whose config file names one webhook target on port."""
     srv = Server(drives=4, drive_root=drive_root)
     # Read after the privilege drop: in the server's folder, which the service user owns.
@@ -91,7 +91,8 @@ def start_server(root, port, queue_limit=1000, drive_root=None):
                    "metrics_access": "public",
                    "notify_webhook": [{"id": TARGET, "endpoint": f"http://127.0.0.1:{port}/events",
                                        "auth_token_file": token_file,
-                                       "queue_limit": queue_limit}]}, f)
+                                       "queue_limit": queue_limit}],
+                   **(extra_config or {})}, f)
     os.chmod(cfg_path, 0o600)
     if os.geteuid() == 0:
         os.chown(token_file, 65534, 65534)
@@ -252,6 +253,105 @@ def test_delete_marker_event(daemon, receiver):
     recs = receiver.wait_for(2)
     assert [(r["eventName"], r["s3"]["object"].get("versionId")) for r in recs] == [
         ("ObjectRemoved:DeleteMarkerCreated", marker), ("ObjectRemoved:Delete", v)]
+
+
+LIFECYCLE_DAY = 2  # seconds (lifecycle_day_seconds)
+
+
+def test_lifecycle_expiration_events(receiver, tmp_path):
+    """The lifecycle worker's removals are s3:LifecycleExpiration events, as AWS sends them:
+    Delete in an unversioned bucket, DeleteMarkerCreated when a current version expires in a
+    versioned one, Delete when a noncurrent version goes; principal s3.amazonaws.com."""
+    srv = start_server(str(tmp_path), receiver.port,
+                       extra_config={"lifecycle_day_seconds": LIFECYCLE_DAY})
+    try:
+        s3 = make_client(srv.endpoint)
+        plain, versioned = new_bucket(s3), new_bucket(s3)
+        s3.put_bucket_versioning(Bucket=versioned,
+                                 VersioningConfiguration={"Status": "Enabled"})
+        for b in (plain, versioned):
+            s3.put_bucket_notification_configuration(Bucket=b, NotificationConfiguration=queue_config(
+                rule("lc", ["s3:LifecycleExpiration:*"])))
+        s3.put_object(Bucket=plain, Key="tmp/a", Body=b"a")
+        s3.put_object(Bucket=plain, Key="keep/b", Body=b"b")
+        old = s3.put_object(Bucket=versioned, Key="tmp/v", Body=b"1")["VersionId"]
+        s3.put_object(Bucket=versioned, Key="tmp/v", Body=b"2")
+        s3.put_bucket_lifecycle_configuration(Bucket=plain, LifecycleConfiguration={"Rules": [
+            {"ID": "x", "Status": "Enabled", "Filter": {"Prefix": "tmp/"},
+             "Expiration": {"Days": 1}}]})
+        s3.put_bucket_lifecycle_configuration(Bucket=versioned, LifecycleConfiguration={"Rules": [
+            {"ID": "x", "Status": "Enabled", "Filter": {"Prefix": "tmp/"},
+             "Expiration": {"Days": 1}, "NoncurrentVersionExpiration": {"NoncurrentDays": 1}}]})
+        recs = receiver.wait_for(3, timeout=60)
+        got = sorted((r["s3"]["bucket"]["name"] == versioned, r["eventName"],
+                      r["s3"]["object"]["key"]) for r in recs)
+        assert got[0] == (False, "LifecycleExpiration:Delete", "tmp/a")
+        assert (True, "LifecycleExpiration:DeleteMarkerCreated", "tmp/v") in got
+        assert (True, "LifecycleExpiration:Delete", "tmp/v") in got
+        assert all(r["userIdentity"]["principalId"] == "s3.amazonaws.com" for r in recs)
+        removed = [r for r in recs if r["eventName"] == "LifecycleExpiration:Delete"
+                   and r["s3"]["bucket"]["name"] == versioned]
+        assert any(r["s3"]["object"].get("versionId") == old for r in removed)
+        marker = [r for r in recs if r["eventName"].endswith("DeleteMarkerCreated")][0]
+        versions = s3.list_object_versions(Bucket=versioned)
+        assert marker["s3"]["object"]["versionId"] in [
+            m["VersionId"] for m in versions.get("DeleteMarkers", [])]
+        assert "keep/b" not in [urllib.parse.unquote_plus(r["s3"]["object"]["key"]) for r in recs]
+    finally:
+        srv.cleanup()
+
+
+def test_retention_and_legal_hold_events(daemon, receiver):
+    """Flashstor's own event types (AWS sends none for these changes): ObjectRetention:Put and
+    ObjectLegalHold:Put, with the version they changed; a refused change sends nothing."""
+    s3 = make_client(daemon.endpoint)
+    b = "nt-" + uuid.uuid4().hex[:12]
+    s3.create_bucket(Bucket=b, ObjectLockEnabledForBucket=True)
+    s3.put_bucket_notification_configuration(Bucket=b, NotificationConfiguration=queue_config(
+        rule("ret", ["s3:ObjectRetention:*"]), rule("hold", ["s3:ObjectLegalHold:Put"])))
+    v = s3.put_object(Bucket=b, Key="k", Body=b"1")["VersionId"]
+    until = time.time() + 3600
+    import datetime
+    when = datetime.datetime.fromtimestamp(until, datetime.timezone.utc)
+    s3.put_object_retention(Bucket=b, Key="k", VersionId=v,
+                            Retention={"Mode": "COMPLIANCE", "RetainUntilDate": when})
+    with pytest.raises(ClientError):  # COMPLIANCE is never shortened: no event for it
+        s3.put_object_retention(Bucket=b, Key="k", VersionId=v, Retention={
+            "Mode": "COMPLIANCE", "RetainUntilDate": when - datetime.timedelta(minutes=5)})
+    s3.put_object_legal_hold(Bucket=b, Key="k", LegalHold={"Status": "ON"})
+    recs = receiver.wait_for(2)
+    time.sleep(0.5)
+    recs = receiver.records()
+    assert [(r["eventName"], r["s3"]["configurationId"], r["s3"]["object"].get("versionId"))
+            for r in recs] == [("ObjectRetention:Put", "ret", v), ("ObjectLegalHold:Put", "hold", v)]
+
+
+def test_post_object_event(daemon, receiver):
+    s3 = make_client(daemon.endpoint)
+    b = new_bucket(s3)
+    s3.put_bucket_notification_configuration(Bucket=b, NotificationConfiguration=queue_config(
+        rule("post", ["s3:ObjectCreated:Post"])))
+    form = s3.generate_presigned_post(b, "form/${filename}", ExpiresIn=300)
+    import requests
+    r = requests.post(form["url"], data=form["fields"], files={"file": ("f.txt", b"posted")},
+                      timeout=30)
+    assert r.status_code == 204, r.text
+    s3.put_object(Bucket=b, Key="form/put", Body=b"not a post")
+    recs = receiver.wait_for(1)
+    time.sleep(0.5)
+    recs = receiver.records()
+    assert [(r["eventName"], r["s3"]["object"]["key"], r["s3"]["object"]["size"])
+            for r in recs] == [("ObjectCreated:Post", "form/f.txt", 6)]
+
+
+def test_unknown_event_names_refused(daemon):
+    s3 = make_client(daemon.endpoint)
+    b = new_bucket(s3)
+    for bad in ["s3:ObjectRetention:Delete", "s3:LifecycleExpiration:Put", "s3:Nothing:*"]:
+        with pytest.raises(ClientError) as e:
+            s3.put_bucket_notification_configuration(
+                Bucket=b, NotificationConfiguration=queue_config(rule("r", [bad])))
+        assert e.value.response["Error"]["Code"] == "InvalidArgument"
 
 
 @pytest.mark.parametrize("how", ["sigterm", "sigkill"])

@@ -26,6 +26,14 @@ constexpr auto kKnownEvents = std::to_array<std::string_view>({
     "s3:ObjectTagging:*",
     "s3:ObjectTagging:Put",
     "s3:ObjectTagging:Delete",
+    "s3:LifecycleExpiration:*",
+    "s3:LifecycleExpiration:Delete",
+    "s3:LifecycleExpiration:DeleteMarkerCreated",
+    // Flashstor's own (AWS sends no event for these): retention and legal-hold changes.
+    "s3:ObjectRetention:*",
+    "s3:ObjectRetention:Put",
+    "s3:ObjectLegalHold:*",
+    "s3:ObjectLegalHold:Put",
 });
 
 struct KindNames {

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <optional>
+#include <utility>
 
 #include "flashstor/obs/log.h"
 
@@ -18,8 +19,9 @@ int64_t NowNs() {
 
 }  // namespace
 
-LifecycleWorker::LifecycleWorker(ObjectLayer& layer, int day_seconds)
+LifecycleWorker::LifecycleWorker(ObjectLayer& layer, int day_seconds, LifecycleObserver observer)
     : layer_(layer),
+      observer_(std::move(observer)),
       day_ns_(static_cast<int64_t>(day_seconds) * 1'000'000'000),
       interval_ms_(
           std::clamp<int64_t>(static_cast<int64_t>(day_seconds) * 1000 / 4, 1000, 3'600'000)) {}
@@ -113,14 +115,16 @@ void LifecycleWorker::run_bucket(const std::string& bucket, const LifecycleConfi
         expiry = CurrentVersionExpiry(config, lo, day_ns_);
       }
       if (!expiry || expiry->at_ns > now_ns) continue;
-      WritePrecondition unchanged;
-      unchanged.if_match = o.etag;
-      Status st = layer_.delete_object(bucket, o.key, unchanged);
-      if (st.ok()) {
+      // DeleteObject semantics (a marker in a versioned bucket), only if unchanged since listed.
+      DeleteOptions unchanged;
+      unchanged.precondition.if_match = o.etag;
+      auto done = layer_.delete_object_version(bucket, o.key, unchanged);
+      if (done) {
         ++expired_;
         obs::Log(obs::Level::kInfo, "lifecycle expired an object",
                  {{"BUCKET", bucket}, {"KEY", o.key}, {"RULE", expiry->rule_id}});
-      } else if (st != Code::kPreconditionFailed && st != Code::kNoSuchKey) {
+        if (observer_) observer_({bucket, o.key, done->version_id, done->delete_marker});
+      } else if (done.error() != Code::kPreconditionFailed && done.error() != Code::kNoSuchKey) {
         ++errors_;
       }
     }
@@ -161,6 +165,7 @@ void LifecycleWorker::remove_version(const std::string& bucket, const ObjectInfo
   auto r = layer_.delete_object_version(bucket, version.key, opt);
   if (r) {
     ++versions_expired_;
+    if (observer_) observer_({bucket, version.key, opt.version_id, false});
   } else if (r.error() != Code::kNoSuchVersion && r.error() != Code::kNoSuchKey) {
     ++errors_;
   }

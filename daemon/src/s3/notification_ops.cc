@@ -1,10 +1,9 @@
 // Put/GetBucketNotificationConfiguration (?notification), and PublishObjectEvent: after an
 // object operation succeeded, the bucket's matching rules queue its event record (durably,
 // before the answer) for their webhook targets (notify/notifier.h).
-#include <memory>
 #include <string>
-#include <unordered_map>
 
+#include "flashstor/notify/bucket_events.h"
 #include "flashstor/notify/notifier.h"
 #include "flashstor/s3/xml_reader.h"
 #include "flashstor/s3/xml_writer.h"
@@ -12,30 +11,6 @@
 
 namespace flashstor::s3 {
 namespace {
-
-// The bucket's parsed rules, cached per thread by settings record (records are immutable; an
-// update replaces the record), so object writes do not parse XML.
-std::shared_ptr<const notify::NotificationConfig> CachedRules(
-    const std::shared_ptr<const object::BucketMetadata>& meta) {
-  struct Entry {
-    std::weak_ptr<const object::BucketMetadata> meta;
-    std::shared_ptr<const notify::NotificationConfig> rules;
-  };
-  thread_local std::unordered_map<std::string, Entry> cache;
-  const std::string* doc = meta->config(object::kConfigNotification);
-  if (doc == nullptr) return nullptr;
-  auto hit = cache.find(meta->name);
-  if (hit != cache.end() && hit->second.meta.lock() == meta) return hit->second.rules;
-  if (cache.size() > 1024) cache.clear();  // bounded: a fresh entry is one parse away
-  // The stored document was validated when it was put; its ARNs are checked again at
-  // publishing (a target may have left the server config since).
-  auto parsed = notify::ParseNotificationXml(*doc, [](std::string_view) { return true; });
-  Entry& fresh = cache[meta->name];
-  fresh.meta = meta;
-  fresh.rules =
-      parsed ? std::make_shared<const notify::NotificationConfig>(std::move(*parsed)) : nullptr;
-  return fresh.rules;
-}
 
 // "ip:port" or "[v6]:port" -> the address alone.
 std::string_view AddressOnly(std::string_view remote) {
@@ -54,9 +29,7 @@ void PublishObjectEvent(OpContext& ctx, std::string_view event_name, std::string
   notify::Notifier* notifier = ctx.config.notifier;
   if (notifier == nullptr) return;
   auto meta = ctx.layer.get_bucket_metadata(ctx.res.bucket);
-  if (!meta) return;
-  auto rules = CachedRules(*meta);
-  if (rules == nullptr) return;
+  if (!meta || (*meta)->config(object::kConfigNotification) == nullptr) return;
   notify::ObjectEvent event;
   event.event_name = std::string(event_name);
   event.bucket = std::string(ctx.res.bucket);
@@ -67,14 +40,10 @@ void PublishObjectEvent(OpContext& ctx, std::string_view event_name, std::string
     event.etag = info->etag;
   }
   event.version_id = std::string(version_id);
-  struct timespec now {};
-  clock_gettime(CLOCK_REALTIME, &now);
-  event.time_ns = static_cast<int64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec;
   event.principal_id = ctx.auth.anonymous ? "anonymous" : ctx.auth.access_key;
   event.source_ip = std::string(AddressOnly(ctx.ex.remote_address()));
   event.request_id = std::string(ctx.trace_id);
-  event.sequencer = notify::EventSequencer(event.time_ns);
-  (void)notifier->publish(*rules, event);
+  (void)notify::PublishBucketEvent(*notifier, *meta, std::move(event));
 }
 
 ApiError PutBucketNotification(OpContext& ctx) {

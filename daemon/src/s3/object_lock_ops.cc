@@ -66,10 +66,13 @@ Result<object::ObjectInfo> NamedVersion(OpContext& ctx) {
   return info;
 }
 
-ApiError UpdateVersion(OpContext& ctx, const object::VersionUpdate& update) {
+// event_name: the notification event of the change ("ObjectRetention:Put").
+ApiError UpdateVersion(OpContext& ctx, const object::VersionUpdate& update,
+                       std::string_view event_name) {
   Result<object::ObjectInfo> info =
       ctx.layer.update_version(ctx.res.bucket, ctx.res.key, ctx.param_value("versionId"), update);
   if (!info) return info.error();
+  PublishObjectEvent(ctx, event_name, ctx.res.key, &*info, info->version_id);
   AddVersionIdHeader(ctx, info->version_id);
   return SendEmpty(ctx, 200);
 }
@@ -170,7 +173,7 @@ ApiError PutObjectRetention(OpContext& ctx) {
   object::VersionUpdate update;
   update.retention = retention;
   update.bypass_governance = BypassGovernance(ctx.req);
-  return UpdateVersion(ctx, update);
+  return UpdateVersion(ctx, update, "ObjectRetention:Put");
 }
 
 ApiError GetObjectRetention(OpContext& ctx) {
@@ -191,7 +194,7 @@ ApiError PutObjectLegalHold(OpContext& ctx) {
   FS_S3_RETURN_IF_ERROR(ParseLegalHold(xml, on));
   object::VersionUpdate update;
   update.legal_hold = on;
-  return UpdateVersion(ctx, update);
+  return UpdateVersion(ctx, update, "ObjectLegalHold:Put");
 }
 
 ApiError GetObjectLegalHold(OpContext& ctx) {

@@ -301,6 +301,7 @@ ApiError PostObject(PostObjectRequest& r) {
   res.key = key;
   OpContext ctx{r.ex,     r.ex.request(), {}, res, r.auth,    r.layer,
                 r.config, r.body,         -1, {},  r.trace_id};
+  PublishObjectEvent(ctx, "ObjectCreated:Post", key, &*info, info->version_id);
   return Answer(ctx, fields, key, *info);
 }
 

@@ -101,13 +101,14 @@ std::expected<std::unique_ptr<Engine>, std::string> OpenEngine(const config::Con
   auto engine = std::make_unique<Engine>();
   engine->sets = std::move(*opened);
   engine->layer = engine->sets.get();
-  engine->lifecycle =
-      std::make_unique<object::LifecycleWorker>(*engine->sets, cfg.lifecycle_day_seconds);
-  engine->lifecycle->start();
   auto notifier = OpenNotifier(cfg, engine->sets->drives());
   if (!notifier) return std::unexpected(notifier.error());
   engine->notifier = std::move(*notifier);
   if (engine->notifier) engine->notifier->start();
+  engine->lifecycle = std::make_unique<object::LifecycleWorker>(
+      *engine->sets, cfg.lifecycle_day_seconds,
+      LifecycleEventPublisher(engine->notifier.get(), *engine->layer));
+  engine->lifecycle->start();
   return engine;
 }
 

@@ -1,8 +1,12 @@
-// OpenNotifier: config::WebhookTarget -> notify::TargetOptions, token files read here.
+// OpenNotifier: config::WebhookTarget -> notify::TargetOptions, token files read here;
+// LifecycleEventPublisher: lifecycle removals -> bucket events.
 #include "flashstor/server/notify_setup.h"
+
+#include "flashstor/notify/bucket_events.h"
 
 #include <fstream>
 #include <sstream>
+#include <utility>
 
 namespace flashstor::server {
 namespace {
@@ -53,6 +57,23 @@ std::expected<std::unique_ptr<notify::Notifier>, std::string> OpenNotifier(
     targets.push_back(std::move(o));
   }
   return std::make_unique<notify::Notifier>(std::move(targets), drives, cfg.region);
+}
+
+object::LifecycleObserver LifecycleEventPublisher(notify::Notifier* notifier,
+                                                  object::ObjectLayer& layer) {
+  if (notifier == nullptr) return {};
+  return [notifier, &layer](const object::LifecycleRemoval& removed) {
+    auto meta = layer.get_bucket_metadata(removed.bucket);
+    if (!meta || (*meta)->config(object::kConfigNotification) == nullptr) return;
+    notify::ObjectEvent event;
+    event.event_name = removed.delete_marker_created ? "LifecycleExpiration:DeleteMarkerCreated"
+                                                     : "LifecycleExpiration:Delete";
+    event.bucket = removed.bucket;
+    event.key = removed.key;
+    event.version_id = removed.version_id;
+    event.principal_id = "s3.amazonaws.com";
+    (void)notify::PublishBucketEvent(*notifier, *meta, std::move(event));
+  };
 }
 
 }  // namespace flashstor::server

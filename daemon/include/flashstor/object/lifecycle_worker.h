@@ -9,7 +9,9 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <mutex>
+#include <string>
 #include <thread>
 
 #include "flashstor/object/lifecycle_rules.h"
@@ -25,11 +27,21 @@ struct LifecycleStats {
   uint64_t errors = 0;
 };
 
+// One removal made by a rule: a current version expired (a delete marker added in a versioned
+// bucket), a noncurrent version or an expired delete marker removed for good.
+struct LifecycleRemoval {
+  std::string bucket;
+  std::string key;
+  std::string version_id;  // of the marker added or the version removed ("" unversioned)
+  bool delete_marker_created = false;
+};
+using LifecycleObserver = std::function<void(const LifecycleRemoval&)>;
+
 class LifecycleWorker {
  public:
   // day_seconds: length of a lifecycle day. Passes run every min(day / 4, 1 h), at least
-  // every second.
-  LifecycleWorker(ObjectLayer& layer, int day_seconds);
+  // every second. observer (may be empty) hears of every removal, on the worker's thread.
+  LifecycleWorker(ObjectLayer& layer, int day_seconds, LifecycleObserver observer = {});
   ~LifecycleWorker();  // stops and joins
   LifecycleWorker(const LifecycleWorker&) = delete;
   LifecycleWorker& operator=(const LifecycleWorker&) = delete;
@@ -51,6 +63,7 @@ class LifecycleWorker {
   bool stopping() const { return stop_.load(std::memory_order_relaxed); }
 
   ObjectLayer& layer_;
+  const LifecycleObserver observer_;
   const int64_t day_ns_;
   const int64_t interval_ms_;
   std::thread thread_;

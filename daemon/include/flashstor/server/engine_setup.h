@@ -16,8 +16,9 @@ namespace flashstor::server {
 struct Engine {
   std::unique_ptr<object::ErasureSets> sets;
   object::ObjectLayer* layer = nullptr;
-  std::unique_ptr<object::LifecycleWorker> lifecycle;  // over sets; stopped first
-  std::unique_ptr<notify::Notifier> notifier;          // webhook targets; null without any
+  std::unique_ptr<notify::Notifier> notifier;  // webhook targets; null without any
+  // Over sets, publishing to notifier: declared after both, so destroyed (joined) first.
+  std::unique_ptr<object::LifecycleWorker> lifecycle;
 
   // Readiness: more than half of the drives answered at start-up or the last probe (each set
   // then has its write quorum in the default layouts).
