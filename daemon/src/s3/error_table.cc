@@ -155,6 +155,9 @@ constexpr auto kTable = std::to_array<ErrorInfo>({
         "Object Lock configuration does not exist for this bucket", kWithBucket),
     Row(ErrorId::kAccessControlListNotSupported, "AccessControlListNotSupported", 400,
         "The bucket does not allow ACLs"),
+    // SSE-KMS: the key manager's errors as S3 passes them on.
+    Row(ErrorId::kKmsNotFound, "KMS.NotFoundException", 400, "Invalid keyId"),
+    Row(ErrorId::kKmsDisabled, "KMS.DisabledException", 400, "The KMS key is disabled."),
     Row(ErrorId::kNoSuchObjectLockConfiguration, "NoSuchObjectLockConfiguration", 404,
         "The specified object does not have a ObjectLock configuration", kWithKey),
     Row(ErrorId::kNoSuchWebsiteConfiguration, "NoSuchWebsiteConfiguration", 404,

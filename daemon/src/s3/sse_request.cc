@@ -5,9 +5,13 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include <charconv>
+
 #include "flashstor/s3/headers.h"
+#include "flashstor/s3/kms_keys.h"
 #include "flashstor/s3/sse_keys.h"
 #include "sse_bucket.h"
+#include "sse_kms.h"
 
 namespace flashstor::s3::sse {
 namespace {
@@ -23,9 +27,14 @@ constexpr std::string_view kMetaSealed = "x-flashstor-sse-sealed-key";
 constexpr std::string_view kMetaObjectId = "x-flashstor-sse-object-id";
 constexpr std::string_view kMetaSalt = "x-flashstor-sse-c-salt";
 constexpr std::string_view kMetaHmac = "x-flashstor-sse-c-key-hmac";
+constexpr std::string_view kMetaKeyVersion = "x-flashstor-sse-key-version";
+constexpr std::string_view kMetaContext = "x-flashstor-sse-context";
 
 constexpr std::string_view kModeS3 = "S3";
 constexpr std::string_view kModeCustomer = "C";
+constexpr std::string_view kModeKms = "KMS";
+constexpr std::string_view kHeaderKmsKeyId = "x-amz-server-side-encryption-aws-kms-key-id";
+constexpr std::string_view kHeaderContext = "x-amz-server-side-encryption-context";
 
 constexpr std::string_view kMsgNeedKey =
     "The object was stored using a form of Server Side Encryption. The correct parameters must "
@@ -58,6 +67,63 @@ std::string Binding(std::string_view mode, std::string_view key_id, const Packag
   out.append(AsView(b.object_id)).append("\n");
   out.append(b.bucket).append("\n").append(b.key);
   return out;
+}
+
+// The AAD an SSE-KMS data key is sealed with (the key manager adds the key name and version):
+// the object's identity and the encryption context.
+std::string KmsBinding(std::string_view key_name, const PackageBinding& b,
+                       std::string_view context_json) {
+  return Binding(kModeKms, key_name, b).append("\n").append(context_json);
+}
+
+// SSE-KMS: the data key from the key manager, and the internal metadata that names the key
+// and version that sealed it.
+ApiError PrepareKmsWrite(OpContext& ctx, const KmsRequest& request, WriteSse& out) {
+  std::string name;
+  FS_S3_RETURN_IF_ERROR(ResolveKmsKey(ctx, request.key_id, name));
+  Result<kms::DataKey> dk =
+      ctx.config.kms->generate_data_key(name, KmsBinding(name, out.binding, request.context_json));
+  if (!dk) return KmsError(dk.error());
+  out.data_key = dk->plain;
+  out.internal.emplace_back(kMetaMode, kModeKms);
+  out.internal.emplace_back(kMetaKeyId, name);
+  out.internal.emplace_back(kMetaKeyVersion, std::to_string(dk->version));
+  if (!request.context_json.empty()) {
+    out.internal.emplace_back(kMetaContext, hash::Base64Encode(AsBytes(request.context_json)));
+  }
+  out.internal.emplace_back(kMetaSealed, hash::Base64Encode(AsBytes(dk->sealed)));
+  out.kms_key_arn = KmsKeyArn(ctx, name);
+  out.kms_context_b64 = request.context_b64;
+  return {};
+}
+
+// SSE-KMS read: the key manager opens the data key with the version that sealed it.
+ApiError PrepareKmsRead(OpContext& ctx, const object::ObjectInfo& info, std::string_view sealed,
+                        ReadSse& r) {
+  FS_S3_RETURN_IF_ERROR(RequireKms(ctx));
+  const std::string* name = Find(info.metadata, kMetaKeyId);
+  const std::string* version = Find(info.metadata, kMetaKeyVersion);
+  const std::string* context_b64 = Find(info.metadata, kMetaContext);
+  if (name == nullptr || version == nullptr) return Code::kCorrupt;
+  uint32_t v = 0;
+  auto [p, ec] = std::from_chars(version->data(), version->data() + version->size(), v);
+  if (ec != std::errc() || p != version->data() + version->size()) return Code::kCorrupt;
+  std::string context;
+  if (context_b64 != nullptr) {
+    std::optional<std::string> json = hash::Base64Decode(*context_b64);
+    if (!json) return Code::kCorrupt;
+    context = std::move(*json);
+  }
+  Result<Key> key =
+      ctx.config.kms->decrypt_data_key(*name, v, sealed, KmsBinding(*name, r.binding, context));
+  if (!key) {
+    // A data key that does not open: the record does not add up (500, as SSE-S3).
+    return key.error().code() == Code::kAccessDenied ? ApiError(Code::kInternal)
+                                                     : KmsError(key.error());
+  }
+  r.data_key = *key;
+  OPENSSL_cleanse(key->data(), key->size());
+  return {};
 }
 
 // The SSE-C headers of a request (prefix "" or "x-amz-copy-source-"): present, or absent.
@@ -135,6 +201,7 @@ Mode ModeOf(const object::ObjectInfo& info) {
   const std::string* mode = Find(info.metadata, kMetaMode);
   if (mode == nullptr) return Mode::kNone;
   if (*mode == kModeCustomer) return Mode::kCustomer;
+  if (*mode == kModeKms) return Mode::kKms;
   return Mode::kS3;
 }
 
@@ -149,6 +216,9 @@ ApiError PrepareWrite(OpContext& ctx, WriteSse& out) {
   CustomerKey customer;
   FS_S3_RETURN_IF_ERROR(ReadCustomerKey(ctx, customer));
   Mode mode = Mode::kNone;
+  KmsRequest kms_request;
+  const bool kms_header = ctx.header(kHeaderSse).starts_with("aws:kms");
+  FS_S3_RETURN_IF_ERROR(ReadKmsHeaders(ctx, kms_header, kms_request));
   if (ctx.req.has_header(kHeaderSse)) {
     std::string_view value = ctx.header(kHeaderSse);
     if (customer.present) {
@@ -156,22 +226,22 @@ ApiError PrepareWrite(OpContext& ctx, WriteSse& out) {
                       "Server Side Encryption with Customer provided key is incompatible with the "
                       "encryption method specified");
     }
-    if (value == "aws:kms" || value == "aws:kms:dsse") {
-      return ApiError(Code::kNotImplemented, "SSE-KMS is not implemented yet.");
+    if (value == "aws:kms:dsse") {
+      return ApiError(Code::kNotImplemented, "DSSE-KMS is not implemented.");
     }
-    if (value != "AES256") {
+    if (value == "aws:kms") {
+      mode = Mode::kKms;
+    } else if (value != "AES256") {
       return ApiError(Code::kInvalidArgument, "The encryption method specified is not supported");
+    } else {
+      mode = Mode::kS3;
     }
-    mode = Mode::kS3;
   } else if (customer.present) {
     mode = Mode::kCustomer;
   } else {
-    Result<BucketDefault> def = ReadBucketDefault(ctx);
+    Result<BucketDefault> def = ReadBucketDefault(ctx, &kms_request.key_id);
     if (!def) return def.error();
-    if (*def == BucketDefault::kKms) {
-      return ApiError(Code::kNotImplemented,
-                      "The bucket's default encryption is SSE-KMS, which is not implemented yet.");
-    }
+    if (*def == BucketDefault::kKms) mode = Mode::kKms;
     if (*def == BucketDefault::kAes256) mode = Mode::kS3;
   }
   out.mode = mode;
@@ -183,6 +253,7 @@ ApiError PrepareWrite(OpContext& ctx, WriteSse& out) {
   FS_S3_RETURN_IF_ERROR(RandomBytes(out.binding.object_id));
   FS_S3_RETURN_IF_ERROR(RandomBytes(out.data_key));
   out.internal.emplace_back(kMetaObjectId, hash::Base64Encode(out.binding.object_id));
+  if (mode == Mode::kKms) return PrepareKmsWrite(ctx, kms_request, out);
   Key kek{};
   std::string key_id;
   if (mode == Mode::kS3) {
@@ -229,6 +300,11 @@ void AddWriteHeaders(OpContext& ctx, const WriteSse& sse) {
     resp.add_header(kHeaderCAlgo, "AES256");
     resp.add_header(kHeaderCMd5, sse.customer_key_md5);
   }
+  if (sse.mode == Mode::kKms) {
+    resp.add_header(kHeaderSse, "aws:kms");
+    resp.add_header(kHeaderKmsKeyId, sse.kms_key_arn);
+    if (!sse.kms_context_b64.empty()) resp.add_header(kHeaderContext, sse.kms_context_b64);
+  }
 }
 
 ApiError PrepareRead(OpContext& ctx, const object::ObjectInfo& info, std::optional<ReadSse>& out,
@@ -240,6 +316,8 @@ ApiError PrepareRead(OpContext& ctx, const object::ObjectInfo& info, std::option
     return ApiError(Code::kInvalidRequest, kMsgNotApplicable);
   }
   if (mode == Mode::kNone) return {};
+  // HEAD of an SSE-KMS object does not ask the key manager (as in AWS): nothing to decrypt.
+  if (mode == Mode::kKms && ctx.req.method == http::Method::kHead) return {};
   if (mode == Mode::kCustomer && !customer.present) {
     return ApiError(Code::kInvalidRequest, kMsgNeedKey);
   }
@@ -253,6 +331,11 @@ ApiError PrepareRead(OpContext& ctx, const object::ObjectInfo& info, std::option
   r.binding.bucket = info.bucket;
   r.binding.key = info.key;
   std::copy(id->begin(), id->end(), r.binding.object_id.begin());
+  if (mode == Mode::kKms) {
+    ApiError e = PrepareKmsRead(ctx, info, *sealed, r);
+    if (!e.ok()) out.reset();
+    return e;
+  }
   Key kek{};
   std::string key_id;
   if (mode == Mode::kCustomer) {
@@ -304,6 +387,11 @@ void AddReadHeaders(OpContext& ctx, const object::ObjectInfo& info) {
   if (mode == Mode::kCustomer) {
     resp.add_header(kHeaderCAlgo, "AES256");
     resp.add_header(kHeaderCMd5, ctx.header(kHeaderCMd5));
+  }
+  if (mode == Mode::kKms) {
+    const std::string* name = Find(info.metadata, kMetaKeyId);
+    resp.add_header(kHeaderSse, "aws:kms");
+    if (name != nullptr) resp.add_header(kHeaderKmsKeyId, KmsKeyArn(ctx, *name));
   }
 }
 

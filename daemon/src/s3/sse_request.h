@@ -13,7 +13,7 @@
 
 namespace flashstor::s3::sse {
 
-enum class Mode : uint8_t { kNone, kS3, kCustomer };
+enum class Mode : uint8_t { kNone, kS3, kCustomer, kKms };
 
 // The internal metadata of an encrypted object (never returned to clients, never settable
 // by them: only x-amz-meta-* and a few standard headers are stored from requests).
@@ -29,12 +29,15 @@ struct WriteSse {
   PackageBinding binding;
   object::Metadata internal;     // to append to the object's metadata
   std::string customer_key_md5;  // SSE-C: the request's key MD5 (base64), echoed back
+  std::string kms_key_arn;       // SSE-KMS: the key's ARN, echoed back
+  std::string kms_context_b64;   // SSE-KMS: the request's encryption context, echoed back
   ~WriteSse();
 };
 
 // From the request's SSE headers, else the bucket's default encryption. mode kNone: store
 // the object as sent. Errors as AWS answers them (400 InvalidArgument / InvalidRequest,
-// 501 for modes not implemented).
+// 400 KMS.NotFoundException / KMS.DisabledException, 501 for modes not implemented or
+// without a master key). SSE-KMS: the data key comes from the key manager.
 ApiError PrepareWrite(OpContext& ctx, WriteSse& out);
 void AddWriteHeaders(OpContext& ctx, const WriteSse& sse);
 // For writes that cannot encrypt yet (copies, multipart): 501 when the bucket's default
@@ -43,7 +46,8 @@ ApiError RefuseUnencryptedWrite(OpContext& ctx);
 
 // For a GET or HEAD of info: checks the request's SSE-C headers against the object (400
 // when missing or not applicable, 403 for a wrong key) and unseals its data key. out stays
-// empty for a plaintext object.
+// empty for a plaintext object, and for an SSE-KMS object on HEAD (which, as in AWS, does
+// not ask the key manager).
 struct ReadSse {
   Key data_key{};
   PackageBinding binding;

@@ -40,6 +40,8 @@ enum class ErrorId : uint16_t {
   kMaxPostPreDataLengthExceeded,       // POST Object: fields before the file too large
   kNoSuchObjectLockConfiguration,      // a version without retention
   kAccessControlListNotSupported,      // an ACL other than owner-full-control (ACLs disabled)
+  kKmsNotFound,                        // SSE-KMS: no such key (KMS.NotFoundException)
+  kKmsDisabled,                        // SSE-KMS: the key is disabled (KMS.DisabledException)
   kLast,                               // sentinel, not an error
 };
 

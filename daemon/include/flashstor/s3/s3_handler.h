@@ -26,6 +26,9 @@ namespace flashstor::s3 {
 namespace sse {
 class KeyStore;
 }
+namespace kms {
+class KeyManager;
+}
 
 class Authorizer;
 class IamApi;
@@ -46,6 +49,8 @@ struct S3Config {
   // Server-side encryption (sse_keys.h): the master keys of SSE-S3 (null: SSE-S3 refused),
   // and whether SSE-C keys may travel over plain HTTP (tests only; AWS requires TLS).
   std::shared_ptr<const sse::KeyStore> sse_keys;
+  // SSE-KMS keys (kms_keys.h); null without a master key (SSE-KMS refused).
+  std::shared_ptr<kms::KeyManager> kms;
   bool sse_c_allow_http = false;
   // Webhook targets of bucket event notifications; null when none is configured.
   ::flashstor::notify::Notifier* notifier = nullptr;
