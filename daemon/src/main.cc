@@ -5,6 +5,7 @@
 
 #include "flashstor/config/config_check.h"
 #include "flashstor/server/admin_heal.h"
+#include "flashstor/server/admin_kms.h"
 #include "flashstor/server/auth_settings.h"
 #include "flashstor/server/cli.h"
 #include "flashstor/server/server.h"
@@ -32,6 +33,8 @@ int main(int argc, char** argv) {
       return flashstor::config::RunConfigCheck(parsed->config_path.c_str());
     case Command::kAdminHeal:
       return flashstor::server::RunAdminHeal(parsed->heal_targets);
+    case Command::kAdminKms:
+      return flashstor::server::RunAdminKms(parsed->admin_args);
     case Command::kAdminPrometheusConfig:
       return flashstor::server::RunPrometheusConfig(parsed->admin_args);
     case Command::kServer:

@@ -51,6 +51,7 @@ void AdminHandler::serve(http::Exchange& ex) {
     return SendText(ex, 200, obs::kMetricsContentType, obs::RenderMetrics());
   }
   if (path == "/flashstor/admin/heal") return serve_heal(ex);
+  if (path.starts_with("/flashstor/admin/kms/")) return serve_kms(ex);
   SendText(ex, 404, "application/json", "{\"error\":\"NotFound\"}");
 }
 

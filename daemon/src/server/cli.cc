@@ -172,12 +172,19 @@ std::expected<CliResult, std::string> ParseCommandLine(const std::vector<std::st
       r.heal_targets.assign(args.begin() + 2, args.end());
       return r;
     }
+    if (args.size() >= 2 && args[1] == "kms") {
+      r.command = Command::kAdminKms;
+      r.admin_args.assign(args.begin() + 2, args.end());
+      return r;
+    }
     if (args.size() >= 2 && args[1] == "prometheus-config") {
       r.command = Command::kAdminPrometheusConfig;
       r.admin_args.assign(args.begin() + 2, args.end());
       return r;
     }
-    return std::unexpected(std::string("usage: flashstor admin heal [--endpoint URL] TARGET..."));
+    return std::unexpected(
+        std::string("usage: flashstor admin heal [--endpoint URL] TARGET... | flashstor admin "
+                    "kms SUBCOMMAND [NAME] | flashstor admin prometheus-config"));
   }
   return std::unexpected("unknown command '" + std::string(cmd) + "' (see 'flashstor --help')");
 }
@@ -189,6 +196,9 @@ Usage:
   flashstor server [FLAGS] DRIVE...      serve S3 on the given drive folders
   flashstor config check FILE            validate a JSON configuration file
   flashstor admin heal TARGET...         heal a bucket or object through a running server
+  flashstor admin kms SUBCOMMAND [NAME]  SSE-KMS keys of a running server: create-key,
+                                         list-keys, key-status, rotate-key, disable-key,
+                                         enable-key ('flashstor admin kms --help')
   flashstor admin prometheus-config [--target HOST:PORT] [--tls] [--credentials-file FILE]
                                          print a Prometheus scrape_configs entry using the
                                          /metrics bearer token (metrics_access "token")

@@ -2,6 +2,7 @@
 // the run user, seccomp, and only then storage and serving), and the signal loop.
 #include "flashstor/server/server.h"
 
+#include <openssl/crypto.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -26,6 +27,7 @@
 #include "flashstor/obs/metrics.h"
 #include "flashstor/obs/request_metrics.h"
 #include "flashstor/s3/error_table.h"
+#include "flashstor/s3/kms_keys.h"
 #include "flashstor/s3/s3_handler.h"
 #include "flashstor/s3/sse_keys.h"
 #include "flashstor/server/admin_handler.h"
@@ -259,6 +261,16 @@ int RunServer(const ServerArgs& args) {
   verify_opts.allow_sigv2 = cfg.sigv2;
   verify_opts.domain = cfg.domain;
   auth::SigV4Verifier verifier(**credentials, verify_opts);
+  // SSE-KMS keys, sealed by the master key (none without one: SSE-KMS refused).
+  std::shared_ptr<s3::kms::KeyManager> kms;
+  if (*sse_keys) {
+    Result<s3::sse::Key> master = (*sse_keys)->key((*sse_keys)->default_key_id());
+    if (!master) return Fail("KMS key store", Describe(master.error()));
+    auto store = s3::kms::KmsKeyStore::Open(*master, engine->sets->drives());
+    OPENSSL_cleanse(master->data(), master->size());
+    if (!store) return Fail("KMS key store", Describe(store.error()));
+    kms = std::move(*store);
+  }
 
   std::unique_ptr<obs::AuditLog> audit;
   if (!cfg.audit.file.empty() || cfg.audit.journald) {
@@ -276,6 +288,7 @@ int RunServer(const ServerArgs& args) {
   obs::Health health;
   health.set_readiness_check([&engine] { return engine->write_quorum_available(); });
   AdminHandler admin(verifier, layer, health, cfg.metrics_access == config::MetricsAccess::kPublic);
+  admin.set_kms(kms, cfg.region);
   admin.set_metrics_token(metrics_token);
 
   s3::S3Config s3cfg;
@@ -287,6 +300,7 @@ int RunServer(const ServerArgs& args) {
   s3cfg.lifecycle_day_ns = static_cast<int64_t>(cfg.lifecycle_day_seconds) * 1'000'000'000;
   s3cfg.sse_keys = std::shared_ptr<const s3::sse::KeyStore>(std::move(*sse_keys));
   s3cfg.sse_c_allow_http = args.sse_c_allow_http;
+  s3cfg.kms = kms;
   s3cfg.notifier = engine->notifier.get();
   s3::S3Handler handler(layer, verifier, s3cfg);
   handler.set_admin_handler(&admin);

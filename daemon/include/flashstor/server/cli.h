@@ -45,6 +45,7 @@ enum class Command {
   kServerHelp,
   kConfigCheck,
   kAdminHeal,
+  kAdminKms,
   kAdminPrometheusConfig
 };
 
@@ -53,7 +54,7 @@ struct CliResult {
   ServerArgs server;
   std::string config_path;                // config check
   std::vector<std::string> heal_targets;  // admin heal: endpoint and bucket[/key]
-  std::vector<std::string> admin_args;    // admin prometheus-config: its flags
+  std::vector<std::string> admin_args;    // admin prometheus-config, admin kms: their args
 };
 
 // Parses argv (without argv[0]); the error message says what was wrong and how to get help.
