@@ -536,3 +536,70 @@ def test_multipart_with_kms_refused_until_uploads_encrypt(kms_server, s3, bucket
         s3.create_multipart_upload(Bucket=bucket, Key="mp", **kms_args(name))
     assert status(e) == 501
     assert s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
+
+
+# -- authorisation -----------------------------------------------------------------------
+
+
+def user_client(server, actions, kms_resource="*"):
+    """An IAM user allowed s3:* on everything and `actions` (kms:...) on kms_resource."""
+    iam = boto3.client("iam", endpoint_url=server.endpoint, aws_access_key_id=ACCESS_KEY,
+                       aws_secret_access_key=SECRET_KEY, region_name=REGION,
+                       config=Config(retries={"max_attempts": 1, "mode": "standard"}))
+    user = "kmsuser-" + uuid.uuid4().hex[:8]
+    iam.create_user(UserName=user)
+    statements = [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]
+    if actions:
+        statements.append({"Effect": "Allow", "Action": actions, "Resource": kms_resource})
+    iam.put_user_policy(UserName=user, PolicyName="p", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": statements}))
+    key = iam.create_access_key(UserName=user)["AccessKey"]
+    cfg = Config(signature_version="s3v4", s3={"addressing_style": "path"},
+                 retries={"max_attempts": 1, "mode": "standard"})
+    return boto3.client("s3", endpoint_url=server.endpoint, aws_access_key_id=key["AccessKeyId"],
+                        aws_secret_access_key=key["SecretAccessKey"], region_name=REGION,
+                        config=cfg)
+
+
+def test_users_need_kms_rights_on_the_key(kms_server, s3, bucket):
+    a, b = new_key(kms_server), new_key(kms_server)
+    s3.put_object(Bucket=bucket, Key="by-root", Body=b"root wrote", **kms_args(a))
+    s3.put_object(Bucket=bucket, Key="plain", Body=b"plain")
+    # s3:* alone: plain objects yes, SSE-KMS neither written nor read.
+    s3only = user_client(kms_server, [])
+    assert s3only.get_object(Bucket=bucket, Key="plain")["Body"].read() == b"plain"
+    with pytest.raises(ClientError) as e:
+        s3only.put_object(Bucket=bucket, Key="u1", Body=b"x", **kms_args(a))
+    assert status(e) == 403 and code(e) == "AccessDenied"
+    with pytest.raises(ClientError) as e:
+        s3only.get_object(Bucket=bucket, Key="by-root")
+    assert status(e) == 403 and code(e) == "AccessDenied"
+    assert s3only.head_object(Bucket=bucket, Key="by-root")["SSEKMSKeyId"] == arn(a)
+    # kms:GenerateDataKey and kms:Decrypt on key a only.
+    user = user_client(kms_server, ["kms:GenerateDataKey", "kms:Decrypt"], arn(a))
+    user.put_object(Bucket=bucket, Key="u2", Body=b"user wrote", **kms_args(a))
+    assert user.get_object(Bucket=bucket, Key="u2")["Body"].read() == b"user wrote"
+    assert user.get_object(Bucket=bucket, Key="by-root")["Body"].read() == b"root wrote"
+    with pytest.raises(ClientError) as e:
+        user.put_object(Bucket=bucket, Key="u3", Body=b"x", **kms_args(b))
+    assert status(e) == 403
+    # Write-only: GenerateDataKey without Decrypt.
+    writer = user_client(kms_server, ["kms:GenerateDataKey"], arn(a))
+    writer.put_object(Bucket=bucket, Key="u4", Body=b"write only", **kms_args(a))
+    with pytest.raises(ClientError) as e:
+        writer.get_object(Bucket=bucket, Key="u4")
+    assert status(e) == 403
+    # A bucket default of aws:kms needs the rights too.
+    s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={
+        "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms",
+                                                          "KMSMasterKeyID": a}}]})
+    with pytest.raises(ClientError) as e:
+        s3only.put_object(Bucket=bucket, Key="u5", Body=b"x")
+    assert status(e) == 403
+    assert user.put_object(Bucket=bucket, Key="u6", Body=b"ok")["SSEKMSKeyId"] == arn(a)
+    # Copying a KMS object needs Decrypt on the source's key.
+    with pytest.raises(ClientError) as e:
+        s3only.copy_object(Bucket=bucket, Key="u7", CopySource={"Bucket": bucket,
+                                                                "Key": "by-root"},
+                           ServerSideEncryption="AES256")
+    assert status(e) == 403

@@ -33,6 +33,9 @@ struct OpContext {
   // aws-chunked uploads with x-amz-trailer, the trailing checksum.
   hash::Expectations base_expect;
   std::string_view trace_id;
+  // The IAM decision for checks an operation makes beyond its own action (SSE-KMS's
+  // kms:GenerateDataKey / kms:Decrypt); null without IAM (every signed caller is root).
+  Authorizer* authorizer = nullptr;
 
   std::string_view header(std::string_view name) const { return req.header(name); }
   const http::QueryParam* param(std::string_view name) const {

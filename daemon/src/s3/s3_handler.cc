@@ -349,6 +349,7 @@ ApiError Run(http::Exchange& ex, RequestState& st, object::ObjectLayer& layer,
 
   OpContext ctx{ex,     req,      st.query,       st.res,    st.auth,    layer,
                 config, *st.body, st.body_length, st.expect, st.trace_id};
+  ctx.authorizer = authorizer;
   return kDispatch[static_cast<size_t>(route.entry->op)](ctx);
 }
 

@@ -5,6 +5,7 @@
 
 #include <memory>
 
+#include "authorizer.h"
 #include "flashstor/iam/iam_store.h"
 #include "flashstor/s3/headers.h"
 #include "flashstor/s3/kms_keys.h"
@@ -100,6 +101,17 @@ ApiError ResolveKmsKey(const OpContext& ctx, std::string_view key_id, std::strin
   if (!kms::ValidKeyName(key_id)) return ErrorId::kKmsNotFound;
   name = std::string(key_id);
   return {};
+}
+
+ApiError AuthorizeKms(const OpContext& ctx, std::string_view action, std::string_view key_name) {
+  if (ctx.authorizer == nullptr || (!ctx.auth.anonymous && ctx.auth.is_root)) return {};
+  return ctx.authorizer->authorize({.auth = ctx.auth,
+                                    .action = action,
+                                    .resource = KmsKeyArn(ctx, key_name),
+                                    .bucket = {},
+                                    .query = ctx.query,
+                                    .remote_address = ctx.ex.remote_address(),
+                                    .secure = ctx.ex.secure()});
 }
 
 std::string KmsKeyArn(const OpContext& ctx, std::string_view name) {

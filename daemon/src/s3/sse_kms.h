@@ -30,5 +30,9 @@ std::string KmsKeyArn(const OpContext& ctx, std::string_view name);
 ApiError KmsError(const Status& s);
 // 501 when the server has no key manager (started without a master key).
 ApiError RequireKms(const OpContext& ctx);
+// As AWS: a caller other than root needs `action` (kms:GenerateDataKey to write,
+// kms:Decrypt to read) on the key's ARN from its identity policies (bucket policies do not
+// grant KMS rights). 403 AccessDenied otherwise.
+ApiError AuthorizeKms(const OpContext& ctx, std::string_view action, std::string_view key_name);
 
 }  // namespace flashstor::s3::sse

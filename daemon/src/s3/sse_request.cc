@@ -81,6 +81,7 @@ std::string KmsBinding(std::string_view key_name, const PackageBinding& b,
 ApiError PrepareKmsWrite(OpContext& ctx, const KmsRequest& request, WriteSse& out) {
   std::string name;
   FS_S3_RETURN_IF_ERROR(ResolveKmsKey(ctx, request.key_id, name));
+  FS_S3_RETURN_IF_ERROR(AuthorizeKms(ctx, "kms:GenerateDataKey", name));
   Result<kms::DataKey> dk =
       ctx.config.kms->generate_data_key(name, KmsBinding(name, out.binding, request.context_json));
   if (!dk) return KmsError(dk.error());
@@ -105,6 +106,7 @@ ApiError PrepareKmsRead(OpContext& ctx, const object::ObjectInfo& info, std::str
   const std::string* version = Find(info.metadata, kMetaKeyVersion);
   const std::string* context_b64 = Find(info.metadata, kMetaContext);
   if (name == nullptr || version == nullptr) return Code::kCorrupt;
+  FS_S3_RETURN_IF_ERROR(AuthorizeKms(ctx, "kms:Decrypt", *name));
   uint32_t v = 0;
   auto [p, ec] = std::from_chars(version->data(), version->data() + version->size(), v);
   if (ec != std::errc() || p != version->data() + version->size()) return Code::kCorrupt;
