@@ -228,8 +228,9 @@ Flags:
   --parity N               parity shards per erasure set (default by set size)
   --sigv2 on|off           accept AWS Signature Version 2 (default on)
   --lifecycle-day-seconds N  length of a lifecycle day, for tests (default 86400)
-  --sse-master-key-file F  SSE-S3 master key: 32 bytes or 64 hex digits, owner-only file
-                           (default: the systemd credential sse-master-key, if any)
+  --sse-master-key-file F  SSE-S3 master key, also sealing the SSE-KMS key store: 32 bytes
+                           or 64 hex digits, owner-only file (default: the systemd
+                           credential sse-master-key, if any)
   --sse-c-allow-http       accept SSE-C keys over plain HTTP (tests; AWS requires TLS)
   --sts-min-duration-seconds N  TEST ONLY: shortest STS session accepted (1..900; default
                            900 as AWS), so tests see temporary credentials expire
