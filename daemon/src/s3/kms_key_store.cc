@@ -136,8 +136,14 @@ Status KmsKeyStore::store(const KeyStoreState& state) {
 
 Result<KeyInfo> KmsKeyStore::update(std::string_view name,
                                     const std::function<Status(KeyStoreState&)>& change) {
-  std::lock_guard<std::mutex> lock(mu_);
-  KeyStoreState next = state_;
+  // Changes are serialised; readers (data keys of requests) wait for mu_ only while the
+  // state is copied or swapped, never while the drives are written.
+  std::lock_guard<std::mutex> serial(update_mu_);
+  KeyStoreState next;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    next = state_;
+  }
   struct WipeNext {
     KeyStoreState& s;
     ~WipeNext() { WipeState(s); }
@@ -145,6 +151,7 @@ Result<KeyInfo> KmsKeyStore::update(std::string_view name,
   if (Status s = change(next); !s.ok()) return std::unexpected(s);
   next.updated_ns = std::max(next.updated_ns + 1, NowNs());
   if (Status s = store(next); !s.ok()) return std::unexpected(s);
+  std::lock_guard<std::mutex> lock(mu_);
   std::swap(state_, next);
   return InfoOf(state_.keys.find(name)->second);
 }

@@ -1,8 +1,10 @@
 // KMS key store tests: key creation and names, data keys sealed and opened with each version
 // after rotation, disabled keys, persistence across a reopen, the record never holding key
 // material in clear, damaged or foreign records refused, and the bounds on keys and versions.
+#include <atomic>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "flashstor/hash/hashing_source.h"
@@ -246,6 +248,34 @@ void test_bounds(void**) {
   assert_int_equal(store->create_key("one-more").error().code(), Code::kTooLarge);
 }
 
+// Data keys made and opened on several threads while the key is rotated: every one opens.
+void test_concurrent_rotation(void**) {
+  Drives d;
+  auto store = MustOpen(TestKey(1), d);
+  assert_true(store->create_key("k").has_value());
+  std::atomic<bool> stop{false};
+  std::atomic<int> failures{0}, rounds{0};
+  std::vector<std::thread> workers;
+  for (int t = 0; t < 4; ++t) {
+    workers.emplace_back([&, t] {
+      const std::string aad = "object-" + std::to_string(t);
+      while (!stop.load()) {
+        auto dk = store->generate_data_key("k", aad);
+        auto back = dk ? store->decrypt_data_key("k", dk->version, dk->sealed, aad)
+                       : Result<sse::Key>(std::unexpected(dk.error()));
+        if (!back || *back != dk->plain) failures.fetch_add(1);
+        rounds.fetch_add(1);
+      }
+    });
+  }
+  for (int i = 0; i < 10; ++i) assert_true(store->rotate_key("k").has_value());
+  stop.store(true);
+  for (auto& w : workers) w.join();
+  assert_int_equal(failures.load(), 0);
+  assert_true(rounds.load() > 0);
+  assert_int_equal(store->describe_key("k")->version, 11);
+}
+
 }  // namespace
 
 int main() {
@@ -256,6 +286,7 @@ int main() {
       cmocka_unit_test(test_persistence),
       cmocka_unit_test(test_record_seals_material),
       cmocka_unit_test(test_bounds),
+      cmocka_unit_test(test_concurrent_rotation),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

@@ -127,7 +127,8 @@ class KmsKeyStore final : public KeyManager {
 
   sse::Key master_{};
   std::vector<std::shared_ptr<storage::StorageApi>> drives_;
-  mutable std::mutex mu_;
+  std::mutex update_mu_;   // one change at a time
+  mutable std::mutex mu_;  // guards state_
   KeyStoreState state_;
 };
 
