@@ -455,8 +455,10 @@ def test_disabled_key_refuses_reads_and_writes(kms_server, s3, bucket):
     assert status(e) == 400 and code(e) == "KMS.DisabledException"
     rc, err = admin_kms(kms_server, "rotate-key", name)
     assert rc == 1 and err["error"] == "DisabledException"
-    # HEAD does not use the key (as in AWS).
+    # HEAD and GetObjectAttributes do not use the key (as in AWS).
     assert s3.head_object(Bucket=bucket, Key="o")["SSEKMSKeyId"] == arn(name)
+    attrs = s3.get_object_attributes(Bucket=bucket, Key="o", ObjectAttributes=["ObjectSize"])
+    assert attrs["ObjectSize"] == len(b"locked away")
     rc, k = admin_kms(kms_server, "enable-key", name)
     assert rc == 0 and k["state"] == "Enabled"
     assert s3.get_object(Bucket=bucket, Key="o")["Body"].read() == b"locked away"
@@ -575,6 +577,8 @@ def test_users_need_kms_rights_on_the_key(kms_server, s3, bucket):
         s3only.get_object(Bucket=bucket, Key="by-root")
     assert status(e) == 403 and code(e) == "AccessDenied"
     assert s3only.head_object(Bucket=bucket, Key="by-root")["SSEKMSKeyId"] == arn(a)
+    assert s3only.get_object_attributes(Bucket=bucket, Key="by-root",
+                                        ObjectAttributes=["ObjectSize"])["ObjectSize"] == 10
     # kms:GenerateDataKey and kms:Decrypt on key a only.
     user = user_client(kms_server, ["kms:GenerateDataKey", "kms:Decrypt"], arn(a))
     user.put_object(Bucket=bucket, Key="u2", Body=b"user wrote", **kms_args(a))

@@ -318,8 +318,12 @@ ApiError PrepareRead(OpContext& ctx, const object::ObjectInfo& info, std::option
     return ApiError(Code::kInvalidRequest, kMsgNotApplicable);
   }
   if (mode == Mode::kNone) return {};
-  // HEAD of an SSE-KMS object does not ask the key manager (as in AWS): nothing to decrypt.
-  if (mode == Mode::kKms && ctx.req.method == http::Method::kHead) return {};
+  // HEAD and GetObjectAttributes (?attributes) of an SSE-KMS object do not ask the key
+  // manager (as in AWS: no kms:Decrypt needed): nothing is decrypted.
+  if (mode == Mode::kKms &&
+      (ctx.req.method == http::Method::kHead || (!copy_source && ctx.param("attributes")))) {
+    return {};
+  }
   if (mode == Mode::kCustomer && !customer.present) {
     return ApiError(Code::kInvalidRequest, kMsgNeedKey);
   }
