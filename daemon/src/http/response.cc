@@ -1,5 +1,6 @@
-// ResponseWriter: status line and header fields assembled in the arena, sent with the body in
-// one writev; streaming bodies go straight from the caller's buffers. Plus reason phrases and
+// ResponseWriter: status line and header fields assembled in the arena, sent with the body
+// (or a streamed body's first bytes) in one writev; streaming bodies go straight from the
+// caller's buffers. Plus reason phrases and
 // the per-second cached Date value.
 #include "flashstor/http/response.h"
 
@@ -182,6 +183,11 @@ Status ResponseWriter::begin(uint64_t length) {
   if (!HasBody(status_) && length != 0) {
     return Status(Code::kInvalidArgument, "status forbids a body");
   }
+  if (sink_ == nullptr && !head_only_ && length != 0 && !head_sent_) {
+    head_sent_ = head_deferred_ = true;
+    body_length_ = length;
+    return Status::Ok();
+  }
   return send_head(length, {});
 }
 
@@ -191,6 +197,10 @@ Status ResponseWriter::write(std::span<const char> data) {
   if (data.size() > body_length_ - body_sent_) {
     keep_alive_ = false;
     return Status(Code::kInternal, "response body longer than Content-Length");
+  }
+  if (head_deferred_) {
+    head_deferred_ = head_sent_ = false;
+    return send_head(body_length_, data);
   }
   if (sink_ != nullptr) {
     Status s = sink_->write_body(data, body_sent_ + data.size() == body_length_);

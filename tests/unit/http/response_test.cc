@@ -98,6 +98,8 @@ void test_streaming(void**) {
   assert_true(f.writer.write(std::string_view("x")).code() == Code::kInternal);  // no begin
   assert_true(f.writer.begin(10).ok());
   assert_false(f.writer.complete());
+  assert_true(f.writer.head_sent());
+  assert_true(f.transport.sent.empty());  // the head waits for the first body bytes
   std::string part1 = "hello";
   assert_true(f.writer.write(part1).ok());
   assert_true(f.writer.write(std::span<const char>()).ok());
@@ -111,8 +113,17 @@ void test_streaming(void**) {
   assert_string_equal(NormalizeDate(f.transport.sent).c_str(),
                       "HTTP/1.1 206 Partial Content\r\nDate: DATE\r\nServer: Flashstor\r\n"
                       "Content-Range: bytes 0-9/100\r\nContent-Length: 10\r\n\r\nhelloworld");
-  assert_int_equal(f.transport.iov_counts.size(), 3);  // head, then one sendv per write
+  // Head and first bytes in one sendv (two iovecs), then one sendv per write.
+  assert_int_equal(f.transport.iov_counts.size(), 2);
+  assert_int_equal(f.transport.iov_counts[0], 2);
   assert_int_equal(f.writer.begin(3).code(), Code::kInternal);
+  // A streamed response cut before its first byte sends nothing: the connection closes
+  // (complete() is false) and the client never sees a 200 with a short body.
+  Fixture g;
+  assert_true(g.writer.begin(100).ok());
+  assert_true(g.writer.head_sent());
+  assert_false(g.writer.complete());
+  assert_true(g.transport.sent.empty());
 }
 
 void test_no_content_statuses(void**) {

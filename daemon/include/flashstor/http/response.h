@@ -61,9 +61,11 @@ class ResponseWriter {
   // Sends head + body in one writev (Content-Length = body.size()). Once per response:
   // kInternal if a head was already sent; kInvalidArgument for a body with 204/304.
   Status send(std::string_view body);
-  // Streaming: sends the head with Content-Length = length, then write() exactly length bytes.
+  // Streaming: the head with Content-Length = length, then write() exactly length bytes.
   // write() sends straight from data (no copy); writing past length is kInternal and sends
-  // nothing. With set_head_only(true) write() sends nothing and succeeds.
+  // nothing. With set_head_only(true) write() sends nothing and succeeds. Over HTTP/1.1 a head
+  // announcing a body waits for the first write(): head and first bytes leave in one sendmsg
+  // (a response cut before any byte then sends nothing at all, and the connection closes).
   Status begin(uint64_t length);
   Status write(std::span<const char> data);
   // True once send() or begin() was called (even if the transport then failed).
@@ -100,6 +102,7 @@ class ResponseWriter {
   bool head_only_ = false;
   bool keep_alive_ = true;
   bool head_sent_ = false;
+  bool head_deferred_ = false;  // begin() was called; the head goes with the first write()
   bool continue_sent_ = false;
   bool continue_expected_ = false;
   bool content_follows_ = false;
