@@ -54,10 +54,11 @@ Result<ObjectInfo> BudgetedLayer::put_object(std::string_view bucket, std::strin
 
 Result<PartInfo> BudgetedLayer::put_object_part(std::string_view bucket, std::string_view key,
                                                 std::string_view upload_id, int part_number,
-                                                hash::HashingSource& body, int64_t size) {
+                                                hash::HashingSource& body, int64_t size,
+                                                const PartOptions& options) {
   task::MemoryBudget::Grant grant;
   FS_RETURN_IF_ERROR(take(BufferBytes(size), grant));
-  return inner_.put_object_part(bucket, key, upload_id, part_number, body, size);
+  return inner_.put_object_part(bucket, key, upload_id, part_number, body, size, options);
 }
 
 Result<std::unique_ptr<ObjectReader>> BudgetedLayer::open_object(std::string_view bucket,

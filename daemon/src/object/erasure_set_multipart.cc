@@ -163,12 +163,16 @@ Status ErasureSet::commit_part(const std::string& ukey, const std::string& tmp_k
 
 Result<PartInfo> ErasureSet::put_object_part(std::string_view bucket, std::string_view key,
                                              std::string_view upload_id, int part_number,
-                                             hash::HashingSource& body, int64_t size) {
+                                             hash::HashingSource& body, int64_t size,
+                                             const PartOptions& opt) {
   if (part_number < 1 || part_number > kMaxPartNumber) {
     return Err(Code::kInvalidArgument, "part number must be 1..10000");
   }
-  if (size > static_cast<int64_t>(kMaxPartSize))
-    return Err(Code::kEntityTooLarge, "part too large");
+  // Transformed (encrypted) data grows by a bounded overhead (16 bytes per 64 KiB package);
+  // the client's bytes are held to kMaxPartSize below.
+  const uint64_t max_stored =
+      opt.plaintext != nullptr ? kMaxPartSize + kMaxPartSize / 1024 : kMaxPartSize;
+  if (size > static_cast<int64_t>(max_stored)) return Err(Code::kEntityTooLarge, "part too large");
   auto ukey = upload_key(bucket, key, upload_id);
   if (!ukey) return std::unexpected(ukey.error());
   auto upload = read_upload(*ukey);
@@ -177,15 +181,21 @@ Result<PartInfo> ErasureSet::put_object_part(std::string_view bucket, std::strin
   const std::string uuid = storage::NewUuid();
   const std::string tmp_key = std::string(storage::kTmpKey) + "/" + uuid;
   auto data =
-      write_data(body, size, kMaxPartSize, upload->erasure, tmp_key, uuid, part_number, false);
+      write_data(body, size, max_stored, upload->erasure, tmp_key, uuid, part_number, false);
+  if (data && opt.plaintext != nullptr && opt.plaintext->bytes() > kMaxPartSize) {
+    data = Err(Code::kEntityTooLarge, "part too large");
+  }
   if (!data) {
     remove_sys_dir(tmp_key);
     return std::unexpected(data.error());
   }
-  PartMeta part{part_number, data->size, data->size, body.md5_hex(), internal::NowNs(), ""};
+  // actual_size: the client's bytes (the plaintext of an encrypted part).
+  const hash::HashingSource& client = opt.plaintext != nullptr ? *opt.plaintext : body;
+  PartMeta part{part_number, data->size, client.bytes(), body.md5_hex(), internal::NowNs(), ""};
+  if (opt.plaintext != nullptr && opt.etag_from_plaintext) part.etag = client.md5_hex();
   if (upload->checksum_algo != hash::ChecksumAlgo::kNone &&
-      body.checksum_algo() == upload->checksum_algo) {
-    part.checksum_b64 = body.checksum_b64();
+      client.checksum_algo() == upload->checksum_algo) {
+    part.checksum_b64 = client.checksum_b64();
   }
   Status s;
   {
@@ -201,7 +211,7 @@ Result<PartInfo> ErasureSet::put_object_part(std::string_view bucket, std::strin
   }
   remove_sys_dir(tmp_key);
   if (!s.ok()) return std::unexpected(s);
-  return PartInfo{part.number, part.etag, part.size, part.mod_time_ns, part.checksum_b64};
+  return PartInfo{part.number, part.etag, part.actual_size, part.mod_time_ns, part.checksum_b64};
 }
 
 Result<std::vector<PartQuorum>> ErasureSet::read_parts(const std::string& ukey,
@@ -274,15 +284,15 @@ Result<ListPartsResult> ErasureSet::list_parts(std::string_view bucket, std::str
       read_parts(*ukey, *upload, std::max(0, part_marker), static_cast<size_t>(max_parts) + 1);
   if (!parts) return std::unexpected(parts.error());
   ListPartsResult r;
-  r.upload = {upload->key, upload->upload_id, upload->initiated_ns, upload->storage_class,
-              upload->checksum_algo};
+  r.upload = {upload->key,           upload->upload_id,     upload->initiated_ns,
+              upload->storage_class, upload->checksum_algo, upload->metadata};
   for (const PartQuorum& p : *parts) {
     if (r.parts.size() == static_cast<size_t>(max_parts)) {
       r.truncated = true;
       break;
     }
     r.parts.push_back(
-        {p.meta.number, p.meta.etag, p.meta.size, p.meta.mod_time_ns, p.meta.checksum_b64});
+        {p.meta.number, p.meta.etag, p.meta.actual_size, p.meta.mod_time_ns, p.meta.checksum_b64});
   }
   if (r.truncated && !r.parts.empty()) r.next_part_number_marker = r.parts.back().number;
   return r;
@@ -343,7 +353,8 @@ Result<std::vector<MultipartUpload>> ErasureSet::list_uploads(std::string_view b
                                            u->upload_id > upload_id_marker);
       if (u->bucket == bucket && u->key.starts_with(prefix) && (key_marker.empty() || after) &&
           !upload_completed(*u, ukey)) {
-        out.push_back({u->key, u->upload_id, u->initiated_ns, u->storage_class, u->checksum_algo});
+        out.push_back(
+            {u->key, u->upload_id, u->initiated_ns, u->storage_class, u->checksum_algo, {}});
       }
       break;
     }

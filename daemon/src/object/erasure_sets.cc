@@ -267,9 +267,10 @@ Result<std::string> ErasureSets::new_multipart_upload(std::string_view bucket, s
 
 Result<PartInfo> ErasureSets::put_object_part(std::string_view bucket, std::string_view key,
                                               std::string_view upload_id, int part_number,
-                                              hash::HashingSource& body, int64_t size) {
+                                              hash::HashingSource& body, int64_t size,
+                                              const PartOptions& options) {
   if (Status s = check_names(bucket, key); !s.ok()) return std::unexpected(s);
-  return set_for(key).put_object_part(bucket, key, upload_id, part_number, body, size);
+  return set_for(key).put_object_part(bucket, key, upload_id, part_number, body, size, options);
 }
 
 Result<ListPartsResult> ErasureSets::list_parts(std::string_view bucket, std::string_view key,

@@ -69,8 +69,9 @@ Result<std::string> ForwardingLayer::new_multipart_upload(std::string_view bucke
 }
 Result<PartInfo> ForwardingLayer::put_object_part(std::string_view bucket, std::string_view key,
                                                   std::string_view upload_id, int part_number,
-                                                  hash::HashingSource& body, int64_t size) {
-  return inner_.put_object_part(bucket, key, upload_id, part_number, body, size);
+                                                  hash::HashingSource& body, int64_t size,
+                                                  const PartOptions& options) {
+  return inner_.put_object_part(bucket, key, upload_id, part_number, body, size, options);
 }
 Result<ListPartsResult> ForwardingLayer::list_parts(std::string_view bucket, std::string_view key,
                                                     std::string_view upload_id, int part_marker,

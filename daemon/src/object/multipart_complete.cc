@@ -65,7 +65,7 @@ Result<std::string> FullObjectChecksum(hash::ChecksumAlgo algo,
   for (const PartMeta& p : parts) {
     auto raw = hash::Base64Decode(p.checksum_b64);
     if (!raw || raw->empty()) return Err(Code::kInvalidPart, "part has no checksum");
-    auto combined = hash::CombineChecksums(algo, whole, *raw, p.size);
+    auto combined = hash::CombineChecksums(algo, whole, *raw, p.actual_size);
     if (!combined) return Err(Code::kInvalidPart, "part checksum malformed");
     whole = std::move(*combined);
   }
@@ -101,8 +101,14 @@ Result<ObjectMeta> MultipartObjectMeta(const UploadMeta& upload,
   ObjectMeta meta;
   meta.erasure = upload.erasure;
   meta.mod_time_ns = internal::NowNs();
-  for (const PartMeta& p : parts) meta.size += p.size;
-  if (meta.size > kMaxObjectSize) return Err(Code::kEntityTooLarge, "object too large");
+  uint64_t actual = 0;
+  for (const PartMeta& p : parts) {
+    meta.size += p.size;
+    actual += p.actual_size;
+  }
+  // Transformed (encrypted) parts: the client's bytes differ from the stored ones.
+  if (actual != meta.size) meta.actual_size = actual;
+  if (actual > kMaxObjectSize) return Err(Code::kEntityTooLarge, "object too large");
   auto etag = MultipartEtag(parts);
   if (!etag) return std::unexpected(etag.error());
   meta.etag = *etag;
@@ -153,7 +159,7 @@ Status ErasureSet::choose_parts(const std::string& ukey, const UploadMeta& uploa
     if (!want[i].checksum_b64.empty() && want[i].checksum_b64 != p.meta.checksum_b64) {
       return Status(Code::kInvalidPart, "checksum mismatch");
     }
-    if (i + 1 < want.size() && p.meta.size < kMinPartSize) {
+    if (i + 1 < want.size() && p.meta.actual_size < kMinPartSize) {
       return Status(Code::kEntityTooSmall, "part smaller than 5 MiB");
     }
     for (size_t d = 0; d < raw_.size(); ++d) participate[d] = participate[d] && p.on_drive[d];

@@ -43,8 +43,10 @@ ObjectInfo MakeInfo(Meta&& m, std::string_view bucket, std::string_view key) {
   info.bucket = bucket;
   info.key = key;
   if (m.parts.size() > 1 || m.etag.find('-') != std::string::npos) {
+    // The client's bytes per part (the plaintext of an encrypted object: m.actual_size).
     for (const PartMeta& p : m.parts) {
-      info.parts.push_back({p.number, p.etag, p.size, p.mod_time_ns, p.checksum_b64});
+      info.parts.push_back({p.number, p.etag, m.actual_size ? p.actual_size : p.size, p.mod_time_ns,
+                            p.checksum_b64});
     }
   }
   if (m.version_id != "null") info.version_id = std::forward<Meta>(m).version_id;

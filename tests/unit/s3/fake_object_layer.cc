@@ -275,16 +275,14 @@ Result<std::string> FakeObjectLayer::new_multipart_upload(std::string_view bucke
   if (!buckets_.contains(bucket)) return Err(Code::kNoSuchBucket);
   std::string id = "upload-" + std::to_string(next_upload_++);
   Upload u{std::string(bucket), std::string(key), options, {}, {}};
-  u.upload = {std::string(key), id, clock_ns_, options.storage_class, checksum_algo};
+  u.upload = {std::string(key), id, clock_ns_, options.storage_class, checksum_algo, {}};
   uploads_.emplace(id, std::move(u));
   return id;
 }
 
-Result<object::PartInfo> FakeObjectLayer::put_object_part(std::string_view bucket,
-                                                          std::string_view key,
-                                                          std::string_view upload_id,
-                                                          int part_number,
-                                                          hash::HashingSource& body, int64_t size) {
+Result<object::PartInfo> FakeObjectLayer::put_object_part(
+    std::string_view bucket, std::string_view key, std::string_view upload_id, int part_number,
+    hash::HashingSource& body, int64_t size, const object::PartOptions&) {
   auto it = uploads_.find(upload_id);
   if (it == uploads_.end() || it->second.bucket != bucket || it->second.key != key) {
     return Err(Code::kNoSuchUpload);

@@ -50,7 +50,8 @@ class FakeObjectLayer : public object::ObjectLayer {
                                            hash::ChecksumAlgo checksum_algo) override;
   Result<object::PartInfo> put_object_part(std::string_view bucket, std::string_view key,
                                            std::string_view upload_id, int part_number,
-                                           hash::HashingSource& body, int64_t size) override;
+                                           hash::HashingSource& body, int64_t size,
+                                           const object::PartOptions& options = {}) override;
   Result<object::ListPartsResult> list_parts(std::string_view bucket, std::string_view key,
                                              std::string_view upload_id, int part_marker,
                                              int max_parts) override;

@@ -29,7 +29,8 @@ class BudgetedLayer final : public ForwardingLayer {
                                                     std::string_view version_id = {}) override;
   Result<PartInfo> put_object_part(std::string_view bucket, std::string_view key,
                                    std::string_view upload_id, int part_number,
-                                   hash::HashingSource& body, int64_t size) override;
+                                   hash::HashingSource& body, int64_t size,
+                                   const PartOptions& options = {}) override;
 
  private:
   Status take(uint64_t bytes, task::MemoryBudget::Grant& grant);  // waits up to wait_

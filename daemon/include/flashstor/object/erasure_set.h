@@ -131,7 +131,8 @@ class ErasureSet {
                                            const PutOptions& opt, hash::ChecksumAlgo algo);
   Result<PartInfo> put_object_part(std::string_view bucket, std::string_view key,
                                    std::string_view upload_id, int part_number,
-                                   hash::HashingSource& body, int64_t size);
+                                   hash::HashingSource& body, int64_t size,
+                                   const PartOptions& options = {});
   Result<ListPartsResult> list_parts(std::string_view bucket, std::string_view key,
                                      std::string_view upload_id, int part_marker, int max_parts);
   Result<ObjectInfo> complete_multipart_upload(

@@ -41,7 +41,8 @@ class ForwardingLayer : public ObjectLayer {
                                            hash::ChecksumAlgo checksum_algo) override;
   Result<PartInfo> put_object_part(std::string_view bucket, std::string_view key,
                                    std::string_view upload_id, int part_number,
-                                   hash::HashingSource& body, int64_t size) override;
+                                   hash::HashingSource& body, int64_t size,
+                                   const PartOptions& options = {}) override;
   Result<ListPartsResult> list_parts(std::string_view bucket, std::string_view key,
                                      std::string_view upload_id, int part_marker,
                                      int max_parts) override;

@@ -120,6 +120,14 @@ struct PutOptions {
   ObjectLock lock;
 };
 
+// A part's transformed data (server-side encryption): body is not what the client sent. The
+// part's size (PartInfo::size, its actual size), checksum (and its ETag when
+// etag_from_plaintext) then come from this source of the client's bytes.
+struct PartOptions {
+  const hash::HashingSource* plaintext = nullptr;
+  bool etag_from_plaintext = true;
+};
+
 // An in-place change of one version's metadata (update_version): only what is set changes;
 // data, ETag and Last-Modified stay.
 struct VersionUpdate {
@@ -186,6 +194,7 @@ struct MultipartUpload {
   int64_t initiated_ns = 0;
   std::string storage_class = "STANDARD";
   hash::ChecksumAlgo checksum_algo = hash::ChecksumAlgo::kNone;
+  Metadata metadata;  // list_parts only: the upload's stored metadata (for the S3 layer's SSE)
 };
 
 struct ListUploadsOptions {
@@ -294,9 +303,11 @@ class ObjectLayer {
   virtual Result<std::string> new_multipart_upload(std::string_view bucket, std::string_view key,
                                                    const PutOptions& options,
                                                    hash::ChecksumAlgo checksum_algo) = 0;
+  // options.plaintext: the part is transformed (encrypted), as PutOptions::plaintext.
   virtual Result<PartInfo> put_object_part(std::string_view bucket, std::string_view key,
                                            std::string_view upload_id, int part_number,
-                                           hash::HashingSource& body, int64_t size) = 0;
+                                           hash::HashingSource& body, int64_t size,
+                                           const PartOptions& options = {}) = 0;
   virtual Result<ListPartsResult> list_parts(std::string_view bucket, std::string_view key,
                                              std::string_view upload_id, int part_marker,
                                              int max_parts) = 0;
