@@ -73,14 +73,27 @@ Result<size_t> EncryptingSource::read(std::span<char> out) {
 }
 
 DecryptingReader::DecryptingReader(std::unique_ptr<object::ObjectReader> inner, const Key& data_key,
+                                   PackageBinding binding, PackageLayout layout)
+    : inner_(std::move(inner)),
+      key_(data_key),
+      binding_(std::move(binding)),
+      layout_(std::move(layout)),
+      cipher_(kPackageCipher),
+      plain_(kPackagePlain) {
+  set_range(0, layout_.plain_size());
+}
+
+DecryptingReader::DecryptingReader(std::unique_ptr<object::ObjectReader> inner, const Key& data_key,
                                    PackageBinding binding)
     : inner_(std::move(inner)),
       key_(data_key),
       binding_(std::move(binding)),
-      plain_size_(inner_->info().size),
-      end_(plain_size_),
+      // Members in declaration order: inner_ and binding_ are set by now.
+      layout_(PackageLayout::SinglePart(binding_.part, inner_->info().size)),
       cipher_(kPackageCipher),
-      plain_(kPackagePlain) {}
+      plain_(kPackagePlain) {
+  set_range(0, layout_.plain_size());
+}
 
 DecryptingReader::~DecryptingReader() {
   OPENSSL_cleanse(key_.data(), key_.size());
@@ -88,32 +101,32 @@ DecryptingReader::~DecryptingReader() {
 }
 
 void DecryptingReader::set_range(uint64_t offset, uint64_t length) {
-  pos_ = std::min(offset, plain_size_);
-  end_ = std::min(plain_size_, pos_ + length);
-  seq_ = pos_ / kPackagePlain;
+  const uint64_t plain_size = layout_.plain_size();
+  pos_ = std::min(offset, plain_size);
+  end_ = std::min(plain_size, pos_ + length);
   plain_pos_ = plain_len_ = 0;
-  if (pos_ >= end_) return;
-  uint64_t last = (end_ - 1) / kPackagePlain;
-  uint64_t first_byte = seq_ * kPackageCipher;
-  uint64_t end_byte = std::min(CipherSize(plain_size_), (last + 1) * kPackageCipher);
-  inner_->set_range(first_byte, end_byte - first_byte);
-  // The first package starts before pos_: open_next skips into it.
+  has_next_ = pos_ < end_;
+  if (!has_next_) return;
+  // Whole packages, across part boundaries: the first one starts before pos_ and open_next
+  // skips into it.
+  next_ = layout_.locate(pos_);
+  auto [stored_offset, stored_length] = layout_.stored_range(pos_, end_);
+  inner_->set_range(stored_offset, stored_length);
 }
 
 Status DecryptingReader::open_next() {
-  const uint64_t packages = PackageCount(plain_size_);
-  const uint64_t start = seq_ * kPackagePlain;
-  const size_t plain_len =
-      static_cast<size_t>(std::min<uint64_t>(kPackagePlain, plain_size_ - start));
-  const size_t want = plain_len + kTagBytes;
+  if (!has_next_) return Status(Code::kCorrupt, "encrypted object longer than its packages");
+  const PackageRef p = next_;
+  const size_t want = static_cast<size_t>(p.stored_len());
   Result<size_t> n = ReadFull(*inner_, {reinterpret_cast<char*>(cipher_.data()), want});
   if (!n) return n.error();
   if (*n != want) return Status(Code::kCorrupt, "encrypted object shorter than its metadata");
-  FS_RETURN_IF_ERROR(OpenPackage(key_, binding_.view(), seq_, seq_ + 1 == packages,
-                                 {cipher_.data(), want}, {plain_.data(), plain_len}));
-  plain_len_ = plain_len;
-  plain_pos_ = static_cast<size_t>(pos_ - start);
-  ++seq_;
+  binding_.part = p.part_number;
+  FS_RETURN_IF_ERROR(OpenPackage(key_, binding_.view(), p.seq, p.final, {cipher_.data(), want},
+                                 {plain_.data(), static_cast<size_t>(p.plain_len)}));
+  plain_len_ = static_cast<size_t>(p.plain_len);
+  plain_pos_ = static_cast<size_t>(pos_ - p.plain_offset);
+  has_next_ = layout_.next(p, next_);
   return Status::Ok();
 }
 

@@ -9,6 +9,7 @@
 
 #include "flashstor/common/data_stream.h"
 #include "flashstor/object/object_layer.h"
+#include "flashstor/s3/sse_layout.h"
 #include "flashstor/s3/sse_package.h"
 
 namespace flashstor::s3::sse {
@@ -43,8 +44,11 @@ class EncryptingSource final : public DataSource {
 
 class DecryptingReader final : public object::ObjectReader {
  public:
-  // inner reads the stored packages of a single-part object whose plaintext is
-  // inner->info().size bytes.
+  // inner reads the stored packages of an object laid out as `layout` says (binding.part
+  // is then ignored: each package's part comes from the layout).
+  DecryptingReader(std::unique_ptr<object::ObjectReader> inner, const Key& data_key,
+                   PackageBinding binding, PackageLayout layout);
+  // A single-part object (part binding.part) whose plaintext is inner->info().size bytes.
   DecryptingReader(std::unique_ptr<object::ObjectReader> inner, const Key& data_key,
                    PackageBinding binding);
   ~DecryptingReader() override;
@@ -58,9 +62,10 @@ class DecryptingReader final : public object::ObjectReader {
   std::unique_ptr<object::ObjectReader> inner_;
   Key key_;
   PackageBinding binding_;
-  uint64_t plain_size_;
-  uint64_t pos_ = 0, end_;
-  uint64_t seq_ = 0;  // next package to open
+  PackageLayout layout_;
+  uint64_t pos_ = 0, end_ = 0;
+  PackageRef next_;  // the next package to open
+  bool has_next_ = false;
   std::vector<unsigned char> cipher_, plain_;
   size_t plain_pos_ = 0, plain_len_ = 0;
   Status error_;
