@@ -8,7 +8,7 @@
 #include "flashstor/s3/xml_reader.h"
 #include "flashstor/s3/xml_writer.h"
 #include "op_context.h"
-#include "sse_request.h"
+#include "sse_multipart.h"
 
 namespace flashstor::s3 {
 namespace {
@@ -116,9 +116,10 @@ std::string Location(const OpContext& ctx) {
 }  // namespace
 
 ApiError CreateMultipartUpload(OpContext& ctx) {
-  FS_S3_RETURN_IF_ERROR(sse::RefuseUnencryptedWrite(ctx));
   object::PutOptions options;
   FS_S3_RETURN_IF_ERROR(CollectPutOptions(ctx.req, options));
+  sse::WriteSse sse;
+  FS_S3_RETURN_IF_ERROR(sse::PrepareUpload(ctx, sse, options));
   FS_S3_RETURN_IF_ERROR(ReadTaggingHeader(ctx, options.tags));
   FS_S3_RETURN_IF_ERROR(NewVersionLock(ctx, /*digest_required=*/false, options.lock));
   hash::ChecksumAlgo algo = hash::ChecksumAlgo::kNone;
@@ -135,6 +136,7 @@ ApiError CreateMultipartUpload(OpContext& ctx) {
   Result<std::string> id =
       ctx.layer.new_multipart_upload(ctx.res.bucket, ctx.res.key, options, algo);
   if (!id) return id.error();
+  sse::AddWriteHeaders(ctx, sse);
   if (algo != hash::ChecksumAlgo::kNone) {
     ctx.response().add_header("x-amz-checksum-algorithm", hash::ChecksumAlgoName(algo));
     ctx.response().add_header("x-amz-checksum-type",
@@ -150,11 +152,13 @@ ApiError UploadPart(OpContext& ctx) {
   if (ctx.body_length > static_cast<int64_t>(kMaxSinglePutSize)) return Code::kEntityTooLarge;
   hash::Expectations expect;
   FS_S3_RETURN_IF_ERROR(BuildPutExpectations(ctx, expect));
+  std::optional<sse::ReadSse> sse;
+  FS_S3_RETURN_IF_ERROR(sse::PreparePart(ctx, sse));
   LimitedSource limited(ctx.body, kMaxSinglePutSize);
   hash::HashingSource body(limited, std::move(expect));
-  Result<object::PartInfo> info = ctx.layer.put_object_part(
-      ctx.res.bucket, ctx.res.key, ctx.param_value("uploadId"), part, body, ctx.body_length);
+  Result<object::PartInfo> info = sse::PutPartData(ctx, sse, part, body, ctx.body_length);
   if (!info) return info.error();
+  sse::AddPartHeaders(ctx, sse);
   ctx.response().add_header("ETag", QuoteEtag(info->etag));
   AddChecksumHeader(ctx, body.checksum_algo(), body.checksum_b64());
   return SendEmpty(ctx, 200);
@@ -163,6 +167,8 @@ ApiError UploadPart(OpContext& ctx) {
 ApiError UploadPartCopy(OpContext& ctx) {
   int part = 0;
   FS_S3_RETURN_IF_ERROR(ReadPartNumber(ctx, part));
+  std::optional<sse::ReadSse> sse;  // the destination upload's
+  FS_S3_RETURN_IF_ERROR(sse::PreparePart(ctx, sse));
   std::unique_ptr<object::ObjectReader> reader;
   FS_S3_RETURN_IF_ERROR(OpenCopySource(ctx, reader));
   const uint64_t size = reader->info().size;
@@ -176,9 +182,9 @@ ApiError UploadPartCopy(OpContext& ctx) {
   if (length > kMaxSinglePutSize) return Code::kEntityTooLarge;
   hash::HashingSource body(*reader, hash::Expectations{});
   Result<object::PartInfo> info =
-      ctx.layer.put_object_part(ctx.res.bucket, ctx.res.key, ctx.param_value("uploadId"), part,
-                                body, static_cast<int64_t>(length));
+      sse::PutPartData(ctx, sse, part, body, static_cast<int64_t>(length));
   if (!info) return info.error();
+  sse::AddPartHeaders(ctx, sse);
   return SendXml(ctx, 200, CopyResultXml(info->etag, info->mod_time_ns, /*part=*/true));
 }
 
@@ -190,12 +196,14 @@ ApiError CompleteMultipartUpload(OpContext& ctx) {
   if (!parts) return parts.error();
   object::WritePrecondition precondition;
   FS_S3_RETURN_IF_ERROR(ReadWritePrecondition(ctx.req, /*allow_if_none_match=*/true, precondition));
+  FS_S3_RETURN_IF_ERROR(sse::CheckCompleteSse(ctx));
   FS_S3_RETURN_IF_ERROR(CheckFullObjectChecksum(ctx, *parts));
   Result<object::ObjectInfo> info = ctx.layer.complete_multipart_upload(
       ctx.res.bucket, ctx.res.key, ctx.param_value("uploadId"), *parts, precondition);
   if (!info) return info.error();
   AddChecksumHeader(ctx, info->checksum_algo, info->checksum_b64);
   AddVersionIdHeader(ctx, info->version_id);
+  sse::AddReadHeaders(ctx, *info);
   PublishObjectEvent(ctx, "ObjectCreated:CompleteMultipartUpload", ctx.res.key, &*info,
                      info->version_id);
   return SendXml(ctx, 200,

@@ -158,7 +158,7 @@ ApiError GetObject(OpContext& ctx) {
   FS_S3_RETURN_IF_ERROR(sse::PrepareRead(ctx, info, sse_key));
   if (sse_key && !head) {
     reader = std::make_unique<sse::DecryptingReader>(std::move(reader), sse_key->data_key,
-                                                     sse_key->binding);
+                                                     sse_key->binding, std::move(sse_key->layout));
   }
   // A version named by the request is always echoed ("null" included).
   AddVersionIdHeader(ctx, info.version_id.empty() && version_param != nullptr

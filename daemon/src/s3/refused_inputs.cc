@@ -19,25 +19,14 @@ constexpr OpMask Ops(std::initializer_list<OpId> ops) {
 
 // Operations that create an object's data or metadata.
 constexpr OpMask kObjectWrites = Ops({kPutObject, kCopyObject, kCreateMultipartUpload});
-// Object writes that do not encrypt yet (PutObject and CopyObject do: sse_request.cc).
-constexpr OpMask kUnencryptedWrites = Ops({kCreateMultipartUpload});
-// Uses of an existing upload whose SSE-C headers are not checked yet (GET, HEAD and
-// GetObjectAttributes check them: sse_request.cc).
-constexpr OpMask kSseCUncheckedUses = Ops({kUploadPart, kUploadPartCopy, kCompleteMultipartUpload});
 constexpr OpMask kGrantOps = kObjectWrites | Ops({kCreateBucket, kPutBucketAcl, kPutObjectAcl});
 
 constexpr std::string_view kNoSse =
     "Server-side encryption is not implemented: the data would be stored in plaintext.";
-constexpr std::string_view kNoSseC =
-    "Server-side encryption with customer-provided keys is not implemented: the data would be "
-    "stored in plaintext.";
-constexpr std::string_view kSseCNotApplicableMsg =
-    "The encryption parameters are not applicable to this object.";
 constexpr std::string_view kNoAcl = "The bucket does not allow ACLs";
 
 constexpr auto kRefused = std::to_array<RefusedInput>({
     // SSE-S3 / SSE-KMS
-    {"x-amz-server-side-encryption", false, kUnencryptedWrites, {}, kNotImplemented, kNoSse},
     {"x-amz-server-side-encryption-aws-kms-key-id",
      false,
      kUnencryptedWrites,
@@ -56,43 +45,6 @@ constexpr auto kRefused = std::to_array<RefusedInput>({
      {},
      kNotImplemented,
      kNoSse},
-    // SSE-C: refused where it would encrypt, "not applicable" where it names existing data.
-    {"x-amz-server-side-encryption-customer-algorithm",
-     false,
-     kUnencryptedWrites,
-     {},
-     kNotImplemented,
-     kNoSseC},
-    {"x-amz-server-side-encryption-customer-key",
-     false,
-     kUnencryptedWrites,
-     {},
-     kNotImplemented,
-     kNoSseC},
-    {"x-amz-server-side-encryption-customer-key-md5",
-     false,
-     kUnencryptedWrites,
-     {},
-     kNotImplemented,
-     kNoSseC},
-    {"x-amz-server-side-encryption-customer-algorithm",
-     false,
-     kSseCUncheckedUses,
-     {},
-     kSseCNotApplicable,
-     kSseCNotApplicableMsg},
-    {"x-amz-server-side-encryption-customer-key",
-     false,
-     kSseCUncheckedUses,
-     {},
-     kSseCNotApplicable,
-     kSseCNotApplicableMsg},
-    {"x-amz-server-side-encryption-customer-key-md5",
-     false,
-     kSseCUncheckedUses,
-     {},
-     kSseCNotApplicable,
-     kSseCNotApplicableMsg},
     // ACLs: object ownership is BucketOwnerEnforced (ACLs disabled, AWS's default): the
     // owner-full-control forms are what every bucket and object has; anything else is
     // AWS's AccessControlListNotSupported.

@@ -200,7 +200,11 @@ bool IsInternalMeta(std::string_view name) {
 }
 
 Mode ModeOf(const object::ObjectInfo& info) {
-  const std::string* mode = Find(info.metadata, kMetaMode);
+  return ModeIn(info.metadata);
+}
+
+Mode ModeIn(const object::Metadata& metadata) {
+  const std::string* mode = Find(metadata, kMetaMode);
   if (mode == nullptr) return Mode::kNone;
   if (*mode == kModeCustomer) return Mode::kCustomer;
   if (*mode == kModeKms) return Mode::kKms;
@@ -287,14 +291,6 @@ ApiError PrepareWrite(OpContext& ctx, WriteSse& out) {
   return {};
 }
 
-ApiError RefuseUnencryptedWrite(OpContext& ctx) {
-  Result<BucketDefault> def = ReadBucketDefault(ctx);
-  if (!def) return def.error();
-  if (*def == BucketDefault::kNone) return {};
-  return ApiError(Code::kNotImplemented,
-                  "The bucket has default encryption, and this operation cannot encrypt yet.");
-}
-
 void AddWriteHeaders(OpContext& ctx, const WriteSse& sse) {
   http::ResponseWriter& resp = ctx.response();
   if (sse.mode == Mode::kS3) resp.add_header("x-amz-server-side-encryption", "AES256");
@@ -309,11 +305,41 @@ void AddWriteHeaders(OpContext& ctx, const WriteSse& sse) {
   }
 }
 
+namespace {
+
+// Where the packages of info's data lie: one part for a single PUT, else its parts.
+Result<PackageLayout> LayoutOf(const object::ObjectInfo& info) {
+  if (info.parts.empty()) {
+    return PackageLayout::Make({{1, info.size}}, info.stored_size);
+  }
+  std::vector<PartPlain> parts;
+  parts.reserve(info.parts.size());
+  for (const object::PartInfo& p : info.parts) {
+    parts.push_back({static_cast<uint32_t>(p.number), p.size});
+  }
+  return PackageLayout::Make(std::move(parts), info.stored_size);
+}
+
+}  // namespace
+
 ApiError PrepareRead(OpContext& ctx, const object::ObjectInfo& info, std::optional<ReadSse>& out,
                      bool copy_source) {
+  FS_S3_RETURN_IF_ERROR(UnsealDataKey(ctx, info.metadata, info.bucket, info.key, out, copy_source));
+  if (!out) return {};
+  Result<PackageLayout> layout = LayoutOf(info);
+  if (!layout) {
+    out.reset();
+    return layout.error();
+  }
+  out->layout = std::move(*layout);
+  return {};
+}
+
+ApiError UnsealDataKey(OpContext& ctx, const object::Metadata& metadata, std::string_view bucket,
+                       std::string_view object_key, std::optional<ReadSse>& out, bool copy_source) {
   CustomerKey customer;
   FS_S3_RETURN_IF_ERROR(ReadCustomerKey(ctx, customer, copy_source));
-  const Mode mode = ModeOf(info);
+  const Mode mode = ModeIn(metadata);
   if (mode != Mode::kCustomer && customer.present) {
     return ApiError(Code::kInvalidRequest, kMsgNotApplicable);
   }
@@ -327,15 +353,16 @@ ApiError PrepareRead(OpContext& ctx, const object::ObjectInfo& info, std::option
   if (mode == Mode::kCustomer && !customer.present) {
     return ApiError(Code::kInvalidRequest, kMsgNeedKey);
   }
-  const std::string* object_id = Find(info.metadata, kMetaObjectId);
-  const std::string* sealed_b64 = Find(info.metadata, kMetaSealed);
+  const std::string* object_id = Find(metadata, kMetaObjectId);
+  const std::string* sealed_b64 = Find(metadata, kMetaSealed);
   if (object_id == nullptr || sealed_b64 == nullptr) return Code::kCorrupt;
   std::optional<std::string> id = hash::Base64Decode(*object_id);
   std::optional<std::string> sealed = hash::Base64Decode(*sealed_b64);
   if (!id || id->size() != kObjectIdBytes || !sealed) return Code::kCorrupt;
   ReadSse& r = out.emplace();
-  r.binding.bucket = info.bucket;
-  r.binding.key = info.key;
+  r.mode = mode;
+  r.binding.bucket = bucket;
+  r.binding.key = object_key;
   std::copy(id->begin(), id->end(), r.binding.object_id.begin());
   if (mode == Mode::kKms) {
     ApiError e = PrepareKmsRead(ctx, info, *sealed, r);
@@ -345,8 +372,8 @@ ApiError PrepareRead(OpContext& ctx, const object::ObjectInfo& info, std::option
   Key kek{};
   std::string key_id;
   if (mode == Mode::kCustomer) {
-    const std::string* salt_b64 = Find(info.metadata, kMetaSalt);
-    const std::string* hmac_b64 = Find(info.metadata, kMetaHmac);
+    const std::string* salt_b64 = Find(metadata, kMetaSalt);
+    const std::string* hmac_b64 = Find(metadata, kMetaHmac);
     if (salt_b64 == nullptr || hmac_b64 == nullptr) return Code::kCorrupt;
     std::optional<std::string> salt = hash::Base64Decode(*salt_b64);
     std::optional<std::string> hmac = hash::Base64Decode(*hmac_b64);
@@ -357,7 +384,7 @@ ApiError PrepareRead(OpContext& ctx, const object::ObjectInfo& info, std::option
     }
     kek = customer.key;
   } else {
-    const std::string* kid = Find(info.metadata, kMetaKeyId);
+    const std::string* kid = Find(metadata, kMetaKeyId);
     if (kid == nullptr) return Code::kCorrupt;
     if (!ctx.config.sse_keys) {
       out.reset();
@@ -390,7 +417,8 @@ void AddReadHeaders(OpContext& ctx, const object::ObjectInfo& info) {
   http::ResponseWriter& resp = ctx.response();
   Mode mode = ModeOf(info);
   if (mode == Mode::kS3) resp.add_header("x-amz-server-side-encryption", "AES256");
-  if (mode == Mode::kCustomer) {
+  // SSE-C: echoes the request's key (GET and HEAD need one; a Complete may name it).
+  if (mode == Mode::kCustomer && !ctx.header(kHeaderCMd5).empty()) {
     resp.add_header(kHeaderCAlgo, "AES256");
     resp.add_header(kHeaderCMd5, ctx.header(kHeaderCMd5));
   }
@@ -409,7 +437,8 @@ ApiError OpenCopySourceSse(OpContext& ctx, std::unique_ptr<object::ObjectReader>
   std::optional<ReadSse> key;
   FS_S3_RETURN_IF_ERROR(PrepareRead(ctx, reader->info(), key, /*copy_source=*/true));
   if (key)
-    reader = std::make_unique<DecryptingReader>(std::move(reader), key->data_key, key->binding);
+    reader = std::make_unique<DecryptingReader>(std::move(reader), key->data_key, key->binding,
+                                                std::move(key->layout));
   return {};
 }
 

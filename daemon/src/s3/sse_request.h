@@ -21,6 +21,7 @@ inline constexpr std::string_view kInternalPrefix = "x-flashstor-sse-";
 bool IsInternalMeta(std::string_view name);
 // The mode an object was written with (kNone: plaintext).
 Mode ModeOf(const object::ObjectInfo& info);
+Mode ModeIn(const object::Metadata& metadata);  // of an object's or an upload's metadata
 
 // A new object's encryption: its fresh data key and what to store about it.
 struct WriteSse {
@@ -40,19 +41,22 @@ struct WriteSse {
 // without a master key). SSE-KMS: the data key comes from the key manager.
 ApiError PrepareWrite(OpContext& ctx, WriteSse& out);
 void AddWriteHeaders(OpContext& ctx, const WriteSse& sse);
-// For writes that cannot encrypt yet (copies, multipart): 501 when the bucket's default
-// encryption would require it, rather than storing plaintext.
-ApiError RefuseUnencryptedWrite(OpContext& ctx);
 
 // For a GET or HEAD of info: checks the request's SSE-C headers against the object (400
 // when missing or not applicable, 403 for a wrong key) and unseals its data key. out stays
 // empty for a plaintext object, and for an SSE-KMS object on HEAD (which, as in AWS, does
 // not ask the key manager).
 struct ReadSse {
+  Mode mode = Mode::kNone;
   Key data_key{};
   PackageBinding binding;
+  PackageLayout layout;  // PrepareRead: where the object's packages lie
   ~ReadSse();
 };
+// The data key of what metadata (an object's or an upload's) describes as bucket/key, the
+// request's SSE-C headers checked as PrepareRead does; out.layout is left empty.
+ApiError UnsealDataKey(OpContext& ctx, const object::Metadata& metadata, std::string_view bucket,
+                       std::string_view key, std::optional<ReadSse>& out, bool copy_source = false);
 // copy_source: the x-amz-copy-source-server-side-encryption-customer-* headers name the key.
 ApiError PrepareRead(OpContext& ctx, const object::ObjectInfo& info, std::optional<ReadSse>& out,
                      bool copy_source = false);
