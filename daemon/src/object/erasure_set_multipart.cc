@@ -280,12 +280,15 @@ Result<ListPartsResult> ErasureSet::list_parts(std::string_view bucket, std::str
   auto upload = read_upload(*ukey);
   if (!upload) return std::unexpected(upload.error());
   if (upload->bucket != bucket || upload->key != key) return Err(Code::kNoSuchUpload, "mismatch");
-  auto parts =
-      read_parts(*ukey, *upload, std::max(0, part_marker), static_cast<size_t>(max_parts) + 1);
-  if (!parts) return std::unexpected(parts.error());
   ListPartsResult r;
   r.upload = {upload->key,           upload->upload_id,     upload->initiated_ns,
               upload->storage_class, upload->checksum_algo, upload->metadata};
+  // No part can follow the last part number: the upload record alone answers (the S3
+  // layer reads an upload's SSE record this way before each part).
+  if (part_marker >= kMaxPartNumber) return r;
+  auto parts =
+      read_parts(*ukey, *upload, std::max(0, part_marker), static_cast<size_t>(max_parts) + 1);
+  if (!parts) return std::unexpected(parts.error());
   for (const PartQuorum& p : *parts) {
     if (r.parts.size() == static_cast<size_t>(max_parts)) {
       r.truncated = true;

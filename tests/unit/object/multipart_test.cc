@@ -297,6 +297,58 @@ void test_full_object_checksum(void**) {
   assert_string_equal(head->metadata[0].first.c_str(), "x-amz-meta-a");
 }
 
+// Transformed (encrypted) parts: the stored bytes differ from the client's, whose size,
+// ETag (when asked) and checksum the part and the completed object report; the upload's
+// metadata comes back from a ListParts past the last part number without reading parts.
+void test_transformed_parts(void**) {
+  Fixture f(4);
+  object::PutOptions opt;
+  opt.metadata.emplace_back("x-flashstor-test", "v");
+  auto id = f.e->new_multipart_upload("bucket", "t", opt, hash::ChecksumAlgo::kCrc32);
+  assert_true(id.has_value());
+  const std::string plain1 = RandomData(5 * kMiB, 11), plain2 = RandomData(1000, 12);
+  auto put = [&](int n, const std::string& plain, size_t grow, bool etag_from_plaintext) {
+    MemSource client_src(plain);
+    hash::Expectations ex;
+    ex.checksum_algo = hash::ChecksumAlgo::kCrc32;
+    hash::HashingSource client(client_src, ex);
+    std::string drained(plain.size() + 1, '\0');
+    assert_int_equal(*ReadFull(client, {drained.data(), drained.size()}), plain.size());
+    const std::string stored = RandomData(plain.size() + grow, 13);
+    MemSource stored_src(stored);
+    hash::HashingSource body(stored_src, {});
+    object::PartOptions po{&client, etag_from_plaintext};
+    auto r =
+        f.e->put_object_part("bucket", "t", *id, n, body, static_cast<int64_t>(stored.size()), po);
+    assert_true(r.has_value());
+    assert_int_equal(r->size, plain.size());
+    assert_string_equal(r->etag.c_str(), Hex(Md5(etag_from_plaintext ? plain : stored)).c_str());
+    assert_string_equal(r->checksum_b64.c_str(), client.checksum_b64().c_str());
+    return *r;
+  };
+  auto p1 = put(1, plain1, 1280, true);
+  auto p2 = put(2, plain2, 16, false);
+  auto listed = f.e->list_parts("bucket", "t", *id, 0, 10);
+  assert_int_equal(listed->parts.size(), 2);
+  assert_int_equal(listed->parts[0].size, plain1.size());
+  assert_int_equal(listed->parts[1].size, plain2.size());
+  auto head = f.e->list_parts("bucket", "t", *id, object::kMaxPartNumber, 0);
+  assert_true(head.has_value());
+  assert_true(head->parts.empty());
+  assert_false(head->truncated);
+  assert_int_equal(head->upload.metadata.size(), 1);
+  assert_string_equal(head->upload.metadata[0].second.c_str(), "v");
+  auto done =
+      f.e->complete_multipart_upload("bucket", "t", *id, {{1, p1.etag, ""}, {2, p2.etag, ""}});
+  assert_true(done.has_value());
+  auto info = f.e->get_object_info("bucket", "t");
+  assert_int_equal(info->size, plain1.size() + plain2.size());
+  assert_int_equal(info->stored_size, plain1.size() + plain2.size() + 1280 + 16);
+  assert_int_equal(info->parts.size(), 2);
+  assert_int_equal(info->parts[0].size, plain1.size());
+  assert_int_equal(info->parts[1].size, plain2.size());
+}
+
 }  // namespace
 
 int main() {
@@ -309,6 +361,7 @@ int main() {
       cmocka_unit_test(test_failed_complete_keeps_upload),
       cmocka_unit_test(test_repeated_complete_answers_the_same),
       cmocka_unit_test(test_full_object_checksum),
+      cmocka_unit_test(test_transformed_parts),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
