@@ -354,3 +354,20 @@ def test_aws_cli_multipart_sse(sse_server, bucket, tmp_path):
     assert out.read_bytes() == data
     r = aws("s3api", "get-object", "--bucket", bucket, "--key", "cli-c", str(out))
     assert r.returncode != 0 and "InvalidRequest" in r.stderr
+
+
+def test_sse_header_on_parts_refused_as_aws(s3, bucket):
+    # A part is encrypted as its upload says; AWS refuses the header on UploadPart and
+    # UploadPartCopy rather than ignoring it.
+    up = s3.create_multipart_upload(Bucket=bucket, Key="p")["UploadId"]
+    s3.put_object(Bucket=bucket, Key="src", Body=b"source")
+    with extra_headers(s3, "UploadPart", {"x-amz-server-side-encryption": "AES256"}):
+        with pytest.raises(ClientError) as e:
+            s3.upload_part(Bucket=bucket, Key="p", UploadId=up, PartNumber=1, Body=b"x")
+    assert status(e) == 400 and code(e) == "InvalidArgument"
+    with extra_headers(s3, "UploadPartCopy", {"x-amz-server-side-encryption": "AES256"}):
+        with pytest.raises(ClientError) as e:
+            s3.upload_part_copy(Bucket=bucket, Key="p", UploadId=up, PartNumber=1,
+                                CopySource={"Bucket": bucket, "Key": "src"})
+    assert status(e) == 400 and code(e) == "InvalidArgument"
+    assert s3.list_parts(Bucket=bucket, Key="p", UploadId=up).get("Parts", []) == []

@@ -26,7 +26,13 @@ constexpr std::string_view kNoSse =
 constexpr std::string_view kNoAcl = "The bucket does not allow ACLs";
 
 constexpr auto kRefused = std::to_array<RefusedInput>({
-    // SSE-S3 / SSE-KMS
+    // SSE-S3 / SSE-KMS. Parts are encrypted as their upload says (AWS refuses the header).
+    {"x-amz-server-side-encryption",
+     false,
+     Ops({kUploadPart, kUploadPartCopy}),
+     {},
+     kNotSupportedHere,
+     "x-amz-server-side-encryption header is not supported for this operation."},
     {"x-amz-server-side-encryption-aws-kms-key-id",
      false,
      kUnencryptedWrites,
@@ -123,8 +129,8 @@ ApiError Refuse(const RefusedInput& row) {
   switch (row.kind) {
     case kNotImplemented:
       return ApiError(Code::kNotImplemented, row.message);
-    case kSseCNotApplicable:
-      return ApiError(Code::kInvalidRequest, row.message);
+    case kNotSupportedHere:
+      return ApiError(Code::kInvalidArgument, row.message);
     case kAclsDisabled:
       return ApiError(ErrorId::kAccessControlListNotSupported, row.message);
   }

@@ -17,9 +17,9 @@ namespace flashstor::s3 {
 
 enum class RefusalKind : uint8_t {
   kNotImplemented,  // 501 NotImplemented: functionality we do not have
-  // 400 InvalidRequest, AWS's answer when SSE-C parameters name an object (or upload) that
-  // was not encrypted with a customer key -- and none of ours is.
-  kSseCNotApplicable,
+  // 400 InvalidArgument, AWS's answer to a header the operation does not take (e.g.
+  // x-amz-server-side-encryption on UploadPart: the upload decided the encryption).
+  kNotSupportedHere,
   // 400 AccessControlListNotSupported: every bucket has object ownership BucketOwnerEnforced
   // (ACLs disabled, AWS's default), so only ACLs granting the owner full control are taken.
   kAclsDisabled,
