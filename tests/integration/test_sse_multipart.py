@@ -371,3 +371,29 @@ def test_sse_header_on_parts_refused_as_aws(s3, bucket):
                                 CopySource={"Bucket": bucket, "Key": "src"})
     assert status(e) == 400 and code(e) == "InvalidArgument"
     assert s3.list_parts(Bucket=bucket, Key="p", UploadId=up).get("Parts", []) == []
+
+
+def test_full_object_crc_and_empty_last_part(s3, bucket):
+    # FULL_OBJECT CRCs combine the parts' plaintext CRCs with their plaintext sizes (the
+    # stored sizes would give another value); an empty last part is one empty package.
+    datas = [os.urandom(5 * MIB + 1), os.urandom(5 * MIB + 70000), b""]
+    whole = b"".join(datas)
+    with extra_headers(s3, "CreateMultipartUpload", {"x-amz-checksum-type": "FULL_OBJECT"}):
+        up = s3.create_multipart_upload(Bucket=bucket, Key="f", ServerSideEncryption="AES256",
+                                        ChecksumAlgorithm="CRC32")["UploadId"]
+    parts = []
+    for n, data in enumerate(datas, start=1):
+        r = s3.upload_part(Bucket=bucket, Key="f", UploadId=up, PartNumber=n, Body=data,
+                           ChecksumAlgorithm="CRC32")
+        parts.append({"PartNumber": n, "ETag": r["ETag"], "ChecksumCRC32": r["ChecksumCRC32"]})
+    want = base64.b64encode(zlib.crc32(whole).to_bytes(4, "big")).decode()
+    done = s3.complete_multipart_upload(Bucket=bucket, Key="f", UploadId=up,
+                                        MultipartUpload={"Parts": parts}, ChecksumCRC32=want)
+    assert done["ChecksumCRC32"] == want
+    head = s3.head_object(Bucket=bucket, Key="f", ChecksumMode="ENABLED")
+    assert head["ChecksumCRC32"] == want and head["ContentLength"] == len(whole)
+    assert s3.get_object(Bucket=bucket, Key="f")["Body"].read() == whole
+    last = len(whole) - 1
+    assert ranged(s3, bucket, "f", last - 65540, last, {}) == whole[last - 65540:]
+    got = s3.get_object(Bucket=bucket, Key="f", PartNumber=3)
+    assert got["ContentLength"] == 0 and got["Body"].read() == b""
