@@ -397,3 +397,7 @@ def test_full_object_crc_and_empty_last_part(s3, bucket):
     assert ranged(s3, bucket, "f", last - 65540, last, {}) == whole[last - 65540:]
     got = s3.get_object(Bucket=bucket, Key="f", PartNumber=3)
     assert got["ContentLength"] == 0 and got["Body"].read() == b""
+    attrs = s3.get_object_attributes(Bucket=bucket, Key="f",
+                                     ObjectAttributes=["ObjectSize", "ObjectParts"])
+    assert attrs["ObjectSize"] == len(whole)
+    assert [p["Size"] for p in attrs["ObjectParts"]["Parts"]] == [len(d) for d in datas]
