@@ -531,13 +531,30 @@ def test_aws_cli_kms(kms_server, bucket, tmp_path):
     assert_no_plaintext(kms_server, marker)
 
 
-def test_multipart_with_kms_refused_until_uploads_encrypt(kms_server, s3, bucket):
-    # CreateMultipartUpload does not encrypt yet (docs/encryption.md): 501, nothing stored.
+def test_multipart_with_kms_and_rotation(kms_server, s3, bucket):
+    """An SSE-KMS multipart upload: parts sealed under the upload's data key, which the named
+    key sealed; a rotation during the upload changes nothing for it; ranges across parts."""
     name = new_key(kms_server)
-    with pytest.raises(ClientError) as e:
-        s3.create_multipart_upload(Bucket=bucket, Key="mp", **kms_args(name))
-    assert status(e) == 501
-    assert s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
+    up = s3.create_multipart_upload(Bucket=bucket, Key="mp", **kms_args(name))
+    assert up["ServerSideEncryption"] == "aws:kms"
+    assert up["SSEKMSKeyId"].endswith("key/" + name)
+    part1 = os.urandom(5 * 1024 * 1024 + 777)
+    marker, part2 = marker_body(70001)
+    assert admin_kms(kms_server, "rotate-key", name)[0] == 0
+    e2 = s3.upload_part(Bucket=bucket, Key="mp", UploadId=up["UploadId"], PartNumber=2,
+                        Body=part2)["ETag"]
+    done = s3.complete_multipart_upload(
+        Bucket=bucket, Key="mp", UploadId=up["UploadId"],
+        MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": e1}, {"PartNumber": 2, "ETag": e2}]})
+    assert done["ServerSideEncryption"] == "aws:kms"
+    got = s3.get_object(Bucket=bucket, Key="mp")
+    assert got["ServerSideEncryption"] == "aws:kms"
+    assert got["Body"].read() == part1 + part2
+    edge = len(part1)
+    ranged = s3.get_object(Bucket=bucket, Key="mp", Range=f"bytes={edge - 10}-{edge + 9}")
+    assert ranged["Body"].read() == (part1 + part2)[edge - 10:edge + 10]
+    assert_no_plaintext(kms_server, marker)
+    assert stored_kms_version(kms_server, bucket, "mp") == 1  # sealed before the rotation
 
 
 # -- authorisation -----------------------------------------------------------------------

@@ -21,8 +21,6 @@ constexpr OpMask Ops(std::initializer_list<OpId> ops) {
 constexpr OpMask kObjectWrites = Ops({kPutObject, kCopyObject, kCreateMultipartUpload});
 constexpr OpMask kGrantOps = kObjectWrites | Ops({kCreateBucket, kPutBucketAcl, kPutObjectAcl});
 
-constexpr std::string_view kNoSse =
-    "Server-side encryption is not implemented: the data would be stored in plaintext.";
 constexpr std::string_view kNoAcl = "The bucket does not allow ACLs";
 
 constexpr auto kRefused = std::to_array<RefusedInput>({
@@ -33,24 +31,6 @@ constexpr auto kRefused = std::to_array<RefusedInput>({
      {},
      kNotSupportedHere,
      "x-amz-server-side-encryption header is not supported for this operation."},
-    {"x-amz-server-side-encryption-aws-kms-key-id",
-     false,
-     kUnencryptedWrites,
-     {},
-     kNotImplemented,
-     kNoSse},
-    {"x-amz-server-side-encryption-context",
-     false,
-     kUnencryptedWrites,
-     {},
-     kNotImplemented,
-     kNoSse},
-    {"x-amz-server-side-encryption-bucket-key-enabled",
-     false,
-     kUnencryptedWrites,
-     {},
-     kNotImplemented,
-     kNoSse},
     // ACLs: object ownership is BucketOwnerEnforced (ACLs disabled, AWS's default): the
     // owner-full-control forms are what every bucket and object has; anything else is
     // AWS's AccessControlListNotSupported.
