@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <ctime>
 
+#include "flashstor/common/peer_address.h"
 #include "flashstor/obs/json_string.h"
 
 namespace flashstor::obs {
@@ -33,22 +34,12 @@ void AppendNumField(std::string& out, std::string_view name, uint64_t value) {
   AppendUint(out, value);
 }
 
-// "ip" of "ip:port" or "[ip6]:port".
-std::string_view HostOf(std::string_view remote) {
-  if (remote.starts_with('[')) {
-    size_t close = remote.find(']');
-    return close == std::string_view::npos ? remote.substr(1) : remote.substr(1, close - 1);
-  }
-  size_t colon = remote.rfind(':');
-  return colon == std::string_view::npos ? remote : remote.substr(0, colon);
-}
-
 void AppendDenial(std::string& out, const AuditEntry& e) {
   out.append(",\"denial\":{\"principal\":");
   AppendJsonString(out, e.principal.view());
   AppendField(out, "action", e.action.view());
   AppendField(out, "resource", e.resource.view());
-  AppendField(out, "source_ip", HostOf(e.remote_addr.view()));
+  AppendField(out, "source_ip", PeerHost(e.remote_addr.view()));
   AppendField(out, "decided_by", e.decided_by.view());
   out.push_back('}');
 }
