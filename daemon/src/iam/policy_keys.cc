@@ -1,5 +1,6 @@
 // ContextKeysRead: which request-context keys a parsed policy can read, so that a decision
-// cache keys its entries on exactly the values the decision depended on.
+// cache keys its entries on exactly the values the decision depended on (and the authorizer
+// fetches an object's tags only for policies that read them).
 #include <algorithm>
 #include <cctype>
 
@@ -35,6 +36,13 @@ std::vector<std::string> ContextKeysRead(const Policy& policy) {
   std::sort(keys.begin(), keys.end());
   keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
   return keys;
+}
+
+bool ReadsContextKeyPrefix(const Policy& policy, std::string_view prefix) {
+  for (const std::string& key : ContextKeysRead(policy)) {
+    if (key.starts_with(prefix)) return true;
+  }
+  return false;
 }
 
 }  // namespace flashstor::iam

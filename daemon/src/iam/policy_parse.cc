@@ -291,6 +291,7 @@ std::expected<Policy, PolicyError> ParsePolicy(std::string_view json, PolicyKind
     return Bad("Statement: must be an object or an array");
   }
   if (policy.statements.empty()) return Bad("Statement: empty");
+  policy.reads_existing_object_tags = ReadsContextKeyPrefix(policy, kExistingObjectTagPrefix);
   return policy;
 }
 

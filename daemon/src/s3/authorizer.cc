@@ -3,7 +3,7 @@
 #include "authorizer.h"
 
 #include <atomic>
-#include <ctime>
+#include <cctype>
 
 #include "flashstor/common/authz_epoch.h"
 #include "flashstor/object/bucket_metadata.h"
@@ -12,24 +12,6 @@
 
 namespace flashstor::s3 {
 namespace {
-
-std::string_view HostOf(std::string_view remote) {
-  if (remote.starts_with('[')) {
-    size_t close = remote.find(']');
-    return close == std::string_view::npos ? remote.substr(1) : remote.substr(1, close - 1);
-  }
-  size_t colon = remote.rfind(':');
-  return colon == std::string_view::npos ? remote : remote.substr(0, colon);
-}
-
-std::string IsoNow() {
-  std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 struct CacheCounters {
   obs::Counter& hits;
@@ -52,56 +34,16 @@ std::string StatementName(const iam::Policy& policy, int index) {
 
 std::atomic<uint64_t> g_next_authorizer_id{1};
 
-// The s3:authType condition value of an authentication method.
-std::string_view AuthTypeName(auth::AuthMethod method) {
-  switch (method) {
-    case auth::AuthMethod::kQuery:
-      return "REST-QUERY-STRING";
-    case auth::AuthMethod::kPostForm:
-      return "POST";
-    default:
-      return "REST-HEADER";
-  }
-}
-
 }  // namespace
 
 Authorizer::Authorizer(object::ObjectLayer& layer, const iam::IamStore& iam)
     : layer_(layer), iam_(iam), id_(g_next_authorizer_id.fetch_add(1)) {}
-
-void AddRequestKeys(const AuthzRequest& r, iam::RequestContext& ctx) {
-  ctx.action = r.action;
-  ctx.resource = r.resource;
-  ctx.keys["aws:sourceip"] = {std::string(HostOf(r.remote_address))};
-  ctx.keys["aws:securetransport"] = {r.secure ? "true" : "false"};
-  ctx.keys["aws:currenttime"] = {IsoNow()};
-  ctx.keys["aws:epochtime"] = {std::to_string(std::time(nullptr))};
-  ctx.keys["aws:principaltype"] = {r.auth.anonymous                ? "Anonymous"
-                                   : !r.auth.session_token.empty() ? "AssumedRole"
-                                                                   : "User"};
-  if (!r.auth.anonymous) {
-    ctx.keys["s3:signatureversion"] = {r.auth.sigv2 ? "AWS" : "AWS4-HMAC-SHA256"};
-  }
-  if (r.auth.method != auth::AuthMethod::kNone) {  // an anonymous POST form has one too
-    ctx.keys["s3:authtype"] = {std::string(AuthTypeName(r.auth.method))};
-  }
-  for (const http::QueryParam& p : r.query) {
-    if (p.name == "prefix" || p.name == "delimiter" || p.name == "max-keys") {
-      ctx.keys["s3:" + std::string(p.name)] = {std::string(p.value)};
-    }
-  }
-}
 
 std::string S3Arn(std::string_view bucket, std::string_view key) {
   if (bucket.empty()) return "arn:aws:s3:::*";
   std::string arn = "arn:aws:s3:::" + std::string(bucket);
   if (!key.empty()) arn.append("/").append(key);
   return arn;
-}
-
-std::string S3Resource(std::string_view op_name, std::string_view bucket, std::string_view key) {
-  if (op_name == "DeleteObjects") return S3Arn(bucket, "*");
-  return S3Arn(bucket, key);
 }
 
 std::shared_ptr<const iam::Policy> Authorizer::bucket_policy(std::string_view bucket) {
@@ -152,14 +94,36 @@ struct Authorizer::Evaluated {
   std::vector<std::string> context_keys;  // read by any policy evaluated
 };
 
+void Authorizer::add_existing_tags(const AuthzRequest& r, const iam::Policy& policy,
+                                   iam::RequestContext& ctx, bool& loaded) {
+  if (loaded || !policy.reads_existing_object_tags) return;
+  load_existing_tags(r, ctx);
+  loaded = true;
+}
+
+void Authorizer::load_existing_tags(const AuthzRequest& r, iam::RequestContext& ctx) {
+  if (r.bucket.empty() || r.key.empty() || !ActionReadsExistingTags(r.action)) return;
+  Result<object::ObjectInfo> info =
+      layer_.get_object_info(r.bucket, r.key, r.version_id, /*current_marker_ok=*/false);
+  if (!info) return;  // no such object (or a delete marker): no tags to match
+  for (const auto& [name, value] : info->tags) {
+    std::string key(iam::kExistingObjectTagPrefix);
+    for (char c : name)
+      key.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    ctx.keys[key].push_back(value);
+  }
+}
+
 Authorizer::Evaluated Authorizer::evaluate(const AuthzRequest& r, const iam::IamSnapshot& snap,
-                                           const iam::User* user, const iam::RequestContext& ctx) {
+                                           const iam::User* user, iam::RequestContext& ctx,
+                                           bool tags_loaded) {
   Evaluated out;
   out.verdict.principal = ctx.principal->anonymous ? "anonymous" : ctx.principal->arn;
   out.verdict.deciding = "implicit deny";
   std::string allowed_by;
   auto consider = [&](const iam::Policy& policy, std::string_view source) {
     AddKeys(policy, out.context_keys);
+    add_existing_tags(r, policy, ctx, tags_loaded);
     iam::Evaluation e = iam::EvaluateWithStatement(policy, ctx);
     if (e.decision == iam::Decision::kNoMatch) return false;
     std::string name = std::string(source) + ":" + StatementName(policy, e.statement);
@@ -242,15 +206,18 @@ AuthzVerdict Authorizer::decide_at(const AuthzRequest& r, DecisionCache* cache, 
     who.userid = user->id;
   }
   iam::RequestContext ctx = BuildContext(r, who, user);
-  if (cache == nullptr) return evaluate(r, *snap, user, ctx).verdict;
+  if (cache == nullptr) return evaluate(r, *snap, user, ctx, false).verdict;
   cache->prepare(id_, r.auth.anonymous ? std::string_view("(anonymous)") : r.auth.access_key,
                  r.action, r.resource);
+  // An entry whose policies read the object's tags is compared with the tags it has now.
+  const bool tags_loaded = cache->entry_reads(epoch, iam::kExistingObjectTagPrefix);
+  if (tags_loaded) load_existing_tags(r, ctx);
   if (const AuthzVerdict* hit = cache->find(epoch, ctx)) {
     Counters().hits.inc();
     return *hit;
   }
   Counters().misses.inc();
-  Evaluated e = evaluate(r, *snap, user, ctx);
+  Evaluated e = evaluate(r, *snap, user, ctx, tags_loaded);
   cache->store(epoch, std::move(e.context_keys), ctx, e.verdict);
   return std::move(e.verdict);
 }

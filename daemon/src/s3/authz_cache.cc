@@ -49,6 +49,15 @@ const AuthzVerdict* DecisionCache::find(uint64_t epoch, const iam::RequestContex
   return &slot.verdict;
 }
 
+bool DecisionCache::entry_reads(uint64_t epoch, std::string_view prefix) const {
+  const Slot& slot = slots_[hash_ & (kSlots - 1)];
+  if (!slot.used || slot.epoch != epoch || slot.hash != hash_ || slot.key != key_) return false;
+  for (const std::string& key : slot.context_keys) {
+    if (key.starts_with(prefix)) return true;
+  }
+  return false;
+}
+
 void DecisionCache::store(uint64_t epoch, std::vector<std::string> context_keys,
                           const iam::RequestContext& ctx, AuthzVerdict verdict) {
   Slot& slot = slots_[hash_ & (kSlots - 1)];

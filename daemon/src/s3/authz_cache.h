@@ -40,6 +40,9 @@ class DecisionCache {
   // The prepared request's verdict, when an entry of this epoch holds the same values of its
   // context keys as ctx; nullptr otherwise.
   const AuthzVerdict* find(uint64_t epoch, const iam::RequestContext& ctx);
+  // The prepared request's entry of this epoch depends on a context key starting with prefix
+  // (the caller then adds such keys to the context before find).
+  bool entry_reads(uint64_t epoch, std::string_view prefix) const;
   // Remembers the prepared request's verdict, made at epoch (read before deciding), and the
   // context keys the deciding policies read.
   void store(uint64_t epoch, std::vector<std::string> context_keys, const iam::RequestContext& ctx,

@@ -1,5 +1,6 @@
 // CopyObject and the copy-source handling UploadPartCopy shares: x-amz-copy-source parsing,
-// x-amz-copy-source-if-* conditions, metadata directive, copy onto itself.
+// the source's own authorisation (s3:GetObject), x-amz-copy-source-if-* conditions, metadata
+// directive, copy onto itself.
 #include <memory>
 #include <string>
 
@@ -52,6 +53,12 @@ ApiError ParseCopySource(OpContext& ctx, std::string_view& bucket, std::string_v
 ApiError OpenCopySource(OpContext& ctx, std::unique_ptr<object::ObjectReader>& out) {
   std::string_view bucket, key, version;
   FS_S3_RETURN_IF_ERROR(ParseCopySource(ctx, bucket, key, version));
+  // Reading the source is its own permission, on the source's ARN (and bucket policy).
+  FS_S3_RETURN_IF_ERROR(
+      AuthorizeInOperation(ctx, {.action = version.empty() ? "s3:GetObject" : "s3:GetObjectVersion",
+                                 .bucket = bucket,
+                                 .key = key,
+                                 .version_id = version}));
   Result<std::unique_ptr<object::ObjectReader>> reader =
       ctx.layer.open_object(bucket, key, version);
   if (!reader) {

@@ -1,5 +1,5 @@
 // DeleteObject (204 whether or not the key existed) and DeleteObjects (POST ?delete: up to
-// 1,000 keys, Quiet mode, per-key errors in the DeleteResult).
+// 1,000 keys, Quiet mode, each key authorised on its own, per-key errors in the DeleteResult).
 #include <string>
 #include <vector>
 
@@ -9,6 +9,26 @@
 #include "op_context.h"
 
 namespace flashstor::s3 {
+namespace {
+
+// AWS authorises each key of a multi-object delete on its own ARN: s3:DeleteObject, or
+// s3:DeleteObjectVersion for a version id, and s3:BypassGovernanceRetention when asked to
+// bypass; a refused key is an AccessDenied entry of the result.
+Result<object::DeleteResult> AuthorizeKey(OpContext& ctx, const DeleteRequest::Entry& entry,
+                                          bool bypass) {
+  const std::string_view action =
+      entry.version_id.empty() ? "s3:DeleteObject" : "s3:DeleteObjectVersion";
+  OpAuthz what{
+      .action = action, .bucket = ctx.res.bucket, .key = entry.key, .version_id = entry.version_id};
+  if (ApiError e = AuthorizeInOperation(ctx, what); !e.ok()) return Err(Code::kAccessDenied);
+  if (bypass) {
+    what.action = "s3:BypassGovernanceRetention";
+    if (ApiError e = AuthorizeInOperation(ctx, what); !e.ok()) return Err(Code::kAccessDenied);
+  }
+  return object::DeleteResult{};
+}
+
+}  // namespace
 
 ApiError DeleteObject(OpContext& ctx) {
   if (ctx.req.has_header("x-amz-mfa")) {
@@ -56,8 +76,8 @@ ApiError DeleteObjects(OpContext& ctx) {
     options.precondition.if_match = std::move(entry.etag);
     options.version_id = entry.version_id;
     options.bypass_governance = BypassGovernance(ctx.req);
-    Result<object::DeleteResult> done =
-        ctx.layer.delete_object_version(ctx.res.bucket, entry.key, options);
+    Result<object::DeleteResult> done = AuthorizeKey(ctx, entry, options.bypass_governance);
+    if (done) done = ctx.layer.delete_object_version(ctx.res.bucket, entry.key, options);
     if (!done) {
       out.error = done.error();
     } else {

@@ -5,6 +5,7 @@
 #include <ctime>
 #include <string>
 
+#include "authorizer.h"
 #include "flashstor/s3/headers.h"
 #include "flashstor/s3/object_lock.h"
 #include "flashstor/s3/xml_reader.h"
@@ -165,11 +166,19 @@ ApiError GetObjectLockConfiguration(OpContext& ctx) {
 }
 
 ApiError PutObjectRetention(OpContext& ctx) {
-  FS_S3_RETURN_IF_ERROR(LockedBucket(ctx));
   std::string xml;
   FS_S3_RETURN_IF_ERROR(ReadLockBody(ctx, xml));
   object::ObjectLock retention;
   FS_S3_RETURN_IF_ERROR(ParseRetention(xml, NowNs(), retention));
+  // Authorised here: policies may read the body's s3:object-lock-mode and dates.
+  iam::RequestContext::keys_type body_keys;
+  if (retention.mode != object::RetentionMode::kNone) {
+    body_keys["s3:object-lock-mode"] = {std::string(RetentionModeName(retention.mode))};
+    body_keys["s3:object-lock-retain-until-date"] = {FormatIso8601(retention.retain_until_ns)};
+    AddRemainingRetentionDays(retention.retain_until_ns, body_keys);
+  }
+  FS_S3_RETURN_IF_ERROR(AuthorizeRouteInOperation(ctx, &body_keys));
+  FS_S3_RETURN_IF_ERROR(LockedBucket(ctx));
   object::VersionUpdate update;
   update.retention = retention;
   update.bypass_governance = BypassGovernance(ctx.req);
@@ -187,11 +196,15 @@ ApiError GetObjectRetention(OpContext& ctx) {
 }
 
 ApiError PutObjectLegalHold(OpContext& ctx) {
-  FS_S3_RETURN_IF_ERROR(LockedBucket(ctx));
   std::string xml;
   FS_S3_RETURN_IF_ERROR(ReadLockBody(ctx, xml));
   bool on = false;
   FS_S3_RETURN_IF_ERROR(ParseLegalHold(xml, on));
+  // Authorised here: policies may read the body's s3:object-lock-legal-hold.
+  iam::RequestContext::keys_type body_keys;
+  body_keys["s3:object-lock-legal-hold"] = {on ? "ON" : "OFF"};
+  FS_S3_RETURN_IF_ERROR(AuthorizeRouteInOperation(ctx, &body_keys));
+  FS_S3_RETURN_IF_ERROR(LockedBucket(ctx));
   object::VersionUpdate update;
   update.legal_hold = on;
   return UpdateVersion(ctx, update, "ObjectLegalHold:Put");

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -11,6 +12,7 @@
 #include "flashstor/hash/hashing_source.h"
 #include "flashstor/http/exchange.h"
 #include "flashstor/http/uri.h"
+#include "flashstor/iam/policy.h"
 #include "flashstor/object/object_layer.h"
 #include "flashstor/s3/error_table.h"
 #include "flashstor/s3/resource.h"
@@ -18,6 +20,9 @@
 #include "flashstor/s3/xml_writer.h"
 
 namespace flashstor::s3 {
+
+class Authorizer;
+struct AuthzDenial;
 
 struct OpContext {
   http::Exchange& ex;
@@ -33,9 +38,11 @@ struct OpContext {
   // aws-chunked uploads with x-amz-trailer, the trailing checksum.
   hash::Expectations base_expect;
   std::string_view trace_id;
-  // The IAM decision for checks an operation makes beyond its own action (SSE-KMS's
-  // kms:GenerateDataKey / kms:Decrypt); null without IAM (every signed caller is root).
+  // Authorisation the operation does itself (AuthorizeInOperation, and SSE-KMS's
+  // kms:GenerateDataKey / kms:Decrypt): nullptr without IAM (every signed caller is root).
   Authorizer* authorizer = nullptr;
+  std::string_view action{};                     // the route's action ("s3:DeleteObject")
+  std::optional<AuthzDenial>* denial = nullptr;  // the first refusal, for the audit log
 
   std::string_view header(std::string_view name) const { return req.header(name); }
   const http::QueryParam* param(std::string_view name) const {
@@ -50,6 +57,21 @@ struct OpContext {
 };
 
 using OpHandler = ApiError (*)(OpContext&);
+
+// One authorisation an operation makes itself, because it needs what only the operation
+// knows: each key of DeleteObjects, the source of a copy, the tags of a PutObjectTagging
+// body, the lock of a PutObjectRetention / PutObjectLegalHold body (op_authorize.cc).
+struct OpAuthz {
+  std::string_view action{};  // "s3:GetObject"
+  std::string_view bucket{};
+  std::string_view key{};
+  std::string_view version_id{};
+  const iam::RequestContext::keys_type* body_keys = nullptr;  // keys found in the body
+};
+// Ok, or kAccessDenied (the first refusal recorded in *ctx.denial); Ok without IAM.
+ApiError AuthorizeInOperation(OpContext& ctx, const OpAuthz& what);
+// The route's own action on the request's bucket and key, with keys found in the body.
+ApiError AuthorizeRouteInOperation(OpContext& ctx, const iam::RequestContext::keys_type* body_keys);
 
 // Fails with kEntityTooLarge once more than `max` bytes came through (bodies without a
 // Content-Length must not grow past the object size limit before anything commits).

@@ -268,19 +268,25 @@ ApiError PostObject(PostObjectRequest& r) {
   r.auth = std::move(*auth);
   PostPolicy policy;
   FS_S3_RETURN_IF_ERROR(CheckPolicy(r, fields, policy));
+  object::PutOptions options;
+  FS_S3_RETURN_IF_ERROR(CollectOptions(r, fields, options));
   if (r.authorizer == nullptr) {
     if (r.auth.anonymous) return Code::kAccessDenied;
   } else {
-    FS_S3_RETURN_IF_ERROR(r.authorizer->authorize({.auth = r.auth,
-                                                   .action = "s3:PutObject",
-                                                   .resource = S3Arn(r.res.bucket, key),
-                                                   .bucket = r.res.bucket,
-                                                   .query = {},
-                                                   .remote_address = r.ex.remote_address(),
-                                                   .secure = r.ex.secure()}));
+    // The form's tagging field gives s3:RequestObjectTag/<key>, as x-amz-tagging does.
+    iam::RequestContext::keys_type body_keys;
+    if (!options.tags.empty()) AddRequestTagKeys(options.tags, body_keys);
+    AuthzRequest authz{.auth = r.auth,
+                       .action = "s3:PutObject",
+                       .resource = S3Arn(r.res.bucket, key),
+                       .bucket = r.res.bucket,
+                       .query = {},
+                       .remote_address = r.ex.remote_address(),
+                       .secure = r.ex.secure(),
+                       .key = key,
+                       .body_keys = &body_keys};
+    FS_S3_RETURN_IF_ERROR(r.authorizer->authorize(authz));
   }
-  object::PutOptions options;
-  FS_S3_RETURN_IF_ERROR(CollectOptions(r, fields, options));
 
   FormPartSource part(reader);
   const uint64_t max = std::min<uint64_t>(kMaxSinglePutSize, policy.max_length);

@@ -198,6 +198,13 @@ ApiError WrapBody(http::Exchange& ex, RequestState& st) {
   return {};
 }
 
+// Operations that authorise themselves (AuthorizeInOperation), because the decision needs
+// what only they know: DeleteObjects each key, the Put*s their body's condition keys.
+bool AuthorizedInOperation(OpId op) {
+  return op == OpId::kDeleteObjects || op == OpId::kPutObjectTagging ||
+         op == OpId::kPutObjectRetention || op == OpId::kPutObjectLegalHold;
+}
+
 // POST / with a form body and without x-amz-content-sha256: an IAM query API call.
 bool IsPreReadForm(const http::Request& req, const Resource& res) {
   return req.method == http::Method::kPost && res.kind == ResourceKind::kService &&
@@ -260,9 +267,8 @@ ApiError Run(http::Exchange& ex, RequestState& st, object::ObjectLayer& layer,
       S3Action(route.name, http::FindParam(st.query, "versionId") != nullptr);
   // Records what refused the request for the audit log, and refuses it.
   auto deny = [&](ApiError err, std::string principal, std::string decided_by) {
-    st.denial =
-        AuthzDenial{std::move(principal), action, S3Resource(route.name, st.res.bucket, st.res.key),
-                    std::move(decided_by)};
+    st.denial = AuthzDenial{std::move(principal), action, S3Arn(st.res.bucket, st.res.key),
+                            std::move(decided_by)};
     return err;
   };
   Result<auth::AuthContext> auth =
@@ -315,15 +321,10 @@ ApiError Run(http::Exchange& ex, RequestState& st, object::ObjectLayer& layer,
     return route.error;
   }
   std::string principal = st.auth.anonymous ? "anonymous" : st.auth.access_key;
-  if (authorizer != nullptr) {
-    AuthzVerdict verdict =
-        authorizer->decide({.auth = st.auth,
-                            .action = action,
-                            .resource = S3Resource(route.name, st.res.bucket, st.res.key),
-                            .bucket = st.res.bucket,
-                            .query = st.query,
-                            .remote_address = ex.remote_address(),
-                            .secure = ex.secure()});
+  const OpId op = route.entry->op;
+  if (authorizer != nullptr && !AuthorizedInOperation(op)) {
+    AuthzVerdict verdict = authorizer->decide(
+        S3AuthzRequest(st.auth, ex, st.query, action, st.res.bucket, st.res.key));
     if (!verdict.allowed) {
       return deny(Code::kAccessDenied, std::move(verdict.principal), std::move(verdict.deciding));
     }
@@ -332,24 +333,19 @@ ApiError Run(http::Exchange& ex, RequestState& st, object::ObjectLayer& layer,
   if (ApiError blocked = CheckPublicAclWrite(req, st.res.bucket, layer); !blocked.ok()) {
     return deny(blocked, std::move(principal), "bucket:public-access-block:BlockPublicAcls");
   }
-  if (authorizer != nullptr && BypassGovernance(req)) {
-    // Removing or shortening GOVERNANCE retention needs its own permission (AWS).
-    FS_S3_RETURN_IF_ERROR(
-        authorizer->authorize({.auth = st.auth,
-                               .action = "s3:BypassGovernanceRetention",
-                               .resource = S3Resource(route.name, st.res.bucket, st.res.key),
-                               .bucket = st.res.bucket,
-                               .query = st.query,
-                               .remote_address = ex.remote_address(),
-                               .secure = ex.secure()}));
+  // Removing or shortening GOVERNANCE retention needs its own permission (AWS); DeleteObjects
+  // asks it for each key.
+  if (authorizer != nullptr && BypassGovernance(req) && op != OpId::kDeleteObjects) {
+    FS_S3_RETURN_IF_ERROR(authorizer->authorize(S3AuthzRequest(
+        st.auth, ex, st.query, "s3:BypassGovernanceRetention", st.res.bucket, st.res.key)));
   }
   FS_S3_RETURN_IF_ERROR(CheckRefusedInputs(route.entry->op, req, st.query, config.owner_id));
   FS_S3_RETURN_IF_ERROR(WrapBody(ex, st));
   AddCorsHeaders(ex, st.res.bucket, layer);
 
-  OpContext ctx{ex,     req,      st.query,       st.res,    st.auth,    layer,
-                config, *st.body, st.body_length, st.expect, st.trace_id};
-  ctx.authorizer = authorizer;
+  OpContext ctx{ex,          req,        st.query, st.res,         st.auth,
+                layer,       config,     *st.body, st.body_length, st.expect,
+                st.trace_id, authorizer, action,   &st.denial};
   return kDispatch[static_cast<size_t>(route.entry->op)](ctx);
 }
 

@@ -4,6 +4,7 @@
 // CreateMultipartUpload.
 #include <string>
 
+#include "authorizer.h"
 #include "flashstor/s3/tagging.h"
 #include "flashstor/s3/xml_reader.h"
 #include "op_context.h"
@@ -52,6 +53,10 @@ ApiError GetObjectTagging(OpContext& ctx) {
 ApiError PutObjectTagging(OpContext& ctx) {
   object::Metadata tags;
   FS_S3_RETURN_IF_ERROR(ReadTaggingBody(ctx, TagScope::kObject, tags));
+  // Authorised here: policies may read the new tags (s3:RequestObjectTag/<key>).
+  iam::RequestContext::keys_type body_keys;
+  AddRequestTagKeys(tags, body_keys);
+  FS_S3_RETURN_IF_ERROR(AuthorizeRouteInOperation(ctx, &body_keys));
   return SetObjectTags(ctx, tags, 200);
 }
 

@@ -52,9 +52,14 @@ struct Statement {
   std::vector<Condition> conditions;
 };
 
+// The condition-key prefix of an object's stored tags (lowercase): reading them costs a
+// metadata read, done only for policies that have such a condition.
+inline constexpr std::string_view kExistingObjectTagPrefix = "s3:existingobjecttag/";
+
 struct Policy {
   std::string version;  // "2012-10-17" enables policy variables
   std::vector<Statement> statements;
+  bool reads_existing_object_tags = false;  // a condition key s3:ExistingObjectTag/<key>
 };
 
 // A refused document: the reason names the offending element ("Statement[1].Effect: ...").
@@ -106,6 +111,10 @@ Evaluation EvaluateWithStatement(const Policy& policy, const RequestContext& ctx
 // this policy holds for another request with the same action, resource, principal and values
 // of these keys.
 std::vector<std::string> ContextKeysRead(const Policy& policy);
+
+// Some condition (or ${...} variable) of the policy reads a key starting with prefix
+// (lowercase).
+bool ReadsContextKeyPrefix(const Policy& policy, std::string_view prefix);
 
 // Glob matching with '*' (any run) and '?' (one character).
 bool WildcardMatch(std::string_view pattern, std::string_view text, bool ignore_case = false);
