@@ -4,10 +4,12 @@
 
 #include <openssl/crypto.h>
 
+#include <ctime>
 #include <optional>
 #include <string>
 
 #include "amz_date.h"
+#include "credential_lookup.h"
 #include "signature_params.h"
 #include "signing.h"
 #include "sigv2.h"
@@ -15,19 +17,11 @@
 namespace flashstor::auth {
 namespace {
 
+// Long-term and temporary (STS) keys, the latter validated from the form's
+// x-amz-security-token as SigV4 headers are.
 Result<Credential> LookUp(const CredentialProvider& credentials, std::string_view access_key,
                           std::string_view token) {
-  std::optional<Credential> cred = credentials.lookup(access_key);
-  if (!cred) {
-    return Err(Code::kInvalidAccessKeyId,
-               "The AWS Access Key Id you provided does not exist in our records.");
-  }
-  if (!(cred->session_token.empty() && token.empty()) &&
-      (cred->session_token.size() != token.size() ||
-       CRYPTO_memcmp(cred->session_token.data(), token.data(), token.size()) != 0)) {
-    return Err(Code::kAccessDenied, "The provided token is malformed or otherwise invalid.");
-  }
-  return std::move(*cred);
+  return LookUpCredential(credentials, access_key, token, std::time(nullptr));
 }
 
 constexpr std::string_view kMismatch =
@@ -62,6 +56,7 @@ Result<AuthContext> VerifyV4(const CredentialProvider& credentials, const Verify
   ctx.anonymous = false;
   ctx.access_key = std::move(cred->access_key);
   ctx.is_root = cred->is_root;
+  ctx.session_token = std::move(cred->session_token);
   ctx.method = AuthMethod::kPostForm;
   return ctx;
 }
@@ -82,6 +77,7 @@ Result<AuthContext> VerifyV2(const CredentialProvider& credentials, const Verify
   ctx.anonymous = false;
   ctx.access_key = std::move(cred->access_key);
   ctx.is_root = cred->is_root;
+  ctx.session_token = std::move(cred->session_token);
   ctx.sigv2 = true;
   ctx.method = AuthMethod::kPostForm;
   return ctx;

@@ -29,7 +29,8 @@ bool IsSigV2Query(std::span<const http::QueryParam> query);
 // CanonicalizedAmzHeaders CanonicalizedResource. date_line is the Date header, empty when
 // x-amz-date is sent, or Expires for presigned URLs. domain: the virtual-host domain (the
 // bucket of "<bucket>.<domain>" enters the resource as "/<bucket>"). bucket_slash appends
-// '/' to the path (see IsPathStyleBucketOnly).
+// '/' to the path (see IsPathStyleBucketOnly). A presigned URL's x-amz-* query parameters
+// (x-amz-security-token) count as headers, as botocore and AWS sign them.
 void BuildSigV2StringToSign(const http::Request& request, std::span<const http::QueryParam> query,
                             std::string_view date_line, std::string_view domain, bool bucket_slash,
                             std::string& out);

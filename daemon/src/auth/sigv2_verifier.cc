@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "amz_date.h"
+#include "credential_lookup.h"
 
 namespace flashstor::auth {
 namespace {
@@ -109,16 +110,21 @@ std::string_view VirtualHostBucket(std::string_view host, std::string_view domai
   return host.substr(0, host.size() - domain.size() - 1);
 }
 
-// x-amz-* headers: lowercase names, sorted, repeated values joined with ','.
-void AppendCanonicalAmzHeaders(const http::Request& request, std::string& out) {
+// x-amz-* headers: lowercase names, sorted, repeated values joined with ','. A presigned URL
+// carries them as query parameters (x-amz-security-token of temporary credentials).
+void AppendCanonicalAmzHeaders(const http::Request& request,
+                               std::span<const http::QueryParam> presigned_query,
+                               std::string& out) {
   thread_local std::vector<std::pair<std::string, std::string_view>> amz;
   amz.clear();
-  for (const http::Header& h : request.headers) {
-    if (!IEqualsPrefix(h.name, "x-amz-")) continue;
-    std::string name(h.name);
+  auto add = [](std::string_view raw_name, std::string_view value) {
+    if (!IEqualsPrefix(raw_name, "x-amz-")) return;
+    std::string name(raw_name);
     for (char& c : name) c = LowerChar(c);
-    amz.emplace_back(std::move(name), Trim(h.value));
-  }
+    amz.emplace_back(std::move(name), Trim(value));
+  };
+  for (const http::Header& h : request.headers) add(h.name, h.value);
+  for (const http::QueryParam& p : presigned_query) add(p.name, p.value);
   std::stable_sort(amz.begin(), amz.end(),
                    [](const auto& a, const auto& b) { return a.first < b.first; });
   for (size_t i = 0; i < amz.size(); ++i) {
@@ -186,15 +192,6 @@ Status ClassifyV2Payload(const http::Request& request, AuthContext& ctx) {
   ctx.payload = PayloadKind::kSha256;
   ctx.payload_sha256_hex.assign(sha->value);
   for (char& c : ctx.payload_sha256_hex) c = LowerChar(c);
-  return Status::Ok();
-}
-
-Status CheckToken(const Credential& cred, std::string_view token) {
-  if (cred.session_token.empty() && token.empty()) return Status::Ok();
-  if (cred.session_token.size() != token.size() ||
-      CRYPTO_memcmp(cred.session_token.data(), token.data(), token.size()) != 0) {
-    return Status(Code::kAccessDenied, "The provided token is malformed or otherwise invalid.");
-  }
   return Status::Ok();
 }
 
@@ -294,7 +291,8 @@ void BuildSigV2StringToSign(const http::Request& request, std::span<const http::
   out.append(HeaderValue(request, "content-md5")).push_back('\n');
   out.append(HeaderValue(request, "content-type")).push_back('\n');
   out.append(date_line).push_back('\n');
-  AppendCanonicalAmzHeaders(request, out);
+  AppendCanonicalAmzHeaders(request,
+                            IsSigV2Query(query) ? query : std::span<const http::QueryParam>(), out);
   AppendCanonicalResource(request, query, domain, bucket_slash, out);
 }
 
@@ -331,12 +329,9 @@ Result<AuthContext> VerifySigV2(const CredentialProvider& credentials, const Ver
   }
   AuthContext ctx;
   if (Status s = ClassifyV2Payload(request, ctx); !s.ok()) return std::unexpected(s);
-  std::optional<Credential> cred = credentials.lookup(params->access_key);
-  if (!cred) {
-    return Err(Code::kInvalidAccessKeyId,
-               "The AWS Access Key Id you provided does not exist in our records.");
-  }
-  if (Status s = CheckToken(*cred, params->token); !s.ok()) return std::unexpected(s);
+  // Temporary (STS) keys too: validated statelessly from the token, as SigV4 does.
+  Result<Credential> cred = LookUpCredential(credentials, params->access_key, params->token, now);
+  if (!cred) return std::unexpected(cred.error());
   // A path-style request for a bucket alone ("/bucket") is signed as "/bucket" by the letter
   // of AWS's page, and as "/bucket/" by botocore and s3cmd: both are accepted.
   thread_local std::string string_to_sign;
@@ -357,6 +352,7 @@ Result<AuthContext> VerifySigV2(const CredentialProvider& credentials, const Ver
   ctx.anonymous = false;
   ctx.access_key = std::move(cred->access_key);
   ctx.is_root = cred->is_root;
+  ctx.session_token = std::move(cred->session_token);
   ctx.sigv2 = true;
   ctx.method = presigned ? AuthMethod::kQuery : AuthMethod::kHeader;
   return ctx;

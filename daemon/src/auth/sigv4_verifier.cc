@@ -10,6 +10,7 @@
 
 #include "amz_date.h"
 #include "canonical_request.h"
+#include "credential_lookup.h"
 #include "post_form_signature.h"
 #include "signature_params.h"
 #include "signing.h"
@@ -119,16 +120,6 @@ Status CheckAllSigned(const http::Request& request, std::string_view signed_head
                             failure != nullptr ? &failure->headers_not_signed : nullptr);
 }
 
-// Checks the session token the request carries against the credential's.
-Status CheckSecurityToken(const Credential& cred, std::string_view token) {
-  if (cred.session_token.empty() && token.empty()) return Status::Ok();
-  if (cred.session_token.size() != token.size() ||
-      CRYPTO_memcmp(cred.session_token.data(), token.data(), token.size()) != 0) {
-    return Status(Code::kInvalidToken, "The provided token is malformed or otherwise invalid.");
-  }
-  return Status::Ok();
-}
-
 }  // namespace
 
 struct SigV4Verifier::Impl {
@@ -171,9 +162,8 @@ Status SigV4Verifier::Impl::Authenticate(const http::Request& request,
                                          const SignatureParams& p, bool presigned,
                                          std::string_view token, std::string_view payload_hash,
                                          std::time_t now, AuthContext& ctx) const {
-  Result<Credential> cred = credentials.lookup_with_token(p.credential.access_key, token, now);
+  Result<Credential> cred = LookUpCredential(credentials, p.credential.access_key, token, now);
   if (!cred) return cred.error();
-  FS_RETURN_IF_ERROR(CheckSecurityToken(*cred, token));
   thread_local std::string canonical;
   thread_local std::string string_to_sign;
   FS_RETURN_IF_ERROR(

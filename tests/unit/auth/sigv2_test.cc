@@ -130,6 +130,22 @@ void test_string_to_sign_amz_headers(void**) {
                       "x-amz-meta-b:two,three\n/b/k?partNumber=2&uploadId=u 1");
 }
 
+// A presigned URL of temporary credentials: x-amz-security-token travels in the query and is
+// signed as a header (botocore, AWS); the query of a header-signed request is not.
+void test_string_to_sign_presigned_token(void**) {
+  TestRequest r("GET", "/b/k", {{"Host", "h"}},
+                {{"AWSAccessKeyId", "ASIAEXAMPLE"},
+                 {"Expires", "1700000000"},
+                 {"Signature", "sig"},
+                 {"x-amz-security-token", "tok+en"}});
+  std::string sts;
+  BuildSigV2StringToSign(r.request(), r.query(), "1700000000", "", false, sts);
+  assert_string_equal(sts.c_str(), "GET\n\n\n1700000000\nx-amz-security-token:tok+en\n/b/k");
+  TestRequest header("GET", "/b/k", {{"Host", "h"}}, {{"x-amz-meta-q", "v"}});
+  BuildSigV2StringToSign(header.request(), header.query(), "d", "", false, sts);
+  assert_string_equal(sts.c_str(), "GET\n\n\nd\n/b/k");
+}
+
 }  // namespace
 
 int main() {
@@ -138,6 +154,7 @@ int main() {
       cmocka_unit_test(test_presigned),
       cmocka_unit_test(test_refusals),
       cmocka_unit_test(test_string_to_sign_amz_headers),
+      cmocka_unit_test(test_string_to_sign_presigned_token),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
