@@ -1,5 +1,6 @@
 // What the IAM API's protocol layer (iam_api.cc) and its actions (iam_api_users.cc,
-// iam_api_policies.cc) share: the parsed call, the XML result under construction, errors.
+// iam_api_policies.cc, iam_api_roles.cc, iam_api_principal_policies.cc) share: the parsed call, the
+// XML result under construction, errors.
 #pragma once
 
 #include <pugixml.hpp>
@@ -50,6 +51,8 @@ bool ValidName(std::string_view name, size_t max);
 Outcome RequireName(const Call& call, std::string_view param, size_t max, std::string& out);
 // Paths: "/" or "/.../" up to 512 characters.
 bool ValidPath(std::string_view path);
+// PolicyArn: required, "arn:..." of 20..2048 characters (InvalidInput otherwise).
+Outcome RequirePolicyArn(const Call& call, std::string& out);
 // Policy documents in responses are URL-encoded, as IAM returns them.
 std::string EncodeDocument(std::string_view json);
 void Text(pugi::xml_node parent, const char* name, std::string_view value);

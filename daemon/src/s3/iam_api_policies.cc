@@ -1,5 +1,5 @@
-// IAM API actions on managed policies (Create/Get/GetVersion/List/Delete, attach to users and
-// groups) and on groups (Create/Get/Delete, membership, inline group policies).
+// IAM API actions on managed policies (Create/Get/GetVersion/List/Delete) and on groups
+// (Create/Get/Delete, membership); attaching and inline policies: iam_api_principal_policies.cc.
 #include <algorithm>
 
 #include "iam_api_internal.h"
@@ -39,61 +39,6 @@ iam::IamError NoUser(std::string_view name) {
 }
 iam::IamError NoGroup(std::string_view name) {
   return NoSuchEntity("The group with name " + std::string(name) + " cannot be found.");
-}
-
-Outcome RequireArn(const Call& call, std::string& out) {
-  auto arn = call.param("PolicyArn");
-  if (!arn) return Missing("policyArn");
-  if (arn->size() < 20 || arn->size() > 2048 || !arn->starts_with("arn:")) {
-    return {{"InvalidInput", 400, "ARN " + std::string(*arn) + " is not valid."}};
-  }
-  out = std::string(*arn);
-  return std::nullopt;
-}
-
-// Attaches (attach=true) or detaches a managed policy to/from a user's or group's list.
-Outcome ChangeAttachment(Call& call, bool group, bool attach) {
-  std::string name, arn;
-  if (Outcome bad = RequireName(call, group ? "GroupName" : "UserName", group ? 128 : 64, name)) {
-    return bad;
-  }
-  if (Outcome bad = RequireArn(call, arn)) return bad;
-  return call.store.update([&](iam::IamState& s) -> Outcome {
-    std::vector<std::string>* list = nullptr;
-    if (group) {
-      auto g = s.groups.find(name);
-      if (g == s.groups.end()) return NoGroup(name);
-      list = &g->second.attached;
-    } else {
-      auto u = s.users.find(name);
-      if (u == s.users.end()) return NoUser(name);
-      list = &u->second.attached;
-    }
-    auto at = std::find(list->begin(), list->end(), arn);
-    if (!attach) {
-      if (at == list->end()) return NoSuchEntity("Policy " + arn + " was not found.");
-      list->erase(at);
-      return std::nullopt;
-    }
-    if (s.policies.find(arn) == s.policies.end()) return NoPolicy(arn);
-    if (at != list->end()) return std::nullopt;  // attaching twice is a no-op, as in AWS
-    if (list->size() >= iam::kMaxAttachedPolicies) {
-      return Limit("Cannot exceed quota for PoliciesPerUser: 10");
-    }
-    list->push_back(arn);
-    return std::nullopt;
-  });
-}
-
-void AttachedXml(Call& call, const iam::IamState& s, const std::vector<std::string>& arns) {
-  pugi::xml_node list = call.result.append_child("AttachedPolicies");
-  for (const std::string& arn : arns) {
-    auto p = s.policies.find(arn);
-    pugi::xml_node m = list.append_child("member");
-    Text(m, "PolicyName", p != s.policies.end() ? p->second.name : arn.substr(arn.rfind('/') + 1));
-    Text(m, "PolicyArn", arn);
-  }
-  Text(call.result, "IsTruncated", "false");
 }
 
 void GroupXml(pugi::xml_node parent, const char* element, const iam::Group& g) {
@@ -150,7 +95,7 @@ Outcome CreatePolicy(Call& call) {
 
 Outcome GetPolicy(Call& call) {
   std::string arn;
-  if (Outcome bad = RequireArn(call, arn)) return bad;
+  if (Outcome bad = RequirePolicyArn(call, arn)) return bad;
   auto snap = call.store.snapshot();
   auto it = snap->state().policies.find(arn);
   if (it == snap->state().policies.end()) return NoPolicy(arn);
@@ -160,7 +105,7 @@ Outcome GetPolicy(Call& call) {
 
 Outcome GetPolicyVersion(Call& call) {
   std::string arn;
-  if (Outcome bad = RequireArn(call, arn)) return bad;
+  if (Outcome bad = RequirePolicyArn(call, arn)) return bad;
   auto version = call.param("VersionId");
   if (!version) return Missing("versionId");
   auto snap = call.store.snapshot();
@@ -200,7 +145,7 @@ Outcome ListPolicies(Call& call) {
 
 Outcome DeletePolicy(Call& call) {
   std::string arn;
-  if (Outcome bad = RequireArn(call, arn)) return bad;
+  if (Outcome bad = RequirePolicyArn(call, arn)) return bad;
   return call.store.update([&](iam::IamState& s) -> Outcome {
     if (s.policies.find(arn) == s.policies.end()) return NoPolicy(arn);
     if (Attachments(s, arn) > 0) {
@@ -209,39 +154,6 @@ Outcome DeletePolicy(Call& call) {
     s.policies.erase(arn);
     return std::nullopt;
   });
-}
-
-Outcome AttachUserPolicy(Call& call) {
-  return ChangeAttachment(call, false, true);
-}
-Outcome DetachUserPolicy(Call& call) {
-  return ChangeAttachment(call, false, false);
-}
-Outcome AttachGroupPolicy(Call& call) {
-  return ChangeAttachment(call, true, true);
-}
-Outcome DetachGroupPolicy(Call& call) {
-  return ChangeAttachment(call, true, false);
-}
-
-Outcome ListAttachedUserPolicies(Call& call) {
-  std::string name;
-  if (Outcome bad = RequireName(call, "UserName", 64, name)) return bad;
-  auto snap = call.store.snapshot();
-  auto it = snap->state().users.find(name);
-  if (it == snap->state().users.end()) return NoUser(name);
-  AttachedXml(call, snap->state(), it->second.attached);
-  return std::nullopt;
-}
-
-Outcome ListAttachedGroupPolicies(Call& call) {
-  std::string name;
-  if (Outcome bad = RequireName(call, "GroupName", 128, name)) return bad;
-  auto snap = call.store.snapshot();
-  auto it = snap->state().groups.find(name);
-  if (it == snap->state().groups.end()) return NoGroup(name);
-  AttachedXml(call, snap->state(), it->second.attached);
-  return std::nullopt;
 }
 
 Outcome CreateGroup(Call& call) {
@@ -354,72 +266,6 @@ Outcome ListGroupsForUser(Call& call) {
     auto group = snap->state().groups.find(g);
     if (group != snap->state().groups.end()) GroupXml(list, "member", group->second);
   }
-  Text(call.result, "IsTruncated", "false");
-  return std::nullopt;
-}
-
-Outcome PutGroupPolicy(Call& call) {
-  std::string group, policy_name;
-  if (Outcome bad = RequireName(call, "GroupName", 128, group)) return bad;
-  if (Outcome bad = RequireName(call, "PolicyName", 128, policy_name)) return bad;
-  auto doc = call.param("PolicyDocument");
-  if (!doc) return Missing("policyDocument");
-  auto parsed = iam::ParsePolicy(*doc, iam::PolicyKind::kIdentity);
-  if (!parsed) return MalformedDocument(parsed.error().reason);
-  return call.store.update([&](iam::IamState& s) -> Outcome {
-    auto it = s.groups.find(group);
-    if (it == s.groups.end()) return NoGroup(group);
-    size_t total = iam::PolicyCharCount(*doc);
-    for (const auto& [n, d] : it->second.inline_policies.documents) {
-      if (n != policy_name) total += iam::PolicyCharCount(d);
-    }
-    if (total > iam::kMaxInlineGroupPolicyChars) {
-      return Limit("Maximum policy size of 5120 bytes exceeded for group " + group);
-    }
-    it->second.inline_policies.documents[policy_name] = std::string(*doc);
-    return std::nullopt;
-  });
-}
-
-Outcome GetGroupPolicy(Call& call) {
-  std::string group, policy_name;
-  if (Outcome bad = RequireName(call, "GroupName", 128, group)) return bad;
-  if (Outcome bad = RequireName(call, "PolicyName", 128, policy_name)) return bad;
-  auto snap = call.store.snapshot();
-  auto it = snap->state().groups.find(group);
-  if (it == snap->state().groups.end()) return NoGroup(group);
-  auto p = it->second.inline_policies.documents.find(policy_name);
-  if (p == it->second.inline_policies.documents.end()) {
-    return NoSuchEntity("The group policy with name " + policy_name + " cannot be found.");
-  }
-  Text(call.result, "GroupName", group);
-  Text(call.result, "PolicyName", policy_name);
-  Text(call.result, "PolicyDocument", EncodeDocument(p->second));
-  return std::nullopt;
-}
-
-Outcome DeleteGroupPolicy(Call& call) {
-  std::string group, policy_name;
-  if (Outcome bad = RequireName(call, "GroupName", 128, group)) return bad;
-  if (Outcome bad = RequireName(call, "PolicyName", 128, policy_name)) return bad;
-  return call.store.update([&](iam::IamState& s) -> Outcome {
-    auto it = s.groups.find(group);
-    if (it == s.groups.end()) return NoGroup(group);
-    if (it->second.inline_policies.documents.erase(policy_name) == 0) {
-      return NoSuchEntity("The group policy with name " + policy_name + " cannot be found.");
-    }
-    return std::nullopt;
-  });
-}
-
-Outcome ListGroupPolicies(Call& call) {
-  std::string group;
-  if (Outcome bad = RequireName(call, "GroupName", 128, group)) return bad;
-  auto snap = call.store.snapshot();
-  auto it = snap->state().groups.find(group);
-  if (it == snap->state().groups.end()) return NoGroup(group);
-  pugi::xml_node list = call.result.append_child("PolicyNames");
-  for (const auto& [pname, doc] : it->second.inline_policies.documents) Text(list, "member", pname);
   Text(call.result, "IsTruncated", "false");
   return std::nullopt;
 }

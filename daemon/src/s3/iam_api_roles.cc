@@ -1,5 +1,5 @@
-// IAM API actions on roles: Create/Get/List/Delete, UpdateAssumeRolePolicy (the trust policy),
-// inline role policies and attached managed policies. Roles live in the same identity record.
+// IAM API actions on roles: Create/Get/List/Delete, UpdateAssumeRolePolicy (the trust policy);
+// their policies: iam_api_principal_policies.cc. Roles live in the same identity record.
 #include <algorithm>
 #include <charconv>
 
@@ -49,24 +49,6 @@ Outcome MaxSession(const Call& call, int64_t& out) {
                       "have value between 3600 and 43200");
   }
   out = n;
-  return std::nullopt;
-}
-
-size_t InlineChars(const iam::InlinePolicies& p, std::string_view replacing) {
-  size_t n = 0;
-  for (const auto& [name, doc] : p.documents) {
-    if (name != replacing) n += iam::PolicyCharCount(doc);
-  }
-  return n;
-}
-
-Outcome RequirePolicyArn(const Call& call, std::string& out) {
-  auto arn = call.param("PolicyArn");
-  if (!arn) return Missing("policyArn");
-  if (arn->size() < 20 || arn->size() > 2048 || !arn->starts_with("arn:")) {
-    return {{"InvalidInput", 400, "ARN " + std::string(*arn) + " is not valid."}};
-  }
-  out = std::string(*arn);
   return std::nullopt;
 }
 
@@ -177,123 +159,6 @@ Outcome UpdateAssumeRolePolicy(Call& call) {
     it->second.trust_policy = std::string(*trust);
     return std::nullopt;
   });
-}
-
-Outcome PutRolePolicy(Call& call) {
-  std::string name, policy_name;
-  if (Outcome bad = RequireName(call, "RoleName", kMaxRoleName, name)) return bad;
-  if (Outcome bad = RequireName(call, "PolicyName", 128, policy_name)) return bad;
-  auto doc = call.param("PolicyDocument");
-  if (!doc) return Missing("policyDocument");
-  auto parsed = iam::ParsePolicy(*doc, iam::PolicyKind::kIdentity);
-  if (!parsed) return MalformedDocument(parsed.error().reason);
-  return call.store.update([&](iam::IamState& s) -> Outcome {
-    auto it = s.roles.find(name);
-    if (it == s.roles.end()) return NoRole(name);
-    auto& docs = it->second.inline_policies;
-    if (InlineChars(docs, policy_name) + iam::PolicyCharCount(*doc) >
-        iam::kMaxInlineRolePolicyChars) {
-      return Limit("Maximum policy size of 10240 bytes exceeded for role " + name);
-    }
-    docs.documents[policy_name] = std::string(*doc);
-    return std::nullopt;
-  });
-}
-
-Outcome GetRolePolicy(Call& call) {
-  std::string name, policy_name;
-  if (Outcome bad = RequireName(call, "RoleName", kMaxRoleName, name)) return bad;
-  if (Outcome bad = RequireName(call, "PolicyName", 128, policy_name)) return bad;
-  auto snap = call.store.snapshot();
-  const iam::Role* r = snap->role(name);
-  if (r == nullptr) return NoRole(name);
-  auto p = r->inline_policies.documents.find(policy_name);
-  if (p == r->inline_policies.documents.end()) {
-    return NoSuchEntity("The role policy with name " + policy_name + " cannot be found.");
-  }
-  Text(call.result, "RoleName", name);
-  Text(call.result, "PolicyName", policy_name);
-  Text(call.result, "PolicyDocument", EncodeDocument(p->second));
-  return std::nullopt;
-}
-
-Outcome DeleteRolePolicy(Call& call) {
-  std::string name, policy_name;
-  if (Outcome bad = RequireName(call, "RoleName", kMaxRoleName, name)) return bad;
-  if (Outcome bad = RequireName(call, "PolicyName", 128, policy_name)) return bad;
-  return call.store.update([&](iam::IamState& s) -> Outcome {
-    auto it = s.roles.find(name);
-    if (it == s.roles.end()) return NoRole(name);
-    if (it->second.inline_policies.documents.erase(policy_name) == 0) {
-      return NoSuchEntity("The role policy with name " + policy_name + " cannot be found.");
-    }
-    return std::nullopt;
-  });
-}
-
-Outcome ListRolePolicies(Call& call) {
-  std::string name;
-  if (Outcome bad = RequireName(call, "RoleName", kMaxRoleName, name)) return bad;
-  auto snap = call.store.snapshot();
-  const iam::Role* r = snap->role(name);
-  if (r == nullptr) return NoRole(name);
-  pugi::xml_node list = call.result.append_child("PolicyNames");
-  for (const auto& [pname, doc] : r->inline_policies.documents) Text(list, "member", pname);
-  Text(call.result, "IsTruncated", "false");
-  return std::nullopt;
-}
-
-Outcome AttachRolePolicy(Call& call) {
-  std::string name, arn;
-  if (Outcome bad = RequireName(call, "RoleName", kMaxRoleName, name)) return bad;
-  if (Outcome bad = RequirePolicyArn(call, arn)) return bad;
-  return call.store.update([&](iam::IamState& s) -> Outcome {
-    auto it = s.roles.find(name);
-    if (it == s.roles.end()) return NoRole(name);
-    if (s.policies.find(arn) == s.policies.end()) {
-      return NoSuchEntity("Policy " + arn + " does not exist or is not attachable.");
-    }
-    auto& list = it->second.attached;
-    if (std::find(list.begin(), list.end(), arn) != list.end()) return std::nullopt;
-    if (list.size() >= iam::kMaxAttachedPolicies) {
-      return Limit("Cannot exceed quota for PoliciesPerRole: 10");
-    }
-    list.push_back(arn);
-    return std::nullopt;
-  });
-}
-
-Outcome DetachRolePolicy(Call& call) {
-  std::string name, arn;
-  if (Outcome bad = RequireName(call, "RoleName", kMaxRoleName, name)) return bad;
-  if (Outcome bad = RequirePolicyArn(call, arn)) return bad;
-  return call.store.update([&](iam::IamState& s) -> Outcome {
-    auto it = s.roles.find(name);
-    if (it == s.roles.end()) return NoRole(name);
-    auto& list = it->second.attached;
-    auto at = std::find(list.begin(), list.end(), arn);
-    if (at == list.end()) return NoSuchEntity("Policy " + arn + " was not found.");
-    list.erase(at);
-    return std::nullopt;
-  });
-}
-
-Outcome ListAttachedRolePolicies(Call& call) {
-  std::string name;
-  if (Outcome bad = RequireName(call, "RoleName", kMaxRoleName, name)) return bad;
-  auto snap = call.store.snapshot();
-  const iam::Role* r = snap->role(name);
-  if (r == nullptr) return NoRole(name);
-  pugi::xml_node list = call.result.append_child("AttachedPolicies");
-  for (const std::string& arn : r->attached) {
-    auto p = snap->state().policies.find(arn);
-    pugi::xml_node m = list.append_child("member");
-    Text(m, "PolicyName",
-         p != snap->state().policies.end() ? p->second.name : arn.substr(arn.rfind('/') + 1));
-    Text(m, "PolicyArn", arn);
-  }
-  Text(call.result, "IsTruncated", "false");
-  return std::nullopt;
 }
 
 }  // namespace flashstor::s3::iamapi

@@ -1,5 +1,5 @@
-// IAM API actions on users: CreateUser, GetUser, ListUsers, DeleteUser, access keys
-// (Create/List/Update/Delete, two per user) and inline user policies.
+// IAM API actions on users: CreateUser, GetUser, ListUsers, DeleteUser and access keys
+// (Create/List/Update/Delete, two per user); their policies: iam_api_principal_policies.cc.
 #include <algorithm>
 
 #include "iam_api_internal.h"
@@ -46,14 +46,6 @@ Outcome Paging(const Call& call, size_t& max_items, std::string& marker) {
   }
   if (auto mk = call.param("Marker")) marker = std::string(*mk);
   return std::nullopt;
-}
-
-size_t InlineChars(const iam::InlinePolicies& p, std::string_view replacing) {
-  size_t n = 0;
-  for (const auto& [name, doc] : p.documents) {
-    if (name != replacing) n += iam::PolicyCharCount(doc);
-  }
-  return n;
 }
 
 }  // namespace
@@ -238,72 +230,6 @@ Outcome DeleteAccessKey(Call& call) {
     keys.erase(k);
     return std::nullopt;
   });
-}
-
-Outcome PutUserPolicy(Call& call) {
-  std::string name, policy_name;
-  if (Outcome bad = RequireName(call, "UserName", 64, name)) return bad;
-  if (Outcome bad = RequireName(call, "PolicyName", 128, policy_name)) return bad;
-  auto doc = call.param("PolicyDocument");
-  if (!doc) return Missing("policyDocument");
-  auto parsed = iam::ParsePolicy(*doc, iam::PolicyKind::kIdentity);
-  if (!parsed) return MalformedDocument(parsed.error().reason);
-  return call.store.update([&](iam::IamState& s) -> Outcome {
-    auto it = s.users.find(name);
-    if (it == s.users.end()) return NoUser(name);
-    auto& docs = it->second.inline_policies;
-    if (InlineChars(docs, policy_name) + iam::PolicyCharCount(*doc) >
-        iam::kMaxInlineUserPolicyChars) {
-      return Limit("Maximum policy size of 2048 bytes exceeded for user " + name);
-    }
-    docs.documents[policy_name] = std::string(*doc);
-    return std::nullopt;
-  });
-}
-
-Outcome GetUserPolicy(Call& call) {
-  std::string name, policy_name;
-  if (Outcome bad = RequireName(call, "UserName", 64, name)) return bad;
-  if (Outcome bad = RequireName(call, "PolicyName", 128, policy_name)) return bad;
-  auto snap = call.store.snapshot();
-  auto it = snap->state().users.find(name);
-  if (it == snap->state().users.end()) return NoUser(name);
-  auto p = it->second.inline_policies.documents.find(policy_name);
-  if (p == it->second.inline_policies.documents.end()) {
-    return NoSuchEntity("The user policy with name " + policy_name + " cannot be found.");
-  }
-  Text(call.result, "UserName", name);
-  Text(call.result, "PolicyName", policy_name);
-  Text(call.result, "PolicyDocument", EncodeDocument(p->second));
-  return std::nullopt;
-}
-
-Outcome DeleteUserPolicy(Call& call) {
-  std::string name, policy_name;
-  if (Outcome bad = RequireName(call, "UserName", 64, name)) return bad;
-  if (Outcome bad = RequireName(call, "PolicyName", 128, policy_name)) return bad;
-  return call.store.update([&](iam::IamState& s) -> Outcome {
-    auto it = s.users.find(name);
-    if (it == s.users.end()) return NoUser(name);
-    if (it->second.inline_policies.documents.erase(policy_name) == 0) {
-      return NoSuchEntity("The user policy with name " + policy_name + " cannot be found.");
-    }
-    return std::nullopt;
-  });
-}
-
-Outcome ListUserPolicies(Call& call) {
-  std::string name;
-  if (Outcome bad = RequireName(call, "UserName", 64, name)) return bad;
-  auto snap = call.store.snapshot();
-  auto it = snap->state().users.find(name);
-  if (it == snap->state().users.end()) return NoUser(name);
-  pugi::xml_node list = call.result.append_child("PolicyNames");
-  for (const auto& [pname, doc] : it->second.inline_policies.documents) {
-    Text(list, "member", pname);
-  }
-  Text(call.result, "IsTruncated", "false");
-  return std::nullopt;
 }
 
 }  // namespace flashstor::s3::iamapi
