@@ -1,11 +1,16 @@
-"""Authorisation beyond one action per request, with boto3 against the real daemon: each key of
-DeleteObjects checked on its own (a mixed Deleted/Error result), the source of CopyObject and
-UploadPartCopy needing s3:GetObject, and the condition keys of headers, bodies and stored
-tags: s3:ExistingObjectTag/<key>, s3:RequestObjectTag/<key>, s3:x-amz-acl,
-s3:x-amz-server-side-encryption, s3:object-lock-mode and -remaining-retention-days."""
+"""Authorisation beyond one action per request, with boto3 and curl against the real daemon:
+each key of DeleteObjects checked on its own (a mixed Deleted/Error result, for users and
+anonymous callers), the source of CopyObject and UploadPartCopy needing s3:GetObject (by
+identity or the source bucket's policy), and the condition keys of headers, bodies and stored
+tags: s3:ExistingObjectTag/<key> (users and role sessions), s3:RequestObjectTag/<key>,
+s3:RequestObjectTagKeys, s3:x-amz-acl, s3:x-amz-server-side-encryption, s3:object-lock-mode,
+-remaining-retention-days and -legal-hold."""
+import base64
 import datetime
+import hashlib
 import json
 import os
+import subprocess
 import uuid
 
 import boto3
@@ -286,4 +291,64 @@ def test_object_lock_conditions(server, s3, iam):
     with pytest.raises(ClientError) as e:
         user.put_object_legal_hold(Bucket=bucket, Key="r", LegalHold={"Status": "ON"},
                                    ChecksumAlgorithm="SHA256")
+    assert code_of(e) == ("AccessDenied", 403)
+
+
+def curl(*args):
+    out = subprocess.run(["curl", "-s", "-o", "-", "-w", "\n%{http_code}", *args],
+                         capture_output=True, timeout=30).stdout.decode()
+    body, _, status = out.rpartition("\n")
+    return int(status), body
+
+
+def test_anonymous_copy_needs_both_bucket_policies(server, s3, bucket):
+    src = unique("pc-src-")
+    s3.create_bucket(Bucket=src)
+    s3.put_object(Bucket=src, Key="x", Body=b"anon")
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": "*", "Action": "s3:PutObject",
+        "Resource": f"arn:aws:s3:::{bucket}/*"}]}))
+    put = ["-X", "PUT", "-H", f"x-amz-copy-source: /{src}/x", f"{server.endpoint}/{bucket}/c"]
+    status, body = curl(*put)
+    assert status == 403 and "<Code>AccessDenied</Code>" in body
+    s3.put_bucket_policy(Bucket=src, Policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+        "Resource": f"arn:aws:s3:::{src}/*"}]}))
+    status, body = curl(*put)
+    assert status == 200 and "<CopyObjectResult" in body, body
+    assert s3.get_object(Bucket=bucket, Key="c")["Body"].read() == b"anon"
+
+
+def test_anonymous_delete_objects_by_bucket_policy(server, s3, bucket):
+    for k in ("open/a", "closed/b"):
+        s3.put_object(Bucket=bucket, Key=k, Body=b"x")
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": "*", "Action": "s3:DeleteObject",
+        "Resource": f"arn:aws:s3:::{bucket}/open/*"}]}))
+    body = ("<Delete><Object><Key>open/a</Key></Object>"
+            "<Object><Key>closed/b</Key></Object></Delete>")
+    md5 = base64.b64encode(hashlib.md5(body.encode()).digest()).decode()
+    status, out = curl("-X", "POST", "-H", f"Content-MD5: {md5}", "--data-binary", body,
+                       f"{server.endpoint}/{bucket}?delete")
+    assert status == 200, out
+    assert "<Deleted><Key>open/a</Key>" in out
+    assert "<Key>closed/b</Key><Code>AccessDenied</Code>" in out.replace("\n", "")
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]] == ["closed/b"]
+
+
+def test_existing_object_tag_for_a_role_session(server, s3, bucket):
+    from test_sts import make_role, s3_session, sts_client
+    s3.put_object(Bucket=bucket, Key="pub", Body=b"p", Tagging="classification=public")
+    s3.put_object(Bucket=bucket, Key="conf", Body=b"c", Tagging="classification=confidential")
+    role = make_role(boto3.client("iam", endpoint_url=server.endpoint, aws_access_key_id=ACCESS_KEY,
+                                  aws_secret_access_key=SECRET_KEY, region_name="us-east-1"),
+                     {"AWS": "000000000000"}, json.dumps({"Version": "2012-10-17", "Statement": [
+                         allow("s3:GetObject", f"arn:aws:s3:::{bucket}/*",
+                               {"StringEquals": {"s3:ExistingObjectTag/classification": "public"}})]}))
+    creds = sts_client(server.endpoint).assume_role(RoleArn=role["Arn"],
+                                                    RoleSessionName="tags")["Credentials"]
+    session = s3_session(server.endpoint, creds)
+    assert session.get_object(Bucket=bucket, Key="pub")["Body"].read() == b"p"
+    with pytest.raises(ClientError) as e:
+        session.get_object(Bucket=bucket, Key="conf")
     assert code_of(e) == ("AccessDenied", 403)
