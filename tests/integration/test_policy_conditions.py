@@ -4,7 +4,7 @@ anonymous callers), the source of CopyObject and UploadPartCopy needing s3:GetOb
 identity or the source bucket's policy), and the condition keys of headers, bodies and stored
 tags: s3:ExistingObjectTag/<key> (users and role sessions), s3:RequestObjectTag/<key>,
 s3:RequestObjectTagKeys, s3:x-amz-acl, s3:x-amz-server-side-encryption, s3:object-lock-mode,
--remaining-retention-days and -legal-hold."""
+-remaining-retention-days and -legal-hold, s3:TlsVersion over TLS 1.3 and 1.2."""
 import base64
 import datetime
 import hashlib
@@ -352,3 +352,27 @@ def test_existing_object_tag_for_a_role_session(server, s3, bucket):
     with pytest.raises(ClientError) as e:
         session.get_object(Bucket=bucket, Key="conf")
     assert code_of(e) == ("AccessDenied", 403)
+
+
+def test_tls_version_condition(tmp_path_factory):
+    from test_http2 import make_cert
+    certs, ca = make_cert(str(tmp_path_factory.mktemp("tlscerts")))
+    srv = Server(drives=4, extra_args=["--tls-address", "127.0.0.1:0", "--certs-dir", certs],
+                 listeners=2).start()
+    try:
+        s3 = make_client(srv.endpoint)
+        bucket = unique("pc-tls-")
+        s3.create_bucket(Bucket=bucket)
+        s3.put_object(Bucket=bucket, Key="k", Body=b"tls")
+        s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+            "Resource": f"arn:aws:s3:::{bucket}/*",
+            "Condition": {"NumericGreaterThanEquals": {"s3:TlsVersion": "1.3"}}}]}))
+        url = f"https://127.0.0.1:{srv.tls_port}/{bucket}/k"
+        assert curl("--cacert", ca, "--tlsv1.3", url) == (200, "tls")
+        status, body = curl("--cacert", ca, "--tls-max", "1.2", url)
+        assert status == 403 and "<Code>AccessDenied</Code>" in body
+        # Plain HTTP carries no TLS version: the condition does not hold.
+        assert curl(f"{srv.endpoint}/{bucket}/k")[0] == 403
+    finally:
+        srv.cleanup()

@@ -15,6 +15,7 @@
 #include "flashstor/http/exchange.h"
 #include "flashstor/net/event_loop.h"
 #include "flashstor/obs/log.h"
+#include "flashstor/tls/tls_connection.h"
 #include "h2_session.h"
 #include "http_server_impl.h"
 #include "request_tasks.h"
@@ -236,6 +237,10 @@ class StreamExchange final : public http::Exchange {
   http::ResponseWriter& response() override { return response_; }
   std::string_view remote_address() const override { return s_.session.connection().remote; }
   bool secure() const override { return s_.session.connection().tls; }
+  std::string_view tls_protocol() const override {
+    const tls::TlsConnection* t = s_.session.connection().tls_conn;
+    return t != nullptr ? t->protocol() : std::string_view();
+  }
   uint64_t request_start_ns() const override { return s_.start_ns; }
 
  private:

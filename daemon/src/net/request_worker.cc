@@ -11,6 +11,7 @@
 #include "flashstor/net/event_loop.h"
 #include "flashstor/net/plain_transport.h"
 #include "flashstor/obs/log.h"
+#include "flashstor/tls/tls_connection.h"
 #include "loop_peer_waiter.h"
 
 namespace flashstor::net {
@@ -92,6 +93,9 @@ class ExchangeImpl final : public http::Exchange {
   http::ResponseWriter& response() override { return response_; }
   std::string_view remote_address() const override { return c_.remote; }
   bool secure() const override { return c_.tls; }
+  std::string_view tls_protocol() const override {
+    return c_.tls_conn != nullptr ? c_.tls_conn->protocol() : std::string_view();
+  }
   uint64_t request_start_ns() const override { return c_.head_start_ns; }
 
  private:

@@ -32,6 +32,7 @@ struct AuthzRequest {
   std::span<const http::QueryParam> query;
   std::string_view remote_address;  // "ip:port" or "[ip6]:port"
   bool secure = false;
+  std::string_view tls_protocol{};  // "TLSv1.3" (s3:TlsVersion 1.3); empty over plain TCP
   // The HTTP request whose headers give s3:x-amz-acl, s3:RequestObjectTag/<key>, ...
   // (nullptr: none, e.g. IAM calls).
   const http::Request* http = nullptr;

@@ -162,6 +162,9 @@ void AddRequestKeys(const AuthzRequest& r, iam::RequestContext& ctx) {
       ctx.keys["s3:" + std::string(p.name)] = {std::string(p.value)};
     }
   }
+  if (std::string_view tls = r.tls_protocol; tls.starts_with("TLSv")) {
+    ctx.keys["s3:tlsversion"] = {std::string(tls.substr(4))};  // "1.3", compared as a number
+  }
   if (!r.version_id.empty()) ctx.keys["s3:versionid"] = {std::string(r.version_id)};
   if (r.http != nullptr) AddHeaderKeys(r, ctx);
   if (r.body_keys != nullptr) {
@@ -180,6 +183,7 @@ AuthzRequest S3AuthzRequest(const auth::AuthContext& auth, http::Exchange& ex,
           .query = query,
           .remote_address = ex.remote_address(),
           .secure = ex.secure(),
+          .tls_protocol = ex.tls_protocol(),
           .http = &ex.request(),
           .arena = &ex.arena(),
           .key = key,

@@ -1,8 +1,8 @@
 // Unit tests of an S3 request's condition keys: the headers' s3:x-amz-acl,
 // s3:x-amz-server-side-encryption, s3:object-lock-*, s3:RequestObjectTag/<key> and
-// s3:RequestObjectTagKeys, s3:VersionId and a body's keys, each evaluated by a policy that
-// names it; and s3:ExistingObjectTag/<key>, read from the object only when a policy asks,
-// with cached decisions that follow the object's tags.
+// s3:RequestObjectTagKeys, s3:VersionId, s3:TlsVersion and a body's keys, each evaluated by a
+// policy that names it; and s3:ExistingObjectTag/<key>, read from the object only when a policy
+// asks, with cached decisions that follow the object's tags.
 #include <ctime>
 #include <string>
 #include <vector>
@@ -162,6 +162,28 @@ void RequestObjectTagKeys(void**) {
                      tagging));
 }
 
+void TlsVersionKey(void**) {
+  Call c(std::vector<http::Header>{});
+  iam::RequestContext plain = c.Context("s3:GetObject");
+  assert_string_equal(Value(plain, "s3:tlsversion").c_str(), "(absent)");
+  AuthzRequest r{.auth = c.auth,
+                 .action = "s3:GetObject",
+                 .resource = S3Arn("b", "k"),
+                 .bucket = "b",
+                 .query = {},
+                 .remote_address = "10.0.0.1:1234",
+                 .secure = true,
+                 .tls_protocol = "TLSv1.3"};
+  iam::RequestContext ctx;
+  AddRequestKeys(r, ctx);
+  ctx.resource = kResource;
+  assert_string_equal(Value(ctx, "s3:tlsversion").c_str(), "1.3");
+  assert_true(Allows(
+      Allowing("s3:GetObject", R"({"NumericGreaterThanEquals":{"s3:TlsVersion":"1.2"}})"), ctx));
+  assert_false(
+      Allows(Allowing("s3:GetObject", R"({"NumericGreaterThan":{"s3:TlsVersion":"1.3"}})"), ctx));
+}
+
 void VersionIdKey(void**) {
   Call c(std::vector<http::Header>{});
   iam::RequestContext ctx = c.Context("s3:GetObjectVersion", "v123");
@@ -272,6 +294,7 @@ int main() {
       cmocka_unit_test(ObjectLockHeaderKeys),
       cmocka_unit_test(RequestObjectTagKeys),
       cmocka_unit_test(VersionIdKey),
+      cmocka_unit_test(TlsVersionKey),
       cmocka_unit_test(ExistingTagsReadOnlyWhenAPolicyAsks),
       cmocka_unit_test(CachedDecisionFollowsTheTags),
       cmocka_unit_test(ExistingTagsNotForPutObject),

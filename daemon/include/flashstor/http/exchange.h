@@ -25,7 +25,9 @@ class Exchange {
   virtual ResponseWriter& response() = 0;
   virtual std::string_view remote_address() const = 0;  // "ip:port"
   virtual bool secure() const = 0;                      // arrived over TLS
-  virtual uint64_t request_start_ns() const = 0;        // CLOCK_MONOTONIC at head receipt
+  // The TLS version the connection negotiated ("TLSv1.3"); empty over plain TCP.
+  virtual std::string_view tls_protocol() const { return {}; }
+  virtual uint64_t request_start_ns() const = 0;  // CLOCK_MONOTONIC at head receipt
 };
 
 class Handler {
