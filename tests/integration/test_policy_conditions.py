@@ -19,6 +19,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from conftest import ACCESS_KEY, SECRET_KEY, Server, make_client
+from test_authz_cache_audit import audited  # noqa: F401 (a server writing an audit log)
 
 
 def unique(prefix):
@@ -376,3 +377,29 @@ def test_tls_version_condition(tmp_path_factory):
         assert curl(f"{srv.endpoint}/{bucket}/k")[0] == 403
     finally:
         srv.cleanup()
+
+
+def test_per_key_and_copy_source_denials_audited(audited):
+    srv, audit = audited
+    root = make_client(srv.endpoint)
+    iam = boto3.client("iam", endpoint_url=srv.endpoint, aws_access_key_id=ACCESS_KEY,
+                       aws_secret_access_key=SECRET_KEY, region_name="us-east-1")
+    bucket = unique("pc-audit-")
+    root.create_bucket(Bucket=bucket)
+    for k in ("tmp/a", "keep/c", "secret/s"):
+        root.put_object(Bucket=bucket, Key=k, Body=b"x")
+    arn, user = new_user(srv, iam, [
+        allow("s3:DeleteObject", f"arn:aws:s3:::{bucket}/tmp/*"),
+        allow("s3:PutObject", f"arn:aws:s3:::{bucket}/*")])
+    out = user.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": "tmp/a"}, {"Key": "keep/c"}]})
+    assert [e["Key"] for e in out["Errors"]] == ["keep/c"]
+    with pytest.raises(ClientError):
+        user.copy_object(Bucket=bucket, Key="c", CopySource={"Bucket": bucket, "Key": "secret/s"})
+    srv.stop()  # flushes the audit log
+    records = [json.loads(line) for line in open(audit).read().splitlines()]
+    partial = [r for r in records if r.get("denial", {}).get("resource") == f"arn:aws:s3:::{bucket}/keep/c"]
+    assert partial and partial[0]["status"] == 200
+    assert partial[0]["denial"]["action"] == "s3:DeleteObject"
+    assert partial[0]["denial"]["principal"] == arn
+    copy = [r for r in records if r.get("denial", {}).get("resource") == f"arn:aws:s3:::{bucket}/secret/s"]
+    assert copy and copy[0]["status"] == 403 and copy[0]["denial"]["action"] == "s3:GetObject"
