@@ -403,3 +403,25 @@ def test_per_key_and_copy_source_denials_audited(audited):
     assert partial[0]["denial"]["principal"] == arn
     copy = [r for r in records if r.get("denial", {}).get("resource") == f"arn:aws:s3:::{bucket}/secret/s"]
     assert copy and copy[0]["status"] == 403 and copy[0]["denial"]["action"] == "s3:GetObject"
+
+
+def test_post_form_fields_as_condition_keys(server, s3, iam, bucket):
+    import requests
+    _, user = new_user(server, iam, [
+        allow("s3:PutObject", f"arn:aws:s3:::{bucket}/*",
+              {"StringEquals": {"s3:RequestObjectTag/project": "blue",
+                                "s3:x-amz-acl": "private"}})])
+
+    def form(tag, acl):
+        tagging = (f"<Tagging><TagSet><Tag><Key>project</Key><Value>{tag}</Value></Tag>"
+                   "</TagSet></Tagging>")
+        p = user.generate_presigned_post(bucket, "f", Fields={"tagging": tagging, "acl": acl},
+                                         Conditions=[{"tagging": tagging}, {"acl": acl}])
+        return requests.post(p["url"], data=p["fields"], files={"file": ("f", b"x")}, timeout=30)
+
+    assert form("blue", "private").status_code == 204
+    assert s3.get_object_tagging(Bucket=bucket, Key="f")["TagSet"] == [{"Key": "project", "Value": "blue"}]
+    r = form("red", "private")
+    assert r.status_code == 403 and "<Code>AccessDenied</Code>" in r.text
+    r = form("blue", "bucket-owner-full-control")
+    assert r.status_code == 403 and "<Code>AccessDenied</Code>" in r.text

@@ -273,9 +273,13 @@ ApiError PostObject(PostObjectRequest& r) {
   if (r.authorizer == nullptr) {
     if (r.auth.anonymous) return Code::kAccessDenied;
   } else {
-    // The form's tagging field gives s3:RequestObjectTag/<key>, as x-amz-tagging does.
+    // The form's fields give the keys its headers would: tagging s3:RequestObjectTag/<key>,
+    // acl s3:x-amz-acl.
     iam::RequestContext::keys_type body_keys;
     if (!options.tags.empty()) AddRequestTagKeys(options.tags, body_keys);
+    if (std::string_view acl = Value(fields, "acl"); !acl.empty()) {
+      body_keys["s3:x-amz-acl"] = {std::string(acl)};
+    }
     AuthzRequest authz{.auth = r.auth,
                        .action = "s3:PutObject",
                        .resource = S3Arn(r.res.bucket, key),
