@@ -99,12 +99,12 @@ ApiError PrepareKmsWrite(OpContext& ctx, const KmsRequest& request, WriteSse& ou
 }
 
 // SSE-KMS read: the key manager opens the data key with the version that sealed it.
-ApiError PrepareKmsRead(OpContext& ctx, const object::ObjectInfo& info, std::string_view sealed,
+ApiError PrepareKmsRead(OpContext& ctx, const object::Metadata& metadata, std::string_view sealed,
                         ReadSse& r) {
   FS_S3_RETURN_IF_ERROR(RequireKms(ctx));
-  const std::string* name = Find(info.metadata, kMetaKeyId);
-  const std::string* version = Find(info.metadata, kMetaKeyVersion);
-  const std::string* context_b64 = Find(info.metadata, kMetaContext);
+  const std::string* name = Find(metadata, kMetaKeyId);
+  const std::string* version = Find(metadata, kMetaKeyVersion);
+  const std::string* context_b64 = Find(metadata, kMetaContext);
   if (name == nullptr || version == nullptr) return Code::kCorrupt;
   FS_S3_RETURN_IF_ERROR(AuthorizeKms(ctx, "kms:Decrypt", *name));
   uint32_t v = 0;
@@ -365,7 +365,7 @@ ApiError UnsealDataKey(OpContext& ctx, const object::Metadata& metadata, std::st
   r.binding.key = object_key;
   std::copy(id->begin(), id->end(), r.binding.object_id.begin());
   if (mode == Mode::kKms) {
-    ApiError e = PrepareKmsRead(ctx, info, *sealed, r);
+    ApiError e = PrepareKmsRead(ctx, metadata, *sealed, r);
     if (!e.ok()) out.reset();
     return e;
   }
