@@ -540,6 +540,8 @@ def test_multipart_with_kms_and_rotation(kms_server, s3, bucket):
     assert up["SSEKMSKeyId"].endswith("key/" + name)
     part1 = os.urandom(5 * 1024 * 1024 + 777)
     marker, part2 = marker_body(70001)
+    e1 = s3.upload_part(Bucket=bucket, Key="mp", UploadId=up["UploadId"], PartNumber=1,
+                        Body=part1)["ETag"]
     assert admin_kms(kms_server, "rotate-key", name)[0] == 0
     e2 = s3.upload_part(Bucket=bucket, Key="mp", UploadId=up["UploadId"], PartNumber=2,
                         Body=part2)["ETag"]
