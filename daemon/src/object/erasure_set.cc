@@ -4,6 +4,7 @@
 
 #include <time.h>
 
+#include <algorithm>
 #include <map>
 #include <tuple>
 
@@ -239,6 +240,16 @@ Result<ErasureSet::MetaQuorum> ErasureSet::read_meta(std::string_view bucket, st
   // Moved, not copied: the winner drive's slot is found first (FindVersion compares with it
   // before it moves), then every other holder's.
   const ObjectMeta& winner = (*lists[pick.drive])[pick.slot];
+  q.newest_record_ns = winner.mod_time_ns;
+  for (size_t d = 0; d < n; ++d) {
+    if (!lists[d]) continue;
+    for (const ObjectMeta& v : *lists[d]) {
+      if (v.version_id == winner.version_id && v.data_dir == winner.data_dir &&
+          v.etag == winner.etag) {
+        q.newest_record_ns = std::max(q.newest_record_ns, v.mod_time_ns);
+      }
+    }
+  }
   std::vector<int> slots(n, -1);
   std::vector<uint8_t> canonical(n, 0);  // the drive holds the key's versions, nothing else
   for (size_t d = 0; d < n; ++d) {
@@ -284,18 +295,32 @@ MetaVersions CommitFile(const ObjectMeta* version, const MetaVersions& held,
 }
 
 // The file an in-place update writes on one drive: its versions as it holds them, the
-// updated one in its place. nullopt when the drive does not hold that version.
+// updated one in its place, and with fallback the old record right behind it (until the
+// update is on a write quorum). nullopt when the drive does not hold that version.
 std::optional<MetaVersions> ReplaceVersion(const MetaVersions& held,
                                            const internal::VersionKey& old,
-                                           const ObjectMeta& updated) {
-  MetaVersions file = held;
-  for (ObjectMeta& v : file) {
-    if (old.same(v)) {
-      v = updated;
-      return file;
+                                           const ObjectMeta& updated, bool fallback) {
+  MetaVersions file;
+  file.reserve(held.size() + 1);
+  bool found = false;
+  for (const ObjectMeta& v : held) {
+    if (!found && old.same(v)) {
+      found = true;
+      file.push_back(updated);
+      if (!fallback) continue;
     }
+    file.push_back(v);
   }
-  return std::nullopt;
+  if (!found) return std::nullopt;
+  return file;
+}
+
+// Whether an in-place update must keep the old record behind the updated one: a cut-short
+// update leaves the old record untouched on at least n - (quorum - 1) drives, and the
+// updated one (a version of its own until the quorum) on the others; when neither side could
+// reach the version's k (16 drives at default parity), both records are needed to read it.
+bool MustKeepReplaced(const ObjectMeta& updated, size_t drives, int write_quorum) {
+  return static_cast<int>(drives) - write_quorum + 1 < updated.erasure.data;
 }
 
 // Whether a commit must keep the versions a drive drops behind the new one. A commit cut
@@ -346,7 +371,8 @@ Status ErasureSet::commit(const CommitPlan& plan) {
     }
     const ObjectMeta* version = plan.meta.empty() ? nullptr : &plan.meta[d];
     if (plan.in_place) {
-      auto file = ReplaceVersion(held[d], plan.replaces, *version);
+      kept[d] = MustKeepReplaced(*version, n, plan.write_quorum);
+      auto file = ReplaceVersion(held[d], plan.replaces, *version, kept[d] != 0);
       result[d] = file ? drive->write_all(plan.bucket, plan.key, storage::kMetaFile,
                                           EncodeMetaVersions(*file))
                        : Status(Code::kFileNotFound, "the drive lost the version");
@@ -370,7 +396,16 @@ Status ErasureSet::commit(const CommitPlan& plan) {
         return;
       }
       storage::StorageApi* drive = raw_[d];
-      if (plan.in_place) return;  // nothing was dropped
+      if (plan.in_place) {  // no data dir moves or goes: the old record alone is dropped
+        if (!kept[d]) return;
+        auto file = ReplaceVersion(held[d], plan.replaces, plan.meta[d], false);
+        if (!file ||
+            !drive->write_all(plan.bucket, plan.key, storage::kMetaFile, EncodeMetaVersions(*file))
+                 .ok()) {
+          incomplete = true;  // heal drops the old record later
+        }
+        return;
+      }
       const ObjectMeta* version = plan.meta.empty() ? nullptr : &plan.meta[d];
       const MetaVersions file = CommitFile(version, held[d], plan.keep, false);
       if (kept[d]) {

@@ -1,6 +1,8 @@
 // ErasureSet::heal_object: verify every shard block on every drive, rebuild missing or
 // corrupt shards (and metadata) into tmp, and commit them on the damaged drives only, under
-// the write lock and only if the object is still the version that was verified.
+// the write lock and only if the object is still the version that was verified. Noncurrent
+// versions are rebuilt onto the drives whose metadata lacks them (a commit, a delete by id or
+// an in-place update cut short); their shards are not verified block by block.
 #include <algorithm>
 
 #include "erasure_set_internal.h"
@@ -57,7 +59,8 @@ std::vector<bool> ErasureSet::verify_shards(const MetaQuorum& q, std::string_vie
 }
 
 Result<int> ErasureSet::rebuild_shards(const MetaQuorum& q, const std::vector<bool>& bad,
-                                       std::string_view bucket, std::string_view key) {
+                                       std::string_view bucket, std::string_view key,
+                                       std::string_view version_id) {
   const size_t n = raw_.size();
   const ObjectMeta& meta = q.meta();
   auto codec = erasure::ErasureCodec::Create(meta.erasure.data, meta.erasure.parity);
@@ -106,7 +109,7 @@ Result<int> ErasureSet::rebuild_shards(const MetaQuorum& q, const std::vector<bo
       for (size_t d = 0; d < n; ++d) ok[d] = ok[d] && writers->ok(d);
     }
   }
-  auto healed = commit_healed(meta, tmp_key, ok, inline_out, bucket, key);
+  auto healed = commit_healed(meta, tmp_key, ok, inline_out, bucket, key, version_id);
   remove_sys_dir(tmp_key);
   return healed;
 }
@@ -114,17 +117,20 @@ Result<int> ErasureSet::rebuild_shards(const MetaQuorum& q, const std::vector<bo
 Result<int> ErasureSet::commit_healed(const ObjectMeta& meta, const std::string& tmp_key,
                                       const std::vector<bool>& ok,
                                       const std::vector<std::string>& inline_out,
-                                      std::string_view bucket, std::string_view key) {
-  // Only if the object is still the version we rebuilt.
+                                      std::string_view bucket, std::string_view key,
+                                      std::string_view version_id) {
+  // Only if the version we rebuilt still wins (among the key's versions of its id).
   auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), true);
   if (!lock) return std::unexpected(lock.error());
-  auto now = read_meta(bucket, key, false);
+  auto now = read_meta(bucket, key, false, version_id);
   if (!now || !SameVersion(now->meta(), meta)) {
     return Err(Code::kCancelled, "object changed while healing");
   }
   const size_t n = raw_.size();
   std::vector<char> done(n, 0);
-  const std::string dir = meta.inlined ? "" : internal::DataDirName(meta.data_dir);
+  // Delete markers (and inline objects) have no data dir.
+  const std::string dir =
+      meta.inlined || meta.data_dir.empty() ? "" : internal::DataDirName(meta.data_dir);
   const std::vector<internal::VersionKey>& live = now->live;
   ctx_.pool->run(n, [&](size_t d) {
     if (!ok[d]) return;
@@ -140,12 +146,25 @@ Result<int> ErasureSet::commit_healed(const ObjectMeta& meta, const std::string&
       drive->delete_path(bucket, key, dir, true);  // partial or corrupt copy
       if (!drive->rename(storage::kSysVolume, tmp_key, dir, bucket, key, dir).ok()) return;
     }
-    // The healed version in front of the drive's copies of the key's other versions (their
-    // shards are not rebuilt here: a drive lacking them is read around).
-    MetaVersions file{std::move(m)};
-    for (const ObjectMeta& v : held) {
-      if (!SameVersion(v, meta) && internal::IsLive(live, v)) file.push_back(v);
+    // The key's versions newest first: the healed one, and the drive's copies of the others
+    // (a version this drive lacks is healed onto it by its own heal_version).
+    MetaVersions file;
+    file.reserve(live.size() + 1);
+    bool placed = false;
+    for (const internal::VersionKey& v : live) {
+      if (!placed && v.same(meta)) {
+        file.push_back(std::move(m));
+        placed = true;
+        continue;
+      }
+      for (const ObjectMeta& h : held) {
+        if (v.same(h)) {
+          file.push_back(h);
+          break;
+        }
+      }
     }
+    if (!placed) file.insert(file.begin(), std::move(m));
     if (!drive->write_all(bucket, key, storage::kMetaFile, EncodeMetaVersions(file)).ok()) return;
     internal::DropLegacyMeta(*drive, bucket, key);
     internal::RemoveDataDirsNotIn(*drive, held, file, bucket, key);
@@ -283,6 +302,7 @@ HealResult ErasureSet::heal_object(std::string_view bucket, std::string_view key
   for (bool b : bad) bad_count += b;
   if (bad_count == 0) {
     settle(q->meta(), bucket, key);
+    heal_noncurrent(*q, bucket, key, r);
     return r;
   }
   auto healed = rebuild_shards(*q, bad, bucket, key);
@@ -295,7 +315,32 @@ HealResult ErasureSet::heal_object(std::string_view bucket, std::string_view key
   ctx_.counters->shards_healed += static_cast<uint64_t>(r.shards_healed);
   if (*healed > 0) ++ctx_.counters->objects_healed;
   if (*healed < bad_count) r.status = Status(Code::kWriteQuorum, "some drives could not be healed");
+  heal_noncurrent(*q, bucket, key, r);
   return r;
+}
+
+void ErasureSet::heal_noncurrent(const MetaQuorum& current, std::string_view bucket,
+                                 std::string_view key, HealResult& r) {
+  for (const internal::VersionKey& v : current.live) {
+    if (v.same(current.meta())) continue;
+    auto q = read_meta(bucket, key, false, v.version_id);
+    if (!q) continue;  // gone since (deleted by id), or unreadable: nothing to copy from
+    std::vector<bool> bad(raw_.size(), false);
+    int bad_count = 0;
+    for (size_t d = 0; d < raw_.size(); ++d) {
+      bad[d] = raw_[d] != nullptr && !q->in_quorum[d] && q->errors[d] != Code::kDiskNotFound;
+      bad_count += bad[d];
+    }
+    if (bad_count == 0) continue;
+    auto healed = rebuild_shards(*q, bad, bucket, key, v.version_id);
+    const int done = healed ? *healed : 0;
+    r.shards_healed += done * static_cast<int>(q->meta().parts.size());
+    ctx_.counters->shards_healed += static_cast<uint64_t>(done) * q->meta().parts.size();
+    if (done > 0) ++ctx_.counters->objects_healed;
+    if (done < bad_count && r.status.ok()) {
+      r.status = Status(Code::kWriteQuorum, "some drives could not be healed");
+    }
+  }
 }
 
 }  // namespace flashstor::object

@@ -43,6 +43,10 @@ struct ErasureSet::MetaQuorum {
   int members = 0;
   // The key's versions, newest first (LiveVersions): the winner is one of them.
   std::vector<internal::VersionKey> live;
+  // The newest mod time of any drive's record of the winner (same version id, ETag and data
+  // dir): an in-place update cut short leaves a newer record on fewer than k drives, which
+  // the next update must not take the identity of.
+  int64_t newest_record_ns = 0;
   // The winning version, with the winner drive's inline data and erasure index.
   const ObjectMeta& meta() const { return *per_drive[winner]; }
 };
@@ -63,7 +67,9 @@ struct ErasureSet::CommitPlan {
   int write_quorum = 1;
   // An in-place update of one version (ErasureSet::update_version): meta[d] replaces, at
   // its position in each drive's list, the version `replaces` names; every other version
-  // stays and no data dir moves or goes. keep and src_* are unused.
+  // stays and no data dir moves or goes. Where a cut-short update could leave neither record
+  // on k drives, the old record stays right behind the new one until the write quorum.
+  // keep and src_* are unused.
   bool in_place = false;
   internal::VersionKey replaces;
 };

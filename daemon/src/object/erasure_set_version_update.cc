@@ -3,6 +3,8 @@
 // at its place in each drive's list with write quorum, every other version and all data
 // untouched, under the key's write lock. Retention rules are checked against the stored
 // version under that lock, so two updates cannot both weaken it.
+#include <algorithm>
+
 #include "erasure_set_internal.h"
 #include "flashstor/object/set_layout.h"
 #include "flashstor/storage/key_path.h"
@@ -67,7 +69,9 @@ Result<ObjectInfo> ErasureSet::update_version(std::string_view bucket, std::stri
   // A version is identified by (mod time, ETag, data dir), and the newest copy on enough
   // drives wins a read. One nanosecond later makes the updated record outvote a drive that
   // missed this update, while Last-Modified (seconds in headers, milliseconds in listings)
-  // stays what AWS keeps it: tags and object lock do not modify the object.
+  // stays what AWS keeps it: tags and object lock do not modify the object. Later than any
+  // record an update cut short left on some drives, too, or this update would share its
+  // identity (and a read could serve the lost update's tags).
   CommitPlan plan;
   plan.bucket = bucket;
   plan.key = key;
@@ -76,7 +80,7 @@ Result<ObjectInfo> ErasureSet::update_version(std::string_view bucket, std::stri
   plan.participate = q->in_quorum;
   plan.write_quorum = WriteQuorum(target.erasure.data, target.erasure.parity);
   plan.data_dir = target.data_dir;
-  const int64_t updated_ns = target.mod_time_ns + 1;
+  const int64_t updated_ns = std::max(target.mod_time_ns, q->newest_record_ns) + 1;
   plan.meta.resize(raw_.size());
   for (size_t d = 0; d < raw_.size(); ++d) {
     if (!q->in_quorum[d]) continue;

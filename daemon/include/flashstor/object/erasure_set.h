@@ -210,11 +210,17 @@ class ErasureSet {
   // Under the write lock, if meta still wins: rewrites drives that keep other versions
   // beside it to meta alone, and removes data dirs no metadata refers to.
   void settle(const ObjectMeta& meta, std::string_view bucket, std::string_view key);
+  // version_id: the version q was read for (empty: the current one).
   Result<int> commit_healed(const ObjectMeta& meta, const std::string& tmp_key,
                             const std::vector<bool>& ok, const std::vector<std::string>& inline_out,
-                            std::string_view bucket, std::string_view key);
+                            std::string_view bucket, std::string_view key,
+                            std::string_view version_id);
   Result<int> rebuild_shards(const MetaQuorum& q, const std::vector<bool>& bad,
-                             std::string_view bucket, std::string_view key);
+                             std::string_view bucket, std::string_view key,
+                             std::string_view version_id = {});
+  // The key's other versions (current.live), each onto the online drives lacking its record.
+  void heal_noncurrent(const MetaQuorum& current, std::string_view bucket, std::string_view key,
+                       HealResult& r);
   void queue_heal(std::string_view bucket, std::string_view key);
   Result<std::string> upload_key(std::string_view bucket, std::string_view key,
                                  std::string_view upload_id) const;
