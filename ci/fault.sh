@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Fault-injection and crash-consistency tests of the erasure engine: the real binary on
 # temporary drive folders, drive faults (vanished, rotten, truncated, read-only, full) and
-# SIGKILLs under load, real boto3 clients. Usage: ci/fault.sh [BINARY] [pytest args...]
+# SIGKILLs under load (versioned workloads too), real boto3 clients.
+# Usage: ci/fault.sh [BINARY] [pytest args...]
 # Needs root (tmpfs mounts, chown of drive folders); the daemon itself runs as 'nobody'.
-# About 3 minutes on 2 cores; tests marked slow run only with: ci/fault.sh BIN -m slow
+# About 4.5 minutes on 2 cores; tests marked slow run only with: ci/fault.sh BIN -m slow
 set -euo pipefail
 bin=$(realpath "${1:-build/flashstor}")
 cd "$(dirname "$0")/.."

@@ -13,6 +13,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import xml.etree.ElementTree as ET
 
 from botocore.auth import S3SigV4Auth
 from botocore.awsrequest import AWSRequest
@@ -207,25 +208,56 @@ class FaultServer:
 
     # -- admin heal -----------------------------------------------------------------------
 
+    def signed(self, method, path_query, timeout=60):
+        """A request signed by the root user: (http status, body bytes)."""
+        url = f"{self.endpoint}{path_query}"
+        req = AWSRequest(method=method, url=url, data=b"")
+        S3SigV4Auth(Credentials(ACCESS_KEY, SECRET_KEY), "s3", "us-east-1").add_auth(req)
+        prepared = req.prepare()
+        r = urllib.request.Request(url, data=b"" if method == "POST" else None, method=method,
+                                   headers=dict(prepared.headers))
+        try:
+            with urllib.request.urlopen(r, timeout=timeout) as resp:
+                return resp.status, resp.read()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read()
+
     def heal(self, bucket, key, timeout=60):
         """POST /flashstor/admin/heal signed by the root user: (http status, parsed JSON)."""
         query = urllib.parse.urlencode({"bucket": bucket, "key": key},
                                        quote_via=urllib.parse.quote)
-        url = f"{self.endpoint}/flashstor/admin/heal?{query}"
-        req = AWSRequest(method="POST", url=url, data=b"")
-        S3SigV4Auth(Credentials(ACCESS_KEY, SECRET_KEY), "s3", "us-east-1").add_auth(req)
-        prepared = req.prepare()
-        r = urllib.request.Request(url, data=b"", method="POST", headers=dict(prepared.headers))
-        try:
-            with urllib.request.urlopen(r, timeout=timeout) as resp:
-                status, body = resp.status, resp.read()
-        except urllib.error.HTTPError as e:
-            status, body = e.code, e.read()
+        status, body = self.signed("POST", f"/flashstor/admin/heal?{query}", timeout)
         try:
             parsed = json.loads(body.decode())
         except ValueError:
             parsed = {"raw": body.decode(errors="replace")}
         return status, parsed
+
+
+    def list_versions(self, bucket, prefix=""):
+        """ListObjectVersions as the daemon orders it (boto3 splits versions and delete
+        markers into two lists and loses their order): [(key, version id, is delete marker,
+        is latest)], one page of up to 1000 entries."""
+        query = urllib.parse.urlencode({"versions": "", "prefix": prefix},
+                                       quote_via=urllib.parse.quote)
+        status, body = self.signed("GET", f"/{bucket}?{query}")
+        if status != 200:
+            raise RuntimeError(f"ListObjectVersions: {status} {body[:200]!r}")
+        root = ET.fromstring(body)
+        ns = {"s": root.tag.split("}")[0][1:]} if root.tag.startswith("{") else {"s": ""}
+        q = (lambda n: f"s:{n}") if ns["s"] else (lambda n: n)
+        if (root.findtext(q("IsTruncated"), namespaces=ns) or "false") == "true":
+            raise RuntimeError("ListObjectVersions truncated: the test expects one page")
+        out = []
+        for el in root:
+            name = el.tag.split("}")[-1]
+            if name not in ("Version", "DeleteMarker"):
+                continue
+            out.append((el.findtext(q("Key"), namespaces=ns),
+                        el.findtext(q("VersionId"), namespaces=ns),
+                        name == "DeleteMarker",
+                        el.findtext(q("IsLatest"), namespaces=ns) == "true"))
+        return out
 
 
 # -- S3 helpers ---------------------------------------------------------------------------

@@ -355,3 +355,72 @@ def describe(drives, bucket, key):
                  for p in shard_files(d, bucket, key)]
         lines.append(f"  {d}: {names} meta={ident} parts={sizes}")
     return "\n".join(lines)
+
+
+# --- whole version lists: the versioned crash tests build and compare them -----------------
+
+def meta_entries(raw):
+    """[(record bytes, inline tail bytes, decoded version)] of a %m.bin, in file order."""
+    head, tail = _split(raw)
+    out, pos = [], 0
+    for t, rec in _fields(head[PREAMBLE:]):
+        if t != 1:
+            continue
+        v = _version(rec)
+        size = v["inline_size"] if v["inline"] else 0
+        out.append((rec, tail[pos:pos + size], v))
+        pos += size
+    return out
+
+
+def _field(tag, value):
+    def varint(n):
+        b = bytearray()
+        while True:
+            byte = n & 0x7F
+            n >>= 7
+            if n:
+                b.append(byte | 0x80)
+            else:
+                b.append(byte)
+                return bytes(b)
+    return varint(tag) + varint(len(value)) + value
+
+
+def encode_entries(entries):
+    """The %m.bin of meta_entries-style entries (record bytes spliced as they are)."""
+    records = b"".join(_field(1, rec) for rec, _, _ in entries)
+    return encode_preamble(records) + records + b"".join(t for _, t, _ in entries)
+
+
+def read_entries(drive, bucket, key):
+    """meta_entries of one drive's %m.bin, None when it is missing."""
+    try:
+        with open(os.path.join(object_dir(drive, bucket, key), META_FILE), "rb") as f:
+            return meta_entries(f.read())
+    except FileNotFoundError:
+        return None
+
+
+def write_entries(drive, bucket, key, entries):
+    with open(os.path.join(object_dir(drive, bucket, key), META_FILE), "wb") as f:
+        f.write(encode_entries(entries))
+
+
+def version_identity(v):
+    """What must agree between drives once a key is healed: every field but the drive's own
+    erasure index and inline shard."""
+    return (v["version_id"], v["mod_time"], v["etag"], v["data_dir"], v["delete_marker"],
+            tuple(v["tags"]), v["retention_mode"], v["retain_until"], v["legal_hold"],
+            v["size"])
+
+
+def drive_versions(drive, bucket, key):
+    """The identities of the versions one drive's %m.bin holds, in file order (None when the
+    drive has no metadata file, "corrupt" when it does not decode)."""
+    m = read_meta(drive, bucket, key)
+    if m is None:
+        return None
+    if m[0].get("corrupt"):
+        return "corrupt"
+    return [version_identity(v) for v in m[0]["versions"]]
