@@ -1,14 +1,12 @@
-// Engine start-up and background work: OpenEngine (drives -> formats -> sets), the heal
-// queue drainer, the rate-limited scanner, and the stats snapshot.
+// Engine start-up and background work: OpenEngine (the drive factory's slots -> sets), the
+// heal queue drainer, the rate-limited scanner, and the stats snapshot.
 #include <cmath>
 
 #include "flashstor/object/erasure_sets.h"
 #include "flashstor/object/list_merge.h"
 #include "flashstor/object/set_layout.h"
 #include "flashstor/obs/log.h"
-#include "flashstor/storage/format.h"
-#include "flashstor/storage/health_checked_disk.h"
-#include "flashstor/storage/local_disk.h"
+#include "flashstor/storage/drive_factory.h"
 #include "flashstor/storage/metered_disk.h"
 
 namespace flashstor::object {
@@ -167,78 +165,6 @@ EngineStats ErasureSets::stats() const {
   return s;
 }
 
-namespace {
-
-// The path of each slot: its drive's, or for an empty slot (drive offline at start-up) a
-// path no slot took, its own command-line position first.
-std::vector<std::string> SlotPaths(
-    const std::vector<std::shared_ptr<storage::StorageApi>>& slots,
-    std::span<const std::string> paths,
-    const std::vector<std::shared_ptr<storage::StorageApi>>& opened) {
-  std::vector<std::string> out(slots.size());
-  std::vector<bool> taken(paths.size(), false);
-  for (size_t s = 0; s < slots.size(); ++s) {
-    if (slots[s] == nullptr) continue;
-    out[s] = slots[s]->endpoint();
-    for (size_t i = 0; i < opened.size(); ++i) taken[i] = taken[i] || opened[i] == slots[s];
-  }
-  for (size_t s = 0; s < slots.size(); ++s) {
-    if (slots[s] != nullptr || s >= paths.size() || taken[s]) continue;
-    out[s] = paths[s];
-    taken[s] = true;
-  }
-  size_t next = 0;
-  for (size_t s = 0; s < slots.size(); ++s) {
-    if (!out[s].empty()) continue;
-    while (next < paths.size() && taken[next]) ++next;
-    if (next == paths.size()) break;
-    out[s] = paths[next];
-    taken[next] = true;
-  }
-  return out;
-}
-
-// Every slot becomes MeteredDisk(HealthCheckedDisk(LocalDisk)): the meter outside counts every
-// call the engine makes, fail-fast answers of an offline drive included, and keeps its
-// counters across reconnects; the health check inside times only calls that reach the device
-// and can swap the drive underneath when it reconnects (reopened by path, format checked).
-std::vector<std::shared_ptr<storage::StorageApi>> WrapDrives(
-    const std::vector<std::shared_ptr<storage::StorageApi>>& slots,
-    const std::vector<std::string>& paths, const storage::FormatInfo& reference,
-    const storage::HealthOptions& options,
-    std::vector<std::shared_ptr<storage::HealthCheckedDisk>>& health) {
-  std::vector<std::shared_ptr<storage::StorageApi>> out;
-  const size_t size = reference.sets.empty() ? 1 : reference.sets[0].size();
-  for (size_t s = 0; s < slots.size(); ++s) {
-    std::string id = reference.sets[s / size][s % size];
-    std::string path = paths[s];
-    // Runs on the slot's monitor thread only; logs a refusal once per distinct reason.
-    storage::Reconnector reconnect =
-        [path, reference, id, last = std::string()]() mutable -> Result<storage::Reconnected> {
-      if (path.empty()) return Err(Code::kDiskNotFound, "no path for this slot");
-      auto disk = storage::LocalDisk::Open(path);
-      if (!disk) return std::unexpected(disk.error());
-      std::shared_ptr<storage::StorageApi> drive(std::move(*disk));
-      std::string why;
-      auto adopted = storage::AdoptDrive(*drive, reference, id, &why);
-      if (!adopted) {
-        if (!why.empty() && why != last) {
-          obs::Log(obs::Level::kWarning, "drive refused", {{"DETAIL", why}});
-        }
-        last = why;
-        return std::unexpected(adopted.error());
-      }
-      return storage::Reconnected{std::move(drive), *adopted};
-    };
-    health.push_back(std::make_shared<storage::HealthCheckedDisk>(
-        path.empty() ? "slot " + std::to_string(s) : path, slots[s], options, reconnect));
-    out.push_back(std::make_shared<storage::MeteredDisk>(health.back()));
-  }
-  return out;
-}
-
-}  // namespace
-
 Result<std::unique_ptr<ErasureSets>> OpenEngine(std::span<const std::string> drive_paths,
                                                 const EngineConfig& config, std::string* detail) {
   auto layout = ComputeSetLayout(static_cast<int>(drive_paths.size()));
@@ -248,17 +174,7 @@ Result<std::unique_ptr<ErasureSets>> OpenEngine(std::span<const std::string> dri
              {{"DRIVES", std::to_string(drive_paths.size())}});
     return std::unexpected(layout.error());
   }
-  std::vector<std::shared_ptr<storage::StorageApi>> drives;
-  for (const std::string& path : drive_paths) {
-    auto disk = storage::LocalDisk::Open(path);
-    if (!disk) {
-      obs::Log(obs::Level::kWarning, "drive offline",
-               {{"DRIVE", path}, {"ERROR", CodeName(disk.error().code())}});
-      drives.push_back(nullptr);
-      continue;
-    }
-    drives.push_back(std::move(*disk));
-  }
+  std::vector<std::shared_ptr<storage::StorageApi>> drives = storage::OpenLocalDisks(drive_paths);
   if (config.block_size < kMinBlockSize || config.block_size > kMaxBlockSize) {
     if (detail != nullptr) *detail = "block size must be between 64 KiB and 64 MiB";
     return Err(Code::kInvalidArgument, "bad block size");
@@ -268,31 +184,13 @@ Result<std::unique_ptr<ErasureSets>> OpenEngine(std::span<const std::string> dri
     if (detail != nullptr) *detail = "parity must be at most half the set size";
     return Err(Code::kInvalidArgument, "parity too large");
   }
-  std::string why;
-  auto formatted =
-      storage::LoadFormats(drives, {layout->set_count, layout->set_size, config.parity}, &why);
-  if (!formatted) {
-    obs::Log(obs::Level::kCritical, "cannot start: drive formats", {{"DETAIL", why}});
-    if (detail != nullptr) *detail = why;
-    return std::unexpected(formatted.error());
-  }
-  if (config.parity < 0 && formatted->reference.parity >= 0) parity = formatted->reference.parity;
-  for (size_t slot : formatted->reformatted) {
-    obs::Log(obs::Level::kNotice, "re-formatted wiped drive; it will be healed",
-             {{"DRIVE", formatted->slots[slot]->endpoint()}, {"SLOT", std::to_string(slot)}});
-  }
-  for (size_t slot = 0; slot < formatted->slots.size(); ++slot) {
-    if (formatted->slots[slot] == nullptr) {
-      obs::Log(obs::Level::kWarning, "drive slot offline: objects stay readable within parity",
-               {{"SLOT", std::to_string(slot)},
-                {"DRIVE_ID",
-                 formatted->reference.sets[slot / layout->set_size][slot % layout->set_size]}});
-    }
-  }
-  std::vector<std::shared_ptr<storage::HealthCheckedDisk>> health;
-  std::vector<std::shared_ptr<storage::StorageApi>> slots =
-      WrapDrives(formatted->slots, SlotPaths(formatted->slots, drive_paths, drives),
-                 formatted->reference, config.drive_health, health);
+  auto placed = storage::PlaceDrives(drives, drive_paths,
+                                     {layout->set_count, layout->set_size, config.parity},
+                                     config.drive_health, detail);
+  if (!placed) return std::unexpected(placed.error());
+  if (config.parity < 0 && placed->reference.parity >= 0) parity = placed->reference.parity;
+  std::vector<std::shared_ptr<storage::HealthCheckedDisk>>& health = placed->health;
+  const std::vector<std::shared_ptr<storage::StorageApi>>& slots = placed->slots;
   auto engine = std::make_unique<ErasureSets>(slots, layout->set_count, parity, config);
   for (size_t slot = 0; slot < health.size(); ++slot) {
     health[slot]->set_on_online([events = engine->drive_events(), slot](bool reformatted) {
@@ -310,9 +208,9 @@ Result<std::unique_ptr<ErasureSets>> OpenEngine(std::span<const std::string> dri
             {"DATA", std::to_string(layout->set_size - parity)},
             {"PARITY", std::to_string(parity)},
             {"DRIVES_ONLINE", std::to_string(online)},
-            {"DEPLOYMENT_ID", formatted->reference.deployment_id}});
-  engine->mark_refilling(formatted->reformatted);
-  if (config.background) engine->start_background(!formatted->reformatted.empty());
+            {"DEPLOYMENT_ID", placed->reference.deployment_id}});
+  engine->mark_refilling(placed->reformatted);
+  if (config.background) engine->start_background(!placed->reformatted.empty());
   return engine;
 }
 
