@@ -1,5 +1,5 @@
-// Engine start-up and background work: OpenEngine (the drive factory's slots -> sets), the
-// heal queue drainer, the rate-limited scanner, and the stats snapshot.
+// Engine start-up and shutdown: OpenEngine (the drive factory's slots -> sets), starting and
+// stopping the background services, and the stats snapshot.
 #include <cmath>
 
 #include "flashstor/object/erasure_sets.h"
@@ -21,117 +21,14 @@ ErasureSets::~ErasureSets() {
 }
 
 void ErasureSets::start_background(bool full_scan_now) {
-  full_scan_ = full_scan_now;
-  heal_thread_ = std::thread([this] { heal_loop(); });
-  if (config_.scan_objects_per_second > 0 || full_scan_now) {
-    scan_thread_ = std::thread([this] { scan_loop(); });
-  }
+  healer_.start();
+  scanner_.start(full_scan_now);
 }
 
 void ErasureSets::stop_background() {
-  {
-    std::lock_guard<std::mutex> lock(stop_mu_);
-    stop_ = true;
-  }
-  stop_cv_.notify_all();
-  if (heal_thread_.joinable()) heal_thread_.join();
-  if (scan_thread_.joinable()) scan_thread_.join();
-}
-
-bool ErasureSets::sleep_for(double seconds) {
-  std::unique_lock<std::mutex> lock(stop_mu_);
-  auto d = std::chrono::duration<double>(seconds);
-  return !stop_cv_.wait_for(lock, std::chrono::duration_cast<std::chrono::nanoseconds>(d),
-                            [this] { return stop_.load(); });
-}
-
-void ErasureSets::probe_drives() {
-  std::atomic<uint64_t> online{0};
-  pool_->run(drives_.size(), [&](size_t d) {
-    if (drives_[d] != nullptr && drives_[d]->disk_info().has_value()) ++online;
-  });
-  drives_online_ = online.load();
-}
-
-void ErasureSets::take_drive_events() {
-  std::vector<size_t> reformatted;
-  {
-    std::lock_guard<std::mutex> lock(drive_events_->mu);
-    if (!drive_events_->changed) return;
-    drive_events_->changed = false;
-    reformatted.swap(drive_events_->reformatted);
-  }
-  probe_drives();
-  // Objects written while the drive was away miss their shards on it, and the heal queue
-  // entries for them were drained while it was offline: one full pass heals them. An empty
-  // replacement (marked refilling when it rejoined: its answers do not count against
-  // versions) needs the same pass to be refilled. Rejoins during the pass are healed by
-  // the next one.
-  obs::Log(obs::Level::kNotice, "drive rejoined: healing scan started",
-           {{"REPLACED_DRIVES", std::to_string(reformatted.size())}});
-  scan_once(0);
-  if (stop_) return;
-  const size_t size = drives_.size() / sets_.size();
-  for (size_t slot : reformatted) sets_[slot / size]->set_refilling(slot % size, false);
-  obs::Log(obs::Level::kNotice, "drive rejoined: healing scan finished");
-}
-
-void ErasureSets::heal_loop() {
-  auto next_probe = std::chrono::steady_clock::now();
-  while (!stop_) {
-    take_drive_events();
-    if (std::chrono::steady_clock::now() >= next_probe) {
-      probe_drives();
-      next_probe = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    }
-    auto task = heal_queue_.pop(std::chrono::milliseconds(200));
-    if (!task) continue;
-    heal_object(task->bucket, task->key);
-    ++counters_.heal_processed;
-  }
-}
-
-uint64_t ErasureSets::scan_once(double objects_per_second) {
-  counters_.scan_cycle_objects = 0;
-  uint64_t scanned = 0;
-  auto buckets = list_buckets();
-  if (!buckets) return 0;
-  for (const BucketInfo& b : *buckets) {
-    for (auto& set : sets_) set->heal_bucket(b.name);
-    bool go_on = true;
-    heal_objects(b.name, [&](const HealResult&) {
-      ++scanned;
-      ++counters_.objects_scanned;
-      ++counters_.scan_cycle_objects;
-      go_on = objects_per_second <= 0 || sleep_for(1.0 / objects_per_second);
-      return go_on;
-    });
-    if (!go_on) return scanned;
-  }
-  if (!stop_) {
-    ++counters_.scan_cycles;
-    counters_.last_cycle_objects = scanned;
-  }
-  return scanned;
-}
-
-void ErasureSets::scan_loop() {
-  if (full_scan_.exchange(false)) {
-    obs::Log(obs::Level::kNotice, "healing re-formatted drives: full scan started");
-    scan_once(0);
-    if (stop_) return;
-    for (auto& set : sets_) {
-      for (size_t d = 0; d < static_cast<size_t>(set->drive_count()); ++d) {
-        set->set_refilling(d, false);
-      }
-    }
-    obs::Log(obs::Level::kNotice, "re-formatted drives healed: full scan finished");
-  }
-  if (config_.scan_objects_per_second <= 0) return;
-  while (!stop_) {
-    scan_once(config_.scan_objects_per_second);
-    if (!sleep_for(60)) return;  // pause between passes
-  }
+  stop_.stop();
+  healer_.join();
+  scanner_.join();
 }
 
 std::vector<ErasureSets::DriveUsage> ErasureSets::drive_usage() const {
@@ -161,7 +58,7 @@ EngineStats ErasureSets::stats() const {
   s.scan_cycle_objects = counters_.scan_cycle_objects;
   s.last_cycle_objects = counters_.last_cycle_objects;
   s.drives_total = drives_.size();
-  s.drives_online = drives_online_;
+  s.drives_online = prober_.online();
   return s;
 }
 

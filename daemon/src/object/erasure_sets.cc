@@ -24,10 +24,11 @@ ErasureSets::ErasureSets(std::vector<std::shared_ptr<storage::StorageApi>> drive
       drives_(std::move(drives)),
       pool_(std::make_unique<WorkerPool>(config.io_threads > 0 ? config.io_threads
                                                                : DefaultThreads(drives_.size()))),
-      heal_queue_(config.heal_queue_capacity) {
+      heal_queue_(config.heal_queue_capacity),
+      prober_(drives_, *pool_),
+      scanner_(*this, counters_, stop_, config.scan_objects_per_second),
+      healer_(*this, heal_queue_, counters_, prober_, scanner_, drive_events_, stop_) {
   config_.inline_threshold = std::min(config_.inline_threshold, config_.block_size);
-  // A health-checked drive offline at start-up is present but answers kDiskNotFound.
-  for (const auto& d : drives_) drives_online_ += d != nullptr && d->disk_info().has_value();
   EngineContext ctx{config_, pool_.get(), &locks_, &heal_queue_, &counters_};
   const size_t size = drives_.size() / static_cast<size_t>(set_count);
   drive_events_->refill = [this](size_t slot) { mark_refilling({slot}); };
@@ -368,7 +369,7 @@ Status ErasureSets::heal_objects(std::string_view bucket,
     if (!stream && stream.error() == Code::kNoSuchBucket) continue;  // healed by the scanner
     if (!stream) return stream.error();
     ListEntry e;
-    while (!stop_) {
+    while (!stop_.stopped()) {
       auto more = (*stream)->next(e);
       if (!more) return more.error();
       if (!*more) break;

@@ -1,7 +1,8 @@
 // ErasureSets: the ObjectLayer implementation. Routes each key to its set (CRC32 % sets),
 // keeps buckets on every drive of every set, merges listings across sets, and owns the
-// engine's shared services (worker pool, namespace locks, heal queue, background heal and
-// scanner threads). OpenEngine is the factory main() calls.
+// engine's shared services (worker pool, namespace locks, heal queue) and its background
+// services (BackgroundHealer, Scanner, DriveProber: their own files). OpenEngine is the
+// factory main() calls.
 #pragma once
 
 #include <atomic>
@@ -13,15 +14,17 @@
 #include <thread>
 #include <vector>
 
+#include "flashstor/object/background_healer.h"
 #include "flashstor/object/bucket_metadata_store.h"
+#include "flashstor/object/drive_prober.h"
 #include "flashstor/object/engine_config.h"
 #include "flashstor/object/erasure_set.h"
 #include "flashstor/object/object_layer.h"
+#include "flashstor/object/scanner.h"
+#include "flashstor/object/stop_signal.h"
 #include "flashstor/storage/storage_api.h"
 
 namespace flashstor::object {
-
-class Scanner;
 
 // Drives that came back online, reported by their health monitors (any thread) and taken by
 // the heal thread. Shared with the monitors' callbacks, which may outlive the engine.
@@ -65,7 +68,7 @@ class ErasureSets final : public ObjectLayer {
   ErasureSet& set_for(std::string_view key);
   HealQueue& heal_queue() { return heal_queue_; }
   // One scan pass over every bucket and object (verify + heal); returns objects scanned.
-  uint64_t scan_once(double objects_per_second);
+  uint64_t scan_once(double objects_per_second) { return scanner_.scan_once(objects_per_second); }
 
   Status make_bucket(std::string_view bucket, const MakeBucketOptions& options = {}) override;
   Result<BucketInfo> get_bucket_info(std::string_view bucket) override;
@@ -122,11 +125,6 @@ class ErasureSets final : public ObjectLayer {
   Status check_names(std::string_view bucket, std::string_view key);
   Status check_bucket_empty(std::string_view bucket);  // kBucketNotEmpty if an object is left
   void abort_uploads(std::string_view bucket);         // every upload of the bucket, any set
-  void heal_loop();
-  void probe_drives();       // refreshes drives_online_ (every 10 s from the heal thread)
-  void take_drive_events();  // drives that rejoined: count them, refill replacements
-  void scan_loop();
-  bool sleep_for(double seconds);  // false when stopping
   // The bucket's versioning state (cached settings); kNoSuchBucket.
   Result<VersioningState> versioning_of(std::string_view bucket);
 
@@ -138,14 +136,11 @@ class ErasureSets final : public ObjectLayer {
   EngineCounters counters_;
   std::vector<std::unique_ptr<ErasureSet>> sets_;
   std::unique_ptr<BucketMetadataStore> bucket_meta_;
-  std::atomic<uint64_t> drives_online_{0};
   std::shared_ptr<DriveEvents> drive_events_ = std::make_shared<DriveEvents>();
-  std::atomic<bool> stop_{false};
-  std::atomic<bool> full_scan_{false};
-  std::mutex stop_mu_;
-  std::condition_variable stop_cv_;
-  std::thread heal_thread_;
-  std::thread scan_thread_;
+  StopSignal stop_;
+  DriveProber prober_;
+  Scanner scanner_;
+  BackgroundHealer healer_;
 };
 
 // Opens the drives (LocalDisk), loads or creates their format records (storage/format.h),
