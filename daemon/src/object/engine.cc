@@ -17,7 +17,7 @@ ErasureSets::~ErasureSets() {
     drive_events_->refill = nullptr;  // drive monitors may outlive this object
   }
   stop_background();
-  heal_queue_.close();
+  services_.heal_queue.close();
 }
 
 void ErasureSets::start_background(bool full_scan_now) {
@@ -47,16 +47,16 @@ std::vector<ErasureSets::DriveUsage> ErasureSets::drive_usage() const {
 
 EngineStats ErasureSets::stats() const {
   EngineStats s;
-  s.objects_scanned = counters_.objects_scanned;
-  s.bytes_verified = counters_.bytes_verified;
-  s.shards_healed = counters_.shards_healed;
-  s.objects_healed = counters_.objects_healed;
-  s.heal_queue_length = heal_queue_.size();
-  s.heal_queue_overflow = heal_queue_.overflow();
-  s.heal_queue_processed = counters_.heal_processed;
-  s.scan_cycles = counters_.scan_cycles;
-  s.scan_cycle_objects = counters_.scan_cycle_objects;
-  s.last_cycle_objects = counters_.last_cycle_objects;
+  s.objects_scanned = services_.counters.objects_scanned;
+  s.bytes_verified = services_.counters.bytes_verified;
+  s.shards_healed = services_.counters.shards_healed;
+  s.objects_healed = services_.counters.objects_healed;
+  s.heal_queue_length = services_.heal_queue.size();
+  s.heal_queue_overflow = services_.heal_queue.overflow();
+  s.heal_queue_processed = services_.counters.heal_processed;
+  s.scan_cycles = services_.counters.scan_cycles;
+  s.scan_cycle_objects = services_.counters.scan_cycle_objects;
+  s.last_cycle_objects = services_.counters.last_cycle_objects;
   s.drives_total = drives_.size();
   s.drives_online = prober_.online();
   return s;

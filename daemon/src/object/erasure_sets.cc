@@ -22,14 +22,14 @@ ErasureSets::ErasureSets(std::vector<std::shared_ptr<storage::StorageApi>> drive
                          int parity, const EngineConfig& config)
     : config_(config),
       drives_(std::move(drives)),
-      pool_(std::make_unique<WorkerPool>(config.io_threads > 0 ? config.io_threads
-                                                               : DefaultThreads(drives_.size()))),
-      heal_queue_(config.heal_queue_capacity),
-      prober_(drives_, *pool_),
-      scanner_(*this, counters_, stop_, config.scan_objects_per_second),
-      healer_(*this, heal_queue_, counters_, prober_, scanner_, drive_events_, stop_) {
+      services_(config.io_threads > 0 ? config.io_threads : DefaultThreads(drives_.size()),
+                config.heal_queue_capacity),
+      prober_(drives_, *services_.pool),
+      scanner_(*this, services_.counters, stop_, config.scan_objects_per_second),
+      healer_(*this, services_.heal_queue, services_.counters, prober_, scanner_, drive_events_,
+              stop_) {
   config_.inline_threshold = std::min(config_.inline_threshold, config_.block_size);
-  EngineContext ctx{config_, pool_.get(), &locks_, &heal_queue_, &counters_};
+  EngineContext ctx = services_.context(config_);
   const size_t size = drives_.size() / static_cast<size_t>(set_count);
   drive_events_->refill = [this](size_t slot) { mark_refilling({slot}); };
   for (int s = 0; s < set_count; ++s) {
@@ -38,7 +38,7 @@ ErasureSets::ErasureSets(std::vector<std::shared_ptr<storage::StorageApi>> drive
         first, first + static_cast<std::ptrdiff_t>(size));
     sets_.push_back(std::make_unique<ErasureSet>(s, std::move(set_drives), parity, ctx));
   }
-  bucket_meta_ = std::make_unique<BucketMetadataStore>(drives_, *pool_);
+  bucket_meta_ = std::make_unique<BucketMetadataStore>(drives_, *services_.pool);
 }
 
 void ErasureSets::mark_refilling(const std::vector<size_t>& slots) {
@@ -95,9 +95,9 @@ Status ErasureSets::update_bucket_metadata(std::string_view bucket,
                                            const std::function<Status(BucketMetadata&)>& change) {
   if (!internal::IsValidBucketName(bucket)) return Status(Code::kInvalidBucketName, "bad bucket");
   // Shared with commits (they only read the settings), exclusive with DeleteBucket.
-  auto lock = locks_.lock(internal::BucketResource(bucket), false);
+  auto lock = services_.locks.lock(internal::BucketResource(bucket), false);
   if (!lock) return lock.error();
-  auto config_lock = locks_.lock(internal::BucketResource(bucket) + "/settings", true);
+  auto config_lock = services_.locks.lock(internal::BucketResource(bucket) + "/settings", true);
   if (!config_lock) return config_lock.error();
   FS_RETURN_IF_ERROR(sets_[0]->check_bucket(bucket));
   return bucket_meta_->update(bucket, change);
@@ -107,7 +107,7 @@ Result<std::vector<BucketInfo>> ErasureSets::list_buckets(const BucketListOption
   ErasureSet& set = *sets_[0];
   std::map<std::string, int> votes;
   std::mutex mu;
-  pool_->run(set.drives().size(), [&](size_t d) {
+  services_.pool->run(set.drives().size(), [&](size_t d) {
     if (set.drives()[d] == nullptr) return;
     auto vols = set.drives()[d]->list_volumes();
     if (!vols) return;
@@ -162,7 +162,7 @@ Status ErasureSets::delete_bucket(std::string_view bucket) {
     // Exclusive from the emptiness check to the delete: no commit runs in between (each
     // takes the lock shared), and none can write afterwards (writes never re-create a
     // bucket's folder). Nothing else is locked while holding it, so no wait can cycle.
-    auto lock = locks_.lock(internal::BucketResource(bucket), true);
+    auto lock = services_.locks.lock(internal::BucketResource(bucket), true);
     if (!lock) return lock.error();
     FS_RETURN_IF_ERROR(sets_[0]->check_bucket(bucket));
     FS_RETURN_IF_ERROR(check_bucket_empty(bucket));

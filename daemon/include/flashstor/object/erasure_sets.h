@@ -1,7 +1,7 @@
 // ErasureSets: the ObjectLayer implementation. Routes each key to its set (CRC32 % sets),
 // keeps buckets on every drive of every set, merges listings across sets, and owns the
-// engine's shared services (worker pool, namespace locks, heal queue) and its background
-// services (BackgroundHealer, Scanner, DriveProber: their own files). OpenEngine is the
+// engine's shared services (EngineServices: worker pool, namespace locks, heal queue) and its
+// background services (BackgroundHealer, Scanner, DriveProber: their own files). OpenEngine is the
 // factory main() calls.
 #pragma once
 
@@ -18,6 +18,7 @@
 #include "flashstor/object/bucket_metadata_store.h"
 #include "flashstor/object/drive_prober.h"
 #include "flashstor/object/engine_config.h"
+#include "flashstor/object/engine_services.h"
 #include "flashstor/object/erasure_set.h"
 #include "flashstor/object/object_layer.h"
 #include "flashstor/object/scanner.h"
@@ -66,7 +67,7 @@ class ErasureSets final : public ObjectLayer {
   int set_count() const { return static_cast<int>(sets_.size()); }
   ErasureSet& set(int i) { return *sets_[static_cast<size_t>(i)]; }
   ErasureSet& set_for(std::string_view key);
-  HealQueue& heal_queue() { return heal_queue_; }
+  HealQueue& heal_queue() { return services_.heal_queue; }
   // One scan pass over every bucket and object (verify + heal); returns objects scanned.
   uint64_t scan_once(double objects_per_second) { return scanner_.scan_once(objects_per_second); }
 
@@ -130,10 +131,7 @@ class ErasureSets final : public ObjectLayer {
 
   EngineConfig config_;
   std::vector<std::shared_ptr<storage::StorageApi>> drives_;
-  std::unique_ptr<WorkerPool> pool_;
-  NamespaceLock locks_;
-  HealQueue heal_queue_;
-  EngineCounters counters_;
+  EngineServices services_;
   std::vector<std::unique_ptr<ErasureSet>> sets_;
   std::unique_ptr<BucketMetadataStore> bucket_meta_;
   std::shared_ptr<DriveEvents> drive_events_ = std::make_shared<DriveEvents>();
