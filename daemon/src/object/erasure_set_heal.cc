@@ -321,6 +321,14 @@ HealResult ErasureSet::heal_object(std::string_view bucket, std::string_view key
 
 void ErasureSet::heal_noncurrent(const MetaQuorum& current, std::string_view bucket,
                                  std::string_view key, HealResult& r) {
+  // Every drive that answered holds exactly the key's versions (the common case): nothing to
+  // do, and no metadata read per version (a key may have thousands).
+  bool all_sole = true;
+  for (size_t d = 0; d < raw_.size(); ++d) {
+    all_sole = all_sole &&
+               (raw_[d] == nullptr || current.sole[d] || current.errors[d] == Code::kDiskNotFound);
+  }
+  if (all_sole) return;
   for (const internal::VersionKey& v : current.live) {
     if (v.same(current.meta())) continue;
     auto q = read_meta(bucket, key, false, v.version_id);
