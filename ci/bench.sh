@@ -278,10 +278,15 @@ if user_key=$(python3 "$repo/tests/bench/authz_setup.py" user "$fs_url" 2>"$out/
     lg fs_get_4k_user "$fs_url" --op get --concurrency 8 "${small[@]}"
   )
   if python3 "$repo/tests/bench/authz_setup.py" policy "$fs_url" 2>>"$out/raw/authz_setup.log"; then
+    # The cache's hit rate over this keep-alive run: the counters before and after it.
+    python3 "$repo/tests/bench/authz_setup.py" cache "$fs_url" >"$out/raw/authz_cache_before.json" \
+      2>>"$out/raw/authz_setup.log" || note "could not read the authorisation cache counters"
     (
       export AWS_ACCESS_KEY_ID=$user_id AWS_SECRET_ACCESS_KEY=$user_secret
       lg fs_get_4k_user_policy20 "$fs_url" --op get --concurrency 8 "${small[@]}"
     )
+    python3 "$repo/tests/bench/authz_setup.py" cache "$fs_url" >"$out/raw/authz_cache_after.json" \
+      2>>"$out/raw/authz_setup.log" || note "could not read the authorisation cache counters"
     python3 "$repo/tests/bench/authz_setup.py" clear "$fs_url" 2>>"$out/raw/authz_setup.log" ||
       note "could not delete the bench bucket policy"
   else

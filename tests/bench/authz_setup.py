@@ -2,11 +2,15 @@
 """ci/bench.sh helper for the authorisation point: signed as root (AWS_* in the environment),
 `user URL` creates the IAM user benchuser allowed s3:* on the bench bucket and prints its
 access key id and secret (one line, for the loadgen's environment; never logged); `policy URL`
-puts a 20-statement bucket policy on bench; `clear URL` deletes it."""
+puts a 20-statement bucket policy on bench; `clear URL` deletes it; `cache URL` prints the
+authorisation cache's hit and miss counters from /metrics (a signed scrape) as JSON."""
 import json
 import sys
+import urllib.request
 
 import boto3
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 
 
@@ -30,6 +34,22 @@ def bucket_policy():
     return json.dumps({"Version": "2012-10-17", "Statement": statements})
 
 
+def cache_counters(url):
+    """{"hits": N, "misses": N} from a SigV4-signed GET /metrics (service s3)."""
+    request = AWSRequest(method="GET", url=url + "/metrics")
+    credentials = boto3.session.Session().get_credentials()
+    SigV4Auth(credentials, "s3", "us-east-1").add_auth(request)
+    get = urllib.request.Request(url + "/metrics", headers=dict(request.headers.items()))
+    text = urllib.request.urlopen(get, timeout=10).read().decode()
+    out = {"hits": 0, "misses": 0}
+    for line in text.splitlines():
+        for key, name in (("hits", "flashstor_authz_cache_hits_total"),
+                          ("misses", "flashstor_authz_cache_misses_total")):
+            if line.startswith(name + " ") or line.startswith(name + "{"):
+                out[key] += int(float(line.rsplit(" ", 1)[1]))
+    return out
+
+
 def main():
     mode, url = sys.argv[1], sys.argv[2]
     if mode == "user":
@@ -45,8 +65,10 @@ def main():
         client("s3", url).put_bucket_policy(Bucket="bench", Policy=bucket_policy())
     elif mode == "clear":
         client("s3", url).delete_bucket_policy(Bucket="bench")
+    elif mode == "cache":
+        print(json.dumps(cache_counters(url)))
     else:
-        sys.exit("usage: authz_setup.py user|policy|clear URL")
+        sys.exit("usage: authz_setup.py user|policy|clear|cache URL")
 
 
 if __name__ == "__main__":

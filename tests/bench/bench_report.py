@@ -216,12 +216,18 @@ def other_rows(runs, figs):
     values["authz_uncached_ns"] = authz.get("uncached_ns")
     ratios["get_4k_policy20_vs_none"] = ratio(values["get_4k_user_policy20_ops_s"],
                                               values["get_4k_user_ops_s"])
+    before, after = runs.get("authz_cache_before") or {}, runs.get("authz_cache_after") or {}
+    hits = after.get("hits", 0) - before.get("hits", 0)
+    misses = after.get("misses", 0) - before.get("misses", 0)
+    values["authz_cache_hit_rate"] = hits / (hits + misses) if hits + misses > 0 else None
     rows.append(("GET 4 KiB as an IAM user, 20-statement bucket policy, 8 clients",
                  fmt(values["get_4k_user_policy20_ops_s"], " ops/s", 0),
                  f"no bucket policy {fmt(values['get_4k_user_ops_s'], ' ops/s', 0)}, ratio "
                  + fmt_ratio(ratios["get_4k_policy20_vs_none"]) + "; one decision: cached "
                  + fmt(values["authz_cached_ns"], " ns", 0) + ", evaluated "
-                 + fmt(values["authz_uncached_ns"], " ns", 0)
+                 + fmt(values["authz_uncached_ns"], " ns", 0) + "; cache hit rate "
+                 + (f"{100 * values['authz_cache_hit_rate']:.2f} %"
+                    if values["authz_cache_hit_rate"] is not None else "n/a")
                  + errors_note(policy_get) + errors_note(user_get)))
     heal = runs.get("heal")
     verify = runs.get("heal_verify")
