@@ -102,6 +102,14 @@ class Server:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
+def sse_master_key_file(tmp_path_factory):
+    """A fresh SSE master key (64 hex digits) in an owner-only file, for --sse-master-key-file."""
+    keyfile = tmp_path_factory.mktemp("ssekey") / "master.key"
+    keyfile.write_text(os.urandom(32).hex() + "\n")
+    os.chmod(keyfile, 0o600)
+    return keyfile
+
+
 def make_client(endpoint, retries=None, **kw):
     cfg = Config(signature_version="s3v4", s3={"addressing_style": "path"},
                  retries=retries or {"max_attempts": 1, "mode": "standard"}, **kw)

@@ -9,7 +9,6 @@ import base64
 import datetime
 import hashlib
 import json
-import os
 import subprocess
 import uuid
 
@@ -18,7 +17,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from conftest import ACCESS_KEY, SECRET_KEY, Server, make_client
+from conftest import ACCESS_KEY, SECRET_KEY, Server, make_client, sse_master_key_file
 from test_authz_cache_audit import audited  # noqa: F401 (a server writing an audit log)
 
 
@@ -33,9 +32,7 @@ def code_of(excinfo):
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    keyfile = tmp_path_factory.mktemp("ssekey") / "master.key"
-    keyfile.write_text(os.urandom(32).hex() + "\n")
-    os.chmod(keyfile, 0o600)
+    keyfile = sse_master_key_file(tmp_path_factory)
     s = Server(drives=4, extra_args=["--sse-master-key-file", str(keyfile)]).start()
     yield s
     s.cleanup()

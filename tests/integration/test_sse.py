@@ -11,7 +11,7 @@ import uuid
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import Server, make_client
+from conftest import Server, make_client, sse_master_key_file
 
 PACKAGE = 64 * 1024
 
@@ -26,10 +26,7 @@ def status(e):
 
 @pytest.fixture(scope="module")
 def sse_server(tmp_path_factory):
-    keydir = tmp_path_factory.mktemp("ssekey")
-    keyfile = keydir / "master.key"
-    keyfile.write_text(os.urandom(32).hex() + "\n")
-    os.chmod(keyfile, 0o600)
+    keyfile = sse_master_key_file(tmp_path_factory)
     s = Server(drives=4, extra_args=["--sse-master-key-file", str(keyfile),
                                      "--sse-c-allow-http"]).start()
     yield s

@@ -7,7 +7,6 @@ any drive; a disabled key refuses reads and writes."""
 import base64
 import json
 import os
-import re
 import struct
 import subprocess
 import uuid
@@ -18,7 +17,8 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from conftest import ACCESS_KEY, BIN, SECRET_KEY, Server, cli_env, make_client
+from conftest import (ACCESS_KEY, BIN, SECRET_KEY, Server, cli_env, make_client,
+                      sse_master_key_file)
 from s3headers import extra_headers
 
 REGION = "us-east-1"
@@ -37,16 +37,9 @@ def arn(name):
     return f"arn:aws:kms:{REGION}:000000000000:key/{name}"
 
 
-def master_key_file(tmp_path_factory):
-    keyfile = tmp_path_factory.mktemp("kmskey") / "master.key"
-    keyfile.write_text(os.urandom(32).hex() + "\n")
-    os.chmod(keyfile, 0o600)
-    return keyfile
-
-
 @pytest.fixture(scope="module")
 def kms_server(tmp_path_factory):
-    keyfile = master_key_file(tmp_path_factory)
+    keyfile = sse_master_key_file(tmp_path_factory)
     s = Server(drives=4, extra_args=["--sse-master-key-file", str(keyfile)]).start()
     yield s
     s.cleanup()
@@ -465,7 +458,7 @@ def test_disabled_key_refuses_reads_and_writes(kms_server, s3, bucket):
 
 
 def test_restart_keeps_keys_and_another_master_key_is_refused(tmp_path_factory):
-    keyfile = master_key_file(tmp_path_factory)
+    keyfile = sse_master_key_file(tmp_path_factory)
     srv = Server(drives=4, extra_args=["--sse-master-key-file", str(keyfile)]).start()
     try:
         s3 = make_client(srv.endpoint)
@@ -492,7 +485,7 @@ def test_restart_keeps_keys_and_another_master_key_is_refused(tmp_path_factory):
             assert {k["name"] for k in record["keys"]} >= {name, off}
         srv.stop()
         # Another master key opens none of the keys: the server refuses to start.
-        other = master_key_file(tmp_path_factory)
+        other = sse_master_key_file(tmp_path_factory)
         srv.extra_args = ["--sse-master-key-file", str(other)]
         with pytest.raises(RuntimeError):
             srv.start()
