@@ -334,6 +334,24 @@ def test_anonymous_delete_objects_by_bucket_policy(server, s3, bucket):
     assert [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]] == ["closed/b"]
 
 
+@pytest.mark.parametrize("query", ["delete", "tagging", "retention", "legal-hold"])
+def test_anonymous_body_never_read_without_a_bucket_policy(server, bucket, query):
+    """The operations that decide after reading their body (per-key DeleteObjects, the body's
+    condition keys) answer an anonymous caller that no bucket policy could admit at once: the
+    head promises a body that never comes, and 403 arrives without waiting for it."""
+    import socket
+    host, port = server.endpoint.split("//")[1].split(":")
+    method = "POST" if query == "delete" else "PUT"
+    path = f"/{bucket}" if query == "delete" else f"/{bucket}/k"
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall((f"{method} {path}?{query} HTTP/1.1\r\nHost: {host}:{port}\r\n"
+                      "Content-Type: application/xml\r\nContent-Length: 100000\r\n\r\n").encode())
+        sock.settimeout(3)  # a server waiting for the body would answer nothing before this
+        head = sock.recv(4096).decode(errors="replace")
+    assert head.startswith("HTTP/1.1 403"), head
+    assert "<Code>AccessDenied</Code>" in head or "Content-Length" in head
+
+
 def test_existing_object_tag_for_a_role_session(server, s3, bucket):
     from test_sts import make_role, s3_session, sts_client
     s3.put_object(Bucket=bucket, Key="pub", Body=b"p", Tagging="classification=public")

@@ -322,6 +322,12 @@ ApiError Run(http::Exchange& ex, RequestState& st, object::ObjectLayer& layer,
   }
   std::string principal = st.auth.anonymous ? "anonymous" : st.auth.access_key;
   const OpId op = route.entry->op;
+  // An operation that decides after reading its body reads nothing for an anonymous caller
+  // that no bucket policy could admit (only a bucket policy grants anonymous access).
+  if (authorizer != nullptr && AuthorizedInOperation(op) && st.auth.anonymous &&
+      authorizer->bucket_policy(st.res.bucket) == nullptr) {
+    return deny(Code::kAccessDenied, "anonymous", "implicit deny");
+  }
   if (authorizer != nullptr && !AuthorizedInOperation(op)) {
     AuthzVerdict verdict = authorizer->decide(
         S3AuthzRequest(st.auth, ex, st.query, action, st.res.bucket, st.res.key));
