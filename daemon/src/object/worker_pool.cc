@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include <algorithm>
+#include <system_error>
 
 namespace flashstor::object {
 namespace {
@@ -28,17 +29,65 @@ void Record(std::atomic<int64_t>& clock, int64_t ns) {
 
 WorkerPool::WorkerPool(int threads) {
   if (threads < 1) threads = 1;
+  base_threads_ = threads;
+  max_spares_ = std::max(64, 4 * threads);
   for (auto& c : clocks_) c.store(0, std::memory_order_relaxed);
   for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { loop(); });
 }
 
 WorkerPool::~WorkerPool() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stop_ = true;
-  }
+  std::unique_lock<std::mutex> lock(mu_);
+  stop_ = true;
   cv_.notify_all();
+  lock.unlock();
   for (auto& t : threads_) t.join();
+  // Spare threads are detached: wait until the last one has left (a straggler still hung in
+  // its device holds this up, like a queued task does).
+  lock.lock();
+  spares_gone_.wait(lock, [this] { return spares_ == 0; });
+}
+
+void WorkerPool::straggler_started(int count) {
+  std::lock_guard<std::mutex> lock(mu_);
+  stragglers_ += count;
+  while (!stop_ && spares_ < stragglers_ && spares_ < max_spares_) {
+    try {
+      std::thread([this] { spare_loop(); }).detach();
+    } catch (const std::system_error&) {
+      break;  // no thread to spare: the pool works on with what it has
+    }
+    ++spares_;
+  }
+}
+
+void WorkerPool::straggler_done() {
+  std::lock_guard<std::mutex> lock(mu_);
+  --stragglers_;
+  if (spares_ > stragglers_) cv_.notify_all();  // a spare may go
+}
+
+int WorkerPool::spare_threads() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return spares_;
+}
+
+void WorkerPool::spare_loop() {
+  while (true) {
+    std::function<void()> task;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [this] { return stop_ || !queue_.empty() || spares_ > stragglers_; });
+      if (queue_.empty()) {
+        // Stopping, or the straggler it stood in for is gone. Nothing of the pool is touched
+        // after the unlock: the destructor may run as soon as spares_ reaches 0.
+        if (--spares_ == 0) spares_gone_.notify_all();
+        return;
+      }
+      task = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    task();
+  }
 }
 
 void WorkerPool::loop() {
@@ -142,6 +191,114 @@ void WorkerPool::run(size_t n, const std::function<void(size_t)>& fn, TaskKind k
   auto batch = queue(first, n, fn, n - first - 1, clock);
   batch->claim_and_run(nullptr);
   batch->wait();
+}
+
+WorkerPool::FanOut::FanOut(WorkerPool* pool, size_t n, std::function<bool(size_t)> fn,
+                           const QuorumPolicy& policy)
+    : pool_(pool),
+      fn_(std::move(fn)),
+      n_(n),
+      policy_(policy),
+      started_ns_(MonotonicNs()),
+      state_(n, kUnclaimed) {}
+
+void WorkerPool::FanOut::claim_and_run() {
+  while (true) {
+    size_t i;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (abandoned_ || next_ >= n_) return;  // not started once the caller left: skipped
+      i = next_++;
+      state_[i] = kRunning;
+    }
+    if (i + 1 < n_) pool_->cv_.notify_one();  // work is left: wake one more thread
+    bool ok = false, out_of_memory = false;
+    try {
+      ok = fn_(i);
+    } catch (const std::bad_alloc&) {
+      out_of_memory = true;
+    }
+    bool straggler;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      straggler = state_[i] == kAbandoned;
+      state_[i] = kAnswered;
+      if (!straggler) {
+        ++(ok ? ok_ : failed_);
+        ++answered_;
+        out_of_memory_ = out_of_memory_ || out_of_memory;
+        cv_.notify_all();
+      }
+    }
+    if (straggler) {
+      if (policy_.stragglers) policy_.stragglers->add(slot(i), -1);
+      pool_->straggler_done();
+    }
+  }
+}
+
+std::vector<char> WorkerPool::FanOut::wait() {
+  const size_t needed = std::min(policy_.needed, n_);
+  std::unique_lock<std::mutex> lock(mu_);
+  auto settled = [&] { return ok_ >= needed || failed_ > n_ - needed || answered_ == n_; };
+  bool in_time = true;
+  if (policy_.max_wait.count() > 0) {
+    const auto waited = std::chrono::microseconds((MonotonicNs() - started_ns_) / 1000);
+    in_time = cv_.wait_for(lock, std::max(policy_.max_wait - waited, decltype(waited){0}), settled);
+  } else {
+    cv_.wait(lock, settled);
+  }
+  if (in_time && answered_ < n_) {
+    const double settled_us = static_cast<double>(MonotonicNs() - started_ns_) / 1000.0;
+    auto grace = std::chrono::microseconds(static_cast<int64_t>(settled_us * policy_.grace_factor));
+    grace = std::clamp(grace, policy_.min_grace, policy_.max_grace);
+    if (ok_ < needed) grace = std::max(grace, policy_.failure_grace);
+    cv_.wait_for(lock, grace, [&] { return answered_ == n_; });
+  }
+  abandoned_ = true;
+  std::vector<char> answered(n_, 0);
+  int running = 0;
+  for (size_t i = 0; i < n_; ++i) {
+    answered[i] = state_[i] == kAnswered;
+    if (state_[i] == kRunning) {
+      state_[i] = kAbandoned;
+      ++running;
+      if (policy_.stragglers) policy_.stragglers->add(slot(i), 1);
+    }
+  }
+  // Under mu_, so no straggler reports done before it was counted.
+  if (running > 0) pool_->straggler_started(running);
+  if (out_of_memory_) throw std::bad_alloc();
+  return answered;
+}
+
+void WorkerPool::FanOut::abandon() {
+  std::lock_guard<std::mutex> lock(mu_);
+  abandoned_ = true;
+}
+
+std::shared_ptr<WorkerPool::FanOut> WorkerPool::start_quorum(size_t n,
+                                                             std::function<bool(size_t)> fn,
+                                                             const QuorumPolicy& policy) {
+  auto fan_out = std::make_shared<FanOut>(this, n, std::move(fn), policy);
+  if (n == 0) return fan_out;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    try {
+      for (size_t i = 0; i < n; ++i) queue_.emplace_back([fan_out] { fan_out->claim_and_run(); });
+    } catch (const std::bad_alloc&) {
+      fan_out->abandon();  // tasks already queued find nothing to run
+      throw;
+    }
+  }
+  cv_.notify_one();  // each woken thread wakes the next while indices are left
+  return fan_out;
+}
+
+std::vector<char> WorkerPool::run_quorum(size_t n, std::function<bool(size_t)> fn,
+                                         const QuorumPolicy& policy) {
+  if (n == 0) return {};
+  return start_quorum(n, std::move(fn), policy)->wait();
 }
 
 int64_t WorkerPool::average_ns(TaskKind kind) const {

@@ -11,10 +11,27 @@
 // A task that throws std::bad_alloc on a pool thread does not end the process: the batch
 // finishes its other tasks and the waiting caller gets the bad_alloc (the request boundary
 // answers 503 for it).
+//
+// Quorum fan-out (run_quorum): the caller returns as soon as enough tasks succeeded (or
+// failures made that impossible), plus a short grace for late answers, so a hung or slow
+// drive never holds a request. Its tasks always run on pool threads, never on the caller: a
+// task may block for as long as its device does, and the caller (a request's fiber) must
+// not. Tasks that have not answered by then are stragglers: they keep running, their answer
+// is ignored, and tasks not yet started are skipped. OWNERSHIP RULE: a quorum task may
+// outlive its caller, so it must never reach the caller's stack: fn is moved into the fan-
+// out's shared state, and everything a task reads or writes must be captured by value
+// (shared_ptr to per-task state, copies, or objects that outlive the pool such as the
+// drives, captured as shared_ptr). The caller reads a task's state only when run_quorum
+// reported it as answered (the answer happened before the return: the fan-out's mutex orders
+// it); it never touches the state of one that did not answer. Each straggler still running
+// holds a pool thread, so the pool starts a replacement thread for it (up to a cap), which
+// ends once the straggler is gone; Stragglers counts them per index (per drive) so callers
+// can skip a drive that still has a call stuck instead of queueing another one behind it.
 #pragma once
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -81,20 +98,108 @@ class WorkerPool {
   // until the last one completes, so its loop keeps serving other connections.
   void run(size_t n, const std::function<void(size_t)>& fn, TaskKind kind = TaskKind::kFanOut);
 
+  // Abandoned tasks still running, per index of a fan-out (per drive of a set): shared by
+  // the fan-outs of one set and kept alive by every task that counts in it.
+  class Stragglers {
+   public:
+    explicit Stragglers(size_t n) : counts_(n) {}
+    int at(size_t i) const { return counts_[i].load(std::memory_order_acquire); }
+    size_t size() const { return counts_.size(); }
+    void add(size_t i, int delta) { counts_[i].fetch_add(delta, std::memory_order_acq_rel); }
+
+   private:
+    std::vector<std::atomic<int>> counts_;
+  };
+
+  struct QuorumPolicy {
+    size_t needed = 0;  // successes that settle the fan-out
+    // Once settled, unanswered tasks get a grace of the time it took to settle times
+    // grace_factor, within [min_grace, max_grace]: a healthy set's last drives answer within
+    // it (their results are used, no heal is queued), and a hung drive costs at most that.
+    double grace_factor = 1.0;
+    std::chrono::microseconds min_grace{200};
+    std::chrono::microseconds max_grace{20'000};
+    // Settled by failures (the quorum is out of reach): the rest get this long, so the
+    // answer says what they did (a drive full or lost) unless one hangs.
+    std::chrono::microseconds failure_grace{50'000};
+    // Non-zero: settled at the latest this long after the start, whatever answered (a step
+    // that waits for every drive, such as a cleanup, bounded for a drive that hangs in it).
+    std::chrono::microseconds max_wait{0};
+    std::shared_ptr<Stragglers> stragglers;  // optional: counts abandoned tasks by index
+    std::vector<size_t> straggler_index;     // task i counts at this index (empty: at i)
+  };
+  class FanOut;
+  // Runs fn(0..n-1) on the pool (never on the caller); fn returns whether its task
+  // succeeded. Returns once policy.needed tasks succeeded, or so many failed that they
+  // cannot, or all answered, plus the grace; answered[i] tells which tasks answered in time
+  // (only their results may be read). See the ownership rule above. Rethrows std::bad_alloc
+  // of a task that answered in time.
+  std::vector<char> run_quorum(size_t n, std::function<bool(size_t)> fn,
+                               const QuorumPolicy& policy);
+  // The same in two steps, so the caller works meanwhile (a PUT reads its next block):
+  // start_quorum queues the tasks, FanOut::wait() is run_quorum's return. Call wait() once.
+  std::shared_ptr<FanOut> start_quorum(size_t n, std::function<bool(size_t)> fn,
+                                       const QuorumPolicy& policy);
+
   // Moving average of a kind's task time (tests, metrics).
   int64_t average_ns(TaskKind kind) const;
+  // Threads started to stand in for stragglers, still alive (tests, metrics).
+  int spare_threads() const;
 
  private:
+  friend class FanOut;
+  void straggler_started(int count);  // starts spare threads so count stragglers cost none
+  void straggler_done();
+  void spare_loop();
   std::shared_ptr<Batch> queue(size_t first, size_t n, const std::function<void(size_t)>& fn,
                                size_t helpers, std::atomic<int64_t>* clock);
   void loop();
 
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::function<void()>> queue_;
   bool stop_ = false;
   std::vector<std::thread> threads_;
+  // Spare threads are detached; the destructor waits for spares_ to reach 0.
+  int base_threads_ = 0;
+  int stragglers_ = 0;  // abandoned tasks still running
+  int spares_ = 0;      // spare threads alive
+  int max_spares_ = 0;
+  std::condition_variable spares_gone_;
   std::array<std::atomic<int64_t>, static_cast<size_t>(TaskKind::kCount)> clocks_{};
+};
+
+// The shared state of one quorum fan-out: owned by the caller while it waits and by every
+// queued or running task, so a straggler keeps it (and fn's captures) alive after the caller
+// returned.
+class WorkerPool::FanOut {
+ public:
+  FanOut(WorkerPool* pool, size_t n, std::function<bool(size_t)> fn, const QuorumPolicy& policy);
+  // The caller: waits until settled, then the grace; abandons what is left (tasks not started
+  // are skipped, running ones become stragglers). Returns which tasks answered in time.
+  std::vector<char> wait();
+
+ private:
+  friend class WorkerPool;
+  enum State : uint8_t { kUnclaimed, kRunning, kAnswered, kAbandoned };
+  void claim_and_run();  // a pool thread: claims and runs indices until none is left
+  void abandon();
+  size_t slot(size_t i) const {
+    return policy_.straggler_index.empty() ? i : policy_.straggler_index[i];
+  }
+
+  WorkerPool* const pool_;  // outlives every task (its destructor drains them)
+  const std::function<bool(size_t)> fn_;
+  const size_t n_;
+  const QuorumPolicy policy_;  // its stragglers: kept alive by every task
+  const int64_t started_ns_;
+  std::mutex mu_;
+  task::Condition cv_;  // a request task parks here; a plain thread blocks
+  size_t next_ = 0;
+  size_t ok_ = 0, failed_ = 0, answered_ = 0;
+  std::vector<State> state_;
+  bool abandoned_ = false;
+  bool out_of_memory_ = false;
 };
 
 }  // namespace flashstor::object

@@ -15,10 +15,13 @@ class Condition {
  public:
   // Waits until pred() holds (true) or timeout passes (false: pred() still false). lock is
   // held on entry and on return, released while waiting.
-  template <typename Pred>
-  bool wait_for(std::unique_lock<std::mutex>& lock, std::chrono::milliseconds timeout, Pred pred) {
+  // A fiber's deadline has millisecond resolution (rounded up); a thread's is exact.
+  template <typename Rep, typename Period, typename Pred>
+  bool wait_for(std::unique_lock<std::mutex>& lock, std::chrono::duration<Rep, Period> timeout,
+                Pred pred) {
     if (CurrentFiber() == nullptr) return cv_.wait_for(lock, timeout, pred);
-    const int64_t deadline = NowMs() + timeout.count();
+    const int64_t deadline =
+        NowMs() + std::chrono::ceil<std::chrono::milliseconds>(timeout).count();
     while (!pred()) {
       const int64_t now = NowMs();
       if (now >= deadline) return pred();
