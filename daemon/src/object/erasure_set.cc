@@ -134,11 +134,59 @@ ErasureSet::ErasureSet(int index, std::vector<std::shared_ptr<storage::StorageAp
       drives_(std::move(drives)),
       default_parity_(default_parity),
       ctx_(ctx),
-      refilling_(new std::atomic<bool>[drives_.size()]) {
+      refilling_(new std::atomic<bool>[drives_.size()]),
+      shared_drives_(
+          std::make_shared<const std::vector<std::shared_ptr<storage::StorageApi>>>(drives_)),
+      stragglers_(std::make_shared<WorkerPool::Stragglers>(drives_.size())) {
   for (size_t d = 0; d < drives_.size(); ++d) {
     raw_.push_back(drives_[d].get());
     refilling_[d].store(false, std::memory_order_relaxed);
   }
+}
+
+std::vector<char> ErasureSet::fan_out_all(std::function<bool(size_t)> fn) const {
+  constexpr std::chrono::milliseconds kCleanupMaxWait{500};
+  const size_t n = raw_.size();
+  std::vector<char> skip(n, 0);
+  for (size_t d = 0; d < n; ++d) skip[d] = raw_[d] == nullptr || stragglers_->at(d) > 0;
+  WorkerPool::QuorumPolicy policy;
+  policy.needed = n;  // every task counts as a success: only all answers settle it
+  policy.max_wait = kCleanupMaxWait;
+  policy.stragglers = stragglers_;
+  auto results = std::make_shared<std::vector<char>>(n, 0);
+  std::vector<char> answered = ctx_.pool->run_quorum(
+      n,
+      [skip, results, fn = std::move(fn)](size_t d) {
+        if (skip[d] == 0) (*results)[d] = fn(d);
+        return true;
+      },
+      policy);
+  for (size_t d = 0; d < n; ++d) answered[d] = answered[d] != 0 && (*results)[d] != 0;
+  return answered;
+}
+
+std::vector<char> ErasureSet::fan_out(std::function<bool(size_t)> fn, size_t needed,
+                                      const std::vector<bool>* taking_part) const {
+  const size_t n = raw_.size();
+  std::vector<char> skip(n, 0);
+  size_t usable = 0;
+  for (size_t d = 0; d < n; ++d) {
+    skip[d] = stragglers_->at(d) > 0;
+    usable += raw_[d] != nullptr && skip[d] == 0 && (taking_part == nullptr || (*taking_part)[d]);
+  }
+  if (usable < needed) skip.assign(n, 0);  // a stuck drive may still make the quorum
+  WorkerPool::QuorumPolicy policy;
+  policy.needed = needed;
+  policy.stragglers = stragglers_;
+  // A healthy drive left behind costs a heal (a write) or a degraded read, and marks the drive
+  // stuck until it answers; a hung one costs the grace once, then it is skipped.
+  policy.grace_factor = 2.0;
+  policy.min_grace = std::chrono::microseconds(5'000);
+  policy.max_grace = std::chrono::microseconds(100'000);
+  std::vector<char> answered = ctx_.pool->run_quorum(
+      n, [skip, fn = std::move(fn)](size_t d) { return skip[d] == 0 && fn(d); }, policy);
+  for (size_t d = 0; d < n; ++d) answered[d] = answered[d] != 0 && skip[d] == 0;
+  return answered;
 }
 
 void ErasureSet::set_refilling(size_t drive, bool refilling) {
@@ -166,49 +214,89 @@ void ErasureSet::queue_heal(std::string_view bucket, std::string_view key) {
 }
 
 void ErasureSet::remove_sys_dir(const std::string& tmp_key) {
-  ctx_.pool->run(raw_.size(), [&](size_t d) {
-    if (raw_[d] != nullptr) raw_[d]->delete_path(storage::kSysVolume, tmp_key, "", true);
+  // A tmp dir left on a drive that did not answer goes with the drive's tmp sweep when it is
+  // next opened.
+  (void)fan_out_all([tmp_key, drives = shared_drives_](size_t d) {
+    (*drives)[d]->delete_path(storage::kSysVolume, tmp_key, "", true);
+    return true;
   });
 }
+
+namespace {
+
+// What the metadata reads of one read_meta hand back, drive by drive: shared with its tasks,
+// which may outlive the call (worker_pool.h). A slot is the caller's once its task answered.
+struct MetaReads {
+  std::string bucket, key;
+  std::vector<char> refilling;
+  std::vector<std::optional<MetaVersions>> lists;
+  std::vector<Status> errors;
+  std::vector<uint8_t> legacy;
+};
+
+}  // namespace
 
 Result<ErasureSet::MetaQuorum> ErasureSet::read_meta(std::string_view bucket, std::string_view key,
                                                      bool queue, std::string_view version_id) {
   const size_t n = raw_.size();
-  std::vector<std::optional<MetaVersions>> lists(n);
-  std::vector<Status> errors(n, Status(Code::kDiskNotFound, "drive offline"));
-  std::vector<uint8_t> legacy(n, 0);  // one byte per drive: written by pool tasks
-  ctx_.pool->run(
-      n,
-      [&](size_t d) {
-        if (raw_[d] == nullptr) return;
-        auto file = internal::ReadMetaFile(*raw_[d], bucket, key);
+  auto reads = std::make_shared<MetaReads>();
+  reads->bucket = bucket;
+  reads->key = key;
+  reads->refilling.resize(n);
+  for (size_t d = 0; d < n; ++d) reads->refilling[d] = refilling(d);
+  reads->lists.resize(n);
+  reads->errors.assign(n, Status(Code::kDiskNotFound, "drive offline"));
+  reads->legacy.assign(n, 0);
+  // Returns once read quorum + 1 drives answered (and a grace for the rest): a drive that has
+  // not answered by then counts as offline for this request, like one the health checker
+  // took offline, and is not healed for it.
+  const std::vector<char> answered = fan_out(
+      [reads, drives = shared_drives_](size_t d) {
+        storage::StorageApi* drive = (*drives)[d].get();
+        if (drive == nullptr) return true;
+        MetaReads& r = *reads;
+        auto file = internal::ReadMetaFile(*drive, r.bucket, r.key);
         if (!file) {
-          errors[d] = file.error();
+          r.errors[d] = file.error();
           const bool absent =
               file.error() == Code::kFileNotFound || file.error() == Code::kVolumeNotFound;
-          if (absent && !refilling(d)) lists[d].emplace();  // known absent
-          return;
+          if (absent && r.refilling[d] == 0) r.lists[d].emplace();  // known absent
+          return true;
         }
-        legacy[d] = file->legacy;
+        r.legacy[d] = file->legacy;
         auto versions = DecodeMetaVersions(file->raw);
         if (!versions) {
-          errors[d] = versions.error();  // says why: checksum, truncation, newer format...
-          if (versions.error() == Code::kNotImplemented) internal::WarnNewerFormat(bucket, key);
-          return;
+          r.errors[d] = versions.error();  // says why: checksum, truncation, newer format...
+          if (versions.error() == Code::kNotImplemented) {
+            internal::WarnNewerFormat(r.bucket, r.key);
+          }
+          return true;
         }
         bool fits = true;
         for (size_t i = 0; fits && i < versions->size(); ++i) {
           const ErasureInfo& e = (*versions)[i].erasure;
-          fits = e.distribution.size() == n && e.index == e.distribution[d];
+          fits = e.distribution.size() == drives->size() && e.index == e.distribution[d];
         }
         if (fits) {
-          lists[d] = std::move(*versions);
-          errors[d] = Status::Ok();
+          r.lists[d] = std::move(*versions);
+          r.errors[d] = Status::Ok();
         } else {
-          errors[d] = Status(Code::kCorrupt, "metadata does not fit this drive's slot");
+          r.errors[d] = Status(Code::kCorrupt, "metadata does not fit this drive's slot");
         }
+        return true;
       },
-      TaskKind::kMetadataRead);
+      std::min<size_t>(n, static_cast<size_t>(read_quorum()) + 1));
+  // The answered drives' slots move to the caller; the others stay with their stragglers.
+  std::vector<std::optional<MetaVersions>> lists(n);
+  std::vector<Status> errors(n, Status(Code::kDiskNotFound, "drive did not answer in time"));
+  std::vector<uint8_t> legacy(n, 0);
+  for (size_t d = 0; d < n; ++d) {
+    if (raw_[d] == nullptr) errors[d] = Status(Code::kDiskNotFound, "drive offline");
+    if (!answered[d]) continue;
+    lists[d] = std::move(reads->lists[d]);
+    errors[d] = std::move(reads->errors[d]);
+    legacy[d] = reads->legacy[d];
+  }
   std::vector<const MetaVersions*> view(n, nullptr);
   int no_bucket = 0;
   for (size_t d = 0; d < n; ++d) {
@@ -338,6 +426,30 @@ bool MustKeep(const MetaVersions& held, const std::vector<internal::VersionKey>&
 
 }  // namespace
 
+namespace {
+
+// One commit's state, shared with its drive tasks, which may outlive the commit (worker_pool.h).
+// A drive's slots are the caller's once its task answered.
+struct CommitState {
+  CommitState(const ErasureSet::CommitPlan& p, size_t n)
+      : plan(p),
+        result(n, Status(Code::kDiskNotFound, "not taking part")),
+        old(n),
+        held(n),
+        kept(n, 0) {}
+  const ErasureSet::CommitPlan plan;
+  std::string new_dir;
+  std::vector<Status> result;
+  std::vector<std::optional<internal::MetaFile>> old;  // previous file, for rollback
+  std::vector<MetaVersions> held;                      // its versions, when it decoded
+  std::vector<char> kept;                              // the new file keeps them behind
+  // Set once the commit's quorum was decided: a drive's task that has not yet renamed or
+  // written the metadata by then gives up (undoing its rename) instead of committing late.
+  std::atomic<bool> decided{false};
+};
+
+}  // namespace
+
 Status ErasureSet::commit(const CommitPlan& plan) {
   // Shared bucket lock around the drive writes only: DeleteBucket holds it exclusively from
   // its emptiness check to the delete, so a commit lands either before the check (the bucket
@@ -345,97 +457,147 @@ Status ErasureSet::commit(const CommitPlan& plan) {
   auto bucket_lock = ctx_.locks->lock(internal::BucketResource(plan.bucket), false);
   if (!bucket_lock) return bucket_lock.error();
   const size_t n = raw_.size();
-  const std::string new_dir = plan.data_dir.empty() ? "" : internal::DataDirName(plan.data_dir);
-  std::vector<Status> result(n, Status(Code::kDiskNotFound, "not taking part"));
-  std::vector<std::optional<internal::MetaFile>> old(n);  // previous file, for rollback
-  std::vector<MetaVersions> held(n);                      // its versions, when it decoded
-  std::vector<char> kept(n, 0);                           // the new file keeps them behind
-  ctx_.pool->run(n, [&](size_t d) {
-    storage::StorageApi* drive = raw_[d];
-    if (drive == nullptr || !plan.participate[d]) return;
-    auto prev = internal::ReadMetaFile(*drive, plan.bucket, plan.key);
-    if (!prev && prev.error() != Code::kFileNotFound) {
-      result[d] = prev.error();
-      return;
+  // Every step is a quorum fan-out: it returns once the write quorum answered (plus a grace).
+  // A drive that did not answer counts as failed for this object (heal completes it later);
+  // its task holds the state below, never this frame. Before its rename and again before
+  // its metadata write the task checks `decided`, so a late drive does not commit after the
+  // request answered; only a call already under way can still land, and then the drive
+  // holds the version the quorum decided on (or, on a rolled-back commit, a dangling one the
+  // version quorum rule ignores and heal purges).
+  auto st = std::make_shared<CommitState>(plan, n);
+  st->new_dir = plan.data_dir.empty() ? "" : internal::DataDirName(plan.data_dir);
+  const size_t quorum = static_cast<size_t>(std::max(plan.write_quorum, 0));
+  std::vector<char> answered = fan_out(
+      [st, drives = shared_drives_](size_t d) {
+        storage::StorageApi* drive = (*drives)[d].get();
+        const CommitPlan& p = st->plan;
+        const size_t drive_count = drives->size();
+        if (drive == nullptr || !p.participate[d]) return false;
+        Status& result = st->result[d];
+        auto late = [&] {
+          if (!st->decided.load(std::memory_order_acquire)) return false;
+          result = Status(Code::kTimeout, "drive answered after the commit was decided");
+          return true;
+        };
+        auto prev = internal::ReadMetaFile(*drive, p.bucket, p.key);
+        if (!prev && prev.error() != Code::kFileNotFound) {
+          result = prev.error();
+          return false;
+        }
+        if (prev) {
+          if (auto versions = DecodeMetaVersions(prev->raw)) st->held[d] = std::move(*versions);
+          st->old[d] = std::move(*prev);
+        }
+        if (late()) return false;
+        bool moved = false;
+        if (!p.src_file.empty()) {
+          result = drive->rename(p.src_volume, p.src_key, p.src_file, p.bucket, p.key, st->new_dir);
+          if (!result.ok()) return false;
+          moved = true;
+        }
+        if (late()) {
+          if (moved) {
+            drive->rename(p.bucket, p.key, st->new_dir, p.src_volume, p.src_key, p.src_file);
+          }
+          return false;
+        }
+        const ObjectMeta* version = p.meta.empty() ? nullptr : &p.meta[d];
+        if (p.in_place) {
+          st->kept[d] = MustKeepReplaced(*version, drive_count, p.write_quorum);
+          auto file = ReplaceVersion(st->held[d], p.replaces, *version, st->kept[d] != 0);
+          result = file ? drive->write_all(p.bucket, p.key, storage::kMetaFile,
+                                           EncodeMetaVersions(*file))
+                        : Status(Code::kFileNotFound, "the drive lost the version");
+          return result.ok();
+        }
+        st->kept[d] = MustKeep(st->held[d], p.keep, drive_count, p.write_quorum);
+        result = drive->write_all(
+            p.bucket, p.key, storage::kMetaFile,
+            EncodeMetaVersions(CommitFile(version, st->held[d], p.keep, st->kept[d] != 0)));
+        if (!result.ok() && moved) {
+          drive->rename(p.bucket, p.key, st->new_dir, p.src_volume, p.src_key, p.src_file);
+        }
+        return result.ok();
+      },
+      quorum, &plan.participate);
+  st->decided.store(true, std::memory_order_release);
+  // The answered drives' results; the others did not answer in time.
+  std::vector<Status> result(n);
+  std::vector<char> ok(n, 0);
+  size_t committed = 0;
+  for (size_t d = 0; d < n; ++d) {
+    if (raw_[d] == nullptr || !plan.participate[d]) {
+      result[d] = Status(Code::kDiskNotFound, "not taking part");
+    } else if (answered[d]) {
+      result[d] = st->result[d];
+    } else {
+      result[d] = Status(Code::kDiskNotFound, "drive did not answer in time");
     }
-    if (prev) {
-      if (auto versions = DecodeMetaVersions(prev->raw)) held[d] = std::move(*versions);
-      old[d] = std::move(*prev);
-    }
-    bool moved = false;
-    if (!plan.src_file.empty()) {
-      result[d] = drive->rename(plan.src_volume, plan.src_key, plan.src_file, plan.bucket, plan.key,
-                                new_dir);
-      if (!result[d].ok()) return;
-      moved = true;
-    }
-    const ObjectMeta* version = plan.meta.empty() ? nullptr : &plan.meta[d];
-    if (plan.in_place) {
-      kept[d] = MustKeepReplaced(*version, n, plan.write_quorum);
-      auto file = ReplaceVersion(held[d], plan.replaces, *version, kept[d] != 0);
-      result[d] = file ? drive->write_all(plan.bucket, plan.key, storage::kMetaFile,
-                                          EncodeMetaVersions(*file))
-                       : Status(Code::kFileNotFound, "the drive lost the version");
-      return;
-    }
-    kept[d] = MustKeep(held[d], plan.keep, n, plan.write_quorum);
-    result[d] =
-        drive->write_all(plan.bucket, plan.key, storage::kMetaFile,
-                         EncodeMetaVersions(CommitFile(version, held[d], plan.keep, kept[d] != 0)));
-    if (!result[d].ok() && moved) {
-      drive->rename(plan.bucket, plan.key, new_dir, plan.src_volume, plan.src_key, plan.src_file);
-    }
-  });
+    ok[d] = answered[d] && result[d].ok();
+    committed += ok[d];
+  }
   Status reduced = internal::ReduceErrors(result, plan.write_quorum, Code::kWriteQuorum);
   if (reduced.ok()) {
     // The new version is on a write quorum: the kept versions and their data go.
-    std::atomic<bool> incomplete{false};
-    ctx_.pool->run(n, [&](size_t d) {
-      if (!result[d].ok()) {
-        if (raw_[d] != nullptr) incomplete = true;
-        return;
+    bool incomplete = false;
+    for (size_t d = 0; d < n; ++d) incomplete |= raw_[d] != nullptr && ok[d] == 0;
+    std::vector<char> tidied = fan_out_all([st, ok, drives = shared_drives_](size_t d) {
+      if (!ok[d]) return false;
+      storage::StorageApi* drive = (*drives)[d].get();
+      const CommitPlan& p = st->plan;
+      if (p.in_place) {  // no data dir moves or goes: the old record alone is dropped
+        if (!st->kept[d]) return true;
+        auto file = ReplaceVersion(st->held[d], p.replaces, p.meta[d], false);
+        // Else heal drops the old record later.
+        return file &&
+               drive->write_all(p.bucket, p.key, storage::kMetaFile, EncodeMetaVersions(*file))
+                   .ok();
       }
-      storage::StorageApi* drive = raw_[d];
-      if (plan.in_place) {  // no data dir moves or goes: the old record alone is dropped
-        if (!kept[d]) return;
-        auto file = ReplaceVersion(held[d], plan.replaces, plan.meta[d], false);
-        if (!file ||
-            !drive->write_all(plan.bucket, plan.key, storage::kMetaFile, EncodeMetaVersions(*file))
-                 .ok()) {
-          incomplete = true;  // heal drops the old record later
-        }
-        return;
-      }
-      const ObjectMeta* version = plan.meta.empty() ? nullptr : &plan.meta[d];
-      const MetaVersions file = CommitFile(version, held[d], plan.keep, false);
-      if (kept[d]) {
+      const ObjectMeta* version = p.meta.empty() ? nullptr : &p.meta[d];
+      const MetaVersions file = CommitFile(version, st->held[d], p.keep, false);
+      if (st->kept[d]) {
         Status alone =
-            drive->write_all(plan.bucket, plan.key, storage::kMetaFile, EncodeMetaVersions(file));
-        if (!alone.ok()) {
-          incomplete = true;  // heal drops the fallback versions later
-          return;
-        }
+            drive->write_all(p.bucket, p.key, storage::kMetaFile, EncodeMetaVersions(file));
+        if (!alone.ok()) return false;  // heal drops the fallback versions later
       }
-      if (old[d] && old[d]->legacy) internal::DropLegacyMeta(*drive, plan.bucket, plan.key);
-      internal::RemoveDataDirsNotIn(*drive, held[d], file, plan.bucket, plan.key);
+      if (st->old[d] && st->old[d]->legacy) {
+        internal::DropLegacyMeta(*drive, p.bucket, p.key);
+      }
+      internal::RemoveDataDirsNotIn(*drive, st->held[d], file, p.bucket, p.key);
+      return true;
     });
+    for (size_t d = 0; d < n; ++d) {
+      if (!ok[d]) continue;
+      // A drive that did not answer, or failed to tidy: heal finishes it.
+      incomplete |= tidied[d] == 0;
+    }
     if (incomplete) queue_heal(plan.bucket, plan.key);
     return Status::Ok();
   }
-  // Roll back the drives that committed, so the previous version stays the quorum's.
-  ctx_.pool->run(n, [&](size_t d) {
-    if (!result[d].ok()) return;
-    storage::StorageApi* drive = raw_[d];
-    if (!plan.src_file.empty()) {
-      drive->rename(plan.bucket, plan.key, new_dir, plan.src_volume, plan.src_key, plan.src_file);
+  // Roll back the drives that committed, so the previous version stays the quorum's. A drive
+  // that does not answer here (or committed late) holds a version below its quorum: dangling,
+  // ignored by readers, purged by heal.
+  std::vector<char> undone = fan_out_all([st, ok, drives = shared_drives_](size_t d) {
+    if (!ok[d]) return false;
+    storage::StorageApi* drive = (*drives)[d].get();
+    const CommitPlan& p = st->plan;
+    if (!p.src_file.empty()) {
+      drive->rename(p.bucket, p.key, st->new_dir, p.src_volume, p.src_key, p.src_file);
     }
-    if (old[d] && !old[d]->legacy) {
-      drive->write_all(plan.bucket, plan.key, storage::kMetaFile, old[d]->raw);
+    if (st->old[d] && !st->old[d]->legacy) {
+      drive->write_all(p.bucket, p.key, storage::kMetaFile, st->old[d]->raw);
     } else {
       // Prunes empty dirs; a legacy %m.json, left untouched, is the drive's file again.
-      drive->delete_path(plan.bucket, plan.key, storage::kMetaFile, false);
+      drive->delete_path(p.bucket, p.key, storage::kMetaFile, false);
     }
+    return true;
   });
+  for (size_t d = 0; d < n; ++d) {
+    if (ok[d] && !undone[d]) {
+      queue_heal(plan.bucket, plan.key);
+      break;
+    }
+  }
   if (reduced == Code::kWriteQuorum) return reduced;
   return internal::ToObjectStatus(reduced);
 }

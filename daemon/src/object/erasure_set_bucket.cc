@@ -29,12 +29,20 @@ Status ErasureSet::make_bucket(std::string_view bucket, bool* existed) {
 
 Status ErasureSet::check_bucket(std::string_view bucket) {
   const size_t n = raw_.size();
+  // At quorum (every PUT asks): a drive that does not answer in time counts as offline.
+  auto answers = std::make_shared<std::vector<Status>>(n);
+  const std::vector<char> answered = fan_out(
+      [answers, name = std::string(bucket), drives = shared_drives_](size_t d) {
+        if ((*drives)[d] == nullptr) return false;
+        auto v = (*drives)[d]->stat_volume(name);
+        (*answers)[d] = v ? Status::Ok() : v.error();
+        return v.has_value();
+      },
+      static_cast<size_t>(read_quorum()));
   std::vector<Status> result(n, Status(Code::kDiskNotFound, "drive offline"));
-  ctx_.pool->run(n, [&](size_t d) {
-    if (raw_[d] == nullptr) return;
-    auto v = raw_[d]->stat_volume(bucket);
-    result[d] = v ? Status::Ok() : v.error();
-  });
+  for (size_t d = 0; d < n; ++d) {
+    if (answered[d] && raw_[d] != nullptr) result[d] = (*answers)[d];
+  }
   Status s = internal::ReduceErrors(result, read_quorum(), Code::kReadQuorum);
   return s.ok() ? s : internal::ToObjectStatus(s);
 }

@@ -27,7 +27,7 @@ std::vector<bool> ErasureSet::verify_shards(const MetaQuorum& q, std::string_vie
   for (size_t d = 0; d < n; ++d) {
     if (!q.in_quorum[d]) continue;
     auto& slot = slots[static_cast<size_t>(meta.erasure.distribution[d] - 1)];
-    slot.drive = raw_[d];
+    slot.drive = drives_[d];
     slot.drive_index = static_cast<int>(d);
     if (meta.inlined) slot.inline_data = q.per_drive[d]->inline_data;
   }
@@ -69,7 +69,7 @@ Result<int> ErasureSet::rebuild_shards(const MetaQuorum& q, const std::vector<bo
   for (size_t d = 0; d < n; ++d) {
     if (!q.in_quorum[d] || bad[d]) continue;
     auto& slot = slots[static_cast<size_t>(meta.erasure.distribution[d] - 1)];
-    slot.drive = raw_[d];
+    slot.drive = drives_[d];
     slot.drive_index = static_cast<int>(d);
     if (meta.inlined) slot.inline_data = q.per_drive[d]->inline_data;
   }
@@ -84,8 +84,11 @@ Result<int> ErasureSet::rebuild_shards(const MetaQuorum& q, const std::vector<bo
     if (!meta.inlined) {
       std::string file =
           internal::DataDirName(meta.data_dir) + "/" + internal::PartFile(part.number);
-      writers = std::make_unique<internal::ShardWriters>(*ctx_.pool, raw_, ok, storage::kSysVolume,
-                                                         tmp_key, file);
+      size_t damaged = 0;
+      for (bool b : ok) damaged += b;
+      // Heal waits for every drive it rebuilds (it is not a request).
+      writers = std::make_unique<internal::ShardWriters>(
+          *ctx_.pool, shared_drives_, ok, storage::kSysVolume, tmp_key, file, damaged);
     }
     for (auto& slot : slots) slot.file.reset();
     for (uint64_t b = 0; b < geo.blocks(part.size); ++b) {

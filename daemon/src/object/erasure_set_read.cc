@@ -50,7 +50,7 @@ Result<std::unique_ptr<ObjectReader>> ErasureSet::open_object(std::string_view b
   for (size_t d = 0; d < n; ++d) {
     if (!q->in_quorum[d]) continue;
     auto& slot = slots[static_cast<size_t>(meta.erasure.distribution[d] - 1)];
-    slot.drive = raw_[d];
+    slot.drive = drives_[d];
     slot.drive_index = static_cast<int>(d);
     if (meta.inlined) {
       slot.inline_data =
@@ -68,7 +68,7 @@ Result<std::unique_ptr<ObjectReader>> ErasureSet::open_object(std::string_view b
   auto on_degraded = [this, b, k] { queue_heal(b, k); };
   auto reader = std::make_unique<internal::ErasureObjectReader>(
       std::move(info), std::move(meta), std::move(slots), std::move(loc), *ctx_.pool,
-      std::move(*codec), std::move(on_degraded), std::move(*lock));
+      std::move(*codec), std::move(on_degraded), std::move(*lock), stragglers_);
   if (Status s = reader->prefetch(); !s.ok()) return std::unexpected(s);
   return std::unique_ptr<ObjectReader>(std::move(reader));
 }

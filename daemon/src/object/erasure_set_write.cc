@@ -45,7 +45,11 @@ Result<WrittenData> ErasureSet::write_data(hash::HashingSource& body, int64_t si
     std::vector<bool> use(n);
     for (size_t d = 0; d < n; ++d) use[d] = raw_[d] != nullptr;
     std::string file = internal::DataDirName(data_dir) + "/" + internal::PartFile(part_number);
-    internal::ShardWriters writers(*ctx_.pool, raw_, use, storage::kSysVolume, tmp_key, file);
+    // Each step returns at the write quorum: a drive that does not answer in time is left
+    // out of this object like a failed one (shard_io.h), and the commit's heal check
+    // (wrote[d] false) queues the object for heal.
+    internal::ShardWriters writers(*ctx_.pool, shared_drives_, use, storage::kSysVolume, tmp_key,
+                                   file, static_cast<size_t>(quorum), stragglers_);
     FS_RETURN_UNEXPECTED_IF_ERROR(writers.quorum_status(quorum));
     bool eof = len < want;
     while (len > 0) {

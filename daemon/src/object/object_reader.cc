@@ -12,7 +12,8 @@ ErasureObjectReader::ErasureObjectReader(ObjectInfo info, ObjectMeta meta,
                                          WorkerPool& pool,
                                          std::shared_ptr<const erasure::ErasureCodec> codec,
                                          std::function<void()> on_degraded,
-                                         NamespaceLock::Guard lock)
+                                         NamespaceLock::Guard lock,
+                                         std::shared_ptr<WorkerPool::Stragglers> stragglers)
     : info_(std::move(info)),
       meta_(std::move(meta)),
       slots_(std::move(slots)),
@@ -22,7 +23,8 @@ ErasureObjectReader::ErasureObjectReader(ObjectInfo info, ObjectMeta meta,
       on_degraded_(std::move(on_degraded)),
       geo_{meta_.erasure.block_size, meta_.erasure.data},
       end_(meta_.size),
-      lock_(std::move(lock)) {
+      lock_(std::move(lock)),
+      stragglers_(std::move(stragglers)) {
   uint64_t start = 0;
   for (const PartMeta& p : meta_.parts) {
     part_starts_.push_back(start);
@@ -48,7 +50,8 @@ Status ErasureObjectReader::load_block(uint64_t pos) {
   if (block_.size() < len) block_.resize(len);  // grows once: no 1 MiB memset per small GET
   bool had_failures = false;
   for (const auto& s : slots_) had_failures |= s.failed;
-  Status s = ReadBlock(pool_, *codec_, slots_, loc_, geo_, part, b, shards_, {block_.data(), len});
+  Status s = ReadBlock(pool_, *codec_, slots_, loc_, geo_, part, b, shards_, {block_.data(), len},
+                       stragglers_);
   bool failures = false;
   for (const auto& slot : slots_) failures |= slot.failed;
   if (failures && !had_failures && on_degraded_) on_degraded_();

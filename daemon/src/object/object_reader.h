@@ -21,7 +21,8 @@ class ErasureObjectReader final : public ObjectReader {
   ErasureObjectReader(ObjectInfo info, ObjectMeta meta, std::vector<ShardSlot> slots,
                       ObjectLocation loc, WorkerPool& pool,
                       std::shared_ptr<const erasure::ErasureCodec> codec,
-                      std::function<void()> on_degraded, NamespaceLock::Guard lock);
+                      std::function<void()> on_degraded, NamespaceLock::Guard lock,
+                      std::shared_ptr<WorkerPool::Stragglers> stragglers = nullptr);
   ~ErasureObjectReader() override;
 
   // Decodes the first block now, so an unreadable object fails open_object (and the S3 layer
@@ -54,6 +55,7 @@ class ErasureObjectReader final : public ObjectReader {
   std::vector<std::vector<uint8_t>> shards_;
   Status error_;
   NamespaceLock::Guard lock_;  // the key's read lock while the range is being read
+  std::shared_ptr<WorkerPool::Stragglers> stragglers_;  // the set's, by drive
 };
 
 }  // namespace flashstor::object::internal

@@ -2,6 +2,7 @@
 // from any k verified shards with reconstruction.
 #include "shard_io.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace flashstor::object::internal {
@@ -40,49 +41,129 @@ Status EncodeBlock(const erasure::ErasureCodec& codec, std::span<const uint8_t> 
   return Status::Ok();
 }
 
-ShardWriters::ShardWriters(WorkerPool& pool, const std::vector<storage::StorageApi*>& drives,
-                           const std::vector<bool>& use, std::string_view volume,
-                           std::string_view key, std::string_view file)
-    : pool_(pool), writers_(drives.size()) {
-  pool_.run(drives.size(), [&](size_t d) {
-    if (!use[d] || drives[d] == nullptr) return;
-    auto w = drives[d]->create_file(volume, key, file);
-    if (w) {
-      writers_[d] = std::move(*w);
-    } else {
-      drop(d, w.error());
+struct ShardWriters::DriveWriter {
+  std::shared_ptr<storage::StorageApi> drive;
+  std::unique_ptr<storage::FileWriter> writer;
+  std::vector<uint8_t> buf;  // the shard being written
+  Status status;             // the last step's answer
+};
+
+namespace {
+// A healthy drive left behind costs a heal, a hung one costs the grace once (then it is a
+// straggler and skipped): so the grace of a write is generous.
+constexpr std::chrono::microseconds kWriteMinGrace{5'000};
+constexpr std::chrono::microseconds kWriteMaxGrace{100'000};
+}  // namespace
+
+ShardWriters::ShardWriters(
+    WorkerPool& pool,
+    const std::shared_ptr<const std::vector<std::shared_ptr<storage::StorageApi>>>& drives,
+    const std::vector<bool>& use, std::string_view volume, std::string_view key,
+    std::string_view file, size_t needed, std::shared_ptr<WorkerPool::Stragglers> stragglers)
+    : pool_(pool), writers_(drives->size()), needed_(needed), stragglers_(std::move(stragglers)) {
+  const size_t n = drives->size();
+  std::vector<char> skip(n, 0);
+  size_t usable = 0;
+  for (size_t d = 0; d < n; ++d) {
+    skip[d] = stragglers_ != nullptr && stragglers_->at(d) > 0;
+    usable += use[d] && (*drives)[d] != nullptr && skip[d] == 0;
+  }
+  if (usable < needed_) skip.assign(n, 0);  // a stuck drive may still make the quorum
+  for (size_t d = 0; d < n; ++d) {
+    if (!use[d] || (*drives)[d] == nullptr || skip[d] != 0) continue;
+    writers_[d] = std::make_shared<DriveWriter>();
+    writers_[d]->drive = (*drives)[d];
+  }
+  struct Target {
+    std::string volume, key, file;
+  };
+  auto target = std::make_shared<const Target>(
+      Target{std::string(volume), std::string(key), std::string(file)});
+  std::vector<char> answered = pool_.run_quorum(
+      n,
+      [target, writers = writers_](size_t d) {
+        if (writers[d] == nullptr) return false;
+        DriveWriter& w = *writers[d];
+        auto created = w.drive->create_file(target->volume, target->key, target->file);
+        if (!created) {
+          w.status = created.error();
+          return false;
+        }
+        w.writer = std::move(*created);
+        w.status = Status::Ok();
+        return true;
+      },
+      policy());
+  settle(answered);
+}
+
+WorkerPool::QuorumPolicy ShardWriters::policy() const {
+  WorkerPool::QuorumPolicy p;
+  p.needed = needed_;
+  p.grace_factor = 2.0;
+  p.min_grace = kWriteMinGrace;
+  p.max_grace = kWriteMaxGrace;
+  if (stragglers_ != nullptr && stragglers_->size() == writers_.size()) p.stragglers = stragglers_;
+  return p;
+}
+
+void ShardWriters::settle(const std::vector<char>& answered) {
+  for (size_t d = 0; d < writers_.size(); ++d) {
+    if (writers_[d] == nullptr) continue;
+    if (!answered[d]) {
+      // Its task still runs and owns the writer: the caller lets go of it.
+      writers_[d].reset();
+      if (first_error_.ok()) first_error_ = Status(Code::kTimeout, "drive did not answer in time");
+      continue;
     }
-  });
+    if (!writers_[d]->status.ok()) drop(d, writers_[d]->status);
+  }
 }
 
 void ShardWriters::drop(size_t d, const Status& s) {
   writers_[d].reset();  // removes the partial file
-  std::lock_guard<std::mutex> lock(mu_);
   if (first_error_.ok()) first_error_ = s;
   full_ += s == Code::kDiskFull;
 }
 
-void ShardWriters::start_write(const std::vector<std::vector<uint8_t>>& shards,
+void ShardWriters::start_write(std::vector<std::vector<uint8_t>>& shards,
                                const std::vector<int>& distribution) {
-  task_ = [this, &shards, &distribution](size_t d) {
-    if (writers_[d] == nullptr) return;
-    const auto& buf = shards[static_cast<size_t>(distribution[d] - 1)];
-    if (Status s = writers_[d]->write(buf); !s.ok()) drop(d, s);
-  };
-  batch_ = pool_.start(writers_.size(), task_);
+  wait();
+  for (size_t d = 0; d < writers_.size(); ++d) {
+    if (writers_[d] != nullptr) {
+      writers_[d]->buf.swap(shards[static_cast<size_t>(distribution[d] - 1)]);
+    }
+  }
+  writing_ = pool_.start_quorum(
+      writers_.size(),
+      [writers = writers_](size_t d) {
+        if (writers[d] == nullptr) return false;
+        DriveWriter& w = *writers[d];
+        w.status = w.writer->write(w.buf);
+        return w.status.ok();
+      },
+      policy());
 }
 
 void ShardWriters::wait() {
-  if (batch_) batch_->wait();
-  batch_.reset();
+  if (writing_ == nullptr) return;
+  auto fan_out = std::move(writing_);
+  writing_.reset();
+  settle(fan_out->wait());
 }
 
 void ShardWriters::close_all() {
   wait();
-  pool_.run(writers_.size(), [this](size_t d) {
-    if (writers_[d] == nullptr) return;
-    if (Status s = writers_[d]->close(); !s.ok()) drop(d, s);
-  });
+  std::vector<char> answered = pool_.run_quorum(
+      writers_.size(),
+      [writers = writers_](size_t d) {
+        if (writers[d] == nullptr) return false;
+        DriveWriter& w = *writers[d];
+        w.status = w.writer->close();
+        return w.status.ok();
+      },
+      policy());
+  settle(answered);
 }
 
 int ShardWriters::alive() const {
@@ -98,33 +179,50 @@ Status ShardWriters::quorum_status(int quorum) const {
   return Status(Code::kWriteQuorum, "too many drives failed");
 }
 
-Status ReadShardBlock(ShardSlot& slot, const ObjectLocation& loc, int part_number,
-                      uint64_t file_offset, std::span<uint8_t> out) {
-  if (slot.drive == nullptr || slot.failed) return Status(Code::kFileNotFound, "no shard");
-  if (loc.data_dir.empty()) {
-    if (file_offset + out.size() > slot.inline_data.size()) {
-      return Status(Code::kCorrupt, "inline shard truncated");
-    }
-    std::memcpy(out.data(), slot.inline_data.data() + file_offset, out.size());
-  } else {
-    if (slot.file == nullptr || slot.open_part != part_number) {
-      slot.file.reset();
-      std::string file = DataDirName(loc.data_dir) + "/" + PartFile(part_number);
-      auto f = slot.drive->open_file(loc.volume, loc.key, file);
-      if (!f) return f.error();
-      slot.file = std::move(*f);
-      slot.open_part = part_number;
-    }
-    auto n = slot.file->read_at(out, file_offset);
-    if (!n) return n.error();
-    if (*n != out.size()) return Status(Code::kCorrupt, "shard file truncated");
-  }
+namespace {
+
+Status VerifyShardBlock(std::span<const uint8_t> block) {
   erasure::BitrotDigest expected;
-  std::memcpy(expected.data(), out.data(), kDigestSize);
-  if (!erasure::BitrotVerify(out.subspan(kDigestSize), expected)) {
+  std::memcpy(expected.data(), block.data(), kDigestSize);
+  if (!erasure::BitrotVerify(block.subspan(kDigestSize), expected)) {
     return Status(Code::kCorrupt, "bitrot digest mismatch");
   }
   return Status::Ok();
+}
+
+// Reads one shard block of a data dir's part file, opening the file first unless file is
+// already that part's.
+Status ReadFileBlock(storage::StorageApi& drive, std::shared_ptr<storage::FileReader>& file,
+                     int& open_part, const ObjectLocation& loc, int part_number,
+                     uint64_t file_offset, std::span<uint8_t> out) {
+  if (file == nullptr || open_part != part_number) {
+    file.reset();
+    std::string name = DataDirName(loc.data_dir) + "/" + PartFile(part_number);
+    auto f = drive.open_file(loc.volume, loc.key, name);
+    if (!f) return f.error();
+    file = std::move(*f);
+    open_part = part_number;
+  }
+  auto n = file->read_at(out, file_offset);
+  if (!n) return n.error();
+  if (*n != out.size()) return Status(Code::kCorrupt, "shard file truncated");
+  return VerifyShardBlock(out);
+}
+
+}  // namespace
+
+Status ReadShardBlock(ShardSlot& slot, const ObjectLocation& loc, int part_number,
+                      uint64_t file_offset, std::span<uint8_t> out) {
+  if (slot.drive == nullptr || slot.failed) return Status(Code::kFileNotFound, "no shard");
+  if (!loc.data_dir.empty()) {
+    return ReadFileBlock(*slot.drive, slot.file, slot.open_part, loc, part_number, file_offset,
+                         out);
+  }
+  if (file_offset + out.size() > slot.inline_data.size()) {
+    return Status(Code::kCorrupt, "inline shard truncated");
+  }
+  std::memcpy(out.data(), slot.inline_data.data() + file_offset, out.size());
+  return VerifyShardBlock(out);
 }
 
 size_t ReadShards(WorkerPool& pool, const erasure::ErasureCodec& codec,
@@ -201,13 +299,130 @@ Status ReadStripe(WorkerPool& pool, const erasure::ErasureCodec& codec,
   return Rebuild(codec, shards, good, false);
 }
 
+namespace {
+
+// One shard read of a GET, shared with its pool task (which may outlive the GET): the task
+// touches nothing else. The caller lends it the slot's open file and its shard buffer and
+// takes them back only when the read answered in time.
+struct ShardRead {
+  std::shared_ptr<storage::StorageApi> drive;
+  std::shared_ptr<storage::FileReader> file;
+  int open_part = 0;
+  std::shared_ptr<const ObjectLocation> loc;
+  int part_number = 0;
+  uint64_t offset = 0;
+  std::vector<uint8_t> buf;
+  Status status;
+};
+
+// ReadShards for a GET: k verified shards of block b, data shards first, at quorum.
+size_t ReadShardsAtQuorum(WorkerPool& pool, const erasure::ErasureCodec& codec,
+                          std::vector<ShardSlot>& slots, const ObjectLocation& loc,
+                          const Geometry& geo, const PartMeta& part, uint64_t b,
+                          std::vector<std::vector<uint8_t>>& shards, std::vector<char>& good,
+                          const std::shared_ptr<WorkerPool::Stragglers>& stragglers) {
+  if (loc.data_dir.empty()) {  // inline: no drive to wait for
+    return ReadShards(pool, codec, slots, loc, geo, part, b, shards, good, false);
+  }
+  const size_t k = static_cast<size_t>(codec.data_shards());
+  const size_t total = static_cast<size_t>(codec.total_shards());
+  const size_t shard = geo.shard_size(part.size, b);
+  const uint64_t offset = geo.file_offset(b);
+  shards.resize(total);
+  good.assign(total, 0);
+  std::vector<char> tried(total, 0);
+  std::shared_ptr<const ObjectLocation> shared_loc;
+  auto usable = [&](size_t j) {
+    return tried[j] == 0 && slots[j].drive != nullptr && !slots[j].failed && !slots[j].late;
+  };
+  auto stuck = [&](size_t j) {
+    return stragglers != nullptr && slots[j].drive_index >= 0 &&
+           stragglers->at(static_cast<size_t>(slots[j].drive_index)) > 0;
+  };
+  size_t have = 0;
+  while (have < k) {
+    // This wave: the first k - have usable shards (data shards first), drives with a read of
+    // an earlier GET still stuck last.
+    std::vector<size_t> wave;
+    for (int pass = 0; pass < 2; ++pass) {
+      for (size_t j = 0; j < total && have + wave.size() < k; ++j) {
+        if (usable(j) && stuck(j) == (pass == 1)) wave.push_back(j);
+      }
+    }
+    if (wave.empty()) break;
+    size_t spare = 0;  // shards left to read in place of ones that do not answer
+    for (size_t j = 0; j < total; ++j) {
+      spare += usable(j) && std::find(wave.begin(), wave.end(), j) == wave.end();
+    }
+    if (shared_loc == nullptr) shared_loc = std::make_shared<const ObjectLocation>(loc);
+    std::vector<std::shared_ptr<ShardRead>> reads(wave.size());
+    WorkerPool::QuorumPolicy policy;
+    for (size_t i = 0; i < wave.size(); ++i) {
+      const size_t j = wave[i];
+      auto r = std::make_shared<ShardRead>();
+      r->drive = slots[j].drive;
+      r->file = slots[j].file;
+      r->open_part = slots[j].open_part;
+      r->loc = shared_loc;
+      r->part_number = part.number;
+      r->offset = offset;
+      r->buf = std::move(shards[j]);
+      r->buf.resize(kDigestSize + shard);
+      reads[i] = std::move(r);
+      policy.straggler_index.push_back(
+          slots[j].drive_index >= 0 ? static_cast<size_t>(slots[j].drive_index) : 0);
+    }
+    // Settled once all but `spare` reads succeeded: as many as parity can stand in for may
+    // still be out, and get a grace of twice the time that took.
+    policy.needed = wave.size() > spare ? wave.size() - spare : 1;
+    policy.grace_factor = 2.0;
+    policy.min_grace = std::chrono::microseconds(1'000);
+    policy.max_grace = std::chrono::microseconds(100'000);
+    if (stragglers != nullptr && stragglers->size() > 0) {
+      policy.stragglers = stragglers;
+    } else {
+      policy.straggler_index.clear();
+    }
+    const std::vector<char> answered = pool.run_quorum(
+        wave.size(),
+        [reads](size_t i) {
+          ShardRead& r = *reads[i];
+          r.status =
+              ReadFileBlock(*r.drive, r.file, r.open_part, *r.loc, r.part_number, r.offset, r.buf);
+          return r.status.ok();
+        },
+        policy);
+    for (size_t i = 0; i < wave.size(); ++i) {
+      const size_t j = wave[i];
+      tried[j] = 1;
+      if (!answered[i]) {
+        slots[j].late = true;  // its buffer and file stay with the straggler
+        continue;
+      }
+      ShardRead& r = *reads[i];
+      shards[j] = std::move(r.buf);
+      slots[j].file = std::move(r.file);
+      slots[j].open_part = r.open_part;
+      good[j] = r.status.ok();
+      if (!r.status.ok()) slots[j].failed = true;
+      have += good[j] != 0;
+    }
+  }
+  // Buffers a straggler kept are replaced, so every shard has its size for Rebuild.
+  for (auto& s : shards) s.resize(kDigestSize + shard);
+  return have;
+}
+
+}  // namespace
+
 Status ReadBlock(WorkerPool& pool, const erasure::ErasureCodec& codec,
                  std::vector<ShardSlot>& slots, const ObjectLocation& loc, const Geometry& geo,
                  const PartMeta& part, uint64_t b, std::vector<std::vector<uint8_t>>& shards,
-                 std::span<uint8_t> data) {
+                 std::span<uint8_t> data,
+                 const std::shared_ptr<WorkerPool::Stragglers>& stragglers) {
   const size_t k = static_cast<size_t>(codec.data_shards());
   std::vector<char> good;
-  if (ReadShards(pool, codec, slots, loc, geo, part, b, shards, good, false) < k) {
+  if (ReadShardsAtQuorum(pool, codec, slots, loc, geo, part, b, shards, good, stragglers) < k) {
     return Status(Code::kReadQuorum, "not enough readable shards");
   }
   FS_RETURN_IF_ERROR(Rebuild(codec, shards, good, true));

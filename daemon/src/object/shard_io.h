@@ -49,15 +49,30 @@ Status EncodeBlock(const erasure::ErasureCodec& codec, std::span<const uint8_t> 
 
 // Writers of one part's shard files, one per set drive (drive d writes shard
 // distribution[d] - 1). A drive whose write fails is dropped; the caller checks alive().
+//
+// Every step (create, each block's writes, close) is a quorum fan-out (WorkerPool::
+// run_quorum): it returns once `needed` drives answered it (plus a grace), and a drive that
+// did not is dropped like one that failed: the object is then incomplete there and the
+// caller queues a heal. Each drive's writer, and the shard buffer it is writing, belong to a
+// DriveWriter its tasks share, never to the caller: start_write swaps the caller's shard
+// buffers with the ones the drives finished, so a dropped drive's task keeps writing its own
+// buffer into its own temp file (which its writer removes when it is dropped, never closed);
+// only the commit, which skips dropped drives, makes the data visible.
 class ShardWriters {
  public:
-  // Opens volume/key/file on every drive in use[d] in parallel.
-  ShardWriters(WorkerPool& pool, const std::vector<storage::StorageApi*>& drives,
-               const std::vector<bool>& use, std::string_view volume, std::string_view key,
-               std::string_view file);
+  // Opens volume/key/file on every drive in use[d] in parallel. needed: the drives each step
+  // waits for (a write quorum; every drive in use for heal). stragglers (the set's, may be
+  // null): a drive with an abandoned call still running is left out while the others can
+  // reach needed.
+  ShardWriters(
+      WorkerPool& pool,
+      const std::shared_ptr<const std::vector<std::shared_ptr<storage::StorageApi>>>& drives,
+      const std::vector<bool>& use, std::string_view volume, std::string_view key,
+      std::string_view file, size_t needed,
+      std::shared_ptr<WorkerPool::Stragglers> stragglers = nullptr);
   // Writes shards[distribution[d] - 1] to drive d, in the background; wait() before reuse.
-  void start_write(const std::vector<std::vector<uint8_t>>& shards,
-                   const std::vector<int>& distribution);
+  // The buffers of shards are exchanged with the drives' previous ones.
+  void start_write(std::vector<std::vector<uint8_t>>& shards, const std::vector<int>& distribution);
   void wait();
   // fsync + close every alive writer in parallel.
   void close_all();
@@ -68,13 +83,18 @@ class ShardWriters {
   // out of space cost the quorum (507: retrying cannot help), else kWriteQuorum (503).
   Status quorum_status(int quorum) const;
 
+  struct DriveWriter;  // one drive's writer and buffer, shared with its tasks
+
  private:
   void drop(size_t d, const Status& s);
+  WorkerPool::QuorumPolicy policy() const;
+  // The fan-out's answers: drives that did not answer are dropped, failures too.
+  void settle(const std::vector<char>& answered);
   WorkerPool& pool_;
-  std::vector<std::unique_ptr<storage::FileWriter>> writers_;
-  std::shared_ptr<WorkerPool::Batch> batch_;
-  std::function<void(size_t)> task_;
-  std::mutex mu_;
+  std::vector<std::shared_ptr<DriveWriter>> writers_;  // null: dropped
+  size_t needed_;
+  std::shared_ptr<WorkerPool::Stragglers> stragglers_;
+  std::shared_ptr<WorkerPool::FanOut> writing_;
   Status first_error_;
   int full_ = 0;  // writers dropped with kDiskFull
 };
@@ -87,12 +107,15 @@ struct ObjectLocation {
 };
 
 // One shard's source for reads: a drive's file (opened lazily per part) or its inline bytes.
+// drive and file are shared: a GET's shard read that did not answer in time keeps them
+// alive on its pool thread after the GET moved on (worker_pool.h's ownership rule).
 struct ShardSlot {
-  storage::StorageApi* drive = nullptr;  // null: no drive holds this shard in the quorum
+  std::shared_ptr<storage::StorageApi> drive;  // null: no drive holds this shard in the quorum
   std::string inline_data;
-  std::unique_ptr<storage::FileReader> file;
+  std::shared_ptr<storage::FileReader> file;
   int open_part = 0;
   bool failed = false;
+  bool late = false;     // a read did not answer in time: skipped by this reader, not healed
   int drive_index = -1;  // position in the set
 };
 
@@ -119,9 +142,16 @@ Status ReadStripe(WorkerPool& pool, const erasure::ErasureCodec& codec,
 // first, reconstructing as needed. slots are indexed by shard index; failing slots are
 // marked failed. kReadQuorum when fewer than k shards could be read. shards is scratch
 // space (k + m buffers).
+//
+// The drive reads are a quorum fan-out (WorkerPool::run_quorum): a read that has not
+// answered when the others of its wave have (plus a grace) is left behind, its slot marked
+// late, and a parity shard is read in its place; its answer, whenever it comes, is dropped
+// with the buffer it owns. stragglers (the set's, by drive index; may be null) counts such
+// reads still running, and a slot whose drive has one is tried last.
 Status ReadBlock(WorkerPool& pool, const erasure::ErasureCodec& codec,
                  std::vector<ShardSlot>& slots, const ObjectLocation& loc, const Geometry& geo,
                  const PartMeta& part, uint64_t b, std::vector<std::vector<uint8_t>>& shards,
-                 std::span<uint8_t> data);
+                 std::span<uint8_t> data,
+                 const std::shared_ptr<WorkerPool::Stragglers>& stragglers = nullptr);
 
 }  // namespace flashstor::object::internal

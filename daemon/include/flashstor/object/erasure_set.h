@@ -245,12 +245,28 @@ class ErasureSet {
                      const std::string& tmp_file, const PartMeta& part, const UploadMeta& upload,
                      const std::vector<bool>& wrote);
 
+  // A quorum fan-out over the set's drives (WorkerPool::run_quorum: fn must reach nothing
+  // on the caller's stack, nor this set; it gets the drives from shared_drives()). Returns
+  // when `needed` tasks succeeded (or cannot) plus the grace; answered[d] tells whose
+  // results may be read. A drive with a call of an earlier fan-out still stuck is skipped
+  // (fn does not run for it, answered[d] is false) while the others can reach `needed`.
+  // taking_part (optional): the drives fn does work for (the others answer at once).
+  std::vector<char> fan_out(std::function<bool(size_t)> fn, size_t needed,
+                            const std::vector<bool>* taking_part = nullptr) const;
+  // A step every usable drive takes (cleanup, rollback, tidying after a commit): waits for
+  // all of them, but at most kCleanupMaxWait for a drive that starts to hang in it.
+  std::vector<char> fan_out_all(std::function<bool(size_t)> fn) const;
+  using SharedDrives = std::shared_ptr<const std::vector<std::shared_ptr<storage::StorageApi>>>;
+  const SharedDrives& shared_drives() const { return shared_drives_; }
+
   int index_;
   std::vector<std::shared_ptr<storage::StorageApi>> drives_;
   std::vector<storage::StorageApi*> raw_;
   int default_parity_;
   EngineContext ctx_;
   std::unique_ptr<std::atomic<bool>[]> refilling_;
+  SharedDrives shared_drives_;  // drives_, for tasks that may outlive a request
+  std::shared_ptr<WorkerPool::Stragglers> stragglers_;  // per drive
 };
 
 }  // namespace flashstor::object
