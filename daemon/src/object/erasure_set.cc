@@ -171,7 +171,7 @@ std::vector<char> ErasureSet::fan_out(std::function<bool(size_t)> fn, size_t nee
   std::vector<char> skip(n, 0);
   size_t usable = 0;
   for (size_t d = 0; d < n; ++d) {
-    skip[d] = stragglers_->at(d) > 0;
+    skip[d] = stragglers_->stuck(d);
     usable += raw_[d] != nullptr && skip[d] == 0 && (taking_part == nullptr || (*taking_part)[d]);
   }
   if (usable < needed) skip.assign(n, 0);  // a stuck drive may still make the quorum
@@ -247,13 +247,14 @@ Result<ErasureSet::MetaQuorum> ErasureSet::read_meta(std::string_view bucket, st
   reads->lists.resize(n);
   reads->errors.assign(n, Status(Code::kDiskNotFound, "drive offline"));
   reads->legacy.assign(n, 0);
-  // Returns once read quorum + 1 drives answered (and a grace for the rest): a drive that has
-  // not answered by then counts as offline for this request, like one the health checker
-  // took offline, and is not healed for it.
+  // Returns once read quorum + 1 drives answered with their versions (or as known absent),
+  // or failures make that impossible, plus a grace for the rest: a drive that has not
+  // answered by then counts as offline for this request, like one the health checker took
+  // offline, and is not healed for it.
   const std::vector<char> answered = fan_out(
       [reads, drives = shared_drives_](size_t d) {
         storage::StorageApi* drive = (*drives)[d].get();
-        if (drive == nullptr) return true;
+        if (drive == nullptr) return false;
         MetaReads& r = *reads;
         auto file = internal::ReadMetaFile(*drive, r.bucket, r.key);
         if (!file) {
@@ -261,7 +262,7 @@ Result<ErasureSet::MetaQuorum> ErasureSet::read_meta(std::string_view bucket, st
           const bool absent =
               file.error() == Code::kFileNotFound || file.error() == Code::kVolumeNotFound;
           if (absent && r.refilling[d] == 0) r.lists[d].emplace();  // known absent
-          return true;
+          return r.lists[d].has_value();
         }
         r.legacy[d] = file->legacy;
         auto versions = DecodeMetaVersions(file->raw);
@@ -270,7 +271,7 @@ Result<ErasureSet::MetaQuorum> ErasureSet::read_meta(std::string_view bucket, st
           if (versions.error() == Code::kNotImplemented) {
             internal::WarnNewerFormat(r.bucket, r.key);
           }
-          return true;
+          return false;
         }
         bool fits = true;
         for (size_t i = 0; fits && i < versions->size(); ++i) {
@@ -283,7 +284,7 @@ Result<ErasureSet::MetaQuorum> ErasureSet::read_meta(std::string_view bucket, st
         } else {
           r.errors[d] = Status(Code::kCorrupt, "metadata does not fit this drive's slot");
         }
-        return true;
+        return fits;
       },
       std::min<size_t>(n, static_cast<size_t>(read_quorum()) + 1));
   // The answered drives' slots move to the caller; the others stay with their stragglers.

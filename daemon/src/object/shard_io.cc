@@ -51,7 +51,7 @@ struct ShardWriters::DriveWriter {
 namespace {
 // A healthy drive left behind costs a heal, a hung one costs the grace once (then it is a
 // straggler and skipped): so the grace of a write is generous.
-constexpr std::chrono::microseconds kWriteMinGrace{5'000};
+constexpr std::chrono::microseconds kWriteMinGrace{10'000};
 constexpr std::chrono::microseconds kWriteMaxGrace{100'000};
 }  // namespace
 
@@ -65,7 +65,7 @@ ShardWriters::ShardWriters(
   std::vector<char> skip(n, 0);
   size_t usable = 0;
   for (size_t d = 0; d < n; ++d) {
-    skip[d] = stragglers_ != nullptr && stragglers_->at(d) > 0;
+    skip[d] = stragglers_ != nullptr && stragglers_->stuck(d);
     usable += use[d] && (*drives)[d] != nullptr && skip[d] == 0;
   }
   if (usable < needed_) skip.assign(n, 0);  // a stuck drive may still make the quorum

@@ -193,6 +193,16 @@ void WorkerPool::run(size_t n, const std::function<void(size_t)>& fn, TaskKind k
   batch->wait();
 }
 
+void WorkerPool::Stragglers::add(size_t i, int delta) {
+  const int before = counts_[i].fetch_add(delta, std::memory_order_acq_rel);
+  if (before == 0 && delta > 0) since_ns_[i].store(MonotonicNs(), std::memory_order_release);
+}
+
+bool WorkerPool::Stragglers::stuck(size_t i) const {
+  if (at(i) <= 0) return false;
+  return MonotonicNs() - since_ns_[i].load(std::memory_order_acquire) >= kStuckAfterNs;
+}
+
 WorkerPool::FanOut::FanOut(WorkerPool* pool, size_t n, std::function<bool(size_t)> fn,
                            const QuorumPolicy& policy)
     : pool_(pool),

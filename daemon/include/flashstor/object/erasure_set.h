@@ -19,6 +19,10 @@
 //   version alone and old data dirs go. Otherwise the committed drives are rolled back (old
 //   %m.bin restored, new data dir moved back) and kWriteQuorum is returned. A crash at any
 //   point leaves a state the version quorum rule reads as the old or the new object.
+// - Fan-outs of GET, HEAD and PUT return at quorum (WorkerPool::run_quorum): a drive that
+//   does not answer in time is read around or left out of the object (and healed), and its
+//   call finishes on its own without holding the request (docs/design.md, "Fan-out at
+//   quorum").
 // - GET: %m.bin from every drive, decoded once each and moved, never copied, into the
 //   reader; PickVersion (version_quorum.h) chooses the newest version held by k drives,
 //   skipping dangling ones (kNoSuchKey when none is left, kReadQuorum when a version may

@@ -102,13 +102,19 @@ class WorkerPool {
   // the fan-outs of one set and kept alive by every task that counts in it.
   class Stragglers {
    public:
-    explicit Stragglers(size_t n) : counts_(n) {}
+    // A drive counts as stuck once it has had a straggler for this long: one that missed the
+    // grace on a busy machine and answers a moment later does not get its drive skipped.
+    static constexpr int64_t kStuckAfterNs = 100'000'000;
+    explicit Stragglers(size_t n) : counts_(n), since_ns_(n) {}
     int at(size_t i) const { return counts_[i].load(std::memory_order_acquire); }
+    // Whether index i has had a straggler running for kStuckAfterNs.
+    bool stuck(size_t i) const;
     size_t size() const { return counts_.size(); }
-    void add(size_t i, int delta) { counts_[i].fetch_add(delta, std::memory_order_acq_rel); }
+    void add(size_t i, int delta);
 
    private:
     std::vector<std::atomic<int>> counts_;
+    std::vector<std::atomic<int64_t>> since_ns_;  // when counts_[i] last left 0
   };
 
   struct QuorumPolicy {
