@@ -15,14 +15,17 @@ loadgen=$build/tests/bench/flashstor_loadgen
 isal=$build/tests/bench/isal_bench
 authz=$build/tests/bench/authz_bench
 sse_bench=$build/tests/bench/sse_bench
+hung_bench=$build/tests/bench/hung_drive_bench
 scratch=${FLASHSTOR_BENCH_DIR:-/var/tmp/flashstor-bench}
 out=$build/bench
 secs=${BENCH_SECONDS:-10}
 case "$scratch" in /var/tmp/* | /tmp/*) ;; *) echo "bench: scratch must be under /var/tmp or /tmp" >&2; exit 2 ;; esac
 
 [ -x "$bin" ] || { echo "bench: $bin missing (make build)" >&2; exit 1; }
-if [ ! -x "$loadgen" ] || [ ! -x "$isal" ] || [ ! -x "$authz" ] || [ ! -x "$sse_bench" ]; then
-  cmake --build "$build" --target flashstor_loadgen isal_bench authz_bench sse_bench -j 2 >/dev/null
+if [ ! -x "$loadgen" ] || [ ! -x "$isal" ] || [ ! -x "$authz" ] || [ ! -x "$sse_bench" ] ||
+  [ ! -x "$hung_bench" ]; then
+  cmake --build "$build" --target flashstor_loadgen isal_bench authz_bench sse_bench \
+    hung_drive_bench -j 2 >/dev/null
 fi
 
 # A peer cluster left by an interrupted run: stop its daemons before wiping their files.
@@ -201,6 +204,13 @@ echo "flashstor bench: $(nproc) cores, ${secs}s per run, scratch $scratch" >&2
 
 # AES-256-GCM seal and open of 64 KiB packages on one core (the SSE format).
 "$sse_bench" --seconds 1 --json >"$out/raw/sse.json" 2>/dev/null || note "sse_bench failed"
+
+# PUT/GET latency of the engine (no HTTP) with one drive of four hung vs healthy, 4 KiB and
+# 1 MiB: the fan-outs return at quorum (docs/design.md, "Fan-out at quorum").
+mkdir -p "$scratch/hung"
+"$hung_bench" --requests 200 --dir "$scratch/hung" --json >"$out/raw/hung_drive.json" \
+  2>"$out/raw/hung_drive.log" || note "hung_drive_bench failed"
+rm -rf "$scratch/hung"
 
 # The same objects for nginx, written straight to its root (independent of its PUT support).
 for s in "${sizes[@]}"; do

@@ -202,6 +202,18 @@ def other_rows(runs, figs):
     rows.append(("GET 1 MiB, one drive folder missing", fmt(degraded, " MiB/s"),
                  "degraded / healthy " + fmt_ratio(ratios["get_1m_degraded_vs_healthy"]) +
                  errors_note(runs.get("fs_get_1m_degraded"))))
+    hung = runs.get("hung_drive") or {}
+    for op, label in (("put", "4k"), ("get", "4k"), ("put", "1m"), ("get", "1m")):
+        r = hung.get(f"{op}_{label}") or {}
+        ratios[f"{op}_{label}_hung_drive_vs_healthy_p50"] = r.get("p50_ratio")
+        ratios[f"{op}_{label}_hung_drive_vs_healthy_p99"] = r.get("p99_ratio")
+        ms = lambda v: v / 1000 if isinstance(v, (int, float)) else None
+        rows.append((f"{op.upper()} {'4 KiB' if label == '4k' else '1 MiB'}, 1 of 4 drives hung"
+                     " (engine, p50)", fmt(ms(r.get("hung_p50_us")), " ms", 2),
+                     f"healthy {fmt(ms(r.get('healthy_p50_us')), ' ms', 2)}, hung / healthy "
+                     + fmt_ratio(r.get("p50_ratio")) + f"; p99 {fmt(ms(r.get('hung_p99_us')), ' ms', 2)}"
+                     f" vs {fmt(ms(r.get('healthy_p99_us')), ' ms', 2)} ("
+                     + fmt_ratio(r.get("p99_ratio")) + ")"))
     head = runs.get("fs_head_4k")
     values["head_4k_ops_s"] = run_value(head, "ops_s")
     rows.append(("HEAD 4 KiB (metadata only), 8 clients", fmt(values["head_4k_ops_s"], " ops/s", 0),

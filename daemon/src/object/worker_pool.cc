@@ -199,8 +199,9 @@ void WorkerPool::Stragglers::add(size_t i, int delta) {
 }
 
 bool WorkerPool::Stragglers::stuck(size_t i) const {
-  if (at(i) <= 0) return false;
-  return MonotonicNs() - since_ns_[i].load(std::memory_order_acquire) >= kStuckAfterNs;
+  const int count = at(i);
+  if (count <= 0) return false;
+  return count >= 2 || MonotonicNs() - since_ns_[i].load(std::memory_order_acquire) >= kStuckAfterNs;
 }
 
 WorkerPool::FanOut::FanOut(WorkerPool* pool, size_t n, std::function<bool(size_t)> fn,

@@ -102,12 +102,13 @@ class WorkerPool {
   // the fan-outs of one set and kept alive by every task that counts in it.
   class Stragglers {
    public:
-    // A drive counts as stuck once it has had a straggler for this long: one that missed the
-    // grace on a busy machine and answers a moment later does not get its drive skipped.
+    // An index (a drive) counts as stuck once it has had a straggler for this long, or two at
+    // once: one that missed the grace on a busy machine and answers a moment later does not
+    // get its drive skipped, while a hung drive is skipped from its second abandoned call.
     static constexpr int64_t kStuckAfterNs = 100'000'000;
     explicit Stragglers(size_t n) : counts_(n), since_ns_(n) {}
     int at(size_t i) const { return counts_[i].load(std::memory_order_acquire); }
-    // Whether index i has had a straggler running for kStuckAfterNs.
+    // Whether index i has had a straggler running for kStuckAfterNs, or has two.
     bool stuck(size_t i) const;
     size_t size() const { return counts_.size(); }
     void add(size_t i, int delta);
