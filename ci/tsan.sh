@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # ThreadSanitizer build of the unit tests that stress concurrent code (the worker pool, the
-# namespace locks, conditional writes, complete-multipart, the object-layer stress tests, and
-# the drive fault injector and health checker),
+# namespace locks, conditional writes, complete-multipart, the object-layer stress tests, the
+# drive fault injector and health checker, and the engine under drive faults, whose quorum
+# fan-outs leave stragglers running after their request),
 # then those tests under ctest. Any TSan report fails the suite: halt_on_error makes the test
 # exit non-zero at the first report. Builds only these targets, so it stays a few minutes on
 # 2 cores. TSan cannot share a build with ASan, hence its own build directory.
@@ -9,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 build=build-tsan
 tests=(concurrency_test namespace_lock_test worker_pool_test conditional_write_test multipart_test
-  faulty_disk_test health_checked_disk_test)
+  faulty_disk_test health_checked_disk_test drive_faults_test)
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Debug -DFLASHSTOR_TSAN=ON >/dev/null
 cmake --build "$build" -j 2 --target "${tests[@]}"
 export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
