@@ -120,7 +120,7 @@ void ShardWriters::settle(const std::vector<char>& answered) {
   }
 }
 
-void ShardWriters::drop(size_t d, const Status& s) {
+void ShardWriters::drop(size_t d, Status s) {
   writers_[d].reset();  // removes the partial file
   if (first_error_.ok()) first_error_ = s;
   full_ += s == Code::kDiskFull;

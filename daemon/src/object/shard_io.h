@@ -86,7 +86,7 @@ class ShardWriters {
   struct DriveWriter;  // one drive's writer and buffer, shared with its tasks
 
  private:
-  void drop(size_t d, const Status& s);
+  void drop(size_t d, Status s);  // s by value: it may live in the writer being dropped
   WorkerPool::QuorumPolicy policy() const;
   // The fan-out's answers: drives that did not answer are dropped, failures too.
   void settle(const std::vector<char>& answered);
