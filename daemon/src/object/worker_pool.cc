@@ -201,7 +201,8 @@ void WorkerPool::Stragglers::add(size_t i, int delta) {
 bool WorkerPool::Stragglers::stuck(size_t i) const {
   const int count = at(i);
   if (count <= 0) return false;
-  return count >= 2 || MonotonicNs() - since_ns_[i].load(std::memory_order_acquire) >= kStuckAfterNs;
+  const int64_t age = MonotonicNs() - since_ns_[i].load(std::memory_order_acquire);
+  return age >= (count >= 2 ? kStuckTwoAfterNs : kStuckAfterNs);
 }
 
 WorkerPool::FanOut::FanOut(WorkerPool* pool, size_t n, std::function<bool(size_t)> fn,

@@ -102,13 +102,15 @@ class WorkerPool {
   // the fan-outs of one set and kept alive by every task that counts in it.
   class Stragglers {
    public:
-    // An index (a drive) counts as stuck once it has had a straggler for this long, or two at
-    // once: one that missed the grace on a busy machine and answers a moment later does not
-    // get its drive skipped, while a hung drive is skipped from its second abandoned call.
+    // An index (a drive) counts as stuck once it has had stragglers for kStuckAfterNs, or two
+    // at once for kStuckTwoAfterNs: one that missed the grace on a busy machine and answers a
+    // moment later does not get its drive skipped (which could cost a write its quorum when
+    // another drive fails), while a hung drive is skipped within tens of milliseconds.
     static constexpr int64_t kStuckAfterNs = 100'000'000;
+    static constexpr int64_t kStuckTwoAfterNs = 20'000'000;
     explicit Stragglers(size_t n) : counts_(n), since_ns_(n) {}
     int at(size_t i) const { return counts_[i].load(std::memory_order_acquire); }
-    // Whether index i has had a straggler running for kStuckAfterNs, or has two.
+    // Whether index i counts as stuck (see kStuckAfterNs).
     bool stuck(size_t i) const;
     size_t size() const { return counts_.size(); }
     void add(size_t i, int delta);
