@@ -119,10 +119,12 @@ var="$WORK/var.img"
 rm -f "$var"
 E2FSPROGS_FAKE_TIME=$SDE mkfs.ext4 -q -F -t ext4 -b 4096 -L flashstor-var -U "$uuid_var" \
   -E "hash_seed=$uuid_var,root_owner=0:0" -d "$WORK/var" "$var" "${VAR_MIB}M" >/dev/null
-# mkfs.ext4 -d copies each file's ctime, which touch cannot set: pin them with debugfs.
+# mkfs.ext4 -d copies each file's ctime, which touch cannot set, and its atime, which any read
+# after setfiles moved the ctime (relatime) sets to the build's clock: pin both with debugfs.
 {
   echo "sif / ctime @$SDE"
-  (cd "$WORK/var" && find . -mindepth 1 -printf "sif /%P ctime @$SDE\n")
+  echo "sif / atime @$SDE"
+  (cd "$WORK/var" && find . -mindepth 1 -printf "sif /%P ctime @$SDE\nsif /%P atime @$SDE\n")
 } >"$WORK/var-ctime.cmds"
 E2FSPROGS_FAKE_TIME=$SDE debugfs -w -f "$WORK/var-ctime.cmds" "$var" >"$WORK/var-ctime.log" 2>&1 ||
   fs_die "debugfs could not pin inode times in var.img (see $WORK/var-ctime.log)"
