@@ -204,6 +204,7 @@ scenario_invalid_config() {
   t_check "journal names the field and reason (parity)" grep -q 'invalid configuration.*parity' <<<"$(r_logs)"
   t_check "console shows the same message" grep -aq 'invalid configuration.*parity' "$d/console.log"
   t_check "no config.json installed" grep -vq 'config.json:' <<<"$(r CONFIG_FILES)"
+  t_no_avcs "first-run reading the FAT partition, enforcing"
   if curl -s --max-time 5 "http://127.0.0.1:$T_PORT/health/ready" >/dev/null; then
     t_fail "nothing answers on port 9000"
   else t_pass "nothing answers on port 9000"; fi
@@ -222,6 +223,7 @@ scenario_missing_disk() {
   s3 GET /imagetest/object.bin -o "$W/got.bin" >/dev/null 2>&1
   t_check "object still reads back (degraded within parity)" cmp -s "$W/object.bin" "$W/got.bin"
   t_check "daemon says it is degraded / a drive is offline" grep -qiE 'drive[a-z ]* offline|degraded' <<<"$(r_logs)"
+  t_no_avcs "a drive missing, enforcing"
   vm_shutdown
 }
 
