@@ -40,6 +40,23 @@ chmod -R u+rwX,go+rX,go-w "$ROOT/etc/systemd" "$ROOT/usr/lib/flashstor"
 } >"$ROOT/usr/lib/flashstor/image-packages"
 chmod 0644 "$ROOT/usr/lib/flashstor/image-packages"
 
+# 2b. SELinux, enforcing: Debian's reference policy plus the flashstor module the .deb ships and
+#     the image's own module (image/selinux/: the helpers around the daemon); mkdisk.sh labels
+#     the files.
+if [ -f "$ROOT/etc/selinux/config" ]; then
+  pp=/usr/share/selinux/packages/flashstor.pp
+  [ -f "$ROOT$pp" ] || fs_die "$pp missing from the .deb (selinux-policy-dev on the build host?)"
+  "$FS_IMAGE_DIR/lib/selinux-module.sh" "$FS_IMAGE_DIR/selinux" "$ROOT/usr/share/selinux/image" ||
+    fs_die "image/selinux/ did not compile"
+  in_root semodule -n -X 300 -i "$pp" -i /usr/share/selinux/image/flashstor_image.pp ||
+    fs_die "semodule could not install the flashstor modules into the image's policy"
+  sed -i -e 's/^SELINUX=.*/SELINUX=enforcing/' -e 's/^SELINUXTYPE=.*/SELINUXTYPE=default/' \
+    "$ROOT/etc/selinux/config"
+  for m in flashstor flashstor_image; do
+    in_root semodule -n -l | grep -qx "$m" || fs_die "the $m module is not in the image's policy"
+  done
+fi
+
 # 3. Units: everything the .deb or image/files ship with an [Install] section, plus networkd.
 mapfile -t units < <(
   {

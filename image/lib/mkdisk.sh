@@ -33,6 +33,18 @@ ln -s /usr/lib/sysimage/dpkg "$ROOT/var/lib/dpkg"
 mv "$ROOT/var" "$WORK/var" && install -d -m 0755 "$ROOT/var"
 find "$ROOT" "$WORK/var" -exec touch -h -d "@$SDE" {} +
 
+# SELinux labels (security.selinux xattrs) from the image's own policy, now: the root is
+# read-only at boot. mksquashfs -xattrs and mkfs.ext4 -d carry them into the partitions; /var
+# and the data drives are labelled again at boot (flashstor-firstrun, flashstor-datadrives).
+fc="$ROOT/etc/selinux/default/contexts/files/file_contexts"
+if [ -f "$fc" ]; then
+  setfiles -F -r "$ROOT" "$fc" "$ROOT" || fs_die "setfiles could not label the root"
+  setfiles -F -r "$WORK" "$fc" "$WORK/var" || fs_die "setfiles could not label /var"
+  label=$(getfattr -h --only-values -n security.selinux "$ROOT/usr/bin/flashstor" 2>/dev/null | tr -d '\0')
+  [[ "$label" == *:flashstor_exec_t:* ]] ||
+    fs_die "/usr/bin/flashstor is labelled '${label:-nothing}', not flashstor_exec_t (module not installed?)"
+fi
+
 # 2. Root filesystem: squashfs (zstd), fixed times; mksquashfs 4.5 output is reproducible.
 env -u SOURCE_DATE_EPOCH mksquashfs "$ROOT" "$WORK/root.squashfs" -noappend -quiet -no-progress -comp zstd \
   -Xcompression-level 15 -b 256K -all-time "$SDE" -mkfs-time "$SDE" -xattrs >/dev/null
@@ -63,6 +75,8 @@ initrd=$(ls "$WORK"/boot/initrd.img-* | head -n1)
 cmdline="flashstor.roothash=$roothash flashstor.verity_data=$uuid_root_a"
 cmdline+=" flashstor.verity_hash=$uuid_verity_a root=/dev/mapper/root rootfstype=squashfs ro"
 cmdline+=" console=ttyS0,115200 panic=10 systemd.gpt_auto=0 quiet"
+# SELinux as the major LSM, enforcing from the kernel's first policy load (systemd loads it).
+[ ! -f "$fc" ] || cmdline+=" security=selinux selinux=1 enforcing=${FLASHSTOR_SELINUX_ENFORCING:-1}"
 printf '%s' "$cmdline" >"$WORK/cmdline.txt"
 {
   grep -v '^IMAGE_' "$ROOT/usr/lib/os-release"
@@ -105,10 +119,12 @@ var="$WORK/var.img"
 rm -f "$var"
 E2FSPROGS_FAKE_TIME=$SDE mkfs.ext4 -q -F -t ext4 -b 4096 -L flashstor-var -U "$uuid_var" \
   -E "hash_seed=$uuid_var,root_owner=0:0" -d "$WORK/var" "$var" "${VAR_MIB}M" >/dev/null
-# mkfs.ext4 -d copies each file's ctime, which touch cannot set: pin them with debugfs.
+# mkfs.ext4 -d copies each file's ctime, which touch cannot set, and its atime, which any read
+# after setfiles moved the ctime (relatime) sets to the build's clock: pin both with debugfs.
 {
   echo "sif / ctime @$SDE"
-  (cd "$WORK/var" && find . -mindepth 1 -printf "sif /%P ctime @$SDE\n")
+  echo "sif / atime @$SDE"
+  (cd "$WORK/var" && find . -mindepth 1 -printf "sif /%P ctime @$SDE\nsif /%P atime @$SDE\n")
 } >"$WORK/var-ctime.cmds"
 E2FSPROGS_FAKE_TIME=$SDE debugfs -w -f "$WORK/var-ctime.cmds" "$var" >"$WORK/var-ctime.log" 2>&1 ||
   fs_die "debugfs could not pin inode times in var.img (see $WORK/var-ctime.log)"

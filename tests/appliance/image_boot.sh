@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Image boot scenarios under qemu (TCG): first boot with a valid config credential and S3 I/O,
-# second boot without it, an invalid config on a FLASHSTORCFG partition, a missing data disk,
-# and a tampered root. Usage: image_boot.sh IMAGE [SCENARIO...]; prints ok/FAIL per check.
+# second boot without it, SELinux enforcing (checked on those two boots, no boot of its own), an
+# invalid config on a FLASHSTORCFG partition, a missing data disk, and a tampered root.
+# Usage: image_boot.sh IMAGE [SCENARIO...]; prints ok/FAIL per check and, per scenario,
+# scenario_<name>_result=PASS|FAIL in $W/figures.env.
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 export FS_STEP=image-test
@@ -20,7 +22,9 @@ BOOT_TIMEOUT=${FLASHSTOR_BOOT_TIMEOUT:-300}
 T_KEY=imagetest-admin
 T_SECRET=imagetest-Secret-0123456789
 SCENARIOS=("$@")
-[ ${#SCENARIOS[@]} -gt 0 ] || SCENARIOS=(first_boot second_boot invalid_config missing_disk tampered_root)
+[ ${#SCENARIOS[@]} -gt 0 ] ||
+  SCENARIOS=(first_boot second_boot selinux_enforcing invalid_config missing_disk tampered_root)
+SCENARIOS=("${SCENARIOS[@]//-/_}")
 FIGURES="$W/figures.env"
 mkdir -p "$W"
 : >"$FIGURES"
@@ -52,6 +56,7 @@ daemon_fields() {
 check_booted() { # the common checks of a boot that should serve
   if [ "$T_BOOT_RC" -ne 0 ]; then
     t_fail "boot report arrived (rc $T_BOOT_RC after ${T_BOOT_SECONDS}s)"
+    vm_shutdown # the next scenario reuses the disks
     return 1
   fi
   t_pass "boot report after ${T_BOOT_SECONDS}s"
@@ -81,6 +86,7 @@ scenario_first_boot() {
   local disks
   mapfile -t disks < <(data_disk_args "$d" 1 2 3 4)
   vm_boot "$d" "$BOOT_TIMEOUT" "${disks[@]}" -smbios "$(fs_vm_cred flashstor.config "$d/config.json")"
+  cp "$d/report.log" "$W/first_boot.report" 2>/dev/null
   check_booted || return 0
   local ready_us=$(($(r READY_MONOTONIC_US) + 0))
   echo "ready_seconds=$((ready_us / 1000000)).$(((ready_us / 100000) % 10))" >>"$FIGURES"
@@ -105,6 +111,7 @@ scenario_first_boot() {
   rm -f "$W/got.bin"
   s3 GET /imagetest/object.bin -o "$W/got.bin" >/dev/null 2>&1
   t_check "S3 GET returns the same bytes" cmp -s "$W/object.bin" "$W/got.bin"
+  ! cmp -s "$W/object.bin" "$W/got.bin" || FIRST_BOOT_S3=ok
   if [ "$T_SERVING" = 1 ] && curl -sf --max-time 10 "http://127.0.0.1:$T_PORT/metrics" -o "$W/metrics.txt" &&
     grep -q '^[a-z_]* ' "$W/metrics.txt"; then
     t_pass "/metrics scrapes ($(grep -c '^[a-z]' "$W/metrics.txt") samples)"
@@ -120,6 +127,7 @@ scenario_second_boot() {
   local disks
   mapfile -t disks < <(data_disk_args "$d" 1 2 3 4)
   vm_boot "$d" "$BOOT_TIMEOUT" "${disks[@]}"
+  cp "$d/report.log" "$W/second_boot.report" 2>/dev/null
   check_booted || return 0
   echo "second_boot_report_seconds=$T_BOOT_SECONDS" >>"$FIGURES"
   t_check "first-run did not run again" grep -q '/inactive/dead' <<<"$(r UNIT_flashstor_firstrun_service)"
@@ -128,6 +136,53 @@ scenario_second_boot() {
   s3 GET /imagetest/object.bin -o "$W/got.bin" >/dev/null 2>&1
   t_check "object written on first boot reads back the same" cmp -s "$W/object.bin" "$W/got.bin"
   vm_shutdown
+}
+
+# SELinux enforcing, read from the reports of first_boot and second_boot (no boot of its own: under
+# TCG a boot costs a minute or more). The second boot's audit log, on /var, holds both boots:
+# first-run, the data drives' labelling, the S3 PUT/GET of the first boot, the probes.
+scenario_selinux_enforcing() {
+  local f="$W/first_boot.report" s="$W/second_boot.report" avcs probe_avcs other
+  if [ ! -s "$f" ] || [ ! -s "$s" ]; then
+    t_fail "needs the reports of first_boot and second_boot"
+    return 0
+  fi
+  T_DIR="$W/vm"
+  rr() { grep -a -m1 "^$2=" "$1" 2>/dev/null | cut -d= -f2- | tr -d '\r'; }
+  t_check "kernel command line: security=selinux selinux=1 enforcing=1" \
+    grep -q 'security=selinux selinux=1 enforcing=1' <<<"$(sed -n 's/^cmdline=//p' "$MANIFEST")"
+  t_check "getenforce: Enforcing (first boot: $(rr "$f" SELINUX))" test "$(rr "$f" SELINUX)" = Enforcing
+  t_check "getenforce: Enforcing (second boot: $(rr "$s" SELINUX))" test "$(rr "$s" SELINUX)" = Enforcing
+  t_check "flashstor.service runs in flashstor_t ($(rr "$s" DAEMON_CONTEXT))" \
+    grep -q '^system_u:system_r:flashstor_t:' <<<"$(rr "$s" DAEMON_CONTEXT)"
+  local labels
+  labels=$(rr "$s" LABELS)
+  t_check "labels: binary flashstor_exec_t, config flashstor_etc_t, state flashstor_var_lib_t, drive flashstor_data_t" \
+    bash -c '[[ $1 == */usr/bin/flashstor=*:flashstor_exec_t:* && $1 == */etc/flashstor/config.json=*:flashstor_etc_t:* &&
+      $1 == */var/lib/flashstor=*:flashstor_var_lib_t:* && $1 == */srv/flashstor/disk1=*:flashstor_data_t:* ]]' _ "$labels"
+  if [ "${FIRST_BOOT_S3:-}" = ok ]; then t_pass "S3 PUT/GET under enforcing (first boot)"; else
+    t_fail "S3 PUT/GET under enforcing (first boot)"
+  fi
+  # Denials of both boots; the probe's own (flashstor_t reading shadow_t) are expected.
+  avcs=$(grep -a '^AVC=' "$s" | cut -d= -f2-)
+  probe_avcs=$(grep -E 'scontext=[^ ]*:flashstor_t:' <<<"$avcs" | grep -E 'tcontext=[^ ]*:shadow_t:' || true)
+  other=$(grep -vE 'tcontext=[^ ]*:shadow_t:' <<<"$avcs" | grep . || true)
+  if grep -qE 'scontext=[^ ]*:flashstor_t:' <<<"$other"; then
+    t_fail "no AVC denials from flashstor_t"
+    grep -E 'scontext=[^ ]*:flashstor_t:' <<<"$other" | head -n 20 | sed 's/^/    /'
+  else t_pass "no AVC denials from flashstor_t"; fi
+  if [ -n "$other" ]; then
+    t_fail "no AVC denials at all (first-run, drives, system) in the audit log of both boots"
+    head -n 30 <<<"$other" | sed 's/^/    /'
+  else t_pass "no AVC denials at all (first-run, drives, system) in the audit log of both boots"; fi
+  # Confinement: the daemon's binary as root in flashstor_t reads its config, not /etc/shadow.
+  t_check "probe control: DAC lets root read /etc/shadow ($(rr "$s" PROBE_DAC))" test -n "$(rr "$s" PROBE_DAC)"
+  t_check "probe control: flashstor_t reads its config ($(rr "$s" PROBE_CONFIG))" \
+    grep -q '^rc=0' <<<"$(rr "$s" PROBE_CONFIG)"
+  t_check "probe: flashstor_t is denied /etc/shadow ($(rr "$s" PROBE_SHADOW | cut -c1-80))" \
+    bash -c '[[ $1 != rc=0* && $1 == *"ermission denied"* ]]' _ "$(rr "$s" PROBE_SHADOW)"
+  t_check "probe: the denial is SELinux's (avc: denied { read } flashstor_t -> shadow_t)" \
+    grep -qE 'denied +\{ [a-z ]*(read|open)[a-z ]* \}' <<<"$probe_avcs"
 }
 
 scenario_invalid_config() {
@@ -149,6 +204,7 @@ scenario_invalid_config() {
   t_check "journal names the field and reason (parity)" grep -q 'invalid configuration.*parity' <<<"$(r_logs)"
   t_check "console shows the same message" grep -aq 'invalid configuration.*parity' "$d/console.log"
   t_check "no config.json installed" grep -vq 'config.json:' <<<"$(r CONFIG_FILES)"
+  t_no_avcs "first-run reading the FAT partition, enforcing"
   if curl -s --max-time 5 "http://127.0.0.1:$T_PORT/health/ready" >/dev/null; then
     t_fail "nothing answers on port 9000"
   else t_pass "nothing answers on port 9000"; fi
@@ -167,6 +223,7 @@ scenario_missing_disk() {
   s3 GET /imagetest/object.bin -o "$W/got.bin" >/dev/null 2>&1
   t_check "object still reads back (degraded within parity)" cmp -s "$W/object.bin" "$W/got.bin"
   t_check "daemon says it is degraded / a drive is offline" grep -qiE 'drive[a-z ]* offline|degraded' <<<"$(r_logs)"
+  t_no_avcs "a drive missing, enforcing"
   vm_shutdown
 }
 
@@ -195,7 +252,12 @@ for s in "${SCENARIOS[@]}"; do
   "scenario_$s"
   echo "scenario_${s}_seconds=$(($(date +%s) - t0))" >>"$FIGURES"
   echo "   ($(($(date +%s) - t0)) s)"
-  [ "$T_FAIL" -eq "$before" ] || show_evidence
+  if [ "$T_FAIL" -eq "$before" ]; then
+    echo "scenario_${s}_result=PASS" >>"$FIGURES"
+  else
+    echo "scenario_${s}_result=FAIL" >>"$FIGURES"
+    show_evidence
+  fi
 done
 echo "image boot: $T_PASS passed, $T_FAIL failed"
 [ "$T_FAIL" -eq 0 ]

@@ -25,6 +25,19 @@ t_check() {
 # r KEY: a value from the current scenario's report (first occurrence).
 r() { grep -a -m1 "^$1=" "$T_DIR/report.log" 2>/dev/null | cut -d= -f2- | tr -d '\r'; }
 r_logs() { grep -a '^LOG=' "$T_DIR/report.log" 2>/dev/null | cut -d= -f2-; }
+# t_no_avcs WHAT: fails on any AVC denial in the current boot's audit log except the
+# confinement probe's own (flashstor_t reading shadow_t), listing them.
+t_no_avcs() {
+  local other
+  other=$(grep -a '^AVC=' "$T_DIR/report.log" 2>/dev/null | cut -d= -f2- |
+    grep -vE 'scontext=[^ ]*:flashstor_t:.*tcontext=[^ ]*:shadow_t:' | grep . || true)
+  if [ -z "$other" ]; then
+    t_pass "no AVC denials ($1)"
+  else
+    t_fail "no AVC denials ($1)"
+    head -n 20 <<<"$other" | sed 's/^/    /'
+  fi
+}
 
 # vm_boot DIR TIMEOUT [qemu args...]: starts the VM with the test reporter credential and an
 # S3 port forward, waits for the report (or for qemu to exit). Sets T_DIR, T_PORT, T_PID,
