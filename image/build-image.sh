@@ -13,7 +13,7 @@ set -euo pipefail
 export FS_STEP=image
 # shellcheck source=lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
-fs_require_tools mmdebstrap mksquashfs veritysetup sfdisk mkfs.vfat mcopy mkfs.ext4 objcopy
+fs_require_tools openssl mmdebstrap mksquashfs veritysetup sfdisk mkfs.vfat mcopy mkfs.ext4 objcopy
 [ "$(id -u)" -eq 0 ] || fs_die "make image needs root (mmdebstrap --mode=root and chroot)"
 
 START=$(date +%s)
@@ -37,6 +37,9 @@ if [ -n "${FLASHSTOR_IMAGE_SET:-}" ]; then
 else
   "$FS_IMAGE_DIR/lib/resolve.sh" "$SET" "$DEB"
 fi
+# The public key flashstor-update checks an update's signature with (lib/common.sh).
+PUBKEY="$BUILD/update-key.pem"
+fs_update_pubkey "$PUBKEY"
 SET_FROM=$(sed -n 's/^# from: \([a-z]*\).*/\1/p' "$SET" | head -n1)
 mapfile -t moved < <(sed -n 's/^# moved: //p' "$SET")
 mapfile -t locked < <(fs_set_entries "$SET" | awk '{print $1 "=" $2}')
@@ -61,7 +64,7 @@ if ! mmdebstrap --mode=root --variant=custom --format=directory --skip=download/
   --setup-hook="mkdir -p \"\$1/var/cache/apt/archives\"" \
   --setup-hook="sync-in '$CACHE' /var/cache/apt/archives/" \
   --customize-hook="sync-out /var/cache/apt/archives '$CACHE'" \
-  --customize-hook="'$FS_IMAGE_DIR/lib/customize.sh' \"\$1\" '$DEB' '$SET'" \
+  --customize-hook="'$FS_IMAGE_DIR/lib/customize.sh' \"\$1\" '$DEB' '$SET' '$PUBKEY'" \
   "$FS_SUITE" "$ROOT" "${sources[@]}" >"$log" 2>&1; then
   tail -n 30 "$log" >&2
   # A version of the set the archive dropped since it was resolved (a given set, or an update
