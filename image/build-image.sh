@@ -20,6 +20,9 @@ START=$(date +%s)
 SDE=$(fs_source_date_epoch)
 export SOURCE_DATE_EPOCH=$SDE
 VERSION=$(fs_version)
+# One version for the whole build: lib/mkdisk.sh asks again, and a commit landing meanwhile would
+# otherwise name the UKI and IMAGE_VERSION differently from the manifest.
+export FLASHSTOR_VERSION=$VERSION
 DEB="${FLASHSTOR_DEB:-$FS_OUT/flashstor.deb}"
 fs_require_file "$DEB" "the project package; build it with: make deb"
 
