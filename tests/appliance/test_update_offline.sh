@@ -53,7 +53,7 @@ printf 'ID=debian\nIMAGE_ID=flashstor\nIMAGE_VERSION=%s\n' "$old_version" >"$W/o
 run_updater() { # ARTEFACT [PUBKEY]: the updater against the loop copy, slot A running
   FLASHSTOR_UPDATE_DISK=$DISK FLASHSTOR_UPDATE_NODES=$NODES FLASHSTOR_UPDATE_ESP="$W/esp" FLASHSTOR_UPDATE_CMDLINE="$W/cmdline" \
     FLASHSTOR_UPDATE_OS_RELEASE="$W/os-release" FLASHSTOR_UPDATE_PUBKEY="${2:-$PUBKEY}" \
-    FLASHSTOR_UPDATE_STAGING="$W" "$UPDATER" apply "$1"
+    FLASHSTOR_UPDATE_STAGING="$W" FLASHSTOR_UPDATE_LOCK="$W/lock" "$UPDATER" apply "$1"
 }
 slot_b_blank() { [ -z "$(head -c 1048576 "$DEV_root_b" | tr -d '\0')" ]; }
 check "slot B is blank before" slot_b_blank
@@ -106,7 +106,7 @@ check "slot A untouched (its UUIDs and the running entry)" \
 check "veritysetup verify passed in the updater" grep -q 'slot root-b verified' <<<"$out"
 check "boot entry flashstor-$new_version+3.efi on the ESP" test -f "$W/esp/EFI/Linux/flashstor-$new_version+3.efi"
 check "the running entry flashstor-$old_version.efi kept" test -f "$W/esp/EFI/Linux/flashstor-$old_version.efi"
-check "no leftovers in the staging folder" bash -c '! ls -d "$1"/flashstor-update.* 2>/dev/null | grep -q .' _ "$W"
+check "no leftovers (staging folder, lock)" bash -c '! ls -d "$1"/flashstor-update.* "$1/lock" 2>/dev/null | grep -q .' _ "$W"
 out=$(run_updater "$UPDATE" 2>&1 >/dev/null)
 check "applying it again replaces the untried entry, keeps the running one" \
   bash -c '[ "$(ls "$1/esp/EFI/Linux" | wc -l)" -eq 2 ]' _ "$W"
