@@ -16,7 +16,7 @@ mkdir -p "$W"
 "$REPO/ci/install-deps.sh" image || exit 1
 fs_require_file "$FS_BIN" "the daemon binary; build it with: make build"
 
-SCENARIOS=(first_boot second_boot selinux_enforcing invalid_config missing_disk tampered_root)
+SCENARIOS=(first_boot second_boot selinux_enforcing invalid_config missing_disk tampered_root ab_update ab_rollback)
 echo "== reproducibility (two clean builds from one resolved package set)"
 repro_rc=0
 repro_t0=$(date +%s)
@@ -54,7 +54,10 @@ printf '  %-34s %s\n' \
   "first boot to report (host wall)" "$(get first_boot_report_seconds "$F") s" \
   "systemd-analyze time" "$(get boot_time "$F")" \
   "systemd-analyze security flashstor" "$(get security "$F")" \
-  "tampered root refused after" "$(get tamper_refusal_seconds "$F") s"
+  "tampered root refused after" "$(get tamper_refusal_seconds "$F") s" \
+  "update artefact build (repack+sign)" "$(get update_v1_build_seconds "$F") s" \
+  "update apply (flashstor-update)" "$(get ab_update_apply_seconds "$F") s" \
+  "rollback (broken try on to serving)" "$(get ab_rollback_seconds "$F") s (the try itself $(get ab_rollback_try_seconds "$F") s)"
 printf '  %-34s %s s\n' "scenario reproducible (2 builds)" "$repro_seconds"
 for s in "${SCENARIOS[@]}"; do
   printf '  %-34s %s s\n' "scenario ${s//_/-}" "$(get "scenario_${s}_seconds" "$F")"

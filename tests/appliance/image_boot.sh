@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Image boot scenarios under qemu (TCG): first boot with a valid config credential and S3 I/O,
 # second boot without it, SELinux enforcing (checked on those two boots, no boot of its own), an
-# invalid config on a FLASHSTORCFG partition, a missing data disk, and a tampered root.
+# invalid config on a FLASHSTORCFG partition, a missing data disk, a tampered root, an A/B update
+# into slot B and a broken update that falls back by itself (both on first_boot's disks).
 # Usage: image_boot.sh IMAGE [SCENARIO...]; prints ok/FAIL per check and, per scenario,
 # scenario_<name>_result=PASS|FAIL in $W/figures.env.
 set -uo pipefail
@@ -23,7 +24,7 @@ T_KEY=imagetest-admin
 T_SECRET=imagetest-Secret-0123456789
 SCENARIOS=("$@")
 [ ${#SCENARIOS[@]} -gt 0 ] ||
-  SCENARIOS=(first_boot second_boot selinux_enforcing invalid_config missing_disk tampered_root)
+  SCENARIOS=(first_boot second_boot selinux_enforcing invalid_config missing_disk tampered_root ab_update ab_rollback)
 SCENARIOS=("${SCENARIOS[@]//-/_}")
 FIGURES="$W/figures.env"
 mkdir -p "$W"
@@ -242,6 +243,136 @@ scenario_tampered_root() {
   echo "tamper_refusal_seconds=$T_BOOT_SECONDS" >>"$FIGURES"
   vm_shutdown
 }
+
+# A/B updates. The artefacts are built from this image's own slot parts (build/parts next to
+# out/): the root repacked with another version (IMAGE_VERSION) and, for the rollback, an empty
+# /usr/bin/flashstor; signed with the work folder's update key, which the image embeds.
+PARTS=${FLASHSTOR_TEST_PARTS:-$(dirname "$IMAGE")/../build/parts}
+BASE_VERSION=$(sed -n 's/^version=//p' "$MANIFEST")
+make_update() { # NAME VERSION [--broken]: $W/update-NAME.tar
+  local t0
+  t0=$(date +%s)
+  if "$HERE/update_parts.sh" "$PARTS" "$W/parts-$1" "$2" ${3:+"$3"} >"$W/update-$1.log" 2>&1 &&
+    "$FS_IMAGE_DIR/build-update.sh" "$W/parts-$1" "$W/update-$1.tar" >>"$W/update-$1.log" 2>&1; then
+    t_pass "update artefact $2${3:+ (broken)} built in $(($(date +%s) - t0)) s ($(fs_human_size "$(stat -c %s "$W/update-$1.tar")"))"
+    echo "update_$1_build_seconds=$(($(date +%s) - t0))" >>"$FIGURES"
+  else
+    t_fail "update artefact $2 built (log: $W/update-$1.log)"
+    tail -n 5 "$W/update-$1.log" | sed 's/^/    /'
+    return 1
+  fi
+}
+# apply_update ARTEFACT: a boot that runs flashstor-update on ARTEFACT (test-only unit, disk
+# serial fsupdate) and reboots; the VM stops (-no-reboot). Checks the updater's report.
+apply_update() {
+  local d="$W/vm" disks
+  mapfile -t disks < <(data_disk_args "$d" 1 2 3 4)
+  printf 'apply\n' >"$d/update.cred"
+  T_NO_REPORT=1 T_WAIT_FOR='^UPDATE=end' vm_boot "$d" "$BOOT_TIMEOUT" "${disks[@]}" \
+    -drive "if=none,id=upd,format=raw,readonly=on,file=$1" -device virtio-blk-pci,drive=upd,serial=fsupdate \
+    -smbios "$(fs_vm_cred flashstor.test-update "$d/update.cred")"
+  cp "$d/report.log" "$W/apply-$(basename "$1" .tar).report" 2>/dev/null
+  grep -a '^UPDATE_LOG=' "$d/report.log" | cut -d= -f2- | sed 's/^/    | /'
+  if [ "$T_BOOT_RC" -ne 0 ]; then
+    t_fail "the updater ran (rc $T_BOOT_RC after ${T_BOOT_SECONDS}s)"
+    vm_shutdown
+    return 1
+  fi
+  t_check "flashstor-update succeeded (UPDATE_RC=$(r UPDATE_RC), $(r UPDATE_SECONDS) s)" test "$(r UPDATE_RC)" = 0
+  t_check "the signature and every part were verified first" \
+    bash -c 'grep -q "signature: good" <<<"$1" && grep -q "flashstor.efi: .* matches" <<<"$1"' _ "$(grep -a '^UPDATE_LOG=' "$d/report.log")"
+  if vm_wait_exit 120; then t_pass "the VM rebooted after the update"; else
+    t_fail "the VM rebooted after the update"
+    vm_shutdown
+    return 1
+  fi
+}
+no_avc_denials() { # from the current report; the selinux scenario's probe (shadow_t) excepted
+  local other
+  other=$(grep -a '^AVC=' "$T_DIR/report.log" | cut -d= -f2- | grep -vE 'tcontext=[^ ]*:shadow_t:' | grep . || true)
+  if [ -n "$other" ]; then
+    t_fail "no AVC denials (updater, boot counting, bless) in the audit log"
+    head -n 20 <<<"$other" | sed 's/^/    /'
+  else t_pass "no AVC denials (updater, boot counting, bless) in the audit log"; fi
+}
+
+scenario_ab_update() {
+  local d="$W/vm" disks v1="$BASE_VERSION.1"
+  [ -f "$d/disk.qcow2" ] || { t_fail "needs first_boot's disks"; return 0; }
+  make_update v1 "$v1" || return 0
+  # Without booting: tampered artefacts are refused before anything is written, the good one is
+  # written to a copy of the image on loop devices (tests/appliance/test_update_offline.sh).
+  fs_update_pubkey "$W/update-key.pem"
+  if FLASHSTOR_TEST_WORK="$W" FLASHSTOR_TEST_MANIFEST="$MANIFEST" "$HERE/test_update_offline.sh" "$IMAGE" \
+    "$W/update-v1.tar" "$W/update-key.pem" >"$W/update-offline.out" 2>&1; then
+    t_pass "offline: $(tail -n1 "$W/update-offline.out") (tampered part, edited manifest, foreign key refused; slot B written on loop devices)"
+  else
+    t_fail "offline: $(tail -n1 "$W/update-offline.out")"
+    grep -E '^  FAIL' "$W/update-offline.out" | sed 's/^/  /'
+  fi
+  apply_update "$W/update-v1.tar" || return 0
+  t_check "the updater wrote slot root-b from root-a" grep -q 'running: root-a.*target: root-b' <<<"$(r_update_log)"
+  echo "ab_update_apply_seconds=$(r UPDATE_SECONDS)" >>"$FIGURES"
+  mapfile -t disks < <(data_disk_args "$d" 1 2 3 4)
+  vm_boot "$d" "$BOOT_TIMEOUT" "${disks[@]}"
+  cp "$d/report.log" "$W/ab_update.report" 2>/dev/null
+  check_booted || return 0
+  t_check "runs version $v1 (is $(r IMAGE_VERSION))" test "$(r IMAGE_VERSION)" = "$v1"
+  t_check "from slot root-b (is $(r SLOT))" test "$(r SLOT)" = root-b
+  t_check "the boot was blessed: systemd-bless-boot ran ($(r UNIT_bless_boot))" grep -q '^success/active' <<<"$(r UNIT_bless_boot)"
+  t_check "ESP: flashstor-$v1.efi without counter, flashstor-$BASE_VERSION.efi kept ($(r ESP_ENTRIES))" \
+    bash -c '[[ " $1 " == *" flashstor-$2.efi "* && " $1 " == *" flashstor-$3.efi "* ]]' _ "$(r ESP_ENTRIES)" "$v1" "$BASE_VERSION"
+  t_check "first-run did not run again" grep -q '/inactive/dead' <<<"$(r UNIT_flashstor_firstrun_service)"
+  t_check "config kept" grep -q 'config.json:600:flashstor' <<<"$(r CONFIG_FILES)"
+  rm -f "$W/got.bin"
+  s3 GET /imagetest/object.bin -o "$W/got.bin" >/dev/null 2>&1
+  t_check "object written before the update reads back the same" cmp -s "$W/object.bin" "$W/got.bin"
+  no_avc_denials
+  vm_shutdown
+}
+
+# The broken update is applied from slot B (where ab_update left the machine), so it writes slot
+# A: both directions are exercised, and the fallback is the running version in slot B.
+scenario_ab_rollback() {
+  local d="$W/vm" disks v1="$BASE_VERSION.1" v2="$BASE_VERSION.2" t_try t_back
+  [ "$(sed -n 's/^IMAGE_VERSION=//p' "$W/ab_update.report" 2>/dev/null | tr -d '\r')" = "$v1" ] ||
+    { t_fail "needs ab_update's machine (running $v1 in slot B)"; return 0; }
+  make_update v2 "$v2" --broken || return 0
+  apply_update "$W/update-v2.tar" || return 0
+  t_check "the updater wrote slot root-a from root-b" grep -q 'running: root-b.*target: root-a' <<<"$(r_update_log)"
+  t_check "it removed $BASE_VERSION's entry (slot A's), kept the running $v1" \
+    bash -c 'grep -q "removing boot entry flashstor-$2.efi" <<<"$1" && grep -q "keeping boot entry flashstor-$3.efi" <<<"$1"' \
+    _ "$(r_update_log)" "$BASE_VERSION" "$v1"
+  # The try: no reporter; the machine must give up and reboot by itself.
+  mapfile -t disks < <(data_disk_args "$d" 1 2 3 4)
+  t_try=$(date +%s)
+  T_NO_REPORT=1 vm_boot "$d" "$BOOT_TIMEOUT" "${disks[@]}"
+  cp "$d/console.log" "$W/ab_rollback-try.console" 2>/dev/null
+  t_check "the broken try rebooted by itself after $T_BOOT_SECONDS s (VM stopped: rc $T_BOOT_RC)" test "$T_BOOT_RC" -eq 2
+  echo "ab_rollback_try_seconds=$T_BOOT_SECONDS" >>"$FIGURES"
+  t_check "console: the try of $v2 failed and was marked bad" \
+    grep -aq "flashstor-boot-try: version $v2 failed its try" "$d/console.log"
+  [ "$T_BOOT_RC" -eq 2 ] || vm_shutdown
+  vm_boot "$d" "$BOOT_TIMEOUT" "${disks[@]}"
+  cp "$d/report.log" "$W/ab_rollback.report" 2>/dev/null
+  check_booted || return 0
+  t_back=$(date +%s)
+  echo "ab_rollback_seconds=$((t_back - t_try))" >>"$FIGURES"
+  t_pass "serving again $((t_back - t_try)) s after the broken try was powered on"
+  t_check "back on version $v1 (is $(r IMAGE_VERSION))" test "$(r IMAGE_VERSION)" = "$v1"
+  t_check "from slot root-b (is $(r SLOT))" test "$(r SLOT)" = root-b
+  t_check "ESP: $v2's entry marked bad (+0-...), $v1's entry kept ($(r ESP_ENTRIES))" \
+    bash -c '[[ " $1 " == *" flashstor-$2+0-"* && " $1 " == *" flashstor-$3.efi "* ]]' _ "$(r ESP_ENTRIES)" "$v2" "$v1"
+  t_check "the previous boot's journal: the try was marked bad ($(r PREV_BOOT_TRY | cut -c1-100))" \
+    grep -qE "failed its try|Marked boot as 'bad'" <<<"$(r PREV_BOOT_TRY)"
+  t_check "config kept" grep -q 'config.json:600:flashstor' <<<"$(r CONFIG_FILES)"
+  rm -f "$W/got.bin"
+  s3 GET /imagetest/object.bin -o "$W/got.bin" >/dev/null 2>&1
+  t_check "object written before both updates reads back the same" cmp -s "$W/object.bin" "$W/got.bin"
+  no_avc_denials
+  vm_shutdown
+}
+r_update_log() { grep -a '^UPDATE_LOG=' "$T_DIR/report.log" 2>/dev/null | cut -d= -f2- | paste -sd' '; }
 
 for s in "${SCENARIOS[@]}"; do
   # shellcheck disable=SC2034 # read by t_fail in image_vm.sh
