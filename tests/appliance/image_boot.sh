@@ -301,9 +301,9 @@ scenario_ab_update() {
   [ -f "$d/disk.qcow2" ] || { t_fail "needs first_boot's disks"; return 0; }
   make_update v1 "$v1" || return 0
   # Without booting: tampered artefacts are refused before anything is written, the good one is
-  # written to a copy of the image on loop devices (tests/appliance/test_update_offline.sh).
+  # written to a copy of the image on loop devices (tests/appliance/image_update_offline.sh).
   fs_update_pubkey "$W/update-key.pem"
-  if FLASHSTOR_TEST_WORK="$W" FLASHSTOR_TEST_MANIFEST="$MANIFEST" "$HERE/test_update_offline.sh" "$IMAGE" \
+  if FLASHSTOR_TEST_WORK="$W" FLASHSTOR_TEST_MANIFEST="$MANIFEST" "$HERE/image_update_offline.sh" "$IMAGE" \
     "$W/update-v1.tar" "$W/update-key.pem" >"$W/update-offline.out" 2>&1; then
     t_pass "offline: $(tail -n1 "$W/update-offline.out") (tampered part, edited manifest, foreign key refused; slot B written on loop devices)"
   else

@@ -5,13 +5,13 @@
 # written (slot B stays blank), then that a good artefact lands in slot B: content, partition
 # UUIDs from the root hash, veritysetup verify, the UKI as flashstor-<version>+3.efi next to the
 # running one (the ESP as a folder copied out with mtools).
-# Usage: test_update_offline.sh IMAGE UPDATE.tar PUBKEY   (root: losetup, mount)
+# Usage: image_update_offline.sh IMAGE UPDATE.tar PUBKEY   (root: losetup, mount)
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 export FS_STEP=update-offline
 # shellcheck source=../../image/lib/common.sh
 . "$HERE/../../image/lib/common.sh"
-IMAGE=$(readlink -f "${1:?usage: test_update_offline.sh IMAGE UPDATE.tar PUBKEY}")
+IMAGE=$(readlink -f "${1:?usage: image_update_offline.sh IMAGE UPDATE.tar PUBKEY}")
 UPDATE=$(readlink -f "${2:?}")
 PUBKEY=$(readlink -f "${3:?}")
 MANIFEST="${FLASHSTOR_TEST_MANIFEST:-${IMAGE%.raw}.manifest}"
