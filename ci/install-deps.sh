@@ -12,7 +12,8 @@ test_pkgs=(curl python3 python3-pytest python3-boto3 python3-requests python3-cr
 bench_pkgs=(nginx-light wrk radosgw ceph-mon ceph-osd)
 fuzz_pkgs=(clang-16 libclang-rt-16-dev)
 image_pkgs=(mmdebstrap qemu-system-x86 qemu-utils squashfs-tools cryptsetup-bin fdisk dosfstools
-  mtools e2fsprogs dpkg-dev fakeroot ovmf diffoscope-minimal selinux-policy-dev zstd xz-utils curl iproute2)
+  mtools e2fsprogs dpkg-dev fakeroot ovmf diffoscope-minimal selinux-policy-dev policycoreutils attr zstd xz-utils curl iproute2
+  openssl binutils)
 
 want=()
 case "${1:-test}" in

@@ -13,13 +13,16 @@ set -euo pipefail
 export FS_STEP=image
 # shellcheck source=lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
-fs_require_tools mmdebstrap mksquashfs veritysetup sfdisk mkfs.vfat mcopy mkfs.ext4 objcopy
+fs_require_tools openssl mmdebstrap mksquashfs veritysetup sfdisk mkfs.vfat mcopy mkfs.ext4 objcopy
 [ "$(id -u)" -eq 0 ] || fs_die "make image needs root (mmdebstrap --mode=root and chroot)"
 
 START=$(date +%s)
 SDE=$(fs_source_date_epoch)
 export SOURCE_DATE_EPOCH=$SDE
 VERSION=$(fs_version)
+# One version for the whole build: lib/mkdisk.sh asks again, and a commit landing meanwhile would
+# otherwise name the UKI and IMAGE_VERSION differently from the manifest.
+export FLASHSTOR_VERSION=$VERSION
 DEB="${FLASHSTOR_DEB:-$FS_OUT/flashstor.deb}"
 fs_require_file "$DEB" "the project package; build it with: make deb"
 
@@ -37,6 +40,9 @@ if [ -n "${FLASHSTOR_IMAGE_SET:-}" ]; then
 else
   "$FS_IMAGE_DIR/lib/resolve.sh" "$SET" "$DEB"
 fi
+# The public key flashstor-update checks an update's signature with (lib/common.sh).
+PUBKEY="$BUILD/update-key.pem"
+fs_update_pubkey "$PUBKEY"
 SET_FROM=$(sed -n 's/^# from: \([a-z]*\).*/\1/p' "$SET" | head -n1)
 mapfile -t moved < <(sed -n 's/^# moved: //p' "$SET")
 mapfile -t locked < <(fs_set_entries "$SET" | awk '{print $1 "=" $2}')
@@ -61,7 +67,7 @@ if ! mmdebstrap --mode=root --variant=custom --format=directory --skip=download/
   --setup-hook="mkdir -p \"\$1/var/cache/apt/archives\"" \
   --setup-hook="sync-in '$CACHE' /var/cache/apt/archives/" \
   --customize-hook="sync-out /var/cache/apt/archives '$CACHE'" \
-  --customize-hook="'$FS_IMAGE_DIR/lib/customize.sh' \"\$1\" '$DEB' '$SET'" \
+  --customize-hook="'$FS_IMAGE_DIR/lib/customize.sh' \"\$1\" '$DEB' '$SET' '$PUBKEY'" \
   "$FS_SUITE" "$ROOT" "${sources[@]}" >"$log" 2>&1; then
   tail -n 30 "$log" >&2
   # A version of the set the archive dropped since it was resolved (a given set, or an update

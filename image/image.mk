@@ -2,6 +2,7 @@
 #   make deb         reproducible flashstor_<version>_amd64.deb (daemon, units, SELinux module)
 #   make image       reproducible UEFI disk image (verity root, A/B slots, /var) from the .deb
 #                    and the package set resolved from image/packages.lock (see image/README.md)
+#   make update      signed A/B update artefact from the last make image (image/build-update.sh)
 #   make boot        boot the image under qemu (TCG); S3 on 127.0.0.1 only
 #   make image-test  reproducibility + boot scenarios (ci/image-test.sh)
 #   make image-lock  refresh image/packages.lock from image/packages.list
@@ -13,7 +14,7 @@ IMAGE_WORK ?= /var/tmp/flashstor-image
 export FLASHSTOR_IMAGE_WORK := $(IMAGE_WORK)
 export IMAGE_LOCK
 
-.PHONY: deb image boot image-test image-lock image-deps
+.PHONY: deb image update boot image-test image-lock image-deps
 
 image-deps:
 	@ci/install-deps.sh image
@@ -26,6 +27,9 @@ image: deb
 
 boot:
 	@image/boot.sh
+
+update:
+	@image/build-update.sh
 
 image-test: image-deps $(if $(FLASHSTOR_BIN),,build)
 	@ci/image-test.sh

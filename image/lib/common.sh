@@ -115,3 +115,25 @@ fs_uuid_of_hex() {
 }
 
 fs_human_size() { numfmt --to=iec-i --suffix=B "$1"; }
+
+# The update signing key (Ed25519, OpenSSL): $FLASHSTOR_UPDATE_KEY (a release's key, kept
+# outside the tree), else a development key created once in $FS_WORK/update-key/. Every build
+# from the same work folder embeds the same public key, so builds stay bit-identical. The
+# private key never enters the image or the repository.
+fs_update_key() {
+  local k=${FLASHSTOR_UPDATE_KEY:-$FS_WORK/update-key/flashstor-update.key}
+  if [ -n "${FLASHSTOR_UPDATE_KEY:-}" ]; then
+    fs_require_file "$k" "FLASHSTOR_UPDATE_KEY, the Ed25519 private key that signs updates"
+  elif [ ! -e "$k" ]; then
+    install -d -m 0700 "$(dirname "$k")"
+    (umask 077 && openssl genpkey -algorithm ed25519 -out "$k") ||
+      fs_die "openssl could not create the update key $k"
+    fs_log "created the development update signing key $k (set FLASHSTOR_UPDATE_KEY for releases)"
+  fi
+  printf '%s\n' "$k"
+}
+
+# fs_update_pubkey OUT: the public half of fs_update_key, as PEM (what the image embeds).
+fs_update_pubkey() {
+  openssl pkey -in "$(fs_update_key)" -pubout -out "$1" || fs_die "openssl could not read the update key"
+}

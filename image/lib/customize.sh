@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # mmdebstrap customize hook: installs the project .deb, lays image/files/ and rootfs-overlay/
 # over the root, enables units, rebuilds the initramfs and removes everything non-reproducible.
-# Usage (by build-image.sh): customize.sh ROOTDIR DEB SET   (SET: the resolved package set)
+# Usage (by build-image.sh): customize.sh ROOTDIR DEB SET PUBKEY   (SET: the resolved package set,
+# PUBKEY: the public key updates are signed for)
 set -euo pipefail
 export FS_STEP=customize
 # shellcheck source=common.sh
@@ -9,6 +10,7 @@ export FS_STEP=customize
 ROOT=$1
 DEB=$2
 SET=$3
+PUBKEY=$4
 SDE=$(fs_source_date_epoch)
 in_root() { chroot "$ROOT" env -i PATH=/usr/sbin:/usr/bin SOURCE_DATE_EPOCH="$SDE" "$@"; }
 
@@ -39,6 +41,26 @@ chmod -R u+rwX,go+rX,go-w "$ROOT/etc/systemd" "$ROOT/usr/lib/flashstor"
   fs_set_entries "$SET" | LC_ALL=C sort
 } >"$ROOT/usr/lib/flashstor/image-packages"
 chmod 0644 "$ROOT/usr/lib/flashstor/image-packages"
+# The key flashstor-update verifies an update's signature with (the private half stays with the
+# builder: $FLASHSTOR_UPDATE_KEY or the work folder's development key).
+install -D -m 0644 "$PUBKEY" "$ROOT/usr/share/flashstor/update-key.pem"
+
+# 2b. SELinux, enforcing: Debian's reference policy plus the flashstor module the .deb ships and
+#     the image's own module (image/selinux/: the helpers around the daemon); mkdisk.sh labels
+#     the files.
+if [ -f "$ROOT/etc/selinux/config" ]; then
+  pp=/usr/share/selinux/packages/flashstor.pp
+  [ -f "$ROOT$pp" ] || fs_die "$pp missing from the .deb (selinux-policy-dev on the build host?)"
+  "$FS_IMAGE_DIR/lib/selinux-module.sh" "$FS_IMAGE_DIR/selinux" "$ROOT/usr/share/selinux/image" ||
+    fs_die "image/selinux/ did not compile"
+  in_root semodule -n -X 300 -i "$pp" -i /usr/share/selinux/image/flashstor_image.pp ||
+    fs_die "semodule could not install the flashstor modules into the image's policy"
+  sed -i -e 's/^SELINUX=.*/SELINUX=enforcing/' -e 's/^SELINUXTYPE=.*/SELINUXTYPE=default/' \
+    "$ROOT/etc/selinux/config"
+  for m in flashstor flashstor_image; do
+    in_root semodule -n -l | grep -qx "$m" || fs_die "the $m module is not in the image's policy"
+  done
+fi
 
 # 3. Units: everything the .deb or image/files ship with an [Install] section, plus networkd.
 mapfile -t units < <(
@@ -52,8 +74,11 @@ fs_log "enabling: ${units[*]} systemd-networkd.service"
 in_root systemctl enable --quiet "${units[@]}" systemd-networkd.service
 in_root systemctl set-default multi-user.target >/dev/null 2>&1
 # Nothing may write the read-only root at boot; these would fail or race on it.
+# The ESP belongs to flashstor-update (A/B entries) and systemd-bless-boot: systemd-boot's own
+# units would update the loader or write a system token there behind their back.
 in_root systemctl mask --quiet systemd-firstboot.service apt-daily.timer apt-daily-upgrade.timer \
-  e2scrub_all.timer e2scrub_reap.service 2>/dev/null || true
+  e2scrub_all.timer e2scrub_reap.service systemd-boot-update.service \
+  systemd-boot-system-token.service 2>/dev/null || true
 
 # 4. Directories the units expect, created now because / is read-only at boot: the tmpfiles.d
 #    entries of the package, data drive mount points (a missing drive stays a read-only empty

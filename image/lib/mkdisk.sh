@@ -7,6 +7,8 @@ set -euo pipefail
 export FS_STEP=disk
 # shellcheck source=common.sh
 . "$(dirname "$0")/common.sh"
+# shellcheck source=slot.sh
+. "$(dirname "$0")/slot.sh"
 ROOT=$1
 WORK=$2
 IMG=$3
@@ -31,26 +33,33 @@ install -d "$ROOT/usr/lib/sysimage"
 mv "$ROOT/var/lib/dpkg" "$ROOT/usr/lib/sysimage/dpkg"
 ln -s /usr/lib/sysimage/dpkg "$ROOT/var/lib/dpkg"
 mv "$ROOT/var" "$WORK/var" && install -d -m 0755 "$ROOT/var"
+# The image's version in the root (IMAGE_VERSION: the running version flashstor-update reads).
+fs_os_release "$ROOT" "$VERSION"
 find "$ROOT" "$WORK/var" -exec touch -h -d "@$SDE" {} +
 
+# SELinux labels (security.selinux xattrs) from the image's own policy, now: the root is
+# read-only at boot. mksquashfs -xattrs and mkfs.ext4 -d carry them into the partitions; /var
+# and the data drives are labelled again at boot (flashstor-firstrun, flashstor-datadrives).
+fc="$ROOT/etc/selinux/default/contexts/files/file_contexts"
+if [ -f "$fc" ]; then
+  setfiles -F -r "$ROOT" "$fc" "$ROOT" || fs_die "setfiles could not label the root"
+  setfiles -F -r "$WORK" "$fc" "$WORK/var" || fs_die "setfiles could not label /var"
+  label=$(getfattr -h --only-values -n security.selinux "$ROOT/usr/bin/flashstor" 2>/dev/null | tr -d '\0')
+  [[ "$label" == *:flashstor_exec_t:* ]] ||
+    fs_die "/usr/bin/flashstor is labelled '${label:-nothing}', not flashstor_exec_t (module not installed?)"
+fi
+
 # 2. Root filesystem: squashfs (zstd), fixed times; mksquashfs 4.5 output is reproducible.
-env -u SOURCE_DATE_EPOCH mksquashfs "$ROOT" "$WORK/root.squashfs" -noappend -quiet -no-progress -comp zstd \
-  -Xcompression-level 15 -b 256K -all-time "$SDE" -mkfs-time "$SDE" -xattrs >/dev/null
+fs_squash "$ROOT" "$WORK/root.squashfs" "$SDE"
 root_bytes=$(stat -c %s "$WORK/root.squashfs")
 [ "$root_bytes" -le $((SLOT_MIB << 20)) ] ||
   fs_die "root.squashfs is $(fs_human_size "$root_bytes"), larger than the ${SLOT_MIB} MiB slot (FLASHSTOR_SLOT_MIB)"
 
 # 3. dm-verity: salt and uuid derived from the content, so the hash is fixed for a given tree.
-salt=$(sha256sum "$WORK/root.squashfs" | cut -c1-64)
-vuuid=$(fs_uuid_of_hex "$(fs_hex_id verity "$salt")")
-veritysetup format "$WORK/root.squashfs" "$WORK/root.verity" --data-block-size=4096 \
-  --hash-block-size=4096 --salt="$salt" --uuid="$vuuid" >"$WORK/verity.txt"
-roothash=$(awk '/^Root hash:/ {print $3}' "$WORK/verity.txt")
-[ ${#roothash} -eq 64 ] || fs_die "veritysetup printed no root hash"
+roothash=$(fs_verity "$WORK/root.squashfs" "$WORK/root.verity")
 [ "$(stat -c %s "$WORK/root.verity")" -le $((VERITY_MIB << 20)) ] || fs_die "hash tree exceeds ${VERITY_MIB} MiB"
-# As systemd-repart does: the root hash names the slot's partitions (first/last 128 bits).
-uuid_root_a=$(fs_uuid_of_hex "${roothash:0:32}")
-uuid_verity_a=$(fs_uuid_of_hex "${roothash:32:32}")
+uuid_root_a=$(fs_root_partuuid "$roothash")
+uuid_verity_a=$(fs_verity_partuuid "$roothash")
 uuid_root_b=$(fs_uuid_of_hex "$(fs_hex_id root-b slot)")
 uuid_verity_b=$(fs_uuid_of_hex "$(fs_hex_id verity-b slot)")
 uuid_esp=$(fs_uuid_of_hex "$(fs_hex_id esp part)")
@@ -63,28 +72,13 @@ initrd=$(ls "$WORK"/boot/initrd.img-* | head -n1)
 cmdline="flashstor.roothash=$roothash flashstor.verity_data=$uuid_root_a"
 cmdline+=" flashstor.verity_hash=$uuid_verity_a root=/dev/mapper/root rootfstype=squashfs ro"
 cmdline+=" console=ttyS0,115200 panic=10 systemd.gpt_auto=0 quiet"
+# SELinux as the major LSM, enforcing from the kernel's first policy load (systemd loads it).
+[ ! -f "$fc" ] || cmdline+=" security=selinux selinux=1 enforcing=${FLASHSTOR_SELINUX_ENFORCING:-1}"
 printf '%s' "$cmdline" >"$WORK/cmdline.txt"
-{
-  grep -v '^IMAGE_' "$ROOT/usr/lib/os-release"
-  echo "IMAGE_ID=flashstor"
-  echo "IMAGE_VERSION=$VERSION"
-} >"$WORK/os-release"
-linux_size=$(stat -c %s "$kernel")
-initrd_vma=$(((0x2000000 + linux_size + 0x200000) & ~0xfffff))
+cp "$ROOT/usr/lib/os-release" "$WORK/os-release"
 uki="$WORK/flashstor-$VERSION.efi"
-objcopy --add-section .osrel="$WORK/os-release" --change-section-vma .osrel=0x20000 \
-  --add-section .cmdline="$WORK/cmdline.txt" --change-section-vma .cmdline=0x30000 \
-  --add-section .linux="$kernel" --change-section-vma .linux=0x2000000 \
-  --add-section .initrd="$initrd" --change-section-vma .initrd="$initrd_vma" \
-  "$ROOT/usr/lib/systemd/boot/efi/linuxx64.efi.stub" "$uki"
-# objcopy 2.40 stamps the PE header with the current time: pin it to SOURCE_DATE_EPOCH and clear
-# the optional header checksum (UEFI ignores it; signing tools recompute it).
-le32() { printf '\\x%02x\\x%02x\\x%02x\\x%02x' $(($1 & 255)) $((($1 >> 8) & 255)) $((($1 >> 16) & 255)) $((($1 >> 24) & 255)); }
-pe=$(od -An -t u4 -j 60 -N 4 "$uki" | tr -d ' ')
-# shellcheck disable=SC2059 # the format is the byte string
-printf "$(le32 "$SDE")" | dd of="$uki" bs=1 seek=$((pe + 8)) conv=notrunc status=none
-# shellcheck disable=SC2059
-printf "$(le32 0)" | dd of="$uki" bs=1 seek=$((pe + 88)) conv=notrunc status=none
+fs_make_uki "$ROOT/usr/lib/systemd/boot/efi/linuxx64.efi.stub" "$kernel" "$initrd" \
+  "$WORK/os-release" "$WORK/cmdline.txt" "$uki" "$SDE"
 
 # 5. ESP (FAT32): systemd-boot picks the newest UKI in /EFI/Linux (A/B by version, README).
 esp="$WORK/esp.img"
@@ -92,7 +86,7 @@ rm -f "$esp" && truncate -s "${ESP_MIB}M" "$esp"
 mkfs.vfat -F 32 -S 512 -s 1 -n ESP -i "${disk_guid:0:8}" --invariant "$esp" >/dev/null
 printf 'timeout 0\neditor no\ndefault flashstor-*\nauto-entries no\nauto-firmware no\n' >"$WORK/loader.conf"
 boot_efi="$ROOT/usr/lib/systemd/boot/efi/systemd-bootx64.efi"
-touch -d "@$SDE" "$uki" "$WORK/loader.conf"
+touch -d "@$SDE" "$WORK/loader.conf"
 export MTOOLS_SKIP_CHECK=1 SOURCE_DATE_EPOCH="$SDE"
 mmd -i "$esp" ::/EFI ::/EFI/BOOT ::/EFI/systemd ::/EFI/Linux ::/loader ::/loader/entries
 mcopy -m -i "$esp" "$boot_efi" ::/EFI/BOOT/BOOTX64.EFI
@@ -105,10 +99,12 @@ var="$WORK/var.img"
 rm -f "$var"
 E2FSPROGS_FAKE_TIME=$SDE mkfs.ext4 -q -F -t ext4 -b 4096 -L flashstor-var -U "$uuid_var" \
   -E "hash_seed=$uuid_var,root_owner=0:0" -d "$WORK/var" "$var" "${VAR_MIB}M" >/dev/null
-# mkfs.ext4 -d copies each file's ctime, which touch cannot set: pin them with debugfs.
+# mkfs.ext4 -d copies each file's ctime, which touch cannot set, and its atime, which any read
+# after setfiles moved the ctime (relatime) sets to the build's clock: pin both with debugfs.
 {
   echo "sif / ctime @$SDE"
-  (cd "$WORK/var" && find . -mindepth 1 -printf "sif /%P ctime @$SDE\n")
+  echo "sif / atime @$SDE"
+  (cd "$WORK/var" && find . -mindepth 1 -printf "sif /%P ctime @$SDE\nsif /%P atime @$SDE\n")
 } >"$WORK/var-ctime.cmds"
 E2FSPROGS_FAKE_TIME=$SDE debugfs -w -f "$WORK/var-ctime.cmds" "$var" >"$WORK/var-ctime.log" 2>&1 ||
   fs_die "debugfs could not pin inode times in var.img (see $WORK/var-ctime.log)"
@@ -151,7 +147,11 @@ uki_bytes=$(stat -c %s "$uki")
 layout_mib=esp:$esp_start+$ESP_MIB,root-a:$root_a_start+$SLOT_MIB,root-a-verity:$verity_a_start+$VERITY_MIB,root-b:$root_b_start+$SLOT_MIB,root-b-verity:$verity_b_start+$VERITY_MIB,var:$var_start+$VAR_MIB
 cmdline=$cmdline
 EOF
-# Keep the parts for the reproducibility report (which partition differs).
+# Keep the parts: the reproducibility report (which partition differs) and `make update`
+# (image/build-update.sh packs root.squashfs, root.verity, the UKI, version and roothash).
 mkdir -p "$WORK/parts"
+rm -f "$WORK"/parts/flashstor-*.efi
 mv "$esp" "$var" "$WORK/root.squashfs" "$WORK/root.verity" "$uki" "$WORK/parts/"
+printf '%s\n' "$VERSION" >"$WORK/parts/version"
+printf '%s\n' "$roothash" >"$WORK/parts/roothash"
 fs_log "disk: $(fs_human_size $((disk_mib * mib))), root $(fs_human_size "$root_bytes"), roothash ${roothash:0:16}…"

@@ -25,16 +25,32 @@ t_check() {
 # r KEY: a value from the current scenario's report (first occurrence).
 r() { grep -a -m1 "^$1=" "$T_DIR/report.log" 2>/dev/null | cut -d= -f2- | tr -d '\r'; }
 r_logs() { grep -a '^LOG=' "$T_DIR/report.log" 2>/dev/null | cut -d= -f2-; }
+# t_no_avcs WHAT: fails on any AVC denial in the current boot's audit log except the
+# confinement probe's own (flashstor_t reading shadow_t), listing them.
+t_no_avcs() {
+  local other
+  other=$(grep -a '^AVC=' "$T_DIR/report.log" 2>/dev/null | cut -d= -f2- |
+    grep -vE 'scontext=[^ ]*:flashstor_t:.*tcontext=[^ ]*:shadow_t:' | grep . || true)
+  if [ -z "$other" ]; then
+    t_pass "no AVC denials ($1)"
+  else
+    t_fail "no AVC denials ($1)"
+    head -n 20 <<<"$other" | sed 's/^/    /'
+  fi
+}
 
 # vm_boot DIR TIMEOUT [qemu args...]: starts the VM with the test reporter credential and an
 # S3 port forward, waits for the report (or for qemu to exit). Sets T_DIR, T_PORT, T_PID,
 # T_BOOT_RC (0 report complete, 1 timeout, 2 qemu exited), T_BOOT_SECONDS.
+# T_WAIT_FOR=PATTERN waits for another line of the second serial port; T_NO_REPORT=1 boots
+# without the reporter (a boot that applies an update, or a try that must reboot by itself).
 vm_boot() {
   T_DIR=$1
-  local timeout=$2
+  local timeout=$2 report=()
   shift 2
   rm -f "$T_DIR/report.log" "$T_DIR/console.log"
   printf 'on\n' >"$T_DIR/report.cred"
+  [ "${T_NO_REPORT:-0}" = 1 ] || report=(-smbios "$(fs_vm_cred flashstor.test-report "$T_DIR/report.cred")")
   T_PORT=$(fs_free_port "${FLASHSTOR_TEST_PORT:-19000}")
   FS_VM_MON_PORT=$(fs_free_port $((T_PORT + 500)))
   fs_vm_args "$T_DIR"
@@ -44,15 +60,24 @@ vm_boot() {
   start=$(date +%s)
   "${FS_VM_ARGS[@]}" "${net[@]}" -serial "file:$T_DIR/console.log" \
     -serial "file:$T_DIR/report.log" \
-    -smbios "$(fs_vm_cred flashstor.test-report "$T_DIR/report.cred")" "$@" \
-    >"$T_DIR/qemu.out" 2>&1 &
+    "${report[@]}" "$@" >"$T_DIR/qemu.out" 2>&1 &
   T_PID=$!
   T_BOOT_RC=0
-  fs_vm_wait_file "$T_DIR/report.log" '^REPORT=end' "$timeout" "$T_PID" || T_BOOT_RC=$?
+  fs_vm_wait_file "$T_DIR/report.log" "${T_WAIT_FOR:-^REPORT=end}" "$timeout" "$T_PID" || T_BOOT_RC=$?
   T_BOOT_SECONDS=$(($(date +%s) - start))
 }
 
 vm_shutdown() { fs_vm_stop "$T_PID" "$FS_VM_MON_PORT" 60 || true; }
+
+# vm_wait_exit SECONDS: waits for the VM to stop by itself (a reboot under -no-reboot); 0 if it did.
+vm_wait_exit() {
+  local t=0
+  while kill -0 "$T_PID" 2>/dev/null; do
+    [ "$t" -lt $(($1 * 2)) ] || return 1
+    sleep 0.5
+    t=$((t + 1))
+  done
+}
 
 # data_disk_args DIR N...: -drive arguments for the listed data disks of DIR.
 data_disk_args() {

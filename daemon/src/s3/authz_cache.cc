@@ -1,4 +1,4 @@
-// DecisionCache: direct-mapped per-thread slots; see authz_cache.h for the keying rule.
+// DecisionCache: per-thread 4-way set-associative slots; see authz_cache.h for the keying rule.
 #include "authz_cache.h"
 
 #include <functional>
@@ -38,21 +38,47 @@ void DecisionCache::AppendValues(const std::vector<std::string>& keys,
   }
 }
 
+size_t DecisionCache::lookup(uint64_t epoch) const {
+  const size_t first = (hash_ & (kSlots / kWays - 1)) * kWays;
+  for (size_t w = first; w < first + kWays; ++w) {
+    const Slot& slot = slots_[w];
+    if (slot.used && slot.epoch == epoch && slot.hash == hash_ && slot.key == key_) return w;
+  }
+  return kSlots;
+}
+
+DecisionCache::Slot& DecisionCache::victim(uint64_t epoch) {
+  const size_t first = (hash_ & (kSlots / kWays - 1)) * kWays;
+  Slot* best = &slots_[first];
+  for (size_t w = first; w < first + kWays; ++w) {
+    Slot& slot = slots_[w];
+    if (slot.used && slot.hash == hash_ && slot.key == key_) return slot;  // same key: replace
+    if (!slot.used || slot.epoch != epoch) {
+      best = &slot;  // empty or stale: free to take, but a later way may still hold the key
+      continue;
+    }
+    if ((best->used && best->epoch == epoch) && slot.last_use < best->last_use) best = &slot;
+  }
+  return *best;
+}
+
 const AuthzVerdict* DecisionCache::find(uint64_t epoch, const iam::RequestContext& ctx) {
-  Slot& slot = slots_[hash_ & (kSlots - 1)];
-  if (!slot.used || slot.epoch != epoch || slot.hash != hash_ || slot.key != key_) return nullptr;
+  const size_t w = lookup(epoch);
+  if (w == kSlots) return nullptr;
+  Slot& slot = slots_[w];
   if (!slot.context_keys.empty()) {
     values_.clear();
     AppendValues(slot.context_keys, ctx, values_);
     if (values_ != slot.context_values) return nullptr;
   }
+  slot.last_use = ++use_clock_;
   return &slot.verdict;
 }
 
 bool DecisionCache::entry_reads(uint64_t epoch, std::string_view prefix) const {
-  const Slot& slot = slots_[hash_ & (kSlots - 1)];
-  if (!slot.used || slot.epoch != epoch || slot.hash != hash_ || slot.key != key_) return false;
-  for (const std::string& key : slot.context_keys) {
+  const size_t w = lookup(epoch);
+  if (w == kSlots) return false;
+  for (const std::string& key : slots_[w].context_keys) {
     if (key.starts_with(prefix)) return true;
   }
   return false;
@@ -60,7 +86,7 @@ bool DecisionCache::entry_reads(uint64_t epoch, std::string_view prefix) const {
 
 void DecisionCache::store(uint64_t epoch, std::vector<std::string> context_keys,
                           const iam::RequestContext& ctx, AuthzVerdict verdict) {
-  Slot& slot = slots_[hash_ & (kSlots - 1)];
+  Slot& slot = victim(epoch);
   slot.used = true;
   slot.epoch = epoch;
   slot.hash = hash_;
@@ -69,6 +95,7 @@ void DecisionCache::store(uint64_t epoch, std::vector<std::string> context_keys,
   slot.context_values.clear();
   AppendValues(slot.context_keys, ctx, slot.context_values);
   slot.verdict = std::move(verdict);
+  slot.last_use = ++use_clock_;
 }
 
 }  // namespace flashstor::s3

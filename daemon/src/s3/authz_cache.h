@@ -2,8 +2,11 @@
 // the authorizer, the principal, the action and the resource, tagged with the authorisation
 // epoch read before deciding (common/authz_epoch.h) and holds the values of the context keys
 // its policies read (aws:SourceIp, s3:prefix, ...): it answers only a request of the same
-// epoch with the same values. Fixed size, direct-mapped: a new entry replaces the one in its
-// slot, so memory never grows, and a warm slot reuses its strings' storage.
+// epoch with the same values. Fixed size, 4-way set-associative: a key may live in any of the
+// four slots of its set, and a new entry replaces the set's stale or least recently used one,
+// so memory never grows, a warm slot reuses its strings' storage, and two hot keys whose
+// hashes share a set do not evict each other on every request (direct-mapped, 256 hot
+// objects lost about 6 % of decisions to such pairs).
 #pragma once
 
 #include <cstddef>
@@ -28,6 +31,7 @@ struct AuthzVerdict {
 class DecisionCache {
  public:
   static constexpr size_t kSlots = 4096;  // per thread; a power of two
+  static constexpr size_t kWays = 4;      // slots a key may occupy (one set)
 
   DecisionCache() : slots_(kSlots) {}
 
@@ -57,7 +61,12 @@ class DecisionCache {
     std::vector<std::string> context_keys;
     std::string context_values;
     AuthzVerdict verdict;
+    uint64_t last_use = 0;  // use_clock_ at the last find or store (LRU within the set)
   };
+  // The index of the prepared key's slot of this epoch, or kSlots.
+  size_t lookup(uint64_t epoch) const;
+  // Where the prepared key goes: its own slot, else a stale or empty one, else the LRU way.
+  Slot& victim(uint64_t epoch);
   static void AppendValues(const std::vector<std::string>& keys, const iam::RequestContext& ctx,
                            std::string& out);
 
@@ -65,6 +74,7 @@ class DecisionCache {
   std::string key_;     // the prepared request's key
   uint64_t hash_ = 0;   // and its hash
   std::string values_;  // scratch for find
+  uint64_t use_clock_ = 0;
 };
 
 }  // namespace flashstor::s3

@@ -137,6 +137,33 @@ void CacheStaysBoundedAndCorrect(void**) {
   }
 }
 
+// The bench's shape: 256 hot objects on one thread. Direct-mapped, about eight pairs of them
+// shared a slot and missed on every request; in sets of four ways every one stays cached.
+void HotKeysSharingASetStayCached(void**) {
+  DecisionCache cache;
+  const iam::RequestContext ctx;
+  constexpr int kHot = 256;
+  auto prepare = [&](int i) {
+    cache.prepare(1, "arn:aws:iam::000000000000:user/app", "s3:GetObject",
+                  "arn:aws:s3:::bucket/4k/" + std::to_string(i));
+  };
+  for (int i = 0; i < kHot; ++i) {
+    prepare(i);
+    assert_null(cache.find(7, ctx));
+    cache.store(7, {}, ctx, AuthzVerdict{true, "user", "identity:p:#0"});
+  }
+  for (int round = 0; round < 3; ++round) {
+    for (int i = 0; i < kHot; ++i) {
+      prepare(i);
+      const AuthzVerdict* hit = cache.find(7, ctx);
+      assert_non_null(hit);
+      assert_true(hit->allowed);
+    }
+  }
+  prepare(0);
+  assert_null(cache.find(8, ctx));  // another epoch never answers from these entries
+}
+
 void NoThreadAnswersFromAnOldPolicyAfterTheFlip(void**) {
   Fixture f;
   constexpr int kThreads = 4;
@@ -188,6 +215,7 @@ int main() {
       cmocka_unit_test(PolicyChangeIsSeenByTheNextDecision),
       cmocka_unit_test(ConditionValuesArePartOfTheEntry),
       cmocka_unit_test(CacheStaysBoundedAndCorrect),
+      cmocka_unit_test(HotKeysSharingASetStayCached),
       cmocka_unit_test(NoThreadAnswersFromAnOldPolicyAfterTheFlip),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);
