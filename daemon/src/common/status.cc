@@ -48,6 +48,7 @@ std::string_view CodeName(Code code) {
     FS_CODE(NotImplemented)
     FS_CODE(Internal)
     FS_CODE(Cancelled)
+    FS_CODE(WouldBlock)
     FS_CODE(DiskNotFound)
     FS_CODE(DiskFull)
     FS_CODE(FileNotFound)

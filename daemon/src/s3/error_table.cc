@@ -42,6 +42,8 @@ constexpr auto kTable = std::to_array<ErrorInfo>({
     Row(Code::kInternal, "InternalError", 500, kInternalMsg),
     // Never reaches the client (it left); 499 keeps metrics honest.
     Row(Code::kCancelled, "ClientClosedRequest", 499, "The client closed the connection."),
+    // An engine-internal answer (a non-blocking read attempt); a bug if it reaches a client.
+    Row(Code::kWouldBlock, "InternalError", 500, kInternalMsg),
     // storage / quorum
     Row(Code::kDiskNotFound, "InternalError", 500, kInternalMsg),
     Row(Code::kDiskFull, "InsufficientStorage", 507,

@@ -103,6 +103,26 @@ class FaultyDisk::Rules {
     --hung_;
   }
 
+  // A non-blocking attempt (StorageApi::read_all_cached): a call of kind c that a rule may
+  // still affect says kWouldBlock, so the rule meets the blocking call made instead (which
+  // counts it, consumes it and may hang); an answered attempt counts as a call.
+  template <typename F>
+  auto run_cached(DriveCall c, std::string_view file, F&& call) -> decltype(call()) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      const std::optional<FaultRule>& slot = rules_[Index(c)];
+      if (slot && slot->times != 0 && (slot->file.empty() || slot->file == file)) {
+        return std::unexpected(Status(Code::kWouldBlock, "a fault rule applies"));
+      }
+    }
+    auto out = call();
+    if (out || out.error() != Code::kWouldBlock) {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++calls_[Index(c)];
+    }
+    return out;
+  }
+
   // Runs call() with the effect of the rule for (c, file, offset).
   template <typename F>
   auto run(DriveCall c, std::string_view file, F&& call, int64_t offset = -1) -> decltype(call()) {
@@ -165,6 +185,10 @@ class FaultyReader final : public FileReader {
     return rules_->run(
         DriveCall::kReadAt, file_, [&] { return inner_->read_at(out, offset); },
         static_cast<int64_t>(offset));
+  }
+  Result<size_t> read_at_cached(std::span<uint8_t> out, uint64_t offset) override {
+    return rules_->run_cached(DriveCall::kReadAt, file_,
+                              [&] { return inner_->read_at_cached(out, offset); });
   }
 
  private:
@@ -255,6 +279,22 @@ Result<std::unique_ptr<FileWriter>> FaultyDisk::create_file(std::string_view v, 
 Result<std::unique_ptr<FileReader>> FaultyDisk::open_file(std::string_view v, std::string_view k,
                                                           std::string_view f) {
   auto r = rules_->run(DriveCall::kOpenFile, f, [&] { return inner_->open_file(v, k, f); });
+  if (!r) return r;
+  return std::unique_ptr<FileReader>(
+      std::make_unique<FaultyReader>(std::move(*r), rules_, std::string(f)));
+}
+
+Result<std::string> FaultyDisk::read_all_cached(std::string_view v, std::string_view k,
+                                                std::string_view f) {
+  return rules_->run_cached(DriveCall::kReadAll, f,
+                            [&] { return inner_->read_all_cached(v, k, f); });
+}
+
+Result<std::unique_ptr<FileReader>> FaultyDisk::open_file_cached(std::string_view v,
+                                                                 std::string_view k,
+                                                                 std::string_view f) {
+  auto r = rules_->run_cached(DriveCall::kOpenFile, f,
+                              [&] { return inner_->open_file_cached(v, k, f); });
   if (!r) return r;
   return std::unique_ptr<FileReader>(
       std::make_unique<FaultyReader>(std::move(*r), rules_, std::string(f)));

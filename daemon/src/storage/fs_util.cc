@@ -1,11 +1,16 @@
-// POSIX helpers for LocalDisk: mkdir -p with directory fsyncs, recursive removal, pruning.
+// POSIX helpers for LocalDisk: mkdir -p with directory fsyncs, recursive removal, pruning,
+// full reads and their non-blocking (cache-only) variants.
 #include "fs_util.h"
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 
 namespace flashstor::storage::fs {
@@ -130,6 +135,38 @@ int64_t PreadFull(int fd, std::span<uint8_t> out, uint64_t offset) {
       return -errno;
     }
     if (n == 0) break;
+    done += static_cast<size_t>(n);
+  }
+  return static_cast<int64_t>(done);
+}
+
+int OpenCachedReadOnly(int root_fd, const char* rel) {
+  static std::atomic<bool> unsupported{false};
+  if (unsupported.load(std::memory_order_relaxed)) return -EAGAIN;
+  open_how how{};
+  how.flags = O_RDONLY | O_CLOEXEC | O_NOFOLLOW;
+  how.resolve = RESOLVE_CACHED;
+  while (true) {
+    const long fd = syscall(SYS_openat2, root_fd, rel, &how, sizeof(how));
+    if (fd >= 0) return static_cast<int>(fd);
+    if (errno == EINTR) continue;
+    // Kernels before 5.12 (no RESOLVE_CACHED) say EINVAL, before 5.6 (no openat2) ENOSYS.
+    if (errno == ENOSYS || errno == EINVAL) unsupported.store(true, std::memory_order_relaxed);
+    return errno == ENOSYS || errno == EINVAL ? -EAGAIN : -errno;
+  }
+}
+
+int64_t PreadFullCached(int fd, std::span<uint8_t> out, uint64_t offset) {
+  size_t done = 0;
+  while (done < out.size()) {
+    iovec iov{out.data() + done, out.size() - done};
+    ssize_t n = preadv2(fd, &iov, 1, static_cast<off_t>(offset + done), RWF_NOWAIT);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      // EOPNOTSUPP: this file system cannot promise RWF_NOWAIT; a would-block either way.
+      return errno == EOPNOTSUPP ? -EAGAIN : -errno;
+    }
+    if (n == 0) break;  // end of file (a partly cached range reads short, then EAGAIN)
     done += static_cast<size_t>(n);
   }
   return static_cast<int64_t>(done);

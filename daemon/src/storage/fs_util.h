@@ -36,4 +36,12 @@ int WriteFull(int fd, std::span<const uint8_t> data);
 // pread(2) until out is full or EOF; returns bytes read or -errno.
 int64_t PreadFull(int fd, std::span<uint8_t> out, uint64_t offset);
 
+// Non-blocking variants for a caller on an event loop (they never wait on the device):
+// openat(2) read-only, O_NOFOLLOW, resolved from the dentry cache only (openat2 with
+// RESOLVE_CACHED); and PreadFull from the page cache only (preadv2 with RWF_NOWAIT). Both
+// return -EAGAIN when the answer needs the device, and also where the kernel or the file
+// system cannot promise not to block (then they keep saying so, at the cost of one call).
+int OpenCachedReadOnly(int root_fd, const char* rel);  // fd or -errno
+int64_t PreadFullCached(int fd, std::span<uint8_t> out, uint64_t offset);
+
 }  // namespace flashstor::storage::fs

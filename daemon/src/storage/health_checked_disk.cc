@@ -69,6 +69,10 @@ class CheckedReader final : public FileReader {
     return Checked(*h_, DriveCall::kReadAt,
                    [&](const Drive&) { return inner_->read_at(out, offset); });
   }
+  Result<size_t> read_at_cached(std::span<uint8_t> out, uint64_t offset) override {
+    return Checked(*h_, DriveCall::kReadAt,
+                   [&](const Drive&) { return inner_->read_at_cached(out, offset); });
+  }
 
  private:
   Drive drive_;  // the connection inner_ came from: outlives it across a reconnect
@@ -172,6 +176,25 @@ Result<std::unique_ptr<FileReader>> HealthCheckedDisk::open_file(std::string_vie
   auto r = Checked(*health_, DriveCall::kOpenFile, [&](const Drive& d) {
     from = d;
     return d->open_file(v, k, f);
+  });
+  if (!r) return r;
+  return std::unique_ptr<FileReader>(
+      std::make_unique<CheckedReader>(std::move(*r), health_, std::move(from)));
+}
+
+Result<std::string> HealthCheckedDisk::read_all_cached(std::string_view v, std::string_view k,
+                                                       std::string_view f) {
+  return Checked(*health_, DriveCall::kReadAll,
+                 [&](const Drive& d) { return d->read_all_cached(v, k, f); });
+}
+
+Result<std::unique_ptr<FileReader>> HealthCheckedDisk::open_file_cached(std::string_view v,
+                                                                        std::string_view k,
+                                                                        std::string_view f) {
+  Drive from;
+  auto r = Checked(*health_, DriveCall::kOpenFile, [&](const Drive& d) {
+    from = d;
+    return d->open_file_cached(v, k, f);
   });
   if (!r) return r;
   return std::unique_ptr<FileReader>(

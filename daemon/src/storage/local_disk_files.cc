@@ -65,6 +65,12 @@ class LocalFileReader final : public FileReader {
     if (n < 0) return std::unexpected(StatusFromErrno(static_cast<int>(-n), "read failed"));
     return static_cast<size_t>(n);
   }
+  Result<size_t> read_at_cached(std::span<uint8_t> out, uint64_t offset) override {
+    int64_t n = fs::PreadFullCached(fd_, out, offset);
+    if (n == -EAGAIN) return Err(Code::kWouldBlock, "not in the page cache");
+    if (n < 0) return std::unexpected(StatusFromErrno(static_cast<int>(-n), "read failed"));
+    return static_cast<size_t>(n);
+  }
 
  private:
   int fd_;
@@ -74,9 +80,11 @@ class LocalFileReader final : public FileReader {
 }  // namespace
 
 Result<std::string> LocalDisk::read_file(const std::string& rel, std::string_view volume,
-                                         bool header) {
-  int fd = openat(root_fd_, rel.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) return std::unexpected(error(errno, "open failed", volume));
+                                         bool header, bool cached) {
+  int fd = cached ? fs::OpenCachedReadOnly(root_fd_, rel.c_str())
+                  : openat(root_fd_, rel.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd == -EAGAIN) return Err(Code::kWouldBlock, "path not in the dentry cache");
+  if (fd < 0) return std::unexpected(error(cached ? -fd : errno, "open failed", volume));
   struct stat st {};
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     int err = S_ISDIR(st.st_mode) ? ENOENT : errno;
@@ -93,9 +101,11 @@ Result<std::string> LocalDisk::read_file(const std::string& rel, std::string_vie
   while (true) {
     size_t old = out.size();
     out.resize(old + want);
-    int64_t n = fs::PreadFull(fd, {reinterpret_cast<uint8_t*>(out.data()) + old, want}, old);
+    std::span<uint8_t> into{reinterpret_cast<uint8_t*>(out.data()) + old, want};
+    int64_t n = cached ? fs::PreadFullCached(fd, into, old) : fs::PreadFull(fd, into, old);
     if (n < 0) {
       close(fd);
+      if (n == -EAGAIN) return Err(Code::kWouldBlock, "not in the page cache");
       return std::unexpected(error(static_cast<int>(-n), "read failed", volume));
     }
     out.resize(old + static_cast<size_t>(n));
@@ -115,7 +125,14 @@ Result<std::string> LocalDisk::read_all(std::string_view volume, std::string_vie
                                         std::string_view file) {
   Result<std::string> rel = path_of(volume, key, file);
   if (!rel) return std::unexpected(rel.error());
-  return read_file(*rel, volume, false);
+  return read_file(*rel, volume, false, false);
+}
+
+Result<std::string> LocalDisk::read_all_cached(std::string_view volume, std::string_view key,
+                                               std::string_view file) {
+  Result<std::string> rel = path_of(volume, key, file);
+  if (!rel) return std::unexpected(rel.error());
+  return read_file(*rel, volume, false, true);
 }
 
 Status LocalDisk::write_all(std::string_view volume, std::string_view key, std::string_view file,
@@ -179,8 +196,23 @@ Result<std::unique_ptr<FileReader>> LocalDisk::open_file(std::string_view volume
                                                          std::string_view file) {
   Result<std::string> rel = path_of(volume, key, file);
   if (!rel) return std::unexpected(rel.error());
-  int fd = openat(root_fd_, rel->c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) return std::unexpected(error(errno, "open failed", volume));
+  return open_reader(*rel, volume, false);
+}
+
+Result<std::unique_ptr<FileReader>> LocalDisk::open_file_cached(std::string_view volume,
+                                                                std::string_view key,
+                                                                std::string_view file) {
+  Result<std::string> rel = path_of(volume, key, file);
+  if (!rel) return std::unexpected(rel.error());
+  return open_reader(*rel, volume, true);
+}
+
+Result<std::unique_ptr<FileReader>> LocalDisk::open_reader(const std::string& rel,
+                                                           std::string_view volume, bool cached) {
+  int fd = cached ? fs::OpenCachedReadOnly(root_fd_, rel.c_str())
+                  : openat(root_fd_, rel.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd == -EAGAIN) return Err(Code::kWouldBlock, "path not in the dentry cache");
+  if (fd < 0) return std::unexpected(error(cached ? -fd : errno, "open failed", volume));
   struct stat st {};
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     close(fd);

@@ -34,6 +34,14 @@ Result<T> Count(DriveCounters& c, Result<T> r) {
   return r;
 }
 
+// A non-blocking attempt counts as an operation only when it answered (a would-block did no
+// work on the drive; the blocking call made instead counts).
+template <typename T>
+Result<T> CountCached(DriveCounters& c, Result<T> r) {
+  if (!r && r.error() == Code::kWouldBlock) return r;
+  return Count(c, std::move(r));
+}
+
 class MeteredWriter final : public FileWriter {
  public:
   MeteredWriter(std::unique_ptr<FileWriter> inner, std::shared_ptr<DriveCounters> c)
@@ -60,6 +68,11 @@ class MeteredReader final : public FileReader {
     if (n) c_->bytes_read.fetch_add(*n, std::memory_order_relaxed);
     return Count(*c_, std::move(n));
   }
+  Result<size_t> read_at_cached(std::span<uint8_t> out, uint64_t offset) override {
+    Result<size_t> n = inner_->read_at_cached(out, offset);
+    if (n) c_->bytes_read.fetch_add(*n, std::memory_order_relaxed);
+    return CountCached(*c_, std::move(n));
+  }
 
  private:
   std::unique_ptr<FileReader> inner_;
@@ -68,7 +81,9 @@ class MeteredReader final : public FileReader {
 
 }  // namespace
 
-Result<DiskInfo> MeteredDisk::disk_info() { return Count(*counters_, inner_->disk_info()); }
+Result<DiskInfo> MeteredDisk::disk_info() {
+  return Count(*counters_, inner_->disk_info());
+}
 Status MeteredDisk::make_volume(std::string_view v) {
   return Count(*counters_, inner_->make_volume(v));
 }
@@ -96,18 +111,31 @@ Status MeteredDisk::write_all(std::string_view v, std::string_view k, std::strin
   return Count(*counters_, s);
 }
 
-Result<std::unique_ptr<FileWriter>> MeteredDisk::create_file(std::string_view v,
-                                                             std::string_view k,
+Result<std::unique_ptr<FileWriter>> MeteredDisk::create_file(std::string_view v, std::string_view k,
                                                              std::string_view f) {
   auto w = Count(*counters_, inner_->create_file(v, k, f));
   if (!w) return w;
   return std::unique_ptr<FileWriter>(std::make_unique<MeteredWriter>(std::move(*w), counters_));
 }
 
-Result<std::unique_ptr<FileReader>> MeteredDisk::open_file(std::string_view v,
-                                                           std::string_view k,
+Result<std::unique_ptr<FileReader>> MeteredDisk::open_file(std::string_view v, std::string_view k,
                                                            std::string_view f) {
   auto r = Count(*counters_, inner_->open_file(v, k, f));
+  if (!r) return r;
+  return std::unique_ptr<FileReader>(std::make_unique<MeteredReader>(std::move(*r), counters_));
+}
+
+Result<std::string> MeteredDisk::read_all_cached(std::string_view v, std::string_view k,
+                                                 std::string_view f) {
+  Result<std::string> r = inner_->read_all_cached(v, k, f);
+  if (r) counters_->bytes_read.fetch_add(r->size(), std::memory_order_relaxed);
+  return CountCached(*counters_, std::move(r));
+}
+
+Result<std::unique_ptr<FileReader>> MeteredDisk::open_file_cached(std::string_view v,
+                                                                  std::string_view k,
+                                                                  std::string_view f) {
+  auto r = CountCached(*counters_, inner_->open_file_cached(v, k, f));
   if (!r) return r;
   return std::unique_ptr<FileReader>(std::make_unique<MeteredReader>(std::move(*r), counters_));
 }

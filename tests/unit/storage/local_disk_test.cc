@@ -1,5 +1,6 @@
 // Unit tests of LocalDisk: volumes, atomic write_all, shard files, rename, delete with
 // pruning, error codes (missing volume/file, vanished drive) and start-up tmp cleaning.
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -108,6 +109,44 @@ void test_file_writer_reader(void**) {
   }
   assert_int_equal(disk->stat(kSysVolume, "tmp/t1", "%d.x/part.2").error().code(),
                    Code::kFileNotFound);
+}
+
+// The non-blocking variants answer from the kernel's caches, say kWouldBlock for data the page
+// cache does not hold (dropped here with POSIX_FADV_DONTNEED), and report a missing file as
+// missing once a lookup has cached that (a negative dentry).
+void test_cached_reads(void**) {
+  TempDir dir;
+  auto disk = MustOpen(dir.path());
+  assert_true(disk->make_volume("v").ok());
+  const std::string big(1 << 20, 'x');
+  assert_true(disk->write_all("v", "k", "f", big).ok());
+  assert_true(disk->read_all("v", "k", "f").has_value());
+  auto cached = disk->read_all_cached("v", "k", "f");
+  if (!cached && cached.error() == Code::kWouldBlock) {
+    fprintf(stderr, "SKIP: this kernel or /tmp's file system has no non-blocking reads\n");
+    skip();
+  }
+  assert_true(cached.has_value() && *cached == big);
+  // A missing file looked up once is known missing (a negative dentry).
+  assert_int_equal(disk->read_all("v", "k", "missing").error().code(), Code::kFileNotFound);
+  assert_int_equal(disk->read_all_cached("v", "k", "missing").error().code(), Code::kFileNotFound);
+  auto r = disk->open_file_cached("v", "k", "f");
+  assert_true(r.has_value());
+  uint8_t buf[4096];
+  assert_int_equal(*(*r)->read_at_cached({buf, sizeof(buf)}, 8192), sizeof(buf));
+  // Out of the page cache: the attempt says so instead of waiting for the device.
+  const int fd = open((dir.path() + "/v/k/f").c_str(), O_RDONLY);
+  assert_true(fd >= 0);
+  assert_int_equal(fdatasync(fd), 0);
+  assert_int_equal(posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED), 0);
+  close(fd);
+  auto dropped = (*r)->read_at_cached({buf, sizeof(buf)}, 512 * 1024);
+  assert_false(dropped.has_value());
+  assert_int_equal(dropped.error().code(), Code::kWouldBlock);
+  assert_int_equal(disk->read_all_cached("v", "k", "f").error().code(), Code::kWouldBlock);
+  // The blocking read brings it back.
+  assert_int_equal(*(*r)->read_at({buf, sizeof(buf)}, 512 * 1024), sizeof(buf));
+  assert_int_equal(*(*r)->read_at_cached({buf, sizeof(buf)}, 512 * 1024), sizeof(buf));
 }
 
 void test_rename_and_delete_prune(void**) {
@@ -223,6 +262,7 @@ int main() {
       cmocka_unit_test(test_volumes),
       cmocka_unit_test(test_write_read_all),
       cmocka_unit_test(test_file_writer_reader),
+      cmocka_unit_test(test_cached_reads),
       cmocka_unit_test(test_rename_and_delete_prune),
       cmocka_unit_test(test_stat_and_list_dir),
       cmocka_unit_test(test_tmp_cleaned_on_open),

@@ -25,7 +25,9 @@ enum class Code : uint8_t {
   kUnavailable,
   kNotImplemented,
   kInternal,
-  kCancelled,  // peer went away (client disconnect)
+  kCancelled,   // peer went away (client disconnect)
+  kWouldBlock,  // a non-blocking attempt needs a device or the network: retry where blocking is
+                // fine
   // storage / quorum
   kDiskNotFound,
   kDiskFull,

@@ -38,6 +38,11 @@ class LocalDisk final : public StorageApi {
                                                   std::string_view file) override;
   Result<std::unique_ptr<FileReader>> open_file(std::string_view volume, std::string_view key,
                                                 std::string_view file) override;
+  Result<std::string> read_all_cached(std::string_view volume, std::string_view key,
+                                      std::string_view file) override;
+  Result<std::unique_ptr<FileReader>> open_file_cached(std::string_view volume,
+                                                       std::string_view key,
+                                                       std::string_view file) override;
 
   Status rename(std::string_view src_volume, std::string_view src_key, std::string_view src_file,
                 std::string_view dst_volume, std::string_view dst_key,
@@ -65,7 +70,11 @@ class LocalDisk final : public StorageApi {
   // volume/KeyToPath(key)/file, validated.
   Result<std::string> path_of(std::string_view volume, std::string_view key,
                               std::string_view file) const;
-  Result<std::string> read_file(const std::string& rel, std::string_view volume, bool header);
+  // cached: from the kernel's caches only, else kWouldBlock (StorageApi::read_all_cached).
+  Result<std::string> read_file(const std::string& rel, std::string_view volume, bool header,
+                                bool cached);
+  Result<std::unique_ptr<FileReader>> open_reader(const std::string& rel, std::string_view volume,
+                                                  bool cached);
 
   std::string path_;
   int root_fd_;

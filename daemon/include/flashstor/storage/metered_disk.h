@@ -39,6 +39,11 @@ class MeteredDisk final : public StorageApi {
                                                   std::string_view file) override;
   Result<std::unique_ptr<FileReader>> open_file(std::string_view volume, std::string_view key,
                                                 std::string_view file) override;
+  Result<std::string> read_all_cached(std::string_view volume, std::string_view key,
+                                      std::string_view file) override;
+  Result<std::unique_ptr<FileReader>> open_file_cached(std::string_view volume,
+                                                       std::string_view key,
+                                                       std::string_view file) override;
   Status rename(std::string_view src_volume, std::string_view src_key, std::string_view src_file,
                 std::string_view dst_volume, std::string_view dst_key,
                 std::string_view dst_file) override;

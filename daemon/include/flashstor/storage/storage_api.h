@@ -88,6 +88,8 @@ class FileReader {
   virtual uint64_t size() const = 0;
   // Reads up to out.size() bytes at offset; fewer only at end of file.
   virtual Result<size_t> read_at(std::span<uint8_t> out, uint64_t offset) = 0;
+  // read_at from the page cache only, else kWouldBlock (see StorageApi::read_all_cached).
+  virtual Result<size_t> read_at_cached(std::span<uint8_t> out, uint64_t offset);
 };
 
 struct WalkOptions {
@@ -146,6 +148,17 @@ class StorageApi {
   virtual Result<std::unique_ptr<FileReader>> open_file(std::string_view volume,
                                                         std::string_view key,
                                                         std::string_view file) = 0;
+
+  // Non-blocking attempts, for a caller that must not wait on a device (a request task on
+  // its event loop): they answer from memory only (the kernel's dentry and page caches) and
+  // fail with kWouldBlock when the answer needs the device or the network; the caller then
+  // makes the blocking call on the I/O pool. The defaults always say kWouldBlock, which is
+  // the right answer for a remote drive and for a decorator that cannot tell.
+  virtual Result<std::string> read_all_cached(std::string_view volume, std::string_view key,
+                                              std::string_view file);
+  virtual Result<std::unique_ptr<FileReader>> open_file_cached(std::string_view volume,
+                                                               std::string_view key,
+                                                               std::string_view file);
 
   // Renames a file or directory (commits a temp data dir into an object's directory).
   // Creates the destination's parents; replaces a destination file or empty directory;
