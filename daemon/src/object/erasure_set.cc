@@ -68,12 +68,15 @@ bool IsValidBucketName(std::string_view b) {
 }
 
 Result<MetaFile> ReadMetaFile(storage::StorageApi& drive, std::string_view bucket,
-                              std::string_view key) {
-  auto raw = drive.read_all(bucket, key, storage::kMetaFile);
+                              std::string_view key, bool cached) {
+  auto read = [&](std::string_view file) {
+    return cached ? drive.read_all_cached(bucket, key, file) : drive.read_all(bucket, key, file);
+  };
+  auto raw = read(storage::kMetaFile);
   if (raw) return MetaFile{std::move(*raw), false};
   if (raw.error() != Code::kFileNotFound) return std::unexpected(raw.error());
   // One more failed open per drive for a key without metadata (a first PUT, a 404).
-  auto legacy = drive.read_all(bucket, key, storage::kLegacyMetaFile);
+  auto legacy = read(storage::kLegacyMetaFile);
   if (!legacy) return std::unexpected(legacy.error());
   return MetaFile{std::move(*legacy), true};
 }
@@ -166,7 +169,8 @@ std::vector<char> ErasureSet::fan_out_all(std::function<bool(size_t)> fn) const 
 }
 
 std::vector<char> ErasureSet::fan_out(std::function<bool(size_t)> fn, size_t needed,
-                                      const std::vector<bool>* taking_part) const {
+                                      const std::vector<bool>* taking_part,
+                                      std::function<WorkerPool::Attempt(size_t)> attempt) const {
   const size_t n = raw_.size();
   std::vector<char> skip(n, 0);
   size_t usable = 0;
@@ -183,6 +187,11 @@ std::vector<char> ErasureSet::fan_out(std::function<bool(size_t)> fn, size_t nee
   policy.grace_factor = 2.0;
   policy.min_grace = std::chrono::microseconds(5'000);
   policy.max_grace = std::chrono::microseconds(100'000);
+  if (attempt) {
+    policy.attempt = [&skip, &attempt](size_t d) {
+      return skip[d] != 0 ? WorkerPool::Attempt::kFailed : attempt(d);
+    };
+  }
   std::vector<char> answered = ctx_.pool->run_quorum(
       n, [skip, fn = std::move(fn)](size_t d) { return skip[d] == 0 && fn(d); }, policy);
   for (size_t d = 0; d < n; ++d) answered[d] = answered[d] != 0 && skip[d] == 0;
@@ -234,6 +243,44 @@ struct MetaReads {
   std::vector<uint8_t> legacy;
 };
 
+// One drive's metadata read of a read_meta into its slot: a blocking read on a pool thread,
+// or (cached) a non-blocking try on the caller's.
+WorkerPool::Attempt ReadDriveMeta(MetaReads& r,
+                                  const std::vector<std::shared_ptr<storage::StorageApi>>& drives,
+                                  size_t d, bool cached) {
+  using Attempt = WorkerPool::Attempt;
+  storage::StorageApi* drive = drives[d].get();
+  if (drive == nullptr) return Attempt::kFailed;
+  auto file = internal::ReadMetaFile(*drive, r.bucket, r.key, cached);
+  if (!file) {
+    if (file.error() == Code::kWouldBlock) return Attempt::kWouldBlock;
+    r.errors[d] = file.error();
+    const bool absent =
+        file.error() == Code::kFileNotFound || file.error() == Code::kVolumeNotFound;
+    if (absent && r.refilling[d] == 0) r.lists[d].emplace();  // known absent
+    return r.lists[d].has_value() ? Attempt::kSucceeded : Attempt::kFailed;
+  }
+  r.legacy[d] = file->legacy;
+  auto versions = DecodeMetaVersions(file->raw);
+  if (!versions) {
+    r.errors[d] = versions.error();  // says why: checksum, truncation, newer format...
+    if (versions.error() == Code::kNotImplemented) internal::WarnNewerFormat(r.bucket, r.key);
+    return Attempt::kFailed;
+  }
+  bool fits = true;
+  for (size_t i = 0; fits && i < versions->size(); ++i) {
+    const ErasureInfo& e = (*versions)[i].erasure;
+    fits = e.distribution.size() == drives.size() && e.index == e.distribution[d];
+  }
+  if (fits) {
+    r.lists[d] = std::move(*versions);
+    r.errors[d] = Status::Ok();
+  } else {
+    r.errors[d] = Status(Code::kCorrupt, "metadata does not fit this drive's slot");
+  }
+  return fits ? Attempt::kSucceeded : Attempt::kFailed;
+}
+
 }  // namespace
 
 Result<ErasureSet::MetaQuorum> ErasureSet::read_meta(std::string_view bucket, std::string_view key,
@@ -253,40 +300,10 @@ Result<ErasureSet::MetaQuorum> ErasureSet::read_meta(std::string_view bucket, st
   // offline, and is not healed for it.
   const std::vector<char> answered = fan_out(
       [reads, drives = shared_drives_](size_t d) {
-        storage::StorageApi* drive = (*drives)[d].get();
-        if (drive == nullptr) return false;
-        MetaReads& r = *reads;
-        auto file = internal::ReadMetaFile(*drive, r.bucket, r.key);
-        if (!file) {
-          r.errors[d] = file.error();
-          const bool absent =
-              file.error() == Code::kFileNotFound || file.error() == Code::kVolumeNotFound;
-          if (absent && r.refilling[d] == 0) r.lists[d].emplace();  // known absent
-          return r.lists[d].has_value();
-        }
-        r.legacy[d] = file->legacy;
-        auto versions = DecodeMetaVersions(file->raw);
-        if (!versions) {
-          r.errors[d] = versions.error();  // says why: checksum, truncation, newer format...
-          if (versions.error() == Code::kNotImplemented) {
-            internal::WarnNewerFormat(r.bucket, r.key);
-          }
-          return false;
-        }
-        bool fits = true;
-        for (size_t i = 0; fits && i < versions->size(); ++i) {
-          const ErasureInfo& e = (*versions)[i].erasure;
-          fits = e.distribution.size() == drives->size() && e.index == e.distribution[d];
-        }
-        if (fits) {
-          r.lists[d] = std::move(*versions);
-          r.errors[d] = Status::Ok();
-        } else {
-          r.errors[d] = Status(Code::kCorrupt, "metadata does not fit this drive's slot");
-        }
-        return fits;
+        return ReadDriveMeta(*reads, *drives, d, false) == WorkerPool::Attempt::kSucceeded;
       },
-      std::min<size_t>(n, static_cast<size_t>(read_quorum()) + 1));
+      std::min<size_t>(n, static_cast<size_t>(read_quorum()) + 1), nullptr,
+      [&reads, this](size_t d) { return ReadDriveMeta(*reads, *shared_drives_, d, true); });
   // The answered drives' slots move to the caller; the others stay with their stragglers.
   std::vector<std::optional<MetaVersions>> lists(n);
   std::vector<Status> errors(n, Status(Code::kDiskNotFound, "drive did not answer in time"));

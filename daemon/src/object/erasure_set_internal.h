@@ -120,13 +120,14 @@ bool IsValidBucketName(std::string_view bucket);
 
 // A drive's metadata file for a key: %m.bin, or, where there is none, the legacy %m.json a
 // previous release wrote (legacy; every write or heal of the key replaces it with %m.bin).
-// kFileNotFound when there is neither.
+// kFileNotFound when there is neither. cached: from the kernel's caches only, else
+// kWouldBlock (StorageApi::read_all_cached).
 struct MetaFile {
   std::string raw;
   bool legacy = false;
 };
 Result<MetaFile> ReadMetaFile(storage::StorageApi& drive, std::string_view bucket,
-                              std::string_view key);
+                              std::string_view key, bool cached = false);
 // Logs, once per process, that a drive holds metadata of a newer major format version.
 void WarnNewerFormat(std::string_view bucket, std::string_view key);
 // Removes the legacy %m.json once %m.bin replaces it (a leftover is harmless: %m.bin wins).

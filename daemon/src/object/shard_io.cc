@@ -191,19 +191,21 @@ Status VerifyShardBlock(std::span<const uint8_t> block) {
 }
 
 // Reads one shard block of a data dir's part file, opening the file first unless file is
-// already that part's.
+// already that part's. cached: from the kernel's caches only, else kWouldBlock (a file it
+// opened stays open for the blocking read made instead).
 Status ReadFileBlock(storage::StorageApi& drive, std::shared_ptr<storage::FileReader>& file,
                      int& open_part, const ObjectLocation& loc, int part_number,
-                     uint64_t file_offset, std::span<uint8_t> out) {
+                     uint64_t file_offset, std::span<uint8_t> out, bool cached = false) {
   if (file == nullptr || open_part != part_number) {
     file.reset();
     std::string name = DataDirName(loc.data_dir) + "/" + PartFile(part_number);
-    auto f = drive.open_file(loc.volume, loc.key, name);
+    auto f = cached ? drive.open_file_cached(loc.volume, loc.key, name)
+                    : drive.open_file(loc.volume, loc.key, name);
     if (!f) return f.error();
     file = std::move(*f);
     open_part = part_number;
   }
-  auto n = file->read_at(out, file_offset);
+  auto n = cached ? file->read_at_cached(out, file_offset) : file->read_at(out, file_offset);
   if (!n) return n.error();
   if (*n != out.size()) return Status(Code::kCorrupt, "shard file truncated");
   return VerifyShardBlock(out);
@@ -315,6 +317,9 @@ struct ShardRead {
   Status status;
 };
 
+// How long the re-read of shards that were late may take when nothing else is left to read.
+constexpr std::chrono::milliseconds kLateRereadWait{2'000};
+
 // ReadShards for a GET: k verified shards of block b, data shards first, at quorum.
 size_t ReadShardsAtQuorum(WorkerPool& pool, const erasure::ErasureCodec& codec,
                           std::vector<ShardSlot>& slots, const ObjectLocation& loc,
@@ -340,6 +345,7 @@ size_t ReadShardsAtQuorum(WorkerPool& pool, const erasure::ErasureCodec& codec,
            stragglers->at(static_cast<size_t>(slots[j].drive_index)) > 0;
   };
   size_t have = 0;
+  bool last_chance = false;
   while (have < k) {
     // This wave: the first k - have usable shards (data shards first), drives with a read of
     // an earlier GET still stuck last.
@@ -347,6 +353,21 @@ size_t ReadShardsAtQuorum(WorkerPool& pool, const erasure::ErasureCodec& codec,
     for (int pass = 0; pass < 2; ++pass) {
       for (size_t j = 0; j < total && have + wave.size() < k; ++j) {
         if (usable(j) && stuck(j) == (pass == 1)) wave.push_back(j);
+      }
+    }
+    if (wave.empty() && !last_chance) {
+      // Every shard was tried, some only missed their grace (a loaded machine, a slow
+      // drive) while others failed: a late shard is not a bad one, so read those again and
+      // wait for them, rather than answer 503 with healthy shards still on their way.
+      last_chance = true;
+      for (size_t j = 0; j < total; ++j) {
+        if (!slots[j].late || slots[j].failed || slots[j].drive == nullptr) continue;
+        slots[j].late = false;
+        slots[j].file.reset();  // the straggler kept the open one
+        tried[j] = 0;
+      }
+      for (size_t j = 0; j < total && have + wave.size() < k; ++j) {
+        if (usable(j)) wave.push_back(j);
       }
     }
     if (wave.empty()) break;
@@ -382,6 +403,21 @@ size_t ReadShardsAtQuorum(WorkerPool& pool, const erasure::ErasureCodec& codec,
       policy.stragglers = stragglers;
     } else {
       policy.straggler_index.clear();
+    }
+    // Page-cache hits are read on this thread; only reads that need the device go to the pool.
+    policy.attempt = [&reads](size_t i) {
+      ShardRead& r = *reads[i];
+      Status s = ReadFileBlock(*r.drive, r.file, r.open_part, *r.loc, r.part_number, r.offset,
+                               r.buf, true);
+      if (s == Code::kWouldBlock) return WorkerPool::Attempt::kWouldBlock;
+      r.status = std::move(s);
+      return r.status.ok() ? WorkerPool::Attempt::kSucceeded : WorkerPool::Attempt::kFailed;
+    };
+    if (last_chance) {
+      // Re-reads of shards that were late: nothing is left to read instead, so they get as
+      // long as a drive call may take rather than a grace.
+      policy.needed = wave.size();
+      policy.max_wait = kLateRereadWait;
     }
     const std::vector<char> answered = pool.run_quorum(
         wave.size(),

@@ -146,6 +146,7 @@ std::shared_ptr<WorkerPool::Batch> WorkerPool::queue(size_t first, size_t n,
       for (size_t i = 0; i < helpers; ++i) {
         queue_.emplace_back([batch, this] { batch->claim_and_run(this); });
       }
+      tasks_queued_.fetch_add(helpers, std::memory_order_relaxed);
     } catch (const std::bad_alloc&) {
       batch->next_.store(n);  // helpers already queued find nothing to claim (fn dies)
       throw;
@@ -298,6 +299,7 @@ std::shared_ptr<WorkerPool::FanOut> WorkerPool::start_quorum(size_t n,
     std::lock_guard<std::mutex> lock(mu_);
     try {
       for (size_t i = 0; i < n; ++i) queue_.emplace_back([fan_out] { fan_out->claim_and_run(); });
+      tasks_queued_.fetch_add(n, std::memory_order_relaxed);
     } catch (const std::bad_alloc&) {
       fan_out->abandon();  // tasks already queued find nothing to run
       throw;
@@ -310,7 +312,43 @@ std::shared_ptr<WorkerPool::FanOut> WorkerPool::start_quorum(size_t n,
 std::vector<char> WorkerPool::run_quorum(size_t n, std::function<bool(size_t)> fn,
                                          const QuorumPolicy& policy) {
   if (n == 0) return {};
-  return start_quorum(n, std::move(fn), policy)->wait();
+  if (!policy.attempt) return start_quorum(n, std::move(fn), policy)->wait();
+  std::vector<char> answered(n, 0);
+  std::vector<size_t> rest;  // the tasks whose attempt would block, by index
+  size_t ok = 0, failed = 0;
+  for (size_t i = 0; i < n; ++i) {
+    switch (policy.attempt(i)) {
+      case Attempt::kSucceeded:
+        answered[i] = 1;
+        ++ok;
+        break;
+      case Attempt::kFailed:
+        answered[i] = 1;
+        ++failed;
+        break;
+      case Attempt::kWouldBlock:
+        rest.push_back(i);
+        break;
+    }
+  }
+  if (rest.empty()) return answered;
+  // The rest go to the pool as a fan-out of their own: settled by what the attempts left to
+  // reach (nothing: they get the grace alone), abandoned and counted at their own index.
+  QuorumPolicy pool_policy = policy;
+  pool_policy.attempt = nullptr;
+  pool_policy.needed = ok >= policy.needed ? 0 : policy.needed - ok;
+  if (failed > n - std::min(policy.needed, n)) pool_policy.needed = 0;  // out of reach already
+  pool_policy.straggler_index.clear();
+  for (size_t i : rest) {
+    pool_policy.straggler_index.push_back(
+        policy.straggler_index.empty() ? i : policy.straggler_index[i]);
+  }
+  const std::vector<char> late =
+      start_quorum(
+          rest.size(), [rest, fn = std::move(fn)](size_t i) { return fn(rest[i]); }, pool_policy)
+          ->wait();
+  for (size_t i = 0; i < rest.size(); ++i) answered[rest[i]] = late[i];
+  return answered;
 }
 
 int64_t WorkerPool::average_ns(TaskKind kind) const {

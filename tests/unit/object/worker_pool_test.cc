@@ -182,6 +182,62 @@ void test_quorum_returns_without_the_hung_task(void**) {
   assert_int_equal(pool.spare_threads(), 0);
 }
 
+// Non-blocking attempts on the caller: when they all answer, no pool thread is woken and fn
+// never runs; tasks whose attempt would block go to the pool, needing only what the attempts
+// left to reach, and one of them hanging does not hold the caller.
+void test_quorum_attempts_answer_on_the_caller(void**) {
+  using Attempt = WorkerPool::Attempt;
+  WorkerPool pool(2);
+  std::atomic<int> pool_runs{0};
+  WorkerPool::QuorumPolicy policy;
+  policy.needed = 3;
+  const std::thread::id caller = std::this_thread::get_id();
+  std::vector<std::thread::id> attempted_on(4);
+  policy.attempt = [&](size_t i) {
+    attempted_on[i] = std::this_thread::get_id();
+    return i == 1 ? Attempt::kFailed : Attempt::kSucceeded;
+  };
+  const uint64_t queued = pool.tasks_queued();
+  std::vector<char> answered = pool.run_quorum(
+      4,
+      [&pool_runs](size_t) {
+        ++pool_runs;
+        return true;
+      },
+      policy);
+  assert_int_equal(pool.tasks_queued(), queued);  // nothing went to the pool
+  assert_int_equal(pool_runs.load(), 0);
+  for (size_t i = 0; i < 4; ++i) {
+    assert_true(answered[i]);
+    assert_true(attempted_on[i] == caller);
+  }
+
+  // Drives 2 and 3 would block: they go to the pool; 3 hangs. Two attempts succeeded, so
+  // one pool answer settles it and 3 is left behind after the grace.
+  auto gate = std::make_shared<Gate>();
+  auto stragglers = std::make_shared<WorkerPool::Stragglers>(4);
+  policy.stragglers = stragglers;
+  policy.attempt = [](size_t i) { return i >= 2 ? Attempt::kWouldBlock : Attempt::kSucceeded; };
+  auto ran = std::make_shared<std::vector<std::atomic<int>>>(4);
+  const auto t0 = std::chrono::steady_clock::now();
+  answered = pool.run_quorum(
+      4,
+      [gate, ran](size_t i) {
+        ++(*ran)[i];
+        if (i == 3) gate->wait();
+        return true;
+      },
+      policy);
+  assert_true(Seconds(t0) < 0.5);
+  assert_true(answered[0] && answered[1] && answered[2] && !answered[3]);
+  assert_int_equal((*ran)[0].load() + (*ran)[1].load(), 0);  // answered on the caller
+  assert_int_equal((*ran)[2].load(), 1);
+  assert_int_equal(stragglers->at(3), 1);  // counted at its own index, not at 1
+  gate->release();
+  for (int i = 0; i < 200 && stragglers->at(3) != 0; ++i) usleep(5'000);
+  assert_int_equal(stragglers->at(3), 0);
+}
+
 // Failures that make the quorum impossible settle at once; a healthy batch answers in full
 // (the grace is not a fixed wait: every task answered, nobody is left behind).
 void test_quorum_failures_and_healthy_batches(void**) {
@@ -263,6 +319,7 @@ int main() {
       cmocka_unit_test(test_start_runs_in_background),
       cmocka_unit_test(test_bad_alloc_in_a_task_reaches_the_caller),
       cmocka_unit_test(test_quorum_returns_without_the_hung_task),
+      cmocka_unit_test(test_quorum_attempts_answer_on_the_caller),
       cmocka_unit_test(test_quorum_failures_and_healthy_batches),
       cmocka_unit_test(test_quorum_stress_with_stragglers),
   };

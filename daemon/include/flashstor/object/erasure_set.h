@@ -255,8 +255,10 @@ class ErasureSet {
   // results may be read. A drive with a call of an earlier fan-out still stuck is skipped
   // (fn does not run for it, answered[d] is false) while the others can reach `needed`.
   // taking_part (optional): the drives fn does work for (the others answer at once).
+  // attempt (optional): fn's non-blocking try on the caller's thread (QuorumPolicy::attempt).
   std::vector<char> fan_out(std::function<bool(size_t)> fn, size_t needed,
-                            const std::vector<bool>* taking_part = nullptr) const;
+                            const std::vector<bool>* taking_part = nullptr,
+                            std::function<WorkerPool::Attempt(size_t)> attempt = nullptr) const;
   // A step every usable drive takes (cleanup, rollback, tidying after a commit): waits for
   // all of them, but at most kCleanupMaxWait for a drive that starts to hang in it.
   std::vector<char> fan_out_all(std::function<bool(size_t)> fn) const;

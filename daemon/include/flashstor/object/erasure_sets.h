@@ -68,6 +68,7 @@ class ErasureSets final : public ObjectLayer {
   ErasureSet& set(int i) { return *sets_[static_cast<size_t>(i)]; }
   ErasureSet& set_for(std::string_view key);
   HealQueue& heal_queue() { return services_.heal_queue; }
+  const WorkerPool& io_pool() const { return *services_.pool; }  // tests, metrics
   // One scan pass over every bucket and object (verify + heal); returns objects scanned.
   uint64_t scan_once(double objects_per_second) { return scanner_.scan_once(objects_per_second); }
 

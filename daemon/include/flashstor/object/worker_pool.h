@@ -120,6 +120,9 @@ class WorkerPool {
     std::vector<std::atomic<int64_t>> since_ns_;  // when counts_[i] last left 0
   };
 
+  // What a non-blocking attempt of a task on the caller's thread did (QuorumPolicy::attempt).
+  enum class Attempt : uint8_t { kSucceeded, kFailed, kWouldBlock };
+
   struct QuorumPolicy {
     size_t needed = 0;  // successes that settle the fan-out
     // Once settled, unanswered tasks get a grace of the time it took to settle times
@@ -136,13 +139,20 @@ class WorkerPool {
     std::chrono::microseconds max_wait{0};
     std::shared_ptr<Stragglers> stragglers;  // optional: counts abandoned tasks by index
     std::vector<size_t> straggler_index;     // task i counts at this index (empty: at i)
+    // Optional (run_quorum only): tries every task on the calling thread first, without
+    // blocking (a read answered from the kernel's caches). Tasks it answers count as answered
+    // in time; only those that would block go to the pool, needing what the attempts left to
+    // reach. A request whose reads all hit the caches costs no thread wake-up: waking one,
+    // with the two context switches and the caller's park and resume, costs more than the
+    // reads. It must not block and may touch the caller's stack (it runs before the return).
+    std::function<Attempt(size_t)> attempt;
   };
   class FanOut;
-  // Runs fn(0..n-1) on the pool (never on the caller); fn returns whether its task
-  // succeeded. Returns once policy.needed tasks succeeded, or so many failed that they
-  // cannot, or all answered, plus the grace; answered[i] tells which tasks answered in time
-  // (only their results may be read). See the ownership rule above. Rethrows std::bad_alloc
-  // of a task that answered in time.
+  // Runs fn(0..n-1) on the pool (never on the caller, except policy.attempt's non-blocking
+  // tries); fn returns whether its task succeeded. Returns once policy.needed tasks succeeded, or
+  // so many failed that they cannot, or all answered, plus the grace; answered[i] tells which tasks
+  // answered in time (only their results may be read). See the ownership rule above. Rethrows
+  // std::bad_alloc of a task that answered in time.
   std::vector<char> run_quorum(size_t n, std::function<bool(size_t)> fn,
                                const QuorumPolicy& policy);
   // The same in two steps, so the caller works meanwhile (a PUT reads its next block):
@@ -154,6 +164,8 @@ class WorkerPool {
   int64_t average_ns(TaskKind kind) const;
   // Threads started to stand in for stragglers, still alive (tests, metrics).
   int spare_threads() const;
+  // Queue entries made so far (one per pool thread a fan-out may wake): tests, metrics.
+  uint64_t tasks_queued() const { return tasks_queued_.load(std::memory_order_relaxed); }
 
  private:
   friend class FanOut;
@@ -176,6 +188,7 @@ class WorkerPool {
   int max_spares_ = 0;
   std::condition_variable spares_gone_;
   std::array<std::atomic<int64_t>, static_cast<size_t>(TaskKind::kCount)> clocks_{};
+  std::atomic<uint64_t> tasks_queued_{0};
 };
 
 // The shared state of one quorum fan-out: owned by the caller while it waits and by every
