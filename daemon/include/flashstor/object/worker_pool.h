@@ -14,9 +14,10 @@
 //
 // Quorum fan-out (run_quorum): the caller returns as soon as enough tasks succeeded (or
 // failures made that impossible), plus a short grace for late answers, so a hung or slow
-// drive never holds a request. Its tasks always run on pool threads, never on the caller: a
-// task may block for as long as its device does, and the caller (a request's fiber) must
-// not. Tasks that have not answered by then are stragglers: they keep running, their answer
+// drive never holds a request. Its tasks run on pool threads, never on the caller: a task
+// may block for as long as its device does, and the caller (a request's fiber) must not.
+// Reads first try each task without blocking on the caller (QuorumPolicy::attempt: answers
+// from the kernel's caches), so only the tasks that would block wake a pool thread. Tasks that have not answered by then are stragglers: they keep running, their answer
 // is ignored, and tasks not yet started are skipped. OWNERSHIP RULE: a quorum task may
 // outlive its caller, so it must never reach the caller's stack: fn is moved into the fan-
 // out's shared state, and everything a task reads or writes must be captured by value
