@@ -251,6 +251,14 @@ for s in "${sizes[@]}"; do
   lg "ngx_get_$l" "$ngx_url" --no-sign --op get --duration "$secs" "${common[@]}"
 done
 
+# Drive calls per drive for one PUT and one GET of 1 MiB and of 4 KiB: the flashstor_drive_calls
+# counters before and after each request, on the server idle between the runs.
+for s in 1048576 4096; do
+  python3 "$repo/tests/bench/drive_calls.py" "$fs_url" bench "$s" \
+    >"$out/raw/drive_calls_${label[$s]}.json" 2>>"$out/raw/drive_calls.log" ||
+    note "drive_calls.py failed for size $s (raw/drive_calls.log)"
+done
+
 # 1 MiB PUT and GET into a bucket whose default encryption is SSE-S3 (every object sealed in
 # 64 KiB AES-256-GCM packages before erasure coding): compared with fs_put_1m / fs_get_1m.
 if "$loadgen" --endpoint "$fs_url" --bucket bench-sse --op fill --keys 1 --size 0 --prefix probe \

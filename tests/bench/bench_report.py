@@ -214,6 +214,14 @@ def other_rows(runs, figs):
                      + fmt_ratio(r.get("p50_ratio")) + f"; p99 {fmt(ms(r.get('hung_p99_us')), ' ms', 2)}"
                      f" vs {fmt(ms(r.get('healthy_p99_us')), ' ms', 2)} ("
                      + fmt_ratio(r.get("p99_ratio")) + ")"))
+    for label, size in (("1m", "1 MiB"), ("4k", "4 KiB")):
+        calls = runs.get(f"drive_calls_{label}") or {}
+        for op in ("put", "get"):
+            c = calls.get(op) or {}
+            values[f"drive_calls_{op}_{label}"] = c.get("per_drive")
+            detail = ", ".join(f"{k} {v:g}" for k, v in (c.get("by_call") or {}).items())
+            rows.append((f"Drive calls per drive, one {op.upper()} of {size}",
+                         fmt(c.get("per_drive"), "", 1), detail or "n/a"))
     head = runs.get("fs_head_4k")
     values["head_4k_ops_s"] = run_value(head, "ops_s")
     rows.append(("HEAD 4 KiB (metadata only), 8 clients", fmt(values["head_4k_ops_s"], " ops/s", 0),

@@ -72,6 +72,10 @@ void RegisterDriveHealthMetrics(obs::MetricsRegistry& r, const object::ErasureSe
                  "Largest latency of one kind of drive call in the last one to two minutes.",
                  {{"drive", drive}, {"call", name}},
                  [h, call] { return h->latency(call).max_seconds; });
+      r.gauge_fn("flashstor_drive_calls",
+                 "Drive calls of one kind made so far (answered from the kernel's caches or not).",
+                 {{"drive", drive}, {"call", name}},
+                 [h, call] { return static_cast<double>(h->latency(call).calls); });
     }
   }
 }

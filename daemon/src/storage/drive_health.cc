@@ -85,11 +85,15 @@ void HealthCheckedDisk::Health::leave(InFlight& call, const Status& result) {
   const int64_t now = NowNs();
   const int64_t took = now - call.start_ns;
   Stats& st = stats_[static_cast<size_t>(call.call)];
-  st.calls.fetch_add(1, std::memory_order_relaxed);
-  int64_t avg = st.avg_ns.load(std::memory_order_relaxed);
-  // A racy moving average: a lost update among concurrent calls costs one sample.
-  st.avg_ns.store(avg == 0 ? took : avg + (took - avg) / 8, std::memory_order_relaxed);
-  FetchMax(st.max_ns, took);
+  // A non-blocking attempt that would have blocked did nothing: the blocking call made
+  // instead is the one that counts.
+  if (result.code() != Code::kWouldBlock) {
+    st.calls.fetch_add(1, std::memory_order_relaxed);
+    int64_t avg = st.avg_ns.load(std::memory_order_relaxed);
+    // A racy moving average: a lost update among concurrent calls costs one sample.
+    st.avg_ns.store(avg == 0 ? took : avg + (took - avg) / 8, std::memory_order_relaxed);
+    FetchMax(st.max_ns, took);
+  }
   const bool late = now > call.deadline_ns;
   const bool vanished = result.code() == Code::kDiskNotFound;
   bool went_offline = false;

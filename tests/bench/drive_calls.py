@@ -1,0 +1,66 @@
+#!/usr/bin/env python3
+"""ci/bench.sh helper: drive calls per drive for one PUT and one GET of an object, from the
+flashstor_drive_calls counters of a signed /metrics scrape before and after each request
+(credentials from AWS_* in the environment). Usage: drive_calls.py URL BUCKET SIZE.
+Prints JSON: {"put": {"per_drive": N, "by_call": {...}}, "get": {...}}. Background work
+(scanner, heal) in the same window would be counted too: the bench runs it on an idle server."""
+import json
+import os
+import sys
+import urllib.request
+
+import boto3
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.config import Config
+
+
+def scrape(url):
+    """{(drive, call): count} from flashstor_drive_calls."""
+    request = AWSRequest(method="GET", url=url + "/metrics")
+    SigV4Auth(boto3.session.Session().get_credentials(), "s3", "us-east-1").add_auth(request)
+    get = urllib.request.Request(url + "/metrics", headers=dict(request.headers.items()))
+    out = {}
+    for line in urllib.request.urlopen(get, timeout=10).read().decode().splitlines():
+        if not line.startswith("flashstor_drive_calls{"):
+            continue
+        labels, value = line[len("flashstor_drive_calls{"):].rsplit("} ", 1)
+        fields = dict(part.split("=", 1) for part in labels.split('",'))
+        drive = fields["drive"].strip('"')
+        call = fields["call"].strip('"')
+        out[(drive, call)] = float(value)
+    return out
+
+
+def delta(before, after):
+    drives = {d for d, _ in after}
+    by_call = {}
+    for (d, c), v in after.items():
+        n = v - before.get((d, c), 0)
+        if n:
+            by_call[c] = by_call.get(c, 0) + n
+    total = sum(by_call.values())
+    per = len(drives) or 1
+    return {"per_drive": round(total / per, 2),
+            "by_call": {c: round(n / per, 2) for c, n in sorted(by_call.items())}}
+
+
+def main():
+    url, bucket, size = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    s3 = boto3.client("s3", endpoint_url=url, region_name="us-east-1",
+                      config=Config(retries={"max_attempts": 1}))
+    body = os.urandom(size)
+    key = f"drive-calls-{size}"
+    s3.put_object(Bucket=bucket, Key=key, Body=body)  # warms the key's directories
+    s0 = scrape(url)
+    s3.put_object(Bucket=bucket, Key=key, Body=body)
+    s1 = scrape(url)
+    got = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    s2 = scrape(url)
+    if got != body:
+        sys.exit("the GET did not return the PUT's bytes")
+    print(json.dumps({"put": delta(s0, s1), "get": delta(s1, s2)}))
+
+
+if __name__ == "__main__":
+    main()
