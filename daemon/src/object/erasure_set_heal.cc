@@ -1,8 +1,9 @@
 // ErasureSet::heal_object: verify every shard block on every drive, rebuild missing or
 // corrupt shards (and metadata) into tmp, and commit them on the damaged drives only, under
 // the write lock and only if the object is still the version that was verified. Noncurrent
-// versions are rebuilt onto the drives whose metadata lacks them (a commit, a delete by id or
-// an in-place update cut short); their shards are not verified block by block.
+// versions are verified block by block the same way, and rebuilt onto the drives whose shards
+// are damaged or whose metadata lacks them (a commit, a delete by id or an in-place update
+// cut short).
 #include <algorithm>
 
 #include "erasure_set_internal.h"
@@ -324,29 +325,50 @@ HealResult ErasureSet::heal_object(std::string_view bucket, std::string_view key
 
 void ErasureSet::heal_noncurrent(const MetaQuorum& current, std::string_view bucket,
                                  std::string_view key, HealResult& r) {
-  // Every drive that answered holds exactly the key's versions (the common case): nothing to
-  // do, and no metadata read per version (a key may have thousands).
-  bool all_sole = true;
-  for (size_t d = 0; d < raw_.size(); ++d) {
-    all_sole = all_sole &&
-               (raw_[d] == nullptr || current.sole[d] || current.errors[d] == Code::kDiskNotFound);
-  }
-  if (all_sole) return;
+  if (current.live.size() <= 1) return;  // the current version is the key's only one
+  // Each drive's versions, read and decoded once for all the key's versions (a key may have
+  // thousands: a read_meta per version would read every drive's file once per version).
+  const size_t n = raw_.size();
+  std::vector<std::optional<MetaVersions>> lists(n);
+  ctx_.pool->run(n, [&](size_t d) {
+    if (raw_[d] == nullptr || current.errors[d] == Code::kDiskNotFound) return;
+    auto file = internal::ReadMetaFile(*raw_[d], bucket, key);
+    if (!file) return;
+    if (auto versions = DecodeMetaVersions(file->raw)) lists[d] = std::move(*versions);
+  });
   for (const internal::VersionKey& v : current.live) {
     if (v.same(current.meta())) continue;
-    auto q = read_meta(bucket, key, false, v.version_id);
-    if (!q) continue;  // gone since (deleted by id), or unreadable: nothing to copy from
-    std::vector<bool> bad(raw_.size(), false);
-    int bad_count = 0;
-    for (size_t d = 0; d < raw_.size(); ++d) {
-      bad[d] = raw_[d] != nullptr && !q->in_quorum[d] && q->errors[d] != Code::kDiskNotFound;
-      bad_count += bad[d];
+    // The version's quorum view: the drives whose file holds it, as read_meta would build it.
+    MetaQuorum q;
+    q.per_drive.resize(n);
+    q.in_quorum.assign(n, false);
+    q.sole.assign(n, false);
+    q.errors = current.errors;
+    bool found = false;
+    for (size_t d = 0; d < n; ++d) {
+      if (!lists[d]) continue;
+      for (ObjectMeta& m : *lists[d]) {
+        if (!v.same(m)) continue;
+        q.per_drive[d] = m;
+        q.in_quorum[d] = true;
+        q.members += 1;
+        if (!found) q.winner = d;
+        found = true;
+        break;
+      }
     }
+    // Fewer than k holders: unreadable, nothing to rebuild it from.
+    if (!found || q.members < q.meta().erasure.data) continue;
+    // Its shards are verified block by block like the current version's (bitrot in an old
+    // version is found by the same scan), and the drives lacking it count as damaged.
+    std::vector<bool> bad = verify_shards(q, bucket, key);
+    int bad_count = 0;
+    for (bool b : bad) bad_count += b;
     if (bad_count == 0) continue;
-    auto healed = rebuild_shards(*q, bad, bucket, key, v.version_id);
+    auto healed = rebuild_shards(q, bad, bucket, key, v.version_id);
     const int done = healed ? *healed : 0;
-    r.shards_healed += done * static_cast<int>(q->meta().parts.size());
-    ctx_.counters->shards_healed += static_cast<uint64_t>(done) * q->meta().parts.size();
+    r.shards_healed += done * static_cast<int>(q.meta().parts.size());
+    ctx_.counters->shards_healed += static_cast<uint64_t>(done) * q.meta().parts.size();
     if (done > 0) ++ctx_.counters->objects_healed;
     if (done < bad_count && r.status.ok()) {
       r.status = Status(Code::kWriteQuorum, "some drives could not be healed");

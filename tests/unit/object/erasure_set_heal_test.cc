@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "engine_test_util.h"
+#include "flashstor/object/bucket_metadata.h"
 
 #include "cmocka_cpp.h"
 
@@ -74,6 +75,34 @@ void test_heal_object_restores_shards(void**) {
   // The healed drives carry real redundancy: lose three others and read on.
   for (size_t i = 3; i < 6; ++i) RemoveAll(paths[i] + "/bucket/big");
   assert_true(*Get(*e, "bucket", "big") == big);
+}
+
+// Bitrot in a noncurrent version's shard is found and rebuilt by the same heal as the
+// current version's (before, only drives lacking a noncurrent version's record were healed).
+void test_heal_verifies_noncurrent_versions(void**) {
+  TempDir dir;
+  auto paths = MakeDrives(dir, 4);
+  auto e = MustOpen(paths, TestConfig());
+  assert_true(e->make_bucket("bucket").ok());
+  assert_true(e->update_bucket_metadata("bucket", [](object::BucketMetadata& m) {
+                 m.versioning = object::VersioningState::kEnabled;
+                 return Status::Ok();
+               }).ok());
+  const std::string v1 = RandomData(2 * kBlock + 99, 41), v2 = RandomData(kBlock + 5, 42);
+  assert_true(Put(*e, "bucket", "k", v1).has_value());
+  std::vector<std::string> old_shard(4), old_file(4);
+  for (size_t i = 0; i < 4; ++i) {
+    old_file[i] = ShardFile(paths[i], "bucket", "k");
+    old_shard[i] = ReadFile(old_file[i]);
+  }
+  assert_true(Put(*e, "bucket", "k", v2).has_value());  // v1 is noncurrent now
+  CorruptByte(old_file[1], 3000);
+  Truncate(old_file[2], 100);
+  auto r = e->heal_object("bucket", "k");
+  assert_true(r.status.ok());
+  assert_int_equal(r.shards_healed, 2);
+  for (size_t i = 0; i < 4; ++i) assert_true(ReadFile(old_file[i]) == old_shard[i]);
+  assert_int_equal(e->heal_object("bucket", "k").shards_healed, 0);  // nothing left to do
 }
 
 void test_heal_multipart_and_leftovers(void**) {
@@ -344,6 +373,7 @@ void test_heal_queue_bounds(void**) {
 int main() {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_heal_object_restores_shards),
+      cmocka_unit_test(test_heal_verifies_noncurrent_versions),
       cmocka_unit_test(test_heal_multipart_and_leftovers),
       cmocka_unit_test(test_heal_objects_purges_what_listing_hides),
       cmocka_unit_test(test_heal_objects_reclaims_uncommitted_data_dirs),

@@ -222,7 +222,8 @@ class ErasureSet {
   Result<int> rebuild_shards(const MetaQuorum& q, const std::vector<bool>& bad,
                              std::string_view bucket, std::string_view key,
                              std::string_view version_id = {});
-  // The key's other versions (current.live), each onto the online drives lacking its record.
+  // The key's other versions (current.live): shards verified block by block, each rebuilt
+  // onto the online drives whose shards are damaged or whose metadata lacks it.
   void heal_noncurrent(const MetaQuorum& current, std::string_view bucket, std::string_view key,
                        HealResult& r);
   void queue_heal(std::string_view bucket, std::string_view key);
