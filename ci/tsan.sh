@@ -17,5 +17,7 @@ export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
 # concurrency_test's races run 6 s each instead of 2: TSan slows an overwrite ~10x, and the
 # GET-vs-overwrite tests need several overwrites within their bound.
 export FLASHSTOR_STRESS_SECONDS=6
+# drive_faults_test's wall-clock bounds twice as long (still below waiting for the drive).
+export FLASHSTOR_TIME_SCALE=2
 regex="^($(IFS='|'; echo "${tests[*]}"))\$"
 (cd "$build" && ctest --output-on-failure -j 2 -R "$regex")
