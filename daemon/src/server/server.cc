@@ -371,6 +371,7 @@ int RunServer(const ServerArgs& args) {
   sys::LogSecurityEvent(sys::SecurityEvent::kServiceStart, "serving S3", true);
   phases.end("serving");  // event loops and workers started, watchdog, readiness
   first_request.serving(phases.last());
+  engine->start_background();  // heal drainer, scanner, lifecycle: not on the start-up path
 
   for (;;) {
     int sig = 0;
