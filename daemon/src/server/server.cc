@@ -372,6 +372,7 @@ int RunServer(const ServerArgs& args) {
   phases.end("serving");  // event loops and workers started, watchdog, readiness
   first_request.serving(phases.last());
   engine->start_background();  // heal drainer, scanner, lifecycle: not on the start-up path
+  offloading.start();          // the listing and bucket-operation pool, likewise
 
   for (;;) {
     int sig = 0;
