@@ -107,7 +107,8 @@ Result<std::unique_ptr<ErasureSets>> OpenEngine(std::span<const std::string> dri
             {"DRIVES_ONLINE", std::to_string(online)},
             {"DEPLOYMENT_ID", placed->reference.deployment_id}});
   engine->mark_refilling(placed->reformatted);
-  if (config.background) engine->start_background(!placed->reformatted.empty());
+  engine->set_reformatted_at_open(!placed->reformatted.empty());
+  if (config.background) engine->start_background(engine->reformatted_at_open());
   return engine;
 }
 

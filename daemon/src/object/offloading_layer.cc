@@ -8,13 +8,18 @@
 namespace flashstor::object {
 
 OffloadingLayer::OffloadingLayer(ObjectLayer& inner, int threads)
-    : ForwardingLayer(inner), pool_(threads) {}
+    : ForwardingLayer(inner), threads_(threads) {}
+
+WorkerPool& OffloadingLayer::pool() {
+  std::call_once(started_, [this] { pool_ = std::make_unique<WorkerPool>(threads_); });
+  return *pool_;
+}
 
 template <typename Fn>
 auto OffloadingLayer::offload(Fn&& fn) -> decltype(fn()) {
   if (task::CurrentFiber() == nullptr) return fn();
   std::optional<decltype(fn())> out;
-  pool_.run(1, [&](size_t) { out.emplace(fn()); });  // parks this task until done
+  pool().run(1, [&](size_t) { out.emplace(fn()); });  // parks this task until done
   return std::move(*out);
 }
 

@@ -41,7 +41,9 @@ AuditProducer* AuditLog::register_producer() {
   std::lock_guard<std::mutex> lock(register_mu_);
   const size_t n = producer_count_.load(std::memory_order_relaxed);
   if (n == kMaxAuditProducers) return nullptr;
-  producers_[n] = std::make_unique<AuditProducer>();
+  // Default-initialised (not make_unique's value-initialisation, which would zero the ~1.9 MiB
+  // ring): the ring's pages are touched only as records fill it.
+  producers_[n] = std::unique_ptr<AuditProducer>(new AuditProducer);
   // Release: the writer that sees the new count also sees the constructed producer.
   producer_count_.store(n + 1, std::memory_order_release);
   return producers_[n].get();

@@ -38,20 +38,20 @@ void DecisionCache::AppendValues(const std::vector<std::string>& keys,
   }
 }
 
-size_t DecisionCache::lookup(uint64_t epoch) const {
-  const size_t first = (hash_ & (kSlots / kWays - 1)) * kWays;
-  for (size_t w = first; w < first + kWays; ++w) {
-    const Slot& slot = slots_[w];
-    if (slot.used && slot.epoch == epoch && slot.hash == hash_ && slot.key == key_) return w;
+DecisionCache::Slot* DecisionCache::lookup(uint64_t epoch) const {
+  Set* set = sets_[hash_ & (kSlots / kWays - 1)].get();
+  if (set == nullptr) return nullptr;
+  for (Slot& slot : *set) {
+    if (slot.used && slot.epoch == epoch && slot.hash == hash_ && slot.key == key_) return &slot;
   }
-  return kSlots;
+  return nullptr;
 }
 
 DecisionCache::Slot& DecisionCache::victim(uint64_t epoch) {
-  const size_t first = (hash_ & (kSlots / kWays - 1)) * kWays;
-  Slot* best = &slots_[first];
-  for (size_t w = first; w < first + kWays; ++w) {
-    Slot& slot = slots_[w];
+  std::unique_ptr<Set>& set = sets_[hash_ & (kSlots / kWays - 1)];
+  if (set == nullptr) set = std::make_unique<Set>();
+  Slot* best = &(*set)[0];
+  for (Slot& slot : *set) {
     if (slot.used && slot.hash == hash_ && slot.key == key_) return slot;  // same key: replace
     if (!slot.used || slot.epoch != epoch) {
       best = &slot;  // empty or stale: free to take, but a later way may still hold the key
@@ -63,9 +63,9 @@ DecisionCache::Slot& DecisionCache::victim(uint64_t epoch) {
 }
 
 const AuthzVerdict* DecisionCache::find(uint64_t epoch, const iam::RequestContext& ctx) {
-  const size_t w = lookup(epoch);
-  if (w == kSlots) return nullptr;
-  Slot& slot = slots_[w];
+  Slot* found = lookup(epoch);
+  if (found == nullptr) return nullptr;
+  Slot& slot = *found;
   if (!slot.context_keys.empty()) {
     values_.clear();
     AppendValues(slot.context_keys, ctx, values_);
@@ -76,9 +76,9 @@ const AuthzVerdict* DecisionCache::find(uint64_t epoch, const iam::RequestContex
 }
 
 bool DecisionCache::entry_reads(uint64_t epoch, std::string_view prefix) const {
-  const size_t w = lookup(epoch);
-  if (w == kSlots) return false;
-  for (const std::string& key : slots_[w].context_keys) {
+  const Slot* slot = lookup(epoch);
+  if (slot == nullptr) return false;
+  for (const std::string& key : slot->context_keys) {
     if (key.starts_with(prefix)) return true;
   }
   return false;

@@ -6,11 +6,14 @@
 // four slots of its set, and a new entry replaces the set's stale or least recently used one,
 // so memory never grows, a warm slot reuses its strings' storage, and two hot keys whose
 // hashes share a set do not evict each other on every request (direct-mapped, 256 hot
-// objects lost about 6 % of decisions to such pairs).
+// objects lost about 6 % of decisions to such pairs). A set's slots are allocated when the
+// first entry is stored in it, so a thread's first request does not build all 4096 slots.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,7 +36,7 @@ class DecisionCache {
   static constexpr size_t kSlots = 4096;  // per thread; a power of two
   static constexpr size_t kWays = 4;      // slots a key may occupy (one set)
 
-  DecisionCache() : slots_(kSlots) {}
+  DecisionCache() : sets_(kSlots / kWays) {}
 
   // The calling thread's cache (created on first use, freed when the thread ends).
   static DecisionCache& ForThisThread();
@@ -63,17 +66,18 @@ class DecisionCache {
     AuthzVerdict verdict;
     uint64_t last_use = 0;  // use_clock_ at the last find or store (LRU within the set)
   };
-  // The index of the prepared key's slot of this epoch, or kSlots.
-  size_t lookup(uint64_t epoch) const;
+  using Set = std::array<Slot, kWays>;
+  // The prepared key's slot of this epoch, or nullptr.
+  Slot* lookup(uint64_t epoch) const;
   // Where the prepared key goes: its own slot, else a stale or empty one, else the LRU way.
   Slot& victim(uint64_t epoch);
   static void AppendValues(const std::vector<std::string>& keys, const iam::RequestContext& ctx,
                            std::string& out);
 
-  std::vector<Slot> slots_;
-  std::string key_;     // the prepared request's key
-  uint64_t hash_ = 0;   // and its hash
-  std::string values_;  // scratch for find
+  std::vector<std::unique_ptr<Set>> sets_;  // kSlots / kWays, each null until first stored
+  std::string key_;                         // the prepared request's key
+  uint64_t hash_ = 0;                       // and its hash
+  std::string values_;                      // scratch for find
   uint64_t use_clock_ = 0;
 };
 

@@ -19,6 +19,11 @@ bool Engine::write_quorum_available() const {
   return st.drives_online * 2 > st.drives_total;
 }
 
+void Engine::start_background() {
+  sets->start_background(sets->reformatted_at_open());
+  if (lifecycle) lifecycle->start();
+}
+
 void Engine::shutdown() {
   if (lifecycle) lifecycle->stop();
   if (notifier) notifier->stop();
@@ -94,6 +99,7 @@ std::expected<std::unique_ptr<Engine>, std::string> OpenEngine(const config::Con
   if (l.drive_probe_interval_s) {
     ec.drive_health.probe_interval = std::chrono::seconds(*l.drive_probe_interval_s);
   }
+  ec.background = false;  // Engine::start_background, once serving
   std::string detail;
   auto opened = object::OpenEngine(cfg.drives, ec, &detail);
   if (!opened) {
@@ -112,7 +118,6 @@ std::expected<std::unique_ptr<Engine>, std::string> OpenEngine(const config::Con
   engine->lifecycle = std::make_unique<object::LifecycleWorker>(
       *engine->sets, cfg.lifecycle_day_seconds,
       LifecycleEventPublisher(engine->notifier.get(), *engine->layer));
-  engine->lifecycle->start();
   return engine;
 }
 

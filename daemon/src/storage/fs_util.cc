@@ -106,6 +106,13 @@ int RemoveTree(int root_fd, std::string_view path) {
   return 0;
 }
 
+int EmptyTree(int root_fd, std::string_view dir) {
+  std::string d(dir);
+  int dfd = openat(root_fd, d.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+  if (dfd < 0) return errno == ELOOP ? ENOTDIR : errno;
+  return EmptyDir(dfd);
+}
+
 void PruneEmptyDirs(int root_fd, std::string_view dir, size_t keep_depth) {
   while (Depth(dir) > keep_depth) {
     std::string d(dir);

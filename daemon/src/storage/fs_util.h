@@ -25,6 +25,10 @@ int MkdirAll(int root_fd, std::string_view dir, size_t existing_depth = 0);
 inline constexpr size_t kVolumeDepth = 1;
 // Removes path (file or directory tree) below root. ENOENT when missing.
 int RemoveTree(int root_fd, std::string_view path);
+// Removes everything inside the directory dir below root and keeps dir itself (no directory
+// entry changes above it, so nothing to fsync). ENOENT when missing, ENOTDIR when dir is not
+// a directory (a symbolic link included).
+int EmptyTree(int root_fd, std::string_view dir);
 // Removes the empty directories dir, its parent, ... while more than keep_depth components
 // remain; stops quietly at the first non-empty one.
 void PruneEmptyDirs(int root_fd, std::string_view dir, size_t keep_depth);

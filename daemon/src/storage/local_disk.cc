@@ -74,8 +74,13 @@ Result<std::unique_ptr<LocalDisk>> LocalDisk::Open(const std::string& path) {
     return std::unexpected(StatusFromErrno(err, "cannot stat drive"));
   }
   std::unique_ptr<LocalDisk> disk(new LocalDisk(path, fd, st.st_dev, st.st_ino));
+  // Empty tmp in place: on a normal start it exists, so no directory is created and nothing
+  // needs an fsync. Only a missing tmp (first start) or something else at its name is
+  // (re)created, with the parent fsynced by MkdirAll.
   std::string tmp = std::string(kSysVolume) + "/" + std::string(kTmpKey);
-  int err = fs::RemoveTree(fd, tmp);
+  int err = fs::EmptyTree(fd, tmp);
+  if (err == 0) return disk;
+  if (err == ENOTDIR) err = fs::RemoveTree(fd, tmp);
   if (err != 0 && err != ENOENT) return std::unexpected(disk->error(err, "cannot clean tmp", ""));
   if (err = fs::MkdirAll(fd, tmp); err != 0) {
     return std::unexpected(disk->error(err, "cannot create tmp", ""));

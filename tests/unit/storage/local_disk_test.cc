@@ -238,6 +238,40 @@ void test_tmp_cleaned_on_open(void**) {
   assert_true(Exists(dir.sub(".flashstor.sys/tmp")));
 }
 
+ino_t Inode(const std::string& p) {
+  struct stat st {};
+  assert_int_equal(::lstat(p.c_str(), &st), 0);
+  return st.st_ino;
+}
+
+// A normal start empties tmp in place (same directory: nothing created, nothing to fsync);
+// a file or a symbolic link at tmp's name is replaced by a directory, the link's target kept.
+void test_tmp_kept_or_replaced_on_open(void**) {
+  TempDir dir;
+  { MustOpen(dir.path()); }
+  const std::string tmp = dir.sub(".flashstor.sys/tmp");
+  const ino_t before = Inode(tmp);
+  { MustOpen(dir.path()); }
+  assert_true(Inode(tmp) == before);
+
+  assert_int_equal(rmdir(tmp.c_str()), 0);
+  std::ofstream(tmp) << "not a directory";
+  { MustOpen(dir.path()); }
+  struct stat st {};
+  assert_int_equal(::lstat(tmp.c_str(), &st), 0);
+  assert_true(S_ISDIR(st.st_mode));
+
+  const std::string target = dir.sub("elsewhere");
+  assert_int_equal(mkdir(target.c_str(), 0700), 0);
+  std::ofstream(target + "/keep") << "x";
+  assert_int_equal(rmdir(tmp.c_str()), 0);
+  assert_int_equal(symlink(target.c_str(), tmp.c_str()), 0);
+  { MustOpen(dir.path()); }
+  assert_int_equal(::lstat(tmp.c_str(), &st), 0);
+  assert_true(S_ISDIR(st.st_mode));
+  assert_true(Exists(target + "/keep"));
+}
+
 void test_vanished_drive(void**) {
   TempDir dir;
   std::string drive = dir.sub("d1");
@@ -266,6 +300,7 @@ int main() {
       cmocka_unit_test(test_rename_and_delete_prune),
       cmocka_unit_test(test_stat_and_list_dir),
       cmocka_unit_test(test_tmp_cleaned_on_open),
+      cmocka_unit_test(test_tmp_kept_or_replaced_on_open),
       cmocka_unit_test(test_vanished_drive),
       cmocka_unit_test(test_writes_never_recreate_a_volume),
   };

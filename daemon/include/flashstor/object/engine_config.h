@@ -18,7 +18,7 @@ struct EngineConfig {
   size_t heal_queue_capacity = 10000;      // bounded; overflow is counted, not queued
   double scan_objects_per_second = 50;     // background scanner rate; 0 disables the scanner
   int io_threads = 0;                      // worker pool size; 0: 2 per drive, 4..64
-  bool background = true;                  // start the heal and scanner threads
+  bool background = true;  // OpenEngine starts the heal and scanner threads (else the caller)
   // A bucket heal or the scanner removes a data dir of a key no drive has metadata for (a
   // first PUT killed before writing it) only once it is this old (by mtime).
   int64_t uncommitted_grace_seconds = 3600;

@@ -56,6 +56,11 @@ class ErasureSets final : public ObjectLayer {
   // unthrottled scan pass first (a wiped drive was re-formatted and must be refilled).
   void start_background(bool full_scan_now);
   void stop_background();
+  // Whether OpenEngine re-formatted a wiped drive, so that the first start_background must
+  // run the full scan: for a caller that opens with background = false (the daemon starts the
+  // background threads once it serves).
+  bool reformatted_at_open() const { return reformatted_at_open_; }
+  void set_reformatted_at_open(bool reformatted) { reformatted_at_open_ = reformatted; }
 
   EngineStats stats() const;
   // Per-drive traffic and failures (drives in slot order; offline drives are skipped).
@@ -137,6 +142,7 @@ class ErasureSets final : public ObjectLayer {
   std::unique_ptr<BucketMetadataStore> bucket_meta_;
   std::shared_ptr<DriveEvents> drive_events_ = std::make_shared<DriveEvents>();
   StopSignal stop_;
+  bool reformatted_at_open_ = false;
   DriveProber prober_;
   Scanner scanner_;
   BackgroundHealer healer_;

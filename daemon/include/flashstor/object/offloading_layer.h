@@ -2,8 +2,12 @@
 // directories or touch many files in one go (listings, bucket operations, heal) run on an I/O
 // pool while the calling task parks, so they never hold an event loop's thread. Object reads
 // and writes pass straight through: they stream, and the engine already fans their drive I/O
-// out to its pool. On a plain thread every call runs inline.
+// out to its pool. On a plain thread every call runs inline. The pool's threads are started by
+// start() or by the first offloaded call, not by the constructor (daemon start-up).
 #pragma once
+
+#include <memory>
+#include <mutex>
 
 #include "flashstor/object/forwarding_layer.h"
 #include "flashstor/object/worker_pool.h"
@@ -13,6 +17,8 @@ namespace flashstor::object {
 class OffloadingLayer final : public ForwardingLayer {
  public:
   OffloadingLayer(ObjectLayer& inner, int threads);
+  // Starts the pool's threads now (idempotent; the daemon calls it once it serves).
+  void start() { pool(); }
 
   Status make_bucket(std::string_view bucket, const MakeBucketOptions& options) override;
   Result<std::vector<BucketInfo>> list_buckets(const BucketListOptions& options) override;
@@ -34,7 +40,11 @@ class OffloadingLayer final : public ForwardingLayer {
   template <typename Fn>
   auto offload(Fn&& fn) -> decltype(fn());
 
-  WorkerPool pool_;
+  WorkerPool& pool();
+
+  const int threads_;
+  std::once_flag started_;
+  std::unique_ptr<WorkerPool> pool_;
 };
 
 }  // namespace flashstor::object

@@ -27,6 +27,7 @@ inline constexpr size_t kMaxAuditProducers = 256;
 // The producer end owned by one worker thread. Only that thread may call record().
 class AuditProducer {
  public:
+  AuditProducer() {}  // user-provided: value-initialisation must not zero the ring either
   // Copies rec into the ring (wall-clock stamped now). Never blocks or allocates: when the ring
   // is full the record is dropped, counted, and false returned.
   bool record(const RequestRecord& rec);

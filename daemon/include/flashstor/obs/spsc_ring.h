@@ -1,8 +1,10 @@
 // SpscRing<T, N>: bounded lock-free single-producer/single-consumer FIFO. Fixed storage, no
-// allocation after construction; try_push never blocks and fails when the ring is full.
+// allocation after construction; try_push never blocks and fails when the ring is full. A slot
+// is constructed when the producer first reaches it, so a large ring costs memory (and page
+// faults) only as far as it has been used.
 #pragma once
 
-#include <array>
+#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <new>
@@ -21,12 +23,16 @@ inline constexpr size_t kCacheLine = 64;
 template <typename T, size_t N>
 class SpscRing {
   static_assert(N >= 2 && (N & (N - 1)) == 0, "capacity must be a power of two");
-  static_assert(std::is_default_constructible_v<T>, "slots are default-constructed up front");
+  static_assert(std::is_default_constructible_v<T>, "slots are value-initialised on first use");
 
  public:
   static constexpr size_t kCapacity = N;
 
-  SpscRing() = default;
+  SpscRing() {}  // user-provided: value-initialising a ring must not zero its storage
+  ~SpscRing() {
+    const size_t constructed = std::min(tail_.value.load(std::memory_order_relaxed), N);
+    for (size_t i = 0; i < constructed; ++i) slot(i).~T();
+  }
   SpscRing(const SpscRing&) = delete;
   SpscRing& operator=(const SpscRing&) = delete;
 
@@ -47,7 +53,10 @@ class SpscRing {
       head_cache_ = head_.value.load(std::memory_order_acquire);
       if (tail - head_cache_ == N) return false;
     }
-    fill(slots_[tail & (N - 1)]);
+    // First lap: the slot has never been used; construct it (the consumer reads only slots
+    // below the published tail, so always constructed ones).
+    if (tail < N) ::new (static_cast<void*>(storage_ + tail * sizeof(T))) T();
+    fill(slot(tail & (N - 1)));
     tail_.value.store(tail + 1, std::memory_order_release);
     return true;
   }
@@ -66,7 +75,7 @@ class SpscRing {
       tail_cache_ = tail_.value.load(std::memory_order_acquire);
       if (head == tail_cache_) return false;
     }
-    use(slots_[head & (N - 1)]);
+    use(slot(head & (N - 1)));
     head_.value.store(head + 1, std::memory_order_release);
     return true;
   }
@@ -80,6 +89,8 @@ class SpscRing {
   bool empty() const { return size() == 0; }
 
  private:
+  T& slot(size_t i) { return *std::launder(reinterpret_cast<T*>(storage_ + i * sizeof(T))); }
+
   struct alignas(kCacheLine) PaddedIndex {
     std::atomic<size_t> value{0};
   };
@@ -90,7 +101,8 @@ class SpscRing {
   // Producer-owned line: tail plus its cached copy of head.
   PaddedIndex tail_;
   alignas(kCacheLine) size_t head_cache_ = 0;
-  alignas(kCacheLine) std::array<T, N> slots_{};
+  // N slots of T, constructed on the producer's first lap (see try_push_with).
+  alignas(kCacheLine > alignof(T) ? kCacheLine : alignof(T)) unsigned char storage_[N * sizeof(T)];
 };
 
 }  // namespace flashstor::obs

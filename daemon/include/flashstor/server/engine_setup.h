@@ -23,6 +23,10 @@ struct Engine {
   // Readiness: more than half of the drives answered at start-up or the last probe (each set
   // then has its write quorum in the default layouts).
   bool write_quorum_available() const;
+  // The heal drainer, the scanner and the lifecycle worker: started once the daemon serves, so
+  // that their first passes over the buckets do not compete with start-up and the first
+  // requests for the two cores. OpenEngine leaves them stopped.
+  void start_background();
   void shutdown();
 };
 

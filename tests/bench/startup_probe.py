@@ -1,0 +1,179 @@
+#!/usr/bin/env python3
+"""Start-up probe: exec to the first 200 on a GET of an existing 4 KiB object, by phase.
+
+The same measurement as the "Start-up" section of ci/bench.sh, without the rest of the bench:
+4 drive folders (under /var/tmp by default), one object written once, then N starts. The
+client is this already-running process (no client exec inside the timed span): it notes the
+clock just before spawning the daemon and retries a presigned GET until it answers 200.
+Per phase, the daemon's own "start-up phase" debug lines give the durations.
+
+  startup_probe.py BINARY [BINARY...] [--runs 7] [--root /var/tmp/fs-startup] [--keep]
+
+With several binaries (variants of one build), the runs alternate between them, so that a
+machine whose load changes during the probe weighs on every variant alike.
+"""
+import argparse
+import http.client
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import time
+import urllib.parse
+
+import boto3
+from botocore.config import Config
+
+USER, SECRET = "startupprobe", "startup-probe-secret-key"
+PHASES = ["exec", "process", "config", "listeners", "privileges", "drives", "engine", "serving",
+          "first-request"]
+
+
+def free_port():
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def spawn(binary, root, port, env, log):
+    drives = [os.path.join(root, f"disk{i}") for i in range(1, 5)]
+    args = [binary, "server", "--address", f"127.0.0.1:{port}", "--sse-master-key-file",
+            os.path.join(root, "sse.key"), "--log-level", "debug", *drives]
+    return subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=log, env=env)
+
+
+def first_200(port, path, deadline):
+    while time.monotonic() < deadline:
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            c.request("GET", path)
+            r = c.getresponse()
+            body = r.read()
+            c.close()
+            if r.status == 200 and len(body) == 4096:
+                return time.time_ns()
+        except OSError:
+            pass
+        time.sleep(0.0005)
+    return None
+
+
+def fields(line):
+    out = {}
+    for tok in line.split():
+        if "=" in tok:
+            k, v = tok.split("=", 1)
+            out[k] = v
+    return out
+
+
+def phases_of(log_path, t0_ns):
+    got = {}
+    with open(log_path, errors="replace") as f:
+        for line in f:
+            if "start-up clock" in line:
+                got["exec"] = (int(fields(line)["START_REALTIME_NS"]) - t0_ns) // 1000
+            elif "start-up phase" in line:
+                fl = fields(line)
+                got[fl["PHASE"]] = int(fl["DURATION_US"])
+                for key, suffix in (("CPU_US", "_cpu"), ("FAULTS", "_faults")):
+                    if key in fl:
+                        got[fl["PHASE"] + suffix] = int(fl[key])
+    return got
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("binaries", nargs="+")
+    ap.add_argument("--runs", type=int, default=7)
+    ap.add_argument("--root", default="/var/tmp/fs-startup")
+    ap.add_argument("--keep", action="store_true", help="keep the drive folders and logs")
+    o = ap.parse_args()
+    binaries = [os.path.abspath(b) for b in o.binaries]
+    shutil.rmtree(o.root, ignore_errors=True)
+    os.makedirs(o.root)
+    for i in range(1, 5):
+        os.makedirs(os.path.join(o.root, f"disk{i}"))
+    with open(os.path.join(o.root, "sse.key"), "w") as f:
+        f.write(os.urandom(32).hex())
+    os.chmod(os.path.join(o.root, "sse.key"), 0o600)
+    env = dict(os.environ, FLASHSTOR_ROOT_USER=USER, FLASHSTOR_ROOT_PASSWORD=SECRET)
+    if os.geteuid() == 0:
+        env.update(FLASHSTORE_RUN_USER="nobody", FLASHSTORE_RUN_GROUP="nogroup")
+        for dirpath, _, _ in os.walk(o.root):
+            os.chown(dirpath, 65534, 65534)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    s3 = boto3.client("s3", endpoint_url=url, aws_access_key_id=USER, aws_secret_access_key=SECRET,
+                      region_name="us-east-1",
+                      config=Config(signature_version="s3v4", s3={"addressing_style": "path"}))
+    # Prepare: one bucket, one 4 KiB object.
+    with open(os.path.join(o.root, "prepare.log"), "ab") as log:
+        p = spawn(binaries[0], o.root, port, env, log)
+        if first_200_any(port, time.monotonic() + 20) is None:
+            sys.exit("the daemon did not start: see " + log.name)
+        s3.create_bucket(Bucket="probe")
+        s3.put_object(Bucket="probe", Key="4k", Body=os.urandom(4096))
+        p.send_signal(signal.SIGTERM)
+        p.wait()
+    presigned = s3.generate_presigned_url("get_object", Params={"Bucket": "probe", "Key": "4k"},
+                                          ExpiresIn=3600)
+    path = urllib.parse.urlsplit(presigned)
+    path = path.path + "?" + path.query
+    totals = {b: [] for b in binaries}
+    per_phase = {b: {} for b in binaries}
+    for i in range(o.runs):
+        for n, binary in enumerate(binaries):
+            log_path = os.path.join(o.root, f"startup-{n}-{i}.log")
+            with open(log_path, "wb") as log:
+                t0 = time.time_ns()
+                p = spawn(binary, o.root, port, env, log)
+                t1 = first_200(port, path, time.monotonic() + 30)
+                p.send_signal(signal.SIGTERM)
+                p.wait()
+            if t1 is None:
+                sys.exit("no 200 within 30 s: see " + log_path)
+            totals[binary].append((t1 - t0) // 1000)
+            for k, v in phases_of(log_path, t0).items():
+                per_phase[binary].setdefault(k, []).append(v)
+            time.sleep(0.2)
+    for binary in binaries:
+        t = totals[binary]
+        print(f"{binary}: {o.runs} runs, medians (us); exec->first 200: "
+              f"{statistics.median(t):.0f} (min {min(t)}, max {max(t)})")
+        for ph in PHASES:
+            got = per_phase[binary]
+            if ph not in got:
+                continue
+            line = f"  {ph:14s} {statistics.median(got[ph]):8.0f}"
+            if ph + "_cpu" in got:
+                line += f"   cpu {statistics.median(got[ph + '_cpu']):8.0f}"
+            if ph + "_faults" in got:
+                line += f"   faults {statistics.median(got[ph + '_faults']):6.0f}"
+            print(line)
+    if not o.keep:
+        shutil.rmtree(o.root, ignore_errors=True)
+
+
+def first_200_any(port, deadline):
+    """Waits for the daemon to answer anything (the unauthenticated health endpoint)."""
+    while time.monotonic() < deadline:
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            c.request("GET", "/health/live")
+            r = c.getresponse()
+            r.read()
+            c.close()
+            return r.status
+        except OSError:
+            time.sleep(0.01)
+    return None
+
+
+if __name__ == "__main__":
+    main()
