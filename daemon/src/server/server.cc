@@ -273,10 +273,13 @@ int RunServer(const ServerArgs& args) {
   }
 
   std::unique_ptr<obs::AuditLog> audit;
-  if (!cfg.audit.file.empty() || cfg.audit.journald) {
+  // journald only when started by systemd (JOURNAL_STREAM). With no sink there is no audit
+  // log at all: its per-loop rings (~0.9 MiB each once used) would only be drained and counted.
+  const bool audit_journal = cfg.audit.journald && std::getenv("JOURNAL_STREAM") != nullptr;
+  if (!cfg.audit.file.empty() || audit_journal) {
     obs::AuditOptions ao;
     ao.file.path = cfg.audit.file;
-    ao.journal = cfg.audit.journald && std::getenv("JOURNAL_STREAM") != nullptr;
+    ao.journal = audit_journal;
     auto created = obs::AuditLog::Create(ao);
     if (!created) return Fail("audit log", Describe(created.error()));
     audit = std::move(*created);
