@@ -1,6 +1,8 @@
 // IdleTrim: activity tracking over the loops' ticks and glibc's malloc_trim.
 #include "flashstor/mem/idle_trim.h"
 
+#include <cstdlib>  // defines __GLIBC__ on glibc
+
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif

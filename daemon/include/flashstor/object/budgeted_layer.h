@@ -17,9 +17,14 @@ class BudgetedLayer final : public ForwardingLayer {
  public:
   BudgetedLayer(ObjectLayer& inner, task::MemoryBudget& budget, std::chrono::milliseconds wait);
 
-  // Bytes of buffers a request moving size bytes (-1: unknown) holds at most: one erasure
-  // stripe of data and parity blocks plus a copy buffer; 0 below kUnbudgetedBytes.
+  // Bytes of buffers a GET of size bytes (-1: unknown) holds at most: one erasure stripe of
+  // data and parity blocks plus a copy buffer; 0 below kUnbudgetedBytes.
   static uint64_t BufferBytes(int64_t size);
+  // Bytes of buffers a PUT (or part) of size bytes (-1: unknown) holds at most: the body's
+  // block buffer and one stripe of data and parity shards (parity <= data) for an object of
+  // one block; for a longer one a second stripe too (the drives write one while the next
+  // block is encoded). 0 below kUnbudgetedBytes.
+  static uint64_t PutBufferBytes(int64_t size);
   static constexpr uint64_t kUnbudgetedBytes = 256 * 1024;
 
   Result<ObjectInfo> put_object(std::string_view bucket, std::string_view key,
