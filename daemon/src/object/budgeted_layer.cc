@@ -38,10 +38,12 @@ uint64_t BudgetedLayer::BufferBytes(int64_t size) {
 
 uint64_t BudgetedLayer::PutBufferBytes(int64_t size) {
   if (size >= 0 && static_cast<uint64_t>(size) < kUnbudgetedBytes) return 0;
-  if (size >= 0 && static_cast<uint64_t>(size) <= kBlockBytes) {
-    return 3 * static_cast<uint64_t>(size);  // body block + data + parity
-  }
-  return 5 * kBlockBytes;  // body block + two stripes of data and parity
+  if (size < 0) return 5 * kBlockBytes;  // body block + two stripes of data and parity
+  const uint64_t n = static_cast<uint64_t>(size);
+  if (n < kBlockBytes) return 3 * n;             // body block + data + parity
+  if (n == kBlockBytes) return 2 * kBlockBytes;  // read straight into one stripe
+  // Two stripes (one being written, the next read), and the last short block gathered.
+  return (n % kBlockBytes == 0 ? 4 : 5) * kBlockBytes;
 }
 
 Status BudgetedLayer::take(uint64_t bytes, task::MemoryBudget::Grant& grant) {
