@@ -11,9 +11,9 @@ namespace flashstor::net {
 // arena blocks (~64 KiB at most), the large buffers are bounded by the budget below.
 inline constexpr int kDefaultWorkers = 2048;
 // The request memory budget by default (large buffers: erasure stripes, body and copy
-// buffers). 12 MiB lets four 1 MiB PUTs (3 MiB each) or five 1 MiB GETs (2.25 MiB) run at
-// once, which is what two cores keep busy (fewer in flight lowers PUT throughput, more only
-// adds latency), and keeps the daemon's RSS under 24 MB under that load
+// buffers). 12 MiB lets six 1 MiB PUTs (2 MiB each) or five 1 MiB GETs (2.25 MiB) run at
+// once, more than two cores keep busy (two in flight lowers PUT throughput, more than about
+// four only adds latency), and keeps the daemon's RSS under 24 MB under that load
 // (docs/execution-model.md, "Memory").
 inline constexpr uint64_t kDefaultRequestMemory = 12ull << 20;
 
