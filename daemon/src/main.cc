@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "flashstor/config/config_check.h"
+#include "flashstor/mem/heap_policy.h"
 #include "flashstor/server/admin_heal.h"
 #include "flashstor/server/admin_kms.h"
 #include "flashstor/server/auth_settings.h"
@@ -38,6 +39,7 @@ int main(int argc, char** argv) {
     case Command::kAdminPrometheusConfig:
       return flashstor::server::RunPrometheusConfig(parsed->admin_args);
     case Command::kServer:
+      flashstor::mem::ConfigureServerHeap();  // before any thread starts
       return flashstor::server::RunServer(parsed->server);
   }
   return 2;

@@ -233,7 +233,7 @@ Error ParseLimits(const cJSON* j, Config& c) {
       {"min_rate_window_s", &LimitsConfig::min_rate_window_s, 1, 3600},
       {"max_requests_per_client", &LimitsConfig::max_requests_per_client, 0, 1 << 16},
       {"stall_restart_s", &LimitsConfig::stall_restart_s, 0, 24 * 3600},
-      {"request_memory_mib", &LimitsConfig::request_memory_mib, 16, 1 << 20},
+      {"request_memory_mib", &LimitsConfig::request_memory_mib, 4, 1 << 20},
       {"admission_timeout_s", &LimitsConfig::admission_timeout_s, 1, 3600},
       {"drive_timeout_s", &LimitsConfig::drive_timeout_s, 1, 3600},
       {"drive_meta_timeout_s", &LimitsConfig::drive_meta_timeout_s, 1, 3600},

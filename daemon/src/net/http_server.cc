@@ -21,10 +21,7 @@ HttpServer::HttpServer(const ServerOptions& options, http::Handler& handler)
     : impl_(std::make_unique<Impl>(options, handler)) {
   unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   if (impl_->options.event_loops <= 0) impl_->options.event_loops = static_cast<int>(2 * cores);
-  if (impl_->options.workers <= 0) {
-    impl_->options.workers = static_cast<int>(
-        std::max<uint64_t>(16, impl_->options.request_memory_bytes / kTaskMemoryEstimate));
-  }
+  if (impl_->options.workers <= 0) impl_->options.workers = kDefaultWorkers;
 }
 
 HttpServer::~HttpServer() {

@@ -36,6 +36,16 @@ uint64_t BudgetedLayer::BufferBytes(int64_t size) {
   return 2 * std::min(moved, kBlockBytes) + kCopyBytes;
 }
 
+uint64_t BudgetedLayer::PutBufferBytes(int64_t size) {
+  if (size >= 0 && static_cast<uint64_t>(size) < kUnbudgetedBytes) return 0;
+  if (size < 0) return 5 * kBlockBytes;  // body block + two stripes of data and parity
+  const uint64_t n = static_cast<uint64_t>(size);
+  if (n < kBlockBytes) return 3 * n;             // body block + data + parity
+  if (n == kBlockBytes) return 2 * kBlockBytes;  // read straight into one stripe
+  // Two stripes (one being written, the next read), and the last short block gathered.
+  return (n % kBlockBytes == 0 ? 4 : 5) * kBlockBytes;
+}
+
 Status BudgetedLayer::take(uint64_t bytes, task::MemoryBudget::Grant& grant) {
   if (bytes == 0) return Status::Ok();
   if (!budget_.acquire(bytes, wait_, grant)) {
@@ -48,7 +58,7 @@ Result<ObjectInfo> BudgetedLayer::put_object(std::string_view bucket, std::strin
                                              hash::HashingSource& body, int64_t size,
                                              const PutOptions& options) {
   task::MemoryBudget::Grant grant;
-  FS_RETURN_IF_ERROR(take(BufferBytes(size), grant));
+  FS_RETURN_IF_ERROR(take(PutBufferBytes(size), grant));
   return inner_.put_object(bucket, key, body, size, options);
 }
 
@@ -57,7 +67,7 @@ Result<PartInfo> BudgetedLayer::put_object_part(std::string_view bucket, std::st
                                                 hash::HashingSource& body, int64_t size,
                                                 const PartOptions& options) {
   task::MemoryBudget::Grant grant;
-  FS_RETURN_IF_ERROR(take(BufferBytes(size), grant));
+  FS_RETURN_IF_ERROR(take(PutBufferBytes(size), grant));
   return inner_.put_object_part(bucket, key, upload_id, part_number, body, size, options);
 }
 

@@ -6,14 +6,133 @@
 #include "flashstor/storage/uuid.h"
 #include "shard_io.h"
 
+#include <cstring>
+
 namespace flashstor::object {
+namespace {
+
+using internal::kDigestSize;
+
+// Reads up to one block of body straight into the data shards of stripe (k shards of shard
+// bytes, each after its digest's room; the last may hold fewer when k does not divide the
+// block): no separate block buffer. Returns the bytes read; fewer than block only at the
+// body's end.
+Result<size_t> ReadStripe(hash::HashingSource& body, size_t k, size_t shard, size_t block,
+                          std::vector<std::vector<uint8_t>>& stripe) {
+  if (stripe.size() < k) stripe.resize(k);
+  size_t len = 0;
+  for (size_t j = 0; j < k && len < block; ++j) {
+    stripe[j].resize(kDigestSize + shard);
+    const size_t want = std::min(shard, block - len);
+    auto got = ReadFull(body, {reinterpret_cast<char*>(stripe[j].data() + kDigestSize), want});
+    if (!got) return std::unexpected(got.error());
+    len += *got;
+    if (*got < want) break;
+  }
+  return len;
+}
+
+// Parity and digests of a stripe ReadStripe filled with len bytes. A full block is encoded in
+// place; a shorter one (the body's last) has smaller shards: it is gathered and split again.
+Status EncodeStripe(const erasure::ErasureCodec& codec, size_t shard, size_t block, size_t len,
+                    std::vector<std::vector<uint8_t>>& stripe) {
+  const size_t k = static_cast<size_t>(codec.data_shards());
+  const size_t total = static_cast<size_t>(codec.total_shards());
+  if (len < block) {
+    std::vector<uint8_t> tail(len);
+    for (size_t j = 0, off = 0; off < len; ++j, off += shard) {
+      std::memcpy(tail.data() + off, stripe[j].data() + kDigestSize, std::min(shard, len - off));
+    }
+    return internal::EncodeBlock(codec, tail, stripe);
+  }
+  stripe.resize(total);
+  std::vector<std::span<uint8_t>> spans(total);
+  for (size_t j = 0; j < total; ++j) {
+    stripe[j].resize(kDigestSize + shard);
+    spans[j] = std::span<uint8_t>(stripe[j]).subspan(kDigestSize);
+  }
+  // Zero padding after the block's end (SplitBlock's layout when k does not divide it).
+  for (size_t j = 0, off = 0; j < k; ++j, off += shard) {
+    const size_t have = off >= block ? 0 : std::min(shard, block - off);
+    if (have < shard) std::memset(spans[j].data() + have, 0, shard - have);
+  }
+  FS_RETURN_IF_ERROR(codec.encode(spans));
+  for (size_t j = 0; j < total; ++j) {
+    erasure::BitrotDigest d = erasure::BitrotHash(spans[j]);
+    std::memcpy(stripe[j].data(), d.data(), kDigestSize);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
 
 using internal::WrittenData;
+
+Result<WrittenData> ErasureSet::write_blocks(hash::HashingSource& body, uint64_t size,
+                                             uint64_t max_size, const ErasureInfo& erasure,
+                                             const std::string& tmp_key,
+                                             const std::string& data_dir, int part_number) {
+  auto codec = erasure::ErasureCodec::Create(erasure.data, erasure.parity);
+  if (!codec) return std::unexpected(codec.error());
+  const size_t n = raw_.size();
+  const int quorum = WriteQuorum(erasure.data, erasure.parity);
+  const size_t block = static_cast<size_t>(erasure.block_size);
+  const size_t k = static_cast<size_t>(erasure.data);
+  const size_t shard = erasure::ErasureCodec::ShardSize(block, erasure.data);
+  WrittenData out;
+  std::vector<bool> use(n);
+  for (size_t d = 0; d < n; ++d) use[d] = raw_[d] != nullptr;
+  std::string file = internal::DataDirName(data_dir) + "/" + internal::PartFile(part_number);
+  internal::ShardWriters writers(*ctx_.pool, shared_drives_, use, storage::kSysVolume, tmp_key,
+                                 file, static_cast<size_t>(quorum), stragglers_);
+  FS_RETURN_UNEXPECTED_IF_ERROR(writers.quorum_status(quorum));
+  std::vector<std::vector<uint8_t>> stripe;
+  auto first = ReadStripe(body, k, shard, block, stripe);
+  if (!first) return std::unexpected(first.error());
+  size_t len = *first;
+  out.size = len;
+  while (len > 0) {
+    FS_RETURN_UNEXPECTED_IF_ERROR(EncodeStripe(**codec, shard, block, len, stripe));
+    writers.start_write(stripe, erasure.distribution);
+    // Read the next block into the stripe the drives gave back while they write this one.
+    // Past the announced size only one byte is read: the body's end, where its digests are
+    // verified (a body longer than announced is refused).
+    Result<size_t> next = size_t{0};
+    if (len == block && out.size < size) {
+      next = ReadStripe(body, k, shard, block, stripe);
+    } else if (len == block) {
+      char probe = 0;
+      next = ReadFull(body, {&probe, 1});
+      if (next && *next != 0) {
+        next = std::unexpected(Status(Code::kIncompleteBody, "body longer than announced"));
+      }
+    }
+    writers.wait();
+    if (!next) return std::unexpected(next.error());
+    // A drive that filled up (ENOSPC) counts as full, not as lost: 507, not 503.
+    FS_RETURN_UNEXPECTED_IF_ERROR(writers.quorum_status(quorum));
+    len = *next;
+    out.size += len;
+    if (out.size > max_size) return Err(Code::kEntityTooLarge, "object too large");
+  }
+  writers.close_all();
+  FS_RETURN_UNEXPECTED_IF_ERROR(writers.quorum_status(quorum));
+  for (size_t d = 0; d < n; ++d) out.wrote.push_back(writers.ok(d));
+  if (out.size != size) {
+    return Err(Code::kIncompleteBody, "body length differs from the announced size");
+  }
+  return out;
+}
 
 Result<WrittenData> ErasureSet::write_data(hash::HashingSource& body, int64_t size,
                                            uint64_t max_size, const ErasureInfo& erasure,
                                            const std::string& tmp_key, const std::string& data_dir,
                                            int part_number, bool allow_inline) {
+  // A body of a block or more, announced: its data shards are read straight from it.
+  if (size >= 0 && static_cast<uint64_t>(size) >= erasure.block_size && erasure.block_size > 0) {
+    return write_blocks(body, static_cast<uint64_t>(size), max_size, erasure, tmp_key, data_dir,
+                        part_number);
+  }
   auto codec = erasure::ErasureCodec::Create(erasure.data, erasure.parity);
   if (!codec) return std::unexpected(codec.error());
   const size_t n = raw_.size();

@@ -19,6 +19,7 @@
 #include "flashstor/auth/sigv4.h"
 #include "flashstor/iam/iam_store.h"
 #include "flashstor/iam/static_credentials.h"
+#include "flashstor/mem/idle_trim.h"
 #include "flashstor/net/http_server.h"
 #include "flashstor/object/budgeted_layer.h"
 #include "flashstor/object/offloading_layer.h"
@@ -266,6 +267,8 @@ int RunServer(const ServerArgs& args) {
   // budget; listings, bucket operations and heal go to a pool.
   net::ServerOptions options = ServerOptionsFrom(cfg.limits);
   task::MemoryBudget request_memory(options.request_memory_bytes);
+  // After 2 s without a request, the heap's free memory goes back to the OS (mem/idle_trim.h).
+  mem::IdleTrim idle_trim(2000);
   object::BudgetedLayer budgeted(*engine->layer, request_memory,
                                  std::chrono::milliseconds(options.admission_timeout_ms));
   object::OffloadingLayer offloading(budgeted, kOffloadThreads);
@@ -291,10 +294,13 @@ int RunServer(const ServerArgs& args) {
   }
 
   std::unique_ptr<obs::AuditLog> audit;
-  if (!cfg.audit.file.empty() || cfg.audit.journald) {
+  // journald only when started by systemd (JOURNAL_STREAM). With no sink there is no audit
+  // log at all: its per-loop rings (~0.9 MiB each once used) would only be drained and counted.
+  const bool audit_journal = cfg.audit.journald && std::getenv("JOURNAL_STREAM") != nullptr;
+  if (!cfg.audit.file.empty() || audit_journal) {
     obs::AuditOptions ao;
     ao.file.path = cfg.audit.file;
-    ao.journal = cfg.audit.journald && std::getenv("JOURNAL_STREAM") != nullptr;
+    ao.journal = audit_journal;
     auto created = obs::AuditLog::Create(ao);
     if (!created) return Fail("audit log", Describe(created.error()));
     audit = std::move(*created);
@@ -344,12 +350,18 @@ int RunServer(const ServerArgs& args) {
   http.set_tick_hook([&](int loop) {
     health.tick(health_ids[static_cast<size_t>(loop)]);
     watchdog.tick(watchdog_ids[static_cast<size_t>(loop)]);
+    const net::ServerStats st = http.stats();
+    const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::steady_clock::now().time_since_epoch())
+                               .count();
+    idle_trim.tick(st.requests + st.loop_replies, st.busy_workers > 0, now_ms);
   });
   for (const BoundListener& l : *listeners) {
     if (Status s = http.adopt_listener(l.fd, l.tls); !s.ok()) return Fail("listen", Describe(s));
   }
   RegisterServerMetrics(http, *engine);
   RegisterTaskMetrics(http, request_memory);
+  RegisterHeapMetrics(idle_trim);
   phases.end("engine");  // credentials, audit log, handlers, HTTP server, metrics
   if (Status s = http.start(); !s.ok()) return Fail("event loops", Describe(s));
   watchdog.set_progress_probe(

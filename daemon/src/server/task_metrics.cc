@@ -39,4 +39,16 @@ void RegisterTaskMetrics(const net::HttpServer& http, const task::MemoryBudget& 
              [&budget] { return static_cast<double>(budget.timeouts()); });
 }
 
+void RegisterHeapMetrics(const mem::IdleTrim& trim) {
+  obs::MetricsRegistry& r = obs::DefaultRegistry();
+  r.gauge_fn("flashstor_heap_bytes", "malloc heap: bytes in use, and free bytes kept for reuse.",
+             {{"state", "in_use"}},
+             [] { return static_cast<double>(mem::IdleTrim::HeapInUseBytes()); });
+  r.gauge_fn("flashstor_heap_bytes", "malloc heap: bytes in use, and free bytes kept for reuse.",
+             {{"state", "free"}},
+             [] { return static_cast<double>(mem::IdleTrim::HeapFreeBytes()); });
+  r.gauge_fn("flashstor_heap_idle_trims", "Times the free heap was handed back when idle.", {},
+             [&trim] { return static_cast<double>(trim.trims()); });
+}
+
 }  // namespace flashstor::server

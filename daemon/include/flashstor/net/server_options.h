@@ -7,16 +7,22 @@
 
 namespace flashstor::net {
 
-// What one request in flight holds besides the large buffers it takes a grant for
-// (object/budgeted_layer.h): its stack pages and arena blocks.
-inline constexpr uint64_t kTaskMemoryEstimate = 64 * 1024;
+// Requests in flight by default: each holds its stack's touched pages and its connection's
+// arena blocks (~64 KiB at most), the large buffers are bounded by the budget below.
+inline constexpr int kDefaultWorkers = 2048;
+// The request memory budget by default (large buffers: erasure stripes, body and copy
+// buffers). 12 MiB lets six 1 MiB PUTs (2 MiB each) or five 1 MiB GETs (2.25 MiB) run at
+// once, more than two cores keep busy (two in flight lowers PUT throughput, more than about
+// four only adds latency), and keeps the daemon's RSS under 24 MB under that load
+// (docs/execution-model.md, "Memory").
+inline constexpr uint64_t kDefaultRequestMemory = 12ull << 20;
 
 struct ServerOptions {
   int event_loops = 0;  // 0: 2 x cores
   // Requests in flight at once (request tasks on the loops); beyond it they wait for admission.
-  // 0: request_memory_bytes / kTaskMemoryEstimate (at least 16).
+  // 0: kDefaultWorkers.
   int workers = 0;
-  uint64_t request_memory_bytes = 128ull << 20;  // memory budget of the requests in flight
+  uint64_t request_memory_bytes = kDefaultRequestMemory;  // large buffers of requests in flight
   // A request waiting for admission (its address's share or the budget) longer than this is
   // answered 503 SlowDown.
   int admission_timeout_ms = 10'000;

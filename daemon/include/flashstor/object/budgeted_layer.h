@@ -17,9 +17,15 @@ class BudgetedLayer final : public ForwardingLayer {
  public:
   BudgetedLayer(ObjectLayer& inner, task::MemoryBudget& budget, std::chrono::milliseconds wait);
 
-  // Bytes of buffers a request moving size bytes (-1: unknown) holds at most: one erasure
-  // stripe of data and parity blocks plus a copy buffer; 0 below kUnbudgetedBytes.
+  // Bytes of buffers a GET of size bytes (-1: unknown) holds at most: one erasure stripe of
+  // data and parity blocks plus a copy buffer; 0 below kUnbudgetedBytes.
   static uint64_t BufferBytes(int64_t size);
+  // Bytes of buffers a PUT (or part) of size bytes (-1: unknown) holds at most: below a
+  // block, the body's block buffer and one stripe of data and parity shards (parity <= data);
+  // from a block on, announced, the body is read straight into the stripes: one for a body of
+  // one block, two for a longer one (the drives write one while the next block is read), plus
+  // the last short block gathered. 0 below kUnbudgetedBytes.
+  static uint64_t PutBufferBytes(int64_t size);
   static constexpr uint64_t kUnbudgetedBytes = 256 * 1024;
 
   Result<ObjectInfo> put_object(std::string_view bucket, std::string_view key,

@@ -197,6 +197,12 @@ class ErasureSet {
                                            uint64_t max_size, const ErasureInfo& erasure,
                                            const std::string& tmp_key, const std::string& data_dir,
                                            int part_number, bool allow_inline);
+  // write_data for an announced body of at least one block: the body is read straight into
+  // the data shards of each stripe (erasure_set_write.cc).
+  Result<internal::WrittenData> write_blocks(hash::HashingSource& body, uint64_t size,
+                                             uint64_t max_size, const ErasureInfo& erasure,
+                                             const std::string& tmp_key,
+                                             const std::string& data_dir, int part_number);
   // Removes a kSysVolume directory (temp data, an upload) on every drive.
   void remove_sys_dir(const std::string& tmp_key);
   // removed (optional): drives that held metadata for the key.

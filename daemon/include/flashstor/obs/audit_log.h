@@ -19,9 +19,12 @@
 
 namespace flashstor::obs {
 
-// 1024 entries of ~1.8 KiB: ~1.9 MiB per worker, about a second of a busy worker's requests
-// while the writer sleeps at most kMaxIdleSleep between drains.
-inline constexpr size_t kAuditRingCapacity = 1024;
+// 256 entries of ~3.7 KiB (sizeof(AuditEntry)): ~0.9 MiB per event loop, resident once the
+// loop has served 256 requests. The writer drains every ring at least every kMaxIdleSleep
+// (20 ms), so a loop may record 12,800 requests a second before one is dropped, more than a
+// loop serves. 1024 entries cost 3.7 MiB per loop, 15 MiB of the daemon's RSS on a 2-core
+// machine (docs/execution-model.md, "Memory").
+inline constexpr size_t kAuditRingCapacity = 256;
 inline constexpr size_t kMaxAuditProducers = 256;
 
 // The producer end owned by one worker thread. Only that thread may call record().
@@ -56,7 +59,7 @@ class AuditLog {
   AuditLog& operator=(const AuditLog&) = delete;
 
   // Start-up only, from each worker (thread-safe). The pointer stays valid for the AuditLog's
-  // lifetime. nullptr once kMaxAuditProducers are registered. Allocates the ring (~1.9 MiB).
+  // lifetime. nullptr once kMaxAuditProducers are registered. Allocates the ring (~0.9 MiB).
   AuditProducer* register_producer();
 
   // Starts the writer thread. kInvalidArgument if already started.
