@@ -113,7 +113,8 @@ void RemoveDataDirsNotIn(storage::StorageApi& drive, const MetaVersions& held,
     if (v.data_dir.empty()) continue;
     bool named = false;
     for (const ObjectMeta& f : file) named = named || f.data_dir == v.data_dir;
-    if (!named) drive.delete_path(bucket, key, DataDirName(v.data_dir), true);
+    // To the trash, not deleted: a GET that resolved this version may still be reading it.
+    if (!named) (void)drive.trash_data_dir(bucket, key, v.data_dir);
   }
 }
 

@@ -192,7 +192,8 @@ Result<ObjectInfo> ErasureSet::update_object_metadata(std::string_view bucket, s
 
 namespace {
 
-// Removes every "%d.<uuid>" directory inside the object's directory on one drive.
+// Moves every "%d.<uuid>" directory inside the object's directory on one drive to the
+// drive's trash (a GET that resolved a version before the delete reads on from there).
 void RemoveDataDirs(storage::StorageApi& drive, std::string_view bucket, std::string_view key) {
   constexpr size_t kMaxEntries = 4096;  // data dirs plus child key directories
   auto names = drive.list_dir(bucket, key, "", kMaxEntries);
@@ -200,7 +201,9 @@ void RemoveDataDirs(storage::StorageApi& drive, std::string_view bucket, std::st
   const std::string prefix = internal::DataDirName("");
   for (std::string name : *names) {
     if (!name.empty() && name.back() == '/') name.pop_back();
-    if (name.starts_with(prefix)) (void)drive.delete_path(bucket, key, name, true);
+    if (name.starts_with(prefix)) {
+      (void)drive.trash_data_dir(bucket, key, std::string_view(name).substr(prefix.size()));
+    }
   }
 }
 

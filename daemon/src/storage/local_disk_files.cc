@@ -180,6 +180,15 @@ Result<std::unique_ptr<FileReader>> LocalDisk::open_file(std::string_view volume
   Result<std::string> rel = path_of(volume, key, file);
   if (!rel) return std::unexpected(rel.error());
   int fd = openat(root_fd_, rel->c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0 && (errno == ENOENT || errno == ENOTDIR)) {
+    // An overwrite or delete moved the data dir to the trash after this reader resolved
+    // its version: read it there (the rename is atomic, so one of the two paths holds it).
+    int err = errno;
+    if (auto trashed = TrashPathOf(volume, file)) {
+      fd = openat(root_fd_, trashed->c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    }
+    if (fd < 0) errno = err;
+  }
   if (fd < 0) return std::unexpected(error(errno, "open failed", volume));
   struct stat st {};
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {

@@ -68,7 +68,9 @@ class MeteredReader final : public FileReader {
 
 }  // namespace
 
-Result<DiskInfo> MeteredDisk::disk_info() { return Count(*counters_, inner_->disk_info()); }
+Result<DiskInfo> MeteredDisk::disk_info() {
+  return Count(*counters_, inner_->disk_info());
+}
 Status MeteredDisk::make_volume(std::string_view v) {
   return Count(*counters_, inner_->make_volume(v));
 }
@@ -96,16 +98,14 @@ Status MeteredDisk::write_all(std::string_view v, std::string_view k, std::strin
   return Count(*counters_, s);
 }
 
-Result<std::unique_ptr<FileWriter>> MeteredDisk::create_file(std::string_view v,
-                                                             std::string_view k,
+Result<std::unique_ptr<FileWriter>> MeteredDisk::create_file(std::string_view v, std::string_view k,
                                                              std::string_view f) {
   auto w = Count(*counters_, inner_->create_file(v, k, f));
   if (!w) return w;
   return std::unique_ptr<FileWriter>(std::make_unique<MeteredWriter>(std::move(*w), counters_));
 }
 
-Result<std::unique_ptr<FileReader>> MeteredDisk::open_file(std::string_view v,
-                                                           std::string_view k,
+Result<std::unique_ptr<FileReader>> MeteredDisk::open_file(std::string_view v, std::string_view k,
                                                            std::string_view f) {
   auto r = Count(*counters_, inner_->open_file(v, k, f));
   if (!r) return r;
@@ -139,6 +139,14 @@ Result<std::vector<std::string>> MeteredDisk::list_dir(std::string_view v, std::
 
 Result<std::unique_ptr<Walker>> MeteredDisk::walk(std::string_view v, const WalkOptions& o) {
   return Count(*counters_, inner_->walk(v, o));
+}
+
+Status MeteredDisk::trash_data_dir(std::string_view v, std::string_view k, std::string_view dir) {
+  return Count(*counters_, inner_->trash_data_dir(v, k, dir));
+}
+
+Result<size_t> MeteredDisk::collect_trash(int64_t older_than_ns, size_t max_entries) {
+  return Count(*counters_, inner_->collect_trash(older_than_ns, max_entries));
 }
 
 }  // namespace flashstor::storage
