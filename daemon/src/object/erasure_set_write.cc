@@ -145,6 +145,7 @@ Result<ObjectInfo> ErasureSet::put_object(std::string_view bucket, std::string_v
         committed = keep ? Status::Ok() : keep.error();
         if (keep) plan.keep = std::move(*keep);
       }
+      plan.fence = lock->fence();
       if (committed.ok()) committed = commit(plan);
     }
   }
@@ -167,6 +168,7 @@ Result<ObjectInfo> ErasureSet::update_object_metadata(std::string_view bucket, s
   CommitPlan plan;
   plan.bucket = bucket;
   plan.key = key;
+  plan.fence = lock->fence();
   plan.participate = q->in_quorum;
   const ObjectMeta& current = q->meta();
   plan.write_quorum = WriteQuorum(current.erasure.data, current.erasure.parity);
