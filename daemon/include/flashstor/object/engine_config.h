@@ -25,6 +25,9 @@ struct EngineConfig {
   // Replaced data dirs wait this long in each drive's trash (a GET that resolved their
   // version reads on from there) before the trash collector removes them.
   int64_t trash_grace_seconds = 3600;
+  // Lease of the namespace write locks (Locker); 0: none, the in-process holder refreshes
+  // implicitly. Tests set one to prove that a commit whose lease ran out is fenced off.
+  int64_t write_lock_lease_ms = 0;
   // OpenEngine wraps every drive in a HealthCheckedDisk with these deadlines and probe period.
   storage::HealthOptions drive_health;
 };
