@@ -126,6 +126,15 @@ Error ParseLifecycleDay(const cJSON* j, Config& c) {
   return std::nullopt;
 }
 
+Error ParseTrashGrace(const cJSON* j, Config& c) {
+  if (!cJSON_IsNumber(j) || j->valuedouble != std::floor(j->valuedouble) || j->valuedouble < 1 ||
+      j->valuedouble > 604'800) {
+    return Fail("trash_grace_seconds", "must be a whole number from 1 to 604800");
+  }
+  c.trash_grace_seconds = static_cast<int>(j->valuedouble);
+  return std::nullopt;
+}
+
 Error ParseParity(const cJSON* j, Config& c) {
   if (!cJSON_IsNumber(j) || j->valuedouble != std::floor(j->valuedouble)) {
     return Fail("parity", "must be an integer");
@@ -278,6 +287,7 @@ Error ParseField(const std::string& key, const std::string& path, const cJSON* v
   if (key == "log_level") return ParseLogLevel(v, c);
   if (key == "limits") return ParseLimits(v, c);
   if (key == "lifecycle_day_seconds") return ParseLifecycleDay(v, c);
+  if (key == "trash_grace_seconds") return ParseTrashGrace(v, c);
   if (key == "sigv2") return GetBool(v, path, c.sigv2);
   if (key == "notify_webhook") return internal::ParseNotifyWebhook(v, c);
   return Fail(path, "unknown field");

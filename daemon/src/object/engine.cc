@@ -23,12 +23,14 @@ ErasureSets::~ErasureSets() {
 void ErasureSets::start_background(bool full_scan_now) {
   healer_.start();
   scanner_.start(full_scan_now);
+  trash_collector_.start();
 }
 
 void ErasureSets::stop_background() {
   stop_.stop();
   healer_.join();
   scanner_.join();
+  trash_collector_.join();
 }
 
 std::vector<ErasureSets::DriveUsage> ErasureSets::drive_usage() const {

@@ -116,7 +116,8 @@ void RemoveDataDirsNotIn(storage::StorageApi& drive, const MetaVersions& held,
     if (v.data_dir.empty()) continue;
     bool named = false;
     for (const ObjectMeta& f : file) named = named || f.data_dir == v.data_dir;
-    if (!named) drive.delete_path(bucket, key, DataDirName(v.data_dir), true);
+    // To the trash, not deleted: a GET that resolved this version may still be reading it.
+    if (!named) (void)drive.trash_data_dir(bucket, key, v.data_dir);
   }
 }
 
@@ -474,6 +475,11 @@ Status ErasureSet::commit(const CommitPlan& plan) {
   // is not empty) or after the delete (no volume to write into: kNoSuchBucket).
   auto bucket_lock = ctx_.locks->lock(internal::BucketResource(plan.bucket), false);
   if (!bucket_lock) return bucket_lock.error();
+  // A writer whose lease on the key was lost (a distributed lock can expire) must not commit.
+  if (plan.fence != 0) {
+    FS_RETURN_IF_ERROR(
+        ctx_.locks->check_fence(internal::ObjectResource(plan.bucket, plan.key), plan.fence));
+  }
   const size_t n = raw_.size();
   // Every step is a quorum fan-out: it returns once the write quorum answered (plus a grace).
   // A drive that did not answer counts as failed for this object (heal completes it later);

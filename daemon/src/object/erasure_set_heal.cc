@@ -220,7 +220,9 @@ void ErasureSet::settle(const ObjectMeta& meta, std::string_view bucket, std::st
           std::find(keep.begin(), keep.end(), name) != keep.end()) {
         continue;
       }
-      raw_[d]->delete_path(bucket, key, std::string_view(name).substr(0, name.size() - 1), true);
+      const size_t prefix = storage::kDataDirPrefix.size();
+      (void)raw_[d]->trash_data_dir(
+          bucket, key, std::string_view(name).substr(prefix, name.size() - prefix - 1));
     }
   });
 }
@@ -282,7 +284,7 @@ void ErasureSet::purge_uncommitted(std::string_view bucket, std::string_view key
       std::string_view dir = std::string_view(name).substr(0, name.size() - 1);
       auto st = drive->stat(bucket, key, dir);
       if (!st || st->mod_time_ns > cutoff) continue;
-      any |= drive->delete_path(bucket, key, dir, true).ok();
+      any |= drive->trash_data_dir(bucket, key, dir.substr(storage::kDataDirPrefix.size())).ok();
     }
     drives += any;
   });

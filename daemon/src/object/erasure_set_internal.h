@@ -72,6 +72,9 @@ struct ErasureSet::CommitPlan {
   // keep and src_* are unused.
   bool in_place = false;
   internal::VersionKey replaces;
+  // The fencing token of the key's write lock the commit runs under (Locker::Guard::fence);
+  // commit refuses it (kTimeout) once it is stale. 0: not checked.
+  uint64_t fence = 0;
 };
 
 namespace internal {

@@ -1,5 +1,5 @@
-// ErasureSet reads: HEAD (quorum metadata) and GET (a streaming reader that keeps the key's
-// read lock until it has read the last byte it serves).
+// ErasureSet reads: HEAD (quorum metadata) and GET (a streaming reader over the version
+// resolved under the key's read lock, released before the first data read).
 #include "erasure_set_internal.h"
 #include "flashstor/storage/key_path.h"
 #include "object_reader.h"
@@ -59,10 +59,10 @@ Result<std::unique_ptr<ObjectReader>> ErasureSet::open_object(std::string_view b
   }
   internal::ObjectLocation loc{std::string(bucket), std::string(key), meta.data_dir};
   // The data files are opened as the stream reaches them (later parts, parity shards when a
-  // drive fails), so the reader keeps the read lock: an overwrite waits (its commit is
-  // bounded by the lock timeout) instead of deleting this version's data dirs mid-body. An
-  // open fd alone would not do on a drive that is not local. Inline data needs no lock.
-  if (meta.inlined || meta.size == 0) lock->release();
+  // drive fails). An overwrite committed meanwhile moves this version's data dirs to the
+  // drives' trash, where open_file still finds them for the trash grace: the version is
+  // resolved, so the lock goes now and an overwrite never waits for a GET (design.md).
+  lock->release();
   ObjectInfo info = TakeObjectInfo(meta, bucket, key);  // meta keeps the layout the reader uses
   std::string b(bucket), k(key);
   auto on_degraded = [this, b, k] { queue_heal(b, k); };

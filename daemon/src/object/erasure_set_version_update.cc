@@ -75,6 +75,7 @@ Result<ObjectInfo> ErasureSet::update_version(std::string_view bucket, std::stri
   CommitPlan plan;
   plan.bucket = bucket;
   plan.key = key;
+  plan.fence = lock->fence();
   plan.in_place = true;
   plan.replaces = internal::KeyOf(target);
   plan.participate = q->in_quorum;

@@ -66,6 +66,7 @@ Result<DeleteResult> ErasureSet::delete_object_version(std::string_view bucket,
   CommitPlan plan;
   plan.bucket = bucket;
   plan.key = key;
+  plan.fence = lock->fence();
   plan.participate.assign(raw_.size(), true);
   if (!options.version_id.empty()) {
     // One version goes for good; the others stay.

@@ -264,6 +264,7 @@ Result<ObjectInfo> ErasureSet::put_object(std::string_view bucket, std::string_v
         committed = keep ? Status::Ok() : keep.error();
         if (keep) plan.keep = std::move(*keep);
       }
+      plan.fence = lock->fence();
       if (committed.ok()) committed = commit(plan);
     }
   }
@@ -286,6 +287,7 @@ Result<ObjectInfo> ErasureSet::update_object_metadata(std::string_view bucket, s
   CommitPlan plan;
   plan.bucket = bucket;
   plan.key = key;
+  plan.fence = lock->fence();
   plan.participate = q->in_quorum;
   const ObjectMeta& current = q->meta();
   plan.write_quorum = WriteQuorum(current.erasure.data, current.erasure.parity);
@@ -311,7 +313,8 @@ Result<ObjectInfo> ErasureSet::update_object_metadata(std::string_view bucket, s
 
 namespace {
 
-// Removes every "%d.<uuid>" directory inside the object's directory on one drive.
+// Moves every "%d.<uuid>" directory inside the object's directory on one drive to the
+// drive's trash (a GET that resolved a version before the delete reads on from there).
 void RemoveDataDirs(storage::StorageApi& drive, std::string_view bucket, std::string_view key) {
   constexpr size_t kMaxEntries = 4096;  // data dirs plus child key directories
   auto names = drive.list_dir(bucket, key, "", kMaxEntries);
@@ -319,7 +322,9 @@ void RemoveDataDirs(storage::StorageApi& drive, std::string_view bucket, std::st
   const std::string prefix = internal::DataDirName("");
   for (std::string name : *names) {
     if (!name.empty() && name.back() == '/') name.pop_back();
-    if (name.starts_with(prefix)) (void)drive.delete_path(bucket, key, name, true);
+    if (name.starts_with(prefix)) {
+      (void)drive.trash_data_dir(bucket, key, std::string_view(name).substr(prefix.size()));
+    }
   }
 }
 

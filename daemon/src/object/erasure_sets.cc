@@ -23,11 +23,13 @@ ErasureSets::ErasureSets(std::vector<std::shared_ptr<storage::StorageApi>> drive
     : config_(config),
       drives_(std::move(drives)),
       services_(config.io_threads > 0 ? config.io_threads : DefaultThreads(drives_.size()),
-                config.heal_queue_capacity),
+                config.heal_queue_capacity,
+                std::chrono::milliseconds(std::max<int64_t>(config.write_lock_lease_ms, 0))),
       prober_(drives_, *services_.pool),
       scanner_(*this, services_.counters, stop_, config.scan_objects_per_second),
       healer_(*this, services_.heal_queue, services_.counters, prober_, scanner_, drive_events_,
-              stop_) {
+              stop_),
+      trash_collector_(drives_, stop_, config.trash_grace_seconds) {
   config_.inline_threshold = std::min(config_.inline_threshold, config_.block_size);
   EngineContext ctx = services_.context(config_);
   const size_t size = drives_.size() / static_cast<size_t>(set_count);

@@ -249,6 +249,7 @@ Result<ObjectInfo> ErasureSet::complete_multipart_upload(std::string_view bucket
       committed = keep ? Status::Ok() : keep.error();
       if (keep) plan.keep = std::move(*keep);
     }
+    if (lock) plan.fence = lock->fence();
     if (committed.ok()) committed = commit(plan);
   }
   remove_sys_dir(tmp_key);

@@ -1,28 +1,34 @@
-// NamespaceLock: sharded table of reader/writer entries with bounded waits.
+// NamespaceLock: sharded table of reader/writer entries with bounded waits, fencing tokens
+// and (when configured) write leases.
 #include "flashstor/object/namespace_lock.h"
 
+#include <algorithm>
 #include <functional>
 
 namespace flashstor::object {
 
-NamespaceLock::Guard::Guard(Guard&& other) noexcept
-    : owner_(other.owner_), resource_(std::move(other.resource_)), write_(other.write_) {
+Locker::Guard::Guard(Guard&& other) noexcept
+    : owner_(other.owner_),
+      resource_(std::move(other.resource_)),
+      write_(other.write_),
+      fence_(other.fence_) {
   other.owner_ = nullptr;
 }
 
-NamespaceLock::Guard& NamespaceLock::Guard::operator=(Guard&& other) noexcept {
+Locker::Guard& Locker::Guard::operator=(Guard&& other) noexcept {
   if (this != &other) {
     release();
     owner_ = other.owner_;
     resource_ = std::move(other.resource_);
     write_ = other.write_;
+    fence_ = other.fence_;
     other.owner_ = nullptr;
   }
   return *this;
 }
 
-void NamespaceLock::Guard::release() {
-  if (owner_ != nullptr) owner_->unlock(resource_, write_);
+void Locker::Guard::release() {
+  if (owner_ != nullptr) owner_->release(resource_, write_, fence_);
   owner_ = nullptr;
 }
 
@@ -30,16 +36,48 @@ NamespaceLock::Shard& NamespaceLock::shard_for(std::string_view resource) {
   return shards_[std::hash<std::string_view>{}(resource) % kShards];
 }
 
+void NamespaceLock::end_writer_turn(Entry& e) {
+  e.writer = false;
+  e.fence = 0;
+  e.lease_end = Clock::time_point::max();
+  ++e.write_releases;
+  e.readers_owed = e.waiting_readers;  // they go before the next writer
+}
+
+void NamespaceLock::reclaim_expired(Shard& s, Entry& e) {
+  if (!e.writer || Clock::now() < e.lease_end) return;
+  end_writer_turn(e);
+  s.cv.notify_all();
+}
+
+template <typename Pred>
+bool NamespaceLock::wait_until_can(Shard& s, Entry& e, std::unique_lock<std::mutex>& lock,
+                                   std::chrono::milliseconds timeout, Pred can) {
+  const auto deadline = Clock::now() + timeout;
+  while (true) {
+    reclaim_expired(s, e);
+    if (can()) return true;
+    const auto now = Clock::now();
+    if (now >= deadline) return false;
+    // Wake at the holder's lease end too: nobody notifies when a lease runs out.
+    const auto until = std::min(deadline, e.writer ? e.lease_end : deadline);
+    auto wait = std::chrono::ceil<std::chrono::milliseconds>(until - now);
+    s.cv.wait_for(lock, std::max(wait, std::chrono::milliseconds(1)),
+                  [&] { return can() || (e.writer && Clock::now() >= e.lease_end); });
+  }
+}
+
 // A reader waits while a writer holds the entry or waits for it (writer preference), unless
 // it has been waiting since before the last writer's turn ended: those are owed their turn.
 bool NamespaceLock::wait_reader(Shard& s, Entry& e, std::unique_lock<std::mutex>& lock,
                                 std::chrono::milliseconds timeout) {
+  reclaim_expired(s, e);
   const uint64_t generation = e.write_releases;
   auto owed = [&e, generation] { return generation < e.write_releases; };
   auto can = [&e, &owed] { return !e.writer && (e.waiting_writers == 0 || owed()); };
   if (can()) return true;
   ++e.waiting_readers;
-  bool ok = s.cv.wait_for(lock, timeout, can);
+  bool ok = wait_until_can(s, e, lock, timeout, can);
   --e.waiting_readers;
   if (owed() && e.readers_owed > 0) {
     --e.readers_owed;
@@ -52,16 +90,17 @@ bool NamespaceLock::wait_reader(Shard& s, Entry& e, std::unique_lock<std::mutex>
 bool NamespaceLock::wait_writer(Shard& s, Entry& e, std::unique_lock<std::mutex>& lock,
                                 std::chrono::milliseconds timeout) {
   auto can = [&e] { return !e.writer && e.readers == 0 && e.readers_owed == 0; };
+  reclaim_expired(s, e);
   if (can()) return true;
   ++e.waiting_writers;
-  bool ok = s.cv.wait_for(lock, timeout, can);
+  bool ok = wait_until_can(s, e, lock, timeout, can);
   --e.waiting_writers;
   if (!ok && e.waiting_writers == 0) s.cv.notify_all();  // readers held back by this writer
   return ok;
 }
 
-Result<NamespaceLock::Guard> NamespaceLock::lock(std::string_view resource, bool write,
-                                                 std::chrono::milliseconds timeout) {
+Result<Locker::Guard> NamespaceLock::acquire(std::string_view resource, bool write,
+                                             std::chrono::milliseconds timeout) {
   Shard& s = shard_for(resource);
   std::string name(resource);
   std::unique_lock<std::mutex> lock(s.mu);
@@ -71,24 +110,52 @@ Result<NamespaceLock::Guard> NamespaceLock::lock(std::string_view resource, bool
     if (e.idle()) s.entries.erase(name);
     return Err(Code::kTimeout, "namespace lock timeout");
   }
+  uint64_t fence = 0;
   if (write) {
     e.writer = true;
+    e.fence = fence = next_fence_.fetch_add(1, std::memory_order_relaxed);
+    e.lease_end = lease_.count() > 0 ? Clock::now() + lease_ : Clock::time_point::max();
   } else {
     ++e.readers;
   }
-  return Guard(this, std::move(name), write);
+  return make_guard(std::move(name), write, fence);
 }
 
-void NamespaceLock::unlock(const std::string& resource, bool write) {
+Status NamespaceLock::refresh(const Guard& guard) {
+  if (!guard.held() || !guard.write()) return Status::Ok();
+  Shard& s = shard_for(guard.resource());
+  std::lock_guard<std::mutex> lock(s.mu);
+  auto it = s.entries.find(guard.resource());
+  if (it == s.entries.end()) return Status(Code::kTimeout, "lock lost");
+  Entry& e = it->second;
+  reclaim_expired(s, e);
+  if (!e.writer || e.fence != guard.fence()) return Status(Code::kTimeout, "lock lost");
+  if (lease_.count() > 0) e.lease_end = Clock::now() + lease_;
+  return Status::Ok();
+}
+
+Status NamespaceLock::check_fence(std::string_view resource, uint64_t fence) {
+  Shard& s = shard_for(resource);
+  std::lock_guard<std::mutex> lock(s.mu);
+  auto it = s.entries.find(std::string(resource));
+  if (it == s.entries.end()) return Status(Code::kTimeout, "lock lost (stale fencing token)");
+  Entry& e = it->second;
+  reclaim_expired(s, e);
+  if (!e.writer || e.fence != fence || fence == 0) {
+    return Status(Code::kTimeout, "lock lost (stale fencing token)");
+  }
+  return Status::Ok();
+}
+
+void NamespaceLock::release(const std::string& resource, bool write, uint64_t fence) {
   Shard& s = shard_for(resource);
   std::lock_guard<std::mutex> lock(s.mu);
   auto it = s.entries.find(resource);
   if (it == s.entries.end()) return;
   Entry& e = it->second;
   if (write) {
-    e.writer = false;
-    ++e.write_releases;
-    e.readers_owed = e.waiting_readers;  // they go before the next writer
+    if (!e.writer || e.fence != fence) return;  // its lease was reclaimed: nothing to release
+    end_writer_turn(e);
   } else {
     --e.readers;
   }

@@ -105,6 +105,10 @@ std::expected<CliResult, std::string> ParseServer(const std::vector<std::string>
         auto v = ParseInt(flag, value, 1, 86'400);
         if (!v) return std::unexpected(v.error());
         s.lifecycle_day_seconds = *v;
+      } else if (flag == "--trash-grace-seconds") {
+        auto v = ParseInt(flag, value, 1, 604'800);
+        if (!v) return std::unexpected(v.error());
+        s.trash_grace_seconds = *v;
       } else if (flag == "--sts-min-duration-seconds") {
         auto v = ParseInt(flag, value, 1, 900);
         if (!v) return std::unexpected(v.error());
@@ -228,6 +232,8 @@ Flags:
   --parity N               parity shards per erasure set (default by set size)
   --sigv2 on|off           accept AWS Signature Version 2 (default on)
   --lifecycle-day-seconds N  length of a lifecycle day, for tests (default 86400)
+  --trash-grace-seconds N  how long replaced data stays readable for GETs in progress
+                           before it is collected (1..604800; default 3600)
   --sse-master-key-file F  SSE-S3 master key, also sealing the SSE-KMS key store: 32 bytes
                            or 64 hex digits, owner-only file (default: the systemd
                            credential sse-master-key, if any)

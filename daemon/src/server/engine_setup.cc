@@ -91,6 +91,7 @@ std::expected<std::unique_ptr<Engine>, std::string> OpenEngine(const config::Con
   CreateDrivesOfNewDeployment(cfg.drives);
   object::EngineConfig ec;
   if (cfg.parity) ec.parity = *cfg.parity;
+  ec.trash_grace_seconds = cfg.trash_grace_seconds;
   const config::LimitsConfig& l = cfg.limits;
   if (l.drive_timeout_s) ec.drive_health.data_deadline = std::chrono::seconds(*l.drive_timeout_s);
   if (l.drive_meta_timeout_s) {

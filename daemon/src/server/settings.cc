@@ -25,6 +25,7 @@ std::expected<config::Config, std::string> ResolveSettings(const ServerArgs& arg
   if (args.sigv2) cfg.sigv2 = *args.sigv2;
   if (args.parity) cfg.parity = args.parity;
   if (args.lifecycle_day_seconds) cfg.lifecycle_day_seconds = *args.lifecycle_day_seconds;
+  if (args.trash_grace_seconds) cfg.trash_grace_seconds = *args.trash_grace_seconds;
   if (auto error = ApplyStsAndMetricsArgs(args, cfg)) return std::unexpected(*error);
   for (std::optional<int> config::LimitsConfig::*f :
        {&config::LimitsConfig::request_timeout_s, &config::LimitsConfig::request_timeout_kib_per_s,

@@ -334,4 +334,14 @@ Result<std::unique_ptr<Walker>> FaultyDisk::walk(std::string_view v, const WalkO
   return std::unique_ptr<Walker>(std::make_unique<FaultyWalker>(std::move(*w), rules_));
 }
 
+Status FaultyDisk::trash_data_dir(std::string_view v, std::string_view k, std::string_view dir) {
+  return rules_->run(DriveCall::kTrashDataDir, dir,
+                     [&] { return inner_->trash_data_dir(v, k, dir); });
+}
+
+Result<size_t> FaultyDisk::collect_trash(int64_t older_than_ns, size_t max_entries) {
+  return rules_->run(DriveCall::kCollectTrash, "",
+                     [&] { return inner_->collect_trash(older_than_ns, max_entries); });
+}
+
 }  // namespace flashstor::storage

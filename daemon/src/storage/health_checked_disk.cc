@@ -242,4 +242,15 @@ Result<std::unique_ptr<Walker>> HealthCheckedDisk::walk(std::string_view v, cons
       std::make_unique<CheckedWalker>(std::move(*w), health_, std::move(from)));
 }
 
+Status HealthCheckedDisk::trash_data_dir(std::string_view v, std::string_view k,
+                                         std::string_view dir) {
+  return Checked(*health_, DriveCall::kTrashDataDir,
+                 [&](const Drive& d) { return d->trash_data_dir(v, k, dir); });
+}
+
+Result<size_t> HealthCheckedDisk::collect_trash(int64_t older_than_ns, size_t max_entries) {
+  return Checked(*health_, DriveCall::kCollectTrash,
+                 [&](const Drive& d) { return d->collect_trash(older_than_ns, max_entries); });
+}
+
 }  // namespace flashstor::storage

@@ -85,6 +85,10 @@ Result<std::unique_ptr<LocalDisk>> LocalDisk::Open(const std::string& path) {
   if (err = fs::MkdirAll(fd, tmp); err != 0) {
     return std::unexpected(disk->error(err, "cannot create tmp", ""));
   }
+  err = fs::RemoveTree(fd, std::string(kSysVolume) + "/" + std::string(kTrashKey));
+  if (err != 0 && err != ENOENT) {
+    return std::unexpected(disk->error(err, "cannot empty trash", ""));
+  }
   return disk;
 }
 

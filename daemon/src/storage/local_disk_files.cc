@@ -196,7 +196,7 @@ Result<std::unique_ptr<FileReader>> LocalDisk::open_file(std::string_view volume
                                                          std::string_view file) {
   Result<std::string> rel = path_of(volume, key, file);
   if (!rel) return std::unexpected(rel.error());
-  return open_reader(*rel, volume, false);
+  return open_reader(*rel, volume, file, false);
 }
 
 Result<std::unique_ptr<FileReader>> LocalDisk::open_file_cached(std::string_view volume,
@@ -204,15 +204,27 @@ Result<std::unique_ptr<FileReader>> LocalDisk::open_file_cached(std::string_view
                                                                 std::string_view file) {
   Result<std::string> rel = path_of(volume, key, file);
   if (!rel) return std::unexpected(rel.error());
-  return open_reader(*rel, volume, true);
+  return open_reader(*rel, volume, file, true);
 }
 
 Result<std::unique_ptr<FileReader>> LocalDisk::open_reader(const std::string& rel,
-                                                           std::string_view volume, bool cached) {
-  int fd = cached ? fs::OpenCachedReadOnly(root_fd_, rel.c_str())
-                  : openat(root_fd_, rel.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+                                                           std::string_view volume,
+                                                           std::string_view file, bool cached) {
+  auto open_at = [&](const char* path) {  // fd or -errno
+    if (cached) return fs::OpenCachedReadOnly(root_fd_, path);
+    int fd = openat(root_fd_, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    return fd >= 0 ? fd : -errno;
+  };
+  int fd = open_at(rel.c_str());
+  if (fd == -ENOENT || fd == -ENOTDIR) {
+    // An overwrite or delete moved the data dir to the trash after this reader resolved
+    // its version: read it there (the rename is atomic, so one of the two paths holds it).
+    if (auto trashed = TrashPathOf(volume, file)) {
+      if (int t = open_at(trashed->c_str()); t >= 0 || t == -EAGAIN) fd = t;
+    }
+  }
   if (fd == -EAGAIN) return Err(Code::kWouldBlock, "path not in the dentry cache");
-  if (fd < 0) return std::unexpected(error(cached ? -fd : errno, "open failed", volume));
+  if (fd < 0) return std::unexpected(error(-fd, "open failed", volume));
   struct stat st {};
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     close(fd);

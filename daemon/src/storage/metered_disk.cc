@@ -169,4 +169,12 @@ Result<std::unique_ptr<Walker>> MeteredDisk::walk(std::string_view v, const Walk
   return Count(*counters_, inner_->walk(v, o));
 }
 
+Status MeteredDisk::trash_data_dir(std::string_view v, std::string_view k, std::string_view dir) {
+  return Count(*counters_, inner_->trash_data_dir(v, k, dir));
+}
+
+Result<size_t> MeteredDisk::collect_trash(int64_t older_than_ns, size_t max_entries) {
+  return Count(*counters_, inner_->collect_trash(older_than_ns, max_entries));
+}
+
 }  // namespace flashstor::storage

@@ -197,6 +197,31 @@ void test_overwrite_keeps_old_version_until_quorum(void**) {
   assert_true(*Get(*f.e, "bucket", "s") == "inline v2");
 }
 
+// A writer whose lease on the key ran out before its commit (a slow drive here; a paused
+// process or a partition with a distributed lock) is fenced off: the commit refuses its
+// stale token before writing anything, and the old version stays.
+void test_commit_with_an_expired_lease_is_fenced(void**) {
+  FaultyEngine f(4, 0, "/tmp", 100);
+  std::string v1 = RandomData(kBlock + 100, 20);
+  assert_true(Put(*f.e, "bucket", "k", v1).has_value());
+  // The commit reads the key's metadata under the lock (versions to keep): 300 ms per drive.
+  for (auto& disk : f.faulty) {
+    disk->set(
+        storage::DriveCall::kReadAll,
+        storage::FaultRule::Delay(std::chrono::milliseconds(300)).on_file(storage::kMetaFile));
+  }
+  auto r = Put(*f.e, "bucket", "k", RandomData(kBlock + 200, 21));
+  for (auto& disk : f.faulty) disk->clear(storage::DriveCall::kReadAll);
+  assert_false(r.has_value());
+  assert_int_equal(r.error().code(), Code::kTimeout);
+  assert_true(*Get(*f.e, "bucket", "k") == v1);
+  for (const auto& p : f.paths) assert_int_equal(CountEntries(p + "/bucket/k", "%d."), 1);
+  // With time to spare, the same overwrite commits.
+  std::string v2 = RandomData(kBlock + 300, 22);
+  assert_true(Put(*f.e, "bucket", "k", v2).has_value());
+  assert_true(*Get(*f.e, "bucket", "k") == v2);
+}
+
 void test_overwrite_replaces_when_k_le_m_plus_1(void**) {
   // 4 drives: k=m=2, write quorum 3. A commit cut short leaves the old version on at least
   // 2 drives, its k, so the commit replaces it in one metadata write per drive.
@@ -287,6 +312,7 @@ int main() {
       cmocka_unit_test(test_commit_rolled_back),
       cmocka_unit_test(test_overwrite_keeps_old_version_until_quorum),
       cmocka_unit_test(test_overwrite_replaces_when_k_le_m_plus_1),
+      cmocka_unit_test(test_commit_with_an_expired_lease_is_fenced),
       cmocka_unit_test(test_drive_failing_mid_write),
       cmocka_unit_test(test_drives_full_mid_stream),
   };

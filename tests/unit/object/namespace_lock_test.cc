@@ -1,5 +1,6 @@
 // Unit tests of NamespaceLock: shared readers, exclusive writers, timeouts, independence of
-// resources, cleanup of idle entries, and mutual exclusion under contention.
+// resources, cleanup of idle entries, mutual exclusion under contention, fencing tokens and
+// write leases (Locker).
 #include <atomic>
 #include <chrono>
 #include <thread>
@@ -146,6 +147,80 @@ void test_timed_out_writer_releases_readers(void**) {
   w.join();
 }
 
+// Fencing tokens: every write lock gets a larger one; only the live holder's passes.
+void test_fence_tokens_increase_and_stale_ones_are_refused(void**) {
+  NamespaceLock locks;
+  uint64_t first = 0;
+  {
+    auto w = locks.lock("b/k", true, 10ms);
+    assert_true(w.has_value());
+    first = w->fence();
+    assert_true(first > 0);
+    assert_true(locks.check_fence("b/k", first).ok());
+    assert_true(locks.check(*w).ok());
+    assert_int_equal(locks.check_fence("b/other", first).code(), Code::kTimeout);
+  }
+  auto r = locks.lock("b/k", false, 10ms);
+  assert_true(r.has_value());
+  assert_int_equal(r->fence(), 0);
+  assert_true(locks.check(*r).ok());  // a read lock fences nothing
+  // The released holder's token is stale, also while nobody holds the lock.
+  assert_int_equal(locks.check_fence("b/k", first).code(), Code::kTimeout);
+  r->release();
+  auto w2 = locks.lock("b/k", true, 10ms);
+  assert_true(w2.has_value());
+  assert_true(w2->fence() > first);
+  assert_int_equal(locks.check_fence("b/k", first).code(), Code::kTimeout);
+  assert_true(locks.check_fence("b/k", w2->fence()).ok());
+}
+
+// Without a lease (in-process default) a write lock never expires.
+void test_default_lease_never_expires(void**) {
+  NamespaceLock locks;
+  auto w = locks.lock("b/k", true, 10ms);
+  assert_true(w.has_value());
+  assert_false(locks.lock("b/k", true, 60ms).has_value());
+  assert_true(locks.check(*w).ok());
+  assert_true(locks.refresh(*w).ok());
+}
+
+// A holder that does not refresh its lease loses the lock: a waiting writer reclaims it,
+// the old token is refused at commit, and the old holder's release leaves the new one be.
+void test_expired_lease_is_reclaimed_and_fenced(void**) {
+  NamespaceLock locks(50ms);
+  auto old = locks.lock("b/k", true, 10ms);
+  assert_true(old.has_value());
+  const auto started = std::chrono::steady_clock::now();
+  auto next = locks.lock("b/k", true, 2000ms);  // waits for the lease to run out
+  assert_true(next.has_value());
+  assert_true(std::chrono::steady_clock::now() - started >= 40ms);
+  assert_int_equal(locks.check(*old).code(), Code::kTimeout);
+  assert_int_equal(locks.refresh(*old).code(), Code::kTimeout);
+  assert_true(locks.check(*next).ok());
+  old->release();  // stale: must not release next's lock
+  assert_false(locks.lock("b/k", false, 10ms).has_value());
+  assert_true(locks.check(*next).ok());
+  next->release();
+  assert_true(locks.lock("b/k", false, 10ms).has_value());
+}
+
+// A holder that refreshes keeps its lock past the lease; one that stops loses it even with
+// nobody waiting, and a reader then gets in.
+void test_refreshed_lease_is_kept(void**) {
+  NamespaceLock locks(80ms);
+  auto w = locks.lock("b/k", true, 10ms);
+  assert_true(w.has_value());
+  for (int i = 0; i < 5; ++i) {
+    std::this_thread::sleep_for(30ms);
+    assert_true(locks.refresh(*w).ok());
+  }
+  assert_true(locks.check(*w).ok());  // 150 ms held on an 80 ms lease
+  assert_false(locks.lock("b/k", false, 20ms).has_value());
+  std::this_thread::sleep_for(100ms);
+  assert_int_equal(locks.check(*w).code(), Code::kTimeout);
+  assert_true(locks.lock("b/k", false, 10ms).has_value());
+}
+
 }  // namespace
 
 int main() {
@@ -157,6 +232,10 @@ int main() {
       cmocka_unit_test(test_writer_not_starved_by_overlapping_readers),
       cmocka_unit_test(test_reader_not_starved_by_queued_writers),
       cmocka_unit_test(test_timed_out_writer_releases_readers),
+      cmocka_unit_test(test_fence_tokens_increase_and_stale_ones_are_refused),
+      cmocka_unit_test(test_default_lease_never_expires),
+      cmocka_unit_test(test_expired_lease_is_reclaimed_and_fenced),
+      cmocka_unit_test(test_refreshed_lease_is_kept),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

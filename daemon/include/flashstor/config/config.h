@@ -96,6 +96,10 @@ struct Config {
   // Length of a lifecycle day in seconds: 86,400; tests shorten it (like RGW's
   // rgw_lc_debug_interval) so expiry rules act within seconds.
   int lifecycle_day_seconds = 86'400;
+  // How long a replaced or deleted version's data stays in a drive's trash, so a GET that
+  // resolved it before the overwrite reads it to its end (1..604,800; default one hour,
+  // beyond the 10.5 min a request at the minimum rate may last; tests shorten it).
+  int trash_grace_seconds = 3600;
   // Signature Version 2 (header, presigned URL, POST form); off: such requests are refused.
   bool sigv2 = true;
   std::vector<WebhookTarget> notify_webhook;

@@ -22,6 +22,12 @@ struct EngineConfig {
   // A bucket heal or the scanner removes a data dir of a key no drive has metadata for (a
   // first PUT killed before writing it) only once it is this old (by mtime).
   int64_t uncommitted_grace_seconds = 3600;
+  // Replaced data dirs wait this long in each drive's trash (a GET that resolved their
+  // version reads on from there) before the trash collector removes them.
+  int64_t trash_grace_seconds = 3600;
+  // Lease of the namespace write locks (Locker); 0: none, the in-process holder refreshes
+  // implicitly. Tests set one to prove that a commit whose lease ran out is fenced off.
+  int64_t write_lock_lease_ms = 0;
   // OpenEngine wraps every drive in a HealthCheckedDisk with these deadlines and probe period.
   storage::HealthOptions drive_health;
 };

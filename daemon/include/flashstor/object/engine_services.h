@@ -3,6 +3,7 @@
 // through its EngineContext.
 #pragma once
 
+#include <chrono>
 #include <memory>
 
 #include "flashstor/object/engine_config.h"
@@ -14,8 +15,11 @@
 namespace flashstor::object {
 
 struct EngineServices {
-  EngineServices(int io_threads, size_t heal_queue_capacity)
-      : pool(std::make_unique<WorkerPool>(io_threads)), heal_queue(heal_queue_capacity) {}
+  EngineServices(int io_threads, size_t heal_queue_capacity,
+                 std::chrono::milliseconds write_lock_lease = std::chrono::milliseconds(0))
+      : pool(std::make_unique<WorkerPool>(io_threads)),
+        locks(write_lock_lease),
+        heal_queue(heal_queue_capacity) {}
   // A set's view of them, with the engine's configuration.
   EngineContext context(const EngineConfig& config) {
     return EngineContext{config, pool.get(), &locks, &heal_queue, &counters};

@@ -86,7 +86,7 @@ struct EngineCounters {
 struct EngineContext {
   EngineConfig config;
   WorkerPool* pool = nullptr;
-  NamespaceLock* locks = nullptr;
+  Locker* locks = nullptr;
   HealQueue* heal_queue = nullptr;
   EngineCounters* counters = nullptr;
 };

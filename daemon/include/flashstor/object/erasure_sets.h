@@ -23,6 +23,7 @@
 #include "flashstor/object/object_layer.h"
 #include "flashstor/object/scanner.h"
 #include "flashstor/object/stop_signal.h"
+#include "flashstor/object/trash_collector.h"
 #include "flashstor/storage/storage_api.h"
 
 namespace flashstor::object {
@@ -146,6 +147,7 @@ class ErasureSets final : public ObjectLayer {
   DriveProber prober_;
   Scanner scanner_;
   BackgroundHealer healer_;
+  TrashCollector trash_collector_;
 };
 
 // Opens the drives (LocalDisk), loads or creates their format records (storage/format.h),

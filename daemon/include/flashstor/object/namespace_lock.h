@@ -4,10 +4,12 @@
 // pile up requests forever. Writers are preferred: a waiting writer blocks new readers, so a
 // hot key cannot starve PUTs; the readers that waited through a writer's turn go before the
 // next writer, so a stream of writers cannot starve readers either. A request task (fiber)
-// that waits parks on its loop instead of blocking the loop's thread. A cluster-wide lock will
-// wrap this later.
+// that waits parks on its loop instead of blocking the loop's thread. It is the in-process
+// Locker (locker.h): write locks carry fencing tokens from one process-wide counter, and
+// leases that expire only when one is configured.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -17,44 +19,33 @@
 #include <unordered_map>
 
 #include "flashstor/common/status.h"
+#include "flashstor/object/locker.h"
 #include "flashstor/task/condition.h"
 
 namespace flashstor::object {
 
-class NamespaceLock {
+class NamespaceLock final : public Locker {
  public:
-  static constexpr std::chrono::milliseconds kDefaultTimeout{30000};
+  // lease: how long a write lock is held without refresh; zero (the default) means the
+  // holder refreshes implicitly (it lives as long as the process) and leases never expire.
+  explicit NamespaceLock(std::chrono::milliseconds lease = std::chrono::milliseconds(0))
+      : lease_(lease) {}
 
-  // Releases the lock it holds on destruction. Movable.
-  class Guard {
-   public:
-    Guard() = default;
-    Guard(Guard&& other) noexcept;
-    Guard& operator=(Guard&& other) noexcept;
-    ~Guard() { release(); }
-    void release();
-    bool held() const { return owner_ != nullptr; }
-
-   private:
-    friend class NamespaceLock;
-    Guard(NamespaceLock* owner, std::string resource, bool write)
-        : owner_(owner), resource_(std::move(resource)), write_(write) {}
-    NamespaceLock* owner_ = nullptr;
-    std::string resource_;
-    bool write_ = false;
-  };
-
-  // Shared (read) or exclusive (write) lock on resource; kTimeout after timeout.
-  Result<Guard> lock(std::string_view resource, bool write,
-                     std::chrono::milliseconds timeout = kDefaultTimeout);
+  Result<Guard> acquire(std::string_view resource, bool write,
+                        std::chrono::milliseconds timeout) override;
+  Status refresh(const Guard& guard) override;
+  Status check_fence(std::string_view resource, uint64_t fence) override;
 
   // Number of resources currently held or awaited (for tests).
   size_t active() const;
 
  private:
+  using Clock = std::chrono::steady_clock;
   struct Entry {
     int readers = 0;
     bool writer = false;
+    uint64_t fence = 0;                                      // the writer's token
+    Clock::time_point lease_end = Clock::time_point::max();  // the writer's lease
     int waiting_readers = 0;
     int waiting_writers = 0;
     uint64_t write_releases = 0;  // writer turns ended so far (a reader's wait generation)
@@ -71,12 +62,21 @@ class NamespaceLock {
   static constexpr size_t kShards = 64;
 
   Shard& shard_for(std::string_view resource);
-  static bool wait_reader(Shard& s, Entry& e, std::unique_lock<std::mutex>& lock,
-                          std::chrono::milliseconds timeout);
-  static bool wait_writer(Shard& s, Entry& e, std::unique_lock<std::mutex>& lock,
-                          std::chrono::milliseconds timeout);
-  void unlock(const std::string& resource, bool write);
+  bool wait_reader(Shard& s, Entry& e, std::unique_lock<std::mutex>& lock,
+                   std::chrono::milliseconds timeout);
+  bool wait_writer(Shard& s, Entry& e, std::unique_lock<std::mutex>& lock,
+                   std::chrono::milliseconds timeout);
+  // Waits until can() holds or timeout passes, waking at the writer's lease end to reclaim it.
+  template <typename Pred>
+  bool wait_until_can(Shard& s, Entry& e, std::unique_lock<std::mutex>& lock,
+                      std::chrono::milliseconds timeout, Pred can);
+  // Ends the writer's turn if its lease expired (it is reclaimable).
+  static void reclaim_expired(Shard& s, Entry& e);
+  static void end_writer_turn(Entry& e);
+  void release(const std::string& resource, bool write, uint64_t fence) override;
 
+  const std::chrono::milliseconds lease_;
+  std::atomic<uint64_t> next_fence_{1};
   Shard shards_[kShards];
 };
 

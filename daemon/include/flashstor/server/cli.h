@@ -21,6 +21,7 @@ struct ServerArgs {
   std::vector<std::string> drives;  // after {a...b} expansion
   std::optional<int> parity;
   std::optional<int> lifecycle_day_seconds;
+  std::optional<int> trash_grace_seconds;
   std::optional<bool> sigv2;        // --sigv2 on|off
   std::string sse_master_key_file;  // empty: the systemd credential, or no SSE-S3
   bool sse_c_allow_http = false;

@@ -28,6 +28,8 @@ enum class DriveCall : uint8_t {
   kListDir,
   kWalk,
   kWalkNext,  // Walker::next
+  kTrashDataDir,
+  kCollectTrash,
   kCount,
 };
 
@@ -51,6 +53,8 @@ constexpr bool IsDataCall(DriveCall call) {
     case DriveCall::kDeleteVolume:
     case DriveCall::kMakeVolume:
     case DriveCall::kWalkNext:
+    case DriveCall::kTrashDataDir:
+    case DriveCall::kCollectTrash:
       return true;
     default:
       return false;

@@ -107,6 +107,9 @@ class FaultyDisk final : public StorageApi {
                         std::string_view file) override;
   Result<std::vector<std::string>> list_dir(std::string_view volume, std::string_view key,
                                             std::string_view file, size_t limit) override;
+  Status trash_data_dir(std::string_view volume, std::string_view key,
+                        std::string_view data_dir) override;
+  Result<size_t> collect_trash(int64_t older_than_ns, size_t max_entries) override;
   Result<std::unique_ptr<Walker>> walk(std::string_view volume,
                                        const WalkOptions& options) override;
 

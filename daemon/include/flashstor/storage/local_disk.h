@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "flashstor/storage/storage_api.h"
@@ -15,7 +16,8 @@ namespace flashstor::storage {
 class LocalDisk final : public StorageApi {
  public:
   // Opens the drive directory (kDiskNotFound when missing or not a directory), creates
-  // kSysVolume and its tmp directory, and empties tmp (leftovers of a crash).
+  // kSysVolume and its tmp directory, and empties tmp (leftovers of a crash) and the trash
+  // (no reader of this process predates the open).
   static Result<std::unique_ptr<LocalDisk>> Open(const std::string& path);
   ~LocalDisk() override;
   LocalDisk(const LocalDisk&) = delete;
@@ -56,6 +58,9 @@ class LocalDisk final : public StorageApi {
                         std::string_view file) override;
   Result<std::vector<std::string>> list_dir(std::string_view volume, std::string_view key,
                                             std::string_view file, size_t limit) override;
+  Status trash_data_dir(std::string_view volume, std::string_view key,
+                        std::string_view data_dir) override;
+  Result<size_t> collect_trash(int64_t older_than_ns, size_t max_entries) override;
   Result<std::unique_ptr<Walker>> walk(std::string_view volume,
                                        const WalkOptions& options) override;
 
@@ -73,8 +78,9 @@ class LocalDisk final : public StorageApi {
   // cached: from the kernel's caches only, else kWouldBlock (StorageApi::read_all_cached).
   Result<std::string> read_file(const std::string& rel, std::string_view volume, bool header,
                                 bool cached);
+  // A shard file by its path, or, when its data dir has moved to the trash, there.
   Result<std::unique_ptr<FileReader>> open_reader(const std::string& rel, std::string_view volume,
-                                                  bool cached);
+                                                  std::string_view file, bool cached);
 
   std::string path_;
   int root_fd_;
@@ -84,5 +90,9 @@ class LocalDisk final : public StorageApi {
 
 // Checks a volume name: 1..255 bytes, no '/', NUL, not "." or "..".
 bool IsValidVolumeName(std::string_view volume);
+
+// Where a bucket's data dir file ("%d.<uuid>/<name>") lives once its dir was trashed
+// ("<kSysVolume>/trash/<uuid>/<name>", relative to the drive root); nullopt for other files.
+std::optional<std::string> TrashPathOf(std::string_view volume, std::string_view file);
 
 }  // namespace flashstor::storage

@@ -36,9 +36,11 @@
 namespace flashstor::storage {
 
 // The system volume: format.json at its root; keys "tmp/..." (temporary files, emptied at
-// start-up), "multipart/<sha256 hex>/<upload id>", "buckets" (bucket records).
+// start-up), "trash/<uuid>" (replaced data dirs waiting out their grace, emptied at start-up),
+// "multipart/<sha256 hex>/<upload id>", "buckets" (bucket records).
 inline constexpr std::string_view kSysVolume = ".flashstor.sys";
 inline constexpr std::string_view kTmpKey = "tmp";
+inline constexpr std::string_view kTrashKey = "trash";
 inline constexpr std::string_view kMultipartKey = "multipart";
 inline constexpr std::string_view kBucketsKey = "buckets";
 inline constexpr std::string_view kFormatFile = "format.json";
@@ -184,6 +186,19 @@ class StorageApi {
 
   virtual Result<FileStat> stat(std::string_view volume, std::string_view key,
                                 std::string_view file) = 0;
+
+  // Data dir garbage collection (docs/design.md, "A GET releases its read lock"). Moves the
+  // key's data dir "%d.<data_dir>" into the drive's trash in one rename, stamped with the
+  // time of the move, and prunes the key's directories left empty. Until collect_trash
+  // removes it, open_file(volume, key, "%d.<data_dir>/<file>") keeps finding its files (a
+  // GET that resolved the replaced version reads it to its end). Not durable: after a crash
+  // the dir is either still in the key's directory (heal removes data dirs no metadata
+  // names) or in the trash (emptied when the drive is opened). kFileNotFound when absent.
+  virtual Status trash_data_dir(std::string_view volume, std::string_view key,
+                                std::string_view data_dir) = 0;
+  // Removes at most max_entries trash entries moved there before older_than_ns
+  // (CLOCK_REALTIME); returns how many it removed. Younger entries stay.
+  virtual Result<size_t> collect_trash(int64_t older_than_ns, size_t max_entries) = 0;
 
   // Raw on-disk names in a directory (unsorted; directories end with '/'), at most limit.
   virtual Result<std::vector<std::string>> list_dir(std::string_view volume, std::string_view key,

@@ -1,0 +1,78 @@
+// Locker: the interface of the namespace locks (per-resource reader/writer locks), so a
+// distributed lock can replace the in-process NamespaceLock. Contract:
+// - acquire: shared (read) or exclusive (write) lock, waiting at most timeout (kTimeout).
+//   Writers are preferred over new readers.
+// - Leases: a write lock is held until its lease expires unless the holder refreshes it;
+//   an expired lease is reclaimable by the next waiter, and its holder's release then does
+//   nothing. An implementation may refresh implicitly (in-process: the holder lives as long
+//   as the process, so the lease never expires unless one is configured).
+// - Fencing: every write lock carries a token, strictly increasing per resource. A commit
+//   passes its token to check_fence, which refuses (kTimeout, "lock lost") a token that is not
+//   the current holder's live lease, so a holder that lost its lock cannot commit late.
+// Thread-safe. Read locks carry no lease and no token (fence() == 0).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "flashstor/common/status.h"
+
+namespace flashstor::object {
+
+class Locker {
+ public:
+  static constexpr std::chrono::milliseconds kDefaultTimeout{30000};
+
+  // Releases the lock it holds on destruction. Movable.
+  class Guard {
+   public:
+    Guard() = default;
+    Guard(Guard&& other) noexcept;
+    Guard& operator=(Guard&& other) noexcept;
+    ~Guard() { release(); }
+    void release();
+    bool held() const { return owner_ != nullptr; }
+    bool write() const { return write_; }
+    // The write lock's fencing token (0 for a read lock or an empty guard).
+    uint64_t fence() const { return fence_; }
+    const std::string& resource() const { return resource_; }
+
+   private:
+    friend class Locker;
+    Guard(Locker* owner, std::string resource, bool write, uint64_t fence)
+        : owner_(owner), resource_(std::move(resource)), write_(write), fence_(fence) {}
+    Locker* owner_ = nullptr;
+    std::string resource_;
+    bool write_ = false;
+    uint64_t fence_ = 0;
+  };
+
+  virtual ~Locker() = default;
+
+  Result<Guard> lock(std::string_view resource, bool write,
+                     std::chrono::milliseconds timeout = kDefaultTimeout) {
+    return acquire(resource, write, timeout);
+  }
+  virtual Result<Guard> acquire(std::string_view resource, bool write,
+                                std::chrono::milliseconds timeout) = 0;
+  // Extends a write lock's lease; kTimeout when it was already lost (expired or reclaimed).
+  virtual Status refresh(const Guard& guard) = 0;
+  // Ok while fence is the live write lock of resource; else kTimeout (a stale token).
+  virtual Status check_fence(std::string_view resource, uint64_t fence) = 0;
+  // Ok for an empty guard or a read lock, else check_fence of its resource and token.
+  Status check(const Guard& guard) {
+    if (!guard.held() || !guard.write()) return Status::Ok();
+    return check_fence(guard.resource(), guard.fence());
+  }
+
+ protected:
+  Guard make_guard(std::string resource, bool write, uint64_t fence) {
+    return Guard(this, std::move(resource), write, fence);
+  }
+  // Called once by the guard; a write lock whose lease was reclaimed releases nothing.
+  virtual void release(const std::string& resource, bool write, uint64_t fence) = 0;
+};
+
+}  // namespace flashstor::object

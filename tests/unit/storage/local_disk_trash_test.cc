@@ -1,0 +1,185 @@
+// Unit tests of LocalDisk's trash: a data dir moved there stays readable through its old
+// name, collect_trash removes only entries older than the cutoff, and Open empties it.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <string>
+
+#include "flashstor/object/stop_signal.h"
+#include "flashstor/object/trash_collector.h"
+#include "flashstor/storage/local_disk.h"
+#include "temp_dir.h"
+
+#include "cmocka_cpp.h"
+
+using flashstor::Code;
+using flashstor::testing::TempDir;
+using namespace flashstor::storage;
+
+namespace {
+
+std::shared_ptr<LocalDisk> MustOpen(const std::string& path) {
+  auto d = LocalDisk::Open(path);
+  assert_true(d.has_value());
+  return std::move(*d);
+}
+
+bool Exists(const std::string& p) {
+  struct stat st {};
+  return ::stat(p.c_str(), &st) == 0;
+}
+
+std::span<const uint8_t> Bytes(std::string_view s) {
+  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
+}
+
+void WritePart(LocalDisk& d, const std::string& key, const std::string& uuid,
+               std::string_view data) {
+  auto w = d.create_file("b", key, "%d." + uuid + "/part.1");
+  assert_true(w.has_value());
+  assert_true((*w)->write(Bytes(data)).ok());
+  assert_true((*w)->close().ok());
+}
+
+std::string ReadPart(LocalDisk& d, const std::string& key, const std::string& uuid) {
+  auto r = d.open_file("b", key, "%d." + uuid + "/part.1");
+  if (!r) return "<" + std::string(flashstor::CodeName(r.error().code())) + ">";
+  std::string out((*r)->size(), '\0');
+  auto n = (*r)->read_at({reinterpret_cast<uint8_t*>(out.data()), out.size()}, 0);
+  assert_true(n.has_value());
+  return out;
+}
+
+// Sets a trash entry's mtime seconds_ago into the past.
+void Age(const std::string& path, int seconds_ago) {
+  struct timespec times[2];
+  clock_gettime(CLOCK_REALTIME, &times[0]);
+  times[0].tv_sec -= seconds_ago;
+  times[1] = times[0];
+  assert_int_equal(utimensat(AT_FDCWD, path.c_str(), times, 0), 0);
+}
+
+int64_t NowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+void test_trashed_data_dir_stays_readable(void**) {
+  TempDir dir;
+  auto d = MustOpen(dir.path());
+  assert_true(d->make_volume("b").ok());
+  WritePart(*d, "k", "u1", "old version");
+  assert_true(d->write_all("b", "k", kMetaFile, "meta").ok());
+  assert_true(d->trash_data_dir("b", "k", "u1").ok());
+  assert_false(Exists(dir.path() + "/b/k/%d.u1"));
+  assert_true(Exists(dir.path() + "/.flashstor.sys/trash/u1/part.1"));
+  // A reader that resolved the version before the move still opens it by its old name.
+  assert_string_equal(ReadPart(*d, "k", "u1").c_str(), "old version");
+  // Other names do not fall back: a missing data dir stays missing.
+  assert_string_equal(ReadPart(*d, "k", "u2").c_str(), "<FileNotFound>");
+  assert_int_equal(d->trash_data_dir("b", "k", "u1").code(), Code::kFileNotFound);
+  assert_int_equal(d->trash_data_dir("b", "k", "../x").code(), Code::kInvalidArgument);
+  assert_int_equal(d->trash_data_dir(kSysVolume, "tmp", "u1").code(), Code::kInvalidArgument);
+}
+
+void test_trash_prunes_the_key_directory(void**) {
+  TempDir dir;
+  auto d = MustOpen(dir.path());
+  assert_true(d->make_volume("b").ok());
+  WritePart(*d, "a/k", "u1", "x");
+  assert_true(d->trash_data_dir("b", "a/k", "u1").ok());
+  assert_false(Exists(dir.path() + "/b/a"));  // emptied directories go, the bucket stays
+  assert_true(Exists(dir.path() + "/b"));
+  assert_string_equal(ReadPart(*d, "a/k", "u1").c_str(), "x");
+}
+
+void test_retrashing_a_data_dir_keeps_the_newer_copy(void**) {
+  TempDir dir;
+  auto d = MustOpen(dir.path());
+  assert_true(d->make_volume("b").ok());
+  WritePart(*d, "k", "u1", "first");
+  assert_true(d->trash_data_dir("b", "k", "u1").ok());
+  WritePart(*d, "k", "u1", "second");  // a heal re-created it
+  assert_true(d->trash_data_dir("b", "k", "u1").ok());
+  assert_string_equal(ReadPart(*d, "k", "u1").c_str(), "second");
+}
+
+void test_collect_removes_only_entries_older_than_the_cutoff(void**) {
+  TempDir dir;
+  auto d = MustOpen(dir.path());
+  assert_true(d->make_volume("b").ok());
+  for (const char* u : {"old1", "old2", "young"}) {
+    WritePart(*d, "k", u, u);
+    assert_true(d->trash_data_dir("b", "k", u).ok());
+  }
+  const std::string trash = dir.path() + "/.flashstor.sys/trash/";
+  Age(trash + "old1", 120);
+  Age(trash + "old2", 120);
+  const int64_t cutoff = NowNs() - 60'000'000'000;  // a 60 s grace
+  auto one = d->collect_trash(cutoff, 1);           // bounded batch
+  assert_true(one.has_value());
+  assert_int_equal(*one, 1);
+  auto rest = d->collect_trash(cutoff, 100);
+  assert_true(rest.has_value());
+  assert_int_equal(*rest, 1);
+  assert_false(Exists(trash + "old1"));
+  assert_false(Exists(trash + "old2"));
+  assert_true(Exists(trash + "young/part.1"));
+  assert_string_equal(ReadPart(*d, "k", "young").c_str(), "young");
+  assert_string_equal(ReadPart(*d, "k", "old1").c_str(), "<FileNotFound>");
+}
+
+void test_collector_pass_over_drives(void**) {
+  TempDir a, b;
+  std::vector<std::shared_ptr<StorageApi>> drives{MustOpen(a.path()), nullptr, MustOpen(b.path())};
+  for (size_t i : {0u, 2u}) {
+    auto& d = static_cast<LocalDisk&>(*drives[i]);
+    assert_true(d.make_volume("b").ok());
+    WritePart(d, "k", "old", "o");
+    WritePart(d, "k", "new", "n");
+    assert_true(d.trash_data_dir("b", "k", "old").ok());
+    assert_true(d.trash_data_dir("b", "k", "new").ok());
+  }
+  Age(a.path() + "/.flashstor.sys/trash/old", 30);
+  Age(b.path() + "/.flashstor.sys/trash/old", 30);
+  flashstor::object::StopSignal stop;
+  flashstor::object::TrashCollector collector(drives, stop, 10);
+  assert_true(collector.interval_seconds() >= 1 && collector.interval_seconds() <= 60);
+  assert_int_equal(collector.collect_once(), 2);
+  assert_true(Exists(a.path() + "/.flashstor.sys/trash/new"));
+  assert_true(Exists(b.path() + "/.flashstor.sys/trash/new"));
+  assert_int_equal(collector.collect_once(), 0);
+}
+
+void test_open_empties_the_trash(void**) {
+  TempDir dir;
+  {
+    auto d = MustOpen(dir.path());
+    assert_true(d->make_volume("b").ok());
+    WritePart(*d, "k", "u1", "x");
+    assert_true(d->trash_data_dir("b", "k", "u1").ok());
+  }
+  assert_true(Exists(dir.path() + "/.flashstor.sys/trash/u1"));
+  auto d = MustOpen(dir.path());
+  assert_false(Exists(dir.path() + "/.flashstor.sys/trash"));
+  auto none = d->collect_trash(NowNs(), 10);  // a missing trash is an empty one
+  assert_true(none.has_value());
+  assert_int_equal(*none, 0);
+}
+
+}  // namespace
+
+int main() {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_trashed_data_dir_stays_readable),
+      cmocka_unit_test(test_trash_prunes_the_key_directory),
+      cmocka_unit_test(test_retrashing_a_data_dir_keeps_the_newer_copy),
+      cmocka_unit_test(test_collect_removes_only_entries_older_than_the_cutoff),
+      cmocka_unit_test(test_collector_pass_over_drives),
+      cmocka_unit_test(test_open_empties_the_trash),
+  };
+  return cmocka_run_group_tests(tests, nullptr, nullptr);
+}
