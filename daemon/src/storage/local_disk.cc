@@ -79,12 +79,17 @@ Result<std::unique_ptr<LocalDisk>> LocalDisk::Open(const std::string& path) {
   // (re)created, with the parent fsynced by MkdirAll.
   std::string tmp = std::string(kSysVolume) + "/" + std::string(kTmpKey);
   int err = fs::EmptyTree(fd, tmp);
-  if (err == 0) return disk;
-  if (err == ENOTDIR) err = fs::RemoveTree(fd, tmp);
-  if (err != 0 && err != ENOENT) return std::unexpected(disk->error(err, "cannot clean tmp", ""));
-  if (err = fs::MkdirAll(fd, tmp); err != 0) {
-    return std::unexpected(disk->error(err, "cannot create tmp", ""));
+  if (err != 0) {
+    if (err == ENOTDIR) err = fs::RemoveTree(fd, tmp);
+    if (err != 0 && err != ENOENT) {
+      return std::unexpected(disk->error(err, "cannot clean tmp", ""));
+    }
+    if (err = fs::MkdirAll(fd, tmp); err != 0) {
+      return std::unexpected(disk->error(err, "cannot create tmp", ""));
+    }
   }
+  // The trash holds nothing a reader of this process can need yet; it is made again (with
+  // its fsync) by the first data dir moved into it.
   err = fs::RemoveTree(fd, std::string(kSysVolume) + "/" + std::string(kTrashKey));
   if (err != 0 && err != ENOENT) {
     return std::unexpected(disk->error(err, "cannot empty trash", ""));
