@@ -68,45 +68,30 @@ Status EncodeStripe(const erasure::ErasureCodec& codec, size_t shard, size_t blo
 
 using internal::WrittenData;
 
-Result<WrittenData> ErasureSet::write_blocks(hash::HashingSource& body, uint64_t size,
-                                             uint64_t max_size, const ErasureInfo& erasure,
-                                             const std::string& tmp_key,
-                                             const std::string& data_dir, int part_number) {
-  auto codec = erasure::ErasureCodec::Create(erasure.data, erasure.parity);
-  if (!codec) return std::unexpected(codec.error());
+Result<WrittenData> ErasureSet::write_stripes(const ErasureInfo& erasure,
+                                              const std::string& tmp_key,
+                                              const std::string& data_dir, int part_number,
+                                              uint64_t max_size, size_t len,
+                                              const StripeSteps& steps) {
   const size_t n = raw_.size();
   const int quorum = WriteQuorum(erasure.data, erasure.parity);
-  const size_t block = static_cast<size_t>(erasure.block_size);
-  const size_t k = static_cast<size_t>(erasure.data);
-  const size_t shard = erasure::ErasureCodec::ShardSize(block, erasure.data);
-  WrittenData out;
   std::vector<bool> use(n);
   for (size_t d = 0; d < n; ++d) use[d] = raw_[d] != nullptr;
   std::string file = internal::DataDirName(data_dir) + "/" + internal::PartFile(part_number);
+  // Each step returns at the write quorum: a drive that does not answer in time is left out
+  // of this object like a failed one (shard_io.h), and the commit's heal check (wrote[d]
+  // false) queues the object for heal.
   internal::ShardWriters writers(*ctx_.pool, shared_drives_, use, storage::kSysVolume, tmp_key,
                                  file, static_cast<size_t>(quorum), stragglers_);
   FS_RETURN_UNEXPECTED_IF_ERROR(writers.quorum_status(quorum));
-  std::vector<std::vector<uint8_t>> stripe;
-  auto first = ReadStripe(body, k, shard, block, stripe);
-  if (!first) return std::unexpected(first.error());
-  size_t len = *first;
+  WrittenData out;
   out.size = len;
+  std::vector<std::vector<uint8_t>> stripe;
   while (len > 0) {
-    FS_RETURN_UNEXPECTED_IF_ERROR(EncodeStripe(**codec, shard, block, len, stripe));
+    FS_RETURN_UNEXPECTED_IF_ERROR(steps.encode(len, stripe));
     writers.start_write(stripe, erasure.distribution);
-    // Read the next block into the stripe the drives gave back while they write this one.
-    // Past the announced size only one byte is read: the body's end, where its digests are
-    // verified (a body longer than announced is refused).
-    Result<size_t> next = size_t{0};
-    if (len == block && out.size < size) {
-      next = ReadStripe(body, k, shard, block, stripe);
-    } else if (len == block) {
-      char probe = 0;
-      next = ReadFull(body, {&probe, 1});
-      if (next && *next != 0) {
-        next = std::unexpected(Status(Code::kIncompleteBody, "body longer than announced"));
-      }
-    }
+    // The next block is read (into the buffers the drives gave back) while they write this.
+    Result<size_t> next = steps.read_next(len, out.size, stripe);
     writers.wait();
     if (!next) return std::unexpected(next.error());
     // A drive that filled up (ENOSPC) counts as full, not as lost: 507, not 503.
@@ -118,9 +103,6 @@ Result<WrittenData> ErasureSet::write_blocks(hash::HashingSource& body, uint64_t
   writers.close_all();
   FS_RETURN_UNEXPECTED_IF_ERROR(writers.quorum_status(quorum));
   for (size_t d = 0; d < n; ++d) out.wrote.push_back(writers.ok(d));
-  if (out.size != size) {
-    return Err(Code::kIncompleteBody, "body length differs from the announced size");
-  }
   return out;
 }
 
@@ -128,73 +110,82 @@ Result<WrittenData> ErasureSet::write_data(hash::HashingSource& body, int64_t si
                                            uint64_t max_size, const ErasureInfo& erasure,
                                            const std::string& tmp_key, const std::string& data_dir,
                                            int part_number, bool allow_inline) {
-  // A body of a block or more, announced: its data shards are read straight from it.
-  if (size >= 0 && static_cast<uint64_t>(size) >= erasure.block_size && erasure.block_size > 0) {
-    return write_blocks(body, static_cast<uint64_t>(size), max_size, erasure, tmp_key, data_dir,
-                        part_number);
-  }
   auto codec = erasure::ErasureCodec::Create(erasure.data, erasure.parity);
   if (!codec) return std::unexpected(codec.error());
   const size_t n = raw_.size();
-  const int quorum = WriteQuorum(erasure.data, erasure.parity);
   const size_t block = static_cast<size_t>(erasure.block_size);
-  WrittenData out;
+  auto check_size = [&](Result<WrittenData> out) -> Result<WrittenData> {
+    if (!out) return out;
+    if (out->size > max_size) return Err(Code::kEntityTooLarge, "object too large");
+    if (size >= 0 && out->size != static_cast<uint64_t>(size)) {
+      return Err(Code::kIncompleteBody, "body length differs from the announced size");
+    }
+    return out;
+  };
+  // A body of a block or more, announced: its data shards are read straight from it into
+  // each stripe, with no block buffer. Past the announced size only one byte is read: the
+  // body's end, where its digests are verified (a body longer than announced is refused).
+  if (size >= 0 && static_cast<uint64_t>(size) >= block && block > 0) {
+    const size_t k = static_cast<size_t>(erasure.data);
+    const size_t shard = erasure::ErasureCodec::ShardSize(block, erasure.data);
+    const uint64_t announced = static_cast<uint64_t>(size);
+    std::vector<std::vector<uint8_t>> first_stripe;
+    auto first = ReadStripe(body, k, shard, block, first_stripe);
+    if (!first) return std::unexpected(first.error());
+    StripeSteps steps;
+    steps.encode = [&](size_t len, std::vector<std::vector<uint8_t>>& stripe) {
+      if (!first_stripe.empty()) stripe.swap(first_stripe), first_stripe.clear();
+      return EncodeStripe(**codec, shard, block, len, stripe);
+    };
+    steps.read_next = [&](size_t len, uint64_t done,
+                          std::vector<std::vector<uint8_t>>& stripe) -> Result<size_t> {
+      if (len < block) return size_t{0};
+      if (done < announced) return ReadStripe(body, k, shard, block, stripe);
+      char probe = 0;
+      auto extra = ReadFull(body, {&probe, 1});
+      if (extra && *extra != 0) return Err(Code::kIncompleteBody, "body longer than announced");
+      return extra;
+    };
+    return check_size(
+        write_stripes(erasure, tmp_key, data_dir, part_number, max_size, *first, steps));
+  }
   // Uninitialised, and no larger than the announced body needs (one byte more, so a body
   // smaller than a block is read to its end, where its digests are verified): a 4 KiB PUT
   // must not zero 1 MiB.
   const size_t want =
       size >= 0 ? std::min<uint64_t>(block, static_cast<uint64_t>(size) + 1) : block;
   auto buf = std::make_unique_for_overwrite<uint8_t[]>(block);
-  std::vector<std::vector<uint8_t>> shards;
   auto first = ReadFull(body, {reinterpret_cast<char*>(buf.get()), want});
   if (!first) return std::unexpected(first.error());
-  size_t len = *first;
-  out.size = len;
-  if (allow_inline && len < block && len < ctx_.config.inline_threshold) {
-    // The whole body fits: ReadFull stopped at EOF, so the body's digests are verified.
-    out.inlined = true;
-    out.inline_shards.assign(n, std::string());
-    if (len > 0) {
-      FS_RETURN_UNEXPECTED_IF_ERROR(internal::EncodeBlock(**codec, {buf.get(), len}, shards));
-      for (size_t j = 0; j < n; ++j)
-        out.inline_shards[j].assign(shards[j].begin(), shards[j].end());
-    }
-    for (size_t d = 0; d < n; ++d) out.wrote.push_back(raw_[d] != nullptr);
-  } else {
-    std::vector<bool> use(n);
-    for (size_t d = 0; d < n; ++d) use[d] = raw_[d] != nullptr;
-    std::string file = internal::DataDirName(data_dir) + "/" + internal::PartFile(part_number);
-    // Each step returns at the write quorum: a drive that does not answer in time is left
-    // out of this object like a failed one (shard_io.h), and the commit's heal check
-    // (wrote[d] false) queues the object for heal.
-    internal::ShardWriters writers(*ctx_.pool, shared_drives_, use, storage::kSysVolume, tmp_key,
-                                   file, static_cast<size_t>(quorum), stragglers_);
-    FS_RETURN_UNEXPECTED_IF_ERROR(writers.quorum_status(quorum));
+  const size_t len = *first;
+  if (!allow_inline || len >= block || len >= ctx_.config.inline_threshold) {
+    // Unannounced or shorter than a block: read block by block into one buffer, encoded into
+    // the stripe.
     bool eof = len < want;
-    while (len > 0) {
-      FS_RETURN_UNEXPECTED_IF_ERROR(internal::EncodeBlock(**codec, {buf.get(), len}, shards));
-      writers.start_write(shards, erasure.distribution);
-      // Read the next block while the drives write this one (shards are separate buffers).
-      Result<size_t> next = size_t{0};
-      if (!eof) next = ReadFull(body, {reinterpret_cast<char*>(buf.get()), block});
-      writers.wait();
-      if (!next) return std::unexpected(next.error());
-      // A drive that filled up (ENOSPC) counts as full, not as lost: 507, not 503.
-      FS_RETURN_UNEXPECTED_IF_ERROR(writers.quorum_status(quorum));
-      len = *next;
-      eof = eof || len < block;
-      out.size += len;
-      if (out.size > max_size) return Err(Code::kEntityTooLarge, "object too large");
-    }
-    writers.close_all();
-    FS_RETURN_UNEXPECTED_IF_ERROR(writers.quorum_status(quorum));
-    for (size_t d = 0; d < n; ++d) out.wrote.push_back(writers.ok(d));
+    StripeSteps steps;
+    steps.encode = [&](size_t read, std::vector<std::vector<uint8_t>>& stripe) {
+      return internal::EncodeBlock(**codec, {buf.get(), read}, stripe);
+    };
+    steps.read_next = [&](size_t, uint64_t, std::vector<std::vector<uint8_t>>&) -> Result<size_t> {
+      if (eof) return size_t{0};
+      auto next = ReadFull(body, {reinterpret_cast<char*>(buf.get()), block});
+      eof = !next || *next < block;
+      return next;
+    };
+    return check_size(write_stripes(erasure, tmp_key, data_dir, part_number, max_size, len, steps));
   }
-  if (out.size > max_size) return Err(Code::kEntityTooLarge, "object too large");
-  if (size >= 0 && out.size != static_cast<uint64_t>(size)) {
-    return Err(Code::kIncompleteBody, "body length differs from the announced size");
+  // The whole body fits inline: ReadFull stopped at EOF, so the body's digests are verified.
+  WrittenData out;
+  out.size = len;
+  out.inlined = true;
+  out.inline_shards.assign(n, std::string());
+  if (len > 0) {
+    std::vector<std::vector<uint8_t>> shards;
+    FS_RETURN_UNEXPECTED_IF_ERROR(internal::EncodeBlock(**codec, {buf.get(), len}, shards));
+    for (size_t j = 0; j < n; ++j) out.inline_shards[j].assign(shards[j].begin(), shards[j].end());
   }
-  return out;
+  for (size_t d = 0; d < n; ++d) out.wrote.push_back(raw_[d] != nullptr);
+  return check_size(std::move(out));
 }
 
 Result<ObjectInfo> ErasureSet::put_object(std::string_view bucket, std::string_view key,

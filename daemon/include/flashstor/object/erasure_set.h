@@ -197,12 +197,21 @@ class ErasureSet {
                                            uint64_t max_size, const ErasureInfo& erasure,
                                            const std::string& tmp_key, const std::string& data_dir,
                                            int part_number, bool allow_inline);
-  // write_data for an announced body of at least one block: the body is read straight into
-  // the data shards of each stripe (erasure_set_write.cc).
-  Result<internal::WrittenData> write_blocks(hash::HashingSource& body, uint64_t size,
-                                             uint64_t max_size, const ErasureInfo& erasure,
-                                             const std::string& tmp_key,
-                                             const std::string& data_dir, int part_number);
+  // write_data's two ways of filling a stripe: encode(len, stripe) makes the stripe's shards
+  // of the len bytes just read; read_next(len, written, stripe) reads the next block (into
+  // the stripe's data shards or a buffer of its own) while the drives write this one, and
+  // returns its length (0: the body has ended).
+  struct StripeSteps {
+    std::function<Status(size_t, std::vector<std::vector<uint8_t>>&)> encode;
+    std::function<Result<size_t>(size_t, uint64_t, std::vector<std::vector<uint8_t>>&)> read_next;
+  };
+  // Streams a body, len bytes of which are read already, to the drives' shard files stripe
+  // by stripe, each step at the write quorum (erasure_set_write.cc).
+  Result<internal::WrittenData> write_stripes(const ErasureInfo& erasure,
+                                              const std::string& tmp_key,
+                                              const std::string& data_dir, int part_number,
+                                              uint64_t max_size, size_t len,
+                                              const StripeSteps& steps);
   // Removes a kSysVolume directory (temp data, an upload) on every drive.
   void remove_sys_dir(const std::string& tmp_key);
   // removed (optional): drives that held metadata for the key.
