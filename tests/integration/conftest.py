@@ -208,3 +208,32 @@ force_path_style = true
             return run("rclone", "--config", rclone_cfg, *args, check=check)
 
     return Tools()
+
+
+def drive_files(server):
+    """Every file on the server's drives."""
+    for d in server.drives:
+        for root, _, files in os.walk(d):
+            for f in files:
+                yield os.path.join(root, f)
+
+
+def assert_no_plaintext(server, marker, timeout=20):
+    """No drive file holds marker, once replaced and deleted versions have left the trash
+    (their data waits there for the server's --trash-grace-seconds, then the collector takes it;
+    a plaintext version replaced by an encrypted one is deleted at once)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = None
+        for path in drive_files(server):
+            try:
+                with open(path, "rb") as f:
+                    if marker in f.read():
+                        found = path
+                        break
+            except FileNotFoundError:
+                continue  # collected while we walked
+        if found is None:
+            return
+        assert time.monotonic() < deadline, f"plaintext marker found in {found}"
+        time.sleep(0.5)

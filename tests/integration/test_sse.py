@@ -11,7 +11,8 @@ import uuid
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import Server, make_client, sse_master_key_file
+from conftest import (Server, assert_no_plaintext, drive_files, make_client,
+                      sse_master_key_file)
 
 PACKAGE = 64 * 1024
 
@@ -27,8 +28,10 @@ def status(e):
 @pytest.fixture(scope="module")
 def sse_server(tmp_path_factory):
     keyfile = sse_master_key_file(tmp_path_factory)
+    # A replaced or deleted version's data waits in the trash for its grace: 1 s here, so the
+    # checks that no plaintext is left see the trash collected.
     s = Server(drives=4, extra_args=["--sse-master-key-file", str(keyfile),
-                                     "--sse-c-allow-http"]).start()
+                                     "--sse-c-allow-http", "--trash-grace-seconds", "1"]).start()
     yield s
     s.cleanup()
 
@@ -58,19 +61,6 @@ def marker_body(size):
     marker = ("PLAINTEXT-MARKER-" + uuid.uuid4().hex + "-").encode()
     body = (marker * (size // len(marker) + 1))[:size]
     return marker, body
-
-
-def drive_files(server):
-    for d in server.drives:
-        for root, _, files in os.walk(d):
-            for f in files:
-                yield os.path.join(root, f)
-
-
-def assert_no_plaintext(server, marker):
-    for path in drive_files(server):
-        with open(path, "rb") as f:
-            assert marker not in f.read(), f"plaintext marker found in {path}"
 
 
 @pytest.mark.parametrize("size", [0, 1, 100, PACKAGE, PACKAGE + 1, 1024 * 1024 + 7])
@@ -286,6 +276,9 @@ def test_copies_between_modes(sse_server, s3, bucket):
     r = s3.copy_object(Bucket=bucket, Key="plain", CopySource=src, ServerSideEncryption="AES256")
     assert r["ServerSideEncryption"] == "AES256"
     assert s3.get_object(Bucket=bucket, Key="plain")["Body"].read() == body
+    # Encrypted in place: its plaintext data is deleted at once, not kept in the trash.
+    trash = [p for p in drive_files(sse_server) if "/.flashstor.sys/trash/" in p]
+    assert not any(marker in open(p, "rb").read() for p in trash)
     # Every encrypted copy left no plaintext behind ("back" is plain on purpose: remove it).
     s3.delete_object(Bucket=bucket, Key="back")
     assert_no_plaintext(sse_server, marker)

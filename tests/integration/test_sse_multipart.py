@@ -14,7 +14,8 @@ import zlib
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import Server, make_client, sse_master_key_file
+from conftest import (Server, assert_no_plaintext, drive_files, make_client,
+                      sse_master_key_file)
 from s3headers import extra_headers
 
 PACKAGE = 64 * 1024
@@ -32,8 +33,10 @@ def status(e):
 @pytest.fixture(scope="module")
 def sse_server(tmp_path_factory):
     keyfile = sse_master_key_file(tmp_path_factory)
+    # A replaced or deleted version's data waits in the trash for its grace: 1 s here, so the
+    # checks that no plaintext is left see the trash collected.
     s = Server(drives=4, extra_args=["--sse-master-key-file", str(keyfile),
-                                     "--sse-c-allow-http"]).start()
+                                     "--sse-c-allow-http", "--trash-grace-seconds", "1"]).start()
     yield s
     s.cleanup()
 
@@ -75,19 +78,6 @@ def marked(size, marker):
     for off in range(0, max(0, size - len(marker)), 4096):
         data[off:off + len(marker)] = marker
     return bytes(data)
-
-
-def drive_files(server):
-    for d in server.drives:
-        for root, _, files in os.walk(d):
-            for f in files:
-                yield os.path.join(root, f)
-
-
-def assert_no_plaintext(server, marker):
-    for path in drive_files(server):
-        with open(path, "rb") as f:
-            assert marker not in f.read(), f"plaintext marker found in {path}"
 
 
 # Unequal parts: not a multiple of 64 KiB, exactly 80 packages, a short last part.

@@ -112,12 +112,21 @@ bool IsLive(const std::vector<VersionKey>& live, const ObjectMeta& m) {
 
 void RemoveDataDirsNotIn(storage::StorageApi& drive, const MetaVersions& held,
                          const MetaVersions& file, std::string_view bucket, std::string_view key) {
+  // A plaintext version replaced by an encrypted one (encryption in place: a copy of the
+  // object onto itself asking for SSE) is deleted at once: its plaintext must not outlive the
+  // request that asked for encryption. A GET still reading it fails mid-body.
+  const bool encrypting = !file.empty() && file.front().actual_size.has_value();
   for (const ObjectMeta& v : held) {
     if (v.data_dir.empty()) continue;
     bool named = false;
     for (const ObjectMeta& f : file) named = named || f.data_dir == v.data_dir;
-    // To the trash, not deleted: a GET that resolved this version may still be reading it.
-    if (!named) (void)drive.trash_data_dir(bucket, key, v.data_dir);
+    if (named) continue;
+    if (encrypting && !v.actual_size.has_value()) {
+      (void)drive.delete_path(bucket, key, DataDirName(v.data_dir), true);
+    } else {
+      // To the trash: a GET that resolved this version may still be reading it.
+      (void)drive.trash_data_dir(bucket, key, v.data_dir);
+    }
   }
 }
 
