@@ -43,7 +43,7 @@ def metric(endpoint, name):
 
 @pytest.fixture
 def srv():
-    s = Server(drives=4, extra_args=["--metrics-access", "public"]).start()
+    s = Server(drives=4, extra_args=["--metrics-access", "public", "--request-memory", "12"]).start()
     yield s
     s.cleanup()
 

@@ -31,6 +31,7 @@ std::expected<config::Config, std::string> ResolveSettings(const ServerArgs& arg
        {&config::LimitsConfig::request_timeout_s, &config::LimitsConfig::request_timeout_kib_per_s,
         &config::LimitsConfig::min_rate_kib, &config::LimitsConfig::min_rate_window_s,
         &config::LimitsConfig::max_requests_per_client, &config::LimitsConfig::stall_restart_s,
+        &config::LimitsConfig::request_memory_mib, &config::LimitsConfig::admission_timeout_s,
         &config::LimitsConfig::drive_timeout_s, &config::LimitsConfig::drive_meta_timeout_s,
         &config::LimitsConfig::drive_probe_interval_s, &config::LimitsConfig::http2_max_streams}) {
     if (args.limits.*f) cfg.limits.*f = args.limits.*f;

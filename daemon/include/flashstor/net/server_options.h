@@ -11,11 +11,13 @@ namespace flashstor::net {
 // arena blocks (~64 KiB at most), the large buffers are bounded by the budget below.
 inline constexpr int kDefaultWorkers = 2048;
 // The request memory budget by default (large buffers: erasure stripes, body and copy
-// buffers). 12 MiB lets six 1 MiB PUTs (2 MiB each) or five 1 MiB GETs (2.25 MiB) run at
-// once, more than two cores keep busy (two in flight lowers PUT throughput, more than about
-// four only adds latency), and keeps the daemon's RSS under 24 MB under that load
-// (docs/execution-model.md, "Memory").
-inline constexpr uint64_t kDefaultRequestMemory = 12ull << 20;
+// buffers). It is a bound, not a reservation: RSS follows what requests in flight hold. Not
+// smaller: a PUT announcing 10 MB holds a 5 MiB grant from its head on, so a 12 MiB budget let
+// two signed clients trickling bodies at the minimum rate hold every large request (a GET
+// waited 4.5 s in tests/integration/test_slow_clients.py); 128 MiB takes 25 of them. A
+// deployment that wants a harder RSS bound sets --request-memory (docs/execution-model.md,
+// "Memory": 12 MiB kept the 1 MiB PUT bench under 24 MB at 8 clients).
+inline constexpr uint64_t kDefaultRequestMemory = 128ull << 20;
 
 struct ServerOptions {
   int event_loops = 0;  // 0: 2 x cores
