@@ -8,7 +8,7 @@ build_pkgs=(build-essential cmake pkg-config clang-format libisal-dev libssl-dev
   binutils libcrcutil-dev libnghttp2-dev)
 test_pkgs=(curl python3 python3-pytest python3-boto3 python3-requests python3-cryptography awscli s3cmd rclone prometheus systemd openssl
   selinux-policy-dev checkpolicy semodule-utils iproute2 procps
-  e2fsprogs nghttp2-client)
+  e2fsprogs nghttp2-client python3-h2)
 bench_pkgs=(nginx-light wrk radosgw ceph-mon ceph-osd)
 fuzz_pkgs=(clang-16 libclang-rt-16-dev)
 image_pkgs=(mmdebstrap qemu-system-x86 qemu-utils squashfs-tools cryptsetup-bin fdisk dosfstools

@@ -17,6 +17,29 @@ ACCESS_KEY = "flashstortest"
 SECRET_KEY = "flashstor-test-secret-key"
 BIN = os.environ.get("FLASHSTOR_BIN", os.path.join(os.path.dirname(__file__), "../../build/flashstor"))
 
+# The HTTP/2 pass (docs/http2.md, ci/integration.sh): FLASHSTOR_TEST_HTTP=2 makes rawclient
+# send over h2c with prior knowledge and curl use --http2-prior-knowledge; tests marked
+# http1_only("reason") are skipped with their reason. SDKs and CLIs stay on HTTP/1.1.
+HTTP2 = os.environ.get("FLASHSTOR_TEST_HTTP", "1") == "2"
+CURL = ["curl", "--http2-prior-knowledge"] if HTTP2 else ["curl"]
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "http1_only(reason): the test checks HTTP/1.1 itself (framing, request line, "
+        "Expect, keep-alive); skipped in the HTTP/2 pass (FLASHSTOR_TEST_HTTP=2)")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        marker = item.get_closest_marker("http1_only")
+        if marker is None:
+            continue
+        reason = marker.args[0] if marker.args else marker.kwargs.get("reason")
+        assert reason, f"{item.nodeid}: http1_only needs a reason"
+        if HTTP2:
+            item.add_marker(pytest.mark.skip(reason=f"HTTP/1.1 only: {reason}"))
+
 
 class Server:
     """One running daemon: its endpoint, drive folders and log."""

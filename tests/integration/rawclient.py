@@ -1,12 +1,16 @@
-"""A raw HTTP/1.1 client with AWS SigV4 signing (header and aws-chunked streaming), for tests
-that must send what real SDKs never send: bad signatures, replayed chunks, broken framing."""
+"""A raw HTTP client with AWS SigV4 signing (header and aws-chunked streaming), for tests
+that must send what real SDKs never send: bad signatures, replayed chunks, broken framing.
+HTTP/1.1 by default; with FLASHSTOR_TEST_HTTP=2 (conftest.HTTP2) `request`, `signed_request`
+and `open_request` send over h2c with prior knowledge (h2client.py), same signing, same
+(status, headers, body) answers. Raw bytes and `read_response` stay HTTP/1.1."""
 import datetime
 import hashlib
 import hmac
 import socket
 import urllib.parse
 
-from conftest import ACCESS_KEY, SECRET_KEY
+import h2client
+from conftest import ACCESS_KEY, HTTP2, SECRET_KEY
 
 EMPTY_SHA = hashlib.sha256(b"").hexdigest()
 
@@ -74,6 +78,10 @@ def aws_chunked_body(chunks, key, amz_date, scope, seed, tamper=None):
 def request(port, method, path, headers=None, body=b"", raw=None, timeout=10):
     """Sends one request (or raw bytes) on a new connection and returns (status, headers,
     body) of the response; status 0 when the server closed without answering."""
+    if HTTP2:
+        if raw is not None:
+            raise AssertionError("raw HTTP/1.1 bytes in the HTTP/2 pass: mark the test http1_only")
+        return h2client.request(port, method, path, headers, body, timeout)
     s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
     try:
         if raw is None:
@@ -117,3 +125,42 @@ def signed_request(port, method, path, body=b"", headers=None, query=""):
     h, *_ = sign(method, path, host, headers or {}, hashlib.sha256(body).hexdigest(), query)
     target = path + ("?" + query if query else "")
     return request(port, method, target, h, body)
+
+
+class _Http1Exchange:
+    """open_request over HTTP/1.1: the head at once, then the body as the caller sends it."""
+
+    def __init__(self, port, method, path, headers, timeout):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        hdrs = dict(headers)
+        if not any(k.lower() == "host" for k in hdrs):
+            hdrs["host"] = f"127.0.0.1:{port}"
+        self.sock.sendall((f"{method} {path} HTTP/1.1\r\n" +
+                           "".join(f"{k}: {v}\r\n" for k, v in hdrs.items()) + "\r\n").encode())
+
+    def send(self, data, end=False):
+        try:
+            self.sock.sendall(data)
+            if end:
+                self.end()
+            return True
+        except OSError:
+            return False  # the server answered and stopped reading
+
+    def end(self):
+        self.sock.shutdown(socket.SHUT_WR)
+
+    def response(self):
+        try:
+            return read_response(self.sock)
+        finally:
+            self.sock.close()
+
+
+def open_request(port, method, path, headers, timeout=10):
+    """A request whose body the caller sends piece by piece: .send(data) (False once the server
+    stopped reading), .end() (no more body: half-close on HTTP/1.1, END_STREAM on HTTP/2, even
+    short of the content-length), .response() -> (status, headers, body)."""
+    if HTTP2:
+        return h2client.Exchange(port, method, path, headers, timeout=timeout)
+    return _Http1Exchange(port, method, path, headers, timeout)
