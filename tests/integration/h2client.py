@@ -33,8 +33,9 @@ def _header_block(method, path, port, headers, body_len):
 
 class Exchange:
     """One request on its own h2c connection. send() body bytes (blocking on flow control),
-    end() the stream, response() waits for the answer. A server answering early (RFC 9113 §8.1:
-    response, then RST_STREAM NO_ERROR) ends the sending: send() returns False from then on."""
+    end() the stream, response() waits for the answer. A server answering early may stop the
+    upload (RFC 9113 §8.1: response, then RST_STREAM NO_ERROR): send() returns False from
+    then on; without the reset the rest of the body is still sent."""
 
     def __init__(self, port, method, path, headers=None, content_length=None, timeout=10,
                  end_stream=False):
@@ -103,7 +104,7 @@ class Exchange:
         """Sends body bytes as the windows allow; False once the server stopped the stream."""
         view = memoryview(data)
         while True:
-            if self.ended or self.closed:
+            if self.closed:
                 return False
             if not view and not end:
                 return True
@@ -128,6 +129,12 @@ class Exchange:
             view = view[len(piece):]
             if last:
                 return True
+
+    def wait_head(self):
+        """Waits for the response head (or the end of the stream); returns the status."""
+        while self.status == 0 and not self.closed and self._pump():
+            pass
+        return self.status
 
     def end(self):
         return self.send(b"", end=True)

@@ -90,6 +90,8 @@ class H2Session {
   void start_stream(H2Stream* s);
   bool build_request(H2Stream* s);
   void reply_static(H2Stream* s, int status, std::string_view type, std::string body);
+  // The rest of the request body (announced length) fits in the client's stream window.
+  bool rest_fits_window(const H2Stream* s) const;
   void reset_all();
   void free_stream(H2Stream* s);
   void terminate(uint32_t error_code);
