@@ -9,7 +9,7 @@ import uuid
 import pytest
 
 import rawclient
-from conftest import ACCESS_KEY, SECRET_KEY
+from conftest import ACCESS_KEY, CURL, SECRET_KEY
 
 
 def test_presigned_get_and_put_with_curl(s3, bucket, server, tmp_path):
@@ -17,15 +17,15 @@ def test_presigned_get_and_put_with_curl(s3, bucket, server, tmp_path):
                                         ExpiresIn=600)
     src = tmp_path / "src"
     src.write_bytes(b"presigned body" * 1000)
-    r = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "-X", "PUT",
+    r = subprocess.run([*CURL, "-sS", "-o", "/dev/null", "-w", "%{http_code}", "-X", "PUT",
                         "--data-binary", f"@{src}", put_url], capture_output=True, timeout=60)
     assert r.stdout == b"200", r.stderr
     get_url = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "pre"},
                                         ExpiresIn=600)
-    r = subprocess.run(["curl", "-sS", "-f", get_url], capture_output=True, timeout=60)
+    r = subprocess.run([*CURL, "-sS", "-f", get_url], capture_output=True, timeout=60)
     assert r.returncode == 0 and r.stdout == src.read_bytes()
     # Tampering with the URL breaks the signature.
-    r = subprocess.run(["curl", "-sS", "-w", "%{http_code}", get_url.replace("pre?", "pre2?")],
+    r = subprocess.run([*CURL, "-sS", "-w", "%{http_code}", get_url.replace("pre?", "pre2?")],
                        capture_output=True, timeout=60)
     assert r.stdout.endswith(b"403") and b"SignatureDoesNotMatch" in r.stdout
 
@@ -36,7 +36,7 @@ def test_presigned_expired(s3, bucket, server):
                                     ExpiresIn=1)
     import time
     time.sleep(2)
-    r = subprocess.run(["curl", "-sS", "-w", "%{http_code}", url], capture_output=True, timeout=60)
+    r = subprocess.run([*CURL, "-sS", "-w", "%{http_code}", url], capture_output=True, timeout=60)
     assert r.stdout.endswith(b"403") and b"AccessDenied" in r.stdout
 
 

@@ -17,7 +17,7 @@ from botocore.config import Config
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
-from conftest import ACCESS_KEY, SECRET_KEY, Server, make_client
+from conftest import ACCESS_KEY, CURL, SECRET_KEY, Server, make_client
 
 BUCKET = "authz-audit"
 
@@ -40,7 +40,7 @@ def status_of(fn):
 def signed_get(url):
     req = AWSRequest(method="GET", url=url, headers={"x-amz-content-sha256": "UNSIGNED-PAYLOAD"})
     SigV4Auth(Credentials(ACCESS_KEY, SECRET_KEY), "s3", "us-east-1").add_auth(req)
-    r = subprocess.run(["curl", "-s", url] +
+    r = subprocess.run([*CURL, "-s", url] +
                        sum((["-H", f"{k}: {v}"] for k, v in req.headers.items()), []),
                        capture_output=True, timeout=30)
     return r.stdout.decode()
@@ -116,7 +116,7 @@ def test_changes_are_seen_at_once_and_denials_audited(audited):
     root_s3.delete_bucket_policy(Bucket=BUCKET)
 
     # Denials of other kinds: anonymous, a bad signature, an IAM call without permission.
-    anon = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
+    anon = subprocess.run([*CURL, "-s", "-o", "/dev/null", "-w", "%{http_code}",
                            f"{srv.endpoint}/{BUCKET}/k"], capture_output=True, timeout=30)
     assert anon.stdout == b"403"
     forged = client("s3", srv.endpoint, key["AccessKeyId"], "not-the-secret-key-at-all")

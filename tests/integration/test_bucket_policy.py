@@ -7,9 +7,11 @@ import subprocess
 import pytest
 from botocore.exceptions import ClientError
 
+from conftest import CURL
+
 
 def curl(url, method="GET", data=None):
-    args = ["curl", "-s", "-o", "-", "-w", "\n%{http_code}", "-X", method, url]
+    args = [*CURL, "-s", "-o", "-", "-w", "\n%{http_code}", "-X", method, url]
     if data is not None:
         args += ["--data-binary", data]
     out = subprocess.run(args, capture_output=True, timeout=30).stdout.decode()

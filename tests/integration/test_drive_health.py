@@ -12,7 +12,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from conftest import ACCESS_KEY, SECRET_KEY, Server, make_client
+from conftest import ACCESS_KEY, CURL, SECRET_KEY, Server, make_client
 
 FAST = ["--drive-probe-interval", "1", "--drive-meta-timeout", "2", "--drive-timeout", "5"]
 
@@ -21,7 +21,7 @@ def metrics(srv):
     url = srv.endpoint + "/metrics"
     req = AWSRequest(method="GET", url=url, headers={"x-amz-content-sha256": "UNSIGNED-PAYLOAD"})
     SigV4Auth(Credentials(ACCESS_KEY, SECRET_KEY), "s3", "us-east-1").add_auth(req)
-    r = subprocess.run(["curl", "-sf", url] + sum((["-H", f"{k}: {v}"] for k, v in req.headers.items()), []),
+    r = subprocess.run([*CURL, "-sf", url] + sum((["-H", f"{k}: {v}"] for k, v in req.headers.items()), []),
                        capture_output=True, timeout=30, check=True)
     return r.stdout.decode()
 

@@ -6,7 +6,12 @@ whose content was withheld and never asked for is answered and the connection cl
 import hashlib
 import socket
 
+import pytest
+
 import rawclient
+
+pytestmark = pytest.mark.http1_only(
+    "Expect: 100-continue and the connection it keeps or closes, on raw HTTP/1.1 sockets")
 
 
 def send_head(port, method, path, headers, payload_hash, tamper=False):

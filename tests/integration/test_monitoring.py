@@ -14,7 +14,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from conftest import ACCESS_KEY, SECRET_KEY, Server, make_client
+from conftest import ACCESS_KEY, CURL, SECRET_KEY, Server, make_client
 
 REPO = os.path.join(os.path.dirname(__file__), "..", "..")
 DASHBOARD = os.path.join(REPO, "monitoring", "grafana", "flashstor.json")
@@ -126,7 +126,7 @@ def scrape():
                                          retries={"max_attempts": 1, "mode": "standard"}))
         with pytest.raises(Exception):
             bad.list_objects_v2(Bucket=bucket)
-        r = subprocess.run(["curl", "-s", "-w", "\n%{http_code}", srv.endpoint + "/metrics"],
+        r = subprocess.run([*CURL, "-s", "-w", "\n%{http_code}", srv.endpoint + "/metrics"],
                            capture_output=True, timeout=30)
         body, _, code = r.stdout.rpartition(b"\n")
         assert code == b"200", (code, body[:200])

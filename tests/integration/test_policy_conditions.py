@@ -17,7 +17,8 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from conftest import ACCESS_KEY, SECRET_KEY, Server, make_client, sse_master_key_file
+import rawclient
+from conftest import ACCESS_KEY, CURL, SECRET_KEY, Server, make_client, sse_master_key_file
 from test_authz_cache_audit import audited  # noqa: F401 (a server writing an audit log)
 
 
@@ -293,7 +294,7 @@ def test_object_lock_conditions(server, s3, iam):
 
 
 def curl(*args):
-    out = subprocess.run(["curl", "-s", "-o", "-", "-w", "\n%{http_code}", *args],
+    out = subprocess.run([*CURL, "-s", "-o", "-", "-w", "\n%{http_code}", *args],
                          capture_output=True, timeout=30).stdout.decode()
     body, _, status = out.rpartition("\n")
     return int(status), body
@@ -339,17 +340,14 @@ def test_anonymous_body_never_read_without_a_bucket_policy(server, bucket, query
     """The operations that decide after reading their body (per-key DeleteObjects, the body's
     condition keys) answer an anonymous caller that no bucket policy could admit at once: the
     head promises a body that never comes, and 403 arrives without waiting for it."""
-    import socket
-    host, port = server.endpoint.split("//")[1].split(":")
     method = "POST" if query == "delete" else "PUT"
     path = f"/{bucket}" if query == "delete" else f"/{bucket}/k"
-    with socket.create_connection((host, int(port)), timeout=5) as sock:
-        sock.sendall((f"{method} {path}?{query} HTTP/1.1\r\nHost: {host}:{port}\r\n"
-                      "Content-Type: application/xml\r\nContent-Length: 100000\r\n\r\n").encode())
-        sock.settimeout(3)  # a server waiting for the body would answer nothing before this
-        head = sock.recv(4096).decode(errors="replace")
-    assert head.startswith("HTTP/1.1 403"), head
-    assert "<Code>AccessDenied</Code>" in head or "Content-Length" in head
+    # A server waiting for the body would answer nothing before the 3 s timeout (status 0).
+    req = rawclient.open_request(server.port, method, f"{path}?{query}",
+                                 {"content-type": "application/xml", "content-length": "100000"},
+                                 timeout=3)
+    status, _, body = req.response()
+    assert status == 403 and b"<Code>AccessDenied</Code>" in body, (status, body)
 
 
 def test_existing_object_tag_for_a_role_session(server, s3, bucket):

@@ -15,11 +15,11 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
-from conftest import ACCESS_KEY, SECRET_KEY
+from conftest import ACCESS_KEY, CURL, SECRET_KEY
 
 
 def curl_status(url, method="GET"):
-    out = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", method, url],
+    out = subprocess.run([*CURL, "-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", method, url],
                          capture_output=True, timeout=30).stdout.decode()
     return int(out)
 

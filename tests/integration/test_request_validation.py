@@ -9,6 +9,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 import rawclient
+from conftest import CURL
 
 
 def error_fields(body):
@@ -58,7 +59,7 @@ def test_part_number_with_range_refused(s3, bucket):
 
 
 def curl(url):
-    r = subprocess.run(["curl", "-sS", "-o", "-", "-w", "\n%{http_code}", url],
+    r = subprocess.run([*CURL, "-sS", "-o", "-", "-w", "\n%{http_code}", url],
                        capture_output=True, timeout=60)
     body, _, status = r.stdout.rpartition(b"\n")
     return int(status), body

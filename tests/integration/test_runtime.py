@@ -16,7 +16,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from conftest import ACCESS_KEY, BIN, SECRET_KEY, Server, make_client
+from conftest import ACCESS_KEY, BIN, CURL, SECRET_KEY, Server, make_client
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="privilege drop tests need root (CI runs as root)")
 
@@ -202,7 +202,7 @@ def test_notify_ready_and_watchdog():
 def signed_get(url):
     req = AWSRequest(method="GET", url=url, headers={"x-amz-content-sha256": "UNSIGNED-PAYLOAD"})
     SigV4Auth(Credentials(ACCESS_KEY, SECRET_KEY), "s3", "us-east-1").add_auth(req)
-    r = subprocess.run(["curl", "-s", "-w", "\n%{http_code}", url] +
+    r = subprocess.run([*CURL, "-s", "-w", "\n%{http_code}", url] +
                        sum((["-H", f"{k}: {v}"] for k, v in req.headers.items()), []),
                        capture_output=True, timeout=30)
     body, _, code = r.stdout.rpartition(b"\n")
@@ -223,7 +223,7 @@ def test_audit_log_and_metrics(tmp_path):
         with pytest.raises(Exception):
             s3.get_object(Bucket="audited", Key="missing")
         # Metrics: refused unsigned, served signed, and valid for promtool.
-        unsigned = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
+        unsigned = subprocess.run([*CURL, "-s", "-o", "/dev/null", "-w", "%{http_code}",
                                    srv.endpoint + "/metrics"], capture_output=True, timeout=30)
         assert unsigned.stdout == b"403"
         code, body = signed_get(srv.endpoint + "/metrics")
@@ -239,7 +239,7 @@ def test_audit_log_and_metrics(tmp_path):
         check = subprocess.run(["promtool", "check", "metrics"], input=body, capture_output=True,
                                timeout=30)
         assert check.returncode == 0, check.stdout + check.stderr
-        live = subprocess.run(["curl", "-s", "-w", "%{http_code}", srv.endpoint + "/health/ready"],
+        live = subprocess.run([*CURL, "-s", "-w", "%{http_code}", srv.endpoint + "/health/ready"],
                               capture_output=True, timeout=30)
         assert live.stdout.endswith(b"200")
     finally:

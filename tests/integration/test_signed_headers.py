@@ -13,14 +13,14 @@ import pytest
 from botocore.exceptions import ClientError
 
 import rawclient
-from conftest import ACCESS_KEY, SECRET_KEY
+from conftest import ACCESS_KEY, CURL, SECRET_KEY
 
 NOT_SIGNED = b"There were headers present in the request which were not signed"
 
 
 def curl(*args):
     """Runs curl; returns (status, body)."""
-    r = subprocess.run(["curl", "-sS", "-o", "-", "-w", "\n%{http_code}", *args],
+    r = subprocess.run([*CURL, "-sS", "-o", "-", "-w", "\n%{http_code}", *args],
                        capture_output=True, timeout=60)
     body, _, status = r.stdout.rpartition(b"\n")
     return int(status), body

@@ -17,7 +17,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 import rawclient
-from conftest import ACCESS_KEY, SECRET_KEY, Server
+from conftest import ACCESS_KEY, CURL, SECRET_KEY, Server
 
 
 def v2_client(endpoint, signature_version="s3", key=ACCESS_KEY, secret=SECRET_KEY):
@@ -33,7 +33,7 @@ def v2_sign(method, resource, date, secret=SECRET_KEY, md5="", ctype="", amz="")
 
 
 def curl(*args):
-    r = subprocess.run(["curl", "-sS", "-w", "\n%{http_code}", *args], capture_output=True,
+    r = subprocess.run([*CURL, "-sS", "-w", "\n%{http_code}", *args], capture_output=True,
                        timeout=60)
     body, _, code = r.stdout.rpartition(b"\n")
     return int(code), body

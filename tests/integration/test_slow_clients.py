@@ -16,6 +16,9 @@ import pytest
 from conftest import Server, make_client
 from rawclient import sign
 
+pytestmark = pytest.mark.http1_only(
+    "tricklers write HTTP/1.1 heads and bodies byte by byte on raw sockets")
+
 WORKERS = 16
 SLOW = 24  # more sockets than workers
 UNSIGNED = "UNSIGNED-PAYLOAD"

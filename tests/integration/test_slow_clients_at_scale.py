@@ -17,6 +17,9 @@ import pytest
 from conftest import Server, make_client
 from rawclient import sign
 
+pytestmark = pytest.mark.http1_only(
+    "tricklers write HTTP/1.1 heads and bodies byte by byte on raw sockets")
+
 TRICKLERS = 1000
 SLOW_READERS = 200
 IDLE = 10_000
