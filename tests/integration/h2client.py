@@ -64,10 +64,13 @@ class Exchange:
                 self.closed = True
 
     def _pump(self):
-        """Reads once from the socket and handles the events; False when nothing more comes."""
+        """Reads once from the socket and handles the events; False when nothing more comes,
+        None when nothing came within the socket's timeout."""
         try:
             data = self.sock.recv(65536)
-        except (socket.timeout, OSError):
+        except socket.timeout:
+            return None
+        except OSError:
             data = b""
         if not data:
             self.closed = True
@@ -135,6 +138,15 @@ class Exchange:
         while self.status == 0 and not self.closed and self._pump():
             pass
         return self.status
+
+    def poll(self, seconds):
+        """Handles what arrives within seconds (one read); False once nothing more can come."""
+        timeout = self.sock.gettimeout()
+        self.sock.settimeout(seconds)
+        try:
+            return self._pump() is not False
+        finally:
+            self.sock.settimeout(timeout)
 
     def end(self):
         return self.send(b"", end=True)

@@ -453,3 +453,48 @@ def test_early_answer_resets_only_what_the_window_cannot_take(h2server, size, re
     assert answer.reset == reset
     with pytest.raises(Exception):
         h2server.s3.head_object(Bucket=h2server.bucket, Key=key)
+
+
+@pytest.fixture
+def min_rate_server():
+    srv = Server(drives=4, extra_args=["--min-rate", "4096", "--min-rate-window", "1"]).start()
+    yield srv
+    srv.cleanup()
+
+
+def test_slow_streams_are_cut_logged_and_counted(min_rate_server):
+    """A stream trickling its body and one never reading its response are cut by the minimum
+    rate like HTTP/1.1 requests, and, like them, logged ("slow client cut off", with the
+    direction that was cut) and counted in flashstor_http_slow_clients_cut (the HTTP/2 streams
+    were cut silently before)."""
+    import h2client
+    import rawclient
+    srv = min_rate_server
+    s3 = make_client(srv.endpoint)
+    s3.create_bucket(Bucket="slow")
+    s3.put_object(Bucket="slow", Key="big", Body=os.urandom(4 << 20))
+    host = f"127.0.0.1:{srv.port}"
+    h, *_ = rawclient.sign("PUT", "/slow/up", host, {"content-length": "10000000"},
+                           "UNSIGNED-PAYLOAD")
+    up = h2client.Exchange(srv.port, "PUT", "/slow/up", h)
+    h, *_ = rawclient.sign("GET", "/slow/big", host, {}, rawclient.EMPTY_SHA)
+    reader = h2client.Exchange(srv.port, "GET", "/slow/big", h, end_stream=True)  # never read
+    deadline = time.monotonic() + 10
+    while not up.closed and time.monotonic() < deadline:
+        up.send(b"x")
+        up.poll(0.5)
+    assert up.closed, "a body at 2 bytes/s was not cut"
+    while time.monotonic() < deadline and "sending response" not in srv.read_log():
+        time.sleep(0.2)
+    reader.close()
+    cuts = [line for line in srv.read_log().splitlines() if "slow client cut off" in line]
+    assert any("receiving request body" in line for line in cuts), cuts
+    assert any("sending response" in line for line in cuts), cuts
+    h, *_ = rawclient.sign("GET", "/metrics", host, {}, rawclient.EMPTY_SHA)
+    status, _, body = h2client.request(srv.port, "GET", "/metrics", h)
+    assert status == 200, body
+    cut = [line for line in body.decode().splitlines()
+           if line.startswith('flashstor_http_slow_clients_cut{reason="min_rate"}')]
+    assert cut and float(cut[0].split()[-1]) >= 2, cut
+    with pytest.raises(Exception):
+        s3.head_object(Bucket="slow", Key="up")

@@ -271,6 +271,7 @@ void Serve(H2Stream& s) {
           "Please reduce your request rate.</Message></Error>");
     }
   }
+  ReportCut(s.session.connection(), budget, env.tasks->mutable_counters());
   if (!response.head_sent()) {
     response.set_status(500);
     (void)response.send("");

@@ -150,9 +150,6 @@ TransferLimits RequestTransferLimits(const ServerOptions& options) {
   return l;
 }
 
-namespace {
-
-// One journal line and one count per client cut off; the address and figures only.
 void ReportCut(const Connection& c, const TransferBudget& budget, RequestCounters& counters) {
   const char* reason = nullptr;
   switch (budget.cut()) {
@@ -178,6 +175,8 @@ void ReportCut(const Connection& c, const TransferBudget& budget, RequestCounter
             {"RATE_BPS", std::to_string(budget.last_rate_bps())},
             {"BYTES", std::to_string(budget.total_bytes())}});
 }
+
+namespace {
 
 // After a complete response: reads what the client already sent of the body, without waiting.
 // Whatever is still on its way is discarded by the event loop (lingering close), so a client

@@ -37,6 +37,10 @@ TransferLimits RequestTransferLimits(const ServerOptions& options);
 // Runs the handler; false when it ran out of memory (std::bad_alloc stops at this boundary).
 bool ServeWithinMemory(http::Handler& handler, http::Exchange& exchange);
 
+// One journal line ("slow client cut off") and one count when the budget cut the client off
+// (too slow, deadline, idle); nothing otherwise. HTTP/1.1 requests and HTTP/2 streams alike.
+void ReportCut(const Connection& c, const TransferBudget& budget, RequestCounters& counters);
+
 // Runs one request on connection c and says what to do with the connection next.
 // cancel_waits: once set, waits for the client end at once (the server is stopping).
 AfterRequest ServeRequest(Connection& c, http::Handler& handler, const ServerOptions& options,

@@ -74,6 +74,10 @@ static void test_inactivity(void**) {
   assert_int_equal(b.wait_ms(5000, true), 0);
   assert_int_equal(static_cast<int>(b.cut()), static_cast<int>(TransferCut::kIdle));
   assert_true(b.sending());
+  // A wait after the cut (an HTTP/2 stream handing its error response to the connection)
+  // fails at once and leaves the direction that was cut.
+  assert_int_equal(b.wait_ms(5000, false), 0);
+  assert_true(b.sending());
 }
 
 // Deadline: base + bytes / rate. A 5 GiB transfer at the credited rate never runs out.

@@ -50,8 +50,8 @@ class TransferBudget {
   // How long the next wait for the peer may last (> 0), or 0 when the budget is spent; cut()
   // then says why. sending: the wait is for the peer to read (response), else to write (body).
   int wait_ms(int64_t now_ms, bool sending) {
+    if (cut_ != TransferCut::kNone) return 0;  // sending() stays the direction that was cut
     sending_ = sending;
-    if (cut_ != TransferCut::kNone) return 0;
     if (no_wait_) return stop(TransferCut::kNoWait);
     int64_t limit = limits_.io_timeout_ms > 0 ? limits_.io_timeout_ms - idle_ms_ : 1 << 30;
     if (limits_.io_timeout_ms > 0 && limit <= 0) return stop(TransferCut::kIdle);
