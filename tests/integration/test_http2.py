@@ -465,8 +465,8 @@ def min_rate_server():
 def test_slow_streams_are_cut_logged_and_counted(min_rate_server):
     """A stream trickling its body and one never reading its response are cut by the minimum
     rate like HTTP/1.1 requests, and, like them, logged ("slow client cut off", with the
-    direction that was cut) and counted in flashstor_http_slow_clients_cut (the HTTP/2 streams
-    were cut silently before)."""
+    direction that was cut), counted in flashstor_http_slow_clients_cut (the HTTP/2 streams
+    were cut silently before), and the uploader is answered 400 RequestTimeout."""
     import h2client
     import rawclient
     srv = min_rate_server
@@ -484,6 +484,9 @@ def test_slow_streams_are_cut_logged_and_counted(min_rate_server):
         up.send(b"x")
         up.poll(0.5)
     assert up.closed, "a body at 2 bytes/s was not cut"
+    # Answered as HTTP/1.1 answers it (the stream used to be reset with no answer).
+    status, _, body = up.response()
+    assert status == 400 and b"<Code>RequestTimeout</Code>" in body, (status, body)
     while time.monotonic() < deadline and "sending response" not in srv.read_log():
         time.sleep(0.2)
     reader.close()

@@ -11,6 +11,7 @@
 #include <new>
 #include <optional>
 #include <type_traits>
+#include <utility>
 
 #include "flashstor/http/exchange.h"
 #include "flashstor/net/event_loop.h"
@@ -46,6 +47,29 @@ Status WaitFor(H2Stream& s, bool sending, Ready ready) {
     s.waiting = false;
     s.waiter = {};
     budget.waited(MonotonicMs() - before);
+  }
+  return Status::Ok();
+}
+
+// After the budget cut off a client sending its body, the answer (400 RequestTimeout) still
+// goes out if the connection takes it without waiting on the client, as HTTP/1.1 writes what
+// the socket takes at once: the driver gets kAnswerAfterCutMs in all to take it.
+constexpr int64_t kAnswerAfterCutMs = 200;
+
+// failed: why the wait for the client failed; returned unless the grace applies.
+template <typename Ready>
+Status WaitAfterCut(H2Stream& s, Status failed, Ready ready) {
+  TransferBudget& budget = *s.budget;
+  if (s.closed || budget.cut() == TransferCut::kNone || budget.sending()) return failed;
+  if (s.answer_after_cut_end_ms == 0) s.answer_after_cut_end_ms = MonotonicMs() + kAnswerAfterCutMs;
+  while (!ready()) {
+    if (s.closed) return Status(Code::kCancelled, "http2 stream closed");
+    if (s.session.cancelled() || MonotonicMs() >= s.answer_after_cut_end_ms) return failed;
+    s.waiter = task::PrepareWait();
+    s.waiting = true;
+    task::Park(s.waiter, s.answer_after_cut_end_ms);
+    s.waiting = false;
+    s.waiter = {};
   }
   return Status::Ok();
 }
@@ -217,7 +241,9 @@ class StreamSink final : public http::ResponseSink {
   // Waits until the driver took every pending byte (the caller's buffer is free again); a
   // client that does not open its window within the budget has the stream reset.
   Status hand_over() {
-    Status st = WaitFor(s_, true, [this] { return s_.pending.empty(); });
+    auto taken = [this] { return s_.pending.empty(); };
+    Status st = WaitFor(s_, true, taken);
+    if (!st.ok()) st = WaitAfterCut(s_, std::move(st), taken);
     s_.pending = {};
     if (!st.ok()) Reset(s_, NGHTTP2_CANCEL);
     return st;

@@ -37,9 +37,9 @@ struct H2Stream {
 
   // Request body.
   StreamInput input;
-  bool input_ended = false;  // END_STREAM received
-  uint64_t body_received = 0;
-  bool too_large = false;  // more body than limits.max_body_bytes: the rest is discarded
+  bool input_ended = false;    // END_STREAM received
+  uint64_t body_received = 0;  // DATA payload bytes, read by the handler or discarded
+  bool too_large = false;      // more body than limits.max_body_bytes: the rest is discarded
 
   // Response: bytes the task waits to hand over, taken by the data provider.
   std::span<const char> pending;
@@ -53,7 +53,8 @@ struct H2Stream {
   bool task_started = false;
   bool task_done = false;
   bool closed = false;  // nghttp2 closed the stream (finished, or reset by either side)
-  TransferBudget* budget = nullptr;  // the task's, while it runs
+  TransferBudget* budget = nullptr;     // the task's, while it runs
+  int64_t answer_after_cut_end_ms = 0;  // the answer to a cut upload may go out until then
 
   // The task parked for input, window or output room.
   task::Waker waiter;
