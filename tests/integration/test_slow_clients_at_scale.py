@@ -18,7 +18,8 @@ from conftest import Server, make_client
 from rawclient import sign
 
 pytestmark = pytest.mark.http1_only(
-    "tricklers write HTTP/1.1 heads and bodies byte by byte on raw sockets")
+    "tricklers write HTTP/1.1 heads and bodies byte by byte on raw sockets (HTTP/2 streams: "
+    "test_http2.py::test_slow_streams_are_cut_logged_and_counted)")
 
 TRICKLERS = 1000
 SLOW_READERS = 200
