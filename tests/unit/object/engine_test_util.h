@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "../storage/disk_test_util.h"
 #include "../storage/temp_dir.h"
 #include "flashstor/hash/hashing_source.h"
 #include "flashstor/object/erasure_sets.h"
@@ -130,10 +131,6 @@ inline std::string ReadFile(const std::string& path) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
-}
-
-inline bool FileExists(const std::string& path) {
-  return access(path.c_str(), F_OK) == 0;
 }
 
 // Flips one byte of a file at offset (from the end when offset < 0).
