@@ -3,7 +3,6 @@
 // through its EngineContext.
 #pragma once
 
-#include <algorithm>
 #include <chrono>
 #include <memory>
 
@@ -21,11 +20,8 @@ struct EngineServices {
       : pool(std::make_unique<WorkerPool>(io_threads)),
         locks(write_lock_lease),
         heal_queue(heal_queue_capacity) {}
-  // A set's view of them, with the engine's configuration (whose min_quorum_grace_ms the
-  // pool's fan-outs take from then on).
+  // A set's view of them, with the engine's configuration.
   EngineContext context(const EngineConfig& config) {
-    pool->set_min_grace(
-        std::chrono::milliseconds(std::max<int64_t>(config.min_quorum_grace_ms, 0)));
     return EngineContext{config, pool.get(), &locks, &heal_queue, &counters};
   }
 
