@@ -13,6 +13,7 @@ With several binaries (variants of one build), the runs alternate between them, 
 machine whose load changes during the probe weighs on every variant alike.
 """
 import argparse
+import contextlib
 import http.client
 import os
 import shutil
@@ -40,14 +41,23 @@ def free_port():
     return port
 
 
-def spawn(binary, root, port, env, log):
+@contextlib.contextmanager
+def daemon(binary, root, port, env, log):
+    """The daemon on the 4 drives under root, its log to log; stopped (SIGTERM) on leaving."""
     drives = [os.path.join(root, f"disk{i}") for i in range(1, 5)]
     args = [binary, "server", "--address", f"127.0.0.1:{port}", "--sse-master-key-file",
             os.path.join(root, "sse.key"), "--log-level", "debug", *drives]
-    return subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=log, env=env)
+    p = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=log, env=env)
+    try:
+        yield p
+    finally:
+        p.send_signal(signal.SIGTERM)
+        p.wait()
 
 
-def first_200(port, path, deadline):
+def poll(port, path, deadline, accept, pause):
+    """GETs path until accept(status, body) holds, pausing between tries; returns the time
+    (ns) of that answer, or None at the deadline."""
     while time.monotonic() < deadline:
         try:
             c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
@@ -55,12 +65,23 @@ def first_200(port, path, deadline):
             r = c.getresponse()
             body = r.read()
             c.close()
-            if r.status == 200 and len(body) == 4096:
+            if accept(r.status, body):
                 return time.time_ns()
         except OSError:
             pass
-        time.sleep(0.0005)
+        time.sleep(pause)
     return None
+
+
+def first_200(port, path, deadline):
+    """The 4 KiB object's first 200, retried every 0.5 ms."""
+    return poll(port, path, deadline, lambda status, body: status == 200 and len(body) == 4096,
+                0.0005)
+
+
+def first_answer(port, deadline):
+    """The daemon's first answer of any status (the unauthenticated health endpoint)."""
+    return poll(port, "/health/live", deadline, lambda status, body: True, 0.01)
 
 
 def fields(line):
@@ -113,14 +134,12 @@ def main():
                       region_name="us-east-1",
                       config=Config(signature_version="s3v4", s3={"addressing_style": "path"}))
     # Prepare: one bucket, one 4 KiB object.
-    with open(os.path.join(o.root, "prepare.log"), "ab") as log:
-        p = spawn(binaries[0], o.root, port, env, log)
-        if first_200_any(port, time.monotonic() + 20) is None:
+    with open(os.path.join(o.root, "prepare.log"), "ab") as log, \
+            daemon(binaries[0], o.root, port, env, log):
+        if first_answer(port, time.monotonic() + 20) is None:
             sys.exit("the daemon did not start: see " + log.name)
         s3.create_bucket(Bucket="probe")
         s3.put_object(Bucket="probe", Key="4k", Body=os.urandom(4096))
-        p.send_signal(signal.SIGTERM)
-        p.wait()
     presigned = s3.generate_presigned_url("get_object", Params={"Bucket": "probe", "Key": "4k"},
                                           ExpiresIn=3600)
     path = urllib.parse.urlsplit(presigned)
@@ -132,10 +151,8 @@ def main():
             log_path = os.path.join(o.root, f"startup-{n}-{i}.log")
             with open(log_path, "wb") as log:
                 t0 = time.time_ns()
-                p = spawn(binary, o.root, port, env, log)
-                t1 = first_200(port, path, time.monotonic() + 30)
-                p.send_signal(signal.SIGTERM)
-                p.wait()
+                with daemon(binary, o.root, port, env, log):
+                    t1 = first_200(port, path, time.monotonic() + 30)
             if t1 is None:
                 sys.exit("no 200 within 30 s: see " + log_path)
             totals[binary].append((t1 - t0) // 1000)
@@ -158,21 +175,6 @@ def main():
             print(line)
     if not o.keep:
         shutil.rmtree(o.root, ignore_errors=True)
-
-
-def first_200_any(port, deadline):
-    """Waits for the daemon to answer anything (the unauthenticated health endpoint)."""
-    while time.monotonic() < deadline:
-        try:
-            c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            c.request("GET", "/health/live")
-            r = c.getresponse()
-            r.read()
-            c.close()
-            return r.status
-        except OSError:
-            time.sleep(0.01)
-    return None
 
 
 if __name__ == "__main__":

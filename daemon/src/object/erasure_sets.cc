@@ -31,6 +31,8 @@ ErasureSets::ErasureSets(std::vector<std::shared_ptr<storage::StorageApi>> drive
               stop_),
       trash_collector_(drives_, stop_, config.trash_grace_seconds) {
   config_.inline_threshold = std::min(config_.inline_threshold, config_.block_size);
+  services_.pool->set_min_grace(
+      std::chrono::milliseconds(std::max<int64_t>(config_.min_quorum_grace_ms, 0)));
   EngineContext ctx = services_.context(config_);
   const size_t size = drives_.size() / static_cast<size_t>(set_count);
   drive_events_->refill = [this](size_t slot) { mark_refilling({slot}); };

@@ -252,12 +252,14 @@ void WorkerPool::FanOut::claim_and_run() {
 
 std::vector<char> WorkerPool::FanOut::wait() {
   const size_t needed = std::min(policy_.needed, n_);
+  const std::chrono::microseconds min_grace = pool_->min_grace();
   std::unique_lock<std::mutex> lock(mu_);
   auto settled = [&] { return ok_ >= needed || failed_ > n_ - needed || answered_ == n_; };
   bool in_time = true;
   if (policy_.max_wait.count() > 0) {
     const auto waited = std::chrono::microseconds((MonotonicNs() - started_ns_) / 1000);
-    in_time = cv_.wait_for(lock, std::max(policy_.max_wait - waited, decltype(waited){0}), settled);
+    const auto max_wait = std::max(policy_.max_wait, min_grace);
+    in_time = cv_.wait_for(lock, std::max(max_wait - waited, decltype(waited){0}), settled);
   } else {
     cv_.wait(lock, settled);
   }
@@ -266,6 +268,7 @@ std::vector<char> WorkerPool::FanOut::wait() {
     auto grace = std::chrono::microseconds(static_cast<int64_t>(settled_us * policy_.grace_factor));
     grace = std::clamp(grace, policy_.min_grace, policy_.max_grace);
     if (ok_ < needed) grace = std::max(grace, policy_.failure_grace);
+    grace = std::max(grace, min_grace);
     cv_.wait_for(lock, grace, [&] { return answered_ == n_; });
   }
   abandoned_ = true;

@@ -20,25 +20,9 @@ std::expected<int, std::string> ParseInt(std::string_view flag, std::string_view
   return v;
 }
 
-// Flags that bound what one client may take of the request tasks (config "limits").
-std::optional<int> config::LimitsConfig::*LimitFlag(std::string_view flag) {
-  using L = config::LimitsConfig;
-  static constexpr std::pair<std::string_view, std::optional<int> L::*> kFlags[] = {
-      {"--request-timeout", &L::request_timeout_s},
-      {"--request-timeout-rate", &L::request_timeout_kib_per_s},
-      {"--min-rate", &L::min_rate_kib},
-      {"--min-rate-window", &L::min_rate_window_s},
-      {"--max-requests-per-client", &L::max_requests_per_client},
-      {"--stall-restart", &L::stall_restart_s},
-      {"--request-memory", &L::request_memory_mib},
-      {"--admission-timeout", &L::admission_timeout_s},
-      {"--drive-timeout", &L::drive_timeout_s},
-      {"--drive-meta-timeout", &L::drive_meta_timeout_s},
-      {"--drive-probe-interval", &L::drive_probe_interval_s},
-      {"--http2-max-streams", &L::http2_max_streams},
-  };
-  for (const auto& [name, field] : kFlags) {
-    if (flag == name) return field;
+const LimitFlag* FindLimitFlag(std::string_view flag) {
+  for (const LimitFlag& row : LimitFlags()) {
+    if (row.flag == flag) return &row;
   }
   return nullptr;
 }
@@ -131,10 +115,10 @@ std::expected<CliResult, std::string> ParseServer(const std::vector<std::string>
         auto v = ParseInt(flag, value, 1, 256);
         if (!v) return std::unexpected(v.error());
         s.event_loops = *v;
-      } else if (std::optional<int> config::LimitsConfig::*field = LimitFlag(flag)) {
+      } else if (const LimitFlag* limit = FindLimitFlag(flag)) {
         auto v = ParseInt(flag, value, 0, 7 * 24 * 3600);
         if (!v) return std::unexpected(v.error());
-        s.limits.*field = *v;
+        s.limits.*limit->field = *v;
       } else {
         return std::unexpected("unknown flag " + flag + " (see 'flashstor server --help')");
       }
@@ -151,6 +135,25 @@ std::expected<CliResult, std::string> ParseServer(const std::vector<std::string>
 }
 
 }  // namespace
+
+std::span<const LimitFlag> LimitFlags() {
+  using L = config::LimitsConfig;
+  static constexpr LimitFlag kFlags[] = {
+      {"--request-memory", &L::request_memory_mib},
+      {"--admission-timeout", &L::admission_timeout_s},
+      {"--request-timeout", &L::request_timeout_s},
+      {"--request-timeout-rate", &L::request_timeout_kib_per_s},
+      {"--min-rate", &L::min_rate_kib},
+      {"--min-rate-window", &L::min_rate_window_s},
+      {"--max-requests-per-client", &L::max_requests_per_client},
+      {"--stall-restart", &L::stall_restart_s},
+      {"--http2-max-streams", &L::http2_max_streams},
+      {"--drive-timeout", &L::drive_timeout_s},
+      {"--drive-meta-timeout", &L::drive_meta_timeout_s},
+      {"--drive-probe-interval", &L::drive_probe_interval_s},
+  };
+  return kFlags;
+}
 
 std::expected<CliResult, std::string> ParseCommandLine(const std::vector<std::string>& args) {
   CliResult r;

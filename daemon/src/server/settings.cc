@@ -27,14 +27,9 @@ std::expected<config::Config, std::string> ResolveSettings(const ServerArgs& arg
   if (args.lifecycle_day_seconds) cfg.lifecycle_day_seconds = *args.lifecycle_day_seconds;
   if (args.trash_grace_seconds) cfg.trash_grace_seconds = *args.trash_grace_seconds;
   if (auto error = ApplyStsAndMetricsArgs(args, cfg)) return std::unexpected(*error);
-  for (std::optional<int> config::LimitsConfig::*f :
-       {&config::LimitsConfig::request_timeout_s, &config::LimitsConfig::request_timeout_kib_per_s,
-        &config::LimitsConfig::min_rate_kib, &config::LimitsConfig::min_rate_window_s,
-        &config::LimitsConfig::max_requests_per_client, &config::LimitsConfig::stall_restart_s,
-        &config::LimitsConfig::request_memory_mib, &config::LimitsConfig::admission_timeout_s,
-        &config::LimitsConfig::drive_timeout_s, &config::LimitsConfig::drive_meta_timeout_s,
-        &config::LimitsConfig::drive_probe_interval_s, &config::LimitsConfig::http2_max_streams}) {
-    if (args.limits.*f) cfg.limits.*f = args.limits.*f;
+  // cli.cc's table is the one list of limit flags: each overrides the field it parsed into.
+  for (const LimitFlag& row : LimitFlags()) {
+    if (args.limits.*row.field) cfg.limits.*row.field = args.limits.*row.field;
   }
   if (cfg.limits.http2_max_streams && *cfg.limits.http2_max_streams > 1000) {
     return std::unexpected(std::string("--http2-max-streams: at most 1000"));

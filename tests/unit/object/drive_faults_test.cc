@@ -55,7 +55,9 @@ struct HealthEngine {
       health.push_back(std::make_shared<storage::HealthCheckedDisk>(p, faulty.back(), options));
       drives.push_back(health.back());
     }
-    e = std::make_unique<object::ErasureSets>(drives, 1, 2, TestConfig());
+    object::EngineConfig config = TestConfig();
+    config.min_quorum_grace_ms = 0;  // hung and slow drives: the production graces
+    e = std::make_unique<object::ErasureSets>(drives, 1, 2, config);
     assert_true(e->make_bucket("bucket").ok());
   }
 

@@ -182,6 +182,54 @@ void test_quorum_returns_without_the_hung_task(void**) {
   assert_int_equal(pool.spare_threads(), 0);
 }
 
+// A pool's minimum grace (tests: EngineConfig::min_quorum_grace_ms) has a fan-out wait for a
+// task that answers well after the policy's grace, and bounds a cleanup's max_wait from
+// below; a hung task is still left behind once it ran out.
+void test_quorum_min_grace_waits_for_a_late_task(void**) {
+  WorkerPool pool(4);
+  WorkerPool::QuorumPolicy policy;
+  policy.needed = 3;
+  policy.max_grace = std::chrono::microseconds(1'000);
+  auto held = std::make_shared<Gate>();
+  std::vector<char> answered = pool.run_quorum(
+      4,
+      [held](size_t i) {
+        if (i == 2) held->wait();
+        return true;
+      },
+      policy);
+  assert_false(answered[2]);  // without it, the policy's grace leaves a late task behind
+  held->release();
+  auto late_task = [](size_t i) {
+    if (i == 2) usleep(100'000);  // 100 x the policy's grace
+    return true;
+  };
+  pool.set_min_grace(std::chrono::seconds(5));
+  answered = pool.run_quorum(4, late_task, policy);
+  assert_true(answered[0] && answered[1] && answered[2] && answered[3]);
+  WorkerPool::QuorumPolicy cleanup;
+  cleanup.needed = 4;
+  cleanup.max_wait = std::chrono::microseconds(1'000);
+  answered = pool.run_quorum(4, late_task, cleanup);
+  assert_true(answered[2]);
+  // A hung task costs the minimum grace, then the fan-out returns without it.
+  pool.set_min_grace(std::chrono::milliseconds(200));
+  auto gate = std::make_shared<Gate>();
+  const auto t0 = std::chrono::steady_clock::now();
+  answered = pool.run_quorum(
+      4,
+      [gate](size_t i) {
+        if (i == 1) gate->wait();
+        return true;
+      },
+      policy);
+  const double waited = Seconds(t0);
+  assert_true(waited >= 0.2 && waited < 5);
+  assert_false(answered[1]);
+  gate->release();
+  for (int i = 0; i < 200 && pool.spare_threads() != 0; ++i) usleep(5'000);
+}
+
 // Non-blocking attempts on the caller: when they all answer, no pool thread is woken and fn
 // never runs; tasks whose attempt would block go to the pool, needing only what the attempts
 // left to reach, and one of them hanging does not hold the caller.
@@ -319,6 +367,7 @@ int main() {
       cmocka_unit_test(test_start_runs_in_background),
       cmocka_unit_test(test_bad_alloc_in_a_task_reaches_the_caller),
       cmocka_unit_test(test_quorum_returns_without_the_hung_task),
+      cmocka_unit_test(test_quorum_min_grace_waits_for_a_late_task),
       cmocka_unit_test(test_quorum_attempts_answer_on_the_caller),
       cmocka_unit_test(test_quorum_failures_and_healthy_batches),
       cmocka_unit_test(test_quorum_stress_with_stragglers),

@@ -7,6 +7,7 @@
 #include <string>
 #include <thread>
 
+#include "disk_test_util.h"
 #include "flashstor/storage/faulty_disk.h"
 #include "flashstor/storage/local_disk.h"
 #include "temp_dir.h"
@@ -14,6 +15,7 @@
 #include "cmocka_cpp.h"
 
 using flashstor::Code;
+using flashstor::testing::MustOpenDisk;
 using flashstor::testing::TempDir;
 using namespace flashstor::storage;
 using namespace std::chrono_literals;
@@ -24,9 +26,7 @@ struct Fixture {
   TempDir dir;
   std::shared_ptr<FaultyDisk> disk;
   Fixture() {
-    auto d = LocalDisk::Open(dir.path());
-    assert_true(d.has_value());
-    disk = std::make_shared<FaultyDisk>(std::shared_ptr<StorageApi>(std::move(*d)));
+    disk = std::make_shared<FaultyDisk>(MustOpenDisk(dir.path()));
     assert_true(disk->make_volume("b").ok());
   }
 };

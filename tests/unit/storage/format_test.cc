@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "disk_test_util.h"
 #include "flashstor/storage/format.h"
 #include "flashstor/storage/local_disk.h"
 #include "temp_dir.h"
@@ -15,6 +16,7 @@
 #include "cmocka_cpp.h"
 
 using flashstor::Code;
+using flashstor::testing::MustOpenDisk;
 using flashstor::testing::TempDir;
 using namespace flashstor::storage;
 
@@ -26,9 +28,7 @@ Drives Open(const std::vector<std::string>& paths) {
   Drives out;
   for (const auto& p : paths) {
     mkdir(p.c_str(), 0700);
-    auto d = LocalDisk::Open(p);
-    assert_true(d.has_value());
-    out.push_back(std::move(*d));
+    out.push_back(MustOpenDisk(p));
   }
   return out;
 }

@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "disk_test_util.h"
 #include "flashstor/storage/faulty_disk.h"
 #include "flashstor/storage/health_checked_disk.h"
 #include "flashstor/storage/local_disk.h"
@@ -21,6 +22,7 @@
 using flashstor::Code;
 using flashstor::Err;
 using flashstor::Result;
+using flashstor::testing::MustOpenDisk;
 using flashstor::testing::TempDir;
 using namespace flashstor::storage;
 using namespace std::chrono_literals;
@@ -52,9 +54,7 @@ HealthOptions Relaxed() {
 }
 
 std::shared_ptr<FaultyDisk> Faulty(const std::string& path) {
-  auto d = LocalDisk::Open(path);
-  assert_true(d.has_value());
-  return std::make_shared<FaultyDisk>(std::shared_ptr<StorageApi>(std::move(*d)));
+  return std::make_shared<FaultyDisk>(MustOpenDisk(path));
 }
 
 template <typename Pred>

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <string>
 
+#include "disk_test_util.h"
 #include "flashstor/storage/local_disk.h"
 #include "temp_dir.h"
 
@@ -14,25 +15,13 @@
 
 using flashstor::Code;
 using flashstor::Status;
+using flashstor::testing::Bytes;
+using flashstor::testing::FileExists;
+using flashstor::testing::MustOpenDisk;
 using flashstor::testing::TempDir;
 using namespace flashstor::storage;
 
 namespace {
-
-std::unique_ptr<LocalDisk> MustOpen(const std::string& path) {
-  auto d = LocalDisk::Open(path);
-  assert_true(d.has_value());
-  return std::move(*d);
-}
-
-bool Exists(const std::string& p) {
-  struct stat st {};
-  return ::stat(p.c_str(), &st) == 0;
-}
-
-std::span<const uint8_t> Bytes(std::string_view s) {
-  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
-}
 
 void test_open_missing_drive(void**) {
   auto d = LocalDisk::Open("/tmp/flashstor-no-such-drive-xyz");
@@ -42,8 +31,8 @@ void test_open_missing_drive(void**) {
 
 void test_volumes(void**) {
   TempDir dir;
-  auto disk = MustOpen(dir.path());
-  assert_true(Exists(dir.sub(".flashstor.sys/tmp")));
+  auto disk = MustOpenDisk(dir.path());
+  assert_true(FileExists(dir.sub(".flashstor.sys/tmp")));
   assert_true(disk->make_volume("bucket").ok());
   assert_int_equal(disk->make_volume("bucket").code(), Code::kVolumeExists);
   assert_int_equal(disk->make_volume("..").code(), Code::kInvalidArgument);
@@ -63,7 +52,7 @@ void test_volumes(void**) {
 
 void test_write_read_all(void**) {
   TempDir dir;
-  auto disk = MustOpen(dir.path());
+  auto disk = MustOpenDisk(dir.path());
   assert_true(disk->make_volume("b").ok());
   std::string data("hello\0binary", 12);
   assert_true(disk->write_all("b", "dir/obj", "%m.json", data).ok());
@@ -85,7 +74,7 @@ void test_write_read_all(void**) {
 
 void test_file_writer_reader(void**) {
   TempDir dir;
-  auto disk = MustOpen(dir.path());
+  auto disk = MustOpenDisk(dir.path());
   auto w = disk->create_file(kSysVolume, "tmp/t1", "%d.x/part.1");
   assert_true(w.has_value());
   assert_true((*w)->write(Bytes("abc")).ok());
@@ -116,7 +105,7 @@ void test_file_writer_reader(void**) {
 // missing once a lookup has cached that (a negative dentry).
 void test_cached_reads(void**) {
   TempDir dir;
-  auto disk = MustOpen(dir.path());
+  auto disk = MustOpenDisk(dir.path());
   assert_true(disk->make_volume("v").ok());
   const std::string big(1 << 20, 'x');
   assert_true(disk->write_all("v", "k", "f", big).ok());
@@ -151,13 +140,13 @@ void test_cached_reads(void**) {
 
 void test_rename_and_delete_prune(void**) {
   TempDir dir;
-  auto disk = MustOpen(dir.path());
+  auto disk = MustOpenDisk(dir.path());
   assert_true(disk->make_volume("b").ok());
   auto w = disk->create_file(kSysVolume, "tmp/u", "%d.1/part.1");
   assert_true((*w)->write(Bytes("data")).ok());
   assert_true((*w)->close().ok());
   assert_true(disk->rename(kSysVolume, "tmp/u", "%d.1", "b", "x/y/z", "%d.1").ok());
-  assert_true(Exists(dir.sub("b/x/y/z/%d.1/part.1")));
+  assert_true(FileExists(dir.sub("b/x/y/z/%d.1/part.1")));
   // A non-empty destination directory is never replaced.
   w = disk->create_file(kSysVolume, "tmp/u", "%d.1/part.1");
   assert_true((*w)->close().ok());
@@ -166,17 +155,17 @@ void test_rename_and_delete_prune(void**) {
   assert_true(disk->write_all("b", "x/y/z", "%m.json", "m").ok());
   assert_true(disk->write_all("b", "x/other", "%m.json", "m").ok());
   assert_true(disk->delete_path("b", "x/y/z", "%m.json", false).ok());
-  assert_true(Exists(dir.sub("b/x/y/z")));  // still holds the data dir
+  assert_true(FileExists(dir.sub("b/x/y/z")));  // still holds the data dir
   assert_true(disk->delete_path("b", "x/y/z", "%d.1", true).ok());
-  assert_false(Exists(dir.sub("b/x/y")));  // pruned up to the non-empty "x"
-  assert_true(Exists(dir.sub("b/x/other/%m.json")));
+  assert_false(FileExists(dir.sub("b/x/y")));  // pruned up to the non-empty "x"
+  assert_true(FileExists(dir.sub("b/x/other/%m.json")));
   assert_int_equal(disk->delete_path("b", "x/y/z", "%d.1", true).code(), Code::kFileNotFound);
   assert_true(disk->delete_path("b", "x/other", "%m.json", false).ok());
-  assert_false(Exists(dir.sub("b/x")));
-  assert_true(Exists(dir.sub("b")));  // the volume itself is kept
+  assert_false(FileExists(dir.sub("b/x")));
+  assert_true(FileExists(dir.sub("b")));  // the volume itself is kept
   // The system volume's top-level directories survive pruning.
   assert_true(disk->delete_path(kSysVolume, "tmp/u", "", true).ok());
-  assert_true(Exists(dir.sub(".flashstor.sys/tmp")));
+  assert_true(FileExists(dir.sub(".flashstor.sys/tmp")));
   assert_int_equal(disk->delete_path("b", "", "", true).code(), Code::kInvalidArgument);
 }
 
@@ -184,7 +173,7 @@ void test_rename_and_delete_prune(void**) {
 // kVolumeNotFound instead of re-creating the deleted bucket's folder (without its record).
 void test_writes_never_recreate_a_volume(void**) {
   TempDir dir;
-  auto disk = MustOpen(dir.path());
+  auto disk = MustOpenDisk(dir.path());
   auto w = disk->create_file(kSysVolume, "tmp/u", "%d.1/part.1");
   assert_true((*w)->close().ok());
   assert_int_equal(disk->write_all("gone", "k", "%m.json", "x").code(), Code::kVolumeNotFound);
@@ -194,7 +183,7 @@ void test_writes_never_recreate_a_volume(void**) {
   const std::string names[] = {"part.1"};
   assert_int_equal(disk->link_files(kSysVolume, "tmp/u", "%d.1", "gone", "k", "%d.2", names).code(),
                    Code::kVolumeNotFound);
-  assert_false(Exists(dir.sub("gone")));
+  assert_false(FileExists(dir.sub("gone")));
   // Below an existing volume, missing directories are still created.
   assert_true(disk->make_volume("b").ok());
   assert_true(disk->rename(kSysVolume, "tmp/u", "%d.1", "b", "x/y", "%d.1").ok());
@@ -203,7 +192,7 @@ void test_writes_never_recreate_a_volume(void**) {
 
 void test_stat_and_list_dir(void**) {
   TempDir dir;
-  auto disk = MustOpen(dir.path());
+  auto disk = MustOpenDisk(dir.path());
   assert_true(disk->make_volume("b").ok());
   assert_true(disk->write_all("b", "k", "%m.json", "12345").ok());
   assert_true(disk->write_all("b", "k", "%d.a/part.1", "1").ok());
@@ -227,15 +216,15 @@ void test_stat_and_list_dir(void**) {
 void test_tmp_cleaned_on_open(void**) {
   TempDir dir;
   {
-    auto disk = MustOpen(dir.path());
+    auto disk = MustOpenDisk(dir.path());
     auto w = disk->create_file(kSysVolume, "tmp/crashed", "%d.1/part.1");
     assert_true((*w)->write(Bytes("x")).ok());
     assert_true((*w)->close().ok());  // a crash would leave this behind
   }
-  assert_true(Exists(dir.sub(".flashstor.sys/tmp/crashed/%d.1/part.1")));
-  auto disk = MustOpen(dir.path());
-  assert_false(Exists(dir.sub(".flashstor.sys/tmp/crashed")));
-  assert_true(Exists(dir.sub(".flashstor.sys/tmp")));
+  assert_true(FileExists(dir.sub(".flashstor.sys/tmp/crashed/%d.1/part.1")));
+  auto disk = MustOpenDisk(dir.path());
+  assert_false(FileExists(dir.sub(".flashstor.sys/tmp/crashed")));
+  assert_true(FileExists(dir.sub(".flashstor.sys/tmp")));
 }
 
 ino_t Inode(const std::string& p) {
@@ -248,15 +237,15 @@ ino_t Inode(const std::string& p) {
 // a file or a symbolic link at tmp's name is replaced by a directory, the link's target kept.
 void test_tmp_kept_or_replaced_on_open(void**) {
   TempDir dir;
-  { MustOpen(dir.path()); }
+  { MustOpenDisk(dir.path()); }
   const std::string tmp = dir.sub(".flashstor.sys/tmp");
   const ino_t before = Inode(tmp);
-  { MustOpen(dir.path()); }
+  { MustOpenDisk(dir.path()); }
   assert_true(Inode(tmp) == before);
 
   assert_int_equal(rmdir(tmp.c_str()), 0);
   std::ofstream(tmp) << "not a directory";
-  { MustOpen(dir.path()); }
+  { MustOpenDisk(dir.path()); }
   struct stat st {};
   assert_int_equal(::lstat(tmp.c_str(), &st), 0);
   assert_true(S_ISDIR(st.st_mode));
@@ -266,17 +255,17 @@ void test_tmp_kept_or_replaced_on_open(void**) {
   std::ofstream(target + "/keep") << "x";
   assert_int_equal(rmdir(tmp.c_str()), 0);
   assert_int_equal(symlink(target.c_str(), tmp.c_str()), 0);
-  { MustOpen(dir.path()); }
+  { MustOpenDisk(dir.path()); }
   assert_int_equal(::lstat(tmp.c_str(), &st), 0);
   assert_true(S_ISDIR(st.st_mode));
-  assert_true(Exists(target + "/keep"));
+  assert_true(FileExists(target + "/keep"));
 }
 
 void test_vanished_drive(void**) {
   TempDir dir;
   std::string drive = dir.sub("d1");
   assert_int_equal(mkdir(drive.c_str(), 0700), 0);
-  auto disk = MustOpen(drive);
+  auto disk = MustOpenDisk(drive);
   assert_true(disk->make_volume("b").ok());
   assert_true(disk->write_all("b", "k", "%m.json", "x").ok());
   flashstor::testing::RemoveAll(drive);

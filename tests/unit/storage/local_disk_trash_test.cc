@@ -7,6 +7,7 @@
 #include <chrono>
 #include <string>
 
+#include "disk_test_util.h"
 #include "flashstor/object/stop_signal.h"
 #include "flashstor/object/trash_collector.h"
 #include "flashstor/storage/local_disk.h"
@@ -15,25 +16,13 @@
 #include "cmocka_cpp.h"
 
 using flashstor::Code;
+using flashstor::testing::Bytes;
+using flashstor::testing::FileExists;
+using flashstor::testing::MustOpenDisk;
 using flashstor::testing::TempDir;
 using namespace flashstor::storage;
 
 namespace {
-
-std::shared_ptr<LocalDisk> MustOpen(const std::string& path) {
-  auto d = LocalDisk::Open(path);
-  assert_true(d.has_value());
-  return std::move(*d);
-}
-
-bool Exists(const std::string& p) {
-  struct stat st {};
-  return ::stat(p.c_str(), &st) == 0;
-}
-
-std::span<const uint8_t> Bytes(std::string_view s) {
-  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
-}
 
 void WritePart(LocalDisk& d, const std::string& key, const std::string& uuid,
                std::string_view data) {
@@ -69,13 +58,13 @@ int64_t NowNs() {
 
 void test_trashed_data_dir_stays_readable(void**) {
   TempDir dir;
-  auto d = MustOpen(dir.path());
+  auto d = MustOpenDisk(dir.path());
   assert_true(d->make_volume("b").ok());
   WritePart(*d, "k", "u1", "old version");
   assert_true(d->write_all("b", "k", kMetaFile, "meta").ok());
   assert_true(d->trash_data_dir("b", "k", "u1").ok());
-  assert_false(Exists(dir.path() + "/b/k/%d.u1"));
-  assert_true(Exists(dir.path() + "/.flashstor.sys/trash/u1/part.1"));
+  assert_false(FileExists(dir.path() + "/b/k/%d.u1"));
+  assert_true(FileExists(dir.path() + "/.flashstor.sys/trash/u1/part.1"));
   // A reader that resolved the version before the move still opens it by its old name.
   assert_string_equal(ReadPart(*d, "k", "u1").c_str(), "old version");
   // Other names do not fall back: a missing data dir stays missing.
@@ -87,18 +76,18 @@ void test_trashed_data_dir_stays_readable(void**) {
 
 void test_trash_prunes_the_key_directory(void**) {
   TempDir dir;
-  auto d = MustOpen(dir.path());
+  auto d = MustOpenDisk(dir.path());
   assert_true(d->make_volume("b").ok());
   WritePart(*d, "a/k", "u1", "x");
   assert_true(d->trash_data_dir("b", "a/k", "u1").ok());
-  assert_false(Exists(dir.path() + "/b/a"));  // emptied directories go, the bucket stays
-  assert_true(Exists(dir.path() + "/b"));
+  assert_false(FileExists(dir.path() + "/b/a"));  // emptied directories go, the bucket stays
+  assert_true(FileExists(dir.path() + "/b"));
   assert_string_equal(ReadPart(*d, "a/k", "u1").c_str(), "x");
 }
 
 void test_retrashing_a_data_dir_keeps_the_newer_copy(void**) {
   TempDir dir;
-  auto d = MustOpen(dir.path());
+  auto d = MustOpenDisk(dir.path());
   assert_true(d->make_volume("b").ok());
   WritePart(*d, "k", "u1", "first");
   assert_true(d->trash_data_dir("b", "k", "u1").ok());
@@ -109,7 +98,7 @@ void test_retrashing_a_data_dir_keeps_the_newer_copy(void**) {
 
 void test_collect_removes_only_entries_older_than_the_cutoff(void**) {
   TempDir dir;
-  auto d = MustOpen(dir.path());
+  auto d = MustOpenDisk(dir.path());
   assert_true(d->make_volume("b").ok());
   for (const char* u : {"old1", "old2", "young"}) {
     WritePart(*d, "k", u, u);
@@ -125,16 +114,17 @@ void test_collect_removes_only_entries_older_than_the_cutoff(void**) {
   auto rest = d->collect_trash(cutoff, 100);
   assert_true(rest.has_value());
   assert_int_equal(*rest, 1);
-  assert_false(Exists(trash + "old1"));
-  assert_false(Exists(trash + "old2"));
-  assert_true(Exists(trash + "young/part.1"));
+  assert_false(FileExists(trash + "old1"));
+  assert_false(FileExists(trash + "old2"));
+  assert_true(FileExists(trash + "young/part.1"));
   assert_string_equal(ReadPart(*d, "k", "young").c_str(), "young");
   assert_string_equal(ReadPart(*d, "k", "old1").c_str(), "<FileNotFound>");
 }
 
 void test_collector_pass_over_drives(void**) {
   TempDir a, b;
-  std::vector<std::shared_ptr<StorageApi>> drives{MustOpen(a.path()), nullptr, MustOpen(b.path())};
+  std::vector<std::shared_ptr<StorageApi>> drives{MustOpenDisk(a.path()), nullptr,
+                                                  MustOpenDisk(b.path())};
   for (size_t i : {0u, 2u}) {
     auto& d = static_cast<LocalDisk&>(*drives[i]);
     assert_true(d.make_volume("b").ok());
@@ -149,22 +139,22 @@ void test_collector_pass_over_drives(void**) {
   flashstor::object::TrashCollector collector(drives, stop, 10);
   assert_true(collector.interval_seconds() >= 1 && collector.interval_seconds() <= 60);
   assert_int_equal(collector.collect_once(), 2);
-  assert_true(Exists(a.path() + "/.flashstor.sys/trash/new"));
-  assert_true(Exists(b.path() + "/.flashstor.sys/trash/new"));
+  assert_true(FileExists(a.path() + "/.flashstor.sys/trash/new"));
+  assert_true(FileExists(b.path() + "/.flashstor.sys/trash/new"));
   assert_int_equal(collector.collect_once(), 0);
 }
 
 void test_open_empties_the_trash(void**) {
   TempDir dir;
   {
-    auto d = MustOpen(dir.path());
+    auto d = MustOpenDisk(dir.path());
     assert_true(d->make_volume("b").ok());
     WritePart(*d, "k", "u1", "x");
     assert_true(d->trash_data_dir("b", "k", "u1").ok());
   }
-  assert_true(Exists(dir.path() + "/.flashstor.sys/trash/u1"));
-  auto d = MustOpen(dir.path());
-  assert_false(Exists(dir.path() + "/.flashstor.sys/trash"));
+  assert_true(FileExists(dir.path() + "/.flashstor.sys/trash/u1"));
+  auto d = MustOpenDisk(dir.path());
+  assert_false(FileExists(dir.path() + "/.flashstor.sys/trash"));
   auto none = d->collect_trash(NowNs(), 10);  // a missing trash is an empty one
   assert_true(none.has_value());
   assert_int_equal(*none, 0);

@@ -7,12 +7,14 @@
 #include <string>
 #include <vector>
 
+#include "disk_test_util.h"
 #include "flashstor/storage/local_disk.h"
 #include "temp_dir.h"
 
 #include "cmocka_cpp.h"
 
 using flashstor::Code;
+using flashstor::testing::MustOpenDisk;
 using flashstor::testing::TempDir;
 using namespace flashstor::storage;
 
@@ -64,14 +66,13 @@ std::string MetaFile(std::string_view records, std::string_view tail = "inline-b
 }
 
 std::unique_ptr<LocalDisk> DiskWith(const TempDir& dir, const std::set<std::string>& keys) {
-  auto disk = LocalDisk::Open(dir.path());
-  assert_true(disk.has_value());
-  assert_true((*disk)->make_volume("b").ok());
+  auto disk = MustOpenDisk(dir.path());
+  assert_true(disk->make_volume("b").ok());
   for (const std::string& k : keys) {
-    assert_true((*disk)->write_all("b", k, kMetaFile, MetaFile("records")).ok());
-    assert_true((*disk)->write_all("b", k, "%d.1/part.1", "x").ok());
+    assert_true(disk->write_all("b", k, kMetaFile, MetaFile("records")).ok());
+    assert_true(disk->write_all("b", k, "%d.1/part.1", "x").ok());
   }
-  return std::move(*disk);
+  return disk;
 }
 
 void ExpectEq(const std::vector<std::string>& got, const std::vector<std::string>& want) {

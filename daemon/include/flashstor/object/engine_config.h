@@ -28,6 +28,11 @@ struct EngineConfig {
   // Lease of the namespace write locks (Locker); 0: none, the in-process holder refreshes
   // implicitly. Tests set one to prove that a commit whose lease ran out is fenced off.
   int64_t write_lock_lease_ms = 0;
+  // Tests only (0 in production): the least grace a quorum fan-out gives a drive that has not
+  // answered (WorkerPool::set_min_grace). Unit tests that read every drive's files right
+  // after a write set a generous one, so a drive slowed down by a loaded machine is not left
+  // out of the object; tests of hung or slow drives keep 0.
+  int64_t min_quorum_grace_ms = 0;
   // OpenEngine wraps every drive in a HealthCheckedDisk with these deadlines and probe period.
   storage::HealthOptions drive_health;
 };

@@ -17,7 +17,8 @@
 // drive never holds a request. Its tasks run on pool threads, never on the caller: a task
 // may block for as long as its device does, and the caller (a request's fiber) must not.
 // Reads first try each task without blocking on the caller (QuorumPolicy::attempt: answers
-// from the kernel's caches), so only the tasks that would block wake a pool thread. Tasks that have not answered by then are stragglers: they keep running, their answer
+// from the kernel's caches), so only the tasks that would block wake a pool thread.
+// Tasks that have not answered by then are stragglers: they keep running, their answer
 // is ignored, and tasks not yet started are skipped. OWNERSHIP RULE: a quorum task may
 // outlive its caller, so it must never reach the caller's stack: fn is moved into the fan-
 // out's shared state, and everything a task reads or writes must be captured by value
@@ -161,6 +162,18 @@ class WorkerPool {
   std::shared_ptr<FanOut> start_quorum(size_t n, std::function<bool(size_t)> fn,
                                        const QuorumPolicy& policy);
 
+  // The least grace every quorum fan-out of this pool gives the tasks that have not answered
+  // once it settled, and the least max_wait (0, the default: each policy's own). Tests that
+  // check every drive's files right after a write set a generous one (EngineConfig::
+  // min_quorum_grace_ms), so a drive slowed down by a loaded machine is waited for instead of
+  // left out of the object (and healed later); a hung drive then costs that long per fan-out.
+  void set_min_grace(std::chrono::microseconds grace) {
+    min_grace_us_.store(grace.count(), std::memory_order_relaxed);
+  }
+  std::chrono::microseconds min_grace() const {
+    return std::chrono::microseconds(min_grace_us_.load(std::memory_order_relaxed));
+  }
+
   // Moving average of a kind's task time (tests, metrics).
   int64_t average_ns(TaskKind kind) const;
   // Threads started to stand in for stragglers, still alive (tests, metrics).
@@ -190,6 +203,7 @@ class WorkerPool {
   std::condition_variable spares_gone_;
   std::array<std::atomic<int64_t>, static_cast<size_t>(TaskKind::kCount)> clocks_{};
   std::atomic<uint64_t> tasks_queued_{0};
+  std::atomic<int64_t> min_grace_us_{0};
 };
 
 // The shared state of one quorum fan-out: owned by the caller while it waits and by every

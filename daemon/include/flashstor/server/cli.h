@@ -3,7 +3,9 @@
 #pragma once
 
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "flashstor/common/status.h"
@@ -57,6 +59,16 @@ struct CliResult {
   std::vector<std::string> heal_targets;  // admin heal: endpoint and bucket[/key]
   std::vector<std::string> admin_args;    // admin prometheus-config, admin kms: their args
 };
+
+// A flag that bounds what one client may take of the request tasks (config "limits"): its
+// value is parsed into ServerArgs::limits.*field and ResolveSettings copies that same field
+// over the config file's, so a row here is all a new limit flag needs.
+struct LimitFlag {
+  std::string_view flag;  // "--request-timeout"
+  std::optional<int> config::LimitsConfig::*field;
+};
+// Every limit flag, in the order of the help text.
+std::span<const LimitFlag> LimitFlags();
 
 // Parses argv (without argv[0]); the error message says what was wrong and how to get help.
 std::expected<CliResult, std::string> ParseCommandLine(const std::vector<std::string>& args);
