@@ -45,6 +45,14 @@ size_t KeepDepth(std::string_view volume) {
   return volume == kSysVolume ? 2 : 1;
 }
 
+// Temporary files: emptied whenever the drive is opened, so removing them needs no fsync (a
+// removal a crash forgets is redone at the next start).
+bool IsTemporary(std::string_view volume, std::string_view key) {
+  return volume == kSysVolume &&
+         (key == kTmpKey ||
+          (key.starts_with(kTmpKey) && key.size() > kTmpKey.size() && key[kTmpKey.size()] == '/'));
+}
+
 }  // namespace
 
 bool IsValidVolumeName(std::string_view volume) {
@@ -284,8 +292,10 @@ Status LocalDisk::delete_path(std::string_view volume, std::string_view key, std
   if (err == ENOTEMPTY || err == EEXIST) return Status(Code::kVolumeNotEmpty, "dir not empty");
   if (err != 0) return error(err, "delete failed", volume);
   std::string_view parent = fs::Dirname(*rel);
-  if (int e = fs::FsyncDir(root_fd_, parent); e != 0 && e != ENOENT) {
-    return error(e, "fsync failed", volume);
+  if (!IsTemporary(volume, key)) {
+    if (int e = fs::FsyncDir(root_fd_, parent); e != 0 && e != ENOENT) {
+      return error(e, "fsync failed", volume);
+    }
   }
   fs::PruneEmptyDirs(root_fd_, parent, KeepDepth(volume));
   return Status::Ok();
