@@ -11,7 +11,7 @@
 #include <string>
 #include <string_view>
 
-#include "flashstor/object/meta_codec.h"
+#include "flashstor/meta/meta_codec.h"
 
 using namespace flashstor::object;
 

@@ -67,20 +67,6 @@ bool IsValidBucketName(std::string_view b) {
   return true;
 }
 
-Result<MetaFile> ReadMetaFile(storage::StorageApi& drive, std::string_view bucket,
-                              std::string_view key, bool cached) {
-  auto read = [&](std::string_view file) {
-    return cached ? drive.read_all_cached(bucket, key, file) : drive.read_all(bucket, key, file);
-  };
-  auto raw = read(storage::kMetaFile);
-  if (raw) return MetaFile{std::move(*raw), false};
-  if (raw.error() != Code::kFileNotFound) return std::unexpected(raw.error());
-  // One more failed open per drive for a key without metadata (a first PUT, a 404).
-  auto legacy = read(storage::kLegacyMetaFile);
-  if (!legacy) return std::unexpected(legacy.error());
-  return MetaFile{std::move(*legacy), true};
-}
-
 void WarnNewerFormat(std::string_view bucket, std::string_view key) {
   static std::atomic<bool> warned{false};
   if (warned.exchange(true, std::memory_order_relaxed)) return;
@@ -97,37 +83,6 @@ void DropLegacyMeta(storage::StorageApi& drive, std::string_view bucket, std::st
 std::string BucketResource(std::string_view bucket) {
   // '%' never starts a bucket name, and object and upload resources contain a '/'.
   return "%bucket:" + std::string(bucket);
-}
-
-VersionKey KeyOf(const ObjectMeta& m) {
-  return {m.mod_time_ns, m.etag, m.data_dir, m.version_id, m.delete_marker, m.lock()};
-}
-
-bool IsLive(const std::vector<VersionKey>& live, const ObjectMeta& m) {
-  for (const VersionKey& k : live) {
-    if (k.same(m)) return true;
-  }
-  return false;
-}
-
-void RemoveDataDirsNotIn(storage::StorageApi& drive, const MetaVersions& held,
-                         const MetaVersions& file, std::string_view bucket, std::string_view key) {
-  // A plaintext version replaced by an encrypted one (encryption in place: a copy of the
-  // object onto itself asking for SSE) is deleted at once: its plaintext must not outlive the
-  // request that asked for encryption. A GET still reading it fails mid-body.
-  const bool encrypting = !file.empty() && file.front().actual_size.has_value();
-  for (const ObjectMeta& v : held) {
-    if (v.data_dir.empty()) continue;
-    bool named = false;
-    for (const ObjectMeta& f : file) named = named || f.data_dir == v.data_dir;
-    if (named) continue;
-    if (encrypting && !v.actual_size.has_value()) {
-      (void)drive.delete_path(bucket, key, DataDirName(v.data_dir), true);
-    } else {
-      // To the trash: a GET that resolved this version may still be reading it.
-      (void)drive.trash_data_dir(bucket, key, v.data_dir);
-    }
-  }
 }
 
 std::string ObjectResource(std::string_view bucket, std::string_view key) {
@@ -232,11 +187,18 @@ void ErasureSet::queue_heal(std::string_view bucket, std::string_view key) {
   if (ctx_.heal_queue != nullptr) ctx_.heal_queue->push(bucket, key);
 }
 
-void ErasureSet::remove_sys_dir(const std::string& tmp_key) {
+void ErasureSet::remove_sys_dir(const std::string& tmp_key, const std::vector<char>* skip) {
   // A tmp dir left on a drive that did not answer goes with the drive's tmp sweep when it is
   // next opened.
-  (void)fan_out_all([tmp_key, drives = shared_drives_](size_t d) {
-    (*drives)[d]->delete_path(storage::kSysVolume, tmp_key, "", true);
+  std::vector<char> visit(raw_.size(), 1);
+  bool any = false;
+  for (size_t d = 0; d < visit.size(); ++d) {
+    if (skip != nullptr && d < skip->size() && (*skip)[d] != 0) visit[d] = 0;
+    any |= visit[d] != 0 && raw_[d] != nullptr;
+  }
+  if (!any) return;
+  (void)fan_out_all([tmp_key, visit, drives = shared_drives_](size_t d) {
+    if (visit[d] != 0) (*drives)[d]->delete_path(storage::kSysVolume, tmp_key, "", true);
     return true;
   });
 }
@@ -347,7 +309,7 @@ Result<ErasureSet::MetaQuorum> ErasureSet::read_meta(std::string_view bucket, st
   // The key's versions, before the winner's copies move out of the lists.
   const std::vector<VersionRef> live = LiveVersions(view);
   q.live.reserve(live.size());
-  for (const VersionRef& r : live) q.live.push_back(internal::KeyOf((*lists[r.drive])[r.slot]));
+  for (const VersionRef& r : live) q.live.push_back(KeyOf((*lists[r.drive])[r.slot]));
   q.winner = pick.drive;
   q.per_drive.resize(n);
   q.in_quorum.assign(n, false);
@@ -392,93 +354,22 @@ Result<ErasureSet::MetaQuorum> ErasureSet::read_meta(std::string_view bucket, st
 
 namespace {
 
-bool Kept(const std::vector<internal::VersionKey>& keep, const ObjectMeta& v) {
-  return internal::IsLive(keep, v);
-}
-
-// The file a commit writes on one drive: the new version (if any) in front of the drive's
-// copies of the versions that stay, and with fallback also the versions it drops (at most
-// kMaxFileVersions in all), so an interrupted commit can fall back to them.
-MetaVersions CommitFile(const ObjectMeta* version, const MetaVersions& held,
-                        const std::vector<internal::VersionKey>& keep, bool fallback) {
-  MetaVersions file;
-  if (version != nullptr) file.push_back(*version);
-  for (const ObjectMeta& v : held) {
-    if (version != nullptr && SameVersion(v, *version)) continue;
-    if (Kept(keep, v) || (fallback && file.size() < kMaxFileVersions)) file.push_back(v);
-  }
-  return file;
-}
-
-// The file an in-place update writes on one drive: its versions as it holds them, the
-// updated one in its place, and with fallback the old record right behind it (until the
-// update is on a write quorum). nullopt when the drive does not hold that version.
-std::optional<MetaVersions> ReplaceVersion(const MetaVersions& held,
-                                           const internal::VersionKey& old,
-                                           const ObjectMeta& updated, bool fallback) {
-  MetaVersions file;
-  file.reserve(held.size() + 1);
-  bool found = false;
-  for (const ObjectMeta& v : held) {
-    if (!found && old.same(v)) {
-      found = true;
-      file.push_back(updated);
-      if (!fallback) continue;
-    }
-    file.push_back(v);
-  }
-  if (!found) return std::nullopt;
-  return file;
-}
-
-// Whether an in-place update must keep the old record behind the updated one: a cut-short
-// update leaves the old record untouched on at least n - (quorum - 1) drives, and the
-// updated one (a version of its own until the quorum) on the others; when neither side could
-// reach the version's k (16 drives at default parity), both records are needed to read it.
-bool MustKeepReplaced(const ObjectMeta& updated, size_t drives, int write_quorum) {
-  return static_cast<int>(drives) - write_quorum + 1 < updated.erasure.data;
-}
-
-// Whether a commit must keep the versions a drive drops behind the new one. A commit cut
-// short before its write quorum leaves the old versions untouched on at least n - (quorum -
-// 1) drives; when that still covers a version's k (always when k <= m + 1: 4, 6 and 8
-// drives at default parity) nothing is lost by dropping them, and the commit saves a rewrite.
-bool MustKeep(const MetaVersions& held, const std::vector<internal::VersionKey>& keep,
-              size_t drives, int write_quorum) {
-  const int untouched = static_cast<int>(drives) - write_quorum + 1;
-  for (const ObjectMeta& v : held) {
-    if (untouched < v.erasure.data && !Kept(keep, v)) return true;
-  }
-  return false;
-}
-
-}  // namespace
-
-namespace {
-
 // One commit's state, shared with its drive tasks, which may outlive the commit (worker_pool.h).
 // A drive's slots are the caller's once its task answered.
 struct CommitState {
-  CommitState(const ErasureSet::CommitPlan& p, size_t n)
-      : plan(p),
-        result(n, Status(Code::kDiskNotFound, "not taking part")),
-        old(n),
-        held(n),
-        kept(n, 0) {}
-  const ErasureSet::CommitPlan plan;
-  std::string new_dir;
+  explicit CommitState(size_t n)
+      : commits(n), result(n, Status(Code::kDiskNotFound, "not taking part")), receipts(n) {}
+  std::vector<storage::VersionCommit> commits;  // what each drive is asked to commit
   std::vector<Status> result;
-  std::vector<std::optional<internal::MetaFile>> old;  // previous file, for rollback
-  std::vector<MetaVersions> held;                      // its versions, when it decoded
-  std::vector<char> kept;                              // the new file keeps them behind
-  // Set once the commit's quorum was decided: a drive's task that has not yet renamed or
-  // written the metadata by then gives up (undoing its rename) instead of committing late.
+  std::vector<storage::CommitReceipt> receipts;  // what each drive did, for finish or undo
+  // Set once the commit's quorum was decided: a drive's task that has not started its commit
+  // by then gives up instead of committing late.
   std::atomic<bool> decided{false};
 };
 
 }  // namespace
 
-Status ErasureSet::commit(const CommitPlan& plan) {
+Status ErasureSet::commit(const CommitPlan& plan, std::vector<char>* committed) {
   // Shared bucket lock around the drive writes only: DeleteBucket holds it exclusively from
   // its emptiness check to the delete, so a commit lands either before the check (the bucket
   // is not empty) or after the delete (no volume to write into: kNoSuchBucket).
@@ -490,74 +381,54 @@ Status ErasureSet::commit(const CommitPlan& plan) {
         ctx_.locks->check_fence(internal::ObjectResource(plan.bucket, plan.key), plan.fence));
   }
   const size_t n = raw_.size();
-  // Every step is a quorum fan-out: it returns once the write quorum answered (plus a grace).
-  // A drive that did not answer counts as failed for this object (heal completes it later);
-  // its task holds the state below, never this frame. Before its rename and again before
-  // its metadata write the task checks `decided`, so a late drive does not commit after the
-  // request answered; only a call already under way can still land, and then the drive
-  // holds the version the quorum decided on (or, on a rolled-back commit, a dangling one the
-  // version quorum rule ignores and heal purges).
-  auto st = std::make_shared<CommitState>(plan, n);
-  st->new_dir = plan.data_dir.empty() ? "" : internal::DataDirName(plan.data_dir);
+  // One version-level call per drive (StorageApi::commit_version), as a quorum fan-out: it
+  // returns once the write quorum answered (plus a grace). A drive that did not answer counts
+  // as failed for this object (heal completes it later); its task holds the state below,
+  // never this frame. A task that has not started when the quorum is decided gives up; a call
+  // already under way can still land, and then the drive holds the version the quorum
+  // decided on (or, on a rolled-back commit, a dangling one the version quorum rule ignores
+  // and heal purges).
+  auto st = std::make_shared<CommitState>(n);
+  for (size_t d = 0; d < n; ++d) {
+    if (raw_[d] == nullptr || !plan.participate[d]) continue;
+    storage::VersionCommit& c = st->commits[d];
+    c.volume = plan.bucket;
+    c.key = plan.key;
+    c.src_volume = plan.src_volume;
+    c.src_key = plan.src_key;
+    c.src_dir = plan.src_file;
+    c.data_dir = plan.data_dir;
+    if (!plan.meta.empty()) c.version = plan.meta[d];
+    c.keep = plan.keep;
+    c.in_place = plan.in_place;
+    c.replaces = plan.replaces;
+    c.drive_count = static_cast<int>(n);
+    c.write_quorum = plan.write_quorum;
+  }
   const size_t quorum = static_cast<size_t>(std::max(plan.write_quorum, 0));
   std::vector<char> answered = fan_out(
       [st, drives = shared_drives_](size_t d) {
         storage::StorageApi* drive = (*drives)[d].get();
-        const CommitPlan& p = st->plan;
-        const size_t drive_count = drives->size();
-        if (drive == nullptr || !p.participate[d]) return false;
+        if (drive == nullptr || st->commits[d].volume.empty()) return false;
         Status& result = st->result[d];
-        auto late = [&] {
-          if (!st->decided.load(std::memory_order_acquire)) return false;
+        if (st->decided.load(std::memory_order_acquire)) {
           result = Status(Code::kTimeout, "drive answered after the commit was decided");
-          return true;
-        };
-        auto prev = internal::ReadMetaFile(*drive, p.bucket, p.key);
-        if (!prev && prev.error() != Code::kFileNotFound) {
-          result = prev.error();
           return false;
         }
-        if (prev) {
-          if (auto versions = DecodeMetaVersions(prev->raw)) st->held[d] = std::move(*versions);
-          st->old[d] = std::move(*prev);
-        }
-        if (late()) return false;
-        bool moved = false;
-        if (!p.src_file.empty()) {
-          result = drive->rename(p.src_volume, p.src_key, p.src_file, p.bucket, p.key, st->new_dir);
-          if (!result.ok()) return false;
-          moved = true;
-        }
-        if (late()) {
-          if (moved) {
-            drive->rename(p.bucket, p.key, st->new_dir, p.src_volume, p.src_key, p.src_file);
-          }
+        auto receipt = drive->commit_version(st->commits[d]);
+        if (!receipt) {
+          result = receipt.error();
           return false;
         }
-        const ObjectMeta* version = p.meta.empty() ? nullptr : &p.meta[d];
-        if (p.in_place) {
-          st->kept[d] = MustKeepReplaced(*version, drive_count, p.write_quorum);
-          auto file = ReplaceVersion(st->held[d], p.replaces, *version, st->kept[d] != 0);
-          result = file ? drive->write_all(p.bucket, p.key, storage::kMetaFile,
-                                           EncodeMetaVersions(*file))
-                        : Status(Code::kFileNotFound, "the drive lost the version");
-          return result.ok();
-        }
-        st->kept[d] = MustKeep(st->held[d], p.keep, drive_count, p.write_quorum);
-        result = drive->write_all(
-            p.bucket, p.key, storage::kMetaFile,
-            EncodeMetaVersions(CommitFile(version, st->held[d], p.keep, st->kept[d] != 0)));
-        if (!result.ok() && moved) {
-          drive->rename(p.bucket, p.key, st->new_dir, p.src_volume, p.src_key, p.src_file);
-        }
-        return result.ok();
+        st->receipts[d] = std::move(*receipt);
+        result = Status::Ok();
+        return true;
       },
       quorum, &plan.participate);
   st->decided.store(true, std::memory_order_release);
   // The answered drives' results; the others did not answer in time.
   std::vector<Status> result(n);
   std::vector<char> ok(n, 0);
-  size_t committed = 0;
   for (size_t d = 0; d < n; ++d) {
     if (raw_[d] == nullptr || !plan.participate[d]) {
       result[d] = Status(Code::kDiskNotFound, "not taking part");
@@ -567,42 +438,24 @@ Status ErasureSet::commit(const CommitPlan& plan) {
       result[d] = Status(Code::kDiskNotFound, "drive did not answer in time");
     }
     ok[d] = answered[d] && result[d].ok();
-    committed += ok[d];
   }
+  if (committed != nullptr) *committed = ok;
   Status reduced = internal::ReduceErrors(result, plan.write_quorum, Code::kWriteQuorum);
   if (reduced.ok()) {
-    // The new version is on a write quorum: the kept versions and their data go.
+    // The new version is on a write quorum: the drives drop what they kept as a fallback and
+    // free the data dirs no version names any more.
     bool incomplete = false;
     for (size_t d = 0; d < n; ++d) incomplete |= raw_[d] != nullptr && ok[d] == 0;
-    std::vector<char> tidied = fan_out_all([st, ok, drives = shared_drives_](size_t d) {
-      if (!ok[d]) return false;
-      storage::StorageApi* drive = (*drives)[d].get();
-      const CommitPlan& p = st->plan;
-      if (p.in_place) {  // no data dir moves or goes: the old record alone is dropped
-        if (!st->kept[d]) return true;
-        auto file = ReplaceVersion(st->held[d], p.replaces, p.meta[d], false);
-        // Else heal drops the old record later.
-        return file &&
-               drive->write_all(p.bucket, p.key, storage::kMetaFile, EncodeMetaVersions(*file))
-                   .ok();
-      }
-      const ObjectMeta* version = p.meta.empty() ? nullptr : &p.meta[d];
-      const MetaVersions file = CommitFile(version, st->held[d], p.keep, false);
-      if (st->kept[d]) {
-        Status alone =
-            drive->write_all(p.bucket, p.key, storage::kMetaFile, EncodeMetaVersions(file));
-        if (!alone.ok()) return false;  // heal drops the fallback versions later
-      }
-      if (st->old[d] && st->old[d]->legacy) {
-        internal::DropLegacyMeta(*drive, p.bucket, p.key);
-      }
-      internal::RemoveDataDirsNotIn(*drive, st->held[d], file, p.bucket, p.key);
-      return true;
-    });
-    for (size_t d = 0; d < n; ++d) {
-      if (!ok[d]) continue;
-      // A drive that did not answer, or failed to tidy: heal finishes it.
-      incomplete |= tidied[d] == 0;
+    bool work = false;
+    for (size_t d = 0; d < n; ++d) work |= ok[d] && st->receipts[d].needs_finish;
+    if (work) {
+      std::vector<char> finished = fan_out_all([st, ok, drives = shared_drives_](size_t d) {
+        if (!ok[d]) return false;
+        // Else heal drops the fallback versions later.
+        return (*drives)[d]->finish_commit(st->commits[d], st->receipts[d]).ok();
+      });
+      // A drive that did not answer, or failed to finish: heal finishes it.
+      for (size_t d = 0; d < n; ++d) incomplete |= ok[d] && finished[d] == 0;
     }
     if (incomplete) queue_heal(plan.bucket, plan.key);
     return Status::Ok();
@@ -612,17 +465,7 @@ Status ErasureSet::commit(const CommitPlan& plan) {
   // ignored by readers, purged by heal.
   std::vector<char> undone = fan_out_all([st, ok, drives = shared_drives_](size_t d) {
     if (!ok[d]) return false;
-    storage::StorageApi* drive = (*drives)[d].get();
-    const CommitPlan& p = st->plan;
-    if (!p.src_file.empty()) {
-      drive->rename(p.bucket, p.key, st->new_dir, p.src_volume, p.src_key, p.src_file);
-    }
-    if (st->old[d] && !st->old[d]->legacy) {
-      drive->write_all(p.bucket, p.key, storage::kMetaFile, st->old[d]->raw);
-    } else {
-      // Prunes empty dirs; a legacy %m.json, left untouched, is the drive's file again.
-      drive->delete_path(p.bucket, p.key, storage::kMetaFile, false);
-    }
+    (void)(*drives)[d]->undo_commit(st->commits[d], st->receipts[d]);
     return true;
   });
   for (size_t d = 0; d < n; ++d) {

@@ -135,7 +135,7 @@ Result<int> ErasureSet::commit_healed(const ObjectMeta& meta, const std::string&
   // Delete markers (and inline objects) have no data dir.
   const std::string dir =
       meta.inlined || meta.data_dir.empty() ? "" : internal::DataDirName(meta.data_dir);
-  const std::vector<internal::VersionKey>& live = now->live;
+  const std::vector<VersionKey>& live = now->live;
   ctx_.pool->run(n, [&](size_t d) {
     if (!ok[d]) return;
     storage::StorageApi* drive = raw_[d];
@@ -155,7 +155,7 @@ Result<int> ErasureSet::commit_healed(const ObjectMeta& meta, const std::string&
     MetaVersions file;
     file.reserve(live.size() + 1);
     bool placed = false;
-    for (const internal::VersionKey& v : live) {
+    for (const VersionKey& v : live) {
       if (!placed && v.same(meta)) {
         file.push_back(std::move(m));
         placed = true;
@@ -171,7 +171,7 @@ Result<int> ErasureSet::commit_healed(const ObjectMeta& meta, const std::string&
     if (!placed) file.insert(file.begin(), std::move(m));
     if (!drive->write_all(bucket, key, storage::kMetaFile, EncodeMetaVersions(file)).ok()) return;
     internal::DropLegacyMeta(*drive, bucket, key);
-    internal::RemoveDataDirsNotIn(*drive, held, file, bucket, key);
+    storage::FreeDataDirs(*drive, bucket, key, held, file);
     done[d] = 1;
   });
   int healed = 0;
@@ -188,7 +188,7 @@ void ErasureSet::settle(const ObjectMeta& meta, std::string_view bucket, std::st
   // Drives that still keep versions an interrupted commit left behind the winner (or a
   // dangling newer one in front of it) are rewritten to their copies of the key's versions
   // (LiveVersions), and so are legacy %m.json files (migrated to %m.bin).
-  const std::vector<internal::VersionKey>& live = now->live;
+  const std::vector<VersionKey>& live = now->live;
   ctx_.pool->run(raw_.size(), [&](size_t d) {
     if (!now->in_quorum[d] || now->sole[d]) return;
     storage::StorageApi* drive = raw_[d];
@@ -197,19 +197,19 @@ void ErasureSet::settle(const ObjectMeta& meta, std::string_view bucket, std::st
     if (!held) return;
     MetaVersions file;
     for (const ObjectMeta& v : *held) {
-      if (internal::IsLive(live, v)) file.push_back(v);
+      if (IsLive(live, v)) file.push_back(v);
     }
     if (file.empty() ||
         !drive->write_all(bucket, key, storage::kMetaFile, EncodeMetaVersions(file)).ok()) {
       return;
     }
     internal::DropLegacyMeta(*drive, bucket, key);
-    internal::RemoveDataDirsNotIn(*drive, *held, file, bucket, key);
+    storage::FreeDataDirs(*drive, bucket, key, *held, file);
   });
   if (now->members != drive_count()) return;
   // Data dirs no metadata refers to (a crash between rename and metadata write).
   std::vector<std::string> keep;
-  for (const internal::VersionKey& v : live) {
+  for (const VersionKey& v : live) {
     if (!v.data_dir.empty()) keep.push_back(internal::DataDirName(v.data_dir) + "/");
   }
   ctx_.pool->run(raw_.size(), [&](size_t d) {
@@ -338,7 +338,7 @@ void ErasureSet::heal_noncurrent(const MetaQuorum& current, std::string_view buc
     if (!file) return;
     if (auto versions = DecodeMetaVersions(file->raw)) lists[d] = std::move(*versions);
   });
-  for (const internal::VersionKey& v : current.live) {
+  for (const VersionKey& v : current.live) {
     if (v.same(current.meta())) continue;
     // The version's quorum view: the drives whose file holds it, as read_meta would build it.
     MetaQuorum q;

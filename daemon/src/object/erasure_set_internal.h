@@ -5,7 +5,9 @@
 #include <string>
 #include <vector>
 
+#include "flashstor/meta/version_journal.h"
 #include "flashstor/object/erasure_set.h"
+#include "flashstor/storage/meta_file.h"
 
 // Like FS_RETURN_IF_ERROR, for functions returning Result<T>.
 #define FS_RETURN_UNEXPECTED_IF_ERROR(expr)                   \
@@ -15,22 +17,6 @@
   } while (0)
 
 namespace flashstor::object {
-namespace internal {
-
-// One of a key's versions, by what identifies it (SameVersion) and its id.
-struct VersionKey {
-  int64_t mod_time_ns = 0;
-  std::string etag, data_dir, version_id;
-  bool delete_marker = false;
-  ObjectLock lock;  // the version's object lock (delete_object_version checks it)
-  bool same(const ObjectMeta& m) const {
-    return m.mod_time_ns == mod_time_ns && m.etag == etag && m.data_dir == data_dir;
-  }
-};
-VersionKey KeyOf(const ObjectMeta& m);
-bool IsLive(const std::vector<VersionKey>& live, const ObjectMeta& m);
-
-}  // namespace internal
 
 // One decode per drive, nothing copied: the winner is the copy a drive holding it decoded.
 struct ErasureSet::MetaQuorum {
@@ -42,7 +28,7 @@ struct ErasureSet::MetaQuorum {
   std::vector<Status> errors;  // per drive: Ok, kFileNotFound, ...
   int members = 0;
   // The key's versions, newest first (LiveVersions): the winner is one of them.
-  std::vector<internal::VersionKey> live;
+  std::vector<VersionKey> live;
   // The newest mod time of any drive's record of the winner (same version id, ETag and data
   // dir): an in-place update cut short leaves a newer record on fewer than k drives, which
   // the next update must not take the identity of.
@@ -60,7 +46,7 @@ struct ErasureSet::CommitPlan {
   // them (in the order it holds them) and drops the rest, with their data dirs, once the
   // commit is on a write quorum. Until then a drive keeps what it dropped behind, as a
   // fallback for a commit cut short (MustKeep).
-  std::vector<internal::VersionKey> keep;
+  std::vector<VersionKey> keep;
   // Data dir to move into the object directory as %d.<data_dir>; empty src_file: none.
   std::string src_volume, src_key, src_file;
   std::string data_dir;
@@ -71,7 +57,7 @@ struct ErasureSet::CommitPlan {
   // on k drives, the old record stays right behind the new one until the write quorum.
   // keep and src_* are unused.
   bool in_place = false;
-  internal::VersionKey replaces;
+  VersionKey replaces;
   // The fencing token of the key's write lock the commit runs under (Locker::Guard::fence);
   // commit refuses it (kTimeout) once it is stale. 0: not checked.
   uint64_t fence = 0;
@@ -121,24 +107,12 @@ Status ToObjectStatus(const Status& s);
 // S3 bucket naming rules (3..63 chars, lowercase, digits, '.', '-').
 bool IsValidBucketName(std::string_view bucket);
 
-// A drive's metadata file for a key: %m.bin, or, where there is none, the legacy %m.json a
-// previous release wrote (legacy; every write or heal of the key replaces it with %m.bin).
-// kFileNotFound when there is neither. cached: from the kernel's caches only, else
-// kWouldBlock (StorageApi::read_all_cached).
-struct MetaFile {
-  std::string raw;
-  bool legacy = false;
-};
-Result<MetaFile> ReadMetaFile(storage::StorageApi& drive, std::string_view bucket,
-                              std::string_view key, bool cached = false);
+using storage::MetaFile;  // a drive's %m.bin, or its legacy %m.json
+using storage::ReadMetaFile;
 // Logs, once per process, that a drive holds metadata of a newer major format version.
 void WarnNewerFormat(std::string_view bucket, std::string_view key);
 // Removes the legacy %m.json once %m.bin replaces it (a leftover is harmless: %m.bin wins).
 void DropLegacyMeta(storage::StorageApi& drive, std::string_view bucket, std::string_view key);
-
-// Deletes the data dirs of the versions a drive held that its new file does not name.
-void RemoveDataDirsNotIn(storage::StorageApi& drive, const MetaVersions& held,
-                         const MetaVersions& file, std::string_view bucket, std::string_view key);
 
 // Resource names for the namespace lock. Lock order: upload, then key, then bucket; the
 // bucket lock is held only around a commit's drive writes and by DeleteBucket, which takes

@@ -77,7 +77,7 @@ Result<ObjectInfo> ErasureSet::update_version(std::string_view bucket, std::stri
   plan.key = key;
   plan.fence = lock->fence();
   plan.in_place = true;
-  plan.replaces = internal::KeyOf(target);
+  plan.replaces = KeyOf(target);
   plan.participate = q->in_quorum;
   plan.write_quorum = WriteQuorum(target.erasure.data, target.erasure.parity);
   plan.data_dir = target.data_dir;

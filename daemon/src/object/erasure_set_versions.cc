@@ -25,20 +25,20 @@ bool ValidVersionId(std::string_view id) {
 
 }  // namespace internal
 
-Result<std::vector<internal::VersionKey>> ErasureSet::versions_to_keep(std::string_view bucket,
+Result<std::vector<VersionKey>> ErasureSet::versions_to_keep(std::string_view bucket,
                                                                        std::string_view key,
                                                                        std::string_view new_id,
                                                                        VersioningState versioning) {
   auto q = read_meta(bucket, key, false);
   if (!q) {
     if (q.error() == Code::kNoSuchKey || versioning == VersioningState::kUnversioned) {
-      return std::vector<internal::VersionKey>{};
+      return std::vector<VersionKey>{};
     }
     return std::unexpected(q.error());
   }
-  std::vector<internal::VersionKey> keep;
+  std::vector<VersionKey> keep;
   keep.reserve(q->live.size());
-  for (internal::VersionKey& v : q->live) {
+  for (VersionKey& v : q->live) {
     if (v.version_id != new_id) keep.push_back(std::move(v));
   }
   if (keep.size() >= kMaxVersions) {
@@ -76,7 +76,7 @@ Result<DeleteResult> ErasureSet::delete_object_version(std::string_view bucket,
       return std::unexpected(q.error());
     }
     bool found = false;
-    for (const internal::VersionKey& v : q->live) {
+    for (const VersionKey& v : q->live) {
       if (v.version_id == options.version_id) {
         if (v.lock.protects(internal::NowNs(), options.bypass_governance)) {
           return Err(Code::kAccessDenied, "the version is protected by object lock");

@@ -244,6 +244,7 @@ Result<ObjectInfo> ErasureSet::put_object(std::string_view bucket, std::string_v
     plan.meta.push_back(std::move(m));
   }
   Status committed;
+  std::vector<char> moved;  // drives whose commit took the staged data dir (and its tmp dir)
   {
     auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), true);
     if (!lock) {
@@ -256,10 +257,11 @@ Result<ObjectInfo> ErasureSet::put_object(std::string_view bucket, std::string_v
         if (keep) plan.keep = std::move(*keep);
       }
       plan.fence = lock->fence();
-      if (committed.ok()) committed = commit(plan);
+      if (committed.ok()) committed = commit(plan, &moved);
     }
   }
-  if (!data->inlined) remove_sys_dir(tmp_key);
+  if (!data->inlined && committed.ok()) remove_sys_dir(tmp_key, &moved);
+  if (!data->inlined && !committed.ok()) remove_sys_dir(tmp_key);
   if (!committed.ok()) return std::unexpected(committed);
   return ToObjectInfo(meta, bucket, key);
 }
@@ -285,7 +287,7 @@ Result<ObjectInfo> ErasureSet::update_object_metadata(std::string_view bucket, s
   plan.data_dir = current.data_dir;
   plan.meta.resize(raw_.size());
   // The version is rewritten in place: the key's other versions stay behind it.
-  for (const internal::VersionKey& v : q->live) {
+  for (const VersionKey& v : q->live) {
     if (!v.same(current)) plan.keep.push_back(v);
   }
   for (size_t d = 0; d < raw_.size(); ++d) {

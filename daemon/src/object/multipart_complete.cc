@@ -241,6 +241,7 @@ Result<ObjectInfo> ErasureSet::complete_multipart_upload(std::string_view bucket
     plan.meta.push_back(std::move(m));
   }
   Status committed;
+  std::vector<char> moved;  // drives whose commit took the staged data dir (and its tmp dir)
   {
     auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), true);
     committed = lock ? check_precondition(bucket, key, precondition) : lock.error();
@@ -250,9 +251,9 @@ Result<ObjectInfo> ErasureSet::complete_multipart_upload(std::string_view bucket
       if (keep) plan.keep = std::move(*keep);
     }
     if (lock) plan.fence = lock->fence();
-    if (committed.ok()) committed = commit(plan);
+    if (committed.ok()) committed = commit(plan, &moved);
   }
-  remove_sys_dir(tmp_key);
+  remove_sys_dir(tmp_key, committed.ok() ? &moved : nullptr);
   if (!committed.ok()) return std::unexpected(committed);
   // A crash before this point leaves the upload behind; read_upload sees the object names
   // it (upload_id) and treats it as completed.

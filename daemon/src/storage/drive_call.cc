@@ -7,10 +7,11 @@ namespace flashstor::storage {
 
 std::string_view DriveCallName(DriveCall call) {
   static constexpr std::array<std::string_view, kDriveCallCount> kNames = {
-      "disk_info", "make_volume",    "list_volumes", "stat_volume", "delete_volume", "read_all",
-      "write_all", "create_file",    "write",        "close",       "open_file",     "read_at",
-      "rename",    "link_files",     "delete_path",  "stat",        "list_dir",      "walk",
-      "walk_next", "trash_data_dir", "collect_trash"};
+      "disk_info",     "make_volume",    "list_volumes",  "stat_volume", "delete_volume",
+      "read_all",      "write_all",      "create_file",   "write",       "close",
+      "open_file",     "read_at",        "rename",        "link_files",  "delete_path",
+      "stat",          "list_dir",       "walk",          "walk_next",   "trash_data_dir",
+      "collect_trash", "commit_version", "finish_commit", "undo_commit"};
   size_t i = static_cast<size_t>(call);
   return i < kNames.size() ? kNames[i] : "unknown";
 }

@@ -344,4 +344,20 @@ Result<size_t> FaultyDisk::collect_trash(int64_t older_than_ns, size_t max_entri
                      [&] { return inner_->collect_trash(older_than_ns, max_entries); });
 }
 
+// A rule can hit the version-level call as a whole; inside it, the drive's own calls go
+// through this decorator one by one (StorageApi's default), so rules on rename or write_all
+// still fail a commit half-way, as a drive failing mid-commit would.
+Result<CommitReceipt> FaultyDisk::commit_version(const VersionCommit& c) {
+  return rules_->run(DriveCall::kCommitVersion, kMetaFile,
+                     [&] { return StorageApi::commit_version(c); });
+}
+Status FaultyDisk::finish_commit(const VersionCommit& c, const CommitReceipt& r) {
+  return rules_->run(DriveCall::kFinishCommit, kMetaFile,
+                     [&] { return StorageApi::finish_commit(c, r); });
+}
+Status FaultyDisk::undo_commit(const VersionCommit& c, const CommitReceipt& r) {
+  return rules_->run(DriveCall::kUndoCommit, kMetaFile,
+                     [&] { return StorageApi::undo_commit(c, r); });
+}
+
 }  // namespace flashstor::storage

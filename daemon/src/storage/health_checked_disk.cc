@@ -253,4 +253,17 @@ Result<size_t> HealthCheckedDisk::collect_trash(int64_t older_than_ns, size_t ma
                  [&](const Drive& d) { return d->collect_trash(older_than_ns, max_entries); });
 }
 
+Result<CommitReceipt> HealthCheckedDisk::commit_version(const VersionCommit& c) {
+  return Checked(*health_, DriveCall::kCommitVersion,
+                 [&](const Drive& d) { return d->commit_version(c); });
+}
+Status HealthCheckedDisk::finish_commit(const VersionCommit& c, const CommitReceipt& r) {
+  return Checked(*health_, DriveCall::kFinishCommit,
+                 [&](const Drive& d) { return d->finish_commit(c, r); });
+}
+Status HealthCheckedDisk::undo_commit(const VersionCommit& c, const CommitReceipt& r) {
+  return Checked(*health_, DriveCall::kUndoCommit,
+                 [&](const Drive& d) { return d->undo_commit(c, r); });
+}
+
 }  // namespace flashstor::storage

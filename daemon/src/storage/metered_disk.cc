@@ -177,4 +177,15 @@ Result<size_t> MeteredDisk::collect_trash(int64_t older_than_ns, size_t max_entr
   return Count(*counters_, inner_->collect_trash(older_than_ns, max_entries));
 }
 
+// One call each, however many file operations the drive makes for it.
+Result<CommitReceipt> MeteredDisk::commit_version(const VersionCommit& c) {
+  return Count(*counters_, inner_->commit_version(c));
+}
+Status MeteredDisk::finish_commit(const VersionCommit& c, const CommitReceipt& r) {
+  return Count(*counters_, inner_->finish_commit(c, r));
+}
+Status MeteredDisk::undo_commit(const VersionCommit& c, const CommitReceipt& r) {
+  return Count(*counters_, inner_->undo_commit(c, r));
+}
+
 }  // namespace flashstor::storage

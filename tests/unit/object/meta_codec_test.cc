@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "flashstor/object/meta_codec.h"
+#include "flashstor/meta/meta_codec.h"
 #include "flashstor/storage/storage_api.h"
 
 #include "cmocka_cpp.h"

@@ -65,10 +65,10 @@ inline constexpr uint64_t kMaxPartSize = 5ull << 30;    // 5 GiB
 inline constexpr uint64_t kMinPartSize = 5ull << 20;    // 5 MiB (all parts but the last)
 inline constexpr int kMaxPartNumber = 10000;
 
+struct VersionKey;  // meta/version_journal.h
 namespace internal {
 struct WrittenData;
 struct PartQuorum;
-struct VersionKey;
 }  // namespace internal
 
 struct EngineCounters {
@@ -184,11 +184,12 @@ class ErasureSet {
   // (replacing the key's version of that id, if any): the versions that stay behind it.
   // kInvalidRequest past kMaxVersions; a key that cannot be read fails the write, unless the
   // bucket never had versioning (the new version then replaces whatever the drives hold).
-  Result<std::vector<internal::VersionKey>> versions_to_keep(std::string_view bucket,
-                                                             std::string_view key,
-                                                             std::string_view new_id,
-                                                             VersioningState versioning);
-  Status commit(const CommitPlan& plan);
+  Result<std::vector<VersionKey>> versions_to_keep(std::string_view bucket, std::string_view key,
+                                                   std::string_view new_id,
+                                                   VersioningState versioning);
+  // committed (optional): per drive, whether its commit_version succeeded (its staging
+  // directory is gone with the move).
+  Status commit(const CommitPlan& plan, std::vector<char>* committed = nullptr);
   // Call under the key's write lock: Ok when the precondition holds for the key's current
   // object; kPreconditionFailed, kNoSuchKey (If-Match on an absent key) or a read error.
   Status check_precondition(std::string_view bucket, std::string_view key,
@@ -212,8 +213,9 @@ class ErasureSet {
                                               const std::string& data_dir, int part_number,
                                               uint64_t max_size, size_t len,
                                               const StripeSteps& steps);
-  // Removes a kSysVolume directory (temp data, an upload) on every drive.
-  void remove_sys_dir(const std::string& tmp_key);
+  // Removes a kSysVolume directory (temp data, an upload) on every drive, or only on those
+  // skip does not mark.
+  void remove_sys_dir(const std::string& tmp_key, const std::vector<char>* skip = nullptr);
   // removed (optional): drives that held metadata for the key.
   Status delete_unlocked(std::string_view bucket, std::string_view key, int* removed = nullptr);
   // heal_object's steps (erasure_set_heal.cc).

@@ -16,11 +16,10 @@
 #include "flashstor/common/data_stream.h"
 #include "flashstor/common/status.h"
 #include "flashstor/hash/hashing_source.h"
+#include "flashstor/meta/object_types.h"
 #include "flashstor/object/bucket_metadata.h"
 
 namespace flashstor::object {
-
-using Metadata = std::vector<std::pair<std::string, std::string>>;  // lowercase names
 
 struct MakeBucketOptions {
   // x-amz-bucket-object-lock-enabled: the bucket starts versioned with object lock on.
@@ -38,22 +37,6 @@ struct BucketListOptions {
   std::string prefix;
   std::string start_after;
   size_t limit = 0;
-};
-
-// S3 Object Lock on one version: retention (GOVERNANCE or COMPLIANCE until a time) and a
-// legal hold. While either holds, the version cannot be deleted (delete_object_version).
-enum class RetentionMode : uint8_t { kNone = 0, kGovernance = 1, kCompliance = 2 };
-struct ObjectLock {
-  RetentionMode mode = RetentionMode::kNone;
-  int64_t retain_until_ns = 0;  // CLOCK_REALTIME; 0 with kNone
-  bool legal_hold = false;
-  bool operator==(const ObjectLock&) const = default;
-  // Whether the version may not be deleted at now_ns (bypass: GOVERNANCE does not count).
-  bool protects(int64_t now_ns, bool bypass_governance) const {
-    if (legal_hold) return true;
-    if (mode == RetentionMode::kNone || retain_until_ns <= now_ns) return false;
-    return mode == RetentionMode::kCompliance || !bypass_governance;
-  }
 };
 
 struct PartInfo {

@@ -30,6 +30,9 @@ enum class DriveCall : uint8_t {
   kWalkNext,  // Walker::next
   kTrashDataDir,
   kCollectTrash,
+  kCommitVersion,
+  kFinishCommit,
+  kUndoCommit,
   kCount,
 };
 
@@ -55,6 +58,9 @@ constexpr bool IsDataCall(DriveCall call) {
     case DriveCall::kWalkNext:
     case DriveCall::kTrashDataDir:
     case DriveCall::kCollectTrash:
+    case DriveCall::kCommitVersion:
+    case DriveCall::kFinishCommit:
+    case DriveCall::kUndoCommit:
       return true;
     default:
       return false;

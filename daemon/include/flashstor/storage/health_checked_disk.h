@@ -91,6 +91,9 @@ class HealthCheckedDisk final : public StorageApi {
   Status trash_data_dir(std::string_view volume, std::string_view key,
                         std::string_view data_dir) override;
   Result<size_t> collect_trash(int64_t older_than_ns, size_t max_entries) override;
+  Result<CommitReceipt> commit_version(const VersionCommit& commit) override;
+  Status finish_commit(const VersionCommit& commit, const CommitReceipt& receipt) override;
+  Status undo_commit(const VersionCommit& commit, const CommitReceipt& receipt) override;
   Result<std::unique_ptr<Walker>> walk(std::string_view volume,
                                        const WalkOptions& options) override;
 

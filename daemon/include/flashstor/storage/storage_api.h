@@ -26,12 +26,15 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "flashstor/common/status.h"
+#include "flashstor/meta/meta_codec.h"
+#include "flashstor/meta/version_journal.h"
 
 namespace flashstor::storage {
 
@@ -47,8 +50,8 @@ inline constexpr std::string_view kFormatFile = "format.json";
 // Inside an object's directory.
 inline constexpr std::string_view kMetaFile = "%m.bin";
 inline constexpr std::string_view kLegacyMetaFile = "%m.json";  // read only, then replaced
-inline constexpr size_t kMetaPreambleSize = 16;
-inline constexpr size_t kMetaRecordsLenOffset = 8;  // u32, little-endian
+using object::kMetaPreambleSize;                                // meta/meta_codec.h
+using object::kMetaRecordsLenOffset;
 inline constexpr std::string_view kDataDirPrefix = "%d.";
 // Upper bound of one read_all (metadata with inline data and up to 10,000 parts).
 inline constexpr size_t kMaxReadAllBytes = 32u << 20;
@@ -118,6 +121,37 @@ class Walker {
   virtual ~Walker() = default;
   // Fills entry and returns true, or returns false at the end. Errors are final.
   virtual Result<bool> next(WalkEntry& entry) = 0;
+};
+
+// A new version of a key committed on one drive (StorageApi::commit_version): plain values,
+// so a remote drive carries them to its node unchanged.
+struct VersionCommit {
+  std::string volume, key;
+  // The new version's data dir, moved in as "%d.<data_dir>" from (src_volume, src_key,
+  // src_dir); an empty src_dir moves nothing (inline data, a delete marker, an update).
+  std::string src_volume, src_key, src_dir;
+  std::string data_dir;
+  // The new version as this drive stores it (its shard index, its inline shard); none: the
+  // commit only drops versions (a version deleted for good).
+  std::optional<object::ObjectMeta> version;
+  // The versions that stay behind the new one; the drive drops its other ones.
+  std::vector<object::VersionKey> keep;
+  // An in-place update: version replaces, at its place in the list, the record `replaces`
+  // names; every other version stays and no data dir moves or goes.
+  bool in_place = false;
+  object::VersionKey replaces;
+  // The set's drive count and write quorum: they decide whether the drive keeps what it drops
+  // behind the new version until finish_commit (object::MustKeep, MustKeepReplaced).
+  int drive_count = 0;
+  int write_quorum = 0;
+};
+
+// What a drive's commit_version did, for finish_commit or undo_commit.
+struct CommitReceipt {
+  std::string previous;          // the drive's metadata file before; empty: it had none
+  bool previous_legacy = false;  // previous was a legacy %m.json
+  bool fallback = false;         // the new file keeps dropped records behind the new version
+  bool needs_finish = false;     // finish_commit has work: fallback, legacy file, data dirs
 };
 
 class StorageApi {
@@ -199,6 +233,18 @@ class StorageApi {
   // Removes at most max_entries trash entries moved there before older_than_ns
   // (CLOCK_REALTIME); returns how many it removed. Younger entries stay.
   virtual Result<size_t> collect_trash(int64_t older_than_ns, size_t max_entries) = 0;
+
+  // Version-level calls (MinIO's RenameData): a commit is one call per drive, whatever the
+  // drive is. commit_version moves the data dir in and replaces the metadata file with the
+  // journal's new list (meta/version_journal.h) in one call, durably; on a failure it moves
+  // the data dir back. Once the commit is on a write quorum finish_commit drops the
+  // fallback records, a legacy file and the freed data dirs (to the trash; a plaintext one an
+  // encrypted version replaced is deleted); when it is not, undo_commit puts the data dir and
+  // the previous file back. The defaults apply them with this drive's own calls
+  // (version_commit.cc); a remote drive sends the values to its node, which runs them there.
+  virtual Result<CommitReceipt> commit_version(const VersionCommit& commit);
+  virtual Status finish_commit(const VersionCommit& commit, const CommitReceipt& receipt);
+  virtual Status undo_commit(const VersionCommit& commit, const CommitReceipt& receipt);
 
   // Raw on-disk names in a directory (unsorted; directories end with '/'), at most limit.
   virtual Result<std::vector<std::string>> list_dir(std::string_view volume, std::string_view key,

@@ -4,7 +4,7 @@
 
 #include <string_view>
 
-#include "flashstor/object/object_metadata.h"
+#include "flashstor/meta/object_meta.h"
 
 namespace flashstor::object {
 

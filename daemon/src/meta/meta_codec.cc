@@ -1,12 +1,10 @@
 // The %m.bin codec (meta_codec.h): a hand-written tag-length-value encoding with bounds
 // checked on every field, so a torn, corrupt or hostile file is refused, never half-trusted.
-#include "flashstor/object/meta_codec.h"
+#include "flashstor/meta/meta_codec.h"
 
 #include <isa-l/crc.h>
 
 #include <array>
-
-#include "flashstor/storage/storage_api.h"
 
 namespace flashstor::object {
 namespace {
@@ -55,9 +53,8 @@ enum PartTag : uint64_t {
 
 constexpr std::string_view kDefaultVersionId = "null";
 constexpr std::string_view kDefaultStorageClass = "STANDARD";
-constexpr size_t kPreamble = 16;
-static_assert(kPreamble == storage::kMetaPreambleSize);
-static_assert(storage::kMetaRecordsLenOffset == 8);
+constexpr size_t kPreamble = kMetaPreambleSize;
+static_assert(kMetaRecordsLenOffset == 8);
 
 // Stored codes of the checksum algorithms, by position.
 constexpr std::array<hash::ChecksumAlgo, 6> kAlgoCodes = {

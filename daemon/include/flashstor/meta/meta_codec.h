@@ -4,8 +4,8 @@
 // Layout (all fixed-width integers little-endian):
 //   preamble, 16 bytes: magic "FSMD", major version (1), minor version, 2 reserved bytes,
 //     u32 length of the record section, u32 CRC-32 (zlib's) of the record section.
-//     storage_api.h's kMetaPreambleSize / kMetaRecordsLenOffset name the same bytes, so a
-//     walk reads the preamble and the records and never the inline data.
+//     kMetaPreambleSize / kMetaRecordsLenOffset name these bytes, so a drive's walk reads
+//     the preamble and the records and never the inline data.
 //   records: fields, each = varint tag, varint length, value. At the top level tag 1 is one
 //     version (a nested record), newest first, at most kMaxFileVersions.
 //   tail: each version's inline shard bytes in version order (its field inline_size).
@@ -22,13 +22,15 @@
 #include <string_view>
 
 #include "flashstor/common/status.h"
-#include "flashstor/object/object_metadata.h"
+#include "flashstor/meta/object_meta.h"
 
 namespace flashstor::object {
 
 inline constexpr std::string_view kMetaMagic = "FSMD";
 inline constexpr uint8_t kMetaMajor = 1;
 inline constexpr uint8_t kMetaMinor = 0;
+inline constexpr size_t kMetaPreambleSize = 16;
+inline constexpr size_t kMetaRecordsLenOffset = 8;  // u32, little-endian
 
 // True when raw starts with the binary magic (else it may be a legacy JSON file).
 bool IsBinaryMeta(std::string_view raw);

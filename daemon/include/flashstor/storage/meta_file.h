@@ -1,0 +1,31 @@
+// A key's metadata file on one drive: reading it (%m.bin, or, where there is none, the legacy
+// %m.json a previous release wrote, which every write or heal of the key replaces), and
+// freeing the data dirs a rewrite of it leaves unnamed.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "flashstor/storage/storage_api.h"
+
+namespace flashstor::storage {
+
+struct MetaFile {
+  std::string raw;
+  bool legacy = false;
+};
+
+// kFileNotFound when there is neither file. cached: from the kernel's caches only, else
+// kWouldBlock (StorageApi::read_all_cached).
+Result<MetaFile> ReadMetaFile(StorageApi& drive, std::string_view volume, std::string_view key,
+                              bool cached = false);
+
+// Frees the data dirs of the versions in held that file does not name: to the drive's trash
+// (a GET that resolved such a version may still be reading it), except a plaintext version
+// an encrypted one replaced (encryption in place: a copy of the object onto itself asking for
+// SSE), deleted at once: its plaintext must not outlive the request that asked for
+// encryption (a GET still reading it fails mid-body).
+void FreeDataDirs(StorageApi& drive, std::string_view volume, std::string_view key,
+                  const object::MetaVersions& held, const object::MetaVersions& file);
+
+}  // namespace flashstor::storage

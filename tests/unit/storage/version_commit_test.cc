@@ -1,0 +1,223 @@
+// Unit tests of the version-level drive calls on a LocalDisk (StorageApi::commit_version,
+// finish_commit, undo_commit): a commit moves the data dir in and writes the journal's list in
+// one call, finish frees what the new list no longer names, undo puts everything back, and a
+// MeteredDisk counts each as one call.
+#include <sys/stat.h>
+
+#include <string>
+
+#include "flashstor/meta/object_meta.h"
+#include "flashstor/storage/local_disk.h"
+#include "flashstor/storage/metered_disk.h"
+#include "temp_dir.h"
+
+#include "cmocka_cpp.h"
+
+using flashstor::Code;
+using flashstor::testing::TempDir;
+using namespace flashstor::storage;
+namespace object = flashstor::object;
+
+namespace {
+
+bool Exists(const std::string& p) {
+  struct stat st {};
+  return ::stat(p.c_str(), &st) == 0;
+}
+
+std::shared_ptr<LocalDisk> OpenWithBucket(const std::string& path) {
+  auto d = LocalDisk::Open(path);
+  assert_true(d.has_value());
+  assert_true((*d)->make_volume("b").ok());
+  return std::move(*d);
+}
+
+// A data dir staged in tmp/<uuid>/%d.<uuid> with one part file, as a PUT leaves it.
+void Stage(StorageApi& d, const std::string& uuid) {
+  auto w = d.create_file(kSysVolume, "tmp/" + uuid, "%d." + uuid + "/part.1");
+  assert_true(w.has_value());
+  const std::string data = "shard of " + uuid;
+  assert_true((*w)->write({reinterpret_cast<const uint8_t*>(data.data()), data.size()}).ok());
+  assert_true((*w)->close().ok());
+}
+
+object::ObjectMeta Version(const std::string& uuid, int64_t t, int data = 2) {
+  object::ObjectMeta m;
+  m.mod_time_ns = t;
+  m.etag = "etag-" + uuid;
+  m.data_dir = uuid;
+  m.size = 10;
+  m.erasure.data = data;
+  m.erasure.parity = 2;
+  m.erasure.index = 1;
+  m.erasure.distribution = {1, 2, 3, 4};
+  m.parts.push_back({1, 10, 10, m.etag, t, ""});
+  return m;
+}
+
+VersionCommit NewVersion(const std::string& uuid, int64_t t, int drives, int quorum) {
+  VersionCommit c;
+  c.volume = "b";
+  c.key = "k";
+  c.src_volume = std::string(kSysVolume);
+  c.src_key = "tmp/" + uuid;
+  c.src_dir = "%d." + uuid;
+  c.data_dir = uuid;
+  c.version = Version(uuid, t);
+  c.drive_count = drives;
+  c.write_quorum = quorum;
+  return c;
+}
+
+object::MetaVersions Held(StorageApi& d) {
+  auto raw = d.read_all("b", "k", kMetaFile);
+  assert_true(raw.has_value());
+  auto v = object::DecodeMetaVersions(*raw);
+  assert_true(v.has_value());
+  return std::move(*v);
+}
+
+// Drive d holds version u1 of "k" (committed with the set's quorum) and has u2 staged.
+void HoldOneStageAnother(StorageApi& d, int drives, int quorum) {
+  Stage(d, "u1");
+  assert_true(d.commit_version(NewVersion("u1", 100, drives, quorum)).has_value());
+  Stage(d, "u2");
+}
+
+void test_first_commit_is_one_call(void**) {
+  TempDir dir;
+  auto d = OpenWithBucket(dir.path());
+  Stage(*d, "u1");
+  auto r = d->commit_version(NewVersion("u1", 100, 4, 3));
+  assert_true(r.has_value());
+  assert_true(r->previous.empty());
+  assert_false(r->needs_finish);  // nothing to free
+  assert_true(Exists(dir.path() + "/b/k/%d.u1/part.1"));
+  assert_false(Exists(dir.path() + "/.flashstor.sys/tmp/u1/%d.u1"));
+  object::MetaVersions held = Held(*d);
+  assert_int_equal(held.size(), 1);
+  assert_string_equal(held[0].data_dir.c_str(), "u1");
+}
+
+void test_overwrite_frees_the_old_data_dir_at_finish(void**) {
+  TempDir dir;
+  auto d = OpenWithBucket(dir.path());
+  HoldOneStageAnother(*d, 4, 3);
+  VersionCommit c = NewVersion("u2", 200, 4, 3);
+  auto r = d->commit_version(c);
+  assert_true(r.has_value());
+  // 4 drives, quorum 3: a cut-short commit leaves the old version on 2 = k drives, so no
+  // fallback is kept; the old data dir stays until finish (an undo still needs it).
+  assert_false(r->fallback);
+  assert_true(r->needs_finish);
+  assert_int_equal(Held(*d).size(), 1);
+  assert_true(Exists(dir.path() + "/b/k/%d.u1/part.1"));
+  assert_true(d->finish_commit(c, *r).ok());
+  assert_false(Exists(dir.path() + "/b/k/%d.u1"));
+  assert_true(Exists(dir.path() + "/b/k/%d.u2/part.1"));
+}
+
+void test_fallback_kept_until_finish(void**) {
+  TempDir dir;
+  auto d = OpenWithBucket(dir.path());
+  HoldOneStageAnother(*d, 4, 4);
+  // Quorum 4 of 4: a cut-short commit may leave the old version on one drive only (< k = 2):
+  // every drive keeps it behind the new one until the commit is known to be on the quorum.
+  VersionCommit c = NewVersion("u2", 200, 4, 4);
+  auto r = d->commit_version(c);
+  assert_true(r.has_value());
+  assert_true(r->fallback);
+  object::MetaVersions held = Held(*d);
+  assert_int_equal(held.size(), 2);
+  assert_string_equal(held[0].data_dir.c_str(), "u2");
+  assert_string_equal(held[1].data_dir.c_str(), "u1");
+  assert_true(d->finish_commit(c, *r).ok());
+  held = Held(*d);
+  assert_int_equal(held.size(), 1);
+  assert_string_equal(held[0].data_dir.c_str(), "u2");
+  assert_false(Exists(dir.path() + "/b/k/%d.u1"));
+}
+
+void test_undo_restores_the_previous_version(void**) {
+  TempDir dir;
+  auto d = OpenWithBucket(dir.path());
+  HoldOneStageAnother(*d, 4, 3);
+  VersionCommit c = NewVersion("u2", 200, 4, 3);
+  auto r = d->commit_version(c);
+  assert_true(r.has_value());
+  assert_true(d->undo_commit(c, *r).ok());
+  object::MetaVersions held = Held(*d);
+  assert_int_equal(held.size(), 1);
+  assert_string_equal(held[0].data_dir.c_str(), "u1");
+  assert_true(Exists(dir.path() + "/b/k/%d.u1/part.1"));
+  assert_false(Exists(dir.path() + "/b/k/%d.u2"));
+  assert_true(Exists(dir.path() + "/.flashstor.sys/tmp/u2/%d.u2/part.1"));  // back to its caller
+}
+
+void test_undo_of_a_first_version_leaves_no_key(void**) {
+  TempDir dir;
+  auto d = OpenWithBucket(dir.path());
+  Stage(*d, "u1");
+  VersionCommit c = NewVersion("u1", 100, 4, 3);
+  auto r = d->commit_version(c);
+  assert_true(r.has_value());
+  assert_true(d->undo_commit(c, *r).ok());
+  assert_false(Exists(dir.path() + "/b/k"));  // the bucket is empty again
+}
+
+void test_in_place_update_replaces_one_record(void**) {
+  TempDir dir;
+  auto d = OpenWithBucket(dir.path());
+  Stage(*d, "u1");
+  VersionCommit first = NewVersion("u1", 100, 4, 3);
+  first.version->version_id = "v1";
+  assert_true(d->commit_version(first).has_value());
+  VersionCommit update;
+  update.volume = "b";
+  update.key = "k";
+  update.in_place = true;
+  update.replaces = object::KeyOf(*first.version);
+  update.version = *first.version;
+  update.version->mod_time_ns = 300;
+  update.version->tags = {{"a", "b"}};
+  update.drive_count = 4;
+  update.write_quorum = 3;
+  auto r = d->commit_version(update);
+  assert_true(r.has_value());
+  object::MetaVersions held = Held(*d);
+  assert_int_equal(held.size(), 1);
+  assert_int_equal(held[0].mod_time_ns, 300);
+  assert_int_equal(held[0].tags.size(), 1);
+  assert_true(Exists(dir.path() + "/b/k/%d.u1/part.1"));  // no data dir moves
+  // A drive that does not hold the version says so.
+  update.replaces.mod_time_ns = 1;
+  auto lost = d->commit_version(update);
+  assert_false(lost.has_value());
+  assert_int_equal(static_cast<int>(lost.error().code()), static_cast<int>(Code::kFileNotFound));
+}
+
+void test_metered_counts_one_call(void**) {
+  TempDir dir;
+  auto local = OpenWithBucket(dir.path());
+  Stage(*local, "u1");
+  MeteredDisk metered(local);
+  const uint64_t before = metered.counters().operations.load();
+  auto r = metered.commit_version(NewVersion("u1", 100, 4, 3));
+  assert_true(r.has_value());
+  assert_int_equal(metered.counters().operations.load() - before, 1);
+}
+
+}  // namespace
+
+int main() {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_first_commit_is_one_call),
+      cmocka_unit_test(test_overwrite_frees_the_old_data_dir_at_finish),
+      cmocka_unit_test(test_fallback_kept_until_finish),
+      cmocka_unit_test(test_undo_restores_the_previous_version),
+      cmocka_unit_test(test_undo_of_a_first_version_leaves_no_key),
+      cmocka_unit_test(test_in_place_update_replaces_one_record),
+      cmocka_unit_test(test_metered_counts_one_call),
+  };
+  return cmocka_run_group_tests(tests, nullptr, nullptr);
+}
