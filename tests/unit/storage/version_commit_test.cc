@@ -2,10 +2,9 @@
 // finish_commit, undo_commit): a commit moves the data dir in and writes the journal's list in
 // one call, finish frees what the new list no longer names, undo puts everything back, and a
 // MeteredDisk counts each as one call.
-#include <sys/stat.h>
-
 #include <string>
 
+#include "disk_test_util.h"
 #include "flashstor/meta/object_meta.h"
 #include "flashstor/storage/local_disk.h"
 #include "flashstor/storage/metered_disk.h"
@@ -14,22 +13,19 @@
 #include "cmocka_cpp.h"
 
 using flashstor::Code;
+using flashstor::testing::Bytes;
+using flashstor::testing::FileExists;
+using flashstor::testing::MustOpenDisk;
 using flashstor::testing::TempDir;
 using namespace flashstor::storage;
 namespace object = flashstor::object;
 
 namespace {
 
-bool Exists(const std::string& p) {
-  struct stat st {};
-  return ::stat(p.c_str(), &st) == 0;
-}
-
 std::shared_ptr<LocalDisk> OpenWithBucket(const std::string& path) {
-  auto d = LocalDisk::Open(path);
-  assert_true(d.has_value());
-  assert_true((*d)->make_volume("b").ok());
-  return std::move(*d);
+  std::shared_ptr<LocalDisk> d = MustOpenDisk(path);
+  assert_true(d->make_volume("b").ok());
+  return d;
 }
 
 // A data dir staged in tmp/<uuid>/%d.<uuid> with one part file, as a PUT leaves it.
@@ -37,7 +33,7 @@ void Stage(StorageApi& d, const std::string& uuid) {
   auto w = d.create_file(kSysVolume, "tmp/" + uuid, "%d." + uuid + "/part.1");
   assert_true(w.has_value());
   const std::string data = "shard of " + uuid;
-  assert_true((*w)->write({reinterpret_cast<const uint8_t*>(data.data()), data.size()}).ok());
+  assert_true((*w)->write(Bytes(data)).ok());
   assert_true((*w)->close().ok());
 }
 
@@ -92,8 +88,8 @@ void test_first_commit_is_one_call(void**) {
   assert_true(r.has_value());
   assert_true(r->previous.empty());
   assert_false(r->needs_finish);  // nothing to free
-  assert_true(Exists(dir.path() + "/b/k/%d.u1/part.1"));
-  assert_false(Exists(dir.path() + "/.flashstor.sys/tmp/u1/%d.u1"));
+  assert_true(FileExists(dir.path() + "/b/k/%d.u1/part.1"));
+  assert_false(FileExists(dir.path() + "/.flashstor.sys/tmp/u1/%d.u1"));
   object::MetaVersions held = Held(*d);
   assert_int_equal(held.size(), 1);
   assert_string_equal(held[0].data_dir.c_str(), "u1");
@@ -111,10 +107,10 @@ void test_overwrite_frees_the_old_data_dir_at_finish(void**) {
   assert_false(r->fallback);
   assert_true(r->needs_finish);
   assert_int_equal(Held(*d).size(), 1);
-  assert_true(Exists(dir.path() + "/b/k/%d.u1/part.1"));
+  assert_true(FileExists(dir.path() + "/b/k/%d.u1/part.1"));
   assert_true(d->finish_commit(c, *r).ok());
-  assert_false(Exists(dir.path() + "/b/k/%d.u1"));
-  assert_true(Exists(dir.path() + "/b/k/%d.u2/part.1"));
+  assert_false(FileExists(dir.path() + "/b/k/%d.u1"));
+  assert_true(FileExists(dir.path() + "/b/k/%d.u2/part.1"));
 }
 
 void test_fallback_kept_until_finish(void**) {
@@ -135,7 +131,7 @@ void test_fallback_kept_until_finish(void**) {
   held = Held(*d);
   assert_int_equal(held.size(), 1);
   assert_string_equal(held[0].data_dir.c_str(), "u2");
-  assert_false(Exists(dir.path() + "/b/k/%d.u1"));
+  assert_false(FileExists(dir.path() + "/b/k/%d.u1"));
 }
 
 void test_undo_restores_the_previous_version(void**) {
@@ -149,9 +145,10 @@ void test_undo_restores_the_previous_version(void**) {
   object::MetaVersions held = Held(*d);
   assert_int_equal(held.size(), 1);
   assert_string_equal(held[0].data_dir.c_str(), "u1");
-  assert_true(Exists(dir.path() + "/b/k/%d.u1/part.1"));
-  assert_false(Exists(dir.path() + "/b/k/%d.u2"));
-  assert_true(Exists(dir.path() + "/.flashstor.sys/tmp/u2/%d.u2/part.1"));  // back to its caller
+  assert_true(FileExists(dir.path() + "/b/k/%d.u1/part.1"));
+  assert_false(FileExists(dir.path() + "/b/k/%d.u2"));
+  assert_true(
+      FileExists(dir.path() + "/.flashstor.sys/tmp/u2/%d.u2/part.1"));  // back to its caller
 }
 
 void test_undo_of_a_first_version_leaves_no_key(void**) {
@@ -162,7 +159,7 @@ void test_undo_of_a_first_version_leaves_no_key(void**) {
   auto r = d->commit_version(c);
   assert_true(r.has_value());
   assert_true(d->undo_commit(c, *r).ok());
-  assert_false(Exists(dir.path() + "/b/k"));  // the bucket is empty again
+  assert_false(FileExists(dir.path() + "/b/k"));  // the bucket is empty again
 }
 
 void test_in_place_update_replaces_one_record(void**) {
@@ -188,7 +185,7 @@ void test_in_place_update_replaces_one_record(void**) {
   assert_int_equal(held.size(), 1);
   assert_int_equal(held[0].mod_time_ns, 300);
   assert_int_equal(held[0].tags.size(), 1);
-  assert_true(Exists(dir.path() + "/b/k/%d.u1/part.1"));  // no data dir moves
+  assert_true(FileExists(dir.path() + "/b/k/%d.u1/part.1"));  // no data dir moves
   // A drive that does not hold the version says so.
   update.replaces.mod_time_ns = 1;
   auto lost = d->commit_version(update);
