@@ -3,6 +3,7 @@
 #include "shard_io.h"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 
 namespace flashstor::object::internal {
@@ -238,16 +239,19 @@ size_t ReadShards(WorkerPool& pool, const erasure::ErasureCodec& codec,
   shards.resize(total);
   for (auto& s : shards) s.resize(kDigestSize + shard);
   good.assign(total, 0);
-  std::vector<bool> tried(total, false);
+  // Inline storage (at most kMaxTotalShards shards): an inline object's GET reads its shards
+  // here, and heap vectors per call showed up among the allocations of a small GET.
+  std::array<bool, erasure::kMaxTotalShards> tried{};
+  std::array<size_t, erasure::kMaxTotalShards> batch;
   size_t have = 0;
   while (all || have < k) {
-    std::vector<size_t> batch;
-    for (size_t j = 0; j < total && (all || have + batch.size() < k); ++j) {
-      if (!tried[j] && slots[j].drive != nullptr && !slots[j].failed) batch.push_back(j);
+    size_t batch_size = 0;
+    for (size_t j = 0; j < total && (all || have + batch_size < k); ++j) {
+      if (!tried[j] && slots[j].drive != nullptr && !slots[j].failed) batch[batch_size++] = j;
     }
-    if (batch.empty()) break;
+    if (batch_size == 0) break;
     pool.run(
-        batch.size(),
+        batch_size,
         [&](size_t i) {
           size_t j = batch[i];
           Status s = ReadShardBlock(slots[j], loc, part.number, offset, shards[j]);
@@ -255,7 +259,8 @@ size_t ReadShards(WorkerPool& pool, const erasure::ErasureCodec& codec,
           if (!s.ok()) slots[j].failed = true;
         },
         TaskKind::kShardRead);
-    for (size_t j : batch) {
+    for (size_t i = 0; i < batch_size; ++i) {
+      const size_t j = batch[i];
       tried[j] = true;
       have += good[j] != 0;
     }

@@ -17,16 +17,16 @@
 // drive never holds a request. Its tasks run on pool threads, never on the caller: a task
 // may block for as long as its device does, and the caller (a request's fiber) must not.
 // Reads first try each task without blocking on the caller (QuorumPolicy::attempt: answers
-// from the kernel's caches), so only the tasks that would block wake a pool thread. Tasks that have not answered by then are stragglers: they keep running, their answer
-// is ignored, and tasks not yet started are skipped. OWNERSHIP RULE: a quorum task may
-// outlive its caller, so it must never reach the caller's stack: fn is moved into the fan-
-// out's shared state, and everything a task reads or writes must be captured by value
-// (shared_ptr to per-task state, copies, or objects that outlive the pool such as the
-// drives, captured as shared_ptr). The caller reads a task's state only when run_quorum
-// reported it as answered (the answer happened before the return: the fan-out's mutex orders
-// it); it never touches the state of one that did not answer. Each straggler still running
-// holds a pool thread, so the pool starts a replacement thread for it (up to a cap), which
-// ends once the straggler is gone; Stragglers counts them per index (per drive) so callers
+// from the kernel's caches), so only the tasks that would block wake a pool thread. Tasks that have
+// not answered by then are stragglers: they keep running, their answer is ignored, and tasks not
+// yet started are skipped. OWNERSHIP RULE: a quorum task may outlive its caller, so it must never
+// reach the caller's stack: fn is moved into the fan-out's shared state, and everything a task
+// reads or writes must be captured by value (shared_ptr to per-task state, copies, or objects that
+// outlive the pool such as the drives, captured as shared_ptr). The caller reads a task's state
+// only when run_quorum reported it as answered (the answer happened before the return: the
+// fan-out's mutex orders it); it never touches the state of one that did not answer. Each straggler
+// still running holds a pool thread, so the pool starts a replacement thread for it (up to a cap),
+// which ends once the straggler is gone; Stragglers counts them per index (per drive) so callers
 // can skip a drive that still has a call stuck instead of queueing another one behind it.
 #pragma once
 
@@ -42,11 +42,39 @@
 #include <mutex>
 #include <new>
 #include <thread>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "flashstor/task/condition.h"
 
 namespace flashstor::object {
+
+// A non-owning reference to a callable, for WorkerPool::run and start: the callable lives in
+// the caller's frame until the batch is done, so nothing needs copying. A std::function made
+// from a lambda with more than two captures costs a heap allocation per call (every GET and
+// HEAD makes several such calls); this costs none. Never store one past the callable's life.
+template <class Signature>
+class FunctionRef;
+
+template <class R, class... Args>
+class FunctionRef<R(Args...)> {
+ public:
+  // Any callable taking Args and returning R; it must outlive this reference.
+  template <class F, std::enable_if_t<!std::is_same_v<std::remove_cvref_t<F>, FunctionRef> &&
+                                          std::is_invocable_r_v<R, F&, Args...>,
+                                      int> = 0>
+  FunctionRef(F&& f) noexcept  // NOLINT(google-explicit-constructor): used like std::function
+      : object_(const_cast<void*>(static_cast<const void*>(std::addressof(f)))),
+        call_([](void* object, Args... args) -> R {
+          return (*static_cast<std::remove_reference_t<F>*>(object))(std::forward<Args>(args)...);
+        }) {}
+  R operator()(Args... args) const { return call_(object_, std::forward<Args>(args)...); }
+
+ private:
+  void* object_;
+  R (*call_)(void*, Args...);
+};
 
 enum class TaskKind {
   kFanOut,        // always parallel (writes, fsyncs, anything that may block for long)
@@ -76,6 +104,7 @@ class WorkerPool {
   // thread that finds none left returns at once.
   class Batch {
    public:
+    explicit Batch(FunctionRef<void(size_t)> fn) : fn_(fn) {}
     void wait();  // rethrows std::bad_alloc if a task ran out of memory
 
    private:
@@ -83,7 +112,7 @@ class WorkerPool {
     void claim_and_run(WorkerPool* pool);  // pool: a pool thread, which may wake another
     std::atomic<size_t> next_{0};
     size_t n_ = 0;
-    const std::function<void(size_t)>* fn_ = nullptr;
+    const FunctionRef<void(size_t)> fn_;
     std::atomic<int64_t>* clock_ = nullptr;  // the kind's moving average, or null
     std::mutex mu_;
     task::Condition cv_;  // a request task parks here; a plain thread blocks
@@ -92,12 +121,12 @@ class WorkerPool {
   };
 
   // Queues fn(0..n-1); returns a batch to wait() on. fn must outlive the wait.
-  std::shared_ptr<Batch> start(size_t n, const std::function<void(size_t)>& fn);
+  std::shared_ptr<Batch> start(size_t n, FunctionRef<void(size_t)> fn);
   // Runs fn(0..n-1) and waits for all: in parallel, the calling thread included, or, for a
   // quick kind, on the calling thread until a task turns out slow. A request task (a fiber on
   // an event loop) never runs slow work itself: it hands every task to the pool and parks
   // until the last one completes, so its loop keeps serving other connections.
-  void run(size_t n, const std::function<void(size_t)>& fn, TaskKind kind = TaskKind::kFanOut);
+  void run(size_t n, FunctionRef<void(size_t)> fn, TaskKind kind = TaskKind::kFanOut);
 
   // Abandoned tasks still running, per index of a fan-out (per drive of a set): shared by
   // the fan-outs of one set and kept alive by every task that counts in it.
@@ -173,8 +202,8 @@ class WorkerPool {
   void straggler_started(int count);  // starts spare threads so count stragglers cost none
   void straggler_done();
   void spare_loop();
-  std::shared_ptr<Batch> queue(size_t first, size_t n, const std::function<void(size_t)>& fn,
-                               size_t helpers, std::atomic<int64_t>* clock);
+  std::shared_ptr<Batch> queue(size_t first, size_t n, FunctionRef<void(size_t)> fn, size_t helpers,
+                               std::atomic<int64_t>* clock);
   void loop();
 
   mutable std::mutex mu_;
