@@ -206,13 +206,19 @@ void ErasureSet::remove_sys_dir(const std::string& tmp_key, const std::vector<ch
 namespace {
 
 // What the metadata reads of one read_meta hand back, drive by drive: shared with its tasks,
-// which may outlive the call (worker_pool.h). A slot is the caller's once its task answered.
+// which may outlive the call (worker_pool.h). A drive's slot is the caller's once its task
+// answered; the caller reads answered slots in place (no copy into vectors of its own), and
+// never touches the others, which stay with their stragglers. One vector of per-drive slots
+// rather than a vector per field: every GET and HEAD makes one, so allocations count.
+struct DriveMeta {
+  std::optional<MetaVersions> list;  // set: the drive's versions (empty: known absent)
+  Status error = Status(Code::kDiskNotFound, "drive offline");
+  uint8_t legacy = 0;
+  bool refilling = false;
+};
 struct MetaReads {
   std::string bucket, key;
-  std::vector<char> refilling;
-  std::vector<std::optional<MetaVersions>> lists;
-  std::vector<Status> errors;
-  std::vector<uint8_t> legacy;
+  std::vector<DriveMeta> drives;
 };
 
 // One drive's metadata read of a read_meta into its slot: a blocking read on a pool thread,
@@ -223,19 +229,20 @@ WorkerPool::Attempt ReadDriveMeta(MetaReads& r,
   using Attempt = WorkerPool::Attempt;
   storage::StorageApi* drive = drives[d].get();
   if (drive == nullptr) return Attempt::kFailed;
+  DriveMeta& slot = r.drives[d];
   auto file = internal::ReadMetaFile(*drive, r.bucket, r.key, cached);
   if (!file) {
     if (file.error() == Code::kWouldBlock) return Attempt::kWouldBlock;
-    r.errors[d] = file.error();
+    slot.error = file.error();
     const bool absent =
         file.error() == Code::kFileNotFound || file.error() == Code::kVolumeNotFound;
-    if (absent && r.refilling[d] == 0) r.lists[d].emplace();  // known absent
-    return r.lists[d].has_value() ? Attempt::kSucceeded : Attempt::kFailed;
+    if (absent && !slot.refilling) slot.list.emplace();  // known absent
+    return slot.list.has_value() ? Attempt::kSucceeded : Attempt::kFailed;
   }
-  r.legacy[d] = file->legacy;
+  slot.legacy = file->legacy;
   auto versions = DecodeMetaVersions(file->raw);
   if (!versions) {
-    r.errors[d] = versions.error();  // says why: checksum, truncation, newer format...
+    slot.error = versions.error();  // says why: checksum, truncation, newer format...
     if (versions.error() == Code::kNotImplemented) internal::WarnNewerFormat(r.bucket, r.key);
     return Attempt::kFailed;
   }
@@ -245,10 +252,10 @@ WorkerPool::Attempt ReadDriveMeta(MetaReads& r,
     fits = e.distribution.size() == drives.size() && e.index == e.distribution[d];
   }
   if (fits) {
-    r.lists[d] = std::move(*versions);
-    r.errors[d] = Status::Ok();
+    slot.list = std::move(*versions);
+    slot.error = Status::Ok();
   } else {
-    r.errors[d] = Status(Code::kCorrupt, "metadata does not fit this drive's slot");
+    slot.error = Status(Code::kCorrupt, "metadata does not fit this drive's slot");
   }
   return fits ? Attempt::kSucceeded : Attempt::kFailed;
 }
@@ -261,11 +268,8 @@ Result<ErasureSet::MetaQuorum> ErasureSet::read_meta(std::string_view bucket, st
   auto reads = std::make_shared<MetaReads>();
   reads->bucket = bucket;
   reads->key = key;
-  reads->refilling.resize(n);
-  for (size_t d = 0; d < n; ++d) reads->refilling[d] = refilling(d);
-  reads->lists.resize(n);
-  reads->errors.assign(n, Status(Code::kDiskNotFound, "drive offline"));
-  reads->legacy.assign(n, 0);
+  reads->drives.resize(n);
+  for (size_t d = 0; d < n; ++d) reads->drives[d].refilling = refilling(d);
   // Returns once read quorum + 1 drives answered with their versions (or as known absent),
   // or failures make that impossible, plus a grace for the rest: a drive that has not
   // answered by then counts as offline for this request, like one the health checker took
@@ -276,23 +280,19 @@ Result<ErasureSet::MetaQuorum> ErasureSet::read_meta(std::string_view bucket, st
       },
       std::min<size_t>(n, static_cast<size_t>(read_quorum()) + 1), nullptr,
       [&reads, this](size_t d) { return ReadDriveMeta(*reads, *shared_drives_, d, true); });
-  // The answered drives' slots move to the caller; the others stay with their stragglers.
-  std::vector<std::optional<MetaVersions>> lists(n);
+  // Only the answered drives' slots are read (in place); the others stay with their
+  // stragglers. view[d]: the answered drive's versions, null when it has none for us.
+  std::vector<const MetaVersions*> view(n, nullptr);
   std::vector<Status> errors(n, Status(Code::kDiskNotFound, "drive did not answer in time"));
-  std::vector<uint8_t> legacy(n, 0);
+  int no_bucket = 0;
   for (size_t d = 0; d < n; ++d) {
     if (raw_[d] == nullptr) errors[d] = Status(Code::kDiskNotFound, "drive offline");
     if (!answered[d]) continue;
-    lists[d] = std::move(reads->lists[d]);
-    errors[d] = std::move(reads->errors[d]);
-    legacy[d] = reads->legacy[d];
+    DriveMeta& slot = reads->drives[d];
+    if (slot.list) view[d] = &*slot.list;
+    errors[d] = slot.error;
   }
-  std::vector<const MetaVersions*> view(n, nullptr);
-  int no_bucket = 0;
-  for (size_t d = 0; d < n; ++d) {
-    if (lists[d]) view[d] = &*lists[d];
-    no_bucket += errors[d] == Code::kVolumeNotFound;
-  }
+  for (size_t d = 0; d < n; ++d) no_bucket += errors[d] == Code::kVolumeNotFound;
   std::function<bool(const ObjectMeta&)> wanted;
   if (!version_id.empty()) wanted = [&](const ObjectMeta& v) { return v.version_id == version_id; };
   const VersionPick pick = PickVersion(view, WriteQuorum(read_quorum(), default_parity_), wanted);
@@ -306,10 +306,10 @@ Result<ErasureSet::MetaQuorum> ErasureSet::read_meta(std::string_view bucket, st
     return Err(Code::kReadQuorum, "object metadata has no read quorum");
   }
   MetaQuorum q;
-  // The key's versions, before the winner's copies move out of the lists.
+  // The key's versions, before the winner's copies move out of the drives' slots.
   const std::vector<VersionRef> live = LiveVersions(view);
   q.live.reserve(live.size());
-  for (const VersionRef& r : live) q.live.push_back(KeyOf((*lists[r.drive])[r.slot]));
+  for (const VersionRef& r : live) q.live.push_back(KeyOf((*view[r.drive])[r.slot]));
   q.winner = pick.drive;
   q.per_drive.resize(n);
   q.in_quorum.assign(n, false);
@@ -317,11 +317,11 @@ Result<ErasureSet::MetaQuorum> ErasureSet::read_meta(std::string_view bucket, st
   q.errors = std::move(errors);
   // Moved, not copied: the winner drive's slot is found first (FindVersion compares with it
   // before it moves), then every other holder's.
-  const ObjectMeta& winner = (*lists[pick.drive])[pick.slot];
+  const ObjectMeta& winner = (*view[pick.drive])[pick.slot];
   q.newest_record_ns = winner.mod_time_ns;
   for (size_t d = 0; d < n; ++d) {
-    if (!lists[d]) continue;
-    for (const ObjectMeta& v : *lists[d]) {
+    if (!view[d]) continue;
+    for (const ObjectMeta& v : *view[d]) {
       if (v.version_id == winner.version_id && v.data_dir == winner.data_dir &&
           v.etag == winner.etag) {
         q.newest_record_ns = std::max(q.newest_record_ns, v.mod_time_ns);
@@ -331,19 +331,19 @@ Result<ErasureSet::MetaQuorum> ErasureSet::read_meta(std::string_view bucket, st
   std::vector<int> slots(n, -1);
   std::vector<uint8_t> canonical(n, 0);  // the drive holds the key's versions, nothing else
   for (size_t d = 0; d < n; ++d) {
-    slots[d] = lists[d] ? FindVersion(*lists[d], winner) : -1;
-    if (slots[d] < 0 || lists[d]->size() != q.live.size()) continue;
+    slots[d] = view[d] ? FindVersion(*view[d], winner) : -1;
+    if (slots[d] < 0 || view[d]->size() != q.live.size()) continue;
     bool same = true;
-    for (size_t i = 0; same && i < q.live.size(); ++i) same = q.live[i].same((*lists[d])[i]);
+    for (size_t i = 0; same && i < q.live.size(); ++i) same = q.live[i].same((*view[d])[i]);
     canonical[d] = same;
   }
   bool degraded = false;
   for (size_t d = 0; d < n; ++d) {
     if (slots[d] >= 0) {
-      q.per_drive[d] = std::move((*lists[d])[static_cast<size_t>(slots[d])]);
+      q.per_drive[d] = std::move((*reads->drives[d].list)[static_cast<size_t>(slots[d])]);
       q.in_quorum[d] = true;
       // A legacy %m.json is never "sole": heal rewrites it as %m.bin.
-      q.sole[d] = canonical[d] != 0 && legacy[d] == 0;
+      q.sole[d] = canonical[d] != 0 && reads->drives[d].legacy == 0;
     }
     q.members += q.in_quorum[d];
     degraded |= raw_[d] != nullptr && !q.sole[d] && q.errors[d] != Code::kDiskNotFound;

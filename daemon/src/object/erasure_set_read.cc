@@ -64,8 +64,8 @@ Result<std::unique_ptr<ObjectReader>> ErasureSet::open_object(std::string_view b
   // resolved, so the lock goes now and an overwrite never waits for a GET (design.md).
   lock->release();
   ObjectInfo info = TakeObjectInfo(meta, bucket, key);  // meta keeps the layout the reader uses
-  std::string b(bucket), k(key);
-  auto on_degraded = [this, b, k] { queue_heal(b, k); };
+  // Called with the reader's own copies of the names (no copies captured here).
+  auto on_degraded = [this](std::string_view b, std::string_view k) { queue_heal(b, k); };
   auto reader = std::make_unique<internal::ErasureObjectReader>(
       std::move(info), std::move(meta), std::move(slots), std::move(loc), *ctx_.pool,
       std::move(*codec), std::move(on_degraded), std::move(*lock), stragglers_);

@@ -7,13 +7,11 @@
 
 namespace flashstor::object::internal {
 
-ErasureObjectReader::ErasureObjectReader(ObjectInfo info, ObjectMeta meta,
-                                         std::vector<ShardSlot> slots, ObjectLocation loc,
-                                         WorkerPool& pool,
-                                         std::shared_ptr<const erasure::ErasureCodec> codec,
-                                         std::function<void()> on_degraded,
-                                         NamespaceLock::Guard lock,
-                                         std::shared_ptr<WorkerPool::Stragglers> stragglers)
+ErasureObjectReader::ErasureObjectReader(
+    ObjectInfo info, ObjectMeta meta, std::vector<ShardSlot> slots, ObjectLocation loc,
+    WorkerPool& pool, std::shared_ptr<const erasure::ErasureCodec> codec,
+    std::function<void(std::string_view, std::string_view)> on_degraded, NamespaceLock::Guard lock,
+    std::shared_ptr<WorkerPool::Stragglers> stragglers)
     : info_(std::move(info)),
       meta_(std::move(meta)),
       slots_(std::move(slots)),
@@ -54,7 +52,7 @@ Status ErasureObjectReader::load_block(uint64_t pos) {
                        stragglers_);
   bool failures = false;
   for (const auto& slot : slots_) failures |= slot.failed;
-  if (failures && !had_failures && on_degraded_) on_degraded_();
+  if (failures && !had_failures && on_degraded_) on_degraded_(loc_.volume, loc_.key);
   if (!s.ok()) return s;
   block_start_ = part_starts_[p] + b * geo_.block_size;
   block_len_ = len;

@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <memory>
+#include <string_view>
 #include <vector>
 
 #include "flashstor/object/namespace_lock.h"
@@ -16,12 +17,15 @@ namespace flashstor::object::internal {
 
 class ErasureObjectReader final : public ObjectReader {
  public:
-  // slots are indexed by shard index. on_degraded runs once when a shard failed. lock (the
+  // slots are indexed by shard index. on_degraded(loc.volume, loc.key) runs once when a shard
+  // failed: it gets the names from the reader, so it need not hold copies of its own (one
+  // heap-allocated std::function and two strings fewer per GET). lock (the
   // key's read lock, or none) is released once the last byte of the range was read.
   ErasureObjectReader(ObjectInfo info, ObjectMeta meta, std::vector<ShardSlot> slots,
                       ObjectLocation loc, WorkerPool& pool,
                       std::shared_ptr<const erasure::ErasureCodec> codec,
-                      std::function<void()> on_degraded, NamespaceLock::Guard lock,
+                      std::function<void(std::string_view, std::string_view)> on_degraded,
+                      NamespaceLock::Guard lock,
                       std::shared_ptr<WorkerPool::Stragglers> stragglers = nullptr);
   ~ErasureObjectReader() override;
 
@@ -43,7 +47,7 @@ class ErasureObjectReader final : public ObjectReader {
   ObjectLocation loc_;
   WorkerPool& pool_;
   std::shared_ptr<const erasure::ErasureCodec> codec_;
-  std::function<void()> on_degraded_;
+  std::function<void(std::string_view, std::string_view)> on_degraded_;
   Geometry geo_;
   std::vector<uint64_t> part_starts_;
   uint64_t pos_ = 0;

@@ -3,6 +3,7 @@
 #include "shard_io.h"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 
 namespace flashstor::object::internal {
@@ -238,16 +239,19 @@ size_t ReadShards(WorkerPool& pool, const erasure::ErasureCodec& codec,
   shards.resize(total);
   for (auto& s : shards) s.resize(kDigestSize + shard);
   good.assign(total, 0);
-  std::vector<bool> tried(total, false);
+  // Inline storage (at most kMaxTotalShards shards): an inline object's GET reads its shards
+  // here, and heap vectors per call showed up among the allocations of a small GET.
+  std::array<bool, erasure::kMaxTotalShards> tried{};
+  std::array<size_t, erasure::kMaxTotalShards> batch;
   size_t have = 0;
   while (all || have < k) {
-    std::vector<size_t> batch;
-    for (size_t j = 0; j < total && (all || have + batch.size() < k); ++j) {
-      if (!tried[j] && slots[j].drive != nullptr && !slots[j].failed) batch.push_back(j);
+    size_t batch_size = 0;
+    for (size_t j = 0; j < total && (all || have + batch_size < k); ++j) {
+      if (!tried[j] && slots[j].drive != nullptr && !slots[j].failed) batch[batch_size++] = j;
     }
-    if (batch.empty()) break;
+    if (batch_size == 0) break;
     pool.run(
-        batch.size(),
+        batch_size,
         [&](size_t i) {
           size_t j = batch[i];
           Status s = ReadShardBlock(slots[j], loc, part.number, offset, shards[j]);
@@ -255,7 +259,8 @@ size_t ReadShards(WorkerPool& pool, const erasure::ErasureCodec& codec,
           if (!s.ok()) slots[j].failed = true;
         },
         TaskKind::kShardRead);
-    for (size_t j : batch) {
+    for (size_t i = 0; i < batch_size; ++i) {
+      const size_t j = batch[i];
       tried[j] = true;
       have += good[j] != 0;
     }
@@ -317,6 +322,22 @@ struct ShardRead {
   Status status;
 };
 
+// Shard indices of one wave in inline storage (a block has at most kMaxTotalShards shards):
+// every block a GET reads makes waves, and a heap vector each showed among its allocations.
+class ShardList {
+ public:
+  void push_back(size_t j) { at_[n_++] = j; }
+  size_t size() const { return n_; }
+  bool empty() const { return n_ == 0; }
+  const size_t* begin() const { return at_.data(); }
+  const size_t* end() const { return at_.data() + n_; }
+  size_t operator[](size_t i) const { return at_[i]; }
+
+ private:
+  std::array<size_t, erasure::kMaxTotalShards> at_{};
+  size_t n_ = 0;
+};
+
 // How long the re-read of shards that were late may take when nothing else is left to read.
 constexpr std::chrono::milliseconds kLateRereadWait{2'000};
 
@@ -335,7 +356,7 @@ size_t ReadShardsAtQuorum(WorkerPool& pool, const erasure::ErasureCodec& codec,
   const uint64_t offset = geo.file_offset(b);
   shards.resize(total);
   good.assign(total, 0);
-  std::vector<char> tried(total, 0);
+  std::array<char, erasure::kMaxTotalShards> tried{};
   std::shared_ptr<const ObjectLocation> shared_loc;
   auto usable = [&](size_t j) {
     return tried[j] == 0 && slots[j].drive != nullptr && !slots[j].failed && !slots[j].late;
@@ -349,7 +370,7 @@ size_t ReadShardsAtQuorum(WorkerPool& pool, const erasure::ErasureCodec& codec,
   while (have < k) {
     // This wave: the first k - have usable shards (data shards first), drives with a read of
     // an earlier GET still stuck last.
-    std::vector<size_t> wave;
+    ShardList wave;
     for (int pass = 0; pass < 2; ++pass) {
       for (size_t j = 0; j < total && have + wave.size() < k; ++j) {
         if (usable(j) && stuck(j) == (pass == 1)) wave.push_back(j);
@@ -376,20 +397,21 @@ size_t ReadShardsAtQuorum(WorkerPool& pool, const erasure::ErasureCodec& codec,
       spare += usable(j) && std::find(wave.begin(), wave.end(), j) == wave.end();
     }
     if (shared_loc == nullptr) shared_loc = std::make_shared<const ObjectLocation>(loc);
-    std::vector<std::shared_ptr<ShardRead>> reads(wave.size());
+    // The wave's reads in one shared vector (one allocation, not one per shard): a task
+    // touches only its own element, and a straggler keeps the whole vector alive.
+    auto reads = std::make_shared<std::vector<ShardRead>>(wave.size());
     WorkerPool::QuorumPolicy policy;
     for (size_t i = 0; i < wave.size(); ++i) {
       const size_t j = wave[i];
-      auto r = std::make_shared<ShardRead>();
-      r->drive = slots[j].drive;
-      r->file = slots[j].file;
-      r->open_part = slots[j].open_part;
-      r->loc = shared_loc;
-      r->part_number = part.number;
-      r->offset = offset;
-      r->buf = std::move(shards[j]);
-      r->buf.resize(kDigestSize + shard);
-      reads[i] = std::move(r);
+      ShardRead& r = (*reads)[i];
+      r.drive = slots[j].drive;
+      r.file = slots[j].file;
+      r.open_part = slots[j].open_part;
+      r.loc = shared_loc;
+      r.part_number = part.number;
+      r.offset = offset;
+      r.buf = std::move(shards[j]);
+      r.buf.resize(kDigestSize + shard);
       policy.straggler_index.push_back(
           slots[j].drive_index >= 0 ? static_cast<size_t>(slots[j].drive_index) : 0);
     }
@@ -406,7 +428,7 @@ size_t ReadShardsAtQuorum(WorkerPool& pool, const erasure::ErasureCodec& codec,
     }
     // Page-cache hits are read on this thread; only reads that need the device go to the pool.
     policy.attempt = [&reads](size_t i) {
-      ShardRead& r = *reads[i];
+      ShardRead& r = (*reads)[i];
       Status s = ReadFileBlock(*r.drive, r.file, r.open_part, *r.loc, r.part_number, r.offset,
                                r.buf, true);
       if (s == Code::kWouldBlock) return WorkerPool::Attempt::kWouldBlock;
@@ -422,7 +444,7 @@ size_t ReadShardsAtQuorum(WorkerPool& pool, const erasure::ErasureCodec& codec,
     const std::vector<char> answered = pool.run_quorum(
         wave.size(),
         [reads](size_t i) {
-          ShardRead& r = *reads[i];
+          ShardRead& r = (*reads)[i];
           r.status =
               ReadFileBlock(*r.drive, r.file, r.open_part, *r.loc, r.part_number, r.offset, r.buf);
           return r.status.ok();
@@ -435,7 +457,7 @@ size_t ReadShardsAtQuorum(WorkerPool& pool, const erasure::ErasureCodec& codec,
         slots[j].late = true;  // its buffer and file stay with the straggler
         continue;
       }
-      ShardRead& r = *reads[i];
+      ShardRead& r = (*reads)[i];
       shards[j] = std::move(r.buf);
       slots[j].file = std::move(r.file);
       slots[j].open_part = r.open_part;

@@ -118,7 +118,7 @@ void WorkerPool::Batch::claim_and_run(WorkerPool* pool) {
     if (pool != nullptr && i + 1 < n_) pool->cv_.notify_one();
     const int64_t t0 = clock_ != nullptr ? MonotonicNs() : 0;
     try {
-      (*fn_)(i);  // only while an index is left: the caller is still waiting, fn is alive
+      fn_(i);  // only while an index is left: the caller is still waiting, fn is alive
     } catch (const std::bad_alloc&) {
       out_of_memory_ = true;  // wait() hands it to the caller once every task is done
     }
@@ -132,13 +132,12 @@ void WorkerPool::Batch::claim_and_run(WorkerPool* pool) {
 }
 
 std::shared_ptr<WorkerPool::Batch> WorkerPool::queue(size_t first, size_t n,
-                                                     const std::function<void(size_t)>& fn,
-                                                     size_t helpers, std::atomic<int64_t>* clock) {
-  auto batch = std::make_shared<Batch>();
+                                                     FunctionRef<void(size_t)> fn, size_t helpers,
+                                                     std::atomic<int64_t>* clock) {
+  auto batch = std::make_shared<Batch>(fn);
   batch->next_.store(first, std::memory_order_relaxed);
   batch->n_ = n;
   batch->pending_ = n - first;
-  batch->fn_ = &fn;
   batch->clock_ = clock;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -158,12 +157,11 @@ std::shared_ptr<WorkerPool::Batch> WorkerPool::queue(size_t first, size_t n,
   return batch;
 }
 
-std::shared_ptr<WorkerPool::Batch> WorkerPool::start(size_t n,
-                                                     const std::function<void(size_t)>& fn) {
+std::shared_ptr<WorkerPool::Batch> WorkerPool::start(size_t n, FunctionRef<void(size_t)> fn) {
   return queue(0, n, fn, n, nullptr);
 }
 
-void WorkerPool::run(size_t n, const std::function<void(size_t)>& fn, TaskKind kind) {
+void WorkerPool::run(size_t n, FunctionRef<void(size_t)> fn, TaskKind kind) {
   if (n == 0) return;
   std::atomic<int64_t>* clock =
       kind == TaskKind::kFanOut ? nullptr : &clocks_[static_cast<size_t>(kind)];

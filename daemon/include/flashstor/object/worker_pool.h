@@ -43,11 +43,39 @@
 #include <mutex>
 #include <new>
 #include <thread>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "flashstor/task/condition.h"
 
 namespace flashstor::object {
+
+// A non-owning reference to a callable, for WorkerPool::run and start: the callable lives in
+// the caller's frame until the batch is done, so nothing needs copying. A std::function made
+// from a lambda with more than two captures costs a heap allocation per call (every GET and
+// HEAD makes several such calls); this costs none. Never store one past the callable's life.
+template <class Signature>
+class FunctionRef;
+
+template <class R, class... Args>
+class FunctionRef<R(Args...)> {
+ public:
+  // Any callable taking Args and returning R; it must outlive this reference.
+  template <class F, std::enable_if_t<!std::is_same_v<std::remove_cvref_t<F>, FunctionRef> &&
+                                          std::is_invocable_r_v<R, F&, Args...>,
+                                      int> = 0>
+  FunctionRef(F&& f) noexcept  // NOLINT(google-explicit-constructor): used like std::function
+      : object_(const_cast<void*>(static_cast<const void*>(std::addressof(f)))),
+        call_([](void* object, Args... args) -> R {
+          return (*static_cast<std::remove_reference_t<F>*>(object))(std::forward<Args>(args)...);
+        }) {}
+  R operator()(Args... args) const { return call_(object_, std::forward<Args>(args)...); }
+
+ private:
+  void* object_;
+  R (*call_)(void*, Args...);
+};
 
 enum class TaskKind {
   kFanOut,        // always parallel (writes, fsyncs, anything that may block for long)
@@ -77,6 +105,7 @@ class WorkerPool {
   // thread that finds none left returns at once.
   class Batch {
    public:
+    explicit Batch(FunctionRef<void(size_t)> fn) : fn_(fn) {}
     void wait();  // rethrows std::bad_alloc if a task ran out of memory
 
    private:
@@ -84,7 +113,7 @@ class WorkerPool {
     void claim_and_run(WorkerPool* pool);  // pool: a pool thread, which may wake another
     std::atomic<size_t> next_{0};
     size_t n_ = 0;
-    const std::function<void(size_t)>* fn_ = nullptr;
+    const FunctionRef<void(size_t)> fn_;
     std::atomic<int64_t>* clock_ = nullptr;  // the kind's moving average, or null
     std::mutex mu_;
     task::Condition cv_;  // a request task parks here; a plain thread blocks
@@ -93,12 +122,12 @@ class WorkerPool {
   };
 
   // Queues fn(0..n-1); returns a batch to wait() on. fn must outlive the wait.
-  std::shared_ptr<Batch> start(size_t n, const std::function<void(size_t)>& fn);
+  std::shared_ptr<Batch> start(size_t n, FunctionRef<void(size_t)> fn);
   // Runs fn(0..n-1) and waits for all: in parallel, the calling thread included, or, for a
   // quick kind, on the calling thread until a task turns out slow. A request task (a fiber on
   // an event loop) never runs slow work itself: it hands every task to the pool and parks
   // until the last one completes, so its loop keeps serving other connections.
-  void run(size_t n, const std::function<void(size_t)>& fn, TaskKind kind = TaskKind::kFanOut);
+  void run(size_t n, FunctionRef<void(size_t)> fn, TaskKind kind = TaskKind::kFanOut);
 
   // Abandoned tasks still running, per index of a fan-out (per drive of a set): shared by
   // the fan-outs of one set and kept alive by every task that counts in it.
@@ -186,8 +215,8 @@ class WorkerPool {
   void straggler_started(int count);  // starts spare threads so count stragglers cost none
   void straggler_done();
   void spare_loop();
-  std::shared_ptr<Batch> queue(size_t first, size_t n, const std::function<void(size_t)>& fn,
-                               size_t helpers, std::atomic<int64_t>* clock);
+  std::shared_ptr<Batch> queue(size_t first, size_t n, FunctionRef<void(size_t)> fn, size_t helpers,
+                               std::atomic<int64_t>* clock);
   void loop();
 
   mutable std::mutex mu_;
