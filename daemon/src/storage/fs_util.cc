@@ -79,7 +79,7 @@ int FsyncDir(int root_fd, std::string_view dir) {
   return err;
 }
 
-int MkdirAll(int root_fd, std::string_view dir, size_t existing_depth) {
+int MkdirAll(int root_fd, std::string_view dir, size_t existing_depth, bool durable) {
   if (dir.empty()) return 0;
   std::string d(dir);
   if (Depth(dir) <= existing_depth) {
@@ -87,12 +87,13 @@ int MkdirAll(int root_fd, std::string_view dir, size_t existing_depth) {
     if (fstatat(root_fd, d.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return errno;
     return S_ISDIR(st.st_mode) ? 0 : ENOTDIR;
   }
-  if (mkdirat(root_fd, d.c_str(), kDirMode) == 0) return FsyncDir(root_fd, Dirname(dir));
+  auto made = [&] { return durable ? FsyncDir(root_fd, Dirname(dir)) : 0; };
+  if (mkdirat(root_fd, d.c_str(), kDirMode) == 0) return made();
   if (errno == EEXIST) return 0;
   if (errno != ENOENT) return errno;
-  if (int err = MkdirAll(root_fd, Dirname(dir), existing_depth); err != 0) return err;
+  if (int err = MkdirAll(root_fd, Dirname(dir), existing_depth, durable); err != 0) return err;
   if (mkdirat(root_fd, d.c_str(), kDirMode) != 0 && errno != EEXIST) return errno;
-  return FsyncDir(root_fd, Dirname(dir));
+  return made();
 }
 
 int RemoveTree(int root_fd, std::string_view path) {

@@ -20,7 +20,8 @@ int FsyncDir(int root_fd, std::string_view dir);
 // mkdir -p of dir below root; each newly created directory is fsynced into its parent. The
 // first existing_depth components must exist already (ENOENT if not) and are never created:
 // writes into a volume pass 1, so a deleted bucket's folder is never re-created by a write.
-int MkdirAll(int root_fd, std::string_view dir, size_t existing_depth = 0);
+// durable false: no fsync (directories under tmp/, which is emptied at every start).
+int MkdirAll(int root_fd, std::string_view dir, size_t existing_depth = 0, bool durable = true);
 // Depth of a volume's directory below the drive root ("<volume>/<key path>/<file>").
 inline constexpr size_t kVolumeDepth = 1;
 // Removes path (file or directory tree) below root. ENOENT when missing.

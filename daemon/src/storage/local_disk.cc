@@ -45,14 +45,6 @@ size_t KeepDepth(std::string_view volume) {
   return volume == kSysVolume ? 2 : 1;
 }
 
-// Temporary files: emptied whenever the drive is opened, so removing them needs no fsync (a
-// removal a crash forgets is redone at the next start).
-bool IsTemporary(std::string_view volume, std::string_view key) {
-  return volume == kSysVolume &&
-         (key == kTmpKey ||
-          (key.starts_with(kTmpKey) && key.size() > kTmpKey.size() && key[kTmpKey.size()] == '/'));
-}
-
 }  // namespace
 
 bool IsValidVolumeName(std::string_view volume) {
@@ -240,8 +232,9 @@ Status LocalDisk::rename(std::string_view src_volume, std::string_view src_key,
   if (err = fs::FsyncDir(root_fd_, fs::Dirname(*dst)); err != 0) {
     return error(err, "fsync failed", dst_volume);
   }
-  if (fs::Dirname(*src) != fs::Dirname(*dst)) {
-    // The source entry's removal only needs to be durable for cleanliness, not correctness.
+  if (fs::Dirname(*src) != fs::Dirname(*dst) && !IsTemporary(src_volume, src_key)) {
+    // The source entry's removal only needs to be durable for cleanliness, not correctness
+    // (and under tmp/ not even that: it is emptied at the next start).
     fs::FsyncDir(root_fd_, fs::Dirname(*src));
   }
   return Status::Ok();

@@ -23,8 +23,9 @@ std::span<const uint8_t> Bytes(std::string_view s) {
 
 class LocalFileWriter final : public FileWriter {
  public:
-  LocalFileWriter(int fd, int dir_fd, std::string name)
-      : fd_(fd), dir_fd_(dir_fd), name_(std::move(name)) {}
+  // sync_dir: close() also fsyncs the directory (not under tmp/: storage_api.h, Durability).
+  LocalFileWriter(int fd, int dir_fd, std::string name, bool sync_dir)
+      : fd_(fd), dir_fd_(dir_fd), name_(std::move(name)), sync_dir_(sync_dir) {}
   ~LocalFileWriter() override {
     if (fd_ >= 0) {
       ::close(fd_);
@@ -42,7 +43,7 @@ class LocalFileWriter final : public FileWriter {
   Status close() override {
     if (fd_ < 0) return Status(Code::kInternal, "double close");
     int err = fsync(fd_) == 0 ? 0 : errno;
-    if (err == 0 && fsync(dir_fd_) != 0) err = errno;
+    if (err == 0 && sync_dir_ && fsync(dir_fd_) != 0) err = errno;
     if (err != 0) return StatusFromErrno(err, "fsync failed");  // destructor removes the file
     ::close(fd_);
     fd_ = -1;
@@ -53,6 +54,7 @@ class LocalFileWriter final : public FileWriter {
   int fd_;
   int dir_fd_;
   std::string name_;
+  bool sync_dir_;
 };
 
 class LocalFileReader final : public FileReader {
@@ -173,10 +175,11 @@ Result<std::unique_ptr<FileWriter>> LocalDisk::create_file(std::string_view volu
   if (file.empty()) return Err(Code::kInvalidArgument, "create_file needs a file name");
   std::string dir(fs::Dirname(*rel));
   std::string name(fs::Basename(*rel));
+  const bool durable_dirs = !IsTemporary(volume, key);
   int dir_fd = -1;
   int err = 0;
   for (int attempt = 0; attempt < 4 && dir_fd < 0; ++attempt) {
-    if (err = fs::MkdirAll(root_fd_, dir, fs::kVolumeDepth); err != 0) break;
+    if (err = fs::MkdirAll(root_fd_, dir, fs::kVolumeDepth, durable_dirs); err != 0) break;
     dir_fd = openat(root_fd_, dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     err = dir_fd < 0 ? errno : 0;
   }
@@ -188,7 +191,7 @@ Result<std::unique_ptr<FileWriter>> LocalDisk::create_file(std::string_view volu
     close(dir_fd);
     return std::unexpected(error(err, "cannot create file", volume));
   }
-  return std::make_unique<LocalFileWriter>(fd, dir_fd, std::move(name));
+  return std::make_unique<LocalFileWriter>(fd, dir_fd, std::move(name), durable_dirs);
 }
 
 Result<std::unique_ptr<FileReader>> LocalDisk::open_file(std::string_view volume,

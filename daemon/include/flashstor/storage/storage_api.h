@@ -11,8 +11,13 @@
 //   "%d.<uuid>/part.1", "" = the key directory itself). Internal names start with '%' (but
 //   never "%e", the escape prefix) so they cannot collide with a key component.
 // - Durability: write_all is atomic (temp file in kSysVolume/tmp + fsync + rename + fsync of
-//   the parent). FileWriter::close fsyncs the file and its directory. rename fsyncs both
-//   parents. Newly created directories are fsynced into their parents.
+//   the parent). FileWriter::close fsyncs the file and its directory. rename fsyncs the
+//   destination's parent (and the source's, unless it is under tmp/). Newly created
+//   directories are fsynced into their parents. Under tmp/ (IsTemporary) only file contents
+//   are fsynced, never directories: tmp/ is emptied whenever the drive is opened, and what
+//   leaves it does so by a rename whose destination directory is then fsynced, which on a
+//   journaling file system (ext4, XFS) commits the earlier creations in tmp/ with it, and on
+//   btrfs the file fsync already logged the file's name. docs/design.md lists every fsync.
 // - Metadata files (%m.bin, object/meta_codec.h) are a fixed preamble, records and a binary
 //   payload (inline shard data). The preamble holds the records' length (kMetaPreambleSize,
 //   kMetaRecordsLenOffset), so walk() reads and returns the preamble and the records only.
@@ -47,6 +52,13 @@ inline constexpr std::string_view kTrashKey = "trash";
 inline constexpr std::string_view kMultipartKey = "multipart";
 inline constexpr std::string_view kBucketsKey = "buckets";
 inline constexpr std::string_view kFormatFile = "format.json";
+// Whether (volume, key) lies under kSysVolume's tmp/: emptied whenever the drive is opened,
+// so nothing there needs its directory entries made durable (storage_api.h, "Durability").
+inline bool IsTemporary(std::string_view volume, std::string_view key) {
+  return volume == kSysVolume &&
+         (key == kTmpKey ||
+          (key.size() > kTmpKey.size() && key.starts_with(kTmpKey) && key[kTmpKey.size()] == '/'));
+}
 // Inside an object's directory.
 inline constexpr std::string_view kMetaFile = "%m.bin";
 inline constexpr std::string_view kLegacyMetaFile = "%m.json";  // read only, then replaced
