@@ -218,17 +218,8 @@ Status LocalDisk::rename(std::string_view src_volume, std::string_view src_key,
   if (!src) return src.error();
   Result<std::string> dst = path_of(dst_volume, dst_key, dst_file);
   if (!dst) return dst.error();
+  FS_RETURN_IF_ERROR(move_entry(*src, *dst, src_volume, dst_volume));
   int err = 0;
-  // A concurrent delete may prune the freshly created parent: retry a few times.
-  for (int attempt = 0; attempt < 4; ++attempt) {
-    if (err = fs::MkdirAll(root_fd_, fs::Dirname(*dst), fs::kVolumeDepth); err != 0) {
-      return error(err, "cannot create target directory", dst_volume);
-    }
-    err = renameat(root_fd_, src->c_str(), root_fd_, dst->c_str()) == 0 ? 0 : errno;
-    if (err != ENOENT || faccessat(root_fd_, src->c_str(), F_OK, 0) != 0) break;
-  }
-  if (err == ENOTEMPTY || err == EEXIST) return Status(Code::kVolumeNotEmpty, "target exists");
-  if (err != 0) return error(err, "rename failed", src_volume);
   if (err = fs::FsyncDir(root_fd_, fs::Dirname(*dst)); err != 0) {
     return error(err, "fsync failed", dst_volume);
   }
@@ -238,6 +229,47 @@ Status LocalDisk::rename(std::string_view src_volume, std::string_view src_key,
     fs::FsyncDir(root_fd_, fs::Dirname(*src));
   }
   return Status::Ok();
+}
+
+Status LocalDisk::move_entry(const std::string& src, const std::string& dst,
+                             std::string_view src_volume, std::string_view dst_volume) {
+  int err = 0;
+  // A concurrent delete may prune the freshly created parent: retry a few times.
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    if (err = fs::MkdirAll(root_fd_, fs::Dirname(dst), fs::kVolumeDepth); err != 0) {
+      return error(err, "cannot create target directory", dst_volume);
+    }
+    err = renameat(root_fd_, src.c_str(), root_fd_, dst.c_str()) == 0 ? 0 : errno;
+    if (err != ENOENT || faccessat(root_fd_, src.c_str(), F_OK, 0) != 0) break;
+  }
+  if (err == ENOTEMPTY || err == EEXIST) return Status(Code::kVolumeNotEmpty, "target exists");
+  if (err != 0) return error(err, "rename failed", src_volume);
+  return Status::Ok();
+}
+
+Status LocalDisk::install_version(const VersionCommit& c, std::string_view meta) {
+  // The data dir's rename and the metadata's are entries of the same directory: one fsync
+  // of it makes both durable (docs/design.md, "Every fsync of a PUT").
+  Result<std::string> meta_rel = path_of(c.volume, c.key, kMetaFile);
+  if (!meta_rel) return meta_rel.error();
+  std::string src, dst;
+  if (!c.src_dir.empty()) {
+    Result<std::string> s = path_of(c.src_volume, c.src_key, c.src_dir);
+    if (!s) return s.error();
+    Result<std::string> d = path_of(c.volume, c.key, std::string(kDataDirPrefix) + c.data_dir);
+    if (!d) return d.error();
+    src = std::move(*s);
+    dst = std::move(*d);
+    FS_RETURN_IF_ERROR(move_entry(src, dst, c.src_volume, c.volume));
+  }
+  Status wrote = replace_file(*meta_rel, meta, c.volume);
+  if (wrote.ok()) {
+    if (int err = fs::FsyncDir(root_fd_, fs::Dirname(*meta_rel)); err != 0) {
+      wrote = error(err, "fsync failed", c.volume);
+    }
+  }
+  if (!wrote.ok() && !dst.empty()) (void)move_entry(dst, src, c.volume, c.src_volume);
+  return wrote;
 }
 
 Status LocalDisk::link_files(std::string_view src_volume, std::string_view src_key,

@@ -142,6 +142,15 @@ Status LocalDisk::write_all(std::string_view volume, std::string_view key, std::
   Result<std::string> rel = path_of(volume, key, file);
   if (!rel) return rel.error();
   if (file.empty()) return Status(Code::kInvalidArgument, "write_all needs a file name");
+  FS_RETURN_IF_ERROR(replace_file(*rel, data, volume));
+  if (int err = fs::FsyncDir(root_fd_, fs::Dirname(*rel)); err != 0) {
+    return error(err, "fsync failed", volume);
+  }
+  return Status::Ok();
+}
+
+Status LocalDisk::replace_file(const std::string& rel, std::string_view data,
+                               std::string_view volume) {
   std::string tmp = std::string(kSysVolume) + "/" + std::string(kTmpKey) + "/" + NewUuid() + ".w";
   int fd = openat(root_fd_, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, kFileMode);
   if (fd < 0 && errno == ENOENT) {
@@ -153,16 +162,13 @@ Status LocalDisk::write_all(std::string_view volume, std::string_view key, std::
   if (err == 0 && fsync(fd) != 0) err = errno;
   close(fd);
   for (int attempt = 0; err == 0 && attempt < 4; ++attempt) {
-    if (err = fs::MkdirAll(root_fd_, fs::Dirname(*rel), fs::kVolumeDepth); err != 0) break;
-    err = renameat(root_fd_, tmp.c_str(), root_fd_, rel->c_str()) == 0 ? 0 : errno;
+    if (err = fs::MkdirAll(root_fd_, fs::Dirname(rel), fs::kVolumeDepth); err != 0) break;
+    err = renameat(root_fd_, tmp.c_str(), root_fd_, rel.c_str()) == 0 ? 0 : errno;
     if (err != ENOENT) break;  // ENOENT: parent pruned concurrently, retry
   }
   if (err != 0) {
     unlinkat(root_fd_, tmp.c_str(), 0);
     return error(err, "write_all failed", volume);
-  }
-  if (err = fs::FsyncDir(root_fd_, fs::Dirname(*rel)); err != 0) {
-    return error(err, "fsync failed", volume);
   }
   return Status::Ok();
 }

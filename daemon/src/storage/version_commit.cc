@@ -63,6 +63,18 @@ void FreeDataDirs(StorageApi& drive, std::string_view volume, std::string_view k
   }
 }
 
+Status StorageApi::install_version(const VersionCommit& c, std::string_view meta) {
+  if (!c.src_dir.empty()) {
+    FS_RETURN_IF_ERROR(
+        rename(c.src_volume, c.src_key, c.src_dir, c.volume, c.key, DataDir(c.data_dir)));
+  }
+  Status wrote = write_all(c.volume, c.key, kMetaFile, meta);
+  if (!wrote.ok() && !c.src_dir.empty()) {
+    (void)rename(c.volume, c.key, DataDir(c.data_dir), c.src_volume, c.src_key, c.src_dir);
+  }
+  return wrote;
+}
+
 Result<CommitReceipt> StorageApi::commit_version(const VersionCommit& c) {
   if (c.in_place && !c.version)
     return Err(Code::kInvalidArgument, "in-place commit without a version");
@@ -85,19 +97,10 @@ Result<CommitReceipt> StorageApi::commit_version(const VersionCommit& c) {
     receipt.fallback = object::MustKeep(held, c.keep, drives, c.write_quorum);
     file = object::CommitFile(c.version ? &*c.version : nullptr, held, c.keep, receipt.fallback);
   }
-  bool moved = false;
-  if (!c.src_dir.empty()) {
-    Status moved_in =
-        rename(c.src_volume, c.src_key, c.src_dir, c.volume, c.key, DataDir(c.data_dir));
-    if (!moved_in.ok()) return std::unexpected(moved_in);
-    moved = true;
+  if (Status installed = install_version(c, object::EncodeMetaVersions(file)); !installed.ok()) {
+    return std::unexpected(installed);
   }
-  Status wrote = write_all(c.volume, c.key, kMetaFile, object::EncodeMetaVersions(file));
-  if (!wrote.ok()) {
-    if (moved)
-      (void)rename(c.volume, c.key, DataDir(c.data_dir), c.src_volume, c.src_key, c.src_dir);
-    return std::unexpected(wrote);
-  }
+  const bool moved = !c.src_dir.empty();
   // The move emptied the staging directory (a PUT's tmp/<uuid>): gone with it, so the caller
   // has nothing left to clean up on this drive. Not empty (an upload's directory): kept.
   if (moved) (void)delete_path(c.src_volume, c.src_key, "", false);

@@ -69,8 +69,16 @@ class LocalDisk final : public StorageApi {
   Status error(int err, std::string_view message, std::string_view volume) const;
   int root_fd() const { return root_fd_; }
 
+ protected:
+  Status install_version(const VersionCommit& commit, std::string_view meta) override;
+
  private:
   LocalDisk(std::string path, int root_fd, dev_t dev, ino_t ino);
+  // renameat of src to dst (drive-relative), creating dst's parents; no fsync.
+  Status move_entry(const std::string& src, const std::string& dst, std::string_view src_volume,
+                    std::string_view dst_volume);
+  // Replaces file rel by data through a fsynced temp file in tmp/; no fsync of rel's directory.
+  Status replace_file(const std::string& rel, std::string_view data, std::string_view volume);
   bool root_gone() const;
   // volume/KeyToPath(key)/file, validated.
   Result<std::string> path_of(std::string_view volume, std::string_view key,

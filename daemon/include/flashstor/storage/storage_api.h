@@ -265,6 +265,12 @@ class StorageApi {
   // Sorted streaming walk of a volume's objects (see Walker). kVolumeNotFound.
   virtual Result<std::unique_ptr<Walker>> walk(std::string_view volume,
                                                const WalkOptions& options) = 0;
+
+ protected:
+  // commit_version's writes: the data dir moved in (when commit.src_dir is set), then the new
+  // metadata file, durably; on a failure the data dir is moved back. The default makes them
+  // with rename and write_all; LocalDisk with one fsync of the object's directory for both.
+  virtual Status install_version(const VersionCommit& commit, std::string_view meta);
 };
 
 }  // namespace flashstor::storage
