@@ -251,7 +251,7 @@ for s in "${sizes[@]}"; do
   lg "ngx_get_$l" "$ngx_url" --no-sign --op get --duration "$secs" "${common[@]}"
 done
 
-# Drive calls per drive for one PUT and one GET of 1 MiB and of 4 KiB: the flashstor_drive_calls
+# Drive calls per drive for one PUT, one GET and one DELETE of 1 MiB and of 4 KiB: the flashstor_drive_calls
 # counters before and after each request, on the server idle between the runs.
 for s in 1048576 4096; do
   python3 "$repo/tests/bench/drive_calls.py" "$fs_url" bench "$s" \

@@ -216,7 +216,7 @@ def other_rows(runs, figs):
                      + fmt_ratio(r.get("p99_ratio")) + ")"))
     for label, size in (("1m", "1 MiB"), ("4k", "4 KiB")):
         calls = runs.get(f"drive_calls_{label}") or {}
-        for op in ("put", "get"):
+        for op in ("put", "get", "delete"):
             c = calls.get(op) or {}
             values[f"drive_calls_{op}_{label}"] = c.get("per_drive")
             detail = ", ".join(f"{k} {v:g}" for k, v in (c.get("by_call") or {}).items())

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""ci/bench.sh helper: drive calls per drive for one PUT and one GET of an object, from the
+"""ci/bench.sh helper: drive calls per drive for one PUT, one GET and one DELETE of an object, from the
 flashstor_drive_calls counters of a signed /metrics scrape before and after each request
 (credentials from AWS_* in the environment). Usage: drive_calls.py URL BUCKET SIZE.
-Prints JSON: {"put": {"per_drive": N, "by_call": {...}}, "get": {...}}. Background work
+Prints JSON: {"put": {"per_drive": N, "by_call": {...}}, "get": {...}, "delete": {...}}. Background work
 (scanner, heal) in the same window would be counted too: the bench runs it on an idle server."""
 import json
 import os
@@ -59,7 +59,9 @@ def main():
     s2 = scrape(url)
     if got != body:
         sys.exit("the GET did not return the PUT's bytes")
-    print(json.dumps({"put": delta(s0, s1), "get": delta(s1, s2)}))
+    s3.delete_object(Bucket=bucket, Key=key)
+    s3_after = scrape(url)
+    print(json.dumps({"put": delta(s0, s1), "get": delta(s1, s2), "delete": delta(s2, s3_after)}))
 
 
 if __name__ == "__main__":

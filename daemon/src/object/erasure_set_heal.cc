@@ -256,7 +256,7 @@ void ErasureSet::purge_absent(std::string_view bucket, std::string_view key, boo
   });
   Status cleaned = Status::Ok();
   if (has_meta) {
-    cleaned = delete_unlocked(bucket, key, &r.leftovers_removed);
+    cleaned = delete_unlocked(bucket, key, &r.leftovers_removed, true);
   } else {
     // A sweep spares young data dirs; a heal of this one key (an operator's, or the crash
     // tests') removes them at once, as the lock allows.

@@ -304,25 +304,6 @@ Result<ObjectInfo> ErasureSet::update_object_metadata(std::string_view bucket, s
   return TakeObjectInfo(plan.meta[q->winner], bucket, key);
 }
 
-namespace {
-
-// Moves every "%d.<uuid>" directory inside the object's directory on one drive to the
-// drive's trash (a GET that resolved a version before the delete reads on from there).
-void RemoveDataDirs(storage::StorageApi& drive, std::string_view bucket, std::string_view key) {
-  constexpr size_t kMaxEntries = 4096;  // data dirs plus child key directories
-  auto names = drive.list_dir(bucket, key, "", kMaxEntries);
-  if (!names) return;
-  const std::string prefix = internal::DataDirName("");
-  for (std::string name : *names) {
-    if (!name.empty() && name.back() == '/') name.pop_back();
-    if (name.starts_with(prefix)) {
-      (void)drive.trash_data_dir(bucket, key, std::string_view(name).substr(prefix.size()));
-    }
-  }
-}
-
-}  // namespace
-
 Status ErasureSet::delete_object(std::string_view bucket, std::string_view key,
                                  const WritePrecondition& precondition) {
   FS_RETURN_IF_ERROR(storage::ValidateObjectKey(key));
@@ -350,30 +331,71 @@ Status ErasureSet::check_precondition(std::string_view bucket, std::string_view 
   return Status::Ok();
 }
 
-Status ErasureSet::delete_unlocked(std::string_view bucket, std::string_view key, int* removed) {
+Status ErasureSet::delete_unlocked(std::string_view bucket, std::string_view key, int* removed,
+                                   bool every_drive) {
+  // One version-level call per drive (StorageApi::delete_key: metadata, then every data dir),
+  // as a quorum fan-out: a hung drive never holds the delete. Heal's purge waits for every
+  // drive instead (fan_out_all's bound), so it leaves no leftover a drive could still answer. The
+  // tasks may outlive this frame (worker_pool.h), so what they write lives in the shared state.
+  struct DeleteState {
+    explicit DeleteState(size_t n)
+        : result(n, Status(Code::kDiskNotFound, "drive offline")), had(n, 0) {}
+    std::vector<Status> result;
+    std::vector<char> had;
+    // Set once the quorum is decided: a task that has not started by then gives up rather
+    // than delete late, after the lock is released (a call under way can still land; the
+    // drive then misses a later version, which heal restores).
+    std::atomic<bool> decided{false};
+  };
   const size_t n = raw_.size();
-  std::vector<Status> result(n, Status(Code::kDiskNotFound, "drive offline"));
-  std::atomic<int> had{0};
-  ctx_.pool->run(n, [&](size_t d) {
-    storage::StorageApi* drive = raw_[d];
-    if (drive == nullptr) return;
-    // Metadata first: once it is gone the object is invisible on this drive. A legacy
-    // %m.json before %m.bin, so no older version can show through in between.
-    Status legacy = drive->delete_path(bucket, key, storage::kLegacyMetaFile, false);
-    Status current = drive->delete_path(bucket, key, storage::kMetaFile, false);
-    if (current.ok() || legacy.ok()) ++had;
-    auto gone = [](const Status& s) { return s.ok() || s == Code::kFileNotFound; };
-    result[d] = !gone(legacy) ? legacy : !gone(current) ? current : Status::Ok();
-    // Then every data dir, not only the one the metadata named: a delete or a commit killed
-    // half-way leaves dirs no metadata points at, and under the write lock no commit is in
-    // flight for this key (writes stay in tmp/ until they commit under the same lock).
-    if (result[d].ok()) RemoveDataDirs(*drive, bucket, key);
-  });
-  if (removed != nullptr) *removed = had.load();
-  Status s = internal::ReduceErrors(result, bucket_write_quorum(), Code::kWriteQuorum);
+  auto st = std::make_shared<DeleteState>(n);
+  const std::string volume(bucket), name(key);
+  const int quorum = bucket_write_quorum();
+  auto task = [st, volume, name, drives = shared_drives_](size_t d) {
+    storage::StorageApi* drive = (*drives)[d].get();
+    if (drive == nullptr) return false;
+    if (st->decided.load(std::memory_order_acquire)) {
+      st->result[d] = Status(Code::kDiskNotFound, "drive answered after the delete was decided");
+      return false;
+    }
+    auto had = drive->delete_key(volume, name);
+    if (!had) {
+      st->result[d] = had.error();
+      return false;
+    }
+    st->had[d] = *had;
+    st->result[d] = Status::Ok();
+    return true;
+  };
+  // fan_out_all counts a task as answered only when it returns true: the result says the rest.
+  auto answer_all = [task](size_t d) {
+    (void)task(d);
+    return true;
+  };
+  std::vector<char> answered =
+      every_drive ? fan_out_all(answer_all) : fan_out(task, static_cast<size_t>(quorum));
+  st->decided.store(true, std::memory_order_release);
+  std::vector<Status> result(n);
+  int had = 0;
+  for (size_t d = 0; d < n; ++d) {
+    if (raw_[d] == nullptr) {
+      result[d] = Status(Code::kDiskNotFound, "drive offline");
+    } else if (answered[d]) {
+      result[d] = st->result[d];
+      had += st->result[d].ok() && st->had[d] != 0;
+    } else {
+      result[d] = Status(Code::kDiskNotFound, "drive did not answer in time");
+    }
+  }
+  if (removed != nullptr) *removed = had;
+  Status s = internal::ReduceErrors(result, quorum, Code::kWriteQuorum);
   if (s.ok()) {
+    // A drive that failed or did not answer may still hold the key: heal removes it there.
     for (size_t d = 0; d < n; ++d) {
-      if (raw_[d] != nullptr && !result[d].ok()) queue_heal(bucket, key);
+      if (raw_[d] != nullptr && !result[d].ok()) {
+        queue_heal(bucket, key);
+        break;
+      }
     }
     return s;
   }

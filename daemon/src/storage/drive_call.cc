@@ -11,7 +11,7 @@ std::string_view DriveCallName(DriveCall call) {
       "read_all",      "write_all",      "create_file",   "write",       "close",
       "open_file",     "read_at",        "rename",        "link_files",  "delete_path",
       "stat",          "list_dir",       "walk",          "walk_next",   "trash_data_dir",
-      "collect_trash", "commit_version", "finish_commit", "undo_commit"};
+      "collect_trash", "commit_version", "finish_commit", "undo_commit", "delete_key"};
   size_t i = static_cast<size_t>(call);
   return i < kNames.size() ? kNames[i] : "unknown";
 }

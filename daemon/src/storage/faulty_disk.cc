@@ -359,5 +359,9 @@ Status FaultyDisk::undo_commit(const VersionCommit& c, const CommitReceipt& r) {
   return rules_->run(DriveCall::kUndoCommit, kMetaFile,
                      [&] { return StorageApi::undo_commit(c, r); });
 }
+Result<bool> FaultyDisk::delete_key(std::string_view volume, std::string_view key) {
+  return rules_->run(DriveCall::kDeleteKey, kMetaFile,
+                     [&] { return StorageApi::delete_key(volume, key); });
+}
 
 }  // namespace flashstor::storage

@@ -265,5 +265,9 @@ Status HealthCheckedDisk::undo_commit(const VersionCommit& c, const CommitReceip
   return Checked(*health_, DriveCall::kUndoCommit,
                  [&](const Drive& d) { return d->undo_commit(c, r); });
 }
+Result<bool> HealthCheckedDisk::delete_key(std::string_view volume, std::string_view key) {
+  return Checked(*health_, DriveCall::kDeleteKey,
+                 [&](const Drive& d) { return d->delete_key(volume, key); });
+}
 
 }  // namespace flashstor::storage

@@ -187,5 +187,8 @@ Status MeteredDisk::finish_commit(const VersionCommit& c, const CommitReceipt& r
 Status MeteredDisk::undo_commit(const VersionCommit& c, const CommitReceipt& r) {
   return Count(*counters_, inner_->undo_commit(c, r));
 }
+Result<bool> MeteredDisk::delete_key(std::string_view volume, std::string_view key) {
+  return Count(*counters_, inner_->delete_key(volume, key));
+}
 
 }  // namespace flashstor::storage

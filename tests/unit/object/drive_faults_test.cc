@@ -167,6 +167,37 @@ void test_get_while_a_drive_hangs(void**) {
   assert_true(f.health[3]->online());
 }
 
+// DELETEs while one drive of four hangs in every call (health deadlines at their defaults):
+// the delete is one call per drive fanned out at quorum, so each answers in milliseconds and
+// the key is gone for readers; the hung drive still holds it, so heal is queued. Each delete
+// runs on a thread the test can give up on: before the quorum fan-out, the first one waited
+// for the hung drive until the test released it.
+void test_delete_while_a_drive_hangs(void**) {
+  HealthEngine f{storage::HealthOptions()};
+  for (const char* k : {"a", "b"})
+    assert_true(Put(*f.e, "bucket", k, RandomData(4096, 5)).has_value());
+  f.on_every_call(3, storage::FaultRule::Hang());
+  const auto t0 = Clock::now();
+  std::atomic<int> deleted{0};
+  std::thread del([&] {
+    for (const char* k : {"a", "b"}) deleted += f.e->delete_object("bucket", k).ok();
+  });
+  const bool done = WaitFor([&] { return deleted.load() == 2; },
+                            std::chrono::milliseconds(static_cast<int>(Bound(2.0) * 1000)));
+  const double took = Since(t0);
+  if (!done) f.faulty[3]->release_hangs();  // let the thread end, then fail
+  del.join();
+  fprintf(stderr, "2 deletes with drive 3 hung: %.3f s\n", took);
+  assert_true(done);
+  for (const char* k : {"a", "b"}) {
+    auto info = f.e->get_object_info("bucket", k);
+    assert_false(info.has_value());
+    assert_int_equal(static_cast<int>(info.error().code()), static_cast<int>(Code::kNoSuchKey));
+  }
+  assert_true(f.faulty[3]->hung_now() >= 1);
+  assert_true(f.e->heal_queue().size() >= 1);
+}
+
 // Whether this machine's kernel and /tmp's file system answer non-blocking reads (openat2 with
 // RESOLVE_CACHED, preadv2 with RWF_NOWAIT); tmpfs before Linux 6.6, for one, cannot.
 bool CachedReadsWork() {
@@ -423,6 +454,7 @@ int main() {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_drive_hangs_under_get_and_put),
       cmocka_unit_test(test_get_while_a_drive_hangs),
+      cmocka_unit_test(test_delete_while_a_drive_hangs),
       cmocka_unit_test(test_get_while_shard_reads_hang),
       cmocka_unit_test(test_cached_get_wakes_no_thread),
       cmocka_unit_test(test_get_with_a_slow_drive),

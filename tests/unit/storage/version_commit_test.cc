@@ -1,11 +1,13 @@
 // Unit tests of the version-level drive calls on a LocalDisk (StorageApi::commit_version,
-// finish_commit, undo_commit): a commit moves the data dir in and writes the journal's list in
-// one call, finish frees what the new list no longer names, undo puts everything back, and a
-// MeteredDisk counts each as one call.
+// finish_commit, undo_commit, delete_key): a commit moves the data dir in and writes the
+// journal's list in one call, finish frees what the new list no longer names, undo puts
+// everything back, delete_key removes the metadata before any data dir (and every data dir,
+// named or not), and a MeteredDisk counts each as one call.
 #include <string>
 
 #include "disk_test_util.h"
 #include "flashstor/meta/object_meta.h"
+#include "flashstor/storage/faulty_disk.h"
 #include "flashstor/storage/local_disk.h"
 #include "flashstor/storage/metered_disk.h"
 #include "temp_dir.h"
@@ -193,6 +195,80 @@ void test_in_place_update_replaces_one_record(void**) {
   assert_int_equal(static_cast<int>(lost.error().code()), static_cast<int>(Code::kFileNotFound));
 }
 
+// Two versions and a data dir no metadata names (a commit killed half-way): all of them go,
+// the metadata first, the data dirs to the trash, and the key's directory is pruned.
+void test_delete_key_removes_every_version(void**) {
+  TempDir dir;
+  auto d = OpenWithBucket(dir.path());
+  Stage(*d, "u1");
+  VersionCommit first = NewVersion("u1", 100, 4, 3);
+  first.version->version_id = "v1";
+  assert_true(d->commit_version(first).has_value());
+  Stage(*d, "u2");
+  VersionCommit second = NewVersion("u2", 200, 4, 3);
+  second.version->version_id = "v2";
+  second.keep.push_back(object::KeyOf(*first.version));
+  assert_true(d->commit_version(second).has_value());
+  assert_int_equal(Held(*d).size(), 2);
+  auto orphan = d->create_file("b", "k", "%d.orphan/part.1");
+  assert_true(orphan.has_value() && (*orphan)->close().ok());
+  auto had = d->delete_key("b", "k");
+  assert_true(had.has_value());
+  assert_true(*had);
+  assert_false(FileExists(dir.path() + "/b/k"));
+  for (const char* u : {"u1", "u2", "orphan"}) {
+    assert_true(FileExists(dir.path() + "/.flashstor.sys/trash/" + u + "/part.1"));
+  }
+  // A key no longer there: not an error, and nothing was held.
+  auto again = d->delete_key("b", "k");
+  assert_true(again.has_value());
+  assert_false(*again);
+}
+
+// A key whose directory also holds a key below it ("k" and "k/sub"): only k's files go.
+void test_delete_key_keeps_the_keys_below(void**) {
+  TempDir dir;
+  auto d = OpenWithBucket(dir.path());
+  Stage(*d, "u1");
+  assert_true(d->commit_version(NewVersion("u1", 100, 4, 3)).has_value());
+  Stage(*d, "u2");
+  VersionCommit below = NewVersion("u2", 200, 4, 3);
+  below.key = "k/sub";
+  assert_true(d->commit_version(below).has_value());
+  auto had = d->delete_key("b", "k");
+  assert_true(had.has_value() && *had);
+  assert_false(FileExists(dir.path() + "/b/k/%m.bin"));
+  assert_false(FileExists(dir.path() + "/b/k/%d.u1"));
+  assert_true(FileExists(dir.path() + "/b/k/sub/%m.bin"));
+  assert_true(FileExists(dir.path() + "/b/k/sub/%d.u2/part.1"));
+}
+
+// A drive failing to remove %m.bin: the call fails and leaves the data dirs in place (the
+// metadata that names them is still there); a legacy %m.json went first.
+void test_delete_key_failing_keeps_the_data(void**) {
+  TempDir dir;
+  auto local = OpenWithBucket(dir.path());
+  Stage(*local, "u1");
+  assert_true(local->commit_version(NewVersion("u1", 100, 4, 3)).has_value());
+  assert_true(local->write_all("b", "k", kLegacyMetaFile, "{}").ok());
+  FaultyDisk faulty(local);
+  faulty.set(DriveCall::kDeletePath, FaultRule::Fail(Code::kFaultyDisk).on_file(kMetaFile));
+  auto had = faulty.delete_key("b", "k");
+  assert_false(had.has_value());
+  assert_int_equal(static_cast<int>(had.error().code()), static_cast<int>(Code::kFaultyDisk));
+  assert_false(FileExists(dir.path() + "/b/k/%m.json"));
+  assert_true(FileExists(dir.path() + "/b/k/%m.bin"));
+  assert_true(FileExists(dir.path() + "/b/k/%d.u1/part.1"));
+  // The whole call can be failed too, and then nothing happens.
+  faulty.clear(DriveCall::kDeletePath);
+  faulty.set(DriveCall::kDeleteKey, FaultRule::Fail(Code::kDiskFull));
+  assert_false(faulty.delete_key("b", "k").has_value());
+  assert_true(FileExists(dir.path() + "/b/k/%m.bin"));
+  faulty.clear(DriveCall::kDeleteKey);
+  assert_true(faulty.delete_key("b", "k").has_value());
+  assert_false(FileExists(dir.path() + "/b/k"));
+}
+
 void test_metered_counts_one_call(void**) {
   TempDir dir;
   auto local = OpenWithBucket(dir.path());
@@ -202,6 +278,8 @@ void test_metered_counts_one_call(void**) {
   auto r = metered.commit_version(NewVersion("u1", 100, 4, 3));
   assert_true(r.has_value());
   assert_int_equal(metered.counters().operations.load() - before, 1);
+  assert_true(metered.delete_key("b", "k").has_value());
+  assert_int_equal(metered.counters().operations.load() - before, 2);
 }
 
 }  // namespace
@@ -214,6 +292,9 @@ int main() {
       cmocka_unit_test(test_undo_restores_the_previous_version),
       cmocka_unit_test(test_undo_of_a_first_version_leaves_no_key),
       cmocka_unit_test(test_in_place_update_replaces_one_record),
+      cmocka_unit_test(test_delete_key_removes_every_version),
+      cmocka_unit_test(test_delete_key_keeps_the_keys_below),
+      cmocka_unit_test(test_delete_key_failing_keeps_the_data),
       cmocka_unit_test(test_metered_counts_one_call),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);

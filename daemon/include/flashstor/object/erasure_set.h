@@ -216,8 +216,11 @@ class ErasureSet {
   // Removes a kSysVolume directory (temp data, an upload) on every drive, or only on those
   // skip does not mark.
   void remove_sys_dir(const std::string& tmp_key, const std::vector<char>* skip = nullptr);
-  // removed (optional): drives that held metadata for the key.
-  Status delete_unlocked(std::string_view bucket, std::string_view key, int* removed = nullptr);
+  // Removes the key from the drives (StorageApi::delete_key), at the bucket's write quorum;
+  // every_drive (heal's purge): waits for every drive, within fan_out_all's bound. removed
+  // (optional): drives that held metadata for the key.
+  Status delete_unlocked(std::string_view bucket, std::string_view key, int* removed = nullptr,
+                         bool every_drive = false);
   // heal_object's steps (erasure_set_heal.cc).
   // The quorum says the key is absent: under its write lock, removes what a cut-short write
   // or delete left (see erasure_set_heal.cc); fills r.status and r.leftovers_removed.

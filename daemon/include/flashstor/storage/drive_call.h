@@ -33,6 +33,7 @@ enum class DriveCall : uint8_t {
   kCommitVersion,
   kFinishCommit,
   kUndoCommit,
+  kDeleteKey,
   kCount,
 };
 
@@ -61,6 +62,7 @@ constexpr bool IsDataCall(DriveCall call) {
     case DriveCall::kCommitVersion:
     case DriveCall::kFinishCommit:
     case DriveCall::kUndoCommit:
+    case DriveCall::kDeleteKey:
       return true;
     default:
       return false;

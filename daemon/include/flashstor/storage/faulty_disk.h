@@ -113,6 +113,7 @@ class FaultyDisk final : public StorageApi {
   Result<CommitReceipt> commit_version(const VersionCommit& commit) override;
   Status finish_commit(const VersionCommit& commit, const CommitReceipt& receipt) override;
   Status undo_commit(const VersionCommit& commit, const CommitReceipt& receipt) override;
+  Result<bool> delete_key(std::string_view volume, std::string_view key) override;
   Result<std::unique_ptr<Walker>> walk(std::string_view volume,
                                        const WalkOptions& options) override;
 

@@ -258,6 +258,18 @@ class StorageApi {
   virtual Status finish_commit(const VersionCommit& commit, const CommitReceipt& receipt);
   virtual Status undo_commit(const VersionCommit& commit, const CommitReceipt& receipt);
 
+  // Removes a key from this drive, all its versions (a DeleteObject of an unversioned key,
+  // the last version removed for good, heal purging a key no quorum holds), as one call: the
+  // metadata first (a legacy %m.json before %m.bin, so no older version can show through in
+  // between), so the key is gone from this drive once that is done; then every data dir in
+  // the key's directory to the trash (as trash_data_dir: a GET that resolved a version
+  // reads on from there), not only those the metadata named, since a commit or delete
+  // killed half-way leaves dirs no metadata names. The caller holds the key's write lock, so
+  // no commit is in flight. Returns whether the drive held metadata for the key; a data dir
+  // that could not be moved is left to heal. The default uses this drive's own calls
+  // (key_delete.cc); a remote drive sends (volume, key) to its node.
+  virtual Result<bool> delete_key(std::string_view volume, std::string_view key);
+
   // Raw on-disk names in a directory (unsorted; directories end with '/'), at most limit.
   virtual Result<std::vector<std::string>> list_dir(std::string_view volume, std::string_view key,
                                                     std::string_view file, size_t limit) = 0;
