@@ -448,6 +448,85 @@ void test_replaced_drive_formatted_and_healed(void**) {
   assert_true(WaitFor([&] { return !e->set(0).refilling(3); }, 10s));  // the scan finished
 }
 
+// Lists every key of the bucket in pages of 100 on a thread the caller can give up on (a
+// listing that waits for a hung drive never returns): the keys listed in order, or -1 when
+// the listing had not answered within `bound` seconds (the hangs are then released so the
+// thread ends). took: how long it ran.
+int ListAllWithin(HealthEngine& f, double bound, double& took) {
+  struct Run {
+    std::atomic<bool> done{false};
+    int keys = 0;
+  };
+  auto run = std::make_shared<Run>();
+  const auto t0 = Clock::now();
+  std::thread lister([run, e = f.e.get()] {
+    object::ListOptions opt;
+    opt.max_keys = 100;
+    std::string last;
+    int keys = 0;
+    while (true) {
+      auto page = e->list_objects("bucket", opt);
+      if (!page) {
+        keys = -2;
+        break;
+      }
+      for (const auto& o : page->objects) {
+        if (o.key <= last) keys = -3;  // out of order or listed twice
+        if (keys >= 0) ++keys;
+        last = o.key;
+      }
+      if (keys < 0 || !page->truncated) break;
+      opt.start_after = page->next_marker;
+    }
+    run->keys = keys;
+    run->done = true;
+  });
+  const bool answered = WaitFor([&] { return run->done.load(); },
+                                std::chrono::milliseconds(static_cast<int>(bound * 1000)));
+  took = Since(t0);
+  if (!answered) {
+    for (auto& d : f.faulty) d->release_hangs();
+  }
+  lister.join();
+  return answered ? run->keys : -1;
+}
+
+// A listing while one drive of four hangs, with the health deadlines at their defaults (5 s,
+// 30 s): in every call (opening its walk hangs), then only in reading its walk on (the walk
+// opened, every next() hangs). The walks are opened at quorum and read in batches with a
+// deadline derived from the other drives, so each listing answers with every key within a
+// bound while the drive still hangs, and the health checker has not stepped in. Before
+// (walks opened with WorkerPool::run, each next() called synchronously) it never answered.
+void test_listing_while_a_drive_hangs(void**) {
+  for (bool walk_next_only : {false, true}) {
+    HealthEngine f{storage::HealthOptions()};
+    constexpr int kKeys = 250;
+    for (int i = 0; i < kKeys; ++i) {
+      char key[16];
+      snprintf(key, sizeof(key), "k%04d", i);
+      assert_true(
+          Put(*f.e, "bucket", key, i % 3 == 0 ? RandomData(300 * 1024, i) : "v").has_value());
+    }
+    if (walk_next_only) {
+      f.faulty[3]->set(storage::DriveCall::kWalkNext, storage::FaultRule::Hang());
+    } else {
+      f.on_every_call(3, storage::FaultRule::Hang());
+    }
+    double first_s = 0, second_s = 0;
+    const int first = ListAllWithin(f, Bound(4.0), first_s);
+    fprintf(stderr, "listing (%s) with drive 3 hung: %d keys in %.3f s\n",
+            walk_next_only ? "walk_next" : "every call", first, first_s);
+    assert_int_equal(first, kKeys);
+    assert_true(first_s < Bound(2.0));
+    assert_true(f.faulty[3]->hung_now() >= 1);  // still hanging
+    // The drive has a call stuck: the next listing leaves it out from the start.
+    const int second = ListAllWithin(f, Bound(4.0), second_s);
+    fprintf(stderr, "next listing: %d keys in %.3f s\n", second, second_s);
+    assert_int_equal(second, kKeys);
+    assert_true(second_s < Bound(1.0));
+    assert_true(f.health[3]->online());
+  }
+}
 }  // namespace
 
 int main() {
@@ -455,6 +534,7 @@ int main() {
       cmocka_unit_test(test_drive_hangs_under_get_and_put),
       cmocka_unit_test(test_get_while_a_drive_hangs),
       cmocka_unit_test(test_delete_while_a_drive_hangs),
+      cmocka_unit_test(test_listing_while_a_drive_hangs),
       cmocka_unit_test(test_get_while_shard_reads_hang),
       cmocka_unit_test(test_cached_get_wakes_no_thread),
       cmocka_unit_test(test_get_with_a_slow_drive),
