@@ -69,7 +69,10 @@ def test_rss_bounded_under_1mib_puts_and_back_near_idle(srv):
             peak[0] = max(peak[0], rss_kib(pid))
             n += 1
             if n % 2 == 0:
-                granted.append(metric(srv.endpoint, TASK_GRANT))
+                try:
+                    granted.append(metric(srv.endpoint, TASK_GRANT))
+                except AssertionError:  # not exported: checked below, the sampling goes on
+                    pass
             time.sleep(0.05)
 
     body = os.urandom(MiB)
@@ -95,11 +98,12 @@ def test_rss_bounded_under_1mib_puts_and_back_near_idle(srv):
     assert not errors, errors
 
     # 96 MiB written by 8 clients at once; the buffers in flight are bounded by the default
-    # 8 MiB budget: four 1 MiB PUTs of 2 MiB each. The bench's target is 24 MB (22.9 MiB);
-    # measured 20-23 MiB here on the loaded 2-core VM, 27-29 MiB with the former 128 MiB
-    # default (which fails this bound). 3 MiB of margin: VmRSS is sampled and reads up to
-    # ~3 MiB above the exact figure (per-CPU counters) on a loaded machine.
-    assert peak[0] < 26 * 1024, (idle, peak[0])
+    # 8 MiB budget: four 1 MiB PUTs of 2 MiB each. Measured here on the loaded 2-core VM
+    # (load 15): 18.6-19.3 MiB, and 22.6-23.6 MiB with the former 128 MiB default, which
+    # fails this bound. ~2.7 MiB of margin: VmRSS is sampled and drifts by up to ~3 MiB
+    # (per-CPU counters) on a loaded machine. (The bench's loadgen loads the daemon harder:
+    # 22.8-23.4 MiB there, docs/execution-model.md.)
+    assert peak[0] < 22 * 1024, (idle, peak[0])
     # Back near idle once the trim has run (2 s after the last request; ticks are 1 s).
     deadline = time.time() + 8
     after = rss_kib(pid)
