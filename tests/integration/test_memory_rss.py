@@ -1,7 +1,8 @@
-"""The daemon's memory under a burst of 1 MiB PUTs (docs/execution-model.md, "Memory"): the
-request memory budget bounds the buffers in flight (one malloc arena keeps them shared
-between the loops), and 2 s after the last request the heap's free memory goes back to the OS,
-so RSS returns near its idle level; /metrics shows the heap and the idle trims."""
+"""The daemon's memory under a burst of 1 MiB PUTs at default settings (docs/execution-model.md,
+"Memory"): the request memory budget (8 MiB by default) bounds the buffers in flight (one
+malloc arena keeps them shared between the loops), and 2 s after the last request the heap's
+free memory goes back to the OS, so RSS returns near its idle level; /metrics shows the
+budget, the heap and the idle trims."""
 import os
 import subprocess
 import threading
@@ -23,6 +24,7 @@ def built_with_asan():
 pytestmark = pytest.mark.skipif(built_with_asan(), reason="ASan build: RSS is the sanitizer's")
 
 MiB = 1024 * 1024
+TASK_GRANT = 'flashstor_request_task_bytes{part="buffers_granted"}'
 
 
 def rss_kib(pid):
@@ -43,7 +45,7 @@ def metric(endpoint, name):
 
 @pytest.fixture
 def srv():
-    s = Server(drives=4, extra_args=["--metrics-access", "public", "--request-memory", "12"]).start()
+    s = Server(drives=4, extra_args=["--metrics-access", "public"]).start()  # default budget
     yield s
     s.cleanup()
 
@@ -59,9 +61,18 @@ def test_rss_bounded_under_1mib_puts_and_back_near_idle(srv):
     peak = [0]
     stop = threading.Event()
 
+    granted = []  # flashstor_request_task_bytes{part="buffers_granted"}: grant per task
+
     def sample():
+        n = 0
         while not stop.is_set():
             peak[0] = max(peak[0], rss_kib(pid))
+            n += 1
+            if n % 2 == 0:
+                try:
+                    granted.append(metric(srv.endpoint, TASK_GRANT))
+                except AssertionError:  # not exported: checked below, the sampling goes on
+                    pass
             time.sleep(0.05)
 
     body = os.urandom(MiB)
@@ -86,10 +97,13 @@ def test_rss_bounded_under_1mib_puts_and_back_near_idle(srv):
     sampler.join()
     assert not errors, errors
 
-    # 96 MiB written by 8 clients at once; the buffers in flight are bounded by the 12 MiB
-    # budget (28-30 MiB peak measured on the 2-core VM; before the budget, arena and audit
-    # ring changes, 42-55 MiB). Generous: a loaded CI machine.
-    assert peak[0] < 48 * 1024, (idle, peak[0])
+    # 96 MiB written by 8 clients at once; the buffers in flight are bounded by the default
+    # 8 MiB budget: four 1 MiB PUTs of 2 MiB each. Measured here on the loaded 2-core VM
+    # (load 15): 18.6-19.3 MiB, and 22.6-23.6 MiB with the former 128 MiB default, which
+    # fails this bound. ~2.7 MiB of margin: VmRSS is sampled and drifts by up to ~3 MiB
+    # (per-CPU counters) on a loaded machine. (The bench's loadgen loads the daemon harder:
+    # 22.8-23.4 MiB there, docs/execution-model.md.)
+    assert peak[0] < 22 * 1024, (idle, peak[0])
     # Back near idle once the trim has run (2 s after the last request; ticks are 1 s).
     deadline = time.time() + 8
     after = rss_kib(pid)
@@ -98,5 +112,9 @@ def test_rss_bounded_under_1mib_puts_and_back_near_idle(srv):
         after = rss_kib(pid)
     assert after <= idle + 8 * 1024, (idle, peak[0], after)
     assert metric(srv.endpoint, "flashstor_heap_idle_trims") >= 1
-    assert metric(srv.endpoint, 'flashstor_request_memory_bytes{state="capacity"}') == 12 * MiB
+    assert metric(srv.endpoint, 'flashstor_request_memory_bytes{state="capacity"}') == 8 * MiB
     assert metric(srv.endpoint, 'flashstor_heap_bytes{state="in_use"}') > 0
+    # Per task under load: a 1 MiB PUT's 2 MiB grant, shared by the tasks running (those
+    # waiting for the budget hold none); none once idle.
+    assert granted and 0 < max(granted) <= 2 * MiB, granted
+    assert metric(srv.endpoint, TASK_GRANT) == 0

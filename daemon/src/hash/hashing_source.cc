@@ -3,6 +3,7 @@
 #include "flashstor/hash/hashing_source.h"
 
 #include <algorithm>
+#include <memory>
 #include <optional>
 #include <utility>
 
@@ -38,6 +39,13 @@ struct HashingSource::State {
   bool eof = false;
   std::array<unsigned char, kMd5Size> md5_value{};
   std::string checksum_value_b64;
+  // prefetch(): bytes read ahead of the caller, handed out first; ahead_eof when the inner
+  // source ended while reading ahead.
+  std::unique_ptr<char[]> ahead;
+  size_t ahead_len = 0;
+  size_t ahead_pos = 0;
+  bool ahead_eof = false;
+  bool prefetched = false;
 };
 
 HashingSource::HashingSource(DataSource& inner, Expectations expect)
@@ -56,7 +64,15 @@ Result<size_t> HashingSource::read(std::span<char> out) {
   State& s = *state_;
   if (s.error) return std::unexpected(*s.error);
   if (finished_) return 0;
-  Result<size_t> got = inner_.read(out);
+  Result<size_t> got = size_t{0};
+  if (s.ahead_pos < s.ahead_len) {
+    got = std::min(out.size(), s.ahead_len - s.ahead_pos);
+    std::copy_n(s.ahead.get() + s.ahead_pos, *got, out.data());
+    s.ahead_pos += *got;
+    if (s.ahead_pos == s.ahead_len) s.ahead.reset();
+  } else if (!s.ahead_eof) {
+    got = inner_.read(out);
+  }
   if (!got) {
     s.error = got.error();
     return std::unexpected(*s.error);
@@ -82,6 +98,35 @@ Result<size_t> HashingSource::read(std::span<char> out) {
   s.checksum.update(data);
   bytes_ += n;
   return n;
+}
+
+Status HashingSource::prefetch(size_t n) {
+  State& s = *state_;
+  if (s.error) return *s.error;
+  if (s.prefetched || finished_) return Status(Code::kInternal, "hash: prefetch once, first");
+  s.prefetched = true;
+  n = std::min(n, kMaxPrefetch);
+  if (n == 0) return Status::Ok();
+  s.ahead = std::make_unique_for_overwrite<char[]>(n);
+  while (s.ahead_len < n) {
+    Result<size_t> got = inner_.read({s.ahead.get() + s.ahead_len, n - s.ahead_len});
+    if (!got) {
+      s.error = got.error();
+      s.ahead.reset();
+      return *s.error;
+    }
+    if (*got > n - s.ahead_len) {
+      s.error = Status(Code::kInternal, "hash: inner source overran the buffer");
+      s.ahead.reset();
+      return *s.error;
+    }
+    if (*got == 0) {
+      s.ahead_eof = true;
+      break;
+    }
+    s.ahead_len += *got;
+  }
+  return Status::Ok();
 }
 
 Status HashingSource::finish() {

@@ -68,9 +68,30 @@ void RequestTasks::admit_locked(std::vector<Connection*>& out) {
   }
 }
 
+bool RequestTasks::waiting_for_memory() {
+  std::vector<Connection*> admitted;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (lent_ >= max_tasks_) return false;
+    ++lent_;
+    --running_;
+    admit_locked(admitted);
+  }
+  for (Connection* n : admitted) start(n);
+  return true;
+}
+
+void RequestTasks::done_waiting() {
+  std::lock_guard<std::mutex> lock(mu_);
+  --lent_;
+  ++running_;
+}
+
 void RequestTasks::run(Connection* c) {
+  task::SetMemoryWaitHook(this);
   AfterRequest next =
       ServeRequest(*c, handler_, options_, stopping_.load(), counters_, cancel_waits_);
+  task::SetMemoryWaitHook(nullptr);
   counters_.completed.fetch_add(1, std::memory_order_relaxed);
   counters_.progress.fetch_add(1, std::memory_order_relaxed);
   std::vector<Connection*> admitted;

@@ -16,11 +16,12 @@
 #include "connection.h"
 #include "flashstor/http/exchange.h"
 #include "flashstor/net/server_options.h"
+#include "flashstor/task/memory_wait.h"
 #include "request_worker.h"
 
 namespace flashstor::net {
 
-class RequestTasks {
+class RequestTasks final : private task::MemoryWaitHook {
  public:
   // done: on c's loop thread, at the end of its task: what to do with the connection next.
   // refuse: on c's loop thread: c waited past the admission deadline (answer 503).
@@ -54,6 +55,13 @@ class RequestTasks {
  private:
   void start(Connection* c);  // on c's loop thread
   void run(Connection* c);    // the task body
+  // A task parked for the request memory budget lends its place to the next request waiting
+  // for admission (it holds no large buffer yet), and takes it back with its grant (or its
+  // timeout): tasks in flight may then exceed max_tasks by those that waited, which the
+  // budget bounds; at most max_tasks places are lent at once (each parked task still holds
+  // its stack's touched pages).
+  bool waiting_for_memory() override;
+  void done_waiting() override;
   // Under mu_: admits queued requests while the budget allows; returns them.
   void admit_locked(std::vector<Connection*>& out);
 
@@ -69,6 +77,7 @@ class RequestTasks {
   ClientShares shares_;
   std::deque<Connection*> budget_queue_;  // passed their share, waiting for the budget
   size_t running_ = 0;
+  size_t lent_ = 0;  // places lent by tasks parked for memory
   std::atomic<bool> stopping_{false};
   RequestCounters counters_;
 };

@@ -54,11 +54,20 @@ Status BudgetedLayer::take(uint64_t bytes, task::MemoryBudget::Grant& grant) {
   return Status::Ok();
 }
 
+Status BudgetedLayer::take_for_body(hash::HashingSource& body, uint64_t bytes,
+                                    task::MemoryBudget::Grant& grant) {
+  if (bytes == 0) return Status::Ok();
+  // The body's first bytes before the grant: a client that sends its head and then trickles
+  // (or nothing) waits for its body under the rate bounds, holding no memory others wait for.
+  FS_RETURN_IF_ERROR(body.prefetch(hash::HashingSource::kMaxPrefetch));
+  return take(bytes, grant);
+}
+
 Result<ObjectInfo> BudgetedLayer::put_object(std::string_view bucket, std::string_view key,
                                              hash::HashingSource& body, int64_t size,
                                              const PutOptions& options) {
   task::MemoryBudget::Grant grant;
-  FS_RETURN_IF_ERROR(take(PutBufferBytes(size), grant));
+  FS_RETURN_IF_ERROR(take_for_body(body, PutBufferBytes(size), grant));
   return inner_.put_object(bucket, key, body, size, options);
 }
 
@@ -67,7 +76,7 @@ Result<PartInfo> BudgetedLayer::put_object_part(std::string_view bucket, std::st
                                                 hash::HashingSource& body, int64_t size,
                                                 const PartOptions& options) {
   task::MemoryBudget::Grant grant;
-  FS_RETURN_IF_ERROR(take(PutBufferBytes(size), grant));
+  FS_RETURN_IF_ERROR(take_for_body(body, PutBufferBytes(size), grant));
   return inner_.put_object_part(bucket, key, upload_id, part_number, body, size, options);
 }
 

@@ -252,7 +252,7 @@ Flags:
   --workers N              requests in flight at once, each a task on an event loop
                            (default request memory / 64 KiB)
   --request-memory M       MiB the requests in flight may hold; large transfers wait for
-                           their share of it (default 128)
+                           their share of it (default 8)
   --admission-timeout S    a request waiting that long for admission or memory is answered
                            503 SlowDown (default 10)
   --event-loops N          epoll event loops (default 2 x cores)

@@ -28,6 +28,13 @@ void RegisterTaskMetrics(const net::HttpServer& http, const task::MemoryBudget& 
                                            : static_cast<double>(s.arena_blocks_in_use) * 65536.0 /
                                                  static_cast<double>(s.tasks_running);
              });
+  r.gauge_fn("flashstor_request_task_bytes", "Memory one request task holds, by part.",
+             {{"part", "buffers_granted"}}, [&http, &budget] {
+               const size_t running = http.stats().tasks_running;
+               return running == 0
+                          ? 0.0
+                          : static_cast<double>(budget.in_use()) / static_cast<double>(running);
+             });
   r.gauge_fn("flashstor_request_memory_bytes", "Request memory budget for large buffers.",
              {{"state", "capacity"}}, [&budget] { return static_cast<double>(budget.capacity()); });
   r.gauge_fn("flashstor_request_memory_bytes", "Request memory budget for large buffers.",

@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "flashstor/task/memory_wait.h"
+
 namespace flashstor::task {
 
 MemoryBudget::Grant& MemoryBudget::Grant::operator=(Grant&& o) noexcept {
@@ -22,18 +24,31 @@ void MemoryBudget::Grant::release() {
 
 bool MemoryBudget::acquire(uint64_t bytes, std::chrono::milliseconds timeout, Grant& out) {
   bytes = std::min(bytes, capacity_);
-  std::unique_lock<std::mutex> lock(mu_);
   auto fits = [&] { return used_ + bytes <= capacity_; };
-  if (!fits()) {
-    ++waits_;
-    if (!freed_.wait_for(lock, timeout, fits)) {
-      ++timeouts_;
-      return false;
+  MemoryWaitHook* hook = nullptr;
+  bool granted = true;
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (!fits()) {
+      ++waits_;
+      hook = CurrentMemoryWaitHook();
+      if (hook != nullptr) {  // outside our lock: the hook admits other requests
+        lock.unlock();
+        if (!hook->waiting_for_memory()) hook = nullptr;
+        lock.lock();
+      }
+      if (!freed_.wait_for(lock, timeout, fits)) {
+        ++timeouts_;
+        granted = false;
+      }
+    }
+    if (granted) {
+      used_ += bytes;
+      out = Grant(this, bytes);
     }
   }
-  used_ += bytes;
-  out = Grant(this, bytes);
-  return true;
+  if (hook != nullptr) hook->done_waiting();
+  return granted;
 }
 
 bool MemoryBudget::try_acquire(uint64_t bytes, Grant& out) {

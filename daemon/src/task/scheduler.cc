@@ -2,6 +2,8 @@
 // and the context switches (ucontext, annotated for ASan and TSan).
 #include "flashstor/task/scheduler.h"
 
+#include "flashstor/task/memory_wait.h"
+
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -31,6 +33,14 @@ thread_local size_t tl_loop_stack_size = 0;
 
 Fiber* CurrentFiber() {
   return tl_fiber;
+}
+
+void SetMemoryWaitHook(MemoryWaitHook* hook) {
+  if (tl_fiber != nullptr) tl_fiber->memory_wait_hook_ = hook;
+}
+
+MemoryWaitHook* CurrentMemoryWaitHook() {
+  return tl_fiber != nullptr ? tl_fiber->memory_wait_hook_ : nullptr;
 }
 
 Scheduler* Scheduler::current() {
@@ -120,6 +130,7 @@ void Scheduler::recycle(Fiber* f) {
   f->stack_ = Stack{};
   f->finished_ = false;
   f->parking_ = false;
+  f->memory_wait_hook_ = nullptr;
   // A new generation: wakers of the finished task can never reach the next one.
   uint64_t gen = Fiber::Gen(f->word_.load(std::memory_order_relaxed));
   f->word_.store(Fiber::Word(gen + 1, ParkState::kRunning), std::memory_order_release);

@@ -255,6 +255,50 @@ void test_large_random_body(void**) {
   assert_true(Drain(src).ok());
 }
 
+// prefetch: the bytes read ahead come first, hashed once; a short body stops it early and the
+// next read reports the end with its verification; an inner error is final.
+void test_prefetch(void**) {
+  for (size_t ahead : {size_t{0}, size_t{5}, kFox.size(), size_t{100}}) {
+    MemSource inner(std::string(kFox), 3);
+    Expectations e;
+    e.content_md5 = Md5Of(kFoxMd5);
+    e.sha256_hex = std::string(kFoxSha256);
+    HashingSource src(inner, e);
+    assert_true(src.prefetch(ahead).ok());
+    // The inner source was read for min(ahead, body) bytes, plus its end when shorter.
+    assert_int_equal(inner.calls, ahead == 0
+                                      ? 0
+                                      : static_cast<int>((std::min(ahead, kFox.size()) + 2) / 3) +
+                                            (ahead > kFox.size()));
+    assert_int_equal(src.bytes(), 0);  // counted as handed out
+    std::string seen;
+    assert_true(Drain(src, &seen).ok());
+    assert_true(seen == kFox);
+    assert_int_equal(src.bytes(), kFox.size());
+    assert_string_equal(src.md5_hex().c_str(), std::string(kFoxMd5).c_str());
+    assert_false(src.prefetch(1).ok());  // once, before any read
+  }
+  // At most kMaxPrefetch bytes are read ahead.
+  std::string big(HashingSource::kMaxPrefetch * 3, 'a');
+  MemSource inner(big, big.size());
+  HashingSource src(inner, {});
+  assert_true(src.prefetch(big.size()).ok());
+  assert_int_equal(inner.calls, 1);
+  std::string seen;
+  assert_true(Drain(src, &seen).ok());
+  assert_true(seen == big);
+  // A client gone while reading ahead: the error is sticky, nothing was handed out.
+  MemSource failing(std::string(kFox), 4);
+  failing.fail_at = 6;
+  HashingSource bad(failing, {});
+  assert_true(bad.prefetch(20) == Code::kCancelled);
+  std::array<char, 8> buf{};
+  auto r = bad.read(buf);
+  assert_false(r.has_value());
+  assert_true(r.error() == Code::kCancelled);
+  assert_false(bad.finished());
+}
+
 }  // namespace
 
 int main() {
@@ -262,7 +306,7 @@ int main() {
       cmocka_unit_test(test_md5_only),          cmocka_unit_test(test_all_expectations_hold),
       cmocka_unit_test(test_mismatches),        cmocka_unit_test(test_error_precedence),
       cmocka_unit_test(test_late_checksum),     cmocka_unit_test(test_inner_error_is_sticky),
-      cmocka_unit_test(test_large_random_body),
+      cmocka_unit_test(test_large_random_body), cmocka_unit_test(test_prefetch),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

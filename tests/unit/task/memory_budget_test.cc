@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "flashstor/task/memory_budget.h"
+#include "flashstor/task/memory_wait.h"
 #include "loop_driver.h"
 
 namespace task = flashstor::task;
@@ -62,6 +63,50 @@ void test_fiber_waits_without_blocking_its_loop(void**) {
   assert_int_equal(b.waits(), 1);
 }
 
+// Counts the hook's calls; lends its place only while `lend` is set.
+class CountingHook final : public task::MemoryWaitHook {
+ public:
+  bool waiting_for_memory() override {
+    ++waits;
+    return lend;
+  }
+  void done_waiting() override { ++dones; }
+  bool lend = true;
+  int waits = 0;
+  int dones = 0;
+};
+
+// A fiber's hook hears of a wait for memory (and of its end, granted or timed out) only when
+// the fiber has to park; threads and fibers without a hook are not affected; a hook that does
+// not lend hears nothing more.
+void test_wait_hook(void**) {
+  task::MemoryBudget b(10);
+  CountingHook hook;
+  test::LoopDriver loop;
+  auto held = std::make_shared<task::MemoryBudget::Grant>();
+  bool got = false, timed_out = false, quick = false;
+  loop.spawn([&] {
+    task::SetMemoryWaitHook(&hook);
+    task::MemoryBudget::Grant g;
+    quick = b.acquire(4, 1000ms, g);  // fits: no wait, no call
+    g.release();
+    assert_true(b.try_acquire(10, *held));
+    got = b.acquire(10, 5000ms, g);  // parks until the other fiber releases
+    g.release();
+    assert_true(b.try_acquire(10, *held));
+    timed_out = !b.acquire(10, 20ms, g);
+    hook.lend = false;
+    (void)b.acquire(10, 20ms, g);
+  });
+  loop.spawn([held] { held->release(); });
+  assert_true(loop.drain(5000));
+  assert_true(quick && got && timed_out);
+  assert_int_equal(hook.waits, 3);
+  assert_int_equal(hook.dones, 2);
+  task::SetMemoryWaitHook(&hook);  // on a thread: ignored
+  assert_null(task::CurrentMemoryWaitHook());
+}
+
 }  // namespace
 
 int main() {
@@ -69,6 +114,7 @@ int main() {
       cmocka_unit_test(test_grants_add_up),
       cmocka_unit_test(test_wait_times_out),
       cmocka_unit_test(test_fiber_waits_without_blocking_its_loop),
+      cmocka_unit_test(test_wait_hook),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

@@ -48,6 +48,14 @@ class HashingSource final : public DataSource {
   // kInternal if OpenSSL cannot set up a digest. Not thread-safe (one reader).
   Result<size_t> read(std::span<char> out) override;
 
+  // Reads up to n bytes (at most kMaxPrefetch) of the body ahead, waiting for them as read()
+  // would (the client's rate bounds apply), and keeps them for the next reads: a caller can
+  // wait until a client is really sending before it commits resources to the body (the
+  // request memory budget's grant, object/budgeted_layer.h). Stops early at the body's end
+  // (read() then reports it); an error is final, as for read(). Once per source.
+  Status prefetch(size_t n);
+  static constexpr size_t kMaxPrefetch = 16 * 1024;
+
   uint64_t bytes() const { return bytes_; }
   bool finished() const { return finished_; }
   // Valid once the inner source reached EOF, whether or not verification then passed (for

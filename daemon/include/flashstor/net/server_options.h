@@ -11,13 +11,13 @@ namespace flashstor::net {
 // arena blocks (~64 KiB at most), the large buffers are bounded by the budget below.
 inline constexpr int kDefaultWorkers = 2048;
 // The request memory budget by default (large buffers: erasure stripes, body and copy
-// buffers). It is a bound, not a reservation: RSS follows what requests in flight hold. Not
-// smaller: a PUT announcing 10 MB holds a 5 MiB grant from its head on, so a 12 MiB budget let
-// two signed clients trickling bodies at the minimum rate hold every large request (a GET
-// waited 4.5 s in tests/integration/test_slow_clients.py); 128 MiB takes 25 of them. A
-// deployment that wants a harder RSS bound sets --request-memory (docs/execution-model.md,
-// "Memory": 12 MiB kept the 1 MiB PUT bench under 24 MB at 8 clients).
-inline constexpr uint64_t kDefaultRequestMemory = 128ull << 20;
+// buffers). It is a bound, not a reservation: RSS follows what requests in flight hold. 8 MiB
+// is four 1 MiB PUTs (2 MiB each: one stripe of 4 x 512 KiB shards) or three 1 MiB GETs at
+// once, which keeps the daemon under 24 MB of RSS at 8 clients (docs/execution-model.md,
+// "Memory") at the same throughput on two cores. A large PUT takes its grant only once its
+// body's first bytes have arrived (BudgetedLayer), so clients that send a head and then
+// trickle cannot hold the budget.
+inline constexpr uint64_t kDefaultRequestMemory = 8ull << 20;
 
 struct ServerOptions {
   int event_loops = 0;  // 0: 2 x cores

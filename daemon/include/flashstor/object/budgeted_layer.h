@@ -40,6 +40,8 @@ class BudgetedLayer final : public ForwardingLayer {
 
  private:
   Status take(uint64_t bytes, task::MemoryBudget::Grant& grant);  // waits up to wait_
+  // take() once the body's first bytes have arrived (HashingSource::prefetch).
+  Status take_for_body(hash::HashingSource& body, uint64_t bytes, task::MemoryBudget::Grant& grant);
 
   task::MemoryBudget& budget_;
   std::chrono::milliseconds wait_;

@@ -48,6 +48,8 @@ class StackPool {
 // Park states in the low two bits of Fiber::word_; the rest is the park generation.
 enum class ParkState : uint64_t { kRunning = 0, kParked = 1, kWoken = 2, kTimedOut = 3 };
 
+class MemoryWaitHook;
+
 class Fiber {
  public:
   Fiber(const Fiber&) = delete;
@@ -73,6 +75,7 @@ class Fiber {
   bool has_timer_ = false;
   void* sanitizer_fiber_ = nullptr;  // TSan's fiber handle
   void* asan_fake_stack_ = nullptr;
+  MemoryWaitHook* memory_wait_hook_ = nullptr;  // task/memory_wait.h
 };
 
 // Wakes one park of one fiber, from any thread, at most once. A waker of an earlier park
