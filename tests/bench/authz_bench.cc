@@ -109,7 +109,7 @@ int main(int argc, char** argv) {
     auto store =
         iam::IamStore::Open(root, {std::shared_ptr<storage::StorageApi>(std::move(*disk))});
     s3::testing::FakeObjectLayer layer;
-    if (store && layer.make_bucket("bench").ok()) {
+    if (store && layer.make_bucket({}, "bench").ok()) {
       auto changed = (*store)->update([](iam::IamState& s) -> std::optional<iam::IamError> {
         iam::User& u = s.users["alice"];
         u.name = "alice";
@@ -122,7 +122,7 @@ int main(int argc, char** argv) {
         u.inline_policies.documents["write"] = kWritePolicy;
         return std::nullopt;
       });
-      (void)layer.update_bucket_metadata("bench", [](object::BucketMetadata& m) {
+      (void)layer.update_bucket_metadata({}, "bench", [](object::BucketMetadata& m) {
         m.configs[std::string(object::kConfigPolicy)] = BucketPolicy();
         return Status::Ok();
       });

@@ -62,7 +62,7 @@ struct Engine {
     object::EngineConfig config = TestConfig();
     config.min_quorum_grace_ms = 0;  // a hung drive: the production graces are measured
     e = std::make_unique<object::ErasureSets>(drives, 1, 2, config);
-    if (!e->make_bucket("bench").ok()) {
+    if (!e->make_bucket({}, "bench").ok()) {
       fprintf(stderr, "hung_drive_bench: make_bucket failed\n");
       exit(1);
     }

@@ -92,6 +92,7 @@ std::string_view CodeName(Code code) {
     FS_CODE(AuthorizationHeaderMalformed)
     FS_CODE(MissingContentLength)
     FS_CODE(MethodNotAllowed)
+    FS_CODE(DeadlineExceeded)
 #undef FS_CODE
   }
   return "Unknown";

@@ -244,6 +244,7 @@ Error ParseLimits(const cJSON* j, Config& c) {
       {"stall_restart_s", &LimitsConfig::stall_restart_s, 0, 24 * 3600},
       {"request_memory_mib", &LimitsConfig::request_memory_mib, 4, 1 << 20},
       {"admission_timeout_s", &LimitsConfig::admission_timeout_s, 1, 3600},
+      {"operation_timeout_s", &LimitsConfig::operation_timeout_s, 0, 24 * 3600},
       {"drive_timeout_s", &LimitsConfig::drive_timeout_s, 1, 3600},
       {"drive_meta_timeout_s", &LimitsConfig::drive_meta_timeout_s, 1, 3600},
       {"drive_probe_interval_s", &LimitsConfig::drive_probe_interval_s, 1, 3600},

@@ -62,7 +62,7 @@ void BackgroundHealer::loop() {
     }
     auto task = queue_.pop(std::chrono::milliseconds(200));
     if (!task) continue;
-    layer_.heal_object(task->bucket, task->key);
+    layer_.heal_object(ctx_, task->bucket, task->key);
     ++counters_.heal_processed;
   }
 }

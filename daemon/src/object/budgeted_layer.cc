@@ -63,24 +63,25 @@ Status BudgetedLayer::take_for_body(hash::HashingSource& body, uint64_t bytes,
   return take(bytes, grant);
 }
 
-Result<ObjectInfo> BudgetedLayer::put_object(std::string_view bucket, std::string_view key,
-                                             hash::HashingSource& body, int64_t size,
-                                             const PutOptions& options) {
+Result<ObjectInfo> BudgetedLayer::put_object(const RequestContext& ctx, std::string_view bucket,
+                                             std::string_view key, hash::HashingSource& body,
+                                             int64_t size, const PutOptions& options) {
   task::MemoryBudget::Grant grant;
   FS_RETURN_IF_ERROR(take_for_body(body, PutBufferBytes(size), grant));
-  return inner_.put_object(bucket, key, body, size, options);
+  return inner_.put_object(ctx, bucket, key, body, size, options);
 }
 
-Result<PartInfo> BudgetedLayer::put_object_part(std::string_view bucket, std::string_view key,
-                                                std::string_view upload_id, int part_number,
-                                                hash::HashingSource& body, int64_t size,
-                                                const PartOptions& options) {
+Result<PartInfo> BudgetedLayer::put_object_part(const RequestContext& ctx, std::string_view bucket,
+                                                std::string_view key, std::string_view upload_id,
+                                                int part_number, hash::HashingSource& body,
+                                                int64_t size, const PartOptions& options) {
   task::MemoryBudget::Grant grant;
   FS_RETURN_IF_ERROR(take_for_body(body, PutBufferBytes(size), grant));
-  return inner_.put_object_part(bucket, key, upload_id, part_number, body, size, options);
+  return inner_.put_object_part(ctx, bucket, key, upload_id, part_number, body, size, options);
 }
 
-Result<std::unique_ptr<ObjectReader>> BudgetedLayer::open_object(std::string_view bucket,
+Result<std::unique_ptr<ObjectReader>> BudgetedLayer::open_object(const RequestContext& ctx,
+                                                                 std::string_view bucket,
                                                                  std::string_view key,
                                                                  std::string_view version_id) {
   // Opening a reader already reads (and buffers) the first block, and holds the key's read
@@ -90,11 +91,11 @@ Result<std::unique_ptr<ObjectReader>> BudgetedLayer::open_object(std::string_vie
   // and large ones wait without a reader.
   task::MemoryBudget::Grant grant;
   if (!budget_.try_acquire(BufferBytes(-1), grant)) {
-    Result<ObjectInfo> info = inner_.get_object_info(bucket, key, version_id);
+    Result<ObjectInfo> info = inner_.get_object_info(ctx, bucket, key, version_id);
     if (!info) return std::unexpected(info.error());
     FS_RETURN_IF_ERROR(take(BufferBytes(static_cast<int64_t>(info->size)), grant));
   }
-  Result<std::unique_ptr<ObjectReader>> reader = inner_.open_object(bucket, key, version_id);
+  Result<std::unique_ptr<ObjectReader>> reader = inner_.open_object(ctx, bucket, key, version_id);
   if (!reader) return reader;
   const uint64_t bytes = BufferBytes(static_cast<int64_t>((*reader)->info().size));
   if (bytes == 0) return reader;  // small: the grant, if any, goes back now
@@ -102,7 +103,7 @@ Result<std::unique_ptr<ObjectReader>> BudgetedLayer::open_object(std::string_vie
     // Replaced by a large object since its size was looked up: wait without the reader.
     reader->reset();
     FS_RETURN_IF_ERROR(take(bytes, grant));
-    reader = inner_.open_object(bucket, key, version_id);
+    reader = inner_.open_object(ctx, bucket, key, version_id);
     if (!reader) return reader;
   }
   return std::unique_ptr<ObjectReader>(new GrantedReader(std::move(*reader), std::move(grant)));

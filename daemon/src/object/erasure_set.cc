@@ -133,8 +133,8 @@ std::vector<char> ErasureSet::fan_out_all(std::function<bool(size_t)> fn) const 
   return answered;
 }
 
-std::vector<char> ErasureSet::fan_out(std::function<bool(size_t)> fn, size_t needed,
-                                      const std::vector<bool>* taking_part,
+std::vector<char> ErasureSet::fan_out(const RequestContext& ctx, std::function<bool(size_t)> fn,
+                                      size_t needed, const std::vector<bool>* taking_part,
                                       std::function<WorkerPool::Attempt(size_t)> attempt) const {
   const size_t n = raw_.size();
   std::vector<char> skip(n, 0);
@@ -152,6 +152,7 @@ std::vector<char> ErasureSet::fan_out(std::function<bool(size_t)> fn, size_t nee
   policy.grace_factor = 2.0;
   policy.min_grace = std::chrono::microseconds(5'000);
   policy.max_grace = std::chrono::microseconds(100'000);
+  policy.deadline = ctx.deadline;  // drives that hang past it cost the quorum, not the wait
   if (attempt) {
     policy.attempt = [&skip, &attempt](size_t d) {
       return skip[d] != 0 ? WorkerPool::Attempt::kFailed : attempt(d);
@@ -262,7 +263,8 @@ WorkerPool::Attempt ReadDriveMeta(MetaReads& r,
 
 }  // namespace
 
-Result<ErasureSet::MetaQuorum> ErasureSet::read_meta(std::string_view bucket, std::string_view key,
+Result<ErasureSet::MetaQuorum> ErasureSet::read_meta(const RequestContext& ctx,
+                                                     std::string_view bucket, std::string_view key,
                                                      bool queue, std::string_view version_id) {
   const size_t n = raw_.size();
   auto reads = std::make_shared<MetaReads>();
@@ -275,6 +277,7 @@ Result<ErasureSet::MetaQuorum> ErasureSet::read_meta(std::string_view bucket, st
   // answered by then counts as offline for this request, like one the health checker took
   // offline, and is not healed for it.
   const std::vector<char> answered = fan_out(
+      ctx,
       [reads, drives = shared_drives_](size_t d) {
         return ReadDriveMeta(*reads, *drives, d, false) == WorkerPool::Attempt::kSucceeded;
       },
@@ -369,11 +372,13 @@ struct CommitState {
 
 }  // namespace
 
-Status ErasureSet::commit(const CommitPlan& plan, std::vector<char>* committed) {
+Status ErasureSet::commit(const RequestContext& ctx, const CommitPlan& plan,
+                          std::vector<char>* committed) {
   // Shared bucket lock around the drive writes only: DeleteBucket holds it exclusively from
   // its emptiness check to the delete, so a commit lands either before the check (the bucket
   // is not empty) or after the delete (no volume to write into: kNoSuchBucket).
-  auto bucket_lock = ctx_.locks->lock(internal::BucketResource(plan.bucket), false);
+  auto bucket_lock = ctx_.locks->lock(internal::BucketResource(plan.bucket), false,
+                                      ctx.bound(Locker::kDefaultTimeout));
   if (!bucket_lock) return bucket_lock.error();
   // A writer whose lease on the key was lost (a distributed lock can expire) must not commit.
   if (plan.fence != 0) {
@@ -407,12 +412,13 @@ Status ErasureSet::commit(const CommitPlan& plan, std::vector<char>* committed) 
   }
   const size_t quorum = static_cast<size_t>(std::max(plan.write_quorum, 0));
   std::vector<char> answered = fan_out(
+      ctx,
       [st, drives = shared_drives_](size_t d) {
         storage::StorageApi* drive = (*drives)[d].get();
         if (drive == nullptr || st->commits[d].volume.empty()) return false;
         Status& result = st->result[d];
         if (st->decided.load(std::memory_order_acquire)) {
-          result = Status(Code::kTimeout, "drive answered after the commit was decided");
+          result = Status(Code::kDiskNotFound, "drive answered after the commit was decided");
           return false;
         }
         auto receipt = drive->commit_version(st->commits[d]);

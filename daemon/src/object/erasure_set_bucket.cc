@@ -6,7 +6,7 @@
 
 namespace flashstor::object {
 
-Status ErasureSet::make_bucket(std::string_view bucket, bool* existed) {
+Status ErasureSet::make_bucket(const RequestContext& ctx, std::string_view bucket, bool* existed) {
   const size_t n = raw_.size();
   std::vector<Status> result(n, Status(Code::kDiskNotFound, "drive offline"));
   ctx_.pool->run(n, [&](size_t d) {
@@ -27,11 +27,12 @@ Status ErasureSet::make_bucket(std::string_view bucket, bool* existed) {
   return Status(Code::kWriteQuorum, "bucket not created on a quorum of drives");
 }
 
-Status ErasureSet::check_bucket(std::string_view bucket) {
+Status ErasureSet::check_bucket(const RequestContext& ctx, std::string_view bucket) {
   const size_t n = raw_.size();
   // At quorum (every PUT asks): a drive that does not answer in time counts as offline.
   auto answers = std::make_shared<std::vector<Status>>(n);
   const std::vector<char> answered = fan_out(
+      ctx,
       [answers, name = std::string(bucket), drives = shared_drives_](size_t d) {
         if ((*drives)[d] == nullptr) return false;
         auto v = (*drives)[d]->stat_volume(name);
@@ -47,7 +48,7 @@ Status ErasureSet::check_bucket(std::string_view bucket) {
   return s.ok() ? s : internal::ToObjectStatus(s);
 }
 
-Status ErasureSet::delete_bucket(std::string_view bucket) {
+Status ErasureSet::delete_bucket(const RequestContext& ctx, std::string_view bucket) {
   const size_t n = raw_.size();
   std::vector<Status> result(n, Status(Code::kDiskNotFound, "drive offline"));
   ctx_.pool->run(n, [&](size_t d) {
@@ -60,11 +61,12 @@ Status ErasureSet::delete_bucket(std::string_view bucket) {
   return s.ok() ? s : internal::ToObjectStatus(s);
 }
 
-int ErasureSet::heal_bucket(std::string_view bucket) {
+int ErasureSet::heal_bucket(const RequestContext& ctx, std::string_view bucket) {
   // Shared bucket lock: a DeleteBucket between the check and the mkdirs would otherwise get
   // its bucket's folders back (writes never create them; this is the one place that does).
-  auto lock = ctx_.locks->lock(internal::BucketResource(bucket), false);
-  if (!lock || !check_bucket(bucket).ok()) return 0;
+  auto lock =
+      ctx_.locks->lock(internal::BucketResource(bucket), false, ctx.bound(Locker::kDefaultTimeout));
+  if (!lock || !check_bucket(ctx, bucket).ok()) return 0;
   std::atomic<int> healed{0};
   ctx_.pool->run(raw_.size(), [&](size_t d) {
     if (raw_[d] != nullptr && raw_[d]->make_volume(bucket).ok()) ++healed;

@@ -12,8 +12,8 @@
 
 namespace flashstor::object {
 
-std::vector<bool> ErasureSet::verify_shards(const MetaQuorum& q, std::string_view bucket,
-                                            std::string_view key) {
+std::vector<bool> ErasureSet::verify_shards(const RequestContext& ctx, const MetaQuorum& q,
+                                            std::string_view bucket, std::string_view key) {
   const size_t n = raw_.size();
   const ObjectMeta& meta = q.meta();
   std::vector<bool> bad(n, false);
@@ -59,9 +59,9 @@ std::vector<bool> ErasureSet::verify_shards(const MetaQuorum& q, std::string_vie
   return bad;
 }
 
-Result<int> ErasureSet::rebuild_shards(const MetaQuorum& q, const std::vector<bool>& bad,
-                                       std::string_view bucket, std::string_view key,
-                                       std::string_view version_id) {
+Result<int> ErasureSet::rebuild_shards(const RequestContext& ctx, const MetaQuorum& q,
+                                       const std::vector<bool>& bad, std::string_view bucket,
+                                       std::string_view key, std::string_view version_id) {
   const size_t n = raw_.size();
   const ObjectMeta& meta = q.meta();
   auto codec = erasure::ErasureCodec::Create(meta.erasure.data, meta.erasure.parity);
@@ -87,9 +87,11 @@ Result<int> ErasureSet::rebuild_shards(const MetaQuorum& q, const std::vector<bo
           internal::DataDirName(meta.data_dir) + "/" + internal::PartFile(part.number);
       size_t damaged = 0;
       for (bool b : ok) damaged += b;
-      // Heal waits for every drive it rebuilds (it is not a request).
-      writers = std::make_unique<internal::ShardWriters>(
-          *ctx_.pool, shared_drives_, ok, storage::kSysVolume, tmp_key, file, damaged);
+      // Heal waits for every drive it rebuilds (it is not a request), within its deadline
+      // (an admin heal's; none for the background healer's).
+      writers = std::make_unique<internal::ShardWriters>(*ctx_.pool, shared_drives_, ok,
+                                                         storage::kSysVolume, tmp_key, file,
+                                                         damaged, nullptr, ctx.deadline);
     }
     for (auto& slot : slots) slot.file.reset();
     for (uint64_t b = 0; b < geo.blocks(part.size); ++b) {
@@ -113,20 +115,21 @@ Result<int> ErasureSet::rebuild_shards(const MetaQuorum& q, const std::vector<bo
       for (size_t d = 0; d < n; ++d) ok[d] = ok[d] && writers->ok(d);
     }
   }
-  auto healed = commit_healed(meta, tmp_key, ok, inline_out, bucket, key, version_id);
+  auto healed = commit_healed(ctx, meta, tmp_key, ok, inline_out, bucket, key, version_id);
   remove_sys_dir(tmp_key);
   return healed;
 }
 
-Result<int> ErasureSet::commit_healed(const ObjectMeta& meta, const std::string& tmp_key,
-                                      const std::vector<bool>& ok,
+Result<int> ErasureSet::commit_healed(const RequestContext& ctx, const ObjectMeta& meta,
+                                      const std::string& tmp_key, const std::vector<bool>& ok,
                                       const std::vector<std::string>& inline_out,
                                       std::string_view bucket, std::string_view key,
                                       std::string_view version_id) {
   // Only if the version we rebuilt still wins (among the key's versions of its id).
-  auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), true);
+  auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), true,
+                               ctx.bound(Locker::kDefaultTimeout));
   if (!lock) return std::unexpected(lock.error());
-  auto now = read_meta(bucket, key, false, version_id);
+  auto now = read_meta(ctx, bucket, key, false, version_id);
   if (!now || !SameVersion(now->meta(), meta)) {
     return Err(Code::kCancelled, "object changed while healing");
   }
@@ -179,11 +182,13 @@ Result<int> ErasureSet::commit_healed(const ObjectMeta& meta, const std::string&
   return healed;
 }
 
-void ErasureSet::settle(const ObjectMeta& meta, std::string_view bucket, std::string_view key) {
+void ErasureSet::settle(const RequestContext& ctx, const ObjectMeta& meta, std::string_view bucket,
+                        std::string_view key) {
   // Every commit runs under the write lock, so while we hold it no data dir is in flight.
-  auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), true);
+  auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), true,
+                               ctx.bound(Locker::kDefaultTimeout));
   if (!lock) return;
-  auto now = read_meta(bucket, key, false);
+  auto now = read_meta(ctx, bucket, key, false);
   if (!now || !SameVersion(now->meta(), meta)) return;
   // Drives that still keep versions an interrupted commit left behind the winner (or a
   // dangling newer one in front of it) are rewritten to their copies of the key's versions
@@ -227,16 +232,17 @@ void ErasureSet::settle(const ObjectMeta& meta, std::string_view bucket, std::st
   });
 }
 
-void ErasureSet::purge_absent(std::string_view bucket, std::string_view key, bool sweep,
-                              HealResult& r) {
+void ErasureSet::purge_absent(const RequestContext& ctx, std::string_view bucket,
+                              std::string_view key, bool sweep, HealResult& r) {
   // Under the write lock no commit is in flight for the key: writes stay in tmp/ until they
   // commit under the same lock.
-  auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), true);
+  auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), true,
+                               ctx.bound(Locker::kDefaultTimeout));
   if (!lock) {
     r.status = lock.error();
     return;
   }
-  auto again = read_meta(bucket, key, false);
+  auto again = read_meta(ctx, bucket, key, false);
   if (again || again.error() != Code::kNoSuchKey) {
     r.status = again ? Status::Ok() : again.error();
     return;
@@ -256,7 +262,7 @@ void ErasureSet::purge_absent(std::string_view bucket, std::string_view key, boo
   });
   Status cleaned = Status::Ok();
   if (has_meta) {
-    cleaned = delete_unlocked(bucket, key, &r.leftovers_removed, true);
+    cleaned = delete_unlocked(ctx, bucket, key, &r.leftovers_removed, true);
   } else {
     // A sweep spares young data dirs; a heal of this one key (an operator's, or the crash
     // tests') removes them at once, as the lock allows.
@@ -291,42 +297,43 @@ void ErasureSet::purge_uncommitted(std::string_view bucket, std::string_view key
   if (removed != nullptr) *removed = drives.load();
 }
 
-HealResult ErasureSet::heal_object(std::string_view bucket, std::string_view key, bool sweep) {
+HealResult ErasureSet::heal_object(const RequestContext& ctx, std::string_view bucket,
+                                   std::string_view key, bool sweep) {
   HealResult r{std::string(bucket), std::string(key), 0, 0, Status::Ok()};
   for (auto* d : raw_) r.drives_missing += d == nullptr;
-  auto q = read_meta(bucket, key, false);
+  auto q = read_meta(ctx, bucket, key, false);
   if (!q) {
     if (q.error() == Code::kNoSuchKey) {
-      purge_absent(bucket, key, sweep, r);
+      purge_absent(ctx, bucket, key, sweep, r);
     } else {
       r.status = q.error();
     }
     return r;
   }
-  std::vector<bool> bad = verify_shards(*q, bucket, key);
+  std::vector<bool> bad = verify_shards(ctx, *q, bucket, key);
   int bad_count = 0;
   for (bool b : bad) bad_count += b;
   if (bad_count == 0) {
-    settle(q->meta(), bucket, key);
-    heal_noncurrent(*q, bucket, key, r);
+    settle(ctx, q->meta(), bucket, key);
+    heal_noncurrent(ctx, *q, bucket, key, r);
     return r;
   }
-  auto healed = rebuild_shards(*q, bad, bucket, key);
+  auto healed = rebuild_shards(ctx, *q, bad, bucket, key);
   if (!healed) {
     r.status = healed.error();
     return r;
   }
-  settle(q->meta(), bucket, key);
+  settle(ctx, q->meta(), bucket, key);
   r.shards_healed = *healed * static_cast<int>(q->meta().parts.size());
   ctx_.counters->shards_healed += static_cast<uint64_t>(r.shards_healed);
   if (*healed > 0) ++ctx_.counters->objects_healed;
   if (*healed < bad_count) r.status = Status(Code::kWriteQuorum, "some drives could not be healed");
-  heal_noncurrent(*q, bucket, key, r);
+  heal_noncurrent(ctx, *q, bucket, key, r);
   return r;
 }
 
-void ErasureSet::heal_noncurrent(const MetaQuorum& current, std::string_view bucket,
-                                 std::string_view key, HealResult& r) {
+void ErasureSet::heal_noncurrent(const RequestContext& ctx, const MetaQuorum& current,
+                                 std::string_view bucket, std::string_view key, HealResult& r) {
   if (current.live.size() <= 1) return;  // the current version is the key's only one
   // Each drive's versions, read and decoded once for all the key's versions (a key may have
   // thousands: a read_meta per version would read every drive's file once per version).
@@ -363,11 +370,11 @@ void ErasureSet::heal_noncurrent(const MetaQuorum& current, std::string_view buc
     if (!found || q.members < q.meta().erasure.data) continue;
     // Its shards are verified block by block like the current version's (bitrot in an old
     // version is found by the same scan), and the drives lacking it count as damaged.
-    std::vector<bool> bad = verify_shards(q, bucket, key);
+    std::vector<bool> bad = verify_shards(ctx, q, bucket, key);
     int bad_count = 0;
     for (bool b : bad) bad_count += b;
     if (bad_count == 0) continue;
-    auto healed = rebuild_shards(q, bad, bucket, key, v.version_id);
+    auto healed = rebuild_shards(ctx, q, bad, bucket, key, v.version_id);
     const int done = healed ? *healed : 0;
     r.shards_healed += done * static_cast<int>(q.meta().parts.size());
     ctx_.counters->shards_healed += static_cast<uint64_t>(done) * q.meta().parts.size();

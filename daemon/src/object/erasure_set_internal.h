@@ -59,7 +59,7 @@ struct ErasureSet::CommitPlan {
   bool in_place = false;
   VersionKey replaces;
   // The fencing token of the key's write lock the commit runs under (Locker::Guard::fence);
-  // commit refuses it (kTimeout) once it is stale. 0: not checked.
+  // commit refuses it (kDeadlineExceeded) once it is stale. 0: not checked.
   uint64_t fence = 0;
 };
 

@@ -38,7 +38,10 @@ Result<std::unique_ptr<EntryStream>> ErasureSet::walk(std::string_view bucket,
   // (or has a call stuck already) is left out instead of holding the listing.
   const size_t needed = std::max<size_t>(usable > 1 ? usable - 1 : 1, 1);
   const auto t0 = std::chrono::steady_clock::now();
+  // No request deadline here: the grace and the batches' own deadlines (drive_walk_batches.h)
+  // already bound every wait of a listing.
   std::vector<char> answered = fan_out(
+      RequestContext{},
       [opened, left_out, drives = shared_drives_, volume = std::string(bucket), options](size_t d) {
         if (left_out[d] != 0) return false;
         auto w = (*drives)[d]->walk(volume, options);

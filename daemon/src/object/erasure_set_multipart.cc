@@ -62,7 +62,7 @@ Result<std::string> ErasureSet::upload_key(std::string_view bucket, std::string_
   return out;
 }
 
-Result<UploadMeta> ErasureSet::read_upload(const std::string& ukey) {
+Result<UploadMeta> ErasureSet::read_upload(const RequestContext& ctx, const std::string& ukey) {
   const size_t n = raw_.size();
   std::vector<std::optional<UploadMeta>> metas(n);
   std::vector<Status> errors(n, Status(Code::kDiskNotFound, "drive offline"));
@@ -87,7 +87,7 @@ Result<UploadMeta> ErasureSet::read_upload(const std::string& ukey) {
     missing += errors[d] == Code::kFileNotFound;
   }
   if (any != nullptr && found >= any->erasure.data) {
-    if (upload_completed(*any, ukey)) return Err(Code::kNoSuchUpload, "upload completed");
+    if (upload_completed(ctx, *any, ukey)) return Err(Code::kNoSuchUpload, "upload completed");
     return *any;
   }
   if (missing >= read_quorum() ||
@@ -97,17 +97,19 @@ Result<UploadMeta> ErasureSet::read_upload(const std::string& ukey) {
   return Err(Code::kReadQuorum, "upload metadata has no read quorum");
 }
 
-bool ErasureSet::upload_completed(const UploadMeta& upload, const std::string& ukey) {
-  auto q = read_meta(upload.bucket, upload.key, false);
+bool ErasureSet::upload_completed(const RequestContext& ctx, const UploadMeta& upload,
+                                  const std::string& ukey) {
+  auto q = read_meta(ctx, upload.bucket, upload.key, false);
   if (!q || q->meta().upload_id != upload.upload_id) return false;
   remove_sys_dir(ukey);
   return true;
 }
 
-Result<std::string> ErasureSet::new_multipart_upload(std::string_view bucket, std::string_view key,
+Result<std::string> ErasureSet::new_multipart_upload(const RequestContext& ctx,
+                                                     std::string_view bucket, std::string_view key,
                                                      const PutOptions& opt,
                                                      hash::ChecksumAlgo algo) {
-  if (Status s = check_bucket(bucket); !s.ok()) return std::unexpected(s);
+  if (Status s = check_bucket(ctx, bucket); !s.ok()) return std::unexpected(s);
   UploadMeta u;
   u.bucket = bucket;
   u.key = key;
@@ -161,10 +163,10 @@ Status ErasureSet::commit_part(const std::string& ukey, const std::string& tmp_k
                                 Code::kWriteQuorum);
 }
 
-Result<PartInfo> ErasureSet::put_object_part(std::string_view bucket, std::string_view key,
-                                             std::string_view upload_id, int part_number,
-                                             hash::HashingSource& body, int64_t size,
-                                             const PartOptions& opt) {
+Result<PartInfo> ErasureSet::put_object_part(const RequestContext& ctx, std::string_view bucket,
+                                             std::string_view key, std::string_view upload_id,
+                                             int part_number, hash::HashingSource& body,
+                                             int64_t size, const PartOptions& opt) {
   if (part_number < 1 || part_number > kMaxPartNumber) {
     return Err(Code::kInvalidArgument, "part number must be 1..10000");
   }
@@ -175,13 +177,13 @@ Result<PartInfo> ErasureSet::put_object_part(std::string_view bucket, std::strin
   if (size > static_cast<int64_t>(max_stored)) return Err(Code::kEntityTooLarge, "part too large");
   auto ukey = upload_key(bucket, key, upload_id);
   if (!ukey) return std::unexpected(ukey.error());
-  auto upload = read_upload(*ukey);
+  auto upload = read_upload(ctx, *ukey);
   if (!upload) return std::unexpected(upload.error());
   if (upload->bucket != bucket || upload->key != key) return Err(Code::kNoSuchUpload, "mismatch");
   const std::string uuid = storage::NewUuid();
   const std::string tmp_key = std::string(storage::kTmpKey) + "/" + uuid;
   auto data =
-      write_data(body, size, max_stored, upload->erasure, tmp_key, uuid, part_number, false);
+      write_data(ctx, body, size, max_stored, upload->erasure, tmp_key, uuid, part_number, false);
   if (data && opt.plaintext != nullptr && opt.plaintext->bytes() > kMaxPartSize) {
     data = Err(Code::kEntityTooLarge, "part too large");
   }
@@ -199,10 +201,10 @@ Result<PartInfo> ErasureSet::put_object_part(std::string_view bucket, std::strin
   }
   Status s;
   {
-    auto lock = ctx_.locks->lock(*ukey, true);
+    auto lock = ctx_.locks->lock(*ukey, true, ctx.bound(Locker::kDefaultTimeout));
     if (!lock) {
       s = lock.error();
-    } else if (auto again = read_upload(*ukey); !again) {
+    } else if (auto again = read_upload(ctx, *ukey); !again) {
       s = again.error();  // completed or aborted meanwhile
     } else {
       std::string tmp_file = internal::DataDirName(uuid) + "/" + internal::PartFile(part_number);
@@ -271,13 +273,13 @@ Result<std::vector<PartQuorum>> ErasureSet::read_parts(const std::string& ukey,
   return out;
 }
 
-Result<ListPartsResult> ErasureSet::list_parts(std::string_view bucket, std::string_view key,
-                                               std::string_view upload_id, int part_marker,
-                                               int max_parts) {
+Result<ListPartsResult> ErasureSet::list_parts(const RequestContext& ctx, std::string_view bucket,
+                                               std::string_view key, std::string_view upload_id,
+                                               int part_marker, int max_parts) {
   max_parts = std::clamp(max_parts, 0, 1000);
   auto ukey = upload_key(bucket, key, upload_id);
   if (!ukey) return std::unexpected(ukey.error());
-  auto upload = read_upload(*ukey);
+  auto upload = read_upload(ctx, *ukey);
   if (!upload) return std::unexpected(upload.error());
   if (upload->bucket != bucket || upload->key != key) return Err(Code::kNoSuchUpload, "mismatch");
   ListPartsResult r;
@@ -301,13 +303,13 @@ Result<ListPartsResult> ErasureSet::list_parts(std::string_view bucket, std::str
   return r;
 }
 
-Status ErasureSet::abort_multipart_upload(std::string_view bucket, std::string_view key,
-                                          std::string_view upload_id) {
+Status ErasureSet::abort_multipart_upload(const RequestContext& ctx, std::string_view bucket,
+                                          std::string_view key, std::string_view upload_id) {
   auto ukey = upload_key(bucket, key, upload_id);
   if (!ukey) return ukey.error();
-  auto lock = ctx_.locks->lock(*ukey, true);
+  auto lock = ctx_.locks->lock(*ukey, true, ctx.bound(Locker::kDefaultTimeout));
   if (!lock) return lock.error();
-  auto upload = read_upload(*ukey);
+  auto upload = read_upload(ctx, *ukey);
   if (!upload) return upload.error();
   std::vector<Status> result(raw_.size(), Status(Code::kDiskNotFound, "drive offline"));
   ctx_.pool->run(raw_.size(), [&](size_t d) {
@@ -318,11 +320,9 @@ Status ErasureSet::abort_multipart_upload(std::string_view bucket, std::string_v
   return internal::ReduceErrors(result, bucket_write_quorum(), Code::kWriteQuorum);
 }
 
-Result<std::vector<MultipartUpload>> ErasureSet::list_uploads(std::string_view bucket,
-                                                              std::string_view prefix,
-                                                              std::string_view key_marker,
-                                                              std::string_view upload_id_marker,
-                                                              size_t limit) {
+Result<std::vector<MultipartUpload>> ErasureSet::list_uploads(
+    const RequestContext& ctx, std::string_view bucket, std::string_view prefix,
+    std::string_view key_marker, std::string_view upload_id_marker, size_t limit) {
   // Union of upload directories over the drives; each read from the first drive holding it.
   const size_t n = raw_.size();
   std::vector<std::set<std::string>> found(n);
@@ -355,7 +355,7 @@ Result<std::vector<MultipartUpload>> ErasureSet::list_uploads(std::string_view b
       bool after = u->key > key_marker || (u->key == key_marker && !upload_id_marker.empty() &&
                                            u->upload_id > upload_id_marker);
       if (u->bucket == bucket && u->key.starts_with(prefix) && (key_marker.empty() || after) &&
-          !upload_completed(*u, ukey)) {
+          !upload_completed(ctx, *u, ukey)) {
         out.push_back(
             {u->key, u->upload_id, u->initiated_ns, u->storage_class, u->checksum_algo, {}});
       }

@@ -6,16 +6,17 @@
 
 namespace flashstor::object {
 
-Result<ObjectInfo> ErasureSet::get_object_info(std::string_view bucket, std::string_view key,
-                                               std::string_view version_id,
+Result<ObjectInfo> ErasureSet::get_object_info(const RequestContext& ctx, std::string_view bucket,
+                                               std::string_view key, std::string_view version_id,
                                                bool current_marker_ok) {
   if (Status s = storage::ValidateObjectKey(key); !s.ok()) return std::unexpected(s);
   if (!version_id.empty() && !internal::ValidVersionId(version_id)) {
     return Err(Code::kInvalidArgument, "Invalid version id specified");
   }
-  auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), false);
+  auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), false,
+                               ctx.bound(Locker::kDefaultTimeout));
   if (!lock) return std::unexpected(lock.error());
-  auto q = read_meta(bucket, key, true, version_id);
+  auto q = read_meta(ctx, bucket, key, true, version_id);
   if (!q) return std::unexpected(q.error());
   if (version_id.empty() && q->meta().delete_marker && !current_marker_ok) {
     return Err(Code::kNoSuchKey, "the current version is a delete marker");
@@ -26,16 +27,18 @@ Result<ObjectInfo> ErasureSet::get_object_info(std::string_view bucket, std::str
   return info;
 }
 
-Result<std::unique_ptr<ObjectReader>> ErasureSet::open_object(std::string_view bucket,
+Result<std::unique_ptr<ObjectReader>> ErasureSet::open_object(const RequestContext& ctx,
+                                                              std::string_view bucket,
                                                               std::string_view key,
                                                               std::string_view version_id) {
   if (Status s = storage::ValidateObjectKey(key); !s.ok()) return std::unexpected(s);
   if (!version_id.empty() && !internal::ValidVersionId(version_id)) {
     return Err(Code::kInvalidArgument, "Invalid version id specified");
   }
-  auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), false);
+  auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), false,
+                               ctx.bound(Locker::kDefaultTimeout));
   if (!lock) return std::unexpected(lock.error());
-  auto q = read_meta(bucket, key, true, version_id);
+  auto q = read_meta(ctx, bucket, key, true, version_id);
   if (!q) return std::unexpected(q.error());
   if (q->meta().delete_marker) {
     if (version_id.empty()) return Err(Code::kNoSuchKey, "the current version is a delete marker");
@@ -68,7 +71,7 @@ Result<std::unique_ptr<ObjectReader>> ErasureSet::open_object(std::string_view b
   auto on_degraded = [this](std::string_view b, std::string_view k) { queue_heal(b, k); };
   auto reader = std::make_unique<internal::ErasureObjectReader>(
       std::move(info), std::move(meta), std::move(slots), std::move(loc), *ctx_.pool,
-      std::move(*codec), std::move(on_degraded), std::move(*lock), stragglers_);
+      std::move(*codec), std::move(on_degraded), std::move(*lock), stragglers_, ctx);
   if (Status s = reader->prefetch(); !s.ok()) return std::unexpected(s);
   return std::unique_ptr<ObjectReader>(std::move(reader));
 }

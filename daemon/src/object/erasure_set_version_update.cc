@@ -47,16 +47,17 @@ void Apply(const VersionUpdate& update, ObjectMeta& m) {
 
 }  // namespace
 
-Result<ObjectInfo> ErasureSet::update_version(std::string_view bucket, std::string_view key,
-                                              std::string_view version_id,
+Result<ObjectInfo> ErasureSet::update_version(const RequestContext& ctx, std::string_view bucket,
+                                              std::string_view key, std::string_view version_id,
                                               const VersionUpdate& update) {
   FS_RETURN_UNEXPECTED_IF_ERROR(storage::ValidateObjectKey(key));
   if (!version_id.empty() && !internal::ValidVersionId(version_id)) {
     return Err(Code::kInvalidArgument, "Invalid version id specified");
   }
-  auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), true);
+  auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), true,
+                               ctx.bound(Locker::kDefaultTimeout));
   if (!lock) return std::unexpected(lock.error());
-  auto q = read_meta(bucket, key, true, version_id);
+  auto q = read_meta(ctx, bucket, key, true, version_id);
   if (!q) return std::unexpected(q.error());
   const ObjectMeta& target = q->meta();
   if (target.delete_marker) {
@@ -90,7 +91,7 @@ Result<ObjectInfo> ErasureSet::update_version(std::string_view bucket, std::stri
     Apply(update, m);
     plan.meta[d] = std::move(m);
   }
-  if (Status s = commit(plan); !s.ok()) return std::unexpected(s);
+  if (Status s = commit(ctx, plan); !s.ok()) return std::unexpected(s);
   return TakeObjectInfo(plan.meta[q->winner], bucket, key);
 }
 

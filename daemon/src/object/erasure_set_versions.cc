@@ -25,11 +25,12 @@ bool ValidVersionId(std::string_view id) {
 
 }  // namespace internal
 
-Result<std::vector<VersionKey>> ErasureSet::versions_to_keep(std::string_view bucket,
-                                                                       std::string_view key,
-                                                                       std::string_view new_id,
-                                                                       VersioningState versioning) {
-  auto q = read_meta(bucket, key, false);
+Result<std::vector<VersionKey>> ErasureSet::versions_to_keep(const RequestContext& ctx,
+                                                             std::string_view bucket,
+                                                             std::string_view key,
+                                                             std::string_view new_id,
+                                                             VersioningState versioning) {
+  auto q = read_meta(ctx, bucket, key, false);
   if (!q) {
     if (q.error() == Code::kNoSuchKey || versioning == VersioningState::kUnversioned) {
       return std::vector<VersionKey>{};
@@ -47,7 +48,8 @@ Result<std::vector<VersionKey>> ErasureSet::versions_to_keep(std::string_view bu
   return keep;
 }
 
-Result<DeleteResult> ErasureSet::delete_object_version(std::string_view bucket,
+Result<DeleteResult> ErasureSet::delete_object_version(const RequestContext& ctx,
+                                                       std::string_view bucket,
                                                        std::string_view key,
                                                        const DeleteOptions& options,
                                                        VersioningState versioning) {
@@ -55,12 +57,13 @@ Result<DeleteResult> ErasureSet::delete_object_version(std::string_view bucket,
   if (!options.version_id.empty() && !internal::ValidVersionId(options.version_id)) {
     return Err(Code::kInvalidArgument, "Invalid version id specified");
   }
-  auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), true);
+  auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), true,
+                               ctx.bound(Locker::kDefaultTimeout));
   if (!lock) return std::unexpected(lock.error());
-  FS_RETURN_UNEXPECTED_IF_ERROR(check_precondition(bucket, key, options.precondition));
+  FS_RETURN_UNEXPECTED_IF_ERROR(check_precondition(ctx, bucket, key, options.precondition));
   DeleteResult out;
   if (options.version_id.empty() && versioning == VersioningState::kUnversioned) {
-    FS_RETURN_UNEXPECTED_IF_ERROR(delete_unlocked(bucket, key));
+    FS_RETURN_UNEXPECTED_IF_ERROR(delete_unlocked(ctx, bucket, key));
     return out;
   }
   CommitPlan plan;
@@ -70,7 +73,7 @@ Result<DeleteResult> ErasureSet::delete_object_version(std::string_view bucket,
   plan.participate.assign(raw_.size(), true);
   if (!options.version_id.empty()) {
     // One version goes for good; the others stay.
-    auto q = read_meta(bucket, key, false);
+    auto q = read_meta(ctx, bucket, key, false);
     if (!q) {
       if (q.error() == Code::kNoSuchKey) return out;
       return std::unexpected(q.error());
@@ -90,11 +93,11 @@ Result<DeleteResult> ErasureSet::delete_object_version(std::string_view bucket,
     out.version_id = options.version_id;
     if (!found) return out;
     if (plan.keep.empty()) {
-      FS_RETURN_UNEXPECTED_IF_ERROR(delete_unlocked(bucket, key));
+      FS_RETURN_UNEXPECTED_IF_ERROR(delete_unlocked(ctx, bucket, key));
       return out;
     }
     plan.write_quorum = bucket_write_quorum();
-    FS_RETURN_UNEXPECTED_IF_ERROR(commit(plan));
+    FS_RETURN_UNEXPECTED_IF_ERROR(commit(ctx, plan));
     return out;
   }
   // A delete marker becomes the current version.
@@ -104,7 +107,7 @@ Result<DeleteResult> ErasureSet::delete_object_version(std::string_view bucket,
       versioning == VersioningState::kEnabled ? internal::NewVersionId() : std::string("null");
   marker.mod_time_ns = internal::NowNs();
   marker.erasure = new_erasure(key, "STANDARD");
-  auto keep = versions_to_keep(bucket, key, marker.version_id, versioning);
+  auto keep = versions_to_keep(ctx, bucket, key, marker.version_id, versioning);
   if (!keep) return std::unexpected(keep.error());
   plan.keep = std::move(*keep);
   plan.write_quorum = WriteQuorum(marker.erasure.data, marker.erasure.parity);
@@ -113,7 +116,7 @@ Result<DeleteResult> ErasureSet::delete_object_version(std::string_view bucket,
     m.erasure.index = marker.erasure.distribution[d];
     plan.meta.push_back(std::move(m));
   }
-  FS_RETURN_UNEXPECTED_IF_ERROR(commit(plan));
+  FS_RETURN_UNEXPECTED_IF_ERROR(commit(ctx, plan));
   out.delete_marker = true;
   out.version_id = marker.version_id;
   return out;

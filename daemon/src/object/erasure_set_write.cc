@@ -68,7 +68,7 @@ Status EncodeStripe(const erasure::ErasureCodec& codec, size_t shard, size_t blo
 
 using internal::WrittenData;
 
-Result<WrittenData> ErasureSet::write_stripes(const ErasureInfo& erasure,
+Result<WrittenData> ErasureSet::write_stripes(const RequestContext& ctx, const ErasureInfo& erasure,
                                               const std::string& tmp_key,
                                               const std::string& data_dir, int part_number,
                                               uint64_t max_size, size_t len,
@@ -82,7 +82,7 @@ Result<WrittenData> ErasureSet::write_stripes(const ErasureInfo& erasure,
   // of this object like a failed one (shard_io.h), and the commit's heal check (wrote[d]
   // false) queues the object for heal.
   internal::ShardWriters writers(*ctx_.pool, shared_drives_, use, storage::kSysVolume, tmp_key,
-                                 file, static_cast<size_t>(quorum), stragglers_);
+                                 file, static_cast<size_t>(quorum), stragglers_, ctx.deadline);
   FS_RETURN_UNEXPECTED_IF_ERROR(writers.quorum_status(quorum));
   WrittenData out;
   out.size = len;
@@ -106,10 +106,11 @@ Result<WrittenData> ErasureSet::write_stripes(const ErasureInfo& erasure,
   return out;
 }
 
-Result<WrittenData> ErasureSet::write_data(hash::HashingSource& body, int64_t size,
-                                           uint64_t max_size, const ErasureInfo& erasure,
-                                           const std::string& tmp_key, const std::string& data_dir,
-                                           int part_number, bool allow_inline) {
+Result<WrittenData> ErasureSet::write_data(const RequestContext& ctx, hash::HashingSource& body,
+                                           int64_t size, uint64_t max_size,
+                                           const ErasureInfo& erasure, const std::string& tmp_key,
+                                           const std::string& data_dir, int part_number,
+                                           bool allow_inline) {
   auto codec = erasure::ErasureCodec::Create(erasure.data, erasure.parity);
   if (!codec) return std::unexpected(codec.error());
   const size_t n = raw_.size();
@@ -147,7 +148,7 @@ Result<WrittenData> ErasureSet::write_data(hash::HashingSource& body, int64_t si
       return extra;
     };
     return check_size(
-        write_stripes(erasure, tmp_key, data_dir, part_number, max_size, *first, steps));
+        write_stripes(ctx, erasure, tmp_key, data_dir, part_number, max_size, *first, steps));
   }
   // Uninitialised, and no larger than the announced body needs (one byte more, so a body
   // smaller than a block is read to its end, where its digests are verified): a 4 KiB PUT
@@ -172,7 +173,8 @@ Result<WrittenData> ErasureSet::write_data(hash::HashingSource& body, int64_t si
       eof = !next || *next < block;
       return next;
     };
-    return check_size(write_stripes(erasure, tmp_key, data_dir, part_number, max_size, len, steps));
+    return check_size(
+        write_stripes(ctx, erasure, tmp_key, data_dir, part_number, max_size, len, steps));
   }
   // The whole body fits inline: ReadFull stopped at EOF, so the body's digests are verified.
   WrittenData out;
@@ -188,17 +190,18 @@ Result<WrittenData> ErasureSet::write_data(hash::HashingSource& body, int64_t si
   return check_size(std::move(out));
 }
 
-Result<ObjectInfo> ErasureSet::put_object(std::string_view bucket, std::string_view key,
-                                          hash::HashingSource& body, int64_t size,
-                                          const PutOptions& opt, VersioningState versioning) {
+Result<ObjectInfo> ErasureSet::put_object(const RequestContext& ctx, std::string_view bucket,
+                                          std::string_view key, hash::HashingSource& body,
+                                          int64_t size, const PutOptions& opt,
+                                          VersioningState versioning) {
   if (Status s = storage::ValidateObjectKey(key); !s.ok()) return std::unexpected(s);
   if (size > static_cast<int64_t>(kMaxObjectSize)) return Err(Code::kEntityTooLarge, "too large");
-  if (Status s = check_bucket(bucket); !s.ok()) return std::unexpected(s);
+  if (Status s = check_bucket(ctx, bucket); !s.ok()) return std::unexpected(s);
   ObjectMeta meta;
   meta.erasure = new_erasure(key, opt.storage_class);
   const std::string uuid = storage::NewUuid();
   const std::string tmp_key = std::string(storage::kTmpKey) + "/" + uuid;
-  auto data = write_data(body, size, kMaxObjectSize, meta.erasure, tmp_key, uuid, 1, true);
+  auto data = write_data(ctx, body, size, kMaxObjectSize, meta.erasure, tmp_key, uuid, 1, true);
   if (!data) {
     remove_sys_dir(tmp_key);
     return std::unexpected(data.error());
@@ -246,18 +249,19 @@ Result<ObjectInfo> ErasureSet::put_object(std::string_view bucket, std::string_v
   Status committed;
   std::vector<char> moved;  // drives whose commit took the staged data dir (and its tmp dir)
   {
-    auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), true);
+    auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), true,
+                                 ctx.bound(Locker::kDefaultTimeout));
     if (!lock) {
       committed = lock.error();
     } else {
-      committed = check_precondition(bucket, key, opt.precondition);
+      committed = check_precondition(ctx, bucket, key, opt.precondition);
       if (committed.ok()) {
-        auto keep = versions_to_keep(bucket, key, meta.version_id, versioning);
+        auto keep = versions_to_keep(ctx, bucket, key, meta.version_id, versioning);
         committed = keep ? Status::Ok() : keep.error();
         if (keep) plan.keep = std::move(*keep);
       }
       plan.fence = lock->fence();
-      if (committed.ok()) committed = commit(plan, &moved);
+      if (committed.ok()) committed = commit(ctx, plan, &moved);
     }
   }
   if (!data->inlined && committed.ok()) remove_sys_dir(tmp_key, &moved);
@@ -266,13 +270,15 @@ Result<ObjectInfo> ErasureSet::put_object(std::string_view bucket, std::string_v
   return ToObjectInfo(meta, bucket, key);
 }
 
-Result<ObjectInfo> ErasureSet::update_object_metadata(std::string_view bucket, std::string_view key,
+Result<ObjectInfo> ErasureSet::update_object_metadata(const RequestContext& ctx,
+                                                      std::string_view bucket, std::string_view key,
                                                       const PutOptions& opt) {
   if (Status s = storage::ValidateObjectKey(key); !s.ok()) return std::unexpected(s);
-  auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), true);
+  auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), true,
+                               ctx.bound(Locker::kDefaultTimeout));
   if (!lock) return std::unexpected(lock.error());
-  FS_RETURN_UNEXPECTED_IF_ERROR(check_precondition(bucket, key, opt.precondition));
-  auto q = read_meta(bucket, key, true);
+  FS_RETURN_UNEXPECTED_IF_ERROR(check_precondition(ctx, bucket, key, opt.precondition));
+  auto q = read_meta(ctx, bucket, key, true);
   if (!q) return std::unexpected(q.error());
   if (q->meta().delete_marker)
     return Err(Code::kNoSuchKey, "the current version is a delete marker");
@@ -300,23 +306,24 @@ Result<ObjectInfo> ErasureSet::update_object_metadata(std::string_view bucket, s
     // The storage class names the redundancy the data was written with; keep it.
     plan.meta[d] = std::move(m);
   }
-  if (Status s = commit(plan); !s.ok()) return std::unexpected(s);
+  if (Status s = commit(ctx, plan); !s.ok()) return std::unexpected(s);
   return TakeObjectInfo(plan.meta[q->winner], bucket, key);
 }
 
-Status ErasureSet::delete_object(std::string_view bucket, std::string_view key,
-                                 const WritePrecondition& precondition) {
+Status ErasureSet::delete_object(const RequestContext& ctx, std::string_view bucket,
+                                 std::string_view key, const WritePrecondition& precondition) {
   FS_RETURN_IF_ERROR(storage::ValidateObjectKey(key));
-  auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), true);
+  auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), true,
+                               ctx.bound(Locker::kDefaultTimeout));
   if (!lock) return lock.error();
-  FS_RETURN_IF_ERROR(check_precondition(bucket, key, precondition));
-  return delete_unlocked(bucket, key);
+  FS_RETURN_IF_ERROR(check_precondition(ctx, bucket, key, precondition));
+  return delete_unlocked(ctx, bucket, key);
 }
 
-Status ErasureSet::check_precondition(std::string_view bucket, std::string_view key,
-                                      const WritePrecondition& precondition) {
+Status ErasureSet::check_precondition(const RequestContext& ctx, std::string_view bucket,
+                                      std::string_view key, const WritePrecondition& precondition) {
   if (precondition.empty()) return Status::Ok();
-  auto q = read_meta(bucket, key, false);
+  auto q = read_meta(ctx, bucket, key, false);
   if (!q && q.error().code() != Code::kNoSuchKey) return q.error();
   const bool exists = q.has_value() && !q->meta().delete_marker;
   if (precondition.if_none_match_any && exists) {
@@ -331,8 +338,8 @@ Status ErasureSet::check_precondition(std::string_view bucket, std::string_view 
   return Status::Ok();
 }
 
-Status ErasureSet::delete_unlocked(std::string_view bucket, std::string_view key, int* removed,
-                                   bool every_drive) {
+Status ErasureSet::delete_unlocked(const RequestContext& ctx, std::string_view bucket,
+                                   std::string_view key, int* removed, bool every_drive) {
   // One version-level call per drive (StorageApi::delete_key: metadata, then every data dir),
   // as a quorum fan-out: a hung drive never holds the delete. Heal's purge waits for every
   // drive instead (fan_out_all's bound), so it leaves no leftover a drive could still answer. The
@@ -373,7 +380,7 @@ Status ErasureSet::delete_unlocked(std::string_view bucket, std::string_view key
     return true;
   };
   std::vector<char> answered =
-      every_drive ? fan_out_all(answer_all) : fan_out(task, static_cast<size_t>(quorum));
+      every_drive ? fan_out_all(answer_all) : fan_out(ctx, task, static_cast<size_t>(quorum));
   st->decided.store(true, std::memory_order_release);
   std::vector<Status> result(n);
   int had = 0;

@@ -7,10 +7,41 @@
 #include "erasure_set_internal.h"
 #include "flashstor/object/list_merge.h"
 #include "flashstor/object/set_layout.h"
+#include "flashstor/obs/log.h"
 #include "flashstor/storage/key_path.h"
 
 namespace flashstor::object {
 namespace {
+
+// A quorum lost once the request's deadline had passed was lost to it: its fan-outs settled
+// at the deadline with the drives that had answered (WorkerPool::QuorumPolicy::deadline).
+// The answer is then the deadline's, kDeadlineExceeded (503 SlowDown, like a quorum failure,
+// but saying why). One place for every object call of the router, so the sets' many quorum
+// paths need not each know.
+// Such failures are logged with the request's trace id (the S3 request id), so the line joins
+// the request's audit record.
+Status Deadlined(const RequestContext& ctx, std::string_view bucket, std::string_view key,
+                 Status s) {
+  const bool quorum = s == Code::kReadQuorum || s == Code::kWriteQuorum;
+  if (quorum && ctx.expired()) {
+    s = Status(Code::kDeadlineExceeded, "request deadline passed before a quorum answered");
+  }
+  if (quorum || s == Code::kDeadlineExceeded) {
+    obs::Log(obs::Level::kWarning, "object call failed: no quorum in time",
+             {{"TRACE_ID", ctx.trace_id},
+              {"BUCKET", bucket},
+              {"KEY", key},
+              {"ERROR", CodeName(s.code())},
+              {"DETAIL", s.message()}});
+  }
+  return s;
+}
+template <typename T>
+Result<T> Deadlined(const RequestContext& ctx, std::string_view bucket, std::string_view key,
+                    Result<T> r) {
+  if (!r) return std::unexpected(Deadlined(ctx, bucket, key, r.error()));
+  return r;
+}
 
 int DefaultThreads(size_t drives) {
   return static_cast<int>(std::clamp<size_t>(2 * drives, 4, 64));
@@ -59,12 +90,13 @@ Status ErasureSets::check_names(std::string_view bucket, std::string_view key) {
   return storage::ValidateObjectKey(key);
 }
 
-Status ErasureSets::make_bucket(std::string_view bucket, const MakeBucketOptions& options) {
+Status ErasureSets::make_bucket(const RequestContext& ctx, std::string_view bucket,
+                                const MakeBucketOptions& options) {
   if (!internal::IsValidBucketName(bucket)) return Status(Code::kInvalidBucketName, "bad bucket");
   bool all_existed = true;
   for (auto& set : sets_) {
     bool existed = false;
-    FS_RETURN_IF_ERROR(set->make_bucket(bucket, &existed));
+    FS_RETURN_IF_ERROR(set->make_bucket(ctx, bucket, &existed));
     all_existed = all_existed && existed;
   }
   if (all_existed) return Status(Code::kBucketExists, "bucket exists");
@@ -78,36 +110,40 @@ Status ErasureSets::make_bucket(std::string_view bucket, const MakeBucketOptions
   return bucket_meta_->create(meta);
 }
 
-Result<BucketInfo> ErasureSets::get_bucket_info(std::string_view bucket) {
+Result<BucketInfo> ErasureSets::get_bucket_info(const RequestContext& ctx,
+                                                std::string_view bucket) {
   if (!internal::IsValidBucketName(bucket)) return Err(Code::kInvalidBucketName, "bad bucket");
-  if (Status s = sets_[0]->check_bucket(bucket); !s.ok()) return std::unexpected(s);
+  if (Status s = sets_[0]->check_bucket(ctx, bucket); !s.ok()) return std::unexpected(s);
   auto meta = bucket_meta_->get(bucket);
   if (!meta) return std::unexpected(meta.error());
   return BucketInfo{std::string(bucket), (*meta)->created_ns};
 }
 
 Result<std::shared_ptr<const BucketMetadata>> ErasureSets::get_bucket_metadata(
-    std::string_view bucket) {
+    const RequestContext& ctx, std::string_view bucket) {
   if (!internal::IsValidBucketName(bucket)) return Err(Code::kInvalidBucketName, "bad bucket");
   // Cached records belong to buckets that exist: DeleteBucket drops them first.
   if (auto cached = bucket_meta_->cached(bucket)) return cached;
-  if (Status s = sets_[0]->check_bucket(bucket); !s.ok()) return std::unexpected(s);
+  if (Status s = sets_[0]->check_bucket(ctx, bucket); !s.ok()) return std::unexpected(s);
   return bucket_meta_->get(bucket);
 }
 
-Status ErasureSets::update_bucket_metadata(std::string_view bucket,
+Status ErasureSets::update_bucket_metadata(const RequestContext& ctx, std::string_view bucket,
                                            const std::function<Status(BucketMetadata&)>& change) {
   if (!internal::IsValidBucketName(bucket)) return Status(Code::kInvalidBucketName, "bad bucket");
   // Shared with commits (they only read the settings), exclusive with DeleteBucket.
-  auto lock = services_.locks.lock(internal::BucketResource(bucket), false);
+  auto lock = services_.locks.lock(internal::BucketResource(bucket), false,
+                                   ctx.bound(Locker::kDefaultTimeout));
   if (!lock) return lock.error();
-  auto config_lock = services_.locks.lock(internal::BucketResource(bucket) + "/settings", true);
+  auto config_lock = services_.locks.lock(internal::BucketResource(bucket) + "/settings", true,
+                                          ctx.bound(Locker::kDefaultTimeout));
   if (!config_lock) return config_lock.error();
-  FS_RETURN_IF_ERROR(sets_[0]->check_bucket(bucket));
+  FS_RETURN_IF_ERROR(sets_[0]->check_bucket(ctx, bucket));
   return bucket_meta_->update(bucket, change);
 }
 
-Result<std::vector<BucketInfo>> ErasureSets::list_buckets(const BucketListOptions& options) {
+Result<std::vector<BucketInfo>> ErasureSets::list_buckets(const RequestContext& ctx,
+                                                          const BucketListOptions& options) {
   ErasureSet& set = *sets_[0];
   std::map<std::string, int> votes;
   std::mutex mu;
@@ -128,7 +164,7 @@ Result<std::vector<BucketInfo>> ErasureSets::list_buckets(const BucketListOption
       continue;
     }
     if (count < set.read_quorum() || !internal::IsValidBucketName(name)) continue;
-    auto info = get_bucket_info(name);
+    auto info = get_bucket_info(ctx, name);
     if (info) out.push_back(std::move(*info));
   }
   return out;
@@ -152,101 +188,112 @@ Status ErasureSets::check_bucket_empty(std::string_view bucket) {
   return Status::Ok();
 }
 
-void ErasureSets::abort_uploads(std::string_view bucket) {
+void ErasureSets::abort_uploads(const RequestContext& ctx, std::string_view bucket) {
   for (auto& set : sets_) {
-    auto uploads = set->list_uploads(bucket, "", "", "", SIZE_MAX);
+    auto uploads = set->list_uploads(ctx, bucket, "", "", "", SIZE_MAX);
     if (!uploads) continue;
-    for (const auto& u : *uploads) set->abort_multipart_upload(bucket, u.key, u.upload_id);
+    for (const auto& u : *uploads) set->abort_multipart_upload(ctx, bucket, u.key, u.upload_id);
   }
 }
 
-Status ErasureSets::delete_bucket(std::string_view bucket) {
+Status ErasureSets::delete_bucket(const RequestContext& ctx, std::string_view bucket) {
   if (!internal::IsValidBucketName(bucket)) return Status(Code::kInvalidBucketName, "bad bucket");
   {
     // Exclusive from the emptiness check to the delete: no commit runs in between (each
     // takes the lock shared), and none can write afterwards (writes never re-create a
     // bucket's folder). Nothing else is locked while holding it, so no wait can cycle.
-    auto lock = services_.locks.lock(internal::BucketResource(bucket), true);
+    auto lock = services_.locks.lock(internal::BucketResource(bucket), true,
+                                     ctx.bound(Locker::kDefaultTimeout));
     if (!lock) return lock.error();
-    FS_RETURN_IF_ERROR(sets_[0]->check_bucket(bucket));
+    FS_RETURN_IF_ERROR(sets_[0]->check_bucket(ctx, bucket));
     FS_RETURN_IF_ERROR(check_bucket_empty(bucket));
-    for (auto& set : sets_) FS_RETURN_IF_ERROR(set->delete_bucket(bucket));
+    for (auto& set : sets_) FS_RETURN_IF_ERROR(set->delete_bucket(ctx, bucket));
     bucket_meta_->remove(bucket);
   }
   // After the lock: aborting takes the upload locks, which come before the bucket lock. A
   // complete racing this finds no bucket to commit into and fails with kNoSuchBucket.
-  abort_uploads(bucket);
+  abort_uploads(ctx, bucket);
   return Status::Ok();
 }
 
-Result<VersioningState> ErasureSets::versioning_of(std::string_view bucket) {
-  auto meta = get_bucket_metadata(bucket);
+Result<VersioningState> ErasureSets::versioning_of(const RequestContext& ctx,
+                                                   std::string_view bucket) {
+  auto meta = get_bucket_metadata(ctx, bucket);
   if (!meta) return std::unexpected(meta.error());
   return (*meta)->versioning;
 }
 
-Result<ObjectInfo> ErasureSets::put_object(std::string_view bucket, std::string_view key,
-                                           hash::HashingSource& body, int64_t size,
-                                           const PutOptions& options) {
+Result<ObjectInfo> ErasureSets::put_object(const RequestContext& ctx, std::string_view bucket,
+                                           std::string_view key, hash::HashingSource& body,
+                                           int64_t size, const PutOptions& options) {
   if (Status s = check_names(bucket, key); !s.ok()) return std::unexpected(s);
-  auto versioning = versioning_of(bucket);
+  auto versioning = versioning_of(ctx, bucket);
   if (!versioning) return std::unexpected(versioning.error());
-  return set_for(key).put_object(bucket, key, body, size, options, *versioning);
+  return Deadlined(ctx, bucket, key,
+                   set_for(key).put_object(ctx, bucket, key, body, size, options, *versioning));
 }
 
-Result<ObjectInfo> ErasureSets::get_object_info(std::string_view bucket, std::string_view key,
-                                                std::string_view version_id,
+Result<ObjectInfo> ErasureSets::get_object_info(const RequestContext& ctx, std::string_view bucket,
+                                                std::string_view key, std::string_view version_id,
                                                 bool current_marker_ok) {
   if (Status s = check_names(bucket, key); !s.ok()) return std::unexpected(s);
-  return set_for(key).get_object_info(bucket, key, version_id, current_marker_ok);
+  return Deadlined(ctx, bucket, key,
+                   set_for(key).get_object_info(ctx, bucket, key, version_id, current_marker_ok));
 }
 
-Result<std::unique_ptr<ObjectReader>> ErasureSets::open_object(std::string_view bucket,
+Result<std::unique_ptr<ObjectReader>> ErasureSets::open_object(const RequestContext& ctx,
+                                                               std::string_view bucket,
                                                                std::string_view key,
                                                                std::string_view version_id) {
   if (Status s = check_names(bucket, key); !s.ok()) return std::unexpected(s);
-  return set_for(key).open_object(bucket, key, version_id);
+  return Deadlined(ctx, bucket, key, set_for(key).open_object(ctx, bucket, key, version_id));
 }
 
-Result<DeleteResult> ErasureSets::delete_object_version(std::string_view bucket,
+Result<DeleteResult> ErasureSets::delete_object_version(const RequestContext& ctx,
+                                                        std::string_view bucket,
                                                         std::string_view key,
                                                         const DeleteOptions& options) {
   if (Status s = check_names(bucket, key); !s.ok()) return std::unexpected(s);
-  auto versioning = versioning_of(bucket);
+  auto versioning = versioning_of(ctx, bucket);
   if (!versioning) return std::unexpected(versioning.error());
-  return set_for(key).delete_object_version(bucket, key, options, *versioning);
+  return Deadlined(ctx, bucket, key,
+                   set_for(key).delete_object_version(ctx, bucket, key, options, *versioning));
 }
 
-Status ErasureSets::delete_object(std::string_view bucket, std::string_view key,
-                                  const WritePrecondition& precondition) {
+Status ErasureSets::delete_object(const RequestContext& ctx, std::string_view bucket,
+                                  std::string_view key, const WritePrecondition& precondition) {
   FS_RETURN_IF_ERROR(check_names(bucket, key));
-  auto versioning = versioning_of(bucket);
+  auto versioning = versioning_of(ctx, bucket);
   if (!versioning) return versioning.error();
   if (*versioning != VersioningState::kUnversioned) {
     // Never the whole history: a delete marker hides the current version.
     DeleteOptions options;
     options.precondition = precondition;
-    auto r = set_for(key).delete_object_version(bucket, key, options, *versioning);
-    return r ? Status::Ok() : r.error();
+    auto r = set_for(key).delete_object_version(ctx, bucket, key, options, *versioning);
+    return r ? Status::Ok() : Deadlined(ctx, bucket, key, r.error());
   }
-  return set_for(key).delete_object(bucket, key, precondition);
+  return Deadlined(ctx, bucket, key, set_for(key).delete_object(ctx, bucket, key, precondition));
 }
 
-Result<ObjectInfo> ErasureSets::update_object_metadata(std::string_view bucket,
+Result<ObjectInfo> ErasureSets::update_object_metadata(const RequestContext& ctx,
+                                                       std::string_view bucket,
                                                        std::string_view key,
                                                        const PutOptions& options) {
   if (Status s = check_names(bucket, key); !s.ok()) return std::unexpected(s);
-  return set_for(key).update_object_metadata(bucket, key, options);
+  return Deadlined(ctx, bucket, key,
+                   set_for(key).update_object_metadata(ctx, bucket, key, options));
 }
 
-Result<ObjectInfo> ErasureSets::update_version(std::string_view bucket, std::string_view key,
-                                               std::string_view version_id,
+Result<ObjectInfo> ErasureSets::update_version(const RequestContext& ctx, std::string_view bucket,
+                                               std::string_view key, std::string_view version_id,
                                                const VersionUpdate& update) {
   if (Status s = check_names(bucket, key); !s.ok()) return std::unexpected(s);
-  return set_for(key).update_version(bucket, key, version_id, update);
+  return Deadlined(ctx, bucket, key,
+                   set_for(key).update_version(ctx, bucket, key, version_id, update));
 }
 
-Result<ListResult> ErasureSets::list_objects(std::string_view bucket, const ListOptions& options) {
+Result<ListResult> ErasureSets::list_objects(const RequestContext& ctx, std::string_view bucket,
+                                             const ListOptions& options) {
   if (!internal::IsValidBucketName(bucket)) return Err(Code::kInvalidBucketName, "bad bucket");
   storage::WalkOptions walk;
   walk.prefix = options.prefix;
@@ -263,54 +310,63 @@ Result<ListResult> ErasureSets::list_objects(std::string_view bucket, const List
   return BuildListPage(*merged, bucket, options);
 }
 
-Result<std::string> ErasureSets::new_multipart_upload(std::string_view bucket, std::string_view key,
+Result<std::string> ErasureSets::new_multipart_upload(const RequestContext& ctx,
+                                                      std::string_view bucket, std::string_view key,
                                                       const PutOptions& options,
                                                       hash::ChecksumAlgo checksum_algo) {
   if (Status s = check_names(bucket, key); !s.ok()) return std::unexpected(s);
-  return set_for(key).new_multipart_upload(bucket, key, options, checksum_algo);
+  return Deadlined(ctx, bucket, key,
+                   set_for(key).new_multipart_upload(ctx, bucket, key, options, checksum_algo));
 }
 
-Result<PartInfo> ErasureSets::put_object_part(std::string_view bucket, std::string_view key,
-                                              std::string_view upload_id, int part_number,
-                                              hash::HashingSource& body, int64_t size,
-                                              const PartOptions& options) {
+Result<PartInfo> ErasureSets::put_object_part(const RequestContext& ctx, std::string_view bucket,
+                                              std::string_view key, std::string_view upload_id,
+                                              int part_number, hash::HashingSource& body,
+                                              int64_t size, const PartOptions& options) {
   if (Status s = check_names(bucket, key); !s.ok()) return std::unexpected(s);
-  return set_for(key).put_object_part(bucket, key, upload_id, part_number, body, size, options);
+  return Deadlined(
+      ctx, bucket, key,
+      set_for(key).put_object_part(ctx, bucket, key, upload_id, part_number, body, size, options));
 }
 
-Result<ListPartsResult> ErasureSets::list_parts(std::string_view bucket, std::string_view key,
-                                                std::string_view upload_id, int part_marker,
-                                                int max_parts) {
+Result<ListPartsResult> ErasureSets::list_parts(const RequestContext& ctx, std::string_view bucket,
+                                                std::string_view key, std::string_view upload_id,
+                                                int part_marker, int max_parts) {
   if (Status s = check_names(bucket, key); !s.ok()) return std::unexpected(s);
-  return set_for(key).list_parts(bucket, key, upload_id, part_marker, max_parts);
+  return Deadlined(ctx, bucket, key,
+                   set_for(key).list_parts(ctx, bucket, key, upload_id, part_marker, max_parts));
 }
 
-Result<ObjectInfo> ErasureSets::complete_multipart_upload(std::string_view bucket,
+Result<ObjectInfo> ErasureSets::complete_multipart_upload(const RequestContext& ctx,
+                                                          std::string_view bucket,
                                                           std::string_view key,
                                                           std::string_view upload_id,
                                                           const std::vector<CompletePart>& parts,
                                                           const WritePrecondition& precondition) {
   if (Status s = check_names(bucket, key); !s.ok()) return std::unexpected(s);
-  auto versioning = versioning_of(bucket);
+  auto versioning = versioning_of(ctx, bucket);
   if (!versioning) return std::unexpected(versioning.error());
-  return set_for(key).complete_multipart_upload(bucket, key, upload_id, parts, precondition,
-                                                *versioning);
+  return Deadlined(ctx, bucket, key,
+                   set_for(key).complete_multipart_upload(ctx, bucket, key, upload_id, parts,
+                                                          precondition, *versioning));
 }
 
-Status ErasureSets::abort_multipart_upload(std::string_view bucket, std::string_view key,
-                                           std::string_view upload_id) {
+Status ErasureSets::abort_multipart_upload(const RequestContext& ctx, std::string_view bucket,
+                                           std::string_view key, std::string_view upload_id) {
   FS_RETURN_IF_ERROR(check_names(bucket, key));
-  return set_for(key).abort_multipart_upload(bucket, key, upload_id);
+  return Deadlined(ctx, bucket, key,
+                   set_for(key).abort_multipart_upload(ctx, bucket, key, upload_id));
 }
 
-Result<ListUploadsResult> ErasureSets::list_multipart_uploads(std::string_view bucket,
+Result<ListUploadsResult> ErasureSets::list_multipart_uploads(const RequestContext& ctx,
+                                                              std::string_view bucket,
                                                               const ListUploadsOptions& opt) {
   if (!internal::IsValidBucketName(bucket)) return Err(Code::kInvalidBucketName, "bad bucket");
-  if (Status s = sets_[0]->check_bucket(bucket); !s.ok()) return std::unexpected(s);
+  if (Status s = sets_[0]->check_bucket(ctx, bucket); !s.ok()) return std::unexpected(s);
   const int max = std::clamp(opt.max_uploads, 0, 1000);
   std::vector<MultipartUpload> all;
   for (auto& set : sets_) {
-    auto u = set->list_uploads(bucket, opt.prefix, opt.key_marker, opt.upload_id_marker,
+    auto u = set->list_uploads(ctx, bucket, opt.prefix, opt.key_marker, opt.upload_id_marker,
                                static_cast<size_t>(max) + 1);
     if (!u) return std::unexpected(u.error());
     all.insert(all.end(), u->begin(), u->end());
@@ -349,25 +405,26 @@ Result<ListUploadsResult> ErasureSets::list_multipart_uploads(std::string_view b
   return r;
 }
 
-HealResult ErasureSets::heal_object(std::string_view bucket, std::string_view key) {
+HealResult ErasureSets::heal_object(const RequestContext& ctx, std::string_view bucket,
+                                    std::string_view key) {
   if (Status s = check_names(bucket, key); !s.ok()) {
     return HealResult{std::string(bucket), std::string(key), 0, 0, s};
   }
   // Writes never create a bucket's folder, so a drive that lost it (wiped, replaced) gets
   // it back here before the object's shards are rebuilt onto it.
   ErasureSet& set = set_for(key);
-  set.heal_bucket(bucket);
-  return set.heal_object(bucket, key);
+  set.heal_bucket(ctx, bucket);
+  return set.heal_object(ctx, bucket, key);
 }
 
-Status ErasureSets::heal_objects(std::string_view bucket,
+Status ErasureSets::heal_objects(const RequestContext& ctx, std::string_view bucket,
                                  const std::function<bool(const HealResult&)>& each) {
   if (!internal::IsValidBucketName(bucket)) return Status(Code::kInvalidBucketName, "bad bucket");
-  FS_RETURN_IF_ERROR(sets_[0]->check_bucket(bucket));
+  FS_RETURN_IF_ERROR(sets_[0]->check_bucket(ctx, bucket));
   storage::WalkOptions opt;
   opt.include_uncommitted = true;  // keys with data dirs but no metadata: purged after a grace
   for (auto& set : sets_) {
-    set->heal_bucket(bucket);  // a drive that lost the bucket's folder gets it back first
+    set->heal_bucket(ctx, bucket);  // a drive that lost the bucket's folder gets it back first
     // any_version: keys without a quorum version too, so their leftovers are purged.
     auto stream = set->walk(bucket, opt, true);
     if (!stream && stream.error() == Code::kNoSuchBucket) continue;  // healed by the scanner
@@ -377,7 +434,7 @@ Status ErasureSets::heal_objects(std::string_view bucket,
       auto more = (*stream)->next(e);
       if (!more) return more.error();
       if (!*more) break;
-      if (!each(set->heal_object(bucket, e.key, /*sweep=*/true))) return Status::Ok();
+      if (!each(set->heal_object(ctx, bucket, e.key, /*sweep=*/true))) return Status::Ok();
     }
   }
   return Status::Ok();

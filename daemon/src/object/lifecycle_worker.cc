@@ -62,14 +62,14 @@ void LifecycleWorker::loop() {
 }
 
 void LifecycleWorker::run_pass(int64_t now_ns) {
-  auto buckets = layer_.list_buckets({});
+  auto buckets = layer_.list_buckets(ctx_, {});
   if (!buckets) {
     ++errors_;
     return;
   }
   for (const BucketInfo& b : *buckets) {
     if (stopping()) return;
-    auto meta = layer_.get_bucket_metadata(b.name);
+    auto meta = layer_.get_bucket_metadata(ctx_, b.name);
     if (!meta) continue;
     const std::string* doc = (*meta)->config(kConfigLifecycle);
     if (doc == nullptr) continue;
@@ -96,7 +96,7 @@ void LifecycleWorker::run_bucket(const std::string& bucket, const LifecycleConfi
   for (auto& r : without_tags.rules) r.filter.tags.clear();
   for (;;) {
     if (stopping()) return;
-    auto page = layer_.list_objects(bucket, opt);
+    auto page = layer_.list_objects(ctx_, bucket, opt);
     if (!page) {
       ++errors_;
       return;
@@ -109,7 +109,7 @@ void LifecycleWorker::run_bucket(const std::string& bucket, const LifecycleConfi
       if (tag_rules) {
         auto untagged = CurrentVersionExpiry(without_tags, lo, day_ns_);
         if (!untagged || untagged->at_ns > now_ns) continue;
-        auto full = layer_.get_object_info(bucket, o.key);
+        auto full = layer_.get_object_info(ctx_, bucket, o.key);
         if (!full || full->etag != o.etag) continue;
         lo.tags = &full->tags;
         expiry = CurrentVersionExpiry(config, lo, day_ns_);
@@ -118,7 +118,7 @@ void LifecycleWorker::run_bucket(const std::string& bucket, const LifecycleConfi
       // DeleteObject semantics (a marker in a versioned bucket), only if unchanged since listed.
       DeleteOptions unchanged;
       unchanged.precondition.if_match = o.etag;
-      auto done = layer_.delete_object_version(bucket, o.key, unchanged);
+      auto done = layer_.delete_object_version(ctx_, bucket, o.key, unchanged);
       if (done) {
         ++expired_;
         obs::Log(obs::Level::kInfo, "lifecycle expired an object",
@@ -138,7 +138,7 @@ void LifecycleWorker::run_bucket(const std::string& bucket, const LifecycleConfi
   ListUploadsOptions uo;
   for (;;) {
     if (stopping()) return;
-    auto uploads = layer_.list_multipart_uploads(bucket, uo);
+    auto uploads = layer_.list_multipart_uploads(ctx_, bucket, uo);
     if (!uploads) {
       ++errors_;
       return;
@@ -146,7 +146,7 @@ void LifecycleWorker::run_bucket(const std::string& bucket, const LifecycleConfi
     for (const MultipartUpload& u : uploads->uploads) {
       auto at = UploadAbortTime(config, u.key, u.initiated_ns, day_ns_);
       if (!at || *at > now_ns) continue;
-      Status st = layer_.abort_multipart_upload(bucket, u.key, u.upload_id);
+      Status st = layer_.abort_multipart_upload(ctx_, bucket, u.key, u.upload_id);
       if (st.ok()) {
         ++aborted_;
       } else if (st != Code::kNoSuchUpload) {
@@ -162,7 +162,7 @@ void LifecycleWorker::run_bucket(const std::string& bucket, const LifecycleConfi
 void LifecycleWorker::remove_version(const std::string& bucket, const ObjectInfo& version) {
   DeleteOptions opt;
   opt.version_id = version.version_id.empty() ? "null" : version.version_id;
-  auto r = layer_.delete_object_version(bucket, version.key, opt);
+  auto r = layer_.delete_object_version(ctx_, bucket, version.key, opt);
   if (r) {
     ++versions_expired_;
     if (observer_) observer_({bucket, version.key, opt.version_id, false});
@@ -200,7 +200,7 @@ void LifecycleWorker::run_versions(const std::string& bucket, const LifecycleCon
   };
   for (;;) {
     if (stopping()) return;
-    auto page = layer_.list_objects(bucket, opt);
+    auto page = layer_.list_objects(ctx_, bucket, opt);
     if (!page) {
       ++errors_;
       return;

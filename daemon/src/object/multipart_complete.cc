@@ -168,14 +168,15 @@ Status ErasureSet::choose_parts(const std::string& ukey, const UploadMeta& uploa
   return Status::Ok();
 }
 
-Result<ObjectInfo> ErasureSet::completed_before(std::string_view bucket, std::string_view key,
-                                                std::string_view upload_id,
+Result<ObjectInfo> ErasureSet::completed_before(const RequestContext& ctx, std::string_view bucket,
+                                                std::string_view key, std::string_view upload_id,
                                                 const std::vector<CompletePart>& want,
                                                 Status missing) {
   // Lock order upload -> key: the caller holds the upload lock.
-  auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), false);
+  auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), false,
+                               ctx.bound(Locker::kDefaultTimeout));
   if (!lock) return std::unexpected(lock.error());
-  auto q = read_meta(bucket, key, false);
+  auto q = read_meta(ctx, bucket, key, false);
   if (!q || q->meta().upload_id.empty() || q->meta().upload_id != upload_id ||
       !SamePartList(want, q->meta().parts)) {
     return std::unexpected(missing);
@@ -183,21 +184,19 @@ Result<ObjectInfo> ErasureSet::completed_before(std::string_view bucket, std::st
   return ToObjectInfo(q->meta(), bucket, key);
 }
 
-Result<ObjectInfo> ErasureSet::complete_multipart_upload(std::string_view bucket,
-                                                         std::string_view key,
-                                                         std::string_view upload_id,
-                                                         const std::vector<CompletePart>& want,
-                                                         const WritePrecondition& precondition,
-                                                         VersioningState versioning) {
+Result<ObjectInfo> ErasureSet::complete_multipart_upload(
+    const RequestContext& ctx, std::string_view bucket, std::string_view key,
+    std::string_view upload_id, const std::vector<CompletePart>& want,
+    const WritePrecondition& precondition, VersioningState versioning) {
   if (Status s = CheckPartList(want); !s.ok()) return std::unexpected(s);
   auto ukey = upload_key(bucket, key, upload_id);
   if (!ukey) return std::unexpected(ukey.error());
-  auto upload_lock = ctx_.locks->lock(*ukey, true);
+  auto upload_lock = ctx_.locks->lock(*ukey, true, ctx.bound(Locker::kDefaultTimeout));
   if (!upload_lock) return std::unexpected(upload_lock.error());
-  auto upload = read_upload(*ukey);
+  auto upload = read_upload(ctx, *ukey);
   if (!upload) {
     if (upload.error() != Code::kNoSuchUpload) return std::unexpected(upload.error());
-    return completed_before(bucket, key, upload_id, want, upload.error());
+    return completed_before(ctx, bucket, key, upload_id, want, upload.error());
   }
   if (upload->bucket != bucket || upload->key != key) return Err(Code::kNoSuchUpload, "mismatch");
   std::vector<PartMeta> chosen;
@@ -243,15 +242,16 @@ Result<ObjectInfo> ErasureSet::complete_multipart_upload(std::string_view bucket
   Status committed;
   std::vector<char> moved;  // drives whose commit took the staged data dir (and its tmp dir)
   {
-    auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), true);
-    committed = lock ? check_precondition(bucket, key, precondition) : lock.error();
+    auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), true,
+                                 ctx.bound(Locker::kDefaultTimeout));
+    committed = lock ? check_precondition(ctx, bucket, key, precondition) : lock.error();
     if (committed.ok()) {
-      auto keep = versions_to_keep(bucket, key, meta->version_id, versioning);
+      auto keep = versions_to_keep(ctx, bucket, key, meta->version_id, versioning);
       committed = keep ? Status::Ok() : keep.error();
       if (keep) plan.keep = std::move(*keep);
     }
     if (lock) plan.fence = lock->fence();
-    if (committed.ok()) committed = commit(plan, &moved);
+    if (committed.ok()) committed = commit(ctx, plan, &moved);
   }
   remove_sys_dir(tmp_key, committed.ok() ? &moved : nullptr);
   if (!committed.ok()) return std::unexpected(committed);

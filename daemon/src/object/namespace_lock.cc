@@ -108,7 +108,7 @@ Result<Locker::Guard> NamespaceLock::acquire(std::string_view resource, bool wri
   const bool ok = write ? wait_writer(s, e, lock, timeout) : wait_reader(s, e, lock, timeout);
   if (!ok) {
     if (e.idle()) s.entries.erase(name);
-    return Err(Code::kTimeout, "namespace lock timeout");
+    return Err(Code::kDeadlineExceeded, "namespace lock wait timed out");
   }
   uint64_t fence = 0;
   if (write) {
@@ -126,10 +126,10 @@ Status NamespaceLock::refresh(const Guard& guard) {
   Shard& s = shard_for(guard.resource());
   std::lock_guard<std::mutex> lock(s.mu);
   auto it = s.entries.find(guard.resource());
-  if (it == s.entries.end()) return Status(Code::kTimeout, "lock lost");
+  if (it == s.entries.end()) return Status(Code::kDeadlineExceeded, "lock lost");
   Entry& e = it->second;
   reclaim_expired(s, e);
-  if (!e.writer || e.fence != guard.fence()) return Status(Code::kTimeout, "lock lost");
+  if (!e.writer || e.fence != guard.fence()) return Status(Code::kDeadlineExceeded, "lock lost");
   if (lease_.count() > 0) e.lease_end = Clock::now() + lease_;
   return Status::Ok();
 }
@@ -138,11 +138,12 @@ Status NamespaceLock::check_fence(std::string_view resource, uint64_t fence) {
   Shard& s = shard_for(resource);
   std::lock_guard<std::mutex> lock(s.mu);
   auto it = s.entries.find(std::string(resource));
-  if (it == s.entries.end()) return Status(Code::kTimeout, "lock lost (stale fencing token)");
+  if (it == s.entries.end())
+    return Status(Code::kDeadlineExceeded, "lock lost (stale fencing token)");
   Entry& e = it->second;
   reclaim_expired(s, e);
   if (!e.writer || e.fence != fence || fence == 0) {
-    return Status(Code::kTimeout, "lock lost (stale fencing token)");
+    return Status(Code::kDeadlineExceeded, "lock lost (stale fencing token)");
   }
   return Status::Ok();
 }

@@ -11,7 +11,7 @@ ErasureObjectReader::ErasureObjectReader(
     ObjectInfo info, ObjectMeta meta, std::vector<ShardSlot> slots, ObjectLocation loc,
     WorkerPool& pool, std::shared_ptr<const erasure::ErasureCodec> codec,
     std::function<void(std::string_view, std::string_view)> on_degraded, NamespaceLock::Guard lock,
-    std::shared_ptr<WorkerPool::Stragglers> stragglers)
+    std::shared_ptr<WorkerPool::Stragglers> stragglers, const RequestContext& ctx)
     : info_(std::move(info)),
       meta_(std::move(meta)),
       slots_(std::move(slots)),
@@ -22,7 +22,10 @@ ErasureObjectReader::ErasureObjectReader(
       geo_{meta_.erasure.block_size, meta_.erasure.data},
       end_(meta_.size),
       lock_(std::move(lock)),
-      stragglers_(std::move(stragglers)) {
+      stragglers_(std::move(stragglers)),
+      timing_() {
+  timing_.deadline = ctx.deadline;
+  timing_.min_bytes_per_s = ctx.min_bytes_per_s;
   uint64_t start = 0;
   for (const PartMeta& p : meta_.parts) {
     part_starts_.push_back(start);
@@ -34,6 +37,7 @@ ErasureObjectReader::~ErasureObjectReader() = default;
 
 void ErasureObjectReader::set_range(uint64_t offset, uint64_t length) {
   pos_ = std::min(offset, meta_.size);
+  range_start_ = pos_;
   end_ = std::min(meta_.size, pos_ + length);
 }
 
@@ -49,7 +53,7 @@ Status ErasureObjectReader::load_block(uint64_t pos) {
   bool had_failures = false;
   for (const auto& s : slots_) had_failures |= s.failed;
   Status s = ReadBlock(pool_, *codec_, slots_, loc_, geo_, part, b, shards_, {block_.data(), len},
-                       stragglers_);
+                       stragglers_, timing_.deadline_after(pos - std::min(pos, range_start_)));
   bool failures = false;
   for (const auto& slot : slots_) failures |= slot.failed;
   if (failures && !had_failures && on_degraded_) on_degraded_(loc_.volume, loc_.key);

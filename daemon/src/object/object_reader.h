@@ -21,12 +21,15 @@ class ErasureObjectReader final : public ObjectReader {
   // failed: it gets the names from the reader, so it need not hold copies of its own (one
   // heap-allocated std::function and two strings fewer per GET). lock (the
   // key's read lock, or none) is released once the last byte of the range was read.
+  // ctx: the request's; the reader keeps a copy of its deadline and rate (it outlives the
+  // open_object call): the shard reads of the block at byte n of the range settle by
+  // ctx.deadline_after(n).
   ErasureObjectReader(ObjectInfo info, ObjectMeta meta, std::vector<ShardSlot> slots,
                       ObjectLocation loc, WorkerPool& pool,
                       std::shared_ptr<const erasure::ErasureCodec> codec,
                       std::function<void(std::string_view, std::string_view)> on_degraded,
-                      NamespaceLock::Guard lock,
-                      std::shared_ptr<WorkerPool::Stragglers> stragglers = nullptr);
+                      NamespaceLock::Guard lock, std::shared_ptr<WorkerPool::Stragglers> stragglers,
+                      const RequestContext& ctx);
   ~ErasureObjectReader() override;
 
   // Decodes the first block now, so an unreadable object fails open_object (and the S3 layer
@@ -60,6 +63,8 @@ class ErasureObjectReader final : public ObjectReader {
   Status error_;
   NamespaceLock::Guard lock_;  // the key's read lock while the range is being read
   std::shared_ptr<WorkerPool::Stragglers> stragglers_;  // the set's, by drive
+  RequestContext timing_;     // the request's deadline and rate only (no strings to copy)
+  uint64_t range_start_ = 0;  // set_range's offset: deadlines count bytes from there
 };
 
 }  // namespace flashstor::object::internal

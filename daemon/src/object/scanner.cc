@@ -22,12 +22,12 @@ void Scanner::join() {
 uint64_t Scanner::scan_once(double objects_per_second) {
   counters_.scan_cycle_objects = 0;
   uint64_t scanned = 0;
-  auto buckets = layer_.list_buckets();
+  auto buckets = layer_.list_buckets(ctx_);
   if (!buckets) return 0;
   for (const BucketInfo& b : *buckets) {
-    for (int s = 0; s < layer_.set_count(); ++s) layer_.set(s).heal_bucket(b.name);
+    for (int s = 0; s < layer_.set_count(); ++s) layer_.set(s).heal_bucket(ctx_, b.name);
     bool go_on = true;
-    layer_.heal_objects(b.name, [&](const HealResult&) {
+    layer_.heal_objects(ctx_, b.name, [&](const HealResult&) {
       ++scanned;
       ++counters_.objects_scanned;
       ++counters_.scan_cycle_objects;

@@ -60,8 +60,13 @@ ShardWriters::ShardWriters(
     WorkerPool& pool,
     const std::shared_ptr<const std::vector<std::shared_ptr<storage::StorageApi>>>& drives,
     const std::vector<bool>& use, std::string_view volume, std::string_view key,
-    std::string_view file, size_t needed, std::shared_ptr<WorkerPool::Stragglers> stragglers)
-    : pool_(pool), writers_(drives->size()), needed_(needed), stragglers_(std::move(stragglers)) {
+    std::string_view file, size_t needed, std::shared_ptr<WorkerPool::Stragglers> stragglers,
+    std::chrono::steady_clock::time_point deadline)
+    : pool_(pool),
+      writers_(drives->size()),
+      needed_(needed),
+      stragglers_(std::move(stragglers)),
+      deadline_(deadline) {
   const size_t n = drives->size();
   std::vector<char> skip(n, 0);
   size_t usable = 0;
@@ -104,6 +109,7 @@ WorkerPool::QuorumPolicy ShardWriters::policy() const {
   p.grace_factor = 2.0;
   p.min_grace = kWriteMinGrace;
   p.max_grace = kWriteMaxGrace;
+  p.deadline = deadline_;
   if (stragglers_ != nullptr && stragglers_->size() == writers_.size()) p.stragglers = stragglers_;
   return p;
 }
@@ -114,7 +120,8 @@ void ShardWriters::settle(const std::vector<char>& answered) {
     if (!answered[d]) {
       // Its task still runs and owns the writer: the caller lets go of it.
       writers_[d].reset();
-      if (first_error_.ok()) first_error_ = Status(Code::kTimeout, "drive did not answer in time");
+      if (first_error_.ok())
+        first_error_ = Status(Code::kDiskNotFound, "drive did not answer in time");
       continue;
     }
     if (!writers_[d]->status.ok()) drop(d, writers_[d]->status);
@@ -346,7 +353,8 @@ size_t ReadShardsAtQuorum(WorkerPool& pool, const erasure::ErasureCodec& codec,
                           std::vector<ShardSlot>& slots, const ObjectLocation& loc,
                           const Geometry& geo, const PartMeta& part, uint64_t b,
                           std::vector<std::vector<uint8_t>>& shards, std::vector<char>& good,
-                          const std::shared_ptr<WorkerPool::Stragglers>& stragglers) {
+                          const std::shared_ptr<WorkerPool::Stragglers>& stragglers,
+                          std::chrono::steady_clock::time_point deadline) {
   if (loc.data_dir.empty()) {  // inline: no drive to wait for
     return ReadShards(pool, codec, slots, loc, geo, part, b, shards, good, false);
   }
@@ -435,6 +443,7 @@ size_t ReadShardsAtQuorum(WorkerPool& pool, const erasure::ErasureCodec& codec,
       r.status = std::move(s);
       return r.status.ok() ? WorkerPool::Attempt::kSucceeded : WorkerPool::Attempt::kFailed;
     };
+    policy.deadline = deadline;
     if (last_chance) {
       // Re-reads of shards that were late: nothing is left to read instead, so they get as
       // long as a drive call may take rather than a grace.
@@ -476,11 +485,12 @@ size_t ReadShardsAtQuorum(WorkerPool& pool, const erasure::ErasureCodec& codec,
 Status ReadBlock(WorkerPool& pool, const erasure::ErasureCodec& codec,
                  std::vector<ShardSlot>& slots, const ObjectLocation& loc, const Geometry& geo,
                  const PartMeta& part, uint64_t b, std::vector<std::vector<uint8_t>>& shards,
-                 std::span<uint8_t> data,
-                 const std::shared_ptr<WorkerPool::Stragglers>& stragglers) {
+                 std::span<uint8_t> data, const std::shared_ptr<WorkerPool::Stragglers>& stragglers,
+                 std::chrono::steady_clock::time_point deadline) {
   const size_t k = static_cast<size_t>(codec.data_shards());
   std::vector<char> good;
-  if (ReadShardsAtQuorum(pool, codec, slots, loc, geo, part, b, shards, good, stragglers) < k) {
+  if (ReadShardsAtQuorum(pool, codec, slots, loc, geo, part, b, shards, good, stragglers,
+                         deadline) < k) {
     return Status(Code::kReadQuorum, "not enough readable shards");
   }
   FS_RETURN_IF_ERROR(Rebuild(codec, shards, good, true));

@@ -63,13 +63,16 @@ class ShardWriters {
   // Opens volume/key/file on every drive in use[d] in parallel. needed: the drives each step
   // waits for (a write quorum; every drive in use for heal). stragglers (the set's, may be
   // null): a drive with an abandoned call still running is left out while the others can
-  // reach needed.
+  // reach needed. deadline: the request's (RequestContext::deadline); every step's fan-out
+  // settles by then with the drives that answered.
   ShardWriters(
       WorkerPool& pool,
       const std::shared_ptr<const std::vector<std::shared_ptr<storage::StorageApi>>>& drives,
       const std::vector<bool>& use, std::string_view volume, std::string_view key,
       std::string_view file, size_t needed,
-      std::shared_ptr<WorkerPool::Stragglers> stragglers = nullptr);
+      std::shared_ptr<WorkerPool::Stragglers> stragglers = nullptr,
+      std::chrono::steady_clock::time_point deadline =
+          std::chrono::steady_clock::time_point::max());
   // Writes shards[distribution[d] - 1] to drive d, in the background; wait() before reuse.
   // The buffers of shards are exchanged with the drives' previous ones.
   void start_write(std::vector<std::vector<uint8_t>>& shards, const std::vector<int>& distribution);
@@ -94,6 +97,7 @@ class ShardWriters {
   std::vector<std::shared_ptr<DriveWriter>> writers_;  // null: dropped
   size_t needed_;
   std::shared_ptr<WorkerPool::Stragglers> stragglers_;
+  std::chrono::steady_clock::time_point deadline_;
   std::shared_ptr<WorkerPool::FanOut> writing_;
   Status first_error_;
   int full_ = 0;  // writers dropped with kDiskFull
@@ -147,11 +151,13 @@ Status ReadStripe(WorkerPool& pool, const erasure::ErasureCodec& codec,
 // answered when the others of its wave have (plus a grace) is left behind, its slot marked
 // late, and a parity shard is read in its place; its answer, whenever it comes, is dropped
 // with the buffer it owns. stragglers (the set's, by drive index; may be null) counts such
-// reads still running, and a slot whose drive has one is tried last.
-Status ReadBlock(WorkerPool& pool, const erasure::ErasureCodec& codec,
-                 std::vector<ShardSlot>& slots, const ObjectLocation& loc, const Geometry& geo,
-                 const PartMeta& part, uint64_t b, std::vector<std::vector<uint8_t>>& shards,
-                 std::span<uint8_t> data,
-                 const std::shared_ptr<WorkerPool::Stragglers>& stragglers = nullptr);
+// reads still running, and a slot whose drive has one is tried last. deadline: the request's;
+// each wave settles by then with what answered (kReadQuorum when that is not k shards).
+Status ReadBlock(
+    WorkerPool& pool, const erasure::ErasureCodec& codec, std::vector<ShardSlot>& slots,
+    const ObjectLocation& loc, const Geometry& geo, const PartMeta& part, uint64_t b,
+    std::vector<std::vector<uint8_t>>& shards, std::span<uint8_t> data,
+    const std::shared_ptr<WorkerPool::Stragglers>& stragglers = nullptr,
+    std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max());
 
 }  // namespace flashstor::object::internal

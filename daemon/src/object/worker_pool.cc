@@ -253,11 +253,20 @@ std::vector<char> WorkerPool::FanOut::wait() {
   const std::chrono::microseconds min_grace = pool_->min_grace();
   std::unique_lock<std::mutex> lock(mu_);
   auto settled = [&] { return ok_ >= needed || failed_ > n_ - needed || answered_ == n_; };
-  bool in_time = true;
+  // The latest moment to settle: max_wait after the start, or the request's deadline.
+  using SteadyClock = std::chrono::steady_clock;
+  const bool bounded =
+      policy_.max_wait.count() > 0 || policy_.deadline != SteadyClock::time_point::max();
+  SteadyClock::time_point end = policy_.deadline;
   if (policy_.max_wait.count() > 0) {
     const auto waited = std::chrono::microseconds((MonotonicNs() - started_ns_) / 1000);
     const auto max_wait = std::max(policy_.max_wait, min_grace);
-    in_time = cv_.wait_for(lock, std::max(max_wait - waited, decltype(waited){0}), settled);
+    end = std::min(end, SteadyClock::now() + std::max(max_wait - waited, decltype(waited){0}));
+  }
+  bool in_time = true;
+  if (bounded) {
+    in_time =
+        cv_.wait_for(lock, std::max(end - SteadyClock::now(), SteadyClock::duration{0}), settled);
   } else {
     cv_.wait(lock, settled);
   }
@@ -267,6 +276,10 @@ std::vector<char> WorkerPool::FanOut::wait() {
     grace = std::clamp(grace, policy_.min_grace, policy_.max_grace);
     if (ok_ < needed) grace = std::max(grace, policy_.failure_grace);
     grace = std::max(grace, min_grace);
+    // The grace never runs past the request's deadline either.
+    const auto left = std::chrono::duration_cast<std::chrono::microseconds>(
+        std::max(policy_.deadline - SteadyClock::now(), SteadyClock::duration{0}));
+    if (policy_.deadline != SteadyClock::time_point::max()) grace = std::min(grace, left);
     cv_.wait_for(lock, grace, [&] { return answered_ == n_; });
   }
   abandoned_ = true;

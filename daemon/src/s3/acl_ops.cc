@@ -62,37 +62,39 @@ std::string OwnershipControlsXml() {
 }  // namespace
 
 ApiError GetBucketAcl(OpContext& ctx) {
-  Result<object::BucketInfo> info = ctx.layer.get_bucket_info(ctx.res.bucket);
+  Result<object::BucketInfo> info = ctx.layer.get_bucket_info(ctx.request_ctx, ctx.res.bucket);
   if (!info) return info.error();
   return SendXml(ctx, 200, AclXml(ctx.owner()));
 }
 
 ApiError PutBucketAcl(OpContext& ctx) {
-  Result<object::BucketInfo> info = ctx.layer.get_bucket_info(ctx.res.bucket);
+  Result<object::BucketInfo> info = ctx.layer.get_bucket_info(ctx.request_ctx, ctx.res.bucket);
   if (!info) return info.error();
   return AcceptOwnerAclOnly(ctx);
 }
 
 ApiError GetObjectAcl(OpContext& ctx) {
-  Result<object::ObjectInfo> info = ctx.layer.get_object_info(ctx.res.bucket, ctx.res.key);
+  Result<object::ObjectInfo> info =
+      ctx.layer.get_object_info(ctx.request_ctx, ctx.res.bucket, ctx.res.key);
   if (!info) return info.error();
   return SendXml(ctx, 200, AclXml(ctx.owner()));
 }
 
 ApiError PutObjectAcl(OpContext& ctx) {
-  Result<object::ObjectInfo> info = ctx.layer.get_object_info(ctx.res.bucket, ctx.res.key);
+  Result<object::ObjectInfo> info =
+      ctx.layer.get_object_info(ctx.request_ctx, ctx.res.bucket, ctx.res.key);
   if (!info) return info.error();
   return AcceptOwnerAclOnly(ctx);
 }
 
 ApiError GetBucketOwnershipControls(OpContext& ctx) {
-  Result<object::BucketInfo> info = ctx.layer.get_bucket_info(ctx.res.bucket);
+  Result<object::BucketInfo> info = ctx.layer.get_bucket_info(ctx.request_ctx, ctx.res.bucket);
   if (!info) return info.error();
   return SendXml(ctx, 200, OwnershipControlsXml());
 }
 
 ApiError PutBucketOwnershipControls(OpContext& ctx) {
-  Result<object::BucketInfo> info = ctx.layer.get_bucket_info(ctx.res.bucket);
+  Result<object::BucketInfo> info = ctx.layer.get_bucket_info(ctx.request_ctx, ctx.res.bucket);
   if (!info) return info.error();
   hash::HashingSource body(ctx.body, ctx.base_expect);
   std::string xml;
@@ -110,7 +112,7 @@ ApiError PutBucketOwnershipControls(OpContext& ctx) {
 }
 
 ApiError DeleteBucketOwnershipControls(OpContext& ctx) {
-  Result<object::BucketInfo> info = ctx.layer.get_bucket_info(ctx.res.bucket);
+  Result<object::BucketInfo> info = ctx.layer.get_bucket_info(ctx.request_ctx, ctx.res.bucket);
   if (!info) return info.error();
   // Without controls AWS falls back to ObjectWriter ownership with ACLs: not implemented.
   return ApiError(Code::kNotImplemented,

@@ -39,6 +39,10 @@ std::atomic<uint64_t> g_next_authorizer_id{1};
 Authorizer::Authorizer(object::ObjectLayer& layer, const iam::IamStore& iam)
     : layer_(layer), iam_(iam), id_(g_next_authorizer_id.fetch_add(1)) {}
 
+// Bucket settings a decision reads (policy, public access block) come from the object
+// layer's cache: no request wait worth a deadline, so these lookups carry no request context.
+const object::RequestContext kSettingsLookup{};
+
 std::string S3Arn(std::string_view bucket, std::string_view key) {
   if (bucket.empty()) return "arn:aws:s3:::*";
   std::string arn = "arn:aws:s3:::" + std::string(bucket);
@@ -47,7 +51,7 @@ std::string S3Arn(std::string_view bucket, std::string_view key) {
 }
 
 std::shared_ptr<const iam::Policy> Authorizer::bucket_policy(std::string_view bucket) {
-  auto meta = layer_.get_bucket_metadata(bucket);
+  auto meta = layer_.get_bucket_metadata(kSettingsLookup, bucket);
   if (!meta) return nullptr;
   const std::string* doc = (*meta)->config(object::kConfigPolicy);
   std::lock_guard<std::mutex> lock(mu_);
@@ -103,8 +107,10 @@ void Authorizer::add_existing_tags(const AuthzRequest& r, const iam::Policy& pol
 
 void Authorizer::load_existing_tags(const AuthzRequest& r, iam::RequestContext& ctx) {
   if (r.bucket.empty() || r.key.empty() || !ActionReadsExistingTags(r.action)) return;
+  const object::RequestContext none;
   Result<object::ObjectInfo> info =
-      layer_.get_object_info(r.bucket, r.key, r.version_id, /*current_marker_ok=*/false);
+      layer_.get_object_info(r.object_ctx != nullptr ? *r.object_ctx : none, r.bucket, r.key,
+                             r.version_id, /*current_marker_ok=*/false);
   if (!info) return;  // no such object (or a delete marker): no tags to match
   for (const auto& [name, value] : info->tags) {
     std::string key(iam::kExistingObjectTagPrefix);
@@ -169,7 +175,7 @@ Authorizer::Evaluated Authorizer::evaluate(const AuthzRequest& r, const iam::Iam
 }
 
 bool Authorizer::RestrictsPublicPolicy(std::string_view bucket, const iam::Policy& policy) {
-  auto meta = layer_.get_bucket_metadata(bucket);
+  auto meta = layer_.get_bucket_metadata(kSettingsLookup, bucket);
   if (!meta) return false;
   auto pab = BucketPublicAccessBlock(**meta);
   return pab && pab->restrict_public_buckets && PolicyIsPublic(policy);

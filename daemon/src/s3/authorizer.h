@@ -44,6 +44,9 @@ struct AuthzRequest {
   // Keys an operation found in its body (PutObjectTagging's tags, PutObjectRetention's
   // mode), added to the request's own; nullptr: none.
   const iam::RequestContext::keys_type* body_keys = nullptr;
+  // The S3 request's object layer context (deadline, trace id) for the reads a decision
+  // makes (existing object tags); nullptr: none (IAM calls).
+  const object::RequestContext* object_ctx = nullptr;
 };
 
 // The request of an S3 operation on bucket/key (the key may be empty), with the exchange's

@@ -58,7 +58,8 @@ ApiError ListBuckets(OpContext& ctx) {
   std::vector<object::BucketInfo> buckets;
   // Every bucket lives in the server's one region.
   if (region == nullptr || region->value == ctx.config.region) {
-    Result<std::vector<object::BucketInfo>> listed = ctx.layer.list_buckets(options);
+    Result<std::vector<object::BucketInfo>> listed =
+        ctx.layer.list_buckets(ctx.request_ctx, options);
     if (!listed) return listed.error();
     buckets = std::move(*listed);
   }
@@ -92,7 +93,7 @@ ApiError CreateBucket(OpContext& ctx) {
     }
     options.object_lock_enabled = IEquals(lock, "true");
   }
-  Status st = ctx.layer.make_bucket(ctx.res.bucket, options);
+  Status st = ctx.layer.make_bucket(ctx.request_ctx, ctx.res.bucket, options);
   if (!st.ok()) {
     // us-east-1 legacy: the owner re-creating its bucket gets 200 (AWS documents this).
     const bool exists = st.code() == Code::kBucketExists || st.code() == Code::kVolumeExists;
@@ -106,19 +107,19 @@ ApiError CreateBucket(OpContext& ctx) {
 }
 
 ApiError HeadBucket(OpContext& ctx) {
-  Result<object::BucketInfo> info = ctx.layer.get_bucket_info(ctx.res.bucket);
+  Result<object::BucketInfo> info = ctx.layer.get_bucket_info(ctx.request_ctx, ctx.res.bucket);
   if (!info) return info.error();
   ctx.response().add_header("x-amz-bucket-region", ctx.config.region);
   return SendEmpty(ctx, 200);
 }
 
 ApiError DeleteBucket(OpContext& ctx) {
-  FS_S3_RETURN_IF_ERROR(ctx.layer.delete_bucket(ctx.res.bucket));
+  FS_S3_RETURN_IF_ERROR(ctx.layer.delete_bucket(ctx.request_ctx, ctx.res.bucket));
   return SendEmpty(ctx, 204);
 }
 
 ApiError GetBucketLocation(OpContext& ctx) {
-  Result<object::BucketInfo> info = ctx.layer.get_bucket_info(ctx.res.bucket);
+  Result<object::BucketInfo> info = ctx.layer.get_bucket_info(ctx.request_ctx, ctx.res.bucket);
   if (!info) return info.error();
   return SendXml(ctx, 200, LocationXml(ctx.config.region));
 }

@@ -27,7 +27,7 @@ bool ResourcesOfBucket(const iam::Policy& policy, std::string_view bucket) {
 }
 
 Result<std::string> StoredPolicy(OpContext& ctx) {
-  auto meta = ctx.layer.get_bucket_metadata(ctx.res.bucket);
+  auto meta = ctx.layer.get_bucket_metadata(ctx.request_ctx, ctx.res.bucket);
   if (!meta) return std::unexpected(meta.error());
   const std::string* doc = (*meta)->config(object::kConfigPolicy);
   if (doc == nullptr) return Err(Code::kNotFound);
@@ -50,13 +50,13 @@ ApiError PutBucketPolicy(OpContext& ctx) {
     return ApiError(ErrorId::kMalformedPolicy, "Policy has invalid resource");
   }
   if (PolicyIsPublic(*policy)) {
-    auto meta = ctx.layer.get_bucket_metadata(ctx.res.bucket);
+    auto meta = ctx.layer.get_bucket_metadata(ctx.request_ctx, ctx.res.bucket);
     if (!meta) return meta.error();
     auto pab = BucketPublicAccessBlock(**meta);
     if (pab && pab->block_public_policy) return Code::kAccessDenied;  // AWS: 403 AccessDenied
   }
-  FS_S3_RETURN_IF_ERROR(
-      ctx.layer.update_bucket_metadata(ctx.res.bucket, [&doc](object::BucketMetadata& m) {
+  FS_S3_RETURN_IF_ERROR(ctx.layer.update_bucket_metadata(
+      ctx.request_ctx, ctx.res.bucket, [&doc](object::BucketMetadata& m) {
         m.configs[std::string(object::kConfigPolicy)] = doc;
         return Status::Ok();
       }));
@@ -76,8 +76,8 @@ ApiError GetBucketPolicy(OpContext& ctx) {
 }
 
 ApiError DeleteBucketPolicy(OpContext& ctx) {
-  FS_S3_RETURN_IF_ERROR(
-      ctx.layer.update_bucket_metadata(ctx.res.bucket, [](object::BucketMetadata& m) {
+  FS_S3_RETURN_IF_ERROR(ctx.layer.update_bucket_metadata(
+      ctx.request_ctx, ctx.res.bucket, [](object::BucketMetadata& m) {
         auto it = m.configs.find(object::kConfigPolicy);
         if (it != m.configs.end()) m.configs.erase(it);
         return Status::Ok();

@@ -41,9 +41,11 @@ std::shared_ptr<const CorsConfig> ParsedCors(std::string_view bucket, const std:
 }
 
 // The bucket's CORS rules; nullptr when the bucket has none (or does not exist: error set).
-std::shared_ptr<const CorsConfig> BucketCors(object::ObjectLayer& layer, std::string_view bucket,
-                                             Status* error) {
-  Result<std::shared_ptr<const object::BucketMetadata>> meta = layer.get_bucket_metadata(bucket);
+std::shared_ptr<const CorsConfig> BucketCors(object::ObjectLayer& layer,
+                                             const object::RequestContext& rctx,
+                                             std::string_view bucket, Status* error) {
+  Result<std::shared_ptr<const object::BucketMetadata>> meta =
+      layer.get_bucket_metadata(rctx, bucket);
   if (!meta) {
     if (error != nullptr) *error = meta.error();
     return nullptr;
@@ -86,7 +88,7 @@ void AddRuleHeaders(http::ResponseWriter& resp, const CorsRule& rule, std::strin
 
 ApiError GetBucketCors(OpContext& ctx) {
   Result<std::shared_ptr<const object::BucketMetadata>> meta =
-      ctx.layer.get_bucket_metadata(ctx.res.bucket);
+      ctx.layer.get_bucket_metadata(ctx.request_ctx, ctx.res.bucket);
   if (!meta) return meta.error();
   const std::string* doc = (*meta)->config(object::kConfigCors);
   if (doc == nullptr) return ErrorId::kNoSuchCorsConfiguration;
@@ -102,8 +104,8 @@ ApiError PutBucketCors(OpContext& ctx) {
   CorsConfig config;
   FS_S3_RETURN_IF_ERROR(ParseCorsXml(xml, config));
   std::string canonical = CorsXml(config);
-  FS_S3_RETURN_IF_ERROR(
-      ctx.layer.update_bucket_metadata(ctx.res.bucket, [&](object::BucketMetadata& meta) {
+  FS_S3_RETURN_IF_ERROR(ctx.layer.update_bucket_metadata(
+      ctx.request_ctx, ctx.res.bucket, [&](object::BucketMetadata& meta) {
         meta.configs[std::string(object::kConfigCors)] = canonical;
         return Status::Ok();
       }));
@@ -111,8 +113,8 @@ ApiError PutBucketCors(OpContext& ctx) {
 }
 
 ApiError DeleteBucketCors(OpContext& ctx) {
-  FS_S3_RETURN_IF_ERROR(
-      ctx.layer.update_bucket_metadata(ctx.res.bucket, [](object::BucketMetadata& meta) {
+  FS_S3_RETURN_IF_ERROR(ctx.layer.update_bucket_metadata(
+      ctx.request_ctx, ctx.res.bucket, [](object::BucketMetadata& meta) {
         meta.configs.erase(std::string(object::kConfigCors));
         return Status::Ok();
       }));
@@ -120,7 +122,7 @@ ApiError DeleteBucketCors(OpContext& ctx) {
 }
 
 ApiError AnswerCorsPreflight(http::Exchange& ex, std::string_view bucket,
-                             object::ObjectLayer& layer) {
+                             object::ObjectLayer& layer, const object::RequestContext& rctx) {
   const http::Request& req = ex.request();
   std::string_view origin = req.header("origin");
   if (origin.empty()) {
@@ -140,7 +142,7 @@ ApiError AnswerCorsPreflight(http::Exchange& ex, std::string_view bucket,
   }
   if (bucket.empty()) return ErrorId::kCorsForbidden;  // the service has no CORS rules
   Status lookup;
-  std::shared_ptr<const CorsConfig> config = BucketCors(layer, bucket, &lookup);
+  std::shared_ptr<const CorsConfig> config = BucketCors(layer, rctx, bucket, &lookup);
   if (!lookup.ok()) return lookup;
   if (config == nullptr) {
     return ApiError(ErrorId::kCorsForbidden, "CORSResponse: CORS is not enabled for this bucket.");
@@ -155,11 +157,12 @@ ApiError AnswerCorsPreflight(http::Exchange& ex, std::string_view bucket,
   return resp.send({});
 }
 
-void AddCorsHeaders(http::Exchange& ex, std::string_view bucket, object::ObjectLayer& layer) {
+void AddCorsHeaders(http::Exchange& ex, std::string_view bucket, object::ObjectLayer& layer,
+                    const object::RequestContext& rctx) {
   const http::Request& req = ex.request();
   std::string_view origin = req.header("origin");
   if (origin.empty() || bucket.empty()) return;
-  std::shared_ptr<const CorsConfig> config = BucketCors(layer, bucket, nullptr);
+  std::shared_ptr<const CorsConfig> config = BucketCors(layer, rctx, bucket, nullptr);
   if (config == nullptr) return;
   http::ResponseWriter& resp = ex.response();
   resp.add_header("Vary", kCorsVary);

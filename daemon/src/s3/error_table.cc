@@ -1,6 +1,6 @@
 // The one table from internal status codes (and S3-only errors) to S3 error responses.
 // Disk full answers 507 InsufficientStorage (not retried by SDKs, unlike 503 SlowDown, which
-// is kept for lost quorum where a retry can succeed).
+// is kept for lost quorum and the server's own deadline, where a retry can succeed).
 #include "flashstor/s3/error_table.h"
 
 #include <array>
@@ -126,6 +126,10 @@ constexpr auto kTable = std::to_array<ErrorInfo>({
         "You must provide the Content-Length HTTP header."),
     Row(Code::kMethodNotAllowed, "MethodNotAllowed", 405,
         "The specified method is not allowed against this resource."),
+    // The server ran out of its time for the request (a lock held too long, drives that did
+    // not answer): 503 SlowDown, which SDKs retry, unlike 400 RequestTimeout (kTimeout: the
+    // client's socket was too slow).
+    Row(Code::kDeadlineExceeded, "SlowDown", 503, "Please reduce your request rate."),
     // Errors only the S3 layer raises.
     Row(ErrorId::kMethodNotAllowed, "MethodNotAllowed", 405,
         "The specified method is not allowed against this resource."),

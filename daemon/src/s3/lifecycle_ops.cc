@@ -37,7 +37,7 @@ std::shared_ptr<const object::LifecycleConfig> CachedRules(
 }  // namespace
 
 void AddExpirationHeader(OpContext& ctx, const object::ObjectInfo& info) {
-  auto meta = ctx.layer.get_bucket_metadata(ctx.res.bucket);
+  auto meta = ctx.layer.get_bucket_metadata(ctx.request_ctx, ctx.res.bucket);
   if (!meta) return;
   auto rules = CachedRules(*meta);
   if (rules == nullptr) return;
@@ -55,8 +55,8 @@ ApiError PutBucketLifecycle(OpContext& ctx) {
   Result<object::LifecycleConfig> config = object::ParseLifecycleXml(xml);
   if (!config) return config.error();
   std::string canonical = object::LifecycleToXml(*config);
-  FS_S3_RETURN_IF_ERROR(
-      ctx.layer.update_bucket_metadata(ctx.res.bucket, [&](object::BucketMetadata& meta) {
+  FS_S3_RETURN_IF_ERROR(ctx.layer.update_bucket_metadata(
+      ctx.request_ctx, ctx.res.bucket, [&](object::BucketMetadata& meta) {
         meta.configs[std::string(object::kConfigLifecycle)] = canonical;
         return Status::Ok();
       }));
@@ -64,7 +64,7 @@ ApiError PutBucketLifecycle(OpContext& ctx) {
 }
 
 ApiError GetBucketLifecycle(OpContext& ctx) {
-  auto meta = ctx.layer.get_bucket_metadata(ctx.res.bucket);
+  auto meta = ctx.layer.get_bucket_metadata(ctx.request_ctx, ctx.res.bucket);
   if (!meta) return meta.error();
   const std::string* doc = (*meta)->config(object::kConfigLifecycle);
   if (doc == nullptr) return ApiError(ErrorId::kNoSuchLifecycleConfiguration);
@@ -72,8 +72,8 @@ ApiError GetBucketLifecycle(OpContext& ctx) {
 }
 
 ApiError DeleteBucketLifecycle(OpContext& ctx) {
-  FS_S3_RETURN_IF_ERROR(
-      ctx.layer.update_bucket_metadata(ctx.res.bucket, [](object::BucketMetadata& meta) {
+  FS_S3_RETURN_IF_ERROR(ctx.layer.update_bucket_metadata(
+      ctx.request_ctx, ctx.res.bucket, [](object::BucketMetadata& meta) {
         meta.configs.erase(std::string(object::kConfigLifecycle));
         return Status::Ok();
       }));

@@ -48,7 +48,8 @@ ApiError ListObjectsV1(OpContext& ctx) {
   FS_S3_RETURN_IF_ERROR(ReadListParams(ctx, options, params));
   params.marker = ctx.param_value("marker");
   options.start_after = std::string(params.marker);
-  Result<object::ListResult> result = ctx.layer.list_objects(ctx.res.bucket, options);
+  Result<object::ListResult> result =
+      ctx.layer.list_objects(ctx.request_ctx, ctx.res.bucket, options);
   if (!result) return result.error();
   return SendXml(ctx, 200, ListObjectsV1Xml(params, *result, ctx.owner()));
 }
@@ -69,7 +70,8 @@ ApiError ListObjectsV2(OpContext& ctx) {
     params.continuation_token = p->value;
     options.start_after = std::move(*marker);  // the token wins over start-after
   }
-  Result<object::ListResult> result = ctx.layer.list_objects(ctx.res.bucket, options);
+  Result<object::ListResult> result =
+      ctx.layer.list_objects(ctx.request_ctx, ctx.res.bucket, options);
   if (!result) return result.error();
   std::string next;
   if (result->truncated) next = EncodeListToken(result->next_marker);
@@ -95,7 +97,8 @@ ApiError ListObjectVersions(OpContext& ctx) {
   options.start_after = std::string(params.key_marker);
   options.versions = true;
   options.version_id_marker = std::string(params.version_id_marker);
-  Result<object::ListResult> result = ctx.layer.list_objects(ctx.res.bucket, options);
+  Result<object::ListResult> result =
+      ctx.layer.list_objects(ctx.request_ctx, ctx.res.bucket, options);
   if (!result) return result.error();
   return SendXml(ctx, 200, ListObjectVersionsXml(params, *result, ctx.owner()));
 }

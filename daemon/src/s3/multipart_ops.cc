@@ -76,8 +76,9 @@ ApiError CheckFullObjectChecksum(OpContext& ctx, const std::vector<object::Compl
     if (sent.empty() || sent.find('-') != std::string_view::npos) continue;
     std::map<int, object::PartInfo> have;
     for (int marker = 0;;) {
-      Result<object::ListPartsResult> page = ctx.layer.list_parts(
-          ctx.res.bucket, ctx.res.key, ctx.param_value("uploadId"), marker, kMaxListEntries);
+      Result<object::ListPartsResult> page =
+          ctx.layer.list_parts(ctx.request_ctx, ctx.res.bucket, ctx.res.key,
+                               ctx.param_value("uploadId"), marker, kMaxListEntries);
       if (!page) return page.error();
       for (object::PartInfo& p : page->parts) have[p.number] = std::move(p);
       if (!page->truncated) break;
@@ -134,7 +135,7 @@ ApiError CreateMultipartUpload(OpContext& ctx) {
   }
   FS_S3_RETURN_IF_ERROR(ReadChecksumType(ctx, algo, options.full_object_checksum));
   Result<std::string> id =
-      ctx.layer.new_multipart_upload(ctx.res.bucket, ctx.res.key, options, algo);
+      ctx.layer.new_multipart_upload(ctx.request_ctx, ctx.res.bucket, ctx.res.key, options, algo);
   if (!id) return id.error();
   sse::AddWriteHeaders(ctx, sse);
   if (algo != hash::ChecksumAlgo::kNone) {
@@ -198,8 +199,9 @@ ApiError CompleteMultipartUpload(OpContext& ctx) {
   FS_S3_RETURN_IF_ERROR(ReadWritePrecondition(ctx.req, /*allow_if_none_match=*/true, precondition));
   FS_S3_RETURN_IF_ERROR(sse::CheckCompleteSse(ctx));
   FS_S3_RETURN_IF_ERROR(CheckFullObjectChecksum(ctx, *parts));
-  Result<object::ObjectInfo> info = ctx.layer.complete_multipart_upload(
-      ctx.res.bucket, ctx.res.key, ctx.param_value("uploadId"), *parts, precondition);
+  Result<object::ObjectInfo> info =
+      ctx.layer.complete_multipart_upload(ctx.request_ctx, ctx.res.bucket, ctx.res.key,
+                                          ctx.param_value("uploadId"), *parts, precondition);
   if (!info) return info.error();
   AddChecksumHeader(ctx, info->checksum_algo, info->checksum_b64);
   AddVersionIdHeader(ctx, info->version_id);
@@ -211,8 +213,8 @@ ApiError CompleteMultipartUpload(OpContext& ctx) {
 }
 
 ApiError AbortMultipartUpload(OpContext& ctx) {
-  FS_S3_RETURN_IF_ERROR(
-      ctx.layer.abort_multipart_upload(ctx.res.bucket, ctx.res.key, ctx.param_value("uploadId")));
+  FS_S3_RETURN_IF_ERROR(ctx.layer.abort_multipart_upload(ctx.request_ctx, ctx.res.bucket,
+                                                         ctx.res.key, ctx.param_value("uploadId")));
   return SendEmpty(ctx, 204);
 }
 
@@ -220,8 +222,8 @@ ApiError ListParts(OpContext& ctx) {
   ListPartsParams p{ctx.res.bucket, ctx.res.key, ctx.param_value("uploadId")};
   FS_S3_RETURN_IF_ERROR(ReadCount(ctx, "max-parts", kMaxListEntries, kMaxListEntries, p.max_parts));
   FS_S3_RETURN_IF_ERROR(ReadCount(ctx, "part-number-marker", 0, kMaxParts, p.part_number_marker));
-  Result<object::ListPartsResult> r = ctx.layer.list_parts(ctx.res.bucket, ctx.res.key, p.upload_id,
-                                                           p.part_number_marker, p.max_parts);
+  Result<object::ListPartsResult> r = ctx.layer.list_parts(
+      ctx.request_ctx, ctx.res.bucket, ctx.res.key, p.upload_id, p.part_number_marker, p.max_parts);
   if (!r) return r.error();
   return SendXml(ctx, 200, ListPartsXml(p, *r, ctx.owner()));
 }
@@ -244,7 +246,8 @@ ApiError ListMultipartUploads(OpContext& ctx) {
   object::ListUploadsOptions options{std::string(p.prefix), std::string(p.delimiter),
                                      std::string(p.key_marker), std::string(p.upload_id_marker),
                                      p.max_uploads};
-  Result<object::ListUploadsResult> r = ctx.layer.list_multipart_uploads(ctx.res.bucket, options);
+  Result<object::ListUploadsResult> r =
+      ctx.layer.list_multipart_uploads(ctx.request_ctx, ctx.res.bucket, options);
   if (!r) return r.error();
   return SendXml(ctx, 200, ListMultipartUploadsXml(p, *r, ctx.owner()));
 }

@@ -28,7 +28,7 @@ void PublishObjectEvent(OpContext& ctx, std::string_view event_name, std::string
                         const object::ObjectInfo* info, std::string_view version_id) {
   notify::Notifier* notifier = ctx.config.notifier;
   if (notifier == nullptr) return;
-  auto meta = ctx.layer.get_bucket_metadata(ctx.res.bucket);
+  auto meta = ctx.layer.get_bucket_metadata(ctx.request_ctx, ctx.res.bucket);
   if (!meta || (*meta)->config(object::kConfigNotification) == nullptr) return;
   notify::ObjectEvent event;
   event.event_name = std::string(event_name);
@@ -59,8 +59,8 @@ ApiError PutBucketNotification(OpContext& ctx) {
   if (!config) return config.error();
   // An empty configuration turns notifications off (AWS).
   std::string canonical = config->rules.empty() ? "" : notify::NotificationToXml(*config);
-  FS_S3_RETURN_IF_ERROR(
-      ctx.layer.update_bucket_metadata(ctx.res.bucket, [&](object::BucketMetadata& meta) {
+  FS_S3_RETURN_IF_ERROR(ctx.layer.update_bucket_metadata(
+      ctx.request_ctx, ctx.res.bucket, [&](object::BucketMetadata& meta) {
         if (canonical.empty()) {
           meta.configs.erase(std::string(object::kConfigNotification));
         } else {
@@ -72,7 +72,7 @@ ApiError PutBucketNotification(OpContext& ctx) {
 }
 
 ApiError GetBucketNotification(OpContext& ctx) {
-  auto meta = ctx.layer.get_bucket_metadata(ctx.res.bucket);
+  auto meta = ctx.layer.get_bucket_metadata(ctx.request_ctx, ctx.res.bucket);
   if (!meta) return meta.error();
   const std::string* doc = (*meta)->config(object::kConfigNotification);
   if (doc == nullptr) return SendXml(ctx, 200, NoNotificationsXml());

@@ -79,7 +79,8 @@ ApiError GetObjectAttributes(OpContext& ctx) {
                       "Argument part-number-marker must be an integer between 0 and 2147483647",
                       kMaxParts, p.part_number_marker));
   std::string_view version = ctx.param_value("versionId");
-  Result<object::ObjectInfo> info = ctx.layer.get_object_info(ctx.res.bucket, ctx.res.key, version);
+  Result<object::ObjectInfo> info =
+      ctx.layer.get_object_info(ctx.request_ctx, ctx.res.bucket, ctx.res.key, version);
   if (!info) return DeleteMarkerAnswer(ctx, info.error(), version);
   if (info->delete_marker) return DeleteMarkerAnswer(ctx, Code::kNoSuchVersion, version);
   // An SSE-C object's attributes need its key, as its GET and HEAD do (AWS).

@@ -60,12 +60,12 @@ ApiError OpenCopySource(OpContext& ctx, std::unique_ptr<object::ObjectReader>& o
                                  .key = key,
                                  .version_id = version}));
   Result<std::unique_ptr<object::ObjectReader>> reader =
-      ctx.layer.open_object(bucket, key, version);
+      ctx.layer.open_object(ctx.request_ctx, bucket, key, version);
   if (!reader) {
     // AWS: a delete marker as the copy source is 400 InvalidRequest (by version id) or the
     // key is missing (current version).
     if (reader.error() == Code::kNoSuchVersion && !version.empty()) {
-      auto marker = ctx.layer.get_object_info(bucket, key, version, true);
+      auto marker = ctx.layer.get_object_info(ctx.request_ctx, bucket, key, version, true);
       if (marker && marker->delete_marker) {
         return ApiError(Code::kInvalidRequest,
                         "The source of a copy request may not specifically refer to a delete "
@@ -82,6 +82,9 @@ ApiError OpenCopySource(OpContext& ctx, std::unique_ptr<object::ObjectReader>& o
                                  /*copy=*/true);
   if (cond != Code::kOk) return cond;
   out = std::move(*reader);
+  // The copy moves the source's bytes within this request: its writes get the time a client
+  // at the minimum rate would take for them, as an upload's body does.
+  ctx.request_ctx.deadline = ctx.request_ctx.deadline_after(out->info().size);
   FS_S3_RETURN_IF_ERROR(sse::OpenCopySourceSse(ctx, out));
   return {};
 }
@@ -148,7 +151,7 @@ ApiError CopyObject(OpContext& ctx) {
   Result<object::ObjectInfo> info;
   if (self_in_place) {
     reader.reset();  // drops the source's read lock: the update takes the key's write lock
-    info = ctx.layer.update_object_metadata(ctx.res.bucket, ctx.res.key, options);
+    info = ctx.layer.update_object_metadata(ctx.request_ctx, ctx.res.bucket, ctx.res.key, options);
   } else {
     hash::Expectations expect;
     expect.checksum_algo = src.checksum_algo;  // keep the source's checksum kind

@@ -44,7 +44,7 @@ ApiError DeleteObject(OpContext& ctx) {
   if (version != nullptr) options.version_id = std::string(version->value);
   options.bypass_governance = BypassGovernance(ctx.req);
   Result<object::DeleteResult> done =
-      ctx.layer.delete_object_version(ctx.res.bucket, ctx.res.key, options);
+      ctx.layer.delete_object_version(ctx.request_ctx, ctx.res.bucket, ctx.res.key, options);
   if (!done) return done.error();
   if (done->delete_marker) ctx.response().add_header("x-amz-delete-marker", "true");
   AddVersionIdHeader(ctx, done->version_id);
@@ -56,7 +56,7 @@ ApiError DeleteObject(OpContext& ctx) {
 }
 
 ApiError DeleteObjects(OpContext& ctx) {
-  Result<object::BucketInfo> bucket = ctx.layer.get_bucket_info(ctx.res.bucket);
+  Result<object::BucketInfo> bucket = ctx.layer.get_bucket_info(ctx.request_ctx, ctx.res.bucket);
   if (!bucket) return bucket.error();
   // Content-MD5 (or an x-amz-checksum-*) is checked when sent; like MinIO, not required.
   hash::Expectations expect;
@@ -77,7 +77,8 @@ ApiError DeleteObjects(OpContext& ctx) {
     options.version_id = entry.version_id;
     options.bypass_governance = BypassGovernance(ctx.req);
     Result<object::DeleteResult> done = AuthorizeKey(ctx, entry, options.bypass_governance);
-    if (done) done = ctx.layer.delete_object_version(ctx.res.bucket, entry.key, options);
+    if (done)
+      done = ctx.layer.delete_object_version(ctx.request_ctx, ctx.res.bucket, entry.key, options);
     if (!done) {
       out.error = done.error();
     } else {

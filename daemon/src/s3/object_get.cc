@@ -143,13 +143,13 @@ ApiError GetObject(OpContext& ctx) {
   object::ObjectInfo head_info;
   if (head) {
     Result<object::ObjectInfo> info =
-        ctx.layer.get_object_info(ctx.res.bucket, ctx.res.key, version_id);
+        ctx.layer.get_object_info(ctx.request_ctx, ctx.res.bucket, ctx.res.key, version_id);
     if (!info) return DeleteMarkerAnswer(ctx, info.error(), version_id);
     if (info->delete_marker) return DeleteMarkerAnswer(ctx, Code::kNoSuchVersion, version_id);
     head_info = std::move(*info);
   } else {
     Result<std::unique_ptr<object::ObjectReader>> r =
-        ctx.layer.open_object(ctx.res.bucket, ctx.res.key, version_id);
+        ctx.layer.open_object(ctx.request_ctx, ctx.res.bucket, ctx.res.key, version_id);
     if (!r) return DeleteMarkerAnswer(ctx, r.error(), version_id);
     reader = std::move(*r);
   }

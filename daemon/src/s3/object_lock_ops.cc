@@ -52,7 +52,7 @@ ApiError ReadLockBody(OpContext& ctx, std::string& xml) {
 // The bucket's settings, which must have object lock (InvalidRequest otherwise, as AWS).
 ApiError LockedBucket(OpContext& ctx) {
   Result<std::shared_ptr<const object::BucketMetadata>> meta =
-      ctx.layer.get_bucket_metadata(ctx.res.bucket);
+      ctx.layer.get_bucket_metadata(ctx.request_ctx, ctx.res.bucket);
   if (!meta) return meta.error();
   if (!(*meta)->object_lock_enabled) return ApiError(Code::kInvalidRequest, kNoLockMsg);
   return {};
@@ -60,8 +60,9 @@ ApiError LockedBucket(OpContext& ctx) {
 
 // The version a Get* names: not a delete marker (405, as AWS).
 Result<object::ObjectInfo> NamedVersion(OpContext& ctx) {
-  Result<object::ObjectInfo> info = ctx.layer.get_object_info(
-      ctx.res.bucket, ctx.res.key, ctx.param_value("versionId"), /*current_marker_ok=*/false);
+  Result<object::ObjectInfo> info =
+      ctx.layer.get_object_info(ctx.request_ctx, ctx.res.bucket, ctx.res.key,
+                                ctx.param_value("versionId"), /*current_marker_ok=*/false);
   if (!info) return info;
   if (info->delete_marker) return Err(Code::kMethodNotAllowed, "a delete marker");
   return info;
@@ -70,8 +71,8 @@ Result<object::ObjectInfo> NamedVersion(OpContext& ctx) {
 // event_name: the notification event of the change ("ObjectRetention:Put").
 ApiError UpdateVersion(OpContext& ctx, const object::VersionUpdate& update,
                        std::string_view event_name) {
-  Result<object::ObjectInfo> info =
-      ctx.layer.update_version(ctx.res.bucket, ctx.res.key, ctx.param_value("versionId"), update);
+  Result<object::ObjectInfo> info = ctx.layer.update_version(
+      ctx.request_ctx, ctx.res.bucket, ctx.res.key, ctx.param_value("versionId"), update);
   if (!info) return info.error();
   PublishObjectEvent(ctx, event_name, ctx.res.key, &*info, info->version_id);
   AddVersionIdHeader(ctx, info->version_id);
@@ -90,7 +91,7 @@ ApiError NewVersionLock(OpContext& ctx, bool digest_required, object::ObjectLock
   LockHeaders headers;
   FS_S3_RETURN_IF_ERROR(ParseLockHeaders(ctx.req, now, headers));
   Result<std::shared_ptr<const object::BucketMetadata>> meta =
-      ctx.layer.get_bucket_metadata(ctx.res.bucket);
+      ctx.layer.get_bucket_metadata(ctx.request_ctx, ctx.res.bucket);
   if (!meta) return meta.error();
   if (!(*meta)->object_lock_enabled) {
     if (headers.any()) return ApiError(Code::kInvalidRequest, kNoLockMsg);
@@ -133,8 +134,8 @@ ApiError PutObjectLockConfiguration(OpContext& ctx) {
   FS_S3_RETURN_IF_ERROR(ParseObjectLockConfiguration(xml, rule));
   const std::string canonical = ObjectLockConfigurationXml(rule);
   bool unversioned = false;
-  Status st =
-      ctx.layer.update_bucket_metadata(ctx.res.bucket, [&](object::BucketMetadata& meta) -> Status {
+  Status st = ctx.layer.update_bucket_metadata(
+      ctx.request_ctx, ctx.res.bucket, [&](object::BucketMetadata& meta) -> Status {
         // AWS turns object lock on for an existing bucket only when versioning is Enabled;
         // once on, it stays on.
         if (!meta.object_lock_enabled) {
@@ -158,7 +159,7 @@ ApiError PutObjectLockConfiguration(OpContext& ctx) {
 
 ApiError GetObjectLockConfiguration(OpContext& ctx) {
   Result<std::shared_ptr<const object::BucketMetadata>> meta =
-      ctx.layer.get_bucket_metadata(ctx.res.bucket);
+      ctx.layer.get_bucket_metadata(ctx.request_ctx, ctx.res.bucket);
   if (!meta) return meta.error();
   if (!(*meta)->object_lock_enabled) return ErrorId::kNoObjectLockConfiguration;
   const std::string* doc = (*meta)->config(object::kConfigObjectLock);

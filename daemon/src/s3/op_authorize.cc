@@ -10,6 +10,7 @@ ApiError AuthorizeInOperation(OpContext& ctx, const OpAuthz& what) {
   AuthzRequest r = S3AuthzRequest(ctx.auth, ctx.ex, ctx.query, what.action, what.bucket, what.key);
   r.version_id = what.version_id;
   r.body_keys = what.body_keys;
+  r.object_ctx = &ctx.request_ctx;
   AuthzVerdict verdict = ctx.authorizer->decide(r);
   if (verdict.allowed) return {};
   if (ctx.denial != nullptr && !ctx.denial->has_value()) {

@@ -31,6 +31,9 @@ struct OpContext {
   Resource res;
   const auth::AuthContext& auth;
   object::ObjectLayer& layer;
+  // The context of every object layer call (deadline, trace id, principal). Mutable: an
+  // operation that learns how much it will move (a copy's source size) extends the deadline.
+  object::RequestContext& request_ctx;
   const S3Config& config;
   DataSource& body;          // entity bytes: aws-chunked decoded, trailers captured
   int64_t body_length = -1;  // decoded length; -1 when unknown (chunked without length)
@@ -143,8 +146,9 @@ ApiError GetBucketCors(OpContext& ctx);
 ApiError PutBucketCors(OpContext& ctx);
 ApiError DeleteBucketCors(OpContext& ctx);
 ApiError AnswerCorsPreflight(http::Exchange& ex, std::string_view bucket,
-                             object::ObjectLayer& layer);
-void AddCorsHeaders(http::Exchange& ex, std::string_view bucket, object::ObjectLayer& layer);
+                             object::ObjectLayer& layer, const object::RequestContext& rctx);
+void AddCorsHeaders(http::Exchange& ex, std::string_view bucket, object::ObjectLayer& layer,
+                    const object::RequestContext& rctx);
 // Object Lock (object_lock_ops.cc). NewVersionLock: the lock of a version a write creates
 // (x-amz-object-lock-* headers, else the bucket's default retention; InvalidRequest on a
 // bucket without object lock; digest_required: PutObject's rule that lock headers need

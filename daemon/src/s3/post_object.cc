@@ -176,7 +176,7 @@ ApiError CollectOptions(PostObjectRequest& r, std::span<const PostField> fields,
   }
   // The same for a bucket that would encrypt or lock the object by default.
   Result<std::shared_ptr<const object::BucketMetadata>> meta =
-      r.layer.get_bucket_metadata(r.res.bucket);
+      r.layer.get_bucket_metadata(r.request_ctx, r.res.bucket);
   if (!meta) return meta.error();
   if ((*meta)->config(object::kConfigEncryption) != nullptr || (*meta)->object_lock_enabled) {
     return ApiError(Code::kNotImplemented,
@@ -266,6 +266,7 @@ ApiError PostObject(PostObjectRequest& r) {
   Result<auth::AuthContext> auth = Authenticate(r, fields);
   if (!auth) return auth.error();
   r.auth = std::move(*auth);
+  if (!r.auth.anonymous) r.request_ctx.principal = r.auth.access_key;  // the key id only
   PostPolicy policy;
   FS_S3_RETURN_IF_ERROR(CheckPolicy(r, fields, policy));
   object::PutOptions options;
@@ -288,7 +289,8 @@ ApiError PostObject(PostObjectRequest& r) {
                        .remote_address = r.ex.remote_address(),
                        .secure = r.ex.secure(),
                        .key = key,
-                       .body_keys = &body_keys};
+                       .body_keys = &body_keys,
+                       .object_ctx = &r.request_ctx};
     FS_S3_RETURN_IF_ERROR(r.authorizer->authorize(authz));
   }
 
@@ -297,7 +299,8 @@ ApiError PostObject(PostObjectRequest& r) {
   LimitedSource limited(part, max);
   MinLengthSource at_least(limited, static_cast<uint64_t>(policy.min_length));
   hash::HashingSource hashed(at_least, hash::Expectations{});
-  Result<object::ObjectInfo> info = r.layer.put_object(r.res.bucket, key, hashed, -1, options);
+  Result<object::ObjectInfo> info =
+      r.layer.put_object(r.request_ctx, r.res.bucket, key, hashed, -1, options);
   if (!info) {
     if (info.error().code() == Code::kInvalidArgument &&
         info.error().message() == MultipartFormReader::kMalformed) {
@@ -309,8 +312,8 @@ ApiError PostObject(PostObjectRequest& r) {
   r.ex.response().set_keep_alive(false);
   Resource res = r.res;
   res.key = key;
-  OpContext ctx{r.ex,     r.ex.request(), {}, res, r.auth,    r.layer,
-                r.config, r.body,         -1, {},  r.trace_id};
+  OpContext ctx{r.ex,          r.ex.request(), {},     res, r.auth, r.layer,
+                r.request_ctx, r.config,       r.body, -1,  {},     r.trace_id};
   PublishObjectEvent(ctx, "ObjectCreated:Post", key, &*info, info->version_id);
   return Answer(ctx, fields, key, *info);
 }

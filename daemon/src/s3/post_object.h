@@ -29,6 +29,7 @@ struct PostObjectRequest {
   http::Exchange& ex;
   const Resource& res;
   object::ObjectLayer& layer;
+  object::RequestContext& request_ctx;  // its principal is set once the form is verified
   const S3Config& config;
   const auth::SigV4Verifier& verifier;
   Authorizer* authorizer;  // null: no IAM, only signed forms

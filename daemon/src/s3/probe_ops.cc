@@ -8,13 +8,13 @@
 namespace flashstor::s3 {
 
 ApiError NotConfigured(OpContext& ctx, ErrorId missing) {
-  Result<object::BucketInfo> info = ctx.layer.get_bucket_info(ctx.res.bucket);
+  Result<object::BucketInfo> info = ctx.layer.get_bucket_info(ctx.request_ctx, ctx.res.bucket);
   if (!info) return info.error();
   return missing;
 }
 
 ApiError DefaultConfig(OpContext& ctx, std::string (*document)()) {
-  Result<object::BucketInfo> info = ctx.layer.get_bucket_info(ctx.res.bucket);
+  Result<object::BucketInfo> info = ctx.layer.get_bucket_info(ctx.request_ctx, ctx.res.bucket);
   if (!info) return info.error();
   return SendXml(ctx, 200, document());
 }

@@ -171,12 +171,12 @@ bool RequestHasPublicAcl(const http::Request& req) {
 }
 
 ApiError CheckPublicAclWrite(const http::Request& req, std::string_view bucket,
-                             object::ObjectLayer& layer) {
+                             object::ObjectLayer& layer, const object::RequestContext& rctx) {
   if (bucket.empty() || req.method == http::Method::kGet || req.method == http::Method::kHead ||
       !RequestHasPublicAcl(req)) {
     return {};
   }
-  auto meta = layer.get_bucket_metadata(bucket);
+  auto meta = layer.get_bucket_metadata(rctx, bucket);
   if (!meta) return {};  // CreateBucket, or a missing bucket the operation reports itself
   auto pab = BucketPublicAccessBlock(**meta);
   if (pab && pab->block_public_acls) return Code::kAccessDenied;

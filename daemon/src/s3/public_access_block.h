@@ -44,6 +44,6 @@ bool RequestHasPublicAcl(const http::Request& req);
 // BlockPublicAcls: a write to an existing bucket whose settings block public ACLs, carrying
 // a public ACL in its headers, is refused with 403 AccessDenied (AWS's answer).
 ApiError CheckPublicAclWrite(const http::Request& req, std::string_view bucket,
-                             object::ObjectLayer& layer);
+                             object::ObjectLayer& layer, const object::RequestContext& rctx);
 
 }  // namespace flashstor::s3

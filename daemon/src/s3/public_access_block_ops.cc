@@ -22,8 +22,8 @@ ApiError PutPublicAccessBlock(OpContext& ctx) {
   auto pab = ParsePublicAccessBlock(xml);
   if (!pab) return pab.error();
   const std::string canonical = PublicAccessBlockXml(*pab);
-  FS_S3_RETURN_IF_ERROR(
-      ctx.layer.update_bucket_metadata(ctx.res.bucket, [&](object::BucketMetadata& m) {
+  FS_S3_RETURN_IF_ERROR(ctx.layer.update_bucket_metadata(
+      ctx.request_ctx, ctx.res.bucket, [&](object::BucketMetadata& m) {
         m.configs[std::string(object::kConfigPublicAccessBlock)] = canonical;
         return Status::Ok();
       }));
@@ -31,7 +31,7 @@ ApiError PutPublicAccessBlock(OpContext& ctx) {
 }
 
 ApiError GetPublicAccessBlock(OpContext& ctx) {
-  auto meta = ctx.layer.get_bucket_metadata(ctx.res.bucket);
+  auto meta = ctx.layer.get_bucket_metadata(ctx.request_ctx, ctx.res.bucket);
   if (!meta) return meta.error();
   auto pab = BucketPublicAccessBlock(**meta);
   if (!pab) return ErrorId::kNoPublicAccessBlock;
@@ -39,8 +39,8 @@ ApiError GetPublicAccessBlock(OpContext& ctx) {
 }
 
 ApiError DeletePublicAccessBlock(OpContext& ctx) {
-  FS_S3_RETURN_IF_ERROR(
-      ctx.layer.update_bucket_metadata(ctx.res.bucket, [](object::BucketMetadata& m) {
+  FS_S3_RETURN_IF_ERROR(ctx.layer.update_bucket_metadata(
+      ctx.request_ctx, ctx.res.bucket, [](object::BucketMetadata& m) {
         auto it = m.configs.find(object::kConfigPublicAccessBlock);
         if (it != m.configs.end()) m.configs.erase(it);
         return Status::Ok();

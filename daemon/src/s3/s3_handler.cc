@@ -163,8 +163,33 @@ struct RequestState {
   DataSource* body = nullptr;
   int64_t body_length = -1;
   hash::Expectations expect;
-  std::optional<AuthzDenial> denial;  // set when authentication or authorisation refused
+  std::optional<AuthzDenial> denial;   // set when authentication or authorisation refused
+  object::RequestContext request_ctx;  // every object layer call's (SetRequestDeadline)
 };
+
+// The server's deadline for the request: from its head's arrival, the operation allowance
+// plus the time the client may take to move its body at the transfer budget's rate
+// (S3Config::min_bytes_per_s), so a client keeping that rate never meets it and storage
+// always gets its allowance on top. A body of unknown length counts as the largest object
+// a single request may send (kMaxSinglePutSize: 5 GiB, a day at 64 KiB/s). Responses streamed after
+// the call (GET) extend it by their bytes (RequestContext::deadline_after). No allowance
+// configured, or no rate to scale it with: no deadline.
+void SetRequestDeadline(RequestState& st, const http::Exchange& ex, const S3Config& config) {
+  object::RequestContext& ctx = st.request_ctx;
+  ctx.min_bytes_per_s = config.min_bytes_per_s;
+  if (config.operation_timeout_ms <= 0 || config.min_bytes_per_s == 0) {
+    ctx.deadline = object::RequestContext::Clock::time_point::max();
+    return;
+  }
+  const uint64_t body =
+      st.body_length >= 0 ? static_cast<uint64_t>(st.body_length) : kMaxSinglePutSize;
+  const auto start = object::RequestContext::Clock::time_point(
+      std::chrono::nanoseconds(static_cast<int64_t>(ex.request_start_ns())));
+  object::RequestContext at_start;
+  at_start.min_bytes_per_s = config.min_bytes_per_s;
+  at_start.deadline = start + std::chrono::milliseconds(config.operation_timeout_ms);
+  ctx.deadline = at_start.deadline_after(body);
+}
 
 // Layers the body decoders the payload kind asks for; sets state.body and body_length.
 ApiError WrapBody(http::Exchange& ex, RequestState& st) {
@@ -239,7 +264,7 @@ ApiError Run(http::Exchange& ex, RequestState& st, object::ObjectLayer& layer,
   // Browsers send CORS preflights without credentials: answered from the bucket's rules.
   if (req.method == http::Method::kOptions) {
     st.op_name = "PreflightCors";
-    return AnswerCorsPreflight(ex, st.res.bucket, layer);
+    return AnswerCorsPreflight(ex, st.res.bucket, layer, st.request_ctx);
   }
   RouteMatch route = Route(req.method, st.res.kind, st.query, req.has_header("x-amz-copy-source"));
   st.op_name = route.name;
@@ -247,9 +272,11 @@ ApiError Run(http::Exchange& ex, RequestState& st, object::ObjectLayer& layer,
   if (IsPostObject(req, st.res, st.query)) {
     st.op_name = "PostObject";
     st.counter.emplace(ex.body());
-    AddCorsHeaders(ex, st.res.bucket, layer);
-    PostObjectRequest post{ex,         st.res,      layer,       config, verifier,
-                           authorizer, *st.counter, st.trace_id, st.auth};
+    if (req.content_length) st.body_length = static_cast<int64_t>(*req.content_length);
+    SetRequestDeadline(st, ex, config);
+    AddCorsHeaders(ex, st.res.bucket, layer, st.request_ctx);
+    PostObjectRequest post{ex,       st.res,     layer,       st.request_ctx, config,
+                           verifier, authorizer, *st.counter, st.trace_id,    st.auth};
     return PostObject(post);
   }
 
@@ -329,14 +356,18 @@ ApiError Run(http::Exchange& ex, RequestState& st, object::ObjectLayer& layer,
     return deny(Code::kAccessDenied, "anonymous", "implicit deny");
   }
   if (authorizer != nullptr && !AuthorizedInOperation(op)) {
-    AuthzVerdict verdict = authorizer->decide(
-        S3AuthzRequest(st.auth, ex, st.query, action, st.res.bucket, st.res.key));
+    AuthzRequest authz = S3AuthzRequest(st.auth, ex, st.query, action, st.res.bucket, st.res.key);
+    authz.object_ctx = &st.request_ctx;
+    AuthzVerdict verdict = authorizer->decide(authz);
     if (!verdict.allowed) {
       return deny(Code::kAccessDenied, std::move(verdict.principal), std::move(verdict.deciding));
     }
     principal = std::move(verdict.principal);
   }
-  if (ApiError blocked = CheckPublicAclWrite(req, st.res.bucket, layer); !blocked.ok()) {
+  // The key id or the role session's ARN: never a secret or a session token.
+  if (!st.auth.anonymous) st.request_ctx.principal = principal;
+  if (ApiError blocked = CheckPublicAclWrite(req, st.res.bucket, layer, st.request_ctx);
+      !blocked.ok()) {
     return deny(blocked, std::move(principal), "bucket:public-access-block:BlockPublicAcls");
   }
   // Removing or shortening GOVERNANCE retention needs its own permission (AWS); DeleteObjects
@@ -347,11 +378,13 @@ ApiError Run(http::Exchange& ex, RequestState& st, object::ObjectLayer& layer,
   }
   FS_S3_RETURN_IF_ERROR(CheckRefusedInputs(route.entry->op, req, st.query, config.owner_id));
   FS_S3_RETURN_IF_ERROR(WrapBody(ex, st));
-  AddCorsHeaders(ex, st.res.bucket, layer);
+  SetRequestDeadline(st, ex, config);  // the body's length is known now
+  AddCorsHeaders(ex, st.res.bucket, layer, st.request_ctx);
 
-  OpContext ctx{ex,          req,        st.query, st.res,         st.auth,
-                layer,       config,     *st.body, st.body_length, st.expect,
-                st.trace_id, authorizer, action,   &st.denial};
+  OpContext ctx{
+      ex,        req,      st.query,       st.res,    st.auth,     layer,      st.request_ctx,
+      config,    *st.body, st.body_length, st.expect, st.trace_id, authorizer, action,
+      &st.denial};
   return kDispatch[static_cast<size_t>(route.entry->op)](ctx);
 }
 
@@ -431,7 +464,10 @@ void S3Handler::serve(http::Exchange& ex) {
   RequestState st;
   st.trace = NewTraceId();
   st.trace_id = std::string_view(st.trace.data(), st.trace.size());
+  st.request_ctx.trace_id = st.trace_id;
   const http::Request& req = ex.request();
+  if (req.content_length) st.body_length = static_cast<int64_t>(*req.content_length);
+  SetRequestDeadline(st, ex, config_);
   http::ResponseWriter& resp = ex.response();
   resp.add_header("x-amz-request-id", st.trace_id);
   resp.add_header("x-amz-id-2", config_.host_id);

@@ -113,7 +113,7 @@ BucketDefault ParseBucketDefault(std::string_view doc, std::string* kms_key) {
 
 Result<BucketDefault> ReadBucketDefault(OpContext& ctx, std::string* kms_key) {
   Result<std::shared_ptr<const object::BucketMetadata>> meta =
-      ctx.layer.get_bucket_metadata(ctx.res.bucket);
+      ctx.layer.get_bucket_metadata(ctx.request_ctx, ctx.res.bucket);
   if (!meta) return std::unexpected(meta.error());
   const std::string* doc = (*meta)->config(object::kConfigEncryption);
   return doc == nullptr ? BucketDefault::kNone : ParseBucketDefault(*doc, kms_key);
@@ -142,8 +142,8 @@ ApiError PutBucketEncryption(OpContext& ctx) {
     return ApiError(Code::kNotImplemented,
                     "SSE-S3 needs a master key: the server was started without one.");
   }
-  FS_S3_RETURN_IF_ERROR(
-      ctx.layer.update_bucket_metadata(ctx.res.bucket, [&](object::BucketMetadata& meta) {
+  FS_S3_RETURN_IF_ERROR(ctx.layer.update_bucket_metadata(
+      ctx.request_ctx, ctx.res.bucket, [&](object::BucketMetadata& meta) {
         meta.configs[std::string(object::kConfigEncryption)] = canonical;
         return Status::Ok();
       }));
@@ -151,7 +151,7 @@ ApiError PutBucketEncryption(OpContext& ctx) {
 }
 
 ApiError GetBucketEncryption(OpContext& ctx) {
-  auto meta = ctx.layer.get_bucket_metadata(ctx.res.bucket);
+  auto meta = ctx.layer.get_bucket_metadata(ctx.request_ctx, ctx.res.bucket);
   if (!meta) return meta.error();
   const std::string* doc = (*meta)->config(object::kConfigEncryption);
   if (doc == nullptr) return ApiError(ErrorId::kNoEncryptionConfiguration);
@@ -159,8 +159,8 @@ ApiError GetBucketEncryption(OpContext& ctx) {
 }
 
 ApiError DeleteBucketEncryption(OpContext& ctx) {
-  FS_S3_RETURN_IF_ERROR(
-      ctx.layer.update_bucket_metadata(ctx.res.bucket, [](object::BucketMetadata& meta) {
+  FS_S3_RETURN_IF_ERROR(ctx.layer.update_bucket_metadata(
+      ctx.request_ctx, ctx.res.bucket, [](object::BucketMetadata& meta) {
         meta.configs.erase(std::string(object::kConfigEncryption));
         return Status::Ok();
       }));

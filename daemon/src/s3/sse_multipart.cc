@@ -20,8 +20,8 @@ bool HasCustomerHeaders(const OpContext& ctx) {
 // The upload's stored metadata (its SSE record among it). A ListParts past the last part
 // number reads the upload record and no part record.
 Result<object::Metadata> UploadMetadata(OpContext& ctx) {
-  Result<object::ListPartsResult> r =
-      ctx.layer.list_parts(ctx.res.bucket, ctx.res.key, ctx.param_value("uploadId"), kMaxParts, 0);
+  Result<object::ListPartsResult> r = ctx.layer.list_parts(
+      ctx.request_ctx, ctx.res.bucket, ctx.res.key, ctx.param_value("uploadId"), kMaxParts, 0);
   if (!r) return std::unexpected(r.error());
   return std::move(r->upload.metadata);
 }
@@ -57,7 +57,8 @@ Result<object::PartInfo> PutPartData(OpContext& ctx, std::optional<ReadSse>& sse
                                      hash::HashingSource& body, int64_t size) {
   const std::string_view upload_id = ctx.param_value("uploadId");
   if (!sse) {
-    return ctx.layer.put_object_part(ctx.res.bucket, ctx.res.key, upload_id, part, body, size);
+    return ctx.layer.put_object_part(ctx.request_ctx, ctx.res.bucket, ctx.res.key, upload_id, part,
+                                     body, size);
   }
   sse->binding.part = static_cast<uint32_t>(part);
   EncryptingSource sealed(body, sse->data_key, sse->binding);
@@ -68,8 +69,8 @@ Result<object::PartInfo> PutPartData(OpContext& ctx, std::optional<ReadSse>& sse
   options.etag_from_plaintext = sse->mode == Mode::kS3;
   const int64_t stored_size =
       size < 0 ? -1 : static_cast<int64_t>(CipherSize(static_cast<uint64_t>(size)));
-  return ctx.layer.put_object_part(ctx.res.bucket, ctx.res.key, upload_id, part, stored,
-                                   stored_size, options);
+  return ctx.layer.put_object_part(ctx.request_ctx, ctx.res.bucket, ctx.res.key, upload_id, part,
+                                   stored, stored_size, options);
 }
 
 void AddPartHeaders(OpContext& ctx, const std::optional<ReadSse>& sse) {

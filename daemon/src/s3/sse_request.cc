@@ -447,7 +447,7 @@ Result<object::ObjectInfo> PutObjectData(OpContext& ctx, WriteSse& sse, hash::Ha
   // Stored metadata never carries another object's encryption record.
   std::erase_if(options.metadata, [](const auto& m) { return IsInternalMeta(m.first); });
   if (sse.mode == Mode::kNone) {
-    return ctx.layer.put_object(ctx.res.bucket, ctx.res.key, body, size, options);
+    return ctx.layer.put_object(ctx.request_ctx, ctx.res.bucket, ctx.res.key, body, size, options);
   }
   // Encrypted: the layer stores packages; size, checksum (and the SSE-S3 ETag) are the
   // client's bytes' (body verifies them).
@@ -458,7 +458,8 @@ Result<object::ObjectInfo> PutObjectData(OpContext& ctx, WriteSse& sse, hash::Ha
   for (auto& m : sse.internal) options.metadata.push_back(std::move(m));
   const int64_t stored_size =
       size < 0 ? -1 : static_cast<int64_t>(CipherSize(static_cast<uint64_t>(size)));
-  return ctx.layer.put_object(ctx.res.bucket, ctx.res.key, stored, stored_size, options);
+  return ctx.layer.put_object(ctx.request_ctx, ctx.res.bucket, ctx.res.key, stored, stored_size,
+                              options);
 }
 
 }  // namespace flashstor::s3::sse

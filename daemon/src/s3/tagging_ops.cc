@@ -25,8 +25,8 @@ ApiError ReadTaggingBody(OpContext& ctx, TagScope scope, object::Metadata& tags)
 ApiError SetObjectTags(OpContext& ctx, const object::Metadata& tags, int status) {
   object::VersionUpdate update;
   update.tags = tags;
-  Result<object::ObjectInfo> info =
-      ctx.layer.update_version(ctx.res.bucket, ctx.res.key, ctx.param_value("versionId"), update);
+  Result<object::ObjectInfo> info = ctx.layer.update_version(
+      ctx.request_ctx, ctx.res.bucket, ctx.res.key, ctx.param_value("versionId"), update);
   if (!info) return info.error();
   // PutObjectTagging answers 200, DeleteObjectTagging 204.
   PublishObjectEvent(ctx, status == 204 ? "ObjectTagging:Delete" : "ObjectTagging:Put", ctx.res.key,
@@ -43,8 +43,9 @@ ApiError ReadTaggingHeader(OpContext& ctx, object::Metadata& tags) {
 
 ApiError GetObjectTagging(OpContext& ctx) {
   // Any version by id ("null" included); a delete marker has no tags (405, as AWS).
-  Result<object::ObjectInfo> info = ctx.layer.get_object_info(
-      ctx.res.bucket, ctx.res.key, ctx.param_value("versionId"), /*current_marker_ok=*/false);
+  Result<object::ObjectInfo> info =
+      ctx.layer.get_object_info(ctx.request_ctx, ctx.res.bucket, ctx.res.key,
+                                ctx.param_value("versionId"), /*current_marker_ok=*/false);
   if (!info) return info.error();
   if (info->delete_marker) return ErrorId::kMethodNotAllowed;
   return SendXml(ctx, 200, TaggingXml(info->tags));
@@ -66,7 +67,7 @@ ApiError DeleteObjectTagging(OpContext& ctx) {
 
 ApiError GetBucketTagging(OpContext& ctx) {
   Result<std::shared_ptr<const object::BucketMetadata>> meta =
-      ctx.layer.get_bucket_metadata(ctx.res.bucket);
+      ctx.layer.get_bucket_metadata(ctx.request_ctx, ctx.res.bucket);
   if (!meta) return meta.error();
   const std::string* doc = (*meta)->config(object::kConfigTagging);
   if (doc == nullptr) return ErrorId::kNoSuchTagSet;
@@ -77,8 +78,8 @@ ApiError PutBucketTagging(OpContext& ctx) {
   object::Metadata tags;
   FS_S3_RETURN_IF_ERROR(ReadTaggingBody(ctx, TagScope::kBucket, tags));
   std::string canonical = TaggingXml(tags);
-  FS_S3_RETURN_IF_ERROR(
-      ctx.layer.update_bucket_metadata(ctx.res.bucket, [&](object::BucketMetadata& meta) {
+  FS_S3_RETURN_IF_ERROR(ctx.layer.update_bucket_metadata(
+      ctx.request_ctx, ctx.res.bucket, [&](object::BucketMetadata& meta) {
         // An empty TagSet leaves the bucket without tags, as DeleteBucketTagging does.
         if (tags.empty()) {
           meta.configs.erase(std::string(object::kConfigTagging));
@@ -91,8 +92,8 @@ ApiError PutBucketTagging(OpContext& ctx) {
 }
 
 ApiError DeleteBucketTagging(OpContext& ctx) {
-  FS_S3_RETURN_IF_ERROR(
-      ctx.layer.update_bucket_metadata(ctx.res.bucket, [](object::BucketMetadata& meta) {
+  FS_S3_RETURN_IF_ERROR(ctx.layer.update_bucket_metadata(
+      ctx.request_ctx, ctx.res.bucket, [](object::BucketMetadata& meta) {
         meta.configs.erase(std::string(object::kConfigTagging));
         return Status::Ok();
       }));

@@ -15,7 +15,7 @@ constexpr size_t kMaxVersioningBodyBytes = 4096;
 }  // namespace
 
 bool VersioningConfigured(OpContext& ctx) {
-  auto meta = ctx.layer.get_bucket_metadata(ctx.res.bucket);
+  auto meta = ctx.layer.get_bucket_metadata(ctx.request_ctx, ctx.res.bucket);
   return meta && (*meta)->versioning_configured();
 }
 
@@ -29,7 +29,7 @@ ApiError DeleteMarkerAnswer(OpContext& ctx, Status missing, std::string_view ver
   }
   if (!VersioningConfigured(ctx)) return missing;
   Result<object::ObjectInfo> marker =
-      ctx.layer.get_object_info(ctx.res.bucket, ctx.res.key, version_id, true);
+      ctx.layer.get_object_info(ctx.request_ctx, ctx.res.bucket, ctx.res.key, version_id, true);
   if (!marker || !marker->delete_marker) return missing;
   http::ResponseWriter& resp = ctx.response();
   resp.add_header("x-amz-delete-marker", "true");
@@ -41,7 +41,7 @@ ApiError DeleteMarkerAnswer(OpContext& ctx, Status missing, std::string_view ver
 }
 
 ApiError GetBucketVersioning(OpContext& ctx) {
-  auto meta = ctx.layer.get_bucket_metadata(ctx.res.bucket);
+  auto meta = ctx.layer.get_bucket_metadata(ctx.request_ctx, ctx.res.bucket);
   if (!meta) return meta.error();
   return SendXml(ctx, 200, VersioningXml(object::VersioningStateName((*meta)->versioning)));
 }
@@ -59,15 +59,15 @@ ApiError PutBucketVersioning(OpContext& ctx) {
   if (!status) return status.error();
   if (status->empty()) {
     // No Status: the state stays as it is (the bucket must exist).
-    auto meta = ctx.layer.get_bucket_metadata(ctx.res.bucket);
+    auto meta = ctx.layer.get_bucket_metadata(ctx.request_ctx, ctx.res.bucket);
     if (!meta) return meta.error();
     return SendEmpty(ctx, 200);
   }
   const object::VersioningState want = *status == "Enabled" ? object::VersioningState::kEnabled
                                                             : object::VersioningState::kSuspended;
   bool locked = false;
-  Status st =
-      ctx.layer.update_bucket_metadata(ctx.res.bucket, [&](object::BucketMetadata& meta) -> Status {
+  Status st = ctx.layer.update_bucket_metadata(
+      ctx.request_ctx, ctx.res.bucket, [&](object::BucketMetadata& meta) -> Status {
         if (meta.object_lock_enabled && want != object::VersioningState::kEnabled) {
           locked = true;
           return Status(Code::kInvalidRequest, "object lock");

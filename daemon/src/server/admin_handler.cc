@@ -63,13 +63,20 @@ bool HealFailed(const object::HealResult& r) {
   return !r.status.ok() && r.status.code() != Code::kNoSuchKey;
 }
 
+// An admin heal walks whole buckets for as long as that takes (its client gets progress
+// within the transfer budget): no deadline; lock waits keep Locker::kDefaultTimeout.
+const object::RequestContext& AdminHealContext() {
+  static const object::RequestContext ctx = object::RequestContext::Background("admin-heal");
+  return ctx;
+}
+
 }  // namespace
 
 // Heals every key of one bucket as the engine walks it (nothing is held whole), leftovers
 // that no listing shows included.
 HealTotals AdminHandler::heal_bucket(std::string_view bucket) {
   HealTotals t;
-  Status s = layer_.heal_objects(bucket, [&t](const object::HealResult& r) {
+  Status s = layer_.heal_objects(AdminHealContext(), bucket, [&t](const object::HealResult& r) {
     ++t.objects;
     t.shards_healed += static_cast<uint64_t>(r.shards_healed);
     t.leftovers_removed += r.leftovers_removed > 0;
@@ -87,7 +94,7 @@ bool AdminHandler::check_heal_bucket(http::Exchange& ex, std::string_view bucket
     SendText(ex, 400, "application/json", "{\"error\":\"InvalidBucketName\"}");
     return false;
   }
-  auto info = layer_.get_bucket_info(bucket);
+  auto info = layer_.get_bucket_info(AdminHealContext(), bucket);
   if (!info && info.error() == Code::kNoSuchBucket) {
     SendText(ex, 404, "application/json", "{\"error\":\"NoSuchBucket\"}");
     return false;
@@ -108,7 +115,7 @@ void AdminHandler::serve_heal(http::Exchange& ex) {
   const http::QueryParam* key = params ? http::FindParam(*params, "key") : nullptr;
   if (bucket != nullptr && !check_heal_bucket(ex, bucket->value)) return;
   if (bucket != nullptr && key != nullptr) {
-    object::HealResult r = layer_.heal_object(bucket->value, key->value);
+    object::HealResult r = layer_.heal_object(AdminHealContext(), bucket->value, key->value);
     std::string body = "{\"bucket\":";
     obs::AppendJsonString(body, r.bucket);
     body += ",\"key\":";
@@ -124,7 +131,7 @@ void AdminHandler::serve_heal(http::Exchange& ex) {
   std::vector<std::string> buckets;
   if (bucket != nullptr) {
     buckets.emplace_back(bucket->value);
-  } else if (auto all = layer_.list_buckets()) {
+  } else if (auto all = layer_.list_buckets(AdminHealContext())) {
     for (const object::BucketInfo& b : *all) buckets.push_back(b.name);
   }
   HealTotals total;

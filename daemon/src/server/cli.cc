@@ -141,6 +141,7 @@ std::span<const LimitFlag> LimitFlags() {
   static constexpr LimitFlag kFlags[] = {
       {"--request-memory", &L::request_memory_mib},
       {"--admission-timeout", &L::admission_timeout_s},
+      {"--operation-timeout", &L::operation_timeout_s},
       {"--request-timeout", &L::request_timeout_s},
       {"--request-timeout-rate", &L::request_timeout_kib_per_s},
       {"--min-rate", &L::min_rate_kib},
@@ -255,6 +256,9 @@ Flags:
                            their share of it (default 8)
   --admission-timeout S    a request waiting that long for admission or memory is answered
                            503 SlowDown (default 10)
+  --operation-timeout S    the server's own time for a request (lock waits, drives), on top
+                           of its body at --request-timeout-rate; then 503 SlowDown
+                           (default 60; 0: no deadline)
   --event-loops N          epoll event loops (default 2 x cores)
   --log-level LEVEL        debug, info, notice, warning, error (default info)
   --request-timeout S      total time a request may wait on its client, before the rate

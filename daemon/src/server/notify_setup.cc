@@ -63,7 +63,9 @@ object::LifecycleObserver LifecycleEventPublisher(notify::Notifier* notifier,
                                                   object::ObjectLayer& layer) {
   if (notifier == nullptr) return {};
   return [notifier, &layer](const object::LifecycleRemoval& removed) {
-    auto meta = layer.get_bucket_metadata(removed.bucket);
+    static const object::RequestContext kLifecycle =
+        object::RequestContext::Background("lifecycle");
+    auto meta = layer.get_bucket_metadata(kLifecycle, removed.bucket);
     if (!meta || (*meta)->config(object::kConfigNotification) == nullptr) return;
     notify::ObjectEvent event;
     event.event_name = removed.delete_marker_created ? "LifecycleExpiration:DeleteMarkerCreated"

@@ -81,6 +81,8 @@ sigset_t BlockSignals() {
 // Requests waiting for a worker with none progressing for this long: stop the watchdog pings.
 // Every wait on a client is bounded well below it (inactivity 60 s, rate window 10 s).
 constexpr int kDefaultStallRestartS = 60;
+// The server's own time for a request, on top of its transfer (--operation-timeout).
+constexpr int kDefaultOperationTimeoutS = 60;
 // Threads that run listings, bucket operations and heal for the request tasks.
 constexpr int kOffloadThreads = 4;
 
@@ -326,6 +328,10 @@ int RunServer(const ServerArgs& args) {
   s3cfg.sse_c_allow_http = args.sse_c_allow_http;
   s3cfg.kms = kms;
   s3cfg.notifier = engine->notifier.get();
+  s3cfg.operation_timeout_ms =
+      static_cast<int64_t>(cfg.limits.operation_timeout_s.value_or(kDefaultOperationTimeoutS)) *
+      1000;
+  s3cfg.min_bytes_per_s = options.request_timeout_bytes_per_s;
   s3::S3Handler handler(layer, verifier, s3cfg);
   handler.set_admin_handler(&admin);
   handler.set_observer(&first_request);

@@ -56,41 +56,41 @@ void test_create_with_lock_and_update(void**) {
     auto e = MustOpen(paths, TestConfig());
     object::MakeBucketOptions opt;
     opt.object_lock_enabled = true;
-    assert_true(e->make_bucket("locked", opt).ok());
-    assert_true(e->make_bucket("plain").ok());
-    auto m = e->get_bucket_metadata("locked");
+    assert_true(e->make_bucket({}, "locked", opt).ok());
+    assert_true(e->make_bucket({}, "plain").ok());
+    auto m = e->get_bucket_metadata({}, "locked");
     assert_true(m.has_value());
     assert_true((*m)->object_lock_enabled);
     assert_true((*m)->versioning == VersioningState::kEnabled);
     assert_true((*m)->created_ns > 0);
-    auto p = e->get_bucket_metadata("plain");
+    auto p = e->get_bucket_metadata({}, "plain");
     assert_true(p.has_value() && !(*p)->object_lock_enabled);
     assert_true((*p)->versioning == VersioningState::kUnversioned);
 
-    Status st = e->update_bucket_metadata("plain", [](BucketMetadata& meta) {
+    Status st = e->update_bucket_metadata({}, "plain", [](BucketMetadata& meta) {
       meta.versioning = VersioningState::kEnabled;
       meta.configs[std::string(object::kConfigTagging)] = "<Tagging/>";
       return Status::Ok();
     });
     assert_true(st.ok());
     // A change that fails stores nothing.
-    st = e->update_bucket_metadata("plain", [](BucketMetadata& meta) {
+    st = e->update_bucket_metadata({}, "plain", [](BucketMetadata& meta) {
       meta.versioning = VersioningState::kSuspended;
       return Status(Code::kInvalidArgument, "refused");
     });
     assert_true(st == Code::kInvalidArgument);
-    assert_true(e->update_bucket_metadata("missing", [](BucketMetadata&) {
+    assert_true(e->update_bucket_metadata({}, "missing", [](BucketMetadata&) {
       return Status::Ok();
     }) == Code::kNoSuchBucket);
-    assert_true(e->get_bucket_metadata("missing").error() == Code::kNoSuchBucket);
+    assert_true(e->get_bucket_metadata({}, "missing").error() == Code::kNoSuchBucket);
   }
   // Reopened: the records come from the drives.
   auto e = MustOpen(paths, TestConfig());
-  auto p = e->get_bucket_metadata("plain");
+  auto p = e->get_bucket_metadata({}, "plain");
   assert_true(p.has_value());
   assert_true((*p)->versioning == VersioningState::kEnabled);
   assert_true((*p)->config(object::kConfigTagging) != nullptr);
-  auto info = e->get_bucket_info("plain");
+  auto info = e->get_bucket_info({}, "plain");
   assert_true(info.has_value() && info->created_ns == (*p)->created_ns);
 }
 
@@ -101,9 +101,9 @@ void test_newest_record_wins_and_delete_removes(void**) {
   std::string stale;
   {
     auto e = MustOpen(paths, TestConfig());
-    assert_true(e->make_bucket("bkt").ok());
+    assert_true(e->make_bucket({}, "bkt").ok());
     stale = ReadFile(paths[0] + "/" + record);
-    assert_true(e->update_bucket_metadata("bkt", [](BucketMetadata& meta) {
+    assert_true(e->update_bucket_metadata({}, "bkt", [](BucketMetadata& meta) {
                    meta.versioning = VersioningState::kEnabled;
                    return Status::Ok();
                  }).ok());
@@ -115,15 +115,15 @@ void test_newest_record_wins_and_delete_removes(void**) {
     std::fclose(f);
   }
   auto e = MustOpen(paths, TestConfig());
-  auto m = e->get_bucket_metadata("bkt");
+  auto m = e->get_bucket_metadata({}, "bkt");
   assert_true(m.has_value());
   assert_true((*m)->versioning == VersioningState::kEnabled);
-  assert_true(e->delete_bucket("bkt").ok());
+  assert_true(e->delete_bucket({}, "bkt").ok());
   for (const auto& p : paths) assert_false(FileExists(p + "/" + record));
-  assert_true(e->get_bucket_metadata("bkt").error() == Code::kNoSuchBucket);
+  assert_true(e->get_bucket_metadata({}, "bkt").error() == Code::kNoSuchBucket);
   // Re-created: a fresh record, nothing of the old bucket's settings.
-  assert_true(e->make_bucket("bkt").ok());
-  m = e->get_bucket_metadata("bkt");
+  assert_true(e->make_bucket({}, "bkt").ok());
+  m = e->get_bucket_metadata({}, "bkt");
   assert_true(m.has_value() && (*m)->versioning == VersioningState::kUnversioned);
 }
 

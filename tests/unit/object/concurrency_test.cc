@@ -40,12 +40,12 @@ Result<object::PartInfo> PutPart(object::ObjectLayer& e, std::string_view bucket
                                  std::string_view data) {
   MemSource src(data);
   hash::HashingSource body(src, hash::Expectations{});
-  return e.put_object_part(bucket, key, id, n, body, static_cast<int64_t>(data.size()));
+  return e.put_object_part({}, bucket, key, id, n, body, static_cast<int64_t>(data.size()));
 }
 
 Status PutMultipart(object::ObjectLayer& e, std::string_view key,
                     const std::vector<std::string>& parts) {
-  auto id = e.new_multipart_upload("bucket", key, {}, hash::ChecksumAlgo::kNone);
+  auto id = e.new_multipart_upload({}, "bucket", key, {}, hash::ChecksumAlgo::kNone);
   if (!id) return id.error();
   std::vector<object::CompletePart> list;
   for (size_t i = 0; i < parts.size(); ++i) {
@@ -53,7 +53,7 @@ Status PutMultipart(object::ObjectLayer& e, std::string_view key,
     if (!p) return p.error();
     list.push_back({p->number, p->etag, ""});
   }
-  auto done = e.complete_multipart_upload("bucket", key, *id, list);
+  auto done = e.complete_multipart_upload({}, "bucket", key, *id, list);
   return done ? Status::Ok() : done.error();
 }
 
@@ -86,12 +86,12 @@ void test_complete_commits_exactly_the_staged_drives(void**) {
   int rounds = 0;
   for (; rounds < 2000 && Clock::now() < until; ++rounds) {
     const std::string key = "k" + std::to_string(rounds);
-    auto id = f.e->new_multipart_upload("bucket", key, {}, hash::ChecksumAlgo::kNone);
+    auto id = f.e->new_multipart_upload({}, "bucket", key, {}, hash::ChecksumAlgo::kNone);
     assert_true(id.has_value());
     auto p = PutPart(*f.e, "bucket", key, *id, 1, "part body");
     assert_true(p.has_value());
     for (auto& m : met) m = 0;
-    auto done = f.e->complete_multipart_upload("bucket", key, *id, {{1, p->etag, ""}});
+    auto done = f.e->complete_multipart_upload({}, "bucket", key, *id, {{1, p->etag, ""}});
     assert_true(done.has_value());
     for (int d = 0; d < kDrives; ++d) {
       bool fails = std::find(failing.begin(), failing.end(), d) != failing.end();
@@ -117,7 +117,7 @@ void test_delete_bucket_never_loses_an_acknowledged_put(void**) {
   int rounds = 0, deleted = 0;
   for (; rounds < 200 && Clock::now() < until; ++rounds) {
     const std::string bucket = "race-" + std::to_string(rounds);
-    assert_true(e->make_bucket(bucket).ok());
+    assert_true(e->make_bucket({}, bucket).ok());
     std::atomic<bool> go{false};
     std::mutex mu;
     std::vector<std::pair<std::string, const std::string*>> acked;
@@ -137,7 +137,7 @@ void test_delete_bucket_never_loses_an_acknowledged_put(void**) {
     }
     go = true;
     std::this_thread::sleep_for(std::chrono::microseconds(300 * (rounds % 8)));
-    Status del = e->delete_bucket(bucket);
+    Status del = e->delete_bucket({}, bucket);
     for (auto& t : writers) t.join();
     if (del.ok()) {
       ++deleted;
@@ -146,7 +146,7 @@ void test_delete_bucket_never_loses_an_acknowledged_put(void**) {
                 acked.size(), acked[0].first.c_str());
         fail();
       }
-      auto info = e->get_bucket_info(bucket);  // no write re-created the deleted bucket
+      auto info = e->get_bucket_info({}, bucket);  // no write re-created the deleted bucket
       if (info.has_value()) {
         fprintf(stderr, "round %d: the deleted bucket is back\n", rounds);
         fail();
@@ -162,7 +162,7 @@ void test_delete_bucket_never_loses_an_acknowledged_put(void**) {
 
 // Reads the whole object in 64 KiB steps, pausing between them, like a slow client.
 Result<std::string> SlowGet(object::ObjectLayer& e, std::string_view key) {
-  auto r = e.open_object("bucket", key);
+  auto r = e.open_object({}, "bucket", key);
   if (!r) return std::unexpected(r.error());
   std::string out;
   std::vector<char> buf(64 * 1024);
@@ -243,12 +243,40 @@ void test_degraded_get_survives_overwrites(void**) {
 
 }  // namespace
 
+// Requests wait for a key's lock held by another operation (here held directly, as a
+// distributed lock held by a stuck node would be): each wait ends at the request's deadline
+// with kDeadlineExceeded (503 SlowDown), not after Locker::kDefaultTimeout (30 s). A PUT, a
+// DELETE (write lock) and a GET (read lock, behind the write lock). Once the holder lets go,
+// the key is served at once.
+void test_lock_wait_ends_at_the_request_deadline(void**) {
+  FaultyEngine f(4);
+  assert_true(Put(*f.e, "bucket", "k", "v1").has_value());
+  auto held = f.e->locks().lock("bucket/k", true, 10ms);
+  assert_true(held.has_value());
+  for (int op = 0; op < 3; ++op) {
+    const auto t0 = Clock::now();
+    const object::RequestContext ctx = WithDeadline(300ms);
+    Status s = op == 0   ? StatusOf(Put(*f.e, ctx, "bucket", "k", "v2"))
+               : op == 1 ? f.e->delete_object(ctx, "bucket", "k")
+                         : StatusOf(Get(*f.e, ctx, "bucket", "k"));
+    const double took = std::chrono::duration<double>(Clock::now() - t0).count();
+    assert_int_equal(s.code(), Code::kDeadlineExceeded);
+    assert_true(took >= 0.25);
+    assert_true(took < 3.0);
+  }
+  held->release();
+  assert_true(*Get(*f.e, WithDeadline(5s), "bucket", "k") == "v1");
+  assert_true(Put(*f.e, WithDeadline(5s), "bucket", "k", "v2").has_value());
+  assert_true(*Get(*f.e, "bucket", "k") == "v2");
+}
+
 int main() {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_complete_commits_exactly_the_staged_drives),
       cmocka_unit_test(test_delete_bucket_never_loses_an_acknowledged_put),
       cmocka_unit_test(test_multipart_get_survives_overwrites),
       cmocka_unit_test(test_degraded_get_survives_overwrites),
+      cmocka_unit_test(test_lock_wait_ends_at_the_request_deadline),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

@@ -19,7 +19,7 @@ struct Fixture {
   TempDir dir;
   std::unique_ptr<object::ErasureSets> e;
   explicit Fixture(int drives) : e(MustOpen(MakeDrives(dir, drives), TestConfig())) {
-    assert_true(e->make_bucket("bucket").ok());
+    assert_true(e->make_bucket({}, "bucket").ok());
   }
 };
 
@@ -63,9 +63,9 @@ void test_put_if_match(void**) {
   assert_true(right.has_value());
   assert_true(*Get(*f.e, "bucket", "k") == "v2");
   // Metadata replacement (copy onto itself) honours it too.
-  auto meta = f.e->update_object_metadata("bucket", "k", IfMatch(v1->etag));
+  auto meta = f.e->update_object_metadata({}, "bucket", "k", IfMatch(v1->etag));
   assert_int_equal(meta.error().code(), Code::kPreconditionFailed);
-  assert_true(f.e->update_object_metadata("bucket", "k", IfMatch(right->etag)).has_value());
+  assert_true(f.e->update_object_metadata({}, "bucket", "k", IfMatch(right->etag)).has_value());
 }
 
 void test_delete_if_match(void**) {
@@ -73,34 +73,34 @@ void test_delete_if_match(void**) {
   auto v = Put(*f.e, "bucket", "k", "data");
   object::WritePrecondition wrong;
   wrong.if_match = "00112233445566778899aabbccddeeff";
-  assert_int_equal(f.e->delete_object("bucket", "k", wrong).code(), Code::kPreconditionFailed);
+  assert_int_equal(f.e->delete_object({}, "bucket", "k", wrong).code(), Code::kPreconditionFailed);
   assert_true(*Get(*f.e, "bucket", "k") == "data");
   object::WritePrecondition right;
   right.if_match = v->etag;
-  assert_true(f.e->delete_object("bucket", "k", right).ok());
-  assert_int_equal(f.e->get_object_info("bucket", "k").error().code(), Code::kNoSuchKey);
-  assert_int_equal(f.e->delete_object("bucket", "k", right).code(), Code::kNoSuchKey);
-  assert_true(f.e->delete_object("bucket", "k").ok());  // unconditional: still fine
+  assert_true(f.e->delete_object({}, "bucket", "k", right).ok());
+  assert_int_equal(f.e->get_object_info({}, "bucket", "k").error().code(), Code::kNoSuchKey);
+  assert_int_equal(f.e->delete_object({}, "bucket", "k", right).code(), Code::kNoSuchKey);
+  assert_true(f.e->delete_object({}, "bucket", "k").ok());  // unconditional: still fine
 }
 
 void test_complete_if_none_match(void**) {
   Fixture f(4);
   assert_true(Put(*f.e, "bucket", "k", "existing").has_value());
-  auto id = f.e->new_multipart_upload("bucket", "k", {}, hash::ChecksumAlgo::kNone);
+  auto id = f.e->new_multipart_upload({}, "bucket", "k", {}, hash::ChecksumAlgo::kNone);
   assert_true(id.has_value());
   MemSource src("part one");
   hash::HashingSource body(src, hash::Expectations{});
-  auto part = f.e->put_object_part("bucket", "k", *id, 1, body, 8);
+  auto part = f.e->put_object_part({}, "bucket", "k", *id, 1, body, 8);
   assert_true(part.has_value());
   std::vector<object::CompletePart> list = {{1, part->etag, ""}};
   object::WritePrecondition create_only;
   create_only.if_none_match_any = true;
-  auto refused = f.e->complete_multipart_upload("bucket", "k", *id, list, create_only);
+  auto refused = f.e->complete_multipart_upload({}, "bucket", "k", *id, list, create_only);
   assert_int_equal(refused.error().code(), Code::kPreconditionFailed);
   assert_true(*Get(*f.e, "bucket", "k") == "existing");
   // The upload is still there: it can be completed without the condition.
-  assert_true(f.e->list_parts("bucket", "k", *id, 0, 10).has_value());
-  auto done = f.e->complete_multipart_upload("bucket", "k", *id, list);
+  assert_true(f.e->list_parts({}, "bucket", "k", *id, 0, 10).has_value());
+  auto done = f.e->complete_multipart_upload({}, "bucket", "k", *id, list);
   assert_true(done.has_value());
   assert_true(*Get(*f.e, "bucket", "k") == "part one");
 }

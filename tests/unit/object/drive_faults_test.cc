@@ -58,7 +58,7 @@ struct HealthEngine {
     object::EngineConfig config = TestConfig();
     config.min_quorum_grace_ms = 0;  // hung and slow drives: the production graces
     e = std::make_unique<object::ErasureSets>(drives, 1, 2, config);
-    assert_true(e->make_bucket("bucket").ok());
+    assert_true(e->make_bucket({}, "bucket").ok());
   }
 
   // Hung calls hold pool threads, which the engine's destructor joins: release them first.
@@ -143,6 +143,32 @@ void test_drive_hangs_under_get_and_put(void**) {
   assert_true(f.e->heal_queue().size() >= 1);  // b, c and small missed drive 3
 }
 
+// More drives hang than parity can stand in for (three of four, parity 2) under a GET, a HEAD
+// and a PUT with a 1 s deadline: each answers kDeadlineExceeded (503 SlowDown) at the
+// deadline, long before the health checker's 5 s metadata deadline would have answered for
+// the drives. The hangs are released only at teardown.
+void test_hung_drives_answer_at_the_request_deadline(void**) {
+  HealthEngine f{storage::HealthOptions()};
+  const std::string a = RandomData(kMiB + 5, 3);
+  assert_true(Put(*f.e, "bucket", "a", a).has_value());
+  for (size_t d = 1; d < 4; ++d) f.on_every_call(d, storage::FaultRule::Hang());
+  for (int op = 0; op < 3; ++op) {
+    const auto t0 = Clock::now();
+    const object::RequestContext ctx = WithDeadline(1000ms);
+    Status s;
+    if (op == 0) s = StatusOf(Get(*f.e, ctx, "bucket", "a"));
+    if (op == 1) s = StatusOf(f.e->get_object_info(ctx, "bucket", "a"));
+    if (op == 2) s = StatusOf(Put(*f.e, ctx, "bucket", "b", a));
+    const double took = Since(t0);
+    fprintf(stderr, "three drives hung: request %d answered %s in %.3f s\n", op,
+            std::string(CodeName(s.code())).c_str(), took);
+    assert_int_equal(s.code(), Code::kDeadlineExceeded);
+    assert_true(took >= 0.9);
+    assert_true(took < Bound(2.5));
+  }
+  assert_true(f.faulty[1]->hung_now() >= 1);
+}
+
 // GETs of a 1 MiB and a 4 KiB object while one drive of four hangs in every call, with the
 // health deadlines at their defaults (5 s, 30 s): the fan-outs return at quorum, so each
 // GET answers in milliseconds while the drive still hangs and is still online (the health
@@ -157,7 +183,7 @@ void test_get_while_a_drive_hangs(void**) {
   for (int round = 0; round < 5; ++round) {
     assert_true(*Get(*f.e, "bucket", "big") == big);
     assert_true(*Get(*f.e, "bucket", "small") == small);
-    auto info = f.e->get_object_info("bucket", "small");
+    auto info = f.e->get_object_info({}, "bucket", "small");
     assert_true(info.has_value());
   }
   const double took = Since(t0);
@@ -180,7 +206,7 @@ void test_delete_while_a_drive_hangs(void**) {
   const auto t0 = Clock::now();
   std::atomic<int> deleted{0};
   std::thread del([&] {
-    for (const char* k : {"a", "b"}) deleted += f.e->delete_object("bucket", k).ok();
+    for (const char* k : {"a", "b"}) deleted += f.e->delete_object({}, "bucket", k).ok();
   });
   const bool done = WaitFor([&] { return deleted.load() == 2; },
                             std::chrono::milliseconds(static_cast<int>(Bound(2.0) * 1000)));
@@ -190,7 +216,7 @@ void test_delete_while_a_drive_hangs(void**) {
   fprintf(stderr, "2 deletes with drive 3 hung: %.3f s\n", took);
   assert_true(done);
   for (const char* k : {"a", "b"}) {
-    auto info = f.e->get_object_info("bucket", k);
+    auto info = f.e->get_object_info({}, "bucket", k);
     assert_false(info.has_value());
     assert_int_equal(static_cast<int>(info.error().code()), static_cast<int>(Code::kNoSuchKey));
   }
@@ -359,7 +385,7 @@ void test_drive_returning_errors(void**) {
   assert_true(Put(*f.e, "bucket", "small", "tiny").has_value());
   assert_true(*Get(*f.e, "bucket", "small") == "tiny");
   f.faulty[1]->clear_all();
-  auto healed = f.e->heal_object("bucket", "a");
+  auto healed = f.e->heal_object({}, "bucket", "a");
   assert_true(healed.status.ok());
   assert_true(healed.shards_healed >= 1);
 }
@@ -394,11 +420,11 @@ void test_heal_skips_an_offline_drive(void**) {
   assert_true(Put(*f.e, "bucket", "a", a).has_value());
   // A drive slower than the PUT's grace (a sanitizer build on a busy machine) was left out
   // of the object for heal: complete it first, so the heal below has only drive 3 to skip.
-  assert_true(f.e->heal_object("bucket", "a").status.ok());
+  assert_true(f.e->heal_object({}, "bucket", "a").status.ok());
   f.faulty[3]->set(storage::DriveCall::kStatVolume, storage::FaultRule::Fail(Code::kDiskNotFound));
   assert_false(f.health[3]->stat_volume("bucket").has_value());
   assert_false(f.health[3]->online());
-  auto healed = f.e->heal_object("bucket", "a");
+  auto healed = f.e->heal_object({}, "bucket", "a");
   assert_true(healed.status.ok());
   assert_int_equal(healed.shards_healed, 0);
   // A first PUT killed before its metadata: young data dirs on the online drives.
@@ -407,7 +433,7 @@ void test_heal_skips_an_offline_drive(void**) {
     assert_int_equal(mkdir(dir.c_str(), 0700), 0);
     assert_int_equal(mkdir((dir + "/%d.0f3b6c4e-1111-4222-8333-944455556666").c_str(), 0700), 0);
   }
-  assert_true(f.e->heal_objects("bucket", [](const object::HealResult&) { return true; }).ok());
+  assert_true(f.e->heal_objects({}, "bucket", [](const object::HealResult&) { return true; }).ok());
   for (size_t d = 0; d < 3; ++d) {
     assert_true(FileExists(f.paths[d] + "/bucket/young/%d.0f3b6c4e-1111-4222-8333-944455556666"));
   }
@@ -429,7 +455,7 @@ void test_replaced_drive_formatted_and_healed(void**) {
   config.scan_objects_per_second = 0;
   config.drive_health = Short();
   auto e = MustOpen(paths, config);
-  assert_true(e->make_bucket("bucket").ok());
+  assert_true(e->make_bucket({}, "bucket").ok());
   const std::string v1 = RandomData(kMiB + 1, 5), v2 = RandomData(kMiB + 2, 6);
   assert_true(Put(*e, "bucket", "k1", v1).has_value());
   assert_true(Put(*e, "bucket", "k2", v2).has_value());
@@ -465,7 +491,7 @@ int ListAllWithin(HealthEngine& f, double bound, double& took) {
     std::string last;
     int keys = 0;
     while (true) {
-      auto page = e->list_objects("bucket", opt);
+      auto page = e->list_objects({}, "bucket", opt);
       if (!page) {
         keys = -2;
         break;
@@ -532,6 +558,7 @@ void test_listing_while_a_drive_hangs(void**) {
 int main() {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_drive_hangs_under_get_and_put),
+      cmocka_unit_test(test_hung_drives_answer_at_the_request_deadline),
       cmocka_unit_test(test_get_while_a_drive_hangs),
       cmocka_unit_test(test_delete_while_a_drive_hangs),
       cmocka_unit_test(test_listing_while_a_drive_hangs),

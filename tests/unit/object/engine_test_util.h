@@ -53,7 +53,16 @@ inline Result<object::ObjectInfo> Put(object::ObjectLayer& layer, std::string_vi
                                       const object::PutOptions& opt = {}) {
   MemSource src(data);
   hash::HashingSource body(src, hash::Expectations{});
-  return layer.put_object(bucket, key, body, static_cast<int64_t>(data.size()), opt);
+  return layer.put_object({}, bucket, key, body, static_cast<int64_t>(data.size()), opt);
+}
+
+// The same under a request's context (its deadline).
+inline Result<object::ObjectInfo> Put(object::ObjectLayer& layer, const object::RequestContext& ctx,
+                                      std::string_view bucket, std::string_view key,
+                                      std::string_view data) {
+  MemSource src(data);
+  hash::HashingSource body(src, hash::Expectations{});
+  return layer.put_object(ctx, bucket, key, body, static_cast<int64_t>(data.size()), {});
 }
 
 inline Result<std::string> ReadAll(object::ObjectReader& reader) {
@@ -70,10 +79,31 @@ inline Result<std::string> ReadAll(object::ObjectReader& reader) {
 
 inline Result<std::string> Get(object::ObjectLayer& layer, std::string_view bucket,
                                std::string_view key, uint64_t offset = 0, int64_t length = -1) {
-  auto r = layer.open_object(bucket, key);
+  auto r = layer.open_object({}, bucket, key);
   if (!r) return std::unexpected(r.error());
   if (length >= 0) (*r)->set_range(offset, static_cast<uint64_t>(length));
   return ReadAll(**r);
+}
+
+inline Result<std::string> Get(object::ObjectLayer& layer, const object::RequestContext& ctx,
+                               std::string_view bucket, std::string_view key) {
+  auto r = layer.open_object(ctx, bucket, key);
+  if (!r) return std::unexpected(r.error());
+  return ReadAll(**r);
+}
+
+// The status of a result (Ok when it holds a value).
+template <typename T>
+Status StatusOf(const Result<T>& r) {
+  return r ? Status::Ok() : r.error();
+}
+
+// A request context whose deadline is `left` from now.
+inline object::RequestContext WithDeadline(std::chrono::milliseconds left) {
+  object::RequestContext ctx;
+  ctx.trace_id = "TESTTRACE";
+  ctx.deadline = object::RequestContext::Clock::now() + left;
+  return ctx;
 }
 
 // n drive directories d0..d(n-1) under dir.

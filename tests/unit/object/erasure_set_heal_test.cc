@@ -39,7 +39,7 @@ void test_heal_object_restores_shards(void**) {
   TempDir dir;
   auto paths = MakeDrives(dir, 6);
   auto e = MustOpen(paths, TestConfig());
-  assert_true(e->make_bucket("bucket").ok());
+  assert_true(e->make_bucket({}, "bucket").ok());
   std::string big = RandomData(3 * kBlock + 777, 31), small = RandomData(500, 32);
   assert_true(Put(*e, "bucket", "big", big).has_value());
   assert_true(Put(*e, "bucket", "small", small).has_value());
@@ -55,7 +55,7 @@ void test_heal_object_restores_shards(void**) {
   Truncate(ShardFile(paths[2], "bucket", "big"), 12345);    // torn file
   CorruptByte(paths[3] + "/bucket/small/%m.bin", -3);       // inline bitrot
   unlink((paths[4] + "/bucket/small/%m.bin").c_str());      // inline object missing
-  auto r = e->heal_object("bucket", "big");
+  auto r = e->heal_object({}, "bucket", "big");
   assert_true(r.status.ok());
   assert_int_equal(r.shards_healed, 3);
   assert_int_equal(r.drives_missing, 0);
@@ -63,13 +63,13 @@ void test_heal_object_restores_shards(void**) {
     assert_true(ReadFile(ShardFile(paths[i], "bucket", "big")) == shard[i]);
     assert_true(ReadFile(paths[i] + "/bucket/big/%m.bin") == meta[i]);
   }
-  r = e->heal_object("bucket", "small");
+  r = e->heal_object({}, "bucket", "small");
   assert_int_equal(r.shards_healed, 2);
   for (size_t i = 0; i < 6; ++i) {
     assert_true(ReadFile(paths[i] + "/bucket/small/%m.bin") == small_meta[i]);
   }
   // Nothing left to do.
-  assert_int_equal(e->heal_object("bucket", "big").shards_healed, 0);
+  assert_int_equal(e->heal_object({}, "bucket", "big").shards_healed, 0);
   assert_true(e->stats().bytes_verified > 3 * kBlock);
   assert_int_equal(e->stats().shards_healed, 5);
   // The healed drives carry real redundancy: lose three others and read on.
@@ -83,8 +83,8 @@ void test_heal_verifies_noncurrent_versions(void**) {
   TempDir dir;
   auto paths = MakeDrives(dir, 4);
   auto e = MustOpen(paths, TestConfig());
-  assert_true(e->make_bucket("bucket").ok());
-  assert_true(e->update_bucket_metadata("bucket", [](object::BucketMetadata& m) {
+  assert_true(e->make_bucket({}, "bucket").ok());
+  assert_true(e->update_bucket_metadata({}, "bucket", [](object::BucketMetadata& m) {
                  m.versioning = object::VersioningState::kEnabled;
                  return Status::Ok();
                }).ok());
@@ -98,32 +98,33 @@ void test_heal_verifies_noncurrent_versions(void**) {
   assert_true(Put(*e, "bucket", "k", v2).has_value());  // v1 is noncurrent now
   CorruptByte(old_file[1], 3000);
   Truncate(old_file[2], 100);
-  auto r = e->heal_object("bucket", "k");
+  auto r = e->heal_object({}, "bucket", "k");
   assert_true(r.status.ok());
   assert_int_equal(r.shards_healed, 2);
   for (size_t i = 0; i < 4; ++i) assert_true(ReadFile(old_file[i]) == old_shard[i]);
-  assert_int_equal(e->heal_object("bucket", "k").shards_healed, 0);  // nothing left to do
+  assert_int_equal(e->heal_object({}, "bucket", "k").shards_healed, 0);  // nothing left to do
 }
 
 void test_heal_multipart_and_leftovers(void**) {
   TempDir dir;
   auto paths = MakeDrives(dir, 4);
   auto e = MustOpen(paths, TestConfig());
-  assert_true(e->make_bucket("bucket").ok());
-  auto id = e->new_multipart_upload("bucket", "mp", {}, hash::ChecksumAlgo::kNone);
+  assert_true(e->make_bucket({}, "bucket").ok());
+  auto id = e->new_multipart_upload({}, "bucket", "mp", {}, hash::ChecksumAlgo::kNone);
   std::string p1 = RandomData(5 << 20, 41), p2 = RandomData(1000, 42);
   std::vector<object::CompletePart> parts;
   for (int n = 1; n <= 2; ++n) {
     const std::string& data = n == 1 ? p1 : p2;
     MemSource src(data);
     hash::HashingSource body(src, hash::Expectations{});
-    auto part = e->put_object_part("bucket", "mp", *id, n, body, static_cast<int64_t>(data.size()));
+    auto part =
+        e->put_object_part({}, "bucket", "mp", *id, n, body, static_cast<int64_t>(data.size()));
     parts.push_back({n, part->etag, ""});
   }
-  assert_true(e->complete_multipart_upload("bucket", "mp", *id, parts).has_value());
+  assert_true(e->complete_multipart_upload({}, "bucket", "mp", *id, parts).has_value());
   std::string part2 = ReadFile(ShardFile(paths[3], "bucket", "mp", 2));
   unlink(ShardFile(paths[3], "bucket", "mp", 2).c_str());
-  auto r = e->heal_object("bucket", "mp");
+  auto r = e->heal_object({}, "bucket", "mp");
   assert_true(r.status.ok());
   assert_int_equal(r.shards_healed, 2);  // one drive, both part files rewritten
   assert_true(ReadFile(ShardFile(paths[3], "bucket", "mp", 2)) == part2);
@@ -135,15 +136,15 @@ void test_heal_multipart_and_leftovers(void**) {
   TempDir dir2;
   auto paths2 = MakeDrives(dir2, 4);
   auto e2 = MustOpen(paths2, TestConfig());
-  assert_true(e2->make_bucket("bucket").ok());
+  assert_true(e2->make_bucket({}, "bucket").ok());
   assert_true(Put(*e2, "bucket", "gone", "bytes").has_value());
   std::string stale = ReadFile(paths2[2] + "/bucket/gone/%m.bin");
-  assert_true(e2->delete_object("bucket", "gone").ok());
+  assert_true(e2->delete_object({}, "bucket", "gone").ok());
   mkdir((paths2[2] + "/bucket/gone").c_str(), 0700);
   FILE* f = fopen((paths2[2] + "/bucket/gone/%m.bin").c_str(), "wb");
   fwrite(stale.data(), 1, stale.size(), f);
   fclose(f);
-  auto gone = e2->heal_object("bucket", "gone");
+  auto gone = e2->heal_object({}, "bucket", "gone");
   assert_int_equal(gone.status.code(), Code::kNoSuchKey);
   assert_false(FileExists(paths2[2] + "/bucket/gone"));
 
@@ -155,7 +156,7 @@ void test_heal_multipart_and_leftovers(void**) {
   FILE* o = fopen((orphan + "/part.1").c_str(), "wb");
   fputs("junk", o);
   fclose(o);
-  auto healthy = e2->heal_object("bucket", "orphan");
+  auto healthy = e2->heal_object({}, "bucket", "orphan");
   assert_true(healthy.status.ok());
   assert_int_equal(healthy.shards_healed, 0);
   assert_false(FileExists(orphan));
@@ -167,17 +168,17 @@ void test_heal_objects_purges_what_listing_hides(void**) {
   TempDir dir;
   auto paths = MakeDrives(dir, 4);
   auto e = MustOpen(paths, TestConfig());
-  assert_true(e->make_bucket("bucket").ok());
+  assert_true(e->make_bucket({}, "bucket").ok());
   std::string data = RandomData(kBlock + 5, 44);
   assert_true(Put(*e, "bucket", "kept", data).has_value());
   assert_true(Put(*e, "bucket", "dangling", "cut short").has_value());
   // A first PUT that reached only drive 0 before the kill: never acknowledged, invisible.
   for (size_t i = 1; i < 4; ++i) RemoveAll(paths[i] + "/bucket/dangling");
-  auto page = e->list_objects("bucket", {});
+  auto page = e->list_objects({}, "bucket", {});
   assert_int_equal(page->objects.size(), 1);
-  assert_int_equal(e->get_object_info("bucket", "dangling").error().code(), Code::kNoSuchKey);
+  assert_int_equal(e->get_object_info({}, "bucket", "dangling").error().code(), Code::kNoSuchKey);
   std::vector<object::HealResult> seen;
-  assert_true(e->heal_objects("bucket", [&](const object::HealResult& r) {
+  assert_true(e->heal_objects({}, "bucket", [&](const object::HealResult& r) {
                  seen.push_back(r);
                  return true;
                }).ok());
@@ -196,14 +197,15 @@ void test_heal_objects_purges_what_listing_hides(void**) {
   // Stopping early, and an unknown bucket.
   int calls = 0;
   assert_true(
-      e->heal_objects("bucket", [&](const object::HealResult&) { return ++calls < 1; }).ok());
+      e->heal_objects({}, "bucket", [&](const object::HealResult&) { return ++calls < 1; }).ok());
   assert_int_equal(calls, 1);
-  assert_int_equal(e->heal_objects("nope", [](const object::HealResult&) { return true; }).code(),
-                   Code::kNoSuchBucket);
+  assert_int_equal(
+      e->heal_objects({}, "nope", [](const object::HealResult&) { return true; }).code(),
+      Code::kNoSuchBucket);
   // The system volume is no bucket: never walked.
   calls = 0;
   assert_int_equal(
-      e->heal_objects(".flashstor.sys", [&](const object::HealResult&) { return ++calls > 0; })
+      e->heal_objects({}, ".flashstor.sys", [&](const object::HealResult&) { return ++calls > 0; })
           .code(),
       Code::kInvalidBucketName);
   assert_int_equal(calls, 0);
@@ -227,14 +229,14 @@ void test_heal_objects_reclaims_uncommitted_data_dirs(void**) {
   TempDir dir;
   auto paths = MakeDrives(dir, 4);
   auto e = MustOpen(paths, TestConfig());  // grace: one hour
-  assert_true(e->make_bucket("bucket").ok());
+  assert_true(e->make_bucket({}, "bucket").ok());
   std::string data = RandomData(kBlock + 9, 45);
   assert_true(Put(*e, "bucket", "a/kept", data).has_value());
   std::vector<std::string> stale, fresh;
   for (size_t i = 0; i < 3; ++i) stale.push_back(PlantUncommitted(paths[i], "a/cut", 7200));
   fresh.push_back(PlantUncommitted(paths[1], "fresh", 60));  // may still be committing
   std::map<std::string, object::HealResult> seen;
-  assert_true(e->heal_objects("bucket", [&](const object::HealResult& r) {
+  assert_true(e->heal_objects({}, "bucket", [&](const object::HealResult& r) {
                  seen.emplace(r.key, r);
                  return true;
                }).ok());
@@ -253,7 +255,7 @@ void test_heal_objects_reclaims_uncommitted_data_dirs(void**) {
   e.reset();
   auto e2 = MustOpen(paths, config);
   seen.clear();
-  assert_true(e2->heal_objects("bucket", [&](const object::HealResult& r) {
+  assert_true(e2->heal_objects({}, "bucket", [&](const object::HealResult& r) {
                   seen.emplace(r.key, r);
                   return true;
                 }).ok());
@@ -261,7 +263,7 @@ void test_heal_objects_reclaims_uncommitted_data_dirs(void**) {
   assert_false(FileExists(paths[1] + "/bucket/fresh"));
   // A heal of the one key, named by the caller, removes them at once.
   PlantUncommitted(paths[2], "named", 0);
-  auto r = e2->heal_object("bucket", "named");
+  auto r = e2->heal_object({}, "bucket", "named");
   assert_int_equal(r.status.code(), Code::kNoSuchKey);
   assert_int_equal(r.leftovers_removed, 1);
   assert_false(FileExists(paths[2] + "/bucket/named"));
@@ -274,7 +276,7 @@ void test_background_heal_queue(void**) {
   config.background = true;
   config.scan_objects_per_second = 0;
   auto e = MustOpen(paths, config);
-  assert_true(e->make_bucket("bucket").ok());
+  assert_true(e->make_bucket({}, "bucket").ok());
   std::string data = RandomData(kBlock + 5, 51);
   assert_true(Put(*e, "bucket", "k", data).has_value());
   std::string shard = ShardFile(paths[0], "bucket", "k");
@@ -292,7 +294,7 @@ void test_wiped_drive_refilled_by_scan(void**) {
   std::vector<std::string> data;
   {
     auto e = MustOpen(paths, TestConfig());
-    assert_true(e->make_bucket("bucket").ok());
+    assert_true(e->make_bucket({}, "bucket").ok());
     for (int i = 0; i < 20; ++i) {
       data.push_back(RandomData(static_cast<size_t>(i) * 70000, 60 + i));
       assert_true(Put(*e, "bucket", "obj/" + std::to_string(i), data.back()).has_value());
@@ -334,7 +336,7 @@ void test_blank_drives_beyond_parity_purge_nothing(void**) {
   std::string data = RandomData(300000, 70);
   {
     auto e = MustOpen(paths, TestConfig());
-    assert_true(e->make_bucket("bucket").ok());
+    assert_true(e->make_bucket({}, "bucket").ok());
     assert_true(Put(*e, "bucket", "k", data).has_value());
   }
   for (size_t i = 11; i < 16; ++i) {
@@ -342,8 +344,8 @@ void test_blank_drives_beyond_parity_purge_nothing(void**) {
     mkdir(paths[i].c_str(), 0700);
   }
   auto e = MustOpen(paths, TestConfig());  // no background scan: they stay refilling
-  assert_int_equal(e->get_object_info("bucket", "k").error().code(), Code::kReadQuorum);
-  auto r = e->heal_object("bucket", "k");
+  assert_int_equal(e->get_object_info({}, "bucket", "k").error().code(), Code::kReadQuorum);
+  auto r = e->heal_object({}, "bucket", "k");
   assert_int_equal(r.status.code(), Code::kReadQuorum);
   assert_int_equal(r.leftovers_removed, 0);
   for (size_t i = 0; i < 11; ++i) {

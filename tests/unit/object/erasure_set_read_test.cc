@@ -21,7 +21,7 @@ void Degrade(int drives, int parity) {
   TempDir dir;
   auto paths = MakeDrives(dir, drives);
   auto e = MustOpen(paths, TestConfig());
-  assert_true(e->make_bucket("bucket").ok());
+  assert_true(e->make_bucket({}, "bucket").ok());
   const std::string big = RandomData(3 * kBlock + 777, 21);
   const std::string small = RandomData(1000, 22);
   assert_true(Put(*e, "bucket", "big", big).has_value());
@@ -78,13 +78,13 @@ void test_single_drive_detects_corruption(void**) {
   TempDir dir;
   auto paths = MakeDrives(dir, 1);
   auto e = MustOpen(paths, TestConfig());
-  assert_true(e->make_bucket("bucket").ok());
+  assert_true(e->make_bucket({}, "bucket").ok());
   std::string data = RandomData(kBlock + 10, 3);
   assert_true(Put(*e, "bucket", "k", data).has_value());
   assert_true(Put(*e, "bucket", "k2", data).has_value());
   // Rot in the first block: open_object itself fails (the S3 layer can still send a 503).
   CorruptByte(ShardFile(paths[0], "bucket", "k"), 100);
-  auto opened = e->open_object("bucket", "k");
+  auto opened = e->open_object({}, "bucket", "k");
   assert_false(opened.has_value());
   assert_int_equal(opened.error().code(), Code::kReadQuorum);
   // Rot in the second block: the first block still reads, the second never returns bad bytes.
@@ -92,7 +92,7 @@ void test_single_drive_detects_corruption(void**) {
   auto head = Get(*e, "bucket", "k2", 0, 100);
   assert_true(head.has_value());
   assert_true(*head == data.substr(0, 100));
-  auto reader = e->open_object("bucket", "k2");
+  auto reader = e->open_object({}, "bucket", "k2");
   assert_true(reader.has_value());
   auto all = ReadAll(**reader);
   assert_false(all.has_value());
@@ -103,7 +103,7 @@ void test_metadata_disagreement(void**) {
   TempDir dir;
   auto paths = MakeDrives(dir, 4);
   auto e = MustOpen(paths, TestConfig());
-  assert_true(e->make_bucket("bucket").ok());
+  assert_true(e->make_bucket({}, "bucket").ok());
   assert_true(Put(*e, "bucket", "k", "version one").has_value());
   // Drive 0 keeps a stale copy of the metadata while the others move on.
   std::string stale = ReadFile(paths[0] + "/bucket/k/%m.bin");
@@ -116,15 +116,15 @@ void test_metadata_disagreement(void**) {
   assert_true(*Get(*e, "bucket", "k") == "version two");
   assert_int_equal(e->heal_queue().size(), 1);
   // A minority copy of an object that a quorum does not have is not visible.
-  assert_true(e->delete_object("bucket", "k").ok());
+  assert_true(e->delete_object({}, "bucket", "k").ok());
   {
     mkdir((paths[1] + "/bucket/k").c_str(), 0700);
     FILE* f = fopen((paths[1] + "/bucket/k/%m.bin").c_str(), "wb");
     fwrite(stale.data(), 1, stale.size(), f);
     fclose(f);
   }
-  assert_int_equal(e->get_object_info("bucket", "k").error().code(), Code::kNoSuchKey);
-  assert_true(e->list_objects("bucket", {})->objects.empty());  // listing agrees with GET
+  assert_int_equal(e->get_object_info({}, "bucket", "k").error().code(), Code::kNoSuchKey);
+  assert_true(e->list_objects({}, "bucket", {})->objects.empty());  // listing agrees with GET
 }
 
 }  // namespace

@@ -53,7 +53,7 @@ int CountEntries(const std::string& dir) {
 void RoundTrip(int drives) {
   TempDir dir;
   auto e = MustOpen(MakeDrives(dir, drives), TestConfig());
-  assert_true(e->make_bucket("bucket").ok());
+  assert_true(e->make_bucket({}, "bucket").ok());
   const uint64_t sizes[] = {0,          1,      kInline - 1, kInline,           kInline + 1,
                             kBlock - 1, kBlock, kBlock + 1,  3 * kBlock + 12345};
   uint32_t seed = 1;
@@ -67,7 +67,7 @@ void RoundTrip(int drives) {
     assert_true(info.has_value());
     assert_int_equal(info->size, size);
     assert_string_equal(info->etag.c_str(), Md5Hex(data).c_str());
-    auto head = e->get_object_info("bucket", key);
+    auto head = e->get_object_info({}, "bucket", key);
     assert_true(head.has_value());
     assert_int_equal(head->size, size);
     assert_string_equal(head->etag.c_str(), info->etag.c_str());
@@ -104,10 +104,10 @@ void test_overwrite_and_delete(void**) {
   TempDir dir;
   auto paths = MakeDrives(dir, 4);
   auto e = MustOpen(paths, TestConfig());
-  assert_true(e->make_bucket("bucket").ok());
+  assert_true(e->make_bucket({}, "bucket").ok());
   std::string big = RandomData(2 * kBlock + 5, 9);
   assert_true(Put(*e, "bucket", "k", big).has_value());
-  auto reader = e->open_object("bucket", "k");  // opened before the overwrite
+  auto reader = e->open_object({}, "bucket", "k");  // opened before the overwrite
   assert_true(reader.has_value());
   std::string small = "small now";
   // The overwrite does not wait for the reader opened earlier (it holds no lock), and the
@@ -122,10 +122,10 @@ void test_overwrite_and_delete(void**) {
     assert_int_equal(CountEntries(p + "/bucket/k"), 1);
     assert_int_equal(CountEntries(p + "/.flashstor.sys/trash"), 1);
   }
-  assert_true(e->delete_object("bucket", "k").ok());
-  assert_int_equal(e->get_object_info("bucket", "k").error().code(), Code::kNoSuchKey);
-  assert_int_equal(e->open_object("bucket", "k").error().code(), Code::kNoSuchKey);
-  assert_true(e->delete_object("bucket", "k").ok());  // missing key: fine
+  assert_true(e->delete_object({}, "bucket", "k").ok());
+  assert_int_equal(e->get_object_info({}, "bucket", "k").error().code(), Code::kNoSuchKey);
+  assert_int_equal(e->open_object({}, "bucket", "k").error().code(), Code::kNoSuchKey);
+  assert_true(e->delete_object({}, "bucket", "k").ok());  // missing key: fine
   for (const auto& p : paths) {
     struct stat st {};
     assert_int_not_equal(::stat((p + "/bucket/k").c_str(), &st), 0);  // pruned
@@ -133,7 +133,7 @@ void test_overwrite_and_delete(void**) {
   // Nested keys: deleting "a" keeps "a/b".
   assert_true(Put(*e, "bucket", "a", "1").has_value());
   assert_true(Put(*e, "bucket", "a/b", "2").has_value());
-  assert_true(e->delete_object("bucket", "a").ok());
+  assert_true(e->delete_object({}, "bucket", "a").ok());
   assert_true(*Get(*e, "bucket", "a/b") == "2");
 }
 
@@ -143,12 +143,12 @@ void test_heal_recreates_a_lost_bucket_folder(void**) {
   TempDir dir;
   auto paths = MakeDrives(dir, 4);
   auto e = MustOpen(paths, TestConfig());
-  assert_true(e->make_bucket("bucket").ok());
+  assert_true(e->make_bucket({}, "bucket").ok());
   RemoveAll(paths[0] + "/bucket");
   std::string data = RandomData(300 * 1024, 5);
   assert_true(Put(*e, "bucket", "k", data).has_value());
   assert_false(FileExists(paths[0] + "/bucket"));
-  object::HealResult r = e->heal_object("bucket", "k");
+  object::HealResult r = e->heal_object({}, "bucket", "k");
   assert_true(r.status.ok());
   assert_true(FileExists(paths[0] + "/bucket/k/%m.bin"));
   assert_true(*Get(*e, "bucket", "k") == data);
@@ -157,35 +157,35 @@ void test_heal_recreates_a_lost_bucket_folder(void**) {
 void test_buckets(void**) {
   TempDir dir;
   auto e = MustOpen(MakeDrives(dir, 4), TestConfig());
-  assert_true(e->make_bucket("alpha").ok());
-  assert_int_equal(e->make_bucket("alpha").code(), Code::kBucketExists);
-  assert_int_equal(e->make_bucket("Bad_Name").code(), Code::kInvalidBucketName);
-  assert_int_equal(e->make_bucket("ab").code(), Code::kInvalidBucketName);
-  assert_true(e->make_bucket("beta").ok());
-  auto info = e->get_bucket_info("alpha");
+  assert_true(e->make_bucket({}, "alpha").ok());
+  assert_int_equal(e->make_bucket({}, "alpha").code(), Code::kBucketExists);
+  assert_int_equal(e->make_bucket({}, "Bad_Name").code(), Code::kInvalidBucketName);
+  assert_int_equal(e->make_bucket({}, "ab").code(), Code::kInvalidBucketName);
+  assert_true(e->make_bucket({}, "beta").ok());
+  auto info = e->get_bucket_info({}, "alpha");
   assert_true(info.has_value());
   assert_true(info->created_ns > 0);
-  assert_int_equal(e->get_bucket_info("gamma").error().code(), Code::kNoSuchBucket);
-  auto list = e->list_buckets();
+  assert_int_equal(e->get_bucket_info({}, "gamma").error().code(), Code::kNoSuchBucket);
+  auto list = e->list_buckets({});
   assert_true(list.has_value());
   assert_int_equal(list->size(), 2);
   assert_string_equal((*list)[0].name.c_str(), "alpha");
   assert_string_equal((*list)[1].name.c_str(), "beta");
   assert_true(Put(*e, "alpha", "x", "data").has_value());
-  assert_int_equal(e->delete_bucket("alpha").code(), Code::kBucketNotEmpty);
-  assert_true(e->delete_object("alpha", "x").ok());
-  assert_true(e->delete_bucket("alpha").ok());
-  assert_int_equal(e->get_bucket_info("alpha").error().code(), Code::kNoSuchBucket);
-  assert_int_equal(e->delete_bucket("alpha").code(), Code::kNoSuchBucket);
+  assert_int_equal(e->delete_bucket({}, "alpha").code(), Code::kBucketNotEmpty);
+  assert_true(e->delete_object({}, "alpha", "x").ok());
+  assert_true(e->delete_bucket({}, "alpha").ok());
+  assert_int_equal(e->get_bucket_info({}, "alpha").error().code(), Code::kNoSuchBucket);
+  assert_int_equal(e->delete_bucket({}, "alpha").code(), Code::kNoSuchBucket);
   assert_int_equal(Put(*e, "alpha", "x", "d").error().code(), Code::kNoSuchBucket);
-  assert_int_equal(e->get_object_info("alpha", "x").error().code(), Code::kNoSuchBucket);
-  assert_int_equal(e->list_objects("alpha", {}).error().code(), Code::kNoSuchBucket);
+  assert_int_equal(e->get_object_info({}, "alpha", "x").error().code(), Code::kNoSuchBucket);
+  assert_int_equal(e->list_objects({}, "alpha", {}).error().code(), Code::kNoSuchBucket);
 }
 
 void test_key_validation_and_metadata_update(void**) {
   TempDir dir;
   auto e = MustOpen(MakeDrives(dir, 4), TestConfig());
-  assert_true(e->make_bucket("bucket").ok());
+  assert_true(e->make_bucket({}, "bucket").ok());
   assert_int_equal(Put(*e, "bucket", std::string(1025, 'k'), "x").error().code(),
                    Code::kKeyTooLong);
   assert_int_equal(Put(*e, "bucket", "", "x").error().code(), Code::kInvalidObjectName);
@@ -199,26 +199,26 @@ void test_key_validation_and_metadata_update(void**) {
   object::PutOptions opt;
   opt.content_type = "text/plain";
   opt.metadata = {{"x-amz-meta-a", "1"}};
-  auto updated = e->update_object_metadata("bucket", "a//b", opt);
+  auto updated = e->update_object_metadata({}, "bucket", "a//b", opt);
   assert_true(updated.has_value());
-  auto head = e->get_object_info("bucket", "a//b");
+  auto head = e->get_object_info({}, "bucket", "a//b");
   assert_string_equal(head->content_type.c_str(), "text/plain");
   assert_string_equal(head->metadata[0].second.c_str(), "1");
   assert_true(*Get(*e, "bucket", "a//b") == "a//b");
-  assert_int_equal(e->update_object_metadata("bucket", "nope", opt).error().code(),
+  assert_int_equal(e->update_object_metadata({}, "bucket", "nope", opt).error().code(),
                    Code::kNoSuchKey);
 }
 
 void test_reduced_redundancy(void**) {
   TempDir dir;
   auto e = MustOpen(MakeDrives(dir, 8), TestConfig());
-  assert_true(e->make_bucket("bucket").ok());
+  assert_true(e->make_bucket({}, "bucket").ok());
   object::PutOptions opt;
   opt.storage_class = "REDUCED_REDUNDANCY";
   std::string data = RandomData(kBlock + 3, 5);
   assert_true(Put(*e, "bucket", "rrs", data, opt).has_value());
   assert_true(*Get(*e, "bucket", "rrs") == data);
-  auto head = e->get_object_info("bucket", "rrs");
+  auto head = e->get_object_info({}, "bucket", "rrs");
   assert_string_equal(head->storage_class.c_str(), "REDUCED_REDUNDANCY");
 }
 

@@ -44,7 +44,7 @@ struct FaultyEngine {
     if (io_threads > 0) config.io_threads = io_threads;
     config.write_lock_lease_ms = write_lock_lease_ms;
     e = std::make_unique<object::ErasureSets>(drives, 1, object::DefaultParity(n), config);
-    assert_true(e->make_bucket("bucket").ok());
+    assert_true(e->make_bucket({}, "bucket").ok());
   }
 };
 

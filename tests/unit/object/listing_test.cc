@@ -81,7 +81,7 @@ std::vector<Item> ListAll(object::ObjectLayer& e, const std::string& prefix,
   opt.delimiter = delim;
   opt.max_keys = page;
   for (int guard = 0; guard < 100000; ++guard) {
-    auto r = e.list_objects("bucket", opt);
+    auto r = e.list_objects({}, "bucket", opt);
     assert_true(r.has_value());
     assert_true(static_cast<int>(r->objects.size() + r->common_prefixes.size()) <= page);
     std::vector<Item> items;
@@ -120,7 +120,7 @@ void CheckAll(object::ObjectLayer& e, const std::set<std::string>& keys) {
   }
   object::ListOptions zero;
   zero.max_keys = 0;
-  auto r = e.list_objects("bucket", zero);
+  auto r = e.list_objects({}, "bucket", zero);
   assert_true(r->objects.empty() && r->common_prefixes.empty() && !r->truncated);
 }
 
@@ -128,7 +128,7 @@ void test_2500_keys_one_set(void**) {
   TempDir dir("/dev/shm");
   auto paths = MakeDrives(dir, 4);
   auto e = MustOpen(paths, TestConfig());
-  assert_true(e->make_bucket("bucket").ok());
+  assert_true(e->make_bucket({}, "bucket").ok());
   auto keys = MakeKeys(2500);
   PutAll(*e, keys);
   CheckAll(*e, keys);
@@ -141,7 +141,7 @@ void test_two_sets(void**) {
   TempDir dir("/dev/shm");
   auto e = MustOpen(MakeDrives(dir, 18), TestConfig());
   assert_int_equal(e->set_count(), 2);
-  assert_true(e->make_bucket("bucket").ok());
+  assert_true(e->make_bucket({}, "bucket").ok());
   auto keys = MakeKeys(400);
   PutAll(*e, keys);
   // Keys really are spread over both sets.

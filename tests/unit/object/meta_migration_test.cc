@@ -34,7 +34,7 @@ void test_reads_then_heals_legacy_drives(void**) {
   TempDir dir;
   auto paths = MakeDrives(dir, 4);
   auto e = MustOpen(paths, TestConfig());
-  assert_true(e->make_bucket("bucket").ok());
+  assert_true(e->make_bucket({}, "bucket").ok());
   const std::string big = RandomData(2 * kBlock + 5, 1), small = RandomData(700, 2);
   object::PutOptions opt;
   opt.content_type = "text/plain";
@@ -50,16 +50,16 @@ void test_reads_then_heals_legacy_drives(void**) {
   }
   assert_true(*Get(*e, "bucket", "dir/big") == big);
   assert_true(*Get(*e, "bucket", "small") == small);
-  auto info = e->get_object_info("bucket", "dir/big");
+  auto info = e->get_object_info({}, "bucket", "dir/big");
   assert_true(info.has_value() && info->content_type == "text/plain");
   assert_true(info->metadata == opt.metadata);
-  auto list = e->list_objects("bucket", {});
+  auto list = e->list_objects({}, "bucket", {});
   assert_true(list.has_value() && list->objects.size() == 2);
   assert_true(list->objects[0].key == "dir/big" && list->objects[0].size == big.size());
   // Reading a legacy key queued it for heal, which migrates it.
   assert_true(e->heal_queue().size() >= 2);
   for (const char* key : {"dir/big", "small"}) {
-    auto r = e->heal_object("bucket", key);
+    auto r = e->heal_object({}, "bucket", key);
     assert_true(r.status.ok());
     assert_int_equal(r.shards_healed, 0);
   }
@@ -77,7 +77,7 @@ void test_overwrite_and_delete_replace_legacy(void**) {
   TempDir dir;
   auto paths = MakeDrives(dir, 4);
   auto e = MustOpen(paths, TestConfig());
-  assert_true(e->make_bucket("bucket").ok());
+  assert_true(e->make_bucket({}, "bucket").ok());
   assert_true(Put(*e, "bucket", "k", RandomData(kBlock + 1, 3)).has_value());
   assert_true(Put(*e, "bucket", "gone", "legacy bytes").has_value());
   for (const auto& p : paths) {
@@ -86,7 +86,7 @@ void test_overwrite_and_delete_replace_legacy(void**) {
   }
   const std::string v2 = RandomData(kBlock + 2, 4);
   assert_true(Put(*e, "bucket", "k", v2).has_value());
-  assert_true(e->delete_object("bucket", "gone").ok());
+  assert_true(e->delete_object({}, "bucket", "gone").ok());
   for (const auto& p : paths) {
     assert_false(FileExists(Dir(p, "k") + "/%m.json"));
     assert_true(FileExists(Dir(p, "k") + "/%m.bin"));
@@ -94,7 +94,7 @@ void test_overwrite_and_delete_replace_legacy(void**) {
     assert_false(FileExists(Dir(p, "gone")));    // both files, and the dir
   }
   assert_true(*Get(*e, "bucket", "k") == v2);
-  assert_int_equal(e->get_object_info("bucket", "gone").error().code(), Code::kNoSuchKey);
+  assert_int_equal(e->get_object_info({}, "bucket", "gone").error().code(), Code::kNoSuchKey);
 }
 
 void test_rolled_back_commit_keeps_legacy(void**) {
@@ -123,7 +123,7 @@ void test_mixed_formats_agree(void**) {
   TempDir dir;
   auto paths = MakeDrives(dir, 6);
   auto e = MustOpen(paths, TestConfig());
-  assert_true(e->make_bucket("bucket").ok());
+  assert_true(e->make_bucket({}, "bucket").ok());
   const std::string v1 = RandomData(3 * kBlock, 7), v2 = RandomData(900, 8);
   assert_true(Put(*e, "bucket", "k", v1).has_value());
   // Three drives still hold v1 in a legacy file (an upgrade between two drives' commits
@@ -139,12 +139,12 @@ void test_mixed_formats_agree(void**) {
   // A drive keeping a stale legacy file under a current %m.bin: the %m.bin wins.
   WriteFile(Dir(paths[0], "k") + "/%m.json", v1_legacy[0]);
   assert_true(*Get(*e, "bucket", "k") == v2);
-  auto list = e->list_objects("bucket", {});
+  auto list = e->list_objects({}, "bucket", {});
   assert_true(list.has_value() && list->objects.size() == 1 && list->objects[0].size == 900);
   // The delete removes the leftover too: nothing resurfaces.
-  assert_true(e->delete_object("bucket", "k").ok());
+  assert_true(e->delete_object({}, "bucket", "k").ok());
   assert_false(FileExists(Dir(paths[0], "k")));
-  assert_int_equal(e->get_object_info("bucket", "k").error().code(), Code::kNoSuchKey);
+  assert_int_equal(e->get_object_info({}, "bucket", "k").error().code(), Code::kNoSuchKey);
 }
 
 }  // namespace

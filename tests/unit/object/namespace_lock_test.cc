@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "flashstor/object/namespace_lock.h"
+#include "flashstor/object/request_context.h"
 
 #include "cmocka_cpp.h"
 
@@ -23,7 +24,7 @@ void test_readers_share_writers_exclude(void**) {
   assert_true(r1.has_value() && r2.has_value());
   auto w = locks.lock("b/k", true, 20ms);
   assert_false(w.has_value());
-  assert_int_equal(w.error().code(), Code::kTimeout);
+  assert_int_equal(w.error().code(), Code::kDeadlineExceeded);
   assert_true(locks.lock("b/other", true, 10ms).has_value());  // other keys are free
   r1->release();
   r2->release();
@@ -158,19 +159,19 @@ void test_fence_tokens_increase_and_stale_ones_are_refused(void**) {
     assert_true(first > 0);
     assert_true(locks.check_fence("b/k", first).ok());
     assert_true(locks.check(*w).ok());
-    assert_int_equal(locks.check_fence("b/other", first).code(), Code::kTimeout);
+    assert_int_equal(locks.check_fence("b/other", first).code(), Code::kDeadlineExceeded);
   }
   auto r = locks.lock("b/k", false, 10ms);
   assert_true(r.has_value());
   assert_int_equal(r->fence(), 0);
   assert_true(locks.check(*r).ok());  // a read lock fences nothing
   // The released holder's token is stale, also while nobody holds the lock.
-  assert_int_equal(locks.check_fence("b/k", first).code(), Code::kTimeout);
+  assert_int_equal(locks.check_fence("b/k", first).code(), Code::kDeadlineExceeded);
   r->release();
   auto w2 = locks.lock("b/k", true, 10ms);
   assert_true(w2.has_value());
   assert_true(w2->fence() > first);
-  assert_int_equal(locks.check_fence("b/k", first).code(), Code::kTimeout);
+  assert_int_equal(locks.check_fence("b/k", first).code(), Code::kDeadlineExceeded);
   assert_true(locks.check_fence("b/k", w2->fence()).ok());
 }
 
@@ -194,8 +195,8 @@ void test_expired_lease_is_reclaimed_and_fenced(void**) {
   auto next = locks.lock("b/k", true, 2000ms);  // waits for the lease to run out
   assert_true(next.has_value());
   assert_true(std::chrono::steady_clock::now() - started >= 40ms);
-  assert_int_equal(locks.check(*old).code(), Code::kTimeout);
-  assert_int_equal(locks.refresh(*old).code(), Code::kTimeout);
+  assert_int_equal(locks.check(*old).code(), Code::kDeadlineExceeded);
+  assert_int_equal(locks.refresh(*old).code(), Code::kDeadlineExceeded);
   assert_true(locks.check(*next).ok());
   old->release();  // stale: must not release next's lock
   assert_false(locks.lock("b/k", false, 10ms).has_value());
@@ -217,14 +218,38 @@ void test_refreshed_lease_is_kept(void**) {
   assert_true(locks.check(*w).ok());  // 150 ms held on an 80 ms lease
   assert_false(locks.lock("b/k", false, 20ms).has_value());
   std::this_thread::sleep_for(100ms);
-  assert_int_equal(locks.check(*w).code(), Code::kTimeout);
+  assert_int_equal(locks.check(*w).code(), Code::kDeadlineExceeded);
   assert_true(locks.lock("b/k", false, 10ms).has_value());
 }
 
 }  // namespace
 
+// A wait bounded by a request's deadline (RequestContext::bound) ends then, well before
+// Locker::kDefaultTimeout, with kDeadlineExceeded; a deadline already passed does not wait.
+void test_wait_bounded_by_the_request_deadline(void**) {
+  NamespaceLock locks;
+  auto held = locks.lock("b/k", true, 10ms);
+  assert_true(held.has_value());
+  flashstor::object::RequestContext ctx;
+  ctx.deadline = flashstor::object::RequestContext::Clock::now() + 150ms;
+  const auto t0 = std::chrono::steady_clock::now();
+  auto w = locks.lock("b/k", false, ctx.bound(flashstor::object::Locker::kDefaultTimeout));
+  const auto took = std::chrono::steady_clock::now() - t0;
+  assert_false(w.has_value());
+  assert_int_equal(w.error().code(), Code::kDeadlineExceeded);
+  assert_true(took >= 100ms && took < 2s);
+  ctx.deadline = flashstor::object::RequestContext::Clock::now() - 1ms;
+  const auto t1 = std::chrono::steady_clock::now();
+  assert_false(
+      locks.lock("b/k", true, ctx.bound(flashstor::object::Locker::kDefaultTimeout)).has_value());
+  assert_true(std::chrono::steady_clock::now() - t1 < 100ms);
+  held->release();
+  assert_true(locks.lock("b/k", true, ctx.bound(10ms)).has_value());  // free: no wait needed
+}
+
 int main() {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_wait_bounded_by_the_request_deadline),
       cmocka_unit_test(test_readers_share_writers_exclude),
       cmocka_unit_test(test_guard_moves_and_releases),
       cmocka_unit_test(test_writer_waits_then_proceeds),

@@ -22,10 +22,10 @@ struct Fixture {
   TempDir dir;
   std::vector<std::string> paths = MakeDrives(dir, 4);
   std::unique_ptr<ErasureSets> engine = MustOpen(paths, TestConfig());
-  Fixture() { assert_true(engine->make_bucket("bkt").ok()); }
+  Fixture() { assert_true(engine->make_bucket({}, "bkt").ok()); }
   void set_versioning(VersioningState state) {
     assert_true(engine
-                    ->update_bucket_metadata("bkt",
+                    ->update_bucket_metadata({}, "bkt",
                                              [&](BucketMetadata& m) {
                                                m.versioning = state;
                                                return Status::Ok();
@@ -33,7 +33,7 @@ struct Fixture {
                     .ok());
   }
   std::string get(std::string_view key, std::string_view version = {}) {
-    auto r = engine->open_object("bkt", key, version);
+    auto r = engine->open_object({}, "bkt", key, version);
     if (!r) return "<" + std::string(CodeName(r.error().code())) + ">";
     auto data = ReadAll(**r);
     assert_true(data.has_value());
@@ -47,7 +47,7 @@ struct Fixture {
     opt.max_keys = max_keys;
     opt.start_after = std::move(key_marker);
     opt.version_id_marker = std::move(id_marker);
-    auto r = engine->list_objects("bkt", opt);
+    auto r = engine->list_objects({}, "bkt", opt);
     assert_true(r.has_value());
     return r->objects;
   }
@@ -74,12 +74,12 @@ void test_enabled_adds_versions(void**) {
   for (int i = 0; i < 3; ++i) assert_string_equal(listed[i].version_id.c_str(), ids[2 - i].c_str());
   assert_true(listed[0].is_latest && !listed[1].is_latest && !listed[2].is_latest);
   // A heal keeps every version (it rewrites drives to the key's versions, never to one).
-  HealResult h = f.engine->heal_object("bkt", "k");
+  HealResult h = f.engine->heal_object({}, "bkt", "k");
   assert_true(h.status.ok());
   assert_true(f.get("k", ids[1]) == big);
   assert_int_equal(f.versions().size(), 3);
   // Deleting a middle version removes it alone.
-  auto d = f.engine->delete_object_version("bkt", "k", DeleteOptions{{}, ids[1]});
+  auto d = f.engine->delete_object_version({}, "bkt", "k", DeleteOptions{{}, ids[1]});
   assert_true(d.has_value() && !d->delete_marker);
   assert_string_equal(f.get("k", ids[1]).c_str(), "<NoSuchVersion>");
   assert_string_equal(f.get("k", ids[0]).c_str(), "v0");
@@ -91,35 +91,35 @@ void test_delete_markers(void**) {
   f.set_versioning(VersioningState::kEnabled);
   auto v1 = Put(*f.engine, "bkt", "k", "one");
   assert_true(v1.has_value());
-  auto marker = f.engine->delete_object_version("bkt", "k", DeleteOptions{});
+  auto marker = f.engine->delete_object_version({}, "bkt", "k", DeleteOptions{});
   assert_true(marker.has_value() && marker->delete_marker && !marker->version_id.empty());
   assert_string_equal(f.get("k").c_str(), "<NoSuchKey>");
-  assert_int_equal(f.engine->get_object_info("bkt", "k").error().code(), Code::kNoSuchKey);
-  auto info = f.engine->get_object_info("bkt", "k", {}, true);
+  assert_int_equal(f.engine->get_object_info({}, "bkt", "k").error().code(), Code::kNoSuchKey);
+  auto info = f.engine->get_object_info({}, "bkt", "k", {}, true);
   assert_true(info.has_value() && info->delete_marker);
   assert_string_equal(info->version_id.c_str(), marker->version_id.c_str());
   assert_string_equal(f.get("k", marker->version_id).c_str(), "<NoSuchVersion>");
   assert_string_equal(f.get("k", v1->version_id).c_str(), "one");
   // Not in a plain listing; both in the versions listing.
-  auto plain = f.engine->list_objects("bkt", ListOptions{});
+  auto plain = f.engine->list_objects({}, "bkt", ListOptions{});
   assert_true(plain.has_value() && plain->objects.empty());
   auto listed = f.versions();
   assert_int_equal(listed.size(), 2);
   assert_true(listed[0].delete_marker && listed[0].is_latest);
   // An unversioned-style delete of the key never wipes the history in a versioned bucket.
-  assert_true(f.engine->delete_object("bkt", "k").ok());
+  assert_true(f.engine->delete_object({}, "bkt", "k").ok());
   assert_int_equal(f.versions().size(), 3);
   // Removing both markers brings the object back.
   for (const ObjectInfo& v : f.versions()) {
     if (v.delete_marker) {
-      assert_true(
-          f.engine->delete_object_version("bkt", "k", DeleteOptions{{}, v.version_id}).has_value());
+      assert_true(f.engine->delete_object_version({}, "bkt", "k", DeleteOptions{{}, v.version_id})
+                      .has_value());
     }
   }
   assert_string_equal(f.get("k").c_str(), "one");
   // Removing the last version removes the key.
-  assert_true(
-      f.engine->delete_object_version("bkt", "k", DeleteOptions{{}, v1->version_id}).has_value());
+  assert_true(f.engine->delete_object_version({}, "bkt", "k", DeleteOptions{{}, v1->version_id})
+                  .has_value());
   assert_true(f.versions().empty());
   assert_false(FileExists(f.paths[0] + "/bkt/k/%m.bin"));
 }
@@ -146,7 +146,7 @@ void test_suspended_replaces_null(void**) {
   // The replaced null version's data dir is gone: only v1's remains (inline versions have
   // none), once the commit settled.
   int dirs = 0;
-  (void)f.engine->heal_object("bkt", "k");
+  (void)f.engine->heal_object({}, "bkt", "k");
   std::string dir = f.paths[0] + "/bkt/k";
   if (DIR* d = opendir(dir.c_str())) {
     while (dirent* e = readdir(d)) dirs += std::string_view(e->d_name).starts_with("%d.");
@@ -154,7 +154,7 @@ void test_suspended_replaces_null(void**) {
   }
   assert_int_equal(dirs, 0);
   // A delete marker under Suspended is the null version.
-  auto m = f.engine->delete_object_version("bkt", "k", DeleteOptions{});
+  auto m = f.engine->delete_object_version({}, "bkt", "k", DeleteOptions{});
   assert_true(m.has_value() && m->delete_marker);
   assert_string_equal(m->version_id.c_str(), "null");
   listed = f.versions();
@@ -174,7 +174,7 @@ void test_versions_paging(void**) {
   ListOptions opt;
   opt.versions = true;
   opt.max_keys = 4;
-  auto page = f.engine->list_objects("bkt", opt);
+  auto page = f.engine->list_objects({}, "bkt", opt);
   assert_true(page.has_value() && page->truncated && page->objects.size() == 4);
   assert_string_equal(page->next_marker.c_str(), "b");
   assert_string_equal(page->next_version_id_marker.c_str(), all[3].version_id.c_str());
@@ -235,12 +235,12 @@ void test_heal_restores_every_version(void**) {
   auto v1 = Put(*f.engine, "bkt", "k", big);
   auto v2 = Put(*f.engine, "bkt", "k", "two");
   assert_true(v1.has_value() && v2.has_value());
-  auto marker = f.engine->delete_object_version("bkt", "k", DeleteOptions{});
+  auto marker = f.engine->delete_object_version({}, "bkt", "k", DeleteOptions{});
   assert_true(marker.has_value());
   std::vector<std::string> meta(4);
   for (size_t i = 0; i < 4; ++i) meta[i] = ReadFile(f.paths[i] + "/bkt/k/%m.bin");
   RemoveAll(f.paths[0] + "/bkt/k");
-  HealResult h = f.engine->heal_object("bkt", "k");
+  HealResult h = f.engine->heal_object({}, "bkt", "k");
   assert_true(h.status.ok());
   assert_true(h.shards_healed >= 2);  // the big version's shard, the small one's inline shard
   for (size_t i = 0; i < 4; ++i) assert_true(ReadFile(f.paths[i] + "/bkt/k/%m.bin") == meta[i]);

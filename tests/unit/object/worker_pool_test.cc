@@ -182,6 +182,73 @@ void test_quorum_returns_without_the_hung_task(void**) {
   assert_int_equal(pool.spare_threads(), 0);
 }
 
+// More tasks hang than the quorum can stand: the fan-out settles at the request's deadline
+// with what answered (the quorum out of reach), not when the hung tasks come back. The same
+// through start_quorum (a PUT's stripe writes) and with non-blocking attempts (a GET's reads).
+void test_quorum_settles_at_the_deadline(void**) {
+  WorkerPool pool(4);
+  auto gate = std::make_shared<Gate>();
+  for (int variant = 0; variant < 3; ++variant) {
+    WorkerPool::QuorumPolicy policy;
+    policy.needed = 3;
+    policy.failure_grace = std::chrono::seconds(5);  // the deadline cuts this too
+    if (variant == 2) {
+      policy.attempt = [](size_t i) {
+        return i == 0 ? WorkerPool::Attempt::kSucceeded : WorkerPool::Attempt::kWouldBlock;
+      };
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    policy.deadline = t0 + std::chrono::milliseconds(300);
+    auto fn = [gate](size_t i) {
+      if (i >= 2) gate->wait();  // two of four hang: a quorum of three is out of reach
+      return true;
+    };
+    std::vector<char> answered =
+        variant == 1 ? pool.start_quorum(4, fn, policy)->wait() : pool.run_quorum(4, fn, policy);
+    const double took = Seconds(t0);
+    assert_true(took >= 0.29);
+    assert_true(took < 1.5);
+    assert_true(answered[0] && answered[1] && !answered[2] && !answered[3]);
+  }
+  // A deadline already passed: what the attempts answered, nothing more.
+  WorkerPool::QuorumPolicy late;
+  late.needed = 2;
+  late.deadline = std::chrono::steady_clock::now() - std::chrono::milliseconds(1);
+  const auto t0 = std::chrono::steady_clock::now();
+  std::vector<char> answered = pool.run_quorum(
+      2,
+      [gate](size_t) {
+        gate->wait();
+        return true;
+      },
+      late);
+  assert_true(Seconds(t0) < 0.5);
+  assert_true(!answered[0] && !answered[1]);
+  gate->release();
+  for (int i = 0; i < 400 && pool.spare_threads() != 0; ++i) usleep(5'000);
+  assert_int_equal(pool.spare_threads(), 0);
+}
+
+// A deadline that does not come into play changes nothing: a healthy fan-out settles at its
+// quorum, and its grace still waits for the last task.
+void test_quorum_deadline_far_away_changes_nothing(void**) {
+  WorkerPool pool(4);
+  WorkerPool::QuorumPolicy policy;
+  policy.needed = 2;
+  policy.min_grace = policy.max_grace = std::chrono::seconds(1);  // ends when all answered
+  policy.deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  const auto t0 = std::chrono::steady_clock::now();
+  std::vector<char> answered = pool.run_quorum(
+      4,
+      [](size_t i) {
+        if (i == 3) usleep(2'000);
+        return true;
+      },
+      policy);
+  assert_true(Seconds(t0) < 1.0);
+  for (char a : answered) assert_true(a);
+}
+
 // A pool's minimum grace (tests: EngineConfig::min_quorum_grace_ms) has a fan-out wait for a
 // task that answers well after the policy's grace, and bounds a cleanup's max_wait from
 // below; a hung task is still left behind once it ran out.
@@ -367,6 +434,8 @@ int main() {
       cmocka_unit_test(test_start_runs_in_background),
       cmocka_unit_test(test_bad_alloc_in_a_task_reaches_the_caller),
       cmocka_unit_test(test_quorum_returns_without_the_hung_task),
+      cmocka_unit_test(test_quorum_settles_at_the_deadline),
+      cmocka_unit_test(test_quorum_deadline_far_away_changes_nothing),
       cmocka_unit_test(test_quorum_min_grace_waits_for_a_late_task),
       cmocka_unit_test(test_quorum_attempts_answer_on_the_caller),
       cmocka_unit_test(test_quorum_failures_and_healthy_batches),

@@ -27,15 +27,15 @@ namespace {
 class LockedLayer : public testing::FakeObjectLayer {
  public:
   Result<std::shared_ptr<const object::BucketMetadata>> get_bucket_metadata(
-      std::string_view bucket) override {
+      const object::RequestContext& ctx, std::string_view bucket) override {
     std::lock_guard<std::mutex> lock(mu_);
-    return FakeObjectLayer::get_bucket_metadata(bucket);
+    return FakeObjectLayer::get_bucket_metadata(ctx, bucket);
   }
   Status update_bucket_metadata(
-      std::string_view bucket,
+      const object::RequestContext& ctx, std::string_view bucket,
       const std::function<Status(object::BucketMetadata&)>& change) override {
     std::lock_guard<std::mutex> lock(mu_);
-    return FakeObjectLayer::update_bucket_metadata(bucket, change);
+    return FakeObjectLayer::update_bucket_metadata(ctx, bucket, change);
   }
 
  private:
@@ -51,7 +51,7 @@ std::string Policy(std::string_view effect, std::string_view sid, std::string_vi
 }
 
 void SetPolicy(object::ObjectLayer& layer, const std::string& doc) {
-  Status s = layer.update_bucket_metadata("b", [&](object::BucketMetadata& m) {
+  Status s = layer.update_bucket_metadata({}, "b", [&](object::BucketMetadata& m) {
     if (doc.empty()) {
       m.configs.erase(std::string(object::kConfigPolicy));
     } else {
@@ -76,7 +76,7 @@ struct Fixture {
     assert_true(store.has_value());
     iam = std::move(*store);
     authz = std::make_unique<Authorizer>(layer, *iam);
-    assert_true(layer.make_bucket("b").ok());
+    assert_true(layer.make_bucket({}, "b").ok());
   }
 
   AuthzVerdict Get(std::string_view key, std::string_view remote = "10.1.2.3:5000") {

@@ -198,8 +198,9 @@ class TaggedLayer : public testing::FakeObjectLayer {
  public:
   object::Metadata tags;
   int reads = 0;
-  Result<object::ObjectInfo> get_object_info(std::string_view bucket, std::string_view key,
-                                             std::string_view, bool) override {
+  Result<object::ObjectInfo> get_object_info(const object::RequestContext&, std::string_view bucket,
+                                             std::string_view key, std::string_view,
+                                             bool) override {
     ++reads;
     if (bucket != "b" || key != "k") return Err(Code::kNoSuchKey);
     object::ObjectInfo info;
@@ -224,14 +225,14 @@ struct TagFixture {
     assert_true(store.has_value());
     iam = std::move(*store);
     authz = std::make_unique<Authorizer>(layer, *iam);
-    assert_true(layer.make_bucket("b").ok());
+    assert_true(layer.make_bucket({}, "b").ok());
   }
   void SetPolicy(const std::string& condition) {
     std::string doc = R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*",)"
                       R"("Action":["s3:GetObject","s3:PutObject"],"Resource":"arn:aws:s3:::b/*")";
     if (!condition.empty()) doc += R"(,"Condition":)" + condition;
     doc += "}]}";
-    Status s = layer.update_bucket_metadata("b", [&](object::BucketMetadata& m) {
+    Status s = layer.update_bucket_metadata({}, "b", [&](object::BucketMetadata& m) {
       m.configs[std::string(object::kConfigPolicy)] = doc;
       return Status::Ok();
     });

@@ -70,6 +70,8 @@ void test_statuses(void** state) {
   Expect(Code::kInternal, "InternalError", 500);
   Expect(Code::kReadQuorum, "SlowDown", 503);
   Expect(Code::kWriteQuorum, "SlowDown", 503);
+  Expect(Code::kDeadlineExceeded, "SlowDown", 503);
+  Expect(Code::kTimeout, "RequestTimeout", 400);
   Expect(Code::kDiskFull, "InsufficientStorage", 507);
   Expect(ErrorId::kMethodNotAllowed, "MethodNotAllowed", 405);
   Expect(ErrorId::kNoSuchBucketPolicy, "NoSuchBucketPolicy", 404);

@@ -24,7 +24,7 @@ object::Metadata Meta(const object::PutOptions& o) {
 
 }  // namespace
 
-Status FakeObjectLayer::make_bucket(std::string_view bucket,
+Status FakeObjectLayer::make_bucket(const object::RequestContext& ctx, std::string_view bucket,
                                     const object::MakeBucketOptions& options) {
   if (buckets_.contains(bucket)) return Status(Code::kBucketExists);
   buckets_.emplace(std::string(bucket), object::BucketInfo{std::string(bucket), clock_ns_});
@@ -39,14 +39,15 @@ Status FakeObjectLayer::make_bucket(std::string_view bucket,
 }
 
 Result<std::shared_ptr<const object::BucketMetadata>> FakeObjectLayer::get_bucket_metadata(
-    std::string_view bucket) {
+    const object::RequestContext& ctx, std::string_view bucket) {
   auto it = bucket_meta_.find(std::string(bucket));
   if (it == bucket_meta_.end()) return Err(Code::kNoSuchBucket);
   return std::make_shared<const object::BucketMetadata>(it->second);
 }
 
 Status FakeObjectLayer::update_bucket_metadata(
-    std::string_view bucket, const std::function<Status(object::BucketMetadata&)>& change) {
+    const object::RequestContext& ctx, std::string_view bucket,
+    const std::function<Status(object::BucketMetadata&)>& change) {
   auto it = bucket_meta_.find(std::string(bucket));
   if (it == bucket_meta_.end()) return Status(Code::kNoSuchBucket);
   object::BucketMetadata copy = it->second;
@@ -56,14 +57,15 @@ Status FakeObjectLayer::update_bucket_metadata(
   return {};
 }
 
-Result<object::BucketInfo> FakeObjectLayer::get_bucket_info(std::string_view bucket) {
+Result<object::BucketInfo> FakeObjectLayer::get_bucket_info(const object::RequestContext& ctx,
+                                                            std::string_view bucket) {
   auto it = buckets_.find(bucket);
   if (it == buckets_.end()) return Err(Code::kNoSuchBucket);
   return it->second;
 }
 
 Result<std::vector<object::BucketInfo>> FakeObjectLayer::list_buckets(
-    const object::BucketListOptions& options) {
+    const object::RequestContext& ctx, const object::BucketListOptions& options) {
   std::vector<object::BucketInfo> out;
   for (auto& [name, info] : buckets_) {
     if (name <= options.start_after || !name.starts_with(options.prefix)) continue;
@@ -73,7 +75,7 @@ Result<std::vector<object::BucketInfo>> FakeObjectLayer::list_buckets(
   return out;
 }
 
-Status FakeObjectLayer::delete_bucket(std::string_view bucket) {
+Status FakeObjectLayer::delete_bucket(const object::RequestContext& ctx, std::string_view bucket) {
   if (!buckets_.contains(bucket)) return Status(Code::kNoSuchBucket);
   for (auto& [k, v] : objects_) {
     if (k.first == bucket) return Status(Code::kBucketNotEmpty);
@@ -110,7 +112,8 @@ Status FakeObjectLayer::check_precondition(std::string_view bucket, std::string_
   return {};
 }
 
-Result<object::ObjectInfo> FakeObjectLayer::put_object(std::string_view bucket,
+Result<object::ObjectInfo> FakeObjectLayer::put_object(const object::RequestContext& ctx,
+                                                       std::string_view bucket,
                                                        std::string_view key,
                                                        hash::HashingSource& body, int64_t size,
                                                        const object::PutOptions& options) {
@@ -138,7 +141,8 @@ Result<object::ObjectInfo> FakeObjectLayer::put_object(std::string_view bucket,
   return s.info;
 }
 
-Result<object::ObjectInfo> FakeObjectLayer::get_object_info(std::string_view bucket,
+Result<object::ObjectInfo> FakeObjectLayer::get_object_info(const object::RequestContext& ctx,
+                                                            std::string_view bucket,
                                                             std::string_view key,
                                                             std::string_view version_id,
                                                             bool /*current_marker_ok*/) {
@@ -175,7 +179,8 @@ class FakeReader final : public object::ObjectReader {
 }  // namespace
 
 Result<std::unique_ptr<object::ObjectReader>> FakeObjectLayer::open_object(
-    std::string_view bucket, std::string_view key, std::string_view version_id) {
+    const object::RequestContext& ctx, std::string_view bucket, std::string_view key,
+    std::string_view version_id) {
   if (!buckets_.contains(bucket)) return Err(Code::kNoSuchBucket);
   if (!version_id.empty() && version_id != "null") return Err(Code::kNoSuchVersion);
   auto it = objects_.find({std::string(bucket), std::string(key)});
@@ -183,7 +188,8 @@ Result<std::unique_ptr<object::ObjectReader>> FakeObjectLayer::open_object(
   return std::make_unique<FakeReader>(it->second.info, it->second.data);
 }
 
-Status FakeObjectLayer::delete_object(std::string_view bucket, std::string_view key,
+Status FakeObjectLayer::delete_object(const object::RequestContext& ctx, std::string_view bucket,
+                                      std::string_view key,
                                       const object::WritePrecondition& precondition) {
   if (!buckets_.contains(bucket)) return Status(Code::kNoSuchBucket);
   FS_RETURN_IF_ERROR(check_precondition(bucket, key, precondition));
@@ -192,18 +198,20 @@ Status FakeObjectLayer::delete_object(std::string_view bucket, std::string_view 
 }
 
 Result<object::DeleteResult> FakeObjectLayer::delete_object_version(
-    std::string_view bucket, std::string_view key, const object::DeleteOptions& options) {
+    const object::RequestContext& ctx, std::string_view bucket, std::string_view key,
+    const object::DeleteOptions& options) {
   if (!options.version_id.empty() && options.version_id != "null") {
     return object::DeleteResult{false, options.version_id};  // no such version: nothing to do
   }
-  if (Status st = delete_object(bucket, key, options.precondition); !st.ok()) {
+  if (Status st = delete_object(ctx, bucket, key, options.precondition); !st.ok()) {
     return std::unexpected(st);
   }
   return object::DeleteResult{};
 }
 
 Result<object::ObjectInfo> FakeObjectLayer::update_object_metadata(
-    std::string_view bucket, std::string_view key, const object::PutOptions& options) {
+    const object::RequestContext& ctx, std::string_view bucket, std::string_view key,
+    const object::PutOptions& options) {
   if (Status st = check_precondition(bucket, key, options.precondition); !st.ok()) {
     return std::unexpected(st);
   }
@@ -216,7 +224,8 @@ Result<object::ObjectInfo> FakeObjectLayer::update_object_metadata(
   return it->second.info;
 }
 
-Result<object::ObjectInfo> FakeObjectLayer::update_version(std::string_view bucket,
+Result<object::ObjectInfo> FakeObjectLayer::update_version(const object::RequestContext& ctx,
+                                                           std::string_view bucket,
                                                            std::string_view key,
                                                            std::string_view version_id,
                                                            const object::VersionUpdate& update) {
@@ -233,7 +242,8 @@ Result<object::ObjectInfo> FakeObjectLayer::update_version(std::string_view buck
   return it->second.info;
 }
 
-Result<object::ListResult> FakeObjectLayer::list_objects(std::string_view bucket,
+Result<object::ListResult> FakeObjectLayer::list_objects(const object::RequestContext& ctx,
+                                                         std::string_view bucket,
                                                          const object::ListOptions& o) {
   if (!buckets_.contains(bucket)) return Err(Code::kNoSuchBucket);
   object::ListResult r;
@@ -268,7 +278,8 @@ Result<object::ListResult> FakeObjectLayer::list_objects(std::string_view bucket
   return r;
 }
 
-Result<std::string> FakeObjectLayer::new_multipart_upload(std::string_view bucket,
+Result<std::string> FakeObjectLayer::new_multipart_upload(const object::RequestContext& ctx,
+                                                          std::string_view bucket,
                                                           std::string_view key,
                                                           const object::PutOptions& options,
                                                           hash::ChecksumAlgo checksum_algo) {
@@ -281,8 +292,9 @@ Result<std::string> FakeObjectLayer::new_multipart_upload(std::string_view bucke
 }
 
 Result<object::PartInfo> FakeObjectLayer::put_object_part(
-    std::string_view bucket, std::string_view key, std::string_view upload_id, int part_number,
-    hash::HashingSource& body, int64_t size, const object::PartOptions&) {
+    const object::RequestContext& ctx, std::string_view bucket, std::string_view key,
+    std::string_view upload_id, int part_number, hash::HashingSource& body, int64_t size,
+    const object::PartOptions&) {
   auto it = uploads_.find(upload_id);
   if (it == uploads_.end() || it->second.bucket != bucket || it->second.key != key) {
     return Err(Code::kNoSuchUpload);
@@ -297,7 +309,8 @@ Result<object::PartInfo> FakeObjectLayer::put_object_part(
   return object::PartInfo{part_number, s.info.etag, s.info.size, clock_ns_, ""};
 }
 
-Result<object::ListPartsResult> FakeObjectLayer::list_parts(std::string_view bucket,
+Result<object::ListPartsResult> FakeObjectLayer::list_parts(const object::RequestContext& ctx,
+                                                            std::string_view bucket,
                                                             std::string_view key,
                                                             std::string_view upload_id,
                                                             int part_marker, int max_parts) {
@@ -318,8 +331,9 @@ Result<object::ListPartsResult> FakeObjectLayer::list_parts(std::string_view buc
 }
 
 Result<object::ObjectInfo> FakeObjectLayer::complete_multipart_upload(
-    std::string_view bucket, std::string_view key, std::string_view upload_id,
-    const std::vector<object::CompletePart>& parts, const object::WritePrecondition& precondition) {
+    const object::RequestContext& ctx, std::string_view bucket, std::string_view key,
+    std::string_view upload_id, const std::vector<object::CompletePart>& parts,
+    const object::WritePrecondition& precondition) {
   auto it = uploads_.find(upload_id);
   if (it == uploads_.end()) return Err(Code::kNoSuchUpload);
   if (Status st = check_precondition(bucket, key, precondition); !st.ok()) {
@@ -349,7 +363,8 @@ Result<object::ObjectInfo> FakeObjectLayer::complete_multipart_upload(
   return s.info;
 }
 
-Status FakeObjectLayer::abort_multipart_upload(std::string_view bucket, std::string_view key,
+Status FakeObjectLayer::abort_multipart_upload(const object::RequestContext& ctx,
+                                               std::string_view bucket, std::string_view key,
                                                std::string_view upload_id) {
   auto it = uploads_.find(upload_id);
   if (it == uploads_.end()) return Status(Code::kNoSuchUpload);
@@ -358,7 +373,8 @@ Status FakeObjectLayer::abort_multipart_upload(std::string_view bucket, std::str
 }
 
 Result<object::ListUploadsResult> FakeObjectLayer::list_multipart_uploads(
-    std::string_view bucket, const object::ListUploadsOptions& options) {
+    const object::RequestContext& ctx, std::string_view bucket,
+    const object::ListUploadsOptions& options) {
   if (!buckets_.contains(bucket)) return Err(Code::kNoSuchBucket);
   object::ListUploadsResult r;
   for (auto& [id, u] : uploads_) {
@@ -367,14 +383,15 @@ Result<object::ListUploadsResult> FakeObjectLayer::list_multipart_uploads(
   return r;
 }
 
-object::HealResult FakeObjectLayer::heal_object(std::string_view bucket, std::string_view key) {
+object::HealResult FakeObjectLayer::heal_object(const object::RequestContext& ctx,
+                                                std::string_view bucket, std::string_view key) {
   return {std::string(bucket), std::string(key), 0, 0, Status()};
 }
 
-Status FakeObjectLayer::heal_objects(std::string_view bucket,
+Status FakeObjectLayer::heal_objects(const object::RequestContext& ctx, std::string_view bucket,
                                      const std::function<bool(const object::HealResult&)>& each) {
   for (const auto& [id, stored] : objects_) {
-    if (id.first == bucket && !each(heal_object(id.first, id.second))) break;
+    if (id.first == bucket && !each(heal_object(ctx, id.first, id.second))) break;
   }
   return Status::Ok();
 }

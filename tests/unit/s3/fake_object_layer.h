@@ -14,57 +14,70 @@ namespace flashstor::s3::testing {
 
 class FakeObjectLayer : public object::ObjectLayer {
  public:
-  Status make_bucket(std::string_view bucket,
+  Status make_bucket(const object::RequestContext& ctx, std::string_view bucket,
                      const object::MakeBucketOptions& options = {}) override;
   Result<std::shared_ptr<const object::BucketMetadata>> get_bucket_metadata(
-      std::string_view bucket) override;
+      const object::RequestContext& ctx, std::string_view bucket) override;
   Status update_bucket_metadata(
-      std::string_view bucket,
+      const object::RequestContext& ctx, std::string_view bucket,
       const std::function<Status(object::BucketMetadata&)>& change) override;
-  Result<object::BucketInfo> get_bucket_info(std::string_view bucket) override;
+  Result<object::BucketInfo> get_bucket_info(const object::RequestContext& ctx,
+                                             std::string_view bucket) override;
   Result<std::vector<object::BucketInfo>> list_buckets(
-      const object::BucketListOptions& options = {}) override;
-  Status delete_bucket(std::string_view bucket) override;
-  Result<object::ObjectInfo> put_object(std::string_view bucket, std::string_view key,
-                                        hash::HashingSource& body, int64_t size,
-                                        const object::PutOptions& options) override;
-  Result<object::ObjectInfo> get_object_info(std::string_view bucket, std::string_view key,
+      const object::RequestContext& ctx, const object::BucketListOptions& options = {}) override;
+  Status delete_bucket(const object::RequestContext& ctx, std::string_view bucket) override;
+  Result<object::ObjectInfo> put_object(const object::RequestContext& ctx, std::string_view bucket,
+                                        std::string_view key, hash::HashingSource& body,
+                                        int64_t size, const object::PutOptions& options) override;
+  Result<object::ObjectInfo> get_object_info(const object::RequestContext& ctx,
+                                             std::string_view bucket, std::string_view key,
                                              std::string_view version_id = {},
                                              bool current_marker_ok = false) override;
   Result<std::unique_ptr<object::ObjectReader>> open_object(
-      std::string_view bucket, std::string_view key, std::string_view version_id = {}) override;
+      const object::RequestContext& ctx, std::string_view bucket, std::string_view key,
+      std::string_view version_id = {}) override;
   // Only unversioned deletes (the fake keeps one version per key).
-  Result<object::DeleteResult> delete_object_version(std::string_view bucket, std::string_view key,
+  Result<object::DeleteResult> delete_object_version(const object::RequestContext& ctx,
+                                                     std::string_view bucket, std::string_view key,
                                                      const object::DeleteOptions& options) override;
-  Status delete_object(std::string_view bucket, std::string_view key,
+  Status delete_object(const object::RequestContext& ctx, std::string_view bucket,
+                       std::string_view key,
                        const object::WritePrecondition& precondition = {}) override;
-  Result<object::ObjectInfo> update_object_metadata(std::string_view bucket, std::string_view key,
+  Result<object::ObjectInfo> update_object_metadata(const object::RequestContext& ctx,
+                                                    std::string_view bucket, std::string_view key,
                                                     const object::PutOptions& options) override;
-  Result<object::ObjectInfo> update_version(std::string_view bucket, std::string_view key,
+  Result<object::ObjectInfo> update_version(const object::RequestContext& ctx,
+                                            std::string_view bucket, std::string_view key,
                                             std::string_view version_id,
                                             const object::VersionUpdate& update) override;
-  Result<object::ListResult> list_objects(std::string_view bucket,
+  Result<object::ListResult> list_objects(const object::RequestContext& ctx,
+                                          std::string_view bucket,
                                           const object::ListOptions& options) override;
-  Result<std::string> new_multipart_upload(std::string_view bucket, std::string_view key,
+  Result<std::string> new_multipart_upload(const object::RequestContext& ctx,
+                                           std::string_view bucket, std::string_view key,
                                            const object::PutOptions& options,
                                            hash::ChecksumAlgo checksum_algo) override;
-  Result<object::PartInfo> put_object_part(std::string_view bucket, std::string_view key,
+  Result<object::PartInfo> put_object_part(const object::RequestContext& ctx,
+                                           std::string_view bucket, std::string_view key,
                                            std::string_view upload_id, int part_number,
                                            hash::HashingSource& body, int64_t size,
                                            const object::PartOptions& options = {}) override;
-  Result<object::ListPartsResult> list_parts(std::string_view bucket, std::string_view key,
+  Result<object::ListPartsResult> list_parts(const object::RequestContext& ctx,
+                                             std::string_view bucket, std::string_view key,
                                              std::string_view upload_id, int part_marker,
                                              int max_parts) override;
   Result<object::ObjectInfo> complete_multipart_upload(
-      std::string_view bucket, std::string_view key, std::string_view upload_id,
-      const std::vector<object::CompletePart>& parts,
+      const object::RequestContext& ctx, std::string_view bucket, std::string_view key,
+      std::string_view upload_id, const std::vector<object::CompletePart>& parts,
       const object::WritePrecondition& precondition = {}) override;
-  Status abort_multipart_upload(std::string_view bucket, std::string_view key,
-                                std::string_view upload_id) override;
+  Status abort_multipart_upload(const object::RequestContext& ctx, std::string_view bucket,
+                                std::string_view key, std::string_view upload_id) override;
   Result<object::ListUploadsResult> list_multipart_uploads(
-      std::string_view bucket, const object::ListUploadsOptions& options) override;
-  object::HealResult heal_object(std::string_view bucket, std::string_view key) override;
-  Status heal_objects(std::string_view bucket,
+      const object::RequestContext& ctx, std::string_view bucket,
+      const object::ListUploadsOptions& options) override;
+  object::HealResult heal_object(const object::RequestContext& ctx, std::string_view bucket,
+                                 std::string_view key) override;
+  Status heal_objects(const object::RequestContext& ctx, std::string_view bucket,
                       const std::function<bool(const object::HealResult&)>& each) override;
 
   // Test access.

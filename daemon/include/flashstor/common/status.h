@@ -73,6 +73,9 @@ enum class Code : uint8_t {
   kAuthorizationHeaderMalformed,
   kMissingContentLength,
   kMethodNotAllowed,  // e.g. object lock or tags of a delete marker
+  // The server's own deadline for the request passed while it waited (a lock, a quorum of
+  // drives): a retry may succeed. Not kTimeout, which is the client being too slow.
+  kDeadlineExceeded,
 };
 
 class Status {

@@ -53,6 +53,9 @@ struct LimitsConfig {
   std::optional<int> stall_restart_s;      // requests queued, none progressing: stop the watchdog
   std::optional<int> request_memory_mib;   // memory budget of the requests in flight
   std::optional<int> admission_timeout_s;  // longest wait for admission or memory, then 503
+  // The server's own time for a request (locks, drives), on top of its transfer at the
+  // --request-timeout-rate; then 503 SlowDown (default 60; 0: no deadline).
+  std::optional<int> operation_timeout_s;
   // Drive health (storage/health_checked_disk.h): a drive call older than its deadline takes
   // the drive offline; an offline drive is probed (or reconnected) every probe interval.
   std::optional<int> drive_timeout_s;         // data calls (default 30)

@@ -30,6 +30,7 @@ class BackgroundHealer {
   void take_drive_events();  // drives that rejoined: count them, refill replacements
 
   ErasureSets& layer_;
+  const RequestContext ctx_ = RequestContext::Background("heal");  // no deadline
   HealQueue& queue_;
   EngineCounters& counters_;
   DriveProber& prober_;

@@ -28,14 +28,15 @@ class BudgetedLayer final : public ForwardingLayer {
   static uint64_t PutBufferBytes(int64_t size);
   static constexpr uint64_t kUnbudgetedBytes = 256 * 1024;
 
-  Result<ObjectInfo> put_object(std::string_view bucket, std::string_view key,
-                                hash::HashingSource& body, int64_t size,
+  Result<ObjectInfo> put_object(const RequestContext& ctx, std::string_view bucket,
+                                std::string_view key, hash::HashingSource& body, int64_t size,
                                 const PutOptions& options) override;
-  Result<std::unique_ptr<ObjectReader>> open_object(std::string_view bucket, std::string_view key,
+  Result<std::unique_ptr<ObjectReader>> open_object(const RequestContext& ctx,
+                                                    std::string_view bucket, std::string_view key,
                                                     std::string_view version_id = {}) override;
-  Result<PartInfo> put_object_part(std::string_view bucket, std::string_view key,
-                                   std::string_view upload_id, int part_number,
-                                   hash::HashingSource& body, int64_t size,
+  Result<PartInfo> put_object_part(const RequestContext& ctx, std::string_view bucket,
+                                   std::string_view key, std::string_view upload_id,
+                                   int part_number, hash::HashingSource& body, int64_t size,
                                    const PartOptions& options = {}) override;
 
  private:

@@ -105,54 +105,59 @@ class ErasureSet {
   const std::vector<storage::StorageApi*>& drives() const { return raw_; }
 
   // Buckets on this set's drives. make_bucket sets *existed when a quorum already had it.
-  Status make_bucket(std::string_view bucket, bool* existed);
-  Status check_bucket(std::string_view bucket);  // Ok, kNoSuchBucket, kReadQuorum
-  Status delete_bucket(std::string_view bucket);
+  Status make_bucket(const RequestContext& ctx, std::string_view bucket, bool* existed);
+  Status check_bucket(const RequestContext& ctx,
+                      std::string_view bucket);  // Ok, kNoSuchBucket, kReadQuorum
+  Status delete_bucket(const RequestContext& ctx, std::string_view bucket);
   // Creates the bucket's volume on drives that lack it when a quorum has it.
-  int heal_bucket(std::string_view bucket);
+  int heal_bucket(const RequestContext& ctx, std::string_view bucket);
 
   // versioning: the bucket's state (ErasureSets looks it up), for this and the other writes.
-  Result<ObjectInfo> put_object(std::string_view bucket, std::string_view key,
-                                hash::HashingSource& body, int64_t size, const PutOptions& opt,
+  Result<ObjectInfo> put_object(const RequestContext& ctx, std::string_view bucket,
+                                std::string_view key, hash::HashingSource& body, int64_t size,
+                                const PutOptions& opt,
                                 VersioningState versioning = VersioningState::kUnversioned);
-  Result<ObjectInfo> get_object_info(std::string_view bucket, std::string_view key,
-                                     std::string_view version_id = {},
+  Result<ObjectInfo> get_object_info(const RequestContext& ctx, std::string_view bucket,
+                                     std::string_view key, std::string_view version_id = {},
                                      bool current_marker_ok = false);
-  Result<std::unique_ptr<ObjectReader>> open_object(std::string_view bucket, std::string_view key,
+  Result<std::unique_ptr<ObjectReader>> open_object(const RequestContext& ctx,
+                                                    std::string_view bucket, std::string_view key,
                                                     std::string_view version_id = {});
-  Result<DeleteResult> delete_object_version(std::string_view bucket, std::string_view key,
-                                             const DeleteOptions& options,
+  Result<DeleteResult> delete_object_version(const RequestContext& ctx, std::string_view bucket,
+                                             std::string_view key, const DeleteOptions& options,
                                              VersioningState versioning);
-  Status delete_object(std::string_view bucket, std::string_view key,
+  Status delete_object(const RequestContext& ctx, std::string_view bucket, std::string_view key,
                        const WritePrecondition& precondition = {});
-  Result<ObjectInfo> update_object_metadata(std::string_view bucket, std::string_view key,
-                                            const PutOptions& opt);
+  Result<ObjectInfo> update_object_metadata(const RequestContext& ctx, std::string_view bucket,
+                                            std::string_view key, const PutOptions& opt);
   // ObjectLayer::update_version (erasure_set_version_update.cc).
-  Result<ObjectInfo> update_version(std::string_view bucket, std::string_view key,
-                                    std::string_view version_id, const VersionUpdate& update);
+  Result<ObjectInfo> update_version(const RequestContext& ctx, std::string_view bucket,
+                                    std::string_view key, std::string_view version_id,
+                                    const VersionUpdate& update);
 
-  Result<std::string> new_multipart_upload(std::string_view bucket, std::string_view key,
-                                           const PutOptions& opt, hash::ChecksumAlgo algo);
-  Result<PartInfo> put_object_part(std::string_view bucket, std::string_view key,
-                                   std::string_view upload_id, int part_number,
-                                   hash::HashingSource& body, int64_t size,
+  Result<std::string> new_multipart_upload(const RequestContext& ctx, std::string_view bucket,
+                                           std::string_view key, const PutOptions& opt,
+                                           hash::ChecksumAlgo algo);
+  Result<PartInfo> put_object_part(const RequestContext& ctx, std::string_view bucket,
+                                   std::string_view key, std::string_view upload_id,
+                                   int part_number, hash::HashingSource& body, int64_t size,
                                    const PartOptions& options = {});
-  Result<ListPartsResult> list_parts(std::string_view bucket, std::string_view key,
-                                     std::string_view upload_id, int part_marker, int max_parts);
+  Result<ListPartsResult> list_parts(const RequestContext& ctx, std::string_view bucket,
+                                     std::string_view key, std::string_view upload_id,
+                                     int part_marker, int max_parts);
   Result<ObjectInfo> complete_multipart_upload(
-      std::string_view bucket, std::string_view key, std::string_view upload_id,
-      const std::vector<CompletePart>& parts, const WritePrecondition& precondition = {},
+      const RequestContext& ctx, std::string_view bucket, std::string_view key,
+      std::string_view upload_id, const std::vector<CompletePart>& parts,
+      const WritePrecondition& precondition = {},
       VersioningState versioning = VersioningState::kUnversioned);
-  Status abort_multipart_upload(std::string_view bucket, std::string_view key,
-                                std::string_view upload_id);
+  Status abort_multipart_upload(const RequestContext& ctx, std::string_view bucket,
+                                std::string_view key, std::string_view upload_id);
   // This set's uploads in bucket with key >= key_marker (upload id > upload_id_marker when
   // key == key_marker) and key starting with prefix, sorted by (key, initiated, id); at
   // most limit (+1 so the caller can tell truncation).
-  Result<std::vector<MultipartUpload>> list_uploads(std::string_view bucket,
-                                                    std::string_view prefix,
-                                                    std::string_view key_marker,
-                                                    std::string_view upload_id_marker,
-                                                    size_t limit);
+  Result<std::vector<MultipartUpload>> list_uploads(
+      const RequestContext& ctx, std::string_view bucket, std::string_view prefix,
+      std::string_view key_marker, std::string_view upload_id_marker, size_t limit);
 
   // Sorted merge of the drives' walks (see list_merge.h).
   Result<std::unique_ptr<EntryStream>> walk(std::string_view bucket,
@@ -161,7 +166,8 @@ class ErasureSet {
 
   // sweep: reached by a walk of the bucket (admin bucket heal, the scanner) rather than
   // named by the caller; data dirs of a key without metadata then wait out the grace period.
-  HealResult heal_object(std::string_view bucket, std::string_view key, bool sweep = false);
+  HealResult heal_object(const RequestContext& ctx, std::string_view bucket, std::string_view key,
+                         bool sweep = false);
 
   // A drive re-formatted in place of a wiped one is refilling until a full scan healed
   // the set: a key it lacks may have been on it, so its "not found" counts as unknown, never
@@ -178,26 +184,30 @@ class ErasureSet {
   ErasureInfo new_erasure(std::string_view key, std::string_view storage_class) const;
   // version_id: that version (kNoSuchVersion); empty: the current one, which may be a
   // delete marker (kNoSuchKey: the key has no version).
-  Result<MetaQuorum> read_meta(std::string_view bucket, std::string_view key, bool queue_heal,
+  Result<MetaQuorum> read_meta(const RequestContext& ctx, std::string_view bucket,
+                               std::string_view key, bool queue_heal,
                                std::string_view version_id = {});
   // Call under the key's write lock, before a commit that adds a version with id new_id
   // (replacing the key's version of that id, if any): the versions that stay behind it.
   // kInvalidRequest past kMaxVersions; a key that cannot be read fails the write, unless the
   // bucket never had versioning (the new version then replaces whatever the drives hold).
-  Result<std::vector<VersionKey>> versions_to_keep(std::string_view bucket, std::string_view key,
+  Result<std::vector<VersionKey>> versions_to_keep(const RequestContext& ctx,
+                                                   std::string_view bucket, std::string_view key,
                                                    std::string_view new_id,
                                                    VersioningState versioning);
   // committed (optional): per drive, whether its commit_version succeeded (its staging
   // directory is gone with the move).
-  Status commit(const CommitPlan& plan, std::vector<char>* committed = nullptr);
+  Status commit(const RequestContext& ctx, const CommitPlan& plan,
+                std::vector<char>* committed = nullptr);
   // Call under the key's write lock: Ok when the precondition holds for the key's current
   // object; kPreconditionFailed, kNoSuchKey (If-Match on an absent key) or a read error.
-  Status check_precondition(std::string_view bucket, std::string_view key,
-                            const WritePrecondition& precondition);
-  Result<internal::WrittenData> write_data(hash::HashingSource& body, int64_t size,
-                                           uint64_t max_size, const ErasureInfo& erasure,
-                                           const std::string& tmp_key, const std::string& data_dir,
-                                           int part_number, bool allow_inline);
+  Status check_precondition(const RequestContext& ctx, std::string_view bucket,
+                            std::string_view key, const WritePrecondition& precondition);
+  Result<internal::WrittenData> write_data(const RequestContext& ctx, hash::HashingSource& body,
+                                           int64_t size, uint64_t max_size,
+                                           const ErasureInfo& erasure, const std::string& tmp_key,
+                                           const std::string& data_dir, int part_number,
+                                           bool allow_inline);
   // write_data's two ways of filling a stripe: encode(len, stripe) makes the stripe's shards
   // of the len bytes just read; read_next(len, written, stripe) reads the next block (into
   // the stripe's data shards or a buffer of its own) while the drives write this one, and
@@ -208,7 +218,7 @@ class ErasureSet {
   };
   // Streams a body, len bytes of which are read already, to the drives' shard files stripe
   // by stripe, each step at the write quorum (erasure_set_write.cc).
-  Result<internal::WrittenData> write_stripes(const ErasureInfo& erasure,
+  Result<internal::WrittenData> write_stripes(const RequestContext& ctx, const ErasureInfo& erasure,
                                               const std::string& tmp_key,
                                               const std::string& data_dir, int part_number,
                                               uint64_t max_size, size_t len,
@@ -219,37 +229,39 @@ class ErasureSet {
   // Removes the key from the drives (StorageApi::delete_key), at the bucket's write quorum;
   // every_drive (heal's purge): waits for every drive, within fan_out_all's bound. removed
   // (optional): drives that held metadata for the key.
-  Status delete_unlocked(std::string_view bucket, std::string_view key, int* removed = nullptr,
-                         bool every_drive = false);
+  Status delete_unlocked(const RequestContext& ctx, std::string_view bucket, std::string_view key,
+                         int* removed = nullptr, bool every_drive = false);
   // heal_object's steps (erasure_set_heal.cc).
   // The quorum says the key is absent: under its write lock, removes what a cut-short write
   // or delete left (see erasure_set_heal.cc); fills r.status and r.leftovers_removed.
-  void purge_absent(std::string_view bucket, std::string_view key, bool sweep, HealResult& r);
+  void purge_absent(const RequestContext& ctx, std::string_view bucket, std::string_view key,
+                    bool sweep, HealResult& r);
   // Data dirs at least grace_seconds old in a key no drive has metadata for; removed
   // (optional): drives it removed something from. Caller holds the write lock.
   void purge_uncommitted(std::string_view bucket, std::string_view key, int64_t grace_seconds,
                          int* removed);
-  std::vector<bool> verify_shards(const MetaQuorum& q, std::string_view bucket,
-                                  std::string_view key);
+  std::vector<bool> verify_shards(const RequestContext& ctx, const MetaQuorum& q,
+                                  std::string_view bucket, std::string_view key);
   // Under the write lock, if meta still wins: rewrites drives that keep other versions
   // beside it to meta alone, and removes data dirs no metadata refers to.
-  void settle(const ObjectMeta& meta, std::string_view bucket, std::string_view key);
+  void settle(const RequestContext& ctx, const ObjectMeta& meta, std::string_view bucket,
+              std::string_view key);
   // version_id: the version q was read for (empty: the current one).
-  Result<int> commit_healed(const ObjectMeta& meta, const std::string& tmp_key,
-                            const std::vector<bool>& ok, const std::vector<std::string>& inline_out,
-                            std::string_view bucket, std::string_view key,
-                            std::string_view version_id);
-  Result<int> rebuild_shards(const MetaQuorum& q, const std::vector<bool>& bad,
-                             std::string_view bucket, std::string_view key,
-                             std::string_view version_id = {});
+  Result<int> commit_healed(const RequestContext& ctx, const ObjectMeta& meta,
+                            const std::string& tmp_key, const std::vector<bool>& ok,
+                            const std::vector<std::string>& inline_out, std::string_view bucket,
+                            std::string_view key, std::string_view version_id);
+  Result<int> rebuild_shards(const RequestContext& ctx, const MetaQuorum& q,
+                             const std::vector<bool>& bad, std::string_view bucket,
+                             std::string_view key, std::string_view version_id = {});
   // The key's other versions (current.live): shards verified block by block, each rebuilt
   // onto the online drives whose shards are damaged or whose metadata lacks it.
-  void heal_noncurrent(const MetaQuorum& current, std::string_view bucket, std::string_view key,
-                       HealResult& r);
+  void heal_noncurrent(const RequestContext& ctx, const MetaQuorum& current,
+                       std::string_view bucket, std::string_view key, HealResult& r);
   void queue_heal(std::string_view bucket, std::string_view key);
   Result<std::string> upload_key(std::string_view bucket, std::string_view key,
                                  std::string_view upload_id) const;
-  Result<UploadMeta> read_upload(const std::string& ukey);
+  Result<UploadMeta> read_upload(const RequestContext& ctx, const std::string& ukey);
   Result<std::vector<internal::PartQuorum>> read_parts(const std::string& ukey,
                                                        const UploadMeta& upload, int part_marker,
                                                        size_t limit);
@@ -258,30 +270,34 @@ class ErasureSet {
                       std::vector<bool>& participate);
   // True when the object's quorum metadata says it was completed from this upload (a crash
   // hit between commit and the upload's removal); removes the leftover upload.
-  bool upload_completed(const UploadMeta& upload, const std::string& ukey);
+  bool upload_completed(const RequestContext& ctx, const UploadMeta& upload,
+                        const std::string& ukey);
   // A Complete of an upload that no longer exists: the key's current object when it was
   // completed from upload_id with the same part list (a repeated Complete answers the first
   // one's result, as AWS does), else `missing`. Takes the key's read lock; call holding the
   // upload lock.
-  Result<ObjectInfo> completed_before(std::string_view bucket, std::string_view key,
-                                      std::string_view upload_id,
+  Result<ObjectInfo> completed_before(const RequestContext& ctx, std::string_view bucket,
+                                      std::string_view key, std::string_view upload_id,
                                       const std::vector<CompletePart>& want, Status missing);
   Status commit_part(const std::string& ukey, const std::string& tmp_key,
                      const std::string& tmp_file, const PartMeta& part, const UploadMeta& upload,
                      const std::vector<bool>& wrote);
 
-  // A quorum fan-out over the set's drives (WorkerPool::run_quorum: fn must reach nothing
+  // A quorum fan-out over the set's drives, settled by ctx.deadline at the latest
+  // (WorkerPool::run_quorum: fn must reach nothing
   // on the caller's stack, nor this set; it gets the drives from shared_drives()). Returns
   // when `needed` tasks succeeded (or cannot) plus the grace; answered[d] tells whose
   // results may be read. A drive with a call of an earlier fan-out still stuck is skipped
   // (fn does not run for it, answered[d] is false) while the others can reach `needed`.
   // taking_part (optional): the drives fn does work for (the others answer at once).
   // attempt (optional): fn's non-blocking try on the caller's thread (QuorumPolicy::attempt).
-  std::vector<char> fan_out(std::function<bool(size_t)> fn, size_t needed,
-                            const std::vector<bool>* taking_part = nullptr,
+  std::vector<char> fan_out(const RequestContext& ctx, std::function<bool(size_t)> fn,
+                            size_t needed, const std::vector<bool>* taking_part = nullptr,
                             std::function<WorkerPool::Attempt(size_t)> attempt = nullptr) const;
   // A step every usable drive takes (cleanup, rollback, tidying after a commit): waits for
-  // all of them, but at most kCleanupMaxWait for a drive that starts to hang in it.
+  // all of them, but at most kCleanupMaxWait for a drive that starts to hang in it. Not
+  // bounded by the request's deadline: a rollback or cleanup finishes even for a request
+  // that ran out of time, and kCleanupMaxWait already bounds it.
   std::vector<char> fan_out_all(std::function<bool(size_t)> fn) const;
   using SharedDrives = std::shared_ptr<const std::vector<std::shared_ptr<storage::StorageApi>>>;
   const SharedDrives& shared_drives() const { return shared_drives_; }

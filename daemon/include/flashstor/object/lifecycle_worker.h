@@ -63,6 +63,9 @@ class LifecycleWorker {
   bool stopping() const { return stop_.load(std::memory_order_relaxed); }
 
   ObjectLayer& layer_;
+  // Its calls' context: trace id "lifecycle", no deadline of its own (lock waits keep
+  // Locker::kDefaultTimeout).
+  const RequestContext ctx_ = RequestContext::Background("lifecycle");
   const LifecycleObserver observer_;
   const int64_t day_ns_;
   const int64_t interval_ms_;

@@ -1,14 +1,16 @@
 // Locker: the interface of the namespace locks (per-resource reader/writer locks), so a
 // distributed lock can replace the in-process NamespaceLock. Contract:
-// - acquire: shared (read) or exclusive (write) lock, waiting at most timeout (kTimeout).
+// - acquire: shared (read) or exclusive (write) lock, waiting at most timeout
+//   (kDeadlineExceeded: a server-side wait ran out, 503 SlowDown). Callers serving a request
+//   pass ctx.bound(kDefaultTimeout), so no wait outlives the request's deadline.
 //   Writers are preferred over new readers.
 // - Leases: a write lock is held until its lease expires unless the holder refreshes it;
 //   an expired lease is reclaimable by the next waiter, and its holder's release then does
 //   nothing. An implementation may refresh implicitly (in-process: the holder lives as long
 //   as the process, so the lease never expires unless one is configured).
 // - Fencing: every write lock carries a token, strictly increasing per resource. A commit
-//   passes its token to check_fence, which refuses (kTimeout, "lock lost") a token that is not
-//   the current holder's live lease, so a holder that lost its lock cannot commit late.
+//   passes its token to check_fence, which refuses (kDeadlineExceeded, "lock lost") a token that is
+//   not the current holder's live lease, so a holder that lost its lock cannot commit late.
 // Thread-safe. Read locks carry no lease and no token (fence() == 0).
 #pragma once
 
@@ -57,9 +59,11 @@ class Locker {
   }
   virtual Result<Guard> acquire(std::string_view resource, bool write,
                                 std::chrono::milliseconds timeout) = 0;
-  // Extends a write lock's lease; kTimeout when it was already lost (expired or reclaimed).
+  // Extends a write lock's lease; kDeadlineExceeded when it was already lost (expired or
+  // reclaimed).
   virtual Status refresh(const Guard& guard) = 0;
-  // Ok while fence is the live write lock of resource; else kTimeout (a stale token).
+  // Ok while fence is the live write lock of resource; else kDeadlineExceeded (a stale token:
+  // the holder overran its lease).
   virtual Status check_fence(std::string_view resource, uint64_t fence) = 0;
   // Ok for an empty guard or a read lock, else check_fence of its resource and token.
   Status check(const Guard& guard) {

@@ -1,7 +1,7 @@
 // NamespaceLock: per-resource (bucket/key, upload id) reader/writer locks within the process,
 // in a sharded table so unrelated keys never contend on one mutex. Entries exist only while
-// held or awaited. Lock waits are bounded by a timeout (kTimeout), so a stuck holder cannot
-// pile up requests forever. Writers are preferred: a waiting writer blocks new readers, so a
+// held or awaited. Lock waits are bounded by a timeout (kDeadlineExceeded), so a stuck holder
+// cannot pile up requests forever. Writers are preferred: a waiting writer blocks new readers, so a
 // hot key cannot starve PUTs; the readers that waited through a writer's turn go before the
 // next writer, so a stream of writers cannot starve readers either. A request task (fiber)
 // that waits parks on its loop instead of blocking the loop's thread. It is the in-process

@@ -18,6 +18,7 @@
 #include "flashstor/hash/hashing_source.h"
 #include "flashstor/meta/object_types.h"
 #include "flashstor/object/bucket_metadata.h"
+#include "flashstor/object/request_context.h"
 
 namespace flashstor::object {
 
@@ -220,18 +221,21 @@ class ObjectLayer {
   virtual ~ObjectLayer() = default;
 
   // Buckets. make_bucket: kBucketExists if present. delete_bucket: kBucketNotEmpty.
-  virtual Status make_bucket(std::string_view bucket, const MakeBucketOptions& options = {}) = 0;
-  virtual Result<BucketInfo> get_bucket_info(std::string_view bucket) = 0;
-  virtual Result<std::vector<BucketInfo>> list_buckets(const BucketListOptions& options = {}) = 0;
-  virtual Status delete_bucket(std::string_view bucket) = 0;
+  virtual Status make_bucket(const RequestContext& ctx, std::string_view bucket,
+                             const MakeBucketOptions& options = {}) = 0;
+  virtual Result<BucketInfo> get_bucket_info(const RequestContext& ctx,
+                                             std::string_view bucket) = 0;
+  virtual Result<std::vector<BucketInfo>> list_buckets(const RequestContext& ctx,
+                                                       const BucketListOptions& options = {}) = 0;
+  virtual Status delete_bucket(const RequestContext& ctx, std::string_view bucket) = 0;
   // The bucket's settings (versioning, object lock, configuration documents); cheap (cached).
   // kNoSuchBucket.
   virtual Result<std::shared_ptr<const BucketMetadata>> get_bucket_metadata(
-      std::string_view bucket) = 0;
+      const RequestContext& ctx, std::string_view bucket) = 0;
   // Changes the settings: change() edits a copy of the newest record (an error aborts the
   // update and is returned); the result is stored with write quorum. Updates of one bucket
   // are serialised. kNoSuchBucket.
-  virtual Status update_bucket_metadata(std::string_view bucket,
+  virtual Status update_bucket_metadata(const RequestContext& ctx, std::string_view bucket,
                                         const std::function<Status(BucketMetadata&)>& change) = 0;
 
   // Streams body to EOF (body verifies its digests at EOF), commits atomically with write
@@ -239,36 +243,40 @@ class ObjectLayer {
   // Writes (put, copy, complete) follow the bucket's versioning state: Enabled adds a
   // version with a fresh id (ObjectInfo::version_id), otherwise the "null" version is
   // replaced and the key's other versions stay.
-  virtual Result<ObjectInfo> put_object(std::string_view bucket, std::string_view key,
-                                        hash::HashingSource& body, int64_t size,
-                                        const PutOptions& options) = 0;
+  virtual Result<ObjectInfo> put_object(const RequestContext& ctx, std::string_view bucket,
+                                        std::string_view key, hash::HashingSource& body,
+                                        int64_t size, const PutOptions& options) = 0;
   // Metadata only (HEAD). kNoSuchKey / kNoSuchBucket.
   // version_id: that version ("null" included; kNoSuchVersion when absent, a delete marker
   // is returned as such); empty: the current version, kNoSuchKey when it is a delete
   // marker unless current_marker_ok (then the marker is returned: the S3 layer's 404 names
   // it in x-amz-delete-marker and x-amz-version-id).
-  virtual Result<ObjectInfo> get_object_info(std::string_view bucket, std::string_view key,
-                                             std::string_view version_id = {},
+  virtual Result<ObjectInfo> get_object_info(const RequestContext& ctx, std::string_view bucket,
+                                             std::string_view key, std::string_view version_id = {},
                                              bool current_marker_ok = false) = 0;
   // Opens the object for reading; info() is already loaded. The reader holds the key's read
   // lock until it has returned the last byte of its range (or is destroyed): writers of the
   // key wait for it, so callers must not write the same key while holding a reader.
   // version_id as for get_object_info; a delete marker cannot be opened: kNoSuchKey (the
   // current version) or kNoSuchVersion (by id; get_object_info tells it is a marker).
-  virtual Result<std::unique_ptr<ObjectReader>> open_object(std::string_view bucket,
+  virtual Result<std::unique_ptr<ObjectReader>> open_object(const RequestContext& ctx,
+                                                            std::string_view bucket,
                                                             std::string_view key,
                                                             std::string_view version_id = {}) = 0;
   // Removes an object; deleting a missing key is not an error (S3 semantics) unless the
   // precondition asks for it to exist (kNoSuchKey).
-  virtual Status delete_object(std::string_view bucket, std::string_view key,
+  virtual Status delete_object(const RequestContext& ctx, std::string_view bucket,
+                               std::string_view key,
                                const WritePrecondition& precondition = {}) = 0;
   // A delete as versioning sees it (DeleteOptions). Removing a version that does not exist
   // is not an error (S3 semantics). kInvalidArgument: a version id that no version can
   // have (AWS: "Invalid version id specified").
-  virtual Result<DeleteResult> delete_object_version(std::string_view bucket, std::string_view key,
+  virtual Result<DeleteResult> delete_object_version(const RequestContext& ctx,
+                                                     std::string_view bucket, std::string_view key,
                                                      const DeleteOptions& options) = 0;
   // Replaces stored metadata without rewriting data (copy onto itself with REPLACE).
-  virtual Result<ObjectInfo> update_object_metadata(std::string_view bucket, std::string_view key,
+  virtual Result<ObjectInfo> update_object_metadata(const RequestContext& ctx,
+                                                    std::string_view bucket, std::string_view key,
                                                     const PutOptions& options) = 0;
 
   // Changes one version's tags or object lock in place (VersionUpdate; data, ETag and
@@ -276,40 +284,45 @@ class ObjectLayer {
   // every other version. version_id empty: the current version. kNoSuchKey / kNoSuchVersion /
   // kNoSuchBucket; kMethodNotAllowed for a delete marker; kAccessDenied when the retention
   // change is not allowed (VersionUpdate).
-  virtual Result<ObjectInfo> update_version(std::string_view bucket, std::string_view key,
-                                            std::string_view version_id,
+  virtual Result<ObjectInfo> update_version(const RequestContext& ctx, std::string_view bucket,
+                                            std::string_view key, std::string_view version_id,
                                             const VersionUpdate& update) = 0;
 
-  virtual Result<ListResult> list_objects(std::string_view bucket, const ListOptions& options) = 0;
+  virtual Result<ListResult> list_objects(const RequestContext& ctx, std::string_view bucket,
+                                          const ListOptions& options) = 0;
 
   // Multipart.
-  virtual Result<std::string> new_multipart_upload(std::string_view bucket, std::string_view key,
+  virtual Result<std::string> new_multipart_upload(const RequestContext& ctx,
+                                                   std::string_view bucket, std::string_view key,
                                                    const PutOptions& options,
                                                    hash::ChecksumAlgo checksum_algo) = 0;
   // options.plaintext: the part is transformed (encrypted), as PutOptions::plaintext.
-  virtual Result<PartInfo> put_object_part(std::string_view bucket, std::string_view key,
-                                           std::string_view upload_id, int part_number,
-                                           hash::HashingSource& body, int64_t size,
+  virtual Result<PartInfo> put_object_part(const RequestContext& ctx, std::string_view bucket,
+                                           std::string_view key, std::string_view upload_id,
+                                           int part_number, hash::HashingSource& body, int64_t size,
                                            const PartOptions& options = {}) = 0;
-  virtual Result<ListPartsResult> list_parts(std::string_view bucket, std::string_view key,
-                                             std::string_view upload_id, int part_marker,
-                                             int max_parts) = 0;
+  virtual Result<ListPartsResult> list_parts(const RequestContext& ctx, std::string_view bucket,
+                                             std::string_view key, std::string_view upload_id,
+                                             int part_marker, int max_parts) = 0;
   // Checks the part list (ascending, known parts, ETags match, all but last >= 5 MiB) and
   // stitches the parts into the object without copying data. ETag "<md5 of md5s>-N".
   // A failed precondition leaves the upload in place.
   virtual Result<ObjectInfo> complete_multipart_upload(
-      std::string_view bucket, std::string_view key, std::string_view upload_id,
-      const std::vector<CompletePart>& parts, const WritePrecondition& precondition = {}) = 0;
-  virtual Status abort_multipart_upload(std::string_view bucket, std::string_view key,
-                                        std::string_view upload_id) = 0;
-  virtual Result<ListUploadsResult> list_multipart_uploads(std::string_view bucket,
+      const RequestContext& ctx, std::string_view bucket, std::string_view key,
+      std::string_view upload_id, const std::vector<CompletePart>& parts,
+      const WritePrecondition& precondition = {}) = 0;
+  virtual Status abort_multipart_upload(const RequestContext& ctx, std::string_view bucket,
+                                        std::string_view key, std::string_view upload_id) = 0;
+  virtual Result<ListUploadsResult> list_multipart_uploads(const RequestContext& ctx,
+                                                           std::string_view bucket,
                                                            const ListUploadsOptions& options) = 0;
 
   // Healing (erasure engine): rebuilds missing or corrupt shards and metadata.
-  virtual HealResult heal_object(std::string_view bucket, std::string_view key) = 0;
+  virtual HealResult heal_object(const RequestContext& ctx, std::string_view bucket,
+                                 std::string_view key) = 0;
   // Heals every key of a bucket, including leftovers no listing shows (they are purged);
   // each(result) after every key, and returning false stops. kNoSuchBucket.
-  virtual Status heal_objects(std::string_view bucket,
+  virtual Status heal_objects(const RequestContext& ctx, std::string_view bucket,
                               const std::function<bool(const HealResult&)>& each) = 0;
 };
 

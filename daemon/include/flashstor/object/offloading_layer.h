@@ -20,19 +20,24 @@ class OffloadingLayer final : public ForwardingLayer {
   // Starts the pool's threads now (idempotent; the daemon calls it once it serves).
   void start() { pool(); }
 
-  Status make_bucket(std::string_view bucket, const MakeBucketOptions& options) override;
-  Result<std::vector<BucketInfo>> list_buckets(const BucketListOptions& options) override;
-  Status delete_bucket(std::string_view bucket) override;
-  Result<ListResult> list_objects(std::string_view bucket, const ListOptions& options) override;
-  Result<ListPartsResult> list_parts(std::string_view bucket, std::string_view key,
-                                     std::string_view upload_id, int part_marker,
-                                     int max_parts) override;
-  Status abort_multipart_upload(std::string_view bucket, std::string_view key,
-                                std::string_view upload_id) override;
-  Result<ListUploadsResult> list_multipart_uploads(std::string_view bucket,
+  Status make_bucket(const RequestContext& ctx, std::string_view bucket,
+                     const MakeBucketOptions& options) override;
+  Result<std::vector<BucketInfo>> list_buckets(const RequestContext& ctx,
+                                               const BucketListOptions& options) override;
+  Status delete_bucket(const RequestContext& ctx, std::string_view bucket) override;
+  Result<ListResult> list_objects(const RequestContext& ctx, std::string_view bucket,
+                                  const ListOptions& options) override;
+  Result<ListPartsResult> list_parts(const RequestContext& ctx, std::string_view bucket,
+                                     std::string_view key, std::string_view upload_id,
+                                     int part_marker, int max_parts) override;
+  Status abort_multipart_upload(const RequestContext& ctx, std::string_view bucket,
+                                std::string_view key, std::string_view upload_id) override;
+  Result<ListUploadsResult> list_multipart_uploads(const RequestContext& ctx,
+                                                   std::string_view bucket,
                                                    const ListUploadsOptions& options) override;
-  HealResult heal_object(std::string_view bucket, std::string_view key) override;
-  Status heal_objects(std::string_view bucket,
+  HealResult heal_object(const RequestContext& ctx, std::string_view bucket,
+                         std::string_view key) override;
+  Status heal_objects(const RequestContext& ctx, std::string_view bucket,
                       const std::function<bool(const HealResult&)>& each) override;
 
  private:

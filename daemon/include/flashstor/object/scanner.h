@@ -29,6 +29,7 @@ class Scanner {
   void loop();
 
   ErasureSets& layer_;
+  const RequestContext ctx_ = RequestContext::Background("scanner");  // no deadline
   EngineCounters& counters_;
   StopSignal& stop_;
   double objects_per_second_;

@@ -127,6 +127,9 @@ class WorkerPool {
   // quick kind, on the calling thread until a task turns out slow. A request task (a fiber on
   // an event loop) never runs slow work itself: it hands every task to the pool and parks
   // until the last one completes, so its loop keeps serving other connections.
+  // No deadline, on purpose: its tasks may reach the caller's stack (FunctionRef), so the
+  // caller cannot return before every task has finished. Waits that a request's deadline must
+  // bound are quorum fan-outs (run_quorum), whose tasks own what they touch.
   void run(size_t n, FunctionRef<void(size_t)> fn, TaskKind kind = TaskKind::kFanOut);
 
   // Abandoned tasks still running, per index of a fan-out (per drive of a set): shared by
@@ -168,6 +171,10 @@ class WorkerPool {
     // Non-zero: settled at the latest this long after the start, whatever answered (a step
     // that waits for every drive, such as a cleanup, bounded for a drive that hangs in it).
     std::chrono::microseconds max_wait{0};
+    // The request's deadline (RequestContext::deadline): the fan-out settles then at the
+    // latest with whatever answered, and no grace follows, so a request whose drives hang
+    // (more than parity can stand in for) ends on time with a quorum failure.
+    std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
     std::shared_ptr<Stragglers> stragglers;  // optional: counts abandoned tasks by index
     std::vector<size_t> straggler_index;     // task i counts at this index (empty: at i)
     // Optional (run_quorum only): tries every task on the calling thread first, without

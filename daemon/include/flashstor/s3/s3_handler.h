@@ -54,6 +54,11 @@ struct S3Config {
   bool sse_c_allow_http = false;
   // Webhook targets of bucket event notifications; null when none is configured.
   ::flashstor::notify::Notifier* notifier = nullptr;
+  // The request's server-side deadline (RequestContext): this allowance from the head's
+  // arrival plus its announced body at min_bytes_per_s (the transfer budget's deadline rate,
+  // --request-timeout-rate). Either zero: no deadline. --operation-timeout.
+  int64_t operation_timeout_ms = 60'000;
+  uint64_t min_bytes_per_s = 64 * 1024;
 };
 
 // What happened in one request; views valid only during on_request(). Never holds secrets.
