@@ -254,9 +254,10 @@ class ObjectLayer {
   virtual Result<ObjectInfo> get_object_info(const RequestContext& ctx, std::string_view bucket,
                                              std::string_view key, std::string_view version_id = {},
                                              bool current_marker_ok = false) = 0;
-  // Opens the object for reading; info() is already loaded. The reader holds the key's read
-  // lock until it has returned the last byte of its range (or is destroyed): writers of the
-  // key wait for it, so callers must not write the same key while holding a reader.
+  // Opens the object for reading; info() is already loaded. The version is resolved under the
+  // key's read lock, which is released before the first data read: writers never wait for a
+  // reader, and a reader keeps reading the version it resolved to its end even when an
+  // overwrite or delete replaces it (its data dir waits in the trash, docs/design.md).
   // version_id as for get_object_info; a delete marker cannot be opened: kNoSuchKey (the
   // current version) or kNoSuchVersion (by id; get_object_info tells it is a marker).
   virtual Result<std::unique_ptr<ObjectReader>> open_object(const RequestContext& ctx,
