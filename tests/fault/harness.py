@@ -135,6 +135,8 @@ class FaultServer:
     def cleanup(self):
         self.server.stop()
         for m in reversed(self.mounts):
+            run("fsfreeze", "--unfreeze", m, check=False)  # a frozen file system cannot go
+        for m in reversed(self.mounts):
             run("umount", "-l", m, check=False)
         self.mounts.clear()
         shutil.rmtree(self.server.root, ignore_errors=True)
@@ -157,6 +159,31 @@ class FaultServer:
             f"size={size_bytes},mode=0750,uid={self.user.pw_uid},gid={self.user.pw_gid}",
             "tmpfs", d)
         self.mounts.append(d)
+
+    def mount_ext4(self, index, size_bytes):
+        """Makes drive index an ext4 file system in an image file on a loop device (one that
+        fsfreeze can freeze). Raises RuntimeError with the command's output when this machine
+        has no loop devices."""
+        d = self.drives[index]
+        os.makedirs(d, exist_ok=True)
+        image = os.path.join(self.root, f"drive{index}.ext4")
+        with open(image, "wb") as f:
+            f.truncate(size_bytes)
+        for cmd in (("mkfs.ext4", "-q", "-F", image),
+                    ("mount", "-o", "loop,noatime", image, d)):
+            r = run(*cmd, check=False)
+            if r.returncode != 0:
+                raise RuntimeError(f"{' '.join(cmd)}: {r.stderr.decode(errors='replace').strip()}")
+        self.mounts.append(d)
+        self.own(d)
+
+    def freeze(self, index):
+        """fsfreeze: every write to drive index (and its fsyncs) blocks in the kernel until
+        thaw, as on a device that stopped answering; reads from the page cache go on."""
+        run("fsfreeze", "--freeze", self.drives[index])
+
+    def thaw(self, index):
+        run("fsfreeze", "--unfreeze", self.drives[index], check=False)
 
     def remount_ro(self, index, timeout=10):
         """Turns drive index's filesystem read-only under the running daemon (like ext4's

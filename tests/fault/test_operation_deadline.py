@@ -1,0 +1,59 @@
+"""The request deadline (--operation-timeout, docs/execution-model.md "What bounds the work in
+flight") with drives that stop answering: 3 of 4 drives are ext4 file systems on loop devices
+frozen with fsfreeze, so every write to them blocks in the kernel, as on a hung device. A PUT
+then cannot reach its write quorum; it must answer 503 SlowDown at its deadline instead of
+waiting for the drives (before the deadline reached the quorum fan-outs, it waited until the
+drives were thawed). After the thaw the stuck calls finish and PUTs succeed again."""
+import time
+
+import pytest
+
+from harness import error_code
+
+BUCKET = "deadline"
+OPERATION_TIMEOUT_S = 2
+RATE_KIB_S = 64  # --request-timeout-rate's default: the body's allowance on top of the deadline
+
+
+@pytest.mark.bound(120)
+def test_put_with_hung_drives_answers_at_its_deadline(servers):
+    srv = servers(drives=4, extra_args=("--operation-timeout", str(OPERATION_TIMEOUT_S)))
+    try:
+        for i in range(1, 4):
+            srv.mount_ext4(i, 64 * 1024 * 1024)
+    except RuntimeError as e:
+        pytest.skip(f"needs loop devices to freeze a drive's file system: {e}")
+    srv.start()
+    srv.client.create_bucket(Bucket=BUCKET)
+    srv.client.put_object(Bucket=BUCKET, Key="before", Body=b"x" * 4096)
+    try:
+        for i in range(1, 4):
+            srv.freeze(i)
+        for key, size in (("small", 4096), ("large", 1024 * 1024)):
+            t0 = time.monotonic()
+            with pytest.raises(Exception) as err:
+                srv.client.put_object(Bucket=BUCKET, Key=key, Body=b"y" * size)
+            took = time.monotonic() - t0
+            assert error_code(err.value) == ("SlowDown", 503), (key, err.value)
+            # The deadline is the operation timeout plus the announced body's allowance at
+            # --request-timeout-rate (16 s for 1 MiB: the deadline does not yet tighten once
+            # the body has arrived), plus a loaded machine's slack; without it, the PUT waits
+            # for the thaw.
+            allowance = size / 1024 / RATE_KIB_S
+            assert took >= OPERATION_TIMEOUT_S * 0.9, (key, took)
+            assert took < OPERATION_TIMEOUT_S + allowance + 4, (key, took)
+    finally:
+        for i in range(1, 4):
+            srv.thaw(i)
+    # The stuck calls return once the drives answer; the server serves writes again.
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            srv.client.put_object(Bucket=BUCKET, Key="after", Body=b"z" * 4096)
+            break
+        except Exception:  # noqa: BLE001 - a drive still offline: retried until the bound
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+    got = srv.client.get_object(Bucket=BUCKET, Key="before")["Body"].read()
+    assert got == b"x" * 4096
