@@ -11,13 +11,6 @@
 namespace flashstor::obs {
 namespace {
 
-void AppendUint(std::string& out, uint64_t v) {
-  char buf[24];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v);
-  (void)ec;
-  out.append(buf, static_cast<size_t>(end - buf));
-}
-
 void AppendField(std::string& out, std::string_view name, std::string_view value) {
   out.push_back(',');
   out.push_back('"');

@@ -1,9 +1,18 @@
-// JSON string escaping with UTF-8 validation (RFC 8259 section 7, RFC 3629 section 4).
+// JSON string escaping with UTF-8 validation (RFC 8259 section 7, RFC 3629 section 4), and
+// decimal integers.
 #include "flashstor/obs/json_string.h"
 
+#include <charconv>
 #include <cstdint>
 
 namespace flashstor::obs {
+
+void AppendUint(std::string& out, uint64_t v) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v);
+  (void)ec;
+  out.append(buf, static_cast<size_t>(end - buf));
+}
 
 size_t Utf8SequenceLength(std::string_view s) {
   if (s.empty()) return 0;

@@ -5,6 +5,8 @@
 #include <charconv>
 #include <cmath>
 
+#include "flashstor/obs/json_string.h"
+
 namespace flashstor::obs {
 
 struct MetricsRegistry::Series {
@@ -81,13 +83,6 @@ void AppendDouble(std::string& out, double v) {
     (void)ec;
     out.append(buf, static_cast<size_t>(end - buf));
   }
-}
-
-void AppendUint(std::string& out, uint64_t v) {
-  char buf[24];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v);
-  (void)ec;
-  out.append(buf, static_cast<size_t>(end - buf));
 }
 
 // name{labels[,extra]} value\n
