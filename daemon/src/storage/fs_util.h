@@ -2,6 +2,8 @@
 // replaced mount point is never followed. Return 0 or a positive errno.
 #pragma once
 
+#include <sys/stat.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -9,6 +11,14 @@
 #include <string_view>
 
 namespace flashstor::storage::fs {
+
+// A stat's modification and change times in nanoseconds since the epoch.
+inline int64_t MtimeNs(const struct stat& st) {
+  return static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+}
+inline int64_t CtimeNs(const struct stat& st) {
+  return static_cast<int64_t>(st.st_ctim.tv_sec) * 1'000'000'000 + st.st_ctim.tv_nsec;
+}
 
 // Parent of a relative path ("a/b/c" -> "a/b", "a" -> "").
 std::string_view Dirname(std::string_view path);

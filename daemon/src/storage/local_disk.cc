@@ -16,14 +16,6 @@
 namespace flashstor::storage {
 namespace {
 
-int64_t CtimeNs(const struct stat& st) {
-  return static_cast<int64_t>(st.st_ctim.tv_sec) * 1'000'000'000 + st.st_ctim.tv_nsec;
-}
-
-int64_t MtimeNs(const struct stat& st) {
-  return static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
-}
-
 bool IsValidFileName(std::string_view file) {
   if (file.empty()) return true;
   if (file.front() == '/' || file.back() == '/' || file.find('\0') != std::string_view::npos) {
@@ -172,7 +164,7 @@ Result<std::vector<VolumeInfo>> LocalDisk::list_volumes() {
     if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode)) {
       continue;
     }
-    out.push_back({std::string(name), CtimeNs(st)});
+    out.push_back({std::string(name), fs::CtimeNs(st)});
   }
   closedir(d);
   if (root_gone()) return Err(Code::kDiskNotFound, "drive root vanished");
@@ -189,7 +181,7 @@ Result<VolumeInfo> LocalDisk::stat_volume(std::string_view volume) {
     return std::unexpected(s);
   }
   if (!S_ISDIR(st.st_mode)) return Err(Code::kVolumeNotFound, "volume not a directory");
-  return VolumeInfo{v, CtimeNs(st)};
+  return VolumeInfo{v, fs::CtimeNs(st)};
 }
 
 Status LocalDisk::delete_volume(std::string_view volume, bool force) {
@@ -334,7 +326,7 @@ Result<FileStat> LocalDisk::stat(std::string_view volume, std::string_view key,
   if (fstatat(root_fd_, rel->c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
     return std::unexpected(error(errno, "stat failed", volume));
   }
-  return FileStat{static_cast<uint64_t>(st.st_size), MtimeNs(st), S_ISDIR(st.st_mode)};
+  return FileStat{static_cast<uint64_t>(st.st_size), fs::MtimeNs(st), S_ISDIR(st.st_mode)};
 }
 
 Result<std::vector<std::string>> LocalDisk::list_dir(std::string_view volume, std::string_view key,

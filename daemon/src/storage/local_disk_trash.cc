@@ -24,10 +24,6 @@ bool IsValidDataDir(std::string_view data_dir) {
          data_dir.find('\0') == std::string_view::npos;
 }
 
-int64_t MtimeNs(const struct stat& st) {
-  return static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
-}
-
 }  // namespace
 
 std::optional<std::string> TrashPathOf(std::string_view volume, std::string_view file) {
@@ -97,7 +93,7 @@ Result<size_t> LocalDisk::collect_trash(int64_t older_than_ns, size_t max_entrie
     ++looked_at;
     struct stat st {};
     if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
-    if (MtimeNs(st) >= older_than_ns) continue;
+    if (fs::MtimeNs(st) >= older_than_ns) continue;
     if (fs::RemoveTree(root_fd_, trash + "/" + std::string(name)) == 0) ++removed;
   }
   closedir(d);
