@@ -9,12 +9,18 @@
 namespace flashstor::http {
 namespace {
 
-enum Phase : int { kHeader = 0, kData, kDataCrlf, kTrailers, kEnd };
+enum SignedChunkPhase : int {
+  kChunkHeader = 0,
+  kChunkData,
+  kChunkDataCrlf,
+  kChunkTrailers,
+  kChunkEnd
+};
 
 constexpr std::string_view kSignaturePrefix = "chunk-signature=";
 constexpr size_t kSignatureLength = 64;
 
-Status Invalid(std::string_view why) {
+Status InvalidChunk(std::string_view why) {
   return Status(Code::kInvalidRequest, why);
 }
 
@@ -40,11 +46,11 @@ Result<std::string_view> AwsChunkedBody::next_line(bool eof_ok) {
       begin_ += crlf + 2;
       std::string_view line = avail.substr(0, crlf);
       if (line.find_first_of("\r\n") != std::string_view::npos) {
-        return std::unexpected(Invalid("bare CR or LF in aws-chunked framing"));
+        return std::unexpected(InvalidChunk("bare CR or LF in aws-chunked framing"));
       }
       return line;
     }
-    if (avail.size() >= kMaxLine) return std::unexpected(Invalid("aws-chunked line too long"));
+    if (avail.size() >= kMaxLine) return std::unexpected(InvalidChunk("aws-chunked line too long"));
     std::memmove(buf_, buf_ + begin_, avail.size());
     begin_ = 0;
     end_ = avail.size();
@@ -62,50 +68,51 @@ Result<std::string_view> AwsChunkedBody::next_line(bool eof_ok) {
 Status AwsChunkedBody::on_header_line(std::string_view line) {
   size_t semi = line.find(';');
   std::string_view hex = line.substr(0, semi);
-  if (hex.empty() || hex.size() > 16 || !IsHex(hex)) return Invalid("invalid aws-chunked size");
+  if (hex.empty() || hex.size() > 16 || !IsHex(hex))
+    return InvalidChunk("invalid aws-chunked size");
   uint64_t size = 0;
   for (char c : hex) size = size * 16 + static_cast<uint64_t>(ascii::HexValue(c));
   std::string_view signature;
   if (semi != std::string_view::npos) {
     std::string_view ext = line.substr(semi + 1);
-    if (!ext.starts_with(kSignaturePrefix)) return Invalid("invalid aws-chunked extension");
+    if (!ext.starts_with(kSignaturePrefix)) return InvalidChunk("invalid aws-chunked extension");
     signature = ext.substr(kSignaturePrefix.size());
     if (signature.size() != kSignatureLength || !IsHex(signature)) {
-      return Invalid("invalid chunk-signature");
+      return InvalidChunk("invalid chunk-signature");
     }
   }
   if (size > decoded_length_ - delivered_) {
-    return Invalid("aws-chunked data exceeds x-amz-decoded-content-length");
+    return InvalidChunk("aws-chunked data exceeds x-amz-decoded-content-length");
   }
   FS_RETURN_IF_ERROR(observer_.on_chunk_begin(signature, size));
   if (size != 0) {
     chunk_left_ = size;
-    phase_ = kData;
+    phase_ = kChunkData;
     return Status::Ok();
   }
   if (delivered_ != decoded_length_) {
     return Status(Code::kIncompleteBody, "aws-chunked data short of decoded length");
   }
   FS_RETURN_IF_ERROR(observer_.on_chunk_end());
-  phase_ = kTrailers;
+  phase_ = kChunkTrailers;
   return Status::Ok();
 }
 
 Status AwsChunkedBody::on_trailer_line(std::string_view line) {
   trailer_bytes_ += line.size() + 2;
-  if (trailer_bytes_ > kMaxTrailerBytes) return Invalid("aws-chunked trailers too large");
-  if (saw_trailer_signature_) return Invalid("trailer after x-amz-trailer-signature");
+  if (trailer_bytes_ > kMaxTrailerBytes) return InvalidChunk("aws-chunked trailers too large");
+  if (saw_trailer_signature_) return InvalidChunk("trailer after x-amz-trailer-signature");
   size_t colon = line.find(':');
-  if (colon == std::string_view::npos) return Invalid("aws-chunked trailer without ':'");
+  if (colon == std::string_view::npos) return InvalidChunk("aws-chunked trailer without ':'");
   std::string_view name = line.substr(0, colon);
   std::string_view value = ascii::TrimWhitespace(line.substr(colon + 1));
-  if (!ascii::IsToken(name)) return Invalid("invalid aws-chunked trailer name");
+  if (!ascii::IsToken(name)) return InvalidChunk("invalid aws-chunked trailer name");
   for (char c : value) {
-    if (!ascii::IsFieldValueChar(c)) return Invalid("invalid aws-chunked trailer value");
+    if (!ascii::IsFieldValueChar(c)) return InvalidChunk("invalid aws-chunked trailer value");
   }
   if (ascii::EqualsIgnoreCase(name, "x-amz-trailer-signature")) {
     if (value.size() != kSignatureLength || !IsHex(value)) {
-      return Invalid("invalid x-amz-trailer-signature");
+      return InvalidChunk("invalid x-amz-trailer-signature");
     }
     std::memcpy(trailer_signature_, value.data(), kSignatureLength);
     saw_trailer_signature_ = true;
@@ -140,7 +147,7 @@ Result<size_t> AwsChunkedBody::read_data(std::span<char> out) {
   if (chunk_left_ == 0) {
     Status s = observer_.on_chunk_end();
     if (!s.ok()) return std::unexpected(set_error(s));
-    phase_ = kDataCrlf;
+    phase_ = kChunkDataCrlf;
   }
   return n;
 }
@@ -148,34 +155,34 @@ Result<size_t> AwsChunkedBody::read_data(std::span<char> out) {
 Result<size_t> AwsChunkedBody::read(std::span<char> out) {
   if (!error_.ok()) return std::unexpected(error_);
   while (!done_) {
-    if (phase_ == kData) {
+    if (phase_ == kChunkData) {
       if (out.empty()) return size_t{0};
       return read_data(out);
     }
-    if (phase_ == kEnd) {
+    if (phase_ == kChunkEnd) {
       // The entity must end with the last frame; anything after it is malformed.
       char extra = 0;
       Result<size_t> n = size_t{1};
       if (begin_ == end_) n = in_.read(std::span<char>(&extra, 1));
       if (!n) return std::unexpected(set_error(n.error()));
       if (*n != 0)
-        return std::unexpected(set_error(Invalid("data after the final aws-chunked frame")));
+        return std::unexpected(set_error(InvalidChunk("data after the final aws-chunked frame")));
       done_ = true;
       break;
     }
     // Only right after the final chunk's header may the stream end instead of a line.
-    Result<std::string_view> line = next_line(phase_ == kTrailers && trailer_bytes_ == 0);
+    Result<std::string_view> line = next_line(phase_ == kChunkTrailers && trailer_bytes_ == 0);
     if (!line) return std::unexpected(set_error(line.error()));
     Status s;
-    if (phase_ == kHeader) {
+    if (phase_ == kChunkHeader) {
       s = on_header_line(*line);
-    } else if (phase_ == kDataCrlf) {
-      s = line->empty() ? Status::Ok() : Invalid("aws-chunked data not followed by CRLF");
-      phase_ = kHeader;
+    } else if (phase_ == kChunkDataCrlf) {
+      s = line->empty() ? Status::Ok() : InvalidChunk("aws-chunked data not followed by CRLF");
+      phase_ = kChunkHeader;
     } else if (line->data() == nullptr || line->empty()) {
       // End of the trailer section (or of the stream, right after the final chunk).
       s = finish();
-      phase_ = kEnd;
+      phase_ = kChunkEnd;
     } else {
       s = on_trailer_line(*line);
     }

@@ -64,7 +64,7 @@ Result<size_t> ContentLengthBody::read(std::span<char> out) {
 namespace {
 
 // ChunkedBody phases, one per position in the chunked grammar.
-enum Phase : int {
+enum ChunkedPhase : int {
   kSizeFirst = 0,  // first hex digit of chunk-size
   kSizeMore,       // further hex digits
   kExtSpace,       // BWS after the size, before ';'
