@@ -2,12 +2,16 @@
 #include "flashstor/object/erasure_sets.h"
 
 #include <algorithm>
+#include <chrono>
 #include <map>
+#include <optional>
+#include <string>
 
 #include "erasure_set_internal.h"
 #include "flashstor/object/list_merge.h"
 #include "flashstor/object/set_layout.h"
 #include "flashstor/obs/log.h"
+#include "flashstor/obs/log_limiter.h"
 #include "flashstor/storage/key_path.h"
 
 namespace flashstor::object {
@@ -19,20 +23,26 @@ namespace {
 // but saying why). One place for every object call of the router, so the sets' many quorum
 // paths need not each know.
 // Such failures are logged with the request's trace id (the S3 request id), so the line joins
-// the request's audit record.
+// the request's audit record; at most one line a second, with the count of those held back.
 Status Deadlined(const RequestContext& ctx, std::string_view bucket, std::string_view key,
                  Status s) {
   const bool quorum = s == Code::kReadQuorum || s == Code::kWriteQuorum;
   if (quorum && ctx.expired()) {
     s = Status(Code::kDeadlineExceeded, "request deadline passed before a quorum answered");
   }
+  // At most a line a second: in an outage every request fails here, and the audit log
+  // already holds one record per request; the line says how many it stands for.
+  static obs::LogLimiter limiter(std::chrono::seconds(1));
   if (quorum || s == Code::kDeadlineExceeded) {
-    obs::Log(obs::Level::kWarning, "object call failed: no quorum in time",
-             {{"TRACE_ID", ctx.trace_id},
-              {"BUCKET", bucket},
-              {"KEY", key},
-              {"ERROR", CodeName(s.code())},
-              {"DETAIL", s.message()}});
+    if (const std::optional<uint64_t> held = limiter.admit()) {
+      obs::Log(obs::Level::kWarning, "object call failed: no quorum in time",
+               {{"TRACE_ID", ctx.trace_id},
+                {"BUCKET", bucket},
+                {"KEY", key},
+                {"ERROR", CodeName(s.code())},
+                {"DETAIL", s.message()},
+                {"SUPPRESSED_BEFORE", std::to_string(*held)}});
+    }
   }
   return s;
 }
