@@ -18,7 +18,10 @@ set(FLASHSTOR_HARDEN_COMPILE -fstack-protector-strong -fcf-protection=full -fPIE
 set(FLASHSTOR_HARDEN_LINK -pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack -Wl,--as-needed)
 
 if(FLASHSTOR_SANITIZE OR FLASHSTOR_FUZZ OR FLASHSTOR_TSAN)
-  list(APPEND FLASHSTOR_HARDEN_COMPILE -O1 -g -fno-omit-frame-pointer)
+  # -g1: line tables only, all a sanitizer report's stack needs; against -g, a quarter less
+  # compile time and objects 2.4x smaller to link (erasure_set_write.cc: 19.3 s and 2.6 MB of
+  # CPU and object against 25.6 s and 6.2 MB). CMake's Debug -g comes first; the last -g wins.
+  list(APPEND FLASHSTOR_HARDEN_COMPILE -O1 -g1 -fno-omit-frame-pointer)
 else()
   list(APPEND FLASHSTOR_HARDEN_COMPILE -O2 -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=3)
 endif()
