@@ -82,13 +82,17 @@ Result<WrittenData> ErasureSet::write_stripes(const RequestContext& ctx, const E
   // of this object like a failed one (shard_io.h), and the commit's heal check (wrote[d]
   // false) queues the object for heal.
   internal::ShardWriters writers(*ctx_.pool, shared_drives_, use, storage::kSysVolume, tmp_key,
-                                 file, static_cast<size_t>(quorum), stragglers_, ctx.deadline);
+                                 file, static_cast<size_t>(quorum), stragglers_,
+                                 ctx.step_deadline());
   FS_RETURN_UNEXPECTED_IF_ERROR(writers.quorum_status(quorum));
   WrittenData out;
   out.size = len;
   std::vector<std::vector<uint8_t>> stripe;
   while (len > 0) {
     FS_RETURN_UNEXPECTED_IF_ERROR(steps.encode(len, stripe));
+    // This block is in hand: its writes get the operation allowance from now, not the time
+    // a slow client could have taken to send the rest of the body.
+    writers.set_deadline(ctx.step_deadline());
     writers.start_write(stripe, erasure.distribution);
     // The next block is read (into the buffers the drives gave back) while they write this.
     Result<size_t> next = steps.read_next(len, out.size, stripe);
@@ -100,6 +104,7 @@ Result<WrittenData> ErasureSet::write_stripes(const RequestContext& ctx, const E
     out.size += len;
     if (out.size > max_size) return Err(Code::kEntityTooLarge, "object too large");
   }
+  writers.set_deadline(ctx.step_deadline());
   writers.close_all();
   FS_RETURN_UNEXPECTED_IF_ERROR(writers.quorum_status(quorum));
   for (size_t d = 0; d < n; ++d) out.wrote.push_back(writers.ok(d));
@@ -190,22 +195,24 @@ Result<WrittenData> ErasureSet::write_data(const RequestContext& ctx, hash::Hash
   return check_size(std::move(out));
 }
 
-Result<ObjectInfo> ErasureSet::put_object(const RequestContext& ctx, std::string_view bucket,
+Result<ObjectInfo> ErasureSet::put_object(const RequestContext& request, std::string_view bucket,
                                           std::string_view key, hash::HashingSource& body,
                                           int64_t size, const PutOptions& opt,
                                           VersioningState versioning) {
   if (Status s = storage::ValidateObjectKey(key); !s.ok()) return std::unexpected(s);
   if (size > static_cast<int64_t>(kMaxObjectSize)) return Err(Code::kEntityTooLarge, "too large");
-  if (Status s = check_bucket(ctx, bucket); !s.ok()) return std::unexpected(s);
+  if (Status s = check_bucket(request, bucket); !s.ok()) return std::unexpected(s);
   ObjectMeta meta;
   meta.erasure = new_erasure(key, opt.storage_class);
   const std::string uuid = storage::NewUuid();
   const std::string tmp_key = std::string(storage::kTmpKey) + "/" + uuid;
-  auto data = write_data(ctx, body, size, kMaxObjectSize, meta.erasure, tmp_key, uuid, 1, true);
+  auto data = write_data(request, body, size, kMaxObjectSize, meta.erasure, tmp_key, uuid, 1, true);
   if (!data) {
     remove_sys_dir(tmp_key);
     return std::unexpected(data.error());
   }
+  // The body is in: the lock, the checks and the commit get the operation allowance.
+  const RequestContext ctx = request.after_body();
   meta.mod_time_ns = opt.mod_time_ns != 0 ? opt.mod_time_ns : internal::NowNs();
   meta.size = data->size;
   meta.etag = body.md5_hex();

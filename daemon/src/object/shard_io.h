@@ -73,6 +73,9 @@ class ShardWriters {
       std::shared_ptr<WorkerPool::Stragglers> stragglers = nullptr,
       std::chrono::steady_clock::time_point deadline =
           std::chrono::steady_clock::time_point::max());
+  // The deadline of the steps from now on (a write's block was read after the last one's
+  // started: it gets its own allowance, RequestContext::step_deadline).
+  void set_deadline(std::chrono::steady_clock::time_point deadline) { deadline_ = deadline; }
   // Writes shards[distribution[d] - 1] to drive d, in the background; wait() before reuse.
   // The buffers of shards are exchanged with the drives' previous ones.
   void start_write(std::vector<std::vector<uint8_t>>& shards, const std::vector<int>& distribution);

@@ -172,7 +172,9 @@ struct RequestState {
 // (S3Config::min_bytes_per_s), so a client keeping that rate never meets it and storage
 // always gets its allowance on top. A body of unknown length counts as the largest object
 // a single request may send (kMaxSinglePutSize: 5 GiB, a day at 64 KiB/s). Responses streamed after
-// the call (GET) extend it by their bytes (RequestContext::deadline_after). No allowance
+// the call (GET) extend it by their bytes (RequestContext::deadline_after); the steps after a
+// body's block or whole body was read are held to the allowance from then
+// (RequestContext::step_deadline). No allowance
 // configured, or no rate to scale it with: no deadline.
 void SetRequestDeadline(RequestState& st, const http::Exchange& ex, const S3Config& config) {
   object::RequestContext& ctx = st.request_ctx;
@@ -189,6 +191,8 @@ void SetRequestDeadline(RequestState& st, const http::Exchange& ex, const S3Conf
   at_start.min_bytes_per_s = config.min_bytes_per_s;
   at_start.deadline = start + std::chrono::milliseconds(config.operation_timeout_ms);
   ctx.deadline = at_start.deadline_after(body);
+  // Once a body's bytes are in hand, the steps that store them get only the allowance.
+  ctx.step_allowance = std::chrono::milliseconds(config.operation_timeout_ms);
 }
 
 // Layers the body decoders the payload kind asks for; sets state.body and body_length.

@@ -169,6 +169,37 @@ void test_hung_drives_answer_at_the_request_deadline(void**) {
   assert_true(f.faulty[1]->hung_now() >= 1);
 }
 
+// Three drives of four hang in every call that writes (reads still answer, as on a frozen
+// file system) under PUTs whose deadline is a minute away, as a slow client's body allowance
+// makes it, but whose operation allowance is 800 ms: once the body's bytes are in hand, its
+// writes and commit are held to that allowance, so each PUT answers 503 (no write quorum by
+// the step's deadline) in about 0.8 s, not a minute later.
+void test_puts_with_their_body_in_hand_answer_at_the_step_allowance(void**) {
+  HealthEngine f{storage::HealthOptions()};
+  const std::string big = RandomData(3 * kMiB + 1, 4), small = RandomData(4096, 5);
+  using storage::DriveCall;
+  for (size_t d = 1; d < 4; ++d) {
+    for (DriveCall c : {DriveCall::kCreateFile, DriveCall::kWrite, DriveCall::kClose,
+                        DriveCall::kWriteAll, DriveCall::kRename, DriveCall::kCommitVersion,
+                        DriveCall::kFinishCommit, DriveCall::kMakeVolume}) {
+      f.faulty[d]->set(c, storage::FaultRule::Hang());
+    }
+  }
+  for (const std::string* body : {&big, &small}) {
+    object::RequestContext ctx = WithDeadline(60000ms);
+    ctx.step_allowance = 800ms;
+    const auto t0 = Clock::now();
+    const Status s = StatusOf(Put(*f.e, ctx, "bucket", "b", *body));
+    const double took = Since(t0);
+    fprintf(stderr, "three drives hung in writes: PUT of %zu bytes answered %s in %.3f s\n",
+            body->size(), std::string(CodeName(s.code())).c_str(), took);
+    assert_true(s.code() == Code::kWriteQuorum || s.code() == Code::kDeadlineExceeded);
+    assert_true(took >= 0.7);
+    assert_true(took < Bound(2.5));
+  }
+  assert_true(f.faulty[1]->hung_now() >= 1);
+}
+
 // GETs of a 1 MiB and a 4 KiB object while one drive of four hangs in every call, with the
 // health deadlines at their defaults (5 s, 30 s): the fan-outs return at quorum, so each
 // GET answers in milliseconds while the drive still hangs and is still online (the health
@@ -559,6 +590,7 @@ int main() {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_drive_hangs_under_get_and_put),
       cmocka_unit_test(test_hung_drives_answer_at_the_request_deadline),
+      cmocka_unit_test(test_puts_with_their_body_in_hand_answer_at_the_step_allowance),
       cmocka_unit_test(test_get_while_a_drive_hangs),
       cmocka_unit_test(test_delete_while_a_drive_hangs),
       cmocka_unit_test(test_listing_while_a_drive_hangs),

@@ -39,6 +39,28 @@ void test_deadline_passed(void**) {
   assert_int_equal(ctx.bound(milliseconds(30000)).count(), 0);
 }
 
+// A step with its inputs in hand gets the operation allowance from its start, never past the
+// request's deadline; without an allowance (or a deadline) the request's deadline stands.
+void test_step_deadline(void**) {
+  const auto now = RequestContext::Clock::now();
+  RequestContext ctx;
+  ctx.step_allowance = milliseconds(500);
+  assert_true(ctx.step_deadline() <= RequestContext::Clock::now() + milliseconds(500));
+  assert_true(ctx.step_deadline() >= now + milliseconds(500));
+  assert_true(ctx.after_body().has_deadline());
+  ctx.deadline = now + milliseconds(60000);  // a slow client's body allowance
+  assert_true(ctx.step_deadline() < now + milliseconds(1000));
+  ctx.deadline = now + milliseconds(100);  // sooner than the allowance: the deadline stays
+  assert_true(ctx.step_deadline() == ctx.deadline);
+  ctx.step_allowance = milliseconds(0);
+  ctx.deadline = now + milliseconds(60000);
+  assert_true(ctx.step_deadline() == ctx.deadline);
+  ctx.trace_id = "T1";
+  const RequestContext step = ctx.after_body();
+  assert_true(step.trace_id == "T1");
+  assert_true(step.deadline == ctx.deadline);
+}
+
 void test_background(void**) {
   RequestContext none = RequestContext::Background("scanner");
   assert_string_equal(none.trace_id.c_str(), "scanner");
@@ -58,9 +80,8 @@ void test_background(void**) {
 
 int main() {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_no_deadline),
-      cmocka_unit_test(test_deadline_ahead),
-      cmocka_unit_test(test_deadline_passed),
+      cmocka_unit_test(test_no_deadline),     cmocka_unit_test(test_deadline_ahead),
+      cmocka_unit_test(test_deadline_passed), cmocka_unit_test(test_step_deadline),
       cmocka_unit_test(test_background),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);

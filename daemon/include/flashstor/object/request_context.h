@@ -32,6 +32,12 @@ struct RequestContext {
   // returned (an ObjectReader) waits for its block at byte n until deadline_after(n): a client
   // that keeps this rate is never cut by the deadline, however large the object.
   uint64_t min_bytes_per_s = 0;
+  // The operation allowance (0: none). The deadline above also covers the client's transfer of
+  // its body at min_bytes_per_s; a step that starts with everything it needs from the client
+  // in hand (a block of the body read, the whole body read) is given at most this from its
+  // start (step_deadline), so a fast client's large PUT over hung drives is answered an
+  // allowance after its bytes arrived, not after the time a slow client could have taken.
+  std::chrono::milliseconds step_allowance{0};
 
   bool has_deadline() const { return deadline != Clock::time_point::max(); }
   // Time left before the deadline (negative once it passed; a day when there is none).
@@ -45,6 +51,18 @@ struct RequestContext {
                                                  bytes % min_bytes_per_s * 1000 / min_bytes_per_s);
     return extra >= Clock::time_point::max() - deadline ? Clock::time_point::max()
                                                         : deadline + extra;
+  }
+  // The deadline of a step starting now: the request's, cut to now + step_allowance.
+  Clock::time_point step_deadline() const {
+    if (step_allowance.count() <= 0) return deadline;
+    const Clock::time_point now = Clock::now();
+    return step_allowance >= deadline - now ? deadline : now + step_allowance;
+  }
+  // This context for the steps after the request's body has been read (see step_deadline).
+  RequestContext after_body() const {
+    RequestContext step = *this;
+    step.deadline = step_deadline();
+    return step;
   }
   bool expired() const { return has_deadline() && Clock::now() >= deadline; }
   // A wait of at most `wait`, cut to what is left of the deadline (never negative).
