@@ -11,6 +11,7 @@
 #include "flashstor/http/parser.h"
 #include "flashstor/http/request.h"
 #include "flashstor/mem/arena.h"
+#include "flashstor/task/cancel_token.h"
 #include "flashstor/task/fiber.h"
 
 namespace flashstor::tls {
@@ -75,6 +76,13 @@ struct Connection : PollTag {
 
   // The request task parked until the socket is ready (kDispatched only; loop thread).
   task::Waker io_waiter;
+  // The running request's cancel token (request_worker.cc): fired when the client closes or
+  // resets the connection while the request waits server-side. Reused by the next request
+  // when no straggler kept a copy, so a keep-alive connection allocates it once.
+  task::CancelToken cancel;
+  // The socket is armed for a close only (EPOLLRDHUP), because the request task parked in a
+  // server-side wait (WatchForClose): an event now means the client went away.
+  bool watching_close = false;
   int64_t queued_ms = 0;  // when the request asked for admission (RequestTasks)
 
   char remote[64] = {};

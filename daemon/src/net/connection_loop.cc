@@ -124,7 +124,14 @@ void HttpServer::Impl::rearm(LoopContext& lc, Connection* c) {
 }
 
 void HttpServer::Impl::on_readable(LoopContext& lc, Connection* c, uint32_t events) {
-  if (c->state == ConnState::kDispatched) return WakeConnectionTask(*c);
+  if (c->state == ConnState::kDispatched) {
+    // Armed for a close only while the task waits server-side: this is the client leaving.
+    if (c->watching_close && (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) {
+      c->watching_close = false;
+      return client_gone(c);
+    }
+    return WakeConnectionTask(*c);
+  }
   if (c->state == ConnState::kHttp2) return c->h2->on_io_ready();
   if (c->state == ConnState::kReplying) return flush_reply(lc, c);
   if (c->state == ConnState::kLingering) {
@@ -209,6 +216,18 @@ void HttpServer::Impl::refuse_admission(Connection* c) {
   obs::Log(obs::Level::kNotice, "request not admitted in time",
            {{"REMOTE_ADDR", c->remote}, {"HTTP_STATUS", "503"}});
   reject(*c->loop, c, 503);
+}
+
+// The client closed or reset its connection while its request waited server-side: the request's
+// waits end now (kCancelled); the task answers nothing and closes the connection. RFC 9112
+// gives a request no way to end by closing (§6.3: a request body is framed; §9.6: a client
+// closes after reading its response), so a half-close (FIN) counts as leaving, as in nginx
+// (499); a client that half-closes after its request and still wants the answer loses it.
+void HttpServer::Impl::client_gone(Connection* c) {
+  tasks->mutable_counters().cancelled.fetch_add(1, std::memory_order_relaxed);
+  obs::Log(obs::Level::kInfo, "client closed its connection while its request waited",
+           {{"REMOTE_ADDR", c->remote}});
+  c->cancel.cancel();
 }
 
 void HttpServer::Impl::cancel_client_waits(LoopContext& lc) {

@@ -536,6 +536,7 @@ void H2Session::start_stream(H2Stream* s) {
     return reply_static(s, 503, type, std::move(body));
   }
   s->task_started = true;
+  s->cancel = task::CancelToken::Make();
   ++tasks_;
   last_active_ms_ = MonotonicMs();
   if (!lc_.loop->scheduler().spawn([s] { RunH2Stream(*s); })) {
@@ -606,6 +607,7 @@ int H2Session::on_stream_close(int32_t stream_id, uint32_t) {
   auto* s = static_cast<H2Stream*>(nghttp2_session_get_stream_user_data(session_, stream_id));
   if (s == nullptr) return 0;
   s->closed = true;
+  cancel_request(s);
   // Body bytes nobody will read still hold the connection's window: give it back.
   if (const size_t dropped = s->input.clear(); dropped > 0) {
     nghttp2_session_consume_connection(session_, dropped);
@@ -654,10 +656,21 @@ void H2Session::task_finished(H2Stream* s) {
   kick();
 }
 
+// A stream closed while its task runs and before its response ended (the client reset it, or
+// the connection is gone): the request's server-side waits end now (h2_stream.h).
+void H2Session::cancel_request(H2Stream* s) {
+  if (!s->task_started || s->task_done || s->out_end || s->cancel.cancelled()) return;
+  env_.tasks->mutable_counters().cancelled.fetch_add(1, std::memory_order_relaxed);
+  obs::Log(obs::Level::kInfo, "http2 stream reset while its request waited",
+           {{"REMOTE_ADDR", c_.remote}, {"STREAM_ID", std::to_string(s->id)}});
+  s->cancel.cancel();
+}
+
 void H2Session::reset_all() {
   for (H2Stream* s : streams_) {
     if (s->closed) continue;
     s->closed = true;
+    cancel_request(s);
     s->wake();
   }
 }

@@ -93,6 +93,7 @@ class H2Session {
   // The rest of the request body (announced length) fits in the client's stream window.
   bool rest_fits_window(const H2Stream* s) const;
   void reset_all();
+  void cancel_request(H2Stream* s);
   void free_stream(H2Stream* s);
   void terminate(uint32_t error_code);
   void wait_events(int64_t deadline_ms, bool io);

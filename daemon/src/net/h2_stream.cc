@@ -268,6 +268,7 @@ class StreamExchange final : public http::Exchange {
     return t != nullptr ? t->protocol() : std::string_view();
   }
   uint64_t request_start_ns() const override { return s_.start_ns; }
+  const task::CancelToken* cancel_token() const override { return &s_.cancel; }
 
  private:
   H2Stream& s_;
@@ -298,6 +299,7 @@ void Serve(H2Stream& s) {
     }
   }
   ReportCut(s.session.connection(), budget, env.tasks->mutable_counters());
+  if (s.cancel.cancelled()) return;  // reset or connection lost: nobody reads an answer
   if (!response.head_sent()) {
     response.set_status(500);
     (void)response.send("");

@@ -11,6 +11,7 @@
 #include "flashstor/http/request.h"
 #include "flashstor/mem/arena.h"
 #include "flashstor/net/transfer_budget.h"
+#include "flashstor/task/cancel_token.h"
 #include "flashstor/task/fiber.h"
 #include "h2_stream_input.h"
 
@@ -53,7 +54,11 @@ struct H2Stream {
   bool task_started = false;
   bool task_done = false;
   bool closed = false;  // nghttp2 closed the stream (finished, or reset by either side)
-  TransferBudget* budget = nullptr;     // the task's, while it runs
+  TransferBudget* budget = nullptr;  // the task's, while it runs
+  // The request's cancel token: fired when the stream is reset or the connection is lost
+  // before the response ended (h2_session.cc), so the request's server-side waits end. The
+  // driver reads the socket all along, so no arming is needed while the task waits.
+  task::CancelToken cancel;
   int64_t answer_after_cut_end_ms = 0;  // the answer to a cut upload may go out until then
 
   // The task parked for input, window or output room.

@@ -177,6 +177,7 @@ ServerStats HttpServer::stats() const {
     st.cut_too_slow = w.cut_too_slow.load(std::memory_order_relaxed);
     st.cut_deadline = w.cut_deadline.load(std::memory_order_relaxed);
     st.cut_idle = w.cut_idle.load(std::memory_order_relaxed);
+    st.requests_cancelled = w.cancelled.load(std::memory_order_relaxed);
   }
   return st;
 }

@@ -70,6 +70,7 @@ struct HttpServer::Impl {
   void refuse_admission(Connection* c);
   // Stopping: wakes every task waiting for its client, which then gives up (kCancelled).
   void cancel_client_waits(LoopContext& lc);
+  void client_gone(Connection* c);
 };
 
 }  // namespace flashstor::net

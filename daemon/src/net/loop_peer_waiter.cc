@@ -3,7 +3,6 @@
 
 #include <poll.h>
 #include <sys/epoll.h>
-#include <cerrno>
 
 #include <cerrno>
 
@@ -25,6 +24,7 @@ int LoopPeerWaiter::wait(int fd, short events, int timeout_ms) {
   if (events & POLLIN) ev |= EPOLLIN;
   if (events & POLLOUT) ev |= EPOLLOUT;
   c_.io_waiter = task::PrepareWait();
+  c_.watching_close = false;  // this arming replaces a close watch (and reports a close too)
   if (!c_.loop->loop->mod(fd, ev, &c_).ok()) {
     c_.io_waiter = {};
     return -EBADF;
@@ -33,6 +33,12 @@ int LoopPeerWaiter::wait(int fd, short events, int timeout_ms) {
   c_.io_waiter = {};
   if (cancel_ != nullptr && cancel_->load(std::memory_order_relaxed)) return -ECANCELED;
   return ready ? 1 : 0;
+}
+
+void WatchForClose(void* connection) {
+  Connection& c = *static_cast<Connection*>(connection);
+  if (c.watching_close || c.state != ConnState::kDispatched) return;
+  c.watching_close = c.loop->loop->mod(c.fd, EPOLLRDHUP | EPOLLONESHOT, &c).ok();
 }
 
 void WakeConnectionTask(Connection& c) {

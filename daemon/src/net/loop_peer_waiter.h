@@ -23,4 +23,11 @@ class LoopPeerWaiter final : public PeerWaiter {
 // The loop's side: the connection's socket became ready while its task waits for it.
 void WakeConnectionTask(Connection& c);
 
+// The cancel token's park hook (CancelToken::set_park_hook, arg: the Connection): the request
+// task is about to park in a server-side wait (a lock, a quorum of drives, memory), so its
+// socket is armed for a close (EPOLLRDHUP, one-shot; errors and hang-ups always report). No
+// system call on requests that never park there; one per park otherwise, unless the socket is
+// still armed from the previous one.
+void WatchForClose(void* connection);
+
 }  // namespace flashstor::net

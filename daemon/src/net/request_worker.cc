@@ -97,6 +97,7 @@ class ExchangeImpl final : public http::Exchange {
     return c_.tls_conn != nullptr ? c_.tls_conn->protocol() : std::string_view();
   }
   uint64_t request_start_ns() const override { return c_.head_start_ns; }
+  const task::CancelToken* cancel_token() const override { return &c_.cancel; }
 
  private:
   Connection& c_;
@@ -190,9 +191,29 @@ AfterRequest FinishBody(RequestBody& body, TransferBudget& budget) {
 
 }  // namespace
 
+// The request's cancel token, shared with its RequestContext: the connection's own when no
+// straggler of the last request kept a copy (no allocation), else a fresh one. While the
+// request runs, a server-side wait that parks arms the socket for a close (WatchForClose).
+struct CancelScope {
+  explicit CancelScope(Connection& c) : c_(c) {
+    if (c.cancel.unique()) {
+      c.cancel.reset();
+    } else {
+      c.cancel = task::CancelToken::Make();
+    }
+    if (task::CurrentFiber() != nullptr) c.cancel.set_park_hook(&WatchForClose, &c);
+  }
+  ~CancelScope() {
+    c_.cancel.set_park_hook(nullptr, nullptr);
+    c_.watching_close = false;  // the loop arms the socket anew for what comes next
+  }
+  Connection& c_;
+};
+
 AfterRequest ServeRequest(Connection& c, http::Handler& handler, const ServerOptions& options,
                           bool stopping, RequestCounters& counters,
                           const std::atomic<bool>* cancel_waits) {
+  CancelScope cancel_scope(c);
   TransferBudget budget(RequestTransferLimits(options),
                         static_cast<int64_t>(c.head_start_ns / 1'000'000), &counters.progress);
   LoopPeerWaiter waiter(c, cancel_waits);
@@ -223,6 +244,8 @@ AfterRequest ServeRequest(Connection& c, http::Handler& handler, const ServerOpt
     return AfterRequest::kClose;
   }
   ReportCut(c, budget, counters);
+  // The client left while the request waited: nobody reads an answer.
+  if (c.cancel.cancelled()) return AfterRequest::kClose;
 
   if (!response.head_sent()) {
     response.set_status(500);

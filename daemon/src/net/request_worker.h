@@ -29,6 +29,9 @@ struct RequestCounters {
   std::atomic<uint64_t> share_waits{0};         // requests that waited for their address's share
   std::atomic<uint64_t> budget_waits{0};        // requests that waited for the in-flight budget
   std::atomic<uint64_t> admission_timeouts{0};  // refused (503) after waiting too long
+  // Requests whose cancel token fired: the client closed its connection (HTTP/1.1) or reset
+  // its stream or lost its connection (HTTP/2) while the request ran.
+  std::atomic<uint64_t> cancelled{0};
 };
 
 // Transfer limits of one request from the server options.

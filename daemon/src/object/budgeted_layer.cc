@@ -46,28 +46,30 @@ uint64_t BudgetedLayer::PutBufferBytes(int64_t size) {
   return (n % kBlockBytes == 0 ? 4 : 5) * kBlockBytes;
 }
 
-Status BudgetedLayer::take(uint64_t bytes, task::MemoryBudget::Grant& grant) {
+Status BudgetedLayer::take(const RequestContext& ctx, uint64_t bytes,
+                           task::MemoryBudget::Grant& grant) {
   if (bytes == 0) return Status::Ok();
-  if (!budget_.acquire(bytes, wait_, grant)) {
+  if (!budget_.acquire(bytes, wait_, grant, ctx.cancel)) {
+    if (ctx.cancelled()) return Status(Code::kCancelled, "memory budget wait: client gone");
     return Status(Code::kUnavailable, "request memory budget spent");
   }
   return Status::Ok();
 }
 
-Status BudgetedLayer::take_for_body(hash::HashingSource& body, uint64_t bytes,
-                                    task::MemoryBudget::Grant& grant) {
+Status BudgetedLayer::take_for_body(const RequestContext& ctx, hash::HashingSource& body,
+                                    uint64_t bytes, task::MemoryBudget::Grant& grant) {
   if (bytes == 0) return Status::Ok();
   // The body's first bytes before the grant: a client that sends its head and then trickles
   // (or nothing) waits for its body under the rate bounds, holding no memory others wait for.
   FS_RETURN_IF_ERROR(body.prefetch(hash::HashingSource::kMaxPrefetch));
-  return take(bytes, grant);
+  return take(ctx, bytes, grant);
 }
 
 Result<ObjectInfo> BudgetedLayer::put_object(const RequestContext& ctx, std::string_view bucket,
                                              std::string_view key, hash::HashingSource& body,
                                              int64_t size, const PutOptions& options) {
   task::MemoryBudget::Grant grant;
-  FS_RETURN_IF_ERROR(take_for_body(body, PutBufferBytes(size), grant));
+  FS_RETURN_IF_ERROR(take_for_body(ctx, body, PutBufferBytes(size), grant));
   return inner_.put_object(ctx, bucket, key, body, size, options);
 }
 
@@ -76,7 +78,7 @@ Result<PartInfo> BudgetedLayer::put_object_part(const RequestContext& ctx, std::
                                                 int part_number, hash::HashingSource& body,
                                                 int64_t size, const PartOptions& options) {
   task::MemoryBudget::Grant grant;
-  FS_RETURN_IF_ERROR(take_for_body(body, PutBufferBytes(size), grant));
+  FS_RETURN_IF_ERROR(take_for_body(ctx, body, PutBufferBytes(size), grant));
   return inner_.put_object_part(ctx, bucket, key, upload_id, part_number, body, size, options);
 }
 
@@ -93,7 +95,7 @@ Result<std::unique_ptr<ObjectReader>> BudgetedLayer::open_object(const RequestCo
   if (!budget_.try_acquire(BufferBytes(-1), grant)) {
     Result<ObjectInfo> info = inner_.get_object_info(ctx, bucket, key, version_id);
     if (!info) return std::unexpected(info.error());
-    FS_RETURN_IF_ERROR(take(BufferBytes(static_cast<int64_t>(info->size)), grant));
+    FS_RETURN_IF_ERROR(take(ctx, BufferBytes(static_cast<int64_t>(info->size)), grant));
   }
   Result<std::unique_ptr<ObjectReader>> reader = inner_.open_object(ctx, bucket, key, version_id);
   if (!reader) return reader;
@@ -102,7 +104,7 @@ Result<std::unique_ptr<ObjectReader>> BudgetedLayer::open_object(const RequestCo
   if (grant.bytes() < bytes) {
     // Replaced by a large object since its size was looked up: wait without the reader.
     reader->reset();
-    FS_RETURN_IF_ERROR(take(bytes, grant));
+    FS_RETURN_IF_ERROR(take(ctx, bytes, grant));
     reader = inner_.open_object(ctx, bucket, key, version_id);
     if (!reader) return reader;
   }

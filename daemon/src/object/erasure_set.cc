@@ -153,6 +153,7 @@ std::vector<char> ErasureSet::fan_out(const RequestContext& ctx, std::function<b
   policy.min_grace = std::chrono::microseconds(5'000);
   policy.max_grace = std::chrono::microseconds(100'000);
   policy.deadline = ctx.deadline;  // drives that hang past it cost the quorum, not the wait
+  policy.cancel = ctx.cancel;      // nor once the client has gone
   if (attempt) {
     policy.attempt = [&skip, &attempt](size_t d) {
       return skip[d] != 0 ? WorkerPool::Attempt::kFailed : attempt(d);
@@ -377,8 +378,7 @@ Status ErasureSet::commit(const RequestContext& ctx, const CommitPlan& plan,
   // Shared bucket lock around the drive writes only: DeleteBucket holds it exclusively from
   // its emptiness check to the delete, so a commit lands either before the check (the bucket
   // is not empty) or after the delete (no volume to write into: kNoSuchBucket).
-  auto bucket_lock = ctx_.locks->lock(internal::BucketResource(plan.bucket), false,
-                                      ctx.bound(Locker::kDefaultTimeout));
+  auto bucket_lock = ctx_.locks->lock(internal::BucketResource(plan.bucket), false, ctx);
   if (!bucket_lock) return bucket_lock.error();
   // A writer whose lease on the key was lost (a distributed lock can expire) must not commit.
   if (plan.fence != 0) {

@@ -83,7 +83,7 @@ Result<WrittenData> ErasureSet::write_stripes(const RequestContext& ctx, const E
   // false) queues the object for heal.
   internal::ShardWriters writers(*ctx_.pool, shared_drives_, use, storage::kSysVolume, tmp_key,
                                  file, static_cast<size_t>(quorum), stragglers_,
-                                 ctx.step_deadline());
+                                 ctx.step_deadline(), ctx.cancel);
   FS_RETURN_UNEXPECTED_IF_ERROR(writers.quorum_status(quorum));
   WrittenData out;
   out.size = len;
@@ -256,8 +256,7 @@ Result<ObjectInfo> ErasureSet::put_object(const RequestContext& request, std::st
   Status committed;
   std::vector<char> moved;  // drives whose commit took the staged data dir (and its tmp dir)
   {
-    auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), true,
-                                 ctx.bound(Locker::kDefaultTimeout));
+    auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), true, ctx);
     if (!lock) {
       committed = lock.error();
     } else {
@@ -281,8 +280,7 @@ Result<ObjectInfo> ErasureSet::update_object_metadata(const RequestContext& ctx,
                                                       std::string_view bucket, std::string_view key,
                                                       const PutOptions& opt) {
   if (Status s = storage::ValidateObjectKey(key); !s.ok()) return std::unexpected(s);
-  auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), true,
-                               ctx.bound(Locker::kDefaultTimeout));
+  auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), true, ctx);
   if (!lock) return std::unexpected(lock.error());
   FS_RETURN_UNEXPECTED_IF_ERROR(check_precondition(ctx, bucket, key, opt.precondition));
   auto q = read_meta(ctx, bucket, key, true);
@@ -320,8 +318,7 @@ Result<ObjectInfo> ErasureSet::update_object_metadata(const RequestContext& ctx,
 Status ErasureSet::delete_object(const RequestContext& ctx, std::string_view bucket,
                                  std::string_view key, const WritePrecondition& precondition) {
   FS_RETURN_IF_ERROR(storage::ValidateObjectKey(key));
-  auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), true,
-                               ctx.bound(Locker::kDefaultTimeout));
+  auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), true, ctx);
   if (!lock) return lock.error();
   FS_RETURN_IF_ERROR(check_precondition(ctx, bucket, key, precondition));
   return delete_unlocked(ctx, bucket, key);

@@ -24,9 +24,27 @@ namespace {
 // paths need not each know.
 // Such failures are logged with the request's trace id (the S3 request id), so the line joins
 // the request's audit record; at most one line a second, with the count of those held back.
+// Likewise a quorum lost once the client had gone was lost to the cancel: kCancelled (the
+// client is not there for an answer; the audit record says 499, client closed), logged at
+// info, since nothing failed (also at most a line a second).
 Status Deadlined(const RequestContext& ctx, std::string_view bucket, std::string_view key,
                  Status s) {
   const bool quorum = s == Code::kReadQuorum || s == Code::kWriteQuorum;
+  if ((quorum || s == Code::kDeadlineExceeded) && ctx.cancelled()) {
+    s = Status(Code::kCancelled, "client gone before a quorum answered");
+  }
+  if (s == Code::kCancelled) {
+    static obs::LogLimiter cancels(std::chrono::seconds(1));
+    if (const std::optional<uint64_t> held = cancels.admit()) {
+      obs::Log(obs::Level::kInfo, "object call cancelled: client gone",
+               {{"TRACE_ID", ctx.trace_id},
+                {"BUCKET", bucket},
+                {"KEY", key},
+                {"DETAIL", s.message()},
+                {"SUPPRESSED_BEFORE", std::to_string(*held)}});
+    }
+    return s;
+  }
   if (quorum && ctx.expired()) {
     s = Status(Code::kDeadlineExceeded, "request deadline passed before a quorum answered");
   }
@@ -142,11 +160,10 @@ Status ErasureSets::update_bucket_metadata(const RequestContext& ctx, std::strin
                                            const std::function<Status(BucketMetadata&)>& change) {
   if (!internal::IsValidBucketName(bucket)) return Status(Code::kInvalidBucketName, "bad bucket");
   // Shared with commits (they only read the settings), exclusive with DeleteBucket.
-  auto lock = services_.locks.lock(internal::BucketResource(bucket), false,
-                                   ctx.bound(Locker::kDefaultTimeout));
+  auto lock = services_.locks.lock(internal::BucketResource(bucket), false, ctx);
   if (!lock) return lock.error();
-  auto config_lock = services_.locks.lock(internal::BucketResource(bucket) + "/settings", true,
-                                          ctx.bound(Locker::kDefaultTimeout));
+  auto config_lock =
+      services_.locks.lock(internal::BucketResource(bucket) + "/settings", true, ctx);
   if (!config_lock) return config_lock.error();
   FS_RETURN_IF_ERROR(sets_[0]->check_bucket(ctx, bucket));
   return bucket_meta_->update(bucket, change);
@@ -212,8 +229,7 @@ Status ErasureSets::delete_bucket(const RequestContext& ctx, std::string_view bu
     // Exclusive from the emptiness check to the delete: no commit runs in between (each
     // takes the lock shared), and none can write afterwards (writes never re-create a
     // bucket's folder). Nothing else is locked while holding it, so no wait can cycle.
-    auto lock = services_.locks.lock(internal::BucketResource(bucket), true,
-                                     ctx.bound(Locker::kDefaultTimeout));
+    auto lock = services_.locks.lock(internal::BucketResource(bucket), true, ctx);
     if (!lock) return lock.error();
     FS_RETURN_IF_ERROR(sets_[0]->check_bucket(ctx, bucket));
     FS_RETURN_IF_ERROR(check_bucket_empty(bucket));

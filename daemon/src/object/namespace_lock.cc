@@ -52,32 +52,42 @@ void NamespaceLock::reclaim_expired(Shard& s, Entry& e) {
 
 template <typename Pred>
 bool NamespaceLock::wait_until_can(Shard& s, Entry& e, std::unique_lock<std::mutex>& lock,
-                                   std::chrono::milliseconds timeout, Pred can) {
-  const auto deadline = Clock::now() + timeout;
+                                   Wait& wait, Pred can) {
+  const auto deadline = Clock::now() + wait.timeout;
   while (true) {
     reclaim_expired(s, e);
     if (can()) return true;
+    if (wait.cancel.cancelled()) return false;
     const auto now = Clock::now();
     if (now >= deadline) return false;
+    if (wait.cancel.valid() && !wait.watch) {
+      // Registered outside the shard's mutex (the token's cancel() takes its own lock, then
+      // this one), then tested again: e stays listed, since this wait counts in it.
+      lock.unlock();
+      wait.watch.emplace(wait.cancel, s.mu, s.cv);
+      lock.lock();
+      continue;
+    }
     // Wake at the holder's lease end too: nobody notifies when a lease runs out.
     const auto until = std::min(deadline, e.writer ? e.lease_end : deadline);
-    auto wait = std::chrono::ceil<std::chrono::milliseconds>(until - now);
-    s.cv.wait_for(lock, std::max(wait, std::chrono::milliseconds(1)),
-                  [&] { return can() || (e.writer && Clock::now() >= e.lease_end); });
+    auto left = std::chrono::ceil<std::chrono::milliseconds>(until - now);
+    s.cv.wait_for(lock, std::max(left, std::chrono::milliseconds(1)), [&] {
+      return can() || (e.writer && Clock::now() >= e.lease_end) || wait.cancel.cancelled();
+    });
   }
 }
 
 // A reader waits while a writer holds the entry or waits for it (writer preference), unless
 // it has been waiting since before the last writer's turn ended: those are owed their turn.
 bool NamespaceLock::wait_reader(Shard& s, Entry& e, std::unique_lock<std::mutex>& lock,
-                                std::chrono::milliseconds timeout) {
+                                Wait& wait) {
   reclaim_expired(s, e);
   const uint64_t generation = e.write_releases;
   auto owed = [&e, generation] { return generation < e.write_releases; };
   auto can = [&e, &owed] { return !e.writer && (e.waiting_writers == 0 || owed()); };
   if (can()) return true;
   ++e.waiting_readers;
-  bool ok = wait_until_can(s, e, lock, timeout, can);
+  bool ok = wait_until_can(s, e, lock, wait, can);
   --e.waiting_readers;
   if (owed() && e.readers_owed > 0) {
     --e.readers_owed;
@@ -88,26 +98,29 @@ bool NamespaceLock::wait_reader(Shard& s, Entry& e, std::unique_lock<std::mutex>
 
 // A writer waits for the holders to leave and for the readers owed a turn to take it.
 bool NamespaceLock::wait_writer(Shard& s, Entry& e, std::unique_lock<std::mutex>& lock,
-                                std::chrono::milliseconds timeout) {
+                                Wait& wait) {
   auto can = [&e] { return !e.writer && e.readers == 0 && e.readers_owed == 0; };
   reclaim_expired(s, e);
   if (can()) return true;
   ++e.waiting_writers;
-  bool ok = wait_until_can(s, e, lock, timeout, can);
+  bool ok = wait_until_can(s, e, lock, wait, can);
   --e.waiting_writers;
   if (!ok && e.waiting_writers == 0) s.cv.notify_all();  // readers held back by this writer
   return ok;
 }
 
 Result<Locker::Guard> NamespaceLock::acquire(std::string_view resource, bool write,
-                                             std::chrono::milliseconds timeout) {
+                                             std::chrono::milliseconds timeout,
+                                             const task::CancelToken& cancel) {
   Shard& s = shard_for(resource);
   std::string name(resource);
+  Wait wait{timeout, cancel, std::nullopt};  // outlives the lock below: its watch drops unlocked
   std::unique_lock<std::mutex> lock(s.mu);
   Entry& e = s.entries[name];  // references stay valid across rehashing
-  const bool ok = write ? wait_writer(s, e, lock, timeout) : wait_reader(s, e, lock, timeout);
+  const bool ok = write ? wait_writer(s, e, lock, wait) : wait_reader(s, e, lock, wait);
   if (!ok) {
     if (e.idle()) s.entries.erase(name);
+    if (cancel.cancelled()) return Err(Code::kCancelled, "namespace lock wait: client gone");
     return Err(Code::kDeadlineExceeded, "namespace lock wait timed out");
   }
   uint64_t fence = 0;

@@ -26,6 +26,7 @@ ErasureObjectReader::ErasureObjectReader(
       timing_() {
   timing_.deadline = ctx.deadline;
   timing_.min_bytes_per_s = ctx.min_bytes_per_s;
+  timing_.cancel = ctx.cancel;
   uint64_t start = 0;
   for (const PartMeta& p : meta_.parts) {
     part_starts_.push_back(start);
@@ -53,7 +54,8 @@ Status ErasureObjectReader::load_block(uint64_t pos) {
   bool had_failures = false;
   for (const auto& s : slots_) had_failures |= s.failed;
   Status s = ReadBlock(pool_, *codec_, slots_, loc_, geo_, part, b, shards_, {block_.data(), len},
-                       stragglers_, timing_.deadline_after(pos - std::min(pos, range_start_)));
+                       stragglers_, timing_.deadline_after(pos - std::min(pos, range_start_)),
+                       timing_.cancel);
   bool failures = false;
   for (const auto& slot : slots_) failures |= slot.failed;
   if (failures && !had_failures && on_degraded_) on_degraded_(loc_.volume, loc_.key);

@@ -63,7 +63,7 @@ class ErasureObjectReader final : public ObjectReader {
   Status error_;
   NamespaceLock::Guard lock_;  // the key's read lock while the range is being read
   std::shared_ptr<WorkerPool::Stragglers> stragglers_;  // the set's, by drive
-  RequestContext timing_;     // the request's deadline and rate only (no strings to copy)
+  RequestContext timing_;     // the request's deadline, rate and token (no strings to copy)
   uint64_t range_start_ = 0;  // set_range's offset: deadlines count bytes from there
 };
 

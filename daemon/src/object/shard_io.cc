@@ -61,12 +61,13 @@ ShardWriters::ShardWriters(
     const std::shared_ptr<const std::vector<std::shared_ptr<storage::StorageApi>>>& drives,
     const std::vector<bool>& use, std::string_view volume, std::string_view key,
     std::string_view file, size_t needed, std::shared_ptr<WorkerPool::Stragglers> stragglers,
-    std::chrono::steady_clock::time_point deadline)
+    std::chrono::steady_clock::time_point deadline, task::CancelToken cancel)
     : pool_(pool),
       writers_(drives->size()),
       needed_(needed),
       stragglers_(std::move(stragglers)),
-      deadline_(deadline) {
+      deadline_(deadline),
+      cancel_(std::move(cancel)) {
   const size_t n = drives->size();
   std::vector<char> skip(n, 0);
   size_t usable = 0;
@@ -110,6 +111,7 @@ WorkerPool::QuorumPolicy ShardWriters::policy() const {
   p.min_grace = kWriteMinGrace;
   p.max_grace = kWriteMaxGrace;
   p.deadline = deadline_;
+  p.cancel = cancel_;
   if (stragglers_ != nullptr && stragglers_->size() == writers_.size()) p.stragglers = stragglers_;
   return p;
 }
@@ -354,7 +356,8 @@ size_t ReadShardsAtQuorum(WorkerPool& pool, const erasure::ErasureCodec& codec,
                           const Geometry& geo, const PartMeta& part, uint64_t b,
                           std::vector<std::vector<uint8_t>>& shards, std::vector<char>& good,
                           const std::shared_ptr<WorkerPool::Stragglers>& stragglers,
-                          std::chrono::steady_clock::time_point deadline) {
+                          std::chrono::steady_clock::time_point deadline,
+                          const task::CancelToken& cancel) {
   if (loc.data_dir.empty()) {  // inline: no drive to wait for
     return ReadShards(pool, codec, slots, loc, geo, part, b, shards, good, false);
   }
@@ -444,6 +447,7 @@ size_t ReadShardsAtQuorum(WorkerPool& pool, const erasure::ErasureCodec& codec,
       return r.status.ok() ? WorkerPool::Attempt::kSucceeded : WorkerPool::Attempt::kFailed;
     };
     policy.deadline = deadline;
+    policy.cancel = cancel;
     if (last_chance) {
       // Re-reads of shards that were late: nothing is left to read instead, so they get as
       // long as a drive call may take rather than a grace.
@@ -486,11 +490,11 @@ Status ReadBlock(WorkerPool& pool, const erasure::ErasureCodec& codec,
                  std::vector<ShardSlot>& slots, const ObjectLocation& loc, const Geometry& geo,
                  const PartMeta& part, uint64_t b, std::vector<std::vector<uint8_t>>& shards,
                  std::span<uint8_t> data, const std::shared_ptr<WorkerPool::Stragglers>& stragglers,
-                 std::chrono::steady_clock::time_point deadline) {
+                 std::chrono::steady_clock::time_point deadline, const task::CancelToken& cancel) {
   const size_t k = static_cast<size_t>(codec.data_shards());
   std::vector<char> good;
-  if (ReadShardsAtQuorum(pool, codec, slots, loc, geo, part, b, shards, good, stragglers,
-                         deadline) < k) {
+  if (ReadShardsAtQuorum(pool, codec, slots, loc, geo, part, b, shards, good, stragglers, deadline,
+                         cancel) < k) {
     return Status(Code::kReadQuorum, "not enough readable shards");
   }
   FS_RETURN_IF_ERROR(Rebuild(codec, shards, good, true));

@@ -64,15 +64,15 @@ class ShardWriters {
   // waits for (a write quorum; every drive in use for heal). stragglers (the set's, may be
   // null): a drive with an abandoned call still running is left out while the others can
   // reach needed. deadline: the request's (RequestContext::deadline); every step's fan-out
-  // settles by then with the drives that answered.
+  // settles by then with the drives that answered, or at once when cancel fires.
   ShardWriters(
       WorkerPool& pool,
       const std::shared_ptr<const std::vector<std::shared_ptr<storage::StorageApi>>>& drives,
       const std::vector<bool>& use, std::string_view volume, std::string_view key,
       std::string_view file, size_t needed,
       std::shared_ptr<WorkerPool::Stragglers> stragglers = nullptr,
-      std::chrono::steady_clock::time_point deadline =
-          std::chrono::steady_clock::time_point::max());
+      std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max(),
+      task::CancelToken cancel = {});
   // The deadline of the steps from now on (a write's block was read after the last one's
   // started: it gets its own allowance, RequestContext::step_deadline).
   void set_deadline(std::chrono::steady_clock::time_point deadline) { deadline_ = deadline; }
@@ -101,6 +101,7 @@ class ShardWriters {
   size_t needed_;
   std::shared_ptr<WorkerPool::Stragglers> stragglers_;
   std::chrono::steady_clock::time_point deadline_;
+  task::CancelToken cancel_;
   std::shared_ptr<WorkerPool::FanOut> writing_;
   Status first_error_;
   int full_ = 0;  // writers dropped with kDiskFull
@@ -155,12 +156,14 @@ Status ReadStripe(WorkerPool& pool, const erasure::ErasureCodec& codec,
 // late, and a parity shard is read in its place; its answer, whenever it comes, is dropped
 // with the buffer it owns. stragglers (the set's, by drive index; may be null) counts such
 // reads still running, and a slot whose drive has one is tried last. deadline: the request's;
-// each wave settles by then with what answered (kReadQuorum when that is not k shards).
+// each wave settles by then with what answered (kReadQuorum when that is not k shards), or at
+// once when cancel (the request's token) fires.
 Status ReadBlock(
     WorkerPool& pool, const erasure::ErasureCodec& codec, std::vector<ShardSlot>& slots,
     const ObjectLocation& loc, const Geometry& geo, const PartMeta& part, uint64_t b,
     std::vector<std::vector<uint8_t>>& shards, std::span<uint8_t> data,
     const std::shared_ptr<WorkerPool::Stragglers>& stragglers = nullptr,
-    std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max());
+    std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max(),
+    const task::CancelToken& cancel = {});
 
 }  // namespace flashstor::object::internal

@@ -2,9 +2,12 @@
 // run on the caller (see worker_pool.h).
 #include "flashstor/object/worker_pool.h"
 
+#include <optional>
+
 #include <time.h>
 
 #include <algorithm>
+#include <optional>
 #include <system_error>
 
 namespace flashstor::object {
@@ -251,8 +254,17 @@ void WorkerPool::FanOut::claim_and_run() {
 std::vector<char> WorkerPool::FanOut::wait() {
   const size_t needed = std::min(policy_.needed, n_);
   const std::chrono::microseconds min_grace = pool_->min_grace();
+  // The token's registration of this wait: made unlocked once the wait will park (so a fan-out
+  // settled by its first look costs nothing), dropped after the lock below.
+  std::optional<task::CancelToken::Watch> watch;
   std::unique_lock<std::mutex> lock(mu_);
   auto settled = [&] { return ok_ >= needed || failed_ > n_ - needed || answered_ == n_; };
+  if (policy_.cancel.valid() && !settled()) {
+    lock.unlock();
+    watch.emplace(policy_.cancel, mu_, cv_);
+    lock.lock();
+  }
+  auto settled_or_cancelled = [&] { return settled() || policy_.cancel.cancelled(); };
   // The latest moment to settle: max_wait after the start, or the request's deadline.
   using SteadyClock = std::chrono::steady_clock;
   const bool bounded =
@@ -265,12 +277,13 @@ std::vector<char> WorkerPool::FanOut::wait() {
   }
   bool in_time = true;
   if (bounded) {
-    in_time =
-        cv_.wait_for(lock, std::max(end - SteadyClock::now(), SteadyClock::duration{0}), settled);
+    in_time = cv_.wait_for(lock, std::max(end - SteadyClock::now(), SteadyClock::duration{0}),
+                           settled_or_cancelled);
   } else {
-    cv_.wait(lock, settled);
+    cv_.wait(lock, settled_or_cancelled);
   }
-  if (in_time && answered_ < n_) {
+  // Cancelled: nobody waits for the answer, so no grace either (as at the deadline).
+  if (in_time && answered_ < n_ && !policy_.cancel.cancelled()) {
     const double settled_us = static_cast<double>(MonotonicNs() - started_ns_) / 1000.0;
     auto grace = std::chrono::microseconds(static_cast<int64_t>(settled_us * policy_.grace_factor));
     grace = std::clamp(grace, policy_.min_grace, policy_.max_grace);

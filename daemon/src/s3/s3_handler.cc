@@ -469,6 +469,7 @@ void S3Handler::serve(http::Exchange& ex) {
   st.trace = NewTraceId();
   st.trace_id = std::string_view(st.trace.data(), st.trace.size());
   st.request_ctx.trace_id = st.trace_id;
+  if (const task::CancelToken* cancel = ex.cancel_token()) st.request_ctx.cancel = *cancel;
   const http::Request& req = ex.request();
   if (req.content_length) st.body_length = static_cast<int64_t>(*req.content_length);
   SetRequestDeadline(st, ex, config_);
@@ -484,7 +485,15 @@ void S3Handler::serve(http::Exchange& ex) {
   } else {
     err = Run(ex, st, layer_, verifier_, config_, authorizer_.get(), iam_api_.get());
   }
-  if (!err.ok()) SendError(ex, st, err, config_);
+  if (st.request_ctx.cancelled() && !resp.head_sent()) {
+    // The client went away while the request waited: no answer goes out (nobody reads it),
+    // and the audit record and metrics say 499, client closed, whatever the call returned.
+    err = ApiError(Code::kCancelled);
+    resp.set_status(err.info().http_status);
+    resp.set_keep_alive(false);
+  } else if (!err.ok()) {
+    SendError(ex, st, err, config_);
+  }
 
   if (observer_ == nullptr) return;
   RequestSummary s;

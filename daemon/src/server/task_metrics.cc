@@ -19,6 +19,10 @@ void RegisterTaskMetrics(const net::HttpServer& http, const task::MemoryBudget& 
   r.gauge_fn("flashstor_request_admission_timeouts",
              "Requests answered 503 after waiting too long for admission.", {},
              stat(&net::ServerStats::admission_timeouts));
+  r.gauge_fn("flashstor_requests_client_closed",
+             "Requests cancelled while they waited server-side: the client closed its "
+             "connection or reset its HTTP/2 stream (audit status 499).",
+             {}, stat(&net::ServerStats::requests_cancelled));
   r.gauge_fn("flashstor_request_task_bytes", "Memory one request task holds, by part.",
              {{"part", "stack_reserved"}}, stat(&net::ServerStats::task_stack_bytes));
   r.gauge_fn("flashstor_request_task_bytes", "Memory one request task holds, by part.",

@@ -2,6 +2,7 @@
 #include "flashstor/task/memory_budget.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "flashstor/task/memory_wait.h"
 
@@ -22,23 +23,27 @@ void MemoryBudget::Grant::release() {
   budget_ = nullptr;
 }
 
-bool MemoryBudget::acquire(uint64_t bytes, std::chrono::milliseconds timeout, Grant& out) {
+bool MemoryBudget::acquire(uint64_t bytes, std::chrono::milliseconds timeout, Grant& out,
+                           const CancelToken& cancel) {
   bytes = std::min(bytes, capacity_);
   auto fits = [&] { return used_ + bytes <= capacity_; };
   MemoryWaitHook* hook = nullptr;
   bool granted = true;
+  std::optional<CancelToken::Watch> watch;  // registered unlocked, dropped after the lock
   {
     std::unique_lock<std::mutex> lock(mu_);
     if (!fits()) {
       ++waits_;
       hook = CurrentMemoryWaitHook();
-      if (hook != nullptr) {  // outside our lock: the hook admits other requests
+      if (hook != nullptr || cancel.valid()) {  // outside our lock: the hook admits others
         lock.unlock();
-        if (!hook->waiting_for_memory()) hook = nullptr;
+        if (hook != nullptr && !hook->waiting_for_memory()) hook = nullptr;
+        if (cancel.valid()) watch.emplace(cancel, mu_, freed_);
         lock.lock();
       }
-      if (!freed_.wait_for(lock, timeout, fits)) {
-        ++timeouts_;
+      freed_.wait_for(lock, timeout, [&] { return fits() || cancel.cancelled(); });
+      if (!fits()) {
+        if (!cancel.cancelled()) ++timeouts_;
         granted = false;
       }
     }

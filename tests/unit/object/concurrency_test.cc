@@ -1,6 +1,7 @@
 // Stress tests of the engine's races, each bounded to a few seconds: complete-multipart's
 // per-drive staging results written by many pool threads, DeleteBucket racing PUTs, and GETs
-// (multipart, degraded) racing overwrites of the same key.
+// (multipart, degraded) racing overwrites of the same key; and how a request's waits end (its
+// deadline, its client going away).
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -14,6 +15,8 @@
 #include "faulty_engine.h"
 #include "flashstor/object/set_layout.h"
 #include "flashstor/storage/local_disk.h"
+#include "flashstor/task/cancel_token.h"
+#include "task/loop_driver.h"
 
 #include "cmocka_cpp.h"
 
@@ -241,6 +244,71 @@ void test_degraded_get_survives_overwrites(void**) {
   RaceGetsWithOverwrites(*f.e, "k", {&a, &b}, write);
 }
 
+// The client goes away while its request waits (its cancel token fires, as the event loop
+// does on a closed connection or a reset stream): the wait ends within ~100 ms of the cancel
+// with kCancelled, not at the request's deadline (30 s here). A GET behind a held write lock
+// (a read lock wait), from a plain thread and from a request task (a fiber on a loop), and a
+// PUT whose drives hang beyond parity (a quorum fan-out of the commit).
+void test_waits_end_when_the_client_goes(void**) {
+  FaultyEngine f(4);
+  assert_true(Put(*f.e, "bucket", "k", "v1").has_value());
+  auto cancelled_soon = [](object::RequestContext& ctx) {
+    ctx.cancel = task::CancelToken::Make();
+    return std::thread([cancel = ctx.cancel] {
+      std::this_thread::sleep_for(100ms);
+      cancel.cancel();
+    });
+  };
+  auto check = [](Status s, Clock::time_point t0) {
+    const double took = std::chrono::duration<double>(Clock::now() - t0).count();
+    assert_int_equal(s.code(), Code::kCancelled);
+    assert_true(took >= 0.09);
+    assert_true(took < 1.0);  // the deadline is 30 s away
+  };
+  {
+    auto held = f.e->locks().lock("bucket/k", true, 10ms);
+    assert_true(held.has_value());
+    object::RequestContext ctx = WithDeadline(30s);
+    std::thread canceller = cancelled_soon(ctx);
+    const auto t0 = Clock::now();
+    check(StatusOf(Get(*f.e, ctx, "bucket", "k")), t0);
+    canceller.join();
+
+    ::test::LoopDriver loop;
+    object::RequestContext fiber_ctx = WithDeadline(30s);
+    std::atomic<bool> started{false}, done{false};
+    Status fiber_status;
+    Clock::time_point fiber_t0;
+    fiber_ctx.cancel = task::CancelToken::Make();
+    loop.spawn([&] {
+      fiber_t0 = Clock::now();
+      started = true;
+      fiber_status = StatusOf(Get(*f.e, fiber_ctx, "bucket", "k"));
+      done = true;
+    });
+    while (!started.load()) std::this_thread::sleep_for(1ms);
+    std::thread fiber_canceller([cancel = fiber_ctx.cancel] {
+      std::this_thread::sleep_for(100ms);
+      cancel.cancel();
+    });
+    fiber_canceller.join();
+    assert_true(loop.drain(5000));
+    assert_true(done.load());
+    check(fiber_status, fiber_t0);
+  }
+  for (size_t d = 1; d < 4; ++d) {
+    for (size_t c = 0; c < storage::kDriveCallCount; ++c) {
+      f.faulty[d]->set(static_cast<storage::DriveCall>(c), storage::FaultRule::Hang());
+    }
+  }
+  object::RequestContext ctx = WithDeadline(30s);
+  std::thread canceller = cancelled_soon(ctx);
+  const auto t0 = Clock::now();
+  check(StatusOf(Put(*f.e, ctx, "bucket", "k", "v2")), t0);
+  canceller.join();
+  for (auto& d : f.faulty) d->release_hangs();
+}
+
 }  // namespace
 
 // Requests wait for a key's lock held by another operation (here held directly, as a
@@ -277,6 +345,7 @@ int main() {
       cmocka_unit_test(test_multipart_get_survives_overwrites),
       cmocka_unit_test(test_degraded_get_survives_overwrites),
       cmocka_unit_test(test_lock_wait_ends_at_the_request_deadline),
+      cmocka_unit_test(test_waits_end_when_the_client_goes),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

@@ -12,6 +12,10 @@
 #include "flashstor/http/response.h"
 #include "flashstor/mem/arena.h"
 
+namespace flashstor::task {
+class CancelToken;
+}
+
 namespace flashstor::http {
 
 class Exchange {
@@ -28,6 +32,10 @@ class Exchange {
   // The TLS version the connection negotiated ("TLSv1.3"); empty over plain TCP.
   virtual std::string_view tls_protocol() const { return {}; }
   virtual uint64_t request_start_ns() const = 0;  // CLOCK_MONOTONIC at head receipt
+  // Fired when the client goes away while the request runs (connection closed or reset,
+  // HTTP/2 stream reset): the handler copies it into its RequestContext, so server-side waits
+  // end, and answers nothing once it fired. Valid until serve() returns; nullptr: none.
+  virtual const task::CancelToken* cancel_token() const { return nullptr; }
 };
 
 class Handler {

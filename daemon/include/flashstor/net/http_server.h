@@ -39,6 +39,7 @@ struct ServerStats {
   uint64_t cut_too_slow = 0;         // clients below the minimum transfer rate
   uint64_t cut_deadline = 0;         // requests past their total deadline
   uint64_t cut_idle = 0;             // clients silent for the inactivity timeout
+  uint64_t requests_cancelled = 0;   // client closed / stream reset while its request ran
   uint64_t client_share_waits = 0;   // requests that waited for their address's worker share
   uint64_t loop_replies = 0;         // requests answered by the loop itself (health, metrics)
   uint64_t http2_connections = 0;    // connections that spoke HTTP/2

@@ -40,9 +40,11 @@ class BudgetedLayer final : public ForwardingLayer {
                                    const PartOptions& options = {}) override;
 
  private:
-  Status take(uint64_t bytes, task::MemoryBudget::Grant& grant);  // waits up to wait_
+  // Waits up to wait_, or until ctx's token fires (kCancelled).
+  Status take(const RequestContext& ctx, uint64_t bytes, task::MemoryBudget::Grant& grant);
   // take() once the body's first bytes have arrived (HashingSource::prefetch).
-  Status take_for_body(hash::HashingSource& body, uint64_t bytes, task::MemoryBudget::Grant& grant);
+  Status take_for_body(const RequestContext& ctx, hash::HashingSource& body, uint64_t bytes,
+                       task::MemoryBudget::Grant& grant);
 
   task::MemoryBudget& budget_;
   std::chrono::milliseconds wait_;

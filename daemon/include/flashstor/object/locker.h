@@ -1,8 +1,10 @@
 // Locker: the interface of the namespace locks (per-resource reader/writer locks), so a
 // distributed lock can replace the in-process NamespaceLock. Contract:
 // - acquire: shared (read) or exclusive (write) lock, waiting at most timeout
-//   (kDeadlineExceeded: a server-side wait ran out, 503 SlowDown). Callers serving a request
-//   pass ctx.bound(kDefaultTimeout), so no wait outlives the request's deadline.
+//   (kDeadlineExceeded: a server-side wait ran out, 503 SlowDown), and no longer than until
+//   cancel fires (kCancelled: the client went away). Callers serving a request use
+//   lock(resource, write, ctx): ctx.bound(kDefaultTimeout) and ctx's token, so no wait
+//   outlives the request's deadline or its client.
 //   Writers are preferred over new readers.
 // - Leases: a write lock is held until its lease expires unless the holder refreshes it;
 //   an expired lease is reclaimable by the next waiter, and its holder's release then does
@@ -20,6 +22,8 @@
 #include <string_view>
 
 #include "flashstor/common/status.h"
+#include "flashstor/object/request_context.h"
+#include "flashstor/task/cancel_token.h"
 
 namespace flashstor::object {
 
@@ -52,13 +56,19 @@ class Locker {
   };
 
   virtual ~Locker() = default;
+  static inline const task::CancelToken kNeverCancelled{};
 
   Result<Guard> lock(std::string_view resource, bool write,
                      std::chrono::milliseconds timeout = kDefaultTimeout) {
-    return acquire(resource, write, timeout);
+    return acquire(resource, write, timeout, kNeverCancelled);
+  }
+  // A request's lock: waits within its deadline (ctx.bound(kDefaultTimeout)) and its token.
+  Result<Guard> lock(std::string_view resource, bool write, const RequestContext& ctx) {
+    return acquire(resource, write, ctx.bound(kDefaultTimeout), ctx.cancel);
   }
   virtual Result<Guard> acquire(std::string_view resource, bool write,
-                                std::chrono::milliseconds timeout) = 0;
+                                std::chrono::milliseconds timeout,
+                                const task::CancelToken& cancel) = 0;
   // Extends a write lock's lease; kDeadlineExceeded when it was already lost (expired or
   // reclaimed).
   virtual Status refresh(const Guard& guard) = 0;

@@ -14,12 +14,14 @@
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 
 #include "flashstor/common/status.h"
 #include "flashstor/object/locker.h"
+#include "flashstor/task/cancel_token.h"
 #include "flashstor/task/condition.h"
 
 namespace flashstor::object {
@@ -31,8 +33,8 @@ class NamespaceLock final : public Locker {
   explicit NamespaceLock(std::chrono::milliseconds lease = std::chrono::milliseconds(0))
       : lease_(lease) {}
 
-  Result<Guard> acquire(std::string_view resource, bool write,
-                        std::chrono::milliseconds timeout) override;
+  Result<Guard> acquire(std::string_view resource, bool write, std::chrono::milliseconds timeout,
+                        const task::CancelToken& cancel) override;
   Status refresh(const Guard& guard) override;
   Status check_fence(std::string_view resource, uint64_t fence) override;
 
@@ -60,16 +62,22 @@ class NamespaceLock final : public Locker {
     std::unordered_map<std::string, Entry> entries;
   };
   static constexpr size_t kShards = 64;
+  // One acquire's wait: its bound, its cancel token, and the token's registration of the wait
+  // (made only once the wait is about to park, outside the shard's mutex, and dropped after
+  // acquire let go of it).
+  struct Wait {
+    std::chrono::milliseconds timeout;
+    const task::CancelToken& cancel;
+    std::optional<task::CancelToken::Watch> watch;
+  };
 
   Shard& shard_for(std::string_view resource);
-  bool wait_reader(Shard& s, Entry& e, std::unique_lock<std::mutex>& lock,
-                   std::chrono::milliseconds timeout);
-  bool wait_writer(Shard& s, Entry& e, std::unique_lock<std::mutex>& lock,
-                   std::chrono::milliseconds timeout);
-  // Waits until can() holds or timeout passes, waking at the writer's lease end to reclaim it.
+  bool wait_reader(Shard& s, Entry& e, std::unique_lock<std::mutex>& lock, Wait& wait);
+  bool wait_writer(Shard& s, Entry& e, std::unique_lock<std::mutex>& lock, Wait& wait);
+  // Waits until can() holds, the timeout passes or the token fires, waking at the writer's
+  // lease end to reclaim it.
   template <typename Pred>
-  bool wait_until_can(Shard& s, Entry& e, std::unique_lock<std::mutex>& lock,
-                      std::chrono::milliseconds timeout, Pred can);
+  bool wait_until_can(Shard& s, Entry& e, std::unique_lock<std::mutex>& lock, Wait& wait, Pred can);
   // Ends the writer's turn if its lease expired (it is reclaimable).
   static void reclaim_expired(Shard& s, Entry& e);
   static void end_writer_turn(Entry& e);

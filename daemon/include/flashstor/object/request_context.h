@@ -1,9 +1,12 @@
 // RequestContext: what every ObjectLayer call knows about the request it serves: its deadline
-// (every server-side wait, a lock or a quorum fan-out, is bounded by it), its trace id (the
-// S3 request id, so the engine's log lines join the audit record) and its principal.
+// (every server-side wait, a lock or a quorum fan-out, is bounded by it), its cancel token
+// (the client went away: those waits end now), its trace id (the S3 request id, so the
+// engine's log lines join the audit record) and its principal.
 //
-// A plain, copyable value of strings and a time point, with no pointer into this process: the
-// cluster carries it to the node that owns a drive or a lock as it is. What one call does
+// A copyable value of strings and a time point, plus one local handle: the cancel token, which
+// copies share. The cluster carries the rest to the node that owns a drive or a lock as it is,
+// and maps the token to the call's stream to that peer: a cancelled request closes the stream,
+// and the peer cancels its own token when it sees the close. What one call does
 // (the version it names, its preconditions) stays in that call's typed options
 // (GetOptions-like arguments, DeleteOptions::version_id, ...): a version id in here would be a
 // second, untyped copy that calls could disagree on, and most calls have no version at all.
@@ -14,6 +17,8 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+
+#include "flashstor/task/cancel_token.h"
 
 namespace flashstor::object {
 
@@ -38,7 +43,12 @@ struct RequestContext {
   // start (step_deadline), so a fast client's large PUT over hung drives is answered an
   // allowance after its bytes arrived, not after the time a slow client could have taken.
   std::chrono::milliseconds step_allowance{0};
+  // Fired when the client went away (net/: connection closed or reset, HTTP/2 stream reset):
+  // lock waits end with kCancelled and quorum fan-outs settle at once, as at the deadline.
+  // Empty (never fired) for background work and tests.
+  task::CancelToken cancel;
 
+  bool cancelled() const { return cancel.cancelled(); }
   bool has_deadline() const { return deadline != Clock::time_point::max(); }
   // Time left before the deadline (negative once it passed; a day when there is none).
   std::chrono::milliseconds remaining() const {

@@ -47,6 +47,7 @@
 #include <utility>
 #include <vector>
 
+#include "flashstor/task/cancel_token.h"
 #include "flashstor/task/condition.h"
 
 namespace flashstor::object {
@@ -175,6 +176,9 @@ class WorkerPool {
     // latest with whatever answered, and no grace follows, so a request whose drives hang
     // (more than parity can stand in for) ends on time with a quorum failure.
     std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+    // The request's cancel token (RequestContext::cancel): once it fires (the client went
+    // away), the fan-out settles at once as at the deadline; the tasks left are stragglers.
+    task::CancelToken cancel;
     std::shared_ptr<Stragglers> stragglers;  // optional: counts abandoned tasks by index
     std::vector<size_t> straggler_index;     // task i counts at this index (empty: at i)
     // Optional (run_quorum only): tries every task on the calling thread first, without

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <mutex>
 
+#include "flashstor/task/cancel_token.h"
 #include "flashstor/task/condition.h"
 
 namespace flashstor::task {
@@ -35,8 +36,9 @@ class MemoryBudget {
   };
 
   // A grant of bytes (more than the capacity is taken as the whole capacity, so any request
-  // can run alone), or false after timeout with out untouched.
-  bool acquire(uint64_t bytes, std::chrono::milliseconds timeout, Grant& out);
+  // can run alone), or false after timeout, or once cancel fired, with out untouched.
+  bool acquire(uint64_t bytes, std::chrono::milliseconds timeout, Grant& out,
+               const CancelToken& cancel = {});
   // The same without waiting: false at once when the budget is spent.
   bool try_acquire(uint64_t bytes, Grant& out);
 
