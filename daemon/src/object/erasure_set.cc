@@ -377,8 +377,7 @@ Status ErasureSet::commit(const RequestContext& ctx, const CommitPlan& plan,
   // Shared bucket lock around the drive writes only: DeleteBucket holds it exclusively from
   // its emptiness check to the delete, so a commit lands either before the check (the bucket
   // is not empty) or after the delete (no volume to write into: kNoSuchBucket).
-  auto bucket_lock = ctx_.locks->lock(internal::BucketResource(plan.bucket), false,
-                                      ctx.bound(Locker::kDefaultTimeout));
+  auto bucket_lock = ctx_.locks->lock(internal::BucketResource(plan.bucket), false, ctx);
   if (!bucket_lock) return bucket_lock.error();
   // A writer whose lease on the key was lost (a distributed lock can expire) must not commit.
   if (plan.fence != 0) {

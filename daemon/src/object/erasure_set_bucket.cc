@@ -64,8 +64,7 @@ Status ErasureSet::delete_bucket(const RequestContext& ctx, std::string_view buc
 int ErasureSet::heal_bucket(const RequestContext& ctx, std::string_view bucket) {
   // Shared bucket lock: a DeleteBucket between the check and the mkdirs would otherwise get
   // its bucket's folders back (writes never create them; this is the one place that does).
-  auto lock =
-      ctx_.locks->lock(internal::BucketResource(bucket), false, ctx.bound(Locker::kDefaultTimeout));
+  auto lock = ctx_.locks->lock(internal::BucketResource(bucket), false, ctx);
   if (!lock || !check_bucket(ctx, bucket).ok()) return 0;
   std::atomic<int> healed{0};
   ctx_.pool->run(raw_.size(), [&](size_t d) {

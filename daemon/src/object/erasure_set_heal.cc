@@ -126,8 +126,7 @@ Result<int> ErasureSet::commit_healed(const RequestContext& ctx, const ObjectMet
                                       std::string_view bucket, std::string_view key,
                                       std::string_view version_id) {
   // Only if the version we rebuilt still wins (among the key's versions of its id).
-  auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), true,
-                               ctx.bound(Locker::kDefaultTimeout));
+  auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), true, ctx);
   if (!lock) return std::unexpected(lock.error());
   auto now = read_meta(ctx, bucket, key, false, version_id);
   if (!now || !SameVersion(now->meta(), meta)) {
@@ -185,8 +184,7 @@ Result<int> ErasureSet::commit_healed(const RequestContext& ctx, const ObjectMet
 void ErasureSet::settle(const RequestContext& ctx, const ObjectMeta& meta, std::string_view bucket,
                         std::string_view key) {
   // Every commit runs under the write lock, so while we hold it no data dir is in flight.
-  auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), true,
-                               ctx.bound(Locker::kDefaultTimeout));
+  auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), true, ctx);
   if (!lock) return;
   auto now = read_meta(ctx, bucket, key, false);
   if (!now || !SameVersion(now->meta(), meta)) return;
@@ -236,8 +234,7 @@ void ErasureSet::purge_absent(const RequestContext& ctx, std::string_view bucket
                               std::string_view key, bool sweep, HealResult& r) {
   // Under the write lock no commit is in flight for the key: writes stay in tmp/ until they
   // commit under the same lock.
-  auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), true,
-                               ctx.bound(Locker::kDefaultTimeout));
+  auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), true, ctx);
   if (!lock) {
     r.status = lock.error();
     return;

@@ -201,7 +201,7 @@ Result<PartInfo> ErasureSet::put_object_part(const RequestContext& ctx, std::str
   }
   Status s;
   {
-    auto lock = ctx_.locks->lock(*ukey, true, ctx.bound(Locker::kDefaultTimeout));
+    auto lock = ctx_.locks->lock(*ukey, true, ctx);
     if (!lock) {
       s = lock.error();
     } else if (auto again = read_upload(ctx, *ukey); !again) {
@@ -307,7 +307,7 @@ Status ErasureSet::abort_multipart_upload(const RequestContext& ctx, std::string
                                           std::string_view key, std::string_view upload_id) {
   auto ukey = upload_key(bucket, key, upload_id);
   if (!ukey) return ukey.error();
-  auto lock = ctx_.locks->lock(*ukey, true, ctx.bound(Locker::kDefaultTimeout));
+  auto lock = ctx_.locks->lock(*ukey, true, ctx);
   if (!lock) return lock.error();
   auto upload = read_upload(ctx, *ukey);
   if (!upload) return upload.error();

@@ -13,8 +13,7 @@ Result<ObjectInfo> ErasureSet::get_object_info(const RequestContext& ctx, std::s
   if (!version_id.empty() && !internal::ValidVersionId(version_id)) {
     return Err(Code::kInvalidArgument, "Invalid version id specified");
   }
-  auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), false,
-                               ctx.bound(Locker::kDefaultTimeout));
+  auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), false, ctx);
   if (!lock) return std::unexpected(lock.error());
   auto q = read_meta(ctx, bucket, key, true, version_id);
   if (!q) return std::unexpected(q.error());
@@ -35,8 +34,7 @@ Result<std::unique_ptr<ObjectReader>> ErasureSet::open_object(const RequestConte
   if (!version_id.empty() && !internal::ValidVersionId(version_id)) {
     return Err(Code::kInvalidArgument, "Invalid version id specified");
   }
-  auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), false,
-                               ctx.bound(Locker::kDefaultTimeout));
+  auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), false, ctx);
   if (!lock) return std::unexpected(lock.error());
   auto q = read_meta(ctx, bucket, key, true, version_id);
   if (!q) return std::unexpected(q.error());

@@ -54,8 +54,7 @@ Result<ObjectInfo> ErasureSet::update_version(const RequestContext& ctx, std::st
   if (!version_id.empty() && !internal::ValidVersionId(version_id)) {
     return Err(Code::kInvalidArgument, "Invalid version id specified");
   }
-  auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), true,
-                               ctx.bound(Locker::kDefaultTimeout));
+  auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), true, ctx);
   if (!lock) return std::unexpected(lock.error());
   auto q = read_meta(ctx, bucket, key, true, version_id);
   if (!q) return std::unexpected(q.error());

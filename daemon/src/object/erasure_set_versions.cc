@@ -57,8 +57,7 @@ Result<DeleteResult> ErasureSet::delete_object_version(const RequestContext& ctx
   if (!options.version_id.empty() && !internal::ValidVersionId(options.version_id)) {
     return Err(Code::kInvalidArgument, "Invalid version id specified");
   }
-  auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), true,
-                               ctx.bound(Locker::kDefaultTimeout));
+  auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), true, ctx);
   if (!lock) return std::unexpected(lock.error());
   FS_RETURN_UNEXPECTED_IF_ERROR(check_precondition(ctx, bucket, key, options.precondition));
   DeleteResult out;

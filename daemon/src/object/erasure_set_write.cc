@@ -249,8 +249,7 @@ Result<ObjectInfo> ErasureSet::put_object(const RequestContext& ctx, std::string
   Status committed;
   std::vector<char> moved;  // drives whose commit took the staged data dir (and its tmp dir)
   {
-    auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), true,
-                                 ctx.bound(Locker::kDefaultTimeout));
+    auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), true, ctx);
     if (!lock) {
       committed = lock.error();
     } else {
@@ -274,8 +273,7 @@ Result<ObjectInfo> ErasureSet::update_object_metadata(const RequestContext& ctx,
                                                       std::string_view bucket, std::string_view key,
                                                       const PutOptions& opt) {
   if (Status s = storage::ValidateObjectKey(key); !s.ok()) return std::unexpected(s);
-  auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), true,
-                               ctx.bound(Locker::kDefaultTimeout));
+  auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), true, ctx);
   if (!lock) return std::unexpected(lock.error());
   FS_RETURN_UNEXPECTED_IF_ERROR(check_precondition(ctx, bucket, key, opt.precondition));
   auto q = read_meta(ctx, bucket, key, true);
@@ -313,8 +311,7 @@ Result<ObjectInfo> ErasureSet::update_object_metadata(const RequestContext& ctx,
 Status ErasureSet::delete_object(const RequestContext& ctx, std::string_view bucket,
                                  std::string_view key, const WritePrecondition& precondition) {
   FS_RETURN_IF_ERROR(storage::ValidateObjectKey(key));
-  auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), true,
-                               ctx.bound(Locker::kDefaultTimeout));
+  auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), true, ctx);
   if (!lock) return lock.error();
   FS_RETURN_IF_ERROR(check_precondition(ctx, bucket, key, precondition));
   return delete_unlocked(ctx, bucket, key);

@@ -132,11 +132,10 @@ Status ErasureSets::update_bucket_metadata(const RequestContext& ctx, std::strin
                                            const std::function<Status(BucketMetadata&)>& change) {
   if (!internal::IsValidBucketName(bucket)) return Status(Code::kInvalidBucketName, "bad bucket");
   // Shared with commits (they only read the settings), exclusive with DeleteBucket.
-  auto lock = services_.locks.lock(internal::BucketResource(bucket), false,
-                                   ctx.bound(Locker::kDefaultTimeout));
+  auto lock = services_.locks.lock(internal::BucketResource(bucket), false, ctx);
   if (!lock) return lock.error();
-  auto config_lock = services_.locks.lock(internal::BucketResource(bucket) + "/settings", true,
-                                          ctx.bound(Locker::kDefaultTimeout));
+  auto config_lock =
+      services_.locks.lock(internal::BucketResource(bucket) + "/settings", true, ctx);
   if (!config_lock) return config_lock.error();
   FS_RETURN_IF_ERROR(sets_[0]->check_bucket(ctx, bucket));
   return bucket_meta_->update(bucket, change);
@@ -202,8 +201,7 @@ Status ErasureSets::delete_bucket(const RequestContext& ctx, std::string_view bu
     // Exclusive from the emptiness check to the delete: no commit runs in between (each
     // takes the lock shared), and none can write afterwards (writes never re-create a
     // bucket's folder). Nothing else is locked while holding it, so no wait can cycle.
-    auto lock = services_.locks.lock(internal::BucketResource(bucket), true,
-                                     ctx.bound(Locker::kDefaultTimeout));
+    auto lock = services_.locks.lock(internal::BucketResource(bucket), true, ctx);
     if (!lock) return lock.error();
     FS_RETURN_IF_ERROR(sets_[0]->check_bucket(ctx, bucket));
     FS_RETURN_IF_ERROR(check_bucket_empty(bucket));

@@ -173,8 +173,7 @@ Result<ObjectInfo> ErasureSet::completed_before(const RequestContext& ctx, std::
                                                 const std::vector<CompletePart>& want,
                                                 Status missing) {
   // Lock order upload -> key: the caller holds the upload lock.
-  auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), false,
-                               ctx.bound(Locker::kDefaultTimeout));
+  auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), false, ctx);
   if (!lock) return std::unexpected(lock.error());
   auto q = read_meta(ctx, bucket, key, false);
   if (!q || q->meta().upload_id.empty() || q->meta().upload_id != upload_id ||
@@ -191,7 +190,7 @@ Result<ObjectInfo> ErasureSet::complete_multipart_upload(
   if (Status s = CheckPartList(want); !s.ok()) return std::unexpected(s);
   auto ukey = upload_key(bucket, key, upload_id);
   if (!ukey) return std::unexpected(ukey.error());
-  auto upload_lock = ctx_.locks->lock(*ukey, true, ctx.bound(Locker::kDefaultTimeout));
+  auto upload_lock = ctx_.locks->lock(*ukey, true, ctx);
   if (!upload_lock) return std::unexpected(upload_lock.error());
   auto upload = read_upload(ctx, *ukey);
   if (!upload) {
@@ -242,8 +241,7 @@ Result<ObjectInfo> ErasureSet::complete_multipart_upload(
   Status committed;
   std::vector<char> moved;  // drives whose commit took the staged data dir (and its tmp dir)
   {
-    auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), true,
-                                 ctx.bound(Locker::kDefaultTimeout));
+    auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), true, ctx);
     committed = lock ? check_precondition(ctx, bucket, key, precondition) : lock.error();
     if (committed.ok()) {
       auto keep = versions_to_keep(ctx, bucket, key, meta->version_id, versioning);

@@ -224,7 +224,7 @@ void test_refreshed_lease_is_kept(void**) {
 
 }  // namespace
 
-// A wait bounded by a request's deadline (RequestContext::bound) ends then, well before
+// A request's lock (Locker::lock with its RequestContext) waits until its deadline, well before
 // Locker::kDefaultTimeout, with kDeadlineExceeded; a deadline already passed does not wait.
 void test_wait_bounded_by_the_request_deadline(void**) {
   NamespaceLock locks;
@@ -233,18 +233,17 @@ void test_wait_bounded_by_the_request_deadline(void**) {
   flashstor::object::RequestContext ctx;
   ctx.deadline = flashstor::object::RequestContext::Clock::now() + 150ms;
   const auto t0 = std::chrono::steady_clock::now();
-  auto w = locks.lock("b/k", false, ctx.bound(flashstor::object::Locker::kDefaultTimeout));
+  auto w = locks.lock("b/k", false, ctx);
   const auto took = std::chrono::steady_clock::now() - t0;
   assert_false(w.has_value());
   assert_int_equal(w.error().code(), Code::kDeadlineExceeded);
   assert_true(took >= 100ms && took < 2s);
   ctx.deadline = flashstor::object::RequestContext::Clock::now() - 1ms;
   const auto t1 = std::chrono::steady_clock::now();
-  assert_false(
-      locks.lock("b/k", true, ctx.bound(flashstor::object::Locker::kDefaultTimeout)).has_value());
+  assert_false(locks.lock("b/k", true, ctx).has_value());
   assert_true(std::chrono::steady_clock::now() - t1 < 100ms);
   held->release();
-  assert_true(locks.lock("b/k", true, ctx.bound(10ms)).has_value());  // free: no wait needed
+  assert_true(locks.lock("b/k", true, ctx).has_value());  // free: no wait needed
 }
 
 int main() {

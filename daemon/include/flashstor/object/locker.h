@@ -2,8 +2,8 @@
 // distributed lock can replace the in-process NamespaceLock. Contract:
 // - acquire: shared (read) or exclusive (write) lock, waiting at most timeout
 //   (kDeadlineExceeded: a server-side wait ran out, 503 SlowDown). Callers serving a request
-//   pass ctx.bound(kDefaultTimeout), so no wait outlives the request's deadline.
-//   Writers are preferred over new readers.
+//   use lock(resource, write, ctx), which waits at most ctx.bound(kDefaultTimeout), so no wait
+//   outlives the request's deadline. Writers are preferred over new readers.
 // - Leases: a write lock is held until its lease expires unless the holder refreshes it;
 //   an expired lease is reclaimable by the next waiter, and its holder's release then does
 //   nothing. An implementation may refresh implicitly (in-process: the holder lives as long
@@ -20,6 +20,7 @@
 #include <string_view>
 
 #include "flashstor/common/status.h"
+#include "flashstor/object/request_context.h"
 
 namespace flashstor::object {
 
@@ -56,6 +57,10 @@ class Locker {
   Result<Guard> lock(std::string_view resource, bool write,
                      std::chrono::milliseconds timeout = kDefaultTimeout) {
     return acquire(resource, write, timeout);
+  }
+  // The lock a request takes: waits at most ctx.bound(kDefaultTimeout).
+  Result<Guard> lock(std::string_view resource, bool write, const RequestContext& ctx) {
+    return acquire(resource, write, ctx.bound(kDefaultTimeout));
   }
   virtual Result<Guard> acquire(std::string_view resource, bool write,
                                 std::chrono::milliseconds timeout) = 0;
