@@ -1,6 +1,6 @@
 // Unit tests of NamespaceLock: shared readers, exclusive writers, timeouts, independence of
 // resources, cleanup of idle entries, mutual exclusion under contention, fencing tokens and
-// write leases (Locker).
+// leases of write and read locks (Locker).
 #include <atomic>
 #include <chrono>
 #include <thread>
@@ -222,6 +222,128 @@ void test_refreshed_lease_is_kept(void**) {
   assert_true(locks.lock("b/k", false, 10ms).has_value());
 }
 
+// A read lock whose holder never releases (a crashed node) expires with its lease: a writer
+// waiting behind it reclaims it at the lease end instead of waiting forever.
+void test_expired_read_lease_lets_a_writer_in(void**) {
+  NamespaceLock locks(100ms);
+  auto stuck = locks.lock("b/k", false, 10ms);
+  assert_true(stuck.has_value());
+  assert_int_equal(stuck->fence(), 0);  // a read lock fences nothing, leased or not
+  const auto started = std::chrono::steady_clock::now();
+  auto w = locks.lock("b/k", true, 2000ms);
+  assert_true(w.has_value());
+  const auto waited = std::chrono::steady_clock::now() - started;
+  assert_true(waited >= 90ms);
+  assert_true(waited < 1500ms);  // woken at the lease end, not at the timeout
+  assert_true(locks.check(*w).ok());
+  assert_int_equal(locks.refresh(*stuck).code(), Code::kDeadlineExceeded);
+}
+
+// The expired reader's late release releases nothing: not the writer that reclaimed it, not
+// a reader that came after, whose count must stay right for the next writer.
+void test_expired_reader_late_release_keeps_the_count(void**) {
+  NamespaceLock locks(60ms);
+  auto stuck = locks.lock("b/k", false, 10ms);
+  assert_true(stuck.has_value());
+  auto w = locks.lock("b/k", true, 2000ms);  // reclaims the stuck reader's lease
+  assert_true(w.has_value());
+  stuck->release();  // late: must not end w's turn
+  assert_false(locks.lock("b/k", false, 20ms).has_value());
+  assert_true(locks.check(*w).ok());
+  w->release();
+  auto stuck2 = locks.lock("b/k", false, 10ms);
+  assert_true(stuck2.has_value());
+  std::this_thread::sleep_for(80ms);  // its lease runs out with nobody waiting
+  auto r = locks.lock("b/k", false, 10ms);
+  assert_true(r.has_value());
+  stuck2->release();  // late: must not take r's place in the count
+  assert_false(locks.lock("b/k", true, 20ms).has_value());  // r still holds
+  assert_true(locks.refresh(*r).ok());
+  r->release();
+  assert_true(locks.lock("b/k", true, 10ms).has_value());
+  assert_int_equal(locks.active(), 0);
+}
+
+// A reader that refreshes keeps its lock past the lease; once it stops, a writer gets in.
+void test_refreshed_read_lease_is_kept(void**) {
+  NamespaceLock locks(150ms);
+  auto r = locks.lock("b/k", false, 10ms);
+  auto other = locks.lock("b/k", false, 10ms);
+  assert_true(r.has_value() && other.has_value());
+  other->release();
+  for (int i = 0; i < 6; ++i) {
+    std::this_thread::sleep_for(40ms);
+    assert_true(locks.refresh(*r).ok());
+  }
+  assert_false(locks.lock("b/k", true, 30ms).has_value());  // 240 ms held on a 150 ms lease
+  assert_true(locks.refresh(*r).ok());
+  std::this_thread::sleep_for(200ms);
+  assert_int_equal(locks.refresh(*r).code(), Code::kDeadlineExceeded);
+  assert_true(locks.lock("b/k", true, 10ms).has_value());
+  assert_int_equal(locks.active(), 0);
+}
+
+// Leased readers that abandon their locks, readers that refresh and release on time, and
+// writers, all on one key: abandoned leases are reclaimed (a writer waits a lease, not the
+// abandoner's whole hold) and their late releases ignored while the others come and go (TSan
+// runs this), a writer never overlaps a reader that releases well within its lease, and the
+// count comes back to zero.
+void test_leased_readers_and_writers_under_contention(void**) {
+  constexpr auto kLease = 400ms;  // far above a punctual reader's hold, even under TSan
+  NamespaceLock locks(kLease);
+  std::atomic<int> punctual_readers{0};
+  std::atomic<int> overlaps{0};
+  std::atomic<int> writes{0};
+  std::atomic<int> failures{0};
+  const auto stop_at = std::chrono::steady_clock::now() + 2000ms;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 3; ++t) {
+    threads.emplace_back([&] {
+      while (std::chrono::steady_clock::now() < stop_at) {
+        auto r = locks.lock("hot", false, 5000ms);
+        if (!r) {
+          ++failures;
+          continue;
+        }
+        ++punctual_readers;
+        if (!locks.refresh(*r).ok()) ++failures;
+        --punctual_readers;
+        r->release();
+      }
+    });
+  }
+  threads.emplace_back([&] {  // a reader that abandons its lock now and then
+    while (std::chrono::steady_clock::now() < stop_at) {
+      auto r = locks.lock("hot", false, 5000ms);
+      if (!r) {
+        ++failures;
+        continue;
+      }
+      std::this_thread::sleep_for(3 * kLease);  // releases long after its lease ran out
+    }
+  });
+  for (int t = 0; t < 2; ++t) {
+    threads.emplace_back([&] {
+      while (std::chrono::steady_clock::now() < stop_at) {
+        auto w = locks.lock("hot", true, 2 * kLease);
+        if (!w) {
+          ++failures;
+          continue;
+        }
+        if (punctual_readers.load() != 0) ++overlaps;
+        ++writes;
+        std::this_thread::sleep_for(1ms);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  assert_int_equal(failures.load(), 0);
+  assert_int_equal(overlaps.load(), 0);
+  assert_true(writes.load() > 0);
+  assert_int_equal(locks.active(), 0);
+  assert_true(locks.lock("hot", true, 10ms).has_value());
+}
+
 }  // namespace
 
 // A request's lock (Locker::lock with its RequestContext) waits until its deadline, well before
@@ -260,6 +382,10 @@ int main() {
       cmocka_unit_test(test_default_lease_never_expires),
       cmocka_unit_test(test_expired_lease_is_reclaimed_and_fenced),
       cmocka_unit_test(test_refreshed_lease_is_kept),
+      cmocka_unit_test(test_expired_read_lease_lets_a_writer_in),
+      cmocka_unit_test(test_expired_reader_late_release_keeps_the_count),
+      cmocka_unit_test(test_refreshed_read_lease_is_kept),
+      cmocka_unit_test(test_leased_readers_and_writers_under_contention),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
