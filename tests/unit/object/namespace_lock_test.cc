@@ -294,40 +294,48 @@ void test_leased_readers_and_writers_under_contention(void**) {
   std::atomic<int> punctual_readers{0};
   std::atomic<int> overlaps{0};
   std::atomic<int> writes{0};
-  std::atomic<int> failures{0};
+  std::atomic<int> reader_timeouts{0};
+  std::atomic<int> lost_reader_leases{0};
+  std::atomic<int> writer_timeouts{0};
   const auto stop_at = std::chrono::steady_clock::now() + 2000ms;
+  // The abandoner takes its first lock before anyone else, then holds each one 5 leases.
+  auto first = locks.lock("hot", false, 10ms);
+  assert_true(first.has_value());
   std::vector<std::thread> threads;
+  threads.emplace_back([&, held = std::move(*first)]() mutable {
+    while (true) {
+      std::this_thread::sleep_for(5 * kLease);  // releases long after its lease ran out
+      held.release();
+      if (std::chrono::steady_clock::now() >= stop_at) break;
+      auto r = locks.lock("hot", false, 5000ms);
+      if (!r) {
+        ++reader_timeouts;
+        break;
+      }
+      held = std::move(*r);
+    }
+  });
   for (int t = 0; t < 3; ++t) {
     threads.emplace_back([&] {
       while (std::chrono::steady_clock::now() < stop_at) {
         auto r = locks.lock("hot", false, 5000ms);
         if (!r) {
-          ++failures;
+          ++reader_timeouts;
           continue;
         }
         ++punctual_readers;
-        if (!locks.refresh(*r).ok()) ++failures;
+        if (!locks.refresh(*r).ok()) ++lost_reader_leases;
         --punctual_readers;
         r->release();
       }
     });
   }
-  threads.emplace_back([&] {  // a reader that abandons its lock now and then
-    while (std::chrono::steady_clock::now() < stop_at) {
-      auto r = locks.lock("hot", false, 5000ms);
-      if (!r) {
-        ++failures;
-        continue;
-      }
-      std::this_thread::sleep_for(3 * kLease);  // releases long after its lease ran out
-    }
-  });
   for (int t = 0; t < 2; ++t) {
     threads.emplace_back([&] {
       while (std::chrono::steady_clock::now() < stop_at) {
-        auto w = locks.lock("hot", true, 2 * kLease);
+        auto w = locks.lock("hot", true, 4 * kLease);  // < the abandoner's hold of 5 leases
         if (!w) {
-          ++failures;
+          ++writer_timeouts;
           continue;
         }
         if (punctual_readers.load() != 0) ++overlaps;
@@ -337,7 +345,9 @@ void test_leased_readers_and_writers_under_contention(void**) {
     });
   }
   for (auto& t : threads) t.join();
-  assert_int_equal(failures.load(), 0);
+  assert_int_equal(writer_timeouts.load(), 0);
+  assert_int_equal(reader_timeouts.load(), 0);
+  assert_int_equal(lost_reader_leases.load(), 0);
   assert_int_equal(overlaps.load(), 0);
   assert_true(writes.load() > 0);
   assert_int_equal(locks.active(), 0);
