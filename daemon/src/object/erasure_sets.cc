@@ -83,7 +83,7 @@ ErasureSets::ErasureSets(std::vector<std::shared_ptr<storage::StorageApi>> drive
       drives_(std::move(drives)),
       services_(config.io_threads > 0 ? config.io_threads : DefaultThreads(drives_.size()),
                 config.heal_queue_capacity,
-                std::chrono::milliseconds(std::max<int64_t>(config.write_lock_lease_ms, 0))),
+                std::chrono::milliseconds(std::max<int64_t>(config.lock_lease_ms, 0))),
       prober_(drives_, *services_.pool),
       scanner_(*this, services_.counters, stop_, config.scan_objects_per_second),
       healer_(*this, services_.heal_queue, services_.counters, prober_, scanner_, drive_events_,

@@ -1,5 +1,5 @@
-// NamespaceLock: sharded table of reader/writer entries with bounded waits, fencing tokens
-// and (when configured) write leases.
+// NamespaceLock: sharded table of reader/writer entries with bounded waits, tokens (a write
+// lock's fences its commit) and, when configured, leases of read and write locks.
 #include "flashstor/object/namespace_lock.h"
 
 #include <algorithm>
@@ -7,28 +7,20 @@
 
 namespace flashstor::object {
 
-Locker::Guard::Guard(Guard&& other) noexcept
-    : owner_(other.owner_),
-      resource_(std::move(other.resource_)),
-      write_(other.write_),
-      fence_(other.fence_) {
-  other.owner_ = nullptr;
-}
-
 Locker::Guard& Locker::Guard::operator=(Guard&& other) noexcept {
   if (this != &other) {
     release();
     owner_ = other.owner_;
     resource_ = std::move(other.resource_);
     write_ = other.write_;
-    fence_ = other.fence_;
+    token_ = other.token_;
     other.owner_ = nullptr;
   }
   return *this;
 }
 
 void Locker::Guard::release() {
-  if (owner_ != nullptr) owner_->release(resource_, write_, fence_);
+  if (owner_ != nullptr) owner_->release(resource_, write_, token_);
   owner_ = nullptr;
 }
 
@@ -45,9 +37,38 @@ void NamespaceLock::end_writer_turn(Entry& e) {
 }
 
 void NamespaceLock::reclaim_expired(Shard& s, Entry& e) {
-  if (!e.writer || Clock::now() < e.lease_end) return;
-  end_writer_turn(e);
-  s.cv.notify_all();
+  const bool writer_may_expire = e.writer && e.lease_end != Clock::time_point::max();
+  if (!writer_may_expire && e.reader_leases.empty()) return;  // no lease: no clock read
+  reclaim_expired_leases(s, e);
+}
+
+void NamespaceLock::reclaim_expired_leases(Shard& s, Entry& e) {
+  const auto now = Clock::now();
+  if (e.writer && now >= e.lease_end) {
+    end_writer_turn(e);
+    s.cv.notify_all();
+  }
+  const size_t before = e.reader_leases.size();
+  std::erase_if(e.reader_leases, [now](const ReaderLease& r) { return now >= r.end; });
+  if (e.reader_leases.size() != before) {
+    e.readers -= static_cast<int>(before - e.reader_leases.size());
+    if (e.readers == 0) s.cv.notify_all();  // a writer may go
+  }
+}
+
+NamespaceLock::Clock::time_point NamespaceLock::next_lease_end(const Entry& e) {
+  Clock::time_point end = e.writer ? e.lease_end : Clock::time_point::max();
+  for (const ReaderLease& r : e.reader_leases) end = std::min(end, r.end);
+  return end;
+}
+
+bool NamespaceLock::lease_expired(const Entry& e) {
+  const auto end = next_lease_end(e);
+  return end != Clock::time_point::max() && Clock::now() >= end;
+}
+
+void NamespaceLock::erase_if_idle(Shard& s, std::unordered_map<std::string, Entry>::iterator it) {
+  if (it->second.idle()) s.entries.erase(it);
 }
 
 template <typename Pred>
@@ -68,12 +89,11 @@ bool NamespaceLock::wait_until_can(Shard& s, Entry& e, std::unique_lock<std::mut
       lock.lock();
       continue;
     }
-    // Wake at the holder's lease end too: nobody notifies when a lease runs out.
-    const auto until = std::min(deadline, e.writer ? e.lease_end : deadline);
+    // Wake at the earliest lease end too: nobody notifies when a lease runs out.
+    const auto until = std::min(deadline, next_lease_end(e));
     auto left = std::chrono::ceil<std::chrono::milliseconds>(until - now);
-    s.cv.wait_for(lock, std::max(left, std::chrono::milliseconds(1)), [&] {
-      return can() || (e.writer && Clock::now() >= e.lease_end) || wait.cancel.cancelled();
-    });
+    s.cv.wait_for(lock, std::max(left, std::chrono::milliseconds(1)),
+                  [&] { return can() || lease_expired(e) || wait.cancel.cancelled(); });
   }
 }
 
@@ -123,27 +143,41 @@ Result<Locker::Guard> NamespaceLock::acquire(std::string_view resource, bool wri
     if (cancel.cancelled()) return Err(Code::kCancelled, "namespace lock wait: client gone");
     return Err(Code::kDeadlineExceeded, "namespace lock wait timed out");
   }
-  uint64_t fence = 0;
+  const uint64_t token = next_token_.fetch_add(1, std::memory_order_relaxed);
+  const auto lease_end = lease_.count() > 0 ? Clock::now() + lease_ : Clock::time_point::max();
   if (write) {
     e.writer = true;
-    e.fence = fence = next_fence_.fetch_add(1, std::memory_order_relaxed);
-    e.lease_end = lease_.count() > 0 ? Clock::now() + lease_ : Clock::time_point::max();
+    e.fence = token;
+    e.lease_end = lease_end;
   } else {
     ++e.readers;
+    if (lease_.count() > 0) e.reader_leases.push_back({token, lease_end});
   }
-  return make_guard(std::move(name), write, fence);
+  return make_guard(std::move(name), write, token);
 }
 
 Status NamespaceLock::refresh(const Guard& guard) {
-  if (!guard.held() || !guard.write()) return Status::Ok();
+  // Without a lease no lock is ever reclaimed: a held read lock is still held.
+  if (!guard.held() || (!guard.write() && lease_.count() == 0)) return Status::Ok();
   Shard& s = shard_for(guard.resource());
   std::lock_guard<std::mutex> lock(s.mu);
   auto it = s.entries.find(guard.resource());
   if (it == s.entries.end()) return Status(Code::kDeadlineExceeded, "lock lost");
   Entry& e = it->second;
   reclaim_expired(s, e);
-  if (!e.writer || e.fence != guard.fence()) return Status(Code::kDeadlineExceeded, "lock lost");
-  if (lease_.count() > 0) e.lease_end = Clock::now() + lease_;
+  Clock::time_point* lease_end = nullptr;
+  if (guard.write()) {
+    if (e.writer && e.fence == guard.token()) lease_end = &e.lease_end;
+  } else {
+    for (ReaderLease& r : e.reader_leases) {
+      if (r.token == guard.token()) lease_end = &r.end;
+    }
+  }
+  if (lease_end == nullptr) {
+    erase_if_idle(s, it);
+    return Status(Code::kDeadlineExceeded, "lock lost");
+  }
+  if (lease_.count() > 0) *lease_end = Clock::now() + lease_;
   return Status::Ok();
 }
 
@@ -156,21 +190,30 @@ Status NamespaceLock::check_fence(std::string_view resource, uint64_t fence) {
   Entry& e = it->second;
   reclaim_expired(s, e);
   if (!e.writer || e.fence != fence || fence == 0) {
+    erase_if_idle(s, it);
     return Status(Code::kDeadlineExceeded, "lock lost (stale fencing token)");
   }
   return Status::Ok();
 }
 
-void NamespaceLock::release(const std::string& resource, bool write, uint64_t fence) {
+void NamespaceLock::release(const std::string& resource, bool write, uint64_t token) {
   Shard& s = shard_for(resource);
   std::lock_guard<std::mutex> lock(s.mu);
   auto it = s.entries.find(resource);
   if (it == s.entries.end()) return;
   Entry& e = it->second;
+  // A lock whose lease was reclaimed releases nothing (not its successor's lock).
   if (write) {
-    if (!e.writer || e.fence != fence) return;  // its lease was reclaimed: nothing to release
+    if (!e.writer || e.fence != token) return;
     end_writer_turn(e);
+  } else if (lease_.count() == 0) {
+    --e.readers;  // without a lease no reader is reclaimed: the count is exact
   } else {
+    auto r = std::find_if(e.reader_leases.begin(), e.reader_leases.end(),
+                          [token](const ReaderLease& l) { return l.token == token; });
+    if (r == e.reader_leases.end()) return;
+    *r = e.reader_leases.back();
+    e.reader_leases.pop_back();
     --e.readers;
   }
   if (e.idle()) {

@@ -29,9 +29,9 @@ struct FaultyEngine {
   std::unique_ptr<object::ErasureSets> e;
 
   // n drives under base (a tmpfs path makes stress tests faster); io_threads 0: TestConfig's.
-  // write_lock_lease_ms: EngineConfig's (0: none).
+  // lock_lease_ms: EngineConfig's (0: none).
   explicit FaultyEngine(int n, int io_threads = 0, const char* base = "/tmp",
-                        int64_t write_lock_lease_ms = 0)
+                        int64_t lock_lease_ms = 0)
       : dir(base), paths(MakeDrives(dir, n)) {
     std::vector<std::shared_ptr<storage::StorageApi>> drives;
     for (const auto& p : paths) {
@@ -42,7 +42,7 @@ struct FaultyEngine {
     }
     object::EngineConfig config = TestConfig();
     if (io_threads > 0) config.io_threads = io_threads;
-    config.write_lock_lease_ms = write_lock_lease_ms;
+    config.lock_lease_ms = lock_lease_ms;
     e = std::make_unique<object::ErasureSets>(drives, 1, object::DefaultParity(n), config);
     assert_true(e->make_bucket({}, "bucket").ok());
   }

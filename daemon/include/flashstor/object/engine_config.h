@@ -25,9 +25,9 @@ struct EngineConfig {
   // Replaced data dirs wait this long in each drive's trash (a GET that resolved their
   // version reads on from there) before the trash collector removes them.
   int64_t trash_grace_seconds = 3600;
-  // Lease of the namespace write locks (Locker); 0: none, the in-process holder refreshes
-  // implicitly. Tests set one to prove that a commit whose lease ran out is fenced off.
-  int64_t write_lock_lease_ms = 0;
+  // Lease of the namespace locks, read and write (Locker); 0: none, the in-process holder
+  // refreshes implicitly. Tests set one to prove that a commit whose lease ran out is fenced off.
+  int64_t lock_lease_ms = 0;
   // Tests only (0 in production): the least grace a quorum fan-out gives a drive that has not
   // answered (WorkerPool::set_min_grace). Unit tests that read every drive's files right
   // after a write set a generous one, so a drive slowed down by a loaded machine is not left

@@ -16,9 +16,9 @@ namespace flashstor::object {
 
 struct EngineServices {
   EngineServices(int io_threads, size_t heal_queue_capacity,
-                 std::chrono::milliseconds write_lock_lease = std::chrono::milliseconds(0))
+                 std::chrono::milliseconds lock_lease = std::chrono::milliseconds(0))
       : pool(std::make_unique<WorkerPool>(io_threads)),
-        locks(write_lock_lease),
+        locks(lock_lease),
         heal_queue(heal_queue_capacity) {}
   // A set's view of them, with the engine's configuration.
   EngineContext context(const EngineConfig& config) {

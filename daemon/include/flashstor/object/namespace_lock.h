@@ -5,8 +5,8 @@
 // hot key cannot starve PUTs; the readers that waited through a writer's turn go before the
 // next writer, so a stream of writers cannot starve readers either. A request task (fiber)
 // that waits parks on its loop instead of blocking the loop's thread. It is the in-process
-// Locker (locker.h): write locks carry fencing tokens from one process-wide counter, and
-// leases that expire only when one is configured.
+// Locker (locker.h): every lock carries a token from one process-wide counter (a write lock's
+// is its fencing token), and a lease that expires only when one is configured.
 #pragma once
 
 #include <atomic>
@@ -18,6 +18,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "flashstor/common/status.h"
 #include "flashstor/object/locker.h"
@@ -28,8 +29,8 @@ namespace flashstor::object {
 
 class NamespaceLock final : public Locker {
  public:
-  // lease: how long a write lock is held without refresh; zero (the default) means the
-  // holder refreshes implicitly (it lives as long as the process) and leases never expire.
+  // lease: how long a lock (read or write) is held without refresh; zero (the default) means
+  // the holder refreshes implicitly (it lives as long as the process) and leases never expire.
   explicit NamespaceLock(std::chrono::milliseconds lease = std::chrono::milliseconds(0))
       : lease_(lease) {}
 
@@ -43,8 +44,15 @@ class NamespaceLock final : public Locker {
 
  private:
   using Clock = std::chrono::steady_clock;
+  // A read lock's token and lease end, kept only while a lease is configured: without one a
+  // reader is never reclaimed, so a count suffices (and a read lock allocates nothing).
+  struct ReaderLease {
+    uint64_t token;
+    Clock::time_point end;
+  };
   struct Entry {
     int readers = 0;
+    std::vector<ReaderLease> reader_leases;  // one per reader, only while a lease is configured
     bool writer = false;
     uint64_t fence = 0;                                      // the writer's token
     Clock::time_point lease_end = Clock::time_point::max();  // the writer's lease
@@ -74,17 +82,24 @@ class NamespaceLock final : public Locker {
   Shard& shard_for(std::string_view resource);
   bool wait_reader(Shard& s, Entry& e, std::unique_lock<std::mutex>& lock, Wait& wait);
   bool wait_writer(Shard& s, Entry& e, std::unique_lock<std::mutex>& lock, Wait& wait);
-  // Waits until can() holds, the timeout passes or the token fires, waking at the writer's
-  // lease end to reclaim it.
+  // Waits until can() holds, the timeout passes or the token fires, waking at the earliest
+  // lease end (the writer's or a reader's) to reclaim it.
   template <typename Pred>
   bool wait_until_can(Shard& s, Entry& e, std::unique_lock<std::mutex>& lock, Wait& wait, Pred can);
-  // Ends the writer's turn if its lease expired (it is reclaimable).
+  // Ends the writer's turn if its lease expired and drops the readers whose leases expired
+  // (they are reclaimable).
   static void reclaim_expired(Shard& s, Entry& e);
+  [[gnu::noinline]] static void reclaim_expired_leases(Shard& s, Entry& e);  // the slow part
+  // When the earliest lease of the entry's holders ends (max() when none can expire).
+  static Clock::time_point next_lease_end(const Entry& e);
+  static bool lease_expired(const Entry& e);
   static void end_writer_turn(Entry& e);
-  void release(const std::string& resource, bool write, uint64_t fence) override;
+  // Erases the entry if reclaiming its expired leases left it idle.
+  static void erase_if_idle(Shard& s, std::unordered_map<std::string, Entry>::iterator it);
+  void release(const std::string& resource, bool write, uint64_t token) override;
 
   const std::chrono::milliseconds lease_;
-  std::atomic<uint64_t> next_fence_{1};
+  std::atomic<uint64_t> next_token_{1};
   Shard shards_[kShards];
 };
 
