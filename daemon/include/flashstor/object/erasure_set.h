@@ -44,6 +44,7 @@
 #pragma once
 
 #include <atomic>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -109,6 +110,9 @@ class ErasureSet {
   Status check_bucket(const RequestContext& ctx,
                       std::string_view bucket);  // Ok, kNoSuchBucket, kReadQuorum
   Status delete_bucket(const RequestContext& ctx, std::string_view bucket);
+  // Each volume name with the number of this set's drives that hold it, among those that
+  // answered in time (ListBuckets).
+  std::map<std::string, int> count_buckets(const RequestContext& ctx);
   // Creates the bucket's volume on drives that lack it when a quorum has it.
   int heal_bucket(const RequestContext& ctx, std::string_view bucket);
 
