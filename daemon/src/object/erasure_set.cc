@@ -8,6 +8,7 @@
 #include <map>
 #include <tuple>
 
+#include "drive_fan_out.h"
 #include "erasure_set_internal.h"
 #include "flashstor/object/set_layout.h"
 #include "flashstor/object/version_quorum.h"
@@ -113,56 +114,56 @@ ErasureSet::ErasureSet(int index, std::vector<std::shared_ptr<storage::StorageAp
 }
 
 std::vector<char> ErasureSet::fan_out_all(std::function<bool(size_t)> fn) const {
-  constexpr std::chrono::milliseconds kCleanupMaxWait{500};
-  const size_t n = raw_.size();
-  std::vector<char> skip(n, 0);
-  for (size_t d = 0; d < n; ++d) skip[d] = raw_[d] == nullptr || stragglers_->at(d) > 0;
-  WorkerPool::QuorumPolicy policy;
-  policy.needed = n;  // every task counts as a success: only all answers settle it
-  policy.max_wait = kCleanupMaxWait;
-  policy.stragglers = stragglers_;
-  auto results = std::make_shared<std::vector<char>>(n, 0);
-  std::vector<char> answered = ctx_.pool->run_quorum(
-      n,
-      [skip, results, fn = std::move(fn)](size_t d) {
-        if (skip[d] == 0) (*results)[d] = fn(d);
-        return true;
-      },
-      policy);
-  for (size_t d = 0; d < n; ++d) answered[d] = answered[d] != 0 && (*results)[d] != 0;
-  return answered;
+  return internal::CleanupFanOut({*ctx_.pool, raw_, stragglers_}, std::move(fn));
 }
 
 std::vector<char> ErasureSet::fan_out(const RequestContext& ctx, std::function<bool(size_t)> fn,
                                       size_t needed, const std::vector<bool>* taking_part,
                                       std::function<WorkerPool::Attempt(size_t)> attempt) const {
+  return internal::QuorumFanOut({*ctx_.pool, raw_, stragglers_}, ctx, std::move(fn), needed,
+                                taking_part, std::move(attempt));
+}
+
+std::vector<Status> ErasureSet::fan_out_steps(const RequestContext& ctx, DriveStep step,
+                                              size_t needed, const std::vector<bool>* taking_part,
+                                              bool (*counts)(const Status&)) const {
   const size_t n = raw_.size();
-  std::vector<char> skip(n, 0);
-  size_t usable = 0;
+  // The tasks' answers: shared with them, as they may outlive this call.
+  auto answers = std::make_shared<std::vector<Status>>(n);
+  std::vector<bool> taking = taking_part != nullptr ? *taking_part : std::vector<bool>(n, true);
+  const std::vector<char> answered = fan_out(
+      ctx,
+      [answers, taking, counts, step = std::move(step), drives = shared_drives_](size_t d) {
+        storage::StorageApi* drive = (*drives)[d].get();
+        if (drive == nullptr || !taking[d]) return false;
+        Status s = step(*drive, d);
+        const bool ok = counts != nullptr ? counts(s) : s.ok();
+        (*answers)[d] = std::move(s);
+        return ok;
+      },
+      needed, &taking);
+  std::vector<Status> result(n, Status(Code::kDiskNotFound, "drive offline"));
   for (size_t d = 0; d < n; ++d) {
-    skip[d] = stragglers_->stuck(d);
-    usable += raw_[d] != nullptr && skip[d] == 0 && (taking_part == nullptr || (*taking_part)[d]);
+    if (raw_[d] == nullptr || !taking[d]) continue;
+    result[d] =
+        answered[d] ? (*answers)[d] : Status(Code::kDiskNotFound, "drive did not answer in time");
   }
-  if (usable < needed) skip.assign(n, 0);  // a stuck drive may still make the quorum
-  WorkerPool::QuorumPolicy policy;
-  policy.needed = needed;
-  policy.stragglers = stragglers_;
-  // A healthy drive left behind costs a heal (a write) or a degraded read, and marks the drive
-  // stuck until it answers; a hung one costs the grace once, then it is skipped.
-  policy.grace_factor = 2.0;
-  policy.min_grace = std::chrono::microseconds(5'000);
-  policy.max_grace = std::chrono::microseconds(100'000);
-  policy.deadline = ctx.deadline;  // drives that hang past it cost the quorum, not the wait
-  policy.cancel = ctx.cancel;      // nor once the client has gone
-  if (attempt) {
-    policy.attempt = [&skip, &attempt](size_t d) {
-      return skip[d] != 0 ? WorkerPool::Attempt::kFailed : attempt(d);
-    };
+  return result;
+}
+
+size_t ErasureSet::read_needed() const {
+  return std::min<size_t>(raw_.size(), static_cast<size_t>(read_quorum()) + 1);
+}
+
+std::vector<bool> ErasureSet::without_stragglers(std::vector<bool> taking_part,
+                                                 size_t needed) const {
+  std::vector<bool> idle = taking_part;
+  size_t usable = 0;
+  for (size_t d = 0; d < idle.size(); ++d) {
+    idle[d] = idle[d] && raw_[d] != nullptr && stragglers_->at(d) == 0;
+    usable += idle[d];
   }
-  std::vector<char> answered = ctx_.pool->run_quorum(
-      n, [skip, fn = std::move(fn)](size_t d) { return skip[d] == 0 && fn(d); }, policy);
-  for (size_t d = 0; d < n; ++d) answered[d] = answered[d] != 0 && skip[d] == 0;
-  return answered;
+  return usable >= needed ? idle : taking_part;
 }
 
 void ErasureSet::set_refilling(size_t drive, bool refilling) {
@@ -282,7 +283,7 @@ Result<ErasureSet::MetaQuorum> ErasureSet::read_meta(const RequestContext& ctx,
       [reads, drives = shared_drives_](size_t d) {
         return ReadDriveMeta(*reads, *drives, d, false) == WorkerPool::Attempt::kSucceeded;
       },
-      std::min<size_t>(n, static_cast<size_t>(read_quorum()) + 1), nullptr,
+      read_needed(), nullptr,
       [&reads, this](size_t d) { return ReadDriveMeta(*reads, *shared_drives_, d, true); });
   // Only the answered drives' slots are read (in place); the others stay with their
   // stragglers. view[d]: the answered drive's versions, null when it has none for us.

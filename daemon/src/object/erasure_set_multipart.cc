@@ -10,6 +10,7 @@
 
 #include "erasure_set_internal.h"
 #include "flashstor/object/set_layout.h"
+#include "flashstor/obs/log.h"
 #include "flashstor/storage/key_path.h"
 #include "flashstor/storage/uuid.h"
 #include "shard_io.h"
@@ -64,19 +65,42 @@ Result<std::string> ErasureSet::upload_key(std::string_view bucket, std::string_
 
 Result<UploadMeta> ErasureSet::read_upload(const RequestContext& ctx, const std::string& ukey) {
   const size_t n = raw_.size();
+  // Each drive's upload.json, at quorum (read quorum + 1 answers, as a GET's metadata read):
+  // a drive that does not answer in time counts as offline. The slots are shared with the
+  // tasks, which may outlive this call; only answered drives' slots are read.
+  struct UploadReads {
+    explicit UploadReads(size_t n) : metas(n), errors(n) {}
+    std::vector<std::optional<UploadMeta>> metas;
+    std::vector<Status> errors;
+  };
+  auto reads = std::make_shared<UploadReads>(n);
+  const std::vector<char> answered = fan_out(
+      ctx,
+      [reads, ukey, drives = shared_drives_](size_t d) {
+        storage::StorageApi* drive = (*drives)[d].get();
+        if (drive == nullptr) return false;
+        auto raw = drive->read_all(storage::kSysVolume, ukey, internal::kUploadFile);
+        if (!raw) {
+          reads->errors[d] = raw.error();
+          return raw.error() == Code::kFileNotFound;  // an answer: not on this drive
+        }
+        auto u = DecodeUploadMeta(*raw);
+        reads->errors[d] = u ? Status::Ok() : u.error();
+        if (u) reads->metas[d] = std::move(*u);
+        return u.has_value();
+      },
+      read_needed());
   std::vector<std::optional<UploadMeta>> metas(n);
   std::vector<Status> errors(n, Status(Code::kDiskNotFound, "drive offline"));
-  ctx_.pool->run(n, [&](size_t d) {
-    if (raw_[d] == nullptr) return;
-    auto raw = raw_[d]->read_all(storage::kSysVolume, ukey, internal::kUploadFile);
-    if (!raw) {
-      errors[d] = raw.error();
-      return;
+  for (size_t d = 0; d < n; ++d) {
+    if (raw_[d] == nullptr) continue;
+    if (!answered[d]) {
+      errors[d] = Status(Code::kDiskNotFound, "drive did not answer in time");
+      continue;
     }
-    auto u = DecodeUploadMeta(*raw);
-    errors[d] = u ? Status::Ok() : u.error();
-    if (u) metas[d] = std::move(*u);
-  });
+    metas[d] = std::move(reads->metas[d]);
+    errors[d] = reads->errors[d];
+  }
   int found = 0, missing = 0;
   const UploadMeta* any = nullptr;
   for (size_t d = 0; d < n; ++d) {
@@ -129,13 +153,15 @@ Result<std::string> ErasureSet::new_multipart_upload(const RequestContext& ctx,
   auto ukey = upload_key(bucket, key, u.upload_id);
   if (!ukey) return std::unexpected(ukey.error());
   const std::string encoded = EncodeUploadMeta(u);
-  std::vector<Status> result(raw_.size(), Status(Code::kDiskNotFound, "drive offline"));
-  ctx_.pool->run(raw_.size(), [&](size_t d) {
-    if (raw_[d] != nullptr) {
-      result[d] = raw_[d]->write_all(storage::kSysVolume, *ukey, internal::kUploadFile, encoded);
-    }
-  });
-  int quorum = WriteQuorum(u.erasure.data, u.erasure.parity);
+  const int quorum = WriteQuorum(u.erasure.data, u.erasure.parity);
+  // At the write quorum: a drive that misses the upload record misses its parts too (they
+  // need the record), so Complete leaves it out of the object and heal fills it in.
+  const std::vector<Status> result = fan_out_steps(
+      ctx,
+      [ukey = *ukey, encoded](storage::StorageApi& drive, size_t) {
+        return drive.write_all(storage::kSysVolume, ukey, internal::kUploadFile, encoded);
+      },
+      static_cast<size_t>(quorum));
   if (Status s = internal::ReduceErrors(result, quorum, Code::kWriteQuorum); !s.ok()) {
     remove_sys_dir(*ukey);  // removes the partial upload directory
     return Err(Code::kWriteQuorum, "upload not created on a quorum of drives");
@@ -143,24 +169,44 @@ Result<std::string> ErasureSet::new_multipart_upload(const RequestContext& ctx,
   return u.upload_id;
 }
 
-Status ErasureSet::commit_part(const std::string& ukey, const std::string& tmp_key,
-                               const std::string& tmp_file, const PartMeta& part,
-                               const UploadMeta& upload, const std::vector<bool>& wrote) {
+Status ErasureSet::commit_part(const RequestContext& ctx, const std::string& ukey,
+                               const std::string& tmp_key, const std::string& tmp_file,
+                               const PartMeta& part, const UploadMeta& upload,
+                               const std::vector<bool>& wrote) {
   const std::string encoded = EncodePartMeta(part);
   const std::string dst =
       std::string(internal::kUploadDataDir) + "/" + internal::PartFile(part.number);
-  std::vector<Status> result(raw_.size(), Status(Code::kDiskNotFound, "drive offline"));
-  ctx_.pool->run(raw_.size(), [&](size_t d) {
-    if (raw_[d] == nullptr || !wrote[d]) return;
-    result[d] =
-        raw_[d]->rename(storage::kSysVolume, tmp_key, tmp_file, storage::kSysVolume, ukey, dst);
-    if (result[d].ok()) {
-      result[d] = raw_[d]->write_all(storage::kSysVolume, ukey, internal::PartMetaFile(part.number),
-                                     encoded);
-    }
-  });
-  return internal::ReduceErrors(result, WriteQuorum(upload.erasure.data, upload.erasure.parity),
-                                Code::kWriteQuorum);
+  const int quorum = WriteQuorum(upload.erasure.data, upload.erasure.parity);
+  // At the write quorum, under the upload's lock. A drive that does not answer in time keeps
+  // the part's previous files, or none: read_parts finds its part.N.json unlike the quorum's
+  // (or missing), so Complete leaves the drive out of the object and heal fills it in.
+  // A call under way can still land after the lock is released, and the part's files have
+  // fixed names that the next commit of this part number overwrites: a late rename could
+  // put this commit's data beside the next one's part.N.json. So a task that finds the
+  // commit decided once its rename returned removes the data it moved and writes no record
+  // (the drive then holds no data for the part, and Complete cannot link it), and Complete
+  // leaves out drives with a call still running (without_stragglers). Late or not, a task
+  // renames before it writes the record, so a record never names data that is not there.
+  auto decided = std::make_shared<std::atomic<bool>>(false);
+  const std::vector<Status> result = fan_out_steps(
+      ctx,
+      [ukey, tmp_key, tmp_file, dst, encoded, decided, number = part.number](
+          storage::StorageApi& drive, size_t) {
+        if (decided->load(std::memory_order_acquire)) {
+          return Status(Code::kDiskNotFound, "drive answered after the part was committed");
+        }
+        Status s =
+            drive.rename(storage::kSysVolume, tmp_key, tmp_file, storage::kSysVolume, ukey, dst);
+        if (!s.ok()) return s;
+        if (decided->load(std::memory_order_acquire)) {
+          (void)drive.delete_path(storage::kSysVolume, ukey, dst, false);
+          return Status(Code::kDiskNotFound, "drive answered after the part was committed");
+        }
+        return drive.write_all(storage::kSysVolume, ukey, internal::PartMetaFile(number), encoded);
+      },
+      static_cast<size_t>(quorum), &wrote);
+  decided->store(true, std::memory_order_release);
+  return internal::ReduceErrors(result, quorum, Code::kWriteQuorum);
 }
 
 Result<PartInfo> ErasureSet::put_object_part(const RequestContext& ctx, std::string_view bucket,
@@ -201,14 +247,16 @@ Result<PartInfo> ErasureSet::put_object_part(const RequestContext& ctx, std::str
   }
   Status s;
   {
-    auto lock = ctx_.locks->lock(*ukey, true, ctx);
+    // The part's bytes are in: the lock, the check and the commit get the operation allowance.
+    const RequestContext step = ctx.after_body();
+    auto lock = ctx_.locks->lock(*ukey, true, step);
     if (!lock) {
       s = lock.error();
-    } else if (auto again = read_upload(ctx, *ukey); !again) {
+    } else if (auto again = read_upload(step, *ukey); !again) {
       s = again.error();  // completed or aborted meanwhile
     } else {
       std::string tmp_file = internal::DataDirName(uuid) + "/" + internal::PartFile(part_number);
-      s = commit_part(*ukey, tmp_key, tmp_file, part, *upload, data->wrote);
+      s = commit_part(step, *ukey, tmp_key, tmp_file, part, *upload, data->wrote);
     }
   }
   remove_sys_dir(tmp_key);
@@ -216,34 +264,78 @@ Result<PartInfo> ErasureSet::put_object_part(const RequestContext& ctx, std::str
   return PartInfo{part.number, part.etag, part.actual_size, part.mod_time_ns, part.checksum_b64};
 }
 
-Result<std::vector<PartQuorum>> ErasureSet::read_parts(const std::string& ukey,
+Result<std::vector<PartQuorum>> ErasureSet::read_parts(const RequestContext& ctx,
+                                                       const std::string& ukey,
                                                        const UploadMeta& upload, int part_marker,
                                                        size_t limit) {
   const size_t n = raw_.size();
+  // The part records each drive lists, at quorum (read quorum + 1 answers): a drive that
+  // does not answer in time counts as holding none. The tasks may outlive this call, so
+  // what they fill is shared with them; only answered drives' slots are read.
+  auto lists = std::make_shared<std::vector<std::set<int>>>(n);
+  const std::vector<char> listed_in_time = fan_out(
+      ctx,
+      [lists, ukey, part_marker, drives = shared_drives_](size_t d) {
+        storage::StorageApi* drive = (*drives)[d].get();
+        if (drive == nullptr) return false;
+        auto names = drive->list_dir(storage::kSysVolume, ukey, "", 3 * kMaxPartNumber);
+        if (!names) return names.error() == Code::kFileNotFound;  // an answer: no parts here
+        for (const auto& name : *names) {
+          if (int p = ParsePartMetaName(name); p > part_marker) (*lists)[d].insert(p);
+        }
+        return true;
+      },
+      read_needed());
   std::vector<std::set<int>> listed(n);
-  ctx_.pool->run(n, [&](size_t d) {
-    if (raw_[d] == nullptr) return;
-    auto names = raw_[d]->list_dir(storage::kSysVolume, ukey, "", 3 * kMaxPartNumber);
-    if (!names) return;
-    for (const auto& name : *names) {
-      if (int p = ParsePartMetaName(name); p > part_marker) listed[d].insert(p);
-    }
-  });
+  std::vector<bool> answered(n, false);
+  size_t answering = 0;
+  for (size_t d = 0; d < n; ++d) {
+    if (!listed_in_time[d]) continue;
+    listed[d] = std::move((*lists)[d]);
+    answered[d] = true;
+    ++answering;
+  }
   std::set<int> numbers;
   for (const auto& s : listed) numbers.insert(s.begin(), s.end());
   std::vector<PartQuorum> out;
   std::vector<int> batch;
   auto flush = [&] {
+    // The batch's records from the drives that listed them, at quorum among the drives that
+    // answered the listing. metas[i][d]: part batch[i]'s record on drive d.
+    struct BatchReads {
+      std::vector<std::vector<int>> wanted;                     // per drive: batch indices
+      std::vector<std::vector<std::optional<PartMeta>>> metas;  // per drive, per index
+    };
+    auto reads = std::make_shared<BatchReads>();
+    reads->wanted.resize(n);
+    reads->metas.assign(n, std::vector<std::optional<PartMeta>>(batch.size()));
+    for (size_t d = 0; d < n; ++d) {
+      for (size_t i = 0; i < batch.size(); ++i) {
+        if (listed[d].contains(batch[i])) reads->wanted[d].push_back(static_cast<int>(i));
+      }
+    }
+    const std::vector<char> read_in_time = fan_out(
+        ctx,
+        [reads, ukey, numbers = batch, drives = shared_drives_](size_t d) {
+          storage::StorageApi* drive = (*drives)[d].get();
+          if (drive == nullptr) return false;
+          for (int i : reads->wanted[d]) {
+            const int number = numbers[static_cast<size_t>(i)];
+            auto raw = drive->read_all(storage::kSysVolume, ukey, internal::PartMetaFile(number));
+            if (!raw) continue;
+            if (auto p = DecodePartMeta(*raw); p && p->number == number) {
+              reads->metas[d][static_cast<size_t>(i)] = std::move(*p);
+            }
+          }
+          return true;
+        },
+        std::min(read_needed(), answering), &answered);
     std::vector<std::vector<std::optional<PartMeta>>> metas(
         batch.size(), std::vector<std::optional<PartMeta>>(n));
-    ctx_.pool->run(n, [&](size_t d) {
-      for (size_t i = 0; i < batch.size(); ++i) {
-        if (!listed[d].contains(batch[i])) continue;
-        auto raw = raw_[d]->read_all(storage::kSysVolume, ukey, internal::PartMetaFile(batch[i]));
-        if (!raw) continue;
-        if (auto p = DecodePartMeta(*raw); p && p->number == batch[i]) metas[i][d] = *p;
-      }
-    });
+    for (size_t d = 0; d < n; ++d) {
+      if (!read_in_time[d] || !answered[d]) continue;
+      for (size_t i = 0; i < batch.size(); ++i) metas[i][d] = std::move(reads->metas[d][i]);
+    }
     for (size_t i = 0; i < batch.size() && out.size() < limit; ++i) {
       // The version a quorum (k) agrees on; a part still being overwritten may have none.
       for (size_t d = 0; d < n; ++d) {
@@ -289,7 +381,7 @@ Result<ListPartsResult> ErasureSet::list_parts(const RequestContext& ctx, std::s
   // layer reads an upload's SSE record this way before each part).
   if (part_marker >= kMaxPartNumber) return r;
   auto parts =
-      read_parts(*ukey, *upload, std::max(0, part_marker), static_cast<size_t>(max_parts) + 1);
+      read_parts(ctx, *ukey, *upload, std::max(0, part_marker), static_cast<size_t>(max_parts) + 1);
   if (!parts) return std::unexpected(parts.error());
   for (const PartQuorum& p : *parts) {
     if (r.parts.size() == static_cast<size_t>(max_parts)) {
@@ -311,55 +403,95 @@ Status ErasureSet::abort_multipart_upload(const RequestContext& ctx, std::string
   if (!lock) return lock.error();
   auto upload = read_upload(ctx, *ukey);
   if (!upload) return upload.error();
-  std::vector<Status> result(raw_.size(), Status(Code::kDiskNotFound, "drive offline"));
-  ctx_.pool->run(raw_.size(), [&](size_t d) {
-    if (raw_[d] == nullptr) return;
-    result[d] = raw_[d]->delete_path(storage::kSysVolume, *ukey, "", true);
-    if (result[d] == Code::kFileNotFound) result[d] = Status::Ok();
-  });
-  return internal::ReduceErrors(result, bucket_write_quorum(), Code::kWriteQuorum);
+  // At the bucket's write quorum. A drive that fails or does not answer in time keeps the
+  // upload's directory: nothing removes it later (no heal covers uploads), and a listing
+  // that reads that drive may still show the upload, so it is logged.
+  const std::vector<Status> result = fan_out_steps(
+      ctx,
+      [ukey = *ukey](storage::StorageApi& drive, size_t) {
+        Status s = drive.delete_path(storage::kSysVolume, ukey, "", true);
+        return s == Code::kFileNotFound ? Status::Ok() : s;
+      },
+      static_cast<size_t>(bucket_write_quorum()));
+  Status s = internal::ReduceErrors(result, bucket_write_quorum(), Code::kWriteQuorum);
+  for (size_t d = 0; d < result.size(); ++d) {
+    if (!s.ok() || raw_[d] == nullptr || result[d].ok()) continue;
+    obs::Log(obs::Level::kWarning, "aborted upload left on a drive",
+             {{"TRACE_ID", ctx.trace_id},
+              {"BUCKET", bucket},
+              {"KEY", key},
+              {"UPLOAD_ID", upload_id},
+              {"DRIVE", std::to_string(index_) + "/" + std::to_string(d)},
+              {"ERROR", CodeName(result[d].code())}});
+  }
+  return s;
 }
 
 Result<std::vector<MultipartUpload>> ErasureSet::list_uploads(
     const RequestContext& ctx, std::string_view bucket, std::string_view prefix,
     std::string_view key_marker, std::string_view upload_id_marker, size_t limit) {
-  // Union of upload directories over the drives; each read from the first drive holding it.
+  // The union of the uploads the drives hold, at quorum (read quorum + 1 answers): a drive
+  // that does not answer in time is left out of this listing. Each drive reads the records
+  // of the uploads it holds and keeps those of this listing: the record says which bucket and
+  // key an upload belongs to (its directory is a hash of them). That reads every record on
+  // every answering drive (before: one drive's copy each, read after the listing), so a
+  // drive that hangs in reading them holds nothing. The tasks may outlive this call, so what
+  // they fill is shared with them; only answered drives' slots are read.
+  struct Listing {
+    std::string bucket, prefix, key_marker, upload_id_marker;
+    std::vector<std::map<std::string, UploadMeta>> found;  // per drive: by upload dir
+  };
   const size_t n = raw_.size();
-  std::vector<std::set<std::string>> found(n);
-  const std::string root(storage::kMultipartKey);
-  ctx_.pool->run(n, [&](size_t d) {
-    if (raw_[d] == nullptr) return;
-    auto hashes = raw_[d]->list_dir(storage::kSysVolume, root, "", 1u << 20);
-    if (!hashes) return;
-    for (std::string h : *hashes) {
-      if (h.empty() || h.back() != '/') continue;
-      h.pop_back();
-      auto ids = raw_[d]->list_dir(storage::kSysVolume, root + "/" + h, "", 1u << 20);
-      if (!ids) continue;
-      for (std::string id : *ids) {
-        if (!id.empty() && id.back() == '/') id.pop_back();
-        if (storage::IsUuid(id)) found[d].insert(root + "/" + h + "/" + id);
-      }
-    }
-  });
-  std::set<std::string> all;
-  for (const auto& s : found) all.insert(s.begin(), s.end());
+  auto listing = std::make_shared<Listing>();
+  listing->bucket = bucket;
+  listing->prefix = prefix;
+  listing->key_marker = key_marker;
+  listing->upload_id_marker = upload_id_marker;
+  listing->found.resize(n);
+  const std::vector<char> answered = fan_out(
+      ctx,
+      [listing, drives = shared_drives_](size_t d) {
+        storage::StorageApi* drive = (*drives)[d].get();
+        if (drive == nullptr) return false;
+        const Listing& l = *listing;
+        const std::string root(storage::kMultipartKey);
+        auto hashes = drive->list_dir(storage::kSysVolume, root, "", 1u << 20);
+        if (!hashes) return hashes.error() == Code::kFileNotFound;  // an answer: no uploads
+        for (std::string h : *hashes) {
+          if (h.empty() || h.back() != '/') continue;
+          h.pop_back();
+          auto ids = drive->list_dir(storage::kSysVolume, root + "/" + h, "", 1u << 20);
+          if (!ids) continue;
+          for (std::string id : *ids) {
+            if (!id.empty() && id.back() == '/') id.pop_back();
+            if (!storage::IsUuid(id)) continue;
+            const std::string ukey = root + "/" + h + "/" + id;
+            auto raw = drive->read_all(storage::kSysVolume, ukey, internal::kUploadFile);
+            if (!raw) continue;
+            auto u = DecodeUploadMeta(*raw);
+            if (!u) continue;
+            const bool after =
+                u->key > l.key_marker || (u->key == l.key_marker && !l.upload_id_marker.empty() &&
+                                          u->upload_id > l.upload_id_marker);
+            if (u->bucket == l.bucket && u->key.starts_with(l.prefix) &&
+                (l.key_marker.empty() || after)) {
+              listing->found[d].emplace(ukey, std::move(*u));
+            }
+          }
+        }
+        return true;
+      },
+      read_needed());
+  std::map<std::string, const UploadMeta*> all;  // the first answering drive's copy of each
+  for (size_t d = 0; d < n; ++d) {
+    if (!answered[d]) continue;
+    for (const auto& [ukey, u] : listing->found[d]) all.emplace(ukey, &u);
+  }
   std::vector<MultipartUpload> out;
-  for (const std::string& ukey : all) {
-    for (size_t d = 0; d < n; ++d) {
-      if (!found[d].contains(ukey)) continue;
-      auto raw = raw_[d]->read_all(storage::kSysVolume, ukey, internal::kUploadFile);
-      if (!raw) continue;
-      auto u = DecodeUploadMeta(*raw);
-      if (!u) continue;
-      bool after = u->key > key_marker || (u->key == key_marker && !upload_id_marker.empty() &&
-                                           u->upload_id > upload_id_marker);
-      if (u->bucket == bucket && u->key.starts_with(prefix) && (key_marker.empty() || after) &&
-          !upload_completed(ctx, *u, ukey)) {
-        out.push_back(
-            {u->key, u->upload_id, u->initiated_ns, u->storage_class, u->checksum_algo, {}});
-      }
-      break;
+  for (const auto& [ukey, u] : all) {
+    if (!upload_completed(ctx, *u, ukey)) {
+      out.push_back(
+          {u->key, u->upload_id, u->initiated_ns, u->storage_class, u->checksum_algo, {}});
     }
   }
   std::sort(out.begin(), out.end(), [](const MultipartUpload& a, const MultipartUpload& b) {

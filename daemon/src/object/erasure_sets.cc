@@ -135,14 +135,14 @@ Status ErasureSets::make_bucket(const RequestContext& ctx, std::string_view buck
     meta.object_lock_enabled = true;
     meta.versioning = VersioningState::kEnabled;
   }
-  return bucket_meta_->create(meta);
+  return bucket_meta_->create(ctx, meta);
 }
 
 Result<BucketInfo> ErasureSets::get_bucket_info(const RequestContext& ctx,
                                                 std::string_view bucket) {
   if (!internal::IsValidBucketName(bucket)) return Err(Code::kInvalidBucketName, "bad bucket");
   if (Status s = sets_[0]->check_bucket(ctx, bucket); !s.ok()) return std::unexpected(s);
-  auto meta = bucket_meta_->get(bucket);
+  auto meta = bucket_meta_->get(ctx, bucket);
   if (!meta) return std::unexpected(meta.error());
   return BucketInfo{std::string(bucket), (*meta)->created_ns};
 }
@@ -153,7 +153,7 @@ Result<std::shared_ptr<const BucketMetadata>> ErasureSets::get_bucket_metadata(
   // Cached records belong to buckets that exist: DeleteBucket drops them first.
   if (auto cached = bucket_meta_->cached(bucket)) return cached;
   if (Status s = sets_[0]->check_bucket(ctx, bucket); !s.ok()) return std::unexpected(s);
-  return bucket_meta_->get(bucket);
+  return bucket_meta_->get(ctx, bucket);
 }
 
 Status ErasureSets::update_bucket_metadata(const RequestContext& ctx, std::string_view bucket,
@@ -166,21 +166,13 @@ Status ErasureSets::update_bucket_metadata(const RequestContext& ctx, std::strin
       services_.locks.lock(internal::BucketResource(bucket) + "/settings", true, ctx);
   if (!config_lock) return config_lock.error();
   FS_RETURN_IF_ERROR(sets_[0]->check_bucket(ctx, bucket));
-  return bucket_meta_->update(bucket, change);
+  return bucket_meta_->update(ctx, bucket, change);
 }
 
 Result<std::vector<BucketInfo>> ErasureSets::list_buckets(const RequestContext& ctx,
                                                           const BucketListOptions& options) {
   ErasureSet& set = *sets_[0];
-  std::map<std::string, int> votes;
-  std::mutex mu;
-  services_.pool->run(set.drives().size(), [&](size_t d) {
-    if (set.drives()[d] == nullptr) return;
-    auto vols = set.drives()[d]->list_volumes();
-    if (!vols) return;
-    std::lock_guard<std::mutex> lock(mu);
-    for (const auto& v : *vols) ++votes[v.name];
-  });
+  const std::map<std::string, int> votes = set.count_buckets(ctx);
   std::vector<BucketInfo> out;
   // Filter by name before get_bucket_info, which reads each bucket's record from the drives.
   for (auto it = votes.upper_bound(options.start_after); it != votes.end(); ++it) {
@@ -234,7 +226,7 @@ Status ErasureSets::delete_bucket(const RequestContext& ctx, std::string_view bu
     FS_RETURN_IF_ERROR(sets_[0]->check_bucket(ctx, bucket));
     FS_RETURN_IF_ERROR(check_bucket_empty(bucket));
     for (auto& set : sets_) FS_RETURN_IF_ERROR(set->delete_bucket(ctx, bucket));
-    bucket_meta_->remove(bucket);
+    bucket_meta_->remove(ctx, bucket);
   }
   // After the lock: aborting takes the upload locks, which come before the bucket lock. A
   // complete racing this finds no bucket to commit into and fails with kNoSuchBucket.

@@ -143,10 +143,10 @@ bool SamePartList(const std::vector<CompletePart>& want, const std::vector<PartM
 
 }  // namespace
 
-Status ErasureSet::choose_parts(const std::string& ukey, const UploadMeta& upload,
-                                const std::vector<CompletePart>& want,
+Status ErasureSet::choose_parts(const RequestContext& ctx, const std::string& ukey,
+                                const UploadMeta& upload, const std::vector<CompletePart>& want,
                                 std::vector<PartMeta>& chosen, std::vector<bool>& participate) {
-  auto have = read_parts(ukey, upload, 0, kMaxPartNumber);
+  auto have = read_parts(ctx, ukey, upload, 0, kMaxPartNumber);
   if (!have) return have.error();
   std::map<int, const internal::PartQuorum*> by_number;
   for (const auto& p : *have) by_number[p.meta.number] = &p;
@@ -198,11 +198,17 @@ Result<ObjectInfo> ErasureSet::complete_multipart_upload(
     return completed_before(ctx, bucket, key, upload_id, want, upload.error());
   }
   if (upload->bucket != bucket || upload->key != key) return Err(Code::kNoSuchUpload, "mismatch");
+  // Drives with a call of an earlier fan-out still running may get a late part commit of
+  // this upload (see commit_part): decided before the part records are read, they stay out.
+  const size_t quorum =
+      static_cast<size_t>(WriteQuorum(upload->erasure.data, upload->erasure.parity));
+  const std::vector<bool> idle = without_stragglers(std::vector<bool>(raw_.size(), true), quorum);
   std::vector<PartMeta> chosen;
   std::vector<bool> participate;
-  if (Status s = choose_parts(*ukey, *upload, want, chosen, participate); !s.ok()) {
+  if (Status s = choose_parts(ctx, *ukey, *upload, want, chosen, participate); !s.ok()) {
     return std::unexpected(s);
   }
+  for (size_t d = 0; d < raw_.size(); ++d) participate[d] = participate[d] && idle[d];
   auto meta = MultipartObjectMeta(*upload, chosen);
   if (!meta) return std::unexpected(meta.error());
   meta->upload_id = upload->upload_id;
@@ -213,17 +219,17 @@ Result<ObjectInfo> ErasureSet::complete_multipart_upload(
   const std::string staged = internal::DataDirName(meta->data_dir);
   std::vector<std::string> names;
   for (const PartMeta& p : chosen) names.push_back(internal::PartFile(p.number));
-  // One byte per drive: the pool's tasks must not write a bit-packed std::vector<bool>
-  // (neighbouring drives share a word, and a lost update would commit an unstaged drive).
-  std::vector<uint8_t> staged_ok(raw_.size(), 0);
-  ctx_.pool->run(raw_.size(), [&](size_t d) {
-    if (raw_[d] == nullptr || !participate[d]) return;
-    staged_ok[d] = raw_[d]
-                       ->link_files(storage::kSysVolume, *ukey, internal::kUploadDataDir,
-                                    storage::kSysVolume, tmp_key, staged, names)
-                       .ok();
-  });
-  for (size_t d = 0; d < raw_.size(); ++d) participate[d] = staged_ok[d] != 0;
+  // At the object's write quorum: a drive that does not answer in time is left out of the
+  // commit (and the object healed), like one whose link failed; links it makes later stay in
+  // tmp/, which remove_sys_dir below or the drive's tmp sweep removes.
+  const std::vector<Status> staged_ok = fan_out_steps(
+      ctx,
+      [ukey = *ukey, tmp_key, staged, names](storage::StorageApi& drive, size_t) {
+        return drive.link_files(storage::kSysVolume, ukey, internal::kUploadDataDir,
+                                storage::kSysVolume, tmp_key, staged, names);
+      },
+      static_cast<size_t>(WriteQuorum(meta->erasure.data, meta->erasure.parity)), &participate);
+  for (size_t d = 0; d < raw_.size(); ++d) participate[d] = staged_ok[d].ok();
   CommitPlan plan;
   plan.bucket = bucket;
   plan.key = key;

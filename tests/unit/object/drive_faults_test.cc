@@ -9,7 +9,9 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -253,6 +255,207 @@ void test_delete_while_a_drive_hangs(void**) {
   }
   assert_true(f.faulty[3]->hung_now() >= 1);
   assert_true(f.e->heal_queue().size() >= 1);
+}
+
+// Runs one request on a thread the test can give up on (a fan-out that waits for a hung
+// drive never returns): whether it answered within `bound` seconds (if not, the hangs are
+// released so the thread ends).
+template <typename Fn>
+bool AnswersWithin(HealthEngine& f, const char* what, double bound, Fn fn) {
+  std::atomic<bool> done{false};
+  const auto t0 = Clock::now();
+  std::thread request([&] {
+    fn();
+    done = true;
+  });
+  const bool answered = WaitFor([&] { return done.load(); },
+                                std::chrono::milliseconds(static_cast<int>(bound * 1000)));
+  const double took = Since(t0);
+  if (!answered) {
+    for (auto& d : f.faulty) d->release_hangs();
+  }
+  request.join();
+  fprintf(stderr, "  %-30s %s in %.3f s\n", what, answered ? "answered" : "DID NOT ANSWER", took);
+  return answered;
+}
+
+Result<object::PartInfo> PutPart(object::ObjectLayer& e, std::string_view key,
+                                 std::string_view upload_id, int number, std::string_view data) {
+  MemSource src(data);
+  hash::HashingSource body(src, hash::Expectations{});
+  return e.put_object_part({}, "bucket", key, upload_id, number, body,
+                           static_cast<int64_t>(data.size()));
+}
+
+// What a request of the tests below finds set up (on healthy drives) and leaves behind.
+struct Scene {
+  std::string id;                           // an upload of "mp"
+  std::vector<object::CompletePart> parts;  // uploaded to it
+};
+
+// One request while one drive of four hangs in every call, checked on its own: a fresh
+// engine, `setup` on healthy drives, then drive 3 hangs and `request` must answer (true:
+// correctly) within a second, while the drive still hangs and is still online (the health
+// deadlines are at their defaults, 5 s and 30 s). Returns whether it did.
+struct HungDriveRequest {
+  const char* name;
+  std::function<void(object::ErasureSets&, Scene&)> setup;
+  std::function<bool(object::ErasureSets&, Scene&)> request;
+};
+
+bool AnswersWithADriveHung(const HungDriveRequest& r) {
+  HealthEngine f{storage::HealthOptions()};
+  Scene scene;
+  if (r.setup) r.setup(*f.e, scene);
+  f.on_every_call(3, storage::FaultRule::Hang());
+  bool correct = false;
+  const bool answered =
+      AnswersWithin(f, r.name, Bound(1.0), [&] { correct = r.request(*f.e, scene); });
+  const bool still_hung = f.faulty[3]->hung_now() >= 1;
+  if (answered && (!correct || !still_hung || !f.health[3]->online())) {
+    fprintf(stderr, "  %s: answered %s, drive %s\n", r.name, correct ? "correctly" : "WRONGLY",
+            still_hung ? "still hung" : "no longer hung");
+  }
+  return answered && correct && still_hung && f.health[3]->online();
+}
+
+const std::string& PartOne() {
+  static const std::string data = RandomData(object::kMinPartSize, 21);
+  return data;
+}
+const std::string& PartTwo() {
+  static const std::string data = RandomData(1000, 22);
+  return data;
+}
+
+void CreateUpload(object::ErasureSets& e, Scene& s) {
+  auto id = e.new_multipart_upload({}, "bucket", "mp", {}, hash::ChecksumAlgo::kNone);
+  assert_true(id.has_value());
+  s.id = *id;
+}
+
+void UploadParts(object::ErasureSets& e, Scene& s) {
+  CreateUpload(e, s);
+  for (int n : {1, 2}) {
+    auto p = PutPart(e, "mp", s.id, n, n == 1 ? PartOne() : PartTwo());
+    assert_true(p.has_value());
+    s.parts.push_back({p->number, p->etag, ""});
+  }
+}
+
+// Every step of a multipart upload while one drive of four hangs in every call: each is a
+// quorum fan-out, so each answers correctly within a second. Before (WorkerPool::run, which
+// waits for every drive), none answered until the drive did.
+void test_multipart_while_a_drive_hangs(void**) {
+  const std::vector<HungDriveRequest> requests = {
+      {"CreateMultipartUpload", nullptr,
+       [](object::ErasureSets& e, Scene& s) {
+         CreateUpload(e, s);
+         auto listed = e.list_parts({}, "bucket", "mp", s.id, 0, 10);
+         return listed.has_value() && listed->parts.empty();
+       }},
+      {"UploadPart (5 MiB)", CreateUpload,
+       [](object::ErasureSets& e, Scene& s) {
+         auto p = PutPart(e, "mp", s.id, 1, PartOne());
+         auto listed = e.list_parts({}, "bucket", "mp", s.id, 0, 10);
+         return p.has_value() && listed.has_value() && listed->parts.size() == 1 &&
+                listed->parts[0].etag == p->etag;
+       }},
+      {"UploadPart (1000 B)", CreateUpload,
+       [](object::ErasureSets& e, Scene& s) {
+         return PutPart(e, "mp", s.id, 2, PartTwo()).has_value();
+       }},
+      {"ListParts", UploadParts,
+       [](object::ErasureSets& e, Scene& s) {
+         auto listed = e.list_parts({}, "bucket", "mp", s.id, 0, 10);
+         return listed.has_value() && listed->parts.size() == 2 &&
+                listed->parts[0].etag == s.parts[0].etag &&
+                listed->parts[1].etag == s.parts[1].etag;
+       }},
+      {"ListMultipartUploads", CreateUpload,
+       [](object::ErasureSets& e, Scene& s) {
+         auto listed = e.list_multipart_uploads({}, "bucket", {});
+         return listed.has_value() && listed->uploads.size() == 1 &&
+                listed->uploads[0].upload_id == s.id;
+       }},
+      {"CompleteMultipartUpload", UploadParts,
+       [](object::ErasureSets& e, Scene& s) {
+         auto done = e.complete_multipart_upload({}, "bucket", "mp", s.id, s.parts);
+         auto got = Get(e, "bucket", "mp");
+         auto listed = e.list_multipart_uploads({}, "bucket", {});
+         // The object missed drive 3: queued for heal.
+         return done.has_value() && got.has_value() && *got == PartOne() + PartTwo() &&
+                listed.has_value() && listed->uploads.empty() && e.heal_queue().size() >= 1;
+       }},
+      {"AbortMultipartUpload", UploadParts,
+       [](object::ErasureSets& e, Scene& s) {
+         Status aborted = e.abort_multipart_upload({}, "bucket", "mp", s.id);
+         auto listed = e.list_parts({}, "bucket", "mp", s.id, 0, 10);
+         return aborted.ok() && !listed.has_value() && listed.error() == Code::kNoSuchUpload;
+       }},
+  };
+  int failed = 0;
+  for (const HungDriveRequest& r : requests) failed += !AnswersWithADriveHung(r);
+  assert_int_equal(failed, 0);
+}
+
+Status SetConfig(object::ErasureSets& e, std::function<void(object::BucketMetadata&)> change) {
+  return e.update_bucket_metadata({}, "other", [&](object::BucketMetadata& m) {
+    change(m);
+    return Status::Ok();
+  });
+}
+
+void MakeOther(object::ErasureSets& e, Scene&) {
+  assert_true(e.make_bucket({}, "other").ok());
+}
+
+// Bucket requests while one drive of four hangs in every call: CreateBucket, the bucket's
+// settings (versioning, tagging, policy: each reads the record from the drives and writes
+// it back), ListBuckets and DeleteBucket each answer correctly within a second. Before, each
+// waited for every drive.
+void test_buckets_while_a_drive_hangs(void**) {
+  const std::vector<HungDriveRequest> requests = {
+      {"CreateBucket", nullptr,
+       [](object::ErasureSets& e, Scene&) {
+         return e.make_bucket({}, "other").ok() && e.get_bucket_info({}, "other").has_value();
+       }},
+      {"PutBucketVersioning", MakeOther,
+       [](object::ErasureSets& e, Scene&) {
+         Status s = SetConfig(e, [](object::BucketMetadata& m) {
+           m.versioning = object::VersioningState::kEnabled;
+         });
+         auto meta = e.get_bucket_metadata({}, "other");
+         return s.ok() && meta && (*meta)->versioning == object::VersioningState::kEnabled;
+       }},
+      {"PutBucketTagging", MakeOther,
+       [](object::ErasureSets& e, Scene&) {
+         Status s = SetConfig(e, [](object::BucketMetadata& m) { m.configs["tagging"] = "<T/>"; });
+         auto meta = e.get_bucket_metadata({}, "other");
+         return s.ok() && meta && (*meta)->config("tagging") != nullptr;
+       }},
+      {"PutBucketPolicy", MakeOther,
+       [](object::ErasureSets& e, Scene&) {
+         Status s = SetConfig(e, [](object::BucketMetadata& m) { m.configs["policy"] = "{}"; });
+         auto meta = e.get_bucket_metadata({}, "other");
+         return s.ok() && meta && (*meta)->config("policy") != nullptr;
+       }},
+      {"ListBuckets", MakeOther,
+       [](object::ErasureSets& e, Scene&) {
+         auto listed = e.list_buckets({});
+         return listed.has_value() && listed->size() == 2 && (*listed)[0].name == "bucket" &&
+                (*listed)[1].name == "other";
+       }},
+      {"DeleteBucket", MakeOther,
+       [](object::ErasureSets& e, Scene&) {
+         Status s = e.delete_bucket({}, "other");
+         auto info = e.get_bucket_info({}, "other");
+         return s.ok() && !info.has_value() && info.error() == Code::kNoSuchBucket;
+       }},
+  };
+  int failed = 0;
+  for (const HungDriveRequest& r : requests) failed += !AnswersWithADriveHung(r);
+  assert_int_equal(failed, 0);
 }
 
 // Whether this machine's kernel and /tmp's file system answer non-blocking reads (openat2 with
@@ -594,6 +797,8 @@ int main() {
       cmocka_unit_test(test_get_while_a_drive_hangs),
       cmocka_unit_test(test_delete_while_a_drive_hangs),
       cmocka_unit_test(test_listing_while_a_drive_hangs),
+      cmocka_unit_test(test_multipart_while_a_drive_hangs),
+      cmocka_unit_test(test_buckets_while_a_drive_hangs),
       cmocka_unit_test(test_get_while_shard_reads_hang),
       cmocka_unit_test(test_cached_get_wakes_no_thread),
       cmocka_unit_test(test_get_with_a_slow_drive),

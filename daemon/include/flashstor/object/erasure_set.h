@@ -44,6 +44,7 @@
 #pragma once
 
 #include <atomic>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -109,6 +110,9 @@ class ErasureSet {
   Status check_bucket(const RequestContext& ctx,
                       std::string_view bucket);  // Ok, kNoSuchBucket, kReadQuorum
   Status delete_bucket(const RequestContext& ctx, std::string_view bucket);
+  // Each volume name with the number of this set's drives that hold it, among those that
+  // answered in time (ListBuckets).
+  std::map<std::string, int> count_buckets(const RequestContext& ctx);
   // Creates the bucket's volume on drives that lack it when a quorum has it.
   int heal_bucket(const RequestContext& ctx, std::string_view bucket);
 
@@ -262,10 +266,11 @@ class ErasureSet {
   Result<std::string> upload_key(std::string_view bucket, std::string_view key,
                                  std::string_view upload_id) const;
   Result<UploadMeta> read_upload(const RequestContext& ctx, const std::string& ukey);
-  Result<std::vector<internal::PartQuorum>> read_parts(const std::string& ukey,
+  Result<std::vector<internal::PartQuorum>> read_parts(const RequestContext& ctx,
+                                                       const std::string& ukey,
                                                        const UploadMeta& upload, int part_marker,
                                                        size_t limit);
-  Status choose_parts(const std::string& ukey, const UploadMeta& upload,
+  Status choose_parts(const RequestContext& ctx, const std::string& ukey, const UploadMeta& upload,
                       const std::vector<CompletePart>& want, std::vector<PartMeta>& chosen,
                       std::vector<bool>& participate);
   // True when the object's quorum metadata says it was completed from this upload (a crash
@@ -279,7 +284,7 @@ class ErasureSet {
   Result<ObjectInfo> completed_before(const RequestContext& ctx, std::string_view bucket,
                                       std::string_view key, std::string_view upload_id,
                                       const std::vector<CompletePart>& want, Status missing);
-  Status commit_part(const std::string& ukey, const std::string& tmp_key,
+  Status commit_part(const RequestContext& ctx, const std::string& ukey, const std::string& tmp_key,
                      const std::string& tmp_file, const PartMeta& part, const UploadMeta& upload,
                      const std::vector<bool>& wrote);
 
@@ -299,6 +304,22 @@ class ErasureSet {
   // bounded by the request's deadline: a rollback or cleanup finishes even for a request
   // that ran out of time, and kCleanupMaxWait already bounds it.
   std::vector<char> fan_out_all(std::function<bool(size_t)> fn) const;
+  // A fan_out of one call per drive: step(drive, d) on every online drive taking part (all
+  // when taking_part is null), each succeeding when `counts` says so of its answer (null:
+  // Ok). step may outlive the call like fn above: it captures by value. Returns every drive's
+  // answer: kDiskNotFound for an offline slot or one not taking part, and for one that did
+  // not answer in time.
+  using DriveStep = std::function<Status(storage::StorageApi&, size_t)>;
+  std::vector<Status> fan_out_steps(const RequestContext& ctx, DriveStep step, size_t needed,
+                                    const std::vector<bool>* taking_part = nullptr,
+                                    bool (*counts)(const Status&) = nullptr) const;
+  // The answers a read fan-out waits for: read quorum + 1 (as the metadata read of a GET),
+  // at most every drive.
+  size_t read_needed() const;
+  // taking_part without the drives that still have a call of an earlier fan-out running,
+  // unless that leaves fewer than `needed`: Complete's drives, as a part commit that missed
+  // its quorum may still change the part files (fixed names) Complete links on its drive.
+  std::vector<bool> without_stragglers(std::vector<bool> taking_part, size_t needed) const;
   using SharedDrives = std::shared_ptr<const std::vector<std::shared_ptr<storage::StorageApi>>>;
   const SharedDrives& shared_drives() const { return shared_drives_; }
 
