@@ -15,6 +15,8 @@ import urllib.parse
 import urllib.request
 import xml.etree.ElementTree as ET
 
+import pytest
+
 from botocore.auth import S3SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
@@ -176,6 +178,15 @@ class FaultServer:
                 raise RuntimeError(f"{' '.join(cmd)}: {r.stderr.decode(errors='replace').strip()}")
         self.mounts.append(d)
         self.own(d)
+
+    def mount_ext4_or_skip(self, indexes, size_bytes=64 * 1024 * 1024):
+        """mount_ext4 for each drive of indexes; skips the test, saying why, on a machine
+        without loop devices (the tests that freeze drives need them)."""
+        try:
+            for i in indexes:
+                self.mount_ext4(i, size_bytes)
+        except RuntimeError as e:
+            pytest.skip(f"needs loop devices to freeze a drive's file system: {e}")
 
     def freeze(self, index):
         """fsfreeze: every write to drive index (and its fsyncs) blocks in the kernel until

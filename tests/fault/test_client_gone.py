@@ -91,11 +91,7 @@ def test_requests_end_when_their_clients_go(servers, protocol):
                    "audit": {"file": audit, "journald": False}, "metrics_access": "signed"}, f)
     os.chmod(cfg, 0o600)
     srv.server.extra_args += ["--config", cfg, "--log-level", "info"]
-    try:
-        for i in range(1, 4):
-            srv.mount_ext4(i, 64 * 1024 * 1024)
-    except RuntimeError as e:
-        pytest.skip(f"needs loop devices to freeze a drive's file system: {e}")
+    srv.mount_ext4_or_skip(range(1, 4))
     srv.start()
     srv.client.create_bucket(Bucket=BUCKET)
     srv.client.put_object(Bucket=BUCKET, Key=KEY, Body=b"x" * 4096)
