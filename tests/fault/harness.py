@@ -188,6 +188,19 @@ class FaultServer:
         except RuntimeError as e:
             pytest.skip(f"needs loop devices to freeze a drive's file system: {e}")
 
+    def put_when_writable(self, bucket, key, body, timeout=30):
+        """PUTs key, retried every 0.5 s until it succeeds or timeout passes (then the last
+        error is raised): after a thaw, the drives' stuck calls return and the drives come back
+        online one by one."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                return self.client.put_object(Bucket=bucket, Key=key, Body=body)
+            except Exception:  # noqa: BLE001 - a drive still offline: retried until the bound
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
+
     def freeze(self, index):
         """fsfreeze: every write to drive index (and its fsyncs) blocks in the kernel until
         thaw, as on a device that stopped answering; reads from the page cache go on."""
