@@ -9,11 +9,13 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 
 #include "early_response.h"
 #include "flashstor/obs/log.h"
+#include "flashstor/obs/log_limiter.h"
 #include "flashstor/tls/tls_context.h"
 #include "http_server_impl.h"
 #include "loop_peer_waiter.h"
@@ -188,10 +190,11 @@ void HttpServer::Impl::try_parse(LoopContext& lc, Connection* c) {
       if (c->len >= kReceiveBuffer) return reject(lc, c, 431);
       return rearm(lc, c);
     case http::ParseState::kError:
-      obs::Log(obs::Level::kInfo, "rejected malformed request",
-               {{"HTTP_STATUS", std::to_string(out.http_status)},
-                {"REASON", out.reason},
-                {"REMOTE_ADDR", c->remote}});
+      static obs::LogLimiter malformed_lines(std::chrono::seconds(1));  // client-caused
+      malformed_lines.log(obs::Level::kInfo, "rejected malformed request",
+                          {{"HTTP_STATUS", std::to_string(out.http_status)},
+                           {"REASON", out.reason},
+                           {"REMOTE_ADDR", c->remote}});
       return reject(lc, c, out.http_status);
     case http::ParseState::kComplete:
       break;
@@ -213,8 +216,9 @@ void HttpServer::Impl::dispatch(LoopContext& lc, Connection* c) {
 
 // Waited for admission past its deadline: 503 SlowDown, and the connection closes.
 void HttpServer::Impl::refuse_admission(Connection* c) {
-  obs::Log(obs::Level::kNotice, "request not admitted in time",
-           {{"REMOTE_ADDR", c->remote}, {"HTTP_STATUS", "503"}});
+  static obs::LogLimiter not_admitted_lines(std::chrono::seconds(1));  // client-caused
+  not_admitted_lines.log(obs::Level::kNotice, "request not admitted in time",
+                         {{"REMOTE_ADDR", c->remote}, {"HTTP_STATUS", "503"}});
   reject(*c->loop, c, 503);
 }
 
@@ -225,8 +229,9 @@ void HttpServer::Impl::refuse_admission(Connection* c) {
 // (499); a client that half-closes after its request and still wants the answer loses it.
 void HttpServer::Impl::client_gone(Connection* c) {
   tasks->mutable_counters().cancelled.fetch_add(1, std::memory_order_relaxed);
-  obs::Log(obs::Level::kInfo, "client closed its connection while its request waited",
-           {{"REMOTE_ADDR", c->remote}});
+  static obs::LogLimiter gone_lines(std::chrono::seconds(1));  // client-caused
+  gone_lines.log(obs::Level::kInfo, "client closed its connection while its request waited",
+                 {{"REMOTE_ADDR", c->remote}});
   c->cancel.cancel();
 }
 
@@ -307,8 +312,9 @@ void HttpServer::Impl::on_tick(LoopContext& lc, int64_t now) {
       close_conn(lc, c);
     } else {
       ++head_timeouts;
-      obs::Log(obs::Level::kInfo, "request head not received in time",
-               {{"REMOTE_ADDR", c->remote}, {"HTTP_STATUS", "408"}});
+      static obs::LogLimiter head_late_lines(std::chrono::seconds(1));  // client-caused
+      head_late_lines.log(obs::Level::kInfo, "request head not received in time",
+                          {{"REMOTE_ADDR", c->remote}, {"HTTP_STATUS", "408"}});
       reject(lc, c, 408);
     }
   }

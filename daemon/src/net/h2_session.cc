@@ -9,11 +9,13 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <chrono>
 #include <cstring>
 #include <new>
 #include <optional>
 
 #include "flashstor/obs/log.h"
+#include "flashstor/obs/log_limiter.h"
 #include "flashstor/tls/tls_connection.h"
 #include "http_server_impl.h"
 #include "request_tasks.h"
@@ -116,9 +118,10 @@ int OnFrameSend(nghttp2_session*, const nghttp2_frame* frame, void* ud) {
   H2Session* s = Self(ud);
   if (frame->hd.type == NGHTTP2_GOAWAY && frame->goaway.error_code != NGHTTP2_NO_ERROR) {
     s->env().goaways.fetch_add(1, std::memory_order_relaxed);
-    obs::Log(obs::Level::kInfo, "http2 connection ended with GOAWAY",
-             {{"REMOTE_ADDR", s->connection().remote},
-              {"H2_ERROR", nghttp2_http2_strerror(frame->goaway.error_code)}});
+    static obs::LogLimiter goaway_lines(std::chrono::seconds(1));  // client-caused
+    goaway_lines.log(obs::Level::kInfo, "http2 connection ended with GOAWAY",
+                     {{"REMOTE_ADDR", s->connection().remote},
+                      {"H2_ERROR", nghttp2_http2_strerror(frame->goaway.error_code)}});
   }
   if (frame->hd.type == NGHTTP2_RST_STREAM &&
       frame->rst_stream.error_code == NGHTTP2_REFUSED_STREAM) {
@@ -245,7 +248,8 @@ void H2Session::glitch() {
   glitch_ms_ = now;
   glitch_tokens_ -= 1;
   if (glitch_tokens_ < 0 && close_by_ms_ == 0) {
-    obs::Log(obs::Level::kNotice, "http2 control frame flood", {{"REMOTE_ADDR", c_.remote}});
+    static obs::LogLimiter flood_lines(std::chrono::seconds(1));  // client-caused
+    flood_lines.log(obs::Level::kNotice, "http2 control frame flood", {{"REMOTE_ADDR", c_.remote}});
     terminate(NGHTTP2_ENHANCE_YOUR_CALM);
   }
 }
@@ -332,8 +336,10 @@ bool H2Session::feed(const char* data, size_t len) {
   if (rv >= 0) return true;
   // Fatal to the session (flood of unanswered acks, bad preface, out of memory): one GOAWAY
   // if it can still go out, then the connection closes.
-  obs::Log(obs::Level::kInfo, "http2 session failed",
-           {{"REMOTE_ADDR", c_.remote}, {"REASON", nghttp2_strerror(static_cast<int>(rv))}});
+  static obs::LogLimiter failed_lines(std::chrono::seconds(1));  // client-caused
+  failed_lines.log(
+      obs::Level::kInfo, "http2 session failed",
+      {{"REMOTE_ADDR", c_.remote}, {"REASON", nghttp2_strerror(static_cast<int>(rv))}});
   if (rv != NGHTTP2_ERR_NOMEM) {
     nghttp2_session_terminate_session(
         session_, rv == NGHTTP2_ERR_FLOODED ? NGHTTP2_ENHANCE_YOUR_CALM : NGHTTP2_PROTOCOL_ERROR);
@@ -661,8 +667,9 @@ void H2Session::task_finished(H2Stream* s) {
 void H2Session::cancel_request(H2Stream* s) {
   if (!s->task_started || s->task_done || s->out_end || s->cancel.cancelled()) return;
   env_.tasks->mutable_counters().cancelled.fetch_add(1, std::memory_order_relaxed);
-  obs::Log(obs::Level::kInfo, "http2 stream reset while its request waited",
-           {{"REMOTE_ADDR", c_.remote}, {"STREAM_ID", std::to_string(s->id)}});
+  static obs::LogLimiter reset_lines(std::chrono::seconds(1));  // client-caused
+  reset_lines.log(obs::Level::kInfo, "http2 stream reset while its request waited",
+                  {{"REMOTE_ADDR", c_.remote}, {"STREAM_ID", std::to_string(s->id)}});
   s->cancel.cancel();
 }
 

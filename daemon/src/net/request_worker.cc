@@ -3,6 +3,7 @@
 // connection may be kept alive and prepares it for the next request.
 #include "request_worker.h"
 
+#include <chrono>
 #include <cstring>
 #include <new>
 #include <optional>
@@ -11,6 +12,7 @@
 #include "flashstor/net/event_loop.h"
 #include "flashstor/net/plain_transport.h"
 #include "flashstor/obs/log.h"
+#include "flashstor/obs/log_limiter.h"
 #include "flashstor/tls/tls_connection.h"
 #include "loop_peer_waiter.h"
 
@@ -169,12 +171,13 @@ void ReportCut(const Connection& c, const TransferBudget& budget, RequestCounter
     default:
       return;
   }
-  obs::Log(obs::Level::kNotice, "slow client cut off",
-           {{"REMOTE_ADDR", c.remote},
-            {"REASON", reason},
-            {"DIRECTION", budget.sending() ? "sending response" : "receiving request body"},
-            {"RATE_BPS", std::to_string(budget.last_rate_bps())},
-            {"BYTES", std::to_string(budget.total_bytes())}});
+  static obs::LogLimiter cut_lines(std::chrono::seconds(1));  // client-caused
+  cut_lines.log(obs::Level::kNotice, "slow client cut off",
+                {{"REMOTE_ADDR", c.remote},
+                 {"REASON", reason},
+                 {"DIRECTION", budget.sending() ? "sending response" : "receiving request body"},
+                 {"RATE_BPS", std::to_string(budget.last_rate_bps())},
+                 {"BYTES", std::to_string(budget.total_bytes())}});
 }
 
 namespace {

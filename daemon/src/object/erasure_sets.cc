@@ -35,14 +35,9 @@ Status Deadlined(const RequestContext& ctx, std::string_view bucket, std::string
   }
   if (s == Code::kCancelled) {
     static obs::LogLimiter cancels(std::chrono::seconds(1));
-    if (const std::optional<uint64_t> held = cancels.admit()) {
-      obs::Log(obs::Level::kInfo, "object call cancelled: client gone",
-               {{"TRACE_ID", ctx.trace_id},
-                {"BUCKET", bucket},
-                {"KEY", key},
-                {"DETAIL", s.message()},
-                {"SUPPRESSED_BEFORE", std::to_string(*held)}});
-    }
+    cancels.log(
+        obs::Level::kInfo, "object call cancelled: client gone",
+        {{"TRACE_ID", ctx.trace_id}, {"BUCKET", bucket}, {"KEY", key}, {"DETAIL", s.message()}});
     return s;
   }
   if (quorum && ctx.expired()) {
@@ -52,15 +47,12 @@ Status Deadlined(const RequestContext& ctx, std::string_view bucket, std::string
   // already holds one record per request; the line says how many it stands for.
   static obs::LogLimiter limiter(std::chrono::seconds(1));
   if (quorum || s == Code::kDeadlineExceeded) {
-    if (const std::optional<uint64_t> held = limiter.admit()) {
-      obs::Log(obs::Level::kWarning, "object call failed: no quorum in time",
-               {{"TRACE_ID", ctx.trace_id},
-                {"BUCKET", bucket},
-                {"KEY", key},
-                {"ERROR", CodeName(s.code())},
-                {"DETAIL", s.message()},
-                {"SUPPRESSED_BEFORE", std::to_string(*held)}});
-    }
+    limiter.log(obs::Level::kWarning, "object call failed: no quorum in time",
+                {{"TRACE_ID", ctx.trace_id},
+                 {"BUCKET", bucket},
+                 {"KEY", key},
+                 {"ERROR", CodeName(s.code())},
+                 {"DETAIL", s.message()}});
   }
   return s;
 }

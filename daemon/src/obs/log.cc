@@ -71,8 +71,11 @@ bool LogEnabled(Level level) {
 }
 
 void Log(Level level, std::string_view message, std::initializer_list<Field> fields) {
+  Log(level, message, std::span<const Field>(fields.begin(), fields.size()));
+}
+
+void Log(Level level, std::string_view message, std::span<const Field> span) {
   if (!LogEnabled(level)) return;
-  const std::span<const Field> span(fields.begin(), fields.size());
   if (g_journal.load(std::memory_order_relaxed)) {
     LogJournal(level, message, span);
   } else {

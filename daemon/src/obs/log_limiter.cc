@@ -1,6 +1,9 @@
 // LogLimiter: one line per interval, counting the ones held back (log_limiter.h).
 #include "flashstor/obs/log_limiter.h"
 
+#include <string>
+#include <vector>
+
 namespace flashstor::obs {
 
 std::optional<uint64_t> LogLimiter::admit() {
@@ -16,6 +19,16 @@ std::optional<uint64_t> LogLimiter::admit() {
   }
   held_.fetch_add(1, std::memory_order_relaxed);
   return std::nullopt;
+}
+
+void LogLimiter::log(Level level, std::string_view message, std::initializer_list<Field> fields) {
+  if (!LogEnabled(level)) return;
+  const std::optional<uint64_t> held = admit();
+  if (!held) return;
+  const std::string count = std::to_string(*held);
+  std::vector<Field> all(fields);
+  all.push_back({"SUPPRESSED_BEFORE", count});
+  Log(level, message, std::span<const Field>(all));
 }
 
 }  // namespace flashstor::obs

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <initializer_list>
+#include <span>
 #include <string_view>
 
 namespace flashstor::obs {
@@ -26,6 +27,7 @@ struct Field {
 // force_journal, else stderr. min_level filters.
 void LogInit(Level min_level, bool force_journal = false);
 void Log(Level level, std::string_view message, std::initializer_list<Field> fields = {});
+void Log(Level level, std::string_view message, std::span<const Field> fields);
 bool LogEnabled(Level level);
 
 }  // namespace flashstor::obs
