@@ -482,14 +482,26 @@ Result<std::vector<MultipartUpload>> ErasureSet::list_uploads(
         return true;
       },
       read_needed());
-  std::map<std::string, const UploadMeta*> all;  // the first answering drive's copy of each
+  // Each upload with the first answering drive's copy and how many drives hold it. One held by
+  // fewer drives than its data count is a leftover (a completion or abort that reached a quorum
+  // of drives before a crash): read_upload answers NoSuchUpload for it, so it is not listed.
+  struct Held {
+    const UploadMeta* meta = nullptr;
+    int drives = 0;
+  };
+  std::map<std::string, Held> all;
   for (size_t d = 0; d < n; ++d) {
     if (!answered[d]) continue;
-    for (const auto& [ukey, u] : listing->found[d]) all.emplace(ukey, &u);
+    for (const auto& [ukey, u] : listing->found[d]) {
+      Held& h = all[ukey];
+      if (h.meta == nullptr) h.meta = &u;
+      ++h.drives;
+    }
   }
   std::vector<MultipartUpload> out;
-  for (const auto& [ukey, u] : all) {
-    if (!upload_completed(ctx, *u, ukey)) {
+  for (const auto& [ukey, held] : all) {
+    const UploadMeta* u = held.meta;
+    if (held.drives >= u->erasure.data && !upload_completed(ctx, *u, ukey)) {
       out.push_back(
           {u->key, u->upload_id, u->initiated_ns, u->storage_class, u->checksum_algo, {}});
     }
