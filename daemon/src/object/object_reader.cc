@@ -1,5 +1,5 @@
 // ErasureObjectReader: maps object offsets to (part, block), decodes blocks through
-// ReadBlock and serves reads from the decoded block.
+// ReadBlock and serves reads straight from the block's verified data shards.
 #include "object_reader.h"
 
 #include <algorithm>
@@ -50,18 +50,18 @@ Status ErasureObjectReader::load_block(uint64_t pos) {
   const PartMeta& part = meta_.parts[p];
   uint64_t b = (pos - part_starts_[p]) / geo_.block_size;
   size_t len = geo_.block_bytes(part.size, b);
-  if (block_.size() < len) block_.resize(len);  // grows once: no 1 MiB memset per small GET
+  block_valid_ = false;  // shards_ is rewritten below
   bool had_failures = false;
   for (const auto& s : slots_) had_failures |= s.failed;
-  Status s = ReadBlock(pool_, *codec_, slots_, loc_, geo_, part, b, shards_, {block_.data(), len},
-                       stragglers_, timing_.deadline_after(pos - std::min(pos, range_start_)),
-                       timing_.cancel);
+  Status s = ReadBlock(pool_, *codec_, slots_, loc_, geo_, part, b, shards_, stragglers_,
+                       timing_.deadline_after(pos - std::min(pos, range_start_)), timing_.cancel);
   bool failures = false;
   for (const auto& slot : slots_) failures |= slot.failed;
   if (failures && !had_failures && on_degraded_) on_degraded_(loc_.volume, loc_.key);
   if (!s.ok()) return s;
   block_start_ = part_starts_[p] + b * geo_.block_size;
   block_len_ = len;
+  block_shard_ = geo_.shard_size(part.size, b);
   block_valid_ = true;
   return Status::Ok();
 }
@@ -85,9 +85,13 @@ Result<size_t> ErasureObjectReader::read(std::span<char> out) {
         return std::unexpected(s);
       }
     }
+    // The block is the data shards' payloads one after the other (ReadBlock).
     size_t in_block = static_cast<size_t>(pos_ - block_start_);
-    size_t n = std::min<uint64_t>({out.size() - done, block_len_ - in_block, end_ - pos_});
-    std::memcpy(out.data() + done, block_.data() + in_block, n);
+    size_t j = in_block / block_shard_;
+    size_t in_shard = in_block % block_shard_;
+    size_t n = std::min<uint64_t>(
+        {out.size() - done, block_len_ - in_block, block_shard_ - in_shard, end_ - pos_});
+    std::memcpy(out.data() + done, shards_[j].data() + kDigestSize + in_shard, n);
     done += n;
     pos_ += n;
   }
