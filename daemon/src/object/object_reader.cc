@@ -74,14 +74,13 @@ Status ErasureObjectReader::prefetch() {
   return load_block(pos_);
 }
 
-Result<size_t> ErasureObjectReader::read(std::span<char> out) {
+Result<std::span<const char>> ErasureObjectReader::lend(size_t max) {
   if (!error_.ok()) return std::unexpected(error_);
-  size_t done = 0;
-  while (done < out.size() && pos_ < end_) {
+  std::span<const char> view;
+  if (pos_ < end_ && max > 0) {
     if (!block_valid_ || pos_ < block_start_ || pos_ >= block_start_ + block_len_) {
       if (Status s = load_block(pos_); !s.ok()) {
         error_ = s;
-        if (done > 0) break;  // hand out what we have; the error comes next call
         return std::unexpected(s);
       }
     }
@@ -89,15 +88,29 @@ Result<size_t> ErasureObjectReader::read(std::span<char> out) {
     size_t in_block = static_cast<size_t>(pos_ - block_start_);
     size_t j = in_block / block_shard_;
     size_t in_shard = in_block % block_shard_;
-    size_t n = std::min<uint64_t>(
-        {out.size() - done, block_len_ - in_block, block_shard_ - in_shard, end_ - pos_});
-    std::memcpy(out.data() + done, shards_[j].data() + kDigestSize + in_shard, n);
-    done += n;
+    size_t n =
+        std::min<uint64_t>({max, block_len_ - in_block, block_shard_ - in_shard, end_ - pos_});
+    view = {reinterpret_cast<const char*>(shards_[j].data()) + kDigestSize + in_shard, n};
     pos_ += n;
   }
   // The whole range is out: let writers in now, not when the caller gets around to closing
   // (a copy holds its source reader while it commits the destination).
   if (pos_ >= end_) lock_.release();
+  return view;
+}
+
+Result<size_t> ErasureObjectReader::read(std::span<char> out) {
+  size_t done = 0;
+  while (done < out.size()) {
+    Result<std::span<const char>> view = lend(out.size() - done);
+    if (!view) {
+      if (done > 0) break;  // hand out what we have; the error (kept) comes next call
+      return std::unexpected(view.error());
+    }
+    if (view->empty()) break;
+    std::memcpy(out.data() + done, view->data(), view->size());
+    done += view->size();
+  }
   return done;
 }
 

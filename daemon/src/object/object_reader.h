@@ -41,6 +41,8 @@ class ErasureObjectReader final : public ObjectReader {
   const ObjectInfo& info() const override { return info_; }
   void set_range(uint64_t offset, uint64_t length) override;
   Result<size_t> read(std::span<char> out) override;
+  bool lends_buffers() const override { return true; }
+  Result<std::span<const char>> lend(size_t max) override;
 
  private:
   Status load_block(uint64_t pos);
