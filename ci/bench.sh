@@ -353,7 +353,7 @@ print(boto3.client('s3', endpoint_url=sys.argv[1], region_name='us-east-1',
   'get_object', Params={'Bucket': 'bench', 'Key': sys.argv[2]}, ExpiresIn=3600))" \
     "$fs_url" "4k-0" 2>/dev/null)
   # A deadline on each run: h2load's --h1 client was once seen spinning after its duration with
-  # a response unread in its socket (the same run against the same binary then passed 6 times).
+  # a response unread in its socket (the same run by hand then passed every time).
   h2rate() {
     timeout -k 5 $((secs + 30)) h2load "$@" 2>/dev/null | awk '/^finished in/ {gsub(",", ""); print $4}'
   }
