@@ -172,6 +172,51 @@ def startup_rows(figs):
     return rows, values
 
 
+def http2_rows(figs):
+    """h2load's GET 4 KiB of one key: h2c with 1 x 100 and 8 x 16 streams, HTTP/1.1 8 x 1."""
+    c1 = figs.get("h2_get_4k_c1_m100_rps")
+    c8 = figs.get("h2_get_4k_c8_m16_rps")
+    h1 = figs.get("h1_get_4k_c8_h2load_rps")
+    num = lambda v: v if isinstance(v, (int, float)) else None
+    ratios = {"h2_get_4k_c8_m16_vs_h1": ratio(num(c8), num(h1)),
+              "h2_get_4k_c1_m100_vs_h1": ratio(num(c1), num(h1))}
+    rows = [("GET 4 KiB over h2c, 8 conns x 16 streams (h2load)", fmt(num(c8), " req/s", 0),
+             f"1 conn x 100 streams {fmt(num(c1), ' req/s', 0)}; HTTP/1.1 through h2load, 8 conns "
+             f"{fmt(num(h1), ' req/s', 0)}; h2 8x16 / h1 "
+             + fmt_ratio(ratios["h2_get_4k_c8_m16_vs_h1"]) + ", h2 1x100 / h1 "
+             + fmt_ratio(ratios["h2_get_4k_c1_m100_vs_h1"]))]
+    return rows, ratios, {}
+
+
+def cpu_s_per_gib(runs, figs, name):
+    """Server CPU seconds (utime + stime over the run, ci/bench.sh lg_cpu) per GiB moved."""
+    cpu_ms = figs.get(f"{name}_server_cpu_ms")
+    moved = run_value(runs.get(name), "bytes")
+    if not isinstance(cpu_ms, (int, float)) or not isinstance(moved, (int, float)) or moved <= 0:
+        return None
+    return cpu_ms / 1000 / (moved / (1 << 30))
+
+
+def cpu_rows(runs, figs):
+    """Server CPU per GiB moved, Flashstor and nginx (master + workers), and their ratio."""
+    rows, ratios, values = [], {}, {}
+    for op in ("put", "get"):
+        for label in ("4k", "1m", "64m"):
+            fs = cpu_s_per_gib(runs, figs, f"fs_{op}_{label}")
+            ngx = cpu_s_per_gib(runs, figs, f"ngx_{op}_{label}")
+            values[f"{op}_{label}_server_cpu_s_per_gib"] = fs
+            values[f"{op}_{label}_nginx_cpu_s_per_gib"] = ngx
+            ratios[f"{op}_{label}_server_cpu_per_gib_vs_nginx"] = ratio(fs, ngx)
+            if label != "1m":
+                continue
+            rows.append((f"Server CPU per GiB moved, {op.upper()} 1 MiB, 8 clients",
+                         fmt(fs, " s/GiB", 2),
+                         f"nginx {fmt(ngx, ' s/GiB', 2)}, fs/nginx "
+                         + fmt_ratio(ratios[f"{op}_{label}_server_cpu_per_gib_vs_nginx"])
+                         + " (utime + stime from /proc/PID/stat over the run / bytes moved)"))
+    return rows, ratios, values
+
+
 def other_rows(runs, figs):
     rows, ratios, values = [], {}, {}
     isal = runs.get("isal") or {}
@@ -295,6 +340,14 @@ def other_rows(runs, figs):
                  fmt(inst / 1048576 if isinstance(inst, int) else None, " MiB", 2),
                  "stripped (ci/split-debug.sh); separate debug file "
                  + fmt(dbg / 1048576 if isinstance(dbg, int) else None, " MiB", 2)))
+    h2_rows, h2_ratios, h2_values = http2_rows(figs)
+    rows.extend(h2_rows)
+    ratios.update(h2_ratios)
+    values.update(h2_values)
+    cpu_r, cpu_ratios, cpu_values = cpu_rows(runs, figs)
+    rows.extend(cpu_r)
+    ratios.update(cpu_ratios)
+    values.update(cpu_values)
     peer = figs.get("peer_server", "not-installed")
     rows.append(("S3 peer (radosgw, else minio / versitygw / s3proxy)",
                  "not installed" if peer == "not-installed" else peer,

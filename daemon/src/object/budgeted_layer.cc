@@ -17,6 +17,8 @@ class GrantedReader final : public ObjectReader {
   const ObjectInfo& info() const override { return inner_->info(); }
   void set_range(uint64_t offset, uint64_t length) override { inner_->set_range(offset, length); }
   Result<size_t> read(std::span<char> out) override { return inner_->read(out); }
+  bool lends_buffers() const override { return inner_->lends_buffers(); }
+  Result<std::span<const char>> lend(size_t max) override { return inner_->lend(max); }
 
  private:
   std::unique_ptr<ObjectReader> inner_;

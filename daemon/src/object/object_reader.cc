@@ -1,5 +1,5 @@
 // ErasureObjectReader: maps object offsets to (part, block), decodes blocks through
-// ReadBlock and serves reads from the decoded block.
+// ReadBlock and serves reads straight from the block's verified data shards.
 #include "object_reader.h"
 
 #include <algorithm>
@@ -50,18 +50,18 @@ Status ErasureObjectReader::load_block(uint64_t pos) {
   const PartMeta& part = meta_.parts[p];
   uint64_t b = (pos - part_starts_[p]) / geo_.block_size;
   size_t len = geo_.block_bytes(part.size, b);
-  if (block_.size() < len) block_.resize(len);  // grows once: no 1 MiB memset per small GET
+  block_valid_ = false;  // shards_ is rewritten below
   bool had_failures = false;
   for (const auto& s : slots_) had_failures |= s.failed;
-  Status s = ReadBlock(pool_, *codec_, slots_, loc_, geo_, part, b, shards_, {block_.data(), len},
-                       stragglers_, timing_.deadline_after(pos - std::min(pos, range_start_)),
-                       timing_.cancel);
+  Status s = ReadBlock(pool_, *codec_, slots_, loc_, geo_, part, b, shards_, stragglers_,
+                       timing_.deadline_after(pos - std::min(pos, range_start_)), timing_.cancel);
   bool failures = false;
   for (const auto& slot : slots_) failures |= slot.failed;
   if (failures && !had_failures && on_degraded_) on_degraded_(loc_.volume, loc_.key);
   if (!s.ok()) return s;
   block_start_ = part_starts_[p] + b * geo_.block_size;
   block_len_ = len;
+  block_shard_ = geo_.shard_size(part.size, b);
   block_valid_ = true;
   return Status::Ok();
 }
@@ -74,26 +74,43 @@ Status ErasureObjectReader::prefetch() {
   return load_block(pos_);
 }
 
-Result<size_t> ErasureObjectReader::read(std::span<char> out) {
+Result<std::span<const char>> ErasureObjectReader::lend(size_t max) {
   if (!error_.ok()) return std::unexpected(error_);
-  size_t done = 0;
-  while (done < out.size() && pos_ < end_) {
+  std::span<const char> view;
+  if (pos_ < end_ && max > 0) {
     if (!block_valid_ || pos_ < block_start_ || pos_ >= block_start_ + block_len_) {
       if (Status s = load_block(pos_); !s.ok()) {
         error_ = s;
-        if (done > 0) break;  // hand out what we have; the error comes next call
         return std::unexpected(s);
       }
     }
+    // The block is the data shards' payloads one after the other (ReadBlock).
     size_t in_block = static_cast<size_t>(pos_ - block_start_);
-    size_t n = std::min<uint64_t>({out.size() - done, block_len_ - in_block, end_ - pos_});
-    std::memcpy(out.data() + done, block_.data() + in_block, n);
-    done += n;
+    size_t j = in_block / block_shard_;
+    size_t in_shard = in_block % block_shard_;
+    size_t n =
+        std::min<uint64_t>({max, block_len_ - in_block, block_shard_ - in_shard, end_ - pos_});
+    view = {reinterpret_cast<const char*>(shards_[j].data()) + kDigestSize + in_shard, n};
     pos_ += n;
   }
   // The whole range is out: let writers in now, not when the caller gets around to closing
   // (a copy holds its source reader while it commits the destination).
   if (pos_ >= end_) lock_.release();
+  return view;
+}
+
+Result<size_t> ErasureObjectReader::read(std::span<char> out) {
+  size_t done = 0;
+  while (done < out.size()) {
+    Result<std::span<const char>> view = lend(out.size() - done);
+    if (!view) {
+      if (done > 0) break;  // hand out what we have; the error (kept) comes next call
+      return std::unexpected(view.error());
+    }
+    if (view->empty()) break;
+    std::memcpy(out.data() + done, view->data(), view->size());
+    done += view->size();
+  }
   return done;
 }
 

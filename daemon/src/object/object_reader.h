@@ -1,6 +1,7 @@
 // ErasureObjectReader: the pull-based ObjectReader of one erasure-coded object. Decodes one
-// block at a time into a recycled buffer (memory: one block plus one stripe of shards),
-// reading only the blocks that cover the requested range.
+// block at a time into its recycled shard buffers and reads from the data shards (memory: one
+// stripe of shards, the parity ones only when a data shard was missing), reading only the
+// blocks that cover the requested range.
 #pragma once
 
 #include <functional>
@@ -40,6 +41,8 @@ class ErasureObjectReader final : public ObjectReader {
   const ObjectInfo& info() const override { return info_; }
   void set_range(uint64_t offset, uint64_t length) override;
   Result<size_t> read(std::span<char> out) override;
+  bool lends_buffers() const override { return true; }
+  Result<std::span<const char>> lend(size_t max) override;
 
  private:
   Status load_block(uint64_t pos);
@@ -55,9 +58,9 @@ class ErasureObjectReader final : public ObjectReader {
   std::vector<uint64_t> part_starts_;
   uint64_t pos_ = 0;
   uint64_t end_ = 0;
-  std::vector<uint8_t> block_;
   uint64_t block_start_ = 0;
   size_t block_len_ = 0;
+  size_t block_shard_ = 1;  // the loaded block's shard size: block byte i is in shard i / it
   bool block_valid_ = false;
   std::vector<std::vector<uint8_t>> shards_;
   Status error_;

@@ -286,11 +286,11 @@ Status Rebuild(const erasure::ErasureCodec& codec, std::vector<std::vector<uint8
   bool present[erasure::kMaxTotalShards];
   bool missing = false;
   for (size_t j = 0; j < total; ++j) {
-    spans[j] = std::span<uint8_t>(shards[j]).subspan(kDigestSize);
     present[j] = good[j] != 0;
     missing |= !present[j] && (!data_only || j < static_cast<size_t>(codec.data_shards()));
   }
-  if (!missing) return Status::Ok();
+  if (!missing) return Status::Ok();  // a GET's unread parity buffers may be unsized
+  for (size_t j = 0; j < total; ++j) spans[j] = std::span<uint8_t>(shards[j]).subspan(kDigestSize);
   std::span<const bool> flags(present, total);
   if (data_only) return codec.reconstruct_data(spans, flags);
   FS_RETURN_IF_ERROR(codec.reconstruct(spans, flags));
@@ -479,8 +479,14 @@ size_t ReadShardsAtQuorum(WorkerPool& pool, const erasure::ErasureCodec& codec,
       have += good[j] != 0;
     }
   }
-  // Buffers a straggler kept are replaced, so every shard has its size for Rebuild.
-  for (auto& s : shards) s.resize(kDigestSize + shard);
+  // Rebuild reconstructs only when a data shard is missing, and then needs every buffer
+  // sized (a straggler kept its own): a healthy read leaves the unread parity buffers alone
+  // (resizing them zeroed half a 1 MiB GET's stripe for nothing).
+  bool data_complete = true;
+  for (size_t j = 0; j < k; ++j) data_complete &= good[j] != 0;
+  if (!data_complete) {
+    for (auto& s : shards) s.resize(kDigestSize + shard);
+  }
   return have;
 }
 
@@ -489,7 +495,7 @@ size_t ReadShardsAtQuorum(WorkerPool& pool, const erasure::ErasureCodec& codec,
 Status ReadBlock(WorkerPool& pool, const erasure::ErasureCodec& codec,
                  std::vector<ShardSlot>& slots, const ObjectLocation& loc, const Geometry& geo,
                  const PartMeta& part, uint64_t b, std::vector<std::vector<uint8_t>>& shards,
-                 std::span<uint8_t> data, const std::shared_ptr<WorkerPool::Stragglers>& stragglers,
+                 const std::shared_ptr<WorkerPool::Stragglers>& stragglers,
                  std::chrono::steady_clock::time_point deadline, const task::CancelToken& cancel) {
   const size_t k = static_cast<size_t>(codec.data_shards());
   std::vector<char> good;
@@ -498,9 +504,13 @@ Status ReadBlock(WorkerPool& pool, const erasure::ErasureCodec& codec,
     return Status(Code::kReadQuorum, "not enough readable shards");
   }
   FS_RETURN_IF_ERROR(Rebuild(codec, shards, good, true));
-  std::vector<std::span<uint8_t>> spans(k);
-  for (size_t j = 0; j < k; ++j) spans[j] = std::span<uint8_t>(shards[j]).subspan(kDigestSize);
-  return erasure::JoinBlock(spans, data);
+  const size_t shard = geo.shard_size(part.size, b);
+  for (size_t j = 0; j < k; ++j) {
+    if (shards[j].size() != kDigestSize + shard) {
+      return Status(Code::kInternal, "erasure: bad data shard size");
+    }
+  }
+  return Status::Ok();
 }
 
 }  // namespace flashstor::object::internal

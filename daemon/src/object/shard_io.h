@@ -146,10 +146,13 @@ Status ReadStripe(WorkerPool& pool, const erasure::ErasureCodec& codec,
                   std::vector<ShardSlot>& slots, const ObjectLocation& loc, const Geometry& geo,
                   const PartMeta& part, uint64_t b, std::vector<std::vector<uint8_t>>& shards);
 
-// Reads block b of a part into data (block_bytes) from any k verified shards, data shards
-// first, reconstructing as needed. slots are indexed by shard index; failing slots are
-// marked failed. kReadQuorum when fewer than k shards could be read. shards is scratch
-// space (k + m buffers).
+// Reads block b of a part from any k verified shards, data shards first, reconstructing
+// missing data shards as needed. On success the block (block_bytes) is the payloads of
+// shards[0..k) (each digest + shard_size bytes) one after the other, the last one cut at the
+// block's end: the caller reads it from there, with no copy into a block buffer. Parity
+// buffers that were not read may be left empty. slots are indexed by shard index; failing
+// slots are marked failed. kReadQuorum when fewer than k shards could be read. shards is
+// kept between calls (k + m buffers), so a reader's later blocks reuse them.
 //
 // The drive reads are a quorum fan-out (WorkerPool::run_quorum): a read that has not
 // answered when the others of its wave have (plus a grace) is left behind, its slot marked
@@ -161,7 +164,7 @@ Status ReadStripe(WorkerPool& pool, const erasure::ErasureCodec& codec,
 Status ReadBlock(
     WorkerPool& pool, const erasure::ErasureCodec& codec, std::vector<ShardSlot>& slots,
     const ObjectLocation& loc, const Geometry& geo, const PartMeta& part, uint64_t b,
-    std::vector<std::vector<uint8_t>>& shards, std::span<uint8_t> data,
+    std::vector<std::vector<uint8_t>>& shards,
     const std::shared_ptr<WorkerPool::Stragglers>& stragglers = nullptr,
     std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max(),
     const task::CancelToken& cancel = {});

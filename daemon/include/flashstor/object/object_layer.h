@@ -150,6 +150,15 @@ class ObjectReader : public DataSource {
   // Restricts reading to [offset, offset + length). Call before the first read();
   // offset + length <= info().size (the caller validated the range).
   virtual void set_range(uint64_t offset, uint64_t length) = 0;
+  // Whether lend() works: the reader keeps the bytes it reads in buffers of its own (the
+  // erasure reader's verified data shards), so a GET can send them without copying.
+  virtual bool lends_buffers() const { return false; }
+  // Like read(), but hands out a view of the reader's own buffer instead of copying: at most
+  // max bytes, empty at the end of the range, valid until the next call on the reader.
+  // Only when lends_buffers(); the two may not be mixed on one reader.
+  virtual Result<std::span<const char>> lend(size_t /*max*/) {
+    return std::unexpected(Status(Code::kInternal, "this reader lends no buffers"));
+  }
 };
 
 struct ListOptions {
