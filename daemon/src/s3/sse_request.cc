@@ -17,9 +17,6 @@ namespace flashstor::s3::sse {
 namespace {
 
 constexpr std::string_view kHeaderSse = "x-amz-server-side-encryption";
-constexpr std::string_view kHeaderCAlgo = "x-amz-server-side-encryption-customer-algorithm";
-constexpr std::string_view kHeaderCKey = "x-amz-server-side-encryption-customer-key";
-constexpr std::string_view kHeaderCMd5 = "x-amz-server-side-encryption-customer-key-md5";
 
 constexpr std::string_view kMetaMode = "x-flashstor-sse-mode";
 constexpr std::string_view kMetaKeyId = "x-flashstor-sse-key-id";
