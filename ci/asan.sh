@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # ASan + UBSan build of the daemon and its unit tests, then the unit tests and a fast subset of
 # the integration tests against the sanitized binary.
+# A unity build (16 sources per translation unit) compiles the tree about twice as fast, the
+# larger part of this suite's time. Only the sanitizer builds use it: the release build (what
+# ships and what docs/bench.md measures) keeps one source per unit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=build-asan
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Debug -DFLASHSTOR_SANITIZE=ON >/dev/null
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Debug -DFLASHSTOR_SANITIZE=ON \
+  -DCMAKE_UNITY_BUILD=ON -DCMAKE_UNITY_BUILD_BATCH_SIZE=16 >/dev/null
 cmake --build "$build" -j "$(nproc)"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1

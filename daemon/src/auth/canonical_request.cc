@@ -6,17 +6,13 @@
 #include <charconv>
 #include <vector>
 
+#include "flashstor/http/ascii.h"
 #include "signing.h"
 
 namespace flashstor::auth {
 namespace {
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
+using http::ascii::HexValue;
 
 // Percent-decodes one path segment for re-encoding. A '%' not followed by two hex digits
 // stays literal (it is then encoded as %25), so canonicalisation never fails; the HTTP parser
@@ -31,16 +27,6 @@ void DecodeSegment(std::string_view in, std::string& out) {
       out.push_back(in[i]);
     }
   }
-}
-
-bool EqualsLower(std::string_view name, std::string_view lower) {
-  if (name.size() != lower.size()) return false;
-  for (size_t i = 0; i < name.size(); ++i) {
-    char c = name[i];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    if (c != lower[i]) return false;
-  }
-  return true;
 }
 
 struct QueryEntry {
@@ -116,7 +102,7 @@ Status AppendCanonicalHeaders(const http::Request& request, std::string_view sig
     out.append(name).push_back(':');
     bool found = false;
     for (const http::Header& h : request.headers) {
-      if (!EqualsLower(h.name, name)) continue;
+      if (!http::ascii::EqualsIgnoreCase(h.name, name)) continue;
       if (found) out.push_back(',');
       AppendCanonicalValue(h.value, out);
       found = true;

@@ -1,5 +1,6 @@
 // RequestSigner: canonical request, string to sign and Authorization header for a client. The
-// signing-key derivation, SHA-256 and URI encoding are the verifier's own (sigv4.h, uri.h).
+// signing-key derivation, SHA-256, URI encoding and x-amz-date format are the verifier's own
+// (sigv4.h, uri.h, amz_date.h).
 #include "flashstor/auth/request_signer.h"
 
 #include <algorithm>
@@ -10,22 +11,16 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "amz_date.h"
 #include "flashstor/auth/sigv4.h"
+#include "flashstor/http/ascii.h"
 #include "flashstor/http/uri.h"
+#include "signing.h"
 
 namespace flashstor::auth {
 namespace {
 
-constexpr std::string_view kUnsignedPayload = "UNSIGNED-PAYLOAD";
-
-bool IsTokenChar(char c) {
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-  return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
-
-bool IsToken(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), IsTokenChar);
-}
+using http::ascii::IsToken;
 
 bool IsPayloadHash(std::string_view s) {
   if (s == kUnsignedPayload) return true;
@@ -69,14 +64,6 @@ void AppendHex(std::span<const unsigned char> bytes, std::string& out) {
     out.push_back(kHex[b >> 4]);
     out.push_back(kHex[b & 0xf]);
   }
-}
-
-std::string FormatAmzDate(std::time_t now) {
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char buf[32];
-  const size_t n = std::strftime(buf, sizeof(buf), "%Y%m%dT%H%M%SZ", &tm);
-  return std::string(buf, n);
 }
 
 using Pair = std::pair<std::string, std::string>;
@@ -164,7 +151,8 @@ const std::array<unsigned char, 32>& RequestSigner::key_for(std::string_view dat
 Result<SignedRequest> RequestSigner::sign(const SignInput& in, std::time_t now) {
   FS_RETURN_IF_ERROR(CheckInput(in));
   SignedRequest out;
-  out.amz_date = FormatAmzDate(now);
+  const std::array<char, 16> amz_date = FormatAmzDate(now);
+  out.amz_date.assign(amz_date.data(), amz_date.size());
   auto headers = CanonicalHeaders(in, out.amz_date);
   if (!headers) return std::unexpected(headers.error());
 

@@ -4,6 +4,7 @@
 
 #include <array>
 
+#include "flashstor/http/ascii.h"
 #include "signing.h"
 
 namespace flashstor::auth {
@@ -15,11 +16,7 @@ constexpr std::string_view kMissingQueryParams =
     "Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, "
     "X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.";
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
+using http::ascii::TrimWhitespace;
 
 bool AllDigits(std::string_view s) {
   if (s.empty()) return false;
@@ -93,7 +90,7 @@ Result<CredentialScope> ParseCredential(std::string_view credential) {
 }
 
 Result<SignatureParams> ParseAuthorizationHeader(std::string_view header) {
-  header = Trim(header);
+  header = TrimWhitespace(header);
   if (!header.starts_with(kAlgorithm)) {
     if (header.starts_with("AWS ")) {
       return Err(Code::kInvalidRequest,
@@ -111,7 +108,7 @@ Result<SignatureParams> ParseAuthorizationHeader(std::string_view header) {
   std::array<bool, 3> seen{};
   while (!rest.empty()) {
     size_t comma = rest.find(',');
-    std::string_view part = Trim(rest.substr(0, comma));
+    std::string_view part = TrimWhitespace(rest.substr(0, comma));
     rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
     if (part.empty()) continue;  // tolerate ", ," and a trailing comma
     size_t eq = part.find('=');
@@ -119,8 +116,8 @@ Result<SignatureParams> ParseAuthorizationHeader(std::string_view header) {
       return Err(Code::kAuthorizationHeaderMalformed,
                  "the authorization header is malformed; expected key=value components");
     }
-    std::string_view key = Trim(part.substr(0, eq));
-    std::string_view value = Trim(part.substr(eq + 1));
+    std::string_view key = TrimWhitespace(part.substr(0, eq));
+    std::string_view value = TrimWhitespace(part.substr(eq + 1));
     size_t slot;
     if (key == "Credential") {
       slot = 0, credential = value;

@@ -7,6 +7,7 @@
 #include <openssl/hmac.h>
 
 #include "flashstor/auth/sigv4.h"
+#include "flashstor/http/ascii.h"
 
 namespace flashstor::auth {
 
@@ -94,6 +95,11 @@ std::array<unsigned char, 32> DeriveSigningKey(std::string_view secret, std::str
   Digest k_region = HmacSha256(k_date, region);
   Digest k_service = HmacSha256(k_region, service);
   return HmacSha256(k_service, "aws4_request");
+}
+
+bool IsSha256Hex(std::string_view v) {
+  return v.size() == 64 &&
+         std::all_of(v.begin(), v.end(), [](char c) { return http::ascii::HexValue(c) >= 0; });
 }
 
 }  // namespace flashstor::auth

@@ -15,6 +15,8 @@ using Digest = std::array<unsigned char, 32>;
 using HexDigest = std::array<char, 64>;
 
 inline constexpr std::string_view kAlgorithm = "AWS4-HMAC-SHA256";
+// x-amz-content-sha256 for a body the signature does not cover.
+inline constexpr std::string_view kUnsignedPayload = "UNSIGNED-PAYLOAD";
 inline constexpr std::string_view kEmptySha256Hex =
     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
@@ -41,6 +43,9 @@ HexDigest ToHex(const Digest& d);
 inline std::string_view View(const HexDigest& h) {
   return {h.data(), h.size()};
 }
+
+// 64 hex digits of either case: the form of a SHA-256 in x-amz-content-sha256.
+bool IsSha256Hex(std::string_view v);
 
 // Constant-time comparison of a computed signature with the one the client sent; false when
 // the lengths differ (the length of a signature is public).

@@ -15,6 +15,8 @@
 
 #include "amz_date.h"
 #include "credential_lookup.h"
+#include "flashstor/http/ascii.h"
+#include "signing.h"
 
 namespace flashstor::auth {
 namespace {
@@ -75,26 +77,10 @@ bool IEqualsPrefix(std::string_view s, std::string_view lower_prefix) {
   return true;
 }
 
-bool IEquals(std::string_view a, std::string_view lower) {
-  return a.size() == lower.size() && IEqualsPrefix(a, lower);
-}
-
-std::string_view Trim(std::string_view v) {
-  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
-  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
-  return v;
-}
-
-const http::Header* FindHeader(const http::Request& request, std::string_view lower) {
-  for (const http::Header& h : request.headers) {
-    if (IEquals(h.name, lower)) return &h;
-  }
-  return nullptr;
-}
+using http::ascii::TrimWhitespace;
 
 std::string_view HeaderValue(const http::Request& request, std::string_view lower) {
-  const http::Header* h = FindHeader(request, lower);
-  return h != nullptr ? Trim(h->value) : std::string_view();
+  return TrimWhitespace(request.header(lower));
 }
 
 // "b.example.com[:port]" under domain "example.com" -> "b"; empty otherwise.
@@ -121,7 +107,7 @@ void AppendCanonicalAmzHeaders(const http::Request& request,
     if (!IEqualsPrefix(raw_name, "x-amz-")) return;
     std::string name(raw_name);
     for (char& c : name) c = LowerChar(c);
-    amz.emplace_back(std::move(name), Trim(value));
+    amz.emplace_back(std::move(name), TrimWhitespace(value));
   };
   for (const http::Header& h : request.headers) add(h.name, h.value);
   for (const http::QueryParam& p : presigned_query) add(p.name, p.value);
@@ -172,19 +158,12 @@ std::optional<std::time_t> ParseV2Date(std::string_view v) {
   return ParseAmzDate(v);
 }
 
-bool IsHex64(std::string_view v) {
-  if (v.size() != 64) return false;
-  return std::all_of(v.begin(), v.end(), [](char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-  });
-}
-
 // x-amz-content-sha256 (signed, as every x-amz-* header is): a hex digest is held to the body;
 // UNSIGNED-PAYLOAD or absence leave it unchecked; streaming forms need SigV4.
 Status ClassifyV2Payload(const http::Request& request, AuthContext& ctx) {
-  const http::Header* sha = FindHeader(request, "x-amz-content-sha256");
-  if (sha == nullptr || sha->value == "UNSIGNED-PAYLOAD") return Status::Ok();
-  if (!IsHex64(sha->value)) {
+  const http::Header* sha = request.find_header("x-amz-content-sha256");
+  if (sha == nullptr || sha->value == kUnsignedPayload) return Status::Ok();
+  if (!IsSha256Hex(sha->value)) {
     return Status(Code::kInvalidRequest,
                   "x-amz-content-sha256 must be UNSIGNED-PAYLOAD or a valid sha256 value with "
                   "Signature Version 2.");
@@ -205,7 +184,7 @@ struct V2Params {
 // Header form: the request time (x-amz-date wins over Date, whose line is then empty).
 Result<V2Params> HeaderParams(const http::Request& request, std::string_view authorization,
                               std::time_t now, int64_t max_skew) {
-  std::string_view rest = Trim(authorization.substr(4));
+  std::string_view rest = TrimWhitespace(authorization.substr(4));
   size_t colon = rest.rfind(':');
   if (colon == std::string_view::npos || colon == 0 || colon + 1 == rest.size()) {
     return Err(Code::kInvalidArgument,
@@ -214,10 +193,10 @@ Result<V2Params> HeaderParams(const http::Request& request, std::string_view aut
   }
   V2Params p{.access_key = rest.substr(0, colon), .signature = rest.substr(colon + 1)};
   std::optional<std::time_t> when;
-  if (const http::Header* amz = FindHeader(request, "x-amz-date")) {
-    when = ParseV2Date(Trim(amz->value));
-  } else if (const http::Header* date = FindHeader(request, "date")) {
-    p.date_line = Trim(date->value);
+  if (const http::Header* amz = request.find_header("x-amz-date")) {
+    when = ParseV2Date(TrimWhitespace(amz->value));
+  } else if (const http::Header* date = request.find_header("date")) {
+    p.date_line = TrimWhitespace(date->value);
     when = ParseV2Date(p.date_line);
   }
   if (!when) {
@@ -316,7 +295,7 @@ Result<AuthContext> VerifySigV2(const CredentialProvider& credentials, const Ver
                                 const http::Request& request,
                                 std::span<const http::QueryParam> query, std::time_t now,
                                 AuthFailure* failure) {
-  const http::Header* authorization = FindHeader(request, "authorization");
+  const http::Header* authorization = request.find_header("authorization");
   const bool presigned = authorization == nullptr;
   Result<V2Params> params =
       presigned ? QueryParams(request, query, now, options.max_presign_seconds)

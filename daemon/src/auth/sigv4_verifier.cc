@@ -30,39 +30,14 @@
 namespace flashstor::auth {
 namespace {
 
-constexpr std::string_view kUnsignedPayload = "UNSIGNED-PAYLOAD";
 constexpr std::string_view kBadContentSha256 =
     "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER, "
     "STREAMING-AWS4-HMAC-SHA256-PAYLOAD, STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER or a valid "
     "sha256 value.";
 
-// The first header named `lower` (case-insensitive), or nullptr.
-const http::Header* FindHeader(const http::Request& request, std::string_view lower) {
-  for (const http::Header& h : request.headers) {
-    if (h.name.size() != lower.size()) continue;
-    bool eq = true;
-    for (size_t i = 0; i < lower.size() && eq; ++i) {
-      char c = h.name[i];
-      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-      eq = c == lower[i];
-    }
-    if (eq) return &h;
-  }
-  return nullptr;
-}
-
-bool IsHex64(std::string_view v) {
-  if (v.size() != 64) return false;
-  for (char c : v) {
-    bool hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-    if (!hex) return false;
-  }
-  return true;
-}
-
 // Classifies an x-amz-content-sha256 value and records it in ctx.
 Status ClassifyPayload(std::string_view v, bool presigned, AuthContext& ctx) {
-  if (IsHex64(v)) {
+  if (IsSha256Hex(v)) {
     ctx.payload = PayloadKind::kSha256;
     ctx.payload_sha256_hex.assign(v);
     for (char& c : ctx.payload_sha256_hex) {
@@ -94,7 +69,7 @@ Status ClassifyPayload(std::string_view v, bool presigned, AuthContext& ctx) {
 
 // Request time from x-amz-date, else from Date; fills ctx.amz_date.
 Result<std::time_t> HeaderRequestTime(const http::Request& request, AuthContext& ctx) {
-  if (const http::Header* amz = FindHeader(request, "x-amz-date")) {
+  if (const http::Header* amz = request.find_header("x-amz-date")) {
     auto t = ParseAmzDate(amz->value);
     if (!t) {
       return Err(Code::kAccessDenied,
@@ -103,7 +78,7 @@ Result<std::time_t> HeaderRequestTime(const http::Request& request, AuthContext&
     ctx.amz_date.assign(amz->value);
     return *t;
   }
-  if (const http::Header* date = FindHeader(request, "date")) {
+  if (const http::Header* date = request.find_header("date")) {
     if (auto t = ParseHttpDate(date->value)) {
       auto formatted = FormatAmzDate(*t);
       ctx.amz_date.assign(formatted.data(), formatted.size());
@@ -212,13 +187,13 @@ Result<AuthContext> SigV4Verifier::Impl::VerifyHeader(const http::Request& reque
   // body is held to it. A body the caller already read (the IAM API's form) is hashed instead:
   // clients of AWS's other services sign its hash without sending the header.
   std::string_view payload_hash = read_body_sha256.empty() ? kEmptySha256Hex : read_body_sha256;
-  if (const http::Header* sha = FindHeader(request, "x-amz-content-sha256")) {
+  if (const http::Header* sha = request.find_header("x-amz-content-sha256")) {
     payload_hash = sha->value;
   }
   FS_AUTH_RETURN_IF_ERROR(ClassifyPayload(payload_hash, false, ctx));
   FS_AUTH_RETURN_IF_ERROR(CheckAllSigned(request, params->signed_headers, false, failure));
   std::string_view token;
-  if (const http::Header* t = FindHeader(request, "x-amz-security-token")) token = t->value;
+  if (const http::Header* t = request.find_header("x-amz-security-token")) token = t->value;
   FS_AUTH_RETURN_IF_ERROR(
       Authenticate(request, query, *params, false, token, payload_hash, now, ctx));
   return ctx;
@@ -253,7 +228,7 @@ Result<AuthContext> SigV4Verifier::Impl::VerifyPresigned(const http::Request& re
   // else UNSIGNED-PAYLOAD.
   std::string_view payload_hash = params->content_sha256;
   if (payload_hash.empty()) {
-    if (const http::Header* sha = FindHeader(request, "x-amz-content-sha256")) {
+    if (const http::Header* sha = request.find_header("x-amz-content-sha256")) {
       payload_hash = sha->value;
     }
   }
@@ -274,7 +249,7 @@ Result<AuthContext> SigV4Verifier::verify(const http::Request& request,
                                           std::span<const http::QueryParam> query, std::time_t now,
                                           AuthFailure* failure,
                                           std::string_view read_body_sha256) const {
-  const http::Header* authorization = FindHeader(request, "authorization");
+  const http::Header* authorization = request.find_header("authorization");
   bool presigned = IsPresigned(query);
   const bool v2_header = authorization != nullptr && IsSigV2Header(authorization->value);
   if (v2_header || (authorization == nullptr && !presigned && IsSigV2Query(query))) {

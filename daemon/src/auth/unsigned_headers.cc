@@ -2,30 +2,23 @@
 // uncovered, so a header the signer never saw (x-amz-copy-source, x-amz-meta-*) is never acted on.
 #include "unsigned_headers.h"
 
+#include "flashstor/http/ascii.h"
+
 namespace flashstor::auth {
 namespace {
 
-char ToLower(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-bool EqualsLower(std::string_view name, std::string_view lower) {
-  if (name.size() != lower.size()) return false;
-  for (size_t i = 0; i < name.size(); ++i) {
-    if (ToLower(name[i]) != lower[i]) return false;
-  }
-  return true;
-}
+using http::ascii::EqualsIgnoreCase;
+using http::ascii::ToLower;
 
 bool IsAmzHeader(std::string_view name) {
-  return name.size() >= 6 && EqualsLower(name.substr(0, 6), "x-amz-");
+  return name.size() >= 6 && EqualsIgnoreCase(name.substr(0, 6), "x-amz-");
 }
 
 // True when the ';'-separated lowercase list holds name (any case).
 bool ListHolds(std::string_view list, std::string_view name) {
   while (true) {
     size_t semi = list.find(';');
-    if (EqualsLower(name, list.substr(0, semi))) return true;
+    if (EqualsIgnoreCase(name, list.substr(0, semi))) return true;
     if (semi == std::string_view::npos) return false;
     list.remove_prefix(semi + 1);
   }
@@ -35,7 +28,7 @@ bool ListHolds(std::string_view list, std::string_view name) {
 bool JoinedHolds(std::string_view joined, std::string_view name) {
   while (!joined.empty()) {
     size_t comma = joined.find(", ");
-    if (EqualsLower(name, joined.substr(0, comma))) return true;
+    if (EqualsIgnoreCase(name, joined.substr(0, comma))) return true;
     if (comma == std::string_view::npos) return false;
     joined.remove_prefix(comma + 2);
   }
@@ -57,7 +50,7 @@ Status CheckHeadersSigned(const http::Request& request, std::string_view signed_
   for (const http::Header& h : request.headers) {
     if (!all_signed) break;
     if (!IsAmzHeader(h.name) || ListHolds(signed_headers, h.name)) continue;
-    if (presigned && EqualsLower(h.name, "x-amz-content-sha256")) continue;
+    if (presigned && EqualsIgnoreCase(h.name, "x-amz-content-sha256")) continue;
     all_signed = false;
   }
   if (all_signed) return Status::Ok();
@@ -66,7 +59,7 @@ Status CheckHeadersSigned(const http::Request& request, std::string_view signed_
     if (!host_signed) AppendLower("host", *not_signed);
     for (const http::Header& h : request.headers) {
       if (!IsAmzHeader(h.name) || ListHolds(signed_headers, h.name)) continue;
-      if (presigned && EqualsLower(h.name, "x-amz-content-sha256")) continue;
+      if (presigned && EqualsIgnoreCase(h.name, "x-amz-content-sha256")) continue;
       if (!JoinedHolds(*not_signed, h.name)) AppendLower(h.name, *not_signed);
     }
   }

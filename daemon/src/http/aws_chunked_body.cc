@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "ascii.h"
+#include "flashstor/http/ascii.h"
 #include "flashstor/http/body.h"
 
 namespace flashstor::http {

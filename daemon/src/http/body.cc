@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "ascii.h"
+#include "flashstor/http/ascii.h"
 
 namespace flashstor::http {
 

@@ -4,7 +4,7 @@
 
 #include <cstring>
 
-#include "ascii.h"
+#include "flashstor/http/ascii.h"
 
 namespace flashstor::http {
 namespace {

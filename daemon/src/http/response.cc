@@ -8,7 +8,7 @@
 #include <cstring>
 #include <ctime>
 
-#include "ascii.h"
+#include "flashstor/http/ascii.h"
 
 namespace flashstor::http {
 namespace {

@@ -1,7 +1,7 @@
 // Percent-decoding, query-string parsing and SigV4 URI encoding (RFC 3986 unreserved set).
 #include "flashstor/http/uri.h"
 
-#include "ascii.h"
+#include "flashstor/http/ascii.h"
 
 namespace flashstor::http {
 namespace {

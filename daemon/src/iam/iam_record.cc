@@ -5,6 +5,7 @@
 #include <cjson/cJSON.h>
 
 #include <memory>
+#include "json_string.h"
 
 namespace flashstor::iam::internal {
 namespace {
@@ -20,11 +21,6 @@ void AddInline(cJSON* obj, const InlinePolicies& p) {
   cJSON* map = cJSON_AddObjectToObject(obj, "inline");
   for (const auto& [name, doc] : p.documents)
     cJSON_AddStringToObject(map, name.c_str(), doc.c_str());
-}
-
-std::string Str(const cJSON* obj, const char* name) {
-  const cJSON* v = cJSON_GetObjectItemCaseSensitive(obj, name);
-  return cJSON_IsString(v) ? std::string(v->valuestring) : std::string();
 }
 
 int64_t Int(const cJSON* obj, const char* name) {
@@ -136,17 +132,17 @@ Result<IamState> DecodeIamRecord(std::string_view json, const SealKey& key, size
   const cJSON* o = nullptr;
   cJSON_ArrayForEach(o, cJSON_GetObjectItemCaseSensitive(root.get(), "users")) {
     User u;
-    u.name = Str(o, "name");
-    u.id = Str(o, "id");
-    u.path = Str(o, "path");
+    u.name = JsonString(o, "name");
+    u.id = JsonString(o, "id");
+    u.path = JsonString(o, "path");
     u.created = Int(o, "created");
     const cJSON* k = nullptr;
     cJSON_ArrayForEach(k, cJSON_GetObjectItemCaseSensitive(o, "keys")) {
       AccessKey ak;
-      ak.id = Str(k, "id");
+      ak.id = JsonString(k, "id");
       ak.active = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(k, "active"));
       ak.created = Int(k, "created");
-      std::optional<std::string> secret = OpenSecret(key, Str(k, "sealed"), ak.id);
+      std::optional<std::string> secret = OpenSecret(key, JsonString(k, "sealed"), ak.id);
       if (!secret) {
         if (dropped != nullptr) ++*dropped;
         continue;
@@ -163,9 +159,9 @@ Result<IamState> DecodeIamRecord(std::string_view json, const SealKey& key, size
   }
   cJSON_ArrayForEach(o, cJSON_GetObjectItemCaseSensitive(root.get(), "groups")) {
     Group g;
-    g.name = Str(o, "name");
-    g.id = Str(o, "id");
-    g.path = Str(o, "path");
+    g.name = JsonString(o, "name");
+    g.id = JsonString(o, "id");
+    g.path = JsonString(o, "path");
     g.created = Int(o, "created");
     g.inline_policies = Inline(o);
     g.attached = Strings(o, "attached");
@@ -174,12 +170,12 @@ Result<IamState> DecodeIamRecord(std::string_view json, const SealKey& key, size
   }
   cJSON_ArrayForEach(o, cJSON_GetObjectItemCaseSensitive(root.get(), "policies")) {
     ManagedPolicy p;
-    p.name = Str(o, "name");
-    p.id = Str(o, "id");
-    p.arn = Str(o, "arn");
-    p.path = Str(o, "path");
-    p.description = Str(o, "description");
-    p.document = Str(o, "document");
+    p.name = JsonString(o, "name");
+    p.id = JsonString(o, "id");
+    p.arn = JsonString(o, "arn");
+    p.path = JsonString(o, "path");
+    p.description = JsonString(o, "description");
+    p.document = JsonString(o, "document");
     p.created = Int(o, "created");
     p.updated = Int(o, "updated");
     std::string arn = p.arn;
@@ -187,11 +183,11 @@ Result<IamState> DecodeIamRecord(std::string_view json, const SealKey& key, size
   }
   cJSON_ArrayForEach(o, cJSON_GetObjectItemCaseSensitive(root.get(), "roles")) {
     Role r;
-    r.name = Str(o, "name");
-    r.id = Str(o, "id");
-    r.path = Str(o, "path");
-    r.description = Str(o, "description");
-    r.trust_policy = Str(o, "trust");
+    r.name = JsonString(o, "name");
+    r.id = JsonString(o, "id");
+    r.path = JsonString(o, "path");
+    r.description = JsonString(o, "description");
+    r.trust_policy = JsonString(o, "trust");
     r.created = Int(o, "created");
     r.max_session_seconds = Int(o, "max_session");
     r.inline_policies = Inline(o);

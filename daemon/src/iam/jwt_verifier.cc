@@ -11,6 +11,7 @@
 
 #include <cmath>
 #include <optional>
+#include "json_string.h"
 
 namespace flashstor::iam {
 namespace {
@@ -43,11 +44,6 @@ std::optional<std::string> Base64UrlDecode(std::string_view in) {
   return out;
 }
 
-std::string Str(const cJSON* obj, const char* name) {
-  const cJSON* v = cJSON_GetObjectItemCaseSensitive(obj, name);
-  return cJSON_IsString(v) ? std::string(v->valuestring) : std::string();
-}
-
 BnPtr Bignum(const std::string& b64url) {
   std::optional<std::string> raw = Base64UrlDecode(b64url);
   if (!raw || raw->empty()) return BnPtr(nullptr, BN_free);
@@ -70,7 +66,7 @@ PkeyPtr FromData(const char* type, OSSL_PARAM_BLD* bld) {
 }
 
 PkeyPtr RsaKey(const cJSON* jwk) {
-  BnPtr n = Bignum(Str(jwk, "n")), e = Bignum(Str(jwk, "e"));
+  BnPtr n = Bignum(JsonString(jwk, "n")), e = Bignum(JsonString(jwk, "e"));
   if (!n || !e || BN_num_bits(n.get()) < 2048) return PkeyPtr(nullptr, EVP_PKEY_free);
   OSSL_PARAM_BLD* bld = OSSL_PARAM_BLD_new();
   PkeyPtr key(nullptr, EVP_PKEY_free);
@@ -85,9 +81,9 @@ PkeyPtr RsaKey(const cJSON* jwk) {
 
 PkeyPtr EcKey(const cJSON* jwk) {
   PkeyPtr key(nullptr, EVP_PKEY_free);
-  if (Str(jwk, "crv") != "P-256") return key;
-  std::optional<std::string> x = Base64UrlDecode(Str(jwk, "x"));
-  std::optional<std::string> y = Base64UrlDecode(Str(jwk, "y"));
+  if (JsonString(jwk, "crv") != "P-256") return key;
+  std::optional<std::string> x = Base64UrlDecode(JsonString(jwk, "x"));
+  std::optional<std::string> y = Base64UrlDecode(JsonString(jwk, "y"));
   if (!x || !y || x->size() != 32 || y->size() != 32) return key;
   std::string point = "\x04" + *x + *y;  // uncompressed point
   OSSL_PARAM_BLD* bld = OSSL_PARAM_BLD_new();
@@ -163,7 +159,7 @@ std::expected<std::unique_ptr<JwtVerifier>, std::string> JwtVerifier::Create(
   std::unique_ptr<JwtVerifier> v(new JwtVerifier(std::move(settings)));
   const cJSON* jwk = nullptr;
   cJSON_ArrayForEach(jwk, keys) {
-    std::string kid = Str(jwk, "kid"), kty = Str(jwk, "kty");
+    std::string kid = JsonString(jwk, "kid"), kty = JsonString(jwk, "kty");
     if (kid.empty()) return std::unexpected("JWKS: a key without \"kid\"");
     auto key = std::make_unique<Key>();
     key->ec = kty == "EC";
@@ -198,11 +194,11 @@ std::expected<JwtClaims, std::string> JwtVerifier::verify(std::string_view token
   if (!header_raw || !payload_raw || !sig) return std::unexpected("the token is not base64url");
   JsonPtr header(cJSON_ParseWithLength(header_raw->data(), header_raw->size()), cJSON_Delete);
   if (!cJSON_IsObject(header.get())) return std::unexpected("the token header is not JSON");
-  const std::string alg = Str(header.get(), "alg");
+  const std::string alg = JsonString(header.get(), "alg");
   if (alg != "RS256" && alg != "ES256") {
     return std::unexpected("the token's alg must be RS256 or ES256");
   }
-  auto key = keys_.find(Str(header.get(), "kid"));
+  auto key = keys_.find(JsonString(header.get(), "kid"));
   if (key == keys_.end()) return std::unexpected("the token's kid names no known key");
   if (key->second->ec != (alg == "ES256")) {
     return std::unexpected("the token's alg does not fit its key");
@@ -219,8 +215,8 @@ std::expected<JwtClaims, std::string> JwtVerifier::verify(std::string_view token
   JsonPtr claims(cJSON_ParseWithLength(payload_raw->data(), payload_raw->size()), cJSON_Delete);
   if (!cJSON_IsObject(claims.get())) return std::unexpected("the token payload is not JSON");
   JwtClaims out;
-  out.issuer = Str(claims.get(), "iss");
-  out.subject = Str(claims.get(), "sub");
+  out.issuer = JsonString(claims.get(), "iss");
+  out.subject = JsonString(claims.get(), "sub");
   if (out.issuer != settings_.issuer) return std::unexpected("the token's issuer is not trusted");
   if (out.subject.empty() || out.subject.size() > 255) {
     return std::unexpected("the token's sub is missing or too long");

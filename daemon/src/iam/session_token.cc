@@ -5,17 +5,13 @@
 #include <cjson/cJSON.h>
 
 #include <memory>
+#include "json_string.h"
 
 namespace flashstor::iam {
 namespace {
 
 constexpr std::string_view kAad = "flashstor-sts-v1";
 using JsonPtr = std::unique_ptr<cJSON, decltype(&cJSON_Delete)>;
-
-std::string Str(const cJSON* obj, const char* name) {
-  const cJSON* v = cJSON_GetObjectItemCaseSensitive(obj, name);
-  return cJSON_IsString(v) ? std::string(v->valuestring) : std::string();
-}
 
 }  // namespace
 
@@ -57,16 +53,16 @@ std::optional<SessionClaims> OpenSessionToken(const SealKey& key, std::string_vi
   JsonPtr root(cJSON_ParseWithLength(json->data(), json->size()), cJSON_Delete);
   if (root == nullptr || !cJSON_IsObject(root.get())) return std::nullopt;
   SessionClaims c;
-  c.access_key = Str(root.get(), "ak");
-  c.secret_key = Str(root.get(), "sk");
+  c.access_key = JsonString(root.get(), "ak");
+  c.secret_key = JsonString(root.get(), "sk");
   const cJSON* exp = cJSON_GetObjectItemCaseSensitive(root.get(), "exp");
   if (!cJSON_IsNumber(exp)) return std::nullopt;
   c.expiration = static_cast<int64_t>(exp->valuedouble);
-  c.role_name = Str(root.get(), "role");
-  c.role_id = Str(root.get(), "rid");
-  c.session_name = Str(root.get(), "name");
-  c.source = Str(root.get(), "src");
-  c.policy = Str(root.get(), "pol");
+  c.role_name = JsonString(root.get(), "role");
+  c.role_id = JsonString(root.get(), "rid");
+  c.session_name = JsonString(root.get(), "name");
+  c.source = JsonString(root.get(), "src");
+  c.policy = JsonString(root.get(), "pol");
   const cJSON* a = nullptr;
   cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(root.get(), "arns")) {
     if (cJSON_IsString(a)) c.policy_arns.emplace_back(a->valuestring);

@@ -19,6 +19,9 @@ namespace iamapi {
 iam::IamError NoSuchEntity(std::string m) {
   return {"NoSuchEntity", 404, std::move(m)};
 }
+iam::IamError NoSuchUser(std::string_view name) {
+  return NoSuchEntity("The user with name " + std::string(name) + " cannot be found.");
+}
 iam::IamError Validation(std::string m) {
   return {"ValidationError", 400, std::move(m)};
 }
@@ -102,12 +105,12 @@ namespace {
 
 using namespace iamapi;
 
-struct ActionRow {
+struct IamActionRow {
   std::string_view name;
   ActionFn fn;
 };
 
-constexpr auto kActions = std::to_array<ActionRow>({
+constexpr auto kIamActions = std::to_array<IamActionRow>({
     {"CreateUser", CreateUser},
     {"GetUser", GetUser},
     {"ListUsers", ListUsers},
@@ -156,7 +159,7 @@ constexpr auto kActions = std::to_array<ActionRow>({
 });
 
 // IAM actions we know but do not serve yet: 501 rather than AWS's InvalidAction.
-constexpr auto kNotYet = std::to_array<std::string_view>({
+constexpr auto kIamActionsNotYet = std::to_array<std::string_view>({
     "UpdateRole",
     "UpdateRoleDescription",
     "TagRole",
@@ -264,12 +267,12 @@ ApiError IamApi::serve(http::Exchange& ex, const auth::AuthContext& auth, std::s
     return SendIamError(ex, {"InvalidParameterValue", 400, "Version must be 2010-05-08"},
                         request_id);
   }
-  const ActionRow* row = nullptr;
-  for (const ActionRow& r : kActions) {
+  const IamActionRow* row = nullptr;
+  for (const IamActionRow& r : kIamActions) {
     if (r.name == action->value) row = &r;
   }
   if (row == nullptr) {
-    for (std::string_view n : kNotYet) {
+    for (std::string_view n : kIamActionsNotYet) {
       if (n == action->value) {
         return SendIamError(ex, {"NotImplemented", 501, "This IAM action is not implemented"},
                             request_id);

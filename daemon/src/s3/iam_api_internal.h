@@ -35,6 +35,8 @@ using Outcome = std::optional<iam::IamError>;  // nullopt: success
 using ActionFn = Outcome (*)(Call&);
 
 iam::IamError NoSuchEntity(std::string message);
+// NoSuchEntity for a user name that does not exist.
+iam::IamError NoSuchUser(std::string_view name);
 iam::IamError Validation(std::string message);
 iam::IamError Missing(std::string_view param);
 iam::IamError AlreadyExists(std::string message);

@@ -34,9 +34,6 @@ void PolicyXml(pugi::xml_node parent, const char* element, const iam::ManagedPol
 iam::IamError NoPolicy(std::string_view arn) {
   return NoSuchEntity("Policy " + std::string(arn) + " does not exist or is not attachable.");
 }
-iam::IamError NoUser(std::string_view name) {
-  return NoSuchEntity("The user with name " + std::string(name) + " cannot be found.");
-}
 iam::IamError NoGroup(std::string_view name) {
   return NoSuchEntity("The group with name " + std::string(name) + " cannot be found.");
 }
@@ -226,7 +223,7 @@ Outcome AddUserToGroup(Call& call) {
   return call.store.update([&](iam::IamState& s) -> Outcome {
     if (s.groups.count(group) == 0) return NoGroup(group);
     auto u = s.users.find(user);
-    if (u == s.users.end()) return NoUser(user);
+    if (u == s.users.end()) return NoSuchUser(user);
     auto& groups = u->second.groups;
     if (std::find(groups.begin(), groups.end(), group) != groups.end()) return std::nullopt;
     if (groups.size() >= iam::kMaxGroupsPerUser) {
@@ -244,7 +241,7 @@ Outcome RemoveUserFromGroup(Call& call) {
   return call.store.update([&](iam::IamState& s) -> Outcome {
     if (s.groups.count(group) == 0) return NoGroup(group);
     auto u = s.users.find(user);
-    if (u == s.users.end()) return NoUser(user);
+    if (u == s.users.end()) return NoSuchUser(user);
     auto& groups = u->second.groups;
     auto at = std::find(groups.begin(), groups.end(), group);
     if (at == groups.end()) {
@@ -260,7 +257,7 @@ Outcome ListGroupsForUser(Call& call) {
   if (Outcome bad = RequireName(call, "UserName", 64, name)) return bad;
   auto snap = call.store.snapshot();
   auto it = snap->state().users.find(name);
-  if (it == snap->state().users.end()) return NoUser(name);
+  if (it == snap->state().users.end()) return NoSuchUser(name);
   pugi::xml_node list = call.result.append_child("Groups");
   for (const std::string& g : it->second.groups) {
     auto group = snap->state().groups.find(g);

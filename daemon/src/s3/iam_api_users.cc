@@ -16,10 +16,6 @@ void UserXml(pugi::xml_node parent, const iam::User& u) {
   Text(n, "CreateDate", IsoTime(u.created));
 }
 
-iam::IamError NoUser(std::string_view name) {
-  return NoSuchEntity("The user with name " + std::string(name) + " cannot be found.");
-}
-
 // UserName, or the caller when absent (root must name a user: it has no IAM user).
 Outcome TargetUser(const Call& call, std::string& out) {
   if (!call.param("UserName") && call.session) {
@@ -90,7 +86,7 @@ Outcome GetUser(Call& call) {
   std::string name;
   if (Outcome bad = TargetUser(call, name)) return bad;
   auto it = snap->state().users.find(name);
-  if (it == snap->state().users.end()) return NoUser(name);
+  if (it == snap->state().users.end()) return NoSuchUser(name);
   UserXml(call.result, it->second);
   return std::nullopt;
 }
@@ -131,7 +127,7 @@ Outcome DeleteUser(Call& call) {
   if (Outcome bad = RequireName(call, "UserName", 64, name)) return bad;
   return call.store.update([&](iam::IamState& s) -> Outcome {
     auto it = s.users.find(name);
-    if (it == s.users.end()) return NoUser(name);
+    if (it == s.users.end()) return NoSuchUser(name);
     const iam::User& u = it->second;
     if (!u.keys.empty() || !u.inline_policies.documents.empty() || !u.attached.empty() ||
         !u.groups.empty()) {
@@ -150,7 +146,7 @@ Outcome CreateAccessKey(Call& call) {
   iam::AccessKey key;
   Outcome out = call.store.update([&](iam::IamState& s) -> Outcome {
     auto it = s.users.find(name);
-    if (it == s.users.end()) return NoUser(name);
+    if (it == s.users.end()) return NoSuchUser(name);
     if (it->second.keys.size() >= iam::kMaxAccessKeysPerUser) {
       return Limit("Cannot exceed quota for AccessKeysPerUser: 2");
     }
@@ -176,7 +172,7 @@ Outcome ListAccessKeys(Call& call) {
   if (Outcome bad = TargetUser(call, name)) return bad;
   auto snap = call.store.snapshot();
   auto it = snap->state().users.find(name);
-  if (it == snap->state().users.end()) return NoUser(name);
+  if (it == snap->state().users.end()) return NoSuchUser(name);
   pugi::xml_node list = call.result.append_child("AccessKeyMetadata");
   for (const iam::AccessKey& k : it->second.keys) {
     pugi::xml_node m = list.append_child("member");
@@ -203,7 +199,7 @@ Outcome UpdateAccessKey(Call& call) {
   }
   return call.store.update([&](iam::IamState& s) -> Outcome {
     auto it = s.users.find(name);
-    if (it == s.users.end()) return NoUser(name);
+    if (it == s.users.end()) return NoSuchUser(name);
     for (iam::AccessKey& k : it->second.keys) {
       if (k.id == *id) {
         k.active = *status == "Active";
@@ -221,7 +217,7 @@ Outcome DeleteAccessKey(Call& call) {
   if (!id) return Missing("accessKeyId");
   return call.store.update([&](iam::IamState& s) -> Outcome {
     auto it = s.users.find(name);
-    if (it == s.users.end()) return NoUser(name);
+    if (it == s.users.end()) return NoSuchUser(name);
     auto& keys = it->second.keys;
     auto k = std::find_if(keys.begin(), keys.end(), [&](const auto& x) { return x.id == *id; });
     if (k == keys.end()) {

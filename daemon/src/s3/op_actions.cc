@@ -8,7 +8,7 @@
 namespace flashstor::s3 {
 namespace {
 
-constexpr auto kActions = std::to_array<std::pair<std::string_view, std::string_view>>({
+constexpr auto kOperationActions = std::to_array<std::pair<std::string_view, std::string_view>>({
     {"ListBuckets", "s3:ListAllMyBuckets"},
     {"HeadBucket", "s3:ListBucket"},
     {"ListObjects", "s3:ListBucket"},
@@ -70,7 +70,7 @@ constexpr auto kVersioned = std::to_array<std::string_view>({
 
 std::string S3Action(std::string_view op_name, bool version_id) {
   std::string action;
-  for (const auto& [name, a] : kActions) {
+  for (const auto& [name, a] : kOperationActions) {
     if (name == op_name) {
       action = a;
       break;

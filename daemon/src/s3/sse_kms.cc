@@ -13,8 +13,6 @@
 namespace flashstor::s3::sse {
 namespace {
 
-constexpr std::string_view kHeaderKeyId = "x-amz-server-side-encryption-aws-kms-key-id";
-constexpr std::string_view kHeaderContext = "x-amz-server-side-encryption-context";
 constexpr std::string_view kHeaderBucketKey = "x-amz-server-side-encryption-bucket-key-enabled";
 constexpr size_t kMaxContextBytes = 4096;
 constexpr size_t kMaxContextPairs = 64;
@@ -51,8 +49,8 @@ bool ValidContext(const OpContext& ctx, std::string_view json) {
 }  // namespace
 
 ApiError ReadKmsHeaders(const OpContext& ctx, bool kms_mode, KmsRequest& out) {
-  const bool has_key = ctx.req.has_header(kHeaderKeyId);
-  const bool has_context = ctx.req.has_header(kHeaderContext);
+  const bool has_key = ctx.req.has_header(kHeaderKmsKeyId);
+  const bool has_context = ctx.req.has_header(kHeaderKmsContext);
   if ((has_key || has_context) && !kms_mode) return ApiError(Code::kInvalidArgument, kMsgNeedKms);
   if (ctx.req.has_header(kHeaderBucketKey)) {
     // Accepted as AWS does; every object gets its own data key sealed by the KMS key
@@ -64,10 +62,10 @@ ApiError ReadKmsHeaders(const OpContext& ctx, bool kms_mode, KmsRequest& out) {
     }
   }
   if (!kms_mode) return {};
-  out.key_id = std::string(ctx.header(kHeaderKeyId));
+  out.key_id = std::string(ctx.header(kHeaderKmsKeyId));
   if (has_key && out.key_id.empty()) return ErrorId::kKmsNotFound;
   if (has_context) {
-    std::string_view b64 = ctx.header(kHeaderContext);
+    std::string_view b64 = ctx.header(kHeaderKmsContext);
     std::optional<std::string> json = hash::Base64Decode(b64);
     if (b64.empty() || !json || json->size() > kMaxContextBytes || !ValidContext(ctx, *json)) {
       return ApiError(Code::kInvalidArgument, kMsgBadContext);

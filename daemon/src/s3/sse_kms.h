@@ -10,6 +10,10 @@
 
 namespace flashstor::s3::sse {
 
+// The SSE-KMS headers a request sends and a response echoes.
+inline constexpr std::string_view kHeaderKmsKeyId = "x-amz-server-side-encryption-aws-kms-key-id";
+inline constexpr std::string_view kHeaderKmsContext = "x-amz-server-side-encryption-context";
+
 struct KmsRequest {
   std::string key_id;        // as sent (empty: the bucket default's, else the default key)
   std::string context_json;  // the decoded encryption context (empty when none)

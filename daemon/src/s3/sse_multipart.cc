@@ -4,13 +4,10 @@
 
 #include "flashstor/s3/headers.h"
 #include "flashstor/s3/xml_reader.h"
+#include "sse_request.h"
 
 namespace flashstor::s3::sse {
 namespace {
-
-constexpr std::string_view kHeaderCAlgo = "x-amz-server-side-encryption-customer-algorithm";
-constexpr std::string_view kHeaderCKey = "x-amz-server-side-encryption-customer-key";
-constexpr std::string_view kHeaderCMd5 = "x-amz-server-side-encryption-customer-key-md5";
 
 bool HasCustomerHeaders(const OpContext& ctx) {
   return ctx.req.has_header(kHeaderCAlgo) || ctx.req.has_header(kHeaderCKey) ||

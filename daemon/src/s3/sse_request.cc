@@ -17,9 +17,6 @@ namespace flashstor::s3::sse {
 namespace {
 
 constexpr std::string_view kHeaderSse = "x-amz-server-side-encryption";
-constexpr std::string_view kHeaderCAlgo = "x-amz-server-side-encryption-customer-algorithm";
-constexpr std::string_view kHeaderCKey = "x-amz-server-side-encryption-customer-key";
-constexpr std::string_view kHeaderCMd5 = "x-amz-server-side-encryption-customer-key-md5";
 
 constexpr std::string_view kMetaMode = "x-flashstor-sse-mode";
 constexpr std::string_view kMetaKeyId = "x-flashstor-sse-key-id";
@@ -33,8 +30,6 @@ constexpr std::string_view kMetaContext = "x-flashstor-sse-context";
 constexpr std::string_view kModeS3 = "S3";
 constexpr std::string_view kModeCustomer = "C";
 constexpr std::string_view kModeKms = "KMS";
-constexpr std::string_view kHeaderKmsKeyId = "x-amz-server-side-encryption-aws-kms-key-id";
-constexpr std::string_view kHeaderContext = "x-amz-server-side-encryption-context";
 
 constexpr std::string_view kMsgNeedKey =
     "The object was stored using a form of Server Side Encryption. The correct parameters must "
@@ -301,7 +296,7 @@ void AddWriteHeaders(OpContext& ctx, const WriteSse& sse) {
   if (sse.mode == Mode::kKms) {
     resp.add_header(kHeaderSse, "aws:kms");
     resp.add_header(kHeaderKmsKeyId, sse.kms_key_arn);
-    if (!sse.kms_context_b64.empty()) resp.add_header(kHeaderContext, sse.kms_context_b64);
+    if (!sse.kms_context_b64.empty()) resp.add_header(kHeaderKmsContext, sse.kms_context_b64);
   }
 }
 

@@ -13,6 +13,11 @@
 
 namespace flashstor::s3::sse {
 
+// The SSE-C headers a request sends and a response echoes.
+inline constexpr std::string_view kHeaderCAlgo = "x-amz-server-side-encryption-customer-algorithm";
+inline constexpr std::string_view kHeaderCKey = "x-amz-server-side-encryption-customer-key";
+inline constexpr std::string_view kHeaderCMd5 = "x-amz-server-side-encryption-customer-key-md5";
+
 enum class Mode : uint8_t { kNone, kS3, kCustomer, kKms };
 
 // The internal metadata of an encrypted object (never returned to clients, never settable

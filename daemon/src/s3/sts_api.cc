@@ -318,19 +318,19 @@ Outcome AssumeRoleWithWebIdentity(Ctx& c) {
   return std::nullopt;
 }
 
-struct ActionRow {
+struct StsActionRow {
   std::string_view name;
   Outcome (*fn)(Ctx&);
   bool unsigned_ok;
 };
 
-constexpr ActionRow kActions[] = {
+constexpr StsActionRow kStsActions[] = {
     {"GetCallerIdentity", GetCallerIdentity, false},
     {"AssumeRole", AssumeRole, false},
     {"AssumeRoleWithWebIdentity", AssumeRoleWithWebIdentity, true},
 };
 
-constexpr std::string_view kNotYet[] = {
+constexpr std::string_view kStsActionsNotYet[] = {
     "GetSessionToken",     "GetFederationToken",         "AssumeRoleWithSAML",
     "GetAccessKeyInfo",    "DecodeAuthorizationMessage", "AssumeRoot",
     "GetWebIdentityToken",
@@ -351,12 +351,12 @@ ApiError StsApi::serve(http::Exchange& ex, const auth::AuthContext& auth, std::s
   if (Param(*params, "Version") != std::optional<std::string_view>("2011-06-15")) {
     return SendError(ex, {"InvalidParameterValue", 400, "Version must be 2011-06-15"}, request_id);
   }
-  const ActionRow* row = nullptr;
-  for (const ActionRow& r : kActions) {
+  const StsActionRow* row = nullptr;
+  for (const StsActionRow& r : kStsActions) {
     if (r.name == *action) row = &r;
   }
   if (row == nullptr) {
-    for (std::string_view n : kNotYet) {
+    for (std::string_view n : kStsActionsNotYet) {
       if (n == *action) {
         return SendError(ex, {"NotImplemented", 501, "This STS action is not implemented"},
                          request_id);

@@ -37,6 +37,8 @@ struct Request {
 
   // Case-insensitive lookup of the first header with that name; empty if absent.
   std::string_view header(std::string_view name) const;
+  // The same lookup, nullptr if absent (tells an empty header from a missing one).
+  const Header* find_header(std::string_view name) const;
   bool has_header(std::string_view name) const;
 };
 

@@ -1,5 +1,5 @@
-// ASCII character classes and comparisons shared by the HTTP parser and body decoders
-// (RFC 9110 tchar, field-value octets, hex digits). Internal to flashstor_http.
+// ASCII character classes and comparisons shared by the HTTP parser, body decoders and the
+// request signature checks (RFC 9110 tchar, field-value octets, hex digits).
 #pragma once
 
 #include <cstdint>
