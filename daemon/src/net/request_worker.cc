@@ -171,13 +171,17 @@ void ReportCut(const Connection& c, const TransferBudget& budget, RequestCounter
     default:
       return;
   }
-  static obs::LogLimiter cut_lines(std::chrono::seconds(1));  // client-caused
-  cut_lines.log(obs::Level::kNotice, "slow client cut off",
-                {{"REMOTE_ADDR", c.remote},
-                 {"REASON", reason},
-                 {"DIRECTION", budget.sending() ? "sending response" : "receiving request body"},
-                 {"RATE_BPS", std::to_string(budget.last_rate_bps())},
-                 {"BYTES", std::to_string(budget.total_bytes())}});
+  // Client-caused: a line a second for each direction.
+  static obs::LogLimiter sending_lines(std::chrono::seconds(1));
+  static obs::LogLimiter receiving_lines(std::chrono::seconds(1));
+  const bool sending = budget.sending();
+  (sending ? sending_lines : receiving_lines)
+      .log(obs::Level::kNotice, "slow client cut off",
+           {{"REMOTE_ADDR", c.remote},
+            {"REASON", reason},
+            {"DIRECTION", sending ? "sending response" : "receiving request body"},
+            {"RATE_BPS", std::to_string(budget.last_rate_bps())},
+            {"BYTES", std::to_string(budget.total_bytes())}});
 }
 
 namespace {
