@@ -195,26 +195,34 @@ void test_list_uploads(void**) {
   assert_int_equal(f.e->list_multipart_uploads({}, "other", {})->uploads.size(), 1);
 }
 
-// A crash between the commit and the upload's removal leaves the upload directory behind:
-// the object records its upload id, so the upload reads as completed and is cleaned up.
-void test_upload_left_by_crash_is_completed(void**) {
-  Fixture f(4);
+// Completes a one-part upload of "k" ("only part") after copying every drive's multipart
+// directory aside (to <drive>/saved-mp), so a test can put them back as a crash would have left
+// them. Returns the upload id.
+std::string CompleteWithUploadDirsSaved(Fixture& f, const std::vector<std::string>& drives) {
   auto id = f.e->new_multipart_upload({}, "bucket", "k", {}, hash::ChecksumAlgo::kNone);
   auto p1 = PutPart(*f.e, "k", *id, 1, "only part");
-  auto drives = MakeDrives(f.dir, 4);  // the existing drive paths
   for (const auto& d : drives) {
     std::string cmd = "cp -a " + d + "/.flashstor.sys/multipart " + d + "/saved-mp";
     assert_int_equal(system(cmd.c_str()), 0);
   }
   assert_true(
       f.e->complete_multipart_upload({}, "bucket", "k", *id, {{1, p1->etag, ""}}).has_value());
+  return *id;
+}
+
+// A crash between the commit and the upload's removal leaves the upload directory behind:
+// the object records its upload id, so the upload reads as completed and is cleaned up.
+void test_upload_left_by_crash_is_completed(void**) {
+  Fixture f(4);
+  auto drives = MakeDrives(f.dir, 4);  // the existing drive paths
+  const std::string id = CompleteWithUploadDirsSaved(f, drives);
   for (const auto& d : drives) {
     std::string cmd = "rm -rf " + d + "/.flashstor.sys/multipart && mv " + d + "/saved-mp " + d +
                       "/.flashstor.sys/multipart";
     assert_int_equal(system(cmd.c_str()), 0);
   }
   assert_int_equal(f.e->list_multipart_uploads({}, "bucket", {})->uploads.size(), 0);
-  assert_int_equal(f.e->list_parts({}, "bucket", "k", *id, 0, 10).error().code(),
+  assert_int_equal(f.e->list_parts({}, "bucket", "k", id, 0, 10).error().code(),
                    Code::kNoSuchUpload);
   assert_true(*Get(*f.e, "bucket", "k") == "only part");
   // A new upload of the same key is unaffected.
@@ -229,15 +237,8 @@ void test_upload_left_by_crash_is_completed(void**) {
 // answers NoSuchUpload; on two drives (the data count) it is listed and can be aborted.
 void test_upload_left_on_a_minority_is_not_listed(void**) {
   Fixture f(4);
-  auto id = f.e->new_multipart_upload({}, "bucket", "k", {}, hash::ChecksumAlgo::kNone);
-  auto p1 = PutPart(*f.e, "k", *id, 1, "only part");
   auto drives = MakeDrives(f.dir, 4);  // the existing drive paths
-  for (const auto& d : drives) {
-    std::string cmd = "cp -a " + d + "/.flashstor.sys/multipart " + d + "/saved-mp";
-    assert_int_equal(system(cmd.c_str()), 0);
-  }
-  assert_true(
-      f.e->complete_multipart_upload({}, "bucket", "k", *id, {{1, p1->etag, ""}}).has_value());
+  const std::string id = CompleteWithUploadDirsSaved(f, drives);
   assert_true(Put(*f.e, "bucket", "k", "overwritten").has_value());
   auto restore = [&](const std::string& d) {
     std::string cmd = "rm -rf " + d + "/.flashstor.sys/multipart && cp -a " + d + "/saved-mp " + d +
@@ -246,12 +247,12 @@ void test_upload_left_on_a_minority_is_not_listed(void**) {
   };
   restore(drives[2]);
   assert_int_equal(f.e->list_multipart_uploads({}, "bucket", {})->uploads.size(), 0);
-  assert_int_equal(f.e->abort_multipart_upload({}, "bucket", "k", *id).code(), Code::kNoSuchUpload);
+  assert_int_equal(f.e->abort_multipart_upload({}, "bucket", "k", id).code(), Code::kNoSuchUpload);
   restore(drives[3]);
   auto listed = f.e->list_multipart_uploads({}, "bucket", {});
   assert_int_equal(listed->uploads.size(), 1);
-  assert_true(listed->uploads[0].upload_id == *id);
-  assert_true(f.e->abort_multipart_upload({}, "bucket", "k", *id).ok());
+  assert_true(listed->uploads[0].upload_id == id);
+  assert_true(f.e->abort_multipart_upload({}, "bucket", "k", id).ok());
   assert_int_equal(f.e->list_multipart_uploads({}, "bucket", {})->uploads.size(), 0);
   assert_true(*Get(*f.e, "bucket", "k") == "overwritten");
 }
