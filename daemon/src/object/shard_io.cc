@@ -54,6 +54,36 @@ namespace {
 // straggler and skipped): so the grace of a write is generous.
 constexpr std::chrono::microseconds kWriteMinGrace{10'000};
 constexpr std::chrono::microseconds kWriteMaxGrace{100'000};
+// How long a write waits for the drives it skipped as stuck, once the others fell short of
+// the quorum: a slow drive answers within it, a hung one fails the write in time.
+constexpr std::chrono::microseconds kSkippedDriveWait{1'000'000};
+
+struct CreateTarget {
+  std::string volume, key, file;
+};
+
+// Creates the file on every drive with a writer in `writers`, in one fan-out under policy.
+std::vector<char> CreateOn(WorkerPool& pool,
+                           const std::vector<std::shared_ptr<ShardWriters::DriveWriter>>& writers,
+                           const std::shared_ptr<const CreateTarget>& target,
+                           const WorkerPool::QuorumPolicy& policy) {
+  return pool.run_quorum(
+      writers.size(),
+      [target, writers](size_t d) {
+        if (writers[d] == nullptr) return false;
+        ShardWriters::DriveWriter& w = *writers[d];
+        auto created = w.drive->create_file(target->volume, target->key, target->file);
+        if (!created) {
+          w.status = created.error();
+          return false;
+        }
+        w.writer = std::move(*created);
+        w.status = Status::Ok();
+        return true;
+      },
+      policy);
+}
+
 }  // namespace
 
 ShardWriters::ShardWriters(
@@ -76,32 +106,35 @@ ShardWriters::ShardWriters(
     usable += use[d] && (*drives)[d] != nullptr && skip[d] == 0;
   }
   if (usable < needed_) skip.assign(n, 0);  // a stuck drive may still make the quorum
+  std::vector<std::shared_ptr<DriveWriter>> skipped(n);
+  bool any_skipped = false;
   for (size_t d = 0; d < n; ++d) {
-    if (!use[d] || (*drives)[d] == nullptr || skip[d] != 0) continue;
-    writers_[d] = std::make_shared<DriveWriter>();
-    writers_[d]->drive = (*drives)[d];
+    if (!use[d] || (*drives)[d] == nullptr) continue;
+    auto w = std::make_shared<DriveWriter>();
+    w->drive = (*drives)[d];
+    (skip[d] != 0 ? skipped[d] : writers_[d]) = std::move(w);
+    any_skipped |= skip[d] != 0;
   }
-  struct Target {
-    std::string volume, key, file;
-  };
-  auto target = std::make_shared<const Target>(
-      Target{std::string(volume), std::string(key), std::string(file)});
-  std::vector<char> answered = pool_.run_quorum(
-      n,
-      [target, writers = writers_](size_t d) {
-        if (writers[d] == nullptr) return false;
-        DriveWriter& w = *writers[d];
-        auto created = w.drive->create_file(target->volume, target->key, target->file);
-        if (!created) {
-          w.status = created.error();
-          return false;
-        }
-        w.writer = std::move(*created);
-        w.status = Status::Ok();
-        return true;
-      },
-      policy());
-  settle(answered);
+  auto target = std::make_shared<const CreateTarget>(
+      CreateTarget{std::string(volume), std::string(key), std::string(file)});
+  settle(CreateOn(pool_, writers_, target, policy()));
+  // The drives left out for a stuck call are tried after all when the others fell short of
+  // needed (one was full or failed): a slow drive then costs this write some time, not its
+  // quorum. One that does not answer within kSkippedDriveWait is left out as before.
+  if (!any_skipped || static_cast<size_t>(alive()) >= needed_ || cancel_.cancelled()) return;
+  WorkerPool::QuorumPolicy retry = policy();
+  retry.needed = needed_ - static_cast<size_t>(alive());
+  retry.max_wait = kSkippedDriveWait;
+  const std::vector<char> answered = CreateOn(pool_, skipped, target, retry);
+  for (size_t d = 0; d < n; ++d) {
+    if (skipped[d] == nullptr || !answered[d]) continue;  // unanswered: its task owns it
+    if (skipped[d]->status.ok()) {
+      writers_[d] = std::move(skipped[d]);
+    } else {
+      if (first_error_.ok()) first_error_ = skipped[d]->status;
+      full_ += skipped[d]->status == Code::kDiskFull;
+    }
+  }
 }
 
 WorkerPool::QuorumPolicy ShardWriters::policy() const {

@@ -124,6 +124,38 @@ void test_puts_with_their_body_in_hand_answer_at_the_step_allowance(void**) {
   assert_true(f.faulty[1]->hung_now() >= 1);
 }
 
+// One drive of four is full and another has calls stuck (its shard reads hang; the engine skips
+// it while the others can make the quorum) but writes fine. A PUT finds only two drives
+// that take its shards, so it tries the skipped drive after all and succeeds: within parity a
+// slow drive must cost a write time, not its quorum. Before, the PUT answered 507
+// (test_degraded.py::test_drive_full[4] saw it once under load).
+void test_put_with_a_full_drive_and_a_stuck_one(void**) {
+  HealthEngine f{storage::HealthOptions()};
+  const std::string data = RandomData(300 * 1024, 41);
+  std::vector<std::string> before;
+  for (int i = 0; i < 8; ++i) {
+    before.push_back(RandomData(300 * 1024, 50 + i));
+    assert_true(Put(*f.e, "bucket", "before" + std::to_string(i), before.back()).has_value());
+  }
+  // Drive 1's shard reads hang (a PUT opens none): GETs leave them behind until it is stuck.
+  f.faulty[1]->set(storage::DriveCall::kOpenFile, storage::FaultRule::Hang());
+  for (int i = 0; i < 8 && f.faulty[1]->hung_now() < 2; ++i) {
+    assert_true(*Get(*f.e, "bucket", "before" + std::to_string(i)) == before[i]);
+  }
+  assert_true(f.faulty[1]->hung_now() >= 1);
+  std::this_thread::sleep_for(150ms);  // stuck: two calls abandoned for 20 ms, or one for 100
+  f.faulty[0]->set(storage::DriveCall::kCreateFile, storage::FaultRule::Fail(Code::kDiskFull));
+  const auto t0 = Clock::now();
+  auto put = Put(*f.e, "bucket", "k", data);
+  const double took = Since(t0);
+  fprintf(stderr, "PUT with drive 0 full and drive 1 stuck: %s in %.3f s\n",
+          put ? "ok" : CodeName(put.error().code()).data(), took);
+  assert_true(put.has_value());
+  assert_true(took < Bound(2.0));
+  assert_true(FileExists(ShardFile(f.paths[1], "bucket", "k")));
+  assert_false(FileExists(ShardFile(f.paths[0], "bucket", "k")));
+}
+
 // GETs of a 1 MiB and a 4 KiB object while one drive of four hangs in every call, with the
 // health deadlines at their defaults (5 s, 30 s): the fan-outs return at quorum, so each
 // GET answers in milliseconds while the drive still hangs and is still online (the health
@@ -527,6 +559,7 @@ int main() {
       cmocka_unit_test(test_hung_drives_answer_at_the_request_deadline),
       cmocka_unit_test(test_puts_with_their_body_in_hand_answer_at_the_step_allowance),
       cmocka_unit_test(test_get_while_a_drive_hangs),
+      cmocka_unit_test(test_put_with_a_full_drive_and_a_stuck_one),
       cmocka_unit_test(test_delete_while_a_drive_hangs),
       cmocka_unit_test(test_listing_while_a_drive_hangs),
       cmocka_unit_test(test_multipart_while_a_drive_hangs),
