@@ -103,7 +103,10 @@ ShardWriters::ShardWriters(
   size_t usable = 0;
   for (size_t d = 0; d < n; ++d) {
     skip[d] = stragglers_ != nullptr && stragglers_->stuck(d);
-    usable += use[d] && (*drives)[d] != nullptr && skip[d] == 0;
+    // A drive that just answered kDiskFull is not counted on: its create may succeed and its
+    // writes fail, too late to try the stuck drive instead.
+    const bool full = stragglers_ != nullptr && stragglers_->recently_full(d);
+    usable += use[d] && (*drives)[d] != nullptr && skip[d] == 0 && !full;
   }
   if (usable < needed_) skip.assign(n, 0);  // a stuck drive may still make the quorum
   std::vector<std::shared_ptr<DriveWriter>> skipped(n);
@@ -131,8 +134,7 @@ ShardWriters::ShardWriters(
     if (skipped[d]->status.ok()) {
       writers_[d] = std::move(skipped[d]);
     } else {
-      if (first_error_.ok()) first_error_ = skipped[d]->status;
-      full_ += skipped[d]->status == Code::kDiskFull;
+      drop(d, skipped[d]->status);  // writers_[d] is empty: counts the error only
     }
   }
 }
@@ -166,7 +168,10 @@ void ShardWriters::settle(const std::vector<char>& answered) {
 void ShardWriters::drop(size_t d, Status s) {
   writers_[d].reset();  // removes the partial file
   if (first_error_.ok()) first_error_ = s;
-  full_ += s == Code::kDiskFull;
+  if (s == Code::kDiskFull) {
+    ++full_;
+    if (stragglers_ != nullptr && d < stragglers_->size()) stragglers_->note_full(d);
+  }
 }
 
 void ShardWriters::start_write(std::vector<std::vector<uint8_t>>& shards,

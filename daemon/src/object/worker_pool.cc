@@ -207,6 +207,15 @@ bool WorkerPool::Stragglers::stuck(size_t i) const {
   return age >= (count >= 2 ? kStuckTwoAfterNs : kStuckAfterNs);
 }
 
+void WorkerPool::Stragglers::note_full(size_t i) {
+  full_at_ns_[i].store(MonotonicNs(), std::memory_order_relaxed);
+}
+
+bool WorkerPool::Stragglers::recently_full(size_t i) const {
+  const int64_t at = full_at_ns_[i].load(std::memory_order_relaxed);
+  return at != 0 && MonotonicNs() - at < kFullForNs;
+}
+
 WorkerPool::FanOut::FanOut(WorkerPool* pool, size_t n, std::function<bool(size_t)> fn,
                            const QuorumPolicy& policy)
     : pool_(pool),

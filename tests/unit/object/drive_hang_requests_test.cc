@@ -129,21 +129,26 @@ void test_puts_with_their_body_in_hand_answer_at_the_step_allowance(void**) {
 // that take its shards, so it tries the skipped drive after all and succeeds: within parity a
 // slow drive must cost a write time, not its quorum. Before, the PUT answered 507
 // (test_degraded.py::test_drive_full[4] saw it once under load).
-void test_put_with_a_full_drive_and_a_stuck_one(void**) {
-  HealthEngine f{storage::HealthOptions()};
-  const std::string data = RandomData(300 * 1024, 41);
+// Makes drive 1 of f count as stuck while it still writes fine: its shard reads hang (a PUT
+// opens none), and GETs leave them behind until the engine skips the drive.
+void MakeDriveOneStuck(HealthEngine& f) {
   std::vector<std::string> before;
   for (int i = 0; i < 8; ++i) {
     before.push_back(RandomData(300 * 1024, 50 + i));
     assert_true(Put(*f.e, "bucket", "before" + std::to_string(i), before.back()).has_value());
   }
-  // Drive 1's shard reads hang (a PUT opens none): GETs leave them behind until it is stuck.
   f.faulty[1]->set(storage::DriveCall::kOpenFile, storage::FaultRule::Hang());
   for (int i = 0; i < 8 && f.faulty[1]->hung_now() < 2; ++i) {
     assert_true(*Get(*f.e, "bucket", "before" + std::to_string(i)) == before[i]);
   }
   assert_true(f.faulty[1]->hung_now() >= 1);
   std::this_thread::sleep_for(150ms);  // stuck: two calls abandoned for 20 ms, or one for 100
+}
+
+void test_put_with_a_full_drive_and_a_stuck_one(void**) {
+  HealthEngine f{storage::HealthOptions()};
+  const std::string data = RandomData(300 * 1024, 41);
+  MakeDriveOneStuck(f);
   f.faulty[0]->set(storage::DriveCall::kCreateFile, storage::FaultRule::Fail(Code::kDiskFull));
   const auto t0 = Clock::now();
   auto put = Put(*f.e, "bucket", "k", data);
@@ -154,6 +159,27 @@ void test_put_with_a_full_drive_and_a_stuck_one(void**) {
   assert_true(took < Bound(2.0));
   assert_true(FileExists(ShardFile(f.paths[1], "bucket", "k")));
   assert_false(FileExists(ShardFile(f.paths[0], "bucket", "k")));
+}
+
+// Drive 0 ran out of space between a PUT's create and its writes (creates succeed, writes
+// fail kDiskFull) while drive 1 is stuck. A PUT that left drive 1 out finds only two drives
+// for its shards after its first write, too late to try the stuck one. Once drive 0 has
+// answered kDiskFull, the PUTs of the next kFullForNs do not count on it, so they keep the
+// stuck drive and succeed. Before, every such PUT answered 507 until drive 1 recovered.
+void test_puts_after_a_drive_ran_out_of_space_use_the_stuck_one(void**) {
+  HealthEngine f{storage::HealthOptions()};
+  MakeDriveOneStuck(f);
+  f.faulty[0]->set(storage::DriveCall::kWrite, storage::FaultRule::Fail(Code::kDiskFull));
+  auto first = Put(*f.e, "bucket", "first", RandomData(300 * 1024, 42));
+  fprintf(stderr, "first PUT after drive 0 filled: %s\n",
+          first ? "ok" : CodeName(first.error().code()).data());
+  for (int i = 0; i < 3; ++i) {
+    const std::string key = "next" + std::to_string(i), data = RandomData(300 * 1024, 43 + i);
+    auto put = Put(*f.e, "bucket", key, data);
+    fprintf(stderr, "PUT %s: %s\n", key.c_str(), put ? "ok" : CodeName(put.error().code()).data());
+    assert_true(put.has_value());
+    assert_true(FileExists(ShardFile(f.paths[1], "bucket", key)));
+  }
 }
 
 // GETs of a 1 MiB and a 4 KiB object while one drive of four hangs in every call, with the
@@ -560,6 +586,7 @@ int main() {
       cmocka_unit_test(test_puts_with_their_body_in_hand_answer_at_the_step_allowance),
       cmocka_unit_test(test_get_while_a_drive_hangs),
       cmocka_unit_test(test_put_with_a_full_drive_and_a_stuck_one),
+      cmocka_unit_test(test_puts_after_a_drive_ran_out_of_space_use_the_stuck_one),
       cmocka_unit_test(test_delete_while_a_drive_hangs),
       cmocka_unit_test(test_listing_while_a_drive_hangs),
       cmocka_unit_test(test_multipart_while_a_drive_hangs),

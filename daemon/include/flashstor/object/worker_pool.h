@@ -143,16 +143,23 @@ class WorkerPool {
     // another drive fails), while a hung drive is skipped within tens of milliseconds.
     static constexpr int64_t kStuckAfterNs = 100'000'000;
     static constexpr int64_t kStuckTwoAfterNs = 20'000'000;
-    explicit Stragglers(size_t n) : counts_(n), since_ns_(n) {}
+    // A drive that answered kDiskFull counts as full for this long: deciding whether the
+    // others make a write's quorum without a stuck drive, a drive that just ran out of space
+    // is not counted on (it would fail the write after the stuck one had been left out).
+    static constexpr int64_t kFullForNs = 10'000'000'000;
+    explicit Stragglers(size_t n) : counts_(n), since_ns_(n), full_at_ns_(n) {}
     int at(size_t i) const { return counts_[i].load(std::memory_order_acquire); }
     // Whether index i counts as stuck (see kStuckAfterNs).
     bool stuck(size_t i) const;
     size_t size() const { return counts_.size(); }
     void add(size_t i, int delta);
+    void note_full(size_t i);            // index i answered kDiskFull now
+    bool recently_full(size_t i) const;  // within kFullForNs of note_full(i)
 
    private:
     std::vector<std::atomic<int>> counts_;
-    std::vector<std::atomic<int64_t>> since_ns_;  // when counts_[i] last left 0
+    std::vector<std::atomic<int64_t>> since_ns_;    // when counts_[i] last left 0
+    std::vector<std::atomic<int64_t>> full_at_ns_;  // last note_full(i), 0: never
   };
 
   // What a non-blocking attempt of a task on the caller's thread did (QuorumPolicy::attempt).
