@@ -66,12 +66,14 @@ class Server:
         self.port = None
         self.tls_port = None
         self.listeners = listeners
+        self.fixed_port = 0  # restart() keeps the port
 
     def start(self, timeout=20):
         # FLASHSTOR_SERVER_ARGS: extra flags for every daemon a test starts (ci/asan.sh uses it
         # for --seccomp log, because the sanitizer runtime makes syscalls the allowlist forbids).
         extra = os.environ.get("FLASHSTOR_SERVER_ARGS", "").split()
-        args = [BIN, "server", "--address", "127.0.0.1:0", *extra, *self.extra_args, *self.drives]
+        args = [BIN, "server", "--address", f"127.0.0.1:{self.fixed_port}", *extra,
+                *self.extra_args, *self.drives]
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self.log, env=self.env)
         deadline = time.time() + timeout
@@ -119,6 +121,14 @@ class Server:
 
     def kill(self):
         self.stop(signal.SIGKILL)
+
+    def restart(self):
+        """Stops the daemon and starts it again on the same port, so clients made for it keep
+        working: a test that changed drive files behind its back needs it to forget what it
+        cached (docs/concurrency.md, "The metadata cache")."""
+        self.fixed_port = self.port
+        self.stop()
+        return self.start()
 
     def cleanup(self):
         self.stop()

@@ -131,6 +131,7 @@ def rewrite_meta(server, bucket, key, old, new):
         struct.pack_into("<I", raw, 12, zlib.crc32(records))
         with open(p, "wb") as f:
             f.write(raw)
+    server.restart()  # a running daemon never sees a change behind its back: it caches metadata
 
 
 def kms_args(key=None, context=None):

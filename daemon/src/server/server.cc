@@ -368,6 +368,7 @@ int RunServer(const ServerArgs& args) {
   RegisterServerMetrics(http, *engine);
   RegisterTaskMetrics(http, request_memory);
   RegisterHeapMetrics(idle_trim);
+  RegisterMetaCacheMetrics();
   phases.end("engine");  // credentials, audit log, handlers, HTTP server, metrics
   if (Status s = http.start(); !s.ok()) return Fail("event loops", Describe(s));
   watchdog.set_progress_probe(

@@ -1,7 +1,8 @@
-// RegisterTaskMetrics: /metrics series for request tasks and the request memory budget.
+// /metrics series for request tasks, the request memory budget, the heap and the metadata caches.
 #include "flashstor/server/task_metrics.h"
 
 #include "flashstor/obs/metrics.h"
+#include "flashstor/storage/meta_cache.h"
 
 namespace flashstor::server {
 
@@ -60,6 +61,24 @@ void RegisterHeapMetrics(const mem::IdleTrim& trim) {
              [] { return static_cast<double>(mem::IdleTrim::HeapFreeBytes()); });
   r.gauge_fn("flashstor_heap_idle_trims", "Times the free heap was handed back when idle.", {},
              [&trim] { return static_cast<double>(trim.trims()); });
+}
+
+void RegisterMetaCacheMetrics() {
+  obs::MetricsRegistry& r = obs::DefaultRegistry();
+  using Totals = storage::MetaCache::Totals;
+  auto total = [](uint64_t Totals::*f) {
+    return [f] { return static_cast<double>(storage::MetaCache::AllDrives().*f); };
+  };
+  r.gauge_fn("flashstor_meta_cache_hits",
+             "Cached reads of object metadata answered from memory, summed over the drives.", {},
+             total(&Totals::hits));
+  r.gauge_fn("flashstor_meta_cache_misses",
+             "Cached reads of object metadata that had to read the drive.", {},
+             total(&Totals::misses));
+  r.gauge_fn("flashstor_meta_cache_bytes", "Memory the drives' metadata caches hold.", {},
+             total(&Totals::bytes));
+  r.gauge_fn("flashstor_meta_cache_entries", "Metadata files the drives' caches hold.", {},
+             total(&Totals::entries));
 }
 
 }  // namespace flashstor::server

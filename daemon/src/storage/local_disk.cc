@@ -46,7 +46,11 @@ bool IsValidVolumeName(std::string_view volume) {
 }
 
 LocalDisk::LocalDisk(std::string path, int root_fd, dev_t dev, ino_t ino)
-    : path_(std::move(path)), root_fd_(root_fd), dev_(dev), ino_(ino) {}
+    : path_(std::move(path)),
+      root_fd_(root_fd),
+      dev_(dev),
+      ino_(ino),
+      meta_cache_(MetaCache::ForDrive(dev, ino, kMetaCacheBytes)) {}
 
 LocalDisk::~LocalDisk() {
   close(root_fd_);
@@ -187,6 +191,7 @@ Result<VolumeInfo> LocalDisk::stat_volume(std::string_view volume) {
 Status LocalDisk::delete_volume(std::string_view volume, bool force) {
   if (!IsValidVolumeName(volume)) return Status(Code::kInvalidArgument, "bad volume name");
   std::string v(volume);
+  ChangeNotice notice(*meta_cache_, v);
   int err = 0;
   if (force) {
     err = fs::RemoveTree(root_fd_, v);
@@ -210,6 +215,7 @@ Status LocalDisk::rename(std::string_view src_volume, std::string_view src_key,
   if (!src) return src.error();
   Result<std::string> dst = path_of(dst_volume, dst_key, dst_file);
   if (!dst) return dst.error();
+  ChangeNotice src_notice(*meta_cache_, *src), dst_notice(*meta_cache_, *dst);
   FS_RETURN_IF_ERROR(move_entry(*src, *dst, src_volume, dst_volume));
   int err = 0;
   if (err = fs::FsyncDir(root_fd_, fs::Dirname(*dst)); err != 0) {
@@ -244,6 +250,7 @@ Status LocalDisk::install_version(const VersionCommit& c, std::string_view meta)
   // of it makes both durable (docs/design.md, "Every fsync of a PUT").
   Result<std::string> meta_rel = path_of(c.volume, c.key, kMetaFile);
   if (!meta_rel) return meta_rel.error();
+  ChangeNotice notice(*meta_cache_, *meta_rel);  // the data dir holds no metadata file
   std::string src, dst;
   if (!c.src_dir.empty()) {
     Result<std::string> s = path_of(c.src_volume, c.src_key, c.src_dir);
@@ -272,6 +279,7 @@ Status LocalDisk::link_files(std::string_view src_volume, std::string_view src_k
   if (!src) return src.error();
   Result<std::string> dst = path_of(dst_volume, dst_key, dst_dir);
   if (!dst) return dst.error();
+  ChangeNotice notice(*meta_cache_, *dst);
   if (int err = fs::MkdirAll(root_fd_, *dst, fs::kVolumeDepth); err != 0)
     return error(err, "mkdir failed", dst_volume);
   for (const std::string& name : names) {
@@ -295,6 +303,7 @@ Status LocalDisk::delete_path(std::string_view volume, std::string_view key, std
   if (fs::Depth(*rel) <= KeepDepth(volume)) {
     return Status(Code::kInvalidArgument, "refusing to delete a volume or system directory");
   }
+  ChangeNotice notice(*meta_cache_, *rel);
   int err = 0;
   if (recursive) {
     err = fs::RemoveTree(root_fd_, *rel);

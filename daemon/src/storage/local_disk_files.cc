@@ -15,7 +15,7 @@ namespace flashstor::storage {
 namespace {
 
 constexpr mode_t kFileMode = 0640;
-constexpr size_t kHeaderChunk = 4096;
+constexpr size_t kFirstReadBytes = 8192;
 
 std::span<const uint8_t> Bytes(std::string_view s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
@@ -24,14 +24,22 @@ std::span<const uint8_t> Bytes(std::string_view s) {
 class LocalFileWriter final : public FileWriter {
  public:
   // sync_dir: close() also fsyncs the directory (not under tmp/: storage_api.h, Durability).
-  LocalFileWriter(int fd, int dir_fd, std::string name, bool sync_dir)
-      : fd_(fd), dir_fd_(dir_fd), name_(std::move(name)), sync_dir_(sync_dir) {}
+  // cache: set when the file is one MetaCache holds (rel); told of every change of it.
+  LocalFileWriter(int fd, int dir_fd, std::string name, bool sync_dir,
+                  std::shared_ptr<MetaCache> cache, std::string rel)
+      : fd_(fd),
+        dir_fd_(dir_fd),
+        name_(std::move(name)),
+        sync_dir_(sync_dir),
+        cache_(std::move(cache)),
+        rel_(std::move(rel)) {}
   ~LocalFileWriter() override {
     if (fd_ >= 0) {
       ::close(fd_);
       unlinkat(dir_fd_, name_.c_str(), 0);
     }
     ::close(dir_fd_);
+    if (cache_ != nullptr) cache_->changed(rel_);
   }
 
   Status write(std::span<const uint8_t> data) override {
@@ -42,6 +50,7 @@ class LocalFileWriter final : public FileWriter {
 
   Status close() override {
     if (fd_ < 0) return Status(Code::kInternal, "double close");
+    if (cache_ != nullptr) cache_->changed(rel_);
     int err = fsync(fd_) == 0 ? 0 : errno;
     if (err == 0 && sync_dir_ && fsync(dir_fd_) != 0) err = errno;
     if (err != 0) return StatusFromErrno(err, "fsync failed");  // destructor removes the file
@@ -55,6 +64,8 @@ class LocalFileWriter final : public FileWriter {
   int dir_fd_;
   std::string name_;
   bool sync_dir_;
+  std::shared_ptr<MetaCache> cache_;
+  std::string rel_;
 };
 
 class LocalFileReader final : public FileReader {
@@ -82,44 +93,38 @@ class LocalFileReader final : public FileReader {
 }  // namespace
 
 Result<std::string> LocalDisk::read_file(const std::string& rel, std::string_view volume,
-                                         bool header, bool cached) {
+                                         bool cached) {
   int fd = cached ? fs::OpenCachedReadOnly(root_fd_, rel.c_str())
                   : openat(root_fd_, rel.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd == -EAGAIN) return Err(Code::kWouldBlock, "path not in the dentry cache");
   if (fd < 0) return std::unexpected(error(cached ? -fd : errno, "open failed", volume));
-  struct stat st {};
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    int err = S_ISDIR(st.st_mode) ? ENOENT : errno;
-    close(fd);
-    return std::unexpected(error(err, "not a file", volume));
-  }
-  uint64_t size = static_cast<uint64_t>(st.st_size);
-  if (size > kMaxReadAllBytes && !header) {
-    close(fd);
-    return Err(Code::kTooLarge, "file larger than read_all limit");
-  }
-  std::string out;
-  uint64_t want = header ? std::min<uint64_t>(size, kHeaderChunk) : size;
-  while (true) {
-    size_t old = out.size();
-    out.resize(old + want);
-    std::span<uint8_t> into{reinterpret_cast<uint8_t*>(out.data()) + old, want};
-    int64_t n = cached ? fs::PreadFullCached(fd, into, old) : fs::PreadFull(fd, into, old);
-    if (n < 0) {
-      close(fd);
-      if (n == -EAGAIN) return Err(Code::kWouldBlock, "not in the page cache");
-      return std::unexpected(error(static_cast<int>(-n), "read failed", volume));
-    }
-    out.resize(old + static_cast<size_t>(n));
-    if (!header || static_cast<uint64_t>(n) < want) break;
-    if (size_t nul = out.find('\0', old); nul != std::string::npos) break;
-    if (out.size() >= kMaxReadAllBytes) break;
-    want = kHeaderChunk;
-  }
+  Result<std::string> out = read_whole(fd, volume, cached);
   close(fd);
-  if (header) {
-    if (size_t nul = out.find('\0'); nul != std::string::npos) out.resize(nul);
-  }
+  return out;
+}
+
+Result<std::string> LocalDisk::read_whole(int fd, std::string_view volume, bool cached) {
+  // A first read of kFirstReadBytes: a file shorter than that (most metadata files) needs
+  // no fstat for its size.
+  auto read = [&](std::string& out, size_t from, size_t want) -> Status {
+    out.resize(from + want);
+    std::span<uint8_t> into{reinterpret_cast<uint8_t*>(out.data()) + from, want};
+    int64_t n = cached ? fs::PreadFullCached(fd, into, from) : fs::PreadFull(fd, into, from);
+    if (n == -EAGAIN) return Status(Code::kWouldBlock, "not in the page cache");
+    // A directory at the name reads EISDIR: no file there.
+    if (n == -EISDIR) return error(ENOENT, "not a file", volume);
+    if (n < 0) return error(static_cast<int>(-n), "read failed", volume);
+    out.resize(from + static_cast<size_t>(n));
+    return Status::Ok();
+  };
+  std::string out;
+  FS_RETURN_IF_ERROR(read(out, 0, kFirstReadBytes));
+  if (out.size() < kFirstReadBytes) return out;
+  struct stat st {};
+  if (fstat(fd, &st) != 0) return std::unexpected(error(errno, "stat failed", volume));
+  const uint64_t size = static_cast<uint64_t>(st.st_size);
+  if (size > kMaxReadAllBytes) return Err(Code::kTooLarge, "file larger than read_all limit");
+  if (size > out.size()) FS_RETURN_IF_ERROR(read(out, out.size(), size - out.size()));
   return out;
 }
 
@@ -127,14 +132,24 @@ Result<std::string> LocalDisk::read_all(std::string_view volume, std::string_vie
                                         std::string_view file) {
   Result<std::string> rel = path_of(volume, key, file);
   if (!rel) return std::unexpected(rel.error());
-  return read_file(*rel, volume, false, false);
+  // Read from the drive (heal and commits must see what it holds), kept for cached reads.
+  if (!MetaCache::Cacheable(*rel)) return read_file(*rel, volume, false);
+  const MetaCache::Ticket ticket = meta_cache_->ticket(*rel);
+  Result<std::string> out = read_file(*rel, volume, false);
+  if (out) meta_cache_->insert(*rel, *out, ticket);
+  return out;
 }
 
 Result<std::string> LocalDisk::read_all_cached(std::string_view volume, std::string_view key,
                                                std::string_view file) {
   Result<std::string> rel = path_of(volume, key, file);
   if (!rel) return std::unexpected(rel.error());
-  return read_file(*rel, volume, false, true);
+  if (!MetaCache::Cacheable(*rel)) return read_file(*rel, volume, true);
+  if (std::optional<std::string> hit = meta_cache_->find(*rel)) return std::move(*hit);
+  const MetaCache::Ticket ticket = meta_cache_->ticket(*rel);
+  Result<std::string> out = read_file(*rel, volume, true);
+  if (out) meta_cache_->insert(*rel, *out, ticket);
+  return out;
 }
 
 Status LocalDisk::write_all(std::string_view volume, std::string_view key, std::string_view file,
@@ -142,6 +157,7 @@ Status LocalDisk::write_all(std::string_view volume, std::string_view key, std::
   Result<std::string> rel = path_of(volume, key, file);
   if (!rel) return rel.error();
   if (file.empty()) return Status(Code::kInvalidArgument, "write_all needs a file name");
+  ChangeNotice notice(*meta_cache_, *rel);
   FS_RETURN_IF_ERROR(replace_file(*rel, data, volume));
   if (int err = fs::FsyncDir(root_fd_, fs::Dirname(*rel)); err != 0) {
     return error(err, "fsync failed", volume);
@@ -151,7 +167,8 @@ Status LocalDisk::write_all(std::string_view volume, std::string_view key, std::
 
 Status LocalDisk::replace_file(const std::string& rel, std::string_view data,
                                std::string_view volume) {
-  std::string tmp = std::string(kSysVolume) + "/" + std::string(kTmpKey) + "/" + NewUuid() + ".w";
+  std::string tmp =
+      std::string(kSysVolume) + "/" + std::string(kTmpKey) + "/" + NewUuid() + ".w";
   int fd = openat(root_fd_, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, kFileMode);
   if (fd < 0 && errno == ENOENT) {
     fs::MkdirAll(root_fd_, fs::Dirname(tmp));
@@ -197,7 +214,13 @@ Result<std::unique_ptr<FileWriter>> LocalDisk::create_file(std::string_view volu
     close(dir_fd);
     return std::unexpected(error(err, "cannot create file", volume));
   }
-  return std::make_unique<LocalFileWriter>(fd, dir_fd, std::move(name), durable_dirs);
+  std::shared_ptr<MetaCache> cache;
+  if (MetaCache::Cacheable(*rel)) {
+    cache = meta_cache_;
+    cache->changed(*rel);  // truncated
+  }
+  return std::make_unique<LocalFileWriter>(fd, dir_fd, std::move(name), durable_dirs,
+                                           std::move(cache), std::move(*rel));
 }
 
 Result<std::unique_ptr<FileReader>> LocalDisk::open_file(std::string_view volume,

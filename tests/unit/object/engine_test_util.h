@@ -180,10 +180,12 @@ inline void CorruptByte(const std::string& path, long offset) {
   fseek(f, -1, SEEK_CUR);
   fputc(c ^ 0x5A, f);
   fclose(f);
+  ForgetCachedMetadata(path);  // behind the engine's back
 }
 
 inline void Truncate(const std::string& path, off_t size) {
   if (truncate(path.c_str(), size) != 0) abort();
+  ForgetCachedMetadata(path);
 }
 
 }  // namespace flashstor::testing

@@ -84,6 +84,7 @@ inline void WriteFile(const std::string& path, std::string_view data) {
   assert_non_null(f);
   assert_int_equal(fwrite(data.data(), 1, data.size(), f), data.size());
   fclose(f);
+  ForgetCachedMetadata(path);  // behind the engine's back
 }
 
 // Replaces <drive>/<bucket>/<key>/%m.bin with the %m.json the previous release wrote for it.

@@ -9,12 +9,16 @@
 #include <optional>
 #include <string>
 
+#include "flashstor/storage/meta_cache.h"
 #include "flashstor/storage/storage_api.h"
 
 namespace flashstor::storage {
 
 class LocalDisk final : public StorageApi {
  public:
+  // Bytes of metadata files the drive keeps in memory (MetaCache, shared by its LocalDisks).
+  static constexpr size_t kMetaCacheBytes = 1u << 20;
+
   // Opens the drive directory (kDiskNotFound when missing or not a directory), creates
   // kSysVolume and its tmp directory, and empties tmp (leftovers of a crash) and the trash
   // (no reader of this process predates the open).
@@ -68,6 +72,7 @@ class LocalDisk final : public StorageApi {
   // root is gone, kVolumeNotFound when the volume is).
   Status error(int err, std::string_view message, std::string_view volume) const;
   int root_fd() const { return root_fd_; }
+  MetaCache& meta_cache() { return *meta_cache_; }
 
  protected:
   Status install_version(const VersionCommit& commit, std::string_view meta) override;
@@ -84,16 +89,31 @@ class LocalDisk final : public StorageApi {
   Result<std::string> path_of(std::string_view volume, std::string_view key,
                               std::string_view file) const;
   // cached: from the kernel's caches only, else kWouldBlock (StorageApi::read_all_cached).
-  Result<std::string> read_file(const std::string& rel, std::string_view volume, bool header,
-                                bool cached);
+  Result<std::string> read_file(const std::string& rel, std::string_view volume, bool cached);
+  Result<std::string> read_whole(int fd, std::string_view volume, bool cached);
   // A shard file by its path, or, when its data dir has moved to the trash, there.
   Result<std::unique_ptr<FileReader>> open_reader(const std::string& rel, std::string_view volume,
                                                   std::string_view file, bool cached);
+
+  // Tells the metadata cache that rel changed once the call changing it returns, whatever
+  // it returned (a failed rename or write may still have changed the drive).
+  class ChangeNotice {
+   public:
+    ChangeNotice(MetaCache& cache, std::string_view rel) : cache_(cache), rel_(rel) {}
+    ~ChangeNotice() { cache_.changed(rel_); }
+    ChangeNotice(const ChangeNotice&) = delete;
+    ChangeNotice& operator=(const ChangeNotice&) = delete;
+
+   private:
+    MetaCache& cache_;
+    std::string_view rel_;
+  };
 
   std::string path_;
   int root_fd_;
   dev_t dev_;
   ino_t ino_;
+  std::shared_ptr<MetaCache> meta_cache_;
 };
 
 // Checks a volume name: 1..255 bytes, no '/', NUL, not "." or "..".

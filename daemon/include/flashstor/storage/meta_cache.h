@@ -1,0 +1,82 @@
+// MetaCache: the object metadata files (%m.bin) one drive served lately, kept in memory so a
+// GET whose metadata is cached opens, stats and reads no file on that drive. Bounded by bytes,
+// split in stripes with their own lock and LRU list. Every LocalDisk call that changes the
+// drive tells the cache what it changed (changed()); a read that raced such a change does not
+// fill the cache with what it read (tickets). Files changed behind the process's back are not
+// seen: nothing but this process writes a drive while it runs (docs/concurrency.md).
+#pragma once
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+namespace flashstor::storage {
+
+class MetaCache {
+ public:
+  static constexpr size_t kStripes = 16;
+
+  explicit MetaCache(size_t capacity_bytes);
+  MetaCache(const MetaCache&) = delete;
+  MetaCache& operator=(const MetaCache&) = delete;
+
+  // The cache of the drive whose root is (dev, ino), shared by every LocalDisk open on it,
+  // emptied: a drive (re)opened may have been changed while nobody had it open.
+  static std::shared_ptr<MetaCache> ForDrive(dev_t dev, ino_t ino, size_t capacity_bytes);
+
+  // Whether rel (a drive-relative path) is a file this cache holds: an object's %m.bin
+  // outside the system volume.
+  static bool Cacheable(std::string_view rel);
+
+  // Taken before reading rel from the drive; insert() keeps what was read only if nothing
+  // in rel's stripe changed since.
+  struct Ticket {
+    size_t stripe = 0;
+    uint64_t generation = 0;
+  };
+  Ticket ticket(std::string_view rel) const;
+  std::optional<std::string> find(std::string_view rel);
+  void insert(std::string_view rel, std::string_view contents, Ticket ticket);
+
+  // rel was created, replaced, renamed or removed (a file or a directory). A metadata file
+  // drops its entry; a data dir or anything under the system volume changes no metadata; any
+  // other directory (a key's, a bucket's) may hold metadata files: everything goes.
+  void changed(std::string_view rel);
+  void clear();
+
+  struct Totals {
+    uint64_t hits = 0, misses = 0, bytes = 0, entries = 0;
+  };
+  Totals totals() const;
+  static Totals AllDrives();  // summed over the caches of every drive open now
+
+ private:
+  struct Entry {
+    std::string key, value;
+  };
+  struct Stripe {
+    mutable std::mutex mu;
+    std::list<Entry> lru;                                                    // most recent first
+    std::unordered_map<std::string_view, std::list<Entry>::iterator> index;  // keys in lru
+    size_t bytes = 0;
+    std::atomic<uint64_t> generation{0};
+  };
+  static size_t Cost(const Entry& e) { return e.key.size() + e.value.size() + kEntryOverhead; }
+  static constexpr size_t kEntryOverhead = 128;  // list node, map node, two strings
+  size_t stripe_of(std::string_view rel) const;
+  void erase_locked(Stripe& s, std::list<Entry>::iterator it);
+
+  const size_t stripe_capacity_;
+  Stripe stripes_[kStripes];
+  std::atomic<uint64_t> hits_{0}, misses_{0};
+};
+
+}  // namespace flashstor::storage
