@@ -232,13 +232,14 @@ Status LocalDisk::rename(std::string_view src_volume, std::string_view src_key,
 Status LocalDisk::move_entry(const std::string& src, const std::string& dst,
                              std::string_view src_volume, std::string_view dst_volume) {
   int err = 0;
-  // A concurrent delete may prune the freshly created parent: retry a few times.
+  // The rename first (dst's parent usually exists). ENOENT with the source there: the parent
+  // is missing, or a concurrent delete pruned it: (re)create it and retry a few times.
   for (int attempt = 0; attempt < 4; ++attempt) {
-    if (err = fs::MkdirAll(root_fd_, fs::Dirname(dst), fs::kVolumeDepth); err != 0) {
-      return error(err, "cannot create target directory", dst_volume);
-    }
     err = renameat(root_fd_, src.c_str(), root_fd_, dst.c_str()) == 0 ? 0 : errno;
-    if (err != ENOENT || faccessat(root_fd_, src.c_str(), F_OK, 0) != 0) break;
+    if (err != ENOENT || attempt == 3 || faccessat(root_fd_, src.c_str(), F_OK, 0) != 0) break;
+    if (int made = fs::MkdirAll(root_fd_, fs::Dirname(dst), fs::kVolumeDepth); made != 0) {
+      return error(made, "cannot create target directory", dst_volume);
+    }
   }
   if (err == ENOTEMPTY || err == EEXIST) return Status(Code::kVolumeNotEmpty, "target exists");
   if (err != 0) return error(err, "rename failed", src_volume);

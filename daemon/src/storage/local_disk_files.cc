@@ -168,7 +168,7 @@ Status LocalDisk::write_all(std::string_view volume, std::string_view key, std::
 Status LocalDisk::replace_file(const std::string& rel, std::string_view data,
                                std::string_view volume) {
   std::string tmp =
-      std::string(kSysVolume) + "/" + std::string(kTmpKey) + "/" + NewUuid() + ".w";
+      std::string(kSysVolume) + "/" + std::string(kTmpKey) + "/" + NewTempName() + ".w";
   int fd = openat(root_fd_, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, kFileMode);
   if (fd < 0 && errno == ENOENT) {
     fs::MkdirAll(root_fd_, fs::Dirname(tmp));
@@ -178,10 +178,14 @@ Status LocalDisk::replace_file(const std::string& rel, std::string_view data,
   int err = fs::WriteFull(fd, Bytes(data));
   if (err == 0 && fsync(fd) != 0) err = errno;
   close(fd);
+  // The rename first: the parent exists for every write but a key's first, so creating it
+  // up front would cost a failing mkdirat per level on every write.
   for (int attempt = 0; err == 0 && attempt < 4; ++attempt) {
-    if (err = fs::MkdirAll(root_fd_, fs::Dirname(rel), fs::kVolumeDepth); err != 0) break;
     err = renameat(root_fd_, tmp.c_str(), root_fd_, rel.c_str()) == 0 ? 0 : errno;
-    if (err != ENOENT) break;  // ENOENT: parent pruned concurrently, retry
+    if (err != ENOENT) break;
+    // ENOENT: no parent yet, or it was pruned by a concurrent delete: (re)create, retry.
+    err = fs::MkdirAll(root_fd_, fs::Dirname(rel), fs::kVolumeDepth);
+    if (err == 0 && attempt == 3) err = ENOENT;
   }
   if (err != 0) {
     unlinkat(root_fd_, tmp.c_str(), 0);

@@ -1,9 +1,11 @@
-// UUID generation from the kernel's CSPRNG (never blocks after boot-time initialisation).
+// UUID generation from the kernel's CSPRNG (never blocks after boot-time initialisation),
+// and per-process unique temporary file names.
 #include "flashstor/storage/uuid.h"
 
 #include <sys/random.h>
 
 #include <array>
+#include <atomic>
 #include <cerrno>
 #include <cstdint>
 #include <cstdlib>
@@ -32,6 +34,12 @@ std::string NewUuid() {
     out.push_back(kHex[b[i] & 0xF]);
   }
   return out;
+}
+
+std::string NewTempName() {
+  static const std::string prefix = NewUuid() + "-";
+  static std::atomic<uint64_t> counter{0};
+  return prefix + std::to_string(counter.fetch_add(1, std::memory_order_relaxed));
 }
 
 bool IsUuid(std::string_view s) {

@@ -1,4 +1,5 @@
-// Random (version 4) UUIDs for deployment and drive ids, data directories and upload ids.
+// Random (version 4) UUIDs for deployment and drive ids, data directories and upload ids;
+// unique names for temporary files.
 #pragma once
 
 #include <string>
@@ -8,6 +9,11 @@ namespace flashstor::storage {
 
 // "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx", lowercase, from getrandom(2).
 std::string NewUuid();
+
+// A name no other call of this process, nor of an earlier or later one, returns: a random
+// prefix drawn once per process and a counter. For temporary files, which need uniqueness,
+// not unpredictability: no system call per name.
+std::string NewTempName();
 
 // True when s has the shape NewUuid produces (any version nibble).
 bool IsUuid(std::string_view s);
