@@ -116,7 +116,7 @@ void DropLegacyMeta(storage::StorageApi& drive, std::string_view bucket, std::st
 
 // Resource names for the namespace lock. Lock order: upload, then key, then bucket; the
 // bucket lock is held only around a commit's drive writes and by DeleteBucket, which takes
-// no other lock while holding it (docs/design.md, "Concurrency: locks and their order").
+// no other lock while holding it (docs/concurrency.md, "Locks and their order").
 std::string ObjectResource(std::string_view bucket, std::string_view key);
 std::string BucketResource(std::string_view bucket);
 

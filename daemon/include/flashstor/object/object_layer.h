@@ -266,7 +266,7 @@ class ObjectLayer {
   // Opens the object for reading; info() is already loaded. The version is resolved under the
   // key's read lock, which is released before the first data read: writers never wait for a
   // reader, and a reader keeps reading the version it resolved to its end even when an
-  // overwrite or delete replaces it (its data dir waits in the trash, docs/design.md).
+  // overwrite or delete replaces it (its data dir waits in the trash, docs/concurrency.md).
   // version_id as for get_object_info; a delete marker cannot be opened: kNoSuchKey (the
   // current version) or kNoSuchVersion (by id; get_object_info tells it is a marker).
   virtual Result<std::unique_ptr<ObjectReader>> open_object(const RequestContext& ctx,

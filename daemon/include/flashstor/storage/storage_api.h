@@ -233,7 +233,7 @@ class StorageApi {
   virtual Result<FileStat> stat(std::string_view volume, std::string_view key,
                                 std::string_view file) = 0;
 
-  // Data dir garbage collection (docs/design.md, "A GET releases its read lock"). Moves the
+  // Data dir garbage collection (docs/concurrency.md, "A GET releases its read lock"). Moves the
   // key's data dir "%d.<data_dir>" into the drive's trash in one rename, stamped with the
   // time of the move, and prunes the key's directories left empty. Until collect_trash
   // removes it, open_file(volume, key, "%d.<data_dir>/<file>") keeps finding its files (a
