@@ -262,6 +262,9 @@ for s in "${sizes[@]}"; do
   if [ "$s" = 1048576 ]; then
     touch "$out/raw/.stop"; wait "$sampler" 2>/dev/null || true
     figure rss_under_put_kib "$(cat "$out/raw/rss_max" 2>/dev/null || echo 0)"
+    # What of it is the drives' metadata cache (filled by the GETs of the sizes before).
+    figure meta_cache_bytes "$(python3 "$repo/tests/bench/metrics_scrape.py" "$fs_url" \
+      flashstor_meta_cache_bytes 2>>"$out/raw/metrics_scrape.log" || echo 0)"
   fi
   if [ "$nginx_dav" = yes ]; then
     lg_cpu "ngx_put_$l" nginx_pids "$ngx_url" --no-sign --op put --duration "$secs" "${common[@]}"

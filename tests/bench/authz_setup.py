@@ -6,12 +6,11 @@ puts a 20-statement bucket policy on bench; `clear URL` deletes it; `cache URL` 
 authorisation cache's hit and miss counters from /metrics (a signed scrape) as JSON."""
 import json
 import sys
-import urllib.request
 
 import boto3
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
 from botocore.config import Config
+
+from metrics_scrape import series_sum, signed_metrics
 
 
 def client(service, url):
@@ -36,18 +35,9 @@ def bucket_policy():
 
 def cache_counters(url):
     """{"hits": N, "misses": N} from a SigV4-signed GET /metrics (service s3)."""
-    request = AWSRequest(method="GET", url=url + "/metrics")
-    credentials = boto3.session.Session().get_credentials()
-    SigV4Auth(credentials, "s3", "us-east-1").add_auth(request)
-    get = urllib.request.Request(url + "/metrics", headers=dict(request.headers.items()))
-    text = urllib.request.urlopen(get, timeout=10).read().decode()
-    out = {"hits": 0, "misses": 0}
-    for line in text.splitlines():
-        for key, name in (("hits", "flashstor_authz_cache_hits_total"),
-                          ("misses", "flashstor_authz_cache_misses_total")):
-            if line.startswith(name + " ") or line.startswith(name + "{"):
-                out[key] += int(float(line.rsplit(" ", 1)[1]))
-    return out
+    text = signed_metrics(url)
+    return {"hits": int(series_sum(text, "flashstor_authz_cache_hits_total")),
+            "misses": int(series_sum(text, "flashstor_authz_cache_misses_total"))}
 
 
 def main():

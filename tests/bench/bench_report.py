@@ -330,8 +330,11 @@ def other_rows(runs, figs):
     rows.extend(srows)
     values.update(svalues)
     rss = figs.get("rss_under_put_kib")
+    cache = figs.get("meta_cache_bytes")
     rows.append(("Max RSS during the 1 MiB PUT run",
-                 fmt(rss / 1024 if isinstance(rss, int) else None, " MiB"), "VmRSS sampled every 100 ms"))
+                 fmt(rss / 1024 if isinstance(rss, int) else None, " MiB"),
+                 "VmRSS sampled every 100 ms; of it, the drives' metadata cache "
+                 + fmt(cache / 1048576 if isinstance(cache, int) else None, " MiB", 2)))
     rows.append(("Binary size as built", fmt(figs.get("binary_bytes", 0) / 1048576, " MiB", 2),
                  f"text {fmt(figs.get('text_bytes', 0) / 1048576, ' MiB', 2)} (size(1); with debug info)"))
     inst = figs.get("installed_bytes")

@@ -7,21 +7,17 @@ Prints JSON: {"put": {"per_drive": N, "by_call": {...}}, "get": {...}, "delete":
 import json
 import os
 import sys
-import urllib.request
 
 import boto3
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
 from botocore.config import Config
+
+from metrics_scrape import signed_metrics
 
 
 def scrape(url):
     """{(drive, call): count} from flashstor_drive_calls."""
-    request = AWSRequest(method="GET", url=url + "/metrics")
-    SigV4Auth(boto3.session.Session().get_credentials(), "s3", "us-east-1").add_auth(request)
-    get = urllib.request.Request(url + "/metrics", headers=dict(request.headers.items()))
     out = {}
-    for line in urllib.request.urlopen(get, timeout=10).read().decode().splitlines():
+    for line in signed_metrics(url).splitlines():
         if not line.startswith("flashstor_drive_calls{"):
             continue
         labels, value = line[len("flashstor_drive_calls{"):].rsplit("} ", 1)
