@@ -180,4 +180,14 @@ int64_t PreadFullCached(int fd, std::span<uint8_t> out, uint64_t offset) {
   return static_cast<int64_t>(done);
 }
 
+int64_t PreadOnce(int fd, std::span<uint8_t> out, uint64_t offset, bool cached) {
+  while (true) {
+    iovec iov{out.data(), out.size()};
+    const ssize_t n = preadv2(fd, &iov, 1, static_cast<off_t>(offset), cached ? RWF_NOWAIT : 0);
+    if (n >= 0) return n;
+    if (errno == EINTR) continue;
+    return cached && errno == EOPNOTSUPP ? -EAGAIN : -errno;
+  }
+}
+
 }  // namespace flashstor::storage::fs

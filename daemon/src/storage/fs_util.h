@@ -58,5 +58,9 @@ int64_t PreadFull(int fd, std::span<uint8_t> out, uint64_t offset);
 // system cannot promise not to block (then they keep saying so, at the cost of one call).
 int OpenCachedReadOnly(int root_fd, const char* rel);  // fd or -errno
 int64_t PreadFullCached(int fd, std::span<uint8_t> out, uint64_t offset);
+// One pread(2) (cached: one preadv2 with RWF_NOWAIT, as PreadFullCached), retried only on
+// EINTR: bytes read or -errno. A short read of a regular file ends at its end, except a cached
+// read stopped by a page not in the page cache, which ends on a page boundary.
+int64_t PreadOnce(int fd, std::span<uint8_t> out, uint64_t offset, bool cached);
 
 }  // namespace flashstor::storage::fs

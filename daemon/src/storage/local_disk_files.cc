@@ -16,6 +16,8 @@ namespace {
 
 constexpr mode_t kFileMode = 0640;
 constexpr size_t kFirstReadBytes = 8192;
+// Whatever the page size, a cached read stopped by an uncached page ends on a multiple of it.
+constexpr size_t kPageBytes = 4096;
 
 std::span<const uint8_t> Bytes(std::string_view s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
@@ -104,27 +106,40 @@ Result<std::string> LocalDisk::read_file(const std::string& rel, std::string_vie
 }
 
 Result<std::string> LocalDisk::read_whole(int fd, std::string_view volume, bool cached) {
-  // A first read of kFirstReadBytes: a file shorter than that (most metadata files) needs
-  // no fstat for its size.
-  auto read = [&](std::string& out, size_t from, size_t want) -> Status {
-    out.resize(from + want);
-    std::span<uint8_t> into{reinterpret_cast<uint8_t*>(out.data()) + from, want};
-    int64_t n = cached ? fs::PreadFullCached(fd, into, from) : fs::PreadFull(fd, into, from);
+  auto failed = [&](int64_t n) -> Status {
     if (n == -EAGAIN) return Status(Code::kWouldBlock, "not in the page cache");
     // A directory at the name reads EISDIR: no file there.
     if (n == -EISDIR) return error(ENOENT, "not a file", volume);
-    if (n < 0) return error(static_cast<int>(-n), "read failed", volume);
+    return error(static_cast<int>(-n), "read failed", volume);
+  };
+  auto read_rest = [&](std::string& out, size_t want) -> Status {  // appends up to want bytes
+    const size_t from = out.size();
+    out.resize(from + want);
+    std::span<uint8_t> into{reinterpret_cast<uint8_t*>(out.data()) + from, want};
+    const int64_t n = cached ? fs::PreadFullCached(fd, into, from) : fs::PreadFull(fd, into, from);
+    if (n < 0) return failed(n);
     out.resize(from + static_cast<size_t>(n));
     return Status::Ok();
   };
-  std::string out;
-  FS_RETURN_IF_ERROR(read(out, 0, kFirstReadBytes));
-  if (out.size() < kFirstReadBytes) return out;
+  // One read of kFirstReadBytes: a file shorter than that (most metadata files) needs neither
+  // an fstat for its size nor a second read to see its end. A short read is the end of the
+  // file, unless a cached read stopped at a page not in the cache: that one ends on a page
+  // boundary, and only then is the rest asked for.
+  std::string out(kFirstReadBytes, '\0');
+  const int64_t n =
+      fs::PreadOnce(fd, {reinterpret_cast<uint8_t*>(out.data()), out.size()}, 0, cached);
+  if (n < 0) return std::unexpected(failed(n));
+  out.resize(static_cast<size_t>(n));
+  if (out.size() < kFirstReadBytes) {
+    if (!cached || out.size() % kPageBytes != 0) return out;
+    FS_RETURN_IF_ERROR(read_rest(out, kFirstReadBytes - out.size()));
+    if (out.size() < kFirstReadBytes) return out;
+  }
   struct stat st {};
   if (fstat(fd, &st) != 0) return std::unexpected(error(errno, "stat failed", volume));
   const uint64_t size = static_cast<uint64_t>(st.st_size);
   if (size > kMaxReadAllBytes) return Err(Code::kTooLarge, "file larger than read_all limit");
-  if (size > out.size()) FS_RETURN_IF_ERROR(read(out, out.size(), size - out.size()));
+  if (size > out.size()) FS_RETURN_IF_ERROR(read_rest(out, size - out.size()));
   return out;
 }
 
