@@ -1,5 +1,6 @@
 """Fixtures that start the real flashstor binary on a free port with temporary drive folders
 and give tests real S3 clients (boto3, aws cli, s3cmd, rclone) pointed at it."""
+import json
 import os
 import re
 import shutil
@@ -141,6 +142,18 @@ def sse_master_key_file(tmp_path_factory):
     keyfile.write_text(os.urandom(32).hex() + "\n")
     os.chmod(keyfile, 0o600)
     return keyfile
+
+
+def public_metrics_config(root):
+    """Writes root/config.json with the root credentials and "metrics_access": "public" (an
+    anonymous scrape of /metrics, what the Prometheus example needs); returns its path."""
+    os.chmod(root, 0o755)
+    cfg = os.path.join(root, "config.json")
+    with open(cfg, "w") as f:
+        json.dump({"root_user": ACCESS_KEY, "root_password": SECRET_KEY, "drives": ["/unused"],
+                   "metrics_access": "public"}, f)
+    os.chmod(cfg, 0o600)
+    return cfg
 
 
 def make_client(endpoint, retries=None, **kw):

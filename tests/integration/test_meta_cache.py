@@ -2,7 +2,6 @@
 repeated GETs are answered from it (/metrics counts the hits), and every change a client makes
 (overwrite, delete, delete marker, metadata copy, tags, a bucket deleted and made again) is
 seen by the next GET and HEAD, including while GETs race overwrites."""
-import json
 import os
 import re
 import shutil
@@ -14,19 +13,13 @@ import uuid
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import ACCESS_KEY, CURL, SECRET_KEY, Server, make_client
+from conftest import CURL, Server, make_client, public_metrics_config
 
 
 @pytest.fixture(scope="module")
 def srv():
     root = tempfile.mkdtemp(prefix="flashstor-metacache-")
-    os.chmod(root, 0o755)
-    cfg = os.path.join(root, "config.json")
-    with open(cfg, "w") as f:
-        json.dump({"root_user": ACCESS_KEY, "root_password": SECRET_KEY, "drives": ["/unused"],
-                   "metrics_access": "public"}, f)
-    os.chmod(cfg, 0o600)
-    s = Server(drives=4, extra_args=["--config", cfg])
+    s = Server(drives=4, extra_args=["--config", public_metrics_config(root)])
     try:
         yield s.start()
     finally:

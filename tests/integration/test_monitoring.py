@@ -14,7 +14,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from conftest import ACCESS_KEY, CURL, SECRET_KEY, Server, make_client
+from conftest import ACCESS_KEY, CURL, Server, make_client, public_metrics_config
 
 REPO = os.path.join(os.path.dirname(__file__), "..", "..")
 DASHBOARD = os.path.join(REPO, "monitoring", "grafana", "flashstor.json")
@@ -103,13 +103,7 @@ def scrape():
     """A daemon with "metrics_access": "public" (what the scrape example needs) after requests
     that create every lazily registered series: success, a 404 and a bad signature."""
     root = tempfile.mkdtemp(prefix="flashstor-monitoring-")
-    os.chmod(root, 0o755)
-    cfg = os.path.join(root, "config.json")
-    with open(cfg, "w") as f:
-        json.dump({"root_user": ACCESS_KEY, "root_password": SECRET_KEY, "drives": ["/unused"],
-                   "metrics_access": "public"}, f)
-    os.chmod(cfg, 0o600)
-    srv = Server(drives=4, extra_args=["--config", cfg])
+    srv = Server(drives=4, extra_args=["--config", public_metrics_config(root)])
     try:
         srv.start()
         s3 = make_client(srv.endpoint)
