@@ -7,6 +7,8 @@
 #include <malloc.h>
 #endif
 
+#include "flashstor/mem/byte_vector_pool.h"
+
 namespace flashstor::mem {
 
 bool IdleTrim::tick(uint64_t finished, bool busy, int64_t now_ms) {
@@ -20,6 +22,7 @@ bool IdleTrim::tick(uint64_t finished, bool busy, int64_t now_ms) {
   }
   if (trimmed_ || now_ms - last_activity_ms_ < quiet_ms_) return false;
   trimmed_ = true;
+  ShardBuffers().clear();  // kept for the requests that no longer come
 #if defined(__GLIBC__)
   // Every arena: the top of each heap is unmapped, free pages inside it are madvised away.
   malloc_trim(0);

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "flashstor/mem/byte_vector_pool.h"
+
 namespace flashstor::object::internal {
 
 ErasureObjectReader::ErasureObjectReader(
@@ -34,7 +36,10 @@ ErasureObjectReader::ErasureObjectReader(
   }
 }
 
-ErasureObjectReader::~ErasureObjectReader() = default;
+ErasureObjectReader::~ErasureObjectReader() {
+  // The stripe's buffers go back, sized, for the next GET (a straggler kept its own).
+  for (std::vector<uint8_t>& s : shards_) mem::ShardBuffers().give(std::move(s));
+}
 
 void ErasureObjectReader::set_range(uint64_t offset, uint64_t length) {
   pos_ = std::min(offset, meta_.size);

@@ -6,6 +6,8 @@
 #include <array>
 #include <cstring>
 
+#include "flashstor/mem/byte_vector_pool.h"
+
 namespace flashstor::object::internal {
 
 uint64_t Geometry::file_size(uint64_t part_size) const {
@@ -459,7 +461,9 @@ size_t ReadShardsAtQuorum(WorkerPool& pool, const erasure::ErasureCodec& codec,
       r.loc = shared_loc;
       r.part_number = part.number;
       r.offset = offset;
-      r.buf = std::move(shards[j]);
+      // A reader's first block takes its buffers from the pool: already sized, no zeroing.
+      r.buf = shards[j].capacity() == 0 ? mem::ShardBuffers().take(kDigestSize + shard)
+                                        : std::move(shards[j]);
       r.buf.resize(kDigestSize + shard);
       policy.straggler_index.push_back(
           slots[j].drive_index >= 0 ? static_cast<size_t>(slots[j].drive_index) : 0);

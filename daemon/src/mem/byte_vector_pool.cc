@@ -1,0 +1,58 @@
+// ByteVectorPool: a mutex-guarded, byte-bounded free list of byte vectors.
+#include "flashstor/mem/byte_vector_pool.h"
+
+#include <utility>
+
+namespace flashstor::mem {
+
+std::vector<uint8_t> ByteVectorPool::take(size_t size) {
+  std::vector<uint8_t> out;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    // The most recently given back first: its pages are the likeliest still in the CPU caches.
+    for (size_t i = free_.size(); i-- > 0;) {
+      if (free_[i].capacity() < size) continue;
+      out = std::move(free_[i]);
+      free_.erase(free_.begin() + static_cast<std::ptrdiff_t>(i));
+      bytes_ -= out.capacity();
+      break;
+    }
+  }
+  out.resize(size);  // no-op for a vector kept at this size
+  return out;
+}
+
+void ByteVectorPool::give(std::vector<uint8_t>&& v) {
+  if (v.capacity() == 0) return;
+  std::vector<uint8_t> dropped;  // freed outside the lock
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (bytes_ + v.capacity() <= max_bytes_) {
+      bytes_ += v.capacity();
+      free_.push_back(std::move(v));
+      return;
+    }
+  }
+  dropped = std::move(v);
+}
+
+void ByteVectorPool::clear() {
+  std::vector<std::vector<uint8_t>> dropped;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    dropped.swap(free_);
+    bytes_ = 0;
+  }
+}
+
+size_t ByteVectorPool::bytes() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return bytes_;
+}
+
+ByteVectorPool& ShardBuffers() {
+  static ByteVectorPool* pool = new ByteVectorPool(4u << 20);  // never destroyed: stragglers
+  return *pool;
+}
+
+}  // namespace flashstor::mem
