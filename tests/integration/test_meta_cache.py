@@ -1,13 +1,14 @@
 """The drives' metadata cache seen from outside (docs/concurrency.md, "The metadata cache"):
 repeated GETs are answered from it (/metrics counts the hits), and every change a client makes
 (overwrite, delete, delete marker, metadata copy, tags, a bucket deleted and made again) is
-seen by the next GET and HEAD, including while GETs race overwrites."""
+seen by the next GET and HEAD, including while GETs race overwrites; an idle server empties it."""
 import os
 import re
 import shutil
 import subprocess
 import tempfile
 import threading
+import time
 import uuid
 
 import pytest
@@ -69,6 +70,21 @@ def test_repeated_gets_hit_the_cache(srv, s3, bucket):
     assert after["hits"] - before["hits"] >= 60, (before, after)
     assert after["entries"] >= 20
     assert 0 < after["bytes"] <= 4 * (1 << 20)  # 1 MiB a drive
+
+
+def test_emptied_when_the_server_goes_idle(srv, s3, bucket):
+    """After 2 s without a request the idle trim empties the caches (RSS back near idle)."""
+    s3.put_object(Bucket=bucket, Key="idle", Body=b"x" * 4096)
+    for _ in range(3):
+        s3.get_object(Bucket=bucket, Key="idle")["Body"].read()
+    assert cache_metrics(srv)["entries"] >= 1
+    time.sleep(4)  # quiet for 2 s, then a loop's 1 s tick
+    after = cache_metrics(srv)
+    assert after["entries"] == 0 and after["bytes"] == 0, after
+    # and it fills again with the next GETs
+    s3.get_object(Bucket=bucket, Key="idle")["Body"].read()
+    s3.get_object(Bucket=bucket, Key="idle")["Body"].read()
+    assert cache_metrics(srv)["entries"] >= 1
 
 
 def test_changes_are_seen_at_once(s3, bucket):

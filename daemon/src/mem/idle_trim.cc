@@ -7,9 +7,12 @@
 #include <malloc.h>
 #endif
 
-#include "flashstor/mem/byte_vector_pool.h"
-
 namespace flashstor::mem {
+
+void IdleTrim::on_trim(std::function<void()> release) {
+  std::lock_guard<std::mutex> lock(mu_);
+  releases_.push_back(std::move(release));
+}
 
 bool IdleTrim::tick(uint64_t finished, bool busy, int64_t now_ms) {
   std::unique_lock<std::mutex> lock(mu_, std::try_to_lock);
@@ -22,7 +25,7 @@ bool IdleTrim::tick(uint64_t finished, bool busy, int64_t now_ms) {
   }
   if (trimmed_ || now_ms - last_activity_ms_ < quiet_ms_) return false;
   trimmed_ = true;
-  ShardBuffers().clear();  // kept for the requests that no longer come
+  for (const auto& release : releases_) release();  // caches kept for requests that stopped
 #if defined(__GLIBC__)
   // Every arena: the top of each heap is unmapped, free pages inside it are madvised away.
   malloc_trim(0);

@@ -19,6 +19,7 @@
 #include "flashstor/auth/sigv4.h"
 #include "flashstor/iam/iam_store.h"
 #include "flashstor/iam/static_credentials.h"
+#include "flashstor/mem/byte_vector_pool.h"
 #include "flashstor/mem/idle_trim.h"
 #include "flashstor/net/http_server.h"
 #include "flashstor/object/budgeted_layer.h"
@@ -41,6 +42,7 @@
 #include "flashstor/server/request_observer.h"
 #include "flashstor/server/settings.h"
 #include "flashstor/server/task_metrics.h"
+#include "flashstor/storage/meta_cache.h"
 #include "flashstor/sys/audit_events.h"
 #include "flashstor/sys/privileges.h"
 #include "flashstor/sys/seccomp.h"
@@ -271,6 +273,10 @@ int RunServer(const ServerArgs& args) {
   task::MemoryBudget request_memory(options.request_memory_bytes);
   // After 2 s without a request, the heap's free memory goes back to the OS (mem/idle_trim.h).
   mem::IdleTrim idle_trim(2000);
+  idle_trim.on_trim([] {
+    mem::ShardBuffers().clear();
+    storage::MetaCache::ClearAll();
+  });
   object::BudgetedLayer budgeted(*engine->layer, request_memory,
                                  std::chrono::milliseconds(options.admission_timeout_ms));
   object::OffloadingLayer offloading(budgeted, kOffloadThreads);

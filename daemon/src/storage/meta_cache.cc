@@ -45,6 +45,17 @@ Registry& Drives() {
   return *registry;
 }
 
+// The caches of the drives open now (used outside the registry's lock).
+std::vector<std::shared_ptr<MetaCache>> OpenCaches() {
+  std::vector<std::shared_ptr<MetaCache>> open;
+  Registry& r = Drives();
+  std::lock_guard<std::mutex> lock(r.mu);
+  for (auto& [id, weak] : r.drives) {
+    if (auto c = weak.lock()) open.push_back(std::move(c));
+  }
+  return open;
+}
+
 }  // namespace
 
 MetaCache::MetaCache(size_t capacity_bytes) : stripe_capacity_(capacity_bytes / kStripes) {}
@@ -149,17 +160,13 @@ MetaCache::Totals MetaCache::totals() const {
   return t;
 }
 
+void MetaCache::ClearAll() {
+  for (const auto& c : OpenCaches()) c->clear();
+}
+
 MetaCache::Totals MetaCache::AllDrives() {
-  std::vector<std::shared_ptr<MetaCache>> open;
-  {
-    Registry& r = Drives();
-    std::lock_guard<std::mutex> lock(r.mu);
-    for (auto& [id, weak] : r.drives) {
-      if (auto c = weak.lock()) open.push_back(std::move(c));
-    }
-  }
   Totals sum;
-  for (const auto& c : open) {
+  for (const auto& c : OpenCaches()) {
     const Totals t = c->totals();
     sum.hits += t.hits;
     sum.misses += t.misses;

@@ -1,11 +1,10 @@
 // Unit tests of ByteVectorPool: a vector given back is the one taken next, with its bytes
 // untouched (nothing zeroed them), taken only when large enough, and the pool keeps no more
-// than its bound; clear() and the idle trim empty it.
+// than its bound; clear() empties it.
 #include <cstring>
 #include <vector>
 
 #include "flashstor/mem/byte_vector_pool.h"
-#include "flashstor/mem/idle_trim.h"
 
 #include "cmocka_cpp.h"
 
@@ -49,22 +48,12 @@ void test_bound_and_clear(void**) {
   assert_int_equal(pool.bytes(), 0);
 }
 
-void test_idle_trim_empties_the_shard_buffers(void**) {
-  flashstor::mem::ShardBuffers().give(std::vector<uint8_t>(1000));
-  assert_true(flashstor::mem::ShardBuffers().bytes() >= 1000);
-  flashstor::mem::IdleTrim trim(10);
-  trim.tick(1, false, 0);  // a request finished: activity at 0 ms
-  assert_true(trim.tick(1, false, 100));
-  assert_int_equal(flashstor::mem::ShardBuffers().bytes(), 0);
-}
-
 }  // namespace
 
 int main() {
   const CMUnitTest tests[] = {
       cmocka_unit_test(test_reuse_without_zeroing),
       cmocka_unit_test(test_bound_and_clear),
-      cmocka_unit_test(test_idle_trim_empties_the_shard_buffers),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

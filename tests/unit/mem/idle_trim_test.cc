@@ -1,5 +1,6 @@
 // Unit tests of mem::IdleTrim: it trims once per quiet spell, only after requests ran and
-// stopped for the quiet time, never while one is in flight, and frees the heap's free pages.
+// stopped for the quiet time, never while one is in flight, empties the caches registered with
+// on_trim, and frees the heap's free pages.
 #include "cmocka_cpp.h"
 
 #include <fstream>
@@ -30,6 +31,20 @@ void test_trims_once_after_quiet(void**) {
   assert_false(t.tick(6, false, 61'000));  // a new request starts a new spell
   assert_true(t.tick(6, false, 63'000));
   assert_int_equal(t.trims(), 2);
+}
+
+// The caches registered with on_trim are emptied at each trim, and only then.
+void test_trim_empties_the_registered_caches(void**) {
+  IdleTrim t(2000);
+  int released = 0;
+  t.on_trim([&released] { ++released; });
+  t.on_trim([&released] { released += 10; });
+  assert_false(t.tick(5, false, 1000));
+  assert_int_equal(released, 0);
+  assert_true(t.tick(5, false, 3000));
+  assert_int_equal(released, 11);
+  assert_false(t.tick(5, false, 9000));  // no second trim in the same quiet spell
+  assert_int_equal(released, 11);
 }
 
 void test_never_while_busy(void**) {
@@ -82,6 +97,7 @@ int main() {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_no_trim_before_any_request),
     cmocka_unit_test(test_trims_once_after_quiet),
+    cmocka_unit_test(test_trim_empties_the_registered_caches),
     cmocka_unit_test(test_never_while_busy),
 #if defined(__GLIBC__) && !defined(__SANITIZE_ADDRESS__)
     cmocka_unit_test(test_trim_gives_pages_back),

@@ -123,6 +123,21 @@ void test_local_disk_serves_and_forgets(void**) {
   assert_string_equal(disk->read_all_cached("b", "k3", kMetaFile)->c_str(), "five");
 }
 
+// ClearAll empties the cache of every drive open (the server going idle).
+void test_clear_all(void**) {
+  TempDir one, two;
+  auto a = MustOpenDisk(one.path()), b = MustOpenDisk(two.path());
+  for (auto* disk : {a.get(), b.get()}) {
+    assert_true(disk->make_volume("b").ok());
+    assert_true(disk->write_all("b", "k", kMetaFile, "meta").ok());
+    assert_true(disk->read_all("b", "k", kMetaFile).has_value());  // fills the cache
+    assert_int_equal(disk->meta_cache().totals().entries, 1);
+  }
+  MetaCache::ClearAll();
+  assert_int_equal(a->meta_cache().totals().entries, 0);
+  assert_int_equal(b->meta_cache().totals().entries, 0);
+}
+
 // Writers replace a key's metadata (version N) and then publish N; readers load the published
 // number and must read at least that version. A read that raced a write and filled the cache
 // with what the write replaced (no ticket check) is caught: the stale entry would stay until
@@ -168,6 +183,7 @@ int main() {
       cmocka_unit_test(test_change_rules),
       cmocka_unit_test(test_ticket_of_a_read_racing_a_change),
       cmocka_unit_test(test_local_disk_serves_and_forgets),
+      cmocka_unit_test(test_clear_all),
       cmocka_unit_test(test_readers_never_see_a_replaced_version),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);

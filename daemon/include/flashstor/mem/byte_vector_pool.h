@@ -1,6 +1,7 @@
 // ByteVectorPool: byte vectors kept between requests with their size, so a request that takes
 // one neither zeroes it (vector::resize value-initialises every byte) nor faults in fresh pages
-// for it. Bounded by bytes; emptied when the server goes idle (IdleTrim), so it holds memory
+// for it. Bounded by bytes; the server empties it when it goes idle (IdleTrim::on_trim), so it
+// holds memory
 // only while requests come. GETs take their shard buffers from ShardBuffers().
 #pragma once
 

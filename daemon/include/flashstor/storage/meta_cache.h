@@ -51,6 +51,7 @@ class MetaCache {
   // other directory (a key's, a bucket's) may hold metadata files: everything goes.
   void changed(std::string_view rel);
   void clear();
+  static void ClearAll();  // every drive's (the server going idle: IdleTrim::on_trim)
 
   struct Totals {
     uint64_t hits = 0, misses = 0, bytes = 0, entries = 0;
