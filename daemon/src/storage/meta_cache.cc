@@ -1,5 +1,6 @@
-// MetaCache: striped LRU of metadata file contents, generation tickets against a read racing
-// a change, the change rules, and the registry that gives every LocalDisk of a drive one cache.
+// MetaCache: striped, segmented LRU of metadata file contents, generation tickets against a read
+// racing a change, the change rules, and the registry that gives every LocalDisk of a drive one
+// cache.
 #include "flashstor/storage/meta_cache.h"
 
 #include <functional>
@@ -99,9 +100,31 @@ std::optional<std::string> MetaCache::find(std::string_view rel) {
     misses_.fetch_add(1, std::memory_order_relaxed);
     return std::nullopt;
   }
-  s.lru.splice(s.lru.begin(), s.lru, it->second);
+  promote_locked(s, it->second);
   hits_.fetch_add(1, std::memory_order_relaxed);
   return it->second->value;
+}
+
+void MetaCache::promote_locked(Stripe& s, List::iterator it) {
+  if (it->hot) {
+    s.protected_.splice(s.protected_.begin(), s.protected_, it);
+    return;
+  }
+  const size_t cost = Cost(*it);
+  s.protected_.splice(s.protected_.begin(), s.probation, it);
+  it->hot = true;
+  s.probation_bytes -= cost;
+  s.protected_bytes += cost;
+  const size_t protected_cap = static_cast<size_t>(stripe_capacity_ * kProtectedShare);
+  while (s.protected_bytes > protected_cap && s.protected_.size() > 1) {
+    // The least recently read protected file goes back to probation, as its newest.
+    auto last = std::prev(s.protected_.end());
+    const size_t last_cost = Cost(*last);
+    last->hot = false;
+    s.probation.splice(s.probation.begin(), s.protected_, last);
+    s.protected_bytes -= last_cost;
+    s.probation_bytes += last_cost;
+  }
 }
 
 void MetaCache::insert(std::string_view rel, std::string_view contents, Ticket ticket) {
@@ -113,17 +136,20 @@ void MetaCache::insert(std::string_view rel, std::string_view contents, Ticket t
   // A change since the ticket may have come after the read: what was read may be stale.
   if (s.generation.load(std::memory_order_acquire) != ticket.generation) return;
   if (auto it = s.index.find(rel); it != s.index.end()) erase_locked(s, it->second);
-  while (!s.lru.empty() && s.bytes + cost > stripe_capacity_)
-    erase_locked(s, std::prev(s.lru.end()));
-  s.lru.push_front(std::move(fresh));
-  s.index.emplace(s.lru.front().key, s.lru.begin());
-  s.bytes += cost;
+  while (s.probation_bytes + s.protected_bytes + cost > stripe_capacity_) {
+    List& from = s.probation.empty() ? s.protected_ : s.probation;
+    if (from.empty()) break;
+    erase_locked(s, std::prev(from.end()));
+  }
+  s.probation.push_front(std::move(fresh));
+  s.index.emplace(s.probation.front().key, s.probation.begin());
+  s.probation_bytes += cost;
 }
 
-void MetaCache::erase_locked(Stripe& s, std::list<Entry>::iterator it) {
-  s.bytes -= Cost(*it);
+void MetaCache::erase_locked(Stripe& s, List::iterator it) {
+  (it->hot ? s.protected_bytes : s.probation_bytes) -= Cost(*it);
   s.index.erase(it->key);
-  s.lru.erase(it);
+  (it->hot ? s.protected_ : s.probation).erase(it);
 }
 
 void MetaCache::changed(std::string_view rel) {
@@ -143,8 +169,9 @@ void MetaCache::clear() {
     std::lock_guard<std::mutex> lock(s.mu);
     s.generation.fetch_add(1, std::memory_order_acq_rel);
     s.index.clear();
-    s.lru.clear();
-    s.bytes = 0;
+    s.probation.clear();
+    s.protected_.clear();
+    s.probation_bytes = s.protected_bytes = 0;
   }
 }
 
@@ -154,8 +181,8 @@ MetaCache::Totals MetaCache::totals() const {
   t.misses = misses_.load(std::memory_order_relaxed);
   for (const Stripe& s : stripes_) {
     std::lock_guard<std::mutex> lock(s.mu);
-    t.bytes += s.bytes;
-    t.entries += s.lru.size();
+    t.bytes += s.probation_bytes + s.protected_bytes;
+    t.entries += s.probation.size() + s.protected_.size();
   }
   return t;
 }

@@ -1,9 +1,9 @@
 // MetaCache: the object metadata files (%m.bin) one drive served lately, kept in memory so a
 // GET whose metadata is cached opens, stats and reads no file on that drive. Bounded by bytes,
-// split in stripes with their own lock and LRU list. Every LocalDisk call that changes the
-// drive tells the cache what it changed (changed()); a read that raced such a change does not
-// fill the cache with what it read (tickets). Files changed behind the process's back are not
-// seen: nothing but this process writes a drive while it runs (docs/concurrency.md).
+// split in stripes with their own lock and segmented LRU lists (scan-resistant). Every LocalDisk
+// call that changes the drive tells the cache what it changed (changed()); a read that raced such a
+// change does not fill the cache with what it read (tickets). Files changed behind the process's
+// back are not seen: nothing but this process writes a drive while it runs (docs/concurrency.md).
 #pragma once
 
 #include <sys/types.h>
@@ -60,20 +60,28 @@ class MetaCache {
   static Totals AllDrives();  // summed over the caches of every drive open now
 
  private:
+  // A segmented LRU: a file read once waits in `probation`; read again, it moves to
+  // `protected` (at most kProtectedShare of the stripe), whose oldest fall back to probation.
+  // Evictions take probation's oldest first, so a pass over many keys read once (the scanner,
+  // a listing's HEADs) cycles through probation and leaves the keys GETs keep reading alone.
   struct Entry {
     std::string key, value;
+    bool hot = false;  // in `protected`
   };
+  using List = std::list<Entry>;  // most recent first
   struct Stripe {
     mutable std::mutex mu;
-    std::list<Entry> lru;                                                    // most recent first
-    std::unordered_map<std::string_view, std::list<Entry>::iterator> index;  // keys in lru
-    size_t bytes = 0;
+    List probation, protected_;
+    std::unordered_map<std::string_view, List::iterator> index;  // keys of both lists
+    size_t probation_bytes = 0, protected_bytes = 0;
     std::atomic<uint64_t> generation{0};
   };
+  static constexpr double kProtectedShare = 0.75;
   static size_t Cost(const Entry& e) { return e.key.size() + e.value.size() + kEntryOverhead; }
   static constexpr size_t kEntryOverhead = 128;  // list node, map node, two strings
   size_t stripe_of(std::string_view rel) const;
-  void erase_locked(Stripe& s, std::list<Entry>::iterator it);
+  void erase_locked(Stripe& s, List::iterator it);
+  void promote_locked(Stripe& s, List::iterator it);
 
   const size_t stripe_capacity_;
   Stripe stripes_[kStripes];
