@@ -22,6 +22,12 @@ void BufferPool::give_back(std::unique_ptr<char[]> data) {
   if (free_.size() < max_cached_) free_.push_back(std::move(data));
 }
 
+void BufferPool::clear() {
+  std::vector<std::unique_ptr<char[]>> dropped;
+  std::lock_guard<std::mutex> lock(mu_);
+  dropped.swap(free_);
+}
+
 size_t BufferPool::cached() const {
   std::lock_guard<std::mutex> lock(mu_);
   return free_.size();

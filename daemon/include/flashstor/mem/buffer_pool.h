@@ -21,9 +21,21 @@ class BufferPool {
    public:
     Lease() = default;
     Lease(Lease&& o) noexcept : pool_(o.pool_), data_(std::move(o.data_)) { o.pool_ = nullptr; }
-    Lease& operator=(Lease&&) = delete;
-    ~Lease() {
+    Lease& operator=(Lease&& o) noexcept {
+      if (this != &o) {
+        release();
+        pool_ = o.pool_;
+        data_ = std::move(o.data_);
+        o.pool_ = nullptr;
+      }
+      return *this;
+    }
+    ~Lease() { release(); }
+    // Gives the buffer back now (the lease is empty after).
+    void release() {
       if (pool_ != nullptr && data_) pool_->give_back(std::move(data_));
+      data_.reset();
+      pool_ = nullptr;
     }
     char* data() const { return data_.get(); }
     explicit operator bool() const { return data_ != nullptr; }
@@ -38,6 +50,8 @@ class BufferPool {
   Lease take();
   size_t buffer_bytes() const { return buffer_bytes_; }
   size_t cached() const;
+  // Frees the kept buffers (leases out keep theirs and bring them back later).
+  void clear();
 
  private:
   void give_back(std::unique_ptr<char[]> data);
