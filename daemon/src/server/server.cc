@@ -42,6 +42,7 @@
 #include "flashstor/server/request_observer.h"
 #include "flashstor/server/settings.h"
 #include "flashstor/server/task_metrics.h"
+#include "flashstor/storage/local_disk.h"
 #include "flashstor/storage/meta_cache.h"
 #include "flashstor/sys/audit_events.h"
 #include "flashstor/sys/privileges.h"
@@ -276,6 +277,7 @@ int RunServer(const ServerArgs& args) {
   idle_trim.on_trim([] {
     mem::ShardBuffers().clear();
     storage::MetaCache::ClearAll();
+    storage::LocalDisk::ReleaseStageBuffers();
   });
   object::BudgetedLayer budgeted(*engine->layer, request_memory,
                                  std::chrono::milliseconds(options.admission_timeout_ms));

@@ -12,6 +12,7 @@
 
 #include "flashstor/storage/key_path.h"
 #include "fs_util.h"
+#include "shard_file_writer.h"
 
 namespace flashstor::storage {
 namespace {
@@ -50,7 +51,8 @@ LocalDisk::LocalDisk(std::string path, int root_fd, dev_t dev, ino_t ino)
       root_fd_(root_fd),
       dev_(dev),
       ino_(ino),
-      meta_cache_(MetaCache::ForDrive(dev, ino, kMetaCacheBytes)) {}
+      meta_cache_(MetaCache::ForDrive(dev, ino, kMetaCacheBytes)),
+      stage_slots_(std::make_shared<StageSlots>(kStageSlotsPerDrive)) {}
 
 LocalDisk::~LocalDisk() {
   close(root_fd_);

@@ -4,12 +4,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
 
 #include "flashstor/storage/local_disk.h"
 #include "flashstor/storage/uuid.h"
 #include "fs_util.h"
+#include "shard_file_writer.h"
 
 namespace flashstor::storage {
 namespace {
@@ -22,53 +25,6 @@ constexpr size_t kPageBytes = 4096;
 std::span<const uint8_t> Bytes(std::string_view s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
 }
-
-class LocalFileWriter final : public FileWriter {
- public:
-  // sync_dir: close() also fsyncs the directory (not under tmp/: storage_api.h, Durability).
-  // cache: set when the file is one MetaCache holds (rel); told of every change of it.
-  LocalFileWriter(int fd, int dir_fd, std::string name, bool sync_dir,
-                  std::shared_ptr<MetaCache> cache, std::string rel)
-      : fd_(fd),
-        dir_fd_(dir_fd),
-        name_(std::move(name)),
-        sync_dir_(sync_dir),
-        cache_(std::move(cache)),
-        rel_(std::move(rel)) {}
-  ~LocalFileWriter() override {
-    if (fd_ >= 0) {
-      ::close(fd_);
-      unlinkat(dir_fd_, name_.c_str(), 0);
-    }
-    ::close(dir_fd_);
-    if (cache_ != nullptr) cache_->changed(rel_);
-  }
-
-  Status write(std::span<const uint8_t> data) override {
-    if (fd_ < 0) return Status(Code::kInternal, "write after close");
-    if (int err = fs::WriteFull(fd_, data); err != 0) return StatusFromErrno(err, "write failed");
-    return Status::Ok();
-  }
-
-  Status close() override {
-    if (fd_ < 0) return Status(Code::kInternal, "double close");
-    if (cache_ != nullptr) cache_->changed(rel_);
-    int err = fsync(fd_) == 0 ? 0 : errno;
-    if (err == 0 && sync_dir_ && fsync(dir_fd_) != 0) err = errno;
-    if (err != 0) return StatusFromErrno(err, "fsync failed");  // destructor removes the file
-    ::close(fd_);
-    fd_ = -1;
-    return Status::Ok();
-  }
-
- private:
-  int fd_;
-  int dir_fd_;
-  std::string name_;
-  bool sync_dir_;
-  std::shared_ptr<MetaCache> cache_;
-  std::string rel_;
-};
 
 class LocalFileReader final : public FileReader {
  public:
@@ -226,20 +182,31 @@ Result<std::unique_ptr<FileWriter>> LocalDisk::create_file(std::string_view volu
     err = dir_fd < 0 ? errno : 0;
   }
   if (dir_fd < 0) return std::unexpected(error(err, "cannot create parent", volume));
-  int fd = openat(dir_fd, name.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-                  kFileMode);
+  constexpr int kFlags = O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW;
+  const bool metadata = MetaCache::Cacheable(*rel);
+  bool direct = !metadata && direct_io_.load(std::memory_order_relaxed);
+  int fd = openat(dir_fd, name.c_str(), kFlags | (direct ? O_DIRECT : 0), kFileMode);
+  if (fd < 0 && direct && errno == EINVAL) {  // tmpfs and others: no O_DIRECT
+    direct_io_.store(false, std::memory_order_relaxed);
+    direct = false;
+    fd = openat(dir_fd, name.c_str(), kFlags, kFileMode);
+  }
   if (fd < 0) {
     err = errno;
     close(dir_fd);
     return std::unexpected(error(err, "cannot create file", volume));
   }
   std::shared_ptr<MetaCache> cache;
-  if (MetaCache::Cacheable(*rel)) {
+  if (metadata) {
     cache = meta_cache_;
     cache->changed(*rel);  // truncated
   }
-  return std::make_unique<LocalFileWriter>(fd, dir_fd, std::move(name), durable_dirs,
-                                           std::move(cache), std::move(*rel));
+  return MakeShardFileWriter(fd, dir_fd, std::move(name), durable_dirs, std::move(cache),
+                             std::move(*rel), direct ? stage_slots_ : nullptr);
+}
+
+void LocalDisk::ReleaseStageBuffers() {
+  ReleaseShardStageBuffers();
 }
 
 Result<std::unique_ptr<FileReader>> LocalDisk::open_file(std::string_view volume,

@@ -3,10 +3,13 @@
 // vanished or replaced drive reports kDiskNotFound instead of writing to the wrong place.
 #pragma once
 
+#include <atomic>
+
 #include <sys/types.h>
 
 #include <memory>
 #include <optional>
+#include <semaphore>
 #include <string>
 
 #include "flashstor/storage/meta_cache.h"
@@ -23,6 +26,8 @@ class LocalDisk final : public StorageApi {
   // kSysVolume and its tmp directory, and empties tmp (leftovers of a crash) and the trash
   // (no reader of this process predates the open).
   static Result<std::unique_ptr<LocalDisk>> Open(const std::string& path);
+  // Frees the shard writers' staging buffers kept between requests (the server going idle).
+  static void ReleaseStageBuffers();
   ~LocalDisk() override;
   LocalDisk(const LocalDisk&) = delete;
   LocalDisk& operator=(const LocalDisk&) = delete;
@@ -114,6 +119,10 @@ class LocalDisk final : public StorageApi {
   dev_t dev_;
   ino_t ino_;
   std::shared_ptr<MetaCache> meta_cache_;
+  // Shard files are written with O_DIRECT until the file system refuses it once, by at most
+  // kStageSlotsPerDrive writes at a time (shard_file_writer.h).
+  std::atomic<bool> direct_io_{true};
+  std::shared_ptr<std::counting_semaphore<>> stage_slots_;
 };
 
 // Checks a volume name: 1..255 bytes, no '/', NUL, not "." or "..".
