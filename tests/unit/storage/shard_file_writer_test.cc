@@ -6,10 +6,13 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "disk_test_util.h"
@@ -184,6 +187,48 @@ void test_shard_bytes_bypass_the_page_cache(void**) {
   assert_true(PageCached(path, static_cast<off_t>(size - 1)));
 }
 
+// Writers of one drive on several threads share its staging slot (and the process's buffers):
+// each file holds exactly its own bytes. Run under ThreadSanitizer (ci/tsan.sh).
+void test_concurrent_writers_share_the_drive_slot(void**) {
+  TempDir dir("/var/tmp");
+  auto disk = MustOpenDisk(dir.path());
+  assert_true(disk->make_volume("v").ok());
+  constexpr int kWriters = 6;
+  const std::vector<size_t> sizes = {12, 300000, 12 + 512 * 1024, 4097, 70000};
+  size_t total = 0;
+  for (size_t s : sizes) total += s;
+  std::vector<std::vector<uint8_t>> bytes;
+  for (int w = 0; w < kWriters; ++w) bytes.push_back(RandomBytes(total, 50 + w));
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int w = 0; w < kWriters; ++w) {
+    threads.emplace_back([&, w] {
+      for (int round = 0; round < 4; ++round) {
+        auto writer = disk->create_file("v", "k" + std::to_string(w), "f");
+        if (!writer) {
+          failures.fetch_add(1);
+          return;
+        }
+        size_t at = 0;
+        for (size_t s : sizes) {
+          if (!(*writer)->write(std::span(bytes[w]).subspan(at, s)).ok()) failures.fetch_add(1);
+          at += s;
+        }
+        if (!(*writer)->close().ok()) failures.fetch_add(1);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  assert_int_equal(failures.load(), 0);
+  for (int w = 0; w < kWriters; ++w) {
+    auto back = disk->read_all("v", "k" + std::to_string(w), "f");
+    assert_true(back.has_value());
+    assert_int_equal(back->size(), total);
+    assert_true(std::equal(bytes[w].begin(), bytes[w].end(),
+                           reinterpret_cast<const uint8_t*>(back->data())));
+  }
+}
+
 // A writer dropped before close leaves no file, direct or not.
 void test_unclosed_writer_leaves_nothing(void**) {
   for (const char* base : {"/var/tmp", "/dev/shm"}) {
@@ -207,6 +252,7 @@ int main() {
       cmocka_unit_test(test_any_write_sizes_direct),
       cmocka_unit_test(test_refused_direct_writes_go_through_the_page_cache),
       cmocka_unit_test(test_shard_bytes_bypass_the_page_cache),
+      cmocka_unit_test(test_concurrent_writers_share_the_drive_slot),
       cmocka_unit_test(test_unclosed_writer_leaves_nothing),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);
