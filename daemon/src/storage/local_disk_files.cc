@@ -4,8 +4,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <algorithm>
-#include <array>
 #include <cerrno>
 #include <cstring>
 
@@ -186,7 +184,7 @@ Result<std::unique_ptr<FileWriter>> LocalDisk::create_file(std::string_view volu
   const bool metadata = MetaCache::Cacheable(*rel);
   bool direct = !metadata && direct_io_.load(std::memory_order_relaxed);
   int fd = openat(dir_fd, name.c_str(), kFlags | (direct ? O_DIRECT : 0), kFileMode);
-  if (fd < 0 && direct && errno == EINVAL) {  // tmpfs and others: no O_DIRECT
+  if (fd < 0 && direct && errno == EINVAL) {  // no direct I/O here (older tmpfs, some FUSE)
     direct_io_.store(false, std::memory_order_relaxed);
     direct = false;
     fd = openat(dir_fd, name.c_str(), kFlags, kFileMode);

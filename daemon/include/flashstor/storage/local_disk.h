@@ -3,10 +3,9 @@
 // vanished or replaced drive reports kDiskNotFound instead of writing to the wrong place.
 #pragma once
 
-#include <atomic>
-
 #include <sys/types.h>
 
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <semaphore>
