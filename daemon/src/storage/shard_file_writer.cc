@@ -127,17 +127,11 @@ class ShardFileWriter final : public FileWriter {
   // Writes size bytes (whole pages) at offset_ with O_DIRECT. A file system that turns the
   // direct write down (EINVAL) gets these bytes and the rest of the file through the page cache.
   int pwrite_direct(const uint8_t* data, size_t size) {
-    size_t done = 0;
-    while (done < size) {
-      ssize_t n = pwrite_(fd_, data + done, size - done, static_cast<off_t>(offset_));
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0 && errno == EINVAL) return write_buffered(data + done, size - done);
-      if (n < 0) return errno;
-      if (n == 0) return EIO;
-      done += static_cast<size_t>(n);
-      offset_ += static_cast<uint64_t>(n);
-    }
-    return 0;
+    const uint64_t start = offset_;
+    int err = pwrite_all(data, size);
+    if (err != EINVAL) return err;
+    const size_t done = static_cast<size_t>(offset_ - start);
+    return write_buffered(data + done, size - done);
   }
 
   // Positional writes through the page cache from offset_ on (O_DIRECT cleared first).
@@ -147,6 +141,11 @@ class ShardFileWriter final : public FileWriter {
       if (flags < 0 || fcntl(fd_, F_SETFL, flags & ~O_DIRECT) != 0) return errno;
       direct_ = false;
     }
+    return pwrite_all(data, size);
+  }
+
+  // All of data at offset_ (advanced by what was written), or the errno that stopped it.
+  int pwrite_all(const uint8_t* data, size_t size) {
     size_t done = 0;
     while (done < size) {
       ssize_t n = pwrite_(fd_, data + done, size - done, static_cast<off_t>(offset_));

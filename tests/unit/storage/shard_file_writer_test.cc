@@ -57,20 +57,31 @@ bool PageCached(const std::string& path, off_t offset) {
   return n == 1;
 }
 
+size_t TotalOf(const std::vector<size_t>& sizes) {
+  size_t total = 0;
+  for (size_t s : sizes) total += s;
+  return total;
+}
+
+// Writes bytes through w in pieces of `sizes`, then closes it; whether every step succeeded.
+bool WriteInPieces(FileWriter& w, const std::vector<uint8_t>& bytes,
+                   const std::vector<size_t>& sizes) {
+  size_t at = 0;
+  for (size_t s : sizes) {
+    if (!w.write(std::span(bytes).subspan(at, s)).ok()) return false;
+    at += s;
+  }
+  return w.close().ok();
+}
+
 // Writes `sizes` one after the other into v/k/f, closes, and checks the file is exactly them.
 std::vector<uint8_t> WriteAndCheck(LocalDisk& disk, const std::vector<size_t>& sizes,
                                    uint32_t seed) {
-  size_t total = 0;
-  for (size_t s : sizes) total += s;
+  const size_t total = TotalOf(sizes);
   const std::vector<uint8_t> bytes = RandomBytes(total, seed);
   auto w = disk.create_file("v", "k", "f");
   assert_true(w.has_value());
-  size_t at = 0;
-  for (size_t s : sizes) {
-    assert_true((*w)->write(std::span(bytes).subspan(at, s)).ok());
-    at += s;
-  }
-  assert_true((*w)->close().ok());
+  assert_true(WriteInPieces(**w, bytes, sizes));
   auto back = disk.read_all("v", "k", "f");
   assert_true(back.has_value());
   assert_int_equal(back->size(), total);
@@ -128,17 +139,11 @@ void WriteRefused(const std::string& dir, const std::vector<size_t>& sizes, int 
   int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_DIRECT, 0600);
   assert_true(dir_fd >= 0 && fd >= 0);
   g_direct_writes_allowed = allowed;
-  size_t total = 0;
-  for (size_t s : sizes) total += s;
+  const size_t total = TotalOf(sizes);
   const std::vector<uint8_t> bytes = RandomBytes(total, seed);
   auto w = MakeShardFileWriter(fd, dir_fd, "f", false, nullptr, "v/k/f",
                                std::make_shared<StageSlots>(kStageSlotsPerDrive), RefusingPwrite);
-  size_t at = 0;
-  for (size_t s : sizes) {
-    assert_true(w->write(std::span(bytes).subspan(at, s)).ok());
-    at += s;
-  }
-  assert_true(w->close().ok());
+  assert_true(WriteInPieces(*w, bytes, sizes));
   std::vector<uint8_t> back(total + 1);
   int rfd = open(path.c_str(), O_RDONLY);
   assert_true(rfd >= 0);
@@ -195,8 +200,7 @@ void test_concurrent_writers_share_the_drive_slot(void**) {
   assert_true(disk->make_volume("v").ok());
   constexpr int kWriters = 6;
   const std::vector<size_t> sizes = {12, 300000, 12 + 512 * 1024, 4097, 70000};
-  size_t total = 0;
-  for (size_t s : sizes) total += s;
+  const size_t total = TotalOf(sizes);
   std::vector<std::vector<uint8_t>> bytes;
   for (int w = 0; w < kWriters; ++w) bytes.push_back(RandomBytes(total, 50 + w));
   std::atomic<int> failures{0};
@@ -205,16 +209,7 @@ void test_concurrent_writers_share_the_drive_slot(void**) {
     threads.emplace_back([&, w] {
       for (int round = 0; round < 4; ++round) {
         auto writer = disk->create_file("v", "k" + std::to_string(w), "f");
-        if (!writer) {
-          failures.fetch_add(1);
-          return;
-        }
-        size_t at = 0;
-        for (size_t s : sizes) {
-          if (!(*writer)->write(std::span(bytes[w]).subspan(at, s)).ok()) failures.fetch_add(1);
-          at += s;
-        }
-        if (!(*writer)->close().ok()) failures.fetch_add(1);
+        if (!writer || !WriteInPieces(**writer, bytes[w], sizes)) failures.fetch_add(1);
       }
     });
   }
