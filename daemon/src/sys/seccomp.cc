@@ -127,8 +127,12 @@ Status AddEntry(scmp_filter_ctx ctx, const SyscallEntry& e) {
 Status Build(const Filter& filter, SeccompMode mode) {
   scmp_filter_ctx ctx = filter.get();
   if (ctx == nullptr) return Status(Code::kInternal, "seccomp_init failed");
-  // Log every non-allow action (kill, errno, log) through the kernel audit subsystem.
-  if (seccomp_attr_set(ctx, SCMP_FLTATR_CTL_LOG, 1) != 0 && mode == SeccompMode::kLogOnly) {
+  // The kernel audits a kill whatever the filter asks. Logging the other actions too
+  // (SECCOMP_FILTER_FLAG_LOG) is for the log-only mode, whose point is to list what the
+  // allowlist would refuse. In enforce mode it would log every planned ENOSYS answer: glibc
+  // tries clone3 first at every thread creation (see the allowlist), so each new thread wrote
+  // an audit record, and the audit log filled with noise that hides real events.
+  if (mode == SeccompMode::kLogOnly && seccomp_attr_set(ctx, SCMP_FLTATR_CTL_LOG, 1) != 0) {
     return Status(Code::kInternal, "seccomp: kernel cannot log filter actions");
   }
   if (int rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1); rc != 0) {

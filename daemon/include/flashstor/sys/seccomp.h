@@ -32,8 +32,9 @@ std::span<const SyscallEntry> SeccompAllowlist();
 // @args entry must have an argument rule. kInternal on the first problem.
 Status ValidateSeccompFilter();
 
-// Builds and loads the filter: default action KILL_PROCESS (kEnforce) with SCMP_FLTATR_CTL_LOG
-// so violations reach the audit log, native architecture only, TSYNC so every thread gets it,
+// Builds and loads the filter: default action KILL_PROCESS (kEnforce; the kernel audits each
+// kill), or LOG with SCMP_FLTATR_CTL_LOG (kLogOnly: every non-allow action audited); native
+// architecture only, TSYNC so every thread gets it,
 // NO_NEW_PRIVS set by libseccomp. Irreversible. Call after DropPrivileges() and after anything
 // that needs a syscall outside the list (NSS look-ups, binding sockets, AuditInit()).
 // Socket families other than AF_UNIX/AF_INET/AF_INET6 fail with EAFNOSUPPORT rather than
