@@ -36,6 +36,15 @@ void ByteVectorPool::give(std::vector<uint8_t>&& v) {
   dropped = std::move(v);
 }
 
+void ByteVectorPool::fit(std::vector<uint8_t>& v, size_t size) {
+  if (size < kPooledMin || v.capacity() >= size) {
+    v.resize(size);
+    return;
+  }
+  std::vector<uint8_t> old = std::exchange(v, take(size));
+  if (old.capacity() >= kPooledMin) give(std::move(old));
+}
+
 void ByteVectorPool::clear() {
   std::vector<std::vector<uint8_t>> dropped;
   {

@@ -1,6 +1,7 @@
 // ErasureSet writes: streaming erasure-coded PUT (block by block, shards written in parallel
 // while the next block is read), metadata replacement and delete.
 #include "erasure_set_internal.h"
+#include "flashstor/mem/byte_vector_pool.h"
 #include "flashstor/object/set_layout.h"
 #include "flashstor/storage/key_path.h"
 #include "flashstor/storage/uuid.h"
@@ -22,7 +23,7 @@ Result<size_t> ReadStripe(hash::HashingSource& body, size_t k, size_t shard, siz
   if (stripe.size() < k) stripe.resize(k);
   size_t len = 0;
   for (size_t j = 0; j < k && len < block; ++j) {
-    stripe[j].resize(kDigestSize + shard);
+    mem::ShardBuffers().fit(stripe[j], kDigestSize + shard);
     const size_t want = std::min(shard, block - len);
     auto got = ReadFull(body, {reinterpret_cast<char*>(stripe[j].data() + kDigestSize), want});
     if (!got) return std::unexpected(got.error());
@@ -48,7 +49,7 @@ Status EncodeStripe(const erasure::ErasureCodec& codec, size_t shard, size_t blo
   stripe.resize(total);
   std::vector<std::span<uint8_t>> spans(total);
   for (size_t j = 0; j < total; ++j) {
-    stripe[j].resize(kDigestSize + shard);
+    mem::ShardBuffers().fit(stripe[j], kDigestSize + shard);
     spans[j] = std::span<uint8_t>(stripe[j]).subspan(kDigestSize);
   }
   // Zero padding after the block's end (SplitBlock's layout when k does not divide it).
@@ -104,6 +105,7 @@ Result<WrittenData> ErasureSet::write_stripes(const RequestContext& ctx, const E
     out.size += len;
     if (out.size > max_size) return Err(Code::kEntityTooLarge, "object too large");
   }
+  for (std::vector<uint8_t>& v : stripe) mem::ShardBuffers().give(std::move(v));
   writers.set_deadline(ctx.step_deadline());
   writers.close_all();
   FS_RETURN_UNEXPECTED_IF_ERROR(writers.quorum_status(quorum));

@@ -32,7 +32,7 @@ Status EncodeBlock(const erasure::ErasureCodec& codec, std::span<const uint8_t> 
   out.resize(total);
   std::vector<std::span<uint8_t>> spans(total);
   for (size_t j = 0; j < total; ++j) {
-    out[j].resize(kDigestSize + shard);
+    mem::ShardBuffers().fit(out[j], kDigestSize + shard);
     spans[j] = std::span<uint8_t>(out[j]).subspan(kDigestSize);
   }
   FS_RETURN_IF_ERROR(erasure::SplitBlock(block, std::span(spans).first(static_cast<size_t>(k))));
@@ -173,6 +173,15 @@ void ShardWriters::drop(size_t d, Status s) {
   if (s == Code::kDiskFull) {
     ++full_;
     if (stragglers_ != nullptr && d < stragglers_->size()) stragglers_->note_full(d);
+  }
+}
+
+ShardWriters::~ShardWriters() {
+  // The drives' last shard buffers go back to the pool for the next request's stripes, unless
+  // a fan-out is unsettled or a task still holds the writer: then it frees its own.
+  if (writing_ != nullptr) return;
+  for (const std::shared_ptr<DriveWriter>& w : writers_) {
+    if (w != nullptr && w.use_count() == 1) mem::ShardBuffers().give(std::move(w->buf));
   }
 }
 

@@ -48,12 +48,38 @@ void test_bound_and_clear(void**) {
   assert_int_equal(pool.bytes(), 0);
 }
 
+void test_fit(void**) {
+  ByteVectorPool pool(4 << 20);
+  // Below kPooledMin: resized in place, the pool untouched.
+  std::vector<uint8_t> small;
+  pool.fit(small, 100);
+  assert_int_equal(small.size(), 100);
+  assert_int_equal(pool.bytes(), 0);
+  // A large size the vector cannot hold: a pool vector takes its place, the old buffer goes
+  // to the pool, and a later fit of that size takes it back unzeroed.
+  const size_t big = ByteVectorPool::kPooledMin * 2;
+  std::vector<uint8_t> kept = pool.take(big);
+  std::memset(kept.data(), 0xCD, kept.size());
+  const uint8_t* kept_data = kept.data();
+  pool.give(std::move(kept));
+  pool.fit(small, big);
+  assert_int_equal(small.size(), big);
+  assert_ptr_equal(small.data(), kept_data);
+  assert_int_equal(small[big - 1], 0xCD);
+  assert_int_equal(pool.bytes(), 0);  // the 100-byte buffer it replaced is freed, not kept
+  // Capacity enough: resized in place, same buffer.
+  pool.fit(small, big / 2);
+  assert_ptr_equal(small.data(), kept_data);
+  assert_int_equal(small.size(), big / 2);
+}
+
 }  // namespace
 
 int main() {
   const CMUnitTest tests[] = {
       cmocka_unit_test(test_reuse_without_zeroing),
       cmocka_unit_test(test_bound_and_clear),
+      cmocka_unit_test(test_fit),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

@@ -1,8 +1,9 @@
 // ByteVectorPool: byte vectors kept between requests with their size, so a request that takes
 // one neither zeroes it (vector::resize value-initialises every byte) nor faults in fresh pages
 // for it. Bounded by bytes; the server empties it when it goes idle (IdleTrim::on_trim), so it
-// holds memory
-// only while requests come. GETs take their shard buffers from ShardBuffers().
+// holds memory only while requests come. GETs and PUTs take their shard buffers from
+// ShardBuffers(), so a large buffer one request frees is the next one's, whichever thread's
+// malloc arena it came from.
 #pragma once
 
 #include <cstddef>
@@ -23,6 +24,11 @@ class ByteVectorPool {
   std::vector<uint8_t> take(size_t size);
   // Keeps v for a later take() while the pool is under its bound; else frees it.
   void give(std::vector<uint8_t>&& v);
+  // Sizes v to size bytes, contents unspecified: in place when its capacity suffices, else a
+  // pool vector takes its place (its old buffer goes to the pool if at least kPooledMin).
+  // Below kPooledMin bytes it is resized in place: the pool is for shard buffers.
+  static constexpr size_t kPooledMin = 64u << 10;
+  void fit(std::vector<uint8_t>& v, size_t size);
   void clear();
   size_t bytes() const;
 
@@ -33,7 +39,8 @@ class ByteVectorPool {
   size_t bytes_ = 0;  // capacity of the kept vectors
 };
 
-// GET shard buffers (object/shard_io.cc): 4 MiB, two readers' stripes of 2 x 1 MiB blocks.
+// Shard buffers of GETs (object/shard_io.cc) and PUTs (object/erasure_set_write.cc, given
+// back by ShardWriters): 4 MiB, two stripes of 1 MiB blocks on 4 drives.
 ByteVectorPool& ShardBuffers();
 
 }  // namespace flashstor::mem
