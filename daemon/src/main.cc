@@ -1,6 +1,8 @@
 // flashstor: entry point. Wiring only: parse the command line, dispatch to a subcommand.
+#include <algorithm>
 #include <cstdio>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "flashstor/config/config_check.h"
@@ -39,7 +41,9 @@ int main(int argc, char** argv) {
     case Command::kAdminPrometheusConfig:
       return flashstor::server::RunPrometheusConfig(parsed->admin_args);
     case Command::kServer:
-      flashstor::mem::ConfigureServerHeap();  // before any thread starts
+      // Before any thread starts: an arena for each of the default event loops (2 x cores).
+      flashstor::mem::ConfigureServerHeap(
+          2 * static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
       return flashstor::server::RunServer(parsed->server);
   }
   return 2;

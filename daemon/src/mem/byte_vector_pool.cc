@@ -60,7 +60,7 @@ size_t ByteVectorPool::bytes() const {
 }
 
 ByteVectorPool& ShardBuffers() {
-  static ByteVectorPool* pool = new ByteVectorPool(4u << 20);  // never destroyed: stragglers
+  static ByteVectorPool* pool = new ByteVectorPool(8u << 20);  // never destroyed: stragglers
   return *pool;
 }
 

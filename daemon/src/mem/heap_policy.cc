@@ -1,6 +1,7 @@
 // ConfigureServerHeap: mallopt at start-up (glibc only; other libcs keep their defaults).
 #include "flashstor/mem/heap_policy.h"
 
+#include <algorithm>
 #include <cstdlib>  // defines __GLIBC__ on glibc
 
 #if defined(__GLIBC__)
@@ -9,9 +10,12 @@
 
 namespace flashstor::mem {
 
-void ConfigureServerHeap() {
+void ConfigureServerHeap(int arenas) {
 #if defined(__GLIBC__)
-  mallopt(M_ARENA_MAX, 1);
+  mallopt(M_ARENA_MAX, std::max(1, arenas));
+  mallopt(M_MMAP_THRESHOLD, static_cast<int>(kLargeBufferBytes));  // fixed: no dynamic growth
+#else
+  (void)arenas;
 #endif
 }
 

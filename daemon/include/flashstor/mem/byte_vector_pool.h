@@ -40,7 +40,8 @@ class ByteVectorPool {
 };
 
 // Shard buffers of GETs (object/shard_io.cc) and PUTs (object/erasure_set_write.cc, given
-// back by ShardWriters): 4 MiB, two stripes of 1 MiB blocks on 4 drives.
+// back by ShardWriters): 8 MiB, what the request memory budget lets be in flight by default
+// (four 1 MiB PUTs' stripes), so a steady load maps no new shard buffers.
 ByteVectorPool& ShardBuffers();
 
 }  // namespace flashstor::mem

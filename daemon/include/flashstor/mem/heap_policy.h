@@ -2,15 +2,22 @@
 // any thread exists (docs/execution-model.md, "Memory").
 #pragma once
 
+#include <cstddef>
+
 namespace flashstor::mem {
 
-// One malloc arena for every thread. glibc otherwise gives each thread that meets lock
-// contention its own arena (up to 8 per core), and each arena keeps the large buffers its
-// thread's requests freed (1 MiB body blocks, 512 KiB shards) for that thread alone: with four
-// event loops and the I/O pool the 1 MiB PUT bench held 4 x the buffers in flight. With one
-// arena a buffer one request frees is the next request's, on any thread, so the heap's high
-// water is what is in flight at once (bounded by the request memory budget). Small
-// allocations mostly come from glibc's per-thread caches (tcache), which take no lock.
-void ConfigureServerHeap();
+// Buffers of kLargeBufferBytes or more are mapped on their own, outside every arena: a large
+// buffer a request frees is unmapped (or kept in the shard buffer pool, mem::ShardBuffers()),
+// never left in one thread's arena where no other thread can use it. glibc's default threshold
+// grows with the largest buffer freed (up to 32 MiB), which put every 512 KiB shard in an arena.
+inline constexpr size_t kLargeBufferBytes = 256u << 10;
+
+// `arenas` malloc arenas (the server passes its default event-loop count, 2 x cores): each
+// event loop mostly allocates from an arena of its own, so the loops do not queue on one
+// arena's lock (with one arena for every thread, the futex waits of that lock were 9 % of a
+// 4 KiB GET's CPU and most of its voluntary context switches). The arenas hold only small
+// allocations: the large ones are mapped (kLargeBufferBytes), so an arena's high water is what
+// its threads' requests hold in small objects, not the shards they freed.
+void ConfigureServerHeap(int arenas);
 
 }  // namespace flashstor::mem
