@@ -23,8 +23,13 @@ std::vector<uint8_t> ByteVectorPool::take(size_t size) {
 }
 
 void ByteVectorPool::give(std::vector<uint8_t>&& v) {
-  if (v.capacity() == 0) return;
   std::vector<uint8_t> dropped;  // freed outside the lock
+  if (v.capacity() < kPooledMin) {
+    // An inline object's shards (2 KiB for 4 KiB objects) are cheap to allocate; kept, they
+    // filled the bound with thousands of small vectors that take() then had to scan.
+    dropped = std::move(v);
+    return;
+  }
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (bytes_ + v.capacity() <= max_bytes_) {

@@ -1,6 +1,6 @@
 // Unit tests of ByteVectorPool: a vector given back is the one taken next, with its bytes
 // untouched (nothing zeroed them), taken only when large enough, and the pool keeps no more
-// than its bound; clear() empties it.
+// than its bound and no small vectors; clear() empties it; fit() sizes from the pool.
 #include <cstring>
 #include <vector>
 
@@ -12,18 +12,20 @@ using flashstor::mem::ByteVectorPool;
 
 namespace {
 
+constexpr size_t kSize = ByteVectorPool::kPooledMin;
+
 void test_reuse_without_zeroing(void**) {
   ByteVectorPool pool(1 << 20);
-  std::vector<uint8_t> v = pool.take(4096);
-  assert_int_equal(v.size(), 4096);
+  std::vector<uint8_t> v = pool.take(kSize);
+  assert_int_equal(v.size(), kSize);
   std::memset(v.data(), 0xAB, v.size());
   const uint8_t* data = v.data();
   pool.give(std::move(v));
-  assert_int_equal(pool.bytes(), 4096);
-  std::vector<uint8_t> again = pool.take(4096);
+  assert_int_equal(pool.bytes(), kSize);
+  std::vector<uint8_t> again = pool.take(kSize);
   assert_ptr_equal(again.data(), data);  // the same buffer
   assert_int_equal(again[0], 0xAB);      // not zeroed
-  assert_int_equal(again[4095], 0xAB);
+  assert_int_equal(again[kSize - 1], 0xAB);
   assert_int_equal(pool.bytes(), 0);
   // A smaller request takes it too (shrunk, still not zeroed); a larger one gets a new one.
   pool.give(std::move(again));
@@ -31,20 +33,28 @@ void test_reuse_without_zeroing(void**) {
   assert_int_equal(smaller.size(), 100);
   assert_ptr_equal(smaller.data(), data);
   pool.give(std::move(smaller));
-  std::vector<uint8_t> larger = pool.take(8192);
-  assert_int_equal(larger.size(), 8192);
+  std::vector<uint8_t> larger = pool.take(2 * kSize);
+  assert_int_equal(larger.size(), 2 * kSize);
   assert_true(larger.data() != data);
-  assert_int_equal(pool.bytes(), 4096);  // the small one is still kept
+  assert_int_equal(pool.bytes(), kSize);  // the smaller one is still kept
 }
 
 void test_bound_and_clear(void**) {
-  ByteVectorPool pool(10000);
-  std::vector<uint8_t> a = pool.take(4096), b = pool.take(4096), c = pool.take(4096);
+  ByteVectorPool pool(2 * kSize + kSize / 2);
+  std::vector<uint8_t> a = pool.take(kSize), b = pool.take(kSize), c = pool.take(kSize);
   pool.give(std::move(a));
   pool.give(std::move(b));
   pool.give(std::move(c));  // over the bound: freed
-  assert_int_equal(pool.bytes(), 8192);
+  assert_int_equal(pool.bytes(), 2 * kSize);
   pool.clear();
+  assert_int_equal(pool.bytes(), 0);
+}
+
+void test_small_vectors_not_kept(void**) {
+  // An inline object's 2 KiB shards would fill the bound with thousands of small vectors.
+  ByteVectorPool pool(1 << 20);
+  for (int i = 0; i < 100; ++i) pool.give(std::vector<uint8_t>(2060));
+  pool.give(std::vector<uint8_t>(kSize - 1));
   assert_int_equal(pool.bytes(), 0);
 }
 
@@ -79,6 +89,7 @@ int main() {
   const CMUnitTest tests[] = {
       cmocka_unit_test(test_reuse_without_zeroing),
       cmocka_unit_test(test_bound_and_clear),
+      cmocka_unit_test(test_small_vectors_not_kept),
       cmocka_unit_test(test_fit),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);

@@ -22,7 +22,8 @@ class ByteVectorPool {
   // A vector of exactly size bytes, contents unspecified: a kept one when one is large enough
   // (only bytes beyond its old size are zeroed), else a new one.
   std::vector<uint8_t> take(size_t size);
-  // Keeps v for a later take() while the pool is under its bound; else frees it.
+  // Keeps v for a later take() while the pool is under its bound and v holds at least
+  // kPooledMin bytes; else frees it.
   void give(std::vector<uint8_t>&& v);
   // Sizes v to size bytes, contents unspecified: in place when its capacity suffices, else a
   // pool vector takes its place (its old buffer goes to the pool if at least kPooledMin).
