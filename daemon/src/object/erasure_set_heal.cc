@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "erasure_set_internal.h"
+#include "flashstor/mem/byte_vector_pool.h"
 #include "flashstor/storage/uuid.h"
 #include "shard_io.h"
 
@@ -53,6 +54,7 @@ std::vector<bool> ErasureSet::verify_shards(const RequestContext& ctx, const Met
       }
     }
   }
+  for (std::vector<uint8_t>& s : shards) mem::ShardBuffers().give(std::move(s));
   for (const auto& slot : slots) {
     if (slot.drive != nullptr && slot.failed) bad[static_cast<size_t>(slot.drive_index)] = true;
   }
@@ -115,6 +117,7 @@ Result<int> ErasureSet::rebuild_shards(const RequestContext& ctx, const MetaQuor
       for (size_t d = 0; d < n; ++d) ok[d] = ok[d] && writers->ok(d);
     }
   }
+  for (std::vector<uint8_t>& s : shards) mem::ShardBuffers().give(std::move(s));
   auto healed = commit_healed(ctx, meta, tmp_key, ok, inline_out, bucket, key, version_id);
   remove_sys_dir(tmp_key);
   return healed;

@@ -159,10 +159,11 @@ Result<WrittenData> ErasureSet::write_data(const RequestContext& ctx, hash::Hash
   }
   // Uninitialised, and no larger than the announced body needs (one byte more, so a body
   // smaller than a block is read to its end, where its digests are verified): a 4 KiB PUT
-  // must not zero 1 MiB.
+  // must not zero 1 MiB, nor map it (buffers of mem::kLargeBufferBytes are mappings of their
+  // own). A block only for a body of unknown length, the one case read_next reads more.
   const size_t want =
       size >= 0 ? std::min<uint64_t>(block, static_cast<uint64_t>(size) + 1) : block;
-  auto buf = std::make_unique_for_overwrite<uint8_t[]>(block);
+  auto buf = std::make_unique_for_overwrite<uint8_t[]>(want);
   auto first = ReadFull(body, {reinterpret_cast<char*>(buf.get()), want});
   if (!first) return std::unexpected(first.error());
   const size_t len = *first;
@@ -176,8 +177,10 @@ Result<WrittenData> ErasureSet::write_data(const RequestContext& ctx, hash::Hash
     };
     steps.read_next = [&](size_t, uint64_t, std::vector<std::vector<uint8_t>>&) -> Result<size_t> {
       if (eof) return size_t{0};
-      auto next = ReadFull(body, {reinterpret_cast<char*>(buf.get()), block});
-      eof = !next || *next < block;
+      // want is block unless the body was announced shorter than a block and sent longer:
+      // then it is read in want-byte pieces into buf and refused at its end (check_size).
+      auto next = ReadFull(body, {reinterpret_cast<char*>(buf.get()), want});
+      eof = !next || *next < want;
       return next;
     };
     return check_size(

@@ -295,7 +295,7 @@ size_t ReadShards(WorkerPool& pool, const erasure::ErasureCodec& codec,
   const size_t shard = geo.shard_size(part.size, b);
   const uint64_t offset = geo.file_offset(b);
   shards.resize(total);
-  for (auto& s : shards) s.resize(kDigestSize + shard);
+  for (auto& s : shards) mem::ShardBuffers().fit(s, kDigestSize + shard);
   good.assign(total, 0);
   // Inline storage (at most kMaxTotalShards shards): an inline object's GET reads its shards
   // here, and heap vectors per call showed up among the allocations of a small GET.
@@ -536,7 +536,7 @@ size_t ReadShardsAtQuorum(WorkerPool& pool, const erasure::ErasureCodec& codec,
   bool data_complete = true;
   for (size_t j = 0; j < k; ++j) data_complete &= good[j] != 0;
   if (!data_complete) {
-    for (auto& s : shards) s.resize(kDigestSize + shard);
+    for (auto& s : shards) mem::ShardBuffers().fit(s, kDigestSize + shard);
   }
   return have;
 }

@@ -80,6 +80,18 @@ void test_failed_body_leaves_nothing(void**) {
   r = e->put_object({}, "bucket", "short", body2, 6000, {});
   assert_int_equal(r.error().code(), Code::kIncompleteBody);
   ExpectNothingLeft(paths, "short");
+  // Announced shorter than a block, sent longer (3 MiB): the body buffer is the announced
+  // size plus one byte, so the rest is read in pieces of that size and refused at its end
+  // (under ASan, a read past that buffer would fail here).
+  for (int64_t announced : {100L, 300'000L}) {
+    const std::string long_body = RandomData(3 * kBlock, 3);
+    MemSource src3(long_body);
+    hash::HashingSource body3(src3, hash::Expectations{});
+    r = e->put_object({}, "bucket", "long", body3, announced, {});
+    assert_false(r.has_value());
+    assert_int_equal(r.error().code(), Code::kIncompleteBody);
+    ExpectNothingLeft(paths, "long");
+  }
   auto list = e->list_objects({}, "bucket", {});
   assert_true(list->objects.empty());
 }
