@@ -41,9 +41,12 @@ int main(int argc, char** argv) {
     case Command::kAdminPrometheusConfig:
       return flashstor::server::RunPrometheusConfig(parsed->admin_args);
     case Command::kServer:
-      // Before any thread starts: an arena for each of the default event loops (2 x cores).
+      // Before any thread starts: an arena for each event loop (--event-loops, else the
+      // default 2 x cores).
       flashstor::mem::ConfigureServerHeap(
-          2 * static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+          parsed->server.event_loops > 0
+              ? parsed->server.event_loops
+              : 2 * static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
       return flashstor::server::RunServer(parsed->server);
   }
   return 2;

@@ -12,7 +12,7 @@ namespace flashstor::mem {
 // grows with the largest buffer freed (up to 32 MiB), which put every 512 KiB shard in an arena.
 inline constexpr size_t kLargeBufferBytes = 256u << 10;
 
-// `arenas` malloc arenas (the server passes its default event-loop count, 2 x cores): each
+// `arenas` malloc arenas (the server passes its event-loop count, by default 2 x cores): each
 // event loop mostly allocates from an arena of its own, so the loops do not queue on one
 // arena's lock (with one arena for every thread, the futex waits of that lock were 9 % of a
 // 4 KiB GET's CPU and most of its voluntary context switches). The arenas hold only small
