@@ -46,8 +46,11 @@ void ByteVectorPool::fit(std::vector<uint8_t>& v, size_t size) {
     v.resize(size);
     return;
   }
-  std::vector<uint8_t> old = std::exchange(v, take(size));
-  if (old.capacity() >= kPooledMin) give(std::move(old));
+  give(std::exchange(v, take(size)));
+}
+
+void ByteVectorPool::give_all(std::vector<std::vector<uint8_t>>& vs) {
+  for (std::vector<uint8_t>& v : vs) give(std::move(v));
 }
 
 void ByteVectorPool::clear() {

@@ -54,7 +54,7 @@ std::vector<bool> ErasureSet::verify_shards(const RequestContext& ctx, const Met
       }
     }
   }
-  for (std::vector<uint8_t>& s : shards) mem::ShardBuffers().give(std::move(s));
+  mem::ShardBuffers().give_all(shards);
   for (const auto& slot : slots) {
     if (slot.drive != nullptr && slot.failed) bad[static_cast<size_t>(slot.drive_index)] = true;
   }
@@ -117,7 +117,7 @@ Result<int> ErasureSet::rebuild_shards(const RequestContext& ctx, const MetaQuor
       for (size_t d = 0; d < n; ++d) ok[d] = ok[d] && writers->ok(d);
     }
   }
-  for (std::vector<uint8_t>& s : shards) mem::ShardBuffers().give(std::move(s));
+  mem::ShardBuffers().give_all(shards);
   auto healed = commit_healed(ctx, meta, tmp_key, ok, inline_out, bucket, key, version_id);
   remove_sys_dir(tmp_key);
   return healed;

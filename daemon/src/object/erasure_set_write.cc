@@ -105,7 +105,7 @@ Result<WrittenData> ErasureSet::write_stripes(const RequestContext& ctx, const E
     out.size += len;
     if (out.size > max_size) return Err(Code::kEntityTooLarge, "object too large");
   }
-  for (std::vector<uint8_t>& v : stripe) mem::ShardBuffers().give(std::move(v));
+  mem::ShardBuffers().give_all(stripe);
   writers.set_deadline(ctx.step_deadline());
   writers.close_all();
   FS_RETURN_UNEXPECTED_IF_ERROR(writers.quorum_status(quorum));

@@ -38,7 +38,7 @@ ErasureObjectReader::ErasureObjectReader(
 
 ErasureObjectReader::~ErasureObjectReader() {
   // The stripe's buffers go back, sized, for the next GET (a straggler kept its own).
-  for (std::vector<uint8_t>& s : shards_) mem::ShardBuffers().give(std::move(s));
+  mem::ShardBuffers().give_all(shards_);
 }
 
 void ErasureObjectReader::set_range(uint64_t offset, uint64_t length) {

@@ -25,6 +25,8 @@ class ByteVectorPool {
   // Keeps v for a later take() while the pool is under its bound and v holds at least
   // kPooledMin bytes; else frees it.
   void give(std::vector<uint8_t>&& v);
+  // give() of each of vs (a stripe's shards at the end of a read or write); vs keeps its size.
+  void give_all(std::vector<std::vector<uint8_t>>& vs);
   // Sizes v to size bytes, contents unspecified: in place when its capacity suffices, else a
   // pool vector takes its place (its old buffer goes to the pool if at least kPooledMin).
   // Below kPooledMin bytes it is resized in place: the pool is for shard buffers.
