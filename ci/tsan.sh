@@ -3,7 +3,8 @@
 # namespace locks, conditional writes, complete-multipart, the object-layer stress tests, the
 # drive fault injector and health checker, the engine under drive faults and hangs, whose
 # quorum fan-outs leave stragglers running after their request, the drives' metadata cache, and
-# shard writers sharing a drive's staging slot),
+# shard writers sharing a drive's staging slot, the metadata journal's group commit and the
+# readers of metadata files rewritten in place),
 # then those tests under ctest. Any TSan report fails the suite: halt_on_error makes the test
 # exit non-zero at the first report. Builds only these targets, so it stays a few minutes on
 # 2 cores, as a unity build (16 sources per translation unit, like ci/asan.sh; not the release
@@ -13,7 +14,7 @@ cd "$(dirname "$0")/.."
 build=build-tsan
 tests=(concurrency_test namespace_lock_test worker_pool_test conditional_write_test multipart_test
   faulty_disk_test health_checked_disk_test drive_faults_test drive_hang_requests_test
-  meta_cache_test shard_file_writer_test)
+  meta_cache_test shard_file_writer_test meta_journal_test)
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Debug -DFLASHSTOR_TSAN=ON \
   -DCMAKE_UNITY_BUILD=ON -DCMAKE_UNITY_BUILD_BATCH_SIZE=16 >/dev/null
 cmake --build "$build" -j 2 --target "${tests[@]}"

@@ -79,6 +79,7 @@ class FaultServer:
         self.server = it.Server(drives=drives, extra_args=extra_args,
                                 env={"FLASHSTORE_RUN_USER": RUN_USER})
         self.mounts = []  # mount points to undo, innermost last
+        self.ext4_images = {}  # mount point -> image file, for drives made by mount_ext4
         self.client = None
         try:
             os.chmod(self.server.root, 0o755)
@@ -172,11 +173,12 @@ class FaultServer:
         with open(image, "wb") as f:
             f.truncate(size_bytes)
         for cmd in (("mkfs.ext4", "-q", "-F", image),
-                    ("mount", "-o", "loop,noatime", image, d)):
+                    ("mount", "-o", "loop,noatime,errors=remount-ro", image, d)):
             r = run(*cmd, check=False)
             if r.returncode != 0:
                 raise RuntimeError(f"{' '.join(cmd)}: {r.stderr.decode(errors='replace').strip()}")
         self.mounts.append(d)
+        self.ext4_images[d] = image
         self.own(d)
 
     def mount_ext4_or_skip(self, indexes, size_bytes=64 * 1024 * 1024):
@@ -209,22 +211,27 @@ class FaultServer:
     def thaw(self, index):
         run("fsfreeze", "--unfreeze", self.drives[index], check=False)
 
-    def remount_ro(self, index, timeout=10):
-        """Turns drive index's filesystem read-only under the running daemon (like ext4's
-        errors=remount-ro). The kernel refuses while a file is open for writing: retry."""
+    def remount_ro(self, index):
+        """Turns drive index's file system read-only under the running daemon the way ext4's
+        errors=remount-ro does: an error is triggered (/sys/fs/ext4/<dev>/trigger_fs_error)
+        and the kernel makes the file system read-only at once, files open for writing or not
+        (a plain `mount -o remount,ro` is refused while the daemon holds its metadata journal
+        open). Needs a drive made by mount_ext4."""
         d = self.drives[index]
-        assert d in self.mounts, "remount_ro needs a drive mounted by mount_tmpfs"
-        deadline = time.monotonic() + timeout
-        while True:
-            r = run("mount", "-o", "remount,ro", d, check=False)
-            if r.returncode == 0:
-                return
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"cannot remount {d} read-only: {r.stderr!r}")
-            time.sleep(0.01)
+        assert d in self.ext4_images, "remount_ro needs a drive mounted by mount_ext4"
+        dev = os.path.basename(os.path.realpath(
+            run("findmnt", "-no", "SOURCE", d).stdout.decode().strip()))
+        with open(f"/sys/fs/ext4/{dev}/trigger_fs_error", "w") as f:
+            f.write("1")
 
     def remount_rw(self, index):
-        run("mount", "-o", "remount,rw", self.drives[index])
+        """Makes drive index writable again after remount_ro, as an operator would: the
+        daemon stopped, the file system unmounted, checked and mounted again."""
+        d = self.drives[index]
+        self.stop()
+        run("umount", d)
+        run("e2fsck", "-fy", self.ext4_images[d], check=False)  # 1: errors corrected
+        run("mount", "-o", "loop,noatime,errors=remount-ro", self.ext4_images[d], d)
 
     def chmod_readonly(self, index, writable=False):
         run("chmod", "-R", "u+w" if writable else "a-w", self.drives[index])

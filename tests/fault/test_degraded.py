@@ -14,8 +14,13 @@ DRIVE_COUNTS = [4, 6, 16]
 BUCKET = "fault"
 
 
-def start_with_objects(servers, n, seed, mounts=None):
-    srv = servers(drives=n, mounts=mounts).start()
+def start_with_objects(servers, n, seed, mounts=None, ext4=None):
+    """A server on n drives (mounts: small tmpfs drives, ext4: drives on ext4 images) holding
+    the standard set of objects, each on every drive."""
+    srv = servers(drives=n, mounts=mounts)
+    if ext4:
+        srv.mount_ext4_or_skip(ext4, 256 * MIB)
+    srv.start()
     srv.client.create_bucket(Bucket=BUCKET)
     objects = put_standard(srv.client, BUCKET, seed)
     snaps = {k: snapshot(srv.drives, BUCKET, k) for k in objects}
@@ -119,8 +124,8 @@ def test_shard_damage(servers, rng, n, how):
 @pytest.mark.parametrize("n", DRIVE_COUNTS)
 def test_drive_read_only(servers, rng, n, mode):
     victim = rng.randrange(n)
-    mounts = {victim: 256 * MIB} if mode == "remount-ro" else None
-    srv, objects, snaps = start_with_objects(servers, n, rng.randrange(1 << 20), mounts=mounts)
+    ext4 = [victim] if mode == "remount-ro" else None
+    srv, objects, snaps = start_with_objects(servers, n, rng.randrange(1 << 20), ext4=ext4)
 
     def make_ro():
         if mode == "remount-ro":

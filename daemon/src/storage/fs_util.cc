@@ -134,6 +134,20 @@ int WriteFull(int fd, std::span<const uint8_t> data) {
   return 0;
 }
 
+int WriteFullAt(int fd, std::span<const uint8_t> data, uint64_t offset) {
+  while (!data.empty()) {
+    ssize_t n = pwrite(fd, data.data(), data.size(), static_cast<off_t>(offset));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno;
+    }
+    if (n == 0) return EIO;
+    data = data.subspan(static_cast<size_t>(n));
+    offset += static_cast<uint64_t>(n);
+  }
+  return 0;
+}
+
 int64_t PreadFull(int fd, std::span<uint8_t> out, uint64_t offset) {
   size_t done = 0;
   while (done < out.size()) {

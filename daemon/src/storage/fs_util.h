@@ -46,8 +46,14 @@ void PruneEmptyDirs(int root_fd, std::string_view dir, size_t keep_depth);
 // Number of '/'-separated components.
 size_t Depth(std::string_view path);
 
+// A string's bytes, for the writers below.
+inline std::span<const uint8_t> Bytes(std::string_view s) {
+  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
+}
 // write(2) until done; 0 or errno.
 int WriteFull(int fd, std::span<const uint8_t> data);
+// pwrite(2) at offset until done; 0 or errno.
+int WriteFullAt(int fd, std::span<const uint8_t> data, uint64_t offset);
 // pread(2) until out is full or EOF; returns bytes read or -errno.
 int64_t PreadFull(int fd, std::span<uint8_t> out, uint64_t offset);
 

@@ -12,6 +12,7 @@
 
 #include "flashstor/storage/key_path.h"
 #include "fs_util.h"
+#include "meta_journal.h"
 #include "shard_file_writer.h"
 
 namespace flashstor::storage {
@@ -55,6 +56,9 @@ LocalDisk::LocalDisk(std::string path, int root_fd, dev_t dev, ino_t ino)
       stage_slots_(std::make_shared<StageSlots>(kStageSlotsPerDrive)) {}
 
 LocalDisk::~LocalDisk() {
+  // A clean stop leaves an empty log, so the next start has nothing to replay.
+  if (journal_) (void)journal_->checkpoint();
+  journal_.reset();
   close(root_fd_);
 }
 
@@ -92,6 +96,7 @@ Result<std::unique_ptr<LocalDisk>> LocalDisk::Open(const std::string& path) {
   if (err != 0 && err != ENOENT) {
     return std::unexpected(disk->error(err, "cannot empty trash", ""));
   }
+  if (Status opened = disk->open_journal(); !opened.ok()) return std::unexpected(opened);
   return disk;
 }
 
@@ -193,6 +198,9 @@ Result<VolumeInfo> LocalDisk::stat_volume(std::string_view volume) {
 Status LocalDisk::delete_volume(std::string_view volume, bool force) {
   if (!IsValidVolumeName(volume)) return Status(Code::kInvalidArgument, "bad volume name");
   std::string v(volume);
+  // The log may hold changes under this volume: made durable first, so that a replay never
+  // brings them back into a volume made again under the same name.
+  FS_RETURN_IF_ERROR(journal_->checkpoint());
   ChangeNotice notice(*meta_cache_, v);
   int err = 0;
   if (force) {
@@ -249,8 +257,8 @@ Status LocalDisk::move_entry(const std::string& src, const std::string& dst,
 }
 
 Status LocalDisk::install_version(const VersionCommit& c, std::string_view meta) {
-  // The data dir's rename and the metadata's are entries of the same directory: one fsync
-  // of it makes both durable (docs/design.md, "Every fsync of a PUT").
+  // The data dir's rename is made durable by an fsync of the key's directory before the
+  // metadata naming it goes to the journal (docs/design.md, "Every fsync of a PUT").
   Result<std::string> meta_rel = path_of(c.volume, c.key, kMetaFile);
   if (!meta_rel) return meta_rel.error();
   ChangeNotice notice(*meta_cache_, *meta_rel);  // the data dir holds no metadata file
@@ -264,12 +272,13 @@ Status LocalDisk::install_version(const VersionCommit& c, std::string_view meta)
     dst = std::move(*d);
     FS_RETURN_IF_ERROR(move_entry(src, dst, c.src_volume, c.volume));
   }
-  Status wrote = replace_file(*meta_rel, meta, c.volume);
-  if (wrote.ok()) {
+  Status wrote = Status::Ok();
+  if (!dst.empty()) {
     if (int err = fs::FsyncDir(root_fd_, fs::Dirname(*meta_rel)); err != 0) {
       wrote = error(err, "fsync failed", c.volume);
     }
   }
+  if (wrote.ok()) wrote = write_meta(*meta_rel, meta, c.volume);
   if (!wrote.ok() && !dst.empty()) (void)move_entry(dst, src, c.volume, c.src_volume);
   return wrote;
 }
@@ -306,6 +315,7 @@ Status LocalDisk::delete_path(std::string_view volume, std::string_view key, std
   if (fs::Depth(*rel) <= KeepDepth(volume)) {
     return Status(Code::kInvalidArgument, "refusing to delete a volume or system directory");
   }
+  if (!recursive && Journaled(volume, file)) return remove_meta(*rel, volume);
   ChangeNotice notice(*meta_cache_, *rel);
   int err = 0;
   if (recursive) {

@@ -1,5 +1,6 @@
-// LocalDisk file contents: atomic whole-file metadata writes, bounded reads, and the
-// streaming shard FileWriter / positional FileReader.
+// LocalDisk file contents: atomic whole-file writes (temp file and rename), bounded reads (an
+// object's metadata file read again when a write of it in place overlapped), and the streaming
+// shard FileWriter / positional FileReader.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -19,10 +20,6 @@ constexpr mode_t kFileMode = 0640;
 constexpr size_t kFirstReadBytes = 8192;
 // Whatever the page size, a cached read stopped by an uncached page ends on a multiple of it.
 constexpr size_t kPageBytes = 4096;
-
-std::span<const uint8_t> Bytes(std::string_view s) {
-  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
-}
 
 class LocalFileReader final : public FileReader {
  public:
@@ -50,6 +47,15 @@ class LocalFileReader final : public FileReader {
 
 Result<std::string> LocalDisk::read_file(const std::string& rel, std::string_view volume,
                                          bool cached) {
+  if (!MetaCache::Cacheable(rel)) return read_file_once(rel, volume, cached);
+  // A write of the file in place (or of one sharing its slot) overlapping the read would have
+  // it read torn: read again (MetaWriteSeq).
+  return meta_cache_->write_seq().read_whole(rel, cached,
+                                             [&] { return read_file_once(rel, volume, cached); });
+}
+
+Result<std::string> LocalDisk::read_file_once(const std::string& rel, std::string_view volume,
+                                              bool cached) {
   int fd = cached ? fs::OpenCachedReadOnly(root_fd_, rel.c_str())
                   : openat(root_fd_, rel.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd == -EAGAIN) return Err(Code::kWouldBlock, "path not in the dentry cache");
@@ -126,6 +132,7 @@ Status LocalDisk::write_all(std::string_view volume, std::string_view key, std::
   Result<std::string> rel = path_of(volume, key, file);
   if (!rel) return rel.error();
   if (file.empty()) return Status(Code::kInvalidArgument, "write_all needs a file name");
+  if (Journaled(volume, file)) return write_meta(*rel, data, volume);
   ChangeNotice notice(*meta_cache_, *rel);
   FS_RETURN_IF_ERROR(replace_file(*rel, data, volume));
   if (int err = fs::FsyncDir(root_fd_, fs::Dirname(*rel)); err != 0) {
@@ -135,7 +142,7 @@ Status LocalDisk::write_all(std::string_view volume, std::string_view key, std::
 }
 
 Status LocalDisk::replace_file(const std::string& rel, std::string_view data,
-                               std::string_view volume) {
+                               std::string_view volume, bool durable) {
   std::string tmp =
       std::string(kSysVolume) + "/" + std::string(kTmpKey) + "/" + NewTempName() + ".w";
   int fd = openat(root_fd_, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, kFileMode);
@@ -144,8 +151,8 @@ Status LocalDisk::replace_file(const std::string& rel, std::string_view data,
     fd = openat(root_fd_, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, kFileMode);
   }
   if (fd < 0) return error(errno, "cannot create temp file", "");
-  int err = fs::WriteFull(fd, Bytes(data));
-  if (err == 0 && fsync(fd) != 0) err = errno;
+  int err = fs::WriteFull(fd, fs::Bytes(data));
+  if (err == 0 && durable && fsync(fd) != 0) err = errno;
   close(fd);
   // The rename first: the parent exists for every write but a key's first, so creating it
   // up front would cost a failing mkdirat per level on every write.
@@ -153,7 +160,7 @@ Status LocalDisk::replace_file(const std::string& rel, std::string_view data,
     err = renameat(root_fd_, tmp.c_str(), root_fd_, rel.c_str()) == 0 ? 0 : errno;
     if (err != ENOENT) break;
     // ENOENT: no parent yet, or it was pruned by a concurrent delete: (re)create, retry.
-    err = fs::MkdirAll(root_fd_, fs::Dirname(rel), fs::kVolumeDepth);
+    err = fs::MkdirAll(root_fd_, fs::Dirname(rel), fs::kVolumeDepth, durable);
     if (err == 0 && attempt == 3) err = ENOENT;
   }
   if (err != 0) {

@@ -136,7 +136,7 @@ class LocalWalker final : public Walker {
       }
       Item& item = f.items[f.pos++];
       if (!item.is_prefix) {
-        Result<bool> found = load_object(*dir, item.disk_name, entry);
+        Result<bool> found = load_object(*dir, f.rel_dir, item.disk_name, entry);
         if (!found) return std::unexpected(found.error());
         if (!*found) continue;
         entry.key = f.key_prefix + item.sort_key;
@@ -235,8 +235,9 @@ class LocalWalker final : public Walker {
   }
 
   // Reads the object's metadata (the preamble and records of %m.bin, else the header of a
-  // legacy %m.json); false when the directory holds no object.
-  Result<bool> load_object(int dir, const std::string& name, WalkEntry& entry) {
+  // legacy %m.json); false when the directory holds no object. dir is rel_dir's fd.
+  Result<bool> load_object(int dir, const std::string& rel_dir, const std::string& name,
+                           WalkEntry& entry) {
     for (std::string_view file : {kMetaFile, kLegacyMetaFile}) {
       const std::string path = name + "/" + std::string(file);
       Status s;
@@ -247,7 +248,9 @@ class LocalWalker final : public Walker {
         }
         s = disk_.error(errno, "walk stat failed", volume_);
       } else {
-        Result<std::string> records = read_records(dir, path, file == kLegacyMetaFile);
+        Result<std::string> records = file == kLegacyMetaFile
+                                          ? read_records(dir, path, true)
+                                          : read_current_records(dir, rel_dir + "/" + path, path);
         if (records) {
           entry.metadata = std::move(*records);
           return true;
@@ -260,6 +263,13 @@ class LocalWalker final : public Walker {
   }
 
   Result<std::string> read_records(int dir, const std::string& rel, bool legacy);
+  // read_records of a %m.bin (rel below dir, drive_rel below the drive root), read again
+  // while a write of it in place overlaps the read (MetaWriteSeq).
+  Result<std::string> read_current_records(int dir, const std::string& drive_rel,
+                                           const std::string& rel) {
+    return disk_.meta_cache().write_seq().read_whole(drive_rel, false,
+                                                     [&] { return read_records(dir, rel, false); });
+  }
 
   // A directory without metadata: an entry with empty metadata when asked for keys whose
   // directory holds a data dir all the same.

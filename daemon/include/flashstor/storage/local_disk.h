@@ -16,6 +16,11 @@
 
 namespace flashstor::storage {
 
+class MetaJournal;
+
+// The drive's metadata journal, in kSysVolume (meta_journal.h).
+inline constexpr std::string_view kMetaJournalFile = "%meta-journal";
+
 class LocalDisk final : public StorageApi {
  public:
   // Bytes of metadata files the drive keeps in memory (MetaCache, shared by its LocalDisks).
@@ -77,6 +82,7 @@ class LocalDisk final : public StorageApi {
   Status error(int err, std::string_view message, std::string_view volume) const;
   int root_fd() const { return root_fd_; }
   MetaCache& meta_cache() { return *meta_cache_; }
+  MetaJournal& meta_journal() { return *journal_; }
 
  protected:
   Status install_version(const VersionCommit& commit, std::string_view meta) override;
@@ -86,14 +92,33 @@ class LocalDisk final : public StorageApi {
   // renameat of src to dst (drive-relative), creating dst's parents; no fsync.
   Status move_entry(const std::string& src, const std::string& dst, std::string_view src_volume,
                     std::string_view dst_volume);
-  // Replaces file rel by data through a fsynced temp file in tmp/; no fsync of rel's directory.
-  Status replace_file(const std::string& rel, std::string_view data, std::string_view volume);
+  // Replaces file rel by data through a temp file in tmp/; no fsync of rel's directory.
+  // durable: the temp file is fsynced and new parents are fsynced into theirs; false for
+  // what the metadata journal carries.
+  Status replace_file(const std::string& rel, std::string_view data, std::string_view volume,
+                      bool durable = true);
+  // An object's metadata file written or removed through the metadata journal: logged,
+  // applied without fsyncs, and acknowledged once the log's group sync covers it.
+  static bool Journaled(std::string_view volume, std::string_view file);
+  Status write_meta(const std::string& rel, std::string_view data, std::string_view volume);
+  // The journaled write's change to the namespace: in place when the file exists and its
+  // blocks hold the new contents (no inode made or freed), else through a temp file.
+  // *touched: the file may have been changed (a failed write in place), so that a failure
+  // cannot be cancelled in the log.
+  Status apply_meta(const std::string& rel, std::string_view data, std::string_view volume,
+                    bool* touched);
+  Status remove_meta(const std::string& rel, std::string_view volume);
+  // Opens the journal and applies what a crash left in it (Open).
+  Status open_journal();
   bool root_gone() const;
   // volume/KeyToPath(key)/file, validated.
   Result<std::string> path_of(std::string_view volume, std::string_view key,
                               std::string_view file) const;
   // cached: from the kernel's caches only, else kWouldBlock (StorageApi::read_all_cached).
+  // A metadata file is read again when a write of it in place overlapped the read
+  // (MetaWriteSeq); a cached read hands that case back as kWouldBlock.
   Result<std::string> read_file(const std::string& rel, std::string_view volume, bool cached);
+  Result<std::string> read_file_once(const std::string& rel, std::string_view volume, bool cached);
   Result<std::string> read_whole(int fd, std::string_view volume, bool cached);
   // A shard file by its path, or, when its data dir has moved to the trash, there.
   Result<std::unique_ptr<FileReader>> open_reader(const std::string& rel, std::string_view volume,
@@ -122,6 +147,7 @@ class LocalDisk final : public StorageApi {
   // kStageSlotsPerDrive writes at a time (shard_file_writer.h).
   std::atomic<bool> direct_io_{true};
   std::shared_ptr<std::counting_semaphore<>> stage_slots_;
+  std::shared_ptr<MetaJournal> journal_;  // shared by the drive's LocalDisks (ForDrive)
 };
 
 // Checks a volume name: 1..255 bytes, no '/', NUL, not "." or "..".

@@ -18,6 +18,8 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "flashstor/storage/meta_write_seq.h"
+
 namespace flashstor::storage {
 
 class MetaCache {
@@ -53,6 +55,9 @@ class MetaCache {
   void clear();
   static void ClearAll();  // every drive's (the server going idle: IdleTrim::on_trim)
 
+  // Readers' check against in-place writes of the drive's metadata files (meta_write_seq.h).
+  MetaWriteSeq& write_seq() { return write_seq_; }
+
   struct Totals {
     uint64_t hits = 0, misses = 0, bytes = 0, entries = 0;
   };
@@ -86,6 +91,7 @@ class MetaCache {
   const size_t stripe_capacity_;
   Stripe stripes_[kStripes];
   std::atomic<uint64_t> hits_{0}, misses_{0};
+  MetaWriteSeq write_seq_;
 };
 
 }  // namespace flashstor::storage

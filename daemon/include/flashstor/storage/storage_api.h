@@ -11,7 +11,10 @@
 //   "%d.<uuid>/part.1", "" = the key directory itself). Internal names start with '%' (but
 //   never "%e", the escape prefix) so they cannot collide with a key component.
 // - Durability: write_all is atomic (temp file in kSysVolume/tmp + fsync + rename + fsync of
-//   the parent). FileWriter::close fsyncs the file and its directory. rename fsyncs the
+//   the parent), except for an object's %m.bin: LocalDisk logs those writes and removals in
+//   the drive's metadata journal, syncs the log (shared with concurrent commits), then applies
+//   the change without fsyncs, in place when it can (docs/design.md, "The metadata journal").
+//   FileWriter::close fsyncs the file and its directory. rename fsyncs the
 //   destination's parent (and the source's, unless it is under tmp/). Newly created
 //   directories are fsynced into their parents. Under tmp/ (IsTemporary) only file contents
 //   are fsynced, never directories: tmp/ is emptied whenever the drive is opened, and what
