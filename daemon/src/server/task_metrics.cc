@@ -1,8 +1,10 @@
-// /metrics series for request tasks, the request memory budget, the heap and the metadata caches.
+// /metrics series for request tasks, the request memory budget, the heap, the metadata caches
+// and the metadata journals.
 #include "flashstor/server/task_metrics.h"
 
 #include "flashstor/obs/metrics.h"
 #include "flashstor/storage/meta_cache.h"
+#include "flashstor/storage/meta_journal_totals.h"
 
 namespace flashstor::server {
 
@@ -79,6 +81,20 @@ void RegisterMetaCacheMetrics() {
              total(&Totals::bytes));
   r.gauge_fn("flashstor_meta_cache_entries", "Metadata files the drives' caches hold.", {},
              total(&Totals::entries));
+  using Journal = storage::MetaJournalTotals;
+  auto journal = [](uint64_t Journal::*f) {
+    return [f] { return static_cast<double>(storage::MetaJournalTotalsAllDrives().*f); };
+  };
+  r.gauge_fn("flashstor_meta_journal_records",
+             "Object metadata changes logged in the drives' metadata journals.", {},
+             journal(&Journal::records));
+  r.gauge_fn("flashstor_meta_journal_syncs",
+             "fdatasyncs of the metadata journals; records / syncs is how many commits share "
+             "one.",
+             {}, journal(&Journal::syncs));
+  r.gauge_fn("flashstor_meta_journal_checkpoints",
+             "Metadata journals emptied after a syncfs made their changes durable.", {},
+             journal(&Journal::checkpoints));
 }
 
 }  // namespace flashstor::server
