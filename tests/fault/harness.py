@@ -183,12 +183,12 @@ class FaultServer:
 
     def mount_ext4_or_skip(self, indexes, size_bytes=64 * 1024 * 1024):
         """mount_ext4 for each drive of indexes; skips the test, saying why, on a machine
-        without loop devices (the tests that freeze drives need them)."""
+        without loop devices (the tests that freeze a drive or make it read-only need them)."""
         try:
             for i in indexes:
                 self.mount_ext4(i, size_bytes)
         except RuntimeError as e:
-            pytest.skip(f"needs loop devices to freeze a drive's file system: {e}")
+            pytest.skip(f"needs loop devices to give a drive an ext4 file system of its own: {e}")
 
     def put_when_writable(self, bucket, key, body, timeout=30):
         """PUTs key, retried every 0.5 s until it succeeds or timeout passes (then the last
