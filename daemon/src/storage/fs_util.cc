@@ -148,6 +148,28 @@ int WriteFullAt(int fd, std::span<const uint8_t> data, uint64_t offset) {
   return 0;
 }
 
+int WriteFullAtV(int fd, struct iovec* iov, int count, uint64_t offset) {
+  while (count > 0) {
+    ssize_t n = pwritev(fd, iov, count, static_cast<off_t>(offset));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno;
+    }
+    if (n == 0) return EIO;
+    offset += static_cast<uint64_t>(n);
+    while (count > 0 && static_cast<size_t>(n) >= iov->iov_len) {  // parts written whole
+      n -= static_cast<ssize_t>(iov->iov_len);
+      ++iov;
+      --count;
+    }
+    if (count > 0) {  // the part written partly
+      iov->iov_base = static_cast<char*>(iov->iov_base) + n;
+      iov->iov_len -= static_cast<size_t>(n);
+    }
+  }
+  return 0;
+}
+
 int64_t PreadFull(int fd, std::span<uint8_t> out, uint64_t offset) {
   size_t done = 0;
   while (done < out.size()) {

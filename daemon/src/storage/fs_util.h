@@ -3,6 +3,7 @@
 #pragma once
 
 #include <sys/stat.h>
+#include <sys/uio.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -54,6 +55,8 @@ inline std::span<const uint8_t> Bytes(std::string_view s) {
 int WriteFull(int fd, std::span<const uint8_t> data);
 // pwrite(2) at offset until done; 0 or errno.
 int WriteFullAt(int fd, std::span<const uint8_t> data, uint64_t offset);
+// pwritev(2) of iov[0..count) at offset until all is written; 0 or errno. iov is consumed.
+int WriteFullAtV(int fd, struct iovec* iov, int count, uint64_t offset);
 // pread(2) until out is full or EOF; returns bytes read or -errno.
 int64_t PreadFull(int fd, std::span<uint8_t> out, uint64_t offset);
 

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <isa-l/crc.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -27,14 +28,15 @@ namespace {
 constexpr uint32_t kMagic = 0x4a4d5346;  // "FSMJ"
 constexpr size_t kHeaderBytes = 12;
 constexpr size_t kBodyFixedBytes = 3;  // op, path length
+static_assert(MetaJournal::kHeadBytes == kHeaderBytes + kBodyFixedBytes);
 constexpr uint64_t kMaxLogBytes = 1ull << 30;
 constexpr mode_t kLogMode = 0640;
 
 // Process-wide sums of every drive's counters (MetaJournalTotalsAllDrives).
 std::atomic<uint64_t> g_records{0}, g_syncs{0}, g_checkpoints{0};
 
-void Put32(std::string& out, uint32_t v) {
-  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+void Put32(uint8_t* out, uint32_t v) {
+  for (int i = 0; i < 4; ++i) out[i] = static_cast<uint8_t>((v >> (8 * i)) & 0xff);
 }
 
 uint32_t Get32(const char* p) {
@@ -43,9 +45,9 @@ uint32_t Get32(const char* p) {
   return v;
 }
 
-uint32_t Crc(std::string_view body) {
+uint32_t Crc(std::string_view body, uint32_t crc = 0) {
   return crc32_iscsi(reinterpret_cast<unsigned char*>(const_cast<char*>(body.data())),
-                     static_cast<int>(body.size()), 0);
+                     static_cast<int>(body.size()), crc);
 }
 
 // Reads the whole log into *out; 0 or errno.
@@ -127,20 +129,24 @@ std::string Decode(std::string_view log, std::vector<MetaJournal::Record>* pendi
 
 }  // namespace
 
+MetaJournal::Head MetaJournal::HeadOf(Op op, std::string_view path, std::string_view data) {
+  Head head{};
+  uint8_t* fixed = head.data() + kHeaderBytes;  // the body's first bytes: op, path length
+  fixed[0] = static_cast<uint8_t>(op);
+  fixed[1] = static_cast<uint8_t>(path.size() & 0xff);
+  fixed[2] = static_cast<uint8_t>((path.size() >> 8) & 0xff);
+  uint32_t crc = Crc({reinterpret_cast<const char*>(fixed), kBodyFixedBytes});
+  crc = Crc(data, Crc(path, crc));
+  Put32(head.data(), kMagic);
+  Put32(head.data() + 4, static_cast<uint32_t>(kBodyFixedBytes + path.size() + data.size()));
+  Put32(head.data() + 8, crc);
+  return head;
+}
+
 std::string MetaJournal::Encode(Op op, std::string_view path, std::string_view data) {
-  std::string body;
-  body.reserve(kBodyFixedBytes + path.size() + data.size());
-  body.push_back(static_cast<char>(op));
-  body.push_back(static_cast<char>(path.size() & 0xff));
-  body.push_back(static_cast<char>((path.size() >> 8) & 0xff));
-  body.append(path).append(data);
-  std::string out;
-  out.reserve(kHeaderBytes + body.size());
-  Put32(out, kMagic);
-  Put32(out, static_cast<uint32_t>(body.size()));
-  Put32(out, Crc(body));
-  out.append(body);
-  return out;
+  const Head head = HeadOf(op, path, data);
+  std::string out(reinterpret_cast<const char*>(head.data()), head.size());
+  return out.append(path).append(data);
 }
 
 MetaJournal::MetaJournal(int root_fd, int fd, uint64_t size, int read_only_errno)
@@ -266,13 +272,12 @@ Result<MetaJournal::Entry> MetaJournal::append(Op op, std::string_view path,
   if (path.empty() || path.size() > kMaxPathBytes || data.size() > kMaxDataBytes) {
     return Err(Code::kInvalidArgument, "metadata journal record too large");
   }
-  const std::string record = Encode(op, path, data);
   std::unique_lock order(order_[std::hash<std::string_view>{}(path) % kOrderStripes]);
   std::unique_lock lock(mu_);
   changed_.wait(lock, [&] { return !checkpointing_; });
   Entry entry(this, std::move(order), 0);
   entry.offset_ = size_;
-  if (Status st = append_locked(record, &entry, kCancelFloor); !st.ok()) {
+  if (Status st = append_locked(op, path, data, &entry, kCancelFloor); !st.ok()) {
     entry.journal_ = nullptr;  // nothing logged: not in flight
     return std::unexpected(st);
   }
@@ -281,27 +286,32 @@ Result<MetaJournal::Entry> MetaJournal::append(Op op, std::string_view path,
 }
 
 Status MetaJournal::cancel(Entry& entry, std::string_view path) {
-  std::string offset;
-  for (int i = 0; i < 8; ++i)
-    offset.push_back(static_cast<char>((entry.offset_ >> (8 * i)) & 0xff));
-  const std::string record = Encode(Op::kCancel, path, offset);
+  char offset[8];
+  for (int i = 0; i < 8; ++i) offset[i] = static_cast<char>((entry.offset_ >> (8 * i)) & 0xff);
   // No checkpoint can be past its wait while this entry is in flight.
   std::lock_guard lock(mu_);
-  return append_locked(record, &entry, 0);
+  return append_locked(Op::kCancel, path, {offset, sizeof(offset)}, &entry, 0);
 }
 
-Status MetaJournal::append_locked(const std::string& record, Entry* entry, uint64_t floor) {
+Status MetaJournal::append_locked(Op op, std::string_view path, std::string_view data, Entry* entry,
+                                  uint64_t floor) {
+  // The record is its head, the path and the data, written with one gather write: the data (a
+  // whole %m.bin) is not copied.
+  const Head head = HeadOf(op, path, data);
+  const size_t record_size = head.size() + path.size() + data.size();
   if (read_only_errno_ != 0) return StatusFromErrno(read_only_errno_, "drive is read-only");
   if (failed_) return Status(Code::kFaultyDisk, "metadata journal failed: restart the drive");
-  if (floor > 0 && reserved_end_ > 0 && reserved_end_ < size_ + record.size() + floor) {
-    preallocate_locked(record.size());
-    if (reserved_end_ < size_ + record.size() + floor) {
+  if (floor > 0 && reserved_end_ > 0 && reserved_end_ < size_ + record_size + floor) {
+    preallocate_locked(record_size);
+    if (reserved_end_ < size_ + record_size + floor) {
       // A full drive: the reserve left is for cancelling changes already logged.
       return StatusFromErrno(ENOSPC, "no room in the metadata journal");
     }
   }
-  int err =
-      fs::WriteFullAt(fd_, {reinterpret_cast<const uint8_t*>(record.data()), record.size()}, size_);
+  iovec parts[3] = {{const_cast<uint8_t*>(head.data()), head.size()},
+                    {const_cast<char*>(path.data()), path.size()},
+                    {const_cast<char*>(data.data()), data.size()}};
+  int err = fs::WriteFullAtV(fd_, parts, 3, size_);
   if (err != 0) {
     // Nothing half-written may stay in front of the next record.
     if (ftruncate(fd_, static_cast<off_t>(size_)) != 0) failed_ = true;
@@ -309,8 +319,8 @@ Status MetaJournal::append_locked(const std::string& record, Entry* entry, uint6
     preallocate_locked();
     return StatusFromErrno(err, "cannot append to the metadata journal");
   }
-  size_ += record.size();
-  appended_lsn_ += record.size();
+  size_ += record_size;
+  appended_lsn_ += record_size;
   entry->lsn_ = appended_lsn_;
   preallocate_locked();
   ++records_;

@@ -114,6 +114,11 @@ class MetaJournal {
 
   // The record as the log holds it (exposed for the tests' damaged logs).
   static std::string Encode(Op op, std::string_view path, std::string_view data);
+  // A record's header (magic, body length, CRC-32C of the body) and the body's fixed bytes
+  // (op, path length); the record is these, then the path, then the data.
+  static constexpr size_t kHeadBytes = 15;
+  using Head = std::array<uint8_t, kHeadBytes>;
+  static Head HeadOf(Op op, std::string_view path, std::string_view data);
 
  private:
   MetaJournal(int root_fd, int fd, uint64_t size, int read_only_errno);
@@ -122,7 +127,8 @@ class MetaJournal {
                                                            std::vector<Record>* pending,
                                                            std::string* damage);
   // floor: how much of the reserved blocks the record must leave (0 for a cancel).
-  Status append_locked(const std::string& record, Entry* entry, uint64_t floor);
+  Status append_locked(Op op, std::string_view path, std::string_view data, Entry* entry,
+                       uint64_t floor);
   // Keeps kReserveBytes of blocks (or need + kCancelFloor) reserved past the log's end
   // (fallocate, keeping the size), so a full drive can still cancel the changes it logged but
   // could not apply, which would otherwise fail the journal.
