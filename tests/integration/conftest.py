@@ -156,6 +156,30 @@ def public_metrics_config(root):
     return cfg
 
 
+def public_metrics_server(prefix, drives=4):
+    """Yields a started Server whose /metrics anyone may scrape (public_metrics_config); cleans
+    up after. For module or test fixtures: `yield from public_metrics_server("flashstor-x-")`."""
+    root = tempfile.mkdtemp(prefix=prefix)
+    s = Server(drives=drives, extra_args=["--config", public_metrics_config(root)])
+    try:
+        yield s.start()
+    finally:
+        s.cleanup()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def scrape_gauges(srv, family, names):
+    """{name: value} of the unlabelled series <family>_<name> on srv's public /metrics."""
+    r = subprocess.run([*CURL, "-s", srv.endpoint + "/metrics"], capture_output=True, timeout=30,
+                       check=True)
+    out = {}
+    for name in names:
+        m = re.search(rf"^{family}_{name} (\S+)$", r.stdout.decode(), re.M)
+        assert m, f"{family}_{name} not in /metrics"
+        out[name] = float(m.group(1))
+    return out
+
+
 def make_client(endpoint, retries=None, **kw):
     cfg = Config(signature_version="s3v4", s3={"addressing_style": "path"},
                  retries=retries or {"max_attempts": 1, "mode": "standard"}, **kw)

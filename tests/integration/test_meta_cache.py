@@ -3,10 +3,6 @@ repeated GETs are answered from it (/metrics counts the hits), and every change 
 (overwrite, delete, delete marker, metadata copy, tags, a bucket deleted and made again) is
 seen by the next GET and HEAD, including while GETs race overwrites; an idle server empties it."""
 import os
-import re
-import shutil
-import subprocess
-import tempfile
 import threading
 import time
 import uuid
@@ -14,18 +10,12 @@ import uuid
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import CURL, Server, make_client, public_metrics_config
+from conftest import make_client, public_metrics_server, scrape_gauges
 
 
 @pytest.fixture(scope="module")
 def srv():
-    root = tempfile.mkdtemp(prefix="flashstor-metacache-")
-    s = Server(drives=4, extra_args=["--config", public_metrics_config(root)])
-    try:
-        yield s.start()
-    finally:
-        s.cleanup()
-        shutil.rmtree(root, ignore_errors=True)
+    yield from public_metrics_server("flashstor-metacache-")
 
 
 @pytest.fixture(scope="module")
@@ -41,14 +31,7 @@ def bucket(s3):
 
 
 def cache_metrics(srv):
-    r = subprocess.run([*CURL, "-s", srv.endpoint + "/metrics"], capture_output=True, timeout=30,
-                       check=True)
-    out = {}
-    for name in ("hits", "misses", "bytes", "entries"):
-        m = re.search(rf"^flashstor_meta_cache_{name} (\S+)$", r.stdout.decode(), re.M)
-        assert m, name
-        out[name] = float(m.group(1))
-    return out
+    return scrape_gauges(srv, "flashstor_meta_cache", ("hits", "misses", "bytes", "entries"))
 
 
 def status(e):

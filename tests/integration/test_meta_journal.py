@@ -4,37 +4,20 @@ deletes and versions acknowledged before a SIGKILL are all there after the resta
 (the journal says so in the log), and a clean stop leaves nothing to replay."""
 import concurrent.futures
 import os
-import re
-import shutil
-import subprocess
-import tempfile
 import uuid
 
 import pytest
 
-from conftest import CURL, Server, make_client, public_metrics_config
+from conftest import make_client, public_metrics_server, scrape_gauges
 
 
 @pytest.fixture
 def srv():
-    root = tempfile.mkdtemp(prefix="flashstor-journal-")
-    s = Server(drives=4, extra_args=["--config", public_metrics_config(root)])
-    try:
-        yield s.start()
-    finally:
-        s.cleanup()
-        shutil.rmtree(root, ignore_errors=True)
+    yield from public_metrics_server("flashstor-journal-")
 
 
 def journal_metrics(srv):
-    r = subprocess.run([*CURL, "-s", srv.endpoint + "/metrics"], capture_output=True, timeout=30,
-                       check=True)
-    out = {}
-    for name in ("records", "syncs", "checkpoints"):
-        m = re.search(rf"^flashstor_meta_journal_{name} (\S+)$", r.stdout.decode(), re.M)
-        assert m, name
-        out[name] = float(m.group(1))
-    return out
+    return scrape_gauges(srv, "flashstor_meta_journal", ("records", "syncs", "checkpoints"))
 
 
 def put_many(s3, bucket, bodies, workers=16):
