@@ -1,9 +1,19 @@
-// MetaJournal: the record format, the group commit and the checkpoint (meta_journal.h).
+// MetaJournal: the file format, the group commit and the checkpoint (meta_journal.h).
 //
-// A record is a 12-byte header (magic, body length, CRC-32C of the body) and a body (op, path
-// length, path, data), integers little-endian. Reading stops at the first record whose
-// header or CRC does not check: a crash mid-append leaves at most the last record torn, and
-// nothing after a torn record was acknowledged (its append came later, its sync covered it).
+// The file: a 4 KiB header block (magic, version, epoch, CRC-32C of those), then records. A
+// record is a 20-byte header (magic, body length, epoch, CRC-32C of the epoch and body) and a
+// body (op, path length, path, data), integers little-endian. An epoch is 64 random bits,
+// drawn anew at each checkpoint: what earlier epochs left in the reused blocks (or bytes that
+// a client chose, inside an old record's data) cannot pass for this epoch's records.
+//
+// Reading stops at the log's end: the first place that does not start a record of this epoch
+// (zeros, an earlier epoch's record, or the middle of one). It also stops at the first record
+// of this epoch whose length or CRC does not check, which it reports: a crash mid-append
+// leaves at most the last record torn, and nothing after a torn record was acknowledged (its
+// append came later, its sync covered it).
+//
+// A log of the first release (records from byte 0, no epochs, emptied by truncation) is read
+// as such, and rewritten in this format by the checkpoint after its replay.
 #include "meta_journal.h"
 
 #include <fcntl.h>
@@ -17,19 +27,25 @@
 #include <cerrno>
 #include <cstring>
 #include <map>
+#include <optional>
 
 #include "flashstor/obs/log.h"
 #include "flashstor/storage/meta_journal_totals.h"
+#include "flashstor/storage/uuid.h"
 #include "fs_util.h"
 
 namespace flashstor::storage {
 namespace {
 
-constexpr uint32_t kMagic = 0x4a4d5346;  // "FSMJ"
-constexpr size_t kHeaderBytes = 12;
-constexpr size_t kBodyFixedBytes = 3;  // op, path length
-static_assert(MetaJournal::kHeadBytes == kHeaderBytes + kBodyFixedBytes);
-constexpr uint64_t kMaxLogBytes = 1ull << 30;
+constexpr uint32_t kRecordMagic = 0x4a4d5346;  // "FSMJ"
+constexpr uint32_t kFileMagic = 0x4c4d5346;    // "FSML"
+constexpr uint32_t kFileVersion = 1;
+constexpr size_t kFileHeaderUsed = 20;  // magic, version, epoch, CRC
+constexpr size_t kRecordHeaderBytes = 20;
+constexpr size_t kLegacyRecordHeaderBytes = 12;  // magic, length, CRC: no epoch
+constexpr size_t kBodyFixedBytes = 3;            // op, path length
+static_assert(MetaJournal::kHeadBytes == kRecordHeaderBytes + kBodyFixedBytes);
+constexpr size_t kReadWindow = 64u << 10;
 constexpr mode_t kLogMode = 0640;
 
 // Process-wide sums of every drive's counters (MetaJournalTotalsAllDrives).
@@ -39,64 +55,130 @@ void Put32(uint8_t* out, uint32_t v) {
   for (int i = 0; i < 4; ++i) out[i] = static_cast<uint8_t>((v >> (8 * i)) & 0xff);
 }
 
+void Put64(uint8_t* out, uint64_t v) {
+  Put32(out, static_cast<uint32_t>(v));
+  Put32(out + 4, static_cast<uint32_t>(v >> 32));
+}
+
 uint32_t Get32(const char* p) {
   uint32_t v = 0;
   for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<uint8_t>(p[i]);
   return v;
 }
 
-uint32_t Crc(std::string_view body, uint32_t crc = 0) {
-  return crc32_iscsi(reinterpret_cast<unsigned char*>(const_cast<char*>(body.data())),
-                     static_cast<int>(body.size()), crc);
-}
-
-// Reads the whole log into *out; 0 or errno.
-int ReadAll(int fd, std::string* out) {
-  struct stat st {};
-  if (fstat(fd, &st) != 0) return errno;
-  if (static_cast<uint64_t>(st.st_size) > kMaxLogBytes) return EFBIG;
-  out->resize(static_cast<size_t>(st.st_size));
-  int64_t n = fs::PreadFull(fd, {reinterpret_cast<uint8_t*>(out->data()), out->size()}, 0);
-  if (n < 0) return static_cast<int>(-n);
-  out->resize(static_cast<size_t>(n));
-  return 0;
-}
-
 uint64_t Get64(const char* p) {
   return Get32(p) | (static_cast<uint64_t>(Get32(p + 4)) << 32);
 }
 
-// Decodes records from log into *pending, leaving out cancelled ones (and the cancels);
-// returns where and why it stopped ("" at the end).
-std::string Decode(std::string_view log, std::vector<MetaJournal::Record>* pending) {
+uint32_t Crc(std::string_view bytes, uint32_t crc = 0) {
+  return crc32_iscsi(reinterpret_cast<unsigned char*>(const_cast<char*>(bytes.data())),
+                     static_cast<int>(bytes.size()), crc);
+}
+
+std::string_view Chars(const uint8_t* p, size_t n) {
+  return {reinterpret_cast<const char*>(p), n};
+}
+
+// A new epoch: random, never 0 (zeros are the file's unwritten tail) nor the last one.
+uint64_t NewEpoch(uint64_t last) {
+  uint64_t epoch = 0;
+  while (epoch == 0 || epoch == last) {
+    std::array<uint8_t, 8> b{};
+    FillRandom(b);
+    epoch = Get64(reinterpret_cast<const char*>(b.data()));
+  }
+  return epoch;
+}
+
+// The file's header block for epoch.
+std::array<uint8_t, MetaJournal::kFileHeaderBytes> FileHeader(uint64_t epoch) {
+  std::array<uint8_t, MetaJournal::kFileHeaderBytes> block{};
+  Put32(block.data(), kFileMagic);
+  Put32(block.data() + 4, kFileVersion);
+  Put64(block.data() + 8, epoch);
+  Put32(block.data() + 16, Crc(Chars(block.data(), 16)));
+  return block;
+}
+
+// Reads a log in windows (a reused log is mostly stale records past its end, which are
+// never read).
+class LogReader {
+ public:
+  LogReader(int fd, uint64_t file_size) : fd_(fd), file_size_(file_size) {}
+  // The n bytes at off, or false (past the end of the file, or an error in *err).
+  bool view(uint64_t off, size_t n, std::string_view* out, int* err) {
+    if (off + n > file_size_) return false;
+    if (off < at_ || off + n > at_ + buf_.size()) {
+      buf_.resize(
+          static_cast<size_t>(std::min<uint64_t>(std::max(n, kReadWindow), file_size_ - off)));
+      const int64_t got =
+          fs::PreadFull(fd_, {reinterpret_cast<uint8_t*>(buf_.data()), buf_.size()}, off);
+      if (got < 0) {
+        *err = static_cast<int>(-got);
+        return false;
+      }
+      buf_.resize(static_cast<size_t>(got));
+      at_ = off;
+      if (buf_.size() < n) return false;
+    }
+    *out = std::string_view(buf_).substr(static_cast<size_t>(off - at_), n);
+    return true;
+  }
+
+ private:
+  const int fd_;
+  const uint64_t file_size_;
+  std::string buf_;
+  uint64_t at_ = 0;
+};
+
+// Where and why decoding stopped: end is the offset of the first byte not read as a record
+// (the next append's place); why is empty at the log's end, else the damage found there.
+struct DecodeStop {
+  uint64_t end = 0;
+  std::string why;
+  int err = 0;  // a read error
+};
+
+// Decodes the records from start into *pending, leaving out cancelled ones (and the cancels).
+// epoch: the header's, or nullopt for a log of the first release (records without epochs).
+DecodeStop Decode(LogReader& log, uint64_t start, std::optional<uint64_t> epoch,
+                  std::vector<MetaJournal::Record>* pending) {
+  const size_t header_bytes = epoch ? kRecordHeaderBytes : kLegacyRecordHeaderBytes;
   std::vector<std::pair<uint64_t, MetaJournal::Record>> read;
   std::vector<uint64_t> cancelled;
-  std::string stop;
-  size_t at = 0;
-  while (at < log.size()) {
+  DecodeStop stop{start, "", 0};
+  uint64_t at = start;
+  for (;;) {
     const std::string where = " at byte " + std::to_string(at);
-    if (log.size() - at < kHeaderBytes) {
-      stop = "torn record header" + where;
+    std::string_view h;
+    if (!log.view(at, header_bytes, &h, &stop.err)) {
+      if (stop.err == 0 && log.view(at, 1, &h, &stop.err)) stop.why = "torn record header" + where;
       break;
     }
-    const char* h = log.data() + at;
-    const uint32_t len = Get32(h + 4);
-    if (Get32(h) != kMagic) {
-      stop = "bad record magic" + where;
+    const uint32_t len = Get32(h.data() + 4);
+    if (epoch && (Get32(h.data()) != kRecordMagic || Get64(h.data() + 8) != *epoch)) {
+      break;  // zeros or an earlier epoch's bytes: the end of this one
+    }
+    if (Get32(h.data()) != kRecordMagic) {
+      stop.why = "bad record magic" + where;
       break;
     }
     if (len < kBodyFixedBytes ||
         len > kBodyFixedBytes + MetaJournal::kMaxPathBytes + MetaJournal::kMaxDataBytes) {
-      stop = "bad record length" + where;
+      stop.why = "bad record length" + where;
       break;
     }
-    if (log.size() - at - kHeaderBytes < len) {
-      stop = "torn record" + where;
+    std::string_view whole;
+    if (!log.view(at, header_bytes + len, &whole, &stop.err)) {
+      if (stop.err == 0) stop.why = "torn record" + where;
       break;
     }
-    std::string_view body = log.substr(at + kHeaderBytes, len);
-    if (Crc(body) != Get32(h + 8)) {
-      stop = "record checksum mismatch" + where;
+    h = whole.substr(0, header_bytes);
+    const std::string_view body = whole.substr(header_bytes);
+    const uint32_t crc = epoch ? Crc(body, Crc(h.substr(8, 8))) : Crc(body);
+    if (crc != Get32(h.data() + header_bytes - 4)) {
+      stop.why = "record checksum mismatch" + where;
       break;
     }
     const uint8_t op = static_cast<uint8_t>(body[0]);
@@ -105,7 +187,7 @@ std::string Decode(std::string_view log, std::vector<MetaJournal::Record>* pendi
     const size_t data_len = body.size() - kBodyFixedBytes - std::min(path_len, body.size());
     if (op < 1 || op > 3 || path_len == 0 || path_len > body.size() - kBodyFixedBytes ||
         (op == 3 && data_len != 8)) {
-      stop = "bad record body" + where;
+      stop.why = "bad record body" + where;
       break;
     }
     MetaJournal::Record r;
@@ -117,8 +199,9 @@ std::string Decode(std::string_view log, std::vector<MetaJournal::Record>* pendi
     } else {
       read.emplace_back(at, std::move(r));
     }
-    at += kHeaderBytes + len;
+    at += header_bytes + len;
   }
+  stop.end = at;
   for (auto& [offset, r] : read) {
     if (std::find(cancelled.begin(), cancelled.end(), offset) == cancelled.end()) {
       pending->push_back(std::move(r));
@@ -127,40 +210,61 @@ std::string Decode(std::string_view log, std::vector<MetaJournal::Record>* pendi
   return stop;
 }
 
+// Writes zeros over [from, to); 0 or errno.
+int WriteZeros(int fd, uint64_t from, uint64_t to) {
+  alignas(4096) static const uint8_t kZeroPage[4096] = {};
+  constexpr int kPages = 64;
+  while (from < to) {
+    iovec iov[kPages];
+    int count = 0;
+    uint64_t batch = 0;
+    while (count < kPages && from + batch < to) {
+      const size_t n =
+          static_cast<size_t>(std::min<uint64_t>(sizeof(kZeroPage), to - from - batch));
+      iov[count++] = {const_cast<uint8_t*>(kZeroPage), n};
+      batch += n;
+    }
+    if (int err = fs::WriteFullAtV(fd, iov, count, from); err != 0) return err;
+    from += batch;
+  }
+  return 0;
+}
+
 }  // namespace
 
-MetaJournal::Head MetaJournal::HeadOf(Op op, std::string_view path, std::string_view data) {
+MetaJournal::Head MetaJournal::HeadOf(uint64_t epoch, Op op, std::string_view path,
+                                      std::string_view data) {
   Head head{};
-  uint8_t* fixed = head.data() + kHeaderBytes;  // the body's first bytes: op, path length
+  uint8_t* fixed = head.data() + kRecordHeaderBytes;  // the body's first bytes: op, path length
   fixed[0] = static_cast<uint8_t>(op);
   fixed[1] = static_cast<uint8_t>(path.size() & 0xff);
   fixed[2] = static_cast<uint8_t>((path.size() >> 8) & 0xff);
-  uint32_t crc = Crc({reinterpret_cast<const char*>(fixed), kBodyFixedBytes});
-  crc = Crc(data, Crc(path, crc));
-  Put32(head.data(), kMagic);
+  Put32(head.data(), kRecordMagic);
   Put32(head.data() + 4, static_cast<uint32_t>(kBodyFixedBytes + path.size() + data.size()));
-  Put32(head.data() + 8, crc);
+  Put64(head.data() + 8, epoch);
+  uint32_t crc = Crc(Chars(head.data() + 8, 8));
+  crc = Crc(Chars(fixed, kBodyFixedBytes), crc);
+  crc = Crc(data, Crc(path, crc));
+  Put32(head.data() + 16, crc);
   return head;
 }
 
-std::string MetaJournal::Encode(Op op, std::string_view path, std::string_view data) {
-  const Head head = HeadOf(op, path, data);
+std::string MetaJournal::Encode(uint64_t epoch, Op op, std::string_view path,
+                                std::string_view data) {
+  const Head head = HeadOf(epoch, op, path, data);
   std::string out(reinterpret_cast<const char*>(head.data()), head.size());
   return out.append(path).append(data);
 }
 
-MetaJournal::MetaJournal(int root_fd, int fd, uint64_t size, int read_only_errno)
+MetaJournal::MetaJournal(int root_fd, int fd, int read_only_errno)
     : root_fd_(root_fd),
       fd_(fd),
       read_only_errno_(read_only_errno),
-      size_(size),
-      appended_lsn_(size),
-      synced_lsn_(size),
       sync_([](int f) { return fdatasync(f); }) {}
 
 MetaJournal::~MetaJournal() {
   if (fd_ >= 0) close(fd_);
-  close(root_fd_);
+  if (root_fd_ >= 0) close(root_fd_);
 }
 
 Result<std::shared_ptr<MetaJournal>> MetaJournal::ForDrive(int root_fd, dev_t dev, ino_t ino,
@@ -218,22 +322,69 @@ Result<std::unique_ptr<MetaJournal>> MetaJournal::OpenWithRoot(int root_fd, cons
     read_only_errno = errno;
     fd = openat(root_fd, rel.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0 && errno == ENOENT) {  // none yet (a drive of an older release): empty
-      return std::unique_ptr<MetaJournal>(new MetaJournal(root_fd, -1, 0, read_only_errno));
+      return std::unique_ptr<MetaJournal>(new MetaJournal(root_fd, -1, read_only_errno));
     }
   }
   if (fd < 0) return std::unexpected(StatusFromErrno(errno, "cannot open the metadata journal"));
-  std::string log;
-  if (int err = ReadAll(fd, &log); err != 0) {
-    close(fd);
-    return std::unexpected(StatusFromErrno(err, "cannot read the metadata journal"));
-  }
-  *damage = Decode(log, pending);
-  std::unique_ptr<MetaJournal> journal(new MetaJournal(root_fd, fd, log.size(), read_only_errno));
-  {
-    std::lock_guard lock(journal->mu_);
-    journal->preallocate_locked();
+  std::unique_ptr<MetaJournal> journal(new MetaJournal(root_fd, fd, read_only_errno));
+  if (Status read = journal->read_log(pending, damage); !read.ok()) {
+    journal->root_fd_ = -1;  // the caller's to close
+    return std::unexpected(read);
   }
   return journal;
+}
+
+Status MetaJournal::read_log(std::vector<Record>* pending, std::string* damage) {
+  struct stat st {};
+  if (fstat(fd_, &st) != 0) return StatusFromErrno(errno, "cannot read the metadata journal");
+  const uint64_t file_size = static_cast<uint64_t>(st.st_size);
+  LogReader log(fd_, file_size);
+  std::string_view head;
+  int err = 0;
+  std::unique_lock lock(mu_);
+  if (file_size == 0) {  // new (or emptied by a checkpoint that shrank it, then a crash)
+    if (read_only_errno_ != 0) return Status::Ok();
+    epoch_ = NewEpoch(0);
+    err = write_header(epoch_, false);
+    if (err == 0 && fdatasync(fd_) != 0) err = errno;
+    if (err != 0) return StatusFromErrno(err, "cannot write the metadata journal's header");
+    file_size_ = end_ = kFileHeaderBytes;
+  } else if (!log.view(0, 4, &head, &err)) {
+    if (err != 0) return StatusFromErrno(err, "cannot read the metadata journal");
+    *damage = "torn log header";  // written only after a checkpoint's syncfs: nothing to replay
+    needs_reset_ = true;
+  } else if (Get32(head.data()) == kRecordMagic) {  // the first release's format
+    const DecodeStop stop = Decode(log, 0, std::nullopt, pending);
+    if (stop.err != 0) return StatusFromErrno(stop.err, "cannot read the metadata journal");
+    *damage = stop.why;
+    needs_reset_ = true;
+  } else if (!log.view(0, kFileHeaderUsed, &head, &err) || Get32(head.data()) != kFileMagic ||
+             Crc(head.substr(0, 16)) != Get32(head.data() + 16) ||
+             Get32(head.data() + 4) != kFileVersion) {
+    if (err != 0) return StatusFromErrno(err, "cannot read the metadata journal");
+    // A header is rewritten only after a checkpoint's syncfs made every logged change
+    // durable: torn, it leaves nothing to replay.
+    *damage = "bad log header";
+    needs_reset_ = true;
+  } else {
+    epoch_ = Get64(head.data() + 8);
+    const DecodeStop stop = Decode(log, kFileHeaderBytes, epoch_, pending);
+    if (stop.err != 0) return StatusFromErrno(stop.err, "cannot read the metadata journal");
+    *damage = stop.why;
+    end_ = stop.end;
+    file_size_ = std::max(file_size, end_);
+  }
+  if (needs_reset_) {
+    // Nothing is appended before the checkpoint that rewrites the file: the caller's after a
+    // replay, or this one when there is nothing to replay.
+    end_ = file_size_ = file_size;
+    if (read_only_errno_ == 0 && pending->empty() && damage->empty()) {
+      return checkpoint_locked(lock);
+    }
+    return Status::Ok();
+  }
+  grow_locked();
+  return Status::Ok();
 }
 
 MetaJournal::Entry::Entry(Entry&& other) noexcept
@@ -261,7 +412,7 @@ void MetaJournal::done(Entry& entry, bool applied) {
   }
   entry.journal_ = nullptr;
   if (entry.order_.owns_lock()) entry.order_.unlock();
-  const bool full = !failed_ && size_ >= checkpoint_bytes_ && !checkpointing_;
+  const bool full = !failed_ && end_ - kFileHeaderBytes >= checkpoint_bytes_ && !checkpointing_;
   changed_.notify_all();
   // The change is durable whatever the checkpoint does; its failure is logged there.
   if (full) (void)checkpoint_locked(lock);
@@ -276,7 +427,7 @@ Result<MetaJournal::Entry> MetaJournal::append(Op op, std::string_view path,
   std::unique_lock lock(mu_);
   changed_.wait(lock, [&] { return !checkpointing_; });
   Entry entry(this, std::move(order), 0);
-  entry.offset_ = size_;
+  entry.offset_ = end_;
   if (Status st = append_locked(op, path, data, &entry, kCancelFloor); !st.ok()) {
     entry.journal_ = nullptr;  // nothing logged: not in flight
     return std::unexpected(st);
@@ -297,13 +448,14 @@ Status MetaJournal::append_locked(Op op, std::string_view path, std::string_view
                                   uint64_t floor) {
   // The record is its head, the path and the data, written with one gather write: the data (a
   // whole %m.bin) is not copied.
-  const Head head = HeadOf(op, path, data);
+  const Head head = HeadOf(epoch_, op, path, data);
   const size_t record_size = head.size() + path.size() + data.size();
   if (read_only_errno_ != 0) return StatusFromErrno(read_only_errno_, "drive is read-only");
   if (failed_) return Status(Code::kFaultyDisk, "metadata journal failed: restart the drive");
-  if (floor > 0 && reserved_end_ > 0 && reserved_end_ < size_ + record_size + floor) {
-    preallocate_locked(record_size);
-    if (reserved_end_ < size_ + record_size + floor) {
+  if (needs_reset_) return Status(Code::kFaultyDisk, "metadata journal not replayed");
+  if (floor > 0 && end_ + record_size + floor > file_size_) {
+    grow_locked(record_size);
+    if (end_ + record_size + floor > file_size_) {
       // A full drive: the reserve left is for cancelling changes already logged.
       return StatusFromErrno(ENOSPC, "no room in the metadata journal");
     }
@@ -311,33 +463,37 @@ Status MetaJournal::append_locked(Op op, std::string_view path, std::string_view
   iovec parts[3] = {{const_cast<uint8_t*>(head.data()), head.size()},
                     {const_cast<char*>(path.data()), path.size()},
                     {const_cast<char*>(data.data()), data.size()}};
-  int err = fs::WriteFullAtV(fd_, parts, 3, size_);
-  if (err != 0) {
-    // Nothing half-written may stay in front of the next record.
-    if (ftruncate(fd_, static_cast<off_t>(size_)) != 0) failed_ = true;
-    reserved_end_ = 0;  // the truncation dropped the blocks reserved past the end
-    preallocate_locked();
+  if (int err = fs::WriteFullAtV(fd_, parts, 3, end_); err != 0) {
+    // A record half-written (or written whole, the error coming later) must not be read as
+    // the next one: its header is zeroed, or the journal fails.
+    if (WriteZeros(fd_, end_, end_ + kRecordHeaderBytes) != 0) failed_ = true;
+    file_size_ = std::max(file_size_, end_ + kRecordHeaderBytes);
     return StatusFromErrno(err, "cannot append to the metadata journal");
   }
-  size_ += record_size;
+  end_ += record_size;
+  file_size_ = std::max(file_size_, end_);
   appended_lsn_ += record_size;
   entry->lsn_ = appended_lsn_;
-  preallocate_locked();
+  grow_locked();
   ++records_;
   g_records.fetch_add(1, std::memory_order_relaxed);
   return Status::Ok();
 }
 
-void MetaJournal::preallocate_locked(uint64_t need) {
-  const uint64_t want = std::max<uint64_t>(kReserveBytes, need + kCancelFloor);
+void MetaJournal::grow_locked(uint64_t need) {
   if (read_only_errno_ != 0 ||
-      reserved_end_ >= size_ + std::max<uint64_t>(kReserveBytes / 2, need + kCancelFloor)) {
+      file_size_ - end_ >= std::max<uint64_t>(kReserveBytes / 2, need + kCancelFloor)) {
     return;
   }
-  // Best effort: a file system without fallocate, or a drive already full, appends as it can.
-  if (fallocate(fd_, FALLOC_FL_KEEP_SIZE, static_cast<off_t>(size_), static_cast<off_t>(want)) ==
-      0) {
-    reserved_end_ = size_ + want;
+  constexpr uint64_t kBlock = 4096;
+  const uint64_t want = end_ + std::max<uint64_t>(kReserveBytes, need + kCancelFloor);
+  const uint64_t to = (want + kBlock - 1) / kBlock * kBlock;
+  // Best effort: a drive already full appends as it can (and refuses at its floor).
+  if (WriteZeros(fd_, file_size_, to) == 0) {
+    file_size_ = to;
+  } else if (ftruncate(fd_, static_cast<off_t>(file_size_)) != 0) {
+    struct stat st {};  // the size is what the partial write left
+    if (fstat(fd_, &st) == 0) file_size_ = std::max<uint64_t>(file_size_, st.st_size);
   }
 }
 
@@ -378,12 +534,18 @@ Status MetaJournal::checkpoint() {
 Status MetaJournal::checkpoint_locked(std::unique_lock<std::mutex>& lock) {
   changed_.wait(lock, [&] { return !checkpointing_; });
   if (failed_) return Status(Code::kFaultyDisk, "metadata journal failed: restart the drive");
-  if (size_ == 0) return Status::Ok();
+  if (end_ == kFileHeaderBytes && !needs_reset_) return Status::Ok();
   checkpointing_ = true;
   changed_.wait(lock, [&] { return in_flight_ == 0 && !syncing_; });
+  const uint64_t next_epoch = NewEpoch(epoch_);
+  // A log grown past twice its threshold (by a large record) is cut back; one not in this
+  // format is rewritten.
+  const bool shrink =
+      needs_reset_ || file_size_ > kFileHeaderBytes + 2 * checkpoint_bytes_ + kReserveBytes;
   lock.unlock();
+  // Every change applied is made durable; only then does the header's new epoch end the log.
   int err = syncfs(root_fd_) == 0 ? 0 : errno;
-  if (err == 0 && ftruncate(fd_, 0) != 0) err = errno;
+  if (err == 0) err = write_header(next_epoch, shrink);
   if (err == 0 && fdatasync(fd_) != 0) err = errno;
   lock.lock();
   checkpointing_ = false;
@@ -392,16 +554,24 @@ Status MetaJournal::checkpoint_locked(std::unique_lock<std::mutex>& lock) {
     obs::Log(obs::Level::kError, "metadata journal: checkpoint failed; the drive takes no changes",
              {{"ERRNO", std::to_string(err)}});
   } else {
-    size_ = 0;
-    reserved_end_ = 0;
+    epoch_ = next_epoch;
+    end_ = kFileHeaderBytes;
+    if (shrink) file_size_ = kFileHeaderBytes;
+    needs_reset_ = false;
     synced_lsn_ = appended_lsn_;
-    preallocate_locked();
+    grow_locked();
     ++checkpoints_;
     g_checkpoints.fetch_add(1, std::memory_order_relaxed);
   }
   changed_.notify_all();
   if (err != 0) return StatusFromErrno(err, "metadata journal checkpoint failed");
   return Status::Ok();
+}
+
+int MetaJournal::write_header(uint64_t epoch, bool shrink) {
+  if (shrink && ftruncate(fd_, 0) != 0) return errno;
+  const auto block = FileHeader(epoch);
+  return fs::WriteFullAt(fd_, {block.data(), shrink ? block.size() : kFileHeaderUsed}, 0);
 }
 
 uint64_t MetaJournal::records() const {
@@ -421,7 +591,17 @@ uint64_t MetaJournal::checkpoints() const {
 
 uint64_t MetaJournal::log_bytes() const {
   std::lock_guard lock(mu_);
-  return size_;
+  return end_ - kFileHeaderBytes;
+}
+
+uint64_t MetaJournal::epoch() const {
+  std::lock_guard lock(mu_);
+  return epoch_;
+}
+
+uint64_t MetaJournal::end_offset() const {
+  std::lock_guard lock(mu_);
+  return end_;
 }
 
 void MetaJournal::set_checkpoint_bytes(uint64_t bytes) {

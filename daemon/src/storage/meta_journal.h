@@ -6,6 +6,12 @@
 // checkpoint (syncfs of the drive's file system) makes the applied changes durable and empties
 // the log; the drive's next open replays what the log still holds, in order.
 //
+// The log's blocks are written once and reused: a checkpoint starts a new epoch (stamped in
+// the file's header and in every record) instead of truncating, so appends overwrite blocks
+// the file already has and an fdatasync writes data blocks only, not the inode (the file's
+// size and extents do not change). A replay reads the header's epoch's records and stops at
+// the first place that holds none: zeros, an earlier epoch's bytes, or a torn record.
+//
 // Order: records of one path are appended and applied in the same order (append() takes the
 // path's order lock, done() releases it), so replaying the log never rolls a file back. A
 // change the log does not carry that could undo or supersede a logged one (deleting a bucket)
@@ -43,8 +49,13 @@ class MetaJournal {
   // A record's path and data are bounded by what the drive accepts anyway.
   static constexpr size_t kMaxPathBytes = 4096;
   static constexpr size_t kMaxDataBytes = 32u << 20;
+  // The log grows by written zeros (never sparse or fallocated blocks, whose first write
+  // changes the file's extents), at least kReserveBytes ahead of its last record; regular
+  // appends leave kCancelFloor of those to cancels.
   static constexpr uint64_t kReserveBytes = 256u << 10;
   static constexpr uint64_t kCancelFloor = 16u << 10;
+  // The file's header (magic, version, epoch, CRC-32C) fills the first block; records follow.
+  static constexpr uint64_t kFileHeaderBytes = 4096;
 
   // Opens (creating) the log at rel below root_fd and returns the records it holds, up to the
   // first damaged one (a torn tail from a crash mid-append); *damage says what stopped the
@@ -106,47 +117,56 @@ class MetaJournal {
   uint64_t records() const;
   uint64_t syncs() const;
   uint64_t checkpoints() const;
-  uint64_t log_bytes() const;
+  uint64_t log_bytes() const;  // bytes of records in the current epoch
+  uint64_t epoch() const;
+  uint64_t end_offset() const;  // where the next record goes in the file
   // Tests: a smaller checkpoint threshold, and a sync that takes time (fdatasync on tmpfs
   // returns at once, so nothing would ever be shared).
   void set_checkpoint_bytes(uint64_t bytes);
   void set_sync_for_test(std::function<int(int fd)> sync);
 
   // The record as the log holds it (exposed for the tests' damaged logs).
-  static std::string Encode(Op op, std::string_view path, std::string_view data);
-  // A record's header (magic, body length, CRC-32C of the body) and the body's fixed bytes
-  // (op, path length); the record is these, then the path, then the data.
-  static constexpr size_t kHeadBytes = 15;
+  static std::string Encode(uint64_t epoch, Op op, std::string_view path, std::string_view data);
+  // A record's header (magic, body length, epoch, CRC-32C of the epoch and body) and the
+  // body's fixed bytes (op, path length); the record is these, then the path, then the data.
+  static constexpr size_t kHeadBytes = 23;
   using Head = std::array<uint8_t, kHeadBytes>;
-  static Head HeadOf(Op op, std::string_view path, std::string_view data);
+  static Head HeadOf(uint64_t epoch, Op op, std::string_view path, std::string_view data);
 
  private:
-  MetaJournal(int root_fd, int fd, uint64_t size, int read_only_errno);
+  MetaJournal(int root_fd, int fd, int read_only_errno);
   // Open with root_fd already the journal's own (closed by the caller on failure).
   static Result<std::unique_ptr<MetaJournal>> OpenWithRoot(int root_fd, const std::string& rel,
                                                            std::vector<Record>* pending,
                                                            std::string* damage);
+  // Reads the log at open: the records to replay, where the next append goes.
+  Status read_log(std::vector<Record>* pending, std::string* damage);
   // floor: how much of the reserved blocks the record must leave (0 for a cancel).
   Status append_locked(Op op, std::string_view path, std::string_view data, Entry* entry,
                        uint64_t floor);
-  // Keeps kReserveBytes of blocks (or need + kCancelFloor) reserved past the log's end
-  // (fallocate, keeping the size), so a full drive can still cancel the changes it logged but
-  // could not apply, which would otherwise fail the journal.
-  void preallocate_locked(uint64_t need = 0);
+  // Keeps kReserveBytes of written blocks (or need + kCancelFloor) past the last record, so a
+  // full drive can still cancel the changes it logged but could not apply, which would
+  // otherwise fail the journal.
+  void grow_locked(uint64_t need = 0);
   Status checkpoint_locked(std::unique_lock<std::mutex>& lock);
+  // Writes the file's header block for epoch (truncating the file first when shrink); 0 or
+  // errno. The caller syncs.
+  int write_header(uint64_t epoch, bool shrink);
 
   static constexpr size_t kOrderStripes = 64;
-  const int root_fd_;  // the journal's own duplicate of the drive root's fd (for syncfs)
+  int root_fd_;  // the journal's own duplicate of the drive root's fd (for syncfs)
   const int fd_;
   const int read_only_errno_;                    // why the log is open read-only; 0 when writable
   std::array<std::mutex, kOrderStripes> order_;  // by hash of the path
 
   mutable std::mutex mu_;
   std::condition_variable changed_;
-  uint64_t size_;              // bytes in the file
-  uint64_t reserved_end_ = 0;  // blocks reserved up to here (preallocate_locked)
-  uint64_t appended_lsn_;      // logical bytes ever appended (never reset)
-  uint64_t synced_lsn_;        // logical bytes known durable
+  uint64_t epoch_ = 0;               // random; stamped in the header and in this epoch's records
+  uint64_t end_ = kFileHeaderBytes;  // where the next record goes
+  uint64_t file_size_ = kFileHeaderBytes;  // bytes the file holds (records, then zeros)
+  bool needs_reset_ = false;   // the file is not (yet) this format: the next checkpoint rewrites it
+  uint64_t appended_lsn_ = 0;  // logical bytes ever appended (never reset)
+  uint64_t synced_lsn_ = 0;    // logical bytes known durable
   uint64_t in_flight_ = 0;     // appended, not yet done()
   bool syncing_ = false;       // a leader is in fdatasync
   bool checkpointing_ = false;

@@ -12,17 +12,21 @@
 
 namespace flashstor::storage {
 
-std::string NewUuid() {
-  std::array<uint8_t, 16> b{};
+void FillRandom(std::span<uint8_t> out) {
   size_t got = 0;
-  while (got < b.size()) {
-    ssize_t n = getrandom(b.data() + got, b.size() - got, 0);
+  while (got < out.size()) {
+    ssize_t n = getrandom(out.data() + got, out.size() - got, 0);
     if (n < 0) {
       if (errno == EINTR) continue;
       std::abort();  // no entropy source: nothing sane to fall back to
     }
     got += static_cast<size_t>(n);
   }
+}
+
+std::string NewUuid() {
+  std::array<uint8_t, 16> b{};
+  FillRandom(b);
   b[6] = static_cast<uint8_t>((b[6] & 0x0F) | 0x40);
   b[8] = static_cast<uint8_t>((b[8] & 0x3F) | 0x80);
   static constexpr char kHex[] = "0123456789abcdef";

@@ -1,11 +1,16 @@
 // Random (version 4) UUIDs for deployment and drive ids, data directories and upload ids;
-// unique names for temporary files.
+// unique names for temporary files; random bytes.
 #pragma once
 
+#include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 
 namespace flashstor::storage {
+
+// Fills out from getrandom(2) (the kernel's CSPRNG).
+void FillRandom(std::span<uint8_t> out);
 
 // "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx", lowercase, from getrandom(2).
 std::string NewUuid();
