@@ -56,6 +56,17 @@ void Log(MetaJournal& j, MetaJournal::Op op, const std::string& path, const std:
   j.done(*e, true);
 }
 
+// Waits (5 s at most) until j has made n checkpoints: a full file's runs on the journal's own
+// thread.
+bool WaitForCheckpoints(const MetaJournal& j, uint64_t n) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (j.checkpoints() < n) {
+    if (std::chrono::steady_clock::now() > until) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
+}
+
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream s;
@@ -113,8 +124,7 @@ void test_records_read_back_up_to_a_torn_tail(void**) {
   }
   close(root);
   // A crash in the middle of the fourth append.
-  const std::string fourth =
-      MetaJournal::Encode(epoch, MetaJournal::Op::kWrite, "b/k4/%m.bin", "four");
+  const std::string fourth = journal::Encode(epoch, MetaJournal::Op::kWrite, "b/k4/%m.bin", "four");
   WriteBytesAt(dir.sub(kLog), fourth.substr(0, fourth.size() - 2), end);
   auto j = OpenLog(dir, &pending, &damage, &root);
   assert_int_equal(pending.size(), 3);
@@ -124,7 +134,7 @@ void test_records_read_back_up_to_a_torn_tail(void**) {
   assert_true(pending[2].data == std::string(100000, 'z'));
   // The file goes on with written zeros: the torn record reads as one whose CRC fails.
   assert_string_equal(damage.c_str(),
-                      ("record checksum mismatch at byte " + std::to_string(end)).c_str());
+                      (kLog + ": record checksum mismatch at byte " + std::to_string(end)).c_str());
   close(root);
 }
 
@@ -188,8 +198,8 @@ void test_checkpoint_empties_the_log(void**) {
   j->set_checkpoint_bytes(4096);
   for (int i = 0; i < 20; ++i)
     Log(*j, MetaJournal::Op::kWrite, "b/k/%m.bin", std::string(500, 'a'));
-  assert_true(j->checkpoints() >= 2);
-  assert_true(j->log_bytes() < 4096);
+  assert_true(WaitForCheckpoints(*j, 2));
+  assert_true(j->log_bytes() < 8192);
   assert_true(j->checkpoint().ok());
   assert_int_equal(j->log_bytes(), 0);
   close(root);
@@ -213,15 +223,15 @@ void test_checkpoints_reuse_the_log_blocks(void**) {
     auto j = OpenLog(dir, &pending, &damage, &root);
     j->set_checkpoint_bytes(64u << 10);
     for (int i = 0; i < 70; ++i) Log(*j, MetaJournal::Op::kWrite, "b/k/%m.bin", data);
-    assert_int_equal(j->checkpoints(), 1);
+    assert_true(WaitForCheckpoints(*j, 1));
     const struct stat after_first = StatOf(dir.sub(kLog));
     for (int i = 0; i < 300; ++i) Log(*j, MetaJournal::Op::kWrite, "b/k/%m.bin", data);
-    assert_true(j->checkpoints() >= 4);
+    assert_true(WaitForCheckpoints(*j, 4));
+    assert_true(j->checkpoint().ok());
     const struct stat later = StatOf(dir.sub(kLog));
     assert_int_equal(later.st_size, after_first.st_size);
     assert_int_equal(later.st_blocks, after_first.st_blocks);
     assert_int_equal(later.st_ino, after_first.st_ino);
-    assert_true(j->checkpoint().ok());
     // Two records of this epoch, of the earlier records' size: the next one is right there.
     Log(*j, MetaJournal::Op::kWrite, "b/k/%m.bin", data);
     Log(*j, MetaJournal::Op::kWrite, "b/k/%m.bin", std::string(1000, 'l'));
@@ -233,6 +243,71 @@ void test_checkpoints_reuse_the_log_blocks(void**) {
   assert_true(pending[1].data == std::string(1000, 'l'));
   assert_string_equal(damage.c_str(), "");
   assert_int_equal(j->epoch(), epoch);
+  close(root);
+}
+
+// Records in both files (the full one's checkpoint held back by a change still in flight)
+// are replayed older file first, in the order they were logged.
+void test_replay_reads_both_files_in_order(void**) {
+  TempDir dir;
+  std::vector<MetaJournal::Record> pending;
+  std::string damage;
+  int root = -1;
+  {
+    auto j = OpenLog(dir, &pending, &damage, &root);
+    j->set_checkpoint_bytes(4096);
+    assert_int_equal(j->active_file(), 0);
+    auto held = j->append(MetaJournal::Op::kWrite, "b/held/%m.bin", "first");
+    assert_true(held.has_value());
+    assert_true(j->sync(*held).ok());
+    for (int i = 0; i < 12; ++i) {
+      Log(*j, MetaJournal::Op::kWrite, "b/k/%m.bin",
+          "v" + std::to_string(i) + std::string(480, '.'));
+    }
+    assert_int_equal(j->active_file(), 1);  // switched, and the full file is not checkpointed
+    assert_int_equal(j->checkpoints(), 0);
+    assert_true(j->log_bytes() > 4096);
+    // The crash: the held change is never applied, nothing is checkpointed.
+  }
+  close(root);
+  auto j = OpenLog(dir, &pending, &damage, &root);
+  assert_string_equal(damage.c_str(), "");
+  assert_int_equal(pending.size(), 13);
+  assert_string_equal(pending[0].data.c_str(), "first");
+  for (int i = 0; i < 12; ++i) {
+    assert_true(pending[i + 1].data.starts_with("v" + std::to_string(i) + "."));
+  }
+  assert_int_equal(j->active_file(), 1);
+  close(root);
+}
+
+// A full file's checkpoint (its syncfs) runs while the other file takes the appends: the
+// drive's changes do not wait for it.
+void test_appends_go_on_during_a_checkpoint(void**) {
+  TempDir dir;
+  std::vector<MetaJournal::Record> pending;
+  std::string damage;
+  int root = -1;
+  auto j = OpenLog(dir, &pending, &damage, &root);
+  j->set_checkpoint_bytes(4096);
+  std::atomic<bool> in_syncfs{false};
+  j->set_syncfs_for_test([&](int fd) {
+    in_syncfs = true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(800));
+    return syncfs(fd);
+  });
+  std::thread filler([&] {  // fills the first file; the append after that checkpoints it
+    for (int i = 0; i < 12 && !in_syncfs; ++i) {
+      Log(*j, MetaJournal::Op::kWrite, "b/fill/%m.bin", std::string(500, 'f'));
+    }
+  });
+  while (!in_syncfs) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 5; ++i) Log(*j, MetaJournal::Op::kWrite, "b/k/%m.bin", "during");
+  const auto took = std::chrono::steady_clock::now() - start;
+  filler.join();
+  assert_true(took < std::chrono::milliseconds(400));
+  assert_true(WaitForCheckpoints(*j, 1));
   close(root);
 }
 
@@ -287,7 +362,7 @@ void test_first_release_log_and_bad_header(void**) {
   pending.clear();
   auto j = OpenLog(dir, &pending, &damage, &root);
   assert_true(pending.empty());
-  assert_string_equal(damage.c_str(), "bad log header");
+  assert_string_equal(damage.c_str(), (kLog + ": bad log header").c_str());
   assert_true(j->checkpoint().ok());
   Log(*j, MetaJournal::Op::kWrite, "b/k/%m.bin", "after");
   close(root);
@@ -472,7 +547,7 @@ void test_replay_leaves_a_quiet_drive_as_it_was(void**) {
     }
     for (auto& t : threads) t.join();
     if (failures != 0) _exit(2);
-    if (disk->meta_journal().checkpoints() == 0) _exit(3);
+    if (!WaitForCheckpoints(disk->meta_journal(), 1)) _exit(3);
     if (disk->meta_journal().log_bytes() == 0) _exit(4);  // something left to replay
     std::ofstream out(snapshot, std::ios::binary | std::ios::trunc);
     note_files(out);
@@ -538,6 +613,8 @@ int main() {
       cmocka_unit_test(test_checkpoint_empties_the_log),
       cmocka_unit_test(test_checkpoints_reuse_the_log_blocks),
       cmocka_unit_test(test_first_release_log_and_bad_header),
+      cmocka_unit_test(test_replay_reads_both_files_in_order),
+      cmocka_unit_test(test_appends_go_on_during_a_checkpoint),
       cmocka_unit_test(test_failed_sync_refuses_changes),
       cmocka_unit_test(test_unapplied_change_refuses_more_until_replayed),
       cmocka_unit_test(test_unapplied_change_with_file_untouched_is_cancelled),

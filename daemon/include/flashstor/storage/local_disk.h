@@ -18,7 +18,7 @@ namespace flashstor::storage {
 
 class MetaJournal;
 
-// The drive's metadata journal, in kSysVolume (meta_journal.h).
+// The drive's metadata journal, in kSysVolume: this file and this name with ".1" (meta_journal.h).
 inline constexpr std::string_view kMetaJournalFile = "%meta-journal";
 
 class LocalDisk final : public StorageApi {
