@@ -1,4 +1,7 @@
-"""Bucket operations through boto3: create (name rules), head, list, location, delete."""
+"""Bucket operations through boto3: create (name rules), head, list, location, delete; PUTs
+into a bucket whose folders vanished from the drives."""
+import os
+import shutil
 import uuid
 
 import pytest
@@ -52,6 +55,29 @@ def test_missing_bucket_errors(s3):
     with pytest.raises(ClientError) as e:
         s3.delete_bucket(Bucket=name)
     assert err(e) == ("NoSuchBucket", 404)
+
+
+def test_put_into_a_bucket_gone_from_the_drives(server, s3):
+    """A PUT does not stat the bucket's folders (its settings, cached, say it exists): a bucket
+    whose folders vanished from every drive (by hand, or by another node) still answers
+    NoSuchBucket to a small (inline) and a large PUT, and no folder is made again."""
+    name = "gone-" + uuid.uuid4().hex[:8]
+    s3.create_bucket(Bucket=name)
+    s3.put_object(Bucket=name, Key="k", Body=b"x")  # its settings are now cached
+    s3.delete_object(Bucket=name, Key="k")
+    for d in server.drives:
+        shutil.rmtree(os.path.join(d, name))
+    try:
+        for body in (b"y", b"z" * (1 << 20)):
+            with pytest.raises(ClientError) as e:
+                s3.put_object(Bucket=name, Key="k2", Body=body)
+            assert err(e) == ("NoSuchBucket", 404)
+        for d in server.drives:
+            assert not os.path.exists(os.path.join(d, name)), d
+    finally:
+        for d in server.drives:
+            os.makedirs(os.path.join(d, name), exist_ok=True)
+        s3.delete_bucket(Bucket=name)
 
 
 def test_request_id_on_every_response(s3, bucket):

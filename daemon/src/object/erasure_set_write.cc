@@ -206,7 +206,9 @@ Result<ObjectInfo> ErasureSet::put_object(const RequestContext& request, std::st
                                           VersioningState versioning) {
   if (Status s = storage::ValidateObjectKey(key); !s.ok()) return std::unexpected(s);
   if (size > static_cast<int64_t>(kMaxObjectSize)) return Err(Code::kEntityTooLarge, "too large");
-  if (Status s = check_bucket(request, bucket); !s.ok()) return std::unexpected(s);
+  // No stat of the bucket's folders here: the caller read the bucket's settings, which
+  // checked that it exists (or found them cached, which it does only for buckets that exist),
+  // and a bucket gone since fails the commit on every drive (kVolumeNotFound: NoSuchBucket).
   ObjectMeta meta;
   meta.erasure = new_erasure(key, opt.storage_class);
   const std::string uuid = storage::NewUuid();
