@@ -39,12 +39,16 @@ namespace {
 
 const std::string kLog = std::string(kSysVolume) + "/" + std::string(kMetaJournalFile);
 
+// Opens the journal in dir (making its system volume), as a drive's open does without the
+// replay: *pending and *damage say what it read.
 std::unique_ptr<MetaJournal> OpenLog(const TempDir& dir, std::vector<MetaJournal::Record>* pending,
-                                     std::string* damage, int* root_fd) {
-  *root_fd = open(dir.path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  assert_true(*root_fd >= 0);
-  mkdirat(*root_fd, std::string(kSysVolume).c_str(), 0750);
-  auto j = MetaJournal::Open(*root_fd, kLog, pending, damage);
+                                     std::string* damage) {
+  pending->clear();
+  damage->clear();
+  const int root = open(dir.path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  assert_true(root >= 0);
+  mkdirat(root, std::string(kSysVolume).c_str(), 0750);
+  auto j = MetaJournal::Open(root, kLog, pending, damage);
   assert_true(j.has_value());
   return std::move(*j);
 }
@@ -109,10 +113,9 @@ void test_records_read_back_up_to_a_torn_tail(void**) {
   TempDir dir;
   std::vector<MetaJournal::Record> pending;
   std::string damage;
-  int root = -1;
   uint64_t epoch = 0, end = 0;
   {
-    auto j = OpenLog(dir, &pending, &damage, &root);
+    auto j = OpenLog(dir, &pending, &damage);
     assert_true(pending.empty());
     assert_string_equal(damage.c_str(), "");
     Log(*j, MetaJournal::Op::kWrite, "b/k1/%m.bin", std::string("one\0two", 7));
@@ -122,11 +125,10 @@ void test_records_read_back_up_to_a_torn_tail(void**) {
     epoch = j->epoch();
     end = j->end_offset();
   }
-  close(root);
   // A crash in the middle of the fourth append.
   const std::string fourth = journal::Encode(epoch, MetaJournal::Op::kWrite, "b/k4/%m.bin", "four");
   WriteBytesAt(dir.sub(kLog), fourth.substr(0, fourth.size() - 2), end);
-  auto j = OpenLog(dir, &pending, &damage, &root);
+  auto j = OpenLog(dir, &pending, &damage);
   assert_int_equal(pending.size(), 3);
   assert_string_equal(pending[0].path.c_str(), "b/k1/%m.bin");
   assert_true(pending[0].data == std::string("one\0two", 7));
@@ -135,39 +137,34 @@ void test_records_read_back_up_to_a_torn_tail(void**) {
   // The file goes on with written zeros: the torn record reads as one whose CRC fails.
   assert_string_equal(damage.c_str(),
                       (kLog + ": record checksum mismatch at byte " + std::to_string(end)).c_str());
-  close(root);
 }
 
 void test_damaged_record_stops_the_read(void**) {
   TempDir dir;
   std::vector<MetaJournal::Record> pending;
   std::string damage;
-  int root = -1;
   uint64_t end = 0;
   {
-    auto j = OpenLog(dir, &pending, &damage, &root);
+    auto j = OpenLog(dir, &pending, &damage);
     Log(*j, MetaJournal::Op::kWrite, "b/a/%m.bin", "first");
     Log(*j, MetaJournal::Op::kWrite, "b/b/%m.bin", "second");
     end = j->end_offset();
   }
-  close(root);
   std::string log = ReadFile(dir.sub(kLog));
   log[end - 1] ^= 0x01;  // the second record's last data byte
   WriteBytesAt(dir.sub(kLog), log.substr(end - 1, 1), end - 1);
   // Not checkpointed: the log keeps its records until a drive replays them.
-  auto j = OpenLog(dir, &pending, &damage, &root);
+  auto j = OpenLog(dir, &pending, &damage);
   assert_int_equal(pending.size(), 1);
   assert_string_equal(pending[0].data.c_str(), "first");
   assert_non_null(strstr(damage.c_str(), "checksum"));
-  close(root);
 }
 
 void test_group_commit_shares_syncs(void**) {
   TempDir dir;
   std::vector<MetaJournal::Record> pending;
   std::string damage;
-  int root = -1;
-  auto j = OpenLog(dir, &pending, &damage, &root);
+  auto j = OpenLog(dir, &pending, &damage);
   // A sync that takes as long as a real device's, so appends arrive while it runs.
   j->set_sync_for_test([](int fd) {
     std::this_thread::sleep_for(std::chrono::milliseconds(3));
@@ -186,15 +183,13 @@ void test_group_commit_shares_syncs(void**) {
   assert_int_equal(j->records(), kThreads * kEach);
   // One sync per record would be 200; shared, each covers several.
   assert_true(j->syncs() * 2 <= j->records());
-  close(root);
 }
 
 void test_checkpoint_empties_the_log(void**) {
   TempDir dir;
   std::vector<MetaJournal::Record> pending;
   std::string damage;
-  int root = -1;
-  auto j = OpenLog(dir, &pending, &damage, &root);
+  auto j = OpenLog(dir, &pending, &damage);
   j->set_checkpoint_bytes(4096);
   for (int i = 0; i < 20; ++i)
     Log(*j, MetaJournal::Op::kWrite, "b/k/%m.bin", std::string(500, 'a'));
@@ -202,11 +197,9 @@ void test_checkpoint_empties_the_log(void**) {
   assert_true(j->log_bytes() < 8192);
   assert_true(j->checkpoint().ok());
   assert_int_equal(j->log_bytes(), 0);
-  close(root);
-  auto reopened = OpenLog(dir, &pending, &damage, &root);
+  auto reopened = OpenLog(dir, &pending, &damage);
   assert_true(pending.empty());
   assert_string_equal(damage.c_str(), "");
-  close(root);
 }
 
 // A checkpoint starts a new epoch over the same blocks: the file keeps its size and blocks
@@ -216,11 +209,10 @@ void test_checkpoints_reuse_the_log_blocks(void**) {
   TempDir dir;
   std::vector<MetaJournal::Record> pending;
   std::string damage;
-  int root = -1;
   const std::string data(1000, 'r');
   uint64_t epoch = 0;
   {
-    auto j = OpenLog(dir, &pending, &damage, &root);
+    auto j = OpenLog(dir, &pending, &damage);
     j->set_checkpoint_bytes(64u << 10);
     for (int i = 0; i < 70; ++i) Log(*j, MetaJournal::Op::kWrite, "b/k/%m.bin", data);
     assert_true(WaitForCheckpoints(*j, 1));
@@ -237,13 +229,11 @@ void test_checkpoints_reuse_the_log_blocks(void**) {
     Log(*j, MetaJournal::Op::kWrite, "b/k/%m.bin", std::string(1000, 'l'));
     epoch = j->epoch();
   }
-  close(root);  // no checkpoint: as a crash leaves it
-  auto j = OpenLog(dir, &pending, &damage, &root);
+  auto j = OpenLog(dir, &pending, &damage);
   assert_int_equal(pending.size(), 2);
   assert_true(pending[1].data == std::string(1000, 'l'));
   assert_string_equal(damage.c_str(), "");
   assert_int_equal(j->epoch(), epoch);
-  close(root);
 }
 
 // Records in both files (the full one's checkpoint held back by a change still in flight)
@@ -252,9 +242,8 @@ void test_replay_reads_both_files_in_order(void**) {
   TempDir dir;
   std::vector<MetaJournal::Record> pending;
   std::string damage;
-  int root = -1;
   {
-    auto j = OpenLog(dir, &pending, &damage, &root);
+    auto j = OpenLog(dir, &pending, &damage);
     j->set_checkpoint_bytes(4096);
     assert_int_equal(j->active_file(), 0);
     auto held = j->append(MetaJournal::Op::kWrite, "b/held/%m.bin", "first");
@@ -269,8 +258,7 @@ void test_replay_reads_both_files_in_order(void**) {
     assert_true(j->log_bytes() > 4096);
     // The crash: the held change is never applied, nothing is checkpointed.
   }
-  close(root);
-  auto j = OpenLog(dir, &pending, &damage, &root);
+  auto j = OpenLog(dir, &pending, &damage);
   assert_string_equal(damage.c_str(), "");
   assert_int_equal(pending.size(), 13);
   assert_string_equal(pending[0].data.c_str(), "first");
@@ -278,7 +266,6 @@ void test_replay_reads_both_files_in_order(void**) {
     assert_true(pending[i + 1].data.starts_with("v" + std::to_string(i) + "."));
   }
   assert_int_equal(j->active_file(), 1);
-  close(root);
 }
 
 // A full file's checkpoint (its syncfs) runs while the other file takes the appends: the
@@ -287,8 +274,7 @@ void test_appends_go_on_during_a_checkpoint(void**) {
   TempDir dir;
   std::vector<MetaJournal::Record> pending;
   std::string damage;
-  int root = -1;
-  auto j = OpenLog(dir, &pending, &damage, &root);
+  auto j = OpenLog(dir, &pending, &damage);
   j->set_checkpoint_bytes(4096);
   std::atomic<bool> in_syncfs{false};
   j->set_syncfs_for_test([&](int fd) {
@@ -308,7 +294,6 @@ void test_appends_go_on_during_a_checkpoint(void**) {
   filler.join();
   assert_true(took < std::chrono::milliseconds(400));
   assert_true(WaitForCheckpoints(*j, 1));
-  close(root);
 }
 
 // The first release's log (records from byte 0, no epoch) is replayed, then rewritten in
@@ -318,10 +303,8 @@ void test_first_release_log_and_bad_header(void**) {
   TempDir dir;
   std::vector<MetaJournal::Record> pending;
   std::string damage;
-  int root = -1;
   {
-    auto j = OpenLog(dir, &pending, &damage, &root);  // makes .flashstor.sys
-    close(root);
+    auto j = OpenLog(dir, &pending, &damage);  // makes .flashstor.sys
   }
   auto legacy = [](std::string_view path, std::string_view data) {
     std::string body = {1, static_cast<char>(path.size()), 0};
@@ -336,9 +319,8 @@ void test_first_release_log_and_bad_header(void**) {
   };
   std::ofstream(dir.sub(kLog), std::ios::binary | std::ios::trunc)
       << legacy("b/x/%m.bin", "ex") + legacy("b/y/%m.bin", "why");
-  pending.clear();
   {
-    auto j = OpenLog(dir, &pending, &damage, &root);
+    auto j = OpenLog(dir, &pending, &damage);
     assert_int_equal(pending.size(), 2);
     assert_string_equal(pending[1].data.c_str(), "why");
     assert_string_equal(damage.c_str(), "");
@@ -348,32 +330,26 @@ void test_first_release_log_and_bad_header(void**) {
     assert_false(refused.has_value());
     assert_true(j->checkpoint().ok());
     Log(*j, MetaJournal::Op::kWrite, "b/z/%m.bin", "zed");
-    close(root);
   }
-  pending.clear();
   {
-    auto j = OpenLog(dir, &pending, &damage, &root);
+    auto j = OpenLog(dir, &pending, &damage);
     assert_int_equal(pending.size(), 1);
     assert_string_equal(pending[0].data.c_str(), "zed");
     assert_true(j->checkpoint().ok());
-    close(root);
   }
   WriteBytesAt(dir.sub(kLog), "XXXX", 0);
-  pending.clear();
-  auto j = OpenLog(dir, &pending, &damage, &root);
+  auto j = OpenLog(dir, &pending, &damage);
   assert_true(pending.empty());
   assert_string_equal(damage.c_str(), (kLog + ": bad log header").c_str());
   assert_true(j->checkpoint().ok());
   Log(*j, MetaJournal::Op::kWrite, "b/k/%m.bin", "after");
-  close(root);
 }
 
 void test_failed_sync_refuses_changes(void**) {
   TempDir dir;
   std::vector<MetaJournal::Record> pending;
   std::string damage;
-  int root = -1;
-  auto j = OpenLog(dir, &pending, &damage, &root);
+  auto j = OpenLog(dir, &pending, &damage);
   j->set_sync_for_test([](int) {
     errno = EIO;
     return -1;
@@ -385,16 +361,14 @@ void test_failed_sync_refuses_changes(void**) {
   auto next = j->append(MetaJournal::Op::kWrite, "b/k/%m.bin", "y");
   assert_false(next.has_value());
   assert_int_equal(next.error().code(), Code::kFaultyDisk);
-  close(root);
 }
 
 void test_unapplied_change_refuses_more_until_replayed(void**) {
   TempDir dir;
   std::vector<MetaJournal::Record> pending;
   std::string damage;
-  int root = -1;
   {
-    auto j = OpenLog(dir, &pending, &damage, &root);
+    auto j = OpenLog(dir, &pending, &damage);
     auto e = j->append(MetaJournal::Op::kWrite, "b/k/%m.bin", "logged, not applied");
     assert_true(e.has_value());
     assert_true(j->sync(*e).ok());
@@ -404,11 +378,9 @@ void test_unapplied_change_refuses_more_until_replayed(void**) {
     assert_int_equal(next.error().code(), Code::kFaultyDisk);
     assert_true(j->checkpoint().code() == Code::kFaultyDisk);  // the log is kept
   }
-  close(root);
-  auto j = OpenLog(dir, &pending, &damage, &root);
+  auto j = OpenLog(dir, &pending, &damage);
   assert_int_equal(pending.size(), 1);
   assert_string_equal(pending[0].data.c_str(), "logged, not applied");
-  close(root);
 }
 
 // A change logged but not applied, its file untouched (here: no temp file can be made, as on a
