@@ -64,6 +64,23 @@ def test_confinement_after_start(server, s3):
         assert re.search(r"^Seccomp:\s+2$", text, re.M) and re.search(r"^CapEff:\s+0+$", text, re.M)
 
 
+def test_threads_are_named(server, s3):
+    """top -H, ps -L and perf tell the daemon's threads apart: the event loops by number, the
+    I/O pool and the background workers by job (named under the seccomp filter)."""
+    s3.list_buckets()  # a request served: the loops and the pool have run
+    task = f"/proc/{server.proc.pid}/task"
+    names = []
+    for tid in os.listdir(task):
+        with open(f"{task}/{tid}/comm") as f:
+            names.append(f.read().strip())
+    assert "fs-loop-0" in names, names
+    assert "fs-io" in names, names
+    for job in ("fs-healer", "fs-trash", "fs-lifecycle"):
+        assert job in names, (job, names)
+    # Only the main thread keeps the program's name.
+    assert sum(n == os.path.basename(BIN)[:15] for n in names) == 1, names
+
+
 def test_root_refused_without_run_user(tmp_path):
     env = {"FLASHSTOR_ROOT_USER": ACCESS_KEY, "FLASHSTOR_ROOT_PASSWORD": SECRET_KEY,
            "PATH": os.environ["PATH"]}

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <thread>
 
+#include "flashstor/common/thread_name.h"
 #include "flashstor/tls/tls_context.h"
 #include "http_server_impl.h"
 
@@ -98,9 +99,12 @@ Status HttpServer::start() {
     }
     s.loops.push_back(std::move(lc));
   }
-  for (auto& lc : s.loops) {
-    LoopContext* raw = lc.get();
-    lc->thread = std::thread([raw] { raw->loop->run(); });
+  for (size_t i = 0; i < s.loops.size(); ++i) {
+    LoopContext* raw = s.loops[i].get();
+    raw->thread = std::thread([raw, i] {
+      NameThisThread("fs-loop-" + std::to_string(i));
+      raw->loop->run();
+    });
   }
   return Status::Ok();
 }

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <set>
 
+#include "flashstor/common/thread_name.h"
 #include "flashstor/obs/log.h"
 
 namespace flashstor::notify {
@@ -45,7 +46,10 @@ std::string EventQueue::key() const {
 
 void EventQueue::start() {
   load_backlog();
-  thread_ = std::thread([this] { loop(); });
+  thread_ = std::thread([this] {
+    NameThisThread("fs-notify");
+    loop();
+  });
 }
 
 void EventQueue::stop() {

@@ -3,6 +3,7 @@
 
 #include <chrono>
 
+#include "flashstor/common/thread_name.h"
 #include "flashstor/object/erasure_sets.h"
 #include "flashstor/obs/log.h"
 
@@ -20,7 +21,10 @@ BackgroundHealer::BackgroundHealer(ErasureSets& layer, HealQueue& queue, EngineC
       stop_(stop) {}
 
 void BackgroundHealer::start() {
-  thread_ = std::thread([this] { loop(); });
+  thread_ = std::thread([this] {
+    NameThisThread("fs-healer");
+    loop();
+  });
 }
 
 void BackgroundHealer::join() {

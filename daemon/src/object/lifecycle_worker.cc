@@ -6,6 +6,7 @@
 #include <optional>
 #include <utility>
 
+#include "flashstor/common/thread_name.h"
 #include "flashstor/obs/log.h"
 
 namespace flashstor::object {
@@ -31,7 +32,10 @@ LifecycleWorker::~LifecycleWorker() {
 }
 
 void LifecycleWorker::start() {
-  thread_ = std::thread([this] { loop(); });
+  thread_ = std::thread([this] {
+    NameThisThread("fs-lifecycle");
+    loop();
+  });
 }
 
 void LifecycleWorker::stop() {

@@ -1,6 +1,7 @@
 // Scanner: rate-limited heal passes over every bucket, and the full refill pass.
 #include "flashstor/object/scanner.h"
 
+#include "flashstor/common/thread_name.h"
 #include "flashstor/object/erasure_sets.h"
 #include "flashstor/obs/log.h"
 
@@ -12,7 +13,11 @@ Scanner::Scanner(ErasureSets& layer, EngineCounters& counters, StopSignal& stop,
 
 void Scanner::start(bool full_scan_now) {
   full_scan_ = full_scan_now;
-  if (objects_per_second_ > 0 || full_scan_now) thread_ = std::thread([this] { loop(); });
+  if (objects_per_second_ > 0 || full_scan_now)
+    thread_ = std::thread([this] {
+      NameThisThread("fs-scanner");
+      loop();
+    });
 }
 
 void Scanner::join() {

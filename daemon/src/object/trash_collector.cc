@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "flashstor/common/thread_name.h"
 #include "flashstor/obs/log.h"
 
 namespace flashstor::object {
@@ -13,7 +14,10 @@ TrashCollector::TrashCollector(const std::vector<std::shared_ptr<storage::Storag
     : drives_(drives), stop_(stop), grace_seconds_(std::max<int64_t>(grace_seconds, 1)) {}
 
 void TrashCollector::start() {
-  thread_ = std::thread([this] { loop(); });
+  thread_ = std::thread([this] {
+    NameThisThread("fs-trash");
+    loop();
+  });
 }
 
 void TrashCollector::join() {

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <optional>
 #include <system_error>
+#include "flashstor/common/thread_name.h"
 
 namespace flashstor::object {
 namespace {
@@ -35,7 +36,12 @@ WorkerPool::WorkerPool(int threads) {
   base_threads_ = threads;
   max_spares_ = std::max(64, 4 * threads);
   for (auto& c : clocks_) c.store(0, std::memory_order_relaxed);
-  for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { loop(); });
+  for (int i = 0; i < threads; ++i) {
+    threads_.emplace_back([this] {
+      NameThisThread("fs-io");
+      loop();
+    });
+  }
 }
 
 WorkerPool::~WorkerPool() {
@@ -55,7 +61,10 @@ void WorkerPool::straggler_started(int count) {
   stragglers_ += count;
   while (!stop_ && spares_ < stragglers_ && spares_ < max_spares_) {
     try {
-      std::thread([this] { spare_loop(); }).detach();
+      std::thread([this] {
+        NameThisThread("fs-io-spare");
+        spare_loop();
+      }).detach();
     } catch (const std::system_error&) {
       break;  // no thread to spare: the pool works on with what it has
     }

@@ -1,6 +1,7 @@
 // AuditLog: producer registration, the writer thread's drain loop and shutdown.
 #include "flashstor/obs/audit_log.h"
 
+#include "flashstor/common/thread_name.h"
 #include "flashstor/obs/journal_audit_sink.h"
 
 namespace flashstor::obs {
@@ -52,7 +53,10 @@ AuditProducer* AuditLog::register_producer() {
 Status AuditLog::Start() {
   if (writer_.joinable()) return Status(Code::kInvalidArgument, "audit log already started");
   running_.store(true, std::memory_order_release);
-  writer_ = std::thread([this] { run(); });
+  writer_ = std::thread([this] {
+    NameThisThread("fs-audit");
+    run();
+  });
   return Status::Ok();
 }
 

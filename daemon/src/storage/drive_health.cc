@@ -8,6 +8,7 @@
 
 #include <algorithm>
 
+#include "flashstor/common/thread_name.h"
 #include "flashstor/obs/log.h"
 
 namespace flashstor::storage {
@@ -54,7 +55,10 @@ int64_t HealthCheckedDisk::Health::deadline_ns(DriveCall call) const {
 }
 
 void HealthCheckedDisk::Health::start_monitor() {
-  monitor_ = std::thread([this] { monitor_loop(); });
+  monitor_ = std::thread([this] {
+    NameThisThread("fs-drive-health");
+    monitor_loop();
+  });
 }
 
 void HealthCheckedDisk::Health::stop_monitor() {

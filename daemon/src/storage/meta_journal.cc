@@ -13,6 +13,7 @@
 #include <map>
 #include <system_error>
 
+#include "flashstor/common/thread_name.h"
 #include "flashstor/obs/log.h"
 #include "flashstor/storage/meta_journal_totals.h"
 #include "fs_util.h"
@@ -219,7 +220,10 @@ bool MetaJournal::can_retire_locked() const {
 void MetaJournal::request_retire_locked(std::unique_lock<std::mutex>& lock) {
   if (!retirer_.joinable()) {
     try {
-      retirer_ = std::thread([this] { retire_loop(); });
+      retirer_ = std::thread([this] {
+        NameThisThread("fs-journal");
+        retire_loop();
+      });
     } catch (const std::system_error&) {
       retire_locked(lock);  // no thread to be had: this caller waits for it
       return;

@@ -2,6 +2,7 @@
 // thread that turns "all loops alive, requests served" into WATCHDOG=1 at half the interval.
 #include "flashstor/sys/watchdog_monitor.h"
 
+#include "flashstor/common/thread_name.h"
 #include "flashstor/obs/log.h"
 #include "flashstor/sys/systemd.h"
 
@@ -101,7 +102,10 @@ Status WatchdogMonitor::start(std::chrono::microseconds interval) {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = false;
   }
-  thread_ = std::thread([this, interval] { run(interval / 2); });
+  thread_ = std::thread([this, interval] {
+    NameThisThread("fs-watchdog");
+    run(interval / 2);
+  });
   return Status::Ok();
 }
 
