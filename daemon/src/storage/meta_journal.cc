@@ -398,26 +398,12 @@ Status MetaJournal::sync(Entry& entry) {
 
 void MetaJournal::retire_locked(std::unique_lock<std::mutex>& lock) {
   retiring_ = true;
-  File& file = files_[1 - active_];
   // Nothing appends to it meanwhile: no entry of it is in flight (so no cancel), and no switch
   // goes to a file holding records.
-  const uint64_t epoch = journal::NewEpoch(file.epoch);
-  const bool shrink = file.size > kFileHeaderBytes + 2 * checkpoint_bytes_ + kReserveBytes;
-  const std::function<int(int)> sync_all = syncfs_;
-  lock.unlock();
-  // Every change applied is made durable; only then does the header's new epoch empty it.
-  int err = sync_all(root_fd_) == 0 ? 0 : errno;
-  if (err == 0) err = WriteHeader(file, epoch, file.seq, shrink);
-  if (err == 0 && fdatasync(file.fd) != 0) err = errno;
-  lock.lock();
+  std::array<bool, 2> which{};
+  which[1 - active_] = true;
+  (void)empty_files_locked(lock, which);
   retiring_ = false;
-  if (err != 0) {
-    fail_locked("checkpoint", err);
-  } else {
-    emptied_locked(file, epoch, shrink);
-    ++checkpoints_;
-    g_checkpoints.fetch_add(1, std::memory_order_relaxed);
-  }
   changed_.notify_all();
 }
 
@@ -430,14 +416,23 @@ Status MetaJournal::checkpoint_locked(std::unique_lock<std::mutex>& lock) {
   changed_.wait(lock, [&] { return !checkpointing_ && !retiring_; });
   if (failed_) return Status(Code::kFaultyDisk, "metadata journal failed: restart the drive");
   auto holds = [](const File& f) { return f.fd >= 0 && (f.records() > 0 || f.needs_reset); };
-  if (!holds(files_[0]) && !holds(files_[1])) return Status::Ok();
+  const std::array<bool, 2> which{holds(files_[0]), holds(files_[1])};
+  if (!which[0] && !which[1]) return Status::Ok();
   checkpointing_ = true;
   changed_.wait(lock, [&] { return in_flight_ == 0 && !syncing_; });
+  const int err = empty_files_locked(lock, which);
+  if (err == 0) synced_lsn_ = appended_lsn_;
+  checkpointing_ = false;
+  changed_.notify_all();
+  if (err != 0) return StatusFromErrno(err, "metadata journal checkpoint failed");
+  return Status::Ok();
+}
+
+int MetaJournal::empty_files_locked(std::unique_lock<std::mutex>& lock, std::array<bool, 2> which) {
   std::array<uint64_t, 2> epochs{};
-  std::array<bool, 2> rewrite{}, shrink{};
+  std::array<bool, 2> shrink{};
   for (int i = 0; i < 2; ++i) {
     const File& f = files_[i];
-    rewrite[i] = holds(f);
     epochs[i] = journal::NewEpoch(f.epoch);
     // A file grown past twice the threshold (by a large record) is cut back; one not in this
     // format is rewritten.
@@ -448,25 +443,21 @@ Status MetaJournal::checkpoint_locked(std::unique_lock<std::mutex>& lock) {
   // Every change applied is made durable; only then do the headers' new epochs empty them.
   int err = sync_all(root_fd_) == 0 ? 0 : errno;
   for (int i = 0; i < 2; ++i) {
-    if (err != 0 || !rewrite[i]) continue;
+    if (err != 0 || !which[i]) continue;
     err = WriteHeader(files_[i], epochs[i], files_[i].seq, shrink[i]);
     if (err == 0 && fdatasync(files_[i].fd) != 0) err = errno;
   }
   lock.lock();
-  checkpointing_ = false;
   if (err != 0) {
     fail_locked("checkpoint", err);
-  } else {
-    for (int i = 0; i < 2; ++i) {
-      if (rewrite[i]) emptied_locked(files_[i], epochs[i], shrink[i]);
-    }
-    synced_lsn_ = appended_lsn_;
-    ++checkpoints_;
-    g_checkpoints.fetch_add(1, std::memory_order_relaxed);
+    return err;
   }
-  changed_.notify_all();
-  if (err != 0) return StatusFromErrno(err, "metadata journal checkpoint failed");
-  return Status::Ok();
+  for (int i = 0; i < 2; ++i) {
+    if (which[i]) emptied_locked(files_[i], epochs[i], shrink[i]);
+  }
+  ++checkpoints_;
+  g_checkpoints.fetch_add(1, std::memory_order_relaxed);
+  return 0;
 }
 
 int MetaJournal::WriteHeader(const File& file, uint64_t epoch, uint64_t seq, bool shrink) {

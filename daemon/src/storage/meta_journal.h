@@ -169,6 +169,10 @@ class MetaJournal {
   // Checkpoints the inactive file.
   void retire_locked(std::unique_lock<std::mutex>& lock);
   Status checkpoint_locked(std::unique_lock<std::mutex>& lock);
+  // Makes every applied change durable (syncfs), then empties the files which[] names (a new
+  // epoch in each header, synced); the lock is released meanwhile. 0 or errno (the journal
+  // then fails).
+  int empty_files_locked(std::unique_lock<std::mutex>& lock, std::array<bool, 2> which);
   // Writes file's header block for epoch and seq (truncating first when shrink); 0 or errno.
   static int WriteHeader(const File& file, uint64_t epoch, uint64_t seq, bool shrink);
   // After a header written by a checkpoint: the file is empty in its new epoch.
