@@ -1,6 +1,7 @@
 // Unit tests of the SigV4 building blocks: canonical URI/query/header values, timestamp
 // parsing, Authorization/credential parsing and the signing-key cache.
 
+#include <atomic>
 #include <string>
 #include <thread>
 #include <vector>
@@ -9,6 +10,7 @@
 #include "canonical_request.h"
 #include "flashstor/auth/sigv4.h"
 #include "signature_params.h"
+#include "signing.h"
 #include "signing_key_cache.h"
 #include "sigv4_test_util.h"
 
@@ -192,14 +194,50 @@ void test_signing_key_cache(void**) {
   for (int t = 0; t < 4; ++t) assert_int_equal(ok[t], 200);
 }
 
+// HMAC-SHA256 and SHA-256 share process-wide fetched algorithms and a keyless HMAC template
+// that every call copies (signing.cc): concurrent calls with different keys must each get their
+// own key's MAC (RFC 4231 test case 2; a 40-byte key against its single-threaded MAC) and the
+// empty string's SHA-256, never another call's.
+void test_hmac_concurrent_calls(void**) {
+  auto bytes = [](std::string_view s) {
+    return std::span<const unsigned char>(reinterpret_cast<const unsigned char*>(s.data()),
+                                          s.size());
+  };
+  const std::string_view data = "what do ya want for nothing?";
+  const std::string expected = "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843";
+  const std::string other_key(40, 'x');
+  const Digest other_mac = HmacSha256(bytes(other_key), data);
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 2000; ++i) {
+        if (t % 2 == 0) {
+          wrong += std::string(View(ToHex(HmacSha256(bytes("Jefe"), data)))) != expected;
+        } else {
+          wrong += HmacSha256(bytes(other_key), data) != other_mac;
+          wrong += std::string_view(View(ToHex(Sha256Of("")))) != kEmptySha;
+        }
+      }
+    });
+  }
+  for (std::thread& th : threads) th.join();
+  assert_int_equal(wrong.load(), 0);
+}
+
 }  // namespace
 
 int main() {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_canonical_uri),       cmocka_unit_test(test_canonical_query),
-      cmocka_unit_test(test_canonical_value),     cmocka_unit_test(test_canonical_headers),
-      cmocka_unit_test(test_amz_dates),           cmocka_unit_test(test_parse_credential),
-      cmocka_unit_test(test_parse_authorization), cmocka_unit_test(test_signing_key_cache),
+      cmocka_unit_test(test_canonical_uri),
+      cmocka_unit_test(test_canonical_query),
+      cmocka_unit_test(test_canonical_value),
+      cmocka_unit_test(test_canonical_headers),
+      cmocka_unit_test(test_amz_dates),
+      cmocka_unit_test(test_parse_credential),
+      cmocka_unit_test(test_parse_authorization),
+      cmocka_unit_test(test_signing_key_cache),
+      cmocka_unit_test(test_hmac_concurrent_calls),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
