@@ -35,7 +35,10 @@ bool Gcm(bool encrypt, const Key& key, std::span<const unsigned char> nonce,
          unsigned char* tag) {
   EVP_CIPHER_CTX* c = ThreadContext();
   if (c == nullptr) return false;
-  static const EVP_CIPHER* const cipher = EVP_aes_256_gcm();
+  // Fetched once: the legacy EVP_aes_256_gcm() makes every init look the algorithm up in the
+  // provider store again (the reset below forgets it), under a lock.
+  static EVP_CIPHER* const cipher = EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr);
+  if (cipher == nullptr) return false;
   // nonce.size() is always 12, GCM's default IV length.
   if (EVP_CipherInit_ex(c, cipher, nullptr, key.data(), nonce.data(), encrypt ? 1 : 0) != 1) {
     return false;
