@@ -243,7 +243,7 @@ WorkerPool::Attempt ReadDriveMeta(MetaReads& r,
     return slot.list.has_value() ? Attempt::kSucceeded : Attempt::kFailed;
   }
   slot.legacy = file->legacy;
-  auto versions = DecodeMetaVersions(file->raw);
+  auto versions = DecodeMetaVersions(file->bytes());
   if (!versions) {
     slot.error = versions.error();  // says why: checksum, truncation, newer format...
     if (versions.error() == Code::kNotImplemented) internal::WarnNewerFormat(r.bucket, r.key);

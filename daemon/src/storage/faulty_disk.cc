@@ -284,7 +284,7 @@ Result<std::unique_ptr<FileReader>> FaultyDisk::open_file(std::string_view v, st
       std::make_unique<FaultyReader>(std::move(*r), rules_, std::string(f)));
 }
 
-Result<std::string> FaultyDisk::read_all_cached(std::string_view v, std::string_view k,
+Result<SharedBytes> FaultyDisk::read_all_cached(std::string_view v, std::string_view k,
                                                 std::string_view f) {
   return rules_->run_cached(DriveCall::kReadAll, f,
                             [&] { return inner_->read_all_cached(v, k, f); });

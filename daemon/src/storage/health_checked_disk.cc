@@ -182,7 +182,7 @@ Result<std::unique_ptr<FileReader>> HealthCheckedDisk::open_file(std::string_vie
       std::make_unique<CheckedReader>(std::move(*r), health_, std::move(from)));
 }
 
-Result<std::string> HealthCheckedDisk::read_all_cached(std::string_view v, std::string_view k,
+Result<SharedBytes> HealthCheckedDisk::read_all_cached(std::string_view v, std::string_view k,
                                                        std::string_view f) {
   return Checked(*health_, DriveCall::kReadAll,
                  [&](const Drive& d) { return d->read_all_cached(v, k, f); });

@@ -111,20 +111,23 @@ Result<std::string> LocalDisk::read_all(std::string_view volume, std::string_vie
   if (!MetaCache::Cacheable(*rel)) return read_file(*rel, volume, false);
   const MetaCache::Ticket ticket = meta_cache_->ticket(*rel);
   Result<std::string> out = read_file(*rel, volume, false);
-  if (out) meta_cache_->insert(*rel, *out, ticket);
+  if (out) meta_cache_->insert(*rel, std::make_shared<const std::string>(*out), ticket);
   return out;
 }
 
-Result<std::string> LocalDisk::read_all_cached(std::string_view volume, std::string_view key,
+Result<SharedBytes> LocalDisk::read_all_cached(std::string_view volume, std::string_view key,
                                                std::string_view file) {
   Result<std::string> rel = path_of(volume, key, file);
   if (!rel) return std::unexpected(rel.error());
-  if (!MetaCache::Cacheable(*rel)) return read_file(*rel, volume, true);
-  if (std::optional<std::string> hit = meta_cache_->find(*rel)) return std::move(*hit);
+  if (MetaCache::Cacheable(*rel)) {
+    if (SharedBytes hit = meta_cache_->find(*rel)) return hit;  // no copy: shared
+  }
   const MetaCache::Ticket ticket = meta_cache_->ticket(*rel);
   Result<std::string> out = read_file(*rel, volume, true);
-  if (out) meta_cache_->insert(*rel, *out, ticket);
-  return out;
+  if (!out) return std::unexpected(out.error());
+  auto shared = std::make_shared<const std::string>(std::move(*out));
+  if (MetaCache::Cacheable(*rel)) meta_cache_->insert(*rel, shared, ticket);
+  return shared;
 }
 
 Status LocalDisk::write_all(std::string_view volume, std::string_view key, std::string_view file,

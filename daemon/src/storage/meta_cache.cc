@@ -92,13 +92,13 @@ MetaCache::Ticket MetaCache::ticket(std::string_view rel) const {
   return {i, stripes_[i].generation.load(std::memory_order_acquire)};
 }
 
-std::optional<std::string> MetaCache::find(std::string_view rel) {
+SharedBytes MetaCache::find(std::string_view rel) {
   Stripe& s = stripes_[stripe_of(rel)];
   std::lock_guard<std::mutex> lock(s.mu);
   auto it = s.index.find(rel);
   if (it == s.index.end()) {
     misses_.fetch_add(1, std::memory_order_relaxed);
-    return std::nullopt;
+    return nullptr;
   }
   promote_locked(s, it->second);
   hits_.fetch_add(1, std::memory_order_relaxed);
@@ -127,8 +127,9 @@ void MetaCache::promote_locked(Stripe& s, List::iterator it) {
   }
 }
 
-void MetaCache::insert(std::string_view rel, std::string_view contents, Ticket ticket) {
-  Entry fresh{std::string(rel), std::string(contents)};
+void MetaCache::insert(std::string_view rel, SharedBytes contents, Ticket ticket) {
+  if (contents == nullptr) return;
+  Entry fresh{std::string(rel), std::move(contents)};
   const size_t cost = Cost(fresh);
   if (cost > stripe_capacity_ / 4) return;  // a large file (inline data, many parts) is not kept
   Stripe& s = stripes_[ticket.stripe];

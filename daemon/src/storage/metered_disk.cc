@@ -125,10 +125,10 @@ Result<std::unique_ptr<FileReader>> MeteredDisk::open_file(std::string_view v, s
   return std::unique_ptr<FileReader>(std::make_unique<MeteredReader>(std::move(*r), counters_));
 }
 
-Result<std::string> MeteredDisk::read_all_cached(std::string_view v, std::string_view k,
+Result<SharedBytes> MeteredDisk::read_all_cached(std::string_view v, std::string_view k,
                                                  std::string_view f) {
-  Result<std::string> r = inner_->read_all_cached(v, k, f);
-  if (r) counters_->bytes_read.fetch_add(r->size(), std::memory_order_relaxed);
+  Result<SharedBytes> r = inner_->read_all_cached(v, k, f);
+  if (r) counters_->bytes_read.fetch_add((*r)->size(), std::memory_order_relaxed);
   return CountCached(*counters_, std::move(r));
 }
 

@@ -5,7 +5,7 @@
 
 namespace flashstor::storage {
 
-Result<std::string> StorageApi::read_all_cached(std::string_view, std::string_view,
+Result<SharedBytes> StorageApi::read_all_cached(std::string_view, std::string_view,
                                                 std::string_view) {
   return Err(Code::kWouldBlock, "no non-blocking read on this drive");
 }

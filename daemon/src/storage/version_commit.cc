@@ -37,16 +37,20 @@ std::optional<object::MetaVersions> FinalFile(const VersionCommit& c,
 
 Result<MetaFile> ReadMetaFile(StorageApi& drive, std::string_view volume, std::string_view key,
                               bool cached) {
-  auto read = [&](std::string_view file) {
-    return cached ? drive.read_all_cached(volume, key, file) : drive.read_all(volume, key, file);
+  auto read = [&](std::string_view file, bool legacy) -> Result<MetaFile> {
+    if (cached) {
+      auto shared = drive.read_all_cached(volume, key, file);
+      if (!shared) return std::unexpected(shared.error());
+      return MetaFile{{}, std::move(*shared), legacy};
+    }
+    auto raw = drive.read_all(volume, key, file);
+    if (!raw) return std::unexpected(raw.error());
+    return MetaFile{std::move(*raw), nullptr, legacy};
   };
-  auto raw = read(kMetaFile);
-  if (raw) return MetaFile{std::move(*raw), false};
-  if (raw.error() != Code::kFileNotFound) return std::unexpected(raw.error());
+  auto file = read(kMetaFile, false);
+  if (file || file.error() != Code::kFileNotFound) return file;
   // One more failed open per drive for a key without metadata (a first PUT, a 404).
-  auto legacy = read(kLegacyMetaFile);
-  if (!legacy) return std::unexpected(legacy.error());
-  return MetaFile{std::move(*legacy), true};
+  return read(kLegacyMetaFile, true);
 }
 
 void FreeDataDirs(StorageApi& drive, std::string_view volume, std::string_view key,

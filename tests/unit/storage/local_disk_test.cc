@@ -115,7 +115,7 @@ void test_cached_reads(void**) {
     fprintf(stderr, "SKIP: this kernel or /tmp's file system has no non-blocking reads\n");
     skip();
   }
-  assert_true(cached.has_value() && *cached == big);
+  assert_true(cached.has_value() && **cached == big);
   // A missing file looked up once is known missing (a negative dentry).
   assert_int_equal(disk->read_all("v", "k", "missing").error().code(), Code::kFileNotFound);
   assert_int_equal(disk->read_all_cached("v", "k", "missing").error().code(), Code::kFileNotFound);
@@ -293,7 +293,7 @@ void test_read_all_sizes(void**) {
     assert_true(*whole == data);
     auto cached = disk->read_all_cached("b", "k", "f");  // in the page cache since the read
     if (cached) {
-      assert_true(*cached == data);
+      assert_true(**cached == data);
     } else {
       assert_int_equal(cached.error().code(), Code::kWouldBlock);  // tmpfs: no RWF_NOWAIT
     }
@@ -312,7 +312,7 @@ void test_read_all_sizes(void**) {
   close(fd);
   auto partly = disk->read_all_cached("b", "k", "g");
   if (partly) {
-    assert_true(*partly == data);  // the page came back (or was never dropped)
+    assert_true(**partly == data);  // the page came back (or was never dropped)
   } else {
     assert_int_equal(partly.error().code(), Code::kWouldBlock);
   }

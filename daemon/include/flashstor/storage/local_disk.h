@@ -53,7 +53,7 @@ class LocalDisk final : public StorageApi {
                                                   std::string_view file) override;
   Result<std::unique_ptr<FileReader>> open_file(std::string_view volume, std::string_view key,
                                                 std::string_view file) override;
-  Result<std::string> read_all_cached(std::string_view volume, std::string_view key,
+  Result<SharedBytes> read_all_cached(std::string_view volume, std::string_view key,
                                       std::string_view file) override;
   Result<std::unique_ptr<FileReader>> open_file_cached(std::string_view volume,
                                                        std::string_view key,

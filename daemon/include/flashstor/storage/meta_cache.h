@@ -19,6 +19,7 @@
 #include <unordered_map>
 
 #include "flashstor/storage/meta_write_seq.h"
+#include "flashstor/storage/storage_api.h"
 
 namespace flashstor::storage {
 
@@ -45,8 +46,12 @@ class MetaCache {
     uint64_t generation = 0;
   };
   Ticket ticket(std::string_view rel) const;
-  std::optional<std::string> find(std::string_view rel);
-  void insert(std::string_view rel, std::string_view contents, Ticket ticket);
+  // The cached bytes, shared (no copy under the stripe's lock), or null.
+  SharedBytes find(std::string_view rel);
+  void insert(std::string_view rel, SharedBytes contents, Ticket ticket);
+  void insert(std::string_view rel, std::string_view contents, Ticket ticket) {
+    insert(rel, std::make_shared<const std::string>(contents), ticket);
+  }
 
   // rel was created, replaced, renamed or removed (a file or a directory). A metadata file
   // drops its entry; a data dir or anything under the system volume changes no metadata; any
@@ -70,8 +75,9 @@ class MetaCache {
   // Evictions take probation's oldest first, so a pass over many keys read once (the scanner,
   // a listing's HEADs) cycles through probation and leaves the keys GETs keep reading alone.
   struct Entry {
-    std::string key, value;
-    bool hot = false;  // in `protected`
+    std::string key;
+    SharedBytes value;  // never null
+    bool hot = false;   // in `protected`
   };
   using List = std::list<Entry>;  // most recent first
   struct Stripe {
@@ -82,8 +88,8 @@ class MetaCache {
     std::atomic<uint64_t> generation{0};
   };
   static constexpr double kProtectedShare = 0.75;
-  static size_t Cost(const Entry& e) { return e.key.size() + e.value.size() + kEntryOverhead; }
-  static constexpr size_t kEntryOverhead = 128;  // list node, map node, two strings
+  static size_t Cost(const Entry& e) { return e.key.size() + e.value->size() + kEntryOverhead; }
+  static constexpr size_t kEntryOverhead = 160;  // list node, map node, key, shared value
   size_t stripe_of(std::string_view rel) const;
   void erase_locked(Stripe& s, List::iterator it);
   void promote_locked(Stripe& s, List::iterator it);

@@ -11,12 +11,15 @@
 namespace flashstor::storage {
 
 struct MetaFile {
-  std::string raw;
+  std::string raw;     // a read from the drive
+  SharedBytes shared;  // a cached read: the drive's cache's bytes, not copied
   bool legacy = false;
+  std::string_view bytes() const { return shared != nullptr ? *shared : raw; }
 };
 
-// kFileNotFound when there is neither file. cached: from the kernel's caches only, else
-// kWouldBlock (StorageApi::read_all_cached).
+// kFileNotFound when there is neither file. cached: from the drive's metadata cache or the
+// kernel's caches only, else kWouldBlock (StorageApi::read_all_cached); the bytes are then in
+// `shared`, else in `raw`.
 Result<MetaFile> ReadMetaFile(StorageApi& drive, std::string_view volume, std::string_view key,
                               bool cached = false);
 

@@ -46,6 +46,10 @@
 
 namespace flashstor::storage {
 
+// A file's bytes shared with a cache that holds them (read_all_cached): passed on without a
+// copy, never changed once made.
+using SharedBytes = std::shared_ptr<const std::string>;
+
 // The system volume: format.json at its root; keys "tmp/..." (temporary files, emptied at
 // start-up), "trash/<uuid>" (replaced data dirs waiting out their grace, emptied at start-up),
 // "multipart/<sha256 hex>/<upload id>", "buckets" (bucket records).
@@ -205,7 +209,8 @@ class StorageApi {
   // fail with kWouldBlock when the answer needs the device or the network; the caller then
   // makes the blocking call on the I/O pool. The defaults always say kWouldBlock, which is
   // the right answer for a remote drive and for a decorator that cannot tell.
-  virtual Result<std::string> read_all_cached(std::string_view volume, std::string_view key,
+  // read_all_cached answers with the bytes a drive's cache holds, shared, not copied.
+  virtual Result<SharedBytes> read_all_cached(std::string_view volume, std::string_view key,
                                               std::string_view file);
   virtual Result<std::unique_ptr<FileReader>> open_file_cached(std::string_view volume,
                                                                std::string_view key,
