@@ -8,8 +8,6 @@
 #include <vector>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include "amz_date.h"
 #include "flashstor/auth/sigv4.h"
@@ -178,15 +176,11 @@ Result<SignedRequest> RequestSigner::sign(const SignInput& in, std::time_t now) 
   const std::string scope = std::string(date) + "/" + region_ + "/" + service_ + "/aws4_request";
   const std::string to_sign = "AWS4-HMAC-SHA256\n" + out.amz_date + "\n" + scope + "\n" +
                               HexSha256(std::span<const char>(canonical));
-  const auto& key = key_for(date);
-  std::array<unsigned char, 32> mac{};
-  unsigned int mac_len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(to_sign.data()), to_sign.size(), mac.data(),
-       &mac_len);
+  // The verifier's HMAC (signing.h): algorithms fetched once, not at every request.
+  const Digest mac = HmacSha256(key_for(date), to_sign);
   out.authorization = "AWS4-HMAC-SHA256 Credential=" + access_key_ + "/" + scope +
                       ",SignedHeaders=" + signed_names + ",Signature=";
-  AppendHex(std::span<const unsigned char>(mac.data(), mac_len), out.authorization);
+  AppendHex(std::span<const unsigned char>(mac.data(), mac.size()), out.authorization);
   return out;
 }
 
