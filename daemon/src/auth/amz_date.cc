@@ -1,6 +1,8 @@
 // Strict parsers for the two timestamp forms SigV4 accepts, and the ISO 8601 basic formatter.
 #include "amz_date.h"
 
+#include "flashstor/common/utc_time.h"
+
 namespace flashstor::auth {
 namespace {
 
@@ -66,8 +68,7 @@ std::optional<std::time_t> ParseHttpDate(std::string_view s) {
 }
 
 std::array<char, 16> FormatAmzDate(std::time_t t) {
-  std::tm tm{};
-  gmtime_r(&t, &tm);
+  const UtcTime u = ToUtc(t);  // no time-zone lock (common/utc_time.h)
   std::array<char, 16> out{};
   auto put = [&out](size_t pos, size_t width, int v) {
     for (size_t i = 0; i < width; ++i) {
@@ -75,14 +76,14 @@ std::array<char, 16> FormatAmzDate(std::time_t t) {
       v /= 10;
     }
   };
-  // gmtime_r keeps every field non-negative; years beyond 9999 are not representable here.
-  put(0, 4, tm.tm_year + 1900);
-  put(4, 2, tm.tm_mon + 1);
-  put(6, 2, tm.tm_mday);
+  // Every field is non-negative from year 0 on; years beyond 9999 are not representable here.
+  put(0, 4, u.year);
+  put(4, 2, u.month);
+  put(6, 2, u.day);
   out[8] = 'T';
-  put(9, 2, tm.tm_hour);
-  put(11, 2, tm.tm_min);
-  put(13, 2, tm.tm_sec);
+  put(9, 2, u.hour);
+  put(11, 2, u.minute);
+  put(13, 2, u.second);
   out[15] = 'Z';
   return out;
 }

@@ -6,8 +6,8 @@
 
 #include <charconv>
 #include <cstring>
-#include <ctime>
 
+#include "flashstor/common/utc_time.h"
 #include "flashstor/http/ascii.h"
 
 namespace flashstor::http {
@@ -54,29 +54,26 @@ struct Appender {
 void FormatHttpDate(int64_t unix_seconds, std::span<char, kHttpDateLength> out) {
   static constexpr char kDays[] = "SunMonTueWedThuFriSat";
   static constexpr char kMonths[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
-  time_t t = static_cast<time_t>(unix_seconds);
-  tm g{};
-  gmtime_r(&t, &g);
+  const UtcTime u = ToUtc(unix_seconds);  // no time-zone lock (common/utc_time.h)
   auto two = [](char* p, int v) {
     p[0] = static_cast<char>('0' + v / 10 % 10);
     p[1] = static_cast<char>('0' + v % 10);
   };
   char* p = out.data();
-  std::memcpy(p, kDays + 3 * (g.tm_wday % 7), 3);
+  std::memcpy(p, kDays + 3 * u.weekday, 3);
   std::memcpy(p + 3, ", ", 2);
-  two(p + 5, g.tm_mday);
+  two(p + 5, u.day);
   p[7] = ' ';
-  std::memcpy(p + 8, kMonths + 3 * (g.tm_mon % 12), 3);
+  std::memcpy(p + 8, kMonths + 3 * (u.month - 1), 3);
   p[11] = ' ';
-  int year = g.tm_year + 1900;
-  two(p + 12, year / 100);
-  two(p + 14, year % 100);
+  two(p + 12, u.year / 100);
+  two(p + 14, u.year % 100);
   p[16] = ' ';
-  two(p + 17, g.tm_hour);
+  two(p + 17, u.hour);
   p[19] = ':';
-  two(p + 20, g.tm_min);
+  two(p + 20, u.minute);
   p[22] = ':';
-  two(p + 23, g.tm_sec);
+  two(p + 23, u.second);
   std::memcpy(p + 25, " GMT", 4);
 }
 

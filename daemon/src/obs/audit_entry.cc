@@ -6,6 +6,7 @@
 #include <ctime>
 
 #include "flashstor/common/peer_address.h"
+#include "flashstor/common/utc_time.h"
 #include "flashstor/obs/json_string.h"
 
 namespace flashstor::obs {
@@ -75,13 +76,11 @@ void AppendRfc3339Ms(std::string& out, int64_t unix_ms) {
     ms += 1000;
     --secs;
   }
-  const time_t t = static_cast<time_t>(secs);
-  tm utc{};
-  gmtime_r(&t, &utc);
+  const UtcTime utc = ToUtc(secs);  // no time-zone lock (common/utc_time.h)
   char buf[40];
-  const int n = std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-                              utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday, utc.tm_hour,
-                              utc.tm_min, utc.tm_sec, static_cast<int>(ms));
+  const int n =
+      std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.year, utc.month,
+                    utc.day, utc.hour, utc.minute, utc.second, static_cast<int>(ms));
   if (n > 0) out.append(buf, static_cast<size_t>(n) < sizeof(buf) ? n : sizeof(buf) - 1);
 }
 

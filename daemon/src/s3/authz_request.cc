@@ -4,10 +4,12 @@
 // builder of an S3 operation's AuthzRequest.
 #include <array>
 #include <cctype>
+#include <cstdio>
 #include <ctime>
 
 #include "authorizer.h"
 #include "flashstor/common/peer_address.h"
+#include "flashstor/common/utc_time.h"
 #include "flashstor/mem/arena.h"
 #include "flashstor/s3/object_lock.h"
 #include "flashstor/s3/tagging.h"
@@ -16,11 +18,10 @@ namespace flashstor::s3 {
 namespace {
 
 std::string IsoNow() {
-  std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
+  const UtcTime u = ToUtc(std::time(nullptr));  // no time-zone lock (common/utc_time.h)
   char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", u.year, u.month, u.day, u.hour,
+                u.minute, u.second);
   return buf;
 }
 

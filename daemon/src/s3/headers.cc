@@ -8,6 +8,9 @@
 #include <cstdio>
 #include <cstring>
 
+#include "flashstor/common/utc_time.h"
+#include "flashstor/http/response.h"
+
 namespace flashstor::s3 {
 namespace {
 
@@ -205,12 +208,9 @@ ApiError ReadWritePrecondition(const http::Request& request, bool allow_if_none_
 }
 
 std::string FormatHttpDate(int64_t unix_ns) {
-  std::time_t t = static_cast<std::time_t>(unix_ns / 1000000000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[64];
-  size_t n = std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-  return std::string(buf, n);
+  std::array<char, http::kHttpDateLength> out;
+  http::FormatHttpDate(unix_ns / 1000000000, out);
+  return std::string(out.data(), out.size());
 }
 
 std::optional<std::time_t> ParseHttpDate(std::string_view s) {
@@ -230,13 +230,11 @@ std::optional<std::time_t> ParseHttpDate(std::string_view s) {
 }
 
 std::string FormatIso8601(int64_t unix_ns) {
-  std::time_t t = static_cast<std::time_t>(unix_ns / 1000000000);
-  int ms = static_cast<int>((unix_ns % 1000000000) / 1000000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
+  const UtcTime u = ToUtc(unix_ns / 1000000000);  // no time-zone lock: a listing has 1,000
+  const int ms = static_cast<int>((unix_ns % 1000000000) / 1000000);
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms < 0 ? 0 : ms);
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", u.year, u.month, u.day,
+                u.hour, u.minute, u.second, ms < 0 ? 0 : ms);
   return buf;
 }
 

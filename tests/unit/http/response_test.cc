@@ -2,6 +2,8 @@
 // writev per send(), header hygiene, 100-continue, errors; plus ReasonPhrase and dates.
 #include "cmocka_cpp.h"
 
+#include <ctime>
+#include <random>
 #include <string>
 #include <utility>
 #include <vector>
@@ -262,6 +264,23 @@ void test_http_date(void**) {
   assert_memory_equal(out, "Thu, 01 Jan 1970 00:00:00 GMT", kHttpDateLength);
   FormatHttpDate(951782400, out);  // leap day 2000
   assert_memory_equal(out, "Tue, 29 Feb 2000 00:00:00 GMT", kHttpDateLength);
+  // The calendar arithmetic agrees with the C library's gmtime_r and strftime from 1000 to
+  // 9999 (the four-digit years an IMF-fixdate has), before 1970 included, at day boundaries and
+  // anywhere in between.
+  std::mt19937_64 rng(20261205);
+  std::uniform_int_distribution<int64_t> any(-30610224000, 253402300799);
+  for (int i = 0; i < 20000; ++i) {
+    const int64_t t = i < 2000 ? (i - 1000) * 86400 + (i % 3) - 1 : any(rng);
+    const time_t tt = static_cast<time_t>(t);
+    tm g{};
+    assert_non_null(gmtime_r(&tt, &g));
+    char want[64];
+    assert_int_equal(strftime(want, sizeof want, "%a, %d %b %Y %H:%M:%S GMT", &g), kHttpDateLength);
+    FormatHttpDate(t, out);
+    if (memcmp(out, want, kHttpDateLength) != 0) {
+      fail_msg("%lld: %.29s, the C library %s", static_cast<long long>(t), out, want);
+    }
+  }
 }
 
 // A sink (HTTP/2) records what the writer hands it: the head with its fields and length,

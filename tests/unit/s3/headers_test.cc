@@ -1,4 +1,7 @@
 // Header semantics tests: Range forms, conditional precedence, dates, Content-MD5, metadata.
+#include <cstdio>
+#include <ctime>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -121,6 +124,21 @@ void test_dates(void** state) {
   assert_false(ParseHttpDate("yesterday").has_value());
   assert_false(ParseHttpDate("Sun, 06 Nov 1994 08:49:37 GMT trailing").has_value());
   assert_string_equal(FormatIso8601(kMod + 123 * 1000000).c_str(), "1994-11-06T08:49:37.123Z");
+  // The calendar arithmetic (common/utc_time.h) agrees with gmtime_r for stored times: from
+  // 1970 to the end of what nanoseconds since 1970 reach in 64 bits (2262), day boundaries
+  // included (a listing's LastModified). Before 1970: response_test's test_http_date.
+  std::mt19937_64 rng(20261205);
+  std::uniform_int_distribution<int64_t> any(0, 9'000'000'000);
+  for (int i = 0; i < 5000; ++i) {
+    const int64_t secs = i < 1000 ? i * 86400 + (i % 3) : any(rng);
+    const time_t tt = static_cast<time_t>(secs);
+    tm g{};
+    assert_non_null(gmtime_r(&tt, &g));
+    char want[64];
+    snprintf(want, sizeof want, "%04d-%02d-%02dT%02d:%02d:%02d.250Z", g.tm_year + 1900,
+             g.tm_mon + 1, g.tm_mday, g.tm_hour, g.tm_min, g.tm_sec);
+    assert_string_equal(FormatIso8601(secs * kSec + 250'000'000).c_str(), want);
+  }
 }
 
 void test_content_md5(void** state) {
