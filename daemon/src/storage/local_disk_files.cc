@@ -125,7 +125,9 @@ Result<SharedBytes> LocalDisk::read_all_cached(std::string_view volume, std::str
   const MetaCache::Ticket ticket = meta_cache_->ticket(*rel);
   Result<std::string> out = read_file(*rel, volume, true);
   if (!out) return std::unexpected(out.error());
-  auto shared = std::make_shared<const std::string>(std::move(*out));
+  // A copy, not the read's buffer: that one has kFirstReadBytes of capacity whatever the
+  // file's size, and the cache would keep all of it (it counts what the bytes take).
+  auto shared = std::make_shared<const std::string>(*out);
   if (MetaCache::Cacheable(*rel)) meta_cache_->insert(*rel, shared, ticket);
   return shared;
 }

@@ -123,6 +123,10 @@ void test_local_disk_serves_and_forgets(void**) {
   assert_int_equal(disk->read_all("b", "k", kMetaFile).error().code(),
                    flashstor::Code::kFileNotFound);
   assert_string_equal((*disk->read_all_cached("b", "k2", kMetaFile))->c_str(), "two");
+  // What the cache keeps (filled by that miss) is the file's bytes, not the read's 8 KiB
+  // buffer: the cache is bounded by the bytes it counts.
+  auto kept = disk->read_all_cached("b", "k2", kMetaFile);
+  assert_true(kept.has_value() && (*kept)->capacity() < 64);
   assert_true(disk->delete_path("b", "k2", kMetaFile, false).ok());
   assert_false(disk->read_all_cached("b", "k2", kMetaFile).has_value());
   // A second LocalDisk on the same drive shares the cache; opening one empties it.
