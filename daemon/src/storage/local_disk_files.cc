@@ -119,16 +119,19 @@ Result<SharedBytes> LocalDisk::read_all_cached(std::string_view volume, std::str
                                                std::string_view file) {
   Result<std::string> rel = path_of(volume, key, file);
   if (!rel) return std::unexpected(rel.error());
-  if (MetaCache::Cacheable(*rel)) {
-    if (SharedBytes hit = meta_cache_->find(*rel)) return hit;  // no copy: shared
+  if (!MetaCache::Cacheable(*rel)) {  // not kept: the read's buffer is passed on as it is
+    Result<std::string> out = read_file(*rel, volume, true);
+    if (!out) return std::unexpected(out.error());
+    return std::make_shared<const std::string>(std::move(*out));
   }
+  if (SharedBytes hit = meta_cache_->find(*rel)) return hit;  // no copy: shared
   const MetaCache::Ticket ticket = meta_cache_->ticket(*rel);
   Result<std::string> out = read_file(*rel, volume, true);
   if (!out) return std::unexpected(out.error());
   // A copy, not the read's buffer: that one has kFirstReadBytes of capacity whatever the
   // file's size, and the cache would keep all of it (it counts what the bytes take).
   auto shared = std::make_shared<const std::string>(*out);
-  if (MetaCache::Cacheable(*rel)) meta_cache_->insert(*rel, shared, ticket);
+  meta_cache_->insert(*rel, shared, ticket);
   return shared;
 }
 
