@@ -5,8 +5,8 @@
 
 namespace flashstor::mem {
 
-std::vector<uint8_t> ByteVectorPool::take(size_t size) {
-  std::vector<uint8_t> out;
+ShardBuffer ByteVectorPool::take(size_t size) {
+  ShardBuffer out;
   {
     std::lock_guard<std::mutex> lock(mu_);
     // The most recently given back first: its pages are the likeliest still in the CPU caches.
@@ -22,8 +22,8 @@ std::vector<uint8_t> ByteVectorPool::take(size_t size) {
   return out;
 }
 
-void ByteVectorPool::give(std::vector<uint8_t>&& v) {
-  std::vector<uint8_t> dropped;  // freed outside the lock
+void ByteVectorPool::give(ShardBuffer&& v) {
+  ShardBuffer dropped;  // freed outside the lock
   if (v.capacity() < kPooledMin) {
     // An inline object's shards (2 KiB for 4 KiB objects) are cheap to allocate; kept, they
     // filled the bound with thousands of small vectors that take() then had to scan.
@@ -41,7 +41,7 @@ void ByteVectorPool::give(std::vector<uint8_t>&& v) {
   dropped = std::move(v);
 }
 
-void ByteVectorPool::fit(std::vector<uint8_t>& v, size_t size) {
+void ByteVectorPool::fit(ShardBuffer& v, size_t size) {
   if (size < kPooledMin || v.capacity() >= size) {
     v.resize(size);
     return;
@@ -49,12 +49,12 @@ void ByteVectorPool::fit(std::vector<uint8_t>& v, size_t size) {
   give(std::exchange(v, take(size)));
 }
 
-void ByteVectorPool::give_all(std::vector<std::vector<uint8_t>>& vs) {
-  for (std::vector<uint8_t>& v : vs) give(std::move(v));
+void ByteVectorPool::give_all(std::vector<ShardBuffer>& vs) {
+  for (ShardBuffer& v : vs) give(std::move(v));
 }
 
 void ByteVectorPool::clear() {
-  std::vector<std::vector<uint8_t>> dropped;
+  std::vector<ShardBuffer> dropped;
   {
     std::lock_guard<std::mutex> lock(mu_);
     dropped.swap(free_);

@@ -35,7 +35,7 @@ std::vector<bool> ErasureSet::verify_shards(const RequestContext& ctx, const Met
   }
   const internal::ObjectLocation loc{std::string(bucket), std::string(key), meta.data_dir};
   const internal::Geometry geo{meta.erasure.block_size, meta.erasure.data};
-  std::vector<std::vector<uint8_t>> shards;
+  std::vector<mem::ShardBuffer> shards;
   std::vector<char> good;
   for (const PartMeta& part : meta.parts) {
     for (auto& slot : slots) slot.file.reset();
@@ -81,7 +81,7 @@ Result<int> ErasureSet::rebuild_shards(const RequestContext& ctx, const MetaQuor
   const std::string tmp_key = std::string(storage::kTmpKey) + "/" + storage::NewUuid();
   std::vector<bool> ok = bad;
   std::vector<std::string> inline_out(n);
-  std::vector<std::vector<uint8_t>> shards;
+  std::vector<mem::ShardBuffer> shards;
   for (const PartMeta& part : meta.parts) {
     std::unique_ptr<internal::ShardWriters> writers;
     if (!meta.inlined) {

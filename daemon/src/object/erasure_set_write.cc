@@ -19,7 +19,7 @@ using internal::kDigestSize;
 // block): no separate block buffer. Returns the bytes read; fewer than block only at the
 // body's end.
 Result<size_t> ReadStripe(hash::HashingSource& body, size_t k, size_t shard, size_t block,
-                          std::vector<std::vector<uint8_t>>& stripe) {
+                          std::vector<mem::ShardBuffer>& stripe) {
   if (stripe.size() < k) stripe.resize(k);
   size_t len = 0;
   for (size_t j = 0; j < k && len < block; ++j) {
@@ -36,7 +36,7 @@ Result<size_t> ReadStripe(hash::HashingSource& body, size_t k, size_t shard, siz
 // Parity and digests of a stripe ReadStripe filled with len bytes. A full block is encoded in
 // place; a shorter one (the body's last) has smaller shards: it is gathered and split again.
 Status EncodeStripe(const erasure::ErasureCodec& codec, size_t shard, size_t block, size_t len,
-                    std::vector<std::vector<uint8_t>>& stripe) {
+                    std::vector<mem::ShardBuffer>& stripe) {
   const size_t k = static_cast<size_t>(codec.data_shards());
   const size_t total = static_cast<size_t>(codec.total_shards());
   if (len < block) {
@@ -88,7 +88,7 @@ Result<WrittenData> ErasureSet::write_stripes(const RequestContext& ctx, const E
   FS_RETURN_UNEXPECTED_IF_ERROR(writers.quorum_status(quorum));
   WrittenData out;
   out.size = len;
-  std::vector<std::vector<uint8_t>> stripe;
+  std::vector<mem::ShardBuffer> stripe;
   while (len > 0) {
     FS_RETURN_UNEXPECTED_IF_ERROR(steps.encode(len, stripe));
     // This block is in hand: its writes get the operation allowance from now, not the time
@@ -137,16 +137,16 @@ Result<WrittenData> ErasureSet::write_data(const RequestContext& ctx, hash::Hash
     const size_t k = static_cast<size_t>(erasure.data);
     const size_t shard = erasure::ErasureCodec::ShardSize(block, erasure.data);
     const uint64_t announced = static_cast<uint64_t>(size);
-    std::vector<std::vector<uint8_t>> first_stripe;
+    std::vector<mem::ShardBuffer> first_stripe;
     auto first = ReadStripe(body, k, shard, block, first_stripe);
     if (!first) return std::unexpected(first.error());
     StripeSteps steps;
-    steps.encode = [&](size_t len, std::vector<std::vector<uint8_t>>& stripe) {
+    steps.encode = [&](size_t len, std::vector<mem::ShardBuffer>& stripe) {
       if (!first_stripe.empty()) stripe.swap(first_stripe), first_stripe.clear();
       return EncodeStripe(**codec, shard, block, len, stripe);
     };
     steps.read_next = [&](size_t len, uint64_t done,
-                          std::vector<std::vector<uint8_t>>& stripe) -> Result<size_t> {
+                          std::vector<mem::ShardBuffer>& stripe) -> Result<size_t> {
       if (len < block) return size_t{0};
       if (done < announced) return ReadStripe(body, k, shard, block, stripe);
       char probe = 0;
@@ -172,10 +172,10 @@ Result<WrittenData> ErasureSet::write_data(const RequestContext& ctx, hash::Hash
     // the stripe.
     bool eof = len < want;
     StripeSteps steps;
-    steps.encode = [&](size_t read, std::vector<std::vector<uint8_t>>& stripe) {
+    steps.encode = [&](size_t read, std::vector<mem::ShardBuffer>& stripe) {
       return internal::EncodeBlock(**codec, {buf.get(), read}, stripe);
     };
-    steps.read_next = [&](size_t, uint64_t, std::vector<std::vector<uint8_t>>&) -> Result<size_t> {
+    steps.read_next = [&](size_t, uint64_t, std::vector<mem::ShardBuffer>&) -> Result<size_t> {
       if (eof) return size_t{0};
       // want is block unless the body was announced shorter than a block and sent longer:
       // then it is read in want-byte pieces into buf and refused at its end (check_size).
@@ -192,7 +192,7 @@ Result<WrittenData> ErasureSet::write_data(const RequestContext& ctx, hash::Hash
   out.inlined = true;
   out.inline_shards.assign(n, std::string());
   if (len > 0) {
-    std::vector<std::vector<uint8_t>> shards;
+    std::vector<mem::ShardBuffer> shards;
     FS_RETURN_UNEXPECTED_IF_ERROR(internal::EncodeBlock(**codec, {buf.get(), len}, shards));
     for (size_t j = 0; j < n; ++j) out.inline_shards[j].assign(shards[j].begin(), shards[j].end());
   }

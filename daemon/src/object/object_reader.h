@@ -62,7 +62,7 @@ class ErasureObjectReader final : public ObjectReader {
   size_t block_len_ = 0;
   size_t block_shard_ = 1;  // the loaded block's shard size: block byte i is in shard i / it
   bool block_valid_ = false;
-  std::vector<std::vector<uint8_t>> shards_;
+  std::vector<mem::ShardBuffer> shards_;
   Status error_;
   NamespaceLock::Guard lock_;  // the key's read lock while the range is being read
   std::shared_ptr<WorkerPool::Stragglers> stragglers_;  // the set's, by drive

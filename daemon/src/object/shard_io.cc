@@ -25,7 +25,7 @@ std::string DataDirName(std::string_view uuid) {
 }
 
 Status EncodeBlock(const erasure::ErasureCodec& codec, std::span<const uint8_t> block,
-                   std::vector<std::vector<uint8_t>>& out) {
+                   std::vector<mem::ShardBuffer>& out) {
   const int k = codec.data_shards();
   const size_t total = static_cast<size_t>(codec.total_shards());
   const size_t shard = erasure::ErasureCodec::ShardSize(block.size(), k);
@@ -47,8 +47,8 @@ Status EncodeBlock(const erasure::ErasureCodec& codec, std::span<const uint8_t> 
 struct ShardWriters::DriveWriter {
   std::shared_ptr<storage::StorageApi> drive;
   std::unique_ptr<storage::FileWriter> writer;
-  std::vector<uint8_t> buf;  // the shard being written
-  Status status;             // the last step's answer
+  mem::ShardBuffer buf;  // the shard being written
+  Status status;         // the last step's answer
 };
 
 namespace {
@@ -185,7 +185,7 @@ ShardWriters::~ShardWriters() {
   }
 }
 
-void ShardWriters::start_write(std::vector<std::vector<uint8_t>>& shards,
+void ShardWriters::start_write(std::vector<mem::ShardBuffer>& shards,
                                const std::vector<int>& distribution) {
   wait();
   for (size_t d = 0; d < writers_.size(); ++d) {
@@ -288,7 +288,7 @@ Status ReadShardBlock(ShardSlot& slot, const ObjectLocation& loc, int part_numbe
 
 size_t ReadShards(WorkerPool& pool, const erasure::ErasureCodec& codec,
                   std::vector<ShardSlot>& slots, const ObjectLocation& loc, const Geometry& geo,
-                  const PartMeta& part, uint64_t b, std::vector<std::vector<uint8_t>>& shards,
+                  const PartMeta& part, uint64_t b, std::vector<mem::ShardBuffer>& shards,
                   std::vector<char>& good, bool all) {
   const size_t k = static_cast<size_t>(codec.data_shards());
   const size_t total = static_cast<size_t>(codec.total_shards());
@@ -328,7 +328,7 @@ size_t ReadShards(WorkerPool& pool, const erasure::ErasureCodec& codec,
 
 namespace {
 
-Status Rebuild(const erasure::ErasureCodec& codec, std::vector<std::vector<uint8_t>>& shards,
+Status Rebuild(const erasure::ErasureCodec& codec, std::vector<mem::ShardBuffer>& shards,
                const std::vector<char>& good, bool data_only) {
   const size_t total = static_cast<size_t>(codec.total_shards());
   std::vector<std::span<uint8_t>> spans(total);
@@ -355,7 +355,7 @@ Status Rebuild(const erasure::ErasureCodec& codec, std::vector<std::vector<uint8
 
 Status ReadStripe(WorkerPool& pool, const erasure::ErasureCodec& codec,
                   std::vector<ShardSlot>& slots, const ObjectLocation& loc, const Geometry& geo,
-                  const PartMeta& part, uint64_t b, std::vector<std::vector<uint8_t>>& shards) {
+                  const PartMeta& part, uint64_t b, std::vector<mem::ShardBuffer>& shards) {
   std::vector<char> good;
   size_t have = ReadShards(pool, codec, slots, loc, geo, part, b, shards, good, false);
   if (have < static_cast<size_t>(codec.data_shards())) {
@@ -376,7 +376,7 @@ struct ShardRead {
   std::shared_ptr<const ObjectLocation> loc;
   int part_number = 0;
   uint64_t offset = 0;
-  std::vector<uint8_t> buf;
+  mem::ShardBuffer buf;
   Status status;
 };
 
@@ -403,7 +403,7 @@ constexpr std::chrono::milliseconds kLateRereadWait{2'000};
 size_t ReadShardsAtQuorum(WorkerPool& pool, const erasure::ErasureCodec& codec,
                           std::vector<ShardSlot>& slots, const ObjectLocation& loc,
                           const Geometry& geo, const PartMeta& part, uint64_t b,
-                          std::vector<std::vector<uint8_t>>& shards, std::vector<char>& good,
+                          std::vector<mem::ShardBuffer>& shards, std::vector<char>& good,
                           const std::shared_ptr<WorkerPool::Stragglers>& stragglers,
                           std::chrono::steady_clock::time_point deadline,
                           const task::CancelToken& cancel) {
@@ -545,7 +545,7 @@ size_t ReadShardsAtQuorum(WorkerPool& pool, const erasure::ErasureCodec& codec,
 
 Status ReadBlock(WorkerPool& pool, const erasure::ErasureCodec& codec,
                  std::vector<ShardSlot>& slots, const ObjectLocation& loc, const Geometry& geo,
-                 const PartMeta& part, uint64_t b, std::vector<std::vector<uint8_t>>& shards,
+                 const PartMeta& part, uint64_t b, std::vector<mem::ShardBuffer>& shards,
                  const std::shared_ptr<WorkerPool::Stragglers>& stragglers,
                  std::chrono::steady_clock::time_point deadline, const task::CancelToken& cancel) {
   const size_t k = static_cast<size_t>(codec.data_shards());

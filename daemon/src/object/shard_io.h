@@ -12,6 +12,7 @@
 
 #include "flashstor/erasure/bitrot.h"
 #include "flashstor/erasure/codec.h"
+#include "flashstor/mem/shard_buffer.h"
 #include "flashstor/object/object_metadata.h"
 #include "flashstor/object/worker_pool.h"
 #include "flashstor/storage/storage_api.h"
@@ -45,7 +46,7 @@ std::string DataDirName(std::string_view uuid);
 
 // Encodes block into k + m buffers laid out digest + shard (resized as needed).
 Status EncodeBlock(const erasure::ErasureCodec& codec, std::span<const uint8_t> block,
-                   std::vector<std::vector<uint8_t>>& out);
+                   std::vector<mem::ShardBuffer>& out);
 
 // Writers of one part's shard files, one per set drive (drive d writes shard
 // distribution[d] - 1). A drive whose write fails is dropped; the caller checks alive().
@@ -81,7 +82,7 @@ class ShardWriters {
   void set_deadline(std::chrono::steady_clock::time_point deadline) { deadline_ = deadline; }
   // Writes shards[distribution[d] - 1] to drive d, in the background; wait() before reuse.
   // The buffers of shards are exchanged with the drives' previous ones.
-  void start_write(std::vector<std::vector<uint8_t>>& shards, const std::vector<int>& distribution);
+  void start_write(std::vector<mem::ShardBuffer>& shards, const std::vector<int>& distribution);
   void wait();
   // fsync + close every alive writer in parallel.
   void close_all();
@@ -140,14 +141,14 @@ Status ReadShardBlock(ShardSlot& slot, const ObjectLocation& loc, int part_numbe
 // shards is resized to k + m buffers of digest + shard. Returns the number of good shards.
 size_t ReadShards(WorkerPool& pool, const erasure::ErasureCodec& codec,
                   std::vector<ShardSlot>& slots, const ObjectLocation& loc, const Geometry& geo,
-                  const PartMeta& part, uint64_t b, std::vector<std::vector<uint8_t>>& shards,
+                  const PartMeta& part, uint64_t b, std::vector<mem::ShardBuffer>& shards,
                   std::vector<char>& good, bool all);
 
 // Reads block b from any k verified shards and rebuilds every other shard with its digest
 // (what heal writes). kReadQuorum when fewer than k are readable.
 Status ReadStripe(WorkerPool& pool, const erasure::ErasureCodec& codec,
                   std::vector<ShardSlot>& slots, const ObjectLocation& loc, const Geometry& geo,
-                  const PartMeta& part, uint64_t b, std::vector<std::vector<uint8_t>>& shards);
+                  const PartMeta& part, uint64_t b, std::vector<mem::ShardBuffer>& shards);
 
 // Reads block b of a part from any k verified shards, data shards first, reconstructing
 // missing data shards as needed. On success the block (block_bytes) is the payloads of
@@ -167,7 +168,7 @@ Status ReadStripe(WorkerPool& pool, const erasure::ErasureCodec& codec,
 Status ReadBlock(
     WorkerPool& pool, const erasure::ErasureCodec& codec, std::vector<ShardSlot>& slots,
     const ObjectLocation& loc, const Geometry& geo, const PartMeta& part, uint64_t b,
-    std::vector<std::vector<uint8_t>>& shards,
+    std::vector<mem::ShardBuffer>& shards,
     const std::shared_ptr<WorkerPool::Stragglers>& stragglers = nullptr,
     std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max(),
     const task::CancelToken& cancel = {});

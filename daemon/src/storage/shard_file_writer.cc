@@ -84,6 +84,11 @@ class ShardFileWriter final : public FileWriter {
   // past the last whole page is carried to the next call. The staging buffer is held only
   // during the call, so an open writer between calls costs its 4 KiB carry, not 256.
   int write_direct(std::span<const uint8_t> data) {
+    // Nothing carried (the file ends on a page) and data page-aligned in memory (a shard
+    // buffer, mem::ShardBuffer): its whole pages go straight from it, with no staging copy.
+    if (carried_ == 0 && reinterpret_cast<uintptr_t>(data.data()) % kDirectAlign == 0) {
+      return write_direct_in_place(data);
+    }
     // At most StageSlots of this drive's writes hold a buffer at once (memory is bounded by
     // drives, not by requests); none free within kStageWait, or no memory: the page cache.
     if (!stages_->try_acquire_for(kStageWait)) return write_rest_buffered(carry_.data(), data);
@@ -115,6 +120,19 @@ class ShardFileWriter final : public FileWriter {
     }
     std::memcpy(carry_.data(), stage, fill);
     carried_ = fill;
+    return 0;
+  }
+  // The whole pages of page-aligned data written from where they are, the rest carried (or,
+  // once direct I/O was refused, written through the page cache).
+  int write_direct_in_place(std::span<const uint8_t> data) {
+    const size_t whole = data.size() & ~(kDirectAlign - 1);
+    if (whole > 0) {
+      if (int err = pwrite_direct(data.data(), whole); err != 0) return err;
+      data = data.subspan(whole);
+      if (!direct_) return write_buffered(data.data(), data.size());
+    }
+    std::memcpy(carry_.data(), data.data(), data.size());
+    carried_ = data.size();
     return 0;
   }
   // The carried_ bytes at staged, then data, through the page cache.

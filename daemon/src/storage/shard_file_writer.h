@@ -1,8 +1,10 @@
 // ShardFileWriter: how LocalDisk writes a shard file (create_file). Shard files are written with
-// O_DIRECT where the file system takes it: the bytes go from a reused, page-aligned staging
-// buffer straight to the device instead of being copied into freshly allocated page-cache pages
-// (docs/design.md, "Shard writes bypass the page cache"). The file's last partial page, and
-// everything on a file system that refuses direct I/O, goes through the page cache.
+// O_DIRECT where the file system takes it: the bytes go straight to the device instead of being
+// copied into freshly allocated page-cache pages (docs/design.md, "Shard writes bypass the page
+// cache"), from the caller's memory when it is page-aligned and the file ends on a page (a
+// stripe's shard buffer, mem::ShardBuffer), else from a reused, page-aligned staging buffer.
+// The file's last partial page, and everything on a file system that refuses direct I/O, goes
+// through the page cache.
 #pragma once
 
 #include <sys/types.h>
@@ -20,7 +22,8 @@ namespace flashstor::storage {
 
 using PwriteFn = ssize_t (*)(int fd, const void* buf, size_t count, off_t offset);
 
-// One drive's staging slots: how many of its writes may hold a 256 KiB staging buffer at once.
+// One drive's staging slots: how many of its writes may hold a 256 KiB staging buffer at once
+// (a write from page-aligned memory needs none).
 // One: the device takes one direct write at a time from us (256 KiB: a few hundred microseconds
 // on a virtual disk, less on NVMe), and the memory is bounded by the number of drives, whatever
 // the number of requests. Measured (1 MiB PUTs, 8 clients, 4 drives): two slots gave the same

@@ -9,6 +9,7 @@
 #include "cmocka_cpp.h"
 
 using flashstor::mem::ByteVectorPool;
+using flashstor::mem::ShardBuffer;
 
 namespace {
 
@@ -16,24 +17,24 @@ constexpr size_t kSize = ByteVectorPool::kPooledMin;
 
 void test_reuse_without_zeroing(void**) {
   ByteVectorPool pool(1 << 20);
-  std::vector<uint8_t> v = pool.take(kSize);
+  ShardBuffer v = pool.take(kSize);
   assert_int_equal(v.size(), kSize);
   std::memset(v.data(), 0xAB, v.size());
   const uint8_t* data = v.data();
   pool.give(std::move(v));
   assert_int_equal(pool.bytes(), kSize);
-  std::vector<uint8_t> again = pool.take(kSize);
+  ShardBuffer again = pool.take(kSize);
   assert_ptr_equal(again.data(), data);  // the same buffer
   assert_int_equal(again[0], 0xAB);      // not zeroed
   assert_int_equal(again[kSize - 1], 0xAB);
   assert_int_equal(pool.bytes(), 0);
   // A smaller request takes it too (shrunk, still not zeroed); a larger one gets a new one.
   pool.give(std::move(again));
-  std::vector<uint8_t> smaller = pool.take(100);
+  ShardBuffer smaller = pool.take(100);
   assert_int_equal(smaller.size(), 100);
   assert_ptr_equal(smaller.data(), data);
   pool.give(std::move(smaller));
-  std::vector<uint8_t> larger = pool.take(2 * kSize);
+  ShardBuffer larger = pool.take(2 * kSize);
   assert_int_equal(larger.size(), 2 * kSize);
   assert_true(larger.data() != data);
   assert_int_equal(pool.bytes(), kSize);  // the smaller one is still kept
@@ -41,7 +42,7 @@ void test_reuse_without_zeroing(void**) {
 
 void test_bound_and_clear(void**) {
   ByteVectorPool pool(2 * kSize + kSize / 2);
-  std::vector<uint8_t> a = pool.take(kSize), b = pool.take(kSize), c = pool.take(kSize);
+  ShardBuffer a = pool.take(kSize), b = pool.take(kSize), c = pool.take(kSize);
   pool.give(std::move(a));
   pool.give(std::move(b));
   pool.give(std::move(c));  // over the bound: freed
@@ -53,22 +54,22 @@ void test_bound_and_clear(void**) {
 void test_small_vectors_not_kept(void**) {
   // An inline object's 2 KiB shards would fill the bound with thousands of small vectors.
   ByteVectorPool pool(1 << 20);
-  for (int i = 0; i < 100; ++i) pool.give(std::vector<uint8_t>(2060));
-  pool.give(std::vector<uint8_t>(kSize - 1));
+  for (int i = 0; i < 100; ++i) pool.give(ShardBuffer(2060));
+  pool.give(ShardBuffer(kSize - 1));
   assert_int_equal(pool.bytes(), 0);
 }
 
 void test_fit(void**) {
   ByteVectorPool pool(4 << 20);
   // Below kPooledMin: resized in place, the pool untouched.
-  std::vector<uint8_t> small;
+  ShardBuffer small;
   pool.fit(small, 100);
   assert_int_equal(small.size(), 100);
   assert_int_equal(pool.bytes(), 0);
   // A large size the vector cannot hold: a pool vector takes its place, the old buffer goes
   // to the pool, and a later fit of that size takes it back unzeroed.
   const size_t big = ByteVectorPool::kPooledMin * 2;
-  std::vector<uint8_t> kept = pool.take(big);
+  ShardBuffer kept = pool.take(big);
   std::memset(kept.data(), 0xCD, kept.size());
   const uint8_t* kept_data = kept.data();
   pool.give(std::move(kept));

@@ -1,7 +1,9 @@
 // Unit tests of LocalDisk's shard file writer (shard_file_writer.h): whatever the sizes of the
-// writes, the file holds exactly the bytes written; on a file system that takes O_DIRECT (ext4
-// under /var/tmp) they went around the page cache, and where direct writes are refused (a stand-in
-// pwrite saying EINVAL, as a file system without direct I/O does) through it.
+// writes, and whether their bytes are page-aligned in memory (a shard buffer) or not, the file
+// holds exactly the bytes written; on a file system that takes O_DIRECT (ext4 under /var/tmp)
+// they went around the page cache, from the caller's memory itself when it was page-aligned,
+// and where direct writes are refused (a stand-in pwrite saying EINVAL, as a file system
+// without direct I/O does) through it.
 #include <fcntl.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -16,6 +18,7 @@
 #include <vector>
 
 #include "disk_test_util.h"
+#include "flashstor/mem/shard_buffer.h"
 #include "flashstor/storage/local_disk.h"
 #include "shard_file_writer.h"
 #include "temp_dir.h"
@@ -57,6 +60,16 @@ bool PageCached(const std::string& path, off_t offset) {
   return n == 1;
 }
 
+// bytes in a shard buffer large enough to be mapped on its own, so page-aligned (as the
+// erasure engine's stripes are); its first byte is the first of bytes.
+flashstor::mem::ShardBuffer AlignedCopy(const std::vector<uint8_t>& bytes) {
+  flashstor::mem::ShardBuffer out;
+  out.reserve(std::max(bytes.size(), flashstor::mem::kLargeBufferBytes));
+  out.assign(bytes.begin(), bytes.end());
+  assert_int_equal(reinterpret_cast<uintptr_t>(out.data()) % 4096, 0);
+  return out;
+}
+
 size_t TotalOf(const std::vector<size_t>& sizes) {
   size_t total = 0;
   for (size_t s : sizes) total += s;
@@ -64,24 +77,29 @@ size_t TotalOf(const std::vector<size_t>& sizes) {
 }
 
 // Writes bytes through w in pieces of `sizes`, then closes it; whether every step succeeded.
-bool WriteInPieces(FileWriter& w, const std::vector<uint8_t>& bytes,
+bool WriteInPieces(FileWriter& w, std::span<const uint8_t> bytes,
                    const std::vector<size_t>& sizes) {
   size_t at = 0;
   for (size_t s : sizes) {
-    if (!w.write(std::span(bytes).subspan(at, s)).ok()) return false;
+    if (!w.write(bytes.subspan(at, s)).ok()) return false;
     at += s;
   }
   return w.close().ok();
 }
 
-// Writes `sizes` one after the other into v/k/f, closes, and checks the file is exactly them.
-std::vector<uint8_t> WriteAndCheck(LocalDisk& disk, const std::vector<size_t>& sizes,
-                                   uint32_t seed) {
+// Writes `sizes` one after the other into v/k/f (from page-aligned memory when aligned),
+// closes, and checks the file is exactly them.
+std::vector<uint8_t> WriteAndCheck(LocalDisk& disk, const std::vector<size_t>& sizes, uint32_t seed,
+                                   bool aligned = false) {
   const size_t total = TotalOf(sizes);
   const std::vector<uint8_t> bytes = RandomBytes(total, seed);
   auto w = disk.create_file("v", "k", "f");
   assert_true(w.has_value());
-  assert_true(WriteInPieces(**w, bytes, sizes));
+  if (aligned) {
+    assert_true(WriteInPieces(**w, AlignedCopy(bytes), sizes));
+  } else {
+    assert_true(WriteInPieces(**w, bytes, sizes));
+  }
   auto back = disk.read_all("v", "k", "f");
   assert_true(back.has_value());
   assert_int_equal(back->size(), total);
@@ -108,7 +126,9 @@ void RunWriteSizes(const std::string& dir) {
   auto disk = MustOpenDisk(dir);
   assert_true(disk->make_volume("v").ok());
   uint32_t seed = 1;
-  for (const auto& sizes : kWriteSizes) WriteAndCheck(*disk, sizes, seed++);
+  for (bool aligned : {false, true}) {
+    for (const auto& sizes : kWriteSizes) WriteAndCheck(*disk, sizes, seed++, aligned);
+  }
 }
 
 void test_any_write_sizes_direct(void**) {
@@ -131,9 +151,10 @@ ssize_t RefusingPwrite(int fd, const void* buf, size_t count, off_t offset) {
   return ::pwrite(fd, buf, count, offset);
 }
 
-// Writes sizes through a writer whose direct writes are refused after `allowed` of them.
+// Writes sizes through a writer whose direct writes are refused after `allowed` of them (from
+// page-aligned memory when aligned).
 void WriteRefused(const std::string& dir, const std::vector<size_t>& sizes, int allowed,
-                  uint32_t seed) {
+                  uint32_t seed, bool aligned) {
   const std::string path = dir + "/f";
   int dir_fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY);
   int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_DIRECT, 0600);
@@ -143,7 +164,11 @@ void WriteRefused(const std::string& dir, const std::vector<size_t>& sizes, int 
   const std::vector<uint8_t> bytes = RandomBytes(total, seed);
   auto w = MakeShardFileWriter(fd, dir_fd, "f", false, nullptr, "v/k/f",
                                std::make_shared<StageSlots>(kStageSlotsPerDrive), RefusingPwrite);
-  assert_true(WriteInPieces(*w, bytes, sizes));
+  if (aligned) {
+    assert_true(WriteInPieces(*w, AlignedCopy(bytes), sizes));
+  } else {
+    assert_true(WriteInPieces(*w, bytes, sizes));
+  }
   std::vector<uint8_t> back(total + 1);
   int rfd = open(path.c_str(), O_RDONLY);
   assert_true(rfd >= 0);
@@ -163,8 +188,68 @@ void test_refused_direct_writes_go_through_the_page_cache(void**) {
     skip();
   }
   uint32_t seed = 100;
-  for (int allowed : {0, 1, 2}) {
-    for (const auto& sizes : kWriteSizes) WriteRefused(dir.path(), sizes, allowed, seed++);
+  for (bool aligned : {false, true}) {
+    for (int allowed : {0, 1, 2}) {
+      for (const auto& sizes : kWriteSizes)
+        WriteRefused(dir.path(), sizes, allowed, seed++, aligned);
+    }
+  }
+}
+
+// pwrite that notes the memory and length of each direct write.
+std::vector<std::pair<const void*, size_t>> g_direct_writes;
+ssize_t RecordingPwrite(int fd, const void* buf, size_t count, off_t offset) {
+  if ((fcntl(fd, F_GETFL) & O_DIRECT) != 0) g_direct_writes.emplace_back(buf, count);
+  return ::pwrite(fd, buf, count, offset);
+}
+
+// A shard in page-aligned memory (the erasure engine's stripes) is written from that memory:
+// its whole pages in one direct write from the shard's own bytes, no staging copy; only the
+// last partial page is copied (and written through the page cache at close). Unaligned bytes
+// still go through a staging buffer.
+void test_aligned_shard_written_in_place(void**) {
+  TempDir dir("/var/tmp");
+  if (!TakesDirectIo(dir.path())) {
+    fprintf(stderr, "SKIP: /var/tmp's file system refuses O_DIRECT (tmpfs?)\n");
+    skip();
+  }
+  const size_t size = 32 + 512 * 1024;  // a 1 MiB block's shard of four drives, with its digest
+  const std::vector<uint8_t> bytes = RandomBytes(size, 9);
+  for (bool aligned : {true, false}) {
+    const std::string path = dir.path() + (aligned ? "/aligned" : "/unaligned");
+    int dir_fd = open(dir.path().c_str(), O_RDONLY | O_DIRECTORY);
+    int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_DIRECT, 0600);
+    assert_true(dir_fd >= 0 && fd >= 0);
+    g_direct_writes.clear();
+    auto w =
+        MakeShardFileWriter(fd, dir_fd, aligned ? "aligned" : "unaligned", false, nullptr, "v/k/f",
+                            std::make_shared<StageSlots>(kStageSlotsPerDrive), RecordingPwrite);
+    flashstor::mem::ShardBuffer shard = AlignedCopy(bytes);
+    std::vector<uint8_t> unaligned_storage(size + 1);
+    std::span<const uint8_t> data = shard;
+    if (!aligned) {
+      std::copy(bytes.begin(), bytes.end(), unaligned_storage.begin() + 1);
+      data = std::span<const uint8_t>(unaligned_storage).subspan(1);
+    }
+    assert_true(w->write(data).ok());
+    assert_true(w->close().ok());
+    if (aligned) {
+      assert_int_equal(g_direct_writes.size(), 1);
+      assert_ptr_equal(g_direct_writes[0].first, shard.data());
+      assert_int_equal(g_direct_writes[0].second, 512 * 1024);
+    } else {
+      assert_true(g_direct_writes.size() >= 2);  // 256 KiB staging buffers
+      for (const auto& [buf, count] : g_direct_writes) {
+        assert_true(buf < data.data() || buf >= data.data() + data.size());
+      }
+    }
+    std::vector<uint8_t> back(size + 1);
+    int rfd = open(path.c_str(), O_RDONLY);
+    assert_true(rfd >= 0);
+    assert_int_equal(pread(rfd, back.data(), back.size(), 0), size);
+    close(rfd);
+    back.resize(size);
+    assert_true(back == bytes);
   }
 }
 
@@ -246,6 +331,7 @@ int main() {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_any_write_sizes_direct),
       cmocka_unit_test(test_refused_direct_writes_go_through_the_page_cache),
+      cmocka_unit_test(test_aligned_shard_written_in_place),
       cmocka_unit_test(test_shard_bytes_bypass_the_page_cache),
       cmocka_unit_test(test_concurrent_writers_share_the_drive_slot),
       cmocka_unit_test(test_unclosed_writer_leaves_nothing),

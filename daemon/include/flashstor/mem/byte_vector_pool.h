@@ -11,6 +11,8 @@
 #include <mutex>
 #include <vector>
 
+#include "flashstor/mem/shard_buffer.h"
+
 namespace flashstor::mem {
 
 class ByteVectorPool {
@@ -21,24 +23,24 @@ class ByteVectorPool {
 
   // A vector of exactly size bytes, contents unspecified: a kept one when one is large enough
   // (only bytes beyond its old size are zeroed), else a new one.
-  std::vector<uint8_t> take(size_t size);
+  ShardBuffer take(size_t size);
   // Keeps v for a later take() while the pool is under its bound and v holds at least
   // kPooledMin bytes; else frees it.
-  void give(std::vector<uint8_t>&& v);
+  void give(ShardBuffer&& v);
   // give() of each of vs (a stripe's shards at the end of a read or write); vs keeps its size.
-  void give_all(std::vector<std::vector<uint8_t>>& vs);
+  void give_all(std::vector<ShardBuffer>& vs);
   // Sizes v to size bytes, contents unspecified: in place when its capacity suffices, else a
   // pool vector takes its place (its old buffer goes to the pool if at least kPooledMin).
   // Below kPooledMin bytes it is resized in place: the pool is for shard buffers.
   static constexpr size_t kPooledMin = 64u << 10;
-  void fit(std::vector<uint8_t>& v, size_t size);
+  void fit(ShardBuffer& v, size_t size);
   void clear();
   size_t bytes() const;
 
  private:
   const size_t max_bytes_;
   mutable std::mutex mu_;
-  std::vector<std::vector<uint8_t>> free_;
+  std::vector<ShardBuffer> free_;
   size_t bytes_ = 0;  // capacity of the kept vectors
 };
 

@@ -50,6 +50,7 @@
 #include <string_view>
 #include <vector>
 
+#include "flashstor/mem/shard_buffer.h"
 #include "flashstor/object/engine_config.h"
 #include "flashstor/object/entry_stream.h"
 #include "flashstor/object/heal_queue.h"
@@ -217,8 +218,8 @@ class ErasureSet {
   // the stripe's data shards or a buffer of its own) while the drives write this one, and
   // returns its length (0: the body has ended).
   struct StripeSteps {
-    std::function<Status(size_t, std::vector<std::vector<uint8_t>>&)> encode;
-    std::function<Result<size_t>(size_t, uint64_t, std::vector<std::vector<uint8_t>>&)> read_next;
+    std::function<Status(size_t, std::vector<mem::ShardBuffer>&)> encode;
+    std::function<Result<size_t>(size_t, uint64_t, std::vector<mem::ShardBuffer>&)> read_next;
   };
   // Streams a body, len bytes of which are read already, to the drives' shard files stripe
   // by stripe, each step at the write quorum (erasure_set_write.cc).

@@ -1,0 +1,50 @@
+// ShardBuffer: the byte vector an erasure stripe's shards live in. From kLargeBufferBytes up it
+// is mapped on its own, page-aligned, so a drive writes a shard straight from it with O_DIRECT
+// (storage/shard_file_writer.cc) without a staging copy; smaller ones come from malloc.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <new>
+#include <vector>
+
+#include "flashstor/mem/heap_policy.h"
+
+namespace flashstor::mem {
+
+// Maps bytes (rounded up to pages) of zeroed memory, or throws std::bad_alloc.
+void* MapPages(size_t bytes);
+void UnmapPages(void* p, size_t bytes) noexcept;
+
+// A large buffer is mapped as malloc would map it (heap_policy.h), but from its first byte:
+// malloc's own mapping puts a 16-byte header there. A smaller one (an inline object's shards)
+// is written through the page cache anyway and comes from malloc.
+template <typename T>
+struct PageAlignedAllocator {
+  using value_type = T;
+  PageAlignedAllocator() = default;
+  template <typename U>
+  PageAlignedAllocator(const PageAlignedAllocator<U>&) noexcept {}
+
+  T* allocate(size_t n) {
+    const size_t bytes = n * sizeof(T);
+    if (bytes < kLargeBufferBytes) return static_cast<T*>(::operator new(bytes));
+    return static_cast<T*>(MapPages(bytes));
+  }
+  void deallocate(T* p, size_t n) noexcept {
+    const size_t bytes = n * sizeof(T);
+    if (bytes < kLargeBufferBytes) {
+      ::operator delete(p, bytes);
+    } else {
+      UnmapPages(p, bytes);
+    }
+  }
+  template <typename U>
+  bool operator==(const PageAlignedAllocator<U>&) const noexcept {
+    return true;
+  }
+};
+
+using ShardBuffer = std::vector<uint8_t, PageAlignedAllocator<uint8_t>>;
+
+}  // namespace flashstor::mem
