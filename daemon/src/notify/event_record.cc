@@ -8,6 +8,8 @@
 #include <ctime>
 #include <memory>
 
+#include "flashstor/common/utc_time.h"
+
 namespace flashstor::notify {
 namespace {
 
@@ -17,14 +19,7 @@ struct JsonDeleter {
 
 // 2026-01-02T03:04:05.678Z, as AWS writes eventTime.
 std::string IsoTime(int64_t ns) {
-  const time_t secs = static_cast<time_t>(ns / 1'000'000'000);
-  const int millis = static_cast<int>((ns / 1'000'000) % 1000);
-  struct tm tm {};
-  gmtime_r(&secs, &tm);
-  char buf[96];
-  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, millis);
-  return buf;
+  return FormatIso8601Ms(ns / 1'000'000);  // event times are after 1970
 }
 
 cJSON* Object(cJSON* parent, const char* name) {

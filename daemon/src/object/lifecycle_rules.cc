@@ -10,6 +10,8 @@
 #include <set>
 #include <sstream>
 
+#include "flashstor/common/utc_time.h"
+
 namespace flashstor::object {
 namespace {
 
@@ -271,12 +273,7 @@ void AddText(pugi::xml_node parent, const char* name, std::string_view text) {
 }
 
 std::string IsoDate(int64_t ns) {
-  std::time_t t = static_cast<std::time_t>(ns / 1'000'000'000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S.000Z", &tm);
-  return buf;
+  return FormatIso8601Ms(ns / 1'000'000'000 * 1000);  // a rule's date: whole seconds, ".000Z"
 }
 
 bool HasTags(const TagList* have, const TagList& want) {

@@ -69,24 +69,9 @@ int64_t NowUnixMs() {
   return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
 }
 
-void AppendRfc3339Ms(std::string& out, int64_t unix_ms) {
-  int64_t secs = unix_ms / 1000;
-  int64_t ms = unix_ms % 1000;
-  if (ms < 0) {
-    ms += 1000;
-    --secs;
-  }
-  const UtcTime utc = ToUtc(secs);  // no time-zone lock (common/utc_time.h)
-  char buf[40];
-  const int n =
-      std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.year, utc.month,
-                    utc.day, utc.hour, utc.minute, utc.second, static_cast<int>(ms));
-  if (n > 0) out.append(buf, static_cast<size_t>(n) < sizeof(buf) ? n : sizeof(buf) - 1);
-}
-
 void AppendAuditJsonLine(std::string& out, const AuditEntry& e) {
   out.append("{\"time\":\"");
-  AppendRfc3339Ms(out, e.time_unix_ms);
+  AppendIso8601Ms(out, e.time_unix_ms);  // RFC 3339, UTC, milliseconds
   out.push_back('"');
   AppendField(out, "trace_id", e.trace_id.view());
   AppendField(out, "access_key", e.access_key.view());

@@ -230,12 +230,9 @@ std::optional<std::time_t> ParseHttpDate(std::string_view s) {
 }
 
 std::string FormatIso8601(int64_t unix_ns) {
-  const UtcTime u = ToUtc(unix_ns / 1000000000);  // no time-zone lock: a listing has 1,000
-  const int ms = static_cast<int>((unix_ns % 1000000000) / 1000000);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", u.year, u.month, u.day,
-                u.hour, u.minute, u.second, ms < 0 ? 0 : ms);
-  return buf;
+  int64_t ms = unix_ns / 1'000'000;
+  if (unix_ns % 1'000'000 < 0) --ms;  // round down before 1970, as the calendar does
+  return FormatIso8601Ms(ms);         // no time-zone lock: a listing has 1,000
 }
 
 std::string StoredContentEncoding(std::string_view sent) {

@@ -9,6 +9,7 @@
 #include <ctime>
 #include <utility>
 
+#include "flashstor/common/utc_time.h"
 #include "flashstor/http/uri.h"
 #include "flashstor/s3/xml_reader.h"
 #include "iam_api_internal.h"
@@ -44,12 +45,7 @@ iam::IamError MalformedDocument(std::string m) {
 }
 
 std::string IsoTime(int64_t epoch_seconds) {
-  std::time_t t = static_cast<std::time_t>(epoch_seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
+  return FormatIso8601Seconds(epoch_seconds);
 }
 
 int64_t NowSeconds() {

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "flashstor/common/utc_time.h"
 #include "flashstor/obs/audit_log.h"
 #include "flashstor/obs/journal_audit_sink.h"
 
@@ -164,7 +165,7 @@ static void test_bounds_truncate(void**) {
   cJSON_Delete(obj);
   // Epoch and a known instant.
   line.clear();
-  AppendRfc3339Ms(line, 1714564800123);  // 2024-05-01T12:00:00.123Z
+  flashstor::AppendIso8601Ms(line, 1714564800123);  // 2024-05-01T12:00:00.123Z
   assert_string_equal(line.c_str(), "2024-05-01T12:00:00.123Z");
 }
 

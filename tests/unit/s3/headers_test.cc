@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "flashstor/common/utc_time.h"
 #include "flashstor/s3/headers.h"
 
 #include "cmocka_cpp.h"
@@ -124,6 +125,12 @@ void test_dates(void** state) {
   assert_false(ParseHttpDate("yesterday").has_value());
   assert_false(ParseHttpDate("Sun, 06 Nov 1994 08:49:37 GMT trailing").has_value());
   assert_string_equal(FormatIso8601(kMod + 123 * 1000000).c_str(), "1994-11-06T08:49:37.123Z");
+  // Before 1970 a time rounds down, to the calendar's earlier millisecond and second.
+  assert_string_equal(FormatIso8601(-1).c_str(), "1969-12-31T23:59:59.999Z");
+  assert_string_equal(FormatIso8601(-kSec).c_str(), "1969-12-31T23:59:59.000Z");
+  assert_string_equal(flashstor::FormatIso8601Ms(-1001).c_str(), "1969-12-31T23:59:58.999Z");
+  // Whole seconds (IAM's and STS's dates).
+  assert_string_equal(flashstor::FormatIso8601Seconds(kMod / kSec).c_str(), "1994-11-06T08:49:37Z");
   // The calendar arithmetic (common/utc_time.h) agrees with gmtime_r for stored times: from
   // 1970 to the end of what nanoseconds since 1970 reach in 64 bits (2262), day boundaries
   // included (a listing's LastModified). Before 1970: response_test's test_http_date.

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 namespace flashstor {
 
@@ -21,5 +22,12 @@ struct UtcTime {
 // Seconds since 1970-01-01T00:00:00Z, negative before it, to the calendar (proleptic Gregorian,
 // as gmtime_r).
 UtcTime ToUtc(int64_t unix_seconds);
+
+// ISO 8601 in UTC with milliseconds, "2026-01-02T03:04:05.678Z": S3's LastModified, AWS's
+// eventTime, audit records. Appended to out; times before 1970 round down, as the calendar does.
+void AppendIso8601Ms(std::string& out, int64_t unix_ms);
+std::string FormatIso8601Ms(int64_t unix_ms);
+// The same in whole seconds, "2026-01-02T03:04:05Z" (IAM's and STS's dates).
+std::string FormatIso8601Seconds(int64_t unix_seconds);
 
 }  // namespace flashstor

@@ -72,9 +72,6 @@ void FillAuditEntry(AuditEntry& e, const RequestRecord& rec, int64_t time_unix_m
 // Current wall-clock time in milliseconds since the Unix epoch.
 int64_t NowUnixMs();
 
-// Appends "2024-05-01T12:00:00.123Z" (RFC 3339, UTC, milliseconds).
-void AppendRfc3339Ms(std::string& out, int64_t unix_ms);
-
 // Appends e as one JSON object followed by '\n'. Fields: time, trace_id, access_key, operation,
 // bucket, key, status, error_code, bytes_in, bytes_out, duration_ms, remote_addr, user_agent,
 // and for a denied request "denial": {principal, action, resource, source_ip, decided_by}.
