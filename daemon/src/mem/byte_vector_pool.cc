@@ -18,6 +18,12 @@ ShardBuffer ByteVectorPool::take(size_t size) {
       break;
     }
   }
+  if (out.capacity() < size) {
+    // Whole pages and one more: a write's lead (the room before a block's shard,
+    // object/shard_io.h) moves the shard within the buffer from block to block, and a buffer
+    // that fits every lead serves every block.
+    out.reserve((size + kPageBytes - 1) / kPageBytes * kPageBytes + kPageBytes);
+  }
   out.resize(size);  // no-op for a vector kept at this size
   return out;
 }

@@ -15,17 +15,18 @@ namespace {
 using internal::kDigestSize;
 
 // Reads up to one block of body straight into the data shards of stripe (k shards of shard
-// bytes, each after its digest's room; the last may hold fewer when k does not divide the
-// block): no separate block buffer. Returns the bytes read; fewer than block only at the
-// body's end.
+// bytes, each after `lead` bytes of room and its digest's; the last may hold fewer when k
+// does not divide the block): no separate block buffer. Returns the bytes read; fewer than
+// block only at the body's end.
 Result<size_t> ReadStripe(hash::HashingSource& body, size_t k, size_t shard, size_t block,
-                          std::vector<mem::ShardBuffer>& stripe) {
+                          size_t lead, std::vector<mem::ShardBuffer>& stripe) {
   if (stripe.size() < k) stripe.resize(k);
   size_t len = 0;
   for (size_t j = 0; j < k && len < block; ++j) {
-    mem::ShardBuffers().fit(stripe[j], kDigestSize + shard);
+    mem::ShardBuffers().fit(stripe[j], lead + kDigestSize + shard);
     const size_t want = std::min(shard, block - len);
-    auto got = ReadFull(body, {reinterpret_cast<char*>(stripe[j].data() + kDigestSize), want});
+    auto got =
+        ReadFull(body, {reinterpret_cast<char*>(stripe[j].data() + lead + kDigestSize), want});
     if (!got) return std::unexpected(got.error());
     len += *got;
     if (*got < want) break;
@@ -33,24 +34,26 @@ Result<size_t> ReadStripe(hash::HashingSource& body, size_t k, size_t shard, siz
   return len;
 }
 
-// Parity and digests of a stripe ReadStripe filled with len bytes. A full block is encoded in
-// place; a shorter one (the body's last) has smaller shards: it is gathered and split again.
+// Parity and digests of a stripe ReadStripe filled with len bytes after `lead` bytes of room.
+// A full block is encoded in place; a shorter one (the body's last) has smaller shards: it is
+// gathered and split again.
 Status EncodeStripe(const erasure::ErasureCodec& codec, size_t shard, size_t block, size_t len,
-                    std::vector<mem::ShardBuffer>& stripe) {
+                    size_t lead, std::vector<mem::ShardBuffer>& stripe) {
   const size_t k = static_cast<size_t>(codec.data_shards());
   const size_t total = static_cast<size_t>(codec.total_shards());
+  const size_t at = lead + kDigestSize;  // where a shard's bytes start in its buffer
   if (len < block) {
     std::vector<uint8_t> tail(len);
     for (size_t j = 0, off = 0; off < len; ++j, off += shard) {
-      std::memcpy(tail.data() + off, stripe[j].data() + kDigestSize, std::min(shard, len - off));
+      std::memcpy(tail.data() + off, stripe[j].data() + at, std::min(shard, len - off));
     }
-    return internal::EncodeBlock(codec, tail, stripe);
+    return internal::EncodeBlock(codec, tail, stripe, lead);
   }
   stripe.resize(total);
   std::vector<std::span<uint8_t>> spans(total);
   for (size_t j = 0; j < total; ++j) {
-    mem::ShardBuffers().fit(stripe[j], kDigestSize + shard);
-    spans[j] = std::span<uint8_t>(stripe[j]).subspan(kDigestSize);
+    mem::ShardBuffers().fit(stripe[j], at + shard);
+    spans[j] = std::span<uint8_t>(stripe[j]).subspan(at);
   }
   // Zero padding after the block's end (SplitBlock's layout when k does not divide it).
   for (size_t j = 0, off = 0; j < k; ++j, off += shard) {
@@ -60,7 +63,7 @@ Status EncodeStripe(const erasure::ErasureCodec& codec, size_t shard, size_t blo
   FS_RETURN_IF_ERROR(codec.encode(spans));
   for (size_t j = 0; j < total; ++j) {
     erasure::BitrotDigest d = erasure::BitrotHash(spans[j]);
-    std::memcpy(stripe[j].data(), d.data(), kDigestSize);
+    std::memcpy(stripe[j].data() + lead, d.data(), kDigestSize);
   }
   return Status::Ok();
 }
@@ -90,13 +93,16 @@ Result<WrittenData> ErasureSet::write_stripes(const RequestContext& ctx, const E
   out.size = len;
   std::vector<mem::ShardBuffer> stripe;
   while (len > 0) {
-    FS_RETURN_UNEXPECTED_IF_ERROR(steps.encode(len, stripe));
+    // Each block's shards sit where the drives write them from their buffers (lead: zero for
+    // the first block, which write_data may have read before the writers existed).
+    const size_t lead = writers.lead();
+    FS_RETURN_UNEXPECTED_IF_ERROR(steps.encode(len, lead, stripe));
     // This block is in hand: its writes get the operation allowance from now, not the time
     // a slow client could have taken to send the rest of the body.
     writers.set_deadline(ctx.step_deadline());
-    writers.start_write(stripe, erasure.distribution);
+    writers.start_write(stripe, erasure.distribution, lead);
     // The next block is read (into the buffers the drives gave back) while they write this.
-    Result<size_t> next = steps.read_next(len, out.size, stripe);
+    Result<size_t> next = steps.read_next(len, out.size, writers.lead(), stripe);
     writers.wait();
     if (!next) return std::unexpected(next.error());
     // A drive that filled up (ENOSPC) counts as full, not as lost: 507, not 503.
@@ -138,17 +144,17 @@ Result<WrittenData> ErasureSet::write_data(const RequestContext& ctx, hash::Hash
     const size_t shard = erasure::ErasureCodec::ShardSize(block, erasure.data);
     const uint64_t announced = static_cast<uint64_t>(size);
     std::vector<mem::ShardBuffer> first_stripe;
-    auto first = ReadStripe(body, k, shard, block, first_stripe);
+    auto first = ReadStripe(body, k, shard, block, 0, first_stripe);
     if (!first) return std::unexpected(first.error());
     StripeSteps steps;
-    steps.encode = [&](size_t len, std::vector<mem::ShardBuffer>& stripe) {
+    steps.encode = [&](size_t len, size_t lead, std::vector<mem::ShardBuffer>& stripe) {
       if (!first_stripe.empty()) stripe.swap(first_stripe), first_stripe.clear();
-      return EncodeStripe(**codec, shard, block, len, stripe);
+      return EncodeStripe(**codec, shard, block, len, lead, stripe);
     };
-    steps.read_next = [&](size_t len, uint64_t done,
+    steps.read_next = [&](size_t len, uint64_t done, size_t lead,
                           std::vector<mem::ShardBuffer>& stripe) -> Result<size_t> {
       if (len < block) return size_t{0};
-      if (done < announced) return ReadStripe(body, k, shard, block, stripe);
+      if (done < announced) return ReadStripe(body, k, shard, block, lead, stripe);
       char probe = 0;
       auto extra = ReadFull(body, {&probe, 1});
       if (extra && *extra != 0) return Err(Code::kIncompleteBody, "body longer than announced");
@@ -172,10 +178,11 @@ Result<WrittenData> ErasureSet::write_data(const RequestContext& ctx, hash::Hash
     // the stripe.
     bool eof = len < want;
     StripeSteps steps;
-    steps.encode = [&](size_t read, std::vector<mem::ShardBuffer>& stripe) {
-      return internal::EncodeBlock(**codec, {buf.get(), read}, stripe);
+    steps.encode = [&](size_t read, size_t lead, std::vector<mem::ShardBuffer>& stripe) {
+      return internal::EncodeBlock(**codec, {buf.get(), read}, stripe, lead);
     };
-    steps.read_next = [&](size_t, uint64_t, std::vector<mem::ShardBuffer>&) -> Result<size_t> {
+    steps.read_next = [&](size_t, uint64_t, size_t,
+                          std::vector<mem::ShardBuffer>&) -> Result<size_t> {
       if (eof) return size_t{0};
       // want is block unless the body was announced shorter than a block and sent longer:
       // then it is read in want-byte pieces into buf and refused at its end (check_size).

@@ -25,21 +25,21 @@ std::string DataDirName(std::string_view uuid) {
 }
 
 Status EncodeBlock(const erasure::ErasureCodec& codec, std::span<const uint8_t> block,
-                   std::vector<mem::ShardBuffer>& out) {
+                   std::vector<mem::ShardBuffer>& out, size_t lead) {
   const int k = codec.data_shards();
   const size_t total = static_cast<size_t>(codec.total_shards());
   const size_t shard = erasure::ErasureCodec::ShardSize(block.size(), k);
   out.resize(total);
   std::vector<std::span<uint8_t>> spans(total);
   for (size_t j = 0; j < total; ++j) {
-    mem::ShardBuffers().fit(out[j], kDigestSize + shard);
-    spans[j] = std::span<uint8_t>(out[j]).subspan(kDigestSize);
+    mem::ShardBuffers().fit(out[j], lead + kDigestSize + shard);
+    spans[j] = std::span<uint8_t>(out[j]).subspan(lead + kDigestSize);
   }
   FS_RETURN_IF_ERROR(erasure::SplitBlock(block, std::span(spans).first(static_cast<size_t>(k))));
   FS_RETURN_IF_ERROR(codec.encode(spans));
   for (size_t j = 0; j < total; ++j) {
     erasure::BitrotDigest d = erasure::BitrotHash(spans[j]);
-    std::memcpy(out[j].data(), d.data(), kDigestSize);
+    std::memcpy(out[j].data() + lead, d.data(), kDigestSize);
   }
   return Status::Ok();
 }
@@ -47,8 +47,9 @@ Status EncodeBlock(const erasure::ErasureCodec& codec, std::span<const uint8_t> 
 struct ShardWriters::DriveWriter {
   std::shared_ptr<storage::StorageApi> drive;
   std::unique_ptr<storage::FileWriter> writer;
-  mem::ShardBuffer buf;  // the shard being written
-  Status status;         // the last step's answer
+  mem::ShardBuffer buf;  // the shard being written, `lead` bytes into it
+  size_t lead = 0;
+  Status status;  // the last step's answer
 };
 
 namespace {
@@ -186,11 +187,13 @@ ShardWriters::~ShardWriters() {
 }
 
 void ShardWriters::start_write(std::vector<mem::ShardBuffer>& shards,
-                               const std::vector<int>& distribution) {
+                               const std::vector<int>& distribution, size_t lead) {
   wait();
+  if (!shards.empty()) file_bytes_ += shards[0].size() - lead;  // a block's shards: one size
   for (size_t d = 0; d < writers_.size(); ++d) {
     if (writers_[d] != nullptr) {
       writers_[d]->buf.swap(shards[static_cast<size_t>(distribution[d] - 1)]);
+      writers_[d]->lead = lead;
     }
   }
   writing_ = pool_.start_quorum(
@@ -198,7 +201,7 @@ void ShardWriters::start_write(std::vector<mem::ShardBuffer>& shards,
       [writers = writers_](size_t d) {
         if (writers[d] == nullptr) return false;
         DriveWriter& w = *writers[d];
-        w.status = w.writer->write(w.buf);
+        w.status = w.writer->write_in_place(w.buf, w.lead);
         return w.status.ok();
       },
       policy());

@@ -44,9 +44,10 @@ std::string PartFile(int part_number);
 // "%d.<uuid>".
 std::string DataDirName(std::string_view uuid);
 
-// Encodes block into k + m buffers laid out digest + shard (resized as needed).
+// Encodes block into k + m buffers laid out digest + shard (resized as needed), after `lead`
+// bytes of room (ShardWriters::lead).
 Status EncodeBlock(const erasure::ErasureCodec& codec, std::span<const uint8_t> block,
-                   std::vector<mem::ShardBuffer>& out);
+                   std::vector<mem::ShardBuffer>& out, size_t lead = 0);
 
 // Writers of one part's shard files, one per set drive (drive d writes shard
 // distribution[d] - 1). A drive whose write fails is dropped; the caller checks alive().
@@ -81,8 +82,16 @@ class ShardWriters {
   // started: it gets its own allowance, RequestContext::step_deadline).
   void set_deadline(std::chrono::steady_clock::time_point deadline) { deadline_ = deadline; }
   // Writes shards[distribution[d] - 1] to drive d, in the background; wait() before reuse.
-  // The buffers of shards are exchanged with the drives' previous ones.
-  void start_write(std::vector<mem::ShardBuffer>& shards, const std::vector<int>& distribution);
+  // The buffers of shards are exchanged with the drives' previous ones. Each shard's bytes
+  // start `lead` bytes into its buffer (digest, then shard), after room the drive may
+  // overwrite (FileWriter::write_in_place); lead() is the room that lets it write them from
+  // the buffer itself.
+  void start_write(std::vector<mem::ShardBuffer>& shards, const std::vector<int>& distribution,
+                   size_t lead = 0);
+  // The room in front of the next block's shards that puts them where the drives write
+  // straight from a page-aligned buffer: the shard files' length so far, past their last
+  // whole page (a block is digest and shard, so after the first one the files end off a page).
+  size_t lead() const { return static_cast<size_t>(file_bytes_ % mem::kPageBytes); }
   void wait();
   // fsync + close every alive writer in parallel.
   void close_all();
@@ -108,7 +117,8 @@ class ShardWriters {
   task::CancelToken cancel_;
   std::shared_ptr<WorkerPool::FanOut> writing_;
   Status first_error_;
-  int full_ = 0;  // writers dropped with kDiskFull
+  int full_ = 0;             // writers dropped with kDiskFull
+  uint64_t file_bytes_ = 0;  // each shard file's length once the started writes are done
 };
 
 // Where an object's shards live.

@@ -164,6 +164,11 @@ class FaultyWriter final : public FileWriter {
     return rules_->run(
         DriveCall::kWrite, file_, [&] { return inner_->write(data); }, written_);
   }
+  Status write_in_place(std::span<uint8_t> buf, size_t room) override {
+    written_ += static_cast<int64_t>(buf.size() - room);
+    return rules_->run(
+        DriveCall::kWrite, file_, [&] { return inner_->write_in_place(buf, room); }, written_);
+  }
   Status close() override {
     return rules_->run(DriveCall::kClose, file_, [&] { return inner_->close(); });
   }

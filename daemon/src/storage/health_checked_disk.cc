@@ -50,6 +50,10 @@ class CheckedWriter final : public FileWriter {
   Status write(std::span<const uint8_t> data) override {
     return Checked(*h_, DriveCall::kWrite, [&](const Drive&) { return inner_->write(data); });
   }
+  Status write_in_place(std::span<uint8_t> buf, size_t room) override {
+    return Checked(*h_, DriveCall::kWrite,
+                   [&](const Drive&) { return inner_->write_in_place(buf, room); });
+  }
   Status close() override {
     return Checked(*h_, DriveCall::kClose, [&](const Drive&) { return inner_->close(); });
   }

@@ -51,6 +51,11 @@ class MeteredWriter final : public FileWriter {
     if (s.ok()) c_->bytes_written.fetch_add(data.size(), std::memory_order_relaxed);
     return Count(*c_, s);
   }
+  Status write_in_place(std::span<uint8_t> buf, size_t room) override {
+    Status s = inner_->write_in_place(buf, room);
+    if (s.ok()) c_->bytes_written.fetch_add(buf.size() - room, std::memory_order_relaxed);
+    return Count(*c_, s);
+  }
   Status close() override { return Count(*c_, inner_->close()); }
 
  private:

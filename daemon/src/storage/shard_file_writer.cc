@@ -65,6 +65,20 @@ class ShardFileWriter final : public FileWriter {
     return err == 0 ? Status::Ok() : StatusFromErrno(err, "write failed");
   }
 
+  Status write_in_place(std::span<uint8_t> buf, size_t room) override {
+    if (fd_ < 0) return Status(Code::kInternal, "write after close");
+    if (!direct_ || room != carried_ ||
+        reinterpret_cast<uintptr_t>(buf.data()) % kDirectAlign != 0) {
+      return write(buf.subspan(room));
+    }
+    // The carried bytes go in the room before the data: buf then starts on the page at
+    // offset_, and its whole pages are written from where they are.
+    std::memcpy(buf.data(), carry_.data(), carried_);
+    carried_ = 0;
+    int err = write_direct_in_place(buf);
+    return err == 0 ? Status::Ok() : StatusFromErrno(err, "write failed");
+  }
+
   Status close() override {
     if (fd_ < 0) return Status(Code::kInternal, "double close");
     if (cache_ != nullptr) cache_->changed(rel_);

@@ -1,8 +1,10 @@
 // ShardFileWriter: how LocalDisk writes a shard file (create_file). Shard files are written with
 // O_DIRECT where the file system takes it: the bytes go straight to the device instead of being
 // copied into freshly allocated page-cache pages (docs/design.md, "Shard writes bypass the page
-// cache"), from the caller's memory when it is page-aligned and the file ends on a page (a
-// stripe's shard buffer, mem::ShardBuffer), else from a reused, page-aligned staging buffer.
+// cache"), from the caller's memory when it lines up with the file's end: page-aligned bytes
+// to a file that ends on a page, or (write_in_place) page-aligned room in front of them for
+// the bytes the writer carries (a stripe's shard buffer, mem::ShardBuffer, at its lead);
+// else from a reused, page-aligned staging buffer.
 // The file's last partial page, and everything on a file system that refuses direct I/O, goes
 // through the page cache.
 #pragma once

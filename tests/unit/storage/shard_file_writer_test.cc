@@ -253,6 +253,91 @@ void test_aligned_shard_written_in_place(void**) {
   }
 }
 
+// Writes the blocks of a shard file (digest and shard: 32 + block_bytes[b] bytes each, random)
+// with write_in_place from page-aligned shard buffers, each block after `room` bytes:
+// ShardWriters' lead (the file's length past its last whole page) when lead_room, else none.
+// Returns the buffers' bytes in file order; pwrite is the system call the writer makes.
+std::vector<uint8_t> WriteBlocksInPlace(const std::string& dir, const std::string& name,
+                                        const std::vector<size_t>& block_bytes, bool lead_room,
+                                        PwriteFn pwrite,
+                                        std::vector<flashstor::mem::ShardBuffer>& buffers) {
+  int dir_fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY);
+  int fd = open((dir + "/" + name).c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_DIRECT, 0600);
+  assert_true(dir_fd >= 0 && fd >= 0);
+  auto w = MakeShardFileWriter(fd, dir_fd, name, false, nullptr, "v/k/f",
+                               std::make_shared<StageSlots>(kStageSlotsPerDrive), pwrite);
+  std::vector<uint8_t> all;
+  uint64_t file_bytes = 0;
+  buffers.clear();
+  buffers.reserve(block_bytes.size());  // the recorded pointers stay valid
+  for (size_t b = 0; b < block_bytes.size(); ++b) {
+    const size_t room = lead_room ? static_cast<size_t>(file_bytes % 4096) : 0;
+    const std::vector<uint8_t> bytes = RandomBytes(32 + block_bytes[b], 300 + b);
+    flashstor::mem::ShardBuffer& buf = buffers.emplace_back();
+    buf.reserve(flashstor::mem::kLargeBufferBytes + 2 * 4096);
+    buf.assign(room, 0xEE);
+    buf.insert(buf.end(), bytes.begin(), bytes.end());
+    assert_int_equal(reinterpret_cast<uintptr_t>(buf.data()) % 4096, 0);
+    assert_true(w->write_in_place(buf, room).ok());
+    all.insert(all.end(), bytes.begin(), bytes.end());
+    file_bytes += bytes.size();
+  }
+  assert_true(w->close().ok());
+  return all;
+}
+
+std::vector<uint8_t> ReadFile(const std::string& path) {
+  std::vector<uint8_t> back(64 << 20);
+  int fd = open(path.c_str(), O_RDONLY);
+  assert_true(fd >= 0);
+  ssize_t n = pread(fd, back.data(), back.size(), 0);
+  close(fd);
+  assert_true(n >= 0);
+  back.resize(static_cast<size_t>(n));
+  return back;
+}
+
+// The blocks of a multi-block part, each after the room that lines it up with its place in the
+// file (ShardWriters::lead), are written from their own buffers: every direct write comes from
+// the memory of the block it writes (the carried bytes moved into the room in front), none
+// from a staging buffer, and the file holds exactly the blocks. Without the room (or with the
+// wrong one) the blocks after the first are staged, with the same file.
+void test_blocks_written_in_place_after_their_lead(void**) {
+  TempDir dir("/var/tmp");
+  if (!TakesDirectIo(dir.path())) {
+    fprintf(stderr, "SKIP: /var/tmp's file system refuses O_DIRECT (tmpfs?)\n");
+    skip();
+  }
+  const std::vector<size_t> blocks = {256 * 1024, 256 * 1024, 256 * 1024, 256 * 1024 - 5, 1000};
+  for (bool lead_room : {true, false}) {
+    g_direct_writes.clear();
+    std::vector<flashstor::mem::ShardBuffer> buffers;
+    const std::string name = lead_room ? "led" : "unled";
+    const std::vector<uint8_t> all =
+        WriteBlocksInPlace(dir.path(), name, blocks, lead_room, RecordingPwrite, buffers);
+    assert_true(ReadFile(dir.path() + "/" + name) == all);
+    size_t from_blocks = 0;
+    for (const auto& [ptr, count] : g_direct_writes) {
+      const auto* p = static_cast<const uint8_t*>(ptr);
+      for (const auto& buf : buffers) {
+        if (p >= buf.data() && p + count <= buf.data() + buf.size()) ++from_blocks;
+      }
+    }
+    if (lead_room) {
+      assert_int_equal(g_direct_writes.size(), 4);  // the last 1,032 bytes: under a page
+      assert_int_equal(from_blocks, g_direct_writes.size());
+    } else {
+      assert_int_equal(from_blocks, 1);  // only the first block, which starts on a page
+    }
+  }
+  // Direct I/O refused after the first write: the rest through the page cache, same bytes.
+  g_direct_writes_allowed = 1;
+  std::vector<flashstor::mem::ShardBuffer> buffers;
+  const std::vector<uint8_t> all =
+      WriteBlocksInPlace(dir.path(), "refused", blocks, true, RefusingPwrite, buffers);
+  assert_true(ReadFile(dir.path() + "/refused") == all);
+}
+
 // O_DIRECT where the file system takes it: the whole pages of a 1 MiB shard file are not in the
 // page cache after close (written around it), only its last partial page is.
 void test_shard_bytes_bypass_the_page_cache(void**) {
@@ -332,6 +417,7 @@ int main() {
       cmocka_unit_test(test_any_write_sizes_direct),
       cmocka_unit_test(test_refused_direct_writes_go_through_the_page_cache),
       cmocka_unit_test(test_aligned_shard_written_in_place),
+      cmocka_unit_test(test_blocks_written_in_place_after_their_lead),
       cmocka_unit_test(test_shard_bytes_bypass_the_page_cache),
       cmocka_unit_test(test_concurrent_writers_share_the_drive_slot),
       cmocka_unit_test(test_unclosed_writer_leaves_nothing),

@@ -22,7 +22,7 @@ class ByteVectorPool {
   ByteVectorPool& operator=(const ByteVectorPool&) = delete;
 
   // A vector of exactly size bytes, contents unspecified: a kept one when one is large enough
-  // (only bytes beyond its old size are zeroed), else a new one.
+  // (only bytes beyond its old size are zeroed), else a new one with room for a page more.
   ShardBuffer take(size_t size);
   // Keeps v for a later take() while the pool is under its bound and v holds at least
   // kPooledMin bytes; else frees it.

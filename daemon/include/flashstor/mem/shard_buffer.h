@@ -12,6 +12,10 @@
 
 namespace flashstor::mem {
 
+// The alignment of a direct write's memory and file offsets: a page, a multiple of every
+// device's logical block and DMA alignment (512 bytes on virtio-blk, 4 on NVMe).
+inline constexpr size_t kPageBytes = 4096;
+
 // Maps bytes (rounded up to pages) of zeroed memory, or throws std::bad_alloc.
 void* MapPages(size_t bytes);
 void UnmapPages(void* p, size_t bytes) noexcept;

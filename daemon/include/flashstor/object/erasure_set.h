@@ -213,13 +213,15 @@ class ErasureSet {
                                            const ErasureInfo& erasure, const std::string& tmp_key,
                                            const std::string& data_dir, int part_number,
                                            bool allow_inline);
-  // write_data's two ways of filling a stripe: encode(len, stripe) makes the stripe's shards
-  // of the len bytes just read; read_next(len, written, stripe) reads the next block (into
-  // the stripe's data shards or a buffer of its own) while the drives write this one, and
-  // returns its length (0: the body has ended).
+  // write_data's two ways of filling a stripe: encode(len, lead, stripe) makes the stripe's
+  // shards of the len bytes just read, each `lead` bytes into its buffer
+  // (internal::ShardWriters::lead); read_next(len, written, lead, stripe) reads the next block
+  // (into the stripe's data shards, at that block's lead, or a buffer of its own) while the
+  // drives write this one, and returns its length (0: the body has ended).
   struct StripeSteps {
-    std::function<Status(size_t, std::vector<mem::ShardBuffer>&)> encode;
-    std::function<Result<size_t>(size_t, uint64_t, std::vector<mem::ShardBuffer>&)> read_next;
+    std::function<Status(size_t, size_t, std::vector<mem::ShardBuffer>&)> encode;
+    std::function<Result<size_t>(size_t, uint64_t, size_t, std::vector<mem::ShardBuffer>&)>
+        read_next;
   };
   // Streams a body, len bytes of which are read already, to the drives' shard files stripe
   // by stripe, each step at the write quorum (erasure_set_write.cc).

@@ -101,6 +101,14 @@ class FileWriter {
   virtual ~FileWriter() = default;
   // Appends all of data or fails.
   virtual Status write(std::span<const uint8_t> data) = 0;
+  // Appends buf's bytes after its first `room` (write(buf.subspan(room))), and may overwrite
+  // those room bytes: a direct writer puts the bytes it carries from the last call there and
+  // writes from buf's start, without a staging copy, when the room is exactly what it carries
+  // (storage/shard_file_writer.h). The erasure engine gives each block's shards the room their
+  // place in the file needs (ShardWriters::lead).
+  virtual Status write_in_place(std::span<uint8_t> buf, size_t room) {
+    return write(buf.subspan(room));
+  }
   // fsync of the file and its directory, then close. The file is durable after Ok.
   virtual Status close() = 0;
 };
