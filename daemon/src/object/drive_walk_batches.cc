@@ -56,8 +56,9 @@ class Batches {
     for (size_t d = 0; d < walkers.size(); ++d) {
       Drive& dr = drives_[d];
       dr.limit = batching_.first_entries;
-      if (walkers[d] == nullptr) {
+      if (walkers[d] == nullptr) {  // offline: no walker reads this slot
         dr.end = true;
+        dr.error = Status(Code::kDiskNotFound, "drive offline");
         continue;
       }
       dr.slot = std::make_shared<DriveSlot>();
@@ -105,8 +106,13 @@ class Batches {
       slots.push_back(drives_[d].slot);
     }
     if (members_.empty()) return;
+    // One drive of the round may be left behind (after its grace) while that keeps more
+    // than batching_.keep drives known; else the round waits for every drive in it.
+    size_t known = 0;
+    for (const Drive& dr : drives_) known += dr.error.ok();
+    const bool may_drop = members_.size() > 1 && known > batching_.keep;
     WorkerPool::QuorumPolicy policy;
-    policy.needed = members_.size() > 1 ? members_.size() - 1 : 1;
+    policy.needed = members_.size() - (may_drop ? 1 : 0);
     policy.grace_factor = batching_.grace_factor;
     policy.min_grace = batching_.min_grace;
     policy.max_grace = batching_.max_grace;

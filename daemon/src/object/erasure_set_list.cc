@@ -70,9 +70,11 @@ Result<std::unique_ptr<EntryStream>> ErasureSet::walk(std::string_view bucket,
   for (const Status& e : errors) no_bucket += e == Code::kVolumeNotFound;
   if (no_bucket >= read_quorum()) return Err(Code::kNoSuchBucket, "bucket not found");
   if (!s.ok()) return std::unexpected(internal::ToObjectStatus(s));
-  return MergeDriveWalks(
-      BatchDriveWalks(*ctx_.pool, std::move(walks), shared_drives_, stragglers_, opened_in),
-      WriteQuorum(read_quorum(), default_parity_), any_version, all_versions);
+  DriveWalkBatching batching;
+  batching.keep = static_cast<size_t>(read_quorum());
+  return MergeDriveWalks(BatchDriveWalks(*ctx_.pool, std::move(walks), shared_drives_, stragglers_,
+                                         opened_in, batching),
+                         WriteQuorum(read_quorum(), default_parity_), any_version, all_versions);
 }
 
 }  // namespace flashstor::object

@@ -70,6 +70,14 @@ class DriveMerge final : public EntryStream {
         if (lists[i]) view[i] = &*lists[i];
       }
       VersionPick pick = PickVersion(view, min_write_quorum_);
+      // A key the known drives cannot decide (a version may have been acknowledged with its
+      // holders among the unknown drives) is what a GET answers 503 for. Left out, it would
+      // make a short listing look complete (and an emptied-looking bucket deletable): the
+      // listing fails instead. The healer's walk (any_version) sees it to repair it.
+      if (pick.verdict == VersionPick::Verdict::kNoQuorum && !any_version_) {
+        return std::unexpected(
+            Status(Code::kReadQuorum, "a listed key has no read quorum on the drives known"));
+      }
       if (all_versions_) {
         if (pick.verdict != VersionPick::Verdict::kFound) continue;
         out.key = std::move(key);

@@ -29,6 +29,12 @@ struct DriveWalkBatching {
   double slow_factor = 8.0;
   std::chrono::microseconds min_wait{500'000};
   std::chrono::microseconds max_wait{10'000'000};
+  // Drives a round never drops below (the set's read quorum): a drive is dropped for being
+  // slow only while the others still known would be more than this many. Fewer known drives
+  // cannot tell a key's versions apart (PickVersion's kNoQuorum), so once the last drives
+  // above the read quorum are gone, a round waits for all its drives, up to its own
+  // deadline above, rather than leave the listing unable to decide any key.
+  size_t keep = 1;
 };
 
 // Wraps the drives' walkers (null: offline) into walkers of the same order whose next() reads
