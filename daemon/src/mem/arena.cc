@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstring>
 #include <new>
+#include <utility>
 
 namespace flashstor::mem {
 
@@ -45,10 +46,20 @@ void Arena::release_blocks() {
 }
 
 BlockPool::~BlockPool() {
-  while (free_ != nullptr) {
-    Arena::Block* next = free_->next;
-    delete free_;
-    free_ = next;
+  clear();
+}
+
+void BlockPool::clear() {
+  Arena::Block* list = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    list = std::exchange(free_, nullptr);
+    cached_ = 0;
+  }
+  while (list != nullptr) {  // freed outside the lock
+    Arena::Block* next = list->next;
+    delete list;
+    list = next;
   }
 }
 

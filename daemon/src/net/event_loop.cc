@@ -25,7 +25,8 @@ namespace {
 // Stacks a loop keeps for its next tasks: one HTTP/2 connection alone may run 100 streams at
 // once (plus its driver), and a stack given back beyond the cache is unmapped: at 64, a burst
 // of 100 streams spent a quarter of the loop in munmap and its TLB shootdowns. Only stacks of
-// tasks that ran at once are ever cached, so an idle server keeps what its peak needed.
+// tasks that ran at once are ever cached, and the idle trim unmaps them
+// (HttpServer::release_cached_stacks).
 task::SchedulerOptions LoopSchedulerOptions() {
   task::SchedulerOptions o;
   o.max_cached_stacks = 160;

@@ -41,6 +41,14 @@ void HttpServer::set_loop_responder(LoopResponder fn) {
 void HttpServer::set_tls(tls::TlsContext* context) {
   impl_->tls = context;
 }
+void HttpServer::release_cached_blocks() {
+  for (const auto& lc : impl_->loops) lc->blocks.clear();
+}
+
+void HttpServer::release_cached_stacks(int loop_index) {
+  impl_->loops.at(static_cast<size_t>(loop_index))->loop->scheduler().release_cached_stacks();
+}
+
 int HttpServer::event_loops() const {
   return impl_->options.event_loops;
 }

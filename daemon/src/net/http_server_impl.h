@@ -19,7 +19,8 @@
 namespace flashstor::net {
 
 // Blocks an event loop keeps cached for its connections' arenas (64 KiB each): enough for a
-// burst of concurrent requests without going back to malloc, bounded at 16 MiB per loop.
+// burst of concurrent requests without going back to malloc, bounded at 16 MiB per loop and
+// freed at the idle trim (HttpServer::release_cached_blocks).
 inline constexpr size_t kCachedBlocksPerLoop = 256;
 
 struct LoopContext {

@@ -361,6 +361,11 @@ int RunServer(const ServerArgs& args) {
     if (!id) return Fail("watchdog", Describe(id.error()));
     watchdog_ids.push_back(*id);
   }
+  // At an idle trim the loops' cached arena blocks go back to the heap before it is trimmed,
+  // and each loop then unmaps its cached fiber stacks on its own thread (the trims it has
+  // seen: loop_trims).
+  idle_trim.on_trim([&http] { http.release_cached_blocks(); });
+  std::vector<uint64_t> loop_trims(static_cast<size_t>(http.event_loops()), 0);
   http.set_tick_hook([&](int loop) {
     health.tick(health_ids[static_cast<size_t>(loop)]);
     watchdog.tick(watchdog_ids[static_cast<size_t>(loop)]);
@@ -369,6 +374,10 @@ int RunServer(const ServerArgs& args) {
                                std::chrono::steady_clock::now().time_since_epoch())
                                .count();
     idle_trim.tick(st.requests + st.loop_replies, st.busy_workers > 0, now_ms);
+    if (const uint64_t trims = idle_trim.trims(); trims != loop_trims[static_cast<size_t>(loop)]) {
+      loop_trims[static_cast<size_t>(loop)] = trims;
+      http.release_cached_stacks(loop);
+    }
   });
   for (const BoundListener& l : *listeners) {
     if (Status s = http.adopt_listener(l.fd, l.tls); !s.ok()) return Fail("listen", Describe(s));

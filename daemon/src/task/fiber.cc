@@ -11,7 +11,12 @@ StackPool::StackPool(size_t stack_bytes, size_t max_cached)
       max_cached_(max_cached) {}
 
 StackPool::~StackPool() {
+  clear();
+}
+
+void StackPool::clear() {
   for (const Stack& s : free_) munmap(s.base, s.mapped);
+  free_.clear();
 }
 
 bool StackPool::acquire(Stack& out) {

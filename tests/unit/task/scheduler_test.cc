@@ -137,6 +137,13 @@ void test_stacks_are_reused(void**) {
     assert_int_equal(s.cached_stacks(), 4);
   }
   assert_int_equal(ran, 12);
+  // Released at an idle trim: none kept, and the next tasks map stacks of their own.
+  s.release_cached_stacks();
+  assert_int_equal(s.cached_stacks(), 0);
+  for (int i = 0; i < 2; ++i) assert_true(s.spawn([&ran] { ++ran; }));
+  s.run_ready();
+  assert_int_equal(ran, 14);
+  assert_int_equal(s.cached_stacks(), 2);
 }
 
 }  // namespace

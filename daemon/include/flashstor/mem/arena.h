@@ -93,6 +93,8 @@ class BlockPool {
 
   size_t cached() const;
   size_t in_use() const;  // blocks handed out and not given back
+  // Frees the cached blocks (the server going idle); blocks in use come back later.
+  void clear();
 
  private:
   friend class Arena;

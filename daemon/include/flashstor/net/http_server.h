@@ -76,6 +76,13 @@ class HttpServer {
   void set_error_body(ErrorBodyFn fn);
   // Called on each event loop at least once a second (watchdog liveness).
   void set_tick_hook(std::function<void(int loop_index)> fn);
+  // What the loops keep for requests to come holds what their peak concurrency touched until
+  // the next burst (after 1,024 clients: 20 MiB of fiber stacks, 12 MiB of arena blocks);
+  // the server frees it once it has been idle. Any thread: every loop's cached arena blocks
+  // (freed to the heap, before the heap's trim).
+  void release_cached_blocks();
+  // On loop loop_index's thread (its tick hook): its cached fiber stacks (unmapped).
+  void release_cached_stacks(int loop_index);
   // Requests the event loop answers itself, before the per-client cap and without a worker, so
   // they answer while every worker is busy: fn returns true and fills the reply when it takes
   // the request. It runs on a loop thread: it must be quick, thread-safe and never block.

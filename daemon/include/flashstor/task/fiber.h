@@ -36,6 +36,9 @@ class StackPool {
 
   bool acquire(Stack& out);  // false: out of memory (mmap failed)
   void release(const Stack& s);
+  // Unmaps every cached stack (the server going idle): the pages a burst's tasks touched are
+  // given back instead of kept for a burst that may not come.
+  void clear();
   size_t stack_bytes() const { return stack_bytes_; }
   size_t cached() const { return free_.size(); }
 

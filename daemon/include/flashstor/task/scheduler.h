@@ -55,6 +55,8 @@ class Scheduler {
 
   size_t live() const { return live_; }  // fibers started and not finished
   size_t cached_stacks() const { return stacks_.cached(); }
+  // Loop thread: unmaps the stacks kept for tasks to come (StackPool::clear).
+  void release_cached_stacks() { stacks_.clear(); }
   size_t stack_bytes() const { return stacks_.stack_bytes(); }
 
  private:
