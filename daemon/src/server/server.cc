@@ -373,7 +373,8 @@ int RunServer(const ServerArgs& args) {
     const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                std::chrono::steady_clock::now().time_since_epoch())
                                .count();
-    idle_trim.tick(st.requests + st.loop_replies, st.busy_workers > 0, now_ms);
+    // Every request is activity: HTTP/1.1 ones, HTTP/2 streams and those the loops answer.
+    idle_trim.tick(st.requests + st.http2_streams + st.loop_replies, st.busy_workers > 0, now_ms);
     if (const uint64_t trims = idle_trim.trims(); trims != loop_trims[static_cast<size_t>(loop)]) {
       loop_trims[static_cast<size_t>(loop)] = trims;
       http.release_cached_stacks(loop);
