@@ -228,8 +228,8 @@ Result<PartInfo> ErasureSet::put_object_part(const RequestContext& ctx, std::str
   if (upload->bucket != bucket || upload->key != key) return Err(Code::kNoSuchUpload, "mismatch");
   const std::string uuid = storage::NewUuid();
   const std::string tmp_key = std::string(storage::kTmpKey) + "/" + uuid;
-  auto data =
-      write_data(ctx, body, size, max_stored, upload->erasure, tmp_key, uuid, part_number, false);
+  const std::string tmp_file = internal::PartFile(part_number);
+  auto data = write_data(ctx, body, size, max_stored, upload->erasure, tmp_key, tmp_file, false);
   if (data && opt.plaintext != nullptr && opt.plaintext->bytes() > kMaxPartSize) {
     data = Err(Code::kEntityTooLarge, "part too large");
   }
@@ -255,7 +255,6 @@ Result<PartInfo> ErasureSet::put_object_part(const RequestContext& ctx, std::str
     } else if (auto again = read_upload(step, *ukey); !again) {
       s = again.error();  // completed or aborted meanwhile
     } else {
-      std::string tmp_file = internal::DataDirName(uuid) + "/" + internal::PartFile(part_number);
       s = commit_part(step, *ukey, tmp_key, tmp_file, part, *upload, data->wrote);
     }
   }

@@ -73,15 +73,13 @@ Status EncodeStripe(const erasure::ErasureCodec& codec, size_t shard, size_t blo
 using internal::WrittenData;
 
 Result<WrittenData> ErasureSet::write_stripes(const RequestContext& ctx, const ErasureInfo& erasure,
-                                              const std::string& tmp_key,
-                                              const std::string& data_dir, int part_number,
+                                              const std::string& tmp_key, const std::string& file,
                                               uint64_t max_size, size_t len,
                                               const StripeSteps& steps) {
   const size_t n = raw_.size();
   const int quorum = WriteQuorum(erasure.data, erasure.parity);
   std::vector<bool> use(n);
   for (size_t d = 0; d < n; ++d) use[d] = raw_[d] != nullptr;
-  std::string file = internal::DataDirName(data_dir) + "/" + internal::PartFile(part_number);
   // Each step returns at the write quorum: a drive that does not answer in time is left out
   // of this object like a failed one (shard_io.h), and the commit's heal check (wrote[d]
   // false) queues the object for heal.
@@ -122,8 +120,7 @@ Result<WrittenData> ErasureSet::write_stripes(const RequestContext& ctx, const E
 Result<WrittenData> ErasureSet::write_data(const RequestContext& ctx, hash::HashingSource& body,
                                            int64_t size, uint64_t max_size,
                                            const ErasureInfo& erasure, const std::string& tmp_key,
-                                           const std::string& data_dir, int part_number,
-                                           bool allow_inline) {
+                                           const std::string& file, bool allow_inline) {
   auto codec = erasure::ErasureCodec::Create(erasure.data, erasure.parity);
   if (!codec) return std::unexpected(codec.error());
   const size_t n = raw_.size();
@@ -160,8 +157,7 @@ Result<WrittenData> ErasureSet::write_data(const RequestContext& ctx, hash::Hash
       if (extra && *extra != 0) return Err(Code::kIncompleteBody, "body longer than announced");
       return extra;
     };
-    return check_size(
-        write_stripes(ctx, erasure, tmp_key, data_dir, part_number, max_size, *first, steps));
+    return check_size(write_stripes(ctx, erasure, tmp_key, file, max_size, *first, steps));
   }
   // Uninitialised, and no larger than the announced body needs (one byte more, so a body
   // smaller than a block is read to its end, where its digests are verified): a 4 KiB PUT
@@ -190,8 +186,7 @@ Result<WrittenData> ErasureSet::write_data(const RequestContext& ctx, hash::Hash
       eof = !next || *next < want;
       return next;
     };
-    return check_size(
-        write_stripes(ctx, erasure, tmp_key, data_dir, part_number, max_size, len, steps));
+    return check_size(write_stripes(ctx, erasure, tmp_key, file, max_size, len, steps));
   }
   // The whole body fits inline: ReadFull stopped at EOF, so the body's digests are verified.
   WrittenData out;
@@ -218,9 +213,12 @@ Result<ObjectInfo> ErasureSet::put_object(const RequestContext& request, std::st
   // and a bucket gone since fails the commit on every drive (kVolumeNotFound: NoSuchBucket).
   ObjectMeta meta;
   meta.erasure = new_erasure(key, opt.storage_class);
+  // The data dir is staged as tmp/<uuid> itself and renamed in as %d.<uuid>: one directory
+  // to make, fsync through and remove a drive, not two (docs/design.md, "Every fsync").
   const std::string uuid = storage::NewUuid();
   const std::string tmp_key = std::string(storage::kTmpKey) + "/" + uuid;
-  auto data = write_data(request, body, size, kMaxObjectSize, meta.erasure, tmp_key, uuid, 1, true);
+  auto data = write_data(request, body, size, kMaxObjectSize, meta.erasure, tmp_key,
+                         internal::PartFile(1), true);
   if (!data) {
     remove_sys_dir(tmp_key);
     return std::unexpected(data.error());
@@ -257,8 +255,8 @@ Result<ObjectInfo> ErasureSet::put_object(const RequestContext& request, std::st
   plan.data_dir = meta.data_dir;
   if (!data->inlined) {
     plan.src_volume = storage::kSysVolume;
-    plan.src_key = tmp_key;
-    plan.src_file = internal::DataDirName(uuid);
+    plan.src_key = storage::kTmpKey;
+    plan.src_file = uuid;
   }
   for (size_t d = 0; d < raw_.size(); ++d) {
     ObjectMeta m = meta;
@@ -268,7 +266,7 @@ Result<ObjectInfo> ErasureSet::put_object(const RequestContext& request, std::st
     plan.meta.push_back(std::move(m));
   }
   Status committed;
-  std::vector<char> moved;  // drives whose commit took the staged data dir (and its tmp dir)
+  std::vector<char> moved;  // drives whose commit took the staged data dir (tmp/<uuid>)
   {
     auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), true, ctx);
     if (!lock) {

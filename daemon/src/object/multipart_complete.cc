@@ -215,8 +215,9 @@ Result<ObjectInfo> ErasureSet::complete_multipart_upload(
   if (versioning == VersioningState::kEnabled) meta->version_id = internal::NewVersionId();
   // Stage the listed parts as hard links (no data copy) so the upload survives until the
   // object is committed: a crash leaves either the upload or the object, never neither.
-  const std::string tmp_key = std::string(storage::kTmpKey) + "/" + storage::NewUuid();
-  const std::string staged = internal::DataDirName(meta->data_dir);
+  // Staged as tmp/<data_dir>, renamed in as %d.<data_dir> (as a PUT's data).
+  const std::string& staged = meta->data_dir;
+  const std::string tmp_key = std::string(storage::kTmpKey) + "/" + staged;
   std::vector<std::string> names;
   for (const PartMeta& p : chosen) names.push_back(internal::PartFile(p.number));
   // At the object's write quorum: a drive that does not answer in time is left out of the
@@ -224,9 +225,9 @@ Result<ObjectInfo> ErasureSet::complete_multipart_upload(
   // tmp/, which remove_sys_dir below or the drive's tmp sweep removes.
   const std::vector<Status> staged_ok = fan_out_steps(
       ctx,
-      [ukey = *ukey, tmp_key, staged, names](storage::StorageApi& drive, size_t) {
+      [ukey = *ukey, staged, names](storage::StorageApi& drive, size_t) {
         return drive.link_files(storage::kSysVolume, ukey, internal::kUploadDataDir,
-                                storage::kSysVolume, tmp_key, staged, names);
+                                storage::kSysVolume, storage::kTmpKey, staged, names);
       },
       static_cast<size_t>(WriteQuorum(meta->erasure.data, meta->erasure.parity)), &participate);
   for (size_t d = 0; d < raw_.size(); ++d) participate[d] = staged_ok[d].ok();
@@ -237,7 +238,7 @@ Result<ObjectInfo> ErasureSet::complete_multipart_upload(
   plan.write_quorum = WriteQuorum(meta->erasure.data, meta->erasure.parity);
   plan.data_dir = meta->data_dir;
   plan.src_volume = storage::kSysVolume;
-  plan.src_key = tmp_key;
+  plan.src_key = storage::kTmpKey;
   plan.src_file = staged;
   for (size_t d = 0; d < raw_.size(); ++d) {
     ObjectMeta m = *meta;
@@ -245,7 +246,7 @@ Result<ObjectInfo> ErasureSet::complete_multipart_upload(
     plan.meta.push_back(std::move(m));
   }
   Status committed;
-  std::vector<char> moved;  // drives whose commit took the staged data dir (and its tmp dir)
+  std::vector<char> moved;  // drives whose commit took the staged data dir (tmp/<data_dir>)
   {
     auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), true, ctx);
     committed = lock ? check_precondition(ctx, bucket, key, precondition) : lock.error();

@@ -104,10 +104,6 @@ Result<CommitReceipt> StorageApi::commit_version(const VersionCommit& c) {
   if (Status installed = install_version(c, object::EncodeMetaVersions(file)); !installed.ok()) {
     return std::unexpected(installed);
   }
-  const bool moved = !c.src_dir.empty();
-  // The move emptied the staging directory (a PUT's tmp/<uuid>): gone with it, so the caller
-  // has nothing left to clean up on this drive. Not empty (an upload's directory): kept.
-  if (moved) (void)delete_path(c.src_volume, c.src_key, "", false);
   // What finish_commit will have to do: drop the fallback records, a legacy file, data dirs
   // no version names any more (with no fallback the new file is the final one).
   receipt.needs_finish =

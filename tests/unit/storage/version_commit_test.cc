@@ -30,9 +30,9 @@ std::shared_ptr<LocalDisk> OpenWithBucket(const std::string& path) {
   return d;
 }
 
-// A data dir staged in tmp/<uuid>/%d.<uuid> with one part file, as a PUT leaves it.
+// A data dir staged as tmp/<uuid> with one part file, as a PUT leaves it.
 void Stage(StorageApi& d, const std::string& uuid) {
-  auto w = d.create_file(kSysVolume, "tmp/" + uuid, "%d." + uuid + "/part.1");
+  auto w = d.create_file(kSysVolume, "tmp/" + uuid, "part.1");
   assert_true(w.has_value());
   const std::string data = "shard of " + uuid;
   assert_true((*w)->write(Bytes(data)).ok());
@@ -58,8 +58,8 @@ VersionCommit NewVersion(const std::string& uuid, int64_t t, int drives, int quo
   c.volume = "b";
   c.key = "k";
   c.src_volume = std::string(kSysVolume);
-  c.src_key = "tmp/" + uuid;
-  c.src_dir = "%d." + uuid;
+  c.src_key = "tmp";
+  c.src_dir = uuid;
   c.data_dir = uuid;
   c.version = Version(uuid, t);
   c.drive_count = drives;
@@ -91,7 +91,7 @@ void test_first_commit_is_one_call(void**) {
   assert_true(r->previous.empty());
   assert_false(r->needs_finish);  // nothing to free
   assert_true(FileExists(dir.path() + "/b/k/%d.u1/part.1"));
-  assert_false(FileExists(dir.path() + "/.flashstor.sys/tmp/u1/%d.u1"));
+  assert_false(FileExists(dir.path() + "/.flashstor.sys/tmp/u1"));  // the staged dir moved
   object::MetaVersions held = Held(*d);
   assert_int_equal(held.size(), 1);
   assert_string_equal(held[0].data_dir.c_str(), "u1");
@@ -149,8 +149,7 @@ void test_undo_restores_the_previous_version(void**) {
   assert_string_equal(held[0].data_dir.c_str(), "u1");
   assert_true(FileExists(dir.path() + "/b/k/%d.u1/part.1"));
   assert_false(FileExists(dir.path() + "/b/k/%d.u2"));
-  assert_true(
-      FileExists(dir.path() + "/.flashstor.sys/tmp/u2/%d.u2/part.1"));  // back to its caller
+  assert_true(FileExists(dir.path() + "/.flashstor.sys/tmp/u2/part.1"));  // back to its caller
 }
 
 void test_undo_of_a_first_version_leaves_no_key(void**) {

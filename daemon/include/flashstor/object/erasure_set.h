@@ -11,9 +11,9 @@
 //   A %m.json a previous release wrote is read where no %m.bin exists; the next commit or
 //   heal of the key replaces it (MetaQuorum::sole is false for it, so a GET queues a heal).
 // - PUT: the body is read a block at a time and encoded; shards are written in parallel (the
-//   engine's WorkerPool) to .flashstor.sys/tmp/<uuid>/%d.<uuid>/part.1 while the next block is
-//   read. At EOF (the HashingSource verified its digests) the files are fsynced, then, under
-//   the key's write lock, every drive renames the data dir into the object dir and atomically
+//   engine's WorkerPool) to .flashstor.sys/tmp/<uuid>/part.1 while the next block is read. At
+//   EOF (the HashingSource verified its digests) the files are fsynced, then, under the key's
+//   write lock, every drive renames tmp/<uuid> into the object dir as %d.<uuid> and atomically
 //   replaces %m.bin with the new version in front of the versions it held. Success needs
 //   the write quorum (k, k + 1 when k == m); then each drive's file is rewritten to the new
 //   version alone and old data dirs go. Otherwise the committed drives are rolled back (old
@@ -211,8 +211,7 @@ class ErasureSet {
   Result<internal::WrittenData> write_data(const RequestContext& ctx, hash::HashingSource& body,
                                            int64_t size, uint64_t max_size,
                                            const ErasureInfo& erasure, const std::string& tmp_key,
-                                           const std::string& data_dir, int part_number,
-                                           bool allow_inline);
+                                           const std::string& file, bool allow_inline);
   // write_data's two ways of filling a stripe: encode(len, lead, stripe) makes the stripe's
   // shards of the len bytes just read, each `lead` bytes into its buffer
   // (internal::ShardWriters::lead); read_next(len, written, lead, stripe) reads the next block
@@ -226,8 +225,7 @@ class ErasureSet {
   // Streams a body, len bytes of which are read already, to the drives' shard files stripe
   // by stripe, each step at the write quorum (erasure_set_write.cc).
   Result<internal::WrittenData> write_stripes(const RequestContext& ctx, const ErasureInfo& erasure,
-                                              const std::string& tmp_key,
-                                              const std::string& data_dir, int part_number,
+                                              const std::string& tmp_key, const std::string& file,
                                               uint64_t max_size, size_t len,
                                               const StripeSteps& steps);
   // Removes a kSysVolume directory (temp data, an upload) on every drive, or only on those
