@@ -98,7 +98,7 @@ Result<WrittenData> ErasureSet::write_stripes(const RequestContext& ctx, const E
     // This block is in hand: its writes get the operation allowance from now, not the time
     // a slow client could have taken to send the rest of the body.
     writers.set_deadline(ctx.step_deadline());
-    writers.start_write(stripe, erasure.distribution, lead);
+    writers.start_write(stripe, erasure.distribution, lead, steps.last(len, out.size));
     // The next block is read (into the buffers the drives gave back) while they write this.
     Result<size_t> next = steps.read_next(len, out.size, writers.lead(), stripe);
     writers.wait();
@@ -157,6 +157,7 @@ Result<WrittenData> ErasureSet::write_data(const RequestContext& ctx, hash::Hash
       if (extra && *extra != 0) return Err(Code::kIncompleteBody, "body longer than announced");
       return extra;
     };
+    steps.last = [&](size_t len, uint64_t written) { return len < block || written >= announced; };
     return check_size(write_stripes(ctx, erasure, tmp_key, file, max_size, *first, steps));
   }
   // Uninitialised, and no larger than the announced body needs (one byte more, so a body
@@ -186,6 +187,7 @@ Result<WrittenData> ErasureSet::write_data(const RequestContext& ctx, hash::Hash
       eof = !next || *next < want;
       return next;
     };
+    steps.last = [&](size_t, uint64_t) { return eof; };
     return check_size(write_stripes(ctx, erasure, tmp_key, file, max_size, len, steps));
   }
   // The whole body fits inline: ReadFull stopped at EOF, so the body's digests are verified.

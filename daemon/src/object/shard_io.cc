@@ -49,6 +49,8 @@ struct ShardWriters::DriveWriter {
   std::unique_ptr<storage::FileWriter> writer;
   mem::ShardBuffer buf;  // the shard being written, `lead` bytes into it
   size_t lead = 0;
+  bool close_after = false;  // the write is the file's last: close it too
+  bool closed = false;
   Status status;  // the last step's answer
 };
 
@@ -187,13 +189,14 @@ ShardWriters::~ShardWriters() {
 }
 
 void ShardWriters::start_write(std::vector<mem::ShardBuffer>& shards,
-                               const std::vector<int>& distribution, size_t lead) {
+                               const std::vector<int>& distribution, size_t lead, bool last) {
   wait();
   if (!shards.empty()) file_bytes_ += shards[0].size() - lead;  // a block's shards: one size
   for (size_t d = 0; d < writers_.size(); ++d) {
     if (writers_[d] != nullptr) {
       writers_[d]->buf.swap(shards[static_cast<size_t>(distribution[d] - 1)]);
       writers_[d]->lead = lead;
+      writers_[d]->close_after = last;
     }
   }
   writing_ = pool_.start_quorum(
@@ -202,6 +205,10 @@ void ShardWriters::start_write(std::vector<mem::ShardBuffer>& shards,
         if (writers[d] == nullptr) return false;
         DriveWriter& w = *writers[d];
         w.status = w.writer->write_in_place(w.buf, w.lead);
+        if (w.status.ok() && w.close_after) {
+          w.status = w.writer->close();
+          w.closed = w.status.ok();
+        }
         return w.status.ok();
       },
       policy());
@@ -216,11 +223,15 @@ void ShardWriters::wait() {
 
 void ShardWriters::close_all() {
   wait();
+  bool open = false;
+  for (const auto& w : writers_) open |= w != nullptr && !w->closed;
+  if (!open) return;  // the last write closed every file
   std::vector<char> answered = pool_.run_quorum(
       writers_.size(),
       [writers = writers_](size_t d) {
         if (writers[d] == nullptr) return false;
         DriveWriter& w = *writers[d];
+        if (w.closed) return true;
         w.status = w.writer->close();
         return w.status.ok();
       },

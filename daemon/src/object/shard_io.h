@@ -86,14 +86,17 @@ class ShardWriters {
   // start `lead` bytes into its buffer (digest, then shard), after room the drive may
   // overwrite (FileWriter::write_in_place); lead() is the room that lets it write them from
   // the buffer itself.
+  // last: the file's last block; each drive closes (fsyncs) its file in the same task, so a
+  // one-block PUT hands each drive one task for its writes, not two, and close_all finds
+  // nothing left to do.
   void start_write(std::vector<mem::ShardBuffer>& shards, const std::vector<int>& distribution,
-                   size_t lead = 0);
+                   size_t lead = 0, bool last = false);
   // The room in front of the next block's shards that puts them where the drives write
   // straight from a page-aligned buffer: the shard files' length so far, past their last
   // whole page (a block is digest and shard, so after the first one the files end off a page).
   size_t lead() const { return static_cast<size_t>(file_bytes_ % mem::kPageBytes); }
   void wait();
-  // fsync + close every alive writer in parallel.
+  // fsync + close every alive writer its last write did not close, in parallel.
   void close_all();
   int alive() const;
   bool ok(size_t d) const { return writers_[d] != nullptr; }

@@ -350,11 +350,44 @@ void test_shard_buffers_recycled_without_stale_bytes(void**) {
   }
 }
 
+// The drive tasks one PUT of `data` queues, announced (size known) or not (size -1).
+uint64_t TasksOfPut(object::ErasureSets& e, const std::string& key, const std::string& data,
+                    bool announced) {
+  const uint64_t before = e.io_pool().tasks_queued();
+  MemSource src(data, 65536);
+  hash::HashingSource body(src, hash::Expectations{});
+  auto r =
+      e.put_object({}, "bucket", key, body, announced ? static_cast<int64_t>(data.size()) : -1, {});
+  assert_true(r.has_value());
+  assert_true(*Get(e, "bucket", key) == data);
+  return e.io_pool().tasks_queued() - before;
+}
+
+void test_last_block_closed_with_its_write(void**) {
+  // When a body's end is known before its last block goes out (its length was announced, or
+  // the read that brought the block came up short), that block's task on each drive writes
+  // and closes (fsyncs) the shard file: no drive gets a separate close. A body of unknown
+  // length that ends on a block boundary learns its end after the block went out, and closes
+  // in a fan-out of its own: one task a drive more.
+  TempDir dir;
+  auto paths = MakeDrives(dir, 4);
+  auto e = MustOpen(paths, TestConfig());
+  assert_true(e->make_bucket({}, "bucket").ok());
+  for (const uint64_t size : {kBlock, 2 * kBlock, 2 * kBlock + 5}) {
+    const std::string data = RandomData(size, 21);
+    const uint64_t known = TasksOfPut(*e, "known", data, true);
+    const uint64_t unknown = TasksOfPut(*e, "unknown", data, false);
+    assert_int_equal(unknown - known, size % kBlock == 0 ? paths.size() : 0);
+  }
+  ExpectNothingLeft(paths, "none");
+}
+
 }  // namespace
 
 int main() {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_failed_body_leaves_nothing),
+      cmocka_unit_test(test_last_block_closed_with_its_write),
       cmocka_unit_test(test_failed_overwrite_keeps_old),
       cmocka_unit_test(test_write_quorum_lost),
       cmocka_unit_test(test_commit_rolled_back),

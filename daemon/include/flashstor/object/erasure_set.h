@@ -217,10 +217,14 @@ class ErasureSet {
   // (internal::ShardWriters::lead); read_next(len, written, lead, stripe) reads the next block
   // (into the stripe's data shards, at that block's lead, or a buffer of its own) while the
   // drives write this one, and returns its length (0: the body has ended).
+  // last(len, written): whether the block of len bytes, which brings the body to `written`
+  // bytes, is its last (known before the next read: an announced length, or the read that
+  // brought it hit the body's end); the drives then close their files with its writes.
   struct StripeSteps {
     std::function<Status(size_t, size_t, std::vector<mem::ShardBuffer>&)> encode;
     std::function<Result<size_t>(size_t, uint64_t, size_t, std::vector<mem::ShardBuffer>&)>
         read_next;
+    std::function<bool(size_t, uint64_t)> last;
   };
   // Streams a body, len bytes of which are read already, to the drives' shard files stripe
   // by stripe, each step at the write quorum (erasure_set_write.cc).
