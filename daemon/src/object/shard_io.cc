@@ -63,28 +63,29 @@ constexpr std::chrono::microseconds kWriteMaxGrace{100'000};
 // the quorum: a slow drive answers within it, a hung one fails the write in time.
 constexpr std::chrono::microseconds kSkippedDriveWait{1'000'000};
 
-struct CreateTarget {
-  std::string volume, key, file;
-};
+// Creates w's file unless it has one (a drive task's first step): false with w.status set
+// when the drive refused.
+bool EnsureCreated(ShardWriters::DriveWriter& w, const ShardWriters::Target& target) {
+  if (w.writer != nullptr) return true;
+  auto created = w.drive->create_file(target.volume, target.key, target.file);
+  if (!created) {
+    w.status = created.error();
+    return false;
+  }
+  w.writer = std::move(*created);
+  w.status = Status::Ok();
+  return true;
+}
 
 // Creates the file on every drive with a writer in `writers`, in one fan-out under policy.
 std::vector<char> CreateOn(WorkerPool& pool,
                            const std::vector<std::shared_ptr<ShardWriters::DriveWriter>>& writers,
-                           const std::shared_ptr<const CreateTarget>& target,
+                           const std::shared_ptr<const ShardWriters::Target>& target,
                            const WorkerPool::QuorumPolicy& policy) {
   return pool.run_quorum(
       writers.size(),
       [target, writers](size_t d) {
-        if (writers[d] == nullptr) return false;
-        ShardWriters::DriveWriter& w = *writers[d];
-        auto created = w.drive->create_file(target->volume, target->key, target->file);
-        if (!created) {
-          w.status = created.error();
-          return false;
-        }
-        w.writer = std::move(*created);
-        w.status = Status::Ok();
-        return true;
+        return writers[d] != nullptr && EnsureCreated(*writers[d], *target);
       },
       policy);
 }
@@ -123,9 +124,12 @@ ShardWriters::ShardWriters(
     (skip[d] != 0 ? skipped[d] : writers_[d]) = std::move(w);
     any_skipped |= skip[d] != 0;
   }
-  auto target = std::make_shared<const CreateTarget>(
-      CreateTarget{std::string(volume), std::string(key), std::string(file)});
-  settle(CreateOn(pool_, writers_, target, policy()));
+  target_ = std::make_shared<const Target>(
+      Target{std::string(volume), std::string(key), std::string(file)});
+  // Every drive counted on: each creates its file in the task of its first write (or of
+  // close_all, for a file with no block), one hand-off a drive fewer.
+  if (!any_skipped) return;
+  settle(CreateOn(pool_, writers_, target_, policy()));
   // The drives left out for a stuck call are tried after all when the others fell short of
   // needed (one was full or failed): a slow drive then costs this write some time, not its
   // quorum. One that does not answer within kSkippedDriveWait is left out as before.
@@ -133,7 +137,7 @@ ShardWriters::ShardWriters(
   WorkerPool::QuorumPolicy retry = policy();
   retry.needed = needed_ - static_cast<size_t>(alive());
   retry.max_wait = kSkippedDriveWait;
-  const std::vector<char> answered = CreateOn(pool_, skipped, target, retry);
+  const std::vector<char> answered = CreateOn(pool_, skipped, target_, retry);
   for (size_t d = 0; d < n; ++d) {
     if (skipped[d] == nullptr || !answered[d]) continue;  // unanswered: its task owns it
     if (skipped[d]->status.ok()) {
@@ -201,9 +205,10 @@ void ShardWriters::start_write(std::vector<mem::ShardBuffer>& shards,
   }
   writing_ = pool_.start_quorum(
       writers_.size(),
-      [writers = writers_](size_t d) {
+      [writers = writers_, target = target_](size_t d) {
         if (writers[d] == nullptr) return false;
         DriveWriter& w = *writers[d];
+        if (!EnsureCreated(w, *target)) return false;
         w.status = w.writer->write_in_place(w.buf, w.lead);
         if (w.status.ok() && w.close_after) {
           w.status = w.writer->close();
@@ -228,10 +233,11 @@ void ShardWriters::close_all() {
   if (!open) return;  // the last write closed every file
   std::vector<char> answered = pool_.run_quorum(
       writers_.size(),
-      [writers = writers_](size_t d) {
+      [writers = writers_, target = target_](size_t d) {
         if (writers[d] == nullptr) return false;
         DriveWriter& w = *writers[d];
         if (w.closed) return true;
+        if (!EnsureCreated(w, *target)) return false;
         w.status = w.writer->close();
         return w.status.ok();
       },

@@ -62,7 +62,10 @@ Status EncodeBlock(const erasure::ErasureCodec& codec, std::span<const uint8_t> 
 // only the commit, which skips dropped drives, makes the data visible.
 class ShardWriters {
  public:
-  // Opens volume/key/file on every drive in use[d] in parallel. needed: the drives each step
+  // Writes volume/key/file on every drive in use[d]. Each drive creates the file in the task
+  // of its first write (a failed create drops it there, as a failed write does); only when a
+  // drive is left out as stuck are the files created here first, in one fan-out, so the stuck
+  // drive can still be tried when the others fall short. needed: the drives each step
   // waits for (a write quorum; every drive in use for heal). stragglers (the set's, may be
   // null): a drive with an abandoned call still running is left out while the others can
   // reach needed. deadline: the request's (RequestContext::deadline); every step's fan-out
@@ -106,6 +109,9 @@ class ShardWriters {
   Status quorum_status(int quorum) const;
 
   struct DriveWriter;  // one drive's writer and buffer, shared with its tasks
+  struct Target {      // the file every drive writes
+    std::string volume, key, file;
+  };
 
  private:
   void drop(size_t d, Status s);  // s by value: it may live in the writer being dropped
@@ -114,6 +120,7 @@ class ShardWriters {
   void settle(const std::vector<char>& answered);
   WorkerPool& pool_;
   std::vector<std::shared_ptr<DriveWriter>> writers_;  // null: dropped
+  std::shared_ptr<const Target> target_;
   size_t needed_;
   std::shared_ptr<WorkerPool::Stragglers> stragglers_;
   std::chrono::steady_clock::time_point deadline_;

@@ -359,8 +359,9 @@ uint64_t TasksOfPut(object::ErasureSets& e, const std::string& key, const std::s
   auto r =
       e.put_object({}, "bucket", key, body, announced ? static_cast<int64_t>(data.size()) : -1, {});
   assert_true(r.has_value());
+  const uint64_t tasks = e.io_pool().tasks_queued() - before;
   assert_true(*Get(e, "bucket", key) == data);
-  return e.io_pool().tasks_queued() - before;
+  return tasks;
 }
 
 void test_last_block_closed_with_its_write(void**) {
@@ -382,12 +383,28 @@ void test_last_block_closed_with_its_write(void**) {
   ExpectNothingLeft(paths, "none");
 }
 
+void test_one_block_object_costs_a_drive_one_task(void**) {
+  // Its shard file is created, written and fsynced by one task a drive: the PUT queues one
+  // task a drive more than an object small enough to live in its metadata (inline), whose
+  // other steps (the checks, the commit) are the same. Two more a drive before: the create
+  // and the close each had a fan-out of their own.
+  TempDir dir;
+  auto paths = MakeDrives(dir, 4);
+  auto e = MustOpen(paths, TestConfig());
+  assert_true(e->make_bucket({}, "bucket").ok());
+  const uint64_t inline_put = TasksOfPut(*e, "small", RandomData(1000, 22), true);
+  const uint64_t one_block = TasksOfPut(*e, "large", RandomData(kBlock, 23), true);
+  assert_int_equal(one_block - inline_put, paths.size());
+  ExpectNothingLeft(paths, "none");
+}
+
 }  // namespace
 
 int main() {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_failed_body_leaves_nothing),
       cmocka_unit_test(test_last_block_closed_with_its_write),
+      cmocka_unit_test(test_one_block_object_costs_a_drive_one_task),
       cmocka_unit_test(test_failed_overwrite_keeps_old),
       cmocka_unit_test(test_write_quorum_lost),
       cmocka_unit_test(test_commit_rolled_back),
