@@ -78,12 +78,24 @@ Digest Sha256Of(std::string_view data) {
 }
 
 Digest HmacSha256(std::span<const unsigned char> key, std::string_view data) {
-  Digest out{};
+  return HmacSha256Finish(NewKeyedHmacSha256(key), data);
+}
+
+EVP_MAC_CTX* NewKeyedHmacSha256(std::span<const unsigned char> key) {
   const EVP_MAC_CTX* tmpl = HmacSha256Template();
   EVP_MAC_CTX* ctx = tmpl != nullptr ? EVP_MAC_CTX_dup(tmpl) : nullptr;
+  if (ctx != nullptr && EVP_MAC_init(ctx, key.data(), key.size(), nullptr) != 1) {
+    EVP_MAC_CTX_free(ctx);
+    ctx = nullptr;
+  }
+  return ctx;
+}
+
+Digest HmacSha256Finish(EVP_MAC_CTX* ctx, std::string_view data) {
+  Digest out{};
   size_t len = 0;
   const bool ok =
-      ctx != nullptr && EVP_MAC_init(ctx, key.data(), key.size(), nullptr) == 1 &&
+      ctx != nullptr &&
       EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(data.data()), data.size()) == 1 &&
       EVP_MAC_final(ctx, out.data(), &len, out.size()) == 1 && len == out.size();
   EVP_MAC_CTX_free(ctx);  // cleanses the keyed state

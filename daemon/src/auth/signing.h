@@ -39,6 +39,14 @@ class Sha256 {
 
 Digest Sha256Of(std::string_view data);
 Digest HmacSha256(std::span<const unsigned char> key, std::string_view data);
+
+// An HMAC-SHA256 context keyed (the key's pads hashed) and not yet fed: a copy of it
+// (EVP_MAC_CTX_dup) starts a MAC under the key, so a key used for many MACs is processed
+// once. Null when out of memory; free with EVP_MAC_CTX_free (which cleanses the keyed state).
+EVP_MAC_CTX* NewKeyedHmacSha256(std::span<const unsigned char> key);
+// The MAC of data from ctx (keyed, not yet fed), which it frees; a random digest, which no
+// client can match, when ctx is null or OpenSSL fails.
+Digest HmacSha256Finish(EVP_MAC_CTX* ctx, std::string_view data);
 HexDigest ToHex(const Digest& d);
 inline std::string_view View(const HexDigest& h) {
   return {h.data(), h.size()};

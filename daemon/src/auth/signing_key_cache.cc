@@ -9,37 +9,67 @@
 
 namespace flashstor::auth {
 
-SigningKeyCache::~SigningKeyCache() {
-  for (auto& [name, entry] : map_) OPENSSL_cleanse(entry.key.data(), entry.key.size());
+SigningKeyCache::Entry::~Entry() {
+  OPENSSL_cleanse(secret.data(), secret.size());
+  OPENSSL_cleanse(key.data(), key.size());
+  EVP_MAC_CTX_free(keyed);
+}
+
+SigningKeyCache::~SigningKeyCache() = default;
+
+const SigningKeyCache::Entry& SigningKeyCache::find_or_derive_locked(std::string_view access_key,
+                                                                     std::string_view secret,
+                                                                     std::string_view date,
+                                                                     std::string_view region,
+                                                                     std::string_view service) {
+  // '\n' cannot occur in any component (they come from a parsed credential scope).
+  thread_local std::string id;
+  id.clear();
+  id.append(access_key).append("\n").append(date).append("\n").append(region).append("\n");
+  id.append(service);
+  auto it = map_.find(id);
+  if (it != map_.end() && it->second.secret.size() == secret.size() &&
+      CRYPTO_memcmp(it->second.secret.data(), secret.data(), secret.size()) == 0) {
+    return it->second;
+  }
+  if (it == map_.end() && map_.size() >= capacity_) map_.clear();
+  if (it != map_.end()) map_.erase(it);  // the secret was rotated
+  Entry& e = map_.try_emplace(id).first->second;
+  e.secret.assign(secret);
+  e.key = DeriveSigningKey(secret, date, region, service);
+  e.keyed = NewKeyedHmacSha256(e.key);
+  return e;
 }
 
 std::array<unsigned char, 32> SigningKeyCache::get(std::string_view access_key,
                                                    std::string_view secret, std::string_view date,
                                                    std::string_view region,
                                                    std::string_view service) {
-  // '\n' cannot occur in any component (they come from a parsed credential scope).
-  thread_local std::string id;
-  id.clear();
-  id.append(access_key).append("\n").append(date).append("\n").append(region).append("\n");
-  id.append(service);
-  Digest secret_digest = Sha256Of(secret);
+  if (capacity_ == 0) return DeriveSigningKey(secret, date, region, service);
+  std::lock_guard lock(mu_);
+  return find_or_derive_locked(access_key, secret, date, region, service).key;
+}
+
+SigningKeyCache::Signed SigningKeyCache::sign(std::string_view access_key, std::string_view secret,
+                                              std::string_view date, std::string_view region,
+                                              std::string_view service, std::string_view data) {
+  Signed out;
+  if (capacity_ == 0) {
+    out.key = DeriveSigningKey(secret, date, region, service);
+    out.mac = HmacSha256(out.key, data);
+    return out;
+  }
+  EVP_MAC_CTX* ctx = nullptr;
   {
     std::lock_guard lock(mu_);
-    auto it = map_.find(id);
-    if (it != map_.end() &&
-        CRYPTO_memcmp(it->second.secret_digest.data(), secret_digest.data(), 32) == 0) {
-      return it->second.key;
-    }
+    const Entry& e = find_or_derive_locked(access_key, secret, date, region, service);
+    out.key = e.key;
+    // The entry's context is copied under the lock (a full cache may clear it right after);
+    // the MAC itself runs outside.
+    ctx = e.keyed != nullptr ? EVP_MAC_CTX_dup(e.keyed) : nullptr;
   }
-  std::array<unsigned char, 32> key = DeriveSigningKey(secret, date, region, service);
-  std::lock_guard lock(mu_);
-  if (capacity_ == 0) return key;
-  if (map_.size() >= capacity_ && map_.find(id) == map_.end()) {
-    for (auto& [name, entry] : map_) OPENSSL_cleanse(entry.key.data(), entry.key.size());
-    map_.clear();
-  }
-  map_[id] = Entry{secret_digest, key};
-  return key;
+  out.mac = HmacSha256Finish(ctx, data);
+  return out;
 }
 
 size_t SigningKeyCache::size() const {

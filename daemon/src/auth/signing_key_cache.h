@@ -1,5 +1,6 @@
 // Bounded, thread-safe cache of SigV4 signing keys, keyed by access key, date, region and
-// service, so steady traffic costs one HMAC per request instead of five.
+// service, so steady traffic costs one HMAC per request instead of five, and that HMAC starts
+// from a context keyed once per entry.
 #pragma once
 
 #include <array>
@@ -8,6 +9,8 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+
+#include <openssl/evp.h>
 
 namespace flashstor::auth {
 
@@ -26,13 +29,33 @@ class SigningKeyCache {
                                     std::string_view date, std::string_view region,
                                     std::string_view service);
 
+  // get()'s key and the HMAC-SHA256 of data under it (the signature of a string to sign).
+  struct Signed {
+    std::array<unsigned char, 32> key;
+    std::array<unsigned char, 32> mac;
+  };
+  Signed sign(std::string_view access_key, std::string_view secret, std::string_view date,
+              std::string_view region, std::string_view service, std::string_view data);
+
   size_t size() const;
 
  private:
   struct Entry {
-    std::array<unsigned char, 32> secret_digest;  // SHA-256 of the secret, not the secret
-    std::array<unsigned char, 32> key;
+    Entry() = default;
+    Entry(const Entry&) = delete;
+    Entry& operator=(const Entry&) = delete;
+    ~Entry();  // cleanses the secret and the key, frees the keyed context
+    // The secret the key was derived from, compared in constant time: a rotated secret
+    // misses. Hashing it instead cost a SHA-256 per request; the process holds every secret
+    // in its credential store anyway, and the signing key beside it signs as well.
+    std::string secret;
+    std::array<unsigned char, 32> key{};
+    EVP_MAC_CTX* keyed = nullptr;  // HMAC-SHA256 keyed with `key` (null: out of memory)
   };
+  // The entry of the scope, derived and inserted on a miss; call with mu_ held.
+  const Entry& find_or_derive_locked(std::string_view access_key, std::string_view secret,
+                                     std::string_view date, std::string_view region,
+                                     std::string_view service);
 
   size_t capacity_;
   mutable std::mutex mu_;

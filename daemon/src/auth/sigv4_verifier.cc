@@ -144,9 +144,12 @@ Status SigV4Verifier::Impl::Authenticate(const http::Request& request,
   FS_RETURN_IF_ERROR(
       BuildCanonicalRequest(request, query, presigned, p.signed_headers, payload_hash, canonical));
   BuildStringToSign(ctx.amz_date, p.credential.scope, canonical, string_to_sign);
-  ctx.signing_key = cache.get(cred->access_key, cred->secret_key, p.credential.date,
-                              p.credential.region, p.credential.service);
-  HexDigest expected = ToHex(HmacSha256(ctx.signing_key, string_to_sign));
+  SigningKeyCache::Signed sig =
+      cache.sign(cred->access_key, cred->secret_key, p.credential.date, p.credential.region,
+                 p.credential.service, string_to_sign);
+  ctx.signing_key = sig.key;
+  HexDigest expected = ToHex(sig.mac);
+  OPENSSL_cleanse(sig.key.data(), sig.key.size());
   if (!SignatureEquals(expected, p.signature)) {
     ctx.signing_key.fill(0);
     return Status(Code::kSignatureMismatch,

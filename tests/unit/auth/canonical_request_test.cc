@@ -178,15 +178,39 @@ void test_signing_key_cache(void**) {
   assert_int_equal(cache.size(), 2);
   cache.get(kAccessKey, kSecretKey, "20130526", "us-east-1", "s3");
   assert_true(cache.size() <= 2);
+  // sign(): the key and its MAC of the string to sign, from the entry's keyed context, as
+  // HmacSha256 computes it from the key; a rotated secret signs with its own key.
+  const std::string_view sts = "AWS4-HMAC-SHA256\n20130524T000000Z\nscope\nhash";
+  SigningKeyCache::Signed signed_once =
+      cache.sign(kAccessKey, kSecretKey, "20130524", "us-east-1", "s3", sts);
+  assert_memory_equal(signed_once.key.data(), expected.data(), 32);
+  const Digest want = HmacSha256(expected, sts);
+  assert_memory_equal(signed_once.mac.data(), want.data(), 32);
+  SigningKeyCache::Signed again =
+      cache.sign(kAccessKey, kSecretKey, "20130524", "us-east-1", "s3", sts);
+  assert_memory_equal(again.mac.data(), want.data(), 32);  // the keyed context is reused
+  SigningKeyCache::Signed other =
+      cache.sign(kAccessKey, "another-secret", "20130524", "us-east-1", "s3", sts);
+  const Digest other_want = HmacSha256(rotated_expected, sts);
+  assert_memory_equal(other.mac.data(), other_want.data(), 32);
+  // A secret that only shares a prefix with the cached one misses too.
+  SigningKeyCache::Signed prefix =
+      cache.sign(kAccessKey, "another-secre", "20130524", "us-east-1", "s3", sts);
+  const Digest prefix_want =
+      HmacSha256(DeriveSigningKey("another-secre", "20130524", "us-east-1", "s3"), sts);
+  assert_memory_equal(prefix.mac.data(), prefix_want.data(), 32);
   // Concurrent use from several threads yields the right key.
   SigningKeyCache shared;
   std::vector<std::thread> threads;
   std::vector<int> ok(4, 0);
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&shared, &ok, &expected, t] {
+      const Digest mac = HmacSha256(expected, "string to sign");
       for (int i = 0; i < 200; ++i) {
         auto key = shared.get(kAccessKey, kSecretKey, "20130524", "us-east-1", "s3");
-        ok[t] += key == expected ? 1 : 0;
+        auto sig =
+            shared.sign(kAccessKey, kSecretKey, "20130524", "us-east-1", "s3", "string to sign");
+        ok[t] += key == expected && sig.key == expected && sig.mac == mac ? 1 : 0;
       }
     });
   }
