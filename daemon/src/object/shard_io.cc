@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cstring>
 
 #include "flashstor/mem/byte_vector_pool.h"
@@ -51,6 +52,10 @@ struct ShardWriters::DriveWriter {
   size_t lead = 0;
   bool close_after = false;  // the write is the file's last: close it too
   bool closed = false;
+  // Set when the fan-out gave up on this drive (settle): its task still running leaves the
+  // file unclosed, so the writer's destructor removes it, instead of creating, fsyncing and
+  // keeping a shard nothing commits in tmp/ until the drive is next opened.
+  std::atomic<bool> abandoned{false};
   Status status;  // the last step's answer
 };
 
@@ -165,6 +170,7 @@ void ShardWriters::settle(const std::vector<char>& answered) {
     if (writers_[d] == nullptr) continue;
     if (!answered[d]) {
       // Its task still runs and owns the writer: the caller lets go of it.
+      writers_[d]->abandoned.store(true, std::memory_order_release);
       writers_[d].reset();
       if (first_error_.ok())
         first_error_ = Status(Code::kDiskNotFound, "drive did not answer in time");
@@ -208,9 +214,11 @@ void ShardWriters::start_write(std::vector<mem::ShardBuffer>& shards,
       [writers = writers_, target = target_](size_t d) {
         if (writers[d] == nullptr) return false;
         DriveWriter& w = *writers[d];
-        if (!EnsureCreated(w, *target)) return false;
+        if (w.abandoned.load(std::memory_order_acquire) || !EnsureCreated(w, *target)) {
+          return false;
+        }
         w.status = w.writer->write_in_place(w.buf, w.lead);
-        if (w.status.ok() && w.close_after) {
+        if (w.status.ok() && w.close_after && !w.abandoned.load(std::memory_order_acquire)) {
           w.status = w.writer->close();
           w.closed = w.status.ok();
         }
@@ -237,7 +245,9 @@ void ShardWriters::close_all() {
         if (writers[d] == nullptr) return false;
         DriveWriter& w = *writers[d];
         if (w.closed) return true;
-        if (!EnsureCreated(w, *target)) return false;
+        if (w.abandoned.load(std::memory_order_acquire) || !EnsureCreated(w, *target)) {
+          return false;
+        }
         w.status = w.writer->close();
         return w.status.ok();
       },
