@@ -50,16 +50,22 @@ class SigningKeyCache {
     // in its credential store anyway, and the signing key beside it signs as well.
     std::string secret;
     std::array<unsigned char, 32> key{};
-    EVP_MAC_CTX* keyed = nullptr;  // HMAC-SHA256 keyed with `key` (null: out of memory)
+    EVP_MAC_CTX* keyed = nullptr;  // HMAC-SHA256 keyed with `key`, never null in the map
   };
-  // The entry of the scope, derived and inserted on a miss; call with mu_ held.
-  const Entry& find_or_derive_locked(std::string_view access_key, std::string_view secret,
-                                     std::string_view date, std::string_view region,
-                                     std::string_view service);
+  using Map = std::unordered_map<std::string, Entry>;
+  // On a hit, copies the entry's key to *key and, when ctx is given, a copy of its keyed
+  // context to *ctx; call with mu_ held.
+  bool find_locked(const std::string& id, std::string_view secret,
+                   std::array<unsigned char, 32>& key, EVP_MAC_CTX** ctx) const;
+  // Derives the scope's key and keyed context outside the lock and caches them (unless
+  // OpenSSL is out of memory); the same outputs as find_locked.
+  void derive_and_insert(const std::string& id, std::string_view secret, std::string_view date,
+                         std::string_view region, std::string_view service,
+                         std::array<unsigned char, 32>& key, EVP_MAC_CTX** ctx);
 
   size_t capacity_;
   mutable std::mutex mu_;
-  std::unordered_map<std::string, Entry> map_;
+  Map map_;
 };
 
 }  // namespace flashstor::auth
