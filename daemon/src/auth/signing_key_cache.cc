@@ -33,7 +33,7 @@ const std::string& ScopeId(std::string_view access_key, std::string_view date,
 }  // namespace
 
 bool SigningKeyCache::find_locked(const std::string& id, std::string_view secret,
-                                  std::array<unsigned char, 32>& key, EVP_MAC_CTX** ctx) const {
+                                  std::array<unsigned char, 32>& key, EVP_MAC_CTX*& ctx) const {
   auto it = map_.find(id);
   if (it == map_.end() || it->second.secret.size() != secret.size() ||
       CRYPTO_memcmp(it->second.secret.data(), secret.data(), secret.size()) != 0) {
@@ -41,19 +41,19 @@ bool SigningKeyCache::find_locked(const std::string& id, std::string_view secret
   }
   key = it->second.key;
   // Copied under the lock: a full cache may free the entry right after.
-  if (ctx != nullptr) *ctx = EVP_MAC_CTX_dup(it->second.keyed);
+  ctx = EVP_MAC_CTX_dup(it->second.keyed);
   return true;
 }
 
 void SigningKeyCache::derive_and_insert(const std::string& id, std::string_view secret,
                                         std::string_view date, std::string_view region,
                                         std::string_view service,
-                                        std::array<unsigned char, 32>& key, EVP_MAC_CTX** ctx) {
+                                        std::array<unsigned char, 32>& key, EVP_MAC_CTX*& ctx) {
   // A miss costs four HMACs and a keyed context: made outside the lock, so a stream of
   // misses (any region is a new scope where none is configured) holds up no other check.
   key = DeriveSigningKey(secret, date, region, service);
   EVP_MAC_CTX* keyed = NewKeyedHmacSha256(key);
-  if (ctx != nullptr) *ctx = keyed != nullptr ? EVP_MAC_CTX_dup(keyed) : nullptr;
+  ctx = keyed != nullptr ? EVP_MAC_CTX_dup(keyed) : nullptr;
   if (keyed == nullptr) return;  // out of memory: nothing cached, the next request tries again
   Map gone;                      // a full cache's entries, freed after the lock is let go
   {
@@ -66,21 +66,6 @@ void SigningKeyCache::derive_and_insert(const std::string& id, std::string_view 
     EVP_MAC_CTX_free(e.keyed);
     e.keyed = keyed;
   }
-}
-
-std::array<unsigned char, 32> SigningKeyCache::get(std::string_view access_key,
-                                                   std::string_view secret, std::string_view date,
-                                                   std::string_view region,
-                                                   std::string_view service) {
-  std::array<unsigned char, 32> key{};
-  if (capacity_ == 0) return DeriveSigningKey(secret, date, region, service);
-  const std::string& id = ScopeId(access_key, date, region, service);
-  {
-    std::lock_guard lock(mu_);
-    if (find_locked(id, secret, key, nullptr)) return key;
-  }
-  derive_and_insert(id, secret, date, region, service, key, nullptr);
-  return key;
 }
 
 SigningKeyCache::Signed SigningKeyCache::sign(std::string_view access_key, std::string_view secret,
@@ -97,9 +82,9 @@ SigningKeyCache::Signed SigningKeyCache::sign(std::string_view access_key, std::
   bool hit = false;
   {
     std::lock_guard lock(mu_);
-    hit = find_locked(id, secret, out.key, &ctx);
+    hit = find_locked(id, secret, out.key, ctx);
   }
-  if (!hit) derive_and_insert(id, secret, date, region, service, out.key, &ctx);
+  if (!hit) derive_and_insert(id, secret, date, region, service, out.key, ctx);
   out.mac = HmacSha256Finish(ctx, data);  // frees ctx; a random MAC when it is null
   return out;
 }

@@ -23,13 +23,9 @@ class SigningKeyCache {
   SigningKeyCache(const SigningKeyCache&) = delete;
   SigningKeyCache& operator=(const SigningKeyCache&) = delete;
 
-  // Returns the signing key for the scope, deriving and caching it on a miss. A cached entry
-  // is only used when the secret is unchanged (rotation invalidates it). Thread-safe.
-  std::array<unsigned char, 32> get(std::string_view access_key, std::string_view secret,
-                                    std::string_view date, std::string_view region,
-                                    std::string_view service);
-
-  // get()'s key and the HMAC-SHA256 of data under it (the signature of a string to sign).
+  // The signing key of the scope (derived and cached on a miss; a cached entry is used only
+  // while the secret is unchanged: rotation invalidates it) and its HMAC-SHA256 of data (the
+  // signature of a string to sign). Thread-safe.
   struct Signed {
     std::array<unsigned char, 32> key;
     std::array<unsigned char, 32> mac;
@@ -53,15 +49,15 @@ class SigningKeyCache {
     EVP_MAC_CTX* keyed = nullptr;  // HMAC-SHA256 keyed with `key`, never null in the map
   };
   using Map = std::unordered_map<std::string, Entry>;
-  // On a hit, copies the entry's key to *key and, when ctx is given, a copy of its keyed
-  // context to *ctx; call with mu_ held.
+  // On a hit, copies the entry's key to key and a copy of its keyed context to ctx; call with
+  // mu_ held.
   bool find_locked(const std::string& id, std::string_view secret,
-                   std::array<unsigned char, 32>& key, EVP_MAC_CTX** ctx) const;
+                   std::array<unsigned char, 32>& key, EVP_MAC_CTX*& ctx) const;
   // Derives the scope's key and keyed context outside the lock and caches them (unless
   // OpenSSL is out of memory); the same outputs as find_locked.
   void derive_and_insert(const std::string& id, std::string_view secret, std::string_view date,
                          std::string_view region, std::string_view service,
-                         std::array<unsigned char, 32>& key, EVP_MAC_CTX** ctx);
+                         std::array<unsigned char, 32>& key, EVP_MAC_CTX*& ctx);
 
   size_t capacity_;
   mutable std::mutex mu_;

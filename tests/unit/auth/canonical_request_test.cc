@@ -163,20 +163,20 @@ void test_parse_authorization(void**) {
 void test_signing_key_cache(void**) {
   SigningKeyCache cache(2);
   auto expected = DeriveSigningKey(kSecretKey, "20130524", "us-east-1", "s3");
-  auto k = cache.get(kAccessKey, kSecretKey, "20130524", "us-east-1", "s3");
+  auto k = cache.sign(kAccessKey, kSecretKey, "20130524", "us-east-1", "s3", "").key;
   assert_memory_equal(k.data(), expected.data(), 32);
   assert_int_equal(cache.size(), 1);
-  k = cache.get(kAccessKey, kSecretKey, "20130524", "us-east-1", "s3");
+  k = cache.sign(kAccessKey, kSecretKey, "20130524", "us-east-1", "s3", "").key;
   assert_memory_equal(k.data(), expected.data(), 32);
   assert_int_equal(cache.size(), 1);
   // A rotated secret under the same access key is not served the stale key.
-  auto rotated = cache.get(kAccessKey, "another-secret", "20130524", "us-east-1", "s3");
+  auto rotated = cache.sign(kAccessKey, "another-secret", "20130524", "us-east-1", "s3", "").key;
   auto rotated_expected = DeriveSigningKey("another-secret", "20130524", "us-east-1", "s3");
   assert_memory_equal(rotated.data(), rotated_expected.data(), 32);
   // Bounded: a third distinct scope clears the full cache instead of growing it.
-  cache.get(kAccessKey, kSecretKey, "20130525", "us-east-1", "s3");
+  (void)cache.sign(kAccessKey, kSecretKey, "20130525", "us-east-1", "s3", "");
   assert_int_equal(cache.size(), 2);
-  cache.get(kAccessKey, kSecretKey, "20130526", "us-east-1", "s3");
+  (void)cache.sign(kAccessKey, kSecretKey, "20130526", "us-east-1", "s3", "");
   assert_true(cache.size() <= 2);
   // sign(): the key and its MAC of the string to sign, from the entry's keyed context, as
   // HmacSha256 computes it from the key; a rotated secret signs with its own key.
@@ -207,7 +207,7 @@ void test_signing_key_cache(void**) {
     threads.emplace_back([&shared, &ok, &expected, t] {
       const Digest mac = HmacSha256(expected, "string to sign");
       for (int i = 0; i < 200; ++i) {
-        auto key = shared.get(kAccessKey, kSecretKey, "20130524", "us-east-1", "s3");
+        auto key = shared.sign(kAccessKey, kSecretKey, "20130524", "us-east-1", "s3", "").key;
         auto sig =
             shared.sign(kAccessKey, kSecretKey, "20130524", "us-east-1", "s3", "string to sign");
         ok[t] += key == expected && sig.key == expected && sig.mac == mac ? 1 : 0;
