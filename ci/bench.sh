@@ -279,7 +279,8 @@ for s in "${sizes[@]}"; do
   lg_cpu "ngx_get_$l" nginx_pids "$ngx_url" --no-sign --op get --duration "$secs" "${common[@]}"
 done
 
-# Drive calls per drive for one PUT, one GET and one DELETE of 1 MiB and of 4 KiB: the flashstor_drive_calls
+# Drive calls per drive for one PUT, one GET and one DELETE of 1 MiB and of 4 KiB (the least of five rounds:
+# background work after the load runs only adds calls): the flashstor_drive_calls
 # counters before and after each request, on the server idle between the runs.
 for s in 1048576 4096; do
   python3 "$repo/tests/bench/drive_calls.py" "$fs_url" bench "$s" \
