@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <ctime>
 
 #include "flashstor/storage/key_path.h"
 #include "fs_util.h"
@@ -39,6 +40,18 @@ size_t KeepDepth(std::string_view volume) {
   return volume == kSysVolume ? 2 : 1;
 }
 
+// The trash's cutoff for what was there before the drive was opened. A move's stamp comes
+// from the kernel's coarse clock (a file's timestamps advance once a tick), which lags
+// CLOCK_REALTIME by up to a tick: the cutoff is the coarse time less a margin of several
+// ticks, so nothing moved after the open counts as older (what was moved in the margin just
+// before it waits for its grace).
+int64_t OpenedNs() {
+  constexpr int64_t kMarginNs = 20'000'000;
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec - kMarginNs;
+}
+
 }  // namespace
 
 bool IsValidVolumeName(std::string_view volume) {
@@ -52,6 +65,7 @@ LocalDisk::LocalDisk(std::string path, int root_fd, dev_t dev, ino_t ino)
       root_fd_(root_fd),
       dev_(dev),
       ino_(ino),
+      opened_ns_(OpenedNs()),
       meta_cache_(MetaCache::ForDrive(dev, ino, kMetaCacheBytes)),
       stage_slots_(std::make_shared<StageSlots>(kStageSlotsPerDrive)) {}
 
@@ -90,12 +104,10 @@ Result<std::unique_ptr<LocalDisk>> LocalDisk::Open(const std::string& path) {
       return std::unexpected(disk->error(err, "cannot create tmp", ""));
     }
   }
-  // The trash holds nothing a reader of this process can need yet; it is made again (with
-  // its fsync) by the first data dir moved into it.
-  err = fs::RemoveTree(fd, std::string(kSysVolume) + "/" + std::string(kTrashKey));
-  if (err != 0 && err != ENOENT) {
-    return std::unexpected(disk->error(err, "cannot empty trash", ""));
-  }
+  // The trash holds nothing a reader of this process can need yet, but it is not emptied
+  // here: after a busy hour it holds every data dir its grace kept, and removing them made a
+  // restart wait (12 s after make bench's runs, long enough under load for systemd's start
+  // timeout). The collector takes what it held at this open at its next passes (collect_trash).
   if (Status opened = disk->open_journal(); !opened.ok()) return std::unexpected(opened);
   return disk;
 }

@@ -1,10 +1,12 @@
 // LocalDisk's trash: replaced data dirs moved aside in one rename, found again by open_file
-// while a GET that resolved them reads on, and removed once their grace has passed.
+// while a GET that resolved them reads on, and removed once their grace has passed (or, for
+// what the trash held when the drive was opened, at the collector's next pass).
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "flashstor/storage/key_path.h"
@@ -69,6 +71,8 @@ Status LocalDisk::trash_data_dir(std::string_view volume, std::string_view key,
 }
 
 Result<size_t> LocalDisk::collect_trash(int64_t older_than_ns, size_t max_entries) {
+  // What an earlier process (or connection) left is no GET's of this one: expired.
+  older_than_ns = std::max(older_than_ns, opened_ns_);
   const std::string trash = TrashDir();
   int dfd = openat(root_fd_, trash.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd < 0) {

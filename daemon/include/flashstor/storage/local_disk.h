@@ -142,6 +142,9 @@ class LocalDisk final : public StorageApi {
   int root_fd_;
   dev_t dev_;
   ino_t ino_;
+  // When this process opened the drive (CLOCK_REALTIME, as the trash's stamps): everything
+  // the trash held by then is collected at the next pass, whatever its age.
+  int64_t opened_ns_;
   std::shared_ptr<MetaCache> meta_cache_;
   // Shard files are written with O_DIRECT until the file system refuses it once, by at most
   // kStageSlotsPerDrive writes at a time (shard_file_writer.h).

@@ -255,11 +255,13 @@ class StorageApi {
   // removes it, open_file(volume, key, "%d.<data_dir>/<file>") keeps finding its files (a
   // GET that resolved the replaced version reads it to its end). Not durable: after a crash
   // the dir is either still in the key's directory (heal removes data dirs no metadata
-  // names) or in the trash (emptied when the drive is opened). kFileNotFound when absent.
+  // names) or in the trash (collected whatever its age once the drive is opened again).
+  // kFileNotFound when absent.
   virtual Status trash_data_dir(std::string_view volume, std::string_view key,
                                 std::string_view data_dir) = 0;
   // Removes at most max_entries trash entries moved there before older_than_ns
-  // (CLOCK_REALTIME); returns how many it removed. Younger entries stay.
+  // (CLOCK_REALTIME), or before the drive was opened; returns how many it removed. Younger
+  // entries stay.
   virtual Result<size_t> collect_trash(int64_t older_than_ns, size_t max_entries) = 0;
 
   // Version-level calls (MinIO's RenameData): a commit is one call per drive, whatever the
