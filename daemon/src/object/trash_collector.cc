@@ -10,8 +10,12 @@
 namespace flashstor::object {
 
 TrashCollector::TrashCollector(const std::vector<std::shared_ptr<storage::StorageApi>>& drives,
-                               StopSignal& stop, int64_t grace_seconds)
-    : drives_(drives), stop_(stop), grace_seconds_(std::max<int64_t>(grace_seconds, 1)) {}
+                               StopSignal& stop, int64_t grace_seconds,
+                               size_t max_per_drive_per_pass)
+    : drives_(drives),
+      stop_(stop),
+      grace_seconds_(std::max<int64_t>(grace_seconds, 1)),
+      max_per_pass_(std::max<size_t>(max_per_drive_per_pass, 1)) {}
 
 void TrashCollector::start() {
   thread_ = std::thread([this] {
@@ -28,7 +32,8 @@ double TrashCollector::interval_seconds() const {
   return std::clamp(static_cast<double>(grace_seconds_) / 4, 1.0, 60.0);
 }
 
-size_t TrashCollector::collect_once() {
+size_t TrashCollector::collect_once(bool* backlog) {
+  if (backlog != nullptr) *backlog = false;
   const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
                           std::chrono::system_clock::now().time_since_epoch())
                           .count();
@@ -38,18 +43,26 @@ size_t TrashCollector::collect_once() {
     if (stop_.stopped()) break;
     if (drive == nullptr) continue;
     // A failing drive is retried next pass; its trash is also emptied when it is reopened.
-    auto n = drive->collect_trash(cutoff, kMaxPerDrivePerPass);
-    if (n) removed += *n;
+    auto n = drive->collect_trash(cutoff, max_per_pass_);
+    if (!n) continue;
+    removed += *n;
+    if (backlog != nullptr && *n >= max_per_pass_) *backlog = true;
   }
   return removed;
 }
 
 void TrashCollector::loop() {
-  while (stop_.sleep_for(interval_seconds())) {
-    size_t removed = collect_once();
+  // Every pass is bounded, but passes follow each other while they stop at their bound: at
+  // one a minute, 1,000 entries a drive could not keep up with an hour of overwrites at
+  // hundreds a second, and the trash (and the disk) would grow without end.
+  double wait = std::min(kFirstPassSeconds, interval_seconds());
+  while (stop_.sleep_for(wait)) {
+    bool backlog = false;
+    size_t removed = collect_once(&backlog);
     if (removed > 0) {
       obs::Log(obs::Level::kDebug, "trash collected", {{"ENTRIES", std::to_string(removed)}});
     }
+    wait = backlog ? kBacklogPauseSeconds : interval_seconds();
   }
 }
 
