@@ -68,9 +68,11 @@ constexpr std::chrono::microseconds kWriteMaxGrace{100'000};
 // the quorum: a slow drive answers within it, a hung one fails the write in time.
 constexpr std::chrono::microseconds kSkippedDriveWait{1'000'000};
 
-// Creates w's file unless it has one (a drive task's first step): false with w.status set
-// when the drive refused.
+// A drive task's first step: false when the fan-out gave up on the drive (its task then
+// touches nothing more) or the drive refused the file (w.status says why); else w's file
+// exists, created here unless it had one.
 bool EnsureCreated(ShardWriters::DriveWriter& w, const ShardWriters::Target& target) {
+  if (w.abandoned.load(std::memory_order_acquire)) return false;
   if (w.writer != nullptr) return true;
   auto created = w.drive->create_file(target.volume, target.key, target.file);
   if (!created) {
@@ -214,9 +216,7 @@ void ShardWriters::start_write(std::vector<mem::ShardBuffer>& shards,
       [writers = writers_, target = target_](size_t d) {
         if (writers[d] == nullptr) return false;
         DriveWriter& w = *writers[d];
-        if (w.abandoned.load(std::memory_order_acquire) || !EnsureCreated(w, *target)) {
-          return false;
-        }
+        if (!EnsureCreated(w, *target)) return false;
         w.status = w.writer->write_in_place(w.buf, w.lead);
         if (w.status.ok() && w.close_after && !w.abandoned.load(std::memory_order_acquire)) {
           w.status = w.writer->close();
@@ -245,9 +245,7 @@ void ShardWriters::close_all() {
         if (writers[d] == nullptr) return false;
         DriveWriter& w = *writers[d];
         if (w.closed) return true;
-        if (w.abandoned.load(std::memory_order_acquire) || !EnsureCreated(w, *target)) {
-          return false;
-        }
+        if (!EnsureCreated(w, *target)) return false;
         w.status = w.writer->close();
         return w.status.ok();
       },

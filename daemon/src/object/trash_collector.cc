@@ -42,7 +42,7 @@ size_t TrashCollector::collect_once(bool* backlog) {
   for (const auto& drive : drives_) {
     if (stop_.stopped()) break;
     if (drive == nullptr) continue;
-    // A failing drive is retried next pass; its trash is also emptied when it is reopened.
+    // A failing drive is retried next pass; once reopened, all it held is expired.
     auto n = drive->collect_trash(cutoff, max_per_pass_);
     if (!n) continue;
     removed += *n;
