@@ -5,7 +5,7 @@ set -euo pipefail
 
 build_pkgs=(build-essential cmake pkg-config clang-format libisal-dev libssl-dev libsystemd-dev
   libseccomp-dev libcap-dev libcjson-dev libcmocka-dev libpugixml-dev libaudit-dev
-  binutils libcrcutil-dev libnghttp2-dev)
+  binutils libcrcutil-dev libnghttp2-dev libboost-context-dev)
 test_pkgs=(curl python3 python3-pytest python3-boto3 python3-requests python3-cryptography awscli s3cmd rclone prometheus systemd openssl
   selinux-policy-dev checkpolicy semodule-utils iproute2 procps
   e2fsprogs nghttp2-client python3-h2)

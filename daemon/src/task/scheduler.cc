@@ -1,5 +1,5 @@
 // Scheduler: the fiber run queue of one loop thread, park/wake across threads, park deadlines,
-// and the context switches (ucontext, annotated for ASan and TSan).
+// and the context switches (task/context.h), annotated for ASan and TSan.
 #include "flashstor/task/scheduler.h"
 
 #include "flashstor/task/memory_wait.h"
@@ -145,11 +145,7 @@ bool Scheduler::spawn(std::function<void()> fn) {
     return false;
   }
   f->fn_ = std::move(fn);
-  getcontext(&f->context_);
-  f->context_.uc_stack.ss_sp = f->stack_.bottom();
-  f->context_.uc_stack.ss_size = f->stack_.usable();
-  f->context_.uc_link = nullptr;
-  makecontext(&f->context_, FiberEntry, 0);
+  f->context_.make(f->stack_.bottom(), f->stack_.usable(), FiberEntry);
   ++live_;
   ready_.push_back(f);
   return true;
@@ -165,7 +161,7 @@ void Scheduler::switch_to(Fiber* f) {
 #if FS_TSAN_FIBERS
   __tsan_switch_to_fiber(f->sanitizer_fiber_, 0);
 #endif
-  swapcontext(&loop_context_, &f->context_);
+  Context::Switch(loop_context_, f->context_);
 #if FS_ASAN_FIBERS
   __sanitizer_finish_switch_fiber(fake, nullptr, nullptr);
 #endif
@@ -181,7 +177,7 @@ void Scheduler::switch_out(Fiber* f) {
 #if FS_TSAN_FIBERS
   __tsan_switch_to_fiber(loop_sanitizer_fiber_, 0);
 #endif
-  swapcontext(&f->context_, &loop_context_);
+  Context::Switch(f->context_, loop_context_);
 #if FS_ASAN_FIBERS
   __sanitizer_finish_switch_fiber(f->asan_fake_stack_, &tl_loop_stack_bottom, &tl_loop_stack_size);
 #endif

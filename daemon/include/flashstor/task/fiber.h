@@ -1,9 +1,7 @@
 // Fiber: a request's task with its own guard-paged stack, switched in and out of its event
-// loop's thread (ucontext). Stacks come from a per-scheduler pool, so a request faults in no
+// loop's thread (task/context.h). Stacks come from a per-scheduler pool, so a request faults in no
 // fresh stack pages; see docs/execution-model.md for why stackful fibers.
 #pragma once
-
-#include <ucontext.h>
 
 #include <atomic>
 #include <cstddef>
@@ -11,6 +9,8 @@
 #include <functional>
 #include <map>
 #include <vector>
+
+#include "flashstor/task/context.h"
 
 namespace flashstor::task {
 
@@ -70,7 +70,7 @@ class Fiber {
   Scheduler* scheduler_ = nullptr;
   std::function<void()> fn_;
   Stack stack_;
-  ucontext_t context_{};
+  Context context_;
   std::atomic<uint64_t> word_{0};
   bool parking_ = false;  // switched out by Park (not finished)
   bool finished_ = false;

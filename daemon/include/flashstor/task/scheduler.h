@@ -74,7 +74,7 @@ class Scheduler {
   SchedulerOptions options_;
   std::function<void()> wake_loop_;
   StackPool stacks_;
-  ucontext_t loop_context_{};
+  Context loop_context_;
   void* loop_sanitizer_fiber_ = nullptr;
   Fiber* running_ = nullptr;
   std::deque<Fiber*> ready_;
