@@ -1,5 +1,5 @@
 // Unit tests of ByteVectorPool: a vector given back is the one taken next, with its bytes
-// untouched (nothing zeroed them), taken only when large enough, and the pool keeps no more
+// untouched (nothing zeroed them, nor a resize within their capacity), taken only when large enough, and the pool keeps no more
 // than its bound and no small vectors; clear() empties it; fit() sizes from the pool.
 #include <cstring>
 #include <vector>
@@ -40,6 +40,12 @@ void test_reuse_without_zeroing(void**) {
   assert_int_equal(larger.size(), 2 * kSize);
   assert_true(larger.data() != data);
   assert_int_equal(pool.bytes(), kCapacity);  // the smaller one is still kept
+  // Grown back within its capacity: the bytes past its 100 are the ones left there, not zeroed
+  // (ShardBuffer's resize initialises nothing; std::allocator's zeroed them).
+  ShardBuffer regrown = pool.take(kSize);
+  assert_ptr_equal(regrown.data(), data);
+  assert_int_equal(regrown[100], 0xAB);
+  assert_int_equal(regrown[kSize - 1], 0xAB);
 }
 
 void test_bound_and_clear(void**) {
@@ -84,6 +90,8 @@ void test_fit(void**) {
   pool.fit(small, big / 2);
   assert_ptr_equal(small.data(), kept_data);
   assert_int_equal(small.size(), big / 2);
+  pool.fit(small, big);  // grown back in place: nothing zeroed
+  assert_int_equal(small[big - 1], 0xCD);
   // A block's shard after the largest lead (a page less a byte) still fits the same buffer:
   // the blocks of one PUT do not trade buffers with the pool as their lead moves.
   pool.fit(small, big + flashstor::mem::kPageBytes - 1);

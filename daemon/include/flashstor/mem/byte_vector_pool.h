@@ -1,6 +1,5 @@
 // ByteVectorPool: byte vectors kept between requests with their size, so a request that takes
-// one neither zeroes it (vector::resize value-initialises every byte) nor faults in fresh pages
-// for it. Bounded by bytes; the server empties it when it goes idle (IdleTrim::on_trim), so it
+// one faults in no fresh pages for it. Bounded by bytes; the server empties it when it goes idle (IdleTrim::on_trim), so it
 // holds memory only while requests come. GETs and PUTs take their shard buffers from
 // ShardBuffers(), so a large buffer one request frees is the next one's, whichever thread's
 // malloc arena it came from.
@@ -21,8 +20,8 @@ class ByteVectorPool {
   ByteVectorPool(const ByteVectorPool&) = delete;
   ByteVectorPool& operator=(const ByteVectorPool&) = delete;
 
-  // A vector of exactly size bytes, contents unspecified: a kept one when one is large enough
-  // (only bytes beyond its old size are zeroed), else a new one with room for a page more.
+  // A vector of exactly size bytes, contents unspecified (ShardBuffer's resize zeroes
+  // nothing): a kept one when one is large enough, else a new one with room for a page more.
   ShardBuffer take(size_t size);
   // Keeps v for a later take() while the pool is under its bound and v holds at least
   // kPooledMin bytes; else frees it.
