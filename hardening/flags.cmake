@@ -56,7 +56,11 @@ set(CMAKE_POSITION_INDEPENDENT_CODE ON)
 # files (Scrt1.o, crti.o, crtn.o, libc_nonshared.a) carry no .note.gnu.property, so ld drops
 # the marking from the output. Their code is a few assembly stubs that never switch stacks or
 # take indirect jumps into our code, so we mark the linked binary ourselves; the check lives in
-# hardening/check-binary.sh (appliance owner).
+# hardening/check-binary.sh (appliance owner). One exception: Boost.Context's fcontext (1.74,
+# task/context.cc) is unmarked and does both, switching a fiber's stack with an indirect jump
+# to a return address (no endbr64 there). Under the shadow stack the daemon switches with
+# glibc's swapcontext instead (it checks with rdsspq at start); user-space IBT, which no Linux
+# kernel enforces, would stop that switch, so the IBT mark stays inert for it.
 if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64)$")
   add_link_options(-Wl,-z,ibt -Wl,-z,shstk)
 endif()

@@ -1,6 +1,7 @@
 // Unit tests of ByteVectorPool: a vector given back is the one taken next, with its bytes
-// untouched (nothing zeroed them, nor a resize within their capacity), taken only when large enough, and the pool keeps no more
-// than its bound and no small vectors; clear() empties it; fit() sizes from the pool.
+// untouched (nothing zeroed them, nor a resize within their capacity), taken only when large
+// enough, and the pool keeps no more than its bound and no small vectors; clear() empties it;
+// fit() sizes from the pool.
 #include <cstring>
 #include <vector>
 
