@@ -78,15 +78,17 @@ Result<int> ErasureSet::rebuild_shards(const RequestContext& ctx, const MetaQuor
   }
   const internal::ObjectLocation loc{std::string(bucket), std::string(key), meta.data_dir};
   const internal::Geometry geo{meta.erasure.block_size, meta.erasure.data};
-  const std::string tmp_key = std::string(storage::kTmpKey) + "/" + storage::NewUuid();
+  // The rebuilt data dir is staged as tmp/<uuid> itself and renamed in as %d.<uuid>, as a
+  // PUT stages it: one folder a drive to make and none to remove.
+  const std::string staged = storage::NewUuid();
+  const std::string tmp_key = std::string(storage::kTmpKey) + "/" + staged;
   std::vector<bool> ok = bad;
   std::vector<std::string> inline_out(n);
   std::vector<mem::ShardBuffer> shards;
   for (const PartMeta& part : meta.parts) {
     std::unique_ptr<internal::ShardWriters> writers;
     if (!meta.inlined) {
-      std::string file =
-          internal::DataDirName(meta.data_dir) + "/" + internal::PartFile(part.number);
+      std::string file = internal::PartFile(part.number);
       size_t damaged = 0;
       for (bool b : ok) damaged += b;
       // Heal waits for every drive it rebuilds (it is not a request), within its deadline
@@ -118,13 +120,13 @@ Result<int> ErasureSet::rebuild_shards(const RequestContext& ctx, const MetaQuor
     }
   }
   mem::ShardBuffers().give_all(shards);
-  auto healed = commit_healed(ctx, meta, tmp_key, ok, inline_out, bucket, key, version_id);
+  auto healed = commit_healed(ctx, meta, staged, ok, inline_out, bucket, key, version_id);
   remove_sys_dir(tmp_key);
   return healed;
 }
 
 Result<int> ErasureSet::commit_healed(const RequestContext& ctx, const ObjectMeta& meta,
-                                      const std::string& tmp_key, const std::vector<bool>& ok,
+                                      const std::string& staged, const std::vector<bool>& ok,
                                       const std::vector<std::string>& inline_out,
                                       std::string_view bucket, std::string_view key,
                                       std::string_view version_id) {
@@ -153,7 +155,9 @@ Result<int> ErasureSet::commit_healed(const RequestContext& ctx, const ObjectMet
     if (meta.inlined) m.inline_data = inline_out[d];
     if (!dir.empty()) {
       drive->delete_path(bucket, key, dir, true);  // partial or corrupt copy
-      if (!drive->rename(storage::kSysVolume, tmp_key, dir, bucket, key, dir).ok()) return;
+      if (!drive->rename(storage::kSysVolume, storage::kTmpKey, staged, bucket, key, dir).ok()) {
+        return;
+      }
     }
     // The key's versions newest first: the healed one, and the drive's copies of the others
     // (a version this drive lacks is healed onto it by its own heal_version).

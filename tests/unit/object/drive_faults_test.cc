@@ -144,6 +144,46 @@ void test_stress_hang_then_release(void**) {
   assert_true(slowest_us.load() < 2'000'000);
 }
 
+// Heal stages a rebuilt data dir as a PUT does: the shard file is tmp/<uuid>/part.1 (one
+// folder a drive), and tmp/<uuid> is renamed in as the key's data dir; tmp/ is empty
+// afterwards. It was tmp/<uuid>/%d.<data dir>/part.1 before.
+void test_heal_stages_its_data_dir_as_a_put_does(void**) {
+  HealthEngine f(Short());
+  const std::string data = RandomData(300 * 1024, 21);  // one block, not inline
+  assert_true(Put(*f.e, "bucket", "h", data).has_value());
+  RemoveAll(f.paths[1] + "/bucket/h");
+  const std::string tmp = f.paths[1] + "/.flashstor.sys/tmp";
+  std::vector<std::string> staged;  // files under tmp/ when the shard file was created
+  f.faulty[1]->set(storage::DriveCall::kCreateFile, storage::FaultRule::Hook([&] {
+                     std::error_code ec;
+                     for (auto it = std::filesystem::recursive_directory_iterator(tmp, ec);
+                          !ec && it != std::filesystem::recursive_directory_iterator();
+                          it.increment(ec)) {
+                       if (it->is_regular_file(ec)) {
+                         staged.push_back(std::filesystem::relative(it->path(), tmp).string());
+                       }
+                     }
+                   }));
+  auto healed = f.e->heal_object({}, "bucket", "h");
+  f.faulty[1]->clear_all();
+  assert_true(healed.status.ok());
+  assert_int_equal(healed.shards_healed, 1);
+  assert_int_equal(staged.size(), 1);
+  const std::filesystem::path part(staged[0]);
+  assert_string_equal(part.filename().c_str(), "part.1");
+  assert_true(part.parent_path().parent_path().empty());  // <uuid>/part.1, no folder between
+  // Renamed in: the key's folder holds its metadata and one data dir with the shard.
+  size_t data_dirs = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(f.paths[1] + "/bucket/h")) {
+    if (entry.path().filename().string().rfind("%d.", 0) != 0) continue;
+    ++data_dirs;
+    assert_true(std::filesystem::exists(entry.path() / "part.1"));
+  }
+  assert_int_equal(data_dirs, 1);
+  assert_int_equal(FilesUnder(tmp), 0);
+  assert_true(*Get(*f.e, "bucket", "h") == data);
+}
+
 // A drive answering errors to everything: PUT and GET work on the other three.
 void test_drive_returning_errors(void**) {
   HealthEngine f(Short());
@@ -250,6 +290,7 @@ int main() {
       cmocka_unit_test(test_get_with_a_slow_drive),
       cmocka_unit_test(test_put_with_a_slow_drive),
       cmocka_unit_test(test_late_drive_leaves_no_staged_shard),
+      cmocka_unit_test(test_heal_stages_its_data_dir_as_a_put_does),
       cmocka_unit_test(test_stress_hang_then_release),
       cmocka_unit_test(test_drive_returning_errors),
       cmocka_unit_test(test_slow_drives),

@@ -255,9 +255,10 @@ class ErasureSet {
   // beside it to meta alone, and removes data dirs no metadata refers to.
   void settle(const RequestContext& ctx, const ObjectMeta& meta, std::string_view bucket,
               std::string_view key);
-  // version_id: the version q was read for (empty: the current one).
+  // version_id: the version q was read for (empty: the current one). staged: the uuid of
+  // the data dir rebuilt as tmp/<staged> (rebuild_shards).
   Result<int> commit_healed(const RequestContext& ctx, const ObjectMeta& meta,
-                            const std::string& tmp_key, const std::vector<bool>& ok,
+                            const std::string& staged, const std::vector<bool>& ok,
                             const std::vector<std::string>& inline_out, std::string_view bucket,
                             std::string_view key, std::string_view version_id);
   Result<int> rebuild_shards(const RequestContext& ctx, const MetaQuorum& q,
