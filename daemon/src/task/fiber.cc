@@ -3,6 +3,10 @@
 
 #include <sys/mman.h>
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#endif
+
 namespace flashstor::task {
 
 StackPool::StackPool(size_t stack_bytes, size_t max_cached)
@@ -39,6 +43,13 @@ bool StackPool::acquire(Stack& out) {
 }
 
 void StackPool::release(const Stack& s) {
+#if defined(__SANITIZE_ADDRESS__)
+  // The last frames of the stack's task never returned (it switched out for good), so ASan
+  // still holds their redzones poisoned: cleared before the next task runs here or, once the
+  // stack is unmapped, before a later mapping at these addresses (a shard buffer's) is read.
+  // ASan's swapcontext interceptor cleared a stack on every switch to it.
+  ASAN_UNPOISON_MEMORY_REGION(s.bottom(), s.usable());
+#endif
   if (free_.size() < max_cached_) {
     free_.push_back(s);
   } else {

@@ -9,7 +9,6 @@
 #include <exception>
 
 #if defined(__SANITIZE_ADDRESS__)
-#include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
 #define FS_ASAN_FIBERS 1
 #endif
@@ -146,11 +145,6 @@ bool Scheduler::spawn(std::function<void()> fn) {
     return false;
   }
   f->fn_ = std::move(fn);
-#if FS_ASAN_FIBERS
-  // The last frames of the stack's previous task never returned (it switched out for good),
-  // so their redzones are still poisoned; ASan's swapcontext interceptor used to clear them.
-  ASAN_UNPOISON_MEMORY_REGION(f->stack_.bottom(), f->stack_.usable());
-#endif
   f->context_.make(f->stack_.bottom(), f->stack_.usable(), FiberEntry);
   ++live_;
   ready_.push_back(f);
