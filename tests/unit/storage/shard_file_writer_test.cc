@@ -51,6 +51,9 @@ bool TakesDirectIo(const std::string& dir) {
 bool PageCached(const std::string& path, off_t offset) {
   int fd = open(path.c_str(), O_RDONLY);
   assert_true(fd >= 0);
+  // No readahead from this descriptor: a RWF_NOWAIT read that misses still starts one (kernel
+  // 6.x), which could bring in the page a later check of this test expects absent.
+  (void)posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM);
   char byte;
   struct iovec iov = {&byte, 1};
   ssize_t n = preadv2(fd, &iov, 1, offset, RWF_NOWAIT);
@@ -350,15 +353,22 @@ void test_shard_bytes_bypass_the_page_cache(void**) {
   assert_true(disk->make_volume("v").ok());
   const size_t size = 12 + (1 << 20);
   WriteAndCheck(*disk, {size}, 7);
-  // read_all above read the file back, which cached it: write it again, then look.
-  const std::vector<uint8_t> bytes = RandomBytes(size, 8);
-  auto w = disk->create_file("v", "k", "f");
-  assert_true(w.has_value());
-  assert_true((*w)->write(bytes).ok());
-  assert_true((*w)->close().ok());
+  // read_all above read the file back, which cached it: write it again, then look. The
+  // kernel may still serve one direct write through the page cache (iomap falls back when it
+  // cannot invalidate the range: seen once in six runs under ASan on kernel 6.18), so one of
+  // five writes must leave the whole pages uncached; a writer without O_DIRECT leaves none so.
   const std::string path = dir.path() + "/v/k/f";
-  assert_false(PageCached(path, 0));
-  assert_false(PageCached(path, 512 * 1024));
+  bool bypassed = false;
+  for (int attempt = 0; attempt < 5 && !bypassed; ++attempt) {
+    const std::vector<uint8_t> bytes = RandomBytes(size, 8 + attempt);
+    auto w = disk->create_file("v", "k", "f");
+    assert_true(w.has_value());
+    assert_true((*w)->write(bytes).ok());
+    assert_true((*w)->close().ok());
+    bypassed = !PageCached(path, 512 * 1024) && !PageCached(path, 0);
+    if (!bypassed) fprintf(stderr, "attempt %d: a whole page was cached\n", attempt + 1);
+  }
+  assert_true(bypassed);
   assert_true(PageCached(path, static_cast<off_t>(size - 1)));
 }
 
