@@ -78,8 +78,8 @@ Result<int> ErasureSet::rebuild_shards(const RequestContext& ctx, const MetaQuor
   }
   const internal::ObjectLocation loc{std::string(bucket), std::string(key), meta.data_dir};
   const internal::Geometry geo{meta.erasure.block_size, meta.erasure.data};
-  // The rebuilt data dir is staged as tmp/<uuid> itself and renamed in as %d.<uuid>, as a
-  // PUT stages it: one folder a drive to make and none to remove.
+  // The rebuilt data dir is staged as tmp/<staged> itself and renamed in as the version's
+  // %d.<data dir>, as a PUT stages it: one folder a drive to make and none to remove.
   const std::string staged = storage::NewUuid();
   const std::string tmp_key = std::string(storage::kTmpKey) + "/" + staged;
   std::vector<bool> ok = bad;

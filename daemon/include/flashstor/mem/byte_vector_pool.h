@@ -1,8 +1,8 @@
 // ByteVectorPool: byte vectors kept between requests with their size, so a request that takes
 // one faults in no fresh pages for it. Bounded by bytes; the server empties it when it goes
-// idle (IdleTrim::on_trim), so it holds memory only while requests come. GETs and PUTs take their shard buffers from
-// ShardBuffers(), so a large buffer one request frees is the next one's, whichever thread's
-// malloc arena it came from.
+// idle (IdleTrim::on_trim), so it holds memory only while requests come. GETs and PUTs take
+// their shard buffers from ShardBuffers(), so a large buffer one request frees is the next
+// one's, whichever thread's malloc arena it came from.
 #pragma once
 
 #include <cstddef>
