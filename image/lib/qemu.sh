@@ -77,6 +77,14 @@ fs_vm_wait_file() {
   return 1
 }
 
+# fs_vm_monitor_query PORT COMMAND: sends one human-monitor command and prints its answer.
+fs_vm_monitor_query() {
+  exec 9<>"/dev/tcp/127.0.0.1/$1" || return 1
+  printf '%s\n' "$2" >&9
+  timeout 2 cat <&9 | tr -d '\r'
+  exec 9>&-
+}
+
 # fs_vm_stop PID MONPORT TIMEOUT: ACPI power button, then kill if it does not power off.
 fs_vm_stop() {
   local pid=$1 mon=$2 timeout=$3 t=0

@@ -390,5 +390,5 @@ for s in "${SCENARIOS[@]}"; do
     show_evidence
   fi
 done
-echo "image boot: $T_PASS passed, $T_FAIL failed"
+echo "image boot: $T_PASS passed, $T_FAIL failed, $T_STALLS boot(s) stalled before the kernel and booted again"
 [ "$T_FAIL" -eq 0 ]
