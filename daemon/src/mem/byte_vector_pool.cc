@@ -68,6 +68,11 @@ void ByteVectorPool::clear() {
   }
 }
 
+void ByteVectorPool::set_max_bytes(size_t max_bytes) {
+  std::lock_guard<std::mutex> lock(mu_);
+  max_bytes_ = max_bytes;
+}
+
 size_t ByteVectorPool::bytes() const {
   std::lock_guard<std::mutex> lock(mu_);
   return bytes_;

@@ -57,6 +57,10 @@ struct ShardWriters::DriveWriter {
   // keeping a shard nothing commits in tmp/ until the drive is next opened.
   std::atomic<bool> abandoned{false};
   Status status;  // the last step's answer
+  // The buffer goes back to the pool for the next request's stripes, from whichever holds the
+  // writer last: the request, or a drive task that was still running when the fan-out
+  // returned at its quorum (the fan-out's function holds every writer until its tasks end).
+  ~DriveWriter() { mem::ShardBuffers().give(std::move(buf)); }
 };
 
 namespace {
@@ -191,14 +195,7 @@ void ShardWriters::drop(size_t d, Status s) {
   }
 }
 
-ShardWriters::~ShardWriters() {
-  // The drives' last shard buffers go back to the pool for the next request's stripes, unless
-  // a fan-out is unsettled or a task still holds the writer: then it frees its own.
-  if (writing_ != nullptr) return;
-  for (const std::shared_ptr<DriveWriter>& w : writers_) {
-    if (w != nullptr && w.use_count() == 1) mem::ShardBuffers().give(std::move(w->buf));
-  }
-}
+ShardWriters::~ShardWriters() = default;  // each DriveWriter gives its buffer back
 
 void ShardWriters::start_write(std::vector<mem::ShardBuffer>& shards,
                                const std::vector<int>& distribution, size_t lead, bool last) {

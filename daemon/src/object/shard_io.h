@@ -78,7 +78,7 @@ class ShardWriters {
       std::shared_ptr<WorkerPool::Stragglers> stragglers = nullptr,
       std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max(),
       task::CancelToken cancel = {});
-  ~ShardWriters();  // the shard buffers go back to mem::ShardBuffers()
+  ~ShardWriters();  // the shard buffers go back to mem::ShardBuffers() (~DriveWriter)
   ShardWriters(const ShardWriters&) = delete;
   ShardWriters& operator=(const ShardWriters&) = delete;
   // The deadline of the steps from now on (a write's block was read after the last one's

@@ -58,6 +58,14 @@ void test_bound_and_clear(void**) {
   assert_int_equal(pool.bytes(), 2 * kCapacity);
   pool.clear();
   assert_int_equal(pool.bytes(), 0);
+  // A raised bound (the server sets the shard pool's from its request memory budget) keeps
+  // the third one too.
+  pool.set_max_bytes(3 * kCapacity);
+  a = pool.take(kSize), b = pool.take(kSize), c = pool.take(kSize);
+  pool.give(std::move(a));
+  pool.give(std::move(b));
+  pool.give(std::move(c));
+  assert_int_equal(pool.bytes(), 3 * kCapacity);
 }
 
 void test_small_vectors_not_kept(void**) {

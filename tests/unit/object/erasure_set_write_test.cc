@@ -317,7 +317,7 @@ void test_drives_full_mid_stream(void**) {
 }
 
 void test_shard_buffers_recycled_without_stale_bytes(void**) {
-  // A PUT's shard buffers go back to mem::ShardBuffers() (ShardWriters' destructor, the
+  // A PUT's shard buffers go back to mem::ShardBuffers() (the drive writers' destructors, the
   // stripe at the end of write_stripes) and the next PUT's stripes are made of them,
   // unzeroed: every byte a drive gets must still be that object's, padding included.
   TempDir dir;

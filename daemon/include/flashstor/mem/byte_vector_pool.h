@@ -35,17 +35,19 @@ class ByteVectorPool {
   void fit(ShardBuffer& v, size_t size);
   void clear();
   size_t bytes() const;
+  // The bound from now on; vectors kept beyond it are freed by the next give().
+  void set_max_bytes(size_t max_bytes);
 
  private:
-  const size_t max_bytes_;
+  size_t max_bytes_;  // guarded by mu_
   mutable std::mutex mu_;
   std::vector<ShardBuffer> free_;
   size_t bytes_ = 0;  // capacity of the kept vectors
 };
 
 // Shard buffers of GETs (object/shard_io.cc) and PUTs (object/erasure_set_write.cc, given
-// back by ShardWriters): 8 MiB, what the request memory budget lets be in flight by default
-// (four 1 MiB PUTs' stripes), so a steady load maps no new shard buffers.
+// back by the drive writers): bounded by 8 MiB until the server sets it from its request
+// memory budget (server.cc), so a steady load maps no new shard buffers.
 ByteVectorPool& ShardBuffers();
 
 }  // namespace flashstor::mem
