@@ -83,6 +83,10 @@ Result<int> ErasureSet::rebuild_shards(const RequestContext& ctx, const MetaQuor
   const std::string staged = storage::NewUuid();
   const std::string tmp_key = std::string(storage::kTmpKey) + "/" + staged;
   std::vector<bool> ok = bad;
+  // Only the rebuilt drives get a tmp/<staged>: the others are skipped when it is removed,
+  // and so is each one whose staged dir the commit renamed in.
+  std::vector<char> skip(n);
+  for (size_t d = 0; d < n; ++d) skip[d] = bad[d] ? 0 : 1;
   std::vector<std::string> inline_out(n);
   std::vector<mem::ShardBuffer> shards;
   for (const PartMeta& part : meta.parts) {
@@ -101,7 +105,7 @@ Result<int> ErasureSet::rebuild_shards(const RequestContext& ctx, const MetaQuor
     for (uint64_t b = 0; b < geo.blocks(part.size); ++b) {
       Status s = internal::ReadStripe(*ctx_.pool, **codec, slots, loc, geo, part, b, shards);
       if (!s.ok()) {
-        remove_sys_dir(tmp_key);
+        if (!meta.inlined) remove_sys_dir(tmp_key, &skip);
         return std::unexpected(s);
       }
       if (writers) {
@@ -120,8 +124,8 @@ Result<int> ErasureSet::rebuild_shards(const RequestContext& ctx, const MetaQuor
     }
   }
   mem::ShardBuffers().give_all(shards);
-  auto healed = commit_healed(ctx, meta, staged, ok, inline_out, bucket, key, version_id);
-  remove_sys_dir(tmp_key);
+  auto healed = commit_healed(ctx, meta, staged, ok, inline_out, bucket, key, version_id, skip);
+  if (!meta.inlined) remove_sys_dir(tmp_key, &skip);
   return healed;
 }
 
@@ -129,7 +133,7 @@ Result<int> ErasureSet::commit_healed(const RequestContext& ctx, const ObjectMet
                                       const std::string& staged, const std::vector<bool>& ok,
                                       const std::vector<std::string>& inline_out,
                                       std::string_view bucket, std::string_view key,
-                                      std::string_view version_id) {
+                                      std::string_view version_id, std::vector<char>& moved) {
   // Only if the version we rebuilt still wins (among the key's versions of its id).
   auto lock = ctx_.locks->lock(internal::ObjectResource(bucket, key), true, ctx);
   if (!lock) return std::unexpected(lock.error());
@@ -158,6 +162,7 @@ Result<int> ErasureSet::commit_healed(const RequestContext& ctx, const ObjectMet
       if (!drive->rename(storage::kSysVolume, storage::kTmpKey, staged, bucket, key, dir).ok()) {
         return;
       }
+      moved[d] = 1;  // this drive's task alone writes its slot
     }
     // The key's versions newest first: the healed one, and the drive's copies of the others
     // (a version this drive lacks is healed onto it by its own heal_version).

@@ -168,7 +168,8 @@ void test_stress_hang_then_release(void**) {
 
 // Heal stages a rebuilt data dir as a PUT does: the shard file is tmp/<uuid>/part.1 (one
 // folder a drive), and tmp/<uuid> is renamed in as the key's data dir; tmp/ is empty
-// afterwards. It was tmp/<uuid>/%d.<data dir>/part.1 before.
+// afterwards. It was tmp/<uuid>/%d.<data dir>/part.1 before. Only the healed drive is asked
+// to remove a staged dir (every drive was, the healthy ones for a dir they never had).
 void test_heal_stages_its_data_dir_as_a_put_does(void**) {
   HealthEngine f(Short());
   const std::string data = RandomData(300 * 1024, 21);  // one block, not inline
@@ -186,10 +187,16 @@ void test_heal_stages_its_data_dir_as_a_put_does(void**) {
                        }
                      }
                    }));
+  std::vector<uint64_t> deletes;
+  for (const auto& d : f.faulty) deletes.push_back(d->calls(storage::DriveCall::kDeletePath));
   auto healed = f.e->heal_object({}, "bucket", "h");
   f.faulty[1]->clear_all();
   assert_true(healed.status.ok());
   assert_int_equal(healed.shards_healed, 1);
+  // The drives heal did not write were not asked to remove a staged dir they never had.
+  for (size_t d : {0u, 2u, 3u}) {
+    assert_int_equal(f.faulty[d]->calls(storage::DriveCall::kDeletePath), deletes[d]);
+  }
   assert_int_equal(staged.size(), 1);
   const std::filesystem::path part(staged[0]);
   assert_string_equal(part.filename().c_str(), "part.1");

@@ -256,11 +256,13 @@ class ErasureSet {
   void settle(const RequestContext& ctx, const ObjectMeta& meta, std::string_view bucket,
               std::string_view key);
   // version_id: the version q was read for (empty: the current one). staged: the uuid of
-  // the data dir rebuilt as tmp/<staged> (rebuild_shards).
+  // the data dir rebuilt as tmp/<staged> (rebuild_shards); moved[d] is set on each drive
+  // whose tmp/<staged> was renamed in.
   Result<int> commit_healed(const RequestContext& ctx, const ObjectMeta& meta,
                             const std::string& staged, const std::vector<bool>& ok,
                             const std::vector<std::string>& inline_out, std::string_view bucket,
-                            std::string_view key, std::string_view version_id);
+                            std::string_view key, std::string_view version_id,
+                            std::vector<char>& moved);
   Result<int> rebuild_shards(const RequestContext& ctx, const MetaQuorum& q,
                              const std::vector<bool>& bad, std::string_view bucket,
                              std::string_view key, std::string_view version_id = {});
