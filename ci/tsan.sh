@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 build=build-tsan
 tests=(concurrency_test namespace_lock_test worker_pool_test conditional_write_test multipart_test
   faulty_disk_test health_checked_disk_test drive_faults_test drive_hang_requests_test
-  meta_cache_test shard_file_writer_test meta_journal_test)
+  meta_cache_test shard_file_writer_test meta_journal_test obs_spsc_byte_ring_test)
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Debug -DFLASHSTOR_TSAN=ON \
   -DCMAKE_UNITY_BUILD=ON -DCMAKE_UNITY_BUILD_BATCH_SIZE=16 >/dev/null
 cmake --build "$build" -j 2 --target "${tests[@]}"

@@ -1,8 +1,9 @@
-// AuditEntry filling and its JSON-lines rendering.
+// AuditEntry filling, its encoding through the audit rings, and its JSON-lines rendering.
 #include "flashstor/obs/audit_entry.h"
 
 #include <charconv>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 
 #include "flashstor/common/peer_address.h"
@@ -40,27 +41,116 @@ void AppendDenial(std::string& out, const AuditEntry& e) {
 
 }  // namespace
 
+size_t BoundedLength(std::string_view s, size_t cap) {
+  const auto continuation = [](char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; };
+  if (s.size() <= cap) return s.size();
+  // s[cap] is the first byte left out; when it is a continuation byte, cut before the lead
+  // byte of its sequence (at most 3 back) so a multibyte character is not split.
+  size_t cut = cap;
+  while (cut > 0 && cap - cut < 3 && continuation(s[cut])) --cut;
+  return continuation(s[cut]) ? cap : cut;
+}
+
+namespace {
+
+// Every string field as a (RequestRecord member, AuditEntry member) pair, in the order of the
+// encoding; the denial's only when denied.
+template <typename Visit>
+void ForEachString(bool denied, Visit&& visit) {
+  visit(&RequestRecord::trace_id, &AuditEntry::trace_id);
+  visit(&RequestRecord::operation, &AuditEntry::operation);
+  visit(&RequestRecord::bucket, &AuditEntry::bucket);
+  visit(&RequestRecord::key, &AuditEntry::key);
+  visit(&RequestRecord::error_code, &AuditEntry::error_code);
+  visit(&RequestRecord::access_key, &AuditEntry::access_key);
+  visit(&RequestRecord::remote_addr, &AuditEntry::remote_addr);
+  visit(&RequestRecord::user_agent, &AuditEntry::user_agent);
+  if (!denied) return;
+  visit(&RequestRecord::principal, &AuditEntry::principal);
+  visit(&RequestRecord::action, &AuditEntry::action);
+  visit(&RequestRecord::resource, &AuditEntry::resource);
+  visit(&RequestRecord::decided_by, &AuditEntry::decided_by);
+}
+
+template <typename Member>
+constexpr size_t CapOf(Member AuditEntry::*) {
+  return Member::kCap;
+}
+
+// The numbers, first in an encoded record.
+struct EncodedNumbers {
+  int64_t time_unix_ms;
+  uint64_t bytes_in;
+  uint64_t bytes_out;
+  uint64_t duration_ns;
+  int32_t http_status;
+  uint32_t denied;
+};
+constexpr uint16_t kTruncatedBit = 0x8000;  // in a string's 2-byte length
+
+}  // namespace
+
 void FillAuditEntry(AuditEntry& e, const RequestRecord& rec, int64_t time_unix_ms) {
   e.time_unix_ms = time_unix_ms;
   e.http_status = rec.http_status;
   e.bytes_in = rec.bytes_in;
   e.bytes_out = rec.bytes_out;
   e.duration_ns = rec.duration_ns;
-  e.trace_id.assign(rec.trace_id);
-  e.operation.assign(rec.operation);
-  e.bucket.assign(rec.bucket);
-  e.key.assign(rec.key);
-  e.error_code.assign(rec.error_code);
-  e.access_key.assign(rec.access_key);
-  e.remote_addr.assign(rec.remote_addr);
-  e.user_agent.assign(rec.user_agent);
   e.denied = rec.denied;
-  if (rec.denied) {
-    e.principal.assign(rec.principal);
-    e.action.assign(rec.action);
-    e.resource.assign(rec.resource);
-    e.decided_by.assign(rec.decided_by);
-  }
+  ForEachString(rec.denied, [&](auto from, auto to) { (e.*to).assign(rec.*from); });
+}
+
+size_t EncodedAuditSize(const RequestRecord& rec) {
+  size_t n = sizeof(EncodedNumbers);
+  ForEachString(rec.denied,
+                [&](auto from, auto to) { n += 2 + BoundedLength(rec.*from, CapOf(to)); });
+  return n;
+}
+
+void EncodeAuditRecord(const RequestRecord& rec, int64_t time_unix_ms, uint8_t* out) {
+  const EncodedNumbers numbers{time_unix_ms,    rec.bytes_in,    rec.bytes_out,
+                               rec.duration_ns, rec.http_status, rec.denied ? 1u : 0u};
+  std::memcpy(out, &numbers, sizeof(numbers));
+  out += sizeof(numbers);
+  ForEachString(rec.denied, [&](auto from, auto to) {
+    const std::string_view s = rec.*from;
+    const size_t n = BoundedLength(s, CapOf(to));
+    const uint16_t header = static_cast<uint16_t>(n | (s.size() > n ? kTruncatedBit : 0));
+    std::memcpy(out, &header, sizeof(header));
+    std::memcpy(out + sizeof(header), s.data(), n);
+    out += sizeof(header) + n;
+  });
+}
+
+bool DecodeAuditRecord(std::span<const uint8_t> in, AuditEntry& e) {
+  EncodedNumbers numbers;
+  if (in.size() < sizeof(numbers)) return false;
+  std::memcpy(&numbers, in.data(), sizeof(numbers));
+  in = in.subspan(sizeof(numbers));
+  e.time_unix_ms = numbers.time_unix_ms;
+  e.http_status = numbers.http_status;
+  e.bytes_in = numbers.bytes_in;
+  e.bytes_out = numbers.bytes_out;
+  e.duration_ns = numbers.duration_ns;
+  e.denied = numbers.denied != 0;
+  bool ok = true;
+  ForEachString(e.denied, [&](auto, auto to) {
+    uint16_t header = 0;
+    if (!ok || in.size() < sizeof(header)) {
+      ok = false;
+      return;
+    }
+    std::memcpy(&header, in.data(), sizeof(header));
+    const size_t n = header & ~kTruncatedBit;
+    if (n > CapOf(to) || in.size() < sizeof(header) + n) {
+      ok = false;
+      return;
+    }
+    (e.*to).set({reinterpret_cast<const char*>(in.data()) + sizeof(header), n},
+                (header & kTruncatedBit) != 0);
+    in = in.subspan(sizeof(header) + n);
+  });
+  return ok && in.empty();
 }
 
 int64_t NowUnixMs() {

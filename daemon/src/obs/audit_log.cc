@@ -14,7 +14,8 @@ constexpr size_t kBatchPerRing = 256;
 
 bool AuditProducer::record(const RequestRecord& rec) {
   const int64_t now = NowUnixMs();
-  const bool ok = ring_.try_push_with([&](AuditEntry& e) { FillAuditEntry(e, rec, now); });
+  const bool ok = ring_.try_write(EncodedAuditSize(rec),
+                                  [&](uint8_t* out) { EncodeAuditRecord(rec, now, out); });
   if (!ok) dropped_.fetch_add(1, std::memory_order_relaxed);
   return ok;
 }
@@ -42,7 +43,7 @@ AuditProducer* AuditLog::register_producer() {
   std::lock_guard<std::mutex> lock(register_mu_);
   const size_t n = producer_count_.load(std::memory_order_relaxed);
   if (n == kMaxAuditProducers) return nullptr;
-  // Default-initialised (not make_unique's value-initialisation, which would zero the ~1.9 MiB
+  // Default-initialised (not make_unique's value-initialisation, which would zero the 128 KiB
   // ring): the ring's pages are touched only as records fill it.
   producers_[n] = std::unique_ptr<AuditProducer>(new AuditProducer);
   // Release: the writer that sees the new count also sees the constructed producer.
@@ -85,11 +86,17 @@ size_t AuditLog::drain_once() {
   for (size_t i = 0; i < n; ++i) {
     auto& ring = producers_[i]->ring_;
     for (size_t k = 0; k < kBatchPerRing; ++k) {
-      const bool got = ring.consume_one([&](AuditEntry& e) {
+      const bool got = ring.consume_one([&](std::span<const uint8_t> bytes) {
+        if (!DecodeAuditRecord(bytes, entry_)) {  // cannot happen: the producer encoded it
+          sink_errors_.fetch_add(1, std::memory_order_relaxed);
+          return;
+        }
         line_.clear();
-        AppendAuditJsonLine(line_, e);
+        AppendAuditJsonLine(line_, entry_);
         for (auto& sink : sinks_) {
-          if (!sink->append(e, line_).ok()) sink_errors_.fetch_add(1, std::memory_order_relaxed);
+          if (!sink->append(entry_, line_).ok()) {
+            sink_errors_.fetch_add(1, std::memory_order_relaxed);
+          }
         }
       });
       if (!got) break;

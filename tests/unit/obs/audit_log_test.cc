@@ -6,6 +6,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -208,13 +209,58 @@ static void test_full_ring_drops_and_counts(void**) {
   AuditLog log({});
   AuditProducer* p = log.register_producer();
   RequestRecord r = SampleRecord();
-  for (size_t i = 0; i < kAuditRingCapacity; ++i) assert_true(p->record(r));
+  // A record takes its encoding, padded to 8 bytes, and an 8-byte header: a 128 KiB ring
+  // holds several hundred typical ones (256 fixed slots did before).
+  const size_t fits = kAuditRingBytes / (8 + (EncodedAuditSize(r) + 7) / 8 * 8);
+  assert_true(fits >= 256);
+  for (size_t i = 0; i < fits; ++i) assert_true(p->record(r));
   assert_false(p->record(r));
   assert_false(p->record(r));
   assert_int_equal(p->dropped(), 2);
   assert_int_equal(log.dropped(), 2);
   log.Stop();  // drains what the ring holds
-  assert_int_equal(log.written(), kAuditRingCapacity);
+  assert_int_equal(log.written(), fits);
+}
+
+// What goes through a ring comes out as FillAuditEntry would have made it: every field, the
+// truncation marks, and the denial's fields only when denied.
+static void test_encoding_round_trip(void**) {
+  RequestRecord r = SampleRecord();
+  const std::string long_key(5000, 'k');
+  std::string utf8_ua(255, 'u');
+  utf8_ua += "\xe2\x82\xac";  // straddles the 256-byte bound
+  const std::string resource = "arn:aws:s3:::bucket/" + long_key;
+  for (bool denied : {false, true}) {
+    r.key = long_key;
+    r.user_agent = utf8_ua;
+    r.denied = denied;
+    r.principal = "arn:aws:iam::000000000000:user/alice";
+    r.action = "s3:GetObject";
+    r.resource = resource;
+    r.decided_by = "bucket:policy:DenyAll";
+    std::vector<uint8_t> bytes(EncodedAuditSize(r));
+    EncodeAuditRecord(r, 1714564800123, bytes.data());
+    auto decoded = std::make_unique<AuditEntry>();
+    auto filled = std::make_unique<AuditEntry>();
+    assert_true(DecodeAuditRecord(bytes, *decoded));
+    FillAuditEntry(*filled, r, 1714564800123);
+    std::string a, b;
+    AppendAuditJsonLine(a, *decoded);
+    AppendAuditJsonLine(b, *filled);
+    assert_string_equal(a.c_str(), b.c_str());
+    assert_true(decoded->key.truncated);
+    assert_int_equal(decoded->user_agent.view().size(), 255);
+    assert_int_equal(decoded->denied, denied);
+    if (denied) assert_true(decoded->resource.view() == filled->resource.view());
+    // Smaller than a fixed slot even with a 1 KiB key and resource; a typical record is a
+    // few hundred bytes.
+    assert_true(bytes.size() < sizeof(AuditEntry));
+    assert_true(EncodedAuditSize(SampleRecord()) < 512);
+    // Bytes that are not an encoding are refused, not read past.
+    assert_false(
+        DecodeAuditRecord(std::span<const uint8_t>(bytes).first(bytes.size() - 1), *decoded));
+    assert_false(DecodeAuditRecord(std::span<const uint8_t>(bytes).first(20), *decoded));
+  }
 }
 
 static void test_bad_options(void**) {
@@ -249,9 +295,13 @@ static void test_journal_fields(void**) {
 
 int main() {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_records_parse_back), cmocka_unit_test(test_bounds_truncate),
-      cmocka_unit_test(test_rotation),           cmocka_unit_test(test_full_ring_drops_and_counts),
-      cmocka_unit_test(test_bad_options),        cmocka_unit_test(test_journal_fields),
+      cmocka_unit_test(test_records_parse_back),
+      cmocka_unit_test(test_bounds_truncate),
+      cmocka_unit_test(test_rotation),
+      cmocka_unit_test(test_full_ring_drops_and_counts),
+      cmocka_unit_test(test_encoding_round_trip),
+      cmocka_unit_test(test_bad_options),
+      cmocka_unit_test(test_journal_fields),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

@@ -1,9 +1,12 @@
-// AuditEntry: fixed-size copy of a RequestRecord that lives in an SPSC ring slot. Bounded char
-// arrays (not std::string) so a push copies bytes into preallocated memory and never allocates.
+// AuditEntry: the bounded copy of a RequestRecord that the audit writer renders (a JSON line,
+// journald fields), and the compact encoding a record travels in through an audit ring.
+// Bounded char arrays (not std::string): filling one never allocates.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -11,37 +14,33 @@
 
 namespace flashstor::obs {
 
-// A string of at most Cap bytes stored inline. assign() truncates at a UTF-8 code point
-// boundary when the source is valid UTF-8 (so truncation alone never creates U+FFFD).
+// The length s keeps when bounded to cap bytes: all of it, or cap bytes cut back to a UTF-8
+// code point boundary when the source is valid UTF-8 (so truncation alone never creates
+// U+FFFD).
+size_t BoundedLength(std::string_view s, size_t cap);
+
+// A string of at most Cap bytes stored inline; assign() truncates with BoundedLength.
 template <size_t Cap>
 struct BoundedString {
-  static_assert(Cap <= 65535);
+  static_assert(Cap <= 32767);
+  static constexpr size_t kCap = Cap;
   uint16_t len = 0;
   bool truncated = false;
   char data[Cap];
 
-  void assign(std::string_view s) {
-    size_t n = s.size();
-    truncated = n > Cap;
-    if (truncated) {
-      n = Cap;
-      // s[n] is the first byte left out; when it is a continuation byte, cut before the lead
-      // byte of its sequence (at most 3 back) so a multibyte character is not split.
-      size_t cut = n;
-      while (cut > 0 && n - cut < 3 && IsContinuation(s[cut])) --cut;
-      if (!IsContinuation(s[cut])) n = cut;
-    }
-    for (size_t i = 0; i < n; ++i) data[i] = s[i];
-    len = static_cast<uint16_t>(n);
+  void assign(std::string_view s) { set(s.substr(0, BoundedLength(s, Cap)), s.size() > Cap); }
+  // bytes: already bounded (at most Cap).
+  void set(std::string_view bytes, bool was_truncated) {
+    std::memcpy(data, bytes.data(), bytes.size());
+    len = static_cast<uint16_t>(bytes.size());
+    truncated = was_truncated;
   }
   std::string_view view() const { return {data, len}; }
-
- private:
-  static bool IsContinuation(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
 };
 
 // Bounds: S3 keys are at most 1024 bytes; bucket names at most 63; the user agent is truncated
-// to 256 bytes; the rest are ids we generate or short codes. About 1.8 KiB per entry.
+// to 256 bytes; the rest are ids we generate or short codes. About 3.7 KiB per entry; encoded,
+// a record takes what its fields hold (a few hundred bytes).
 struct AuditEntry {
   static constexpr size_t kMaxKey = 1024;
   static constexpr size_t kMaxUserAgent = 256;
@@ -68,6 +67,15 @@ struct AuditEntry {
 
 // Copies rec into e (truncating to the bounds) and stamps the wall-clock time. Never allocates.
 void FillAuditEntry(AuditEntry& e, const RequestRecord& rec, int64_t time_unix_ms);
+
+// The record as it travels through an audit ring (obs/spsc_byte_ring.h): its numbers, then
+// each string field bounded as AuditEntry bounds it, as a 2-byte length and its bytes; the
+// denial's fields only when denied. EncodeAuditRecord writes exactly EncodedAuditSize(rec)
+// bytes and never allocates; DecodeAuditRecord fills e as FillAuditEntry would have, or
+// returns false for bytes EncodeAuditRecord did not write.
+size_t EncodedAuditSize(const RequestRecord& rec);
+void EncodeAuditRecord(const RequestRecord& rec, int64_t time_unix_ms, uint8_t* out);
+bool DecodeAuditRecord(std::span<const uint8_t> in, AuditEntry& e);
 
 // Current wall-clock time in milliseconds since the Unix epoch.
 int64_t NowUnixMs();

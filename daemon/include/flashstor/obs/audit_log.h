@@ -15,16 +15,18 @@
 #include "flashstor/obs/audit_sink.h"
 #include "flashstor/obs/request_record.h"
 #include "flashstor/obs/rotating_file_sink.h"
-#include "flashstor/obs/spsc_ring.h"
+#include "flashstor/obs/spsc_byte_ring.h"
 
 namespace flashstor::obs {
 
-// 256 entries of ~3.7 KiB (sizeof(AuditEntry)): ~0.9 MiB per event loop, resident once the
-// loop has served 256 requests. The writer drains every ring at least every kMaxIdleSleep
-// (20 ms), so a loop may record 12,800 requests a second before one is dropped, more than a
-// loop serves. 1024 entries cost 3.7 MiB per loop, 15 MiB of the daemon's RSS on a 2-core
-// machine (docs/execution-model.md, "Memory").
-inline constexpr size_t kAuditRingCapacity = 256;
+// Each event loop's ring: 128 KiB, resident once the loop has recorded that much. A record
+// takes what its fields hold (its encoding, audit_entry.h: 200-400 bytes for a typical
+// request), so the ring holds several hundred; the writer drains every ring at least every
+// kMaxIdleSleep (20 ms), so a loop may record over 15,000 requests a second before one is
+// dropped, more than a loop serves. Rings of 256 fixed 3.7 KiB slots (sizeof(AuditEntry)) held
+// fewer records in 0.9 MiB a loop, all of it resident once a loop had served 256 requests:
+// 3.7 MiB of the daemon's RSS on a 2-core machine (docs/execution-model.md, "Memory").
+inline constexpr size_t kAuditRingBytes = 128 * 1024;
 inline constexpr size_t kMaxAuditProducers = 256;
 
 // The producer end owned by one worker thread. Only that thread may call record().
@@ -38,7 +40,7 @@ class AuditProducer {
 
  private:
   friend class AuditLog;
-  SpscRing<AuditEntry, kAuditRingCapacity> ring_;
+  SpscByteRing<kAuditRingBytes> ring_;
   std::atomic<uint64_t> dropped_{0};
 };
 
@@ -59,7 +61,7 @@ class AuditLog {
   AuditLog& operator=(const AuditLog&) = delete;
 
   // Start-up only, from each worker (thread-safe). The pointer stays valid for the AuditLog's
-  // lifetime. nullptr once kMaxAuditProducers are registered. Allocates the ring (~0.9 MiB).
+  // lifetime. nullptr once kMaxAuditProducers are registered. Allocates the ring (128 KiB).
   AuditProducer* register_producer();
 
   // Starts the writer thread. kInvalidArgument if already started.
@@ -87,6 +89,7 @@ class AuditLog {
   std::atomic<uint64_t> written_{0};
   std::atomic<uint64_t> sink_errors_{0};
   std::string line_;  // writer-thread scratch, capacity reused
+  AuditEntry entry_;  // writer-thread scratch: the record being written, decoded
 };
 
 }  // namespace flashstor::obs
