@@ -77,7 +77,8 @@ vm_boot() {
 # run the rollback's fallback boot sat 322 s after the firmware's "starting Boot0001" without a
 # line, and the same disks and firmware variables then booted in 32-38 s nine times of nine, so
 # a stall there is qemu's (TCG), not the image's: vm_boot boots a stalled VM a second time and
-# says so, and a second stall fails the scenario as a timeout.
+# says so, and a second stall fails the scenario as a timeout. The second boot has the same
+# disks and firmware variables, as a power cycle of the machine would.
 T_STALL_SECONDS=${FLASHSTOR_VM_STALL_SECONDS:-150}
 T_STALLS=0
 vm_stalled_before_kernel() {
@@ -90,7 +91,13 @@ vm_stalled_before_kernel() {
   printf '  note  no kernel output in %s s (instruction pointer of each vCPU: %s): qemu stopped, the VM booted again\n' \
     "$T_STALL_SECONDS" "$(grep -aoE '[RE]IP=[0-9a-f]+' "$T_DIR/stall.registers" | cut -d= -f2 | paste -sd, -)"
   echo "stalled_boot_${T_SCENARIO:-none}=$T_STALL_SECONDS" >>"${FIGURES:-/dev/null}"
+  local t=0
   kill "$T_PID" 2>/dev/null
+  while kill -0 "$T_PID" 2>/dev/null && [ "$t" -lt 20 ]; do
+    sleep 0.5
+    t=$((t + 1))
+  done
+  kill -9 "$T_PID" 2>/dev/null
   wait "$T_PID" 2>/dev/null
   rm -f "$T_DIR/report.log" "$T_DIR/console.log"
   return 0

@@ -117,7 +117,7 @@ void EncodeAuditRecord(const RequestRecord& rec, int64_t time_unix_ms, uint8_t* 
     const size_t n = BoundedLength(s, CapOf(to));
     const uint16_t header = static_cast<uint16_t>(n | (s.size() > n ? kTruncatedBit : 0));
     std::memcpy(out, &header, sizeof(header));
-    std::memcpy(out + sizeof(header), s.data(), n);
+    if (n > 0) std::memcpy(out + sizeof(header), s.data(), n);  // an unset view's data() is null
     out += sizeof(header) + n;
   });
 }

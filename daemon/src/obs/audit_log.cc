@@ -86,8 +86,10 @@ size_t AuditLog::drain_once() {
   for (size_t i = 0; i < n; ++i) {
     auto& ring = producers_[i]->ring_;
     for (size_t k = 0; k < kBatchPerRing; ++k) {
+      bool decoded = true;
       const bool got = ring.consume_one([&](std::span<const uint8_t> bytes) {
-        if (!DecodeAuditRecord(bytes, entry_)) {  // cannot happen: the producer encoded it
+        decoded = DecodeAuditRecord(bytes, entry_);
+        if (!decoded) {  // cannot happen: the producer encoded it
           sink_errors_.fetch_add(1, std::memory_order_relaxed);
           return;
         }
@@ -100,7 +102,7 @@ size_t AuditLog::drain_once() {
         }
       });
       if (!got) break;
-      ++handled;
+      if (decoded) ++handled;
     }
   }
   if (handled > 0) {

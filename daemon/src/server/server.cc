@@ -312,7 +312,7 @@ int RunServer(const ServerArgs& args) {
 
   std::unique_ptr<obs::AuditLog> audit;
   // journald only when started by systemd (JOURNAL_STREAM). With no sink there is no audit
-  // log at all: its per-loop rings (~0.9 MiB each once used) would only be drained and counted.
+  // log at all: its per-loop rings (128 KiB each once used) would only be drained and counted.
   const bool audit_journal = cfg.audit.journald && std::getenv("JOURNAL_STREAM") != nullptr;
   if (!cfg.audit.file.empty() || audit_journal) {
     obs::AuditOptions ao;

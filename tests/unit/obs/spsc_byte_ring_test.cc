@@ -83,6 +83,7 @@ void test_records_wrap_whole(void**) {
   assert_true(Write(other, 112, 4));       // 0..120
   assert_true(Write(other, 96, 5));        // 120..224
   assert_true(ReadExpect(other, 112, 4));  // free: 120 at the start, 32 at the end
+  assert_false(Write(other, 120, 6));      // 32 skipped + 128 > 152 free, though 128 would fit
   assert_true(Write(other, 112, 6));       // the end's 32 skipped, written at 0..120
   assert_false(Write(other, 0, 7));        // full: the unread record starts at 120
   assert_true(ReadExpect(other, 96, 5));

@@ -35,7 +35,8 @@ class ByteVectorPool {
   void fit(ShardBuffer& v, size_t size);
   void clear();
   size_t bytes() const;
-  // The bound from now on; vectors kept beyond it are freed by the next give().
+  // The bound from now on, for the vectors given from now on (the kept ones stay until
+  // taken or cleared).
   void set_max_bytes(size_t max_bytes);
 
  private:

@@ -31,7 +31,8 @@ struct BoundedString {
   void assign(std::string_view s) { set(s.substr(0, BoundedLength(s, Cap)), s.size() > Cap); }
   // bytes: already bounded (at most Cap).
   void set(std::string_view bytes, bool was_truncated) {
-    std::memcpy(data, bytes.data(), bytes.size());
+    // An empty view may have a null data(): memcpy's source must not be null, even for 0 bytes.
+    if (!bytes.empty()) std::memcpy(data, bytes.data(), bytes.size());
     len = static_cast<uint16_t>(bytes.size());
     truncated = was_truncated;
   }
