@@ -462,13 +462,26 @@ void test_cached_get_wakes_no_thread(void**) {
   const std::string big = RandomData(kMiB + 5, 31), small = RandomData(4096, 32);
   assert_true(Put(*f.e, "bucket", "big", big).has_value());
   assert_true(Put(*f.e, "bucket", "small", small).has_value());
-  assert_true(*Get(*f.e, "bucket", "big") == big);  // warms the dentry and page caches
-  const uint64_t before = f.e->io_pool().tasks_queued();
-  for (int i = 0; i < 3; ++i) {
-    assert_true(*Get(*f.e, "bucket", "big") == big);
-    assert_true(*Get(*f.e, "bucket", "small") == small);
+  // A non-blocking read also turns down a page the kernel holds locked or under writeback
+  // for the moment, and that read goes to the pool as it should: so one of three rounds must
+  // wake no thread (every round does when cached reads are not tried on the caller). Under
+  // TSan in make test, one round in one run queued a task.
+  bool woke_none = false;
+  for (int round = 0; round < 3 && !woke_none; ++round) {
+    assert_true(*Get(*f.e, "bucket", "big") == big);  // warms the dentry and page caches
+    const uint64_t queued = f.e->io_pool().tasks_queued();
+    for (int i = 0; i < 3; ++i) {
+      assert_true(*Get(*f.e, "bucket", "big") == big);
+      assert_true(*Get(*f.e, "bucket", "small") == small);
+    }
+    const uint64_t woken = f.e->io_pool().tasks_queued() - queued;
+    woke_none = woken == 0;
+    if (!woke_none)
+      fprintf(stderr, "round %d: %llu reads went to the pool\n", round,
+              static_cast<unsigned long long>(woken));
   }
-  assert_int_equal(f.e->io_pool().tasks_queued() - before, 0);
+  assert_true(woke_none);
+  const uint64_t before = f.e->io_pool().tasks_queued();
   f.faulty[1]->set(storage::DriveCall::kReadAll, storage::FaultRule::Hang());
   assert_true(*Get(*f.e, "bucket", "small") == small);
   assert_true(f.e->io_pool().tasks_queued() > before);  // drive 1's read went to the pool
