@@ -35,7 +35,7 @@ Connection* ClientShares::finish(std::string_view client) {
 std::vector<Connection*> ClientShares::take_waiting_since(int64_t cutoff_ms) {
   std::vector<Connection*> out;
   for (auto& [client, s] : clients_) {
-    while (!s.waiting.empty() && s.waiting.front()->queued_ms <= cutoff_ms) {
+    while (!s.waiting.empty() && s.waiting.front()->live->queued_ms <= cutoff_ms) {
       out.push_back(s.waiting.front());
       s.waiting.pop_front();
       --waiting_;

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <new>
 
 #include "early_response.h"
 #include "flashstor/obs/log.h"
@@ -57,23 +58,11 @@ void HttpServer::Impl::accept_all(LoopContext& lc, ListenerTag& l) {
     }
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    auto* c = new Connection(options.limits, &lc.blocks);
+    auto* c = new Connection(&lc.blocks);
     c->fd = fd;
     c->loop = &lc;
     c->tls = l.tls;
-    char host[INET6_ADDRSTRLEN] = "?";
-    int port = 0;
-    if (ss.ss_family == AF_INET) {
-      auto* sin = reinterpret_cast<sockaddr_in*>(&ss);
-      inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
-      port = ntohs(sin->sin_port);
-    } else if (ss.ss_family == AF_INET6) {
-      auto* sin6 = reinterpret_cast<sockaddr_in6*>(&ss);
-      inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
-      port = ntohs(sin6->sin6_port);
-    }
-    std::snprintf(c->remote, sizeof(c->remote), "%s:%d", host, port);
-    std::snprintf(c->client, sizeof(c->client), "%s", host);
+    c->peer = PeerFromSockaddr(&ss);
     if (l.tls) {
       Result<tls::TlsConnection> session =
           tls != nullptr ? tls->accept(fd) : Err(Code::kInternal, "no TLS context");
@@ -128,8 +117,8 @@ void HttpServer::Impl::rearm(LoopContext& lc, Connection* c) {
 void HttpServer::Impl::on_readable(LoopContext& lc, Connection* c, uint32_t events) {
   if (c->state == ConnState::kDispatched) {
     // Armed for a close only while the task waits server-side: this is the client leaving.
-    if (c->watching_close && (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) {
-      c->watching_close = false;
+    if (c->live->watching_close && (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) {
+      c->live->watching_close = false;
       return client_gone(c);
     }
     return WakeConnectionTask(*c);
@@ -142,12 +131,16 @@ void HttpServer::Impl::on_readable(LoopContext& lc, Connection* c, uint32_t even
     bool got = false;
     while ((n = ::recv(c->fd, scratch, sizeof(scratch), 0)) > 0) got = true;
     if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) return close_conn(lc, c);
-    if (got) lc.lingering.push(c, std::min(MonotonicMs() + kLingerIdleMs, c->linger_until_ms));
+    if (got) {
+      lc.lingering.push(c, std::min(MonotonicMs() + kLingerIdleMs, c->live->linger_until_ms));
+    }
     return rearm(lc, c);
   }
   if (c->buf == nullptr) {
+    // The first bytes since the connection opened or went idle: it is live until it next idles.
+    if (!c->live) c->live.reset(new (std::nothrow) LiveState(options.limits, c->peer));
     c->buf = static_cast<char*>(c->arena.allocate_scoped(kReceiveBuffer));
-    if (c->buf == nullptr) return close_conn(lc, c);
+    if (c->buf == nullptr || !c->live) return close_conn(lc, c);
   }
   ssize_t n = receive(c);
   if (n == kClosed) return close_conn(lc, c);
@@ -159,7 +152,7 @@ void HttpServer::Impl::on_readable(LoopContext& lc, Connection* c, uint32_t even
   (void)events;
   if (c->state == ConnState::kIdle) {
     c->state = ConnState::kReadingHead;
-    c->head_start_ns = MonotonicNs();
+    c->live->head_start_ns = MonotonicNs();
     if (c->served > 0) lc.reading.push(c, MonotonicMs() + options.header_timeout_ms);
   }
   c->len += static_cast<size_t>(n);
@@ -184,7 +177,8 @@ bool HttpServer::Impl::try_http2(LoopContext& lc, Connection* c) {
 }
 
 void HttpServer::Impl::try_parse(LoopContext& lc, Connection* c) {
-  http::ParseOutcome out = c->parser.parse(std::string_view(c->buf, c->len), c->arena, &c->request);
+  http::ParseOutcome out =
+      c->live->parser.parse(std::string_view(c->buf, c->len), c->arena, &c->live->request);
   switch (out.state) {
     case http::ParseState::kIncomplete:
       if (c->len >= kReceiveBuffer) return reject(lc, c, 431);
@@ -194,12 +188,12 @@ void HttpServer::Impl::try_parse(LoopContext& lc, Connection* c) {
       malformed_lines.log(obs::Level::kInfo, "rejected malformed request",
                           {{"HTTP_STATUS", std::to_string(out.http_status)},
                            {"REASON", out.reason},
-                           {"REMOTE_ADDR", c->remote}});
+                           {"REMOTE_ADDR", c->live->remote}});
       return reject(lc, c, out.http_status);
     case http::ParseState::kComplete:
       break;
   }
-  c->head_bytes = out.head_bytes;
+  c->live->head_bytes = out.head_bytes;
   TimerList::unlink(c);
   if (answer_on_loop(lc, c)) return;
   dispatch(lc, c);
@@ -218,7 +212,7 @@ void HttpServer::Impl::dispatch(LoopContext& lc, Connection* c) {
 void HttpServer::Impl::refuse_admission(Connection* c) {
   static obs::LogLimiter not_admitted_lines(std::chrono::seconds(1));  // client-caused
   not_admitted_lines.log(obs::Level::kNotice, "request not admitted in time",
-                         {{"REMOTE_ADDR", c->remote}, {"HTTP_STATUS", "503"}});
+                         {{"REMOTE_ADDR", c->live->remote}, {"HTTP_STATUS", "503"}});
   reject(*c->loop, c, 503);
 }
 
@@ -231,22 +225,22 @@ void HttpServer::Impl::client_gone(Connection* c) {
   tasks->mutable_counters().cancelled.fetch_add(1, std::memory_order_relaxed);
   static obs::LogLimiter gone_lines(std::chrono::seconds(1));  // client-caused
   gone_lines.log(obs::Level::kInfo, "client closed its connection while its request waited",
-                 {{"REMOTE_ADDR", c->remote}});
-  c->cancel.cancel();
+                 {{"REMOTE_ADDR", c->live->remote}});
+  c->live->cancel.cancel();
 }
 
 void HttpServer::Impl::cancel_client_waits(LoopContext& lc) {
-  for (Connection* c : lc.conns) {
+  lc.conns.for_each([](Connection* c) {
     if (c->state == ConnState::kDispatched) WakeConnectionTask(*c);
     if (c->state == ConnState::kHttp2) c->h2->cancel_waits();
-  }
+  });
 }
 
 // Health and metrics: answered here, so they work while every worker is taken.
 bool HttpServer::Impl::answer_on_loop(LoopContext& lc, Connection* c) {
   if (!loop_responder) return false;
   LoopReply reply;
-  if (!loop_responder(c->request, c->arena, reply)) return false;
+  if (!loop_responder(c->live->request, c->arena, reply)) return false;
   ++loop_replies;
   PrepareLoopReply(*c, reply.status, reply.content_type, reply.body);
   c->state = ConnState::kReplying;
@@ -259,7 +253,7 @@ bool HttpServer::Impl::answer_on_loop(LoopContext& lc, Connection* c) {
 void HttpServer::Impl::flush_reply(LoopContext& lc, Connection* c) {
   switch (FlushLoopReply(*c)) {
     case FlushResult::kDone:
-      c->reply = std::string();
+      c->live->reply = std::string();
       TimerList::unlink(c);
       return linger(lc, c);
     case FlushResult::kWantRead:
@@ -287,7 +281,7 @@ void HttpServer::Impl::linger(LoopContext& lc, Connection* c) {
   ::shutdown(c->fd, SHUT_WR);
   c->state = ConnState::kLingering;
   int64_t now = MonotonicMs();
-  c->linger_until_ms = now + kLingerMaxMs;
+  c->live->linger_until_ms = now + kLingerMaxMs;
   lc.lingering.push(c, now + kLingerIdleMs);
   rearm(lc, c);
 }
@@ -314,7 +308,7 @@ void HttpServer::Impl::on_tick(LoopContext& lc, int64_t now) {
       ++head_timeouts;
       static obs::LogLimiter head_late_lines(std::chrono::seconds(1));  // client-caused
       head_late_lines.log(obs::Level::kInfo, "request head not received in time",
-                          {{"REMOTE_ADDR", c->remote}, {"HTTP_STATUS", "408"}});
+                          {{"REMOTE_ADDR", c->live->remote}, {"HTTP_STATUS", "408"}});
       reject(lc, c, 408);
     }
   }
@@ -330,11 +324,9 @@ void HttpServer::Impl::on_tick(LoopContext& lc, int64_t now) {
   }
   if (stopping.load()) {
     // Close every connection that is waiting for a request; running ones finish first.
-    std::vector<Connection*> waiting;
-    for (Connection* c : lc.conns) {
-      if (c->state == ConnState::kIdle) waiting.push_back(c);
-    }
-    for (Connection* c : waiting) close_conn(lc, c);
+    lc.conns.for_each([&](Connection* c) {
+      if (c->state == ConnState::kIdle) close_conn(lc, c);
+    });
   }
   tasks->expire(now);
   if (tick_hook) tick_hook(lc.loop->index());
@@ -350,14 +342,15 @@ void HttpServer::Impl::on_done(Connection* c, AfterRequest next) {
     if (c->len > 0) {
       // Pipelined bytes of the next request are already buffered.
       c->state = ConnState::kReadingHead;
-      c->head_start_ns = MonotonicNs();
+      c->live->head_start_ns = MonotonicNs();
       lc.reading.push(c, MonotonicMs() + options.header_timeout_ms);
       return try_parse(lc, c);
     }
-    // Idle keep-alive connections hold no arena block: it goes back to the loop's pool and
-    // a block is taken again when the next request's first bytes arrive.
+    // Idle keep-alive connections hold no arena block and no LiveState: the block goes back
+    // to the loop's pool, and both are taken again when the next request's first bytes arrive.
     c->arena.release_blocks();
     c->buf = nullptr;
+    c->live.reset();
     c->state = ConnState::kIdle;
     lc.idle.push(c, MonotonicMs() + options.idle_timeout_ms);
     rearm(lc, c);

@@ -120,7 +120,7 @@ int OnFrameSend(nghttp2_session*, const nghttp2_frame* frame, void* ud) {
     s->env().goaways.fetch_add(1, std::memory_order_relaxed);
     static obs::LogLimiter goaway_lines(std::chrono::seconds(1));  // client-caused
     goaway_lines.log(obs::Level::kInfo, "http2 connection ended with GOAWAY",
-                     {{"REMOTE_ADDR", s->connection().remote},
+                     {{"REMOTE_ADDR", s->connection().live->remote},
                       {"H2_ERROR", nghttp2_http2_strerror(frame->goaway.error_code)}});
   }
   if (frame->hd.type == NGHTTP2_RST_STREAM &&
@@ -249,7 +249,8 @@ void H2Session::glitch() {
   glitch_tokens_ -= 1;
   if (glitch_tokens_ < 0 && close_by_ms_ == 0) {
     static obs::LogLimiter flood_lines(std::chrono::seconds(1));  // client-caused
-    flood_lines.log(obs::Level::kNotice, "http2 control frame flood", {{"REMOTE_ADDR", c_.remote}});
+    flood_lines.log(obs::Level::kNotice, "http2 control frame flood",
+                    {{"REMOTE_ADDR", c_.live->remote}});
     terminate(NGHTTP2_ENHANCE_YOUR_CALM);
   }
 }
@@ -339,7 +340,7 @@ bool H2Session::feed(const char* data, size_t len) {
   static obs::LogLimiter failed_lines(std::chrono::seconds(1));  // client-caused
   failed_lines.log(
       obs::Level::kInfo, "http2 session failed",
-      {{"REMOTE_ADDR", c_.remote}, {"REASON", nghttp2_strerror(static_cast<int>(rv))}});
+      {{"REMOTE_ADDR", c_.live->remote}, {"REASON", nghttp2_strerror(static_cast<int>(rv))}});
   if (rv != NGHTTP2_ERR_NOMEM) {
     nghttp2_session_terminate_session(
         session_, rv == NGHTTP2_ERR_FLOODED ? NGHTTP2_ENHANCE_YOUR_CALM : NGHTTP2_PROTOCOL_ERROR);
@@ -669,7 +670,7 @@ void H2Session::cancel_request(H2Stream* s) {
   env_.tasks->mutable_counters().cancelled.fetch_add(1, std::memory_order_relaxed);
   static obs::LogLimiter reset_lines(std::chrono::seconds(1));  // client-caused
   reset_lines.log(obs::Level::kInfo, "http2 stream reset while its request waited",
-                  {{"REMOTE_ADDR", c_.remote}, {"STREAM_ID", std::to_string(s->id)}});
+                  {{"REMOTE_ADDR", c_.live->remote}, {"STREAM_ID", std::to_string(s->id)}});
   s->cancel.cancel();
 }
 

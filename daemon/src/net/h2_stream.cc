@@ -261,7 +261,7 @@ class StreamExchange final : public http::Exchange {
   mem::Arena& arena() override { return s_.arena; }
   DataSource& body() override { return body_; }
   http::ResponseWriter& response() override { return response_; }
-  std::string_view remote_address() const override { return s_.session.connection().remote; }
+  std::string_view remote_address() const override { return s_.session.connection().live->remote; }
   bool secure() const override { return s_.session.connection().tls; }
   std::string_view tls_protocol() const override {
     const tls::TlsConnection* t = s_.session.connection().tls_conn;

@@ -148,13 +148,13 @@ void HttpServer::stop(int grace_ms) {
     if (lc->thread.joinable()) lc->thread.join();
   }
   for (auto& lc : s.loops) {
-    for (Connection* c : lc->conns) {
+    lc->conns.for_each([&](Connection* c) {
+      lc->conns.erase(c);
       delete c->h2;
       delete c->tls_conn;
       ::close(c->fd);
       delete c;
-    }
-    lc->conns.clear();
+    });
   }
 }
 

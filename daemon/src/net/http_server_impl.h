@@ -6,7 +6,6 @@
 #include <functional>
 #include <memory>
 #include <thread>
-#include <unordered_set>
 #include <vector>
 
 #include "connection.h"
@@ -28,7 +27,7 @@ struct LoopContext {
   std::unique_ptr<EventLoop> loop;
   std::thread thread;
   TimerList idle, reading, lingering, replying;
-  std::unordered_set<Connection*> conns;
+  ConnectionList conns;
 };
 
 struct HttpServer::Impl {

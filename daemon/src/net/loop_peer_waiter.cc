@@ -23,27 +23,27 @@ int LoopPeerWaiter::wait(int fd, short events, int timeout_ms) {
   uint32_t ev = EPOLLONESHOT | EPOLLRDHUP;
   if (events & POLLIN) ev |= EPOLLIN;
   if (events & POLLOUT) ev |= EPOLLOUT;
-  c_.io_waiter = task::PrepareWait();
-  c_.watching_close = false;  // this arming replaces a close watch (and reports a close too)
+  c_.live->io_waiter = task::PrepareWait();
+  c_.live->watching_close = false;  // this arming replaces a close watch (and reports a close too)
   if (!c_.loop->loop->mod(fd, ev, &c_).ok()) {
-    c_.io_waiter = {};
+    c_.live->io_waiter = {};
     return -EBADF;
   }
-  const bool ready = task::Park(c_.io_waiter, MonotonicMs() + timeout_ms);
-  c_.io_waiter = {};
+  const bool ready = task::Park(c_.live->io_waiter, MonotonicMs() + timeout_ms);
+  c_.live->io_waiter = {};
   if (cancel_ != nullptr && cancel_->load(std::memory_order_relaxed)) return -ECANCELED;
   return ready ? 1 : 0;
 }
 
 void WatchForClose(void* connection) {
   Connection& c = *static_cast<Connection*>(connection);
-  if (c.watching_close || c.state != ConnState::kDispatched) return;
-  c.watching_close = c.loop->loop->mod(c.fd, EPOLLRDHUP | EPOLLONESHOT, &c).ok();
+  if (c.state != ConnState::kDispatched || c.live->watching_close) return;
+  c.live->watching_close = c.loop->loop->mod(c.fd, EPOLLRDHUP | EPOLLONESHOT, &c).ok();
 }
 
 void WakeConnectionTask(Connection& c) {
-  task::Waker w = c.io_waiter;
-  c.io_waiter = {};
+  task::Waker w = c.live->io_waiter;
+  c.live->io_waiter = {};
   w.wake();
 }
 

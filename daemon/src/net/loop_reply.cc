@@ -21,26 +21,27 @@ void PrepareLoopReply(Connection& c, int status, std::string_view content_type,
                         "Content-Length: %zu\r\n\r\n",
                         status, static_cast<int>(reason.size()), reason.data(),
                         static_cast<int>(content_type.size()), content_type.data(), body.size());
-  c.reply.clear();
-  if (n > 0 && static_cast<size_t>(n) < sizeof(head)) c.reply.assign(head, static_cast<size_t>(n));
-  if (c.request.method != http::Method::kHead) c.reply.append(body);
-  c.reply_sent = 0;
+  c.live->reply.clear();
+  if (n > 0 && static_cast<size_t>(n) < sizeof(head))
+    c.live->reply.assign(head, static_cast<size_t>(n));
+  if (c.live->request.method != http::Method::kHead) c.live->reply.append(body);
+  c.live->reply_sent = 0;
 }
 
 FlushResult FlushLoopReply(Connection& c) {
-  while (c.reply_sent < c.reply.size()) {
-    std::string_view rest = std::string_view(c.reply).substr(c.reply_sent);
+  while (c.live->reply_sent < c.live->reply.size()) {
+    std::string_view rest = std::string_view(c.live->reply).substr(c.live->reply_sent);
     if (c.tls_conn != nullptr) {
       tls::TlsIo io = c.tls_conn->write(std::span<const char>(rest.data(), rest.size()));
       if (io.status == tls::TlsIoStatus::kWantRead) return FlushResult::kWantRead;
       if (io.status == tls::TlsIoStatus::kWantWrite) return FlushResult::kWantWrite;
       if (io.status != tls::TlsIoStatus::kOk) return FlushResult::kFailed;
-      c.reply_sent += io.bytes;
+      c.live->reply_sent += io.bytes;
       continue;
     }
     ssize_t n = ::send(c.fd, rest.data(), rest.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n > 0) {
-      c.reply_sent += static_cast<size_t>(n);
+      c.live->reply_sent += static_cast<size_t>(n);
       continue;
     }
     if (n < 0 && errno == EINTR) continue;

@@ -22,10 +22,10 @@ RequestTasks::RequestTasks(size_t max_tasks, int client_share, int admission_tim
       shares_(client_share) {}
 
 void RequestTasks::submit(Connection* c) {
-  c->queued_ms = MonotonicMs();
+  c->live->queued_ms = MonotonicMs();
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (!shares_.try_start(c->client, c)) {
+    if (!shares_.try_start(c->live->client(), c)) {
       counters_.share_waits.fetch_add(1, std::memory_order_relaxed);
       return;
     }
@@ -47,12 +47,12 @@ void RequestTasks::start(Connection* c) {
   }
   if (!here->spawn([this, c] { run(c); })) {
     obs::Log(obs::Level::kWarning, "request task not started: out of memory",
-             {{"REMOTE_ADDR", c->remote}});
+             {{"REMOTE_ADDR", c->live->remote}});
     std::vector<Connection*> next;
     {
       std::lock_guard<std::mutex> lock(mu_);
       --running_;
-      if (Connection* w = shares_.finish(c->client)) budget_queue_.push_back(w);
+      if (Connection* w = shares_.finish(c->live->client())) budget_queue_.push_back(w);
       admit_locked(next);
     }
     for (Connection* n : next) start(n);
@@ -100,7 +100,7 @@ void RequestTasks::run(Connection* c) {
     --running_;
     // The next request of this address takes its place in the share, then waits its turn for
     // the budget behind the requests already waiting for it.
-    if (Connection* w = shares_.finish(c->client)) budget_queue_.push_back(w);
+    if (Connection* w = shares_.finish(c->live->client())) budget_queue_.push_back(w);
     admit_locked(admitted);
   }
   for (Connection* n : admitted) start(n);
@@ -137,11 +137,11 @@ void RequestTasks::expire(int64_t now_ms) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     for (Connection* c : shares_.take_waiting_since(cutoff)) refused.push_back(c);
-    while (!budget_queue_.empty() && budget_queue_.front()->queued_ms <= cutoff) {
+    while (!budget_queue_.empty() && budget_queue_.front()->live->queued_ms <= cutoff) {
       Connection* c = budget_queue_.front();
       budget_queue_.pop_front();
       refused.push_back(c);
-      if (Connection* w = shares_.finish(c->client)) budget_queue_.push_back(w);
+      if (Connection* w = shares_.finish(c->live->client())) budget_queue_.push_back(w);
     }
     admit_locked(admitted);
   }

@@ -89,17 +89,17 @@ class ExchangeImpl final : public http::Exchange {
   ExchangeImpl(Connection& c, RequestBody& body, http::ResponseWriter& response)
       : c_(c), body_(body), response_(response) {}
 
-  const http::Request& request() const override { return c_.request; }
+  const http::Request& request() const override { return c_.live->request; }
   mem::Arena& arena() override { return c_.arena; }
   DataSource& body() override { return body_; }
   http::ResponseWriter& response() override { return response_; }
-  std::string_view remote_address() const override { return c_.remote; }
+  std::string_view remote_address() const override { return c_.live->remote; }
   bool secure() const override { return c_.tls; }
   std::string_view tls_protocol() const override {
     return c_.tls_conn != nullptr ? c_.tls_conn->protocol() : std::string_view();
   }
-  uint64_t request_start_ns() const override { return c_.head_start_ns; }
-  const task::CancelToken* cancel_token() const override { return &c_.cancel; }
+  uint64_t request_start_ns() const override { return c_.live->head_start_ns; }
+  const task::CancelToken* cancel_token() const override { return &c_.live->cancel; }
 
  private:
   Connection& c_;
@@ -177,7 +177,7 @@ void ReportCut(const Connection& c, const TransferBudget& budget, RequestCounter
   const bool sending = budget.sending();
   (sending ? sending_lines : receiving_lines)
       .log(obs::Level::kNotice, "slow client cut off",
-           {{"REMOTE_ADDR", c.remote},
+           {{"REMOTE_ADDR", c.live->remote},
             {"REASON", reason},
             {"DIRECTION", sending ? "sending response" : "receiving request body"},
             {"RATE_BPS", std::to_string(budget.last_rate_bps())},
@@ -198,21 +198,22 @@ AfterRequest FinishBody(RequestBody& body, TransferBudget& budget) {
 
 }  // namespace
 
-// The request's cancel token, shared with its RequestContext: the connection's own when no
-// straggler of the last request kept a copy (no allocation), else a fresh one. While the
-// request runs, a server-side wait that parks arms the socket for a close (WatchForClose).
+// The request's cancel token, shared with its RequestContext: the live state's own when a
+// pipelined request follows one whose stragglers kept no copy (no allocation), else a fresh
+// one (the first request after an idle period). While the request runs, a server-side wait
+// that parks arms the socket for a close (WatchForClose).
 struct CancelScope {
   explicit CancelScope(Connection& c) : c_(c) {
-    if (c.cancel.unique()) {
-      c.cancel.reset();
+    if (c.live->cancel.unique()) {
+      c.live->cancel.reset();
     } else {
-      c.cancel = task::CancelToken::Make();
+      c.live->cancel = task::CancelToken::Make();
     }
-    if (task::CurrentFiber() != nullptr) c.cancel.set_park_hook(&WatchForClose, &c);
+    if (task::CurrentFiber() != nullptr) c.live->cancel.set_park_hook(&WatchForClose, &c);
   }
   ~CancelScope() {
-    c_.cancel.set_park_hook(nullptr, nullptr);
-    c_.watching_close = false;  // the loop arms the socket anew for what comes next
+    c_.live->cancel.set_park_hook(nullptr, nullptr);
+    c_.live->watching_close = false;  // the loop arms the socket anew for what comes next
   }
   Connection& c_;
 };
@@ -222,7 +223,8 @@ AfterRequest ServeRequest(Connection& c, http::Handler& handler, const ServerOpt
                           const std::atomic<bool>* cancel_waits) {
   CancelScope cancel_scope(c);
   TransferBudget budget(RequestTransferLimits(options),
-                        static_cast<int64_t>(c.head_start_ns / 1'000'000), &counters.progress);
+                        static_cast<int64_t>(c.live->head_start_ns / 1'000'000),
+                        &counters.progress);
   LoopPeerWaiter waiter(c, cancel_waits);
   if (task::CurrentFiber() != nullptr) budget.set_peer_waiter(&waiter);
   http::Transport* transport = MakeTransport(c, budget);
@@ -232,27 +234,27 @@ AfterRequest ServeRequest(Connection& c, http::Handler& handler, const ServerOpt
     http::Transport* t;
     ~TransportGuard() { t->~Transport(); }
   } guard{transport};
-  char* body_start = c.buf + c.head_bytes;
-  http::ConnectionInput input(std::span<char>(body_start, kReceiveBuffer - c.head_bytes),
-                              std::string_view(body_start, c.len - c.head_bytes), *transport);
+  char* body_start = c.buf + c.live->head_bytes;
+  http::ConnectionInput input(std::span<char>(body_start, kReceiveBuffer - c.live->head_bytes),
+                              std::string_view(body_start, c.len - c.live->head_bytes), *transport);
   http::ResponseWriter response(*transport, c.arena);
-  RequestBody body(c.request, input, response, options.limits.max_body_bytes);
+  RequestBody body(c.live->request, input, response, options.limits.max_body_bytes);
   bool keep =
-      c.request.keep_alive && !stopping && c.served + 1 < options.max_requests_per_connection;
+      c.live->request.keep_alive && !stopping && c.served + 1 < options.max_requests_per_connection;
   response.set_keep_alive(keep);
-  if (c.request.expect_continue) response.expect_continue(!body.at_end());
-  if (c.request.method == http::Method::kHead) response.set_head_only(true);
+  if (c.live->request.expect_continue) response.expect_continue(!body.at_end());
+  if (c.live->request.method == http::Method::kHead) response.set_head_only(true);
 
   ExchangeImpl exchange(c, body, response);
   if (!ServeWithinMemory(handler, exchange)) {
     if (!response.head_sent()) {
-      AnswerOutOfMemory(*transport, c.arena, c.request.method == http::Method::kHead);
+      AnswerOutOfMemory(*transport, c.arena, c.live->request.method == http::Method::kHead);
     }
     return AfterRequest::kClose;
   }
   ReportCut(c, budget, counters);
   // The client left while the request waited: nobody reads an answer.
-  if (c.cancel.cancelled()) return AfterRequest::kClose;
+  if (c.live->cancel.cancelled()) return AfterRequest::kClose;
 
   if (!response.head_sent()) {
     response.set_status(500);
@@ -274,9 +276,9 @@ AfterRequest ServeRequest(Connection& c, http::Handler& handler, const ServerOpt
   if (c.buf == nullptr) return AfterRequest::kClose;
   std::memmove(c.buf, leftover.data(), leftover.size());
   c.len = leftover.size();
-  c.head_bytes = 0;
-  c.parser.reset();
-  c.request = http::Request{};
+  c.live->head_bytes = 0;
+  c.live->parser.reset();
+  c.live->request = http::Request{};
   return AfterRequest::kKeepAlive;
 }
 
