@@ -70,6 +70,7 @@ class FaultyDisk::Rules {
     std::lock_guard<std::mutex> lock(mu_);
     return injected_[Index(c)];
   }
+  std::atomic<uint64_t> walked_metadata_bytes{0};
 
   // offset: the read offset (kReadAt) or the file's size after the write (kWrite).
   Effect decide(DriveCall c, std::string_view file, int64_t offset) {
@@ -207,7 +208,11 @@ class FaultyWalker final : public Walker {
   FaultyWalker(std::unique_ptr<Walker> inner, std::shared_ptr<FaultyDisk::Rules> rules)
       : inner_(std::move(inner)), rules_(std::move(rules)) {}
   Result<bool> next(WalkEntry& entry) override {
-    return rules_->run(DriveCall::kWalkNext, "", [&] { return inner_->next(entry); });
+    Result<bool> more = rules_->run(DriveCall::kWalkNext, "", [&] { return inner_->next(entry); });
+    if (more && *more) {
+      rules_->walked_metadata_bytes.fetch_add(entry.metadata.size(), std::memory_order_relaxed);
+    }
+    return more;
   }
 
  private:
@@ -244,6 +249,9 @@ bool FaultyDisk::wait_hung(int n, std::chrono::milliseconds timeout) const {
 }
 uint64_t FaultyDisk::calls(DriveCall call) const {
   return rules_->calls(call);
+}
+uint64_t FaultyDisk::walked_metadata_bytes() const {
+  return rules_->walked_metadata_bytes.load(std::memory_order_relaxed);
 }
 uint64_t FaultyDisk::injected(DriveCall call) const {
   return rules_->injected(call);

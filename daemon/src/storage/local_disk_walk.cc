@@ -340,8 +340,14 @@ Result<std::string> LocalWalker::read_records(int dir, const std::string& rel, b
       if (nul != std::string_view::npos) break;
       continue;
     }
-    out.append(chunk);
-    if (!sized && out.size() >= kMetaPreambleSize) {
+    // Only the preamble and the records are kept, in a string of their size: the rest of
+    // the chunk (an inline object's data) is not copied, so a walk's batch of entries holds
+    // a few hundred bytes an entry, not the 4 KiB read.
+    if (!sized) {
+      const size_t head = std::min(chunk.size(), kMetaPreambleSize - out.size());
+      out.append(chunk.substr(0, head));
+      chunk.remove_prefix(head);
+      if (out.size() < kMetaPreambleSize) continue;
       sized = true;
       uint32_t len = 0;  // little-endian
       for (size_t i = 0; i < 4; ++i) {
@@ -349,7 +355,9 @@ Result<std::string> LocalWalker::read_records(int dir, const std::string& rel, b
                << (8 * i);
       }
       want = std::min<size_t>(kMetaPreambleSize + len, kMaxReadAllBytes);
+      out.reserve(want);
     }
+    out.append(chunk.substr(0, want - out.size()));
   }
   close(fd);
   if (out.size() > want) out.resize(want);

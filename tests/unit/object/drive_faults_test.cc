@@ -213,6 +213,34 @@ void test_heal_stages_its_data_dir_as_a_put_does(void**) {
   assert_true(*Get(*f.e, "bucket", "h") == data);
 }
 
+// The scanner's walk (heal_objects) asks the drives for keys only: heal_object reads each
+// key's metadata itself. A listing's walk still reads it (the counter works). Before, the heal
+// walk read every object's metadata twice and held up to 512 entries of it per drive.
+void test_heal_walk_reads_keys_only(void**) {
+  HealthEngine f(Short());
+  for (int i = 0; i < 20; ++i) {  // inline objects: their metadata carries their data
+    assert_true(Put(*f.e, "bucket", "k" + std::to_string(i), RandomData(4096, i)).has_value());
+  }
+  RemoveAll(f.paths[2] + "/bucket/k7");
+  std::vector<std::string> seen;
+  assert_true(f.e->heal_objects({}, "bucket",
+                                [&](const object::HealResult& r) {
+                                  assert_true(r.status.ok());
+                                  seen.push_back(r.key);
+                                  return true;
+                                })
+                  .ok());
+  assert_int_equal(seen.size(), 20);
+  for (const auto& d : f.faulty) assert_int_equal(d->walked_metadata_bytes(), 0);
+  assert_true(FileExists(f.paths[2] + "/bucket/k7/" + std::string(storage::kMetaFile)));
+  auto page = f.e->list_objects({}, "bucket", {});
+  assert_true(page.has_value());
+  assert_int_equal(page->objects.size(), 20);
+  uint64_t listed = 0;
+  for (const auto& d : f.faulty) listed += d->walked_metadata_bytes();
+  assert_true(listed >= 2 * 20 * 100);  // a read quorum of drives, each object's records
+}
+
 // A drive answering errors to everything: PUT and GET work on the other three.
 void test_drive_returning_errors(void**) {
   HealthEngine f(Short());
@@ -321,6 +349,7 @@ int main() {
       cmocka_unit_test(test_late_drive_leaves_no_staged_shard),
       cmocka_unit_test(test_late_drive_gives_its_shard_buffer_back),
       cmocka_unit_test(test_heal_stages_its_data_dir_as_a_put_does),
+      cmocka_unit_test(test_heal_walk_reads_keys_only),
       cmocka_unit_test(test_stress_hang_then_release),
       cmocka_unit_test(test_drive_returning_errors),
       cmocka_unit_test(test_slow_drives),

@@ -125,6 +125,10 @@ void test_metadata_header(void**) {
   // Both: %m.bin wins. A file claiming more records than it has: what there is.
   assert_true(disk->write_all("b", "z/both", kLegacyMetaFile, legacy).ok());
   assert_true(disk->write_all("b", "z/both", kMetaFile, MetaFile("new")).ok());
+  // Small records before 4 KiB of inline data (a 4 KiB object): the entry holds the records
+  // in a string of their size, not the 4 KiB chunk read (a listing's batches keep hundreds).
+  assert_true(
+      disk->write_all("b", "z/inl", kMetaFile, MetaFile("small", std::string(4000, 'i'))).ok());
   std::string torn = MetaFile("0123456789", "");
   torn[8] = 100;
   assert_true(disk->write_all("b", "z/torn", kMetaFile, torn).ok());
@@ -139,6 +143,8 @@ void test_metadata_header(void**) {
   next("x/y", MetaFile("records", ""));
   next("z/big", MetaFile(big, ""));
   next("z/both", MetaFile("new", ""));
+  next("z/inl", MetaFile("small", ""));
+  assert_true(e.metadata.capacity() < 256);
   next("z/old", "{\"k\":1}");
   next("z/torn", torn);
   assert_false(*(*w)->next(e));
@@ -148,7 +154,7 @@ void test_metadata_header(void**) {
   w = disk->walk("b", opt);
   int objects = 0;
   while (*(*w)->next(e)) objects += e.metadata.empty();
-  assert_int_equal(objects, 5);
+  assert_int_equal(objects, 6);
 }
 
 void test_uncommitted_keys(void**) {

@@ -75,6 +75,8 @@ class FaultyDisk final : public StorageApi {
   bool wait_hung(int n, std::chrono::milliseconds timeout) const;
   uint64_t calls(DriveCall call) const;     // calls made (injected or not)
   uint64_t injected(DriveCall call) const;  // calls a rule affected
+  // Metadata bytes the walkers it handed out returned (WalkEntry::metadata), all walks.
+  uint64_t walked_metadata_bytes() const;
 
   const std::string& endpoint() const override { return inner_->endpoint(); }
   Result<DiskInfo> disk_info() override;
