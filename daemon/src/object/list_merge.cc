@@ -51,7 +51,8 @@ class DriveMerge final : public EntryStream {
           continue;
         }
         is_prefix |= heads_[i]->is_prefix;
-        if (!heads_[i]->is_prefix) {
+        // Empty metadata (a keys-only walk, an uncommitted key) leaves the drive unknown.
+        if (!heads_[i]->is_prefix && !heads_[i]->metadata.empty()) {
           // A page needs neither parts nor user metadata: they are skipped, not decoded.
           auto v = DecodeMetaVersions(heads_[i]->metadata, MetaDecode::kListing);
           if (v) lists[i] = std::move(*v);

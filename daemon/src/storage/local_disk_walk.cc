@@ -354,8 +354,8 @@ Result<std::string> LocalWalker::read_records(int dir, const std::string& rel, b
         len |= static_cast<uint32_t>(static_cast<uint8_t>(out[kMetaRecordsLenOffset + i]))
                << (8 * i);
       }
+      // Not reserved: the length is the file's word, and a damaged one may claim 32 MiB.
       want = std::min<size_t>(kMetaPreambleSize + len, kMaxReadAllBytes);
-      out.reserve(want);
     }
     out.append(chunk.substr(0, want - out.size()));
   }
