@@ -307,3 +307,18 @@ def assert_no_plaintext(server, marker, timeout=20):
             return
         assert time.monotonic() < deadline, f"plaintext marker found in {found}"
         time.sleep(0.5)
+
+
+def make_cert(d):
+    """A self-signed certificate for 127.0.0.1 in d/certs; returns (certs dir, CA file)."""
+    certs = os.path.join(d, "certs")
+    os.makedirs(certs)
+    crt, key = os.path.join(certs, "public.crt"), os.path.join(certs, "private.key")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", crt, "-days", "2",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True)
+    if os.geteuid() == 0:
+        for p in (certs, crt, key):
+            os.chown(p, 65534, 65534)
+    return certs, crt

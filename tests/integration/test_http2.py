@@ -14,26 +14,13 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from conftest import ACCESS_KEY, SECRET_KEY, Server, make_client
+from conftest import ACCESS_KEY, SECRET_KEY, Server, make_cert, make_client
 
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 DATA, HEADERS, RST_STREAM, SETTINGS, PING, GOAWAY = 0x0, 0x1, 0x3, 0x4, 0x6, 0x7
 REFUSED_STREAM = 0x7
 
 
-def make_cert(d):
-    """A self-signed certificate for 127.0.0.1 in d/certs; returns (certs dir, CA file)."""
-    certs = os.path.join(d, "certs")
-    os.makedirs(certs)
-    crt, key = os.path.join(certs, "public.crt"), os.path.join(certs, "private.key")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                    "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", crt, "-days", "2",
-                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
-                   check=True, capture_output=True)
-    if os.geteuid() == 0:
-        for p in (certs, crt, key):
-            os.chown(p, 65534, 65534)
-    return certs, crt
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,7 @@ import hashlib
 import os
 import resource
 import socket
+import ssl
 import subprocess
 import threading
 import time
@@ -16,7 +17,7 @@ import urllib.request
 import pytest
 
 import rawclient
-from conftest import BIN, Server, make_client
+from conftest import BIN, Server, make_cert, make_client
 
 
 def built_with_asan():
@@ -236,6 +237,45 @@ def test_idle_keep_alive_connection_costs_under_482_bytes_of_heap():
         assert per_connection < 482, per_connection
         # They were kept open, and the first still answers.
         get(socks[0])
+    finally:
+        for s in socks:
+            s.close()
+        srv.cleanup()
+
+
+def test_silent_tls_connections_hold_no_request_memory(tmp_path):
+    """A client that completes a TLS handshake and sends nothing waits holding its OpenSSL
+    session only: the handshake's flights wake its connection with no request bytes, and the
+    receive block and LiveState taken for them go back at once (connection_loop.cc). Before,
+    each kept a 64 KiB arena block and its LiveState until the header deadline closed it:
+    about 70 KB of heap a connection, which the unauthenticated could multiply."""
+    certs, ca = make_cert(str(tmp_path))
+    srv = Server(drives=4, extra_args=["--tls-address", "127.0.0.1:0", "--certs-dir", certs,
+                                       "--metrics-access", "public"], listeners=2).start()
+    socks = []
+    try:
+        in_use = 'flashstor_heap_bytes{state="in_use"}'
+        ctx = ssl.create_default_context(cafile=ca)
+
+        def open_batch(n):
+            for _ in range(n):
+                raw = socket.create_connection(("127.0.0.1", srv.tls_port), timeout=30)
+                s = ctx.wrap_socket(raw, server_hostname="127.0.0.1")  # handshake done
+                socks.append(s)
+
+        open_batch(50)  # warms what the first connections pay once
+        time.sleep(0.5)
+        before = metric(srv.endpoint, in_use)
+        open_batch(200)
+        time.sleep(0.5)  # the last flights reach the server
+        after = metric(srv.endpoint, in_use)
+        per_connection = (after - before) / 200
+        print(f"heap in use per silent TLS connection: {per_connection:.0f} B")
+        assert per_connection < 32 * 1024, per_connection
+        # Each still gets an answer when it speaks.
+        s = socks[0]
+        s.sendall(b"GET /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        assert rawclient.read_response(s)[0] == 200
     finally:
         for s in socks:
             s.close()

@@ -98,6 +98,15 @@ struct LiveState {
 struct Connection : PollTag {
   explicit Connection(mem::BlockPool* pool) : PollTag{kConnection}, arena(pool) {}
 
+  // Waits for a request holding nothing but itself: the arena's blocks go back to the loop's
+  // pool and the LiveState is freed; both are taken again when request bytes arrive.
+  void go_idle() {
+    arena.release_blocks();
+    buf = nullptr;
+    live.reset();
+    state = ConnState::kIdle;
+  }
+
   int fd = -1;
   ConnState state = ConnState::kIdle;
   bool tls = false;

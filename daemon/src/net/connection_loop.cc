@@ -148,7 +148,13 @@ void HttpServer::Impl::on_readable(LoopContext& lc, Connection* c, uint32_t even
     if (!lc.loop->mod(c->fd, EPOLLOUT | EPOLLRDHUP | EPOLLONESHOT, c).ok()) close_conn(lc, c);
     return;
   }
-  if (n == kWantRead) return rearm(lc, c);
+  if (n == kWantRead) {
+    // Woken without request bytes (a TLS handshake's flights, a TLS record with nothing for
+    // us, a spurious wake-up): a connection that has received nothing holds nothing while it
+    // waits, so a client that completes a handshake and stays silent costs no block.
+    if (c->state == ConnState::kIdle && c->len == 0) c->go_idle();
+    return rearm(lc, c);
+  }
   (void)events;
   if (c->state == ConnState::kIdle) {
     c->state = ConnState::kReadingHead;
@@ -348,10 +354,7 @@ void HttpServer::Impl::on_done(Connection* c, AfterRequest next) {
     }
     // Idle keep-alive connections hold no arena block and no LiveState: the block goes back
     // to the loop's pool, and both are taken again when the next request's first bytes arrive.
-    c->arena.release_blocks();
-    c->buf = nullptr;
-    c->live.reset();
-    c->state = ConnState::kIdle;
+    c->go_idle();
     lc.idle.push(c, MonotonicMs() + options.idle_timeout_ms);
     rearm(lc, c);
   }
