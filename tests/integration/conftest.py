@@ -3,6 +3,7 @@ and give tests real S3 clients (boto3, aws cli, s3cmd, rclone) pointed at it."""
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import subprocess
@@ -322,3 +323,15 @@ def make_cert(d):
         for p in (certs, crt, key):
             os.chown(p, 65534, 65534)
     return certs, crt
+
+
+def raise_fd_limit(need):
+    """Raises this process's open-file limit to need (its servers inherit it), or skips the
+    test where that is not allowed."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft >= need:
+        return
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (max(need, soft), max(need, hard)))
+    except (ValueError, OSError):
+        pytest.skip(f"needs {need} file descriptors (RLIMIT_NOFILE {soft}/{hard}, not root)")

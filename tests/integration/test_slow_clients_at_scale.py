@@ -5,7 +5,6 @@ a shutdown with slow clients connected finishes within its deadline. Requests ar
 event loops, so none of this takes a thread; the request memory budget keeps the tricklers'
 buffers bounded (their excess waits, then gets 503 SlowDown)."""
 import os
-import resource
 import signal
 import socket
 import threading
@@ -14,7 +13,7 @@ import uuid
 
 import pytest
 
-from conftest import Server, make_client
+from conftest import Server, make_client, raise_fd_limit
 from rawclient import sign
 
 pytestmark = pytest.mark.http1_only(
@@ -25,16 +24,6 @@ TRICKLERS = 1000
 SLOW_READERS = 200
 IDLE = 10_000
 UNSIGNED = "UNSIGNED-PAYLOAD"
-
-
-def raise_fd_limit(need):
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft >= need:
-        return
-    try:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (max(need, soft), max(need, hard)))
-    except (ValueError, OSError):
-        pytest.skip(f"needs {need} file descriptors (RLIMIT_NOFILE {soft}/{hard}, not root)")
 
 
 def signed_head(port, method, path, length=None):

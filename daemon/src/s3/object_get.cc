@@ -219,4 +219,8 @@ ApiError GetObject(OpContext& ctx) {
   return StreamBody(ctx, *reader, length);
 }
 
+void S3Handler::ReleaseCopyBuffers() {
+  CopyBuffers().clear();
+}
+
 }  // namespace flashstor::s3

@@ -285,6 +285,7 @@ int RunServer(const ServerArgs& args) {
     mem::ShardBuffers().clear();
     storage::MetaCache::ClearAll();
     storage::LocalDisk::ReleaseStageBuffers();
+    s3::S3Handler::ReleaseCopyBuffers();
   });
   object::BudgetedLayer budgeted(*engine->layer, request_memory,
                                  std::chrono::milliseconds(options.admission_timeout_ms));

@@ -111,6 +111,8 @@ class S3Handler final : public http::Handler {
   static bool IsAdminPath(std::string_view path);
   // 16 uppercase hex chars, unique per process and thread (counter mixed with start time).
   static std::array<char, 16> NewTraceId();
+  // Frees the GET copy buffers kept for reuse (the idle trim; GETs in flight keep theirs).
+  static void ReleaseCopyBuffers();
 
  private:
   object::ObjectLayer& layer_;
