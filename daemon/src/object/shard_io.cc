@@ -57,9 +57,9 @@ struct ShardWriters::DriveWriter {
   // keeping a shard nothing commits in tmp/ until the drive is next opened.
   std::atomic<bool> abandoned{false};
   Status status;  // the last step's answer
-  // The buffer goes back to the pool for the next request's stripes, from whichever holds the
-  // writer last: the request, or a drive task that was still running when the fan-out
-  // returned at its quorum (the fan-out's function holds every writer until its tasks end).
+  // The buffer goes back to the pool for the next request's stripes: from the drive task once
+  // the file's last block or an abandoned one is written (start_write), else from whichever
+  // holds the writer last (the fan-out's function holds every writer until its tasks end).
   ~DriveWriter() { mem::ShardBuffers().give(std::move(buf)); }
 };
 
@@ -215,6 +215,14 @@ void ShardWriters::start_write(std::vector<mem::ShardBuffer>& shards,
         DriveWriter& w = *writers[d];
         if (!EnsureCreated(w, *target)) return false;
         w.status = w.writer->write_in_place(w.buf, w.lead);
+        // The file's last block, or one the request no longer waits for: its buffer is
+        // nobody's now (the writer keeps its partial page itself). It goes back before the
+        // fsync, and before the other drives' tasks end: this function holds every writer
+        // of the fan-out until the last task ends, so a straggler kept the whole stripe.
+        if (w.close_after || w.abandoned.load(std::memory_order_acquire)) {
+          mem::ShardBuffers().give(std::move(w.buf));
+          w.buf = {};
+        }
         if (w.status.ok() && w.close_after && !w.abandoned.load(std::memory_order_acquire)) {
           w.status = w.writer->close();
           w.closed = w.status.ok();
