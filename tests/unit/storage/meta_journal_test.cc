@@ -300,7 +300,7 @@ void test_appends_go_on_during_a_checkpoint(void**) {
   std::atomic<bool> in_syncfs{false};
   j->set_syncfs_for_test([&](int fd) {
     in_syncfs = true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(800));
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
     return syncfs(fd);
   });
   std::thread filler([&] {  // fills the first file; the append after that checkpoints it
@@ -313,7 +313,9 @@ void test_appends_go_on_during_a_checkpoint(void**) {
   for (int i = 0; i < 5; ++i) Log(*j, MetaJournal::Op::kWrite, "b/k/%m.bin", "during");
   const auto took = std::chrono::steady_clock::now() - start;
   filler.join();
-  assert_true(took < std::chrono::milliseconds(400));
+  // Well under the checkpoint's 1.5 s, with room for five real fdatasyncs on a disk busy with
+  // the other tests of a ctest -j2 run (the bound was 400 ms against 800 ms).
+  assert_true(took < std::chrono::milliseconds(1000));
   assert_true(WaitForCheckpoints(*j, 1));
 }
 
