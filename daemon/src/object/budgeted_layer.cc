@@ -72,7 +72,9 @@ Result<ObjectInfo> BudgetedLayer::put_object(const RequestContext& ctx, std::str
                                              int64_t size, const PutOptions& options) {
   task::MemoryBudget::Grant grant;
   FS_RETURN_IF_ERROR(take_for_body(ctx, body, PutBufferBytes(size), grant));
-  return inner_.put_object(ctx, bucket, key, body, size, options);
+  RequestContext granted = ctx;
+  granted.buffer_grant = &grant;  // given back once the data is written
+  return inner_.put_object(granted, bucket, key, body, size, options);
 }
 
 Result<PartInfo> BudgetedLayer::put_object_part(const RequestContext& ctx, std::string_view bucket,
@@ -81,7 +83,9 @@ Result<PartInfo> BudgetedLayer::put_object_part(const RequestContext& ctx, std::
                                                 int64_t size, const PartOptions& options) {
   task::MemoryBudget::Grant grant;
   FS_RETURN_IF_ERROR(take_for_body(ctx, body, PutBufferBytes(size), grant));
-  return inner_.put_object_part(ctx, bucket, key, upload_id, part_number, body, size, options);
+  RequestContext granted = ctx;
+  granted.buffer_grant = &grant;  // given back once the data is written
+  return inner_.put_object_part(granted, bucket, key, upload_id, part_number, body, size, options);
 }
 
 Result<std::unique_ptr<ObjectReader>> BudgetedLayer::open_object(const RequestContext& ctx,

@@ -230,6 +230,7 @@ Result<PartInfo> ErasureSet::put_object_part(const RequestContext& ctx, std::str
   const std::string tmp_key = std::string(storage::kTmpKey) + "/" + uuid;
   const std::string tmp_file = internal::PartFile(part_number);
   auto data = write_data(ctx, body, size, max_stored, upload->erasure, tmp_key, tmp_file, false);
+  ctx.buffers_released();  // the shard buffers are back (a straggler's: its own only)
   if (data && opt.plaintext != nullptr && opt.plaintext->bytes() > kMaxPartSize) {
     data = Err(Code::kEntityTooLarge, "part too large");
   }

@@ -221,6 +221,7 @@ Result<ObjectInfo> ErasureSet::put_object(const RequestContext& request, std::st
   const std::string tmp_key = std::string(storage::kTmpKey) + "/" + uuid;
   auto data = write_data(request, body, size, kMaxObjectSize, meta.erasure, tmp_key,
                          internal::PartFile(1), true);
+  request.buffers_released();  // the shard buffers are back (a straggler's: its own only)
   if (!data) {
     remove_sys_dir(tmp_key);
     return std::unexpected(data.error());

@@ -3,11 +3,11 @@
 // (the client went away: those waits end now), its trace id (the S3 request id, so the
 // engine's log lines join the audit record) and its principal.
 //
-// A copyable value of strings and a time point, plus one local handle: the cancel token, which
-// copies share. The cluster carries the rest to the node that owns a drive or a lock as it is,
-// and maps the token to the call's stream to that peer: a cancelled request closes the stream,
-// and the peer cancels its own token when it sees the close. What one call does
-// (the version it names, its preconditions) stays in that call's typed options
+// A copyable value of strings and a time point, plus two local handles: the cancel token, which
+// copies share, and the request's memory grant. The cluster carries the rest to the node that owns
+// a drive or a lock as it is, and maps the token to the call's stream to that peer: a cancelled
+// request closes the stream, and the peer cancels its own token when it sees the close. What one
+// call does (the version it names, its preconditions) stays in that call's typed options
 // (GetOptions-like arguments, DeleteOptions::version_id, ...): a version id in here would be a
 // second, untyped copy that calls could disagree on, and most calls have no version at all.
 #pragma once
@@ -19,6 +19,7 @@
 #include <string_view>
 
 #include "flashstor/task/cancel_token.h"
+#include "flashstor/task/memory_budget.h"
 
 namespace flashstor::object {
 
@@ -47,6 +48,11 @@ struct RequestContext {
   // lock waits end with kCancelled and quorum fan-outs settle at once, as at the deadline.
   // Empty (never fired) for background work and tests.
   task::CancelToken cancel;
+  // The request memory budget's grant for this request's large buffers (BudgetedLayer), or
+  // null. A local handle like the token, never carried to another node: the engine gives it
+  // back as soon as the buffers it covers are (a PUT's once its data is written, before the
+  // commit's metadata writes and fsyncs), so the next large request need not wait for them.
+  task::MemoryBudget::Grant* buffer_grant = nullptr;
 
   bool cancelled() const { return cancel.cancelled(); }
   bool has_deadline() const { return deadline != Clock::time_point::max(); }
@@ -73,6 +79,10 @@ struct RequestContext {
     RequestContext step = *this;
     step.deadline = step_deadline();
     return step;
+  }
+  // The buffers buffer_grant covers are given back: so is the grant.
+  void buffers_released() const {
+    if (buffer_grant != nullptr) buffer_grant->release();
   }
   bool expired() const { return has_deadline() && Clock::now() >= deadline; }
   // A wait of at most `wait`, cut to what is left of the deadline (never negative).
