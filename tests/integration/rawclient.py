@@ -56,6 +56,15 @@ def sign(method, path, host, headers, payload_hash, query="", now=None, access=A
     return h, sig, key, scope, amz_date
 
 
+def signed_head(port, method, path, length=None, payload_hash="UNSIGNED-PAYLOAD"):
+    """The bytes of a signed HTTP/1.1 request head for 127.0.0.1:port (a Content-Length of
+    length unless None), for tests that drive raw sockets."""
+    extra = {"content-length": str(length)} if length is not None else {}
+    h, *_ = sign(method, path, f"127.0.0.1:{port}", extra, payload_hash)
+    lines = [f"{method} {path} HTTP/1.1"] + [f"{k}: {v}" for k, v in h.items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
 def chunk_signature(key, amz_date, scope, prev, data):
     sts = "\n".join(["AWS4-HMAC-SHA256-PAYLOAD", amz_date, scope, prev, EMPTY_SHA,
                      hashlib.sha256(data).hexdigest()])

@@ -40,12 +40,21 @@ def rss_kib(pid):
     return 0
 
 
-def metric(endpoint, name):
+def scrape_metrics(endpoint):
+    """Every sample of one /metrics scrape: {name with labels: value}."""
     text = urllib.request.urlopen(endpoint + "/metrics", timeout=10).read().decode()
+    samples = {}
     for line in text.splitlines():
-        if line.startswith(name + " "):
-            return float(line.split()[1])
-    raise AssertionError(f"{name} not in /metrics")
+        if line and not line.startswith("#"):
+            name, _, value = line.rpartition(" ")
+            samples[name] = float(value)
+    return samples
+
+
+def metric(endpoint, name):
+    samples = scrape_metrics(endpoint)
+    assert name in samples, f"{name} not in /metrics"
+    return samples[name]
 
 
 def heap_in_use_after_trim(endpoint):
@@ -54,21 +63,13 @@ def heap_in_use_after_trim(endpoint):
     by what is live, not by how many buffers a pool happened to keep (a GET's 256 KiB copy
     buffer is 437 B over 600 connections). Each scrape is a request, which restarts the 2 s
     quiet spell: scrapes are 3 s apart."""
-    def scrape():
-        text = urllib.request.urlopen(endpoint + "/metrics", timeout=10).read().decode()
-        values = {}
-        for line in text.splitlines():
-            name, _, value = line.rpartition(" ")
-            values[name] = value
-        return (float(values["flashstor_heap_idle_trims"]),
-                float(values['flashstor_heap_bytes{state="in_use"}']))
-
-    trims, _ = scrape()
+    in_use = 'flashstor_heap_bytes{state="in_use"}'
+    trims = scrape_metrics(endpoint)["flashstor_heap_idle_trims"]
     for _ in range(10):
         time.sleep(3)
-        now, in_use = scrape()
-        if now > trims:
-            return in_use
+        samples = scrape_metrics(endpoint)
+        if samples["flashstor_heap_idle_trims"] > trims:
+            return samples[in_use]
     raise AssertionError("no idle trim within 30 s")
 
 
@@ -169,7 +170,6 @@ def test_rss_back_near_idle_after_a_burst_of_concurrent_requests(srv):
     loop): RSS returns near idle. Before, they stayed: 20 MiB of stacks and 12 MiB of blocks
     after 1,024 clients, measured with the bench's loadgen."""
     pid, idle = warm_and_idle(srv, "burst")
-    host = f"127.0.0.1:{srv.port}"
     body = os.urandom(4096)
     body_sha = hashlib.sha256(body).hexdigest()
     peak = idle
@@ -178,11 +178,7 @@ def test_rss_back_near_idle_after_a_burst_of_concurrent_requests(srv):
         try:
             for i, s in enumerate(socks):
                 path = f"/burst/b{burst}/{i}"
-                h, *_ = rawclient.sign("PUT", path, host, {"content-length": str(len(body))},
-                                       body_sha)
-                h["host"] = host
-                head = "".join(f"{k}: {v}\r\n" for k, v in h.items())
-                s.sendall(f"PUT {path} HTTP/1.1\r\n{head}\r\n".encode() + body)
+                s.sendall(rawclient.signed_head(srv.port, "PUT", path, len(body), body_sha) + body)
             statuses = [rawclient.read_response(s)[0] for s in socks]
         finally:
             for s in socks:
@@ -212,11 +208,8 @@ def test_get_copy_buffers_go_back_at_the_idle_trim(tmp_path_factory):
         s3.create_bucket(Bucket="copybuf")
         s3.put_object(Bucket="copybuf", Key="big", Body=os.urandom(8 * MiB),
                       ServerSideEncryption="AES256")
-        host = f"127.0.0.1:{srv.port}"
-        h, *_ = rawclient.sign("GET", "/copybuf/big", host, {}, rawclient.EMPTY_SHA)
-        h["host"] = host
-        request = ("GET /copybuf/big HTTP/1.1\r\n"
-                   + "".join(f"{k}: {v}\r\n" for k, v in h.items()) + "\r\n").encode()
+        request = rawclient.signed_head(srv.port, "GET", "/copybuf/big",
+                                        payload_hash=rawclient.EMPTY_SHA)
         baseline = heap_in_use_after_trim(srv.endpoint)
         for _ in range(4):
             s = socket.socket()
@@ -273,13 +266,10 @@ def test_idle_keep_alive_connection_costs_under_482_bytes_of_heap():
         s3 = make_client(srv.endpoint)
         s3.create_bucket(Bucket="idle")
         s3.put_object(Bucket="idle", Key="k", Body=b"x" * 4096)
-        host = f"127.0.0.1:{srv.port}"
 
         def get(s):
-            h, *_ = rawclient.sign("GET", "/idle/k", host, {}, rawclient.EMPTY_SHA)
-            h["host"] = host
-            head = "".join(f"{k}: {v}\r\n" for k, v in h.items())
-            s.sendall(f"GET /idle/k HTTP/1.1\r\n{head}\r\n".encode())
+            s.sendall(rawclient.signed_head(srv.port, "GET", "/idle/k",
+                                            payload_hash=rawclient.EMPTY_SHA))
             status, _, body = rawclient.read_response(s)
             assert status == 200 and len(body) == 4096, status
 

@@ -14,7 +14,7 @@ import uuid
 import pytest
 
 from conftest import Server, make_client
-from rawclient import sign
+from rawclient import signed_head
 
 pytestmark = pytest.mark.http1_only(
     "tricklers write HTTP/1.1 heads and bodies byte by byte on raw sockets (HTTP/2 streams: "
@@ -22,7 +22,6 @@ pytestmark = pytest.mark.http1_only(
 
 WORKERS = 16
 SLOW = 24  # more sockets than workers
-UNSIGNED = "UNSIGNED-PAYLOAD"
 
 
 class Trickler:
@@ -75,14 +74,6 @@ class Trickler:
 def anon_put_head(port, i):
     return (f"PUT /anon-{i}/obj HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
             "Content-Length: 10000000\r\n\r\n").encode()
-
-
-def signed_head(port, method, path, length=None):
-    host = f"127.0.0.1:{port}"
-    extra = {"content-length": str(length)} if length is not None else {}
-    h, *_ = sign(method, path, host, extra, UNSIGNED)
-    lines = [f"{method} {path} HTTP/1.1"] + [f"{k}: {v}" for k, v in h.items()]
-    return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
 
 def health_latency(port):

@@ -14,7 +14,7 @@ import uuid
 import pytest
 
 from conftest import Server, make_client, raise_fd_limit
-from rawclient import sign
+from rawclient import signed_head
 
 pytestmark = pytest.mark.http1_only(
     "tricklers write HTTP/1.1 heads and bodies byte by byte on raw sockets (HTTP/2 streams: "
@@ -23,14 +23,6 @@ pytestmark = pytest.mark.http1_only(
 TRICKLERS = 1000
 SLOW_READERS = 200
 IDLE = 10_000
-UNSIGNED = "UNSIGNED-PAYLOAD"
-
-
-def signed_head(port, method, path, length=None):
-    h, *_ = sign(method, path, f"127.0.0.1:{port}",
-                 {"content-length": str(length)} if length is not None else {}, UNSIGNED)
-    return ("\r\n".join([f"{method} {path} HTTP/1.1"] + [f"{k}: {v}" for k, v in h.items()])
-            + "\r\n\r\n").encode()
 
 
 def anon_head(port, i):

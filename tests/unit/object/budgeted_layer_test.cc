@@ -54,9 +54,7 @@ void test_put_gives_its_grant_back_before_the_commit(void**) {
   CommitProbe probe{budget, {}, {}};
   probe.install(*f.faulty[0]);
   const std::string data = RandomData(kMiB, 3);
-  MemSource src(data);
-  hash::HashingSource body(src, hash::Expectations{});
-  assert_true(layer.put_object({}, "bucket", "big", body, kMiB, {}).has_value());
+  assert_true(Put(layer, "bucket", "big", data).has_value());
   fprintf(stderr, "budget in use during the PUT's commit: %llu bytes\n",
           static_cast<unsigned long long>(probe.most()));
   assert_int_equal(probe.most(), 0);
@@ -92,9 +90,7 @@ void test_put_holds_its_grant_while_writing(void**) {
                      during_write = std::max<uint64_t>(during_write.load(), budget.in_use());
                    }));
   const std::string data = RandomData(kMiB, 5);
-  MemSource src(data);
-  hash::HashingSource body(src, hash::Expectations{});
-  assert_true(layer.put_object({}, "bucket", "w", body, kMiB, {}).has_value());
+  assert_true(Put(layer, "bucket", "w", data).has_value());
   assert_int_equal(during_write.load(), object::BudgetedLayer::PutBufferBytes(kMiB));
   assert_int_equal(budget.in_use(), 0);
 }
