@@ -7,10 +7,12 @@ client is this already-running process (no client exec inside the timed span): i
 clock just before spawning the daemon and retries a presigned GET until it answers 200.
 Per phase, the daemon's own "start-up phase" debug lines give the durations.
 
-  startup_probe.py BINARY [BINARY...] [--runs 7] [--root /var/tmp/fs-startup] [--keep]
+  startup_probe.py BINARY [BINARY...] [--runs 7] [--root /var/tmp/fs-startup] [--keep] [--nginx]
 
 With several binaries (variants of one build), the runs alternate between them, so that a
-machine whose load changes during the probe weighs on every variant alike.
+machine whose load changes during the probe weighs on every variant alike. --nginx adds
+nginx (if installed) to the alternation as the reference: started the same way, serving the
+same bytes at the same path from a folder, with no authentication, erasure or drives.
 """
 import argparse
 import contextlib
@@ -19,7 +21,6 @@ import os
 import shutil
 import signal
 import statistics
-import subprocess
 import sys
 import time
 import urllib.parse
@@ -47,12 +48,43 @@ def daemon(binary, root, port, env, log):
     drives = [os.path.join(root, f"disk{i}") for i in range(1, 5)]
     args = [binary, "server", "--address", f"127.0.0.1:{port}", "--sse-master-key-file",
             os.path.join(root, "sse.key"), "--log-level", "debug", *drives]
-    p = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=log, env=env)
+    # posix_spawn (vfork and exec): a fork of this Python process, boto3 loaded, would copy
+    # its page tables and take copy-on-write faults in the child, inside the timed span.
+    devnull = os.open(os.devnull, os.O_WRONLY)
     try:
-        yield p
+        pid = os.posix_spawn(binary, args, env, file_actions=[
+            (os.POSIX_SPAWN_DUP2, devnull, 1), (os.POSIX_SPAWN_DUP2, log.fileno(), 2)])
     finally:
-        p.send_signal(signal.SIGTERM)
-        p.wait()
+        os.close(devnull)
+    try:
+        yield pid
+    finally:
+        os.kill(pid, signal.SIGTERM)
+        os.waitpid(pid, 0)
+
+
+NGINX_CONF = """worker_processes 2;
+pid {root}/nginx.pid;
+error_log {root}/nginx-error.log warn;
+events {{ worker_connections 1024; }}
+http {{ access_log off; client_body_temp_path {root}/nginx-tmp;
+  server {{ listen 127.0.0.1:{port}; root {root}/www; }} }}
+"""
+
+
+@contextlib.contextmanager
+def nginx(root, port, log):
+    """nginx serving root/www (root/nginx.conf, written beforehand) on port, its stderr to log;
+    stopped (SIGQUIT) on leaving."""
+    exe = shutil.which("nginx") or "/usr/sbin/nginx"
+    args = [exe, "-p", root, "-c", os.path.join(root, "nginx.conf"), "-g", "daemon off;"]
+    pid = os.posix_spawn(exe, args, os.environ,
+                         file_actions=[(os.POSIX_SPAWN_DUP2, log.fileno(), 2)])
+    try:
+        yield pid
+    finally:
+        os.kill(pid, signal.SIGQUIT)
+        os.waitpid(pid, 0)
 
 
 def poll(port, path, deadline, accept, pause):
@@ -114,6 +146,7 @@ def main():
     ap.add_argument("--runs", type=int, default=7)
     ap.add_argument("--root", default="/var/tmp/fs-startup")
     ap.add_argument("--keep", action="store_true", help="keep the drive folders and logs")
+    ap.add_argument("--nginx", action="store_true", help="nginx too, as the reference")
     o = ap.parse_args()
     binaries = [os.path.abspath(b) for b in o.binaries]
     shutil.rmtree(o.root, ignore_errors=True)
@@ -140,6 +173,19 @@ def main():
             sys.exit("the daemon did not start: see " + log.name)
         s3.create_bucket(Bucket="probe")
         s3.put_object(Bucket="probe", Key="4k", Body=os.urandom(4096))
+    if o.nginx:
+        if not (shutil.which("nginx") or os.path.exists("/usr/sbin/nginx")):
+            sys.exit("--nginx: nginx is not installed")
+        os.makedirs(os.path.join(o.root, "www", "probe"))
+        with open(os.path.join(o.root, "www", "probe", "4k"), "wb") as f:
+            f.write(os.urandom(4096))
+        with open(os.path.join(o.root, "nginx.conf"), "w") as f:
+            f.write(NGINX_CONF.format(root=o.root, port=port))
+        os.makedirs(os.path.join(o.root, "nginx-tmp"))
+        if os.geteuid() == 0:  # nginx's workers run as nobody
+            for dirpath, _, _ in os.walk(o.root):
+                os.chown(dirpath, 65534, 65534)
+        binaries.append("nginx")
     presigned = s3.generate_presigned_url("get_object", Params={"Bucket": "probe", "Key": "4k"},
                                           ExpiresIn=3600)
     path = urllib.parse.urlsplit(presigned)
@@ -150,8 +196,10 @@ def main():
         for n, binary in enumerate(binaries):
             log_path = os.path.join(o.root, f"startup-{n}-{i}.log")
             with open(log_path, "wb") as log:
+                server = (nginx(o.root, port, log) if binary == "nginx" else
+                          daemon(binary, o.root, port, env, log))
                 t0 = time.time_ns()
-                with daemon(binary, o.root, port, env, log):
+                with server:
                     t1 = first_200(port, path, time.monotonic() + 30)
             if t1 is None:
                 sys.exit("no 200 within 30 s: see " + log_path)
