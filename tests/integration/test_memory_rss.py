@@ -198,9 +198,13 @@ def test_get_copy_buffers_go_back_at_the_idle_trim(tmp_path_factory):
     at random, moved test_idle_keep_alive_connection_costs_under_482_bytes_of_heap's reading by
     hundreds of bytes a connection). 4 GETs of an 8 MiB SSE-S3 object are held mid-send by
     clients that do not read (small receive buffers; the kernel buffers 4 MiB of a socket at
-    most), so four buffers are out at once: 833 KB were left after the trim before, 33 KB now."""
+    most), so four buffers are out at once: 833 KB were left after the trim before, 33 KB now.
+    Each such GET holds a grant of 2.25 MiB (a stripe and its copy buffer), so four need more
+    than the default 8 MiB request memory budget: with it, the fourth waited for the first to
+    be read out, which on a loaded machine outlasted the 10 s admission wait (503 SlowDown).
+    The server gets a 16 MiB budget, and all four run at once."""
     keyfile = sse_master_key_file(tmp_path_factory)
-    srv = Server(drives=4, extra_args=["--metrics-access", "public",
+    srv = Server(drives=4, extra_args=["--metrics-access", "public", "--request-memory", "16",
                                        "--sse-master-key-file", str(keyfile)]).start()
     socks = []
     try:
