@@ -201,19 +201,22 @@ lg_cpu() {
   c1=$(cpu_ticks $($pids_fn))
   figure "${name}_server_cpu_ms" $(((c1 - c0) * 1000 / clk_tck))
 }
-# The start-up waiter: a loadgen retrying a GET of key 0 every millisecond until it answers
-# 200, started (and polling the closed port) before the server it waits for.
-start_waiter() {  # URL OUT [loadgen flags...]
+# Times one server's start: a waiter (a loadgen retrying a GET of key 0 every millisecond
+# until it answers 200) is started first and polls the closed port; then t0 (bash's own clock,
+# no fork) and SPAWN, a function that starts the server in the background (run here, not in a
+# subshell, so its pid variable stays set). Sets t0 and start_us (microseconds from t0 to the
+# waiter's first 200, its clock when it read the answer; empty if it got none).
+time_start() {  # URL SPAWN [loadgen flags...]
+  local out=$scratch/waiter.json waiter
   "$loadgen" --endpoint "$1" --bucket bench --op wait --duration 30 --timeout 2 --json "${@:3}" \
-    >"$2" 2>/dev/null &
-  waiter_pid=$!
+    >"$out" 2>/dev/null &
+  waiter=$!
   sleep 0.5  # loaded and in its loop
-}
-# Microseconds from T0_NS (realtime) to the waiter's first 200 (its clock when it read the
-# answer: its own exit is not counted); empty if it got none. Called after `wait $waiter_pid`.
-ready_us() {  # T0_NS OUT
-  python3 -c 'import json, sys; print((json.load(open(sys.argv[1]))["ready_realtime_ns"] - int(sys.argv[2])) // 1000)' \
-    "$2" "$1" 2>/dev/null || echo ""
+  t0=${EPOCHREALTIME//[^0-9]/}000
+  "$2"
+  wait "$waiter" || true
+  start_us=$(python3 -c 'import json, sys; print((json.load(open(sys.argv[1]))["ready_realtime_ns"] - int(sys.argv[2])) // 1000)' \
+    "$out" "$t0" 2>/dev/null || echo "")
 }
 
 sizes=(4096 1048576 67108864)
@@ -392,22 +395,17 @@ lg fs_list "$fs_url" "${list_run[@]}"
 # execs competing for the 2 cores: 46-50 ms for Flashstor and 55-59 ms for nginx.
 fs_start=()
 ngx_start=()
+spawn_startup_flashstor() { spawn_flashstor "$scratch/startup-$i.log" --log-level debug; }
 for i in 1 2 3; do
   stop_flashstor
   own "$scratch/drives"  # outside the timed span
-  start_waiter "$fs_url" "$scratch/waiter.json" --size 4096 --prefix 4k
-  t0=${EPOCHREALTIME//[^0-9]/}000
-  spawn_flashstor "$scratch/startup-$i.log" --log-level debug
-  wait "$waiter_pid" || true
-  fs_start+=("$(ready_us "$t0" "$scratch/waiter.json")")
+  time_start "$fs_url" spawn_startup_flashstor --size 4096 --prefix 4k
+  fs_start+=("$start_us")
   echo "t0_realtime_ns $t0" >>"$scratch/startup-$i.log"
   stop_nginx
   own "$scratch/www" "$scratch/nginx"
-  start_waiter "$ngx_url" "$scratch/waiter.json" --no-sign --size 4096 --prefix 4k
-  t0=${EPOCHREALTIME//[^0-9]/}000
-  spawn_nginx
-  wait "$waiter_pid" || true
-  ngx_start+=("$(ready_us "$t0" "$scratch/waiter.json")")
+  time_start "$ngx_url" spawn_nginx --no-sign --size 4096 --prefix 4k
+  ngx_start+=("$start_us")
 done
 median() { printf '%s\n' "$@" | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {if (NR) print a[int((NR+1)/2)]}'; }
 figure startup_us "$(median "${fs_start[@]}")"

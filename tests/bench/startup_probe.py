@@ -43,24 +43,30 @@ def free_port():
 
 
 @contextlib.contextmanager
-def daemon(binary, root, port, env, log):
-    """The daemon on the 4 drives under root, its log to log; stopped (SIGTERM) on leaving."""
-    drives = [os.path.join(root, f"disk{i}") for i in range(1, 5)]
-    args = [binary, "server", "--address", f"127.0.0.1:{port}", "--sse-master-key-file",
-            os.path.join(root, "sse.key"), "--log-level", "debug", *drives]
-    # posix_spawn (vfork and exec): a fork of this Python process, boto3 loaded, would copy
-    # its page tables and take copy-on-write faults in the child, inside the timed span.
+def spawned(exe, args, env, log, stop=signal.SIGTERM):
+    """exe run with args and env, stdout to /dev/null and stderr to log; stopped with `stop`
+    on leaving. posix_spawn (vfork and exec): a fork of this Python process, boto3 loaded,
+    would copy its page tables and take copy-on-write faults in the child, inside the timed
+    span."""
     devnull = os.open(os.devnull, os.O_WRONLY)
     try:
-        pid = os.posix_spawn(binary, args, env, file_actions=[
+        pid = os.posix_spawn(exe, args, env, file_actions=[
             (os.POSIX_SPAWN_DUP2, devnull, 1), (os.POSIX_SPAWN_DUP2, log.fileno(), 2)])
     finally:
         os.close(devnull)
     try:
         yield pid
     finally:
-        os.kill(pid, signal.SIGTERM)
+        os.kill(pid, stop)
         os.waitpid(pid, 0)
+
+
+def daemon(binary, root, port, env, log):
+    """The daemon on the 4 drives under root, its log to log; stopped (SIGTERM) on leaving."""
+    drives = [os.path.join(root, f"disk{i}") for i in range(1, 5)]
+    args = [binary, "server", "--address", f"127.0.0.1:{port}", "--sse-master-key-file",
+            os.path.join(root, "sse.key"), "--log-level", "debug", *drives]
+    return spawned(binary, args, env, log)
 
 
 NGINX_CONF = """worker_processes 2;
@@ -72,19 +78,18 @@ http {{ access_log off; client_body_temp_path {root}/nginx-tmp;
 """
 
 
-@contextlib.contextmanager
-def nginx(root, port, log):
-    """nginx serving root/www (root/nginx.conf, written beforehand) on port, its stderr to log;
-    stopped (SIGQUIT) on leaving."""
+def nginx_exe():
+    """nginx's path, or None when it is not installed."""
     exe = shutil.which("nginx") or "/usr/sbin/nginx"
+    return exe if os.path.exists(exe) else None
+
+
+def nginx(root, log):
+    """nginx serving root/www as root/nginx.conf (written beforehand) says, its stderr to log;
+    stopped (SIGQUIT) on leaving."""
+    exe = nginx_exe()
     args = [exe, "-p", root, "-c", os.path.join(root, "nginx.conf"), "-g", "daemon off;"]
-    pid = os.posix_spawn(exe, args, os.environ,
-                         file_actions=[(os.POSIX_SPAWN_DUP2, log.fileno(), 2)])
-    try:
-        yield pid
-    finally:
-        os.kill(pid, signal.SIGQUIT)
-        os.waitpid(pid, 0)
+    return spawned(exe, args, os.environ, log, signal.SIGQUIT)
 
 
 def poll(port, path, deadline, accept, pause):
@@ -174,7 +179,7 @@ def main():
         s3.create_bucket(Bucket="probe")
         s3.put_object(Bucket="probe", Key="4k", Body=os.urandom(4096))
     if o.nginx:
-        if not (shutil.which("nginx") or os.path.exists("/usr/sbin/nginx")):
+        if nginx_exe() is None:
             sys.exit("--nginx: nginx is not installed")
         os.makedirs(os.path.join(o.root, "www", "probe"))
         with open(os.path.join(o.root, "www", "probe", "4k"), "wb") as f:
@@ -196,7 +201,7 @@ def main():
         for n, binary in enumerate(binaries):
             log_path = os.path.join(o.root, f"startup-{n}-{i}.log")
             with open(log_path, "wb") as log:
-                server = (nginx(o.root, port, log) if binary == "nginx" else
+                server = (nginx(o.root, log) if binary == "nginx" else
                           daemon(binary, o.root, port, env, log))
                 t0 = time.time_ns()
                 with server:
